@@ -1,0 +1,24 @@
+/**
+ * groupsparse — group-sparse regression and structured pruning.
+ *
+ * Conventions used everywhere: squared loss (1/(2n))‖y − Xw − b‖², logistic and Poisson as mean
+ * negative log-likelihoods, penalty λ Σ_g d_g‖w_g‖₂ with d_g = √p_g by default, intercept b
+ * unpenalized; matrices column-major over one Float64Array.
+ */
+export * from './errors.ts';
+export { Random } from './util/random.ts';
+export { checkOptions } from './util/validate.ts';
+export type { LinearOperator, ColumnAccess } from './linalg/operator.ts';
+export { materializeColumn } from './linalg/operator.ts';
+export { DenseMatrix } from './linalg/dense.ts';
+export { toOperator, toDense, toVector, toResponse, type MatrixInput, type ResponseInput } from './linalg/input.ts';
+export { operatorNormSquared, type PowerIterationOptions } from './linalg/power.ts';
+export { dot, nrm2, axpy } from './linalg/blas.ts';
+export {
+  makeGroups, withWeights, groupSize, expandForTasks, groupsFromRecord, isGroupStructure,
+  type GroupStructure, type GroupSpec, type GroupOptions, type WeightRule,
+} from './groups/groups.ts';
+export {
+  proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
+  projectL2Ball, projectL2BallInPlace,
+} from './prox/prox.ts';

@@ -1,0 +1,103 @@
+import { OptionError, ValueError } from '../errors.ts';
+
+/** Edit distance, used only to suggest the option a user probably meant. */
+function editDistance(a: string, b: string): number {
+  const m = a.length;
+  const n = b.length;
+  let prev = new Array<number>(n + 1);
+  let cur = new Array<number>(n + 1);
+  for (let j = 0; j <= n; j++) prev[j] = j;
+  for (let i = 1; i <= m; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+    }
+    [prev, cur] = [cur, prev];
+  }
+  return prev[n];
+}
+
+/** The closest allowed name to `name`, or undefined when nothing is close. */
+export function closest(name: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const d = editDistance(name, a);
+    if (d < bestD) {
+      bestD = d;
+      best = a;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+/**
+ * Refuse option names outside `allowed`, so that a typo (`lamda`) is reported instead of being
+ * silently ignored. Options whose value is `undefined` are still checked by name.
+ */
+export function checkOptions(fn: string, options: object | undefined, allowed: readonly string[]): void {
+  if (options === undefined || options === null) return;
+  if (typeof options !== 'object') {
+    throw new OptionError(fn, `options must be an object, got ${typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      const hint = closest(key, allowed);
+      throw new OptionError(
+        fn,
+        `unknown option '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}; allowed: ${allowed.join(', ')}`,
+      );
+    }
+  }
+}
+
+/** Check that `value` is one of `allowed` (a string union at run time). */
+export function checkChoice<T extends string>(fn: string, what: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    const hint = typeof value === 'string' ? closest(value, allowed) : undefined;
+    throw new OptionError(
+      fn,
+      `unknown ${what} '${String(value)}'${hint ? ` (did you mean '${hint}'?)` : ''}; expected one of ${allowed
+        .map((a) => `'${a}'`)
+        .join(', ')}`,
+    );
+  }
+  return value as T;
+}
+
+/** A finite number ≥ 0 (λ, weights). */
+export function checkNonNegative(fn: string, what: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValueError(fn, `${what} must be a finite number, got ${String(value)}`);
+  }
+  if (value < 0) throw new ValueError(fn, `${what} must be ≥ 0, got ${value}`);
+  return value;
+}
+
+/** A finite number > 0 (tolerances, step sizes). */
+export function checkPositive(fn: string, what: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValueError(fn, `${what} must be a finite number, got ${String(value)}`);
+  }
+  if (value <= 0) throw new ValueError(fn, `${what} must be > 0, got ${value}`);
+  return value;
+}
+
+/** A whole number ≥ 1 (iteration caps, fold counts). */
+export function checkPositiveInt(fn: string, what: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new ValueError(fn, `${what} must be a whole number ≥ 1, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Refuse NaN/Inf in an array, naming the first bad position. */
+export function checkFiniteArray(fn: string, what: string, a: ArrayLike<number>): void {
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new ValueError(fn, `${what} contains a non-finite value (${String(v)}) at position ${i}`);
+    }
+  }
+}
