@@ -22,3 +22,7 @@ export {
   proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
   projectL2Ball, projectL2BallInPlace,
 } from './prox/prox.ts';
+export {
+  fastOperator, FastDense, type FastOperatorOptions, type KernelBackend, type KernelWorkspace,
+} from './linalg/kernels/fast.ts';
+export { wasmSimdAvailable } from './linalg/kernels/wasm.ts';

@@ -1,0 +1,467 @@
+/**
+ * Fast dense operators: the hot products of every solver (Xw, Xᵀr, X_gᵀr, r += X_g δ) over a
+ * column-major matrix, run by WebAssembly SIMD kernels when the host has them and by plain-TS
+ * kernels otherwise, behind the ordinary `LinearOperator` + `ColumnAccess` interfaces.
+ *
+ * Memory: the WebAssembly backend copies X once into a linear memory sized at creation, with room
+ * for work vectors. The memory never grows (growing would detach every view taken on it), so the
+ * vectors handed out by {@link FastDense.vector} stay valid for the operator's lifetime. Vectors that
+ * live in that memory are used in place; any other Float64Array works too, through a copy.
+ */
+import { OptionError, ShapeError, ValueError } from '../../errors.ts';
+import { checkChoice, checkOptions } from '../../util/validate.ts';
+import { DenseMatrix } from '../dense.ts';
+import { toDense } from '../input.ts';
+import type { ColumnAccess } from '../operator.ts';
+import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './js.ts';
+import { instantiateKernels, MAX_WASM_BYTES, wasmSimdAvailable, type WasmKernelExports, type WasmMemory } from './wasm.ts';
+
+/** Which kernels run the products. */
+export type KernelBackend = 'wasm' | 'js';
+
+export interface FastOperatorOptions {
+  /**
+   * `'wasm'`: WebAssembly SIMD (throws where unavailable); `'js'`: plain TypeScript; `'auto'`
+   * (default): WebAssembly when available and the matrix fits in its memory, else TypeScript.
+   */
+  backend?: 'auto' | KernelBackend;
+  /**
+   * Float64 slots reserved in the kernel memory for work vectors handed out by `vector()`
+   * (default 16·(rows + cols) + 4096). Past it, `vector()` returns ordinary arrays (still correct,
+   * used through a copy).
+   */
+  workspace?: number;
+}
+
+const FAST_OPTIONS = ['backend', 'workspace'] as const;
+
+/** Work vectors whose lifetime is the operator's: allocate once per solve, release when done. */
+export interface KernelWorkspace {
+  /** A zero-filled vector that the kernels read and write in place. */
+  vector(length: number): Float64Array;
+  /** Give vectors from {@link vector} back for reuse (their contents may then change). */
+  release(...vectors: Float64Array[]): void;
+}
+
+/** What a backend implements; FastDense checks shapes and delegates. */
+interface Engine extends KernelWorkspace {
+  readonly backend: KernelBackend;
+  readonly data: Float64Array;
+  dot(j: number, y: Float64Array): number;
+  axpy(j: number, alpha: number, y: Float64Array): void;
+  gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void;
+  gemvN(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, coefOffset: number, y: Float64Array): void;
+  applyAll(w: Float64Array, out: Float64Array): void;
+  applyTransposeAll(y: Float64Array, out: Float64Array): void;
+}
+
+/**
+ * A dense column-major matrix whose products run on the fastest kernels available. It IS a
+ * {@link DenseMatrix} (so code that specializes on dense storage keeps working) and its `columns`
+ * is itself: `dot`, `axpy`, `normSq`, `dotBlock` (X_gᵀy) and `axpyBlock` (y += X_g δ).
+ *
+ * Products:  apply: out ← X w;  applyTranspose: out ← Xᵀ y;  dotBlock: out_k ← x_{idx[k]}ᵀ y;
+ * axpyBlock: y ← y + Σ_k coef_k x_{idx[k]}.  Build one with {@link fastOperator}.
+ *
+ * With the `'js'` backend the matrix storage is the input's own array (no copy); with `'wasm'` it is
+ * a copy inside the kernel memory, so later changes to the input matrix are not seen.
+ */
+export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorkspace {
+  /** The kernels in use. */
+  readonly backend: KernelBackend;
+  override readonly columns: ColumnAccess;
+  private readonly engine: Engine;
+
+  private constructor(rows: number, cols: number, engine: Engine) {
+    super(rows, cols, engine.data);
+    this.engine = engine;
+    this.backend = engine.backend;
+    this.columns = this;
+  }
+
+  /** @internal Build from a dense matrix; use {@link fastOperator}. */
+  static create(X: DenseMatrix, backend: KernelBackend, workspace: number): FastDense {
+    const engine = backend === 'wasm' ? new WasmEngine(X, workspace) : new JsEngine(X);
+    return new FastDense(X.rows, X.cols, engine);
+  }
+
+  vector(length: number): Float64Array {
+    if (!Number.isInteger(length) || length < 0) throw new ValueError('FastDense.vector', `length must be a whole number ≥ 0, got ${length}`);
+    return this.engine.vector(length);
+  }
+
+  release(...vectors: Float64Array[]): void {
+    this.engine.release(...vectors);
+  }
+
+  /** out ← X w (out has length rows). Zero entries of w cost nothing. */
+  override apply(w: Float64Array, out: Float64Array): void {
+    need('FastDense.apply', 'w', w, this.cols);
+    need('FastDense.apply', 'out', out, this.rows);
+    this.engine.applyAll(w, out);
+  }
+
+  /** out ← Xᵀ y (out has length cols). */
+  override applyTranspose(y: Float64Array, out: Float64Array): void {
+    need('FastDense.applyTranspose', 'y', y, this.rows);
+    need('FastDense.applyTranspose', 'out', out, this.cols);
+    this.engine.applyTransposeAll(y, out);
+  }
+
+  /** x_jᵀ y. */
+  dot(j: number, y: Float64Array): number {
+    this.checkColumn('FastDense.dot', j);
+    need('FastDense.dot', 'y', y, this.rows);
+    return this.engine.dot(j, y);
+  }
+
+  /** y ← y + alpha·x_j. */
+  axpy(j: number, alpha: number, y: Float64Array): void {
+    this.checkColumn('FastDense.axpy', j);
+    need('FastDense.axpy', 'y', y, this.rows);
+    if (alpha !== 0) this.engine.axpy(j, alpha, y);
+  }
+
+  /** ‖x_j‖². */
+  normSq(j: number): number {
+    this.checkColumn('FastDense.normSq', j);
+    const o = j * this.rows;
+    return dotJs(this.rows, this.data, o, this.data, o);
+  }
+
+  /** out[outOffset + k] ← x_{idx[start+k]}ᵀ y for k in [0, end − start): X_gᵀy for one group. */
+  dotBlock(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset = 0): void {
+    const fn = 'FastDense.dotBlock';
+    this.checkRange(fn, idx, start, end);
+    need(fn, 'y', y, this.rows);
+    if (outOffset < 0 || out.length < outOffset + end - start) {
+      throw new ShapeError(fn, `out has length ${out.length}, needs ${outOffset + end - start}`);
+    }
+    if (end > start) this.engine.gemvT(idx, start, end, y, out, outOffset);
+  }
+
+  /** y ← y + Σ_k coef[coefOffset + k]·x_{idx[start+k]} for k in [0, end − start): a rank-|g| update. */
+  axpyBlock(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, y: Float64Array, coefOffset = 0): void {
+    const fn = 'FastDense.axpyBlock';
+    this.checkRange(fn, idx, start, end);
+    need(fn, 'y', y, this.rows);
+    if (coefOffset < 0 || coef.length < coefOffset + end - start) {
+      throw new ShapeError(fn, `coef has length ${coef.length}, needs ${coefOffset + end - start}`);
+    }
+    if (end > start) this.engine.gemvN(idx, start, end, coef, coefOffset, y);
+  }
+
+  private checkColumn(fn: string, j: number): void {
+    if (!(j >= 0 && j < this.cols) || !Number.isInteger(j)) throw new ShapeError(fn, `column ${j} out of range [0, ${this.cols})`);
+  }
+
+  private checkRange(fn: string, idx: ArrayLike<number>, start: number, end: number): void {
+    if (!(start >= 0 && start <= end && end <= idx.length)) {
+      throw new ShapeError(fn, `range [${start}, ${end}) does not fit an index array of length ${idx.length}`);
+    }
+    // A wrong index would read another part of the kernel memory: refuse it instead.
+    const p = this.cols;
+    for (let k = start; k < end; k++) {
+      const j = idx[k];
+      if (!(j >= 0 && j < p) || (j | 0) !== j) throw new ShapeError(fn, `column index ${j} at position ${k} out of range [0, ${p})`);
+    }
+  }
+}
+
+function need(fn: string, what: string, v: Float64Array, length: number): void {
+  if (!(v instanceof Float64Array)) throw new ShapeError(fn, `${what} must be a Float64Array`);
+  if (v.length < length) throw new ShapeError(fn, `${what} has length ${v.length}, expected ${length}`);
+}
+
+/**
+ * A fast operator over a dense design matrix X (n × p, column-major): the same products as
+ * {@link DenseMatrix} (out ← Xw, out ← Xᵀy, per-column and per-group blocks), run by WebAssembly SIMD
+ * kernels (`backend: 'wasm'`) or plain TypeScript (`'js'`); `'auto'` (default) picks WebAssembly when
+ * the host supports SIMD and the matrix fits its 2 GiB memory. A `FastDense` passed in with the
+ * requested backend is returned as is.
+ *
+ * @example
+ * const X = DenseMatrix.fromRows([[1, 2], [3, 4]]);
+ * const A = fastOperator(X);
+ * const out = A.vector(2);
+ * A.applyTranspose(Float64Array.of(1, 1), out);
+ * out; // returns Float64Array [4, 6]
+ */
+export function fastOperator(X: unknown, options: FastOperatorOptions = {}): FastDense {
+  const fn = 'fastOperator';
+  checkOptions(fn, options, FAST_OPTIONS);
+  const choice = checkChoice(fn, 'backend', options.backend ?? 'auto', ['auto', 'wasm', 'js'] as const);
+  const M = toDense(X, fn);
+  let workspace = 16 * (M.rows + M.cols) + 4096;
+  if (options.workspace !== undefined) {
+    if (!Number.isInteger(options.workspace) || options.workspace < 0) {
+      throw new ValueError(fn, `workspace must be a whole number ≥ 0, got ${String(options.workspace)}`);
+    }
+    workspace = options.workspace;
+  }
+  if (M instanceof FastDense && (choice === 'auto' || choice === M.backend) && options.workspace === undefined) return M;
+  if (choice === 'js') return FastDense.create(M, 'js', workspace);
+  const fits = WasmEngine.bytesNeeded(M.rows, M.cols, workspace) <= MAX_WASM_BYTES;
+  if (choice === 'wasm') {
+    if (!wasmSimdAvailable()) throw new OptionError(fn, "backend 'wasm' needs WebAssembly SIMD, which this runtime lacks; use 'auto' or 'js'");
+    if (!fits) throw new ShapeError(fn, `a ${M.rows} × ${M.cols} matrix does not fit the 2 GiB WebAssembly memory; use 'auto' or 'js'`);
+    return FastDense.create(M, 'wasm', workspace);
+  }
+  if (wasmSimdAvailable() && fits) {
+    try {
+      return FastDense.create(M, 'wasm', workspace);
+    } catch {
+      // The host refused the memory (out of address space): the TypeScript kernels still work.
+    }
+  }
+  return FastDense.create(M, 'js', workspace);
+}
+
+/** Plain-TypeScript kernels over the input's own storage. */
+class JsEngine implements Engine {
+  readonly backend = 'js' as const;
+  readonly data: Float64Array;
+  private readonly n: number;
+  private readonly p: number;
+
+  constructor(X: DenseMatrix) {
+    this.data = X.data;
+    this.n = X.rows;
+    this.p = X.cols;
+  }
+
+  vector(length: number): Float64Array {
+    return new Float64Array(length);
+  }
+
+  release(): void {
+    // Ordinary arrays: the garbage collector takes them back.
+  }
+
+  dot(j: number, y: Float64Array): number {
+    return dotJs(this.n, this.data, j * this.n, y, 0);
+  }
+
+  axpy(j: number, alpha: number, y: Float64Array): void {
+    const n = this.n, d = this.data, o = j * n;
+    for (let i = 0; i < n; i++) y[i] += alpha * d[o + i];
+  }
+
+  gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void {
+    gemvTJs(this.data, this.n, idx, start, end, y, out, outOffset);
+  }
+
+  gemvN(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, coefOffset: number, y: Float64Array): void {
+    gemvNJs(this.data, this.n, idx, start, end, coef, coefOffset, y);
+  }
+
+  applyAll(w: Float64Array, out: Float64Array): void {
+    gemvNAllJs(this.data, this.n, this.p, w, out);
+  }
+
+  applyTransposeAll(y: Float64Array, out: Float64Array): void {
+    gemvTAllJs(this.data, this.n, this.p, y, out);
+  }
+}
+
+/** Round a byte count up to a cache line, so every region starts 64-byte aligned. */
+function line(bytes: number): number {
+  return Math.ceil(bytes / 64) * 64;
+}
+
+/**
+ * WebAssembly SIMD kernels. Memory layout (byte offsets, each region 64-aligned):
+ * [64 reserved] [X: 8np] [identity column list 0..p−1: 4p] [index scratch: 4c] [coef scratch: 8c]
+ * [out scratch: 8c] [vector scratch: 8n] [work vectors: 8·workspace], with c = max(p, 4) the chunk
+ * of columns one kernel call handles.
+ */
+class WasmEngine implements Engine {
+  readonly backend = 'wasm' as const;
+  readonly data: Float64Array;
+  private readonly n: number;
+  private readonly p: number;
+  private readonly k: WasmKernelExports;
+  private readonly memory: WasmMemory;
+  private readonly buffer: ArrayBuffer;
+  private readonly xPtr: number;
+  private readonly identityPtr: number;
+  private readonly chunk: number;
+  private readonly idxPtr: number;
+  private readonly idxView: Int32Array;
+  private readonly coefPtr: number;
+  private readonly coefView: Float64Array;
+  private readonly outPtr: number;
+  private readonly outView: Float64Array;
+  private readonly vecPtr: number;
+  private readonly vecView: Float64Array;
+  private arenaNext: number;
+  private readonly arenaEnd: number;
+  private readonly free = new Map<number, Float64Array[]>();
+  private readonly owned = new WeakSet<Float64Array>();
+
+  static bytesNeeded(n: number, p: number, workspace: number): number {
+    const c = Math.max(p, 4);
+    return 64 + line(8 * n * p) + line(4 * p) + line(4 * c) + line(8 * c) + line(8 * c) + line(8 * n) + line(8 * workspace);
+  }
+
+  constructor(X: DenseMatrix, workspace: number) {
+    const n = X.rows, p = X.cols;
+    this.n = n;
+    this.p = p;
+    const { memory, exports } = instantiateKernels(WasmEngine.bytesNeeded(n, p, workspace));
+    this.memory = memory;
+    this.buffer = memory.buffer;
+    this.k = exports;
+    const c = Math.max(p, 4);
+    this.chunk = c;
+    let at = 64;
+    this.xPtr = at; at += line(8 * n * p);
+    this.identityPtr = at; at += line(4 * p);
+    this.idxPtr = at; at += line(4 * c);
+    this.coefPtr = at; at += line(8 * c);
+    this.outPtr = at; at += line(8 * c);
+    this.vecPtr = at; at += line(8 * n);
+    this.arenaNext = at;
+    this.arenaEnd = at + line(8 * workspace);
+    this.data = new Float64Array(this.buffer, this.xPtr, n * p);
+    this.data.set(X.data);
+    const identity = new Int32Array(this.buffer, this.identityPtr, p);
+    for (let j = 0; j < p; j++) identity[j] = j;
+    this.idxView = new Int32Array(this.buffer, this.idxPtr, c);
+    this.coefView = new Float64Array(this.buffer, this.coefPtr, c);
+    this.outView = new Float64Array(this.buffer, this.outPtr, c);
+    this.vecView = new Float64Array(this.buffer, this.vecPtr, n);
+  }
+
+  vector(length: number): Float64Array {
+    const pool = this.free.get(length);
+    if (pool && pool.length > 0) {
+      const v = pool.pop()!;
+      v.fill(0);
+      return v;
+    }
+    const bytes = line(8 * length);
+    if (this.arenaNext + bytes > this.arenaEnd) return new Float64Array(length);
+    const v = new Float64Array(this.buffer, this.arenaNext, length);
+    this.arenaNext += bytes;
+    this.owned.add(v);
+    return v;
+  }
+
+  release(...vectors: Float64Array[]): void {
+    for (const v of vectors) {
+      if (!this.owned.has(v)) continue;
+      const pool = this.free.get(v.length);
+      if (pool === undefined) this.free.set(v.length, [v]);
+      else if (!pool.includes(v)) pool.push(v);
+    }
+  }
+
+  /** Byte offset of v when it lives in this memory, else -1. */
+  private at(v: Float64Array): number {
+    return v.buffer === this.buffer ? v.byteOffset : -1;
+  }
+
+  /** Pointer to y's first n entries, copying them into the vector scratch when y lives elsewhere. */
+  private input(y: Float64Array): number {
+    const p = this.at(y);
+    if (p >= 0) return p;
+    this.vecView.set(y.length === this.n ? y : y.subarray(0, this.n));
+    return this.vecPtr;
+  }
+
+  dot(j: number, y: Float64Array): number {
+    return this.k.dot(this.xPtr + 8 * j * this.n, this.input(y), this.n);
+  }
+
+  axpy(j: number, alpha: number, y: Float64Array): void {
+    const p = this.at(y);
+    if (p >= 0) {
+      this.k.axpy(alpha, this.xPtr + 8 * j * this.n, p, this.n);
+      return;
+    }
+    const n = this.n, d = this.data, o = j * n;
+    for (let i = 0; i < n; i++) y[i] += alpha * d[o + i];
+  }
+
+  gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void {
+    const yp = this.input(y);
+    const op = this.at(out);
+    for (let s = start; s < end; s += this.chunk) {
+      const e = Math.min(end, s + this.chunk);
+      const count = e - s;
+      const iv = this.idxView;
+      for (let k = 0; k < count; k++) iv[k] = idx[s + k];
+      const o = outOffset + s - start;
+      if (op >= 0) {
+        this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, op + 8 * o);
+      } else {
+        this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, this.outPtr);
+        const ov = this.outView;
+        for (let k = 0; k < count; k++) out[o + k] = ov[k];
+      }
+    }
+  }
+
+  gemvN(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, coefOffset: number, y: Float64Array): void {
+    let yp = this.at(y);
+    const outside = yp < 0;
+    if (outside) {
+      this.vecView.set(y.length === this.n ? y : y.subarray(0, this.n));
+      yp = this.vecPtr;
+    }
+    for (let s = start; s < end; s += this.chunk) {
+      const e = Math.min(end, s + this.chunk);
+      // Zero coefficients are dropped while the list is copied in: they would cost a full column.
+      let count = 0;
+      const iv = this.idxView, cv = this.coefView;
+      for (let k = s; k < e; k++) {
+        const a = coef[coefOffset + k - start];
+        if (a !== 0) {
+          iv[count] = idx[k];
+          cv[count] = a;
+          count++;
+        }
+      }
+      if (count > 0) this.k.gemv_n(this.xPtr, this.n, this.idxPtr, count, this.coefPtr, yp);
+    }
+    if (outside) {
+      const v = this.vecView;
+      for (let i = 0; i < this.n; i++) y[i] = v[i];
+    }
+  }
+
+  applyAll(w: Float64Array, out: Float64Array): void {
+    const n = this.n;
+    let op = this.at(out);
+    const outside = op < 0;
+    if (outside) op = this.vecPtr;
+    const target = outside ? this.vecView : out;
+    target.fill(0, 0, n);
+    // p ≤ chunk, so the whole nonzero list fits the scratch in one go.
+    let count = 0;
+    const iv = this.idxView, cv = this.coefView;
+    for (let j = 0; j < this.p; j++) {
+      const a = w[j];
+      if (a !== 0) {
+        iv[count] = j;
+        cv[count] = a;
+        count++;
+      }
+    }
+    if (count > 0) this.k.gemv_n(this.xPtr, n, this.idxPtr, count, this.coefPtr, op);
+    if (outside) for (let i = 0; i < n; i++) out[i] = target[i];
+  }
+
+  applyTransposeAll(y: Float64Array, out: Float64Array): void {
+    const yp = this.input(y);
+    const op = this.at(out);
+    if (op >= 0) {
+      this.k.gemv_t(this.xPtr, this.n, this.identityPtr, this.p, yp, op);
+      return;
+    }
+    this.k.gemv_t(this.xPtr, this.n, this.identityPtr, this.p, yp, this.outPtr);
+    const ov = this.outView;
+    for (let j = 0; j < this.p; j++) out[j] = ov[j];
+  }
+}
