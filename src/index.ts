@@ -40,3 +40,4 @@ export {
   fastOperator, FastDense, type FastOperatorOptions, type KernelBackend, type KernelWorkspace,
 } from './linalg/kernels/fast.ts';
 export { wasmSimdAvailable } from './linalg/kernels/wasm.ts';
+export { BlockCoordinateDescent } from './solvers/bcd.ts';

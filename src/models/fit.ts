@@ -10,6 +10,7 @@ import { evaluate, newPoint, ProblemContext } from '../solvers/problem.ts';
 import { drive, type StopRule } from '../solvers/driver.ts';
 import { estimateLipschitz, type IterationInfo, type IterativeSolver } from '../solvers/proximal.ts';
 import { getSolverFactory, solverNames } from '../solvers/registry.ts';
+import '../solvers/bcd.ts'; // registers 'bcd'
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 
 /** Solver names: 'ista', 'fista', others registered later (e.g. 'bcd'), and 'auto'. */
@@ -183,7 +184,7 @@ export class PreparedProblem {
     const names = [...solverNames(), 'auto'];
     let solverName = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, names);
     const ctx = this.context(lambda);
-    if (solverName === 'auto') solverName = getSolverFactory('bcd') && this.X.columns ? 'bcd' : 'fista';
+    if (solverName === 'auto') solverName = getSolverFactory('bcd') && this.X.columns && Number.isFinite(this.datafit.curvature) ? 'bcd' : 'fista';
     const factory = getSolverFactory(solverName)!;
     const w0 = new Float64Array(ctx.size);
     if (options.warmStart !== undefined) {
