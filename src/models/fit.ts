@@ -199,7 +199,8 @@ export class PreparedProblem {
     }
     // With a global curvature bound the Lipschitz estimate holds for every λ: compute it once.
     let lipschitz: number | undefined;
-    if (lambda > 0 && Number.isFinite(this.datafit.curvature)) {
+    // (Block coordinate descent uses per-group constants instead and skips this estimate.)
+    if (lambda > 0 && Number.isFinite(this.datafit.curvature) && solverName !== 'bcd') {
       this.lipschitz ??= estimateLipschitz(ctx);
       lipschitz = this.lipschitz;
     }

@@ -16,6 +16,29 @@ const ANDERSON_K = 5;
 const INNER_RATIO = 0.3;
 const MAX_EPOCHS = 2000;
 
+/**
+ * Column means and squared norms per operator (properties of X alone, so a λ path or repeated fits
+ * on the same operator compute them once).
+ */
+const statsCache = new WeakMap<LinearOperator, { mu: Float64Array; normSq: Float64Array }>();
+
+function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | null): { mu: Float64Array; normSq: Float64Array } {
+  const hit = statsCache.get(op);
+  if (hit) return hit;
+  const { rows: n, cols: p } = op;
+  const ones = fast ? fast.vector(n) : new Float64Array(n);
+  ones.fill(1);
+  const mu = fast ? fast.vector(p) : new Float64Array(p);
+  op.applyTranspose(ones, mu);
+  for (let j = 0; j < p; j++) mu[j] /= n;
+  const normSq = new Float64Array(p);
+  for (let j = 0; j < p; j++) normSq[j] = cols.normSq(j);
+  const entry = { mu: Float64Array.from(mu), normSq };
+  if (fast) fast.release(ones, mu);
+  statsCache.set(op, entry);
+  return entry;
+}
+
 /** Fast column access per problem context: the dense design copied once into the kernel memory. */
 const fastCache = new WeakMap<ProblemContext, { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null }>();
 
@@ -151,16 +174,10 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.L = new Float64Array(G).fill(NaN);
     const vec = (len: number) => (fast ? fast.vector(len) : new Float64Array(len));
     // Column statistics: means (for the centring) and centred squared norms (screening bounds).
-    this.mu = new Float64Array(p);
+    const stats = columnStats(op, cols, fast);
+    this.mu = this.intercept ? stats.mu : new Float64Array(p);
     this.colSq = new Float64Array(p);
-    if (this.intercept) {
-      const ones = vec(n).fill(1);
-      const s = vec(p);
-      op.applyTranspose(ones, s);
-      for (let j = 0; j < p; j++) this.mu[j] = s[j] / n;
-      if (fast) fast.release(ones, s);
-    }
-    for (let j = 0; j < p; j++) this.colSq[j] = Math.max(cols.normSq(j) - n * this.mu[j] * this.mu[j], 0);
+    for (let j = 0; j < p; j++) this.colSq[j] = Math.max(stats.normSq[j] - n * this.mu[j] * this.mu[j], 0);
     this.wi = w0.slice();
     this.w = new Float64Array(ctx.size);
     this.r = vec(n * T);

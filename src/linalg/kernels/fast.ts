@@ -48,6 +48,7 @@ interface Engine extends KernelWorkspace {
   readonly backend: KernelBackend;
   readonly data: Float64Array;
   dot(j: number, y: Float64Array): number;
+  normSq(j: number): number;
   axpy(j: number, alpha: number, y: Float64Array): void;
   gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void;
   gemvN(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, coefOffset: number, y: Float64Array): void;
@@ -125,8 +126,7 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   /** ‖x_j‖². */
   normSq(j: number): number {
     this.checkColumn('FastDense.normSq', j);
-    const o = j * this.rows;
-    return dotJs(this.rows, this.data, o, this.data, o);
+    return this.engine.normSq(j);
   }
 
   /** out[outOffset + k] ← x_{idx[start+k]}ᵀ y for k in [0, end − start): X_gᵀy for one group. */
@@ -240,6 +240,11 @@ class JsEngine implements Engine {
 
   dot(j: number, y: Float64Array): number {
     return dotJs(this.n, this.data, j * this.n, y, 0);
+  }
+
+  normSq(j: number): number {
+    const o = j * this.n;
+    return dotJs(this.n, this.data, o, this.data, o);
   }
 
   axpy(j: number, alpha: number, y: Float64Array): void {
@@ -372,6 +377,11 @@ class WasmEngine implements Engine {
 
   dot(j: number, y: Float64Array): number {
     return this.k.dot(this.xPtr + 8 * j * this.n, this.input(y), this.n);
+  }
+
+  normSq(j: number): number {
+    const c = this.xPtr + 8 * j * this.n;
+    return this.k.dot(c, c, this.n);
   }
 
   axpy(j: number, alpha: number, y: Float64Array): void {
