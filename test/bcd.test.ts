@@ -152,6 +152,24 @@ describe('block coordinate descent: runs, starts and choices', () => {
     expect(w.activeGroups).toEqual(j.activeGroups);
   });
 
+  it('a DenseMatrix changed between fits is fitted as changed (the kernel copy is refreshed)', () => {
+    const D = DenseMatrix.fromRows(P.X);
+    const opts = { groups: P.groups, lambda: 0.1 * lm, solver: 'bcd' as const, tol: 1e-12 };
+    const before = fitGroupLasso(D, P.y, opts);
+    D.set(3, 2, D.get(3, 2) + 5);
+    D.set(10, 0, -4);
+    const after = fitGroupLasso(D, P.y, opts);
+    const fresh = fitGroupLasso(D.toRows(), P.y, opts);
+    expect(relDiff(after.objective, fresh.objective)).toBeLessThanOrEqual(1e-12);
+    expect(relDiff(after.objective, before.objective)).toBeGreaterThan(1e-6);
+    // Same for a fast operator edited through set().
+    const A = fastOperator(DenseMatrix.fromRows(P.X));
+    fitGroupLasso(A, P.y, opts);
+    A.set(3, 2, A.get(3, 2) + 5);
+    A.set(10, 0, -4);
+    expect(relDiff(fitGroupLasso(A, P.y, opts).objective, fresh.objective)).toBeLessThanOrEqual(1e-12);
+  });
+
   it('λ ≥ λ_max gives exactly zero coefficients, certified', () => {
     const fit = fitGroupLasso(P.X, P.y, { groups: P.groups, lambda: 1.01 * lm, solver: 'bcd', tol: 1e-10 });
     expect(fit.converged).toBe(true);

@@ -1,6 +1,7 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { dot, sumSq } from './blas.ts';
 import type { ColumnAccess, LinearOperator } from './operator.ts';
+import { gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './kernels/js.ts';
 
 /**
  * Dense real matrix in column-major order over one Float64Array: entry (i, j) is
@@ -104,32 +105,12 @@ export class DenseMatrix implements LinearOperator {
 
   /** out ← X w. Columns with w_j = 0 are skipped, which pays off for sparse coefficients. */
   apply(w: Float64Array, out: Float64Array): void {
-    const n = this.rows;
-    const d = this.data;
-    out.fill(0);
-    let j = 0;
-    const p = this.cols;
-    // Four columns per pass over `out`: a quarter of the read/write traffic on it.
-    while (j < p) {
-      const a = w[j];
-      if (a === 0) { j++; continue; }
-      if (j + 3 < p && w[j + 1] !== 0 && w[j + 2] !== 0 && w[j + 3] !== 0) {
-        const b = w[j + 1], c = w[j + 2], e = w[j + 3];
-        const o0 = j * n, o1 = o0 + n, o2 = o1 + n, o3 = o2 + n;
-        for (let i = 0; i < n; i++) out[i] += a * d[o0 + i] + b * d[o1 + i] + c * d[o2 + i] + e * d[o3 + i];
-        j += 4;
-      } else {
-        const o = j * n;
-        for (let i = 0; i < n; i++) out[i] += a * d[o + i];
-        j++;
-      }
-    }
+    gemvNAllJs(this.data, this.rows, this.cols, w, out);
   }
 
   /** out ← Xᵀ y. */
   applyTranspose(y: Float64Array, out: Float64Array): void {
-    const n = this.rows;
-    for (let j = 0; j < this.cols; j++) out[j] = dot(n, this.data, j * n, y, 0);
+    gemvTAllJs(this.data, this.rows, this.cols, y, out);
   }
 }
 
@@ -152,18 +133,10 @@ class DenseColumns implements ColumnAccess {
     return sumSq(this.m.rows, this.m.data, j * this.m.rows);
   }
   dotBlock(idx: Int32Array, start: number, end: number, y: Float64Array, out: Float64Array): void {
-    const n = this.m.rows;
-    for (let k = start; k < end; k++) out[k - start] = dot(n, this.m.data, idx[k] * n, y, 0);
+    gemvTJs(this.m.data, this.m.rows, idx, start, end, y, out, 0);
   }
   axpyBlock(idx: Int32Array, start: number, end: number, coef: Float64Array, y: Float64Array): void {
-    const n = this.m.rows;
-    const d = this.m.data;
-    for (let k = start; k < end; k++) {
-      const a = coef[k - start];
-      if (a === 0) continue;
-      const o = idx[k] * n;
-      for (let i = 0; i < n; i++) y[i] += a * d[o + i];
-    }
+    gemvNJs(this.m.data, this.m.rows, idx, start, end, coef, 0, y);
   }
 }
 

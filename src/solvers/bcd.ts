@@ -20,11 +20,11 @@ const MAX_EPOCHS = 2000;
  * Column means and squared norms per operator (properties of X alone, so a λ path or repeated fits
  * on the same operator compute them once).
  */
-const statsCache = new WeakMap<LinearOperator, { mu: Float64Array; normSq: Float64Array }>();
+const statsCache = new WeakMap<LinearOperator, { mu: Float64Array; normSq: Float64Array; version: number }>();
 
 function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | null): { mu: Float64Array; normSq: Float64Array } {
   const hit = statsCache.get(op);
-  if (hit) return hit;
+  if (hit && (!fast || hit.version === fast.version)) return hit;
   const { rows: n, cols: p } = op;
   const ones = fast ? fast.vector(n) : new Float64Array(n);
   ones.fill(1);
@@ -33,7 +33,7 @@ function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | n
   for (let j = 0; j < p; j++) mu[j] /= n;
   const normSq = new Float64Array(p);
   for (let j = 0; j < p; j++) normSq[j] = cols.normSq(j);
-  const entry = { mu: Float64Array.from(mu), normSq };
+  const entry = { mu: Float64Array.from(mu), normSq, version: fast ? fast.version : 0 };
   if (fast) fast.release(ones, mu);
   statsCache.set(op, entry);
   return entry;
@@ -42,13 +42,41 @@ function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | n
 /** Fast column access per problem context: the dense design copied once into the kernel memory. */
 const fastCache = new WeakMap<ProblemContext, { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null }>();
 
+/**
+ * The kernel copy of a plain DenseMatrix, kept while the matrix lives so repeated fits on the same
+ * matrix do not copy it again. Each use compares the copy with the matrix (one streaming pass,
+ * stopping at the first difference) and re-copies when the caller changed an entry in between.
+ */
+const denseCache = new WeakMap<DenseMatrix, FastDense>();
+
+function fastCopyOf(X: DenseMatrix): FastDense {
+  const hit = denseCache.get(X);
+  if (hit && hit.rows === X.rows && hit.cols === X.cols) {
+    const a = hit.data, b = X.data;
+    let same = true;
+    for (let k = 0; k < b.length; k++) {
+      if (a[k] !== b[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+    a.set(b);
+    hit.touch();
+    return hit;
+  }
+  const f = fastOperator(X);
+  denseCache.set(X, f);
+  return f;
+}
+
 function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null } {
   const hit = fastCache.get(ctx);
   if (hit) return hit;
   let entry: { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null };
   if (ctx.X instanceof FastDense) entry = { op: ctx.X, cols: ctx.X, fast: ctx.X };
   else if (ctx.X instanceof DenseMatrix) {
-    const f = fastOperator(ctx.X);
+    const f = fastCopyOf(ctx.X);
     entry = { op: f, cols: f, fast: f };
   } else if (ctx.X.columns) entry = { op: ctx.X, cols: ctx.X.columns, fast: null };
   else throw new OptionError('bcd', "block coordinate descent needs column access (a dense or sparse matrix); use solver: 'fista' for matrix-free operators");

@@ -86,6 +86,22 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     return new FastDense(X.rows, X.cols, engine);
   }
 
+  /**
+   * Bumped by {@link set}; caches of per-column statistics compare it. Code that writes `data`
+   * directly should call {@link touch}.
+   */
+  version = 0;
+
+  override set(i: number, j: number, v: number): void {
+    super.set(i, j, v);
+    this.version++;
+  }
+
+  /** Declare that entries of `data` were changed in place. */
+  touch(): void {
+    this.version++;
+  }
+
   vector(length: number): Float64Array {
     if (!Number.isInteger(length) || length < 0) throw new ValueError('FastDense.vector', `length must be a whole number ≥ 0, got ${length}`);
     return this.engine.vector(length);
