@@ -2,7 +2,9 @@ import { makeDatafit, type Datafit, type LossName } from '../datafits/datafits.t
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
+import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse } from '../linalg/input.ts';
+import { sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { GroupLassoPenalty, SparseGroupLassoPenalty, type Penalty } from '../penalties/penalties.ts';
 import { checkAlpha } from '../prox/prox.ts';
@@ -240,7 +242,9 @@ export class PreparedProblem {
  */
 export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, fn = 'prepareProblem', sparseGroup = false): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  const op = toOperator(X, fn);
+  // Dense designs run on the fast kernels (one copy per matrix, reused across fits while unchanged).
+  const given = toOperator(X, fn);
+  const op = given instanceof DenseMatrix ? sharedFastCopy(given) : given;
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   const resp = toResponse(y, fn, op.rows);
   const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, LOSSES);

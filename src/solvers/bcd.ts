@@ -1,7 +1,7 @@
 import { OptionError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { FastDense, fastOperator } from '../linalg/kernels/fast.ts';
+import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
 import { dualValue, kktViolation } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
@@ -42,41 +42,13 @@ function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | n
 /** Fast column access per problem context: the dense design copied once into the kernel memory. */
 const fastCache = new WeakMap<ProblemContext, { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null }>();
 
-/**
- * The kernel copy of a plain DenseMatrix, kept while the matrix lives so repeated fits on the same
- * matrix do not copy it again. Each use compares the copy with the matrix (one streaming pass,
- * stopping at the first difference) and re-copies when the caller changed an entry in between.
- */
-const denseCache = new WeakMap<DenseMatrix, FastDense>();
-
-function fastCopyOf(X: DenseMatrix): FastDense {
-  const hit = denseCache.get(X);
-  if (hit && hit.rows === X.rows && hit.cols === X.cols) {
-    const a = hit.data, b = X.data;
-    let same = true;
-    for (let k = 0; k < b.length; k++) {
-      if (a[k] !== b[k]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return hit;
-    a.set(b);
-    hit.touch();
-    return hit;
-  }
-  const f = fastOperator(X);
-  denseCache.set(X, f);
-  return f;
-}
-
 function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null } {
   const hit = fastCache.get(ctx);
   if (hit) return hit;
   let entry: { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null };
   if (ctx.X instanceof FastDense) entry = { op: ctx.X, cols: ctx.X, fast: ctx.X };
   else if (ctx.X instanceof DenseMatrix) {
-    const f = fastCopyOf(ctx.X);
+    const f = sharedFastCopy(ctx.X);
     entry = { op: f, cols: f, fast: f };
   } else if (ctx.X.columns) entry = { op: ctx.X, cols: ctx.X.columns, fast: null };
   else throw new OptionError('bcd', "block coordinate descent needs column access (a dense or sparse matrix); use solver: 'fista' for matrix-free operators");

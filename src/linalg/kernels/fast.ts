@@ -491,3 +491,33 @@ class WasmEngine implements Engine {
     for (let j = 0; j < this.p; j++) out[j] = ov[j];
   }
 }
+
+const denseCache = new WeakMap<DenseMatrix, FastDense>();
+
+/**
+ * The kernel copy of a plain DenseMatrix (`backend: 'auto'`), kept while the matrix lives so repeated
+ * fits on the same matrix do not copy it again. Each call compares the copy with the matrix (one
+ * streaming pass, stopping at the first difference) and re-copies when an entry changed in between.
+ * A FastDense is returned as is.
+ */
+export function sharedFastCopy(X: DenseMatrix): FastDense {
+  if (X instanceof FastDense) return X;
+  const hit = denseCache.get(X);
+  if (hit && hit.rows === X.rows && hit.cols === X.cols) {
+    const a = hit.data, b = X.data;
+    let same = true;
+    for (let k = 0; k < b.length; k++) {
+      if (a[k] !== b[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return hit;
+    a.set(b);
+    hit.touch();
+    return hit;
+  }
+  const f = fastOperator(X);
+  denseCache.set(X, f);
+  return f;
+}
