@@ -55,6 +55,14 @@ export class DenseMatrix implements LinearOperator {
     return m;
   }
 
+  /**
+   * True when every entry is known to be finite without looking (a fast operator checked on
+   * creation and on each `set`); plain matrices always answer false, so they are checked.
+   */
+  isKnownFinite(): boolean {
+    return false;
+  }
+
   get(i: number, j: number): number {
     return this.data[i + j * this.rows];
   }
@@ -142,6 +150,7 @@ class DenseColumns implements ColumnAccess {
 
 /** Throw unless every entry of the matrix is finite. */
 export function checkFiniteMatrix(fn: string, what: string, m: DenseMatrix): void {
+  if (m.isKnownFinite()) return;
   const d = m.data;
   // Fast pass: x·0 is 0 for every finite x and NaN for ±Inf/NaN, so the sums stay 0 unless some
   // entry is not finite (this runs at memory speed; the slow pass below only locates the culprit).

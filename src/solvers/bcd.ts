@@ -111,6 +111,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Squared loss: r = y − X wi (n·T, uncentred), S_t = Σ_i r_{t,i}. Logistic: η = X wi + b. */
   private readonly r: Float64Array;
   private readonly S: Float64Array;
+  /** Per-task views of r (made once: subarray allocates). */
+  private readonly rT: Float64Array[];
   private b = 0;
   private readonly u: Float64Array;
   private readonly gbuf: Float64Array;
@@ -181,6 +183,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.wi = w0.slice();
     this.w = new Float64Array(ctx.size);
     this.r = vec(n * T);
+    this.rT = Array.from({ length: T }, (_, t) => this.r.subarray(t * n, (t + 1) * n));
     this.wSave = new Float64Array(ctx.size);
     this.rSave = new Float64Array(n * T);
     this.SSave = new Float64Array(T);
@@ -332,6 +335,19 @@ export class BlockCoordinateDescent implements IterativeSolver {
   private applyDelta(g: number, delta: Float64Array): void {
     const { n, T } = this;
     const fs = this.fptr[g], fe = this.fptr[g + 1], m = fe - fs;
+    if (m === 1) {
+      // One column: plain axpy, no index list to pass (the common Lasso / multi-task case).
+      const j = this.fidx[fs];
+      for (let t = 0; t < T; t++) {
+        const dt = delta[t];
+        if (dt === 0) continue;
+        if (this.squared) {
+          this.cols.axpy(j, -dt, this.rT[t]);
+          this.S[t] -= n * this.mu[j] * dt;
+        } else this.cols.axpy(j, dt, this.r);
+      }
+      return;
+    }
     if (this.squared) {
       // r = y − Xw: r_t −= X_g δ_t, and the sum S_t −= n μ_gᵀδ_t.
       const neg = this.vbuf;
@@ -408,7 +424,13 @@ export class BlockCoordinateDescent implements IterativeSolver {
   private blockGradient(g: number, out: Float64Array): void {
     const { n, T } = this;
     const fs = this.fptr[g], fe = this.fptr[g + 1], m = fe - fs;
-    if (this.squared) {
+    if (this.squared && m === 1) {
+      const j = this.fidx[fs];
+      for (let t = 0; t < T; t++) {
+        const s = this.intercept ? this.S[t] : 0;
+        out[t] = -(this.cols.dot(j, this.rT[t]) - s * this.mu[j]) / n;
+      }
+    } else if (this.squared) {
       for (let t = 0; t < T; t++) {
         this.cols.dotBlock(this.fidx, fs, fe, this.r.subarray(t * n, (t + 1) * n), out.subarray(t * m, (t + 1) * m));
         const s = this.intercept ? this.S[t] : 0;
@@ -462,7 +484,26 @@ export class BlockCoordinateDescent implements IterativeSolver {
     } else {
       f = this.ctx.datafit.value(r);
     }
-    return f + this.ctx.penalty.value(w);
+    return f + this.wsPenalty(w);
+  }
+
+  /** Ω(w) summed over the working set (every group outside it is zero). */
+  private wsPenalty(w: Float64Array): number {
+    const pen = this.ctx.penalty;
+    const { ptr, indices, weights } = pen.groups;
+    const alpha = pen.name === 'sparseGroupLasso' ? (pen as unknown as { alpha: number }).alpha : 0;
+    let s = 0;
+    for (const g of this.ws) {
+      if (!this.penalized[g]) continue;
+      let l2 = 0, l1 = 0;
+      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
+        const v = w[indices[k]];
+        l2 += v * v;
+        l1 += Math.abs(v);
+      }
+      s += alpha * l1 + (1 - alpha) * weights[g] * Math.sqrt(l2);
+    }
+    return pen.lambda * s;
   }
 
   /** KKT violation over the working set, from fresh block gradients. */

@@ -81,9 +81,11 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   }
 
   /** @internal Build from a dense matrix; use {@link fastOperator}. */
-  static create(X: DenseMatrix, backend: KernelBackend, workspace: number): FastDense {
+  static create(X: DenseMatrix, backend: KernelBackend, workspace: number, finite = false): FastDense {
     const engine = backend === 'wasm' ? new WasmEngine(X, workspace) : new JsEngine(X);
-    return new FastDense(X.rows, X.cols, engine);
+    const f = new FastDense(X.rows, X.cols, engine);
+    f.finite = finite && backend === 'wasm'; // a 'js' operator shares the input's array, which may change
+    return f;
   }
 
   /**
@@ -92,14 +94,32 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
    */
   version = 0;
 
+  /** Entries were checked finite at creation; `set` keeps it so, `touch` forgets it. */
+  private finite = false;
+
   override set(i: number, j: number, v: number): void {
     super.set(i, j, v);
     this.version++;
+    if (!Number.isFinite(v)) this.finite = false;
   }
 
   /** Declare that entries of `data` were changed in place. */
   touch(): void {
     this.version++;
+    this.finite = false;
+  }
+
+  override isKnownFinite(): boolean {
+    return this.finite;
+  }
+
+  /** Look at every entry once and remember whether all are finite (after writes to `data`). */
+  verifyFinite(): boolean {
+    const d = this.data;
+    let s = 0;
+    for (let k = 0; k < d.length; k++) s += d[k] * 0;
+    this.finite = s === 0 && this.backend === 'wasm';
+    return s === 0;
   }
 
   vector(length: number): Float64Array {
@@ -221,11 +241,11 @@ export function fastOperator(X: unknown, options: FastOperatorOptions = {}): Fas
   if (choice === 'wasm') {
     if (!wasmSimdAvailable()) throw new OptionError(fn, "backend 'wasm' needs WebAssembly SIMD, which this runtime lacks; use 'auto' or 'js'");
     if (!fits) throw new ShapeError(fn, `a ${M.rows} × ${M.cols} matrix does not fit the 2 GiB WebAssembly memory; use 'auto' or 'js'`);
-    return FastDense.create(M, 'wasm', workspace);
+    return FastDense.create(M, 'wasm', workspace, true);
   }
   if (wasmSimdAvailable() && fits) {
     try {
-      return FastDense.create(M, 'wasm', workspace);
+      return FastDense.create(M, 'wasm', workspace, true);
     } catch {
       // The host refused the memory (out of address space): the TypeScript kernels still work.
     }
@@ -515,6 +535,7 @@ export function sharedFastCopy(X: DenseMatrix): FastDense {
     if (same) return hit;
     a.set(b);
     hit.touch();
+    hit.verifyFinite();
     return hit;
   }
   const f = fastOperator(X);
