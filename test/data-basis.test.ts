@@ -66,7 +66,7 @@ describe('polyFit: R poly(x, d)', () => {
         const again = polyPredict(x, coefs);
         for (let k = 0; k < 3; k++) for (let i = 0; i < n; i++) expect(again[k][i]).toBeCloseTo(basis[k][i], 10);
       }),
-      { numRuns: 40 },
+      { numRuns: 20 },
     );
   });
 
