@@ -21,6 +21,15 @@ describe('designs feed the solvers', () => {
     expect(a.activeGroups.length).toBeLessThan(8);
   });
 
+  it("reproduces grpreg's published λ_max = 0.206495 for Birthwt (bwt in kg, grLasso, gaussian)", () => {
+    // grpreg's documentation (mfdr example: grpreg(Birthwt$X, Birthwt$bwt, Birthwt$group)) prints the
+    // first λ of the path as 0.206495. grpreg standardizes and orthonormalizes each group, and
+    // λ_max = max_g ‖X̃_gᵀ(y − ȳ)‖ / (n √p_g) depends only on each group's column span, so this
+    // checks the groups, dummies and responses built from the raw CSV.
+    const o = orthonormalizeGroups(X, d.groups);
+    expect(lambdaMax(o.X, d.y!, { groups: o.groups })).toBeCloseTo(0.206495, 6);
+  });
+
   it('Birthwt in grpreg scaling: a fit on the orthonormalized design maps back to raw-scale predictions', () => {
     const o = orthonormalizeGroups(X, d.groups);
     const lm = lambdaMax(o.X, d.y!, { groups: o.groups });
