@@ -9,3 +9,12 @@ export {
   ScaledOperator, BlockDiagonalOperator, RestrictedOperator,
   type RowSpec, type PartialFourierOptions, type GaussianOptions,
 } from './operators.ts';
+export {
+  blockSparseRecovery, jointSparseRecovery, complexSparseRecovery, denoiseMultitone,
+  type RecoveryOptions, type RecoveryResult, type DebiasReport, type JointRecoveryResult, type ComplexRecoveryResult,
+  type MultitoneOptions, type MultitoneResult,
+} from './recovery.ts';
+export {
+  randomBlockSparse, phaseTransition, formatPhaseTable,
+  type BlockSparseSignal, type PhaseTransitionOptions, type PhaseTransitionRow,
+} from './experiments.ts';
