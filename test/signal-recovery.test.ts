@@ -97,6 +97,17 @@ describe('blockSparseRecovery: exact recovery in the noiseless, well-sampled reg
   });
 });
 
+describe('zero measurements', () => {
+  it('y = 0 gives λ_max = 0 and x = 0', () => {
+    const A = signal.partialDCT(64, { m: 20, seed: 1 });
+    const res = signal.blockSparseRecovery(A, new Float64Array(20), { blockSize: 4 });
+    expect(res.lambdaMax).toBe(0);
+    expect(res.activeGroups).toEqual([]);
+    expect(res.x.every((v) => v === 0)).toBe(true);
+    expect(res.fit.converged).toBe(true);
+  });
+});
+
 describe('recovery error shrinks with SNR', () => {
   it('block-sparse partial Fourier: error roughly proportional to the noise level', () => {
     const n = 256;
@@ -257,6 +268,7 @@ describe('recovery input errors', () => {
     expect(() => signal.blockSparseRecovery(A, y, { blockSize: 4, lambda: 1, lambdaRatio: 0.1 })).toThrow(OptionError);
     expect(() => signal.blockSparseRecovery(A, y, { blockSize: 4, lambdaRatio: 2 })).toThrow(ValueError);
     expect(() => signal.blockSparseRecovery(A, y, { blockSize: 40 })).toThrow(ShapeError);
+    expect(() => signal.blockSparseRecovery(A, y, { blockSize: 4, lambda: 0 })).toThrow(/> 0/);
     expect(() => signal.blockSparseRecovery(A, y, { blockSize: 4, lamda: 1 } as never)).toThrow(/did you mean 'lambda'/);
     expect(() => signal.complexSparseRecovery(signal.partialDCT(31, [0, 1]), [1, 1])).toThrow(/even number of columns/);
     expect(() => signal.jointSparseRecovery(A, [[1, 2], [3, 4]])).toThrow(ShapeError);

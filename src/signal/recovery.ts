@@ -30,9 +30,12 @@ export interface RecoveryOptions {
   groups?: GroupSpec;
   /** Group weights d_g (default √p_g). */
   weights?: ArrayLike<number>;
-  /** λ, absolute; exclusive with lambdaRatio. */
+  /** λ > 0, absolute; exclusive with lambdaRatio. */
   lambda?: number;
-  /** λ = lambdaRatio · λ_max (default 1e-3: near the noiseless limit; raise it with noise). */
+  /**
+   * λ = lambdaRatio · λ_max, in (0, 1] (default 1e-3: near the noiseless limit; raise it with
+   * noise). When λ_max = 0 (Aᵀy = 0) the answer is 0 and λ = lambdaRatio is used.
+   */
   lambdaRatio?: number;
   /** Relative duality gap at which FISTA stops (default 1e-7). */
   tol?: number;
@@ -96,8 +99,9 @@ interface Resolved {
 
 function resolveCommon(fn: string, o: RecoveryOptions): Resolved {
   if (o.lambda !== undefined && o.lambdaRatio !== undefined) throw new OptionError(fn, 'give lambda or lambdaRatio, not both');
-  if (o.lambda !== undefined && (typeof o.lambda !== 'number' || !Number.isFinite(o.lambda) || o.lambda < 0)) {
-    throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${String(o.lambda)}`);
+  if (o.lambda !== undefined && (typeof o.lambda !== 'number' || !Number.isFinite(o.lambda) || o.lambda <= 0)) {
+    // λ = 0 is plain least squares, which has no unique solution when A has more columns than rows.
+    throw new ValueError(fn, `lambda must be a finite number > 0, got ${String(o.lambda)}`);
   }
   const lambdaRatio = o.lambdaRatio === undefined ? 1e-3 : checkPositive(fn, 'lambdaRatio', o.lambdaRatio);
   if (lambdaRatio > 1) throw new ValueError(fn, `lambdaRatio must be in (0, 1], got ${lambdaRatio}`);
@@ -149,7 +153,8 @@ function solveRecovery(
   const response = T === 1 ? Y : rowsOf(Y, m, T);
   const problem = prepareProblem(A, response, { groups, weights, fitIntercept: false, loss: T === 1 ? 'squared' : 'multitask' }, fn);
   const lmax = problem.lambdaMax();
-  const lambda = r.lambda ?? r.lambdaRatio * lmax;
+  // λ_max = 0 (Aᵀy = 0): w = 0 is optimal for every λ > 0; λ = lambdaRatio stands in for 0·λ_max.
+  const lambda = r.lambda ?? (lmax > 0 ? r.lambdaRatio * lmax : r.lambdaRatio);
   const fit = problem.fit(lambda, { solver: 'fista', tol: r.tol, maxIter: r.maxIter });
   const gs = problem.groups;
   const lassoCoef = fit.coef;
