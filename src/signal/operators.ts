@@ -127,7 +127,7 @@ export interface PartialFourierOptions {
  * returned as stacked real and imaginary parts y = [Re F_Ω x; Im F_Ω x] ∈ ℝ^{2m}. The adjoint is
  * exact: Aᵀ[u; v] = Re(F_Ωᴴ(u + iv)) (real input) or [Re; Im] of F_Ωᴴ(u + iv) (complex input).
  * Computed with one length-n FFT (fft.js; lengths that are not powers of two by Bluestein's
- * algorithm on top of it, exact to rounding but about 4–6× slower than the next power of two).
+ * algorithm on top of it, exact to rounding but 4–7× slower than the next power of two in our benchmark).
  *
  * Real input (default): x ∈ ℝⁿ. Because F_{n−k}x = conj(F_k x), `{ m, seed }` draws m distinct
  * frequencies from the non-redundant half {0, …, ⌊n/2⌋}. ‖A‖₂² is exact: 1 if Ω contains 0, n/2
