@@ -210,6 +210,12 @@ interface WUpdate {
   solve(a: Float64Array, w: Float64Array): void;
   /** Factorizations (Cholesky) or inner iterations (CG, Newton) so far. */
   readonly work: number;
+  /**
+   * Relative accuracy wanted from an iterative solve. The ADMM tightens it with its residuals:
+   * a w-update much less accurate than the residuals would cap the certificate (the decomposition
+   * ρμ of −∇G(w) is only as exact as the solve).
+   */
+  accuracy: number;
 }
 
 /**
@@ -222,6 +228,7 @@ interface WUpdate {
 class CholeskyUpdate implements WUpdate {
   readonly name = 'cholesky';
   work = 0;
+  accuracy = 0; // direct solve: exact to rounding
   private readonly q: number;
   private readonly n: number;
   private readonly kernel: boolean;
@@ -365,7 +372,7 @@ class CgUpdate implements WUpdate {
   private readonly pcgWork: PcgWork;
   private rho = 1;
   readonly meanDiag: number;
-  relTol = 1e-10;
+  accuracy = 1e-6;
 
   constructor(ctx: ProblemContext, st: OverlapStructure) {
     this.ctx = ctx;
@@ -436,7 +443,7 @@ class CgUpdate implements WUpdate {
       this.rhs[k] = this.b0[k] + rho * a[pen[k]];
       this.x[k] = w[pen[k]];
     }
-    this.work += pcg(this.mul, this.rhs, this.x, this.diag, this.relTol, 10 * pen.length + 100, this.pcgWork);
+    this.work += pcg(this.mul, this.rhs, this.x, this.diag, this.accuracy, 10 * pen.length + 100, this.pcgWork);
     for (let k = 0; k < pen.length; k++) w[pen[k]] = this.x[k];
   }
 }
@@ -451,6 +458,7 @@ class CgUpdate implements WUpdate {
 class NewtonUpdate implements WUpdate {
   readonly name = 'newton-cg';
   work = 0;
+  accuracy = 1e-6;
   private readonly ctx: ProblemContext;
   private readonly pen: Int32Array;
   private readonly cnt: Float64Array;
@@ -602,7 +610,7 @@ class NewtonUpdate implements WUpdate {
         for (let i = 0; i < n; i++) s += h[i] * A[o + i] * A[o + i];
         diag[q + r] = s > 0 ? s : 1;
       }
-      this.work += pcg(this.hess, g, d, diag, 1e-10, 4 * (q + k) + 50, this.pcgWork);
+      this.work += pcg(this.hess, g, d, diag, Math.min(1e-2, this.accuracy), 4 * (q + k) + 50, this.pcgWork);
       let dec = 0;
       for (let j = 0; j < q + k; j++) dec += g[j] * d[j];
       if (!(dec > 1e-28 * Math.max(1, Math.abs(phi0)))) return;
@@ -790,6 +798,12 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
       dualScale: this.rho * Math.sqrt(dn),
       rho: this.rho,
     };
+    // Inner accuracy follows the relative residuals (two orders below them, within [1e-14, 1e-6]).
+    const rel = Math.min(
+      info.primalScale > 0 ? info.primalResidual / info.primalScale : 1,
+      info.dualScale > 0 ? info.dualResidual / info.dualScale : 1,
+    );
+    this.update.accuracy = Math.min(1e-6, Math.max(1e-14, 1e-2 * rel));
     if (this.adaptive && this.rhoUpdates < 100 && this.iteration - this.lastAdapt >= 5) {
       const { primalResidual: r, dualResidual: s } = info;
       let f = 1;
