@@ -312,6 +312,30 @@ describe('variables in no group', () => {
   });
 });
 
+describe('a weight-0 group that overlaps penalized ones', () => {
+  // Group 0 carries no penalty. Plain norm: features 0 and 1 (only in group 0) are free, feature 2
+  // is still charged by group 1. Latent: v_0 is free, so anything on {0, 1, 2} costs nothing.
+  const d = makeData(13, 60, [0.2, -0.1, 0.3, 1, 0, 0, 0]);
+  const weights = [0, Math.sqrt(3), Math.sqrt(3)];
+
+  it('consensus: free features have zero gradient, the others satisfy the overlap KKT bound', () => {
+    const f = fitOverlappingGroupLasso(d.X, d.y, { groups: chain, lambda: 0.3, mode: 'consensus', weights, tol: 1e-10 });
+    expect(f.converged).toBe(true);
+    const { grad } = squaredGradient(d, f.coef, f.intercept);
+    expect(Math.abs(grad[0])).toBeLessThan(1e-9);
+    expect(Math.abs(grad[1])).toBeLessThan(1e-9);
+    expect(plainObjective(d, f.coef, f.intercept, chain.slice(1), 0.3)).toBeCloseTo(f.objective, 12);
+  });
+
+  it('latent: features of the free group are fitted without penalty', () => {
+    const f = fitOverlappingGroupLasso(d.X, d.y, { groups: chain, lambda: 0.3, weights, tol: 1e-10 });
+    expect(f.converged).toBe(true);
+    const { grad } = squaredGradient(d, f.coef, f.intercept);
+    for (const j of [0, 1, 2]) expect(Math.abs(grad[j])).toBeLessThan(1e-6);
+    expect(f.latent!.part(0).some((v) => v !== 0)).toBe(true);
+  });
+});
+
 describe('the caller\'s design is never touched', () => {
   it('number[][] and DenseMatrix inputs are unchanged after both modes', () => {
     const d = makeData(9, 30, [1, 1, 0, 0, 1]);

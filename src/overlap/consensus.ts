@@ -1,6 +1,7 @@
 import type { Datafit } from '../datafits/datafits.ts';
 import type { GroupStructure } from '../groups/groups.ts';
 import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
+import { ValueError } from '../errors.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { relativeGap, type Certificate } from '../solvers/certificate.ts';
 import { evaluate, newPoint, ProblemContext, type PointBuffers } from '../solvers/problem.ts';
@@ -318,7 +319,7 @@ class CholeskyUpdate implements WUpdate {
     M.set(this.base);
     const k = this.kernel ? this.n : this.q;
     for (let i = 0; i < k; i++) M[i + i * k] += this.kernel ? this.n * rho : rho * this.cnt[i];
-    if (!choleskyFactor(M, k, this.L)) throw new Error('ConsensusAdmm: the w-update system is not positive definite');
+    if (!choleskyFactor(M, k, this.L)) throw new ValueError('ConsensusAdmm', `the w-update system is not numerically positive definite at ρ = ${rho}`);
     this.work++;
   }
 
