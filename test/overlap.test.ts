@@ -261,6 +261,17 @@ describe('plain overlapping norm by consensus ADMM', () => {
     }
   });
 
+  it('an iteration cap gives converged: false with an honest certificate (gap ≥ 0, P − D = gap)', () => {
+    for (const mode of ['latent', 'consensus'] as const) {
+      const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode, tol: 1e-14, maxIter: 3 });
+      expect(f.converged).toBe(false);
+      expect(f.status).toBe('max iterations reached');
+      expect(f.dualityGap).toBeGreaterThan(0);
+      expect(f.objective - f.dualObjective).toBeCloseTo(f.dualityGap, 14);
+      expect(f.objective).toBeCloseTo(plainOrLatent(mode, f), 12);
+    }
+  });
+
   it('λ ≥ λ_max: w = 0 is certified without iterating; λ = 0: least squares', () => {
     const big = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda: 100, mode: 'consensus' });
     expect(big.converged).toBe(true);
@@ -289,6 +300,17 @@ describe('plain overlapping norm by consensus ADMM', () => {
     }
   });
 });
+
+/** The objective a fit reports, recomputed naively from its coefficients (plain) or parts (latent). */
+function plainOrLatent(mode: 'latent' | 'consensus', f: ReturnType<typeof fitOverlappingGroupLasso>): number {
+  const d = makeData(11, 50, [1, -1, 1, 0, 0, 0.7, 0, 0]);
+  const groups = [[0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 7, 0], [1, 5]];
+  if (mode === 'consensus') return plainObjective(d, f.coef, f.intercept, groups, f.lambda);
+  const { r } = squaredGradient(d, f.coef, f.intercept);
+  let pen = 0;
+  for (let g = 0; g < groups.length; g++) pen += Math.sqrt(groups[g].length) * norm(f.latent!.part(g));
+  return r.reduce((s, v) => s + v * v, 0) / (2 * d.n) + f.lambda * pen;
+}
 
 describe('variables in no group', () => {
   const d = makeData(5, 40, [1, 0, -1, 0, 0.8]);
