@@ -172,6 +172,16 @@ describe('latent group lasso', () => {
     expect(Math.abs(naive - fit.objective) / naive).toBeLessThan(1e-12);
   });
 
+  it('any core solver runs on the operator directly: fitGroupLasso(LatentDesign, latent groups) with ISTA and FISTA', () => {
+    const design = new LatentDesign(DenseMatrix.fromRows(d.X), makeGroups(groups, d.p, { allowOverlap: true }));
+    for (const solver of ['ista', 'fista'] as const) {
+      const f = fitGroupLasso(design, d.y, { groups: design.latentGroups, lambda, solver, tol: 1e-10 });
+      expect(f.converged).toBe(true);
+      expect(Math.abs(f.objective - fit.objective) / fit.objective).toBeLessThan(1e-9);
+      expect(f.activeGroups).toEqual(fit.activeGroups);
+    }
+  });
+
   it('logistic latent fit matches the duplicated design too', () => {
     const y = d.y.map((v) => (v > 0.5 ? 1 : 0));
     const f = fitOverlappingGroupLasso(d.X, y, { groups, lambda: 0.02, loss: 'logistic', tol: 1e-10 });

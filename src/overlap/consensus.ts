@@ -119,17 +119,21 @@ export function overlapContext(prob: OverlapProblem, st: OverlapStructure): Prob
 /**
  * Certificate of a point w of the overlapping problem, from a decomposition t of the gradient.
  *
- * Dual norm. Ω = λN∘A with A injective on the penalized features, so
- *   Ω*(s)/λ = min { N*(t) : Aᵀt = s } = min over s = Σ_g s^g (supp s^g ⊂ g) of max_g ‖s^g‖₂/d_g.
+ * Notation: ‖w‖_ov = Σ_g d_g‖w_g‖ = N(Aw) over the penalized features (Ω = λ‖·‖_ov), U = [1, X_free]
+ * the unpenalized columns (intercept, features in no penalized group), fitted exactly for each w.
  *
- * Feasible dual point. Let u = ∇F(η) at η = Xw + Ac* (unpenalized part fitted exactly, so
- * Aᵤᵀu = 0 for the intercept and unpenalized columns) and s = −Xᵀu on the penalized features. Take
- * any t with supp t_g ⊂ g (the ADMM's ρμ) and repair it to an exact decomposition of s by sharing
- * the defect equally: t_g,j ← t_g,j + (s_j − Σ_{h∋j} t_h,j)/count_j, so Σ_g t_g = s exactly. With
- * m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), the decomposition θt of −Xᵀ(θu) has max_g ‖θt_g‖/d_g
- * ≤ λ, hence Ω*(Xᵀθu) ≤ λ (Ω is a norm, so the sign is immaterial), and θu also keeps Aᵤᵀ(θu) = 0.
- * So θu is dual feasible, and by weak duality (F(η) ≥ −F*(v) + ⟨v, η⟩ and Ω(w) ≥ −⟨Xᵀv, w⟩ when
- * Ω*(Xᵀv) ≤ λ) the value −F*(θu) is a lower bound on the optimum: gap = P(w) + F*(θu) ≥ 0.
+ * Dual norm. A is injective on the penalized features (each is in some group), so
+ *   ‖s‖_ov* = min { N*(t) : Aᵀt = s } = min over s = Σ_g s^g (supp s^g ⊂ g) of max_g ‖s^g‖₂/d_g,
+ * and |⟨s, w⟩| = |⟨t, Aw⟩| ≤ N*(t)·N(Aw) for every such t.
+ *
+ * Feasible dual point. Let u = ∇F(η) at η = Xw + Uc* (c* optimal, so Uᵀu = 0) and s = −Xᵀu on the
+ * penalized features. Take any t with supp t_g ⊂ g (the ADMM's ρμ) and repair it into an exact
+ * decomposition of s by sharing the defect equally: t_g,j ← t_g,j + (s_j − Σ_{h∋j} t_h,j)/count_j,
+ * so Σ_g t_g = s. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
+ * N*(θt) ≤ λ, hence ‖Xᵀ(θu)‖_ov* ≤ λ; and Uᵀ(θu) = 0. For v = θu and any (w', c'):
+ *   F(Xw' + Uc') ≥ −F*(v) + ⟨v, Xw' + Uc'⟩ = −F*(v) + ⟨Xᵀv, w'⟩       (Fenchel–Young, Uᵀv = 0)
+ *   λ‖w'‖_ov ≥ −⟨Xᵀv, w'⟩                                                   (‖Xᵀv‖_ov* ≤ λ)
+ * so P(w', c') ≥ −F*(v): D = −F*(θu) is a lower bound on the optimum and gap = P(w) − D ≥ 0.
  *
  * KKT. −∇F(w) ∈ ∂Ω(w) = Aᵀ∂(λN)(Aw) = {Σ_g t'_g : t'_g = λd_g w_g/‖w_g‖ if w_g ≠ 0, ‖t'_g‖ ≤ λd_g
  * otherwise}. Projecting each t_g onto its set gives a member Σ_g t'_g of ∂Ω(w), so

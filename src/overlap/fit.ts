@@ -59,7 +59,14 @@ export interface AdmmStats {
   linearWork: number;
 }
 
-/** A fit of an overlapping group lasso, with the certificate of the problem actually solved. */
+/**
+ * A fit of an overlapping group lasso, with the certificate of the problem actually solved.
+ * Latent mode: objective, dualityGap and kktViolation are those of the latent problem (over v);
+ * `groupNorms[g]` = ‖v_g‖ and `activeGroups` = groups with v_g ≠ 0 (the selected groups).
+ * Consensus mode: those of the plain problem (over w; the KKT value is the bound of
+ * {@link certifyOverlap}); `groupNorms[g]` = ‖w_g‖ and `activeGroups` = groups with w_g ≠ 0.
+ * In both, `coef` is w (length p) and `support` its nonzero features.
+ */
 export interface OverlapFitResult extends FitResult {
   mode: OverlapMode;
   /**
