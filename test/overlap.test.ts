@@ -271,6 +271,20 @@ describe('plain overlapping norm by consensus ADMM', () => {
     }
   });
 
+  it('residual balancing repairs a bad initial ρ; the Cholesky factor is rebuilt once per change of ρ', () => {
+    const ref = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol: 1e-9 });
+    for (const rho of [1e-4, 1e4]) {
+      const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol: 1e-9, rho, linearSolver: 'cholesky' });
+      expect(f.converged).toBe(true);
+      expect(f.admm!.rhoUpdates).toBeGreaterThan(3);
+      expect(f.admm!.linearWork).toBe(1 + f.admm!.rhoUpdates);
+      // ρ moved towards the scale where the residuals balance.
+      expect(Math.abs(Math.log(f.admm!.rho / ref.admm!.rho))).toBeLessThan(Math.abs(Math.log(rho / ref.admm!.rho)));
+      expect(Math.abs(f.objective - ref.objective) / ref.objective).toBeLessThan(1e-8);
+      expect(f.support).toEqual(ref.support);
+    }
+  });
+
   it('an iteration cap gives converged: false with an honest certificate (gap ≥ 0, P − D = gap)', () => {
     for (const mode of ['latent', 'consensus'] as const) {
       const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode, tol: 1e-14, maxIter: 3 });

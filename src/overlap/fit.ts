@@ -4,7 +4,7 @@ import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { toOperator, toResponse } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { prepareProblem, type FitResult } from '../models/fit.ts';
+import { prepareProblem, type FitResult, type SolverName } from '../models/fit.ts';
 import { gapConverged, type Certificate } from '../solvers/certificate.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import {
@@ -38,7 +38,7 @@ export interface OverlapFitOptions {
    */
   ungrouped?: 'error' | 'unpenalized';
   /** 'latent': any core solver ('ista', 'fista', registered ones, 'auto'); 'consensus': 'admm' or 'auto'. */
-  solver?: string;
+  solver?: SolverName | 'admm';
   /** Consensus only: initial ADMM penalty ρ > 0 (default: mean diagonal of XᵀX/n). */
   rho?: number;
   /** Consensus, squared loss only: w-update by 'cholesky' (cached per ρ), 'cg', or 'auto' (default). */
@@ -149,7 +149,7 @@ function fitLatent(
   const design = new LatentDesign(X, groups);
   const prepared = prepareProblem(design, y, { groups: design.latentGroups, loss, fitIntercept: options.fitIntercept }, fn);
   const res = prepared.fit(lambda, {
-    tol: options.tol, maxIter: options.maxIter, solver: options.solver as never,
+    tol: options.tol, maxIter: options.maxIter, solver: options.solver as SolverName | undefined,
   });
   const v = res.coef;
   const w = new Float64Array(X.cols);
