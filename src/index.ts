@@ -38,3 +38,4 @@ export {
 } from './models/fit.ts';
 export * as signal from './signal/index.ts';
 export * from './data/index.ts';
+export * from './overlap/index.ts';
