@@ -1,0 +1,52 @@
+import { renderSvg } from './render.ts';
+import type { VegaLiteSpec } from './specs.ts';
+
+/** The Jupyter mime type front ends render Vega-Lite specs from. */
+export const VEGA_LITE_MIME = 'application/vnd.vegalite.v5+json';
+
+/** A Jupyter mime bundle: mime type → content. */
+export type MimeBundle = Record<string, unknown>;
+
+function titleText(spec: VegaLiteSpec): string {
+  const t = spec.title;
+  if (typeof t === 'string') return t;
+  if (t !== null && typeof t === 'object' && typeof (t as { text?: unknown }).text === 'string') {
+    return (t as { text: string }).text;
+  }
+  return 'chart';
+}
+
+/**
+ * A mime bundle for a chart: the Vega-Lite spec (interactive in JupyterLab / VS Code), an SVG
+ * rendered here by Vega (what a saved notebook shows where no JavaScript runs, e.g. on GitHub), and
+ * a plain-text line.
+ */
+export async function chartBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
+  const svg = await renderSvg(spec);
+  return {
+    [VEGA_LITE_MIME]: spec,
+    'image/svg+xml': svg,
+    'text/plain': `[chart: ${titleText(spec)}]`,
+  };
+}
+
+interface DenoJupyter {
+  display(bundle: MimeBundle, options: { raw: boolean }): Promise<void>;
+}
+
+/**
+ * Show a chart in a Deno Jupyter notebook (`Deno.jupyter.display` with the bundle from
+ * `chartBundle`) and return the bundle; outside a notebook it only returns the bundle.
+ *
+ * @example
+ * await displayChart(groupNormChart({ groupNames: ['a', 'b'], groupNorms: [1.2, 0] }));
+ * // shows the chart in the notebook; returns { 'application/vnd.vegalite.v5+json': …, 'image/svg+xml': … }
+ */
+export async function displayChart(spec: VegaLiteSpec): Promise<MimeBundle> {
+  const bundle = await chartBundle(spec);
+  const jupyter = (globalThis as { Deno?: { jupyter?: DenoJupyter } }).Deno?.jupyter;
+  if (jupyter !== undefined && typeof jupyter.display === 'function') {
+    await jupyter.display(bundle, { raw: true });
+  }
+  return bundle;
+}
