@@ -40,8 +40,9 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
   const [vega, vl] = await loadVega();
   let compiled;
   try {
-    // Vega-Lite's typings are a large union; the spec is checked by the compiler at run time.
-    compiled = vl.compile(spec as unknown as Parameters<VegaLiteModule['compile']>[0]).spec;
+    // Vega tags inline data rows in place (a symbol id per row): compile a copy so the caller's spec
+    // stays plain JSON. Vega-Lite's typings are a large union; the compiler checks the spec at run time.
+    compiled = vl.compile(structuredClone(spec) as unknown as Parameters<VegaLiteModule['compile']>[0]).spec;
   } catch (e) {
     throw new ValueError('renderSvg', `Vega-Lite could not compile the spec: ${(e as Error).message}`);
   }
