@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  OptionError, ShapeError, ValueError, chartBundle, cvChart, groupNormChart, pathChart, phaseTransitionChart, renderSvg,
+  OptionError, ShapeError, ValueError, chartBundle, cvChart, displayChart, groupNormChart, pathChart, phaseTransitionChart, renderSvg,
   rhoChart, sparsityChart, VEGA_LITE_MIME,
 } from '../src/index.ts';
 import { logTicks } from '../src/plot/specs.ts';
@@ -20,9 +20,10 @@ function title(svg: string): string[] {
 
 describe('pathChart', () => {
   it('draws one line per group on a reversed log λ axis, with title, axis titles and legend', async () => {
-    const spec = pathChart({ lambdas, groupNames, groupNorms, selectedLambda: 1 });
+    const spec = pathChart({ lambdas, groupNames, groupNorms, selectedLambda: 1 }, { selectedLabel: 'λ_1se' });
     const svg = await renderSvg(spec);
     expect(title(svg)).toEqual(['Regularization path']);
+    expect(texts(svg, 'mark-text role-title-subtitle')).toEqual(['λ_1se = 1 (dashed line)']);
     expect(axisTitles(svg)).toEqual(expect.arrayContaining(['λ (log scale, decreasing →)', 'group norm ‖w_g‖₂']));
     expect(countMarks(svg, 'mark-line role-mark')).toBe(groupNames.length);
     expect(texts(svg, 'mark-text role-legend-label')).toEqual(groupNames);
@@ -197,6 +198,23 @@ describe('chartBundle', () => {
     expect(bundle[VEGA_LITE_MIME]).toBe(spec);
     expect(String(bundle['image/svg+xml'])).toMatch(/^<svg[^>]*>.*Group norms.*<\/svg>$/s);
     expect(bundle['text/plain']).toBe('[chart: Group norms]');
+  });
+
+  it('displayChart hands the bundle to Deno.jupyter.display, and refuses outside a notebook', async () => {
+    const spec = groupNormChart({ groupNames: ['a'], groupNorms: [1] });
+    await expect(displayChart(spec)).rejects.toThrow(/no notebook/);
+    const shown: [Record<string, unknown>, unknown][] = [];
+    const g = globalThis as { Deno?: unknown };
+    g.Deno = { jupyter: { display: async (b: Record<string, unknown>, o: unknown) => void shown.push([b, o]) } };
+    try {
+      expect(await displayChart(spec)).toBeUndefined();
+    } finally {
+      delete g.Deno;
+    }
+    expect(shown).toHaveLength(1);
+    expect(shown[0][1]).toEqual({ raw: true });
+    expect(shown[0][0][VEGA_LITE_MIME]).toBe(spec);
+    expect(String(shown[0][0]['image/svg+xml'])).toContain('Group norms');
   });
 
   it('reports a spec Vega-Lite cannot compile', async () => {

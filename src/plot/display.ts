@@ -1,3 +1,4 @@
+import { ValueError } from '../errors.ts';
 import { renderSvg } from './render.ts';
 import type { VegaLiteSpec } from './specs.ts';
 
@@ -35,18 +36,19 @@ interface DenoJupyter {
 }
 
 /**
- * Show a chart in a Deno Jupyter notebook (`Deno.jupyter.display` with the bundle from
- * `chartBundle`) and return the bundle; outside a notebook it only returns the bundle.
+ * Show a chart in a Deno Jupyter notebook: `Deno.jupyter.display` with the bundle from
+ * `chartBundle`. Resolves to nothing, so that `await displayChart(…)` as a cell's last line adds no
+ * second output. Outside a Deno kernel there is nowhere to show it, and it throws (use
+ * `chartBundle`, `renderSvg` or `savePlot` there).
  *
  * @example
  * await displayChart(groupNormChart({ groupNames: ['a', 'b'], groupNorms: [1.2, 0] }));
- * // shows the chart in the notebook; returns { 'application/vnd.vegalite.v5+json': …, 'image/svg+xml': … }
+ * // shows the chart under the cell
  */
-export async function displayChart(spec: VegaLiteSpec): Promise<MimeBundle> {
-  const bundle = await chartBundle(spec);
+export async function displayChart(spec: VegaLiteSpec): Promise<void> {
   const jupyter = (globalThis as { Deno?: { jupyter?: DenoJupyter } }).Deno?.jupyter;
-  if (jupyter !== undefined && typeof jupyter.display === 'function') {
-    await jupyter.display(bundle, { raw: true });
+  if (jupyter === undefined || typeof jupyter.display !== 'function') {
+    throw new ValueError('displayChart', 'no notebook to display in (Deno.jupyter is missing): use chartBundle(spec), renderSvg(spec) or savePlot(spec, path)');
   }
-  return bundle;
+  await jupyter.display(await chartBundle(spec), { raw: true });
 }

@@ -187,6 +187,14 @@ export interface PathChartData {
   selectedLambda?: number;
 }
 
+/** Options of `pathChart`. */
+export interface PathChartOptions extends ChartOptions {
+  /** y axis title (default '‖w_g‖₂' wording for norms, 'coefficient w_j' for coefficients). */
+  valueTitle?: string;
+  /** Name of the selected λ in the subtitle, e.g. 'λ_1se' (default 'selected λ'). */
+  selectedLabel?: string;
+}
+
 /**
  * Regularization path: ‖w_g‖₂ (or each coefficient w_j) against λ on a reversed log axis, one
  * colour per group, with an optional rule at a selected λ. Values are plotted as given: the
@@ -197,10 +205,10 @@ export interface PathChartData {
  *   groupNorms: [[0, 0], [0.4, 0], [0.9, 0.3]] });
  * // returns a layered Vega-Lite spec with one line per group
  */
-export function pathChart(data: PathChartData, options: ChartOptions & { valueTitle?: string } = {}): VegaLiteSpec {
+export function pathChart(data: PathChartData, options: PathChartOptions = {}): VegaLiteSpec {
   const fn = 'pathChart';
   checkOptions(fn, data, ['lambdas', 'groupNames', 'groupNorms', 'coefficients', 'groupOf', 'featureNames', 'selectedLambda']);
-  checkOptions(fn, options, [...COMMON_KEYS, 'valueTitle']);
+  checkOptions(fn, options, [...COMMON_KEYS, 'valueTitle', 'selectedLabel']);
   checkCommon(fn, options);
   const lambdas = positiveLambdas(fn, 'lambdas', data.lambdas);
   const groupNames = labels(fn, 'groupNames', data.groupNames);
@@ -263,7 +271,7 @@ export function pathChart(data: PathChartData, options: ChartOptions & { valueTi
     if (typeof sel !== 'number' || !Number.isFinite(sel) || sel <= 0) {
       throw new ValueError(fn, `selectedLambda must be a finite number > 0, got ${String(sel)}`);
     }
-    subtitle = `selected λ = ${formatNumber(sel)} (dashed line)`;
+    subtitle = `${options.selectedLabel ?? 'selected λ'} = ${formatNumber(sel)} (dashed line)`;
     layers.push({
       data: { values: [{ lambda: sel }] },
       mark: { type: 'rule', strokeDash: [6, 4], color: '#333333', strokeWidth: 1.5 },
