@@ -202,7 +202,7 @@ describe('chartBundle', () => {
 
   it('displayChart hands the bundle to Deno.jupyter.display, and refuses outside a notebook', async () => {
     const spec = groupNormChart({ groupNames: ['a'], groupNorms: [1] });
-    await expect(displayChart(spec)).rejects.toThrow(/no notebook/);
+    await expect(displayChart(spec)).rejects.toThrow(/displayBundle: no notebook/);
     const shown: [Record<string, unknown>, unknown][] = [];
     const g = globalThis as { Deno?: unknown };
     g.Deno = { jupyter: { display: async (b: Record<string, unknown>, o: unknown) => void shown.push([b, o]) } };

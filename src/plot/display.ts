@@ -36,8 +36,28 @@ interface DenoJupyter {
 }
 
 /**
- * Show a chart in a Deno Jupyter notebook: `Deno.jupyter.display` with the bundle from
- * `chartBundle`. Resolves to nothing, so that `await displayChart(…)` as a cell's last line adds no
+ * How long `displayBundle` waits after `Deno.jupyter.display`. Deno 2.9's display resolves before
+ * its message is sent (the send runs on the event loop afterwards); if the cell ends first, the
+ * kernel can report the cell finished before the output, and Jupyter drops the output. Waiting lets
+ * the pending send go out first.
+ */
+const FLUSH_MS = 50;
+
+/**
+ * Show a mime bundle (e.g. `{ 'text/markdown': '…' }`) under the current cell of a Deno Jupyter
+ * notebook, and wait until the kernel has had time to send it. Throws outside a Deno kernel.
+ */
+export async function displayBundle(bundle: MimeBundle): Promise<void> {
+  const jupyter = (globalThis as { Deno?: { jupyter?: DenoJupyter } }).Deno?.jupyter;
+  if (jupyter === undefined || typeof jupyter.display !== 'function') {
+    throw new ValueError('displayBundle', 'no notebook to display in (Deno.jupyter is missing): use chartBundle(spec), renderSvg(spec) or savePlot(spec, path) for charts');
+  }
+  await jupyter.display(bundle, { raw: true });
+  await new Promise((resolve) => setTimeout(resolve, FLUSH_MS));
+}
+
+/**
+ * Show a chart in a Deno Jupyter notebook: `displayBundle` with the bundle from `chartBundle`. Resolves to nothing, so that `await displayChart(…)` as a cell's last line adds no
  * second output. Outside a Deno kernel there is nowhere to show it, and it throws (use
  * `chartBundle`, `renderSvg` or `savePlot` there).
  *
@@ -46,9 +66,6 @@ interface DenoJupyter {
  * // shows the chart under the cell
  */
 export async function displayChart(spec: VegaLiteSpec): Promise<void> {
-  const jupyter = (globalThis as { Deno?: { jupyter?: DenoJupyter } }).Deno?.jupyter;
-  if (jupyter === undefined || typeof jupyter.display !== 'function') {
-    throw new ValueError('displayChart', 'no notebook to display in (Deno.jupyter is missing): use chartBundle(spec), renderSvg(spec) or savePlot(spec, path)');
-  }
-  await jupyter.display(await chartBundle(spec), { raw: true });
+  const bundle = await chartBundle(spec);
+  await displayBundle(bundle);
 }

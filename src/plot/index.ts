@@ -5,4 +5,4 @@ export {
   type SparsityChartData, type PhaseTransitionRow, type RhoRow,
 } from './specs.ts';
 export { renderSvg, renderPng, savePlot, findPlotFonts, PLOT_FONT_DIRS, type PngOptions } from './render.ts';
-export { chartBundle, displayChart, VEGA_LITE_MIME, type MimeBundle } from './display.ts';
+export { chartBundle, displayChart, displayBundle, VEGA_LITE_MIME, type MimeBundle } from './display.ts';
