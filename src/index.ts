@@ -37,3 +37,4 @@ export {
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
 } from './models/fit.ts';
 export * from './plot/index.ts';
+export * as signal from './signal/index.ts';
