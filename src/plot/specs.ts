@@ -559,10 +559,12 @@ export function phaseTransitionChart(rows: readonly PhaseTransitionRow[], option
   checkCommon(fn, options);
   if (!Array.isArray(rows) || rows.length === 0) throw new ValueError(fn, 'rows must be a non-empty array');
   const methods: string[] = [];
+  // Rows may carry more fields (trial counts, sizes, ...): only the four used here are read.
   const values = rows.map((r, i) => {
-    checkOptions(fn, r, ['delta', 'rho', 'method', 'successRate']);
+    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { delta, rho, method, successRate }`);
     const [delta, rho, rate] = numbers(fn, `rows[${i}] (delta, rho, successRate)`, [r.delta, r.rho, r.successRate]);
     if (rate < 0 || rate > 1) throw new ValueError(fn, `rows[${i}].successRate must be in [0, 1], got ${rate}`);
+    if (r.method === undefined || r.method === null) throw new ValueError(fn, `rows[${i}].method is missing`);
     if (delta <= 0 || rho < 0) throw new ValueError(fn, `rows[${i}] needs delta > 0 and rho ≥ 0, got ${delta}, ${rho}`);
     const method = String(r.method);
     if (!methods.includes(method)) methods.push(method);
@@ -627,8 +629,9 @@ export function rhoChart(rows: readonly RhoRow[], options: ChartOptions = {}): V
   checkOptions(fn, options, COMMON_KEYS);
   checkCommon(fn, options);
   if (!Array.isArray(rows) || rows.length === 0) throw new ValueError(fn, 'rows must be a non-empty array');
+  // Rows may carry more fields (timings, sizes, ...): only the four used here are read.
   const clean = rows.map((r, i) => {
-    checkOptions(fn, r, ['layer', 'sparsity', 'kind', 'rho']);
+    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { layer, sparsity, kind, rho }`);
     const [sparsity, rho] = numbers(fn, `rows[${i}] (sparsity, rho)`, [r.sparsity, r.rho]);
     if (sparsity < 0 || sparsity > 1) throw new ValueError(fn, `rows[${i}].sparsity must be a fraction in [0, 1], got ${sparsity}`);
     if (rho < 0) throw new ValueError(fn, `rows[${i}].rho must be ≥ 0, got ${rho}`);
