@@ -36,6 +36,7 @@ export {
   fitGroupLasso, fitSparseGroupLasso, lambdaMax, prepareProblem, PreparedProblem,
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
 } from './models/fit.ts';
+export * from './plot/index.ts';
 export * as signal from './signal/index.ts';
 export * from './data/index.ts';
 export * from './overlap/index.ts';
