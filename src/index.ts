@@ -22,3 +22,4 @@ export {
   proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
   projectL2Ball, projectL2BallInPlace,
 } from './prox/prox.ts';
+export * as neural from './neural/index.ts';
