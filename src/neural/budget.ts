@@ -24,14 +24,14 @@ export interface BudgetOptions {
   budgetFlops: number;
   /** Proximal fine-tuning epochs per price evaluated (default 3). */
   epochs?: number;
-  /** Plain fine-tuning epochs of the final kept structure, mask fixed (default 2). */
+  /** Plain fine-tuning epochs of the final kept structure, mask fixed (default 5). */
   finetuneEpochs?: number;
   lr?: number;
   batchSize?: number;
   seed?: number;
-  /** Bisection steps on log λ after bracketing (default 12). */
+  /** Bisection steps on log λ after bracketing (default 10; stops early once hi/lo < 1.01). */
   bisections?: number;
-  /** First price tried (default 0.01). */
+  /** First price tried (default 1, the scale at which proximal Adam starts pruning). */
   lambdaStart?: number;
 }
 
@@ -108,7 +108,7 @@ export function pruneToBudget(model: Sequential, data: { x: ArrayLike<number>; y
   checkOptions(fn, options, KEYS);
   checkTrainable(model, fn);
   if (!data || typeof data !== 'object') throw new ValueError(fn, 'data must be { x, y }');
-  checkOptions(fn, data, ['x', 'y']);
+  checkOptions(fn, data, ['x', 'y', 'n']);
   const B = options.budgetFlops;
   if (typeof B !== 'number' || !Number.isFinite(B)) throw new ValueError(fn, `budgetFlops must be a finite number, got ${String(B)}`);
   if (B <= 0) throw new ValueError(fn, `budgetFlops must be > 0, got ${B}`);
@@ -118,13 +118,13 @@ export function pruneToBudget(model: Sequential, data: { x: ArrayLike<number>; y
   const floor = minimalFlops(model, cg);
   if (B < floor) throw new ValueError(fn, `budgetFlops (${B}) is below the smallest usable structure (${floor} FLOPs per sample, one unit per prunable layer)`);
   const epochs = checkPositiveInt(fn, 'epochs', options.epochs ?? 3);
-  const finetune = options.finetuneEpochs ?? 2;
+  const finetune = options.finetuneEpochs ?? 5;
   if (!Number.isInteger(finetune) || finetune < 0) throw new ValueError(fn, `finetuneEpochs must be a whole number ≥ 0, got ${String(finetune)}`);
   const lr = options.lr ?? 0.01;
   const batchSize = options.batchSize ?? 32;
   const seed = options.seed ?? 1;
-  const bisections = options.bisections ?? 12;
-  const lambdaStart = options.lambdaStart ?? 0.01;
+  const bisections = options.bisections ?? 10;
+  const lambdaStart = options.lambdaStart ?? 1;
   if (!(lambdaStart > 0) || !Number.isFinite(lambdaStart)) throw new ValueError(fn, `lambdaStart must be > 0, got ${String(lambdaStart)}`);
 
   const structureOf = (kept: number[][]) => cg.links.map((l, i) => ({ layer: model.layers[l.producer].name, units: l.units, kept: kept[i].length }));
@@ -164,20 +164,20 @@ export function pruneToBudget(model: Sequential, data: { x: ArrayLike<number>; y
   if (e.feasible) {
     hi = e;
     for (let t = 0; t < 40 && !lo; t++) {
-      e = evaluate(hi.lambda / 4);
+      e = evaluate(hi.lambda / 2);
       if (e.feasible) hi = e;
       else lo = e;
     }
   } else {
     lo = e;
     for (let t = 0; t < 40 && !hi; t++) {
-      e = evaluate(lo.lambda * 4);
+      e = evaluate(lo.lambda * 2);
       if (e.feasible) hi = e;
       else lo = e;
     }
   }
   if (lo && hi) {
-    for (let t = 0; t < bisections; t++) {
+    for (let t = 0; t < bisections && hi.lambda / lo.lambda > 1.01; t++) {
       const mid = evaluate(Math.sqrt(lo.lambda * hi.lambda));
       if (mid.feasible) hi = mid;
       else lo = mid;

@@ -1,8 +1,9 @@
 import { ShapeError } from '../errors.ts';
 import { checkFiniteArray } from '../util/validate.ts';
+import { dot } from '../linalg/blas.ts';
 import {
   convStrides, denseStrides, depthwiseStrides, poolGeometry, shapeSize,
-  type Layer, type Sequential, type Shape3,
+  type Conv2dLayer, type DenseLayer, type Layer, type Sequential, type Shape3,
 } from './layers.ts';
 
 /**
@@ -21,55 +22,37 @@ export function layerForward(layer: Layer, inS: Shape3, outS: Shape3, x: Float64
   const outSize = shapeSize(outS);
   switch (layer.kind) {
     case 'dense': {
-      const { so, si } = denseStrides(layer);
       const F = layer.inFeatures;
       const O = layer.outFeatures;
-      const w = layer.weight;
+      const w = denseMatrix(layer);
       const b = layer.bias;
       for (let s = 0; s < n; s++) {
         const xo = s * F;
         const yo = s * O;
-        for (let o = 0; o < O; o++) {
-          let acc = b ? b[o] : 0;
-          const base = o * so;
-          for (let i = 0; i < F; i++) acc += w[base + i * si] * x[xo + i];
-          out[yo + o] = acc;
-        }
+        for (let o = 0; o < O; o++) out[yo + o] = (b ? b[o] : 0) + dot(F, w, o * F, x, xo);
       }
       return;
     }
     case 'conv2d': {
-      const { so, sc, sh, sw } = convStrides(layer);
       const [C, H, W] = inS;
       const [O, Ho, Wo] = outS;
       const { kernelH: kh, kernelW: kw, stride, padding: pad } = layer;
-      const w = layer.weight;
+      const K = C * kh * kw;
+      const P = Ho * Wo;
+      const wm = convMatrix(layer);
+      const cols = new Float64Array(K * P);
       const b = layer.bias;
       for (let s = 0; s < n; s++) {
-        const xs = s * inSize;
+        im2colSample(x, s * inSize, C, H, W, kh, kw, stride, pad, Ho, Wo, cols);
         const ys = s * outSize;
         for (let o = 0; o < O; o++) {
-          const bo = b ? b[o] : 0;
-          for (let p = 0; p < Ho; p++) {
-            for (let q = 0; q < Wo; q++) {
-              let acc = bo;
-              const h0 = p * stride - pad;
-              const w0 = q * stride - pad;
-              for (let c = 0; c < C; c++) {
-                const xc = xs + c * H * W;
-                const wc = o * so + c * sc;
-                for (let i = 0; i < kh; i++) {
-                  const hh = h0 + i;
-                  if (hh < 0 || hh >= H) continue;
-                  for (let j = 0; j < kw; j++) {
-                    const ww = w0 + j;
-                    if (ww < 0 || ww >= W) continue;
-                    acc += w[wc + i * sh + j * sw] * x[xc + hh * W + ww];
-                  }
-                }
-              }
-              out[ys + (o * Ho + p) * Wo + q] = acc;
-            }
+          const yo = ys + o * P;
+          out.fill(b ? b[o] : 0, yo, yo + P);
+          for (let t = 0; t < K; t++) {
+            const a = wm[o * K + t];
+            if (a === 0) continue;
+            const co = t * P;
+            for (let q = 0; q < P; q++) out[yo + q] += a * cols[co + q];
           }
         }
       }
@@ -177,6 +160,79 @@ export function layerForward(layer: Layer, inS: Shape3, outS: Shape3, x: Float64
         for (let c = 0; c < C; c++) for (let k = 0; k < hw; k++) out[b + k * C + c] = x[b + c * hw + k];
       }
       return;
+    }
+  }
+}
+
+/** Dense weight as an out × in row-major matrix (a view when the layout is already 'out,in'). */
+export function denseMatrix(layer: DenseLayer): Float64Array {
+  if (layer.layout === 'out,in') return layer.weight;
+  const { so, si } = denseStrides(layer);
+  const F = layer.inFeatures;
+  const O = layer.outFeatures;
+  const m = new Float64Array(O * F);
+  for (let o = 0; o < O; o++) for (let i = 0; i < F; i++) m[o * F + i] = layer.weight[o * so + i * si];
+  return m;
+}
+
+/** Conv weight as an O × (C·kh·kw) row-major matrix, column c·kh·kw + i·kw + j (a view for OIHW). */
+export function convMatrix(layer: Conv2dLayer): Float64Array {
+  if (layer.layout === 'OIHW') return layer.weight;
+  const { so, sc, sh, sw } = convStrides(layer);
+  const { inChannels: C, outChannels: O, kernelH: kh, kernelW: kw } = layer;
+  const K = C * kh * kw;
+  const m = new Float64Array(O * K);
+  for (let o = 0; o < O; o++) for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    m[o * K + (c * kh + i) * kw + j] = layer.weight[o * so + c * sc + i * sh + j * sw];
+  }
+  return m;
+}
+
+/** im2col of one sample at x[xs…]: cols[(c·kh + i)·kw + j, p·Wo + q] = x[c, p·s − pad + i, q·s − pad + j] (0 outside). */
+export function im2colSample(x: Float64Array, xs: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, Ho: number, Wo: number, cols: Float64Array): void {
+  const P = Ho * Wo;
+  for (let c = 0; c < C; c++) {
+    const xc = xs + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const row = ((c * kh + i) * kw + j) * P;
+        for (let p = 0; p < Ho; p++) {
+          const hh = p * stride - pad + i;
+          const ro = row + p * Wo;
+          if (hh < 0 || hh >= H) {
+            cols.fill(0, ro, ro + Wo);
+            continue;
+          }
+          const xr = xc + hh * W;
+          for (let q = 0; q < Wo; q++) {
+            const ww = q * stride - pad + j;
+            cols[ro + q] = ww >= 0 && ww < W ? x[xr + ww] : 0;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Adjoint of {@link im2colSample}: dx[c, h, w] += Σ of the cols entries that read it. */
+export function col2imSampleAdd(cols: Float64Array, dx: Float64Array, xs: number, C: number, H: number, W: number, kh: number, kw: number, stride: number, pad: number, Ho: number, Wo: number): void {
+  const P = Ho * Wo;
+  for (let c = 0; c < C; c++) {
+    const xc = xs + c * H * W;
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const row = ((c * kh + i) * kw + j) * P;
+        for (let p = 0; p < Ho; p++) {
+          const hh = p * stride - pad + i;
+          if (hh < 0 || hh >= H) continue;
+          const xr = xc + hh * W;
+          const ro = row + p * Wo;
+          for (let q = 0; q < Wo; q++) {
+            const ww = q * stride - pad + j;
+            if (ww >= 0 && ww < W) dx[xr + ww] += cols[ro + q];
+          }
+        }
+      }
     }
   }
 }

@@ -28,7 +28,7 @@ export interface AdapterOptions {
 const ADAPTER_KEYS = ['offset', 'nWeights', 'weights'] as const;
 
 /** Member lists → GroupStructure, with the uncovered rest as one weight-0 group. */
-function buildGroups(fn: string, lists: number[][], names: string[], nWeights: number, weights: 'sqrt' | 'one' | ArrayLike<number> | undefined): GroupStructure {
+function buildGroups(fn: string, lists: number[][], names: string[], nWeights: number, weights: 'sqrt' | 'one' | ArrayLike<number> | undefined, allowOverlap = false): GroupStructure {
   const covered = new Uint8Array(nWeights);
   for (const l of lists) for (const j of l) covered[j] = 1;
   const rest: number[] = [];
@@ -47,7 +47,7 @@ function buildGroups(fn: string, lists: number[][], names: string[], nWeights: n
     names = [...names, 'unpenalized'];
     d.push(0);
   }
-  return makeGroups(lists, nWeights, { weights: d, names }, fn);
+  return makeGroups(lists, nWeights, { weights: d, names, allowOverlap }, fn);
 }
 
 function resolvePlacement(fn: string, size: number, options: AdapterOptions | undefined): { offset: number; nWeights: number } {
@@ -318,10 +318,17 @@ export interface CoupledGroups {
 export interface CoupledGroupOptions {
   /** d_g: 'sqrt' (√p_g, default), 'one', 'cost' (d_g = cost_g / mean cost), or explicit values. */
   weights?: 'sqrt' | 'one' | 'cost' | ArrayLike<number>;
+  /**
+   * 'both' (default): a unit's incoming weights, bias, channelwise entries AND its outgoing weights
+   * in the next layer. Consecutive layers' groups then overlap (W₂[o′, o] belongs to unit o of
+   * layer 1 and unit o′ of layer 2). 'incoming': everything but the outgoing weights — disjoint
+   * groups; a zero group still removes the unit exactly (its activation is 0).
+   */
+  members?: 'both' | 'incoming';
 }
 
 /** Flat param indices owned by unit o of a link (producer outputs, channelwise entries, consumer inputs). */
-export function unitMembers(model: Sequential, link: ProducerLink, o: number): number[] {
+export function unitMembers(model: Sequential, link: ProducerLink, o: number, members: 'both' | 'incoming' = 'both'): number[] {
   const m: number[] = [];
   const p = model.layers[link.producer];
   if (p.kind === 'dense') {
@@ -349,6 +356,7 @@ export function unitMembers(model: Sequential, link: ProducerLink, o: number): n
       }
     }
   }
+  if (members === 'incoming') return m;
   const q = model.layers[link.consumer];
   const inputs = consumerInputs(link, o);
   if (q.kind === 'dense') {
@@ -364,21 +372,26 @@ export function unitMembers(model: Sequential, link: ProducerLink, o: number): n
 /**
  * Coupled groups of a sequential stack: one group per prunable unit (a dense neuron or a conv
  * filter that feeds another dense/conv layer), holding the unit's incoming weights and bias, its
- * batch-norm γ/β and depthwise filter, and its outgoing weights in the next layer (all H·W inputs it
- * feeds through a flatten). Zeroing a group removes the unit exactly: its activation is 0 and no
- * later layer reads it, so `compactSequential` can delete it with no change in outputs.
- * The network's output layer keeps all its outputs.
+ * batch-norm γ/β and depthwise filter, and (members 'both', the default) its outgoing weights in the
+ * next layer (all H·W inputs it feeds through a flatten). Zeroing a group removes the unit exactly:
+ * its activation is 0 (ReLU(0) = leaky(0) = 0, γ = β = 0) and no later layer reads it, so
+ * `compactSequential` can delete it with no change in outputs. The network's output layer keeps
+ * all its outputs. With 'both', groups of consecutive layers overlap; `proxGroupLassoInPlace`
+ * then applies the group thresholds one after another (the composition of the single-group proxes,
+ * not the exact prox of the overlapping sum), which still zeroes whole groups.
  */
 export function coupledGroups(model: Sequential, options: CoupledGroupOptions = {}): CoupledGroups {
   const fn = 'coupledGroups';
-  checkOptions(fn, options, ['weights']);
+  checkOptions(fn, options, ['weights', 'members']);
+  const members = options.members ?? 'both';
+  if (members !== 'both' && members !== 'incoming') throw new OptionError(fn, `members must be 'both' or 'incoming', got '${String(members)}'`);
   const links = producerLinks(model);
   const lists: number[][] = [];
   const names: string[] = [];
   const unitOf: { link: number; unit: number }[] = [];
   links.forEach((link, li) => {
     for (let o = 0; o < link.units; o++) {
-      lists.push(unitMembers(model, link, o));
+      lists.push(unitMembers(model, link, o, members));
       names.push(`${model.layers[link.producer].name}:${o}`);
       unitOf.push({ link: li, unit: o });
     }
@@ -394,6 +407,6 @@ export function coupledGroups(model: Sequential, options: CoupledGroupOptions = 
   } else {
     w = rule;
   }
-  const groups = buildGroups(fn, lists, names, model.params.length, w);
+  const groups = buildGroups(fn, lists, names, model.params.length, w, members === 'both');
   return { groups, nUnits: lists.length, unitOf, links, costs };
 }

@@ -3,7 +3,7 @@ import type { GroupStructure } from '../groups/groups.ts';
 import { proxGroupLassoInPlace } from '../prox/prox.ts';
 import { Random } from '../util/random.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
-import { batchSize, layerForward } from './forward.ts';
+import { batchSize, col2imSampleAdd, convMatrix, denseMatrix, im2colSample, layerForward } from './forward.ts';
 import { convStrides, denseStrides, poolGeometry, shapeSize, type Layer, type Sequential, type Shape3 } from './layers.ts';
 
 /**
@@ -11,7 +11,9 @@ import { convStrides, denseStrides, poolGeometry, shapeSize, type Layer, type Se
  *   minimize  (1/n) Σ_s −log softmax(f(x_s; w))_{y_s}  +  λ Σ_g d_g ‖w_g‖₂
  * Each step takes an SGD (momentum) or Adam step on the mean cross-entropy of a mini-batch, then
  * applies the group prox w ← prox_{τ Σ d_g‖·‖}(w) with τ = lr·λ (group soft-thresholding), which
- * sets whole neuron / filter groups exactly to zero. Backward passes are written out for dense,
+ * sets whole neuron / filter groups exactly to zero. With overlapping groups (coupled units whose
+ * outgoing weights are the next layer's incoming weights) the single-group thresholds are applied
+ * one after another, in group order. Backward passes are written out for dense,
  * conv2d, relu, leakyRelu, maxpool2d and flatten; cost per step is about 3× the forward FLOPs.
  */
 
@@ -58,62 +60,67 @@ function layerBackward(layer: Layer, inS: Shape3, outS: Shape3, x: Float64Array,
   const outSize = shapeSize(outS);
   switch (layer.kind) {
     case 'dense': {
-      const { so, si } = denseStrides(layer);
       const F = layer.inFeatures;
       const O = layer.outFeatures;
-      const w = layer.weight;
-      const wo = layer.weightOffset;
+      const w = denseMatrix(layer);
+      // Gradient of the out × in matrix, scattered into the layout once per batch.
+      const gw = new Float64Array(O * F);
       if (dx) dx.fill(0, 0, n * F);
       for (let s = 0; s < n; s++) {
+        const xo = s * F;
         for (let o = 0; o < O; o++) {
           const d = dy[s * O + o];
           if (d === 0) continue;
           if (layer.bias) g[layer.biasOffset + o] += d;
-          const base = o * so;
-          for (let i = 0; i < F; i++) {
-            g[wo + base + i * si] += d * x[s * F + i];
-            if (dx) dx[s * F + i] += d * w[base + i * si];
-          }
+          const wo = o * F;
+          for (let i = 0; i < F; i++) gw[wo + i] += d * x[xo + i];
+          if (dx) for (let i = 0; i < F; i++) dx[xo + i] += d * w[wo + i];
         }
       }
+      const { so, si } = denseStrides(layer);
+      const base = layer.weightOffset;
+      for (let o = 0; o < O; o++) for (let i = 0; i < F; i++) g[base + o * so + i * si] += gw[o * F + i];
       return;
     }
     case 'conv2d': {
-      const { so, sc, sh, sw } = convStrides(layer);
       const [C, H, W] = inS;
       const [O, Ho, Wo] = outS;
       const { kernelH: kh, kernelW: kw, stride, padding: pad } = layer;
-      const w = layer.weight;
-      const wo = layer.weightOffset;
+      const K = C * kh * kw;
+      const P = Ho * Wo;
+      const wm = convMatrix(layer);
+      const cols = new Float64Array(K * P);
+      const dcols = dx ? new Float64Array(K * P) : null;
+      const gw = new Float64Array(O * K);
       if (dx) dx.fill(0, 0, n * inSize);
       for (let s = 0; s < n; s++) {
-        const xs = s * inSize;
+        im2colSample(x, s * inSize, C, H, W, kh, kw, stride, pad, Ho, Wo, cols);
+        const ys = s * outSize;
+        if (dcols) dcols.fill(0);
         for (let o = 0; o < O; o++) {
-          for (let p = 0; p < Ho; p++) {
-            for (let q = 0; q < Wo; q++) {
-              const d = dy[s * outSize + (o * Ho + p) * Wo + q];
-              if (d === 0) continue;
-              if (layer.bias) g[layer.biasOffset + o] += d;
-              const h0 = p * stride - pad;
-              const w0 = q * stride - pad;
-              for (let c = 0; c < C; c++) {
-                const xc = xs + c * H * W;
-                const wc = o * so + c * sc;
-                for (let i = 0; i < kh; i++) {
-                  const hh = h0 + i;
-                  if (hh < 0 || hh >= H) continue;
-                  for (let j = 0; j < kw; j++) {
-                    const ww = w0 + j;
-                    if (ww < 0 || ww >= W) continue;
-                    const widx = wc + i * sh + j * sw;
-                    g[wo + widx] += d * x[xc + hh * W + ww];
-                    if (dx) dx[xc + hh * W + ww] += d * w[widx];
-                  }
-                }
-              }
+          const yo = ys + o * P;
+          if (layer.bias) {
+            let sb = 0;
+            for (let q = 0; q < P; q++) sb += dy[yo + q];
+            g[layer.biasOffset + o] += sb;
+          }
+          for (let t = 0; t < K; t++) {
+            const co = t * P;
+            let acc = 0;
+            for (let q = 0; q < P; q++) acc += dy[yo + q] * cols[co + q];
+            gw[o * K + t] += acc;
+            if (dcols) {
+              const a = wm[o * K + t];
+              if (a !== 0) for (let q = 0; q < P; q++) dcols[co + q] += a * dy[yo + q];
             }
           }
         }
+        if (dx && dcols) col2imSampleAdd(dcols, dx, s * inSize, C, H, W, kh, kw, stride, pad, Ho, Wo);
+      }
+      const { so, sc, sh, sw } = convStrides(layer);
+      const base = layer.weightOffset;
+      for (let o = 0; o < O; o++) for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+        g[base + o * so + c * sc + i * sh + j * sw] += gw[o * K + (c * kh + i) * kw + j];
       }
       return;
     }
