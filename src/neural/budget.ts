@@ -16,7 +16,9 @@ import { checkTrainable, evaluateClassifier, trainSequential } from './train.ts'
  * charges each unit its compute: λ is the price of one (mean-cost) unit. The kept structure's
  * FLOPs F(λ) fall as λ grows; bisection on log λ finds the smallest price with F(λ) ≤ B. Every
  * evaluation fine-tunes a copy of the given (trained) model for `epochs` epochs of proximal Adam.
- * The returned network is always on the feasible side: its FLOPs never exceed the budget.
+ * The returned network is always on the feasible side: its FLOPs never exceed the budget. The
+ * kept structure is then fine-tuned without penalty (pruned units held at zero), which removes the
+ * shrinkage bias of the penalty.
  */
 
 export interface BudgetOptions {
@@ -24,7 +26,10 @@ export interface BudgetOptions {
   budgetFlops: number;
   /** Proximal fine-tuning epochs per price evaluated (default 3). */
   epochs?: number;
-  /** Plain fine-tuning epochs of the final kept structure, mask fixed (default 5). */
+  /**
+   * Plain fine-tuning epochs of the final kept structure, mask fixed (default 5); run from the
+   * penalized weights and from the original weights of the kept units, keeping the lower loss.
+   */
   finetuneEpochs?: number;
   lr?: number;
   batchSize?: number;
@@ -128,10 +133,23 @@ export function pruneToBudget(model: Sequential, data: { x: ArrayLike<number>; y
   if (!(lambdaStart > 0) || !Number.isFinite(lambdaStart)) throw new ValueError(fn, `lambdaStart must be > 0, got ${String(lambdaStart)}`);
 
   const structureOf = (kept: number[][]) => cg.links.map((l, i) => ({ layer: model.layers[l.producer].name, units: l.units, kept: kept[i].length }));
-  const finish = (masked: Sequential, kept: number[][], price: number, history: BudgetStep[], method: BudgetResult['method']): BudgetResult => {
+  const finish = (pruned: Sequential, kept: number[][], price: number, history: BudgetStep[], method: BudgetResult['method']): BudgetResult => {
     const frozen = frozenOf(cg, kept);
-    if (finetune > 0) trainSequential(masked, data.x, data.y, { epochs: finetune, lr, batchSize, seed: seed + 7919, frozenZero: frozen });
-    else for (const i of frozen) masked.params[i] = 0;
+    // Fine-tune the kept structure from two starts — the shrunk weights of the penalized run and
+    // the original weights restricted to the kept units (no shrinkage bias) — and keep the one
+    // with the lower training loss.
+    const starts = finetune > 0 && method !== 'none' ? [pruned, cloneSequential(model)] : [pruned];
+    let masked = starts[0];
+    let best = Infinity;
+    for (const m of starts) {
+      if (finetune > 0) trainSequential(m, data.x, data.y, { epochs: finetune, lr, batchSize, seed: seed + 7919, frozenZero: frozen });
+      else for (const i of frozen) m.params[i] = 0;
+      const l = starts.length > 1 ? evaluateClassifier(m, data.x, data.y).loss : 0;
+      if (l < best) {
+        best = l;
+        masked = m;
+      }
+    }
     const compact = compactSequential(masked, kept, cg.links);
     const flops = sequentialFlops(compact);
     if (flops > B) throw new ValueError(fn, `internal check failed: ${flops} FLOPs exceed the budget ${B}`);
