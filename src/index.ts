@@ -22,4 +22,18 @@ export {
   proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
   projectL2Ball, projectL2BallInPlace,
 } from './prox/prox.ts';
+export {
+  SquaredLoss, LogisticLoss, PoissonLoss, makeDatafit, sigmoid, log1pExp, logGamma, type Datafit, type LossName,
+} from './datafits/datafits.ts';
+export { GroupLassoPenalty, SparseGroupLassoPenalty, sparseGroupDualNorm, type Penalty } from './penalties/penalties.ts';
+export { ProblemContext, evaluate, newPoint, type PointBuffers } from './solvers/problem.ts';
+export { UnpenalizedSolver } from './solvers/unpenalized.ts';
+export { certify, dualValue, kktViolation, gapConverged, type Certificate } from './solvers/certificate.ts';
+export { Ista, Fista, estimateLipschitz, type IterativeSolver, type IterationInfo, type ProximalOptions } from './solvers/proximal.ts';
+export { drive, type DriveOptions, type DriveResult, type StopRule } from './solvers/driver.ts';
+export { registerSolver, getSolverFactory, solverNames, type SolverFactory } from './solvers/registry.ts';
+export {
+  fitGroupLasso, fitSparseGroupLasso, lambdaMax, prepareProblem, PreparedProblem,
+  type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
+} from './models/fit.ts';
 export * as neural from './neural/index.ts';

@@ -1,0 +1,260 @@
+import { ValueError } from '../errors.ts';
+
+/** The smooth losses the solvers know. 'multitask' is the squared loss on an n × T response. */
+export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask';
+
+/**
+ * A smooth loss F(η) of the linear predictor η = Xw + b (length n·T, column-major n × T).
+ * Every datafit is a mean over samples, so λ means the same thing whatever n is.
+ * Besides value and gradient it gives what a duality gap needs: the dual objective −F*(u).
+ */
+export interface Datafit {
+  readonly name: LossName;
+  /** Number of samples n. */
+  readonly n: number;
+  /** Number of tasks T (columns of the response). */
+  readonly T: number;
+  /** The response, column-major n × T (owned by the datafit, never the caller's array). */
+  readonly y: Float64Array;
+  /** F(η). */
+  value(eta: Float64Array): number;
+  /** out ← ∇F(η); returns F(η). */
+  valueGrad(eta: Float64Array, out: Float64Array): number;
+  /** out ← diagonal of ∇²F(η) (F is separable, so this is the whole Hessian). */
+  hessianDiag(eta: Float64Array, out: Float64Array): void;
+  /** A global bound on the diagonal of ∇²F (1/n squared, 1/(4n) logistic); Infinity when none (Poisson). */
+  readonly curvature: number;
+  /**
+   * Dual objective −F*(u) at a dual point u (length n·T); −Infinity when u is outside dom F*.
+   * Points a hair outside the domain (rounding) are clamped onto it.
+   */
+  dualValue(u: Float64Array): number;
+  /**
+   * True when the quadratic upper bound F(η + δ) ≤ F(η) + ⟨∇F(η), δ⟩ + (1/2)·curvature·‖δ‖² is an
+   * identity (squared loss), so backtracking can test it without cancellation.
+   */
+  readonly quadratic: boolean;
+}
+
+/**
+ * Squared loss F(η) = (1/(2n)) Σ_t ‖y_t − η_t‖² (T = 1: the usual least squares; T > 1: multi-task,
+ * one column per task). ∇F = (η − y)/n; F*(u) = ⟨u, y⟩ + (n/2)‖u‖².
+ */
+export class SquaredLoss implements Datafit {
+  readonly name: LossName;
+  readonly n: number;
+  readonly T: number;
+  readonly y: Float64Array;
+  readonly curvature: number;
+  readonly quadratic = true;
+  constructor(y: Float64Array, n: number, T = 1) {
+    this.y = y;
+    this.n = n;
+    this.T = T;
+    this.name = T > 1 ? 'multitask' : 'squared';
+    this.curvature = 1 / n;
+  }
+  value(eta: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    for (let i = 0; i < y.length; i++) {
+      const r = y[i] - eta[i];
+      s += r * r;
+    }
+    return s / (2 * this.n);
+  }
+  valueGrad(eta: Float64Array, out: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < y.length; i++) {
+      const r = eta[i] - y[i];
+      out[i] = r * inv;
+      s += r * r;
+    }
+    return s / (2 * this.n);
+  }
+  hessianDiag(_eta: Float64Array, out: Float64Array): void {
+    out.fill(1 / this.n);
+  }
+  dualValue(u: Float64Array): number {
+    let uy = 0;
+    let uu = 0;
+    const y = this.y;
+    for (let i = 0; i < y.length; i++) {
+      uy += u[i] * y[i];
+      uu += u[i] * u[i];
+    }
+    return -uy - (this.n / 2) * uu;
+  }
+}
+
+/** x·log(x) with the limit 0 at 0. */
+function xlogx(x: number): number {
+  return x > 0 ? x * Math.log(x) : 0;
+}
+
+/** log(1 + e^x) without overflow. */
+export function log1pExp(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+}
+
+/** Logistic function 1/(1 + e^{−x}) without overflow. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/**
+ * Logistic loss, the mean negative log-likelihood with labels y_i ∈ {0, 1}:
+ *   F(η) = (1/n) Σ_i [log(1 + e^{η_i}) − y_i η_i],  ∇F = (σ(η) − y)/n.
+ * Dual: with s_i = n u_i + y_i ∈ [0, 1], −F*(u) = −(1/n) Σ_i [s_i log s_i + (1 − s_i) log(1 − s_i)].
+ */
+export class LogisticLoss implements Datafit {
+  readonly name: LossName = 'logistic';
+  readonly n: number;
+  readonly T = 1;
+  readonly y: Float64Array;
+  readonly curvature: number;
+  readonly quadratic = false;
+  constructor(y: Float64Array, n: number, fn = 'LogisticLoss') {
+    for (let i = 0; i < n; i++) {
+      if (y[i] !== 0 && y[i] !== 1) {
+        throw new ValueError(fn, `logistic loss needs labels 0/1, got ${y[i]} at position ${i}`);
+      }
+    }
+    this.y = y;
+    this.n = n;
+    this.curvature = 1 / (4 * n);
+  }
+  value(eta: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    for (let i = 0; i < this.n; i++) s += log1pExp(eta[i]) - y[i] * eta[i];
+    return s / this.n;
+  }
+  valueGrad(eta: Float64Array, out: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) {
+      const e = eta[i];
+      s += log1pExp(e) - y[i] * e;
+      out[i] = (sigmoid(e) - y[i]) * inv;
+    }
+    return s / this.n;
+  }
+  hessianDiag(eta: Float64Array, out: Float64Array): void {
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) {
+      const p = sigmoid(eta[i]);
+      out[i] = p * (1 - p) * inv;
+    }
+  }
+  dualValue(u: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      let t = n * u[i] + y[i];
+      if (t < 0 || t > 1) {
+        if (t < -1e-9 || t > 1 + 1e-9) return -Infinity;
+        t = t < 0 ? 0 : 1;
+      }
+      s += xlogx(t) + xlogx(1 - t);
+    }
+    return -s / n;
+  }
+}
+
+/** log Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ≈ 1e-15). */
+export function logGamma(x: number): number {
+  if (x < 0.5) return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+    -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6,
+    1.5056327351493116e-7,
+  ];
+  const z = x - 1;
+  let a = c[0];
+  const t = z + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (z + i);
+  return 0.5 * Math.log(2 * Math.PI) + (z + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
+/**
+ * Poisson loss with log link, the mean negative log-likelihood for counts y_i ≥ 0:
+ *   F(η) = (1/n) Σ_i [e^{η_i} − y_i η_i + log Γ(y_i + 1)],  ∇F = (e^η − y)/n.
+ * Dual: with s_i = n u_i + y_i ≥ 0, −F*(u) = −(1/n) Σ_i [s_i log s_i − s_i − log Γ(y_i + 1)].
+ */
+export class PoissonLoss implements Datafit {
+  readonly name: LossName = 'poisson';
+  readonly n: number;
+  readonly T = 1;
+  readonly y: Float64Array;
+  readonly curvature = Infinity;
+  readonly quadratic = false;
+  private readonly constant: number;
+  constructor(y: Float64Array, n: number, fn = 'PoissonLoss') {
+    let c = 0;
+    for (let i = 0; i < n; i++) {
+      if (!(y[i] >= 0)) throw new ValueError(fn, `Poisson loss needs targets ≥ 0, got ${y[i]} at position ${i}`);
+      c += logGamma(y[i] + 1);
+    }
+    this.y = y;
+    this.n = n;
+    this.constant = c;
+  }
+  value(eta: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    for (let i = 0; i < this.n; i++) s += Math.exp(eta[i]) - y[i] * eta[i];
+    return (s + this.constant) / this.n;
+  }
+  valueGrad(eta: Float64Array, out: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) {
+      const m = Math.exp(eta[i]);
+      s += m - y[i] * eta[i];
+      out[i] = (m - y[i]) * inv;
+    }
+    return (s + this.constant) / this.n;
+  }
+  hessianDiag(eta: Float64Array, out: Float64Array): void {
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) out[i] = Math.exp(eta[i]) * inv;
+  }
+  dualValue(u: Float64Array): number {
+    let s = 0;
+    const y = this.y;
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      let t = n * u[i] + y[i];
+      if (t < 0) {
+        if (t < -1e-9 * Math.max(1, y[i])) return -Infinity;
+        t = 0;
+      }
+      s += xlogx(t) - t;
+    }
+    return -(s - this.constant) / n;
+  }
+}
+
+/** Build the datafit for a loss name (response already validated for shape and finiteness). */
+export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string): Datafit {
+  if (loss !== 'squared' && loss !== 'multitask' && T > 1) {
+    throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
+  }
+  switch (loss) {
+    case 'squared':
+    case 'multitask':
+      return new SquaredLoss(y, n, T);
+    case 'logistic':
+      return new LogisticLoss(y, n, fn);
+    case 'poisson':
+      return new PoissonLoss(y, n, fn);
+  }
+}

@@ -1,0 +1,149 @@
+import type { Datafit } from '../datafits/datafits.ts';
+import type { LinearOperator } from '../linalg/operator.ts';
+import type { Penalty } from '../penalties/penalties.ts';
+import { UnpenalizedSolver } from './unpenalized.ts';
+
+/**
+ * A composite problem  min_{w, c}  F(Xw + A c) + Ω(w)  with F a datafit over η (n × T),
+ * Ω a group penalty over the p·T coefficients (W column-major: W[j, t] at t·p + j), and A the
+ * unpenalized columns (intercept, groups with λd_g = 0), minimized exactly for each w.
+ * Owns all work buffers, so solvers allocate nothing per iteration.
+ */
+export class ProblemContext {
+  readonly X: LinearOperator;
+  readonly datafit: Datafit;
+  readonly penalty: Penalty;
+  readonly fitIntercept: boolean;
+  readonly n: number;
+  readonly p: number;
+  readonly T: number;
+  /** Number of coefficients p·T. */
+  readonly size: number;
+  /** Coefficient indices (in 0..p·T) that belong to unpenalized groups; kept at 0 in w. */
+  readonly unpenalizedCoefs: Int32Array;
+  /** Features of unpenalized groups, in the column order of A after the intercept. */
+  readonly unpenalizedFeatures: Int32Array;
+  /** 1 for penalized coefficients, 0 for unpenalized ones (masks gradient steps). */
+  readonly penalizedMask: Uint8Array;
+  readonly unpenalized: UnpenalizedSolver;
+  /** Objective at w = 0 (unpenalized part fitted): the scale for the gap's absolute floor. */
+  nullObjective = NaN;
+
+  constructor(X: LinearOperator, datafit: Datafit, penalty: Penalty, fitIntercept: boolean) {
+    this.X = X;
+    this.datafit = datafit;
+    this.penalty = penalty;
+    this.fitIntercept = fitIntercept;
+    this.n = X.rows;
+    this.p = X.cols;
+    this.T = datafit.T;
+    this.size = this.p * this.T;
+    const gs = penalty.groups;
+    this.penalizedMask = new Uint8Array(this.size);
+    const featUnpen = new Uint8Array(this.p);
+    for (let g = 0; g < gs.nGroups; g++) {
+      const pen = penalty.isPenalized(g);
+      for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) {
+        const c = gs.indices[k];
+        if (pen) this.penalizedMask[c] = 1;
+        else featUnpen[c % this.p] = 1;
+      }
+    }
+    const feats: number[] = [];
+    for (let j = 0; j < this.p; j++) if (featUnpen[j]) feats.push(j);
+    this.unpenalizedFeatures = Int32Array.from(feats);
+    const coefs: number[] = [];
+    for (let c = 0; c < this.size; c++) if (!this.penalizedMask[c]) coefs.push(c);
+    this.unpenalizedCoefs = Int32Array.from(coefs);
+    this.unpenalized = new UnpenalizedSolver(X, this.unpenalizedFeatures, fitIntercept, datafit);
+  }
+
+  /** η₀ ← X W (one operator product per task). */
+  forward(w: Float64Array, eta0: Float64Array): void {
+    const { n, p, T } = this;
+    if (T === 1) {
+      this.X.apply(w, eta0);
+      return;
+    }
+    for (let t = 0; t < T; t++) this.X.apply(w.subarray(t * p, (t + 1) * p), eta0.subarray(t * n, (t + 1) * n));
+  }
+
+  /** grad ← Xᵀ u per task. */
+  transpose(u: Float64Array, grad: Float64Array): void {
+    const { n, p, T } = this;
+    if (T === 1) {
+      this.X.applyTranspose(u, grad);
+      return;
+    }
+    for (let t = 0; t < T; t++) this.X.applyTranspose(u.subarray(t * n, (t + 1) * n), grad.subarray(t * p, (t + 1) * p));
+  }
+
+  /** Fit the unpenalized part for η₀ = Xw: η ← η₀ + A c*; returns F(η). */
+  fitUnpenalized(eta0: Float64Array, eta: Float64Array): number {
+    return this.unpenalized.solve(eta0, eta);
+  }
+
+  /** Intercepts (length T) and unpenalized feature coefficients from the current c. */
+  unpenalizedCoefficients(): { intercepts: Float64Array; features: Float64Array } {
+    const { T } = this;
+    const k = this.unpenalized.k;
+    const off = this.fitIntercept ? 1 : 0;
+    const intercepts = new Float64Array(T);
+    const features = new Float64Array(this.unpenalizedFeatures.length * T);
+    for (let t = 0; t < T; t++) {
+      if (this.fitIntercept) intercepts[t] = this.unpenalized.c[t * k];
+      for (let q = 0; q < this.unpenalizedFeatures.length; q++) {
+        features[t * this.unpenalizedFeatures.length + q] = this.unpenalized.c[t * k + off + q];
+      }
+    }
+    return { intercepts, features };
+  }
+
+  /** Full coefficient vector: penalized part w plus the fitted unpenalized features. */
+  fullCoefficients(w: Float64Array): Float64Array {
+    const out = w.slice();
+    const { features } = this.unpenalizedCoefficients();
+    const m = this.unpenalizedFeatures.length;
+    for (let t = 0; t < this.T; t++) {
+      for (let q = 0; q < m; q++) out[t * this.p + this.unpenalizedFeatures[q]] = features[t * m + q];
+    }
+    return out;
+  }
+}
+
+/** Everything a solver needs to know about one point w (penalized part), filled by `evaluate`. */
+export interface PointBuffers {
+  /** X w (n·T). */
+  eta0: Float64Array;
+  /** X w + A c* (n·T). */
+  eta: Float64Array;
+  /** ∇F(η) (n·T). */
+  u: Float64Array;
+  /** Xᵀ u (p·T). */
+  grad: Float64Array;
+  /** F(η). */
+  loss: number;
+}
+
+export function newPoint(ctx: ProblemContext): PointBuffers {
+  return {
+    eta0: new Float64Array(ctx.n * ctx.T),
+    eta: new Float64Array(ctx.n * ctx.T),
+    u: new Float64Array(ctx.n * ctx.T),
+    grad: new Float64Array(ctx.size),
+    loss: NaN,
+  };
+}
+
+/** Given pt.eta0, fit the unpenalized part and fill loss, u; optionally grad. */
+export function evaluateFromEta0(ctx: ProblemContext, pt: PointBuffers, withGrad: boolean): void {
+  ctx.fitUnpenalized(pt.eta0, pt.eta);
+  pt.loss = ctx.datafit.valueGrad(pt.eta, pt.u);
+  if (withGrad) ctx.transpose(pt.u, pt.grad);
+}
+
+/** Full evaluation at w: forward product, unpenalized fit, loss, dual residual and gradient. */
+export function evaluate(ctx: ProblemContext, w: Float64Array, pt: PointBuffers): void {
+  ctx.forward(w, pt.eta0);
+  evaluateFromEta0(ctx, pt, true);
+}

@@ -1,0 +1,285 @@
+import type { Datafit } from '../datafits/datafits.ts';
+import { dot } from '../linalg/blas.ts';
+import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
+
+/**
+ * Exact minimization over the unpenalized coordinates — the intercept and the features of groups
+ * with λd_g = 0 — for a fixed penalized part:  c*(η₀) = argmin_c F(η₀ + A c),  A = [1, X_U].
+ *
+ * Solvers then work on the reduced objective G(w) = min_c F(Xw + A c) + Ω(w), whose gradient is
+ * Xᵀ∇F(η₀ + A c*) (envelope theorem). This handles the intercept exactly (no huge-weight trick),
+ * keeps Aᵀu = 0 at every dual point (needed for a valid duality gap), and for the squared loss it
+ * is a projection that also improves the conditioning.
+ *
+ * Squared loss: a QR factorization of A once (modified Gram–Schmidt, twice, with rank-deficient
+ * columns dropped), then η = η₀ + QQᵀ(y − η₀). Logistic/Poisson: damped Newton, warm-started.
+ */
+export class UnpenalizedSolver {
+  /** Number of unpenalized columns k (intercept included). */
+  readonly k: number;
+  readonly n: number;
+  readonly T: number;
+  /** Dense n × k columns of A, column-major. */
+  private readonly A: Float64Array;
+  /** Current coefficients c (k × T, column-major), warm start for the next call. */
+  readonly c: Float64Array;
+  private readonly datafit: Datafit;
+  // Squared loss: orthonormal basis Q (n × r), R (r × r, upper), kept column indices.
+  private Q = new Float64Array(0);
+  private R = new Float64Array(0);
+  private kept: Int32Array = new Int32Array(0);
+  // Newton work buffers.
+  private readonly g: Float64Array;
+  private readonly H: Float64Array;
+  private readonly delta: Float64Array;
+  private readonly cTry: Float64Array;
+  private readonly etaTry: Float64Array;
+  private readonly u: Float64Array;
+  private readonly h: Float64Array;
+  /** Whether the last call converged (false for separable data, where c runs off to infinity). */
+  converged = true;
+
+  constructor(X: LinearOperator, unpenalizedFeatures: Int32Array, fitIntercept: boolean, datafit: Datafit) {
+    this.datafit = datafit;
+    this.n = X.rows;
+    this.T = datafit.T;
+    const k = (fitIntercept ? 1 : 0) + unpenalizedFeatures.length;
+    this.k = k;
+    const n = this.n;
+    this.A = new Float64Array(n * k);
+    let col = 0;
+    if (fitIntercept) {
+      this.A.fill(1, 0, n);
+      col = 1;
+    }
+    const buf = new Float64Array(n);
+    for (const j of unpenalizedFeatures) {
+      materializeColumn(X, j, buf);
+      this.A.set(buf, col * n);
+      col++;
+    }
+    this.c = new Float64Array(k * this.T);
+    this.g = new Float64Array(k);
+    this.H = new Float64Array(k * k);
+    this.delta = new Float64Array(k);
+    this.cTry = new Float64Array(k);
+    this.etaTry = new Float64Array(n);
+    this.u = new Float64Array(n);
+    this.h = new Float64Array(n);
+    if (k > 0) this.factorize();
+    if (!datafit.quadratic && fitIntercept) this.initIntercept();
+  }
+
+  private factorize(): void {
+    const { n, k } = this;
+    const Q = new Float64Array(n * k);
+    const R = new Float64Array(k * k);
+    const kept: number[] = [];
+    const v = new Float64Array(n);
+    for (let j = 0; j < k; j++) {
+      v.set(this.A.subarray(j * n, (j + 1) * n));
+      const norm0 = Math.sqrt(dot(n, v, 0, v, 0));
+      const r = kept.length;
+      // Two Gram–Schmidt passes keep Q orthonormal to rounding even for ill-conditioned A.
+      const coef = new Float64Array(r);
+      for (let pass = 0; pass < 2; pass++) {
+        for (let q = 0; q < r; q++) {
+          const a = dot(n, Q, q * n, v, 0);
+          coef[q] += a;
+          for (let i = 0; i < n; i++) v[i] -= a * Q[q * n + i];
+        }
+      }
+      const norm = Math.sqrt(dot(n, v, 0, v, 0));
+      if (norm <= 1e-10 * norm0 || norm === 0) continue; // linearly dependent: drop (its coefficient stays 0)
+      for (let i = 0; i < n; i++) Q[r * n + i] = v[i] / norm;
+      // R is r_new × r_new upper triangular, stored column-major with leading dimension k.
+      for (let q = 0; q < r; q++) R[q + r * k] = coef[q];
+      R[r + r * k] = norm;
+      kept.push(j);
+    }
+    this.Q = Q;
+    this.R = R;
+    this.kept = Int32Array.from(kept);
+  }
+
+  private initIntercept(): void {
+    // A sensible start for Newton: the intercept-only fit.
+    const y = this.datafit.y;
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += y[i];
+    m /= this.n;
+    if (this.datafit.name === 'logistic' && m > 0 && m < 1) this.c[0] = Math.log(m / (1 - m));
+    else if (this.datafit.name === 'poisson' && m > 0) this.c[0] = Math.log(m);
+  }
+
+  /** v ← (I − QQᵀ)v for each task column of v (n × T): removes the part in span(A). */
+  projectOut(v: Float64Array): void {
+    const { n, T, Q } = this;
+    const r = this.kept.length;
+    for (let t = 0; t < T; t++) {
+      const off = t * n;
+      for (let pass = 0; pass < 2; pass++) {
+        for (let q = 0; q < r; q++) {
+          const a = dot(n, Q, q * n, v, off);
+          for (let i = 0; i < n; i++) v[off + i] -= a * Q[q * n + i];
+        }
+      }
+    }
+  }
+
+  /**
+   * η ← η₀ + A c* for the current penalized part (η₀ = Xw, n × T). Updates `this.c`.
+   * Returns F(η).
+   */
+  solve(eta0: Float64Array, eta: Float64Array): number {
+    if (this.k === 0) {
+      eta.set(eta0);
+      return this.datafit.value(eta);
+    }
+    if (this.datafit.quadratic) return this.solveSquared(eta0, eta);
+    return this.solveNewton(eta0, eta);
+  }
+
+  private solveSquared(eta0: Float64Array, eta: Float64Array): number {
+    const { n, k, T, Q, R, kept } = this;
+    const r = kept.length;
+    const y = this.datafit.y;
+    const z = this.delta;
+    for (let t = 0; t < T; t++) {
+      const off = t * n;
+      const res = this.etaTry;
+      for (let i = 0; i < n; i++) res[i] = y[off + i] - eta0[off + i];
+      for (let q = 0; q < r; q++) z[q] = dot(n, Q, q * n, res, 0);
+      // Second projection pass: the residual's component in span(A) drops to rounding level.
+      for (let i = 0; i < n; i++) {
+        let s = 0;
+        for (let q = 0; q < r; q++) s += Q[q * n + i] * z[q];
+        res[i] -= s;
+      }
+      for (let q = 0; q < r; q++) {
+        const a = dot(n, Q, q * n, res, 0);
+        z[q] += a;
+        for (let i = 0; i < n; i++) res[i] -= a * Q[q * n + i];
+      }
+      for (let i = 0; i < n; i++) eta[off + i] = y[off + i] - res[i];
+      // c_kept = R⁻¹ z by back-substitution; dropped columns get 0.
+      const c = this.c.subarray(t * k, (t + 1) * k);
+      c.fill(0);
+      for (let q = r - 1; q >= 0; q--) {
+        let s = z[q];
+        for (let m = q + 1; m < r; m++) s -= R[q + m * k] * c[kept[m]];
+        c[kept[q]] = s / R[q + q * k];
+      }
+    }
+    return this.datafit.value(eta);
+  }
+
+  private applyA(eta0: Float64Array, c: Float64Array, out: Float64Array): void {
+    const { n, k, A } = this;
+    out.set(eta0.subarray(0, n));
+    for (let j = 0; j < k; j++) {
+      const a = c[j];
+      if (a === 0) continue;
+      const o = j * n;
+      for (let i = 0; i < n; i++) out[i] += a * A[o + i];
+    }
+  }
+
+  private solveNewton(eta0: Float64Array, eta: Float64Array): number {
+    const { n, k, A, g, H, delta, cTry, etaTry, u, h } = this;
+    const c = this.c;
+    const df = this.datafit;
+    this.applyA(eta0, c, eta);
+    let F = df.valueGrad(eta, u);
+    this.converged = false;
+    for (let it = 0; it < 100; it++) {
+      df.hessianDiag(eta, h);
+      for (let j = 0; j < k; j++) g[j] = dot(n, A, j * n, u, 0);
+      for (let a = 0; a < k; a++) {
+        for (let b = 0; b <= a; b++) {
+          let s = 0;
+          const oa = a * n;
+          const ob = b * n;
+          for (let i = 0; i < n; i++) s += A[oa + i] * h[i] * A[ob + i];
+          H[a + b * k] = s;
+          H[b + a * k] = s;
+        }
+      }
+      if (!choleskySolve(H, g, delta, k)) {
+        this.converged = false;
+        break;
+      }
+      // Newton decrement² = gᵀH⁻¹g; delta = H⁻¹g, step = −delta.
+      let dec = 0;
+      for (let j = 0; j < k; j++) dec += g[j] * delta[j];
+      if (!Number.isFinite(dec)) break;
+      const scale = Math.max(Math.abs(F), 1e-300);
+      if (dec <= 1e-30 * scale) {
+        this.converged = true;
+        break;
+      }
+      if (dec < 1e-8 * scale) {
+        // Inside the region of quadratic convergence: one full step leaves c optimal to rounding,
+        // and a line search could not even measure the decrease.
+        for (let j = 0; j < k; j++) c[j] -= delta[j];
+        this.applyA(eta0, c, eta);
+        df.valueGrad(eta, u);
+        this.converged = true;
+        break;
+      }
+      let t = 1;
+      let accepted = false;
+      for (let ls = 0; ls < 60; ls++) {
+        for (let j = 0; j < k; j++) cTry[j] = c[j] - t * delta[j];
+        this.applyA(eta0, cTry, etaTry);
+        const Ft = df.value(etaTry);
+        if (Ft <= F - 1e-4 * t * dec) {
+          accepted = true;
+          break;
+        }
+        t /= 2;
+      }
+      if (!accepted) break;
+      c.set(cTry);
+      eta.set(etaTry);
+      F = df.valueGrad(eta, u);
+    }
+    return df.value(eta);
+  }
+}
+
+/** Solve H x = b for symmetric positive definite H (k × k) by Cholesky; false if not SPD. */
+function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: number): boolean {
+  if (k === 1) {
+    if (!(H[0] > 0)) return false;
+    x[0] = b[0] / H[0];
+    return true;
+  }
+  const L = new Float64Array(k * k);
+  let maxDiag = 0;
+  for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, H[i + i * k]);
+  const ridge = 1e-14 * maxDiag; // tiny ridge: rank-deficient A (duplicated columns) still solves
+  for (let j = 0; j < k; j++) {
+    let s = H[j + j * k] + ridge;
+    for (let m = 0; m < j; m++) s -= L[j + m * k] * L[j + m * k];
+    if (!(s > 0)) return false;
+    const d = Math.sqrt(s);
+    L[j + j * k] = d;
+    for (let i = j + 1; i < k; i++) {
+      let t = H[i + j * k];
+      for (let m = 0; m < j; m++) t -= L[i + m * k] * L[j + m * k];
+      L[i + j * k] = t / d;
+    }
+  }
+  for (let i = 0; i < k; i++) {
+    let s = b[i];
+    for (let m = 0; m < i; m++) s -= L[i + m * k] * x[m];
+    x[i] = s / L[i + i * k];
+  }
+  for (let i = k - 1; i >= 0; i--) {
+    let s = x[i];
+    for (let m = i + 1; m < k; m++) s -= L[m + i * k] * x[m];
+    x[i] = s / L[i + i * k];
+  }
+  return true;
+}
