@@ -34,7 +34,7 @@ describe('channel selection (He et al. 2017)', () => {
     const d = synthetic(2, 40, 6, 2, 3);
     const g = neural.channelGram(d);
     const lam = 0.3 * Math.max(...Array.from(g.b, Math.abs)) / g.m;
-    const { beta, converged } = neural.channelLasso(g, lam, { tol: 1e-14 });
+    const { beta, converged } = neural.channelLasso(g, lam, { tol: 1e-14, method: 'cd' });
     expect(converged).toBe(true);
     const t = g.m * lam;
     let nz = 0;
@@ -50,6 +50,20 @@ describe('channel selection (He et al. 2017)', () => {
     }
     expect(nz).toBeGreaterThan(0);
     expect(nz).toBeLessThan(6);
+  });
+
+  it('the core solver (fitGroupLasso on the reduced problem) and coordinate descent agree', () => {
+    const d = synthetic(5, 50, 10, 2, 4);
+    const g = neural.channelGram(d);
+    const lmax = Math.max(...Array.from(g.b, Math.abs)) / g.m;
+    for (const f of [0.05, 0.3, 0.7]) {
+      const a = neural.channelLasso(g, f * lmax, { tol: 1e-12 });
+      const b = neural.channelLasso(g, f * lmax, { tol: 1e-14, method: 'cd' });
+      expect(a.converged).toBe(true);
+      const scale = Math.max(...Array.from(b.beta, Math.abs));
+      for (let c = 0; c < 10; c++) expect(Math.abs(a.beta[c] - b.beta[c])).toBeLessThan(1e-5 * scale);
+    }
+    expect(() => neural.channelLasso(g, 0.1, { method: 'admm' as never })).toThrow(OptionError);
   });
 
   it('least-squares refit: exact with all channels, residual orthogonal to kept patches, never worse than no refit', () => {

@@ -1,4 +1,6 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
+import { DenseMatrix } from '../linalg/dense.ts';
+import { fitGroupLasso } from '../models/fit.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt } from '../util/validate.ts';
 import { forwardAll } from './forward.ts';
@@ -164,16 +166,55 @@ export function channelGram(d: ChannelData): ChannelGram {
   return { G, b, yy, XtX, XtY, m: n * O };
 }
 
+/** Least-squares form of the Gram problem: X̃ = Lᵀ (G = L Lᵀ), ỹ = L⁻¹ b, so ‖ỹ − X̃β‖² = βᵀGβ − 2bᵀβ + const. */
+const reduced = new WeakMap<ChannelGram, { X: DenseMatrix; y: Float64Array }>();
+
+function reducedProblem(gram: ChannelGram): { X: DenseMatrix; y: Float64Array } {
+  const hit = reduced.get(gram);
+  if (hit) return hit;
+  const C = gram.b.length;
+  const L = choleskyFactor(gram.G, C);
+  const X = new DenseMatrix(C, C);
+  for (let i = 0; i < C; i++) for (let j = 0; j <= i; j++) X.set(j, i, L[i * C + j]); // X̃[j, i] = L[i, j]
+  const y = new Float64Array(C);
+  for (let i = 0; i < C; i++) {
+    let v = gram.b[i];
+    for (let k = 0; k < i; k++) v -= L[i * C + k] * y[k];
+    y[i] = v / L[i * C + i];
+  }
+  const out = { X, y };
+  reduced.set(gram, out);
+  return out;
+}
+
 /**
- * The group-lasso call of channel selection, in Gram form:
- *   min_β (1/(2m)) (βᵀGβ − 2bᵀβ + ‖Y‖²) + λ Σ_c |β_c|,
- * by cyclic coordinate descent (exact for groups of size one): β_c ← S(b_c − Σ_{e≠c} G_ce β_e, mλ) / G_cc.
- * Stops when the largest coordinate change times √G_cc is below tol·√‖Y‖².
- * Channels with G_cc = 0 (no contribution) stay at 0.
+ * The group-lasso call of channel selection: minimize over β
+ *   (1/(2m)) (βᵀGβ − 2bᵀβ + ‖Y‖²) + λ Σ_c |β_c|
+ * (groups of one channel coefficient, d_c = 1). method 'fitGroupLasso' (default) hands the
+ * equivalent C-row least-squares problem (1/(2C))‖ỹ − X̃β‖² + (λm/C) Σ_c |β_c| (X̃ᵀX̃ = G, X̃ᵀỹ = b,
+ * see {@link reducedProblem}) to the core solver, which certifies it by its duality gap; method 'cd'
+ * runs cyclic coordinate descent on the Gram form directly, β_c ← S(b_c − Σ_{e≠c} G_ce β_e, mλ)/G_cc
+ * (a second, independent solver). A tiny ridge (1e-12·tr G / C) keeps the Cholesky factor defined
+ * when channels are collinear.
  */
-export function channelLasso(gram: ChannelGram, lambda: number, options: { warm?: Float64Array; tol?: number; maxIter?: number } = {}): { beta: Float64Array; iterations: number; converged: boolean } {
+export function channelLasso(
+  gram: ChannelGram, lambda: number,
+  options: { warm?: Float64Array; tol?: number; maxIter?: number; method?: 'fitGroupLasso' | 'cd' } = {},
+): { beta: Float64Array; iterations: number; converged: boolean } {
+  const method = options.method ?? 'fitGroupLasso';
+  const C = gram.b.length;
+  if (method === 'fitGroupLasso') {
+    const { X, y } = reducedProblem(gram);
+    const groups = Array.from({ length: C }, (_, c) => [c]);
+    const fit = fitGroupLasso(X, y, {
+      groups, weights: 'one', lambda: (lambda * gram.m) / C, fitIntercept: false,
+      tol: options.tol ?? 1e-10, maxIter: options.maxIter ?? 100_000,
+      warmStart: options.warm ? { coef: options.warm } : undefined,
+    });
+    return { beta: fit.coef, iterations: fit.iterations, converged: fit.converged };
+  }
+  if (method !== 'cd') throw new OptionError('channelLasso', `method must be 'fitGroupLasso' or 'cd', got '${String(method)}'`);
   const { G, b, m } = gram;
-  const C = b.length;
   const beta = options.warm ? Float64Array.from(options.warm) : new Float64Array(C);
   const t = m * lambda;
   const tol = (options.tol ?? 1e-10) * Math.sqrt(gram.yy);
@@ -201,8 +242,8 @@ export function channelLasso(gram: ChannelGram, lambda: number, options: { warm?
   return { beta, iterations: maxIter, converged: false };
 }
 
-/** Solve the SPD system A x = B (A p × p, B p × m, row-major) by Cholesky; a tiny ridge guards rank deficiency. */
-function choleskySolve(A: Float64Array, B: Float64Array, p: number, m: number): Float64Array {
+/** Lower Cholesky factor L (row-major) of an SPD matrix, with a tiny ridge 1e-12·tr(A)/p. */
+function choleskyFactor(A: Float64Array, p: number): Float64Array {
   const L = Float64Array.from(A);
   let tr = 0;
   for (let i = 0; i < p; i++) tr += A[i * p + i];
@@ -218,7 +259,14 @@ function choleskySolve(A: Float64Array, B: Float64Array, p: number, m: number): 
       for (let k = 0; k < j; k++) v -= L[i * p + k] * L[j * p + k];
       L[i * p + j] = v / d;
     }
+    for (let k = j + 1; k < p; k++) L[j * p + k] = 0;
   }
+  return L;
+}
+
+/** Solve the SPD system A x = B (A p × p, B p × m, row-major) by Cholesky; a tiny ridge guards rank deficiency. */
+function choleskySolve(A: Float64Array, B: Float64Array, p: number, m: number): Float64Array {
+  const L = choleskyFactor(A, p);
   const X = Float64Array.from(B);
   for (let c = 0; c < m; c++) {
     for (let i = 0; i < p; i++) {
@@ -307,6 +355,8 @@ export interface ChannelSelection {
   readonly relError: number;
   /** ‖Y − Σ β_c X_c W_c‖² / ‖Y‖² before the refit. */
   readonly relErrorLasso: number;
+  /** Whether the lasso solve at the returned λ met its tolerance. */
+  readonly converged: boolean;
 }
 
 /**
@@ -319,9 +369,10 @@ export interface ChannelSelection {
  * const sel = selectChannels(channelSelectionData(net, 16, images), { keep: 64 });
  * sel.channels.length <= 64 // returns true
  */
-export function selectChannels(d: ChannelData, options: { keep: number; gram?: ChannelGram; bisections?: number }): ChannelSelection {
+export function selectChannels(d: ChannelData, options: { keep: number; gram?: ChannelGram; bisections?: number; method?: 'fitGroupLasso' | 'cd' }): ChannelSelection {
   const fn = 'selectChannels';
-  checkOptions(fn, options, ['keep', 'gram', 'bisections']);
+  checkOptions(fn, options, ['keep', 'gram', 'bisections', 'method']);
+  const method = options.method ?? 'fitGroupLasso';
   const C = d.channels;
   const keep = checkPositiveInt(fn, 'keep', options.keep);
   if (keep > C) throw new ValueError(fn, `keep (${keep}) is larger than the number of channels (${C})`);
@@ -335,41 +386,46 @@ export function selectChannels(d: ChannelData, options: { keep: number; gram?: C
   const nnz = (b: Float64Array) => b.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0);
   let beta: Float64Array;
   let lambda: number;
+  let converged = true;
   if (keep === C) {
     lambda = 0;
     beta = new Float64Array(C).fill(1);
   } else {
     // Feasible side hi (≤ keep non-zeros), infeasible side lo.
     let hi = lmax;
+    let convHi = true;
     let betaHi: Float64Array = new Float64Array(C);
     let lo = lmax;
     let warm: Float64Array = new Float64Array(C);
     for (let t = 0; t < 60; t++) {
       lo /= 2;
-      const r = channelLasso(gram, lo, { warm });
+      const r = channelLasso(gram, lo, { warm, method });
       warm = r.beta;
       if (nnz(r.beta) > keep) break;
       hi = lo;
       betaHi = r.beta;
+      convHi = r.converged;
     }
     const iters = options.bisections ?? 40;
     for (let t = 0; t < iters && hi / lo > 1 + 1e-9; t++) {
       const mid = Math.sqrt(lo * hi);
-      const r = channelLasso(gram, mid, { warm: betaHi });
+      const r = channelLasso(gram, mid, { warm: betaHi, method });
       if (nnz(r.beta) > keep) lo = mid;
       else {
         hi = mid;
         betaHi = r.beta;
+        convHi = r.converged;
         if (nnz(r.beta) === keep) break;
       }
     }
     lambda = hi;
     beta = betaHi;
+    converged = convHi;
   }
   const channels: number[] = [];
   for (let c = 0; c < C; c++) if (beta[c] !== 0) channels.push(c);
   const weight = channels.length > 0 ? refitChannels(d, gram, channels) : new Float64Array(0);
   const relError = reconstructionError(d, channels, weight);
   const relErrorLasso = reconstructionError(d, channels, keptWeights(d, channels, beta));
-  return { channels, beta, lambda, lambdaMax: lmax, weight, relError, relErrorLasso };
+  return { channels, beta, lambda, lambdaMax: lmax, weight, relError, relErrorLasso, converged };
 }
