@@ -62,7 +62,7 @@ function rhoTable(): void {
         () => neural.denseMatmul(W, X, m, k, n, Y),
         () => neural.csrMatmul(csr, X, n, Y),
         () => neural.denseMatmul(Wc, X, mk, k, n, Y),
-      ], 11);
+      ], 15);
       const th = 1 / (1 - s);
       rows.push(`| dense 1024×1024, batch 64 | ${s * 100} % | ${f2(tDense)} | ${f2(tCsr)} | ${f2(tStr)} | ${f2(th)} | ${f2(tDense / tCsr)} | **${f2(tDense / tCsr / th)}** | ${f2(tDense / tStr)} | **${f2(tDense / tStr / th)}** |`);
     }
@@ -99,7 +99,7 @@ function rhoTable(): void {
           neural.im2col(x, B, C, H, Wd, kh, kh, 1, kept, colsC);
           neural.denseMatmul(Wc, colsC, O, Kc, N, Y);
         },
-      ], 11);
+      ], 15);
       const th = 1 / (1 - s);
       rows.push(`| conv 64→64 3×3, 16×16, batch 8 | ${s * 100} % | ${f2(tDense)} | ${f2(tCsr)} | ${f2(tStr)} | ${f2(th)} | ${f2(tDense / tCsr)} | **${f2(tDense / tCsr / th)}** | ${f2(tDense / tStr)} | **${f2(tDense / tStr / th)}** |`);
     }

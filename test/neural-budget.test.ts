@@ -39,6 +39,14 @@ describe('pruneToBudget', () => {
     }
   });
 
+  it('a budget at the smallest usable structure keeps one unit per layer (greedy repair if the price path empties a layer)', () => {
+    const floor = neural.minimalFlops(net);
+    const r = neural.pruneToBudget(net, data, { budgetFlops: floor, epochs: 1, finetuneEpochs: 1, bisections: 3 });
+    expect(r.flops).toBeLessThanOrEqual(floor);
+    expect(r.kept.map((k) => k.length)).toEqual([1, 1]);
+    expect(neural.sequentialFlops(r.compact)).toBe(r.flops);
+  });
+
   it('the whole budget keeps everything at price 0', () => {
     const r = neural.pruneToBudget(net, data, { budgetFlops: total, finetuneEpochs: 0 });
     expect(r.price).toBe(0);

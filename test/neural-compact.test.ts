@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random, ShapeError, ValueError, neural } from '../src/index.ts';
 
@@ -147,5 +148,49 @@ describe('kernels', () => {
     for (let s = 0; s < 2; s++) for (let o = 0; o < 4; o++) for (let p = 0; p < 30; p++) {
       expect(y[o * 60 + s * 30 + p]).toBeCloseTo(ref[(s * 4 + o) * 30 + p], 12);
     }
+  });
+});
+
+describe('compaction property (fast-check, stacks and keep sets built by construction)', () => {
+  it('for any small conv → dense stack and any non-empty keep sets: compacted = masked, FLOPs = kept count formula', () => {
+    const arch = fc.record({
+      c0: fc.integer({ min: 1, max: 3 }),
+      c1: fc.integer({ min: 1, max: 4 }),
+      c2: fc.integer({ min: 1, max: 4 }),
+      h: fc.integer({ min: 1, max: 5 }),
+      conv: fc.constantFrom('OIHW' as const, 'HWIO' as const),
+      dense: fc.constantFrom('out,in' as const, 'in,out' as const),
+      order: fc.constantFrom('chw' as const, 'hwc' as const),
+      members: fc.constantFrom('both' as const, 'incoming' as const),
+      seed: fc.integer({ min: 1, max: 1_000_000 }),
+    });
+    fc.assert(fc.property(arch, fc.array(fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }), { minLength: 3, maxLength: 3 }), (a, masks) => {
+      const rng = new Random(a.seed);
+      const net = neural.sequential([a.c0, 5, 5], [
+        { kind: 'conv2d', inChannels: a.c0, outChannels: a.c1, kernelH: 3, padding: 1, layout: a.conv, bias: true },
+        { kind: 'relu' },
+        { kind: 'conv2d', inChannels: a.c1, outChannels: a.c2, kernelH: 2, stride: 2, layout: a.conv, bias: true },
+        { kind: 'leakyRelu', alpha: 0.1 },
+        { kind: 'flatten', order: a.order },
+        { kind: 'dense', inFeatures: a.c2 * 4, outFeatures: a.h, layout: a.dense, bias: true },
+        { kind: 'relu' },
+        { kind: 'dense', inFeatures: a.h, outFeatures: 2, layout: a.dense, bias: true },
+      ]);
+      for (let i = 0; i < net.params.length; i++) net.params[i] = rng.normal();
+      const cg = neural.coupledGroups(net, { members: a.members });
+      // keep set of link i: the units whose mask bit is set, or unit 0 if none is
+      const kept = cg.links.map((l, i) => {
+        const k = Array.from({ length: l.units }, (_, u) => u).filter((u) => masks[i][u]);
+        return k.length > 0 ? k : [0];
+      });
+      const masked = neural.maskUnits(net, cg, kept);
+      const small = neural.compactSequential(masked, kept, cg.links);
+      const x = rng.normals(2 * a.c0 * 25);
+      expect(maxAbsDiff(neural.forward(small, x), neural.forward(masked, x))).toBeLessThan(1e-12);
+      const [k1, k2, kh] = kept.map((k) => k.length);
+      // FLOPs by hand: conv 3×3 pad 1 on 5×5, relu, conv 2×2 stride 2 → 2×2, leaky, dense, relu, dense
+      const want = 25 * k1 * 2 * a.c0 * 9 + 25 * k1 + 25 * k1 + 4 * k2 * 2 * k1 * 4 + 4 * k2 + 4 * k2 + 2 * (k2 * 4) * kh + kh + kh + 2 * kh * 2 + 2;
+      expect(neural.sequentialFlops(small)).toBe(want);
+    }), { numRuns: 30 });
   });
 });
