@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DataError, neural } from '../src/index.ts';
 
@@ -87,5 +88,27 @@ describe('readWeightsManifest', () => {
     const net = neural.loadTinyFaceDetector({ inputSize: 64 });
     expect(net.shapes[net.shapes.length - 1]).toEqual([25, 2, 2]);
     expect(net.params.length).toBe(raw.length);
+  });
+});
+
+describe('Tiny Face Detector forward pass', () => {
+  it('matches TensorFlow.js (fixture computed once with tfjs 4.22, float32) on a fixed 40×40 input', () => {
+    const ref = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/tiny-face-detector-40.json', import.meta.url)), 'utf8')) as { shape: number[]; data: number[] };
+    expect(ref.shape).toEqual([1, 2, 2, 25]);
+    const S = 40;
+    const x = new Float64Array(3 * S * S);
+    for (let c = 0; c < 3; c++) for (let i = 0; i < S; i++) for (let j = 0; j < S; j++) {
+      x[(c * S + i) * S + j] = Math.fround(0.5 + 0.5 * Math.sin(0.37 * i + 0.23 * j * (c + 1) + c));
+    }
+    const net = neural.loadTinyFaceDetector({ inputSize: S });
+    const y = neural.forward(net, x); // NCHW [25, 2, 2]
+    let scale = 0;
+    for (const v of ref.data) scale = Math.max(scale, Math.abs(v));
+    let worst = 0;
+    for (let p = 0; p < 2; p++) for (let q = 0; q < 2; q++) for (let o = 0; o < 25; o++) {
+      worst = Math.max(worst, Math.abs(y[(o * 2 + p) * 2 + q] - ref.data[(p * 2 + q) * 25 + o]));
+    }
+    // float32 (tfjs) against float64 (here) through 13 layers
+    expect(worst).toBeLessThan(1e-4 * scale);
   });
 });
