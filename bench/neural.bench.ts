@@ -11,6 +11,7 @@
  * 4. Channel selection + least-squares reconstruction (He et al. 2017) on a real conv layer of the
  *    shipped face detector, against magnitude and random selection.
  */
+import { cpus, loadavg } from 'node:os';
 import { Random } from '../src/index.ts';
 import { neural } from '../src/index.ts';
 
@@ -216,6 +217,8 @@ function channelTable(): void {
 }
 
 export async function main(): Promise<void> {
+  const load = loadavg().map((v) => v.toFixed(1)).join(' / ');
+  console.log(`Node ${process.version}, ${cpus().length} CPU(s), load average ${load} (1 / 5 / 15 min) at start; timings are medians of interleaved rounds.`);
   rhoTable();
   trainingSweep();
   budgetTable();

@@ -47,8 +47,9 @@ export function channelSelectionData(model: Sequential, layer: number, inputs: A
   const l = model.layers[layer];
   if (!l) throw new ShapeError(fn, `layer ${layer} does not exist (the stack has ${model.layers.length})`);
   if (l.kind !== 'conv2d') throw new OptionError(fn, `layer ${layer} (${l.name}) is a ${l.kind} layer; channel selection needs a conv2d layer`);
-  const acts = forwardAll(model, inputs, fn);
-  const x = acts[layer];
+  // Run the stack only up to the layer's input.
+  const prefix = { layers: model.layers.slice(0, layer), shapes: model.shapes.slice(0, layer + 1), params: model.params };
+  const x = forwardAll(prefix, inputs, fn)[layer];
   const [C, H, Wd] = model.shapes[layer];
   const [, Ho, Wo] = model.shapes[layer + 1];
   const images = x.length / (C * H * Wd);
