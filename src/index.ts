@@ -36,4 +36,6 @@ export {
   fitGroupLasso, fitSparseGroupLasso, lambdaMax, prepareProblem, PreparedProblem,
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
 } from './models/fit.ts';
+export * as signal from './signal/index.ts';
+export * from './data/index.ts';
 export * as neural from './neural/index.ts';
