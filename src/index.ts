@@ -40,3 +40,4 @@ export * from './plot/index.ts';
 export * as signal from './signal/index.ts';
 export * from './data/index.ts';
 export * from './overlap/index.ts';
+export * as neural from './neural/index.ts';
