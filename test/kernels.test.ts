@@ -311,6 +311,23 @@ describe('FastDense (LinearOperator + ColumnAccess)', () => {
     expect(Array.from(out)).toEqual([1, 2]);
   });
 
+  it('a fast operator stays known-finite through finite writes, and a NaN written later is still caught', async () => {
+    const { fitGroupLasso } = await import('../src/index.ts');
+    const rng = new Random(8);
+    const A = fastOperator(new DenseMatrix(20, 4, rng.normals(80)));
+    expect(A.isKnownFinite()).toBe(true);
+    A.set(1, 1, 2.5);
+    expect(A.isKnownFinite()).toBe(true);
+    A.set(2, 3, NaN);
+    expect(A.isKnownFinite()).toBe(false);
+    expect(() => fitGroupLasso(A, rng.normals(20), { groups: [0, 0, 1, 1], lambda: 0.1 })).toThrow(/non-finite/);
+    A.set(2, 3, 1);
+    A.data[5] = Infinity; // a direct write must be declared with touch()
+    A.touch();
+    expect(() => fitGroupLasso(A, rng.normals(20), { groups: [0, 0, 1, 1], lambda: 0.1 })).toThrow(/non-finite/);
+    expect(fastOperator(new DenseMatrix(2, 2, Float64Array.of(1, 2, 3, 4)), { backend: 'js' }).isKnownFinite()).toBe(false);
+  });
+
   it('refuses bad input instead of reading outside the matrix', () => {
     const A = fastOperator([[1, 2], [3, 4]], { backend: 'wasm' });
     const out = new Float64Array(2);
