@@ -170,6 +170,17 @@ describe('block coordinate descent: runs, starts and choices', () => {
     expect(relDiff(fitGroupLasso(A, P.y, opts).objective, fresh.objective)).toBeLessThanOrEqual(1e-12);
   });
 
+  it('many fits on one fast operator keep its kernel memory (work vectors are given back)', () => {
+    const A = fastOperator(DenseMatrix.fromRows(P.X), { backend: 'wasm', workspace: 2000 });
+    const Y = P.X.map((r) => [P.y[P.X.indexOf(r)], r[0] - r[3]]);
+    for (let k = 0; k < 40; k++) {
+      fitGroupLasso(A, P.y, { groups: P.groups, lambda: (0.05 + 0.01 * k) * lm, solver: 'bcd', tol: 1e-8 });
+      fitGroupLasso(A, Y, { groups: P.groups, loss: 'multitask', lambda: 0.1 * lm, solver: 'bcd', tol: 1e-8 });
+    }
+    const v = A.vector(A.rows);
+    expect(v.buffer).toBe(A.data.buffer);
+  });
+
   it('λ ≥ λ_max gives exactly zero coefficients, certified', () => {
     const fit = fitGroupLasso(P.X, P.y, { groups: P.groups, lambda: 1.01 * lm, solver: 'bcd', tol: 1e-10 });
     expect(fit.converged).toBe(true);

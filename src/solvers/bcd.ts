@@ -109,14 +109,20 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Internal coefficients, unpenalized blocks included. */
   private readonly wi: Float64Array;
   /** Squared loss: r = y − X wi (n·T, uncentred), S_t = Σ_i r_{t,i}. Logistic: η = X wi + b. */
-  private readonly r: Float64Array;
+  private r: Float64Array = new Float64Array(0);
   private readonly S: Float64Array;
+  /** Multi-task gradient buffers in the kernel memory (empty when T = 1). */
+  private uT: Float64Array = new Float64Array(0);
+  private gT: Float64Array = new Float64Array(0);
   /** Per-task views of r (made once: subarray allocates). */
-  private readonly rT: Float64Array[];
+  private rT: Float64Array[] = [];
   private b = 0;
-  private readonly u: Float64Array;
-  private readonly gbuf: Float64Array;
-  private readonly dbuf: Float64Array;
+  private u: Float64Array = new Float64Array(0);
+  private gbuf: Float64Array = new Float64Array(0);
+  private dbuf: Float64Array = new Float64Array(0);
+  /** Largest group size (features). */
+  private readonly maxM: number;
+  private holding = false;
   private readonly vbuf: Float64Array;
   private readonly gradW: Float64Array;
   private readonly pt: PointBuffers;
@@ -174,7 +180,6 @@ export class BlockCoordinateDescent implements IterativeSolver {
     for (let g = 0; g < G; g++) this.penalized[g] = pen.isPenalized(g) ? 1 : 0;
     this.screened = new Uint8Array(G);
     this.L = new Float64Array(G).fill(NaN);
-    const vec = (len: number) => (fast ? fast.vector(len) : new Float64Array(len));
     // Column statistics: means (for the centring) and centred squared norms (screening bounds).
     const stats = columnStats(op, cols, fast);
     this.mu = this.intercept ? stats.mu : new Float64Array(p);
@@ -182,24 +187,46 @@ export class BlockCoordinateDescent implements IterativeSolver {
     for (let j = 0; j < p; j++) this.colSq[j] = Math.max(stats.normSq[j] - n * this.mu[j] * this.mu[j], 0);
     this.wi = w0.slice();
     this.w = new Float64Array(ctx.size);
-    this.r = vec(n * T);
-    this.rT = Array.from({ length: T }, (_, t) => this.r.subarray(t * n, (t + 1) * n));
     this.wSave = new Float64Array(ctx.size);
     this.rSave = new Float64Array(n * T);
     this.SSave = new Float64Array(T);
     this.S = new Float64Array(T);
-    this.u = vec(n);
     let maxM = 0;
     for (let g = 0; g < G; g++) maxM = Math.max(maxM, this.fptr[g + 1] - this.fptr[g]);
-    this.gbuf = vec(maxM * T);
-    this.dbuf = vec(maxM * T);
+    this.maxM = maxM;
     this.vbuf = new Float64Array(maxM * T);
     this.gradW = new Float64Array(ctx.size);
     this.pt = newPoint(ctx);
     this.scratch = new Float64Array(n * T);
     if (!this.squared && this.intercept) this.b = 0;
-    this.refreshResidual();
+    this.acquire();
     this.evaluateOuter();
+    this.releaseBuffers();
+  }
+
+  /**
+   * Work vectors in the kernel memory, held only during a step and given back after it, so an
+   * operator reused by many fits (a λ path) never runs out of kernel memory. Nothing in them
+   * survives a step: the residual is rebuilt from the coefficients at the start of each one.
+   */
+  private acquire(): void {
+    if (this.holding) return;
+    const { n, p, T, fast } = this;
+    const vec = (len: number) => (fast ? fast.vector(len) : new Float64Array(len));
+    this.r = vec(n * T);
+    this.rT = Array.from({ length: T }, (_, t) => this.r.subarray(t * n, (t + 1) * n));
+    this.u = vec(n);
+    this.gbuf = vec(this.maxM * T);
+    this.dbuf = vec(this.maxM * T);
+    if (T > 1) {
+      this.uT = vec(n * T);
+      this.gT = vec(p * T);
+    }
+    this.holding = fast === null; // ordinary arrays are simply kept
+  }
+
+  private releaseBuffers(): void {
+    if (this.fast) this.fast.release(this.r, this.u, this.gbuf, this.dbuf, this.uT, this.gT);
   }
 
   /** r ← y − X wi (squared) or η ← X wi + b (logistic), from scratch (no drift). */
@@ -234,7 +261,14 @@ export class BlockCoordinateDescent implements IterativeSolver {
     for (const c of ctx.unpenalizedCoefs) w[c] = 0;
     for (let t = 0; t < T; t++) this.op.apply(w.subarray(t * p, (t + 1) * p), pt.eta0.subarray(t * n, (t + 1) * n));
     evaluateFromEta0(ctx, pt, false);
-    for (let t = 0; t < T; t++) this.op.applyTranspose(pt.u.subarray(t * n, (t + 1) * n), pt.grad.subarray(t * p, (t + 1) * p));
+    if (this.fast && T > 1) {
+      // Several tasks: X read once for all of them, through vectors in the kernel memory.
+      this.uT.set(pt.u);
+      this.fast.applyTransposeTasks(this.uT, T, this.gT);
+      pt.grad.set(this.gT);
+    } else {
+      for (let t = 0; t < T; t++) this.op.applyTranspose(pt.u.subarray(t * n, (t + 1) * n), pt.grad.subarray(t * p, (t + 1) * p));
+    }
     this.primal = pt.loss + ctx.penalty.value(w);
     const d = dualValue(ctx, pt, this.scratch);
     this.curDual = d;
@@ -253,6 +287,15 @@ export class BlockCoordinateDescent implements IterativeSolver {
 
   next(): IteratorResult<IterationInfo> {
     this.iteration++;
+    this.acquire();
+    try {
+      return this.step();
+    } finally {
+      this.releaseBuffers();
+    }
+  }
+
+  private step(): IteratorResult<IterationInfo> {
     const { ctx, nGroups: G } = this;
     const pen = ctx.penalty;
     const gs = pen.groups;
@@ -316,19 +359,10 @@ export class BlockCoordinateDescent implements IterativeSolver {
     return Math.sqrt(s);
   }
 
-  /** Set a (screened) group to zero, updating the residual. */
+  /** Set a (screened) group to zero (the residual is rebuilt before the inner solve). */
   private zeroGroup(g: number): void {
     const gs = this.ctx.penalty.groups;
-    const m = this.fptr[g + 1] - this.fptr[g];
-    let any = false;
-    for (let k = 0; k < m * this.T; k++) {
-      const c = gs.indices[gs.ptr[g] + k];
-      this.dbuf[k] = -this.wi[c];
-      if (this.wi[c] !== 0) any = true;
-    }
-    if (!any) return;
-    this.applyDelta(g, this.dbuf);
-    for (let k = 0; k < m * this.T; k++) this.wi[gs.indices[gs.ptr[g] + k]] = 0;
+    for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) this.wi[gs.indices[k]] = 0;
   }
 
   /** Residual update for wi_g += δ (δ in dbuf layout: task-major, m per task). */

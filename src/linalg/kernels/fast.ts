@@ -54,6 +54,7 @@ interface Engine extends KernelWorkspace {
   gemvN(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, coefOffset: number, y: Float64Array): void;
   applyAll(w: Float64Array, out: Float64Array): void;
   applyTransposeAll(y: Float64Array, out: Float64Array): void;
+  applyTransposeTasks(U: Float64Array, T: number, out: Float64Array): void;
 }
 
 /**
@@ -143,6 +144,17 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     need('FastDense.applyTranspose', 'y', y, this.rows);
     need('FastDense.applyTranspose', 'out', out, this.cols);
     this.engine.applyTransposeAll(y, out);
+  }
+
+  /**
+   * out_t ← Xᵀ u_t for T vectors at once (U is n × T and out is p × T, both column-major): the
+   * columns are visited in blocks that stay in cache while every task reads them, so X streams
+   * from memory once instead of T times.
+   */
+  applyTransposeTasks(U: Float64Array, T: number, out: Float64Array): void {
+    need('FastDense.applyTransposeTasks', 'U', U, this.rows * T);
+    need('FastDense.applyTransposeTasks', 'out', out, this.cols * T);
+    this.engine.applyTransposeTasks(U, T, out);
   }
 
   /** x_jᵀ y. */
@@ -302,6 +314,11 @@ class JsEngine implements Engine {
 
   applyTransposeAll(y: Float64Array, out: Float64Array): void {
     gemvTAllJs(this.data, this.n, this.p, y, out);
+  }
+
+  applyTransposeTasks(U: Float64Array, T: number, out: Float64Array): void {
+    const { n, p } = this;
+    for (let t = 0; t < T; t++) gemvTAllJs(this.data, n, p, U.subarray(t * n, (t + 1) * n), out.subarray(t * p, (t + 1) * p));
   }
 }
 
@@ -497,6 +514,25 @@ class WasmEngine implements Engine {
     }
     if (count > 0) this.k.gemv_n(this.xPtr, n, this.idxPtr, count, this.coefPtr, op);
     if (outside) for (let i = 0; i < n; i++) out[i] = target[i];
+  }
+
+  applyTransposeTasks(U: Float64Array, T: number, out: Float64Array): void {
+    const { n, p } = this;
+    const up = this.at(U);
+    const op = this.at(out);
+    if (T === 1 || up < 0 || op < 0) {
+      // Vectors outside the kernel memory: one product per task (each copies its vector in).
+      for (let t = 0; t < T; t++) this.applyTransposeAll(U.subarray(t * n, (t + 1) * n), out.subarray(t * p, (t + 1) * p));
+      return;
+    }
+    // Column blocks of about 256 KB stay in L2 while the T tasks read them.
+    const B = Math.max(4, Math.floor(32768 / Math.max(n, 1)));
+    for (let c0 = 0; c0 < p; c0 += B) {
+      const count = Math.min(B, p - c0);
+      for (let t = 0; t < T; t++) {
+        this.k.gemv_t(this.xPtr, n, this.identityPtr + 4 * c0, count, up + 8 * t * n, op + 8 * (t * p + c0));
+      }
+    }
   }
 
   applyTransposeAll(y: Float64Array, out: Float64Array): void {
