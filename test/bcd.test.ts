@@ -181,6 +181,16 @@ describe('block coordinate descent: runs, starts and choices', () => {
     expect(v.buffer).toBe(A.data.buffer);
   });
 
+  it('a constant column (no effect with an intercept) warm-started away from 0 is brought back to 0', () => {
+    const X = P.X.map((r) => [...r, 3]);
+    const groups = [...P.groups, [X[0].length - 1]];
+    const coef = new Array(X[0].length).fill(0);
+    coef[X[0].length - 1] = 2;
+    const fit = fitGroupLasso(X, P.y, { groups, lambda: 0.1 * lm, solver: 'bcd', tol: 1e-10, warmStart: { coef } });
+    expect(fit.converged).toBe(true);
+    expect(fit.coef[X[0].length - 1]).toBe(0);
+  });
+
   it('λ ≥ λ_max gives exactly zero coefficients, certified', () => {
     const fit = fitGroupLasso(P.X, P.y, { groups: P.groups, lambda: 1.01 * lm, solver: 'bcd', tol: 1e-10 });
     expect(fit.converged).toBe(true);

@@ -434,7 +434,18 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const gs = pen.groups;
     const fs = this.fptr[g], fe = this.fptr[g + 1], m = fe - fs;
     const L = this.lipschitz(g);
-    if (!(L > 0)) return 0; // an all-zero block: its coefficients do not matter
+    if (!(L > 0)) {
+      // The block does not touch the loss (zero or, with an intercept, constant columns): a
+      // penalized block's minimizer is then 0; an unpenalized one may keep any value.
+      if (!this.penalized[g]) return 0;
+      let moved = 0;
+      for (let k = pen.groups.ptr[g]; k < pen.groups.ptr[g + 1]; k++) {
+        const c = pen.groups.indices[k];
+        moved = Math.max(moved, Math.abs(this.wi[c]));
+        this.wi[c] = 0;
+      }
+      return moved;
+    }
     const grad = this.gbuf;
     this.blockGradient(g, grad);
     const v = this.vbuf;
