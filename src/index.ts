@@ -36,3 +36,4 @@ export {
   fitGroupLasso, fitSparseGroupLasso, lambdaMax, prepareProblem, PreparedProblem,
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
 } from './models/fit.ts';
+export * from './data/index.ts';
