@@ -37,3 +37,12 @@ export {
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
 } from './models/fit.ts';
 export * from './data/index.ts';
+export {
+  groupLassoPath, lambdaGrid, type PathOptions, type PathResult, type PathCertificate,
+} from './path/path.ts';
+export { cvGroupLasso, makeFolds, type CvOptions, type CvResult } from './path/cv.ts';
+export { informationCriteria, type CriteriaOptions, type CriteriaResult, type DfMethod } from './path/criteria.ts';
+export { SubsetOperator, RowSubsetOperator } from './path/subset.ts';
+export {
+  GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
+} from './models/estimator.ts';
