@@ -46,3 +46,4 @@ export { SubsetOperator, RowSubsetOperator } from './path/subset.ts';
 export {
   GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
 } from './models/estimator.ts';
+export * from './plot/index.ts';
