@@ -47,3 +47,4 @@ export {
   GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
 } from './models/estimator.ts';
 export * from './plot/index.ts';
+export * as signal from './signal/index.ts';

@@ -104,6 +104,12 @@ describe('buildDesign: columns and groups against hand-computed dummies', () => 
     expect(col(d, 4)).toEqual([0, 1, 0, 1, 0, 0]);
     expect(col(d, 5)).toEqual([2, 0, 0, 0, 2, 0]);
     expect(d.columnInfo[3].sources).toEqual(['x', 'z']);
+    // A categorical side keeps the dummy names its main effect was given.
+    const named = buildDesign(small(), {
+      columns: [{ type: 'categorical', column: 'g', names: ['isB', 'isC'] }, { type: 'interaction', columns: ['g', 'x'] }],
+    });
+    expect(named.columnNames).toEqual(['isB', 'isC', 'isB:x', 'isC:x']);
+    expect(col(named, 3)).toEqual([0, 0, 3, 0, 0, 13]);
   });
 
   it('default specs: every column but the target, numbers numeric and strings categorical', () => {

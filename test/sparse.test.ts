@@ -65,7 +65,7 @@ describe('SparseMatrix products against the naive dense product', () => {
         for (const v of S.values) expect(v).not.toBe(0);
         expect(Array.from(S.toDenseData())).toEqual(Array.from({ length: n * p }, (_, k) => A[k % n][Math.floor(k / n)]));
       }),
-      { numRuns: 200 },
+      { numRuns: 100 },
     );
   });
 

@@ -276,8 +276,10 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
       const cat = all.find((o): o is CategoricalSpec => o.type === 'categorical' && o.column === v);
       if (cat || !isNumericColumn(col)) {
         const coding = fitCategorical(cat ?? { type: 'categorical', column: v }, table, fn);
+        // Dummies keep the names the main effect gave them (white, black), else column + level.
+        const own = cat?.names && cat.names.length === coding.levels.length ? cat.names.map(String) : undefined;
         return {
-          labels: coding.levels.map((l) => `${v}${l}`),
+          labels: own ?? coding.levels.map((l) => `${v}${l}`),
           encode: (t: Table) => dummies(categoricalCodes(coding, t, fn), coding.levels.length),
         };
       }

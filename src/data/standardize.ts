@@ -60,6 +60,10 @@ export function standardize(X: unknown, options: { center?: boolean; scale?: boo
     if (center) {
       for (let i = 0; i < n; i++) m += col[i];
       m /= n;
+      // Second pass: the mean of the residuals corrects the rounding of the first sum.
+      let r = 0;
+      for (let i = 0; i < n; i++) r += col[i] - m;
+      m += r / n;
     }
     means[j] = m;
     let ss = 0;
@@ -154,7 +158,10 @@ export function orthonormalizeGroups(
       const c = A.column(j);
       let m = 0;
       for (let i = 0; i < n; i++) m += c[i];
-      means[j] = m / n;
+      m /= n;
+      let r = 0;
+      for (let i = 0; i < n; i++) r += c[i] - m;
+      means[j] = m + r / n;
     }
   }
   const outCols: Float64Array[] = [];
