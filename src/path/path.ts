@@ -2,9 +2,12 @@ import { ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import { prepareProblem, PreparedProblem, type FitResult, type SolverName } from '../models/fit.ts';
+import { prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
 import { certify, gapConverged } from '../solvers/certificate.ts';
+import { drive } from '../solvers/driver.ts';
 import type { ProblemContext } from '../solvers/problem.ts';
+import { getSolverFactory, solverNames } from '../solvers/registry.ts';
+import { Random } from '../util/random.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { selectColumnsOf } from './subset.ts';
 
@@ -162,6 +165,14 @@ interface SubProblem {
   problem: PreparedProblem;
   /** Feature columns of the sub-problem in the full design. */
   cols: Int32Array;
+  /** Lipschitz constant of the sub-problem's smooth part (estimated once per sub-problem). */
+  lipschitz?: number;
+}
+
+/** What one solve along the path reports. */
+interface SolveRun {
+  iterations: number;
+  converged: boolean;
 }
 
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
@@ -169,7 +180,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
   const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
   const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
-  const solver = options.solver;
+  const solver = options.solver === undefined ? undefined : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']) as SolverName;
   const { n, p, T } = prob;
   const lmax = prob.lambdaMax();
   let lambdas: Float64Array;
@@ -206,6 +217,8 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
   let grad: Float64Array = certify(prob.context(Math.max(lmax, lambdas[0], Number.MIN_VALUE)), w).point.grad;
   let lambdaPrev = Math.max(lmax, lambdas[0]);
   let sub: SubProblem | null = null;
+  // Leading right-singular direction of the last sub-problem: warm start of the next estimate.
+  const power = new Random(0).normals(size);
 
   for (let k = 0; k < K; k++) {
     const lam = lambdas[k];
@@ -228,7 +241,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     }
     let iterations = 0;
     let violations = 0;
-    let fit: FitResult | null = null;
+    let fit: SolveRun | null = null;
     let reduced = false;
     let cert!: ReturnType<typeof certify>;
     let converged = false;
@@ -237,7 +250,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let innerTol = 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub, reduced } = solveKept(prob, ctx, kept, lam, warmCoef, sub, { tol: innerTol, maxIter, solver }, fn));
+        ({ w, fit, sub, reduced } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver }, fn));
         if (fit) iterations += fit.iterations;
         cert = certify(ctx, w);
         // KKT on the full problem for every left-out group: ‖∇_g‖ ≤ λ d_g. Never trust the rule alone.
@@ -300,8 +313,8 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
  */
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
-  sub: SubProblem | null, o: { tol: number; maxIter?: number; solver?: SolverName }, fn: string,
-): { w: Float64Array; fit: FitResult | null; sub: SubProblem | null; reduced: boolean } {
+  sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName }, fn: string,
+): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null; reduced: boolean } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
   const { p, T } = prob;
@@ -313,8 +326,8 @@ function solveKept(
   }
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub, reduced: true };
   if (all) {
-    const fit = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm } });
-    return { w: penalizedPart(ctx, fit.coef), fit, sub, reduced: false };
+    const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm } });
+    return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub, reduced: false };
   }
   let key = '';
   for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';
@@ -342,10 +355,71 @@ function solveKept(
   const ps = sub.cols.length;
   const ws = new Float64Array(ps * T);
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) ws[t * ps + q] = warm[t * p + sub.cols[q]];
-  const fit = sub.problem.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: ws } });
+  // The solve of PreparedProblem.fit, with a Lipschitz estimate warm-started from the previous
+  // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
+  const ctxS = sub.problem.context(lam);
+  let name: string = o.solver ?? 'auto';
+  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns ? 'bcd' : 'fista';
+  let lipschitz: number | undefined;
+  if (lam > 0 && Number.isFinite(prob.datafit.curvature)) {
+    sub.lipschitz ??= warmLipschitz(ctxS, sub.cols, p, power);
+    lipschitz = sub.lipschitz;
+  }
+  const solverRun = getSolverFactory(name)!(ctxS, ws, { lipschitz });
+  const res = drive(ctxS, solverRun, { tol: o.tol, maxIter: o.maxIter ?? 100_000, stopOn: 'gap', checkEvery: 10 });
+  const coefS = ctxS.fullCoefficients(res.w);
+  const fit: SolveRun = { iterations: res.iterations, converged: res.converged };
   const w = new Float64Array(p * T);
-  for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) w[t * p + sub.cols[q]] = fit.coef[t * ps + q];
+  for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) w[t * p + sub.cols[q]] = coefS[t * ps + q];
   return { w: penalizedPart(ctx, w), fit, sub, reduced: true };
+}
+
+/**
+ * Lipschitz constant of the smooth part of a sub-problem, curvature·‖P⊥X_S‖² (P⊥ projects off the
+ * unpenalized columns, X_S the penalized kept columns), by power iteration started from the
+ * previous sub-problem's leading direction `power` (full length p·T, updated in place). Power
+ * iteration approaches from below; the 5 % margin and the solvers' backtracking cover the rest.
+ */
+function warmLipschitz(ctx: ProblemContext, cols: Int32Array, p: number, power: Float64Array): number {
+  const { T, size } = ctx;
+  const ps = cols.length;
+  const mask = ctx.penalizedMask;
+  const x = new Float64Array(size);
+  let nx = 0;
+  for (let t = 0; t < T; t++) {
+    for (let q = 0; q < ps; q++) {
+      const c = t * ps + q;
+      // A little of every direction, so a start orthogonal to the top one cannot stall.
+      const v = mask[c] ? power[t * p + cols[q]] + 1e-2 * Math.sin(1 + c) : 0;
+      x[c] = v;
+      nx += v * v;
+    }
+  }
+  if (!(nx > 0)) return 1;
+  nx = Math.sqrt(nx);
+  for (let c = 0; c < size; c++) x[c] /= nx;
+  const eta = new Float64Array(ctx.n * T);
+  const y = new Float64Array(size);
+  let est = 0;
+  for (let it = 0; it < 100; it++) {
+    ctx.forward(x, eta);
+    ctx.unpenalized.projectOut(eta); // every task column at once
+    ctx.transpose(eta, y);
+    let ny = 0;
+    for (let c = 0; c < size; c++) {
+      if (!mask[c]) y[c] = 0;
+      ny += y[c] * y[c];
+    }
+    ny = Math.sqrt(ny);
+    if (ny === 0) break;
+    const prev = est;
+    est = ny;
+    for (let c = 0; c < size; c++) x[c] = y[c] / ny;
+    if (it > 0 && Math.abs(est - prev) <= 1e-3 * est) break;
+  }
+  for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) power[t * p + cols[q]] = x[t * ps + q];
+  const L = 1.05 * est * ctx.datafit.curvature;
+  return L > 0 && Number.isFinite(L) ? L : 1;
 }
 
 /** Index of the λ in a path closest to `lambda` (on the log scale). */
