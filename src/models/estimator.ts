@@ -130,6 +130,8 @@ export class GroupLasso {
     if (options.groups === undefined) throw new ValueError(fn, 'options.groups is required');
     const modes = (['lambda', 'cv', 'criterion'] as const).filter((k) => options[k] !== undefined && options[k] !== false);
     if (modes.length > 1) throw new ValueError(fn, `give one of lambda, cv or criterion, not ${modes.join(' and ')}`);
+    if (options.lambda !== undefined && options.lambdas !== undefined) throw new ValueError(fn, 'lambdas is the grid for cv or criterion; with a fixed lambda leave it out');
+    if (options.cv === false && modes.length === 0) throw new ValueError(fn, 'cv: false needs lambda or criterion to choose λ');
     if (options.lambda !== undefined) checkNonNegative(fn, 'lambda', options.lambda);
     if (options.criterion !== undefined) checkChoice(fn, 'criterion', options.criterion, ['aic', 'bic', 'ebic'] as const);
     if (options.rule !== undefined) checkChoice(fn, 'rule', options.rule, ['min', '1se'] as const);
@@ -275,7 +277,7 @@ export class GroupLasso {
       index = ic.best[o.criterion];
       selection = 'criterion';
     } else {
-      const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv === false ? {} : o.cv;
+      const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
       if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
       checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds']);
       const cv = cvGroupLasso(Xfit, yIn, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) });
