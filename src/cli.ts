@@ -171,7 +171,7 @@ function modelOptions(v: Values, design: Design, command: 'fit' | 'path', onProg
     onProgress,
   };
   if (command === 'path') {
-    // The path alone: pick nothing (the last λ is a placeholder for the estimator's state).
+    // The whole path; BIC along it comes for the price of one unpenalized fit and is shown as a hint.
     opts.criterion = 'bic';
   } else if (lambda !== undefined) opts.lambda = lambda;
   else if (criterion !== undefined) opts.criterion = criterion;
@@ -299,6 +299,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         lambdas: Array.from(path.lambdas), groupNorms: path.groupNorms.map((g) => Array.from(g)),
         activeGroups: path.activeGroups.map((a) => a.map((g) => path.groupNames[g])),
         certificates: path.certificates, entryOrder: order,
+        bic: { lambda: model.lambda, dfMethod: model.criteria!.dfMethod, values: Array.from(model.criteria!.bic) },
       }, null, 2) + '\n');
     } else {
       const lines = [header, `${prep}; λ_max = ${fmt(path.lambdaMax, 6)}, ${path.lambdas.length} values of λ`, '', 'order in which groups enter:'];
@@ -311,6 +312,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         const c = path.certificates[k];
         lines.push(`${fmt(path.lambdas[k], 6).padStart(10)}  ${String(path.activeGroups[k].length).padStart(6)}  ${c.relativeGap.toExponential(2).padStart(12)}  ${c.converged ? 'yes' : 'NO'}`);
       }
+      const kb = path.lambdas.indexOf(model.lambda);
+      lines.push('', `BIC (df: ${model.criteria!.dfMethod}) would choose λ = ${fmt(model.lambda, 6)}: ${path.activeGroups[kb].map((g) => path.groupNames[g]).join(', ') || '(no group)'}`);
       const bad = path.certificates.filter((c) => !c.converged).length;
       lines.push('', bad === 0 ? `every fit certified (relative duality gap ≤ ${path.tol})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
       out(lines.join('\n') + '\n');

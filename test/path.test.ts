@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DenseMatrix, fitGroupLasso, groupLassoPath, lambdaMax, OptionError, Random, SubsetOperator, ValueError,
+  cvGroupLasso, DenseMatrix, fitGroupLasso, groupLassoPath, lambdaMax, OptionError, Random, SparseMatrix, SubsetOperator, ValueError,
   type LinearOperator,
 } from '../src/index.ts';
 import { matTVec, matVec, naiveCheck, norm } from './helpers/naive.ts';
@@ -139,6 +139,21 @@ describe('groupLassoPath', () => {
       expect(b.activeGroups[k]).toEqual(a.activeGroups[k]);
       expect(Math.abs(a.certificates[k].objective - b.certificates[k].objective) / a.certificates[k].objective).toBeLessThan(1e-9);
     }
+  });
+
+  it('gives the same path and CV on a sparse matrix (column and row subsets as views)', () => {
+    const pr = randomProblem(17, 40, [2, 3, 2, 1], 'squared');
+    const D = DenseMatrix.fromRows(pr.X.map((r) => r.map((x) => (Math.abs(x) < 0.6 ? 0 : x))));
+    const S = SparseMatrix.fromDense(D);
+    const a = groupLassoPath(D, pr.y, { groups: pr.groups, nLambda: 8, lambdaMinRatio: 0.05 });
+    const b = groupLassoPath(S, pr.y, { groups: pr.groups, nLambda: 8, lambdaMinRatio: 0.05 });
+    for (let k = 0; k < 8; k++) {
+      expect(b.activeGroups[k]).toEqual(a.activeGroups[k]);
+      expect(Math.abs(a.certificates[k].objective - b.certificates[k].objective) / a.certificates[k].objective).toBeLessThan(1e-9);
+    }
+    const ca = cvGroupLasso(D, pr.y, { groups: pr.groups, nFolds: 3, nLambda: 5, lambdaMinRatio: 0.05 });
+    const cb = cvGroupLasso(S, pr.y, { groups: pr.groups, nFolds: 3, nLambda: 5, lambdaMinRatio: 0.05 });
+    for (let k = 0; k < 5; k++) expect(Math.abs(ca.meanLoss[k] - cb.meanLoss[k]) / ca.meanLoss[k]).toBeLessThan(1e-7);
   });
 
   it('SubsetOperator equals the selected dense columns', () => {
