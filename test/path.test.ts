@@ -97,6 +97,25 @@ describe('groupLassoPath', () => {
     }
   });
 
+  it("reproduces grpreg's noiseless test (orthonormal groups: λ_max = 2, closed-form shrinkage at λ = 1)", () => {
+    // X = rbind(diag(8), −diag(8))·√8, groups of 4, β = (−1 ×4, 2 ×4): X_gᵀX_g/n = I, so
+    // w_g = (1 − λ√4/‖β_g‖)₊ β_g; grpreg expects nvars 4 at λ = 1.999999, (0, 1 ×4) at λ = 1, β at λ = 0.
+    const X = [...Array(16).keys()].map((i) => [...Array(8).keys()].map((j) => (i % 8 === j ? (i < 8 ? 1 : -1) * Math.sqrt(8) : 0)));
+    const beta = [-1, -1, -1, -1, 2, 2, 2, 2];
+    const y = matVec(X, beta);
+    const groups = [0, 0, 0, 0, 1, 1, 1, 1];
+    const path = groupLassoPath(X, y, { groups, lambdas: [2, 1.999999, 1, 0], tol: 1e-12 });
+    expect(path.lambdaMax).toBeCloseTo(2, 12);
+    expect(path.activeGroups[0]).toEqual([]);
+    expect(path.activeGroups[1]).toEqual([1]);
+    const expected = [[0, 0, 0, 0, 0, 0, 0, 0], null, [0, 0, 0, 0, 1, 1, 1, 1], beta];
+    for (const k of [0, 2, 3]) {
+      // ‖w − w*‖² ≤ 2·gap (strong convexity 1 here), so 1e-12 gaps leave ~1e-6 in w.
+      for (let j = 0; j < 8; j++) expect(path.coefs[k][j]).toBeCloseTo(expected[k]![j], 5);
+      expect(path.intercepts[k]).toBeCloseTo(0, 10);
+    }
+  });
+
   it('starts at λ_max with every group zero, and λ just below it activates a group', () => {
     const pr = randomProblem(5, 30, [2, 2, 3], 'squared');
     const lmax = lambdaMax(pr.X, pr.y, { groups: pr.groups });
