@@ -242,7 +242,6 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let iterations = 0;
     let violations = 0;
     let fit: SolveRun | null = null;
-    let reduced = false;
     let cert!: ReturnType<typeof certify>;
     let converged = false;
     // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
@@ -250,7 +249,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let innerTol = 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub, reduced } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver }, fn));
+        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver }, fn));
         if (fit) iterations += fit.iterations;
         cert = certify(ctx, w);
         // KKT on the full problem for every left-out group: ‖∇_g‖ ≤ λ d_g. Never trust the rule alone.
@@ -314,7 +313,7 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
   sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName }, fn: string,
-): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null; reduced: boolean } {
+): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
   const { p, T } = prob;
@@ -324,10 +323,10 @@ function solveKept(
     if (!kept[g]) all = false;
     else if (ctx.penalty.isPenalized(g)) anyPenalized = true;
   }
-  if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub, reduced: true };
+  if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
     const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm } });
-    return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub, reduced: false };
+    return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub };
   }
   let key = '';
   for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';
@@ -371,7 +370,7 @@ function solveKept(
   const fit: SolveRun = { iterations: res.iterations, converged: res.converged };
   const w = new Float64Array(p * T);
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) w[t * p + sub.cols[q]] = coefS[t * ps + q];
-  return { w: penalizedPart(ctx, w), fit, sub, reduced: true };
+  return { w: penalizedPart(ctx, w), fit, sub };
 }
 
 /**
