@@ -48,3 +48,5 @@ export {
 } from './models/estimator.ts';
 export * from './plot/index.ts';
 export * as signal from './signal/index.ts';
+export * from './overlap/index.ts';
+export * as neural from './neural/index.ts';

@@ -160,6 +160,13 @@ describe('phaseTransitionChart', () => {
     expect(axisTitles(svg)).toEqual(expect.arrayContaining(['δ = n/p', 'ρ = k/n']));
     expect(() => phaseTransitionChart([{ delta: 0.5, rho: 0.1, method: 'm', successRate: 1.5 }])).toThrow(ValueError);
   });
+
+  it('reads only its four fields, so rows from an experiment can carry more', async () => {
+    const rows = [{ delta: 0.5, rho: 0.1, method: 'group', successRate: 1, m: 32, k: 4, trials: 10 }];
+    const spec = phaseTransitionChart(rows);
+    expect((spec.data as { values: unknown[] }).values).toEqual([{ delta: 0.5, rho: 0.1, method: 'group', successRate: 1 }]);
+    expect(() => phaseTransitionChart([{ delta: 0.5, rho: 0.1, successRate: 1 } as never])).toThrow(/method is missing/);
+  });
 });
 
 describe('rhoChart', () => {

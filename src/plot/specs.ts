@@ -40,7 +40,7 @@ function baseConfig(): Record<string, unknown> {
     padding: 8,
     title: { fontSize: 16, subtitleFontSize: 12, subtitleColor: '#555555', anchor: 'start', offset: 10 },
     axis: { labelFontSize: 12, titleFontSize: 13, titlePadding: 8, gridColor: '#e6e6e6' },
-    legend: { labelFontSize: 12, titleFontSize: 12, labelLimit: 220 },
+    legend: { labelFontSize: 12, titleFontSize: 12, labelLimit: 400 },
     header: { labelFontSize: 13, titleFontSize: 13 },
     view: { stroke: '#cccccc' },
   };
@@ -500,20 +500,24 @@ export function sparsityChart(data: SparsityChartData, options: ChartOptions & {
   const zeroColor = options.zeroColor ?? '#eeeeee';
   // Cells are placed by index and labelled through an expression, so repeated labels stay apart.
   const labelExpr = (l: string[]): string => `${JSON.stringify(l)}[datum.value]`;
+  const width = options.width ?? Math.min(640, Math.max(240, 18 * nCols));
+  // Angle the column labels when they would not fit side by side (≈ 7 px per character at 12 px).
+  const longest = colLabels.reduce((m, l) => Math.max(m, l.length), 0);
+  const labelAngle = 7 * longest > width / nCols - 4 ? -45 : 0;
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: titleOf(
       options.title ?? 'Sparsity pattern',
       `${nZero} of ${cells.length} entries exactly zero (light grey)`,
     ),
-    width: options.width ?? Math.min(640, Math.max(240, 18 * nCols)),
+    width,
     height: options.height ?? Math.min(480, Math.max(120, 18 * nRows)),
     data: { values: cells },
     mark: { type: 'rect' },
     encoding: {
       x: {
         field: 'col', type: 'ordinal', title: colTitle,
-        axis: { labelExpr: labelExpr(colLabels), labelOverlap: 'parity', labelAngle: nCols > 12 ? -45 : 0 },
+        axis: { labelExpr: labelExpr(colLabels), labelOverlap: 'parity', labelAngle },
       },
       y: { field: 'row', type: 'ordinal', title: rowTitle, axis: { labelExpr: labelExpr(rowLabels), labelOverlap: 'parity' } },
       color: {
@@ -555,10 +559,12 @@ export function phaseTransitionChart(rows: readonly PhaseTransitionRow[], option
   checkCommon(fn, options);
   if (!Array.isArray(rows) || rows.length === 0) throw new ValueError(fn, 'rows must be a non-empty array');
   const methods: string[] = [];
+  // Rows may carry more fields (trial counts, sizes, ...): only the four used here are read.
   const values = rows.map((r, i) => {
-    checkOptions(fn, r, ['delta', 'rho', 'method', 'successRate']);
+    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { delta, rho, method, successRate }`);
     const [delta, rho, rate] = numbers(fn, `rows[${i}] (delta, rho, successRate)`, [r.delta, r.rho, r.successRate]);
     if (rate < 0 || rate > 1) throw new ValueError(fn, `rows[${i}].successRate must be in [0, 1], got ${rate}`);
+    if (r.method === undefined || r.method === null) throw new ValueError(fn, `rows[${i}].method is missing`);
     if (delta <= 0 || rho < 0) throw new ValueError(fn, `rows[${i}] needs delta > 0 and rho ≥ 0, got ${delta}, ${rho}`);
     const method = String(r.method);
     if (!methods.includes(method)) methods.push(method);
@@ -623,8 +629,9 @@ export function rhoChart(rows: readonly RhoRow[], options: ChartOptions = {}): V
   checkOptions(fn, options, COMMON_KEYS);
   checkCommon(fn, options);
   if (!Array.isArray(rows) || rows.length === 0) throw new ValueError(fn, 'rows must be a non-empty array');
+  // Rows may carry more fields (timings, sizes, ...): only the four used here are read.
   const clean = rows.map((r, i) => {
-    checkOptions(fn, r, ['layer', 'sparsity', 'kind', 'rho']);
+    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { layer, sparsity, kind, rho }`);
     const [sparsity, rho] = numbers(fn, `rows[${i}] (sparsity, rho)`, [r.sparsity, r.rho]);
     if (sparsity < 0 || sparsity > 1) throw new ValueError(fn, `rows[${i}].sparsity must be a fraction in [0, 1], got ${sparsity}`);
     if (rho < 0) throw new ValueError(fn, `rows[${i}].rho must be ≥ 0, got ${rho}`);
