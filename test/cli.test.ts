@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,7 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(() => {
-  // Temp files are left to the OS temp cleaner; nothing else was written.
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('groupsparse command line', () => {
