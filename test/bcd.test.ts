@@ -141,6 +141,16 @@ describe('block coordinate descent: runs, starts and choices', () => {
     expect(() => fitGroupLasso(matrixFree, P.y, { groups: P.groups, lambda: 0.3 * lm, solver: 'bcd' })).toThrow(/column access/);
   });
 
+  it("a Poisson path with the default solver works (screened sub-problems fall back to FISTA under 'auto')", async () => {
+    const { groupLassoPath } = await import('../src/path/path.ts');
+    const r = new Random(3);
+    const X = Array.from({ length: 60 }, () => Array.from({ length: 12 }, () => r.normal()));
+    const y = X.map((row) => Math.round(Math.exp(0.5 * row[0] - 0.3 * row[4]) + r.uniform()));
+    const groups = Array.from({ length: 12 }, (_, j) => Math.floor(j / 3));
+    const path = groupLassoPath(X, y, { groups, loss: 'poisson', nLambda: 12 });
+    expect(path.lambdas.length).toBe(12);
+  });
+
   it('gives the same fit on the WebAssembly and the TypeScript kernels, and on a plain DenseMatrix', () => {
     const D = DenseMatrix.fromRows(P.X);
     const opts = { groups: P.groups, lambda: 0.1 * lm, solver: 'bcd' as const, tol: 1e-12 };

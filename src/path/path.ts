@@ -358,9 +358,10 @@ function solveKept(
   // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
   const ctxS = sub.problem.context(lam);
   let name: string = o.solver ?? 'auto';
-  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns ? 'bcd' : 'fista';
+  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns && Number.isFinite(prob.datafit.curvature) ? 'bcd' : 'fista';
   let lipschitz: number | undefined;
-  if (lam > 0 && Number.isFinite(prob.datafit.curvature)) {
+  // (Block coordinate descent uses per-group constants and needs no global estimate.)
+  if (lam > 0 && Number.isFinite(prob.datafit.curvature) && name !== 'bcd') {
     sub.lipschitz ??= warmLipschitz(ctxS, sub.cols, p, power);
     lipschitz = sub.lipschitz;
   }
