@@ -1,7 +1,7 @@
 /**
  * `npm run bench solvers`: ISTA vs FISTA vs block coordinate descent on the three problem kinds of
  * the speed goal (birthwt; Gaussian 1000 × 5000 in groups of 10 with Toeplitz ρ = 0.5; Gaussian
- * 10000 × 2000 in groups of 10), one λ = λ_max/10, each solver run to the same certified relative
+ * 10000 × 2000 in groups of 10, also ρ = 0.5), one λ = λ_max/10, each solver run to the same certified relative
  * duality gap 1e-6; median wall times (whole `fitGroupLasso` call), ratios, certificates, memory.
  * With Debian's python3-sklearn present, scikit-learn's `Lasso` (singleton groups, unit weights) and
  * `MultiTaskLasso` (one group per feature across tasks) solve the same problems in the same run;
@@ -155,7 +155,7 @@ export async function main(): Promise<void> {
     const rows: Row[] = [];
     const add = (label: string, r: { ms: number; fit: FitResult; heapMB: number }) => rows.push({ label, ...r });
     add('bcd (fast operator)', runSolver(P, X, lambda, 'bcd', repeats, 100_000));
-    add('bcd (DenseMatrix, + copy)', runSolver(P, P.X, lambda, 'bcd', repeats, 100_000));
+    add('bcd (DenseMatrix input)', runSolver(P, P.X, lambda, 'bcd', repeats, 100_000));
     add('fista (fast operator)', runSolver(P, X, lambda, 'fista', slowRepeats, maxIterSlow));
     add('ista (fast operator)', runSolver(P, X, lambda, 'ista', slowRepeats, maxIterSlow));
     table({ ...P, lambda }, rows);
