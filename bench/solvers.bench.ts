@@ -8,7 +8,7 @@
  * their solutions are certified with this library's certificate. BENCH_QUICK=1 runs fewer repeats.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastOperator } from '../src/linalg/kernels/fast.ts';
