@@ -75,7 +75,10 @@ export function relativeGap(gap: number, primal: number): number {
  */
 export function gapConverged(gap: number, primal: number, nullObjective: number, tol: number): boolean {
   if (!(gap <= Infinity)) return false; // NaN
-  return gap <= tol * primal || gap <= 64 * Number.EPSILON * Math.max(nullObjective, primal);
+  // Absolute values: an objective that is 0 at the optimum (a perfect fit, a separable GLM) can
+  // come out a few ulps below 0, and `gap <= tol·P` then refused even a gap of exactly 0, so the
+  // solver ran to maxIter on a solved problem.
+  return gap <= tol * Math.abs(primal) || gap <= 64 * Number.EPSILON * Math.max(Math.abs(nullObjective), Math.abs(primal));
 }
 
 /**
