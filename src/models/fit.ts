@@ -149,7 +149,10 @@ export class PreparedProblem {
     const pt = newPoint(ctx);
     evaluate(ctx, new Float64Array(ctx.size), pt);
     ctx.nullObjective = pt.loss;
-    if (this.fitIntercept && !ctx.unpenalized.converged) {
+    // Any unpenalized column (not only the intercept: λ = 0, weight-0 groups) can make the
+    // GLM's unpenalized fit unbounded; without this check a separable no-intercept fit went on
+    // with a Newton iterate that had run off, and returned arbitrary coefficients.
+    if (ctx.unpenalized.k > 0 && !ctx.unpenalized.converged) {
       throw new ValueError(this.fn, `the unpenalized part (intercept and unpenalized groups) has no finite optimum for this ${this.loss} response (separable or degenerate data)`);
     }
     return ctx;
