@@ -177,15 +177,25 @@ export function sparseGroupDualNorm(a: Float64Array, alpha: number, d: number): 
   if (c === 0) return a[0] / alpha;
   let S1 = 0;
   let S2 = 0;
+  // Welford's running mean and M2 = Σ(a_i − mean)², so that S1² − k·S2 = −k·M2 has no cancellation.
+  let mean = 0;
+  let M2 = 0;
   for (let k = 1; k <= m; k++) {
-    S1 += a[k - 1];
-    S2 += a[k - 1] * a[k - 1];
-    const sLeft = k < m ? a[k] / alpha : 0;
-    // f(sLeft) with the top-k active: sqrt(Σ (a_i − sα)²) − c·s.
-    const q = S2 - 2 * sLeft * alpha * S1 + k * sLeft * sLeft * alpha * alpha;
+    const ak = a[k - 1];
+    S1 += ak;
+    S2 += ak * ak;
+    const delta = ak - mean;
+    mean += delta / k;
+    M2 += delta * (ak - mean);
+    // Left end of the segment where exactly the top-k entries exceed sα: s = a_{k+1}/α, i.e. sα = a_{k+1}
+    // (written through t = sα so that a tiny α cannot overflow s²α²).
+    const t = k < m ? a[k] : 0;
+    const sLeft = t / alpha;
+    // f(sLeft) with the top-k active: sqrt(Σ (a_i − t)²) − c·s.
+    const q = S2 - 2 * t * S1 + k * t * t;
     if (Math.sqrt(Math.max(q, 0)) - c * sLeft >= 0) {
-      const A = k * alpha * alpha - c * c;
-      const disc = Math.max(alpha * alpha * S1 * S1 - A * S2, 0);
+      // Roots of (kα² − c²)s² − 2αS1·s + S2 = 0; discriminant/4 = α²S1² − (kα² − c²)S2 = c²S2 − α²k·M2.
+      const disc = Math.max(c * c * S2 - alpha * alpha * k * M2, 0);
       let s = S2 / (alpha * S1 + Math.sqrt(disc));
       const sRight = a[k - 1] / alpha;
       if (s < sLeft) s = sLeft;
