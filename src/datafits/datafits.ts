@@ -131,7 +131,9 @@ export class LogisticLoss implements Datafit {
   value(eta: Float64Array): number {
     let s = 0;
     const y = this.y;
-    for (let i = 0; i < this.n; i++) s += log1pExp(eta[i]) - y[i] * eta[i];
+    // log(1 + e^η) − yη written as log(1 + e^{±η}) (labels are 0/1): the difference of two
+    // terms of size |η| lost |η|·ε absolutely, far above the loss itself on well-fitted data.
+    for (let i = 0; i < this.n; i++) s += y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]);
     return s / this.n;
   }
   valueGrad(eta: Float64Array, out: Float64Array): number {
@@ -140,7 +142,7 @@ export class LogisticLoss implements Datafit {
     const inv = 1 / this.n;
     for (let i = 0; i < this.n; i++) {
       const e = eta[i];
-      s += log1pExp(e) - y[i] * e;
+      s += y[i] === 1 ? log1pExp(-e) : log1pExp(e); // as in value(): no cancellation
       out[i] = (sigmoid(e) - y[i]) * inv;
     }
     return s / this.n;
