@@ -192,6 +192,7 @@ export class UnpenalizedSolver {
     this.applyA(eta0, c, eta);
     let F = df.valueGrad(eta, u);
     this.converged = false;
+    let prevDec = Infinity;
     for (let it = 0; it < 100; it++) {
       df.hessianDiag(eta, h);
       for (let j = 0; j < k; j++) g[j] = dot(n, A, j * n, u, 0);
@@ -219,14 +220,26 @@ export class UnpenalizedSolver {
         break;
       }
       if (dec < 1e-8 * scale) {
-        // Inside the region of quadratic convergence: one full step leaves c optimal to rounding,
-        // and a line search could not even measure the decrease.
-        for (let j = 0; j < k; j++) c[j] -= delta[j];
-        this.applyA(eta0, c, eta);
-        df.valueGrad(eta, u);
-        this.converged = true;
-        break;
+        // Inside the region of quadratic convergence: full steps, as a line search could not even
+        // measure the decrease. One step used to be declared optimal, but with an ill-conditioned
+        // A (columns of very different scales) the step is only accurate to cond(H)·ε, which left
+        // Aᵀu well above rounding and made the dual points built from u (they need Aᵀu = 0)
+        // overestimate the optimum. Keep stepping while the decrement still shrinks fast; when it
+        // stops shrinking, that is rounding level if it is tiny, else (a run-off direction, no
+        // finite optimum) fall through to the damped step, whose failure reports non-convergence.
+        if (dec <= 0.25 * prevDec) {
+          prevDec = dec;
+          for (let j = 0; j < k; j++) c[j] -= delta[j];
+          this.applyA(eta0, c, eta);
+          F = df.valueGrad(eta, u);
+          continue;
+        }
+        if (dec <= 1e-12 * scale) {
+          this.converged = true;
+          break;
+        }
       }
+      prevDec = Infinity;
       let t = 1;
       let accepted = false;
       for (let ls = 0; ls < 60; ls++) {
