@@ -1,0 +1,227 @@
+/**
+ * Random group-sparse problems for fuzzing, built by construction from a handful of parameters
+ * (so fast-check shrinks a failure to a small, readable case), and the check that a fit on one of
+ * them can be trusted. Shared by test/fuzz.test.ts (CI-sized) and scripts/fuzz.ts (long run).
+ */
+import fc from 'fast-check';
+import {
+  fitGroupLasso, fitSparseGroupLasso, GroupSparseError, lambdaMax, Random, solverNames, type FitResult,
+} from '../../src/index.ts';
+import { checkResult, type PlainProblem } from './independent.ts';
+
+export type FuzzLoss = 'squared' | 'logistic' | 'poisson' | 'multitask';
+export type Quirk = 'none' | 'duplicate' | 'constant' | 'zero' | 'scaled' | 'collinear';
+
+export interface FuzzParams {
+  seed: number;
+  n: number;
+  p: number;
+  /** Number of groups asked for (clipped to p). */
+  nGroups: number;
+  /** Leave the last chunk of columns in no group (ungrouped: 'unpenalized'). */
+  leaveUngrouped: boolean;
+  loss: FuzzLoss;
+  /** Tasks for 'multitask'. */
+  T: number;
+  weightMode: 'default' | 'one' | 'random' | 'withZeros';
+  /** λ as a fraction of λ_max (0 and ≥ 1 included). */
+  lambdaFrac: number;
+  solver: string;
+  intercept: boolean;
+  /** α for the sparse-group lasso, or null for the group lasso. */
+  alpha: number | null;
+  tol: number;
+  stopOn: 'gap' | 'kkt';
+  maxIter: number;
+  quirk: Quirk;
+}
+
+/** fast-check arbitrary over the parameters; solvers are whatever is registered right now. */
+export function fuzzParamsArb(maxIter = 4000): fc.Arbitrary<FuzzParams> {
+  return fc.record({
+    seed: fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+    n: fc.integer({ min: 2, max: 24 }),
+    p: fc.integer({ min: 1, max: 30 }),
+    nGroups: fc.integer({ min: 1, max: 8 }),
+    leaveUngrouped: fc.boolean(),
+    loss: fc.constantFrom<FuzzLoss>('squared', 'logistic', 'poisson', 'multitask'),
+    T: fc.integer({ min: 2, max: 3 }),
+    weightMode: fc.constantFrom('default' as const, 'one' as const, 'random' as const, 'withZeros' as const),
+    lambdaFrac: fc.constantFrom(0, 1e-3, 0.05, 0.3, 0.7, 0.99, 1, 1.5),
+    solver: fc.constantFrom(...solverNames()),
+    intercept: fc.boolean(),
+    alpha: fc.constantFrom(null, null, 0, 0.3, 0.95, 1),
+    tol: fc.constantFrom(1e-4, 1e-6, 1e-8),
+    stopOn: fc.constantFrom('gap' as const, 'gap' as const, 'kkt' as const),
+    maxIter: fc.constant(maxIter),
+    quirk: fc.constantFrom<Quirk>('none', 'none', 'duplicate', 'constant', 'zero', 'scaled', 'collinear'),
+  });
+}
+
+export interface FuzzCase {
+  params: FuzzParams;
+  problem: Omit<PlainProblem, 'lambda'>;
+  /** The `groups`/`weights`/`ungrouped` options passed to the library. */
+  options: { groups: number[][]; weights?: number[] | 'one'; ungrouped?: 'unpenalized'; loss: 'squared' | 'logistic' | 'poisson' | 'multitask'; fitIntercept: boolean };
+  /** y as passed to the library (vector, or rows for multitask). */
+  y: number[] | number[][];
+}
+
+function poissonDraw(rng: Random, mean: number): number {
+  const L = Math.exp(-mean);
+  let k = 0;
+  let prod = rng.uniform();
+  while (prod > L) {
+    k++;
+    prod *= rng.uniform();
+  }
+  return k;
+}
+
+/** Build the data of a case from its parameters (deterministic in the seed). */
+export function buildCase(params: FuzzParams): FuzzCase {
+  const rng = new Random(params.seed);
+  const { n, p } = params;
+  const X: number[][] = [];
+  for (let i = 0; i < n; i++) X.push(Array.from(rng.normals(p)));
+  // Partition by construction: shuffle the columns and cut into non-empty chunks.
+  const perm = Array.from({ length: p }, (_, j) => j);
+  rng.shuffle(perm);
+  const k = Math.min(params.nGroups, p);
+  const cuts = new Set<number>();
+  while (cuts.size < k - 1) cuts.add(1 + rng.int(p - 1));
+  const bounds = [0, ...[...cuts].sort((a, b) => a - b), p];
+  let chunks = bounds.slice(0, -1).map((b, q) => perm.slice(b, bounds[q + 1]));
+  let ungrouped: number[] = [];
+  if (params.leaveUngrouped && chunks.length >= 2) {
+    ungrouped = chunks[chunks.length - 1];
+    chunks = chunks.slice(0, -1);
+  }
+  const T = params.loss === 'multitask' ? params.T : 1;
+  const loss = params.loss === 'multitask' ? 'squared' : params.loss;
+  // Sparse truth over groups.
+  const beta: number[][] = Array.from({ length: T }, () => new Array<number>(p).fill(0));
+  chunks.forEach((g, gi) => {
+    if (gi % 2 === 0) for (let t = 0; t < T; t++) for (const j of g) beta[t][j] = rng.normal() / Math.sqrt(p);
+  });
+  for (let t = 0; t < T; t++) for (const j of ungrouped) beta[t][j] = 0.3 * rng.normal();
+  const Y: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: number[] = [];
+    for (let t = 0; t < T; t++) {
+      let e = 0.2;
+      for (let j = 0; j < p; j++) e += X[i][j] * beta[t][j];
+      if (loss === 'squared') row.push(e + 0.5 * rng.normal());
+      else if (loss === 'logistic') row.push(rng.uniform() < 1 / (1 + Math.exp(-2 * e)) ? 1 : 0);
+      else row.push(poissonDraw(rng, Math.exp(Math.max(-3, Math.min(2, e)))));
+    }
+    Y.push(row);
+  }
+  // Column quirks that break naive code (applied after drawing the response): exact duplicates,
+  // constants, zeros, badly scaled columns, a group whose columns are exactly collinear.
+  if (p >= 2) {
+    const a = perm[0];
+    const b = perm[p - 1];
+    if (params.quirk === 'duplicate') for (const r of X) r[b] = r[a];
+    if (params.quirk === 'constant') for (const r of X) r[a] = 3;
+    if (params.quirk === 'zero') for (const r of X) r[a] = 0;
+    if (params.quirk === 'scaled') {
+      for (const r of X) r[a] *= 1e4;
+      for (const r of X) r[b] *= 1e-4;
+    }
+    if (params.quirk === 'collinear') {
+      const g = chunks[0];
+      for (const r of X) for (let q = 1; q < g.length; q++) r[g[q]] = (q + 1) * r[g[0]];
+    }
+  }
+  const sizes = chunks.map((g) => g.length);
+  let weights: number[];
+  let optWeights: number[] | 'one' | undefined;
+  switch (params.weightMode) {
+    case 'default':
+      weights = sizes.map(Math.sqrt);
+      optWeights = undefined;
+      break;
+    case 'one':
+      weights = sizes.map(() => 1);
+      optWeights = 'one';
+      break;
+    case 'random':
+      weights = sizes.map(() => 0.2 + 3 * rng.uniform());
+      optWeights = weights;
+      break;
+    default:
+      weights = sizes.map((s) => (rng.uniform() < 0.3 ? 0 : Math.sqrt(s)));
+      optWeights = weights;
+  }
+  const options: FuzzCase['options'] = {
+    groups: chunks, loss: params.loss, fitIntercept: params.intercept,
+    ...(optWeights !== undefined ? { weights: optWeights } : {}),
+    ...(ungrouped.length > 0 ? { ungrouped: 'unpenalized' as const } : {}),
+  };
+  return {
+    params,
+    problem: { X, Y, loss, groups: chunks, weights, alpha: params.alpha ?? undefined, fitIntercept: params.intercept },
+    options,
+    y: T === 1 ? Y.map((r) => r[0]) : Y,
+  };
+}
+
+export interface FuzzOutcome {
+  /** 'fit': a result came back; 'refused': a library error (fine: e.g. separable at λ = 0). */
+  kind: 'fit' | 'refused';
+  failures: string[];
+  converged?: boolean;
+  status?: string;
+  error?: string;
+  lambda?: number;
+}
+
+/** Run one case and list everything untrustworthy about what came back. */
+export function runCase(params: FuzzParams): FuzzOutcome {
+  const c = buildCase(params);
+  const sparse = params.alpha !== null;
+  let lambda = NaN;
+  try {
+    const lm = lambdaMax(c.problem.X, c.y, sparse ? { ...c.options, alpha: params.alpha! } : c.options);
+    if (!(Number.isFinite(lm) && lm >= 0)) return { kind: 'fit', failures: [`lambdaMax returned ${lm}`] };
+    // λ_max at rounding level of Xᵀy (the penalized columns lie in the span of the unpenalized
+    // ones) is 0 in exact arithmetic; a λ made from it would only measure rounding.
+    let xty = 0;
+    for (let j = 0; j < c.problem.X[0].length; j++) {
+      for (let t = 0; t < c.problem.Y[0].length; t++) {
+        let s = 0;
+        for (let i = 0; i < c.problem.X.length; i++) s += Math.abs(c.problem.X[i][j] * c.problem.Y[i][t]);
+        xty = Math.max(xty, s / c.problem.X.length);
+      }
+    }
+    lambda = lm <= 1e-12 * xty ? 0 : params.lambdaFrac * lm;
+    const solve = { lambda, solver: params.solver as 'fista', tol: params.tol, stopOn: params.stopOn, maxIter: params.maxIter };
+    const fit: FitResult = sparse
+      ? fitSparseGroupLasso(c.problem.X, c.y, { ...c.options, ...solve, alpha: params.alpha! })
+      : fitGroupLasso(c.problem.X, c.y, { ...c.options, ...solve });
+    const refine = (): FitResult | null => {
+      // A point with a tiny KKT violation, whose rescaled gradient is a near-optimal dual point.
+      const maxW = Math.max(0, ...c.problem.weights);
+      const o = {
+        lambda, solver: 'fista' as const, stopOn: 'kkt' as const, tol: 1e-10 * Math.max(lambda * maxW, 1e-3),
+        maxIter: 100_000, warmStart: { coef: fit.coef },
+      };
+      const f = sparse
+        ? fitSparseGroupLasso(c.problem.X, c.y, { ...c.options, ...o, alpha: params.alpha! })
+        : fitGroupLasso(c.problem.X, c.y, { ...c.options, ...o });
+      return f.converged ? f : null;
+    };
+    const failures = checkResult({ ...c.problem, lambda }, fit, { tol: params.tol, stopOn: params.stopOn }, refine);
+    // λ > λ_max > 0: every penalized group is exactly zero.
+    if (fit.converged && params.lambdaFrac > 1 && lambda > 0) {
+      c.problem.groups.forEach((_, gi) => {
+        if (c.problem.weights[gi] > 0 && fit.groupNorms[gi] !== 0) failures.push(`λ = ${params.lambdaFrac}·λ_max but group ${gi} is nonzero`);
+      });
+    }
+    return { kind: 'fit', failures, converged: fit.converged, status: fit.status, lambda };
+  } catch (e) {
+    if (e instanceof GroupSparseError) return { kind: 'refused', failures: [], error: e.message, lambda };
+    return { kind: 'fit', failures: [`threw a non-library error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`], lambda };
+  }
+}
