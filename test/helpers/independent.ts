@@ -278,16 +278,22 @@ export function independentCertificate(P: PlainProblem, coef: ArrayLike<number>,
   });
   // Rounding level of Xᵀu: each u_i carries the error of η_i (ε times Σ|X_ik W_k| + |b|) times
   // the loss curvature, plus its own.
+  const du: number[][] = [];
+  for (let i = 0; i < n; i++) {
+    const row: number[] = [];
+    for (let t = 0; t < T; t++) {
+      let ea = P.fitIntercept ? Math.abs(intercepts[t]) : 0;
+      for (let q = 0; q < p; q++) ea += Math.abs(P.X[i][q] * W(q, t));
+      const h = P.loss === 'squared' ? 1 : P.loss === 'logistic' ? 0.25 : Math.exp(eta[i][t]);
+      row.push(Math.abs(U[i][t]) + (ea * h + Math.abs(P.Y[i][t])) / n);
+    }
+    du.push(row);
+  }
   let gradRound = 0;
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < p; j++) {
       let s = 0;
-      for (let i = 0; i < n; i++) {
-        let ea = P.fitIntercept ? Math.abs(intercepts[t]) : 0;
-        for (let q = 0; q < p; q++) ea += Math.abs(P.X[i][q] * W(q, t));
-        const h = P.loss === 'squared' ? 1 : P.loss === 'logistic' ? 0.25 : Math.exp(eta[i][t]);
-        s += Math.abs(P.X[i][j]) * (Math.abs(U[i][t]) + (ea * h + Math.abs(P.Y[i][t])) / n);
-      }
+      for (let i = 0; i < n; i++) s += Math.abs(P.X[i][j]) * du[i][t];
       gradRound = Math.max(gradRound, s);
     }
   }
