@@ -297,6 +297,10 @@ export function independentCertificate(P: PlainProblem, coef: ArrayLike<number>,
       gradRound = Math.max(gradRound, s);
     }
   }
+  if (P.fitIntercept) {
+    // The intercept's condition Σ_i u_i = 0 has its own rounding level.
+    for (let t = 0; t < T; t++) gradRound = Math.max(gradRound, du.reduce((s, r) => s + r[t], 0));
+  }
   gradRound *= 64 * Number.EPSILON;
   let kktInt = 0;
   if (P.fitIntercept) {
