@@ -264,6 +264,12 @@ export class UnpenalizedSolver {
 /** Solve H x = b for symmetric positive definite H (k × k) by Cholesky; false if not SPD. */
 function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: number): boolean {
   if (k === 1) {
+    // An all-zero column (H = 0, and then b = Aᵀu = 0 too) has every coefficient optimal: take 0.
+    // It used to count as "not positive definite", reported as "no finite optimum".
+    if (H[0] === 0 && b[0] === 0) {
+      x[0] = 0;
+      return true;
+    }
     if (!(H[0] > 0)) return false;
     x[0] = b[0] / H[0];
     return true;
@@ -271,9 +277,14 @@ function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: num
   const L = new Float64Array(k * k);
   let maxDiag = 0;
   for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, H[i + i * k]);
-  const ridge = 1e-14 * maxDiag; // tiny ridge: rank-deficient A (duplicated columns) still solves
+  // Tiny ridge so that a rank-deficient A (duplicated columns) still solves. It is relative to
+  // each diagonal entry: one ridge relative to the largest entry swamped the curvature of columns
+  // on a much smaller scale (×1e-4 next to ×1e4), turning Newton into slow gradient steps that
+  // hit the iteration cap and were reported as "no finite optimum". Zero columns get the global one.
+  const ridge = maxDiag > 0 ? 1e-14 * maxDiag : 1; // all-zero H: b = 0 too, and x = 0
   for (let j = 0; j < k; j++) {
-    let s = H[j + j * k] + ridge;
+    const hjj = H[j + j * k];
+    let s = hjj + (hjj > 0 ? 1e-14 * hjj : ridge);
     for (let m = 0; m < j; m++) s -= L[j + m * k] * L[j + m * k];
     if (!(s > 0)) return false;
     const d = Math.sqrt(s);
