@@ -219,7 +219,84 @@ export function runCase(params: FuzzParams): FuzzOutcome {
     }
     return { kind: 'fit', failures, converged: fit.converged, status: fit.status, lambda };
   } catch (e) {
-    if (e instanceof GroupSparseError) return { kind: 'refused', failures: [], error: e.message, lambda };
+    if (e instanceof GroupSparseError) {
+      const why = unjustifiedRefusal(c, e.message, e.message.startsWith('lambdaMax') ? 1 : lambda);
+      return { kind: 'refused', failures: why ? [why] : [], error: e.message, lambda };
+    }
     return { kind: 'fit', failures: [`threw a non-library error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`], lambda };
   }
+}
+
+/** Orthonormal basis of the columns (Gram–Schmidt twice, dependent columns dropped). */
+function orthonormalBasis(cols: number[][], n: number): number[][] {
+  const basis: number[][] = [];
+  for (const a of cols) {
+    const v = a.slice();
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of basis) {
+        let d = 0;
+        for (let i = 0; i < n; i++) d += q[i] * v[i];
+        for (let i = 0; i < n; i++) v[i] -= d * q[i];
+      }
+    }
+    const nv = Math.hypot(...v);
+    if (nv > 1e-9 * Math.hypot(...a) && nv > 0) basis.push(v.map((x) => x / nv));
+  }
+  return basis;
+}
+
+/**
+ * A refusal must be justified: "no finite optimum" needs a witness that the unpenalized part
+ * (intercept, weight-0 and ungrouped columns; every column at λ = 0) really runs off — for the
+ * logistic loss a direction in span(A) separating the labels (rank(A) = n, or found by a
+ * perceptron on normalized columns), for Poisson a direction that sends the zero-count rows to
+ * −∞ while leaving the others fixed. Returns why a refusal is unjustified, or null.
+ */
+function unjustifiedRefusal(c: FuzzCase, message: string, lambda: number): string | null {
+  if (!/no finite optimum/.test(message)) return null; // other refusals (all one class, …) are checked by the bad-input matrix
+  if (/labels are all|targets are all/.test(message)) {
+    const y = c.problem.Y.map((r) => r[0]);
+    return y.every((v) => v === y[0]) ? null : `refused as single-class but the labels vary: ${message}`;
+  }
+  const X = c.problem.X;
+  const n = X.length;
+  const p = X[0].length;
+  const inGroup = new Array<boolean>(p).fill(false);
+  for (const g of c.problem.groups) for (const j of g) inGroup[j] = true;
+  const cols: number[][] = [];
+  if (c.problem.fitIntercept) cols.push(new Array<number>(n).fill(1));
+  for (let j = 0; j < p; j++) if (!inGroup[j]) cols.push(X.map((r) => r[j]));
+  c.problem.groups.forEach((g, gi) => {
+    if (lambda === 0 || !(c.problem.weights[gi] > 0)) for (const j of g) cols.push(X.map((r) => r[j]));
+  });
+  const y = c.problem.Y.map((r) => r[0]);
+  const basis = orthonormalBasis(cols, n);
+  // Target directions: logistic ±1 by label; Poisson −1 on zero counts, 0 elsewhere.
+  const target = c.problem.loss === 'logistic' ? y.map((v) => 2 * v - 1) : y.map((v) => (v === 0 ? -1 : 0));
+  if (c.problem.loss === 'poisson' && !target.some((t) => t < 0)) return `Poisson refusal without a zero count: ${message}`;
+  // Exactly reachable in span(A)?
+  const proj = new Array<number>(n).fill(0);
+  for (const q of basis) {
+    let d = 0;
+    for (let i = 0; i < n; i++) d += q[i] * target[i];
+    for (let i = 0; i < n; i++) proj[i] += d * q[i];
+  }
+  if (Math.hypot(...proj.map((v, i) => v - target[i])) <= 1e-8 * Math.sqrt(n)) return null;
+  if (c.problem.loss === 'logistic') {
+    // Perceptron in the basis coordinates (scale-free): converges iff strictly separable.
+    const w = new Array<number>(basis.length).fill(0);
+    for (let it = 0; it < 20_000; it++) {
+      let clean = true;
+      for (let i = 0; i < n; i++) {
+        let m = 0;
+        for (let k = 0; k < basis.length; k++) m += basis[k][i] * w[k];
+        if (target[i] * m <= 0) {
+          clean = false;
+          for (let k = 0; k < basis.length; k++) w[k] += target[i] * basis[k][i];
+        }
+      }
+      if (clean) return null;
+    }
+  }
+  return `refusal without a witness of a run-off (${c.problem.loss}, n = ${n}, ${basis.length} independent unpenalized columns): ${message}`;
 }
