@@ -39,7 +39,7 @@ export interface SolveOptions {
   maxIter?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
-  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': KKT violation ≤ tol. */
+  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': KKT violation ≤ tol (absolute); 'both'. */
   stopOn?: StopRule;
   /** Starting coefficients (length p, or p·T); unpenalized parts are refitted exactly anyway. */
   warmStart?: { coef: ArrayLike<number>; intercept?: number | ArrayLike<number> };
@@ -182,7 +182,7 @@ export class PreparedProblem {
     checkNonNegative(fn, 'lambda', lambda);
     const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
     const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
-    const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt'] as const);
+    const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
     const names = [...solverNames(), 'auto'];
     let solverName = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, names);
     const ctx = this.context(lambda);

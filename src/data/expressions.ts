@@ -1,0 +1,63 @@
+/**
+ * Column transforms written as mathjs expressions (`log(x)`, `x^2`, `min(ptl, 2)`, `ftv >= 3`).
+ *
+ * mathjs is loaded lazily, on the first call to {@link loadExpressionEngine}: importing it costs about
+ * a second, which a user who never writes a string transform should not pay when importing this
+ * library. Only the number-typed build with a small set of functions is instantiated.
+ */
+import { OptionError } from '../errors.ts';
+
+/** A compiled expression: evaluate with a scope of variable values. */
+export interface CompiledExpression {
+  evaluate(scope: Record<string, number>): unknown;
+}
+
+let compiler: ((expr: string) => CompiledExpression) | undefined;
+let loading: Promise<void> | undefined;
+
+/** Functions and operators available in string transforms. */
+export const EXPRESSION_FUNCTIONS = [
+  'add', 'subtract', 'multiply', 'divide', 'unaryMinus', 'unaryPlus', 'pow', 'mod',
+  'equal', 'unequal', 'larger', 'largerEq', 'smaller', 'smallerEq', 'and', 'or', 'not', 'xor',
+  'abs', 'sqrt', 'cbrt', 'square', 'cube', 'exp', 'expm1', 'log', 'log10', 'log2', 'log1p',
+  'min', 'max', 'floor', 'ceil', 'round', 'fix', 'sign', 'hypot', 'nthRoot',
+  'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'pi', 'e',
+] as const;
+
+/**
+ * Load the expression engine (mathjs, number build, only {@link EXPRESSION_FUNCTIONS}); resolves once
+ * it is ready. Safe to call many times.
+ *
+ * @example
+ * await loadExpressionEngine();
+ * compileExpression('min(ptl, 2)').evaluate({ ptl: 3 });
+ * // returns 2
+ */
+export function loadExpressionEngine(): Promise<void> {
+  if (compiler) return Promise.resolve();
+  loading ??= import('mathjs/number').then((m) => {
+    const mod = m as unknown as Record<string, unknown> & { create: (deps: object, config?: object) => { compile(e: string): CompiledExpression } };
+    const deps: Record<string, unknown> = { compileDependencies: mod.compileDependencies };
+    for (const f of EXPRESSION_FUNCTIONS) deps[`${f}Dependencies`] = mod[`${f}Dependencies`];
+    const math = mod.create(deps);
+    compiler = (expr: string) => math.compile(expr);
+  });
+  return loading;
+}
+
+/** True once {@link loadExpressionEngine} has finished. */
+export function expressionEngineLoaded(): boolean {
+  return compiler !== undefined;
+}
+
+/** Compile a string expression; the engine must be loaded (see {@link loadExpressionEngine}). */
+export function compileExpression(expr: string, fn = 'compileExpression'): CompiledExpression {
+  if (!compiler) {
+    throw new OptionError(fn, `string transforms need the expression engine: call 'await loadExpressionEngine()' first (or use buildDesignAsync)`);
+  }
+  try {
+    return compiler(expr);
+  } catch (e) {
+    throw new OptionError(fn, `cannot parse expression '${expr}': ${(e as Error).message}`);
+  }
+}

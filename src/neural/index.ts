@@ -1,0 +1,30 @@
+/**
+ * Neural adapter: layer weights → groups (dense rows/columns, conv filters/channels/shapes,
+ * attention heads, coupled units of a sequential stack), tfjs weight manifests, proximal training
+ * with group penalties, channel selection with least-squares reconstruction, pruning to a FLOP
+ * budget, compaction and the kernels used to measure the speed-up.
+ */
+export {
+  sequential, cloneSequential, initializeSequential, layerToSpec, inputShapeOf, convOutSize, poolGeometry,
+  denseStrides, convStrides, depthwiseStrides, shapeSize, LAYER_KINDS,
+  type Sequential, type Layer, type LayerSpec, type LayerKind, type Shape3, type DenseLayer, type Conv2dLayer,
+  type DepthwiseConv2dLayer, type BatchNormLayer, type ReluLayer, type LeakyReluLayer, type MaxPool2dLayer, type FlattenLayer,
+  type DenseLayout, type ConvLayout, type DepthwiseLayout,
+} from './layers.ts';
+export { forward, forwardAll } from './forward.ts';
+export {
+  denseGroups, convGroups, attentionHeadGroups, attentionOffsets, coupledGroups, producerLinks, unitMembers, consumerInputs,
+  type AdapterOptions, type AttentionSpec, type CoupledGroups, type CoupledGroupOptions, type ProducerLink,
+} from './groups.ts';
+export { sequentialFlops, unitCosts, keptFlops } from './cost.ts';
+export { compactSequential, keptUnits, maskUnits } from './compact.ts';
+export { lossAndGradient, evaluateClassifier, trainSequential, type TrainOptions } from './train.ts';
+export { pruneToBudget, minimalFlops, type BudgetOptions, type BudgetResult, type BudgetStep } from './budget.ts';
+export { parseWeightsManifest, readWeightsManifest, type ManifestTensor } from './manifest.ts';
+export { loadTinyFaceDetector, tinyFaceDetectorPath, TINY_FACE_BLOCKS } from './faceapi.ts';
+export {
+  channelSelectionData, channelGram, channelLasso, selectChannels, refitChannels, reconstructionError, keptWeights, convWeightMatrix,
+  type ChannelData, type ChannelGram, type ChannelSelection,
+} from './channels.ts';
+export { denseMatmul, csrFromDense, csrMatmul, im2col, type CsrMatrix } from './kernels.ts';
+export { loadDigits, trainTestSplit, type ClassificationData } from './digits.ts';

@@ -1,0 +1,20 @@
+/**
+ * Signal recovery: matrix-free sensing operators (partial Fourier / DCT, circular convolution,
+ * Gaussian, compositions) and block-, joint- and complex-sparse recovery problems.
+ */
+export {
+  SignalOperator, normSquared, partialFourier, partialDCT, convolution, gaussian, compose, adjoint, scaled,
+  blockDiagonal, restrictColumns,
+  PartialFourierOperator, PartialDCTOperator, ConvolutionOperator, ComposedOperator, AdjointOperator,
+  ScaledOperator, BlockDiagonalOperator, RestrictedOperator,
+  type RowSpec, type PartialFourierOptions, type GaussianOptions,
+} from './operators.ts';
+export {
+  blockSparseRecovery, jointSparseRecovery, complexSparseRecovery, denoiseMultitone,
+  type RecoveryOptions, type RecoveryResult, type DebiasReport, type JointRecoveryResult, type ComplexRecoveryResult,
+  type MultitoneOptions, type MultitoneResult,
+} from './recovery.ts';
+export {
+  randomBlockSparse, phaseTransition, formatPhaseTable,
+  type BlockSparseSignal, type PhaseTransitionOptions, type PhaseTransitionRow,
+} from './experiments.ts';

@@ -1,0 +1,790 @@
+/**
+ * Matrix-free sensing operators for signal recovery. Each is a {@link LinearOperator} (so every
+ * solver takes it), keeps O(n) memory (the matrix is never formed), allocates its work buffers
+ * once at construction (apply / applyTranspose allocate nothing) and knows its squared spectral
+ * norm ‖A‖₂² exactly where a closed form exists. Work buffers make an operator non-re-entrant:
+ * do not call one operator from inside its own apply. `out` must never alias the input.
+ */
+import { OptionError, ShapeError, ValueError } from '../errors.ts';
+import { DenseMatrix } from '../linalg/dense.ts';
+import type { LinearOperator } from '../linalg/operator.ts';
+import { operatorNormSquared, type PowerIterationOptions } from '../linalg/power.ts';
+import { Random } from '../util/random.ts';
+import { checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { ComplexDFT } from './fft.ts';
+
+/**
+ * Base of the operators in this module: a LinearOperator that also reports ‖A‖₂², exactly when
+ * `exactNorm` is true, otherwise by a power iteration run once and cached.
+ */
+export abstract class SignalOperator implements LinearOperator {
+  abstract readonly rows: number;
+  abstract readonly cols: number;
+  /** A short description (`partialFourier(n=1024, m=64)`), for printing. */
+  abstract readonly name: string;
+  /** True when {@link normSquared} is a closed form, false when it is a power-iteration estimate. */
+  abstract readonly exactNorm: boolean;
+  abstract apply(x: Float64Array, out: Float64Array): void;
+  abstract applyTranspose(y: Float64Array, out: Float64Array): void;
+  private cachedNorm: number | undefined;
+
+  /** ‖A‖₂² = λ_max(AᵀA): the closed form when known, else power iteration (cached). */
+  normSquared(): number {
+    if (this.cachedNorm === undefined) this.cachedNorm = this.computeNormSquared();
+    return this.cachedNorm;
+  }
+
+  protected computeNormSquared(): number {
+    return operatorNormSquared(this, { tol: 1e-10, maxIter: 500 });
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+/**
+ * ‖A‖₂², the squared spectral norm (the Lipschitz constant of x ↦ ½‖Ax − y‖² is ‖A‖₂²): exact for
+ * the operators of this module that have a closed form (partial orthonormal transforms: 1 or ½ as
+ * documented on each; circular convolution: max_k |ĥ_k|²; scaled and adjoint forms of these), else
+ * power iteration on AᵀA (`operatorNormSquared`), which approaches from below.
+ *
+ * @example
+ * normSquared(partialDCT(64, { m: 16, seed: 1 })) // returns 1
+ */
+export function normSquared(A: LinearOperator, options: PowerIterationOptions = {}): number {
+  if (A instanceof SignalOperator) return A.normSquared();
+  return operatorNormSquared(A, options);
+}
+
+function checkLength(fn: string, what: string, v: Float64Array, n: number): void {
+  if (v.length !== n) throw new ShapeError(fn, `${what} has length ${v.length}, expected ${n}`);
+}
+
+function checkSize(fn: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw new ShapeError(fn, `signal length n must be a whole number ≥ 1, got ${String(n)}`);
+  }
+  return n;
+}
+
+/** Which rows to sample: explicit indices, or m distinct indices drawn with a seed. */
+export type RowSpec = ArrayLike<number> | { m: number; seed?: number };
+
+/**
+ * Validate explicit row indices (integers in [0, n), no duplicates, at least one) or draw `m`
+ * distinct ones uniformly from [0, pool) with the seed, returned sorted.
+ */
+function resolveRows(fn: string, spec: RowSpec, n: number, pool: number, poolText: string): Int32Array {
+  if (spec === null || spec === undefined) throw new ShapeError(fn, 'rows are missing');
+  if (typeof spec === 'object' && !('length' in spec)) {
+    checkOptions(fn, spec, ['m', 'seed']);
+    const m = checkPositiveInt(fn, 'm', spec.m);
+    if (m > pool) throw new ShapeError(fn, `m = ${m} rows requested but only ${pool} are available (${poolText})`);
+    const seed = spec.seed ?? 0;
+    if (!Number.isInteger(seed)) throw new ValueError(fn, `seed must be an integer, got ${String(seed)}`);
+    // Partial Fisher–Yates: the first m entries of a seeded shuffle of [0, pool).
+    const rng = new Random(seed);
+    const perm = new Int32Array(pool);
+    for (let i = 0; i < pool; i++) perm[i] = i;
+    for (let i = 0; i < m; i++) {
+      const j = i + rng.int(pool - i);
+      const t = perm[i];
+      perm[i] = perm[j];
+      perm[j] = t;
+    }
+    return perm.slice(0, m).sort();
+  }
+  const arr = spec as ArrayLike<unknown>;
+  if (typeof arr.length !== 'number') throw new ShapeError(fn, 'rows must be an array of indices or { m, seed }');
+  if (arr.length === 0) throw new ShapeError(fn, 'rows is empty: select at least one row');
+  const out = new Int32Array(arr.length);
+  const seen = new Uint8Array(n);
+  for (let r = 0; r < arr.length; r++) {
+    const k = arr[r];
+    if (typeof k !== 'number' || !Number.isFinite(k)) throw new ValueError(fn, `row index at position ${r} is ${String(k)}, not a finite number`);
+    if (!Number.isInteger(k)) throw new ValueError(fn, `row index ${k} at position ${r} is not an integer`);
+    if (k < 0 || k >= n) throw new ShapeError(fn, `row index ${k} at position ${r} is out of range [0, ${n})`);
+    if (seen[k]) throw new ValueError(fn, `row index ${k} is duplicated (position ${r})`);
+    seen[k] = 1;
+    out[r] = k;
+  }
+  return out;
+}
+
+/** Options of {@link partialFourier}. */
+export interface PartialFourierOptions {
+  /**
+   * false (default): real input x ∈ ℝⁿ. true: complex input z = a + ib stored stacked as
+   * [a; b] ∈ ℝ^{2n}.
+   */
+  complex?: boolean;
+}
+
+/**
+ * Partial Fourier sensing: the rows Ω = {k_0, …, k_{m−1}} of the unitary DFT
+ *   (F x)_k = (1/√n) Σ_{j<n} x_j e^{−2πi jk/n},
+ * returned as stacked real and imaginary parts y = [Re F_Ω x; Im F_Ω x] ∈ ℝ^{2m}. The adjoint is
+ * exact: Aᵀ[u; v] = Re(F_Ωᴴ(u + iv)) (real input) or [Re; Im] of F_Ωᴴ(u + iv) (complex input).
+ * Computed with one length-n FFT (fft.js; lengths that are not powers of two by Bluestein's
+ * algorithm on top of it, exact to rounding but 4–7× slower than the next power of two in our benchmark).
+ *
+ * Real input (default): x ∈ ℝⁿ. Because F_{n−k}x = conj(F_k x), `{ m, seed }` draws m distinct
+ * frequencies from the non-redundant half {0, …, ⌊n/2⌋}. ‖A‖₂² is exact: 1 if Ω contains 0, n/2
+ * or a pair {k, n−k} (some real x puts all its energy there), else ½ (energy at k is mirrored at
+ * n − k, which is not sampled).
+ *
+ * Complex input (`{ complex: true }`): z = a + ib ∈ ℂⁿ stored as [a; b] ∈ ℝ^{2n}; A is the real
+ * form of the complex map F_Ω, `{ m, seed }` draws from all n frequencies, and ‖A‖₂² = 1 (rows of
+ * a unitary matrix).
+ *
+ * @example
+ * const A = partialFourier(8, [0, 1, 3]); // ℝ⁸ → ℝ⁶
+ * const y = new Float64Array(6);
+ * A.apply(Float64Array.of(1, 1, 1, 1, 1, 1, 1, 1), y); // y = [√8, 0, 0, 0, 0, 0]
+ */
+export function partialFourier(n: number, rows: RowSpec, options: PartialFourierOptions = {}): PartialFourierOperator {
+  const fn = 'partialFourier';
+  checkOptions(fn, options, ['complex']);
+  checkSize(fn, n);
+  const complex = options.complex ?? false;
+  if (typeof complex !== 'boolean') throw new OptionError(fn, `complex must be true or false, got ${String(complex)}`);
+  const pool = complex ? n : Math.floor(n / 2) + 1;
+  const idx = resolveRows(fn, rows, n, pool, complex ? 'all n frequencies' : 'frequencies 0..⌊n/2⌋ of a real signal');
+  return new PartialFourierOperator(n, idx, complex);
+}
+
+/** The operator built by {@link partialFourier}. */
+export class PartialFourierOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm = true;
+  /** Signal length n. */
+  readonly n: number;
+  /** Sampled frequencies Ω, in the order of the output rows. */
+  readonly frequencies: Int32Array;
+  /** Whether the input is complex (stacked [Re; Im], 2n) or real (n). */
+  readonly complex: boolean;
+  private readonly dft: ComplexDFT;
+  private readonly bufIn: Float64Array;
+  private readonly bufOut: Float64Array;
+  private readonly scale: number;
+
+  constructor(n: number, frequencies: Int32Array, complex: boolean) {
+    super();
+    this.n = n;
+    this.frequencies = frequencies;
+    this.complex = complex;
+    this.rows = 2 * frequencies.length;
+    this.cols = complex ? 2 * n : n;
+    this.name = `partialFourier(n=${n}, m=${frequencies.length}${complex ? ', complex' : ''})`;
+    this.dft = new ComplexDFT(n, 'partialFourier');
+    this.bufIn = new Float64Array(2 * n);
+    this.bufOut = new Float64Array(2 * n);
+    this.scale = 1 / Math.sqrt(n);
+  }
+
+  apply(x: Float64Array, out: Float64Array): void {
+    checkLength('partialFourier.apply', 'x', x, this.cols);
+    checkLength('partialFourier.apply', 'out', out, this.rows);
+    const n = this.n;
+    const b = this.bufIn;
+    if (this.complex) {
+      for (let j = 0; j < n; j++) {
+        b[2 * j] = x[j];
+        b[2 * j + 1] = x[n + j];
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        b[2 * j] = x[j];
+        b[2 * j + 1] = 0;
+      }
+    }
+    this.dft.forward(this.bufOut, b);
+    const f = this.frequencies;
+    const m = f.length;
+    const s = this.scale;
+    const X = this.bufOut;
+    for (let r = 0; r < m; r++) {
+      out[r] = s * X[2 * f[r]];
+      out[m + r] = s * X[2 * f[r] + 1];
+    }
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkLength('partialFourier.applyTranspose', 'y', y, this.rows);
+    checkLength('partialFourier.applyTranspose', 'out', out, this.cols);
+    const n = this.n;
+    const f = this.frequencies;
+    const m = f.length;
+    const b = this.bufIn;
+    b.fill(0);
+    for (let r = 0; r < m; r++) {
+      b[2 * f[r]] = y[r];
+      b[2 * f[r] + 1] = y[m + r];
+    }
+    this.dft.inverse(this.bufOut, b);
+    // inverse() carries 1/n; the adjoint of the 1/√n-scaled map needs 1/√n, hence the factor √n.
+    const s = Math.sqrt(n);
+    const z = this.bufOut;
+    if (this.complex) {
+      for (let j = 0; j < n; j++) {
+        out[j] = s * z[2 * j];
+        out[n + j] = s * z[2 * j + 1];
+      }
+    } else {
+      for (let j = 0; j < n; j++) out[j] = s * z[2 * j];
+    }
+  }
+
+  protected override computeNormSquared(): number {
+    if (this.complex) return 1;
+    const n = this.n;
+    const seen = new Uint8Array(n);
+    for (const k of this.frequencies) seen[k] = 1;
+    for (const k of this.frequencies) {
+      if (k === 0 || 2 * k === n || seen[(n - k) % n]) return 1;
+    }
+    return 0.5;
+  }
+}
+
+/**
+ * Partial DCT sensing: the rows Ω of the orthonormal DCT-II
+ *   (C x)_k = s_k √(2/n) Σ_{j<n} x_j cos(π(2j+1)k / (2n)),  s_0 = 1/√2, s_k = 1 otherwise,
+ * so y = C_Ω x ∈ ℝ^m and Aᵀ = C_Ωᵀ (the orthonormal DCT-III of the zero-filled y). C is
+ * orthogonal, so ‖A‖₂² = 1 exactly. Computed by Makhoul's reordering with one length-n complex FFT
+ * (fft.js; other lengths by Bluestein, as in {@link partialFourier}). `{ m, seed }` draws m
+ * distinct rows from [0, n).
+ *
+ * @example
+ * const A = partialDCT(4, [0]); // the mean row, scaled: (1/2)·(1, 1, 1, 1)
+ * const y = new Float64Array(1);
+ * A.apply(Float64Array.of(1, 1, 1, 1), y); // y = [2]
+ */
+export function partialDCT(n: number, rows: RowSpec): PartialDCTOperator {
+  const fn = 'partialDCT';
+  checkSize(fn, n);
+  const idx = resolveRows(fn, rows, n, n, 'all n rows');
+  return new PartialDCTOperator(n, idx);
+}
+
+/** The operator built by {@link partialDCT}. */
+export class PartialDCTOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm = true;
+  readonly n: number;
+  /** Sampled DCT rows Ω, in the order of the output rows. */
+  readonly frequencies: Int32Array;
+  private readonly dft: ComplexDFT;
+  private readonly bufIn: Float64Array;
+  private readonly bufOut: Float64Array;
+  private readonly full: Float64Array;
+  /** cos, sin of πk/(2n) for every k (the adjoint needs them all). */
+  private readonly cosT: Float64Array;
+  private readonly sinT: Float64Array;
+
+  constructor(n: number, frequencies: Int32Array) {
+    super();
+    this.n = n;
+    this.frequencies = frequencies;
+    this.rows = frequencies.length;
+    this.cols = n;
+    this.name = `partialDCT(n=${n}, m=${frequencies.length})`;
+    this.dft = new ComplexDFT(n, 'partialDCT');
+    this.bufIn = new Float64Array(2 * n);
+    this.bufOut = new Float64Array(2 * n);
+    this.full = new Float64Array(n);
+    this.cosT = new Float64Array(n);
+    this.sinT = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const t = (Math.PI * k) / (2 * n);
+      this.cosT[k] = Math.cos(t);
+      this.sinT[k] = Math.sin(t);
+    }
+  }
+
+  private rowScale(k: number): number {
+    return k === 0 ? Math.sqrt(1 / this.n) : Math.sqrt(2 / this.n);
+  }
+
+  /** Makhoul: v = (x_0, x_2, x_4, …, x_5, x_3, x_1), V = DFT(v), X_k = Re(e^{−iπk/(2n)} V_k). */
+  apply(x: Float64Array, out: Float64Array): void {
+    checkLength('partialDCT.apply', 'x', x, this.cols);
+    checkLength('partialDCT.apply', 'out', out, this.rows);
+    const n = this.n;
+    const b = this.bufIn;
+    const half = (n + 1) >> 1;
+    for (let j = 0; j < half; j++) {
+      b[2 * j] = x[2 * j];
+      b[2 * j + 1] = 0;
+    }
+    for (let j = 0; j < n >> 1; j++) {
+      b[2 * (n - 1 - j)] = x[2 * j + 1];
+      b[2 * (n - 1 - j) + 1] = 0;
+    }
+    this.dft.forward(this.bufOut, b);
+    const V = this.bufOut;
+    const f = this.frequencies;
+    for (let r = 0; r < f.length; r++) {
+      const k = f[r];
+      out[r] = this.rowScale(k) * (this.cosT[k] * V[2 * k] + this.sinT[k] * V[2 * k + 1]);
+    }
+  }
+
+  /**
+   * Cᵀ = C⁻¹ = T⁻¹D⁻¹ with T the unnormalized DCT-II and D the row scaling: zero-fill, undo D, then
+   * invert Makhoul: V_k = e^{iπk/(2n)} (X_k − i X_{n−k}) (X_n = 0), v = IDFT(V), un-permute.
+   */
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkLength('partialDCT.applyTranspose', 'y', y, this.rows);
+    checkLength('partialDCT.applyTranspose', 'out', out, this.cols);
+    const n = this.n;
+    const X = this.full;
+    X.fill(0);
+    const f = this.frequencies;
+    for (let r = 0; r < f.length; r++) X[f[r]] = y[r] / this.rowScale(f[r]);
+    const b = this.bufIn;
+    for (let k = 0; k < n; k++) {
+      const re = X[k];
+      const im = k === 0 ? 0 : -X[n - k];
+      const c = this.cosT[k];
+      const s = this.sinT[k];
+      b[2 * k] = c * re - s * im;
+      b[2 * k + 1] = s * re + c * im;
+    }
+    this.dft.inverse(this.bufOut, b);
+    const v = this.bufOut;
+    const half = (n + 1) >> 1;
+    for (let j = 0; j < half; j++) out[2 * j] = v[2 * j];
+    for (let j = 0; j < n >> 1; j++) out[2 * j + 1] = v[2 * (n - 1 - j)];
+  }
+
+  protected override computeNormSquared(): number {
+    return 1;
+  }
+}
+
+/**
+ * Circular convolution with a real kernel h of length L ≤ n (zero-padded to n):
+ *   (A x)_i = Σ_{j<n} h_{(i−j) mod n} x_j,   A = F⁻¹ diag(ĥ) F,
+ * and the adjoint is circular correlation, Aᵀ = F⁻¹ diag(conj ĥ) F. ‖A‖₂² = max_k |ĥ_k|² exactly
+ * (ĥ the unnormalized DFT of the padded kernel). Two length-n FFTs per product (fft.js;
+ * non-powers of two by Bluestein). Maps ℝⁿ → ℝⁿ.
+ *
+ * @example
+ * const A = convolution([1, 1], 4); // x_i + x_{i−1 mod 4}
+ * const y = new Float64Array(4);
+ * A.apply(Float64Array.of(1, 0, 0, 0), y); // y = [1, 1, 0, 0]
+ */
+export function convolution(kernel: ArrayLike<number>, n: number): ConvolutionOperator {
+  const fn = 'convolution';
+  checkSize(fn, n);
+  if (kernel === null || kernel === undefined || typeof kernel.length !== 'number') {
+    throw new ShapeError(fn, 'kernel must be an array of numbers');
+  }
+  if (kernel.length === 0) throw new ShapeError(fn, 'kernel is empty');
+  if (kernel.length > n) throw new ShapeError(fn, `kernel has length ${kernel.length}, longer than the signal length n = ${n}`);
+  for (let i = 0; i < kernel.length; i++) {
+    if (typeof kernel[i] !== 'number' || !Number.isFinite(kernel[i])) {
+      throw new ValueError(fn, `kernel contains a non-finite value (${String(kernel[i])}) at position ${i}`);
+    }
+  }
+  return new ConvolutionOperator(Float64Array.from(kernel), n);
+}
+
+/** The operator built by {@link convolution}. */
+export class ConvolutionOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm = true;
+  readonly n: number;
+  readonly kernel: Float64Array;
+  /** DFT of the zero-padded kernel, interleaved. */
+  private readonly spectrum: Float64Array;
+  private readonly dft: ComplexDFT;
+  private readonly bufIn: Float64Array;
+  private readonly bufOut: Float64Array;
+
+  constructor(kernel: Float64Array, n: number) {
+    super();
+    this.n = n;
+    this.rows = n;
+    this.cols = n;
+    this.kernel = kernel;
+    this.name = `convolution(n=${n}, kernel length ${kernel.length})`;
+    this.dft = new ComplexDFT(n, 'convolution');
+    this.bufIn = new Float64Array(2 * n);
+    this.bufOut = new Float64Array(2 * n);
+    this.spectrum = new Float64Array(2 * n);
+    for (let i = 0; i < kernel.length; i++) this.bufIn[2 * i] = kernel[i];
+    this.dft.forward(this.spectrum, this.bufIn);
+  }
+
+  apply(x: Float64Array, out: Float64Array): void {
+    checkLength('convolution.apply', 'x', x, this.cols);
+    checkLength('convolution.apply', 'out', out, this.rows);
+    this.filter(x, out, 1);
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkLength('convolution.applyTranspose', 'y', y, this.rows);
+    checkLength('convolution.applyTranspose', 'out', out, this.cols);
+    this.filter(y, out, -1);
+  }
+
+  /** out = F⁻¹ (ĥ or conj ĥ) F x. */
+  private filter(x: Float64Array, out: Float64Array, conj: 1 | -1): void {
+    const n = this.n;
+    const b = this.bufIn;
+    const X = this.bufOut;
+    const H = this.spectrum;
+    for (let j = 0; j < n; j++) {
+      b[2 * j] = x[j];
+      b[2 * j + 1] = 0;
+    }
+    this.dft.forward(X, b);
+    for (let k = 0; k < n; k++) {
+      const hr = H[2 * k];
+      const hi = conj * H[2 * k + 1];
+      const xr = X[2 * k];
+      const xi = X[2 * k + 1];
+      X[2 * k] = xr * hr - xi * hi;
+      X[2 * k + 1] = xr * hi + xi * hr;
+    }
+    this.dft.inverse(b, X);
+    for (let j = 0; j < n; j++) out[j] = b[2 * j];
+  }
+
+  protected override computeNormSquared(): number {
+    let mx = 0;
+    const H = this.spectrum;
+    for (let k = 0; k < this.n; k++) mx = Math.max(mx, H[2 * k] * H[2 * k] + H[2 * k + 1] * H[2 * k + 1]);
+    return mx;
+  }
+}
+
+/** Options of {@link gaussian}. */
+export interface GaussianOptions {
+  /** Seed of the entries (default 0). */
+  seed?: number;
+  /** Rescale every column to unit Euclidean norm (default false). */
+  normalize?: boolean;
+}
+
+/**
+ * Random Gaussian sensing matrix with i.i.d. N(0, 1/m) entries (so E‖a_j‖² = 1 and
+ * E‖Ax‖² = ‖x‖²), seeded; with `normalize: true` every column is rescaled to ‖a_j‖₂ = 1. Dense
+ * (m·n numbers, column-major), with fast column access for coordinate solvers. Its norm comes from
+ * power iteration ({@link normSquared}); ‖A‖₂ ≈ 1 + √(n/m) for large sizes.
+ *
+ * @example
+ * const A = gaussian(32, 128, { seed: 1 }); // DenseMatrix 32 × 128
+ */
+export function gaussian(m: number, n: number, options: GaussianOptions = {}): DenseMatrix {
+  const fn = 'gaussian';
+  checkOptions(fn, options, ['seed', 'normalize']);
+  checkPositiveInt(fn, 'm', m);
+  checkPositiveInt(fn, 'n', n);
+  const seed = options.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new ValueError(fn, `seed must be an integer, got ${String(seed)}`);
+  const rng = new Random(seed);
+  const A = new DenseMatrix(m, n);
+  const s = 1 / Math.sqrt(m);
+  const d = A.data;
+  for (let k = 0; k < d.length; k++) d[k] = s * rng.normal();
+  if (options.normalize) {
+    for (let j = 0; j < n; j++) {
+      let ss = 0;
+      for (let i = 0; i < m; i++) ss += d[i + j * m] * d[i + j * m];
+      const inv = 1 / Math.sqrt(ss); // a Gaussian column is zero with probability 0
+      for (let i = 0; i < m; i++) d[i + j * m] *= inv;
+    }
+  }
+  return A;
+}
+
+function checkOperator(fn: string, what: string, A: unknown): LinearOperator {
+  const op = A as LinearOperator;
+  if (
+    typeof A !== 'object' || A === null || typeof op.apply !== 'function' ||
+    typeof op.applyTranspose !== 'function' || !Number.isInteger(op.rows) || !Number.isInteger(op.cols)
+  ) {
+    throw new ShapeError(fn, `${what} must be a LinearOperator (rows, cols, apply, applyTranspose)`);
+  }
+  return op;
+}
+
+/**
+ * Composition (A∘B) x = A(B x), with (A∘B)ᵀ = Bᵀ∘Aᵀ; needs A.cols = B.rows. One intermediate buffer
+ * of length B.rows. ‖A∘B‖₂² by power iteration (‖A‖²‖B‖² is only an upper bound).
+ *
+ * @example
+ * const AB = compose(partialDCT(64, { m: 16 }), convolution([1, -1], 64)); // ℝ⁶⁴ → ℝ¹⁶
+ */
+export function compose(A: LinearOperator, B: LinearOperator): ComposedOperator {
+  const fn = 'compose';
+  checkOperator(fn, 'A', A);
+  checkOperator(fn, 'B', B);
+  if (A.cols !== B.rows) throw new ShapeError(fn, `cannot compose A (${A.rows} × ${A.cols}) with B (${B.rows} × ${B.cols}): A.cols ≠ B.rows`);
+  return new ComposedOperator(A, B);
+}
+
+/** The operator built by {@link compose}. */
+export class ComposedOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm = false;
+  readonly outer: LinearOperator;
+  readonly inner: LinearOperator;
+  private readonly mid: Float64Array;
+
+  constructor(A: LinearOperator, B: LinearOperator) {
+    super();
+    this.outer = A;
+    this.inner = B;
+    this.rows = A.rows;
+    this.cols = B.cols;
+    this.mid = new Float64Array(B.rows);
+    this.name = `compose(${describe(A)}, ${describe(B)})`;
+  }
+
+  apply(x: Float64Array, out: Float64Array): void {
+    this.inner.apply(x, this.mid);
+    this.outer.apply(this.mid, out);
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    this.outer.applyTranspose(y, this.mid);
+    this.inner.applyTranspose(this.mid, out);
+  }
+}
+
+/**
+ * The adjoint Aᵀ as an operator (apply ↔ applyTranspose), with ‖Aᵀ‖₂ = ‖A‖₂ (exact when A's is).
+ * adjoint(adjoint(A)) returns A itself.
+ *
+ * @example
+ * const At = adjoint(partialDCT(64, { m: 16 })); // ℝ¹⁶ → ℝ⁶⁴, the zero-filled inverse DCT
+ */
+export function adjoint(A: LinearOperator): LinearOperator {
+  checkOperator('adjoint', 'A', A);
+  if (A instanceof AdjointOperator) return A.base;
+  return new AdjointOperator(A);
+}
+
+/** The operator built by {@link adjoint}. */
+export class AdjointOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm: boolean;
+  readonly base: LinearOperator;
+
+  constructor(A: LinearOperator) {
+    super();
+    this.base = A;
+    this.rows = A.cols;
+    this.cols = A.rows;
+    this.exactNorm = A instanceof SignalOperator && A.exactNorm;
+    this.name = `adjoint(${describe(A)})`;
+  }
+
+  apply(x: Float64Array, out: Float64Array): void {
+    this.base.applyTranspose(x, out);
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    this.base.apply(y, out);
+  }
+
+  protected override computeNormSquared(): number {
+    return normSquared(this.base, { tol: 1e-10, maxIter: 500 });
+  }
+}
+
+/**
+ * c·A for a finite scalar c: (cA)x = c(Ax), (cA)ᵀ = c·Aᵀ, ‖cA‖₂² = c²‖A‖₂² (exact when A's is).
+ *
+ * @example
+ * const B = scaled(partialDCT(64, { m: 16 }), 2); // normSquared(B) returns 4
+ */
+export function scaled(A: LinearOperator, c: number): ScaledOperator {
+  checkOperator('scaled', 'A', A);
+  if (typeof c !== 'number' || !Number.isFinite(c)) throw new ValueError('scaled', `scale c must be a finite number, got ${String(c)}`);
+  return new ScaledOperator(A, c);
+}
+
+/** The operator built by {@link scaled}. */
+export class ScaledOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm: boolean;
+  readonly base: LinearOperator;
+  readonly factor: number;
+
+  constructor(A: LinearOperator, c: number) {
+    super();
+    this.base = A;
+    this.factor = c;
+    this.rows = A.rows;
+    this.cols = A.cols;
+    this.exactNorm = A instanceof SignalOperator && A.exactNorm;
+    this.name = `scaled(${describe(A)}, ${c})`;
+  }
+
+  apply(x: Float64Array, out: Float64Array): void {
+    this.base.apply(x, out);
+    const c = this.factor;
+    for (let i = 0; i < out.length; i++) out[i] *= c;
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    this.base.applyTranspose(y, out);
+    const c = this.factor;
+    for (let j = 0; j < out.length; j++) out[j] *= c;
+  }
+
+  protected override computeNormSquared(): number {
+    return this.factor * this.factor * normSquared(this.base, { tol: 1e-10, maxIter: 500 });
+  }
+}
+
+/**
+ * I_T ⊗ A: the same A applied to each of T stacked blocks, x = [x_1; …; x_T] (each A.cols long)
+ * ↦ [A x_1; …; A x_T]. This is the coefficient layout of a column-major p × T matrix X (X[j, t] at
+ * t·p + j), so a measurement matrix Y = A X (m × T, column-major) is one vector. ‖·‖₂² = ‖A‖₂²
+ * (exact when A's is).
+ *
+ * @example
+ * const B = blockDiagonal(partialDCT(64, { m: 16 }), 3); // ℝ^{192} → ℝ^{48}
+ */
+export function blockDiagonal(A: LinearOperator, T: number): BlockDiagonalOperator {
+  checkOperator('blockDiagonal', 'A', A);
+  checkPositiveInt('blockDiagonal', 'T', T);
+  return new BlockDiagonalOperator(A, T);
+}
+
+/** The operator built by {@link blockDiagonal}. */
+export class BlockDiagonalOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm: boolean;
+  readonly base: LinearOperator;
+  readonly blocks: number;
+  private readonly xb: Float64Array;
+  private readonly yb: Float64Array;
+
+  constructor(A: LinearOperator, T: number) {
+    super();
+    this.base = A;
+    this.blocks = T;
+    this.rows = A.rows * T;
+    this.cols = A.cols * T;
+    this.exactNorm = A instanceof SignalOperator && A.exactNorm;
+    this.name = `blockDiagonal(${describe(A)}, ${T})`;
+    this.xb = new Float64Array(A.cols);
+    this.yb = new Float64Array(A.rows);
+  }
+
+  apply(x: Float64Array, out: Float64Array): void {
+    const p = this.base.cols;
+    const m = this.base.rows;
+    for (let t = 0; t < this.blocks; t++) {
+      // Copies instead of subarray views: views are objects, and apply must not allocate.
+      for (let j = 0; j < p; j++) this.xb[j] = x[t * p + j];
+      this.base.apply(this.xb, this.yb);
+      out.set(this.yb, t * m);
+    }
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    const p = this.base.cols;
+    const m = this.base.rows;
+    for (let t = 0; t < this.blocks; t++) {
+      for (let i = 0; i < m; i++) this.yb[i] = y[t * m + i];
+      this.base.applyTranspose(this.yb, this.xb);
+      out.set(this.xb, t * p);
+    }
+  }
+
+  protected override computeNormSquared(): number {
+    return normSquared(this.base, { tol: 1e-10, maxIter: 500 });
+  }
+}
+
+/**
+ * A restricted to the columns in `support`: A_S z = A (Σ_k z_k e_{S_k}), A_Sᵀ y = (Aᵀy)_S. Used for
+ * the debiasing least squares on a selected support, without forming A_S.
+ *
+ * @example
+ * const AS = restrictColumns(partialDCT(64, { m: 16 }), [3, 4, 5]); // ℝ³ → ℝ¹⁶
+ */
+export function restrictColumns(A: LinearOperator, support: ArrayLike<number>): RestrictedOperator {
+  const fn = 'restrictColumns';
+  checkOperator(fn, 'A', A);
+  const idx = Int32Array.from(support);
+  const seen = new Uint8Array(A.cols);
+  for (let k = 0; k < idx.length; k++) {
+    const j = support[k];
+    if (!Number.isInteger(j) || j < 0 || j >= A.cols) throw new ShapeError(fn, `support index ${j} is out of range [0, ${A.cols})`);
+    if (seen[j]) throw new ValueError(fn, `support index ${j} is duplicated`);
+    seen[j] = 1;
+  }
+  return new RestrictedOperator(A, idx);
+}
+
+/** The operator built by {@link restrictColumns}. */
+export class RestrictedOperator extends SignalOperator {
+  readonly rows: number;
+  readonly cols: number;
+  readonly name: string;
+  readonly exactNorm = false;
+  readonly base: LinearOperator;
+  readonly support: Int32Array;
+  private readonly full: Float64Array;
+
+  constructor(A: LinearOperator, support: Int32Array) {
+    super();
+    this.base = A;
+    this.support = support;
+    this.rows = A.rows;
+    this.cols = support.length;
+    this.full = new Float64Array(A.cols);
+    this.name = `restrictColumns(${describe(A)}, ${support.length} columns)`;
+  }
+
+  apply(z: Float64Array, out: Float64Array): void {
+    const s = this.support;
+    if (this.base.columns) {
+      // Dense or sparse storage: touch only the selected columns.
+      out.fill(0);
+      for (let k = 0; k < s.length; k++) this.base.columns.axpy(s[k], z[k], out);
+      return;
+    }
+    this.full.fill(0);
+    for (let k = 0; k < s.length; k++) this.full[s[k]] = z[k];
+    this.base.apply(this.full, out);
+  }
+
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    const s = this.support;
+    if (this.base.columns) {
+      for (let k = 0; k < s.length; k++) out[k] = this.base.columns.dot(s[k], y);
+      return;
+    }
+    this.base.applyTranspose(y, this.full);
+    for (let k = 0; k < s.length; k++) out[k] = this.full[s[k]];
+  }
+}
+
+function describe(A: LinearOperator): string {
+  return A instanceof SignalOperator ? A.name : `${A.rows}×${A.cols} operator`;
+}
