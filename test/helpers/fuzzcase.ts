@@ -31,7 +31,7 @@ export interface FuzzParams {
   /** α for the sparse-group lasso, or null for the group lasso. */
   alpha: number | null;
   tol: number;
-  stopOn: 'gap' | 'kkt';
+  stopOn: 'gap' | 'kkt' | 'both';
   maxIter: number;
   quirk: Quirk;
 }
@@ -52,7 +52,7 @@ export function fuzzParamsArb(maxIter = 4000): fc.Arbitrary<FuzzParams> {
     intercept: fc.boolean(),
     alpha: fc.constantFrom(null, null, 0, 0.3, 0.95, 1),
     tol: fc.constantFrom(1e-4, 1e-6, 1e-8),
-    stopOn: fc.constantFrom('gap' as const, 'gap' as const, 'kkt' as const),
+    stopOn: fc.constantFrom('gap' as const, 'gap' as const, 'kkt' as const, 'both' as const),
     maxIter: fc.constant(maxIter),
     quirk: fc.constantFrom<Quirk>('none', 'none', 'duplicate', 'constant', 'zero', 'scaled', 'collinear'),
   });
