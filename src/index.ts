@@ -36,8 +36,17 @@ export {
   fitGroupLasso, fitSparseGroupLasso, lambdaMax, prepareProblem, PreparedProblem,
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
 } from './models/fit.ts';
+export * from './data/index.ts';
+export {
+  groupLassoPath, lambdaGrid, type PathOptions, type PathResult, type PathCertificate,
+} from './path/path.ts';
+export { cvGroupLasso, makeFolds, type CvOptions, type CvResult } from './path/cv.ts';
+export { informationCriteria, type CriteriaOptions, type CriteriaResult, type DfMethod } from './path/criteria.ts';
+export { SubsetOperator, RowSubsetOperator } from './path/subset.ts';
+export {
+  GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
+} from './models/estimator.ts';
 export * from './plot/index.ts';
 export * as signal from './signal/index.ts';
-export * from './data/index.ts';
 export * from './overlap/index.ts';
 export * as neural from './neural/index.ts';

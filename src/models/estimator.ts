@@ -1,0 +1,505 @@
+import { sigmoid, type LossName } from '../datafits/datafits.ts';
+import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { nrm2Indexed } from '../linalg/blas.ts';
+import { DenseMatrix } from '../linalg/dense.ts';
+import type { LinearOperator } from '../linalg/operator.ts';
+import { toOperator, toResponse } from '../linalg/input.ts';
+import { informationCriteria, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
+import { cvGroupLasso, rowLoss, type CvResult } from '../path/cv.ts';
+import { groupLassoPath, lambdaGrid, type PathCertificate, type PathResult } from '../path/path.ts';
+import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { lambdaMax, type SolverName } from './fit.ts';
+
+/** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
+export interface GroupLassoOptions {
+  /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
+  groups: GroupSpec;
+  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
+  loss?: LossName;
+  /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
+  lambda?: number;
+  /** Choose λ by K-fold cross-validation: a fold count, true (10), or the fold design. */
+  cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number> };
+  /** With cv: λ_min (default, smallest mean held-out loss) or λ_1se (largest λ within one SE). */
+  rule?: 'min' | '1se';
+  /** Choose λ by an information criterion along the path. */
+  criterion?: 'aic' | 'bic' | 'ebic';
+  /** Degrees of freedom for the criterion (default 'auto'; see informationCriteria). */
+  df?: DfMethod | 'auto';
+  /** EBIC's γ (default 0.5). */
+  gamma?: number;
+  /** Centre (with an intercept) and scale every column before fitting (default true). */
+  standardize?: boolean;
+  /** Orthonormalize each group (X_gᵀX_g/n = I, as grpreg), instead of per-column scaling (default false). */
+  orthonormalize?: boolean;
+  /** Group weights d_g (default √p_g, of the fitted group size); 0 = unpenalized group. */
+  weights?: ArrayLike<number> | WeightRule;
+  /** Fit an unpenalized intercept (default true). */
+  fitIntercept?: boolean;
+  /** Columns in no group: 'error' (default) or 'unpenalized'. */
+  ungrouped?: 'error' | 'unpenalized';
+  nLambda?: number;
+  lambdaMinRatio?: number;
+  lambdas?: ArrayLike<number>;
+  tol?: number;
+  maxIter?: number;
+  solver?: SolverName;
+  screening?: 'strong' | 'none';
+  /** A name per column of X (default x0, x1, …). */
+  featureNames?: readonly string[];
+  /** Progress of the path / cross-validation: (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const OPTION_KEYS = [
+  'groups', 'loss', 'lambda', 'cv', 'rule', 'criterion', 'df', 'gamma', 'standardize', 'orthonormalize', 'weights',
+  'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'solver', 'screening',
+  'featureNames', 'onProgress',
+] as const;
+
+/** One selected group, on the original scale of X. */
+export interface SelectedGroup {
+  name: string;
+  /** Index of the group in `groupNames`. */
+  index: number;
+  /** ‖w_g‖₂ of the original-scale coefficients (over all tasks). */
+  norm: number;
+  /** False for groups of weight 0 (always in the model). */
+  penalized: boolean;
+  /** The group's coefficients (for T tasks, T entries per feature, task after task). */
+  coefficients: { feature: string; task: number; value: number }[];
+}
+
+/** How the design was transformed before fitting (what `toJSON` records). */
+export type Preprocessing = 'none' | 'standardize' | 'orthonormalize';
+
+interface FittedState {
+  coef: Float64Array;
+  intercepts: Float64Array;
+  lambda: number;
+  certificate: PathCertificate;
+  selection: 'lambda' | 'cv' | 'criterion';
+  index: number;
+}
+
+/**
+ * Group lasso estimator for tables: standardizes (by default), fits the regularization path
+ *   minimize_{w, b} F(X̃w + b) + λ Σ_g d_g ‖w_g‖₂
+ * (F = (1/(2n))‖y − X̃w − b‖² for the squared loss, the mean negative log-likelihood for logistic and
+ * Poisson; X̃ the standardized design), picks λ (fixed, cross-validation or an information
+ * criterion), and reports coefficients on the ORIGINAL scale of X.
+ *
+ * Preprocessing (what it changes):
+ * - `standardize: true` (default): x̃_j = (x_j − m_j)/s_j with the column mean m_j (only with an
+ *   intercept) and population standard deviation s_j. The penalty then acts on s_j·w_j, so columns
+ *   in different units compete fairly; the fitted model differs from one on raw X. Coefficients
+ *   are mapped back (w_j = w̃_j/s_j, b = b̃ − Σ m_j w_j), so predictions on raw X are unchanged by
+ *   the mapping. λ is on the standardized scale.
+ * - `orthonormalize: true`: per group, X̃_g = (X_g − 1m_gᵀ)T_g with X̃_gᵀX̃_g/n = I (grpreg's
+ *   orthogonalize); the penalty acts on ‖X_g w_g‖/√n, invariant to the coding inside a group.
+ *   Rank-deficient directions are dropped; d_g defaults to √(rank of the group).
+ * - `standardize: false`: X as given.
+ * Cross-validation standardizes once on all rows (not per fold), as grpreg's cv.grpreg does.
+ *
+ * @example
+ * const m = new GroupLasso({ groups, cv: 5 }).fit(X, y);
+ * m.selectedGroups().map((g) => g.name) // returns the groups kept at λ_min
+ */
+export class GroupLasso {
+  readonly options: Readonly<GroupLassoOptions>;
+  private state: FittedState | null = null;
+  private groupStructure: GroupStructure | null = null;
+  private names: string[] = [];
+  private p = 0;
+  private T = 1;
+  private lossName: LossName = 'squared';
+  private prep: Preprocessing = 'standardize';
+  /** The path on the original scale (coefficients, intercepts, norms); certificates are those of the fitted problem. */
+  path: PathResult | undefined;
+  /** Cross-validation result (on the fitted, standardized scale), when λ was chosen by cv. */
+  cv: CvResult | undefined;
+  /** Information criteria along the path, when λ was chosen by a criterion. */
+  criteria: CriteriaResult | undefined;
+
+  constructor(options: GroupLassoOptions) {
+    const fn = 'GroupLasso';
+    if (options === undefined || options === null || typeof options !== 'object') throw new ValueError(fn, 'options with at least `groups` are required');
+    checkOptions(fn, options, OPTION_KEYS);
+    if (options.groups === undefined) throw new ValueError(fn, 'options.groups is required');
+    const modes = (['lambda', 'cv', 'criterion'] as const).filter((k) => options[k] !== undefined && options[k] !== false);
+    if (modes.length > 1) throw new ValueError(fn, `give one of lambda, cv or criterion, not ${modes.join(' and ')}`);
+    if (options.lambda !== undefined && options.lambdas !== undefined) throw new ValueError(fn, 'lambdas is the grid for cv or criterion; with a fixed lambda leave it out');
+    if (options.cv === false && modes.length === 0) throw new ValueError(fn, 'cv: false needs lambda or criterion to choose λ');
+    if (options.lambda !== undefined) checkNonNegative(fn, 'lambda', options.lambda);
+    if (options.criterion !== undefined) checkChoice(fn, 'criterion', options.criterion, ['aic', 'bic', 'ebic'] as const);
+    if (options.rule !== undefined) checkChoice(fn, 'rule', options.rule, ['min', '1se'] as const);
+    if (options.standardize !== undefined && typeof options.standardize !== 'boolean') throw new ValueError(fn, 'standardize must be true or false');
+    if (options.orthonormalize !== undefined && typeof options.orthonormalize !== 'boolean') throw new ValueError(fn, 'orthonormalize must be true or false');
+    this.options = { ...options };
+  }
+
+  /** Whether `fit` (or `fromJSON`) has run. */
+  get fitted(): boolean {
+    return this.state !== null;
+  }
+
+  private need(fn: string): FittedState {
+    if (!this.state) throw new ValueError(fn, 'the model is not fitted yet: call fit(X, y) first');
+    return this.state;
+  }
+
+  /** Coefficients on the original scale of X (length p, or p·T column-major). */
+  get coef(): Float64Array {
+    return this.need('GroupLasso.coef').coef;
+  }
+
+  /** Intercept (first task) on the original scale. */
+  get intercept(): number {
+    return this.need('GroupLasso.intercept').intercepts[0];
+  }
+
+  /** Intercepts per task. */
+  get intercepts(): Float64Array {
+    return this.need('GroupLasso.intercepts').intercepts;
+  }
+
+  /** The λ of the model (on the fitted, standardized scale). */
+  get lambda(): number {
+    return this.need('GroupLasso.lambda').lambda;
+  }
+
+  /** The certificate of the chosen fit (duality gap and KKT violation of the problem solved). */
+  get certificate(): PathCertificate {
+    return this.need('GroupLasso.certificate').certificate;
+  }
+
+  /** Group names, in group order. */
+  get groupNames(): readonly string[] {
+    this.need('GroupLasso.groupNames');
+    return this.groupStructure!.names;
+  }
+
+  get featureNames(): readonly string[] {
+    this.need('GroupLasso.featureNames');
+    return this.names;
+  }
+
+  get loss(): LossName {
+    return this.lossName;
+  }
+
+  /** Fit on a design X (n × p) and response y; returns this. */
+  fit(X: unknown, y: unknown): this {
+    const fn = 'GroupLasso.fit';
+    const o = this.options;
+    const op = toOperator(X, fn);
+    const n = op.rows;
+    const p = op.cols;
+    const resp = toResponse(y, fn, n);
+    const T = resp.T;
+    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : o.loss;
+    const fitIntercept = o.fitIntercept ?? true;
+    const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);
+    const featureNames = o.featureNames === undefined ? Array.from({ length: p }, (_, j) => `x${j}`) : [...o.featureNames];
+    if (featureNames.length !== p) throw new ShapeError(fn, `featureNames has ${featureNames.length} names for ${p} columns`);
+    const orthonormalize = o.orthonormalize ?? false;
+    const doStandardize = !orthonormalize && (o.standardize ?? true);
+    const yIn = T === 1 ? resp.data : Array.from({ length: n }, (_, i) => Array.from({ length: T }, (_, t) => resp.data[t * n + i]));
+
+    // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
+    let Xfit: LinearOperator = op;
+    let groupsFit: GroupStructure = orig;
+    let back: (c: Float64Array, b: Float64Array) => { coef: Float64Array; intercepts: Float64Array };
+    const perTask = (pFit: number, f: (c: Float64Array, b: number) => { coef: Float64Array; intercept: number }) =>
+      (c: Float64Array, b: Float64Array) => {
+        const coef = new Float64Array(p * T);
+        const intercepts = new Float64Array(T);
+        for (let t = 0; t < T; t++) {
+          const r = f(c.subarray(t * pFit, (t + 1) * pFit), b[t]);
+          coef.set(r.coef, t * p);
+          intercepts[t] = r.intercept;
+        }
+        return { coef, intercepts };
+      };
+    if (orthonormalize) {
+      const on = orthonormalizeGroups(op, orig, { center: fitIntercept });
+      Xfit = on.X;
+      const lists: number[][] = [];
+      const names: string[] = [];
+      const weights: number[] = [];
+      const userWeights = o.weights !== undefined && typeof o.weights !== 'string';
+      for (let g = 0; g < orig.nGroups; g++) {
+        const cols: number[] = [];
+        for (let c = 0; c < on.groupOfColumn.length; c++) if (on.groupOfColumn[c] === g) cols.push(c);
+        if (cols.length === 0) continue;
+        lists.push(cols);
+        names.push(orig.names[g]);
+        // Unpenalized groups stay unpenalized; otherwise √(rank) unless the user gave weights.
+        weights.push(!(orig.weights[g] > 0) ? 0 : userWeights ? orig.weights[g] : o.weights === 'one' ? 1 : Math.sqrt(cols.length));
+      }
+      groupsFit = makeGroups(lists, on.X.cols, { weights, names }, fn);
+      back = perTask(on.X.cols, (c, b) => on.backTransform(c, b));
+    } else if (doStandardize) {
+      const dense = op instanceof DenseMatrix ? op : denseFrom(op);
+      const s = standardize(dense, { center: fitIntercept, scale: true });
+      Xfit = s.X;
+      back = perTask(p, (c, b) => s.unscale(c, b));
+    } else {
+      back = (c, b) => ({ coef: c.slice(), intercepts: b.slice() });
+    }
+
+    const common = {
+      groups: groupsFit, loss, fitIntercept, tol: o.tol, maxIter: o.maxIter, solver: o.solver, screening: o.screening,
+      onProgress: o.onProgress,
+    };
+    const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
+    let path: PathResult;
+    let index: number;
+    let selection: FittedState['selection'];
+    this.cv = undefined;
+    this.criteria = undefined;
+    if (o.lambda !== undefined) {
+      // The path from λ_max down to λ (warm starts), ending exactly at λ.
+      const lam = o.lambda;
+      const lmax = lambdaMax(Xfit, yIn, { groups: groupsFit, loss, fitIntercept });
+      const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
+      const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
+      const lambdas = lmax > lam ? [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam] : [lam];
+      path = groupLassoPath(Xfit, yIn, { ...common, lambdas });
+      index = path.lambdas.length - 1;
+      selection = 'lambda';
+    } else if (o.criterion !== undefined) {
+      path = groupLassoPath(Xfit, yIn, { ...common, ...grid });
+      const ic = informationCriteria(path, Xfit, yIn, { df: o.df, gamma: o.gamma });
+      this.criteria = ic;
+      index = ic.best[o.criterion];
+      selection = 'criterion';
+    } else {
+      const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
+      if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
+      checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds']);
+      const cv = cvGroupLasso(Xfit, yIn, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) });
+      this.cv = cv;
+      path = cv.path;
+      index = (o.rule ?? 'min') === '1se' ? cv.index1se : cv.indexMin;
+      selection = 'cv';
+    }
+
+    // Map the whole path back to the original scale and groups.
+    const K = path.lambdas.length;
+    const orig_: PathResult = {
+      ...path, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
+      groupNames: orig.names, groups: orig, nFeatures: p,
+    };
+    const ogs = expandForTasks(orig, T);
+    for (let k = 0; k < K; k++) {
+      const r = back(path.coefs[k], path.interceptsByTask[k]);
+      orig_.coefs.push(r.coef);
+      orig_.intercepts[k] = r.intercepts[0];
+      orig_.interceptsByTask.push(r.intercepts);
+      const norms = new Float64Array(orig.nGroups);
+      const act: number[] = [];
+      for (let g = 0; g < orig.nGroups; g++) {
+        norms[g] = nrm2Indexed(r.coef, ogs.indices, ogs.ptr[g], ogs.ptr[g + 1]);
+        if (norms[g] > 0) act.push(g);
+      }
+      orig_.groupNorms.push(norms);
+      orig_.activeGroups.push(act);
+    }
+    this.path = orig_;
+    this.groupStructure = orig;
+    this.names = featureNames;
+    this.p = p;
+    this.T = T;
+    this.lossName = loss;
+    this.prep = orthonormalize ? 'orthonormalize' : doStandardize ? 'standardize' : 'none';
+    this.state = {
+      coef: orig_.coefs[index], intercepts: orig_.interceptsByTask[index], lambda: path.lambdas[index],
+      certificate: path.certificates[index], selection, index,
+    };
+    return this;
+  }
+
+  /** Linear predictor η = X w + b on the original scale (length n, or n·T column-major). */
+  predictLinear(X: unknown): Float64Array {
+    const fn = 'GroupLasso.predictLinear';
+    const s = this.need(fn);
+    const op = toOperator(X, fn);
+    if (op.cols !== this.p) throw new ShapeError(fn, `X has ${op.cols} columns, the model was fitted on ${this.p}`);
+    const n = op.rows;
+    const out = new Float64Array(n * this.T);
+    for (let t = 0; t < this.T; t++) {
+      const o = out.subarray(t * n, (t + 1) * n);
+      op.apply(s.coef.subarray(t * this.p, (t + 1) * this.p), o);
+      for (let i = 0; i < n; i++) o[i] += s.intercepts[t];
+    }
+    return out;
+  }
+
+  /**
+   * Predictions on the response scale: the mean Xw + b (squared, multitask), the probability
+   * σ(η) (logistic), or the mean e^η (Poisson).
+   */
+  predict(X: unknown): Float64Array {
+    const eta = this.predictLinear(X);
+    if (this.lossName === 'logistic') for (let i = 0; i < eta.length; i++) eta[i] = sigmoid(eta[i]);
+    else if (this.lossName === 'poisson') for (let i = 0; i < eta.length; i++) eta[i] = Math.exp(eta[i]);
+    return eta;
+  }
+
+  /**
+   * Fraction of deviance explained, D² = 1 − D(model)/D(null) on (X, y), with D the summed
+   * held-out loss of cross-validation (squared error: D² is R²; logistic and Poisson: deviance)
+   * and the null model the constant ȳ of the given y.
+   */
+  score(X: unknown, y: unknown): number {
+    const fn = 'GroupLasso.score';
+    this.need(fn);
+    const eta = this.predictLinear(X);
+    const n = eta.length / this.T;
+    const resp = toResponse(y, fn, n);
+    if (resp.T !== this.T) throw new ShapeError(fn, `y has ${resp.T} column(s), the model ${this.T}`);
+    let dev = 0;
+    let dev0 = 0;
+    for (let t = 0; t < this.T; t++) {
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += resp.data[t * n + i];
+      mean /= n;
+      const eta0 = this.lossName === 'logistic' ? Math.log(mean / (1 - mean)) : this.lossName === 'poisson' ? Math.log(mean) : mean;
+      for (let i = 0; i < n; i++) {
+        const yi = resp.data[t * n + i];
+        if (this.lossName === 'logistic' && yi !== 0 && yi !== 1) throw new ValueError(fn, `labels must be 0/1, got ${yi} at row ${i}`);
+        if (this.lossName === 'poisson' && !(yi >= 0)) throw new ValueError(fn, `counts must be ≥ 0, got ${yi} at row ${i}`);
+        dev += rowLoss(this.lossName, yi, eta[t * n + i]);
+        dev0 += Number.isFinite(eta0) ? rowLoss(this.lossName, yi, eta0) : 0;
+      }
+    }
+    if (!(dev0 > 0)) throw new ValueError(fn, 'y is constant: the null deviance is 0, so the fraction explained is undefined');
+    return 1 - dev / dev0;
+  }
+
+  /** The groups in the model (‖w_g‖ > 0), with their original-scale norms and coefficients. */
+  selectedGroups(): SelectedGroup[] {
+    const s = this.need('GroupLasso.selectedGroups');
+    const gs = this.groupStructure!;
+    const out: SelectedGroup[] = [];
+    for (let g = 0; g < gs.nGroups; g++) {
+      const coefficients: SelectedGroup['coefficients'] = [];
+      let ss = 0;
+      for (let t = 0; t < this.T; t++) {
+        for (let q = gs.ptr[g]; q < gs.ptr[g + 1]; q++) {
+          const j = gs.indices[q];
+          const v = s.coef[t * this.p + j];
+          ss += v * v;
+          coefficients.push({ feature: this.names[j], task: t, value: v });
+        }
+      }
+      if (ss > 0) out.push({ name: gs.names[g], index: g, norm: Math.sqrt(ss), penalized: gs.weights[g] > 0, coefficients });
+    }
+    return out;
+  }
+
+  /** A plain-JSON snapshot of the fitted model (enough to predict, score and list selected groups). */
+  toJSON(): GroupLassoJSON {
+    const s = this.need('GroupLasso.toJSON');
+    const gs = this.groupStructure!;
+    const o = this.options;
+    return {
+      format: 'groupsparse.GroupLasso',
+      version: 1,
+      options: {
+        loss: this.lossName, lambda: o.lambda, criterion: o.criterion, rule: o.rule,
+        cv: typeof o.cv === 'object' ? { nFolds: o.cv.nFolds, seed: o.cv.seed, stratify: o.cv.stratify } : o.cv,
+        standardize: o.standardize, orthonormalize: o.orthonormalize, fitIntercept: o.fitIntercept,
+        screening: o.screening, tol: o.tol,
+      },
+      preprocessing: this.prep,
+      nFeatures: this.p,
+      nTasks: this.T,
+      featureNames: [...this.names],
+      groups: { names: [...gs.names], ptr: Array.from(gs.ptr), indices: Array.from(gs.indices), weights: Array.from(gs.weights) },
+      lambda: s.lambda,
+      selection: s.selection,
+      coef: Array.from(s.coef),
+      intercepts: Array.from(s.intercepts),
+      certificate: { ...s.certificate },
+      path: this.path ? {
+        lambdas: Array.from(this.path.lambdas),
+        activeGroups: this.path.activeGroups.map((a) => [...a]),
+        certificates: this.path.certificates.map((c) => ({ ...c })),
+        index: s.index,
+      } : undefined,
+    };
+  }
+
+  /** Rebuild a fitted model from {@link GroupLasso.toJSON} output (paths are not restored). */
+  static fromJSON(json: unknown): GroupLasso {
+    const fn = 'GroupLasso.fromJSON';
+    const j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
+    if (!j || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
+    if (j.version !== 1) throw new ValueError(fn, `unsupported snapshot version ${String(j.version)}`);
+    const p = j.nFeatures;
+    const T = j.nTasks;
+    if (!Number.isInteger(p) || p < 1 || !Number.isInteger(T) || T < 1) throw new ValueError(fn, 'nFeatures and nTasks must be whole numbers ≥ 1');
+    if (!Array.isArray(j.coef) || j.coef.length !== p * T) throw new ShapeError(fn, `coef must have ${p * T} entries`);
+    if (!Array.isArray(j.intercepts) || j.intercepts.length !== T) throw new ShapeError(fn, `intercepts must have ${T} entries`);
+    for (const v of [...j.coef, ...j.intercepts]) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(fn, 'coef and intercepts must be finite numbers');
+    const gs = makeGroups(
+      j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
+      p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,
+    );
+    const m = new GroupLasso({ groups: gs, loss: j.options.loss });
+    m.groupStructure = gs;
+    m.names = [...j.featureNames];
+    m.p = p;
+    m.T = T;
+    m.lossName = j.options.loss;
+    m.prep = j.preprocessing;
+    m.state = {
+      coef: Float64Array.from(j.coef), intercepts: Float64Array.from(j.intercepts), lambda: j.lambda,
+      certificate: { ...j.certificate }, selection: j.selection, index: j.path?.index ?? 0,
+    };
+    return m;
+  }
+}
+
+/** The JSON form of a fitted {@link GroupLasso}. */
+export interface GroupLassoJSON {
+  format: 'groupsparse.GroupLasso';
+  version: 1;
+  options: {
+    loss: LossName; lambda?: number; criterion?: string; rule?: string;
+    cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean };
+    standardize?: boolean; orthonormalize?: boolean; fitIntercept?: boolean; screening?: string; tol?: number;
+  };
+  preprocessing: Preprocessing;
+  nFeatures: number;
+  nTasks: number;
+  featureNames: string[];
+  groups: { names: string[]; ptr: number[]; indices: number[]; weights: number[] };
+  lambda: number;
+  selection: 'lambda' | 'cv' | 'criterion';
+  coef: number[];
+  intercepts: number[];
+  certificate: PathCertificate;
+  path?: { lambdas: number[]; activeGroups: number[][]; certificates: PathCertificate[]; index: number };
+}
+
+/** Dense copy of an operator (standardizing needs the entries). */
+function denseFrom(op: LinearOperator): DenseMatrix {
+  const m = new DenseMatrix(op.rows, op.cols);
+  const e = new Float64Array(op.cols);
+  for (let j = 0; j < op.cols; j++) {
+    if (op.columns) op.columns.axpy(j, 1, m.column(j));
+    else {
+      e.fill(0);
+      e[j] = 1;
+      op.apply(e, m.column(j));
+      e[j] = 0;
+    }
+  }
+  return m;
+}
+

@@ -1,0 +1,189 @@
+import { logGamma } from '../datafits/datafits.ts';
+import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
+import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
+import { nrm2Indexed } from '../linalg/blas.ts';
+import { prepareProblem } from '../models/fit.ts';
+import { checkChoice, checkNonNegative, checkOptions } from '../util/validate.ts';
+import type { PathResult } from './path.ts';
+
+/** How degrees of freedom are counted. */
+export type DfMethod = 'yuanLin' | 'active';
+
+export interface CriteriaOptions {
+  /**
+   * 'yuanLin': Yuan & Lin (2006), df = Σ_g 1(‖w_g‖ > 0) + Σ_g (‖w_g‖/‖w_g^LS‖)(p_g − 1), with w^LS
+   * the unpenalized fit of all groups (least squares, or the MLE for logistic/Poisson) — it counts
+   * a shrunken group as less than p_g parameters, which is what makes it an unbiased estimate of
+   * the degrees of freedom for orthonormal groups. Needs n > p, a full-rank design and a finite MLE.
+   * 'active': the number of non-zero coefficients, needs nothing but over-counts shrunken groups.
+   * 'auto' (default): 'yuanLin' when the unpenalized fit exists, else 'active'.
+   * Unpenalized groups count p_g, the intercept 1, in both.
+   */
+  df?: DfMethod | 'auto';
+  /** EBIC's γ ≥ 0 (default 0.5). */
+  gamma?: number;
+}
+
+export interface CriteriaResult {
+  lambdas: Float64Array;
+  /** Degrees of freedom per λ (intercept and unpenalized groups included). */
+  df: Float64Array;
+  dfMethod: DfMethod;
+  /** Log-likelihood per λ (Gaussian with σ² profiled out for the squared loss). */
+  logLik: Float64Array;
+  /** AIC = −2ℓ + 2 df. */
+  aic: Float64Array;
+  /** BIC = −2ℓ + log(n) df. */
+  bic: Float64Array;
+  /** EBIC = BIC + 2γ log C(G, k): G penalized groups, k of them active (Chen & Chen 2008). */
+  ebic: Float64Array;
+  /** Index of the smallest value of each criterion (the largest λ on ties). */
+  best: { aic: number; bic: number; ebic: number };
+  gamma: number;
+}
+
+/** log of the binomial coefficient C(m, k). */
+function logChoose(m: number, k: number): number {
+  return logGamma(m + 1) - logGamma(k + 1) - logGamma(m - k + 1);
+}
+
+/** Numerical column rank of [1, X] (with the intercept column when asked), by Gram–Schmidt twice. */
+export function columnRank(X: LinearOperator, withIntercept: boolean): number {
+  const n = X.rows;
+  const basis: Float64Array[] = [];
+  const v = new Float64Array(n);
+  const total = X.cols + (withIntercept ? 1 : 0);
+  for (let c = 0; c < total; c++) {
+    if (withIntercept && c === 0) v.fill(1);
+    else materializeColumn(X, c - (withIntercept ? 1 : 0), v);
+    let norm0 = 0;
+    for (let i = 0; i < n; i++) norm0 += v[i] * v[i];
+    norm0 = Math.sqrt(norm0);
+    if (norm0 === 0) continue;
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of basis) {
+        let d = 0;
+        for (let i = 0; i < n; i++) d += q[i] * v[i];
+        for (let i = 0; i < n; i++) v[i] -= d * q[i];
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < n; i++) norm += v[i] * v[i];
+    norm = Math.sqrt(norm);
+    if (norm > 1e-10 * norm0) {
+      const q = new Float64Array(n);
+      for (let i = 0; i < n; i++) q[i] = v[i] / norm;
+      basis.push(q);
+    }
+    if (basis.length === n) break;
+  }
+  return basis.length;
+}
+
+/**
+ * AIC, BIC and EBIC along a path, with group-lasso degrees of freedom:
+ *   AIC = −2ℓ(w_λ) + 2 df(λ),  BIC = −2ℓ + log(n) df,  EBIC = BIC + 2γ log C(G, k_λ),
+ * where ℓ is the log-likelihood of the fit at λ — for the squared loss the Gaussian one with σ²
+ * profiled out, ℓ = −(N/2)(log(2π RSS/N) + 1), N = n·T; the mean negative log-likelihood times −n
+ * for logistic and Poisson — and df is counted as `options.df` says (see {@link CriteriaOptions}).
+ * X and y must be the data the path was fitted on.
+ *
+ * @example
+ * const ic = informationCriteria(path, X, y);
+ * path.activeGroups[ic.best.bic] // returns the groups BIC selects
+ */
+export function informationCriteria(path: PathResult, X: unknown, y: unknown, options: CriteriaOptions = {}): CriteriaResult {
+  const fn = 'informationCriteria';
+  checkOptions(fn, options, ['df', 'gamma']);
+  const method = options.df === undefined ? 'auto' : checkChoice(fn, 'df method', options.df, ['auto', 'yuanLin', 'active'] as const);
+  const gamma = options.gamma === undefined ? 0.5 : checkNonNegative(fn, 'gamma', options.gamma);
+  if (!path || !(path.lambdas instanceof Float64Array) || !Array.isArray(path.coefs)) {
+    throw new ValueError(fn, 'path must be the result of groupLassoPath');
+  }
+  const prob = prepareProblem(X, y, { groups: path.groups, loss: path.loss, fitIntercept: path.fitIntercept }, fn);
+  const { n, p, T } = prob;
+  if (p !== path.nFeatures || T !== path.nTasks || n !== path.nSamples) {
+    throw new ShapeError(fn, `the data (${n} × ${p}, ${T} task(s)) is not the one the path was fitted on (${path.nSamples} × ${path.nFeatures}, ${path.nTasks})`);
+  }
+  const cgs = prob.coefGroups;
+  const G = cgs.nGroups;
+  const weights = path.groups.weights;
+
+  // The unpenalized fit of all groups (λ = 0) gives ‖w_g^LS‖.
+  let lsNorms: Float64Array | null = null;
+  let whyNot = '';
+  if (method !== 'active') {
+    if (n <= p + (prob.fitIntercept ? 1 : 0)) whyNot = `n = ${n} is not larger than the number of coefficients`;
+    else if (columnRank(prob.X, prob.fitIntercept) < p + (prob.fitIntercept ? 1 : 0)) whyNot = 'the design is rank-deficient';
+    else {
+      try {
+        const ls = prob.fit(0);
+        lsNorms = new Float64Array(G);
+        for (let g = 0; g < G; g++) lsNorms[g] = nrm2Indexed(ls.coef, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]);
+      } catch (e) {
+        if (!(e instanceof GroupSparseError)) throw e;
+        whyNot = 'the unpenalized fit has no finite optimum';
+      }
+    }
+    if (lsNorms === null && method === 'yuanLin') {
+      throw new ValueError(fn, `df: 'yuanLin' needs the unpenalized fit of all groups, but ${whyNot}; use df: 'active'`);
+    }
+  }
+  const dfMethod: DfMethod = lsNorms ? 'yuanLin' : 'active';
+
+  const K = path.lambdas.length;
+  const df = new Float64Array(K);
+  const logLik = new Float64Array(K);
+  const aic = new Float64Array(K);
+  const bic = new Float64Array(K);
+  const ebic = new Float64Array(K);
+  let nPen = 0;
+  for (let g = 0; g < G; g++) if (weights[g] > 0) nPen++;
+  const eta = new Float64Array(n * T);
+  const wTask = new Float64Array(p);
+  const N = n * T;
+  for (let k = 0; k < K; k++) {
+    const w = path.coefs[k];
+    let d = prob.fitIntercept ? T : 0;
+    let active = 0;
+    for (let g = 0; g < G; g++) {
+      const size = cgs.ptr[g + 1] - cgs.ptr[g];
+      if (!(weights[g] > 0)) {
+        d += size;
+        continue;
+      }
+      const norm = nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]);
+      if (norm === 0) continue;
+      active++;
+      if (lsNorms) d += 1 + (lsNorms[g] > 0 ? norm / lsNorms[g] : 1) * (size - 1);
+      else d += size;
+    }
+    df[k] = d;
+    for (let t = 0; t < T; t++) {
+      wTask.set(w.subarray(t * p, (t + 1) * p));
+      const out = eta.subarray(t * n, (t + 1) * n);
+      prob.X.apply(wTask, out);
+      const b = path.interceptsByTask[k][t];
+      for (let i = 0; i < n; i++) out[i] += b;
+    }
+    const F = prob.datafit.value(eta);
+    if (prob.loss === 'squared' || prob.loss === 'multitask') {
+      const rss = 2 * n * F;
+      logLik[k] = -(N / 2) * (Math.log((2 * Math.PI * rss) / N) + 1);
+    } else {
+      logLik[k] = -n * F;
+    }
+    aic[k] = -2 * logLik[k] + 2 * d;
+    bic[k] = -2 * logLik[k] + Math.log(n) * d;
+    ebic[k] = bic[k] + 2 * gamma * logChoose(nPen, active);
+  }
+  const argmin = (a: Float64Array): number => {
+    let b = 0;
+    for (let k = 1; k < a.length; k++) if (a[k] < a[b]) b = k;
+    return b;
+  };
+  return {
+    lambdas: path.lambdas, df, dfMethod, logLik, aic, bic, ebic, gamma,
+    best: { aic: argmin(aic), bic: argmin(bic), ebic: argmin(ebic) },
+  };
+}

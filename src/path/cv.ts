@@ -1,0 +1,273 @@
+import { log1pExp, type LossName } from '../datafits/datafits.ts';
+import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
+import { prepareProblem, PreparedProblem } from '../models/fit.ts';
+import { Random } from '../util/random.ts';
+import { checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
+import { selectRowsOf } from './subset.ts';
+
+/** Options of {@link cvGroupLasso}: the path options plus the fold design. */
+export interface CvOptions extends PathOptions {
+  /** Number of folds (default 10; at most n). Ignored when `foldIds` is given. */
+  nFolds?: number;
+  /** Seed of the fold shuffle (default 1): the same seed gives the same folds. */
+  seed?: number;
+  /** Keep the 0/1 class ratio in every fold (default: true for the logistic loss, else false). */
+  stratify?: boolean;
+  /** A fold label per row (integers ≥ 0); overrides nFolds/seed/stratify. */
+  foldIds?: ArrayLike<number>;
+}
+
+export const CV_KEYS = [...PATH_KEYS, 'nFolds', 'seed', 'stratify', 'foldIds'] as const;
+
+/** Result of {@link cvGroupLasso}. */
+export interface CvResult {
+  /** The λ grid (decreasing), the same for every fold: it comes from the full data. */
+  lambdas: Float64Array;
+  /** Mean held-out loss per λ, over all n rows (each row is held out once). */
+  meanLoss: Float64Array;
+  /** Standard error of `meanLoss`: sd over rows / √n (as grpreg's cv.grpreg). */
+  seLoss: Float64Array;
+  /** Mean held-out loss per fold and λ: foldLoss[f][k]. */
+  foldLoss: Float64Array[];
+  /** 'mean squared error' (squared, multitask) or 'deviance' (logistic, Poisson). */
+  lossName: string;
+  /** λ with the smallest mean loss, and its index. */
+  lambdaMin: number;
+  indexMin: number;
+  /** Largest λ whose mean loss is ≤ min + its standard error, and its index (λ_1se ≥ λ_min). */
+  lambda1se: number;
+  index1se: number;
+  /** Fold label (0..nFolds−1) of each row. */
+  foldIds: Int32Array;
+  nFolds: number;
+  /** Fits of the folds whose certificate is not under tol (counted over folds and λ). */
+  notConverged: number;
+  /** The path on all the data (the refit): `path.coefs[indexMin]` is the model at λ_min. */
+  path: PathResult;
+  /** The refit at λ_min on all the data, with its certificate. */
+  fit: {
+    lambda: number; coef: Float64Array; intercept: number; activeGroups: number[]; activeGroupNames: string[];
+    certificate: PathCertificate;
+  };
+}
+
+/**
+ * Fold labels for n rows: a seeded shuffle dealt round-robin, so fold sizes differ by at most one.
+ * With `labels` (0/1), each class is dealt separately, continuing the round-robin, so every fold
+ * keeps the class ratio up to one row per class.
+ */
+export function makeFolds(n: number, nFolds: number, seed = 1, labels?: ArrayLike<number>): Int32Array {
+  const fn = 'makeFolds';
+  checkPositiveInt(fn, 'n', n);
+  checkPositiveInt(fn, 'nFolds', nFolds);
+  if (nFolds < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${nFolds}`);
+  if (nFolds > n) throw new ValueError(fn, `nFolds (${nFolds}) is larger than the number of rows (${n})`);
+  const rng = new Random(seed);
+  const folds = new Int32Array(n);
+  const classes: number[][] = [];
+  if (labels === undefined) {
+    classes.push(Array.from({ length: n }, (_, i) => i));
+  } else {
+    if (labels.length !== n) throw new ShapeError(fn, `labels has length ${labels.length}, expected ${n}`);
+    const byClass = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      if (c !== 0 && c !== 1) throw new ValueError(fn, `stratified folds need 0/1 labels, got ${c} at row ${i}`);
+      if (!byClass.has(c)) byClass.set(c, []);
+      byClass.get(c)!.push(i);
+    }
+    for (const c of [0, 1]) if (byClass.has(c)) classes.push(byClass.get(c)!);
+  }
+  let offset = 0;
+  for (const members of classes) {
+    rng.shuffle(members);
+    for (let k = 0; k < members.length; k++) folds[members[k]] = (offset + k) % nFolds;
+    offset += members.length;
+  }
+  return folds;
+}
+
+/** User fold labels → 0..K−1 (in order of the sorted distinct labels). */
+function relabelFolds(fn: string, ids: ArrayLike<number>, n: number): { folds: Int32Array; K: number } {
+  if (ids === null || typeof ids !== 'object' || typeof ids.length !== 'number') throw new ValueError(fn, 'foldIds must be an array of integers');
+  if (ids.length !== n) throw new ShapeError(fn, `foldIds has length ${ids.length}, expected one per row (${n})`);
+  const distinct = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const v = ids[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new ValueError(fn, `foldIds[${i}] must be an integer ≥ 0, got ${String(v)}`);
+    distinct.add(v);
+  }
+  const sorted = [...distinct].sort((a, b) => a - b);
+  if (sorted.length < 2) throw new ValueError(fn, 'foldIds must name at least 2 folds');
+  const map = new Map(sorted.map((v, k) => [v, k]));
+  const folds = new Int32Array(n);
+  for (let i = 0; i < n; i++) folds[i] = map.get(ids[i])!;
+  return { folds, K: sorted.length };
+}
+
+/**
+ * Held-out loss of row i: squared error (averaged over tasks), or the deviance
+ * −2 log-likelihood relative to the saturated model (logistic: 2[log(1 + e^η) − yη];
+ * Poisson: 2[y log(y/μ) − (y − μ)], μ = e^η).
+ */
+export function rowLoss(loss: LossName, y: number, eta: number): number {
+  switch (loss) {
+    case 'logistic':
+      return 2 * (log1pExp(eta) - y * eta);
+    case 'poisson': {
+      const mu = Math.exp(eta);
+      return 2 * ((y > 0 ? y * (Math.log(y) - eta) : 0) - (y - mu));
+    }
+    default: {
+      const r = y - eta;
+      return r * r;
+    }
+  }
+}
+
+/**
+ * K-fold cross-validation of the group lasso path
+ *   minimize_{w, b} F(Xw + b) + λ Σ_g d_g ‖w_g‖₂  (scaling as in groupLassoPath),
+ * on one λ grid computed from the full data. For every λ it reports the mean held-out loss over
+ * all rows (squared error for the squared loss, deviance for logistic and Poisson) and its
+ * standard error sd/√n, λ_min (smallest mean loss) and λ_1se (the largest λ within one standard
+ * error of that minimum), and the refit on all data along the whole grid.
+ *
+ * @example
+ * const cv = cvGroupLasso(X, y, { groups, nFolds: 5, seed: 1 });
+ * cv.fit.activeGroupNames // returns the groups selected at λ_min
+ */
+export function cvGroupLasso(X: unknown, y: unknown, options: CvOptions): CvResult {
+  const fn = 'cvGroupLasso';
+  checkOptions(fn, options, CV_KEYS);
+  if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
+  const prob = prepareProblem(X, y, {
+    groups: options.groups, loss: options.loss, weights: options.weights,
+    fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+  }, fn);
+  return cvOnProblem(prob, options, fn);
+}
+
+/** Cross-validation on a validated problem (shared with the estimator). */
+export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'groups'>, fn = 'cvGroupLasso'): CvResult {
+  const { n, T } = prob;
+  const loss = prob.loss;
+  const yAll = prob.datafit.y;
+  let folds: Int32Array;
+  let K: number;
+  if (options.foldIds !== undefined) {
+    ({ folds, K } = relabelFolds(fn, options.foldIds, n));
+  } else {
+    K = options.nFolds === undefined ? Math.min(10, n) : checkPositiveInt(fn, 'nFolds', options.nFolds);
+    if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);
+    if (K > n) throw new ValueError(fn, `nFolds (${K}) is larger than the number of rows (${n})`);
+    const stratify = options.stratify ?? loss === 'logistic';
+    if (typeof stratify !== 'boolean') throw new ValueError(fn, `stratify must be true or false, got ${String(stratify)}`);
+    if (stratify && loss !== 'logistic') {
+      for (let i = 0; i < n; i++) {
+        if (yAll[i] !== 0 && yAll[i] !== 1) throw new ValueError(fn, `stratify needs 0/1 labels, y has ${yAll[i]} at row ${i}`);
+      }
+    }
+    const seed = options.seed ?? 1;
+    if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(fn, `seed must be a number, got ${String(seed)}`);
+    folds = makeFolds(n, K, seed, stratify ? yAll.subarray(0, n) : undefined);
+  }
+
+  const progressTotal = K + 1;
+  const report = (done: number, k: number, total: number): void => {
+    if (options.onProgress) options.onProgress(done * total + k, progressTotal * total);
+  };
+  const pathOpts = { ...options, onProgress: undefined };
+  const path = pathOnProblem(prob, { ...pathOpts, onProgress: (k, total) => report(0, k, total) }, fn);
+  const lambdas = path.lambdas;
+  const L = lambdas.length;
+
+  const rowLosses = Array.from({ length: L }, () => new Float64Array(n));
+  const foldLoss: Float64Array[] = [];
+  let notConverged = 0;
+  const eta = new Float64Array(n);
+  const wTask = new Float64Array(prob.p);
+  for (let f = 0; f < K; f++) {
+    const train: number[] = [];
+    const test: number[] = [];
+    for (let i = 0; i < n; i++) (folds[i] === f ? test : train).push(i);
+    if (test.length === 0) throw new ValueError(fn, `fold ${f + 1} has no rows`);
+    if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
+    const yTrain = new Float64Array(train.length * T);
+    for (let t = 0; t < T; t++) for (let k = 0; k < train.length; k++) yTrain[t * train.length + k] = yAll[t * n + train[k]];
+    let fp: PathResult;
+    try {
+      const Xtr = selectRowsOf(prob.X, train);
+      const yIn = T === 1 ? yTrain : Array.from({ length: train.length }, (_, k) => Array.from({ length: T }, (_, t) => yTrain[t * train.length + k]));
+      const sub = prepareProblem(Xtr, yIn, { groups: prob.groups, loss, fitIntercept: prob.fitIntercept }, fn);
+      fp = pathOnProblem(sub, {
+        ...pathOpts, nLambda: undefined, lambdaMinRatio: undefined, lambdas,
+        onProgress: (k, total) => report(f + 1, k, total),
+      }, fn);
+    } catch (e) {
+      if (e instanceof GroupSparseError) {
+        const msg = e.message.startsWith(`${fn}: `) ? e.message.slice(fn.length + 2) : e.message;
+        throw new (e.constructor as typeof ValueError)(fn, `fold ${f + 1} of ${K}: ${msg}`);
+      }
+      throw e;
+    }
+    const Xte = selectRowsOf(prob.X, test);
+    const fl = new Float64Array(L);
+    for (let k = 0; k < L; k++) {
+      if (!fp.certificates[k].converged) notConverged++;
+      let s = 0;
+      const row = rowLosses[k];
+      for (let t = 0; t < T; t++) {
+        wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
+        Xte.apply(wTask, eta);
+        const b = fp.interceptsByTask[k][t];
+        for (let q = 0; q < test.length; q++) {
+          const i = test[q];
+          const v = rowLoss(loss, yAll[t * n + i], eta[q] + b) / T;
+          row[i] += v;
+          s += v;
+        }
+      }
+      fl[k] = s / test.length;
+    }
+    foldLoss.push(fl);
+  }
+
+  const meanLoss = new Float64Array(L);
+  const seLoss = new Float64Array(L);
+  for (let k = 0; k < L; k++) {
+    const r = rowLosses[k];
+    let m = 0;
+    for (let i = 0; i < n; i++) m += r[i];
+    m /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (r[i] - m) * (r[i] - m);
+    meanLoss[k] = m;
+    seLoss[k] = Math.sqrt(v / (n - 1)) / Math.sqrt(n);
+  }
+  let indexMin = 0;
+  for (let k = 1; k < L; k++) if (meanLoss[k] < meanLoss[indexMin]) indexMin = k;
+  // λ decreases along the grid: the first index within one SE of the minimum is the largest λ.
+  let index1se = indexMin;
+  const bound = meanLoss[indexMin] + seLoss[indexMin];
+  for (let k = 0; k <= indexMin; k++) {
+    if (meanLoss[k] <= bound) {
+      index1se = k;
+      break;
+    }
+  }
+  const names = path.groupNames;
+  return {
+    lambdas, meanLoss, seLoss, foldLoss,
+    lossName: loss === 'logistic' || loss === 'poisson' ? 'deviance' : 'mean squared error',
+    lambdaMin: lambdas[indexMin], indexMin, lambda1se: lambdas[index1se], index1se,
+    foldIds: folds, nFolds: K, notConverged, path,
+    fit: {
+      lambda: lambdas[indexMin], coef: path.coefs[indexMin], intercept: path.intercepts[indexMin],
+      activeGroups: path.activeGroups[indexMin],
+      activeGroupNames: path.activeGroups[indexMin].map((g) => names[g]),
+      certificate: path.certificates[indexMin],
+    },
+  };
+}

@@ -1,0 +1,436 @@
+import { ValueError } from '../errors.ts';
+import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { nrm2Indexed } from '../linalg/blas.ts';
+import type { LossName } from '../datafits/datafits.ts';
+import { prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
+import { certify, gapConverged } from '../solvers/certificate.ts';
+import { drive } from '../solvers/driver.ts';
+import type { ProblemContext } from '../solvers/problem.ts';
+import { getSolverFactory, solverNames } from '../solvers/registry.ts';
+import { Random } from '../util/random.ts';
+import { checkChoice, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { selectColumnsOf } from './subset.ts';
+
+/** Options of {@link groupLassoPath}. */
+export interface PathOptions {
+  /** A label per column, lists of member indices, or a GroupStructure. */
+  groups: GroupSpec;
+  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
+  loss?: LossName;
+  /** Group weights d_g (default √p_g); 0 = unpenalized group. */
+  weights?: ArrayLike<number> | WeightRule;
+  /** Fit an unpenalized intercept (default true). */
+  fitIntercept?: boolean;
+  /** Columns in no group: 'error' (default) or 'unpenalized'. */
+  ungrouped?: 'error' | 'unpenalized';
+  /** Number of λ values of the default grid (default 100). */
+  nLambda?: number;
+  /** λ_min / λ_max of the default grid (default 1e-3 when n > p, else 0.05, as grpreg). */
+  lambdaMinRatio?: number;
+  /** Explicit λ values (≥ 0); sorted into decreasing order, which is the order of the results. */
+  lambdas?: ArrayLike<number>;
+  /** Relative duality gap each fit must reach (default 1e-8). */
+  tol?: number;
+  /** Iteration cap per fit (default 100 000). */
+  maxIter?: number;
+  /** Solver (default 'auto'). */
+  solver?: SolverName;
+  /** 'strong' (default): sequential strong rules with a KKT check; 'none': every fit on all groups. */
+  screening?: 'strong' | 'none';
+  /** Called after each λ with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const PATH_KEYS = [
+  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas',
+  'tol', 'maxIter', 'solver', 'screening', 'onProgress',
+] as const;
+
+/** Certificate of one fit of the path, always for the full problem (every group, screened or not). */
+export interface PathCertificate {
+  /** Primal objective P(w) of the full problem. */
+  objective: number;
+  /** P − D ≥ 0 (absolute). */
+  dualityGap: number;
+  /** (P − D)/P. */
+  relativeGap: number;
+  /** max over all groups (and the intercept) of the distance of −∇ to the subdifferential. */
+  kktViolation: number;
+  /** Relative gap ≤ tol (or under the rounding floor). */
+  converged: boolean;
+}
+
+/** A regularization path: one fit per λ, in decreasing λ. */
+export interface PathResult {
+  /** λ values, decreasing. */
+  lambdas: Float64Array;
+  /** Coefficients per λ (length p, or p·T column-major for T tasks). */
+  coefs: Float64Array[];
+  /** Intercept per λ (first task). */
+  intercepts: Float64Array;
+  /** Intercepts per λ, one per task. */
+  interceptsByTask: Float64Array[];
+  /** Groups with ‖w_g‖ > 0 per λ (unpenalized groups included). */
+  activeGroups: number[][];
+  /** ‖w_g‖₂ per λ and group. */
+  groupNorms: Float64Array[];
+  certificates: PathCertificate[];
+  groupNames: readonly string[];
+  /** λ_max of the full problem (w = 0 optimal for λ ≥ λ_max). */
+  lambdaMax: number;
+  /** Groups over the features, as fitted (weights included). */
+  groups: GroupStructure;
+  loss: LossName;
+  nTasks: number;
+  nSamples: number;
+  nFeatures: number;
+  fitIntercept: boolean;
+  /** Solver iterations per λ (all refits added up). */
+  iterations: number[];
+  /** Per λ: how many penalized groups the strong rule kept, and how many screened groups had to be put back. */
+  screening: { kept: number; violations: number }[];
+  /** Tolerance used. */
+  tol: number;
+}
+
+/**
+ * Default λ grid: `nLambda` values log-spaced from λ_max down to λ_max·`lambdaMinRatio`
+ * (λ_k = λ_max·ratio^{k/(nLambda−1)}).
+ */
+export function lambdaGrid(lambdaMax: number, nLambda: number, lambdaMinRatio: number): Float64Array {
+  const out = new Float64Array(nLambda);
+  if (nLambda === 1) {
+    out[0] = lambdaMax;
+    return out;
+  }
+  const step = Math.log(lambdaMinRatio) / (nLambda - 1);
+  for (let k = 0; k < nLambda; k++) out[k] = lambdaMax * Math.exp(step * k);
+  out[nLambda - 1] = lambdaMax * lambdaMinRatio;
+  return out;
+}
+
+/** User λ values → a validated, decreasing Float64Array. */
+export function checkLambdas(fn: string, lambdas: ArrayLike<number>): Float64Array {
+  if (lambdas === null || typeof lambdas !== 'object' || typeof lambdas.length !== 'number') {
+    throw new ValueError(fn, 'lambdas must be an array of numbers');
+  }
+  if (lambdas.length === 0) throw new ValueError(fn, 'lambdas is empty');
+  const out = new Float64Array(lambdas.length);
+  for (let k = 0; k < lambdas.length; k++) {
+    const v = lambdas[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ValueError(fn, `lambdas[${k}] must be a finite number ≥ 0, got ${String(v)}`);
+    }
+    out[k] = v;
+  }
+  // Warm starts and strong rules need λ to decrease along the path.
+  out.sort();
+  out.reverse();
+  return out;
+}
+
+/**
+ * Group lasso regularization path:
+ *   for each λ in a decreasing grid, minimize_{w, b} F(Xw + b) + λ Σ_g d_g ‖w_g‖₂
+ * (F = (1/(2n))‖y − Xw − b‖² for the squared loss, the mean negative log-likelihood for logistic
+ * and Poisson; d_g = √p_g by default), each fit warm-started from the previous one.
+ *
+ * Default grid: `nLambda` = 100 values log-spaced from λ_max (all groups zero) down to
+ * λ_max·`lambdaMinRatio` (1e-3 when n > p, else 0.05). User `lambdas` are sorted decreasingly.
+ *
+ * Screening ('strong', default): at λ_k a penalized, inactive group g is left out of the fit when
+ * ‖∇_g F‖₂ < d_g(2λ_k − λ_{k−1}) at the previous solution (sequential strong rule, Tibshirani et
+ * al. 2012). The rule can be wrong, so after each fit every left-out group is checked against its
+ * optimality condition ‖∇_g F‖₂ ≤ λ d_g on the FULL problem; violators are put back and the fit
+ * repeated until none remain. Each returned certificate (duality gap, KKT violation) is computed
+ * on the full problem, so it covers the screened groups too.
+ *
+ * @example
+ * const path = groupLassoPath(X, y, { groups: ['a', 'a', 'b'], nLambda: 20 });
+ * path.activeGroups[0] // returns [] (λ_max: every group is zero)
+ */
+export function groupLassoPath(X: unknown, y: unknown, options: PathOptions): PathResult {
+  const fn = 'groupLassoPath';
+  checkOptions(fn, options, PATH_KEYS);
+  if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
+  const prob = prepareProblem(X, y, {
+    groups: options.groups, loss: options.loss, weights: options.weights,
+    fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+  }, fn);
+  return pathOnProblem(prob, options, fn);
+}
+
+interface SubProblem {
+  key: string;
+  problem: PreparedProblem;
+  /** Feature columns of the sub-problem in the full design. */
+  cols: Int32Array;
+  /** Lipschitz constant of the sub-problem's smooth part (estimated once per sub-problem). */
+  lipschitz?: number;
+}
+
+/** What one solve along the path reports. */
+interface SolveRun {
+  iterations: number;
+  converged: boolean;
+}
+
+/** The path on an already validated problem (used by cross-validation and the estimator too). */
+export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 'groups'>, fn = 'groupLassoPath'): PathResult {
+  const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+  const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
+  const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
+  const solver = options.solver === undefined ? undefined : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']) as SolverName;
+  const { n, p, T } = prob;
+  const lmax = prob.lambdaMax();
+  let lambdas: Float64Array;
+  if (options.lambdas !== undefined) {
+    if (options.nLambda !== undefined || options.lambdaMinRatio !== undefined) {
+      throw new ValueError(fn, 'give either lambdas or nLambda/lambdaMinRatio, not both');
+    }
+    lambdas = checkLambdas(fn, options.lambdas);
+  } else {
+    const nLambda = options.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', options.nLambda);
+    const ratio = options.lambdaMinRatio === undefined ? (n > p ? 1e-3 : 0.05) : checkPositive(fn, 'lambdaMinRatio', options.lambdaMinRatio);
+    if (ratio >= 1) throw new ValueError(fn, `lambdaMinRatio must be < 1, got ${ratio}`);
+    if (!(lmax > 0)) {
+      throw new ValueError(fn, 'λ_max is 0: no penalized group is correlated with the response beyond the unpenalized fit (constant response?), so there is no path to compute; pass lambdas explicitly');
+    }
+    lambdas = lambdaGrid(lmax, nLambda, ratio);
+  }
+
+  const fgs = prob.groups; // feature groups
+  const cgs = prob.coefGroups; // coefficient groups (same group indices)
+  const G = fgs.nGroups;
+  const size = p * T;
+  const K = lambdas.length;
+  const result: PathResult = {
+    lambdas, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
+    certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, nTasks: T,
+    nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol,
+  };
+
+  // State carried along the path: penalized coefficients (unpenalized entries 0), the gradient Xᵀ∇F
+  // at that solution, and its λ. Start at w = 0, optimal for every λ ≥ λ_max.
+  let w: Float64Array = new Float64Array(size);
+  let warmCoef: Float64Array = new Float64Array(size);
+  let grad: Float64Array = certify(prob.context(Math.max(lmax, lambdas[0], Number.MIN_VALUE)), w).point.grad;
+  let lambdaPrev = Math.max(lmax, lambdas[0]);
+  let sub: SubProblem | null = null;
+  // Leading right-singular direction of the last sub-problem: warm start of the next estimate.
+  const power = new Random(0).normals(size);
+
+  for (let k = 0; k < K; k++) {
+    const lam = lambdas[k];
+    const ctx = prob.context(lam);
+    const pen = ctx.penalty;
+    const kept = new Uint8Array(G);
+    let nKept = 0;
+    for (let g = 0; g < G; g++) {
+      if (!pen.isPenalized(g)) {
+        kept[g] = 1;
+        continue;
+      }
+      const active = nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0;
+      const strong = screening === 'none' || active ||
+        nrm2Indexed(grad, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) >= fgs.weights[g] * (2 * lam - lambdaPrev);
+      if (strong) {
+        kept[g] = 1;
+        nKept++;
+      }
+    }
+    let iterations = 0;
+    let violations = 0;
+    let fit: SolveRun | null = null;
+    let cert!: ReturnType<typeof certify>;
+    let converged = false;
+    // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
+    // iterate, while the certificate reported here is recomputed at the returned point only.
+    let innerTol = 0.1 * tol;
+    for (let attempt = 0; ; attempt++) {
+      for (;;) {
+        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver }, fn));
+        if (fit) iterations += fit.iterations;
+        cert = certify(ctx, w);
+        // KKT on the full problem for every left-out group: ‖∇_g‖ ≤ λ d_g. Never trust the rule alone.
+        let added = 0;
+        for (let g = 0; g < G; g++) {
+          if (kept[g]) continue;
+          if (pen.groupDualNorm(cert.point.grad, g) > lam) {
+            kept[g] = 1;
+            added++;
+          }
+        }
+        if (added === 0) break;
+        violations += added;
+        nKept += added;
+        warmCoef = ctx.fullCoefficients(w);
+      }
+      converged = gapConverged(cert.gap, cert.primal, ctx.nullObjective, tol);
+      if (converged || fit === null || !fit.converged || attempt >= 2) break;
+      innerTol *= 0.1;
+      warmCoef = ctx.fullCoefficients(w);
+    }
+    const certificate: PathCertificate = {
+      objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged,
+    };
+    const coef = ctx.fullCoefficients(w);
+    const ints = ctx.unpenalizedCoefficients().intercepts;
+    grad = cert.point.grad;
+    const norms = new Float64Array(G);
+    const act: number[] = [];
+    for (let g = 0; g < G; g++) {
+      norms[g] = nrm2Indexed(coef, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]);
+      if (norms[g] > 0) act.push(g);
+    }
+    result.coefs.push(coef);
+    result.intercepts[k] = ints[0];
+    result.interceptsByTask.push(ints);
+    result.activeGroups.push(act);
+    result.groupNorms.push(norms);
+    result.certificates.push(certificate);
+    result.iterations.push(iterations);
+    result.screening.push({ kept: nKept, violations });
+    warmCoef = coef;
+    lambdaPrev = lam;
+    options.onProgress?.(k + 1, K);
+  }
+  return result;
+}
+
+/** Zero the unpenalized entries (the context refits them exactly and wants them 0 in w). */
+function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
+  const w = coef.slice();
+  for (const c of ctx.unpenalizedCoefs) w[c] = 0;
+  return w;
+}
+
+/**
+ * Fit the problem restricted to the kept groups at λ, warm-started from `warm` (full length), and
+ * return the full-length penalized coefficients. Without any kept penalized group the answer is
+ * w = 0 (the unpenalized part is fitted exactly by the context).
+ */
+function solveKept(
+  prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
+  sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName }, fn: string,
+): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null } {
+  const fgs = prob.groups;
+  const G = fgs.nGroups;
+  const { p, T } = prob;
+  let all = true;
+  let anyPenalized = false;
+  for (let g = 0; g < G; g++) {
+    if (!kept[g]) all = false;
+    else if (ctx.penalty.isPenalized(g)) anyPenalized = true;
+  }
+  if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
+  if (all) {
+    const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm } });
+    return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub };
+  }
+  let key = '';
+  for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';
+  if (sub === null || sub.key !== key) {
+    const lists: number[][] = [];
+    const weights: number[] = [];
+    const names: string[] = [];
+    const cols: number[] = [];
+    for (let g = 0; g < G; g++) {
+      if (!kept[g]) continue;
+      const list: number[] = [];
+      for (let q = fgs.ptr[g]; q < fgs.ptr[g + 1]; q++) {
+        list.push(cols.length);
+        cols.push(fgs.indices[q]);
+      }
+      lists.push(list);
+      weights.push(fgs.weights[g]);
+      names.push(fgs.names[g]);
+    }
+    const Xs = selectColumnsOf(prob.X, cols);
+    const gs = makeGroups(lists, cols.length, { weights, names }, fn);
+    const problem = new PreparedProblem(Xs, prob.datafit, gs, prob.fitIntercept, prob.alpha, fn);
+    sub = { key, problem, cols: Int32Array.from(cols) };
+  }
+  const ps = sub.cols.length;
+  const ws = new Float64Array(ps * T);
+  for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) ws[t * ps + q] = warm[t * p + sub.cols[q]];
+  // The solve of PreparedProblem.fit, with a Lipschitz estimate warm-started from the previous
+  // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
+  const ctxS = sub.problem.context(lam);
+  let name: string = o.solver ?? 'auto';
+  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns ? 'bcd' : 'fista';
+  let lipschitz: number | undefined;
+  if (lam > 0 && Number.isFinite(prob.datafit.curvature)) {
+    sub.lipschitz ??= warmLipschitz(ctxS, sub.cols, p, power);
+    lipschitz = sub.lipschitz;
+  }
+  const solverRun = getSolverFactory(name)!(ctxS, ws, { lipschitz });
+  const res = drive(ctxS, solverRun, { tol: o.tol, maxIter: o.maxIter ?? 100_000, stopOn: 'gap', checkEvery: 10 });
+  const coefS = ctxS.fullCoefficients(res.w);
+  const fit: SolveRun = { iterations: res.iterations, converged: res.converged };
+  const w = new Float64Array(p * T);
+  for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) w[t * p + sub.cols[q]] = coefS[t * ps + q];
+  return { w: penalizedPart(ctx, w), fit, sub };
+}
+
+/**
+ * Lipschitz constant of the smooth part of a sub-problem, curvature·‖P⊥X_S‖² (P⊥ projects off the
+ * unpenalized columns, X_S the penalized kept columns), by power iteration started from the
+ * previous sub-problem's leading direction `power` (full length p·T, updated in place). Power
+ * iteration approaches from below; the 5 % margin and the solvers' backtracking cover the rest.
+ */
+function warmLipschitz(ctx: ProblemContext, cols: Int32Array, p: number, power: Float64Array): number {
+  const { T, size } = ctx;
+  const ps = cols.length;
+  const mask = ctx.penalizedMask;
+  const x = new Float64Array(size);
+  let nx = 0;
+  for (let t = 0; t < T; t++) {
+    for (let q = 0; q < ps; q++) {
+      const c = t * ps + q;
+      // A little of every direction, so a start orthogonal to the top one cannot stall.
+      const v = mask[c] ? power[t * p + cols[q]] + 1e-2 * Math.sin(1 + c) : 0;
+      x[c] = v;
+      nx += v * v;
+    }
+  }
+  if (!(nx > 0)) return 1;
+  nx = Math.sqrt(nx);
+  for (let c = 0; c < size; c++) x[c] /= nx;
+  const eta = new Float64Array(ctx.n * T);
+  const y = new Float64Array(size);
+  let est = 0;
+  for (let it = 0; it < 100; it++) {
+    ctx.forward(x, eta);
+    ctx.unpenalized.projectOut(eta); // every task column at once
+    ctx.transpose(eta, y);
+    let ny = 0;
+    for (let c = 0; c < size; c++) {
+      if (!mask[c]) y[c] = 0;
+      ny += y[c] * y[c];
+    }
+    ny = Math.sqrt(ny);
+    if (ny === 0) break;
+    const prev = est;
+    est = ny;
+    for (let c = 0; c < size; c++) x[c] = y[c] / ny;
+    if (it > 0 && Math.abs(est - prev) <= 1e-3 * est) break;
+  }
+  for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) power[t * p + cols[q]] = x[t * ps + q];
+  const L = 1.05 * est * ctx.datafit.curvature;
+  return L > 0 && Number.isFinite(L) ? L : 1;
+}
+
+/** Index of the λ in a path closest to `lambda` (on the log scale). */
+export function nearestLambdaIndex(lambdas: ArrayLike<number>, lambda: number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (let k = 0; k < lambdas.length; k++) {
+    const d = lambda > 0 && lambdas[k] > 0 ? Math.abs(Math.log(lambdas[k] / lambda)) : Math.abs(lambdas[k] - lambda);
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}

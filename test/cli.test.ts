@@ -1,0 +1,130 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDesign, GroupLasso, Random, readCsv } from '../src/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'src', 'cli.ts');
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Spawn the command line as a user would (Node with the tsx loader on the TypeScript entry). */
+function runCli(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, timeout: 90_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let dir = '';
+const results = new Map<string, Run>();
+
+/** A small table: y depends on x1 and on the category; x2, x3 are noise. */
+function goodCsv(): string {
+  const r = new Random(4);
+  const lines = ['x1,x2,x3,cat,y'];
+  for (let i = 0; i < 60; i++) {
+    const x1 = r.normal();
+    const x2 = r.normal();
+    const x3 = r.normal();
+    const cat = ['a', 'b', 'c'][i % 3];
+    const y = 2 * x1 + (cat === 'b' ? 1.5 : 0) + 0.3 * r.normal();
+    lines.push(`${x1.toFixed(4)},${x2.toFixed(4)},${x3.toFixed(4)},${cat},${y.toFixed(4)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+const cases: Record<string, (d: string) => string[]> = {
+  fitLambda: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.05'],
+  fitJson: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--criterion', 'bic', '--json', '--quiet'],
+  pathPlot: (d) => ['path', join(d, 'good.csv'), '--target', 'y', '--n-lambda', '20', '--plot', join(d, 'path.svg'), '--quiet'],
+  missingFile: (d) => ['fit', join(d, 'nope.csv'), '--target', 'y'],
+  missingColumn: (d) => ['fit', join(d, 'good.csv'), '--target', 'yy'],
+  nonNumeric: (d) => ['fit', join(d, 'typo.csv'), '--target', 'y'],
+  empty: (d) => ['fit', join(d, 'empty.csv'), '--target', 'y'],
+  targetNaN: (d) => ['fit', join(d, 'nan.csv'), '--target', 'y'],
+  unknownFlag: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lamda', '0.1'],
+  twoChoices: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--cv', '5'],
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'groupsparse-cli-'));
+  const good = goodCsv();
+  writeFileSync(join(dir, 'good.csv'), good);
+  const rows = good.trim().split('\n');
+  writeFileSync(join(dir, 'typo.csv'), [...rows.slice(0, 5), rows[5].replace(/^[^,]+/, '1.2.3'), ...rows.slice(6)].join('\n'));
+  writeFileSync(join(dir, 'empty.csv'), '');
+  writeFileSync(join(dir, 'nan.csv'), [...rows.slice(0, 8), rows[8].replace(/[^,]+$/, 'NA'), ...rows.slice(9)].join('\n'));
+  // All spawns at once: the suite waits for the slowest, not for the sum.
+  const names = Object.keys(cases);
+  const runs = await Promise.all(names.map((k) => runCli(cases[k](dir))));
+  names.forEach((k, i) => results.set(k, runs[i]));
+}, 120_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('groupsparse command line', () => {
+  it('fit prints the selected groups, coefficients and the certificate, with progress on stderr', () => {
+    const r = results.get('fitLambda')!;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/selected groups \(\d of 4\)/);
+    expect(r.stdout).toMatch(/x1\s+\S+\s+x1=1\.9/);
+    expect(r.stdout).toMatch(/certificate: .*converged: yes/);
+    // cli-progress with noTTYOutput writes plain lines to stderr when it is not a terminal.
+    expect(r.stderr).toMatch(/fits/);
+  });
+
+  it('fit --json matches the estimator on the same design', () => {
+    const r = results.get('fitJson')!;
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const design = buildDesign(readCsv(join(dir, 'good.csv')), { target: 'y' });
+    const m = new GroupLasso({ groups: design.groups, criterion: 'bic', featureNames: design.columnNames }).fit(design.X, design.y);
+    expect(out.selectedGroups.map((g: { name: string }) => g.name)).toEqual(m.selectedGroups().map((g) => g.name));
+    for (const g of m.selectedGroups()) {
+      const o = out.selectedGroups.find((x: { name: string }) => x.name === g.name);
+      for (const c of g.coefficients) expect(o.coefficients[c.feature]).toBeCloseTo(c.value, 10);
+    }
+    expect(out.certificate.converged).toBe(true);
+    expect(out.criteria.dfMethod).toBe('yuanLin');
+    // The embedded model snapshot predicts like the estimator.
+    const back = GroupLasso.fromJSON(out.model);
+    expect(Array.from(back.predict(design.X))).toEqual(Array.from(m.predict(design.X)));
+  });
+
+  it('path prints the entry order and draws the SVG', () => {
+    const r = results.get('pathPlot')!;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/order in which groups enter:\n\s+1\. x1 /);
+    expect(r.stdout).toMatch(/every fit certified/);
+    expect(existsSync(join(dir, 'path.svg'))).toBe(true);
+    expect(readFileSync(join(dir, 'path.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('refuses bad input with exit code 2 and one line naming the problem', () => {
+    const expectations: Record<string, RegExp> = {
+      missingFile: /cannot read '.*nope\.csv'/,
+      missingColumn: /target column 'yy' is not in .*columns are x1, x2, x3, cat, y/,
+      nonNumeric: /column 'x1' .*line 6.*'1\.2\.3'.*--categorical/,
+      empty: /empty\.csv' is empty/,
+      targetNaN: /missing value 'NA' at line 9.*column 'y'/,
+      unknownFlag: /Unknown option '--lamda'/,
+      twoChoices: /give one of --lambda, --cv, --criterion/,
+    };
+    for (const [k, re] of Object.entries(expectations)) {
+      const r = results.get(k)!;
+      expect(r.code, `${k}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, k).toMatch(/^groupsparse: /);
+      expect(r.stderr, k).toMatch(re);
+      expect(r.stderr, k).not.toMatch(/\n\s+at /); // no stack trace
+      expect(r.stdout, k).toBe('');
+    }
+  });
+});
