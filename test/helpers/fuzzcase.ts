@@ -282,6 +282,40 @@ function unjustifiedRefusal(c: FuzzCase, message: string, lambda: number): strin
     for (let i = 0; i < n; i++) proj[i] += d * q[i];
   }
   if (Math.hypot(...proj.map((v, i) => v - target[i])) <= 1e-8 * Math.sqrt(n)) return null;
+  if (c.problem.loss === 'poisson') {
+    // Directions in span(A) that vanish on the rows with positive counts (null space of those
+    // rows of the basis), then a perceptron for one that is negative on every zero-count row.
+    const pos = y.map((v, i) => (v > 0 ? i : -1)).filter((i) => i >= 0);
+    const zero = y.map((v, i) => (v === 0 ? i : -1)).filter((i) => i >= 0);
+    const r = basis.length;
+    const rowSpace = orthonormalBasis(pos.map((i) => basis.map((q) => q[i])), r);
+    const nullSpace = orthonormalBasis(Array.from({ length: r }, (_, k) => Array.from({ length: r }, (_, l) => (l === k ? 1 : 0))), r)
+      .map((e) => {
+        const v = e.slice();
+        for (const q of rowSpace) {
+          const d = q.reduce((acc, x, l) => acc + x * v[l], 0);
+          for (let l = 0; l < r; l++) v[l] -= d * q[l];
+        }
+        return v;
+      })
+      .filter((v) => Math.hypot(...v) > 1e-9);
+    const dirs = orthonormalBasis(nullSpace, r).map((z) => Array.from({ length: n }, (_, i) => basis.reduce((acc, q, k) => acc + q[i] * z[k], 0)));
+    if (dirs.length > 0) {
+      const w = new Array<number>(dirs.length).fill(0);
+      for (let it = 0; it < 100_000; it++) {
+        let clean = true;
+        for (const i of zero) {
+          let m = 0;
+          for (let k = 0; k < dirs.length; k++) m += dirs[k][i] * w[k];
+          if (m >= 0) {
+            clean = false;
+            for (let k = 0; k < dirs.length; k++) w[k] -= dirs[k][i];
+          }
+        }
+        if (clean) return null;
+      }
+    }
+  }
   if (c.problem.loss === 'logistic') {
     // Perceptron in the basis coordinates (scale-free): converges iff strictly separable.
     const w = new Array<number>(basis.length).fill(0);

@@ -57,10 +57,20 @@ function sigmoidPlain(x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
 }
 
+const logFactorialMemo = new Map<number, number>();
+
+/** log k!: a plain sum of logs up to 1000, Stirling's series (error < 1e-20 there) beyond. */
 function logFactorial(k: number): number {
   if (!Number.isInteger(k) || k < 0) throw new Error(`independent certificate: Poisson count ${k} is not a whole number`);
+  const hit = logFactorialMemo.get(k);
+  if (hit !== undefined) return hit;
   let s = 0;
-  for (let m = 2; m <= k; m++) s += Math.log(m);
+  if (k <= 1000) {
+    for (let m = 2; m <= k; m++) s += Math.log(m);
+  } else {
+    s = k * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI * k) + 1 / (12 * k) - 1 / (360 * k ** 3) + 1 / (1260 * k ** 5);
+  }
+  logFactorialMemo.set(k, s);
   return s;
 }
 
@@ -123,8 +133,15 @@ function dualObjective(loss: IndependentLoss, Y: number[][], V: number[][]): num
         const q = Math.min(1, Math.max(0, n * v + y));
         s += (xlogx(q) + xlogx(1 - q)) / n;
       } else {
+        // q log q − q − log y! with q = y(1 + r): as y[(1 + r)log(1 + r) − r] + y r log y +
+        // (y log y − y − log y!), so that terms of size y log y do not cancel for large counts.
         const q = Math.max(0, n * v + y);
-        s += (xlogx(q) - q - logFactorial(y)) / n;
+        if (y === 0) s += (xlogx(q) - q) / n;
+        else {
+          const r = q / y - 1;
+          const head = q === 0 ? y - y * Math.log(y) : y * ((1 + r) * Math.log1p(r) - r) + y * r * Math.log(y);
+          s += (head + y * Math.log(y) - y - logFactorial(y)) / n;
+        }
       }
     }
   }
