@@ -1,4 +1,5 @@
 import { GroupError, ShapeError, ValueError } from '../errors.ts';
+import { checkChoice, checkOptions } from '../util/validate.ts';
 
 /**
  * Groups of features stored CSR-style: group g owns `indices[ptr[g] .. ptr[g+1])`. The same flat
@@ -63,6 +64,11 @@ export function isGroupStructure(x: unknown): x is GroupStructure {
  */
 export function makeGroups(spec: GroupSpec, nFeatures: number, options: GroupOptions = {}, fn = 'makeGroups'): GroupStructure {
   if (!Number.isInteger(nFeatures) || nFeatures < 0) throw new ShapeError(fn, `invalid number of features ${nFeatures}`);
+  // Typos in option names and modes are reported up front (they were ignored, or only noticed
+  // when some feature happened to be ungrouped).
+  if (options === null) options = {};
+  checkOptions(fn, options, ['weights', 'ungrouped', 'allowOverlap', 'names']);
+  if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
   if (spec === null || spec === undefined) throw new GroupError(fn, 'groups are missing');
   if (isGroupStructure(spec)) {
     if (spec.nFeatures !== nFeatures) {
@@ -179,7 +185,8 @@ function resolveWeights(gs: GroupStructure, spec: ArrayLike<number> | WeightRule
     for (let g = 0; g < nUser; g++) w[g] = spec === 'one' ? 1 : Math.sqrt(gs.ptr[g + 1] - gs.ptr[g]);
     return w;
   }
-  if (typeof spec === 'string') throw new ValueError(fn, `unknown weight rule '${spec}' (use 'sqrt', 'one' or an array)`);
+  if (typeof spec === 'string') checkChoice(fn, 'weight rule', spec, ['sqrt', 'one'] as const); // throws OptionError
+  if (spec === null || typeof spec !== 'object') throw new ValueError(fn, `weights must be an array with one entry per group or 'sqrt' / 'one', got ${spec === null ? 'null' : typeof spec}`);
   if (typeof spec.length !== 'number') throw new ValueError(fn, 'weights must be an array with one entry per group');
   if (spec.length !== nUser) throw new ShapeError(fn, `weights has ${spec.length} entries but there are ${nUser} groups`);
   for (let g = 0; g < nUser; g++) {

@@ -48,6 +48,9 @@ const BIG = 1e150;
  */
 export function nrm2(n: number, x: Float64Array, xo = 0): number {
   const s = sumSq(n, x, xo);
+  // A NaN entry makes the sum NaN (the squares are ≥ 0, so nothing else can); the scaled branch
+  // below would skip NaNs in its max and return 0 for an all-NaN vector, so answer here.
+  if (s !== s) return NaN;
   if (s > SMALL * SMALL * 1e20 && s < BIG * BIG * 1e-20) return Math.sqrt(s);
   if (s === 0) {
     // Either all zero or all entries underflowed: check.
@@ -65,6 +68,7 @@ export function nrm2Indexed(x: Float64Array, idx: Int32Array, start: number, end
     const v = x[idx[k]];
     s += v * v;
   }
+  if (s !== s) return NaN; // as in nrm2: a NaN entry, never a norm of 0
   if (s > SMALL * SMALL * 1e20 && s < BIG * BIG * 1e-20) return Math.sqrt(s);
   if (s === 0) {
     let any = false;

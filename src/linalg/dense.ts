@@ -18,6 +18,10 @@ export class DenseMatrix implements LinearOperator {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0) {
       throw new ShapeError('DenseMatrix', `invalid shape ${rows} × ${cols}`);
     }
+    // A plain array would work until the first subarray() call: refuse it here.
+    if (data !== undefined && !(data instanceof Float64Array)) {
+      throw new ShapeError('DenseMatrix', 'data must be a Float64Array (use DenseMatrix.fromRows for arrays of rows)');
+    }
     if (data !== undefined && data.length !== rows * cols) {
       throw new ShapeError('DenseMatrix', `data has length ${data.length}, expected ${rows} × ${cols} = ${rows * cols}`);
     }
@@ -29,8 +33,12 @@ export class DenseMatrix implements LinearOperator {
 
   /** Build from an array of rows (`number[][]`, the usual JS table shape). */
   static fromRows(rows: ArrayLike<ArrayLike<number>>, fn = 'DenseMatrix.fromRows'): DenseMatrix {
+    if (rows === null || typeof rows !== 'object' || typeof rows.length !== 'number') {
+      throw new ShapeError(fn, 'expected an array of rows');
+    }
     const n = rows.length;
-    const p = n > 0 ? rows[0].length : 0;
+    const r0 = n > 0 ? rows[0] : undefined;
+    const p = r0 !== null && r0 !== undefined && typeof r0.length === 'number' ? r0.length : 0;
     const m = new DenseMatrix(n, p);
     for (let i = 0; i < n; i++) {
       const r = rows[i];
@@ -38,19 +46,36 @@ export class DenseMatrix implements LinearOperator {
         throw new ShapeError(fn, `row ${i} is not an array`);
       }
       if (r.length !== p) throw new ShapeError(fn, `row ${i} has ${r.length} entries, row 0 has ${p} (ragged rows)`);
-      for (let j = 0; j < p; j++) m.data[i + j * n] = r[j];
+      for (let j = 0; j < p; j++) {
+        const v = r[j];
+        // Storing into a Float64Array would turn null into 0, '2' into 2 and true into 1: a
+        // missing value must not become a silent zero.
+        if (typeof v !== 'number') throw new ValueError(fn, `entry at row ${i}, column ${j} is not a number (${v === null ? 'null' : typeof v})`);
+        m.data[i + j * n] = v;
+      }
     }
     return m;
   }
 
   /** Build from columns (each of length rows). */
   static fromColumns(cols: ArrayLike<ArrayLike<number>>, fn = 'DenseMatrix.fromColumns'): DenseMatrix {
+    if (cols === null || typeof cols !== 'object' || typeof cols.length !== 'number') {
+      throw new ShapeError(fn, 'expected an array of columns');
+    }
     const p = cols.length;
+    for (let j = 0; j < p; j++) {
+      const c = cols[j];
+      if (c === null || c === undefined || typeof c.length !== 'number') throw new ShapeError(fn, `column ${j} is not an array`);
+    }
     const n = p > 0 ? cols[0].length : 0;
     const m = new DenseMatrix(n, p);
     for (let j = 0; j < p; j++) {
       if (cols[j].length !== n) throw new ShapeError(fn, `column ${j} has ${cols[j].length} entries, expected ${n}`);
-      for (let i = 0; i < n; i++) m.data[i + j * n] = cols[j][i];
+      for (let i = 0; i < n; i++) {
+        const v = cols[j][i];
+        if (typeof v !== 'number') throw new ValueError(fn, `entry at row ${i}, column ${j} is not a number (${v === null ? 'null' : typeof v})`);
+        m.data[i + j * n] = v;
+      }
     }
     return m;
   }

@@ -44,6 +44,11 @@ export function toOperator(X: unknown, fn: string, what = 'X'): LinearOperator {
     op = fromMlMatrix(X);
     checkFiniteMatrix(fn, what, op as DenseMatrix);
   } else if (isOperator(X)) {
+    // Shapes size every work buffer: a fractional or NaN size would surface later as a
+    // RangeError or a confusing length mismatch.
+    if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 0 || X.cols < 0) {
+      throw new ShapeError(fn, `${what} is a LinearOperator with an invalid shape ${X.rows} × ${X.cols}`);
+    }
     op = X;
   } else if (Array.isArray(X) || ArrayBuffer.isView(X)) {
     const rows = X as ArrayLike<unknown>;

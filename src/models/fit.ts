@@ -152,7 +152,10 @@ export class PreparedProblem {
     const pt = newPoint(ctx);
     evaluate(ctx, new Float64Array(ctx.size), pt);
     ctx.nullObjective = pt.loss;
-    if (this.fitIntercept && !ctx.unpenalized.converged) {
+    // Any unpenalized column (not only the intercept: λ = 0, weight-0 groups) can make the
+    // GLM's unpenalized fit unbounded; without this check a separable no-intercept fit went on
+    // with a Newton iterate that had run off, and returned arbitrary coefficients.
+    if (ctx.unpenalized.k > 0 && !ctx.unpenalized.converged) {
       throw new ValueError(this.fn, `the unpenalized part (intercept and unpenalized groups) has no finite optimum for this ${this.loss} response (separable or degenerate data)`);
     }
     return ctx;
@@ -189,7 +192,15 @@ export class PreparedProblem {
     if (solverName === 'auto') solverName = getSolverFactory('bcd') && this.X.columns && Number.isFinite(this.datafit.curvature) ? 'bcd' : 'fista';
     const factory = getSolverFactory(solverName)!;
     const w0 = new Float64Array(ctx.size);
+    if (options.callback !== undefined && typeof options.callback !== 'function') {
+      throw new ValueError(fn, `callback must be a function, got ${options.callback === null ? 'null' : typeof options.callback}`);
+    }
     if (options.warmStart !== undefined) {
+      // null used to escape as a TypeError and a typo (`intrcept`) was silently ignored.
+      if (options.warmStart === null || typeof options.warmStart !== 'object') {
+        throw new ValueError(fn, `warmStart must be an object { coef, intercept? }, got ${options.warmStart === null ? 'null' : typeof options.warmStart}`);
+      }
+      checkOptions(`${fn} (warmStart)`, options.warmStart, ['coef', 'intercept']);
       const c = options.warmStart.coef;
       if (!c || c.length !== ctx.size) {
         throw new ShapeError(fn, `warmStart.coef has length ${c ? c.length : 0}, expected ${ctx.size}`);
@@ -253,9 +264,8 @@ export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, 
   let alpha: number | undefined;
   if (sparseGroup) alpha = checkAlpha(fn, options.alpha ?? 0.5);
   else if (options.alpha !== undefined) throw new ValueError(fn, 'alpha is only used by the sparse-group lasso (fitSparseGroupLasso)');
-  if (options.ungrouped !== undefined && options.ungrouped !== 'error' && options.ungrouped !== 'unpenalized') {
-    throw new ValueError(fn, `ungrouped must be 'error' or 'unpenalized', got '${String(options.ungrouped)}'`);
-  }
+  // An unknown mode is an OptionError (as errors.ts documents), with a suggestion for typos.
+  if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped }, fn);
   const datafit = makeDatafit(loss, resp.data, op.rows, resp.T, fn);
   if (fitIntercept && loss === 'logistic') {

@@ -20,8 +20,17 @@ export interface Certificate {
   kktViolation: number;
 }
 
+/** Whether any entry is NaN. */
+function hasNaN(a: Float64Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return true;
+  return false;
+}
+
 /** Dual objective at the rescaled point θu (scratch receives θu). */
 export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float64Array): number {
+  // A NaN gradient Xᵀu (e.g. an operator whose transpose returns NaN) must not pass as feasible:
+  // comparisons with NaN are false, which used to leave θ = 1 and certify a zero gap.
+  if (hasNaN(pt.grad)) return NaN;
   const pen = ctx.penalty;
   let s = 0;
   for (let g = 0; g < pen.groups.nGroups; g++) {
@@ -36,6 +45,8 @@ export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float6
 
 /** KKT violation at w, given the gradient at w (pt must be evaluated at w). */
 export function kktViolation(ctx: ProblemContext, w: Float64Array, pt: PointBuffers): number {
+  // Same reason as in dualValue: the per-group distances read a NaN gradient as "no violation".
+  if (hasNaN(pt.grad) || hasNaN(pt.u)) return NaN;
   const pen = ctx.penalty;
   let v = 0;
   for (let g = 0; g < pen.groups.nGroups; g++) {
@@ -64,7 +75,10 @@ export function relativeGap(gap: number, primal: number): number {
  */
 export function gapConverged(gap: number, primal: number, nullObjective: number, tol: number): boolean {
   if (!(gap <= Infinity)) return false; // NaN
-  return gap <= tol * primal || gap <= 64 * Number.EPSILON * Math.max(nullObjective, primal);
+  // Absolute values: an objective that is 0 at the optimum (a perfect fit, a separable GLM) can
+  // come out a few ulps below 0, and `gap <= tol·P` then refused even a gap of exactly 0, so the
+  // solver ran to maxIter on a solved problem.
+  return gap <= tol * Math.abs(primal) || gap <= 64 * Number.EPSILON * Math.max(Math.abs(nullObjective), Math.abs(primal));
 }
 
 /**

@@ -139,6 +139,16 @@ export function newPoint(ctx: ProblemContext): PointBuffers {
 export function evaluateFromEta0(ctx: ProblemContext, pt: PointBuffers, withGrad: boolean): void {
   ctx.fitUnpenalized(pt.eta0, pt.eta);
   pt.loss = ctx.datafit.valueGrad(pt.eta, pt.u);
+  // A non-finite linear predictor (an operator returning ±Infinity) can still give a finite loss
+  // (logistic with η = +∞ and y = 1), which was then certified as converged: mark the point as
+  // invalid so backtracking reports divergence and no certificate accepts it.
+  const eta = pt.eta;
+  for (let i = 0; i < eta.length; i++) {
+    if (!Number.isFinite(eta[i])) {
+      pt.loss = NaN;
+      break;
+    }
+  }
   if (withGrad) ctx.transpose(pt.u, pt.grad);
 }
 

@@ -100,6 +100,8 @@ abstract class ProximalBase implements IterativeSolver {
   protected readonly scratch: Float64Array;
   protected readonly v: Float64Array;
   private readonly L0: number;
+  /** Whether the last backtracking trial had a finite loss (tells a stall from a divergence). */
+  protected lastTrialFinite = true;
 
   constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
     this.ctx = ctx;
@@ -160,6 +162,7 @@ abstract class ProximalBase implements IterativeSolver {
         lhs = out.loss - ptY.loss - dg;
         slack = 16 * Number.EPSILON * (Math.abs(out.loss) + Math.abs(ptY.loss));
       }
+      this.lastTrialFinite = Number.isFinite(out.loss);
       if (Number.isFinite(out.loss) && lhs <= 0.5 * this.L * dd + slack) return omega;
       this.L *= 2;
       if (!(this.L < 1e16 * this.L0)) break;
@@ -168,6 +171,16 @@ abstract class ProximalBase implements IterativeSolver {
   }
 
   abstract next(): IteratorResult<IterationInfo>;
+
+  /**
+   * Why backtracking gave up: with a finite loss the method has reached rounding level (the
+   * descent test can no longer be resolved), which is a stall, not a divergence.
+   */
+  protected failedStepStatus(): string {
+    return this.lastTrialFinite
+      ? 'stalled: no step size satisfies the descent condition at rounding level'
+      : 'diverged: no step size satisfies the descent condition (non-finite loss)';
+  }
 
   protected report(status: string, restarted?: boolean): IteratorResult<IterationInfo> {
     return {
@@ -193,7 +206,7 @@ export class Ista extends ProximalBase {
   next(): IteratorResult<IterationInfo> {
     this.iteration++;
     const omega = this.proxStep(this.w, this.pt, this.wNew, this.ptNew);
-    if (Number.isNaN(omega)) return this.report('diverged: no step size satisfies the descent condition (non-finite loss?)');
+    if (Number.isNaN(omega)) return this.report(this.failedStepStatus());
     this.ctx.transpose(this.ptNew.u, this.ptNew.grad);
     [this.w, this.wNew] = [this.wNew, this.w];
     [this.pt, this.ptNew] = [this.ptNew, this.pt];
@@ -228,7 +241,7 @@ export class Fista extends ProximalBase {
     this.iteration++;
     const ctx = this.ctx;
     const omega = this.proxStep(this.y, this.ptY, this.xNew, this.ptNew);
-    if (Number.isNaN(omega)) return this.report('diverged: no step size satisfies the descent condition (non-finite loss?)');
+    if (Number.isNaN(omega)) return this.report(this.failedStepStatus());
     const primalNew = this.ptNew.loss + omega;
     let dot = 0;
     for (let i = 0; i < this.xNew.length; i++) dot += (this.y[i] - this.xNew[i]) * (this.xNew[i] - this.w[i]);

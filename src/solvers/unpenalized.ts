@@ -192,6 +192,7 @@ export class UnpenalizedSolver {
     this.applyA(eta0, c, eta);
     let F = df.valueGrad(eta, u);
     this.converged = false;
+    let prevDec = Infinity;
     for (let it = 0; it < 100; it++) {
       df.hessianDiag(eta, h);
       for (let j = 0; j < k; j++) g[j] = dot(n, A, j * n, u, 0);
@@ -219,14 +220,26 @@ export class UnpenalizedSolver {
         break;
       }
       if (dec < 1e-8 * scale) {
-        // Inside the region of quadratic convergence: one full step leaves c optimal to rounding,
-        // and a line search could not even measure the decrease.
-        for (let j = 0; j < k; j++) c[j] -= delta[j];
-        this.applyA(eta0, c, eta);
-        df.valueGrad(eta, u);
-        this.converged = true;
-        break;
+        // Inside the region of quadratic convergence: full steps, as a line search could not even
+        // measure the decrease. One step used to be declared optimal, but with an ill-conditioned
+        // A (columns of very different scales) the step is only accurate to cond(H)·ε, which left
+        // Aᵀu well above rounding and made the dual points built from u (they need Aᵀu = 0)
+        // overestimate the optimum. Keep stepping while the decrement still shrinks fast; when it
+        // stops shrinking, that is rounding level if it is tiny, else (a run-off direction, no
+        // finite optimum) fall through to the damped step, whose failure reports non-convergence.
+        if (dec <= 0.25 * prevDec) {
+          prevDec = dec;
+          for (let j = 0; j < k; j++) c[j] -= delta[j];
+          this.applyA(eta0, c, eta);
+          F = df.valueGrad(eta, u);
+          continue;
+        }
+        if (dec <= 1e-12 * scale) {
+          this.converged = true;
+          break;
+        }
       }
+      prevDec = Infinity;
       let t = 1;
       let accepted = false;
       for (let ls = 0; ls < 60; ls++) {
@@ -251,6 +264,12 @@ export class UnpenalizedSolver {
 /** Solve H x = b for symmetric positive definite H (k × k) by Cholesky; false if not SPD. */
 function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: number): boolean {
   if (k === 1) {
+    // An all-zero column (H = 0, and then b = Aᵀu = 0 too) has every coefficient optimal: take 0.
+    // It used to count as "not positive definite", reported as "no finite optimum".
+    if (H[0] === 0 && b[0] === 0) {
+      x[0] = 0;
+      return true;
+    }
     if (!(H[0] > 0)) return false;
     x[0] = b[0] / H[0];
     return true;
@@ -258,9 +277,14 @@ function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: num
   const L = new Float64Array(k * k);
   let maxDiag = 0;
   for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, H[i + i * k]);
-  const ridge = 1e-14 * maxDiag; // tiny ridge: rank-deficient A (duplicated columns) still solves
+  // Tiny ridge so that a rank-deficient A (duplicated columns) still solves. It is relative to
+  // each diagonal entry: one ridge relative to the largest entry swamped the curvature of columns
+  // on a much smaller scale (×1e-4 next to ×1e4), turning Newton into slow gradient steps that
+  // hit the iteration cap and were reported as "no finite optimum". Zero columns get the global one.
+  const ridge = maxDiag > 0 ? 1e-14 * maxDiag : 1; // all-zero H: b = 0 too, and x = 0
   for (let j = 0; j < k; j++) {
-    let s = H[j + j * k] + ridge;
+    const hjj = H[j + j * k];
+    let s = hjj + (hjj > 0 ? 1e-14 * hjj : ridge);
     for (let m = 0; m < j; m++) s -= L[j + m * k] * L[j + m * k];
     if (!(s > 0)) return false;
     const d = Math.sqrt(s);

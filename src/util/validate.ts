@@ -1,4 +1,4 @@
-import { OptionError, ValueError } from '../errors.ts';
+import { OptionError, ShapeError, ValueError } from '../errors.ts';
 
 /** Edit distance, used only to suggest the option a user probably meant. */
 function editDistance(a: string, b: string): number {
@@ -94,6 +94,10 @@ export function checkPositiveInt(fn: string, what: string, value: unknown): numb
 
 /** Refuse NaN/Inf in an array, naming the first bad position. */
 export function checkFiniteArray(fn: string, what: string, a: ArrayLike<number>): void {
+  // null used to escape as a TypeError, and a number (no length) passed as an empty array.
+  if (a === null || typeof a !== 'object' || typeof a.length !== 'number') {
+    throw new ShapeError(fn, `${what} must be an array of numbers, got ${a === null ? 'null' : typeof a}`);
+  }
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
