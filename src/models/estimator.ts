@@ -8,16 +8,15 @@ import type { LinearOperator } from '../linalg/operator.ts';
 import { toOperator, toResponse } from '../linalg/input.ts';
 import { informationCriteria, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
 import { cvGroupLasso, rowLoss, type CvResult } from '../path/cv.ts';
-import { groupLassoPath, lambdaGrid, type PathCertificate, type PathResult } from '../path/path.ts';
+import { groupLassoPath, lambdaGrid, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt } from '../util/validate.ts';
-import { lambdaMax, type SolverName } from './fit.ts';
+import { lambdaMax } from './fit.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
-export interface GroupLassoOptions {
+export interface GroupLassoOptions
+  extends Pick<PathOptions, 'loss' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
-  loss?: LossName;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
   lambda?: number;
   /** Choose λ by K-fold cross-validation: a fold count, true (10), or the fold design. */
@@ -36,17 +35,6 @@ export interface GroupLassoOptions {
   orthonormalize?: boolean;
   /** Group weights d_g (default √p_g, of the fitted group size); 0 = unpenalized group. */
   weights?: ArrayLike<number> | WeightRule;
-  /** Fit an unpenalized intercept (default true). */
-  fitIntercept?: boolean;
-  /** Columns in no group: 'error' (default) or 'unpenalized'. */
-  ungrouped?: 'error' | 'unpenalized';
-  nLambda?: number;
-  lambdaMinRatio?: number;
-  lambdas?: ArrayLike<number>;
-  tol?: number;
-  maxIter?: number;
-  solver?: SolverName;
-  screening?: 'strong' | 'none';
   /** A name per column of X (default x0, x1, …). */
   featureNames?: readonly string[];
   /** Progress of the path / cross-validation: (done, total). */
