@@ -6,3 +6,7 @@ export {
 export { FlatParams, accuracy, fullBatch, lossTensor, type ClassifierLoss } from './params.ts';
 export { trainProximal, evaluateObjective, groupNorms, type ProximalOptions, type TrainProgress, type TrainResult } from './proximal.ts';
 export { loadMnist, subsetImages, type ImageSet, type MnistOptions } from '../mnist.ts';
+export {
+  pruneToFlops, iterativePrune, normOrder, removeAlong, frozenMask,
+  type BudgetOptions, type BudgetProgress, type BudgetResult, type IterativeOptions, type TrainSettings,
+} from './budget.ts';
