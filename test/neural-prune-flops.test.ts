@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Random, ValueError } from '../src/index.ts';
 import { loadDigits, trainTestSplit } from '../src/neural/digits.ts';
 import {
-  allKept, FlatParams, incomingIndices, initBackend, outgoingIndices, iterativePrune, keptFlops, keptParameters, netStructure, pruneToFlops, trainProximal, type ImageSet, type NetStructure,
+  allKept, FlatParams, incomingIndices, initBackend, outgoingIndices, iterativePrune, structureFlops, structureParameters, netStructure, pruneToFlops, trainProximal, type ImageSet, type NetStructure,
 } from '../src/neural/train/index.ts';
 
 await initBackend();
@@ -30,12 +30,12 @@ const mlpFlops = (h0: number, h1: number, h2: number) => 2 * (h0 * h1 + h1 * h2 
 describe('FLOPs of a kept structure', () => {
   it('match the hand count of a dense chain', () => {
     const net = mlp(48, 24);
-    expect(keptFlops(net, allKept(net))).toBe(mlpFlops(64, 48, 24));
+    expect(structureFlops(net, allKept(net))).toBe(mlpFlops(64, 48, 24));
     const kept = allKept(net);
     kept[0].fill(0, 0, 10);
     kept[1].fill(0, 0, 7);
-    expect(keptFlops(net, kept)).toBe(mlpFlops(54, 41, 24));
-    expect(keptParameters(net, kept)).toBe(54 * 41 + 41 + 41 * 24 + 24 + 24 * 10 + 10);
+    expect(structureFlops(net, kept)).toBe(mlpFlops(54, 41, 24));
+    expect(structureParameters(net, kept)).toBe(54 * 41 + 41 + 41 * 24 + 24 + 24 * 10 + 10);
   });
 });
 
@@ -57,13 +57,13 @@ describe('pruning to a FLOP budget', () => {
         restore();
         const r = pruneToFlops(net, train, { budget, method, fineTuneEpochs: 0 });
         expect(r.flops).toBeLessThanOrEqual(budget * r.flopsFull);
-        expect(r.flops).toBe(keptFlops(net, r.kept));
+        expect(r.flops).toBe(structureFlops(net, r.kept));
         // Tight along the order: putting back the last unit removed breaks the budget.
         if (r.removed.length > 0) {
           const [s, u] = r.removed[r.removed.length - 1];
           expect(r.kept[s][u]).toBe(0);
           r.kept[s][u] = 1;
-          expect(keptFlops(net, r.kept)).toBeGreaterThan(budget * r.flopsFull);
+          expect(structureFlops(net, r.kept)).toBeGreaterThan(budget * r.flopsFull);
         }
       }
     }
@@ -142,7 +142,7 @@ describe('unit slices of a conv net (LeNet-shaped)', () => {
   };
 
   it('FLOPs match a hand count (conv 12×12×2 → 10×10×4, pool, conv → 3×3×3, dense 27 → 5)', () => {
-    expect(keptFlops(net, allKept(net))).toBe(2 * 100 * 9 * 2 * 4 + 100 * 4 + 2 * 9 * 9 * 4 * 3 + 9 * 3 + 2 * 27 * 5 + 5);
+    expect(structureFlops(net, allKept(net))).toBe(2 * 100 * 9 * 2 * 4 + 100 * 4 + 2 * 9 * 9 * 4 * 3 + 9 * 3 + 2 * 27 * 5 + 5);
   });
 
   it('zeroing a unit\'s outgoing slice cuts every path from that unit to the output', () => {

@@ -1,7 +1,7 @@
 /**
  * Neural adapter: layer weights → groups (dense rows/columns, conv filters/channels/shapes,
  * attention heads, coupled units of a sequential stack), tfjs weight manifests, proximal training
- * with group penalties, channel selection with least-squares reconstruction, pruning to a FLOP
+ * of tfjs LayersModels with group penalties (`train/`), channel selection with least-squares reconstruction, pruning to a FLOP
  * budget, compaction and the kernels used to measure the speed-up.
  */
 export {
@@ -18,8 +18,6 @@ export {
 } from './groups.ts';
 export { sequentialFlops, unitCosts, keptFlops } from './cost.ts';
 export { compactSequential, keptUnits, maskUnits } from './compact.ts';
-export { lossAndGradient, evaluateClassifier, trainSequential, type TrainOptions } from './train.ts';
-export { pruneToBudget, minimalFlops, type BudgetOptions, type BudgetResult, type BudgetStep } from './budget.ts';
 export { parseWeightsManifest, readWeightsManifest, type ManifestTensor } from './manifest.ts';
 export { loadTinyFaceDetector, tinyFaceDetectorPath, TINY_FACE_BLOCKS } from './faceapi.ts';
 export {
@@ -28,3 +26,6 @@ export {
 } from './channels.ts';
 export { denseMatmul, csrFromDense, csrMatmul, im2col, type CsrMatrix } from './kernels.ts';
 export { loadDigits, trainTestSplit, type ClassificationData } from './digits.ts';
+// Training and budgets on TensorFlow.js: proximal training with the stated objective and its KKT
+// residual, pruning to a FLOP budget, real MNIST.
+export * from './train/index.ts';

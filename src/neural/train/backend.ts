@@ -25,6 +25,9 @@ export function initBackend(): Promise<string> {
     }
     await tf.setBackend('cpu');
     await tf.ready();
+    // The cpu backend's first write prints a suggestion to install tfjs-node (which cannot be
+    // installed here) on stderr; it is a fallback we chose, not a mistake to report.
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return tf.getBackend();
   })();
   return started;

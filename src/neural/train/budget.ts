@@ -4,7 +4,7 @@ import type { ImageSet } from '../mnist.ts';
 import { accuracy, FlatParams, type ClassifierLoss } from './params.ts';
 import { trainProximal, type ProximalOptions } from './proximal.ts';
 import {
-  aliveUnits, allKept, count, groupStructureOf, keptFlops, keptParameters, netStructure, unitGroups, unitIndices,
+  aliveUnits, allKept, count, groupStructureOf, structureFlops, structureParameters, netStructure, unitGroups, unitIndices,
   type KeptUnits, type NetStructure, type UnitGroup,
 } from './structure.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -89,11 +89,11 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
   const method = options.method ?? 'cost';
   if (method !== 'cost' && method !== 'path' && method !== 'norm') throw new ValueError(fn, `method must be 'cost', 'path' or 'norm', got '${String(method)}'`);
   const full = allKept(net);
-  const flopsFull = keptFlops(net, full);
+  const flopsFull = structureFlops(net, full);
   const limit = budget * flopsFull;
   const minimal = net.stages.map((s, i) => { const k = new Uint8Array(s.units); if (i === net.stages.length - 1) k.fill(1); else k[0] = 1; return k; });
-  if (keptFlops(net, minimal) > limit) {
-    throw new ValueError(fn, `budget ${budget} (${Math.round(limit)} FLOPs) is below the smallest network, one unit per stage (${keptFlops(net, minimal)} FLOPs)`);
+  if (structureFlops(net, minimal) > limit) {
+    throw new ValueError(fn, `budget ${budget} (${Math.round(limit)} FLOPs) is below the smallest network, one unit per stage (${structureFlops(net, minimal)} FLOPs)`);
   }
   const settings: TrainSettings = { optimizer: options.optimizer, lr: options.lr, momentum: options.momentum, batchSize: options.batchSize, seed: options.seed, loss: options.loss };
   const loss: ClassifierLoss = options.loss ?? 'softmax';
@@ -131,7 +131,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
       const r = trainProximal(net, data, { ...settings, lambda, groups, epochs: options.pathEpochs ?? 1, signal: options.signal });
       params.pull();
       const alive = aliveUnits(net, params.theta);
-      const flops = keptFlops(net, alive);
+      const flops = structureFlops(net, alive);
       if (flops < 0.8 * limit && refinements < 3 && step > 0) {
         // Overshot well below the budget in one step: go back to the last point and climb in
         // smaller steps (λ stays increasing, so the path stays monotone in λ).
@@ -184,7 +184,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
 
   const kept = removeAlong(net, order, limit);
   const removed = order.filter(([s, u]) => !kept[s][u]);
-  const flops = keptFlops(net, kept);
+  const flops = structureFlops(net, kept);
   const frozen = frozenMask(net, kept);
   params.theta.set(start);
   for (let i = 0; i < frozen.length; i++) if (frozen[i]) params.theta[i] = 0;
@@ -201,7 +201,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     accuracyAfter = accuracy(net, evalSet, loss);
   }
   return {
-    method, budget, flopsFull, flops, parametersFull: keptParameters(net, full), parameters: keptParameters(net, kept), kept,
+    method, budget, flopsFull, flops, parametersFull: structureParameters(net, full), parameters: structureParameters(net, kept), kept,
     structure: kept.map(count), removed, price, path, accuracyBefore, accuracyAfter, status,
   };
 }
@@ -227,14 +227,14 @@ export function costOrder(net: NetStructure, theta: Float64Array, limit: number)
   const head = new Int32Array(L);
   const order: Array<[number, number]> = [];
   let price = 0;
-  let flops = keptFlops(net, kept);
+  let flops = structureFlops(net, kept);
   for (;;) {
     let best = -1;
     let bestRatio = Infinity;
     for (let s = 0; s < L; s++) {
       if (head[s] >= queues[s].length || left[s] <= 1) continue;
       kept[s][queues[s][head[s]]] = 0;
-      const saved = flops - keptFlops(net, kept);
+      const saved = flops - structureFlops(net, kept);
       kept[s][queues[s][head[s]]] = 1;
       const ratio = norms.get(`${s}:${queues[s][head[s]]}`)! / Math.max(saved, 1e-300);
       if (ratio < bestRatio) { bestRatio = ratio; best = s; }
@@ -243,7 +243,7 @@ export function costOrder(net: NetStructure, theta: Float64Array, limit: number)
     const u = queues[best][head[best]++];
     kept[best][u] = 0;
     left[best]--;
-    flops = keptFlops(net, kept);
+    flops = structureFlops(net, kept);
     order.push([best, u]);
     if (flops > limit) price = bestRatio;
     else if (price === 0 || order.length === 1) price = bestRatio;
@@ -277,13 +277,13 @@ function unitNorms(net: NetStructure, theta: Float64Array): Map<string, number> 
 export function removeAlong(net: NetStructure, order: ReadonlyArray<readonly [number, number]>, limit: number, start?: KeptUnits): KeptUnits {
   const kept = start ? start.map((k) => Uint8Array.from(k)) : allKept(net);
   const left = kept.map(count);
-  let flops = keptFlops(net, kept);
+  let flops = structureFlops(net, kept);
   for (const [s, u] of order) {
     if (flops <= limit) break;
     if (!kept[s][u] || left[s] <= 1) continue;
     kept[s][u] = 0;
     left[s]--;
-    flops = keptFlops(net, kept);
+    flops = structureFlops(net, kept);
   }
   if (flops > limit) throw new ValueError('pruneToFlops', `the order leaves ${flops} FLOPs, above the budget ${limit}`);
   return kept;
@@ -327,7 +327,7 @@ export function iterativePrune(model: tfl.LayersModel | NetStructure, data: Imag
   const settings: TrainSettings = { optimizer: options.optimizer, lr: options.lr, momentum: options.momentum, batchSize: options.batchSize, seed: options.seed, loss: options.loss };
   const loss = options.loss ?? 'softmax';
   const full = allKept(net);
-  const flopsFull = keptFlops(net, full);
+  const flopsFull = structureFlops(net, full);
   const params = new FlatParams(net);
   let kept = full;
   const evalSet = options.test ?? data;
@@ -347,7 +347,7 @@ export function iterativePrune(model: tfl.LayersModel | NetStructure, data: Imag
     const groups = lambda > 0 ? unitGroups(net).filter((g) => kept[g.stage][g.unit]) : [];
     trainProximal(net, data, { ...settings, lambda, groups, frozen, epochs: options.epochsPerStep ?? 1, signal: options.signal });
     const acc = accuracy(net, evalSet, loss);
-    if (options.onProgress?.({ step: k, target, flops: keptFlops(net, kept), structure: kept.map(count), accuracy: acc }) === false) {
+    if (options.onProgress?.({ step: k, target, flops: structureFlops(net, kept), structure: kept.map(count), accuracy: acc }) === false) {
       status = 'stopped by callback';
       break;
     }
@@ -358,7 +358,7 @@ export function iterativePrune(model: tfl.LayersModel | NetStructure, data: Imag
   const alive = aliveUnits(net, params.theta);
   const final = kept.map((k, s) => (s === net.stages.length - 1 ? k : Uint8Array.from(k, (v, u) => v & alive[s][u])));
   return {
-    method: 'norm', budget, flopsFull, flops: keptFlops(net, final), parametersFull: keptParameters(net, full), parameters: keptParameters(net, final), kept: final,
+    method: 'norm', budget, flopsFull, flops: structureFlops(net, final), parametersFull: structureParameters(net, full), parameters: structureParameters(net, final), kept: final,
     structure: final.map(count), removed: [], price: null, path: [], accuracyBefore, accuracyAfter: accuracy(net, evalSet, loss), status,
   };
 }

@@ -210,7 +210,7 @@ export function allKept(net: NetStructure): KeptUnits {
  * Multiply–adds of one forward pass of one sample with only the kept units (×2 = FLOPs):
  * Σ over Conv2D/Dense stages of positions · window · fanPerUnit · keptIn · keptOut (+ keptOut bias).
  */
-export function keptFlops(net: NetStructure, kept: KeptUnits): number {
+export function structureFlops(net: NetStructure, kept: KeptUnits): number {
   let flops = 0;
   for (let s = 1; s < net.stages.length; s++) {
     const st = net.stages[s];
@@ -222,7 +222,7 @@ export function keptFlops(net: NetStructure, kept: KeptUnits): number {
 }
 
 /** Trainable parameters left after compaction (kernels, biases, BatchNormalization gamma/beta). */
-export function keptParameters(net: NetStructure, kept: KeptUnits): number {
+export function structureParameters(net: NetStructure, kept: KeptUnits): number {
   let p = 0;
   for (let s = 1; s < net.stages.length; s++) {
     const st = net.stages[s];
