@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Random, ValueError } from '../src/index.ts';
 import { loadDigits, trainTestSplit } from '../src/neural/digits.ts';
 import {
-  allKept, FlatParams, incomingIndices, initBackend, outgoingIndices, iterativePrune, structureFlops, structureParameters, netStructure, pruneToFlops, trainProximal, type ImageSet, type NetStructure,
+  allKept, compactModel, FlatParams, gatherInputs, incomingIndices, initBackend, outgoingIndices, iterativePrune, structureFlops, structureParameters, netStructure, pruneToFlops, trainProximal, type ImageSet, type NetStructure,
 } from '../src/neural/train/index.ts';
 
 await initBackend();
@@ -169,5 +169,42 @@ describe('unit slices of a conv net (LeNet-shaped)', () => {
       expect(Math.max(...predict().map((v, k) => Math.abs(v - before[k])))).toBeGreaterThan(1e-3);
       if (s === 0) for (let i = u; i < data.x.length; i += 2) data.x[i] -= 1;
     }
+  });
+});
+
+describe('compaction of a pruned chain', () => {
+  it('the compacted tfjs model computes what the masked one computes (conv, pool, flatten, BN, dense; an input channel removed)', () => {
+    const model = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [10, 10, 3], filters: 6, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 }), biasInitializer: 'ones' }),
+        tfl.layers.maxPooling2d({ poolSize: 2 }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 8, kernelInitializer: tfl.initializers.glorotUniform({ seed: 8 }), biasInitializer: 'ones' }),
+        tfl.layers.batchNormalization({ movingMeanInitializer: tfl.initializers.constant({ value: 0.3 }), movingVarianceInitializer: tfl.initializers.constant({ value: 2 }) }),
+        tfl.layers.activation({ activation: 'relu' }),
+        tfl.layers.dense({ units: 4, kernelInitializer: tfl.initializers.glorotUniform({ seed: 9 }) }),
+      ],
+    });
+    const net = netStructure(model);
+    const kept = allKept(net);
+    kept[0][1] = 0;
+    kept[1][0] = kept[1][4] = 0;
+    kept[2][2] = kept[2][3] = kept[2][7] = 0;
+    const params = new FlatParams(net);
+    const { frozenMask } = { frozenMask: (k: typeof kept) => { const m = new Uint8Array(net.size); for (let s = 0; s < k.length - 1; s++) for (let u = 0; u < k[s].length; u++) if (!k[s][u]) for (const i of outgoingIndices(net, s, u)) m[i] = 1; return m; } };
+    const mask = frozenMask(kept);
+    for (let i = 0; i < mask.length; i++) if (mask[i]) params.theta[i] = 0;
+    params.push();
+    const n = 5;
+    const x = Float32Array.from({ length: n * 300 }, (_, i) => Math.cos(0.37 * i));
+    const a = model.predict(tf.tensor(x, [n, 10, 10, 3])) as tf.Tensor;
+    const { model: small, inputIndex } = compactModel(net, kept);
+    expect(Array.from(inputIndex!)).toEqual([0, 2]);
+    const b = small.predict(tf.tensor(gatherInputs(x, 300, 3, inputIndex!), [n, 10, 10, 2])) as tf.Tensor;
+    const av = a.dataSync(), bv = b.dataSync();
+    expect(bv.length).toBe(av.length);
+    const scale = Math.max(...Array.from(av, Math.abs));
+    for (let i = 0; i < av.length; i++) expect(Math.abs(av[i] - bv[i])).toBeLessThan(1e-5 * scale);
+    expect(structureParameters(netStructure(small), allKept(netStructure(small)))).toBe(structureParameters(net, kept));
   });
 });

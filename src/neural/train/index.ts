@@ -10,3 +10,4 @@ export {
   pruneToFlops, iterativePrune, normOrder, costOrder, removeAlong, frozenMask,
   type BudgetOptions, type BudgetProgress, type BudgetResult, type IterativeOptions, type TrainSettings,
 } from './budget.ts';
+export { compactModel, gatherInputs } from './shrink.ts';
