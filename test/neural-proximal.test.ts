@@ -170,3 +170,34 @@ describe('nonconvex: an MLP on digits', () => {
     expect(() => trainProximal(model, { ...data, y: Int32Array.from(data.y, (v) => v + 1) }, { lambda: 0 })).toThrow(ValueError);
   });
 });
+
+describe('the conv kernel gradient on the wasm backend', () => {
+  it('equals Σ_patches x · R, written out in loops, for valid and strided same padding', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    expect(tf.getBackend()).toBe('wasm');
+    for (const [pad, s] of [['valid', 1], ['same', 2]] as const) {
+      const [B, H, W, C, k, O] = [2, 7, 6, 3, 3, 4];
+      const xv = Float32Array.from({ length: B * H * W * C }, (_, i) => Math.sin(0.7 * i));
+      const wv = Float32Array.from({ length: k * k * C * O }, (_, i) => Math.cos(0.3 * i));
+      const x = tf.tensor(xv, [B, H, W, C]) as import('@tensorflow/tfjs-core').Tensor4D;
+      const w = tf.variable(tf.tensor(wv, [k, k, C, O]));
+      const Ho = pad === 'valid' ? H - k + 1 : Math.ceil(H / s);
+      const Wo = pad === 'valid' ? W - k + 1 : Math.ceil(W / s);
+      const R = Float32Array.from({ length: B * Ho * Wo * O }, (_, i) => Math.sin(1.3 * i + 1));
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(x, w as unknown as import('@tensorflow/tfjs-core').Tensor4D, s, pad), tf.tensor(R, [B, Ho, Wo, O]))) as import('@tensorflow/tfjs-core').Scalar, [w]);
+      const got = grads[w.name].dataSync();
+      // TF 'same' padding: total = max((Ho − 1)·s + k − H, 0), top = ⌊total / 2⌋.
+      const top = pad === 'valid' ? 0 : Math.floor(Math.max((Ho - 1) * s + k - H, 0) / 2);
+      const left = pad === 'valid' ? 0 : Math.floor(Math.max((Wo - 1) * s + k - W, 0) / 2);
+      for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) {
+        let want = 0;
+        for (let b = 0; b < B; b++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
+          const iy = oy * s - top + ky, ix = ox * s - left + kx;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+          want += xv[((b * H + iy) * W + ix) * C + c] * R[((b * Ho + oy) * Wo + ox) * O + o];
+        }
+        expect(got[((ky * k + kx) * C + c) * O + o]).toBeCloseTo(want, 3);
+      }
+    }
+  });
+});
