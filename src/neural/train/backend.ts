@@ -35,57 +35,57 @@ export function initBackend(): Promise<string> {
 }
 
 /**
- * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so the gradient of a Conv2D kernel
- * cannot be taken on it. This one computes it as the product the convolution is: dW = Pᵀ·dY, with
- * P the im2col patches of x (built here, [B·Ho·Wo, kh·kw·C], zero outside the padded image) and the
- * product done by the backend's own BatchMatMul (SIMD). Dilations other than 1 are refused.
+ * tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter kernel, so a Conv2D kernel could not be
+ * trained on it. This one computes the gradient as the product the convolution is, dW = P·dY, with
+ * P the im2col patches of x ([kh·kw·C, B·Ho·Wo], zero outside the padded image) built here and the
+ * product done by the backend's own SIMD BatchMatMul. NHWC and dilation 1 only.
  */
 function registerWasmConvFilterGradient(): void {
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return;
   const matmul = tf.getKernel('BatchMatMul', 'wasm');
-  if (!matmul) return;
+  if (!matmul || (tf.getKernel('Conv2DBackpropFilter', 'wasm') as { groupsparse?: boolean } | undefined)?.groupsparse) return;
+  type Attrs = { strides: [number, number] | number; pad: 'valid' | 'same' | number; dataFormat?: string; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  type Be = { readSync(id: object): Float32Array; write(v: Float32Array, s: number[], d: string): object; disposeData(id: object): void };
+  const geometry = (xShape: number[], filterShape: [number, number, number, number], a: Attrs) => {
+    if (a.dataFormat && a.dataFormat !== 'NHWC') throw new Error('Conv2D gradient (wasm): only NHWC is supported');
+    const info = tf.backend_util.computeConv2DInfo(xShape as [number, number, number, number], filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const [B, H, W, C] = xShape;
+    return { B, H, W, C, Ho: info.outHeight, Wo: info.outWidth, sh: info.strideHeight, sw: info.strideWidth, fh: info.filterHeight, fw: info.filterWidth, top: info.padInfo.top, left: info.padInfo.left };
+  };
+  const mm = (backend: unknown, a: tf.TensorInfo, b: tf.TensorInfo, transposeB: boolean): tf.TensorInfo =>
+    matmul.kernelFunc({ inputs: { a, b }, attrs: { transposeA: false, transposeB }, backend: backend as tf.KernelBackend }) as tf.TensorInfo;
+
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
   tf.registerKernel({
     kernelName: 'Conv2DBackpropFilter',
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-      const a = attrs as unknown as { strides: [number, number] | number; pad: 'valid' | 'same' | number; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: [number, number, number, number] };
-      if (a.dataFormat && a.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter (wasm): only NHWC is supported');
-      const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], a.filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
-      const be = backend as unknown as { readSync(id: object): Float32Array; write(v: Float32Array, s: number[], d: string): object; disposeData(id: object): void };
+      const fs = (attrs as unknown as { filterShape: [number, number, number, number] }).filterShape;
+      const g = geometry(x.shape, fs, attrs as unknown as Attrs);
+      const be = backend as unknown as Be;
       const xv = be.readSync(x.dataId);
-      const [B, H, W, C] = x.shape;
-      const { outHeight: Ho, outWidth: Wo, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
-      const top = info.padInfo.top;
-      const left = info.padInfo.left;
-      const K = fh * fw * C;
-      const N = B * Ho * Wo;
-      const patches = new Float32Array(N * K);
-      for (let b = 0; b < B; b++) {
-        for (let oy = 0; oy < Ho; oy++) {
-          for (let ox = 0; ox < Wo; ox++) {
-            const row = ((b * Ho + oy) * Wo + ox) * K;
-            for (let ky = 0; ky < fh; ky++) {
-              const iy = oy * sh - top + ky;
-              if (iy < 0 || iy >= H) continue;
-              for (let kx = 0; kx < fw; kx++) {
-                const ix = ox * sw - left + kx;
-                if (ix < 0 || ix >= W) continue;
-                const src = ((b * H + iy) * W + ix) * C;
-                patches.set(xv.subarray(src, src + C), row + (ky * fw + kx) * C);
-              }
-            }
+      const N = g.B * g.Ho * g.Wo;
+      const K = g.fh * g.fw * g.C;
+      const P = new Float32Array(K * N); // Pᵀ laid out [K, N]: row k = (ky·kw + kx)·C + c
+      for (let b = 0; b < g.B; b++) for (let oy = 0; oy < g.Ho; oy++) for (let ox = 0; ox < g.Wo; ox++) {
+        const n = (b * g.Ho + oy) * g.Wo + ox;
+        for (let ky = 0; ky < g.fh; ky++) {
+          const iy = oy * g.sh - g.top + ky;
+          if (iy < 0 || iy >= g.H) continue;
+          for (let kx = 0; kx < g.fw; kx++) {
+            const ix = ox * g.sw - g.left + kx;
+            if (ix < 0 || ix >= g.W) continue;
+            const src = ((b * g.H + iy) * g.W + ix) * g.C;
+            const k0 = (ky * g.fw + kx) * g.C;
+            for (let c = 0; c < g.C; c++) P[(k0 + c) * N + n] = xv[src + c];
           }
         }
       }
-      const pId = be.write(patches, [1, N, K], 'float32');
-      const out = matmul.kernelFunc({
-        inputs: { a: { dataId: pId, shape: [1, N, K], dtype: 'float32' }, b: { dataId: dy.dataId, shape: [1, N, dy.shape[3]], dtype: 'float32' } },
-        attrs: { transposeA: true, transposeB: false },
-        backend,
-      }) as tf.TensorInfo;
+      const pId = be.write(P, [1, K, N], 'float32');
+      const out = mm(backend, { dataId: pId, shape: [1, K, N], dtype: 'float32' }, { dataId: dy.dataId, shape: [1, N, dy.shape[3]], dtype: 'float32' }, false);
       be.disposeData(pId);
-      return { dataId: out.dataId, shape: [...a.filterShape], dtype: 'float32' };
+      return { dataId: out.dataId, shape: [...fs], dtype: 'float32' };
     },
   });
+  (tf.getKernel('Conv2DBackpropFilter', 'wasm') as unknown as { groupsparse: boolean }).groupsparse = true;
 }
