@@ -38,3 +38,9 @@ export {
 export { graphRunner, inferShapes, type GraphRunner } from './ir/execute.ts';
 export { readTfjsGraphModel, writeTfjsGraphModel, graphFromTfjsGraphModel, tfjsGraphModelJson, type TfjsGraphImportOptions } from './formats/tfjs-graph.ts';
 export { fileIOHandler, loadStockGraphModel } from './formats/stock.ts';
+export { readFaceApiManifest, writeFaceApiManifest, type FaceApiImportOptions } from './formats/faceapi-graph.ts';
+export { readModel, writeModel, type ReadModelOptions } from './formats/model.ts';
+export {
+  dependencyGraph, prunedCost, zeroGroups, compactGraph,
+  type DependencyGraph, type DependencyGroup, type WeightSlice,
+} from './depgraph.ts';

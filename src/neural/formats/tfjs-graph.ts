@@ -64,6 +64,8 @@ function ref(fn: string, node: string, s: string): string {
 export interface TfjsGraphImportOptions {
   /** Input shape when the model's placeholder has unknown spatial sizes, e.g. [1, 224, 224, 3]. */
   readonly inputShape?: readonly number[];
+  /** Side S filling unknown spatial sizes of a 4-d placeholder (S × S). */
+  readonly inputSize?: number;
 }
 
 /**
@@ -156,7 +158,8 @@ export function graphFromTfjsGraphModel(json: ModelJson, weightsByName: Readonly
           }
           shape = [-1, ...options.inputShape.slice(1)];
         } else if (shape.length > 0) {
-          shape = [-1, ...shape.slice(1)];
+          // Unknown spatial sizes (−1) take inputSize when given.
+          shape = [-1, ...shape.slice(1).map((d, i) => (d < 0 && options.inputSize && shape.length === 4 && i < 2 ? options.inputSize : d))];
         }
         inputs.push({ name: n.name, shape });
         break;
