@@ -44,3 +44,6 @@ export {
   dependencyGraph, prunedCost, zeroGroups, compactGraph,
   type DependencyGraph, type DependencyGroup, type WeightSlice,
 } from './depgraph.ts';
+export { pruneGraph, selectToBudget, normScores, type PruneMethod, type PruneOptions, type PruneResult } from './prune.ts';
+export { imageFiles, readImages, type ImageOptions } from './images.ts';
+export { measureLatency } from './latency.ts';
