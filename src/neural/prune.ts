@@ -138,8 +138,9 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * prunable channels: with calibration activations X (rows × C) and the consumer's pre-bias output
  * Y = X·W (rows × O), channel c's contribution is the column z_c = vec(X[:, c] · W[c, :]); the group
  * lasso path of vec(Y) on [z_1 … z_C] (groups of one column) gives each channel the largest λ at
- * which it is active. A group's score is the largest such λ over its channels, normalised by the
- * consumer's λ_max; groups with no such consumer fall back to their norm score scaled into [0, 1].
+ * which it is active. Channels are ranked within their layer by that λ (ties: by ‖z_c‖), and a
+ * group's score is its best rank fraction over its consumers — so every layer loses about the same
+ * share, as in He et al.; groups with no such consumer fall back to their norm scaled into [0, 1].
  * After selection each such consumer's kernel is refitted: W_kept = argmin ‖Y − X_kept W‖²
  * (normal equations with a 1e-6 relative ridge).
  */
@@ -203,9 +204,14 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
       const w = fitGroupLasso(Z, y, { groups, lambda: f * lmax, fitIntercept: false, maxIter: 2000 }).coef;
       for (let c = 0; c < C; c++) if (entry[c] === 0 && Math.abs(w[c]) > 0) entry[c] = f;
     }
-    ids.forEach((v, c) => {
-      const gi = dg.groupOfClass.get(v);
-      if (gi !== undefined) score[gi] = Math.max(score[gi], 1 + entry[c]);
+    // Rank within this layer (He et al. prune each layer by the same ratio): by entry λ, ties by
+    // the channel's contribution ‖z_c‖; the score is the rank's fraction in [0, 1).
+    const contrib = new Float64Array(C);
+    for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) contrib[c] += Z[i][c] * Z[i][c];
+    const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => entry[a] - entry[b] || contrib[a] - contrib[b]);
+    order.forEach((c, rank) => {
+      const gi = dg.groupOfClass.get(ids[c]);
+      if (gi !== undefined) score[gi] = Math.max(score[gi], rank / C);
     });
   });
   onProgress?.(consumers.length, consumers.length);
