@@ -100,6 +100,16 @@ describe.skipIf(!PG_URL)('PostgreSQL runs the same statements', () => {
     expect(fit.activeGroups.length).toBeGreaterThan(1);
   });
 
+  it('a logistic fit (nested subqueries for η, μ, W) gives the same certified fit on PostgreSQL and DuckDB', async () => {
+    const glmSpec = { target: 'yb', columns };
+    const a = await fitGroupLassoSql(duck, glmSpec, { loss: 'logistic', lambda: 0.01, tol: 1e-10 });
+    const b = await fitGroupLassoSql(pgs, glmSpec, { loss: 'logistic', lambda: 0.01, tol: 1e-10 });
+    expect(a.converged && b.converged).toBe(true);
+    expect(b.passes).toBe(a.passes);
+    for (let j = 0; j < a.coef.length; j++) expect(Math.abs(a.coef[j] - b.coef[j])).toBeLessThan(1e-8);
+    expect(a.activeGroups.length).toBeGreaterThan(0);
+  });
+
   it('a connection that drops mid-fit is a SourceError naming the pass, not a result', async () => {
     const victim = await postgresSource(PG_URL!, 'gs_mixed');
     const killer = await postgresSource(PG_URL!, 'gs_mixed');

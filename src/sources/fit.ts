@@ -11,12 +11,16 @@ import { OptionError, ValueError } from '../errors.ts';
 import type { FitResult } from '../models/fit.ts';
 import { withWeights, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
+import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { checkLambdas, lambdaGrid } from '../path/path.ts';
 import { gapConverged } from '../solvers/certificate.ts';
 import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type GramQuadratic } from '../solvers/gram.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
 import { foldSql } from './folds.ts';
+import { groupNormsOf, runGlm, type GlmLoss, type GlmRun, type GlmRunOptions } from './glm.ts';
+import { runPass } from './design.ts';
+import { num } from './sql.ts';
 import type { SqlSource } from './source.ts';
 import { designSums, interceptOf, quadraticOf, residualSumOfSquares, subtractSums, type DesignSums } from './stats.ts';
 
@@ -115,6 +119,7 @@ export interface SqlCvResult extends SqlPathResult {
 const COMMON = ['loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'maxAggregates', 'onProgress'] as const;
 
 interface Prepared {
+  loss: 'squared' | GlmLoss;
   design: SqlDesign;
   groups: GroupStructure;
   fitIntercept: boolean;
@@ -130,7 +135,6 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
     throw new OptionError(fn, 'the source must come from openSource, duckdbSource or postgresSource');
   }
   const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', 'logistic', 'poisson'] as const);
-  if (loss !== 'squared') throw new OptionError(fn, `loss '${loss}' on a SQL source goes through fitGlmGroupLasso`);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
@@ -142,7 +146,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   const design = await compileDesign(source, spec, onPass, fn);
   counter.passes = design.passes;
   const groups = options.weights === undefined ? design.groupStructure : withWeights(design.groupStructure, options.weights, fn);
-  return { design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
+  return { loss, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
 }
 
 function makeResult(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
@@ -183,6 +187,7 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   checkOptions(fn, options, ['lambda', ...COMMON]);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const pr = await prepare(fn, source, spec, options);
+  if (pr.loss !== 'squared') return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.loss, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const run = solveGram(q, pr.groups, lambda, { tol: 0.1 * pr.tol, maxIter: pr.maxIter });
@@ -222,6 +227,7 @@ export async function groupLassoPathSql(source: SqlSource, spec: SqlDesignSpec, 
   const fn = 'groupLassoPath';
   checkOptions(fn, options, ['nLambda', 'lambdaMinRatio', 'lambdas', ...COMMON]);
   const pr = await prepare(fn, source, spec, options);
+  if (pr.loss !== 'squared') return glmPath(fn, source, pr, options);
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const lmax = gramLambdaMax(q, pr.groups);
@@ -243,6 +249,7 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
   if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);
   const rowKey = options.rowKey ?? source.defaultRowKey;
   if (rowKey === undefined) throw new OptionError(fn, `cross-validation on ${source.description} needs an integer row key column to hash into folds (option rowKey, CLI --row-key)`);
+  if ((options.loss ?? 'squared') !== 'squared') throw new OptionError(fn, `cross-validation on a SQL source is implemented for the squared loss only (a ${options.loss} path costs several passes per λ and fold); use groupLassoPath`);
   const pr = await prepare(fn, source, spec, options);
   const cols = await source.columns();
   const keyCol = cols.find((c) => c.name === rowKey);
@@ -299,4 +306,44 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
     meanLoss, seLoss, foldLoss, foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
     lambda1se: lambdas[index1se], index1se, nFolds: K, notConverged, fit: fits[indexMin],
   };
+}
+
+function glmOptions(pr: Prepared, warm?: { w: Float64Array; b: number }): GlmRunOptions {
+  return { tol: pr.tol, maxIter: pr.maxIter ?? 50, fitIntercept: pr.fitIntercept, maxAggregates: pr.maxAggregates, warm };
+}
+
+function glmResult(pr: Prepared, lambda: number, r: GlmRun): SqlFitResult {
+  const { norms, active } = groupNormsOf(pr.groups, r.w);
+  return {
+    coef: r.w, intercept: r.b, lambda, objective: r.objective, dualObjective: r.dual, dualityGap: r.gap, relativeGap: r.relativeGap,
+    kktViolation: r.kktViolation, converged: r.converged, status: r.status, iterations: r.iterations, activeGroups: active,
+    activeGroupNames: active.map((g) => pr.groups.names[g]), groupNorms: norms, groupNames: pr.groups.names,
+    columnNames: pr.design.columnNames, loss: pr.loss, n: pr.design.n, passes: pr.counter.passes,
+  };
+}
+
+/**
+ * GLM path: λ_max from one pass (the gradient at the intercept-only fit, μ = ȳ, which is exact for
+ * both canonical links), then each λ by proximal Newton warm-started from the previous one.
+ */
+async function glmPath(fn: string, source: SqlSource, pr: Prepared, options: SqlPathOptions): Promise<SqlPathResult> {
+  const { design, groups } = pr;
+  const p = design.exprs.length;
+  if (!pr.fitIntercept) throw new OptionError(fn, `a ${pr.loss} path on a SQL source needs fitIntercept: true (λ_max is taken at the intercept-only fit)`);
+  const ybar = design.yShift;
+  const sel = design.exprs.map((e) => `SUM(${e} * (${num(ybar)} - ${design.y}))`).join(', ');
+  const row = (await runPass(source, `SELECT ${sel} FROM ${source.relation} WHERE ${design.where}`, 'gradient at the intercept-only fit (λ_max)', fn, pr.counter, pr.onPass))[0];
+  const g0 = Float64Array.from(row, (v) => Number(v) / design.n);
+  const pen = new GroupLassoPenalty(groups, 1);
+  let lmax = 0;
+  for (let g = 0; g < groups.nGroups; g++) if (pen.isPenalized(g)) lmax = Math.max(lmax, pen.groupDualNorm(g0, g));
+  const lambdas = grid(fn, options, lmax, design.n, p);
+  const fits: SqlFitResult[] = [];
+  let warm: { w: Float64Array; b: number } | undefined;
+  for (const lam of lambdas) {
+    const r = await runGlm(source, design, groups, pr.loss as GlmLoss, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
+    fits.push(glmResult(pr, lam, r));
+    warm = { w: r.w, b: r.b };
+  }
+  return { lambdas, lambdaMax: lmax, fits, design, groups, passes: pr.counter.passes };
 }

@@ -54,6 +54,8 @@ export interface SumsRequest {
   maxAggregates?: number;
   /** What the pass is for (progress messages). */
   what?: string;
+  /** Rows to read instead of the source's relation filtered by the design's WHERE (a subquery with an alias). */
+  from?: string;
 }
 
 /** Sums of all rows, and per fold when asked. */
@@ -107,9 +109,10 @@ export async function designSums(source: SqlSource, design: SqlDesign, req: Sums
     const part = sums.slice(st * maxAgg, (st + 1) * maxAgg);
     const sel = part.map((x) => x.sql).join(', ');
     const what = `${req.what ?? 'statistics'}${nStatements > 1 ? ` (block ${st + 1}/${nStatements})` : ''}`;
+    const from = req.from ?? `${source.relation} WHERE ${design.where}`;
     const sql = req.fold === undefined
-      ? `SELECT ${sel} FROM ${source.relation} WHERE ${design.where}`
-      : `SELECT ${req.fold} AS gs_fold, ${sel} FROM ${source.relation} WHERE ${design.where} GROUP BY ${req.fold}`;
+      ? `SELECT ${sel} FROM ${from}`
+      : `SELECT ${req.fold} AS gs_fold, ${sel} FROM ${from} GROUP BY ${req.fold}`;
     const rows = await runPass(source, sql, what, fn, counter, onPass);
     passes++;
     for (const row of rows) {

@@ -11,7 +11,7 @@ export interface MixedTable {
   names: string[];
 }
 
-/** n rows: id, x1 (mean 50), x2 > 0, z, s, t (spline/poly inputs), g (strings a–d), h (codes 1–3), y, yb (0/1). */
+/** n rows: id, x1 (mean 50), x2 > 0, z, s, t (spline/poly inputs), g (strings a–d), h (codes 1–3), y, yb (0/1), yc (counts). */
 export function mixedTable(n: number, seed = 7): MixedTable {
   const rng = new Random(seed);
   const rows: Record<string, number | string>[] = [];
@@ -26,7 +26,11 @@ export function mixedTable(n: number, seed = 7): MixedTable {
     const eta = 0.05 * (x1 - 50) + Math.log(x2) + Math.sin(2 * s) + (g === 'b' ? 0.8 : g === 'c' ? -0.5 : 0) + 0.3 * z * z + (h === 2 ? 0.4 : 0) + 0.02 * (x1 - 50) * (g === 'd' ? 1 : 0);
     const y = eta + 0.7 * rng.normal();
     const yb = rng.uniform() < 1 / (1 + Math.exp(-eta + 0.5)) ? 1 : 0;
-    rows.push({ id: i, x1, x2, z, s, t, g, h, y, yb });
+    // Poisson counts with mean e^{0.4 η}: Knuth's product of uniforms.
+    const lim = Math.exp(-Math.exp(0.4 * eta));
+    let yc = -1;
+    for (let prod = 1; prod > lim; yc++) prod *= rng.uniform();
+    rows.push({ id: i, x1, x2, z, s, t, g, h, y, yb, yc });
   }
   const names = Object.keys(rows[0]);
   const dir = mkdtempSync(join(tmpdir(), 'gs-sql-'));
