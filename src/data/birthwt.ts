@@ -1,10 +1,10 @@
-import { buildDesign, type Design } from './design.ts';
+import { buildDesign, type TargetDesign } from './design.ts';
 import { readCsv } from './csv.ts';
 import { numericColumn, type Table } from './table.ts';
 import { BIRTHWT_CSV } from './birthwt-table.ts';
 
 /** grpreg's Birthwt design: X, the two responses and the 8 groups. */
-export interface BirthwtDesign extends Design {
+export interface BirthwtDesign extends TargetDesign {
   /** Birth weight in kg (bwt / 1000), the regression response (also `y`). */
   bwt: Float64Array;
   /** 1 if the birth weight is below 2.5 kg, the binary response. */
@@ -49,5 +49,5 @@ export function birthwtDesign(table: Table = readCsv(BIRTHWT_CSV)): BirthwtDesig
       { type: 'categorical', column: 'ftv', levels: { '3m': ['3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] } },
     ],
   });
-  return { ...d, bwt: d.y!, low };
+  return { ...d, bwt: d.y, low };
 }

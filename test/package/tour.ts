@@ -17,3 +17,11 @@ const out = {
   chart: typeof spec.$schema === 'string', r2: Number(r2.toFixed(3)), certified: m.certificate.converged,
 };
 console.log(`tour ${JSON.stringify(out)}`);
+
+// Inputs are typed: these must not compile (tsc fails on an unused @ts-expect-error).
+export function typeErrors(): void {
+  // @ts-expect-error a string is not a design matrix, a number not a response
+  new GroupLasso({ groups: d.groups }).fit('not a matrix', 42);
+  // @ts-expect-error rows of strings are not numbers
+  groupLassoPath([['a'], ['b']], [1, 2], { groups: [0] });
+}
