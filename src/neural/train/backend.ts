@@ -1,38 +1,22 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
 // tfjs-layers registers the gradients of every core op (tfjs-core alone has none).
 import '@tensorflow/tfjs-layers';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { initRuntime } from '../runtime.ts';
 
 /**
- * Starts TensorFlow.js on the WASM backend (SIMD where the engine has it) and falls back to the
- * plain JS cpu backend when WASM cannot start. Returns the backend in use. Safe to call many times.
+ * Starts the runtime for training (`initRuntime`: WASM with SIMD, cpu fallback) and adds what
+ * training needs on top of it: the gradients of every core op (registered by tfjs-layers) and, on
+ * WASM, the Conv2D kernel gradient the backend lacks. Returns the backend in use.
  */
-let started: Promise<string> | null = null;
-export function initBackend(): Promise<string> {
-  started ??= (async () => {
-    try {
-      const require = createRequire(import.meta.url);
-      const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
-      setWasmPaths(join(dir, 'dist') + '/');
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        registerWasmConvFilterGradient();
-        return tf.getBackend();
-      }
-    } catch {
-      // No WASM here (or its files are missing): the cpu backend computes the same values.
-    }
-    await tf.setBackend('cpu');
-    await tf.ready();
+export async function initBackend(): Promise<string> {
+  const info = await initRuntime();
+  if (info.backend === 'wasm') registerWasmConvFilterGradient();
+  else {
     // The cpu backend's first write prints a suggestion to install tfjs-node (which cannot be
     // installed here) on stderr; it is a fallback we chose, not a mistake to report.
     (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-    return tf.getBackend();
-  })();
-  return started;
+  }
+  return info.backend;
 }
 
 /**
