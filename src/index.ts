@@ -49,7 +49,6 @@ export {
 export * from './plot/index.ts';
 export * as signal from './signal/index.ts';
 export * from './overlap/index.ts';
-export * as neural from './neural/index.ts';
 export {
   fastOperator, FastDense, type FastOperatorOptions, type KernelBackend, type KernelWorkspace,
 } from './linalg/kernels/fast.ts';
