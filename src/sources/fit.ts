@@ -78,6 +78,8 @@ export interface SqlFitResult extends Pick<FitResult,
   'coef' | 'intercept' | 'lambda' | 'objective' | 'dualObjective' | 'dualityGap' | 'relativeGap' | 'kktViolation' | 'converged' |
   'status' | 'iterations' | 'activeGroups' | 'activeGroupNames' | 'groupNorms' | 'groupNames'> {
   columnNames: readonly string[];
+  /** Group label of each column. */
+  columnGroups: readonly string[];
   loss: 'squared' | 'logistic' | 'poisson';
   /** Rows used. */
   n: number;
@@ -165,7 +167,7 @@ function makeResult(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums
     coef: run.w, intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
     iterations: run.iterations, activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms: norms,
-    groupNames: groups.names, columnNames: design.columnNames, loss: 'squared', n: design.n, passes: pr.counter.passes,
+    groupNames: groups.names, columnNames: design.columnNames, columnGroups: design.groups, loss: 'squared', n: design.n, passes: pr.counter.passes,
   };
 }
 
@@ -318,7 +320,7 @@ function glmResult(pr: Prepared, lambda: number, r: GlmRun): SqlFitResult {
     coef: r.w, intercept: r.b, lambda, objective: r.objective, dualObjective: r.dual, dualityGap: r.gap, relativeGap: r.relativeGap,
     kktViolation: r.kktViolation, converged: r.converged, status: r.status, iterations: r.iterations, activeGroups: active,
     activeGroupNames: active.map((g) => pr.groups.names[g]), groupNorms: norms, groupNames: pr.groups.names,
-    columnNames: pr.design.columnNames, loss: pr.loss, n: pr.design.n, passes: pr.counter.passes,
+    columnNames: pr.design.columnNames, columnGroups: pr.design.groups, loss: pr.loss, n: pr.design.n, passes: pr.counter.passes,
   };
 }
 
