@@ -151,7 +151,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   return { loss, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
 }
 
-function makeResult(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
+function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
   const { design, groups } = pr;
   const c = run.certificate;
   const converged = gapConverged(c.gap, c.primal, q.e / (2 * q.n), pr.tol);
@@ -162,7 +162,6 @@ function makeResult(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums
     norms[g] = nrm2Indexed(run.w, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
     if (norms[g] > 0) active.push(g);
   }
-  void fn;
   return {
     coef: run.w, intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
@@ -193,7 +192,7 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const run = solveGram(q, pr.groups, lambda, { tol: 0.1 * pr.tol, maxIter: pr.maxIter });
-  return makeResult(fn, pr, q, sums, lambda, run);
+  return makeResult(pr, q, sums, lambda, run);
 }
 
 function grid(fn: string, options: SqlPathOptions, lmax: number, n: number, p: number): Float64Array {
@@ -215,7 +214,7 @@ function pathOn(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, la
   const out: SqlFitResult[] = [];
   for (const lam of lambdas) {
     const run = solveGram(q, pr.groups, lam, { w0: w, tol: 0.1 * pr.tol, maxIter: pr.maxIter }, L);
-    out.push(makeResult(fn, pr, q, sums, lam, run));
+    out.push(makeResult(pr, q, sums, lam, run));
     w = run.w;
   }
   return out;
