@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastOperator } from '../src/linalg/kernels/fast.ts';
-import { fitGroupLasso, lambdaMax, prepareProblem, type FitResult, type SolverName } from '../src/models/fit.ts';
+import { fitGroupLasso, lambdaMax, prepareProblem, type FitResult, type SolverName } from '../src/problem/problem.ts';
 import { certify } from '../src/solvers/certificate.ts';
 import { birthwtProblem, gaussianProblem, type BenchProblem } from './problems.ts';
 

@@ -18,7 +18,7 @@ import { parseColumnSpecs } from './data/spec.ts';
 import { isNumericColumn, type Table } from './data/table.ts';
 import type { LossName } from './datafits/datafits.ts';
 import { GroupSparseError } from './errors.ts';
-import { GroupLasso, type GroupLassoOptions } from './models/estimator.ts';
+import { GroupLasso, type GroupLassoOptions } from './estimators/groupLasso.ts';
 import type { PathResult } from './path/path.ts';
 
 const USAGE = `Usage:
@@ -207,7 +207,7 @@ export function entryOrder(path: PathResult): { group: string; lambda: number; i
 function describeSelection(m: GroupLasso): string {
   if (m.cv) {
     const rule = m.options.rule === '1se' ? 'λ_1se' : 'λ_min';
-    return `λ chosen by ${m.cv.nFolds}-fold cross-validation (${rule}; λ_min = ${fmt(m.cv.lambdaMin, 5)}, λ_1se = ${fmt(m.cv.lambda1se, 5)}, ${m.cv.lossName})`;
+    return `λ chosen by ${m.cv.nFolds}-fold cross-validation (${rule}; λ_min = ${fmt(m.cv.lambdaMin, 5)}, λ_1se = ${fmt(m.cv.lambda1se, 5)}, ${m.cv.metric})`;
   }
   if (m.criteria) return `λ chosen by ${m.options.criterion!.toUpperCase()} (degrees of freedom: ${m.criteria!.dfMethod})`;
   return 'λ given';
@@ -228,7 +228,7 @@ async function savePlotFile(kind: 'path' | 'cv', m: GroupLasso, file: string, se
     }, { title: 'Regularization path (original scale)' })
     : plot.cvChart({
       lambdas: m.cv!.lambdas, meanLoss: m.cv!.meanLoss, seLoss: m.cv!.seLoss, lambdaMin: m.cv!.lambdaMin,
-      lambda1se: m.cv!.lambda1se, lossName: m.cv!.lossName,
+      lambda1se: m.cv!.lambda1se, metric: m.cv!.metric,
     });
   await plot.savePlot(spec, file);
 }
@@ -331,7 +331,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
       certificate: cert,
       cv: model.cv ? {
-        nFolds: model.cv.nFolds, lossName: model.cv.lossName, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
+        nFolds: model.cv.nFolds, metric: model.cv.metric, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
         lambdas: Array.from(model.cv.lambdas), meanLoss: Array.from(model.cv.meanLoss), seLoss: Array.from(model.cv.seLoss),
       } : undefined,
       criteria: model.criteria ? { dfMethod: model.criteria.dfMethod, best: model.criteria.best } : undefined,

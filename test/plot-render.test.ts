@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  DataError, OptionError, ValueError, findPlotFonts, groupNormChart, pathChart, renderPng, renderSvg, savePlot,
+  DataError, OptionError, ValueError, groupNormChart, pathChart, renderPng, renderSvg, savePlot,
   type VegaLiteSpec,
 } from '../src/index.ts';
+import { findPlotFonts } from '../src/plot/render.ts';
 import { darkPixels, decodePng } from './plot-helpers.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
