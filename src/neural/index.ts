@@ -49,3 +49,4 @@ export { imageFiles, readImages, type ImageOptions } from './images.ts';
 export { measureLatency } from './latency.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
 export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
+export { onnxModelBytes, writeOnnx } from './formats/onnx.ts';
