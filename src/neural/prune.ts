@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.ts';
 import { fitGroupLasso } from '../index.ts';
+import { choleskySolve } from './channels.ts';
 import { compactGraph, prunedCost, type DependencyGraph } from './depgraph.ts';
 import type { Graph, Weight } from './ir/graph.ts';
 import { graphRunner } from './ir/execute.ts';
@@ -271,37 +272,8 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     let tr = 0;
     for (let a = 0; a < K; a++) tr += A[a * K + a];
     for (let a = 0; a < K; a++) A[a * K + a] += 1e-6 * (tr / K) + 1e-12;
-    const Wn = solveSpd(A, B, K, f.O);
-    if (Wn) weights.set(kname, { shape: cur.shape, data: Float32Array.from(Wn) } as Weight);
+    const Wn = choleskySolve(A, B, K, f.O);
+    weights.set(kname, { shape: cur.shape, data: Float32Array.from(Wn) } as Weight);
   }
   return { removed, graph: { ...compacted, weights } };
-}
-
-/** Solve A X = B for symmetric positive definite A (K × K) by Cholesky; null if not SPD. */
-function solveSpd(A: Float64Array, B: Float64Array, K: number, M: number): Float64Array | null {
-  const L = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * K + j];
-      for (let k = 0; k < j; k++) s -= L[i * K + k] * L[j * K + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * K + i] = Math.sqrt(s);
-      } else L[i * K + j] = s / L[j * K + j];
-    }
-  }
-  const X = Float64Array.from(B);
-  for (let m = 0; m < M; m++) {
-    for (let i = 0; i < K; i++) {
-      let s = X[i * M + m];
-      for (let k = 0; k < i; k++) s -= L[i * K + k] * X[k * M + m];
-      X[i * M + m] = s / L[i * K + i];
-    }
-    for (let i = K - 1; i >= 0; i--) {
-      let s = X[i * M + m];
-      for (let k = i + 1; k < K; k++) s -= L[k * K + i] * X[k * M + m];
-      X[i * M + m] = s / L[i * K + i];
-    }
-  }
-  return X;
 }
