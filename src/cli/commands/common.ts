@@ -41,9 +41,11 @@ export async function fitFromFlags(
   const progress = progressBar(command, 'fits', v.quiet ?? false);
   const opts = modelOptions(v, design, command, progress.onProgress);
   checkOptions?.(opts);
+  const y = design.y;
+  if (y === undefined) throw new CliError(`${command}: the design has no target column`);
   let model: GroupLasso;
   try {
-    model = new GroupLasso(opts).fit(design.X, design.y);
+    model = new GroupLasso(opts).fit(design.X, y);
   } finally {
     progress.stop();
   }
