@@ -103,6 +103,8 @@ export interface PruneOptions {
   readonly method?: PruneMethod;
   /** Calibration inputs (NHWC batch) for channel selection. */
   readonly calibration?: tf.Tensor;
+  /** Channel selection: rows of each layer's regression design (rows × output channels), default 4096. */
+  readonly designRows?: number;
   /** Called with (done, total) while scoring. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -117,7 +119,7 @@ export function pruneGraph(dg: DependencyGraph, ratio: number, options: PruneOpt
     graph = compactGraph(dg, removed);
   } else if (method === 'channel-selection') {
     if (!options.calibration) throw new ValueError('pruneGraph', "method 'channel-selection' needs calibration inputs");
-    const cs = channelSelection(dg, options.calibration, ratio, options.onProgress);
+    const cs = channelSelection(dg, options.calibration, ratio, options.designRows ?? 4096, options.onProgress);
     removed = cs.removed;
     graph = cs.graph;
   } else {
@@ -145,7 +147,7 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * After selection each such consumer's kernel is refitted: W_kept = argmin ‖Y − X_kept W‖²
  * (normal equations with a 1e-6 relative ridge).
  */
-function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
+function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
   const g = dg.graph;
   const consumers = g.nodes.filter((n) => (n.op === 'conv2d' || n.op === 'dense') && (() => {
     const k = g.weights.get(n.kernel)!.shape;
@@ -174,8 +176,6 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     env.set(k, tf.concat(l, 0));
     tf.dispose(l);
   }
-  // Design rows per consumer: rows·O ≤ 4096 keeps one lasso fit well under a second.
-  const maxDesignRows = 4096;
   const score = new Float64Array(dg.groups.length).fill(-1);
   const fits = new Map<string, { X: Float64Array; Y: Float64Array; rows: number; C: number; O: number }>();
   consumers.forEach((n, done) => {
