@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import * as neural from '../src/neural/index.ts';
 
@@ -34,7 +35,7 @@ const CASES: Case[] = [
   { key: 'facemesh', label: 'facemesh (human-models)', load: () => neural.readModel(`${HM}/facemesh.json`), classifier: false },
 ];
 
-function relErr(a: tf.Tensor[], b: tf.Tensor[]): number {
+function relErr(a: Tensor[], b: Tensor[]): number {
   let num = 0;
   let den = 0;
   a.forEach((t, k) => {
@@ -44,7 +45,7 @@ function relErr(a: tf.Tensor[], b: tf.Tensor[]): number {
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
-function top1(a: tf.Tensor, b: tf.Tensor): number {
+function top1(a: Tensor, b: Tensor): number {
   const x = tf.argMax(a, -1).dataSync();
   const y = tf.argMax(b, -1).dataSync();
   let s = 0;
@@ -53,9 +54,9 @@ function top1(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 /** Outputs on every image, one at a time (some models fix batch 1 in their reshapes). */
-function runEach(g: neural.Graph, x: tf.Tensor): tf.Tensor[] {
+function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   const r = neural.graphRunner(g);
-  const parts: tf.Tensor[][] = [];
+  const parts: Tensor[][] = [];
   for (let i = 0; i < x.shape[0]; i++) {
     const xi = tf.slice(x, [i], [1]);
     parts.push(r.run([xi]));
