@@ -297,7 +297,7 @@ describe('tfjs layers model (Keras topology)', () => {
 describe('ONNX export', () => {
   it('onnxruntime-node runs the exported Tiny Face Detector and BlazeFace, pruned or not, like the IR', async () => {
     const ort = await import('onnxruntime-node');
-    const check = async (g: neural.Graph, ref: neural.Graph, x: tf.Tensor): Promise<number> => {
+    const check = async (g: neural.Graph, ref: neural.Graph, x: Tensor): Promise<number> => {
       const out = join(dir, `onnx-${Math.random().toString(36).slice(2)}`);
       neural.writeModel(g, out, { format: 'onnx' });
       const sess = await ort.InferenceSession.create(readFileSync(join(out, 'model.onnx')));
