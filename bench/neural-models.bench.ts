@@ -2,15 +2,18 @@
  * `npm run bench neural-models` (also part of `npm run bench neural`): real models pruned by
  * dependency groups to 75 / 50 / 25 % of their FLOPs with each method, exported in their own
  * format, and measured in this one run on the tfjs WASM (SIMD) backend:
- * FLOPs, parameters, median latency (batch 1: ≥ 20 runs; batch 32: BENCH_RUNS32 runs, default 5)
- * against the unpruned model, ρ = realized ÷ theoretical speed-up, and fidelity on held-out
+ * FLOPs, parameters, median latency in tfjs-wasm and in onnxruntime-node (the graph exported to
+ * ONNX; one intra-op thread) — batch 1: 20 runs; batch 32: BENCH_RUNS32 runs, default 5 — against
+ * the unpruned model (NaN where the model fixes batch 1 in a reshape), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
  * photographs (top-1 agreement for the classifier, relative output error otherwise).
  * Models: MODELS=tfd,mobilenetv2,blazeface,emotion,facemesh (default all).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Tensor } from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
 import * as neural from '../src/neural/index.ts';
 
 const { tf } = neural;
@@ -74,6 +77,29 @@ function latency32(g: neural.Graph, shape: number[], runs: number): number {
   }
 }
 
+/** Median ms of `runs` onnxruntime-node runs of `g` exported to ONNX at `batch`; NaN if it fails. */
+async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, runs: number): Promise<number> {
+  try {
+    neural.writeModel(g, dir, { format: 'onnx' });
+    const sess = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')), { intraOpNumThreads: 1 });
+    const [, H, W, C] = shape;
+    const x = new ort.Tensor('float32', new Float32Array(batch * C * H * W).map((_, i) => (i % 97) / 97), [batch, C, H, W]);
+    const feeds = { [g.inputs[0].name]: x };
+    for (let k = 0; k < 2; k++) await sess.run(feeds);
+    const t: number[] = [];
+    for (let k = 0; k < runs; k++) {
+      const t0 = performance.now();
+      await sess.run(feeds);
+      t.push(performance.now() - t0);
+    }
+    await sess.release();
+    t.sort((a, b) => a - b);
+    return t[Math.floor(t.length / 2)];
+  } catch {
+    return NaN;
+  }
+}
+
 export async function main(): Promise<void> {
   const info = await neural.initRuntime();
   const runs32 = Number(process.env.BENCH_RUNS32 ?? 5);
@@ -92,8 +118,11 @@ export async function main(): Promise<void> {
       const ref = runEach(g, held);
       const t1 = neural.measureLatency(g, shape, { runs: 20 });
       const t32 = latency32(g, shape, runs32);
-      console.log(`\n${c.label}: ${dg.flops.toLocaleString('en-US')} FLOPs, ${dg.params.toLocaleString('en-US')} params, ${dg.groups.length} dependency groups; latency ${t1.toFixed(1)} ms (batch 1), ${t32.toFixed(0)} ms (batch 32)`);
-      console.log('  method              FLOPs   params   t(b=1) ms  speed-up  ρ(b=1)  t(b=32) ms  ρ(b=32)  fidelity');
+      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, 20);
+      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, runs32);
+      console.log(`\n${c.label}: ${dg.flops.toLocaleString('en-US')} FLOPs, ${dg.params.toLocaleString('en-US')} params, ${dg.groups.length} dependency groups`);
+      console.log(`  unpruned latency: tfjs-wasm ${t1.toFixed(1)} ms (batch 1), ${t32.toFixed(0)} ms (batch 32); onnxruntime ${o1.toFixed(1)} ms (batch 1), ${o32.toFixed(0)} ms (batch 32)`);
+      console.log('  method              FLOPs   params | tfjs-wasm: t(b=1) ms  speed-up  ρ(b=1)  t(b=32)  ρ(b=32) | onnxruntime: t(b=1)  ρ(b=1)  t(b=32)  ρ(b=32) | fidelity');
       for (const method of ['norm', 'channel-selection'] as const) {
         for (const r of [0.75, 0.5, 0.25]) {
           let res: neural.PruneResult;
@@ -110,10 +139,12 @@ export async function main(): Promise<void> {
           const p1 = neural.measureLatency(back, shape, { runs: 20 });
           const p32 = latency32(back, shape, runs32);
           const theory = res.flopsBefore / res.flopsAfter;
+          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, 20);
+          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32);
           const o = runEach(back, held);
           const fid = c.classifier ? `top-1 agree ${(top1(o[o.length - 1], ref[ref.length - 1]) * 100).toFixed(0)} %` : `rel. err ${relErr(o, ref).toFixed(3)}`;
           tf.dispose(o);
-          console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % ${p1.toFixed(1).padStart(10)} ${(t1 / p1).toFixed(2).padStart(8)}× ${(t1 / p1 / theory).toFixed(2).padStart(7)} ${p32.toFixed(0).padStart(11)} ${(t32 / p32 / theory).toFixed(2).padStart(8)}  ${fid}`);
+          console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % | ${p1.toFixed(1).padStart(19)} ${(t1 / p1).toFixed(2).padStart(8)}× ${(t1 / p1 / theory).toFixed(2).padStart(7)} ${p32.toFixed(0).padStart(8)} ${(t32 / p32 / theory).toFixed(2).padStart(8)} | ${q1.toFixed(1).padStart(19)} ${(o1 / q1 / theory).toFixed(2).padStart(7)} ${q32.toFixed(0).padStart(8)} ${(o32 / q32 / theory).toFixed(2).padStart(8)} | ${fid}`);
         }
       }
       tf.dispose([calib, held, ...ref]);

@@ -293,3 +293,29 @@ describe('tfjs layers model (Keras topology)', () => {
     }
   }, 120_000);
 });
+
+describe('ONNX export', () => {
+  it('onnxruntime-node runs the exported Tiny Face Detector and BlazeFace, pruned or not, like the IR', async () => {
+    const ort = await import('onnxruntime-node');
+    const check = async (g: neural.Graph, ref: neural.Graph, x: Tensor): Promise<number> => {
+      const out = join(dir, `onnx-${Math.random().toString(36).slice(2)}`);
+      neural.writeModel(g, out, { format: 'onnx' });
+      const sess = await ort.InferenceSession.create(readFileSync(join(out, 'model.onnx')));
+      const nchw = tf.transpose(x, [0, 3, 1, 2]);
+      const res = await sess.run({ [g.inputs[0].name]: new ort.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+      const got = g.outputs.map((o) => {
+        const t = tf.tensor(res[o].data as Float32Array, res[o].dims as number[]);
+        return t.rank === 4 ? tf.transpose(t, [0, 2, 3, 1]) : t;
+      });
+      return relDiff(got, neural.graphRunner(ref).run([x]));
+    };
+    const tfd = neural.readFaceApiManifest(TFD, { inputSize: 64 });
+    const x = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 21);
+    expect(await check(tfd, tfd, x)).toBeLessThanOrEqual(1e-5);
+    const dg = neural.dependencyGraph(tfd);
+    const half = new Set(dg.groups.filter((_, k) => k % 3 === 0).map((g) => g.id));
+    expect(await check(neural.compactGraph(dg, half), neural.zeroGroups(dg, half), x)).toBeLessThanOrEqual(1e-5);
+    const blaze = neural.readTfjsGraphModel(BLAZE);
+    expect(await check(blaze, blaze, tf.randomUniform([1, 128, 128, 3], -1, 1, 'float32', 22))).toBeLessThanOrEqual(1e-5);
+  }, 120_000);
+});

@@ -266,7 +266,7 @@ function choleskyFactor(A: Float64Array, p: number): Float64Array {
 }
 
 /** Solve the SPD system A x = B (A p × p, B p × m, row-major) by Cholesky; a tiny ridge guards rank deficiency. */
-function choleskySolve(A: Float64Array, B: Float64Array, p: number, m: number): Float64Array {
+export function choleskySolve(A: Float64Array, B: Float64Array, p: number, m: number): Float64Array {
   const L = choleskyFactor(A, p);
   const X = Float64Array.from(B);
   for (let c = 0; c < m; c++) {

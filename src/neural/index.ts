@@ -47,6 +47,7 @@ export { imageFiles, readImages, type ImageOptions } from './images.ts';
 export { measureLatency } from './latency.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
 export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
+export { onnxModelBytes, writeOnnx } from './formats/onnx.ts';
 
 // Training and budgets on TensorFlow.js: proximal training with the stated objective and its KKT
 // residual, pruning to a FLOP budget, real MNIST.

@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.ts';
 import { fitGroupLasso } from '../index.ts';
+import { choleskySolve } from './channels.ts';
 import { compactGraph, prunedCost, type DependencyGraph } from './depgraph.ts';
 import type { Graph, Weight } from './ir/graph.ts';
 import { graphRunner } from './ir/execute.ts';
@@ -102,6 +103,8 @@ export interface PruneOptions {
   readonly method?: PruneMethod;
   /** Calibration inputs (NHWC batch) for channel selection. */
   readonly calibration?: tf.Tensor;
+  /** Channel selection: rows of each layer's regression design (rows × output channels), default 4096. */
+  readonly designRows?: number;
   /** Called with (done, total) while scoring. */
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -116,7 +119,7 @@ export function pruneGraph(dg: DependencyGraph, ratio: number, options: PruneOpt
     graph = compactGraph(dg, removed);
   } else if (method === 'channel-selection') {
     if (!options.calibration) throw new ValueError('pruneGraph', "method 'channel-selection' needs calibration inputs");
-    const cs = channelSelection(dg, options.calibration, ratio, options.onProgress);
+    const cs = channelSelection(dg, options.calibration, ratio, options.designRows ?? 4096, options.onProgress);
     removed = cs.removed;
     graph = cs.graph;
   } else {
@@ -144,7 +147,7 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * After selection each such consumer's kernel is refitted: W_kept = argmin ‖Y − X_kept W‖²
  * (normal equations with a 1e-6 relative ridge).
  */
-function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
+function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
   const g = dg.graph;
   const consumers = g.nodes.filter((n) => (n.op === 'conv2d' || n.op === 'dense') && (() => {
     const k = g.weights.get(n.kernel)!.shape;
@@ -173,8 +176,6 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     env.set(k, tf.concat(l, 0));
     tf.dispose(l);
   }
-  // Design rows per consumer: rows·O ≤ 4096 keeps one lasso fit well under a second.
-  const maxDesignRows = 4096;
   const score = new Float64Array(dg.groups.length).fill(-1);
   const fits = new Map<string, { X: Float64Array; Y: Float64Array; rows: number; C: number; O: number }>();
   consumers.forEach((n, done) => {
@@ -271,37 +272,8 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     let tr = 0;
     for (let a = 0; a < K; a++) tr += A[a * K + a];
     for (let a = 0; a < K; a++) A[a * K + a] += 1e-6 * (tr / K) + 1e-12;
-    const Wn = solveSpd(A, B, K, f.O);
-    if (Wn) weights.set(kname, { shape: cur.shape, data: Float32Array.from(Wn) } as Weight);
+    const Wn = choleskySolve(A, B, K, f.O);
+    weights.set(kname, { shape: cur.shape, data: Float32Array.from(Wn) } as Weight);
   }
   return { removed, graph: { ...compacted, weights } };
-}
-
-/** Solve A X = B for symmetric positive definite A (K × K) by Cholesky; null if not SPD. */
-function solveSpd(A: Float64Array, B: Float64Array, K: number, M: number): Float64Array | null {
-  const L = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = A[i * K + j];
-      for (let k = 0; k < j; k++) s -= L[i * K + k] * L[j * K + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * K + i] = Math.sqrt(s);
-      } else L[i * K + j] = s / L[j * K + j];
-    }
-  }
-  const X = Float64Array.from(B);
-  for (let m = 0; m < M; m++) {
-    for (let i = 0; i < K; i++) {
-      let s = X[i * M + m];
-      for (let k = 0; k < i; k++) s -= L[i * K + k] * X[k * M + m];
-      X[i * M + m] = s / L[i * K + i];
-    }
-    for (let i = K - 1; i >= 0; i--) {
-      let s = X[i * M + m];
-      for (let k = i + 1; k < K; k++) s -= L[k * K + i] * X[k * M + m];
-      X[i * M + m] = s / L[i * K + i];
-    }
-  }
-  return X;
 }

@@ -4,6 +4,7 @@ import { DataError } from '../../errors.ts';
 import type { Graph } from '../ir/graph.ts';
 import { readFaceApiManifest, writeFaceApiManifest } from './faceapi-graph.ts';
 import { readJson } from './files.ts';
+import { writeOnnx } from './onnx.ts';
 import { readTfjsGraphModel, writeTfjsGraphModel } from './tfjs-graph.ts';
 import { readTfjsLayersModel, writeTfjsLayersModel } from './tfjs-layers.ts';
 
@@ -46,8 +47,12 @@ export function readModel(path: string, options: ReadModelOptions = {}): Graph {
   throw new DataError(fn, `${file} is neither a tfjs graph model.json nor a face-api weights manifest`);
 }
 
-/** Write `g` into folder `dir` in its source format; returns the files written. */
-export function writeModel(g: Graph, dir: string): { files: string[] } {
+/**
+ * Write `g` into folder `dir` in its source format (or as `dir/model.onnx` with `format: 'onnx'`);
+ * returns the files written.
+ */
+export function writeModel(g: Graph, dir: string, options: { format?: 'source' | 'onnx' } = {}): { files: string[] } {
+  if (options.format === 'onnx') return writeOnnx(g, dir);
   switch (g.source.kind) {
     case 'tfjs-graph': return writeTfjsGraphModel(g, dir);
     case 'faceapi-manifest': return writeFaceApiManifest(g, dir);

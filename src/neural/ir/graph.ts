@@ -29,9 +29,8 @@ interface NodeBase {
   readonly inputs: readonly string[];
 }
 
-export interface Conv2dNode extends NodeBase {
-  readonly op: 'conv2d';
-  /** HWIO kernel. */
+/** What a convolution and a depthwise convolution share. */
+interface WindowNode extends NodeBase {
   readonly kernel: string;
   readonly bias?: string;
   readonly strides: readonly [number, number];
@@ -40,15 +39,14 @@ export interface Conv2dNode extends NodeBase {
   readonly activation: Activation;
 }
 
-export interface DepthwiseNode extends NodeBase {
+/** Convolution; `kernel` is HWIO. */
+export interface Conv2dNode extends WindowNode {
+  readonly op: 'conv2d';
+}
+
+/** Depthwise convolution; `kernel` is `[kh, kw, C, multiplier]`. */
+export interface DepthwiseNode extends WindowNode {
   readonly op: 'depthwise';
-  /** `[kh, kw, C, multiplier]` kernel. */
-  readonly kernel: string;
-  readonly bias?: string;
-  readonly strides: readonly [number, number];
-  readonly dilations: readonly [number, number];
-  readonly padding: Padding;
-  readonly activation: Activation;
 }
 
 export interface DenseNode extends NodeBase {

@@ -1,0 +1,231 @@
+import onnxProto from 'onnx-proto';
+import type { onnx as O } from 'onnx-proto';
+
+// onnx-proto is CommonJS: its named export is reachable through the default import only.
+const { onnx } = onnxProto;
+import { DataError } from '../../errors.ts';
+import type { Activation, Graph, Padding, Weight } from '../ir/graph.ts';
+import { inferShapes } from '../ir/execute.ts';
+import { writeFilesAtomically } from './files.ts';
+
+/**
+ * IR → ONNX (`ModelProto`, opset 13), for running a graph — pruned or not — in onnxruntime.
+ * The layout conversion happens here once: the ONNX model takes and returns NCHW tensors
+ * (4-d outputs are NCHW; 2-d and 3-d outputs keep the IR's element order, with a Transpose to
+ * NHWC inserted before a reshape of a 4-d tensor); kernels HWIO → OIHW, depthwise
+ * `[kh, kw, C, m]` → `[C·m, 1, kh, kw]` with `group = C`, dense `[in, out]` → Gemm B.
+ */
+
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+function permute(w: Weight, perm: readonly number[]): Weight {
+  const s = w.shape;
+  const outShape = perm.map((p) => s[p]);
+  const strides = s.map((_, i) => s.slice(i + 1).reduce((a, b) => a * b, 1));
+  const n = w.data.length;
+  const out = new Float32Array(n);
+  const idx = new Array<number>(outShape.length).fill(0);
+  for (let o = 0; o < n; o++) {
+    let src = 0;
+    for (let k = 0; k < perm.length; k++) src += idx[k] * strides[perm[k]];
+    out[o] = w.data[src];
+    for (let k = outShape.length - 1; k >= 0; k--) {
+      if (++idx[k] < outShape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return { shape: outShape, data: out };
+}
+
+function floatTensor(name: string, w: Weight): O.ITensorProto {
+  return { name, dims: [...w.shape], dataType: FLOAT, rawData: new Uint8Array(w.data.buffer.slice(w.data.byteOffset, w.data.byteOffset + w.data.byteLength)) };
+}
+
+function intTensor(name: string, v: readonly number[]): O.ITensorProto {
+  const b = new BigInt64Array(v.map((x) => BigInt(x)));
+  return { name, dims: [v.length], dataType: INT64, rawData: new Uint8Array(b.buffer) };
+}
+
+const attrInts = (name: string, v: readonly number[]): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] });
+const attrInt = (name: string, v: number): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
+const attrFloat = (name: string, v: number): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+const attrString = (name: string, v: string): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+
+/** `ModelProto` bytes of `g` (NCHW input of the graph's spatial size, symbolic batch `N`). */
+export function onnxModelBytes(g: Graph): Uint8Array {
+  const fn = 'writeOnnx';
+  const shapes = inferShapes(g);
+  const nodes: O.INodeProto[] = [];
+  const inits: O.ITensorProto[] = [];
+  const emitted = new Set<string>();
+  let uid = 0;
+  const tmp = (base: string): string => `${base}/__${uid++}`;
+  const init = (name: string, make: () => O.ITensorProto): string => {
+    if (!emitted.has(name)) {
+      emitted.add(name);
+      inits.push(make());
+    }
+    return name;
+  };
+  const W = (name: string): Weight => g.weights.get(name)!;
+  const rank = (t: string): number => shapes.get(t)!.length;
+  const windowAttrs = (p: Padding, kh: number, kw: number): O.IAttributeProto[] => {
+    if (p === 'valid') return [attrInts('pads', [0, 0, 0, 0])];
+    if (p === 'same') return [attrString('auto_pad', 'SAME_UPPER')];
+    void kh; void kw;
+    return [attrInts('pads', [p[0][0], p[1][0], p[0][1], p[1][1]])];
+  };
+  const activation = (input: string, output: string, a: Activation, channels: number): void => {
+    switch (a.kind) {
+      case 'linear': nodes.push({ opType: 'Identity', input: [input], output: [output] }); break;
+      case 'relu': nodes.push({ opType: 'Relu', input: [input], output: [output] }); break;
+      case 'relu6': {
+        const lo = init('__zero', () => floatTensor('__zero', { shape: [], data: Float32Array.of(0) }));
+        const hi = init('__six', () => floatTensor('__six', { shape: [], data: Float32Array.of(6) }));
+        nodes.push({ opType: 'Clip', input: [input, lo, hi], output: [output] });
+        break;
+      }
+      case 'leakyRelu': nodes.push({ opType: 'LeakyRelu', input: [input], output: [output], attribute: [attrFloat('alpha', a.alpha ?? 0.2)] }); break;
+      case 'elu': nodes.push({ opType: 'Elu', input: [input], output: [output], attribute: [attrFloat('alpha', 1)] }); break;
+      case 'sigmoid': nodes.push({ opType: 'Sigmoid', input: [input], output: [output] }); break;
+      case 'tanh': nodes.push({ opType: 'Tanh', input: [input], output: [output] }); break;
+      case 'prelu': {
+        const s = W(a.alphaWeight!);
+        const name = `${a.alphaWeight!}/nchw`;
+        init(name, () => floatTensor(name, s.data.length === channels && rank(output) === 4 ? { shape: [channels, 1, 1], data: s.data } : s));
+        nodes.push({ opType: 'PRelu', input: [input, name], output: [output] });
+        break;
+      }
+    }
+  };
+  const perChannel = (name: string, w: Weight, t: string): string => {
+    const r = rank(t);
+    const C = shapes.get(t)![r - 1];
+    const key = `${name}/nchw`;
+    if (r === 4 && w.data.length === C && C > 1) return init(key, () => floatTensor(key, { shape: [C, 1, 1], data: w.data }));
+    if (r === 4 && w.data.length > 1) throw new DataError(fn, `constant '${name}' of shape [${w.shape.join(', ')}] does not broadcast per channel`);
+    return init(name, () => floatTensor(name, w));
+  };
+  for (const n of g.nodes) {
+    const x = n.inputs[0];
+    switch (n.op) {
+      case 'conv2d': case 'depthwise': {
+        const k = W(n.kernel);
+        const C = k.shape[2];
+        const kname = `${n.kernel}/oihw`;
+        init(kname, () => floatTensor(kname, n.op === 'conv2d' ? permute(k, [3, 2, 0, 1]) : (() => {
+          const p = permute(k, [2, 3, 0, 1]); // [C, m, kh, kw] = [C·m, 1, kh, kw] in memory
+          return { shape: [C * k.shape[3], 1, k.shape[0], k.shape[1]], data: p.data };
+        })()));
+        const ins = [x, kname, ...(n.bias ? [init(n.bias, () => floatTensor(n.bias!, W(n.bias!)))] : [])];
+        const pre = n.activation.kind === 'linear' ? n.name : tmp(n.name);
+        nodes.push({
+          opType: 'Conv', input: ins, output: [pre], name: n.name,
+          attribute: [attrInts('kernel_shape', [k.shape[0], k.shape[1]]), attrInts('strides', [...n.strides]), attrInts('dilations', [...n.dilations]), attrInt('group', n.op === 'depthwise' ? C : 1), ...windowAttrs(n.padding, k.shape[0], k.shape[1])],
+        });
+        if (pre !== n.name) activation(pre, n.name, n.activation, shapes.get(n.name)![3]);
+        break;
+      }
+      case 'dense': {
+        if (rank(x) !== 2) throw new DataError(fn, `dense node '${n.name}' reads a rank-${rank(x)} tensor`);
+        const ins = [x, init(n.kernel, () => floatTensor(n.kernel, W(n.kernel)))];
+        if (n.bias) ins.push(init(n.bias, () => floatTensor(n.bias!, W(n.bias!))));
+        const pre = n.activation.kind === 'linear' ? n.name : tmp(n.name);
+        nodes.push({ opType: 'Gemm', input: ins, output: [pre], name: n.name });
+        if (pre !== n.name) activation(pre, n.name, n.activation, shapes.get(n.name)![1]);
+        break;
+      }
+      case 'batchNorm': {
+        const C = W(n.mean).data.length;
+        const scale = n.scale ? init(n.scale, () => floatTensor(n.scale!, W(n.scale!))) : init(`${n.name}/ones`, () => floatTensor(`${n.name}/ones`, { shape: [C], data: new Float32Array(C).fill(1) }));
+        const offset = n.offset ? init(n.offset, () => floatTensor(n.offset!, W(n.offset!))) : init(`${n.name}/zeros`, () => floatTensor(`${n.name}/zeros`, { shape: [C], data: new Float32Array(C) }));
+        if (rank(x) !== 4) throw new DataError(fn, `batch norm '${n.name}' on a rank-${rank(x)} tensor is not exported`);
+        nodes.push({ opType: 'BatchNormalization', input: [x, scale, offset, init(n.mean, () => floatTensor(n.mean, W(n.mean))), init(n.variance, () => floatTensor(n.variance, W(n.variance)))], output: [n.name], name: n.name, attribute: [attrFloat('epsilon', n.epsilon)] });
+        break;
+      }
+      case 'addConst': case 'mulConst':
+        nodes.push({ opType: n.op === 'addConst' ? 'Add' : 'Mul', input: [x, perChannel(n.weight, W(n.weight), x)], output: [n.name], name: n.name });
+        break;
+      case 'add': case 'mul': {
+        let acc = n.inputs[0];
+        n.inputs.slice(1).forEach((b, k) => {
+          const out = k === n.inputs.length - 2 ? n.name : tmp(n.name);
+          nodes.push({ opType: n.op === 'add' ? 'Add' : 'Mul', input: [acc, b], output: [out] });
+          acc = out;
+        });
+        break;
+      }
+      case 'concat': {
+        const r = rank(n.name);
+        const axis = r === 4 ? [0, 2, 3, 1][n.axis] : n.axis;
+        nodes.push({ opType: 'Concat', input: [...n.inputs], output: [n.name], name: n.name, attribute: [attrInt('axis', axis)] });
+        break;
+      }
+      case 'maxPool': case 'avgPool':
+        nodes.push({ opType: n.op === 'maxPool' ? 'MaxPool' : 'AveragePool', input: [x], output: [n.name], name: n.name, attribute: [attrInts('kernel_shape', [...n.size]), attrInts('strides', [...n.strides]), ...windowAttrs(n.padding, n.size[0], n.size[1])] });
+        break;
+      case 'globalAvgPool':
+        if (n.keepDims) nodes.push({ opType: 'GlobalAveragePool', input: [x], output: [n.name], name: n.name });
+        else {
+          const t = tmp(n.name);
+          nodes.push({ opType: 'GlobalAveragePool', input: [x], output: [t], name: n.name });
+          nodes.push({ opType: 'Flatten', input: [t], output: [n.name], attribute: [attrInt('axis', 1)] });
+        }
+        break;
+      case 'pad': {
+        const p = n.paddings;
+        const r = p.length;
+        const order = r === 4 ? [0, 3, 1, 2] : p.map((_, i) => i);
+        const pads = [...order.map((a) => p[a][0]), ...order.map((a) => p[a][1])];
+        const pname = init(`${n.name}/pads`, () => intTensor(`${n.name}/pads`, pads));
+        const vname = init(`${n.name}/value`, () => floatTensor(`${n.name}/value`, { shape: [], data: Float32Array.of(n.value) }));
+        nodes.push({ opType: 'Pad', input: [x, pname, vname], output: [n.name], name: n.name });
+        break;
+      }
+      case 'reshape': {
+        let src = x;
+        if (rank(x) === 4) {
+          src = tmp(n.name);
+          nodes.push({ opType: 'Transpose', input: [x], output: [src], attribute: [attrInts('perm', [0, 2, 3, 1])] });
+        }
+        const target = shapes.get(n.name)!;
+        const shape = n.shape.length === 2 && n.shape[0] === -1 && n.shape[1] === -1 ? [0, -1] : n.shape.map((d, i) => (i === 0 && d === -1 ? 0 : d));
+        void target;
+        let out = n.name;
+        const back = rank(n.name) === 4;
+        if (back) out = tmp(n.name);
+        nodes.push({ opType: 'Reshape', input: [src, init(`${n.name}/shape`, () => intTensor(`${n.name}/shape`, shape))], output: [out], name: n.name });
+        if (back) nodes.push({ opType: 'Transpose', input: [out], output: [n.name], attribute: [attrInts('perm', [0, 3, 1, 2])] });
+        break;
+      }
+      case 'activation': activation(x, n.name, n.activation, shapes.get(n.name)![rank(n.name) - 1]); break;
+      case 'softmax': {
+        const r = rank(x);
+        if (r === 4) throw new DataError(fn, `softmax '${n.name}' over a 4-d tensor is not exported`);
+        nodes.push({ opType: 'Softmax', input: [x], output: [n.name], name: n.name, attribute: [attrInt('axis', -1)] });
+        break;
+      }
+    }
+  }
+  const vi = (name: string, shape: readonly number[]): O.IValueInfoProto => ({
+    name,
+    type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d, i) => (i === 0 ? { dimParam: 'N' } : { dimValue: d })) } } },
+  });
+  const nchw = (s: readonly number[]): number[] => (s.length === 4 ? [s[0], s[3], s[1], s[2]] : [...s]);
+  const model: O.IModelProto = {
+    irVersion: 8, producerName: 'groupsparse', opsetImport: [{ domain: '', version: 13 }],
+    graph: {
+      name: 'groupsparse', node: nodes, initializer: inits,
+      input: g.inputs.map((i) => vi(i.name, nchw(shapes.get(i.name)!))),
+      output: g.outputs.map((o) => vi(o, nchw(shapes.get(o)!))),
+    },
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
+}
+
+/** Write `g` as `dir/model.onnx` (temporary file renamed into place). */
+export function writeOnnx(g: Graph, dir: string): { files: string[] } {
+  return writeFilesAtomically('writeOnnx', dir, [{ name: 'model.onnx', data: onnxModelBytes(g) }]);
+}
+
