@@ -2,7 +2,7 @@ import { ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import { prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
+import { autoSolver, prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
 import { certify, gapConverged } from '../solvers/certificate.ts';
 import { drive } from '../solvers/driver.ts';
 import type { ProblemContext } from '../solvers/problem.ts';
@@ -358,10 +358,10 @@ function solveKept(
   // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
   const ctxS = sub.problem.context(lam);
   let name: string = o.solver ?? 'auto';
-  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns && Number.isFinite(prob.datafit.curvature) ? 'bcd' : 'fista';
+  if (name === 'auto') name = autoSolver(sub.problem.X, prob.datafit);
   let lipschitz: number | undefined;
   // (Block coordinate descent uses per-group constants and needs no global estimate.)
-  if (lam > 0 && Number.isFinite(prob.datafit.curvature) && name !== 'bcd') {
+  if (lam > 0 && Number.isFinite(prob.datafit.curvature) && (name === 'fista' || name === 'ista')) {
     sub.lipschitz ??= warmLipschitz(ctxS, sub.cols, p, power);
     lipschitz = sub.lipschitz;
   }

@@ -1,5 +1,5 @@
 import type { GroupStructure } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
+import { nrm2, nrm2Indexed } from '../linalg/blas.ts';
 import { proxGroupLassoInPlace, proxSparseGroupInPlace } from '../prox/prox.ts';
 
 /**
@@ -18,6 +18,11 @@ export interface Penalty {
   value(w: Float64Array): number;
   /** out ← prox_{step·Ω}(v) on penalized groups (others copied); returns Ω(out). */
   proxInPlace(out: Float64Array, v: Float64Array, step: number): number;
+  /**
+   * v ← prox_{step·Ω_g}(v) for one group's block v (length |g|, in the order of groups.indices):
+   * what block coordinate solvers apply after a gradient step on group g.
+   */
+  proxBlock(v: Float64Array, g: number, step: number): void;
   /** dist(−∇_g, ∂Ω_g(w_g)) for one group: 0 exactly when group g satisfies its optimality condition. */
   groupViolation(w: Float64Array, grad: Float64Array, g: number): number;
   /**
@@ -52,6 +57,10 @@ export class GroupLassoPenalty implements Penalty {
   }
   proxInPlace(out: Float64Array, v: Float64Array, step: number): number {
     return this.lambda * proxGroupLassoInPlace(out, v, this.groups, step * this.lambda);
+  }
+  proxBlock(v: Float64Array, g: number, step: number): void {
+    const m = this.groups.ptr[g + 1] - this.groups.ptr[g];
+    blockShrink(v, m, step * this.lambda * this.groups.weights[g]);
   }
   groupViolation(w: Float64Array, grad: Float64Array, g: number): number {
     const { ptr, indices } = this.groups;
@@ -111,6 +120,16 @@ export class SparseGroupLassoPenalty implements Penalty {
   proxInPlace(out: Float64Array, v: Float64Array, step: number): number {
     return this.lambda * proxSparseGroupInPlace(out, v, this.groups, step * this.lambda, this.alpha);
   }
+  proxBlock(v: Float64Array, g: number, step: number): void {
+    const m = this.groups.ptr[g + 1] - this.groups.ptr[g];
+    if (!(this.groups.weights[g] > 0)) return; // unpenalized altogether
+    const l1 = step * this.lambda * this.alpha;
+    for (let k = 0; k < m; k++) {
+      const a = v[k];
+      v[k] = a > l1 ? a - l1 : a < -l1 ? a + l1 : 0;
+    }
+    blockShrink(v, m, step * this.lambda * (1 - this.alpha) * this.groups.weights[g]);
+  }
   groupViolation(w: Float64Array, grad: Float64Array, g: number): number {
     const { ptr, indices } = this.groups;
     const start = ptr[g];
@@ -156,6 +175,17 @@ export class SparseGroupLassoPenalty implements Penalty {
     }
     return sparseGroupDualNorm(a, this.alpha, d);
   }
+}
+
+/** v[0..m) ← (1 − t/‖v‖)₊ v: the prox of t‖·‖₂, with the zero block explicit. */
+function blockShrink(v: Float64Array, m: number, t: number): void {
+  const norm = nrm2(m, v);
+  if (norm <= t) {
+    for (let k = 0; k < m; k++) v[k] = 0;
+    return;
+  }
+  const s = 1 - t / norm;
+  for (let k = 0; k < m; k++) v[k] *= s;
 }
 
 /**

@@ -42,7 +42,7 @@ function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | n
 /** Fast column access per problem context: the dense design copied once into the kernel memory. */
 const fastCache = new WeakMap<ProblemContext, { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null }>();
 
-function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null } {
+export function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null } {
   const hit = fastCache.get(ctx);
   if (hit) return hit;
   let entry: { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null };
@@ -680,7 +680,7 @@ function blockProx(v: Float64Array, len: number, pen: ProblemContext['penalty'],
 }
 
 /** Largest eigenvalue of a small symmetric positive semidefinite matrix (power iteration). */
-function largestEigenvalue(M: Float64Array, m: number): number {
+export function largestEigenvalue(M: Float64Array, m: number): number {
   let x = new Float64Array(m);
   let y = new Float64Array(m);
   for (let i = 0; i < m; i++) x[i] = 1 + i / (7 * m); // not orthogonal to the top eigenvector in practice
