@@ -4,7 +4,7 @@ import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type W
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { sharedFastCopy } from '../linalg/kernels/fast.ts';
+import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { GroupLassoPenalty, SparseGroupLassoPenalty, type Penalty } from '../penalties/penalties.ts';
 import { checkAlpha } from '../prox/prox.ts';
@@ -268,7 +268,9 @@ export function autoSolver(X: LinearOperator, datafit: Datafit): string {
 export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem', sparseGroup = false): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
   // Dense designs run on the fast kernels (one copy per matrix, reused across fits while unchanged).
-  const given = toOperator(X, fn);
+  // Rows and ml-matrix matrices go straight into the kernel memory (one pass, no second copy).
+  const direct = fastFromRows(X);
+  const given = direct ?? toOperator(X, fn);
   const op = given instanceof DenseMatrix ? sharedFastCopy(given) : given;
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   const resp = toResponse(y, fn, op.rows);
