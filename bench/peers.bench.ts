@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { fastOperator, type FastDense } from '../src/linalg/kernels/fast.ts';
 import { DenseMatrix } from '../src/linalg/dense.ts';
 import { orthonormalizeGroups } from '../src/data/standardize.ts';
-import { fitGroupLasso, lambdaMax, prepareProblem } from '../src/models/fit.ts';
+import { fitGroupLasso, lambdaMax, prepareProblem } from '../src/problem/problem.ts';
 import { groupLassoPath, lambdaGrid } from '../src/path/path.ts';
 import { cvGroupLasso } from '../src/path/cv.ts';
 import { certify } from '../src/solvers/certificate.ts';

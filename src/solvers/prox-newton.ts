@@ -1,7 +1,8 @@
 import { OptionError } from '../errors.ts';
 import { FastDense } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
-import { columnsFor, largestEigenvalue } from './bcd.ts';
+import { largestEigenvalueSpd } from '../linalg/eigen.ts';
+import { columnsFor } from './bcd.ts';
 import { dualValue, kktViolation } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
@@ -99,6 +100,7 @@ export class ProxNewton implements IterativeSolver {
 
   constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
     if (ctx.T !== 1) throw new OptionError('proxNewton', `proximal Newton handles one response column, got ${ctx.T} tasks; use solver: 'bcd'`);
+    if (!ctx.penalty.convex) throw new OptionError('proxNewton', `proximal Newton needs a convex penalty, '${ctx.penalty.name}' is not; use solver: 'bcd'`);
     this.ctx = ctx;
     const { op, cols, fast } = columnsFor(ctx);
     this.op = op;
@@ -293,7 +295,7 @@ export class ProxNewton implements IterativeSolver {
       this.cols.dotBlock(gs.indices, s, e, this.tmp, this.blockBuf);
       for (let c = 0; c < m; c++) M[a * m + c] = this.blockBuf[c];
     }
-    return largestEigenvalue(M.subarray(0, m * m), m);
+    return largestEigenvalueSpd(M.subarray(0, m * m), m);
   }
 
   /**
@@ -406,7 +408,7 @@ export class ProxNewton implements IterativeSolver {
       else {
         const M = this.gram;
         for (let a = 0; a < m; a++) for (let c = 0; c < m; c++) M[a * m + c] = Q[(o + a) * K + o + c];
-        this.wsL[q] = largestEigenvalue(M.subarray(0, m * m), m);
+        this.wsL[q] = largestEigenvalueSpd(M.subarray(0, m * m), m);
       }
       o += m;
     }
@@ -425,7 +427,7 @@ export class ProxNewton implements IterativeSolver {
           for (let k = 0; k < m; k++) d[k] = this.penalized[g] ? -this.wi[gs.indices[s + k]] : 0;
         } else {
           for (let k = 0; k < m; k++) v[k] = this.wi[gs.indices[s + k]] - gm[o + k] / L;
-          if (this.penalized[g]) pen.proxBlock(v, g, 1 / L);
+          if (this.penalized[g]) pen.groupProx(v, m, g, 1 / L);
           for (let k = 0; k < m; k++) d[k] = v[k] - this.wi[gs.indices[s + k]];
         }
         for (let k = 0; k < m; k++) {
@@ -503,7 +505,7 @@ export class ProxNewton implements IterativeSolver {
           v[k] = this.wi[c] - gk / L;
         }
         if (check) worst = Math.max(worst, pen.groupViolation(this.wi, this.gradFull, g));
-        if (this.penalized[g]) pen.proxBlock(v, g, 1 / L);
+        if (this.penalized[g]) pen.groupProx(v, m, g, 1 / L);
         let moved = false;
         for (let k = 0; k < m; k++) {
           const c = gs.indices[s + k];
@@ -569,4 +571,10 @@ export class ProxNewton implements IterativeSolver {
   }
 }
 
-registerSolver('proxNewton', (ctx, w0, options) => new ProxNewton(ctx, w0, options));
+// 'auto' prefers it over block coordinate descent (priority 10) for every smooth loss whose
+// curvature is not a constant (logistic, Poisson), with one response column and a convex
+// penalty (the line search's descent test rests on convexity).
+registerSolver('proxNewton', (ctx, w0, options) => new ProxNewton(ctx, w0, options), {
+  accepts: (ctx) => Boolean(ctx.X.columns) && !ctx.datafit.quadratic && ctx.T === 1 && ctx.penalty.convex,
+  priority: 20,
+});
