@@ -129,10 +129,12 @@ describe('block coordinate descent: runs, starts and choices', () => {
     expect(again.converged).toBe(true);
   });
 
-  it("'auto' uses bcd for dense squared/logistic problems and FISTA for Poisson or matrix-free operators", () => {
+  it("'auto' uses bcd for dense squared problems, proximal Newton for logistic and Poisson, FISTA for matrix-free operators", () => {
     expect(fitGroupLasso(P.X, P.y, { groups: P.groups, lambda: 0.3 * lm }).solver).toBe('bcd');
     const counts = P.y.map((v) => Math.max(0, Math.round(v + 2)));
-    expect(fitGroupLasso(P.X, counts, { groups: P.groups, lambda: 0.05, loss: 'poisson' }).solver).toBe('fista');
+    expect(fitGroupLasso(P.X, counts, { groups: P.groups, lambda: 0.05, loss: 'poisson' }).solver).toBe('proxNewton');
+    const labels = P.y.map((v) => (v > 0 ? 1 : 0));
+    expect(fitGroupLasso(P.X, labels, { groups: P.groups, lambda: 0.01, loss: 'logistic' }).solver).toBe('proxNewton');
     expect(() => fitGroupLasso(P.X, counts, { groups: P.groups, lambda: 0.05, loss: 'poisson', solver: 'bcd' })).toThrow(OptionError);
     const D = DenseMatrix.fromRows(P.X);
     const matrixFree: LinearOperator = { rows: D.rows, cols: D.cols, apply: (x, o) => D.apply(x, o), applyTranspose: (y, o) => D.applyTranspose(y, o) };
@@ -141,7 +143,7 @@ describe('block coordinate descent: runs, starts and choices', () => {
     expect(() => fitGroupLasso(matrixFree, P.y, { groups: P.groups, lambda: 0.3 * lm, solver: 'bcd' })).toThrow(/column access/);
   });
 
-  it("a Poisson path with the default solver works (screened sub-problems fall back to FISTA under 'auto')", async () => {
+  it("a Poisson path with the default solver works (proximal Newton on the screened sub-problems too)", async () => {
     const { groupLassoPath } = await import('../src/path/path.ts');
     const r = new Random(3);
     const X = Array.from({ length: 60 }, () => Array.from({ length: 12 }, () => r.normal()));

@@ -2,6 +2,7 @@ import { DataError } from '../errors.ts';
 import { describePath, isFileUrl, readTextFile, type FileUrl } from '../util/host.ts';
 import { checkChoice, checkOptions } from '../util/validate.ts';
 import type { Table, TableColumn } from './table.ts';
+import { readNumericCsv } from './csv-numeric.ts';
 import { tokenizeCsv } from './tokenize.ts';
 
 /** Options of {@link readCsv}. */
@@ -88,6 +89,10 @@ export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = 
     where = 'the CSV text';
   }
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new DataError(fn, `${where} is empty`);
+
+  // All-numeric tables without quotes: one pass, no per-field strings (null: anything else).
+  const fast = readNumericCsv(text, { delimiter, columns: options.columns, numeric: options.numeric, strings: options.strings, naValues: na });
+  if (fast) return fast;
 
   const { records, lines: recordLines } = tokenizeCsv(fn, text, delimiter, where);
   const parsed = records.map((record, r) => ({ record, info: { lines: recordLines[r] } }));

@@ -41,6 +41,9 @@ export interface GroupLassoOptions
   onProgress?: (done: number, total: number) => void;
 }
 
+/** Warm-started fits on the way from λ_max to a fixed λ. */
+const FIXED_LAMBDA_STEPS = 5;
+
 const OPTION_KEYS = [
   'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'solver', 'screening',
@@ -251,12 +254,23 @@ export class GroupLasso {
     this.cv = undefined;
     this.criteria = undefined;
     if (o.lambda !== undefined) {
-      // The path from λ_max down to λ (warm starts), ending exactly at λ.
+      // A handful of warm-started fits from λ_max down to λ, log-spaced and ending exactly at λ:
+      // each start is close to its solution, so this costs a few single fits (walking the whole
+      // default grid down to λ cost up to 70 fits). With nLambda given, that grid as before.
       const lam = o.lambda;
       const lmax = prob.lambdaMax();
-      const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
-      const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
-      const lambdas = lmax > lam ? [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam] : [lam];
+      let lambdas: number[];
+      if (!(lmax > lam)) lambdas = [lam];
+      else if (o.nLambda !== undefined || o.lambdaMinRatio !== undefined) {
+        const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
+        const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
+        lambdas = [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam];
+      } else {
+        // λ_max first (w = 0 there, no work), as every path of this library starts.
+        const steps = lam > 0 ? FIXED_LAMBDA_STEPS : 1;
+        lambdas = Array.from({ length: steps + 1 }, (_, k) => lmax * (lam / lmax) ** (k / steps));
+        lambdas[steps] = lam;
+      }
       path = pathOnProblem(prob, { ...common, lambdas }, fn);
       index = path.lambdas.length - 1;
       selection = 'lambda';

@@ -4,7 +4,7 @@ import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type W
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { sharedFastCopy } from '../linalg/kernels/fast.ts';
+import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/penalties.ts'; // registers the group and sparse-group lasso
 import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
@@ -13,6 +13,7 @@ import { drive, type DriveResult, type StopRule } from '../solvers/driver.ts';
 import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
 import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
+import '../solvers/prox-newton.ts'; // registers 'proxNewton'
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 
 /** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
@@ -357,7 +358,8 @@ export function problemFromValidated(parts: ValidatedParts, fn: string): Prepare
  */
 export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  const op = toOperator(X, fn);
+  // Rows and ml-matrix matrices go straight into the kernel memory (one pass, no second copy).
+  const op = fastFromRows(X) ?? toOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   const resp = toResponse(y, fn, op.rows);
   const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, lossNames());

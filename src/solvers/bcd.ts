@@ -42,7 +42,7 @@ function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | n
 /** Fast column access per problem context: the dense design copied once into the kernel memory. */
 const fastCache = new WeakMap<ProblemContext, { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null }>();
 
-function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null } {
+export function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null } {
   const hit = fastCache.get(ctx);
   if (hit) return hit;
   let entry: { op: LinearOperator; cols: ColumnAccess; fast: FastDense | null };

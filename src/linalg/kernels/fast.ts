@@ -8,6 +8,7 @@
  * vectors handed out by {@link FastDense.vector} stay valid for the operator's lifetime. Vectors that
  * live in that memory are used in place; any other Float64Array works too, through a copy.
  */
+import { AbstractMatrix } from 'ml-matrix';
 import { OptionError, ShapeError, ValueError } from '../../errors.ts';
 import { checkChoice, checkOptions } from '../../util/validate.ts';
 import { DenseMatrix } from '../dense.ts';
@@ -90,6 +91,21 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   }
 
   /**
+   * @internal An n × p operator on the WebAssembly kernels whose entries the caller writes into
+   * `data` (column-major) and then confirms with {@link verifyFinite}; null when WebAssembly SIMD
+   * is missing or the matrix does not fit its memory.
+   */
+  static blank(n: number, p: number): FastDense | null {
+    const workspace = 16 * (n + p) + 4096;
+    if (!wasmSimdAvailable() || WasmEngine.bytesNeeded(n, p, workspace) > MAX_WASM_BYTES) return null;
+    try {
+      return new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace));
+    } catch {
+      return null; // the host refused the memory
+    }
+  }
+
+  /**
    * Bumped by {@link set}; caches of per-column statistics compare it. Code that writes `data`
    * directly should call {@link touch}.
    */
@@ -112,6 +128,11 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
 
   override isKnownFinite(): boolean {
     return this.finite;
+  }
+
+  /** @internal Entries were checked finite while they were written (see {@link fastFromRows}). */
+  markFinite(): void {
+    this.finite = this.backend === 'wasm';
   }
 
   /** Look at every entry once and remember whether all are finite (after writes to `data`). */
@@ -362,7 +383,8 @@ class WasmEngine implements Engine {
     return 64 + line(8 * n * p) + line(4 * p) + line(4 * c) + line(8 * c) + line(8 * c) + line(8 * n) + line(8 * workspace);
   }
 
-  constructor(X: DenseMatrix, workspace: number) {
+  /** With `X.data` absent the matrix memory is left zeroed, for the caller to fill in place. */
+  constructor(X: { rows: number; cols: number; data?: Float64Array }, workspace: number) {
     const n = X.rows, p = X.cols;
     this.n = n;
     this.p = p;
@@ -382,7 +404,7 @@ class WasmEngine implements Engine {
     this.arenaNext = at;
     this.arenaEnd = at + line(8 * workspace);
     this.data = new Float64Array(this.buffer, this.xPtr, n * p);
-    this.data.set(X.data);
+    if (X.data) this.data.set(X.data);
     const identity = new Int32Array(this.buffer, this.identityPtr, p);
     for (let j = 0; j < p; j++) identity[j] = j;
     this.idxView = new Int32Array(this.buffer, this.idxPtr, c);
@@ -576,5 +598,50 @@ export function sharedFastCopy(X: DenseMatrix): FastDense {
   }
   const f = fastOperator(X);
   denseCache.set(X, f);
+  return f;
+}
+
+/**
+ * Rows (`number[][]`, typed-array rows) or an ml-matrix `Matrix` transposed straight into the
+ * kernel memory in one blocked pass — no intermediate column-major copy, so converting costs one
+ * write of X and the memory held is X once. Returns null (the caller then takes the general
+ * conversion, which words any refusal) when the input is of another kind, when an entry is not a
+ * finite number or a row is ragged, or when the WebAssembly kernels are not available.
+ */
+export function fastFromRows(X: unknown): FastDense | null {
+  let rows: ArrayLike<ArrayLike<number>>;
+  if (AbstractMatrix.isMatrix(X)) {
+    const d = (X as unknown as { data?: unknown }).data;
+    if (!Array.isArray(d) || d.length !== X.rows) return null; // not ml-matrix's row storage
+    rows = d as ArrayLike<number>[];
+  } else if (Array.isArray(X) && X.length > 0 && typeof X[0] === 'object' && X[0] !== null && !(X[0] instanceof DenseMatrix)) {
+    rows = X as ArrayLike<ArrayLike<number>>;
+  } else return null;
+  const n = rows.length;
+  const p = rows[0].length;
+  if (typeof p !== 'number' || p === 0) return null;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i];
+    if (r === null || typeof r !== 'object' || r.length !== p) return null;
+  }
+  const f = FastDense.blank(n, p);
+  if (f === null) return null;
+  const d = f.data;
+  const B = 64; // rows per block: the block's slice of each column stays in cache
+  let check = 0;
+  for (let i0 = 0; i0 < n; i0 += B) {
+    const i1 = Math.min(n, i0 + B);
+    for (let i = i0; i < i1; i++) {
+      const r = rows[i];
+      for (let j = 0; j < p; j++) {
+        const v = r[j];
+        if (typeof v !== 'number') return null;
+        d[j * n + i] = v;
+        check += v * 0; // 0 for finite entries, NaN otherwise
+      }
+    }
+  }
+  if (check !== 0) return null;
+  f.markFinite();
   return f;
 }

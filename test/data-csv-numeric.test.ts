@@ -1,0 +1,83 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DataError, readCsv } from '../src/index.ts';
+import { readNumericCsv } from '../src/data/csv-numeric.ts';
+
+const NA = new Set(['', 'NA', 'NaN']);
+
+/** Numbers written the ways a CSV holds them: integers, fixed, exponent, signs, long digit strings. */
+const field = fc.oneof(
+  fc.integer({ min: -1e9, max: 1e9 }).map(String),
+  fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e300, max: 1e300 }).map(String),
+  fc.tuple(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.integer({ min: 0, max: 12 })).map(([v, d]) => v.toFixed(d)),
+  fc.tuple(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), fc.integer({ min: 1, max: 20 })).map(([v, d]) => v.toExponential(d)),
+  fc.stringMatching(/^[+-]?\d{1,25}(\.\d{0,25})?([eE][+-]?\d{1,3})?$/),
+  fc.stringMatching(/^[+-]?\.\d{1,20}$/),
+);
+
+describe('readCsv numeric fast path', () => {
+  it('gives bit for bit the values of Number(field) and the same table as the general path', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.array(field, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 30 }), fc.boolean(), (p, rows, crlf) => {
+        const eol = crlf ? '\r\n' : '\n';
+        const names = Array.from({ length: p }, (_, k) => `c${k}`);
+        const text = names.join(',') + eol + rows.map((r) => r.slice(0, p).join(',')).join(eol) + eol;
+        const fast = readNumericCsv(text, { delimiter: ',', naValues: NA });
+        // The general path: the same text with the header quoted (any quote disables the fast path).
+        const general = readCsv(`"${names[0]}"` + text.slice(names[0].length), { source: 'text' });
+        const finite = rows.every((r) => r.slice(0, p).every((s) => Number.isFinite(Number(s))));
+        fc.pre(finite); // '1e400' overflows: readCsv's general rules decide those
+        expect(fast).not.toBeNull();
+        expect(fast!.names).toEqual(general.names);
+        expect(fast!.nRows).toBe(rows.length);
+        for (let k = 0; k < p; k++) {
+          const col = fast!.columns[k] as Float64Array;
+          for (let i = 0; i < rows.length; i++) expect(Object.is(col[i], Number(rows[i][k]))).toBe(true);
+          expect(Array.from(col)).toEqual(Array.from(general.columns[k] as Float64Array));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('declines (null) whatever it does not handle, and readCsv then decides as before', () => {
+    const o = { delimiter: ',', naValues: NA };
+    expect(readNumericCsv('a,b\n1,NA\n', o)).toBeNull();
+    expect(() => readCsv('a,b\n1,NA\n', { source: 'text' })).toThrow(DataError);
+    expect(readNumericCsv('a,b\n1,x\n', { ...o, numeric: ['b'] })).toBeNull();
+    expect(() => readCsv('a,b\n1,x\n', { source: 'text', numeric: ['b'] })).toThrow(/declared numeric/);
+    expect(readNumericCsv('a,b,c\n1,x\n', o)).toBeNull(); // too few fields after a text field
+    expect(readNumericCsv('a,b\n1,2,3\n', o)).toBeNull(); // ragged
+    expect(() => readCsv('a,b\n1,2,3\n', { source: 'text' })).toThrow(/fields/);
+    expect(readNumericCsv('a,a\n1,2\n', o)).toBeNull(); // duplicate names: the policy is readCsv's
+    expect(readNumericCsv('a,b\n"1",2\n', o)).toBeNull();
+    expect(readNumericCsv('a,b\n1,\n', o)).toBeNull(); // empty field = missing
+    expect(readNumericCsv('a,b\n1,-999\n', { ...o, naValues: new Set(['-999']) })).toBeNull();
+    expect(readNumericCsv('a,b\n1,1e999\n', o)).toBeNull();
+    expect(readNumericCsv('a,b\n1,2\n', { ...o, numeric: ['zz'] })).toBeNull();
+    expect(() => readCsv('a,b\n1,2\n', { source: 'text', numeric: ['zz'] })).toThrow(/unknown column 'zz'/);
+  });
+
+  it('text columns (found, or listed in strings) come out as the general path gives them', () => {
+    const text = 'x,race,y,code\n1.50, black ,2,007\n-3,white,4e2,12\n.5,other,6,3\n';
+    const fast = readNumericCsv(text, { delimiter: ',', naValues: NA, strings: ['code'] });
+    const general = readCsv('"x"' + text.slice(1), { source: 'text', strings: ['code'] });
+    expect(fast).not.toBeNull();
+    expect(fast!.names).toEqual(general.names);
+    expect(fast!.columns[1]).toEqual(['black', 'white', 'other']);
+    expect(fast!.columns[3]).toEqual(['007', '12', '3']);
+    for (let k = 0; k < 4; k++) {
+      const a = fast!.columns[k], b = general.columns[k];
+      expect(a instanceof Float64Array ? Array.from(a) : a).toEqual(b instanceof Float64Array ? Array.from(b) : b);
+    }
+  });
+
+  it('honours delimiter, column selection, blank lines, a BOM and blanks around fields', () => {
+    const t = readCsv('\uFEFFa; b ;c\n 1 ;2; 3\n\n4;5;6', { source: 'text', delimiter: ';', columns: ['c', 'a'] });
+    expect(t.names).toEqual(['c', 'a']);
+    expect(Array.from(t.columns[0] as Float64Array)).toEqual([3, 6]);
+    expect(Array.from(t.columns[1] as Float64Array)).toEqual([1, 4]);
+    expect(t.nRows).toBe(2);
+    expect(t.droppedLines).toEqual([]);
+  });
+});

@@ -1,0 +1,42 @@
+import { Matrix } from 'ml-matrix';
+import { describe, expect, it } from 'vitest';
+import { DenseMatrix, fitGroupLasso, Random, ShapeError, ValueError, wasmSimdAvailable } from '../src/index.ts';
+import { fastFromRows } from '../src/linalg/kernels/fast.ts';
+
+describe('rows and ml-matrix go straight into the kernel memory', () => {
+  const r = new Random(4);
+  const n = 70, p = 9;
+  const rows = Array.from({ length: n }, () => Array.from({ length: p }, () => r.normal()));
+  const y = rows.map((row) => row[0] - 2 * row[4] + r.normal());
+  const groups = [0, 0, 0, 1, 1, 1, 2, 2, 2];
+
+  it('holds exactly the entries, column-major, and fits as a DenseMatrix does', () => {
+    const f = fastFromRows(rows);
+    // Without WebAssembly SIMD the general conversion is used (covered elsewhere).
+    expect(f === null).toBe(!wasmSimdAvailable());
+    if (f === null) return;
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) expect(f.data[j * n + i]).toBe(rows[i][j]);
+    const m = fastFromRows(new Matrix(rows))!;
+    expect(Array.from(m.data)).toEqual(Array.from(f.data));
+    const ref = fitGroupLasso(DenseMatrix.fromRows(rows), y, { groups, lambda: 0.05, tol: 1e-10 });
+    for (const X of [rows, new Matrix(rows)]) {
+      const fit = fitGroupLasso(X, y, { groups, lambda: 0.05, tol: 1e-10 });
+      expect(Array.from(fit.coef)).toEqual(Array.from(ref.coef));
+    }
+  });
+
+  it('declines bad rows, so the general conversion words the refusal', () => {
+    const nan = rows.map((row) => row.slice());
+    nan[5][2] = NaN;
+    expect(fastFromRows(nan)).toBeNull();
+    expect(() => fitGroupLasso(nan, y, { groups, lambda: 0.05 })).toThrow(ValueError);
+    const ragged = rows.map((row) => row.slice());
+    ragged[3] = ragged[3].slice(1);
+    expect(fastFromRows(ragged)).toBeNull();
+    expect(() => fitGroupLasso(ragged, y, { groups, lambda: 0.05 })).toThrow(ShapeError);
+    const text = rows.map((row) => row.slice()) as unknown[][];
+    text[1][1] = '2';
+    expect(fastFromRows(text)).toBeNull();
+    expect(() => fitGroupLasso(text, y, { groups, lambda: 0.05 })).toThrow(/not a number/);
+  });
+});
