@@ -120,7 +120,6 @@ describe('nonconvex: an MLP on digits', () => {
   const d = loadDigits();
   const data: ImageSet = { x: Float32Array.from(d.x), y: d.y, n: d.n, shape: [64], classes: 10 };
   const mlp = () => {
-    tfl.serialization; // keep the import used when trees are shaken
     return tfl.sequential({
       layers: [
         tfl.layers.dense({ inputShape: [64], units: 24, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
