@@ -40,7 +40,7 @@ export const fitCommand: Command = {
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
     if (v['cv-plot'] !== undefined) outputs.push({ flag: 'cv-plot', path: v['cv-plot'], extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('fit', v, positionals, outputs, (opts) => {
+    const { design, model, header, prep } = await fitFromFlags('fit', v, positionals, outputs, io, (opts) => {
       if (v['cv-plot'] !== undefined && opts.cv === undefined) throw new CliError('--cv-plot goes with --cv');
     });
     const path = model.path!;

@@ -27,7 +27,7 @@ export const pathCommand: Command = {
     const v = values as Values;
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('path', v, positionals, outputs);
+    const { design, model, header, prep } = await fitFromFlags('path', v, positionals, outputs, io);
     const path = model.path!;
     const order = entryOrder(path);
     if (v.json) {
