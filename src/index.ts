@@ -52,8 +52,8 @@ export {
 } from './models/estimator.ts';
 // Chart specs are plain JSON builders; rendering lives in 'groupsparse/plot' (Vega) and 'groupsparse/node' (PNG).
 export {
-  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
-  type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
+  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, categoricalColors, VEGA_LITE_SCHEMA,
+  type VegaLiteSpec, type ChartOptions, type CvChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
   type SparsityChartData, type PhaseTransitionRow, type RhoRow,
 } from './plot/specs.ts';
 export * as signal from './signal/index.ts';

@@ -106,6 +106,12 @@ export class GroupLasso {
   private prep: Preprocessing = 'standardize';
   /** The path on the original scale (coefficients, intercepts, norms); certificates are those of the fitted problem. */
   path: PathResult | undefined;
+  /**
+   * The path as fitted: on the standardized columns (or orthonormalized groups), where the penalty
+   * compares groups fairly; what `pathChart(model)` draws by default. Undefined when not fitted
+   * here (`fromJSON` keeps only the chosen fit).
+   */
+  standardizedPath: PathResult | undefined;
   /** Cross-validation result (on the fitted, standardized scale), when λ was chosen by cv. */
   cv: CvResult | undefined;
   /** Information criteria along the path, when λ was chosen by a criterion. */
@@ -297,6 +303,7 @@ export class GroupLasso {
       orig_.activeGroups.push(act);
     }
     this.path = orig_;
+    this.standardizedPath = path;
     this.groupStructure = orig;
     this.names = featureNames;
     this.p = p;

@@ -74,7 +74,7 @@ export const fitCommand: Command = {
       lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`);
       io.stdout(lines.join('\n') + '\n');
     }
-    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', model.lambda);
+    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');
     if (v['cv-plot'] !== undefined) await savePlotFile('cv', model, v['cv-plot'], 'cv-plot');
     return 0;
   },

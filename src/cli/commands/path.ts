@@ -56,7 +56,7 @@ export const pathCommand: Command = {
       lines.push('', bad === 0 ? `every fit certified (relative duality gap ≤ ${path.tol})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
       io.stdout(lines.join('\n') + '\n');
     }
-    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');
+    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', 'BIC λ');
     return 0;
   },
 };
