@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../src/cli/index.ts';
+import { cliInProcess } from './helpers/cli.ts';
 import { buildDesign, GroupLasso, Random, readCsv } from '../src/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -22,14 +22,7 @@ function runCli(args: string[]): Promise<Run> {
   });
 }
 
-/** The same command line in this process (what the binary runs after reading process.argv). */
-async function runInProcess(args: string[], stdin = ''): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const progressStream = { isTTY: false, write: (x: string) => { stderr += x; return true; } } as unknown as NodeJS.WriteStream;
-  const code = await run(args, { stdout: (x) => { stdout += x; }, stderr: (x) => { stderr += x; }, readStdin: async () => stdin, progressStream });
-  return { code, stdout, stderr };
-}
+const runInProcess = cliInProcess;
 
 let dir = '';
 const results = new Map<string, Run>();

@@ -38,7 +38,7 @@ export async function fitFromFlags(
   if (file === undefined) throw new CliError(`${command}: the CSV file is missing ('groupsparse ${command} --help')`);
   if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}'`);
   checkOutputs(outputs, { force: v.force, inputs: [file] });
-  const { design } = await loadDesign(file, v);
+  const { design, source } = await loadDesign(file, v, io);
   const progress = progressBar(command, 'fits', v.quiet ?? false, io.progressStream);
   const opts = modelOptions(v, design, command, progress.onProgress);
   checkOptions?.(opts);
@@ -50,7 +50,7 @@ export async function fitFromFlags(
   } finally {
     progress.stop();
   }
-  const header = `${file}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
+  const header = `${source}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
   const prep = model.options.orthonormalize ? 'groups orthonormalized' : model.options.standardize === false ? 'columns as given' : 'columns standardized';
   return { file, design, model, header, prep };
 }
