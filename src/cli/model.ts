@@ -1,7 +1,7 @@
 import type { Design } from '../data/design.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import type { GroupLassoOptions } from '../models/estimator.ts';
-import type { SolverName } from '../models/fit.ts';
+import type { GroupLassoOptions } from '../estimators/groupLasso.ts';
+import type { SolverName } from '../problem/problem.ts';
 import { solverNames } from '../solvers/registry.ts';
 import type { FlagValues } from './args.ts';
 import { CliError } from './errors.ts';

@@ -1,4 +1,4 @@
-import type { GroupLasso } from '../models/estimator.ts';
+import type { GroupLasso } from '../estimators/groupLasso.ts';
 import { CliError } from './errors.ts';
 import { writeOutput } from './outputs.ts';
 

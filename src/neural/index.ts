@@ -6,7 +6,7 @@
  */
 export {
   sequential, cloneSequential, initializeSequential, layerToSpec, inputShapeOf, convOutSize, poolGeometry,
-  denseStrides, convStrides, depthwiseStrides, shapeSize, LAYER_KINDS,
+  shapeSize, LAYER_KINDS,
   type Sequential, type Layer, type LayerSpec, type LayerKind, type Shape3, type DenseLayer, type Conv2dLayer,
   type DepthwiseConv2dLayer, type BatchNormLayer, type ReluLayer, type LeakyReluLayer, type MaxPool2dLayer, type FlattenLayer,
   type DenseLayout, type ConvLayout, type DepthwiseLayout,
@@ -37,7 +37,7 @@ export {
 } from './ir/graph.ts';
 export { graphRunner, inferShapes, type GraphRunner } from './ir/execute.ts';
 export { readTfjsGraphModel, writeTfjsGraphModel, graphFromTfjsGraphModel, tfjsGraphModelJson, type TfjsGraphImportOptions } from './formats/tfjs-graph.ts';
-export { fileIOHandler, loadStockGraphModel } from './formats/stock.ts';
+export { fileIOHandler, loadStockGraphModel, loadStockLayersModel } from './formats/stock.ts';
 export { readFaceApiManifest, writeFaceApiManifest, type FaceApiImportOptions } from './formats/faceapi-graph.ts';
 export { readModel, writeModel, type ReadModelOptions } from './formats/model.ts';
 export {
@@ -47,3 +47,5 @@ export {
 export { pruneGraph, selectToBudget, normScores, type PruneMethod, type PruneOptions, type PruneResult } from './prune.ts';
 export { imageFiles, readImages, type ImageOptions } from './images.ts';
 export { measureLatency } from './latency.ts';
+export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
+export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';

@@ -150,9 +150,29 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     const k = g.weights.get(n.kernel)!.shape;
     return n.op === 'dense' || (k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1);
   })());
+  // Activations the consumers read, gathered one calibration image at a time (some graphs fix
+  // batch 1 in their reshapes) and only for the tensors needed.
+  const needed = new Set(consumers.map((n) => n.inputs[0]));
   const runner = graphRunner(g);
-  const env = runner.runAll([calibration]);
+  const parts = new Map<string, tf.Tensor[]>();
+  for (let i = 0; i < calibration.shape[0]; i++) {
+    const xi = tf.slice(calibration, [i], [1]);
+    const all = runner.runAll([xi]);
+    xi.dispose();
+    for (const [k, t] of all) {
+      if (needed.has(k)) {
+        let l = parts.get(k);
+        if (!l) parts.set(k, (l = []));
+        l.push(t);
+      } else t.dispose();
+    }
+  }
   runner.dispose();
+  const env = new Map<string, tf.Tensor>();
+  for (const [k, l] of parts) {
+    env.set(k, tf.concat(l, 0));
+    tf.dispose(l);
+  }
   // Design rows per consumer: rows·O ≤ 4096 keeps one lasso fit well under a second.
   const maxDesignRows = 4096;
   const score = new Float64Array(dg.groups.length).fill(-1);

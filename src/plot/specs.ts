@@ -1,6 +1,7 @@
+import type { PhaseTransitionRow } from '../signal/experiments.ts';
 import { ShapeError, ValueError } from '../errors.ts';
-import type { GroupLasso } from '../models/estimator.ts';
-import type { FitResult } from '../models/fit.ts';
+import type { GroupLasso } from '../estimators/groupLasso.ts';
+import type { FitResult } from '../problem/problem.ts';
 import type { CvResult } from '../path/cv.ts';
 import type { PathResult } from '../path/path.ts';
 import { checkOptions } from '../util/validate.ts';
@@ -427,7 +428,7 @@ export interface CvChartData {
   /** Largest λ whose mean loss is within one standard error of the minimum. */
   lambda1se: number;
   /** Name of the loss for the y axis, e.g. 'mean squared error' or 'deviance'. */
-  lossName: string;
+  metric: string;
 }
 
 /** Options of `cvChart`. */
@@ -444,7 +445,7 @@ export interface CvChartOptions extends ChartOptions {
  *
  * @example
  * const spec = cvChart({ lambdas: [1, 0.1], meanLoss: [2, 1], seLoss: [0.1, 0.1],
- *   lambdaMin: 0.1, lambda1se: 0.1, lossName: 'MSE' });
+ *   lambdaMin: 0.1, lambda1se: 0.1, metric: 'MSE' });
  * // returns a layered Vega-Lite spec (error bars, points, two rules)
  */
 export function cvChart(source: CvChartData | CvResult | GroupLasso, options: CvChartOptions = {}): VegaLiteSpec {
@@ -452,7 +453,7 @@ export function cvChart(source: CvChartData | CvResult | GroupLasso, options: Cv
   checkOptions(fn, options, [...COMMON_KEYS, 'yScale']);
   checkCommon(fn, options);
   const data = cvSource(fn, source);
-  checkOptions(fn, data, ['lambdas', 'meanLoss', 'seLoss', 'lambdaMin', 'lambda1se', 'lossName']);
+  checkOptions(fn, data, ['lambdas', 'meanLoss', 'seLoss', 'lambdaMin', 'lambda1se', 'metric']);
   const lambdas = positiveLambdas(fn, 'lambdas', data.lambdas);
   const mean = numbers(fn, 'meanLoss', data.meanLoss, lambdas.length);
   const se = numbers(fn, 'seLoss', data.seLoss, lambdas.length);
@@ -465,7 +466,7 @@ export function cvChart(source: CvChartData | CvResult | GroupLasso, options: Cv
       throw new ValueError(fn, `${key} must be a finite number > 0, got ${String(v)}`);
     }
   }
-  if (typeof data.lossName !== 'string' || data.lossName === '') throw new ValueError(fn, 'lossName must be a non-empty string');
+  if (typeof data.metric !== 'string' || data.metric === '') throw new ValueError(fn, 'metric must be a non-empty string');
   const rows = lambdas.map((l, i) => ({ lambda: l, mean: mean[i], se: se[i], lo: mean[i] - se[i], hi: mean[i] + se[i] }));
   // The curve often falls by orders of magnitude from λ_max: on a linear axis the minimum, the part
   // that matters, is squashed flat. 'auto' takes a log axis when the range spans more than 10×.
@@ -484,7 +485,7 @@ export function cvChart(source: CvChartData | CvResult | GroupLasso, options: Cv
     { lambda: data.lambdaMin, mean: mean[iMin], which: 'λ_min' },
     { lambda: data.lambda1se, mean: mean[i1se], which: 'λ_1se' },
   ];
-  const yTitle = `${data.lossName} (mean ± 1 SE${log ? ', log scale' : ''})`;
+  const yTitle = `${data.metric} (mean ± 1 SE${log ? ', log scale' : ''})`;
   const whichColor = {
     field: 'which', type: 'nominal', title: 'chosen λ', sort: ['λ_min', 'λ_1se'],
     scale: { domain: ['λ_min', 'λ_1se'], range: ['#1f77b4', '#2ca02c'] },
@@ -514,7 +515,7 @@ export function cvChart(source: CvChartData | CvResult | GroupLasso, options: Cv
           y: { field: 'mean', type: 'quantitative' },
           tooltip: [
             { field: 'lambda', type: 'quantitative', title: 'λ', format: '.4~g' },
-            { field: 'mean', type: 'quantitative', title: data.lossName, format: '.4~g' },
+            { field: 'mean', type: 'quantitative', title: data.metric, format: '.4~g' },
             { field: 'se', type: 'quantitative', title: 'SE', format: '.3~g' },
           ],
         },
@@ -559,9 +560,9 @@ function cvSource(fn: string, source: unknown): CvChartData {
     cv = source.cv;
   }
   if (isCvResult(cv)) {
-    return { lambdas: cv.lambdas, meanLoss: cv.meanLoss, seLoss: cv.seLoss, lambdaMin: cv.lambdaMin, lambda1se: cv.lambda1se, lossName: cv.lossName };
+    return { lambdas: cv.lambdas, meanLoss: cv.meanLoss, seLoss: cv.seLoss, lambdaMin: cv.lambdaMin, lambda1se: cv.lambda1se, metric: cv.metric };
   }
-  if (cv === null || typeof cv !== 'object') throw new ValueError(fn, 'expected a cross-validation result (cvGroupLasso), a GroupLasso fitted with cv, or { lambdas, meanLoss, seLoss, lambdaMin, lambda1se, lossName }');
+  if (cv === null || typeof cv !== 'object') throw new ValueError(fn, 'expected a cross-validation result (cvGroupLasso), a GroupLasso fitted with cv, or { lambdas, meanLoss, seLoss, lambdaMin, lambda1se, metric }');
   return cv as CvChartData;
 }
 
@@ -730,22 +731,17 @@ export function sparsityChart(data: SparsityChartData, options: ChartOptions & {
 // Phase transition (signal recovery)
 
 /** One cell of a phase-transition experiment. */
-export interface PhaseTransitionRow {
-  /** Undersampling ratio δ = n/p (measurements per unknown). */
-  delta: number;
-  /** Sparsity ratio ρ = k/n (nonzeros, or active groups' size, per measurement). */
-  rho: number;
-  /** Recovery method (one facet per method). */
-  method: string;
-  /** Fraction of trials that recovered the signal, in [0, 1]. */
-  successRate: number;
-}
+/**
+ * What the phase diagram reads of a {@link PhaseTransitionRow} (the rows of signal.phaseTransition;
+ * rows may carry more fields): δ = n/p, the sparsity ratio ρ = k/n, the method, the success rate.
+ */
+export type PhaseTransitionPoint = Pick<PhaseTransitionRow, 'delta' | 'rho' | 'successRate'> & { method: string };
 
 /**
  * Donoho–Tanner style phase diagram: success rate over the (δ = n/p, ρ = k/n) grid, one panel per
  * method, ρ increasing upwards. Grid values are shown as ordered categories (uniform cells).
  */
-export function phaseTransitionChart(rows: readonly PhaseTransitionRow[], options: ChartOptions = {}): VegaLiteSpec {
+export function phaseTransitionChart(rows: readonly PhaseTransitionPoint[], options: ChartOptions = {}): VegaLiteSpec {
   const fn = 'phaseTransitionChart';
   checkOptions(fn, options, COMMON_KEYS);
   checkCommon(fn, options);

@@ -5,6 +5,7 @@ import type { Graph } from '../ir/graph.ts';
 import { readFaceApiManifest, writeFaceApiManifest } from './faceapi-graph.ts';
 import { readJson } from './files.ts';
 import { readTfjsGraphModel, writeTfjsGraphModel } from './tfjs-graph.ts';
+import { readTfjsLayersModel, writeTfjsLayersModel } from './tfjs-layers.ts';
 
 /**
  * One entry for every model file the neural part reads: the format is recognised from the file
@@ -39,7 +40,7 @@ export function readModel(path: string, options: ReadModelOptions = {}): Graph {
       return readTfjsGraphModel(file, { inputShape: options.inputShape, inputSize: options.inputSize });
     }
     if (json.format === 'layers-model' || json.modelTopology?.class_name !== undefined) {
-      throw new DataError(fn, `${file} is a tfjs layers model, which is not supported yet`);
+      return readTfjsLayersModel(file);
     }
   }
   throw new DataError(fn, `${file} is neither a tfjs graph model.json nor a face-api weights manifest`);
@@ -50,6 +51,7 @@ export function writeModel(g: Graph, dir: string): { files: string[] } {
   switch (g.source.kind) {
     case 'tfjs-graph': return writeTfjsGraphModel(g, dir);
     case 'faceapi-manifest': return writeFaceApiManifest(g, dir);
+    case 'tfjs-layers': return writeTfjsLayersModel(g, dir);
     default: throw new DataError('writeModel', `writing ${g.source.kind} models is not supported`);
   }
 }

@@ -43,3 +43,9 @@ export function fileIOHandler(path: string): tf.io.IOHandler {
 export function loadStockGraphModel(path: string): Promise<GraphModel> {
   return loadGraphModel(fileIOHandler(path));
 }
+
+/** `tf.loadLayersModel` on a `model.json` path. */
+export async function loadStockLayersModel(path: string): Promise<import('@tensorflow/tfjs-layers').LayersModel> {
+  const { loadLayersModel } = await import('@tensorflow/tfjs-layers');
+  return loadLayersModel(fileIOHandler(path));
+}

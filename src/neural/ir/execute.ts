@@ -105,7 +105,9 @@ export function graphRunner(g: Graph): GraphRunner {
         return tf.avgPool(x[0] as tf.Tensor4D, [n.size[0], n.size[1]], [n.strides[0], n.strides[1]], pad4(n.padding) as 'same');
       case 'globalAvgPool': return tf.mean(x[0], [1, 2], n.keepDims);
       case 'pad': return tf.pad(x[0], n.paddings.map((p) => [p[0], p[1]] as [number, number]), n.value);
-      case 'reshape': return tf.reshape(x[0], [...n.shape]);
+      case 'reshape':
+        // [−1, −1] is a flatten (Keras Flatten): batch kept, the rest in one axis.
+        return tf.reshape(x[0], n.shape.length === 2 && n.shape[0] === -1 && n.shape[1] === -1 ? [x[0].shape[0], -1] : [...n.shape]);
       case 'activation': return activate(x[0], n.activation, w);
       case 'softmax': return tf.softmax(x[0]);
     }

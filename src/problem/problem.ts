@@ -1,0 +1,419 @@
+import { makeDatafit, lossNames, type Datafit, type LossName } from '../datafits/datafits.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { groupNorms } from '../groups/norms.ts';
+import { DenseMatrix } from '../linalg/dense.ts';
+import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { sharedFastCopy } from '../linalg/kernels/fast.ts';
+import type { LinearOperator } from '../linalg/operator.ts';
+import '../penalties/penalties.ts'; // registers the group and sparse-group lasso
+import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
+import { evaluate, newPoint, ProblemContext } from '../solvers/problem.ts';
+import { drive, type DriveResult, type StopRule } from '../solvers/driver.ts';
+import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
+import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
+import '../solvers/bcd.ts'; // registers 'bcd'
+import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+
+/** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
+export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto' | (string & {});
+
+/** Penalty names: the registered ones (grpreg's 'grLasso' is the group lasso). */
+export type PenaltyName = 'groupLasso' | 'grLasso' | 'sparseGroupLasso' | (string & {});
+
+/** What defines a problem, independent of λ. */
+export interface ProblemOptions {
+  /** A label per column, lists of member indices, or a GroupStructure. */
+  groups: GroupSpec;
+  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
+  loss?: LossName;
+  /** Group weights d_g (default √p_g); 0 = unpenalized group. */
+  weights?: ArrayLike<number> | WeightRule;
+  /** Fit an unpenalized intercept (default true). */
+  fitIntercept?: boolean;
+  /** Columns in no group: 'error' (default) or 'unpenalized'. */
+  ungrouped?: 'error' | 'unpenalized';
+  /** The penalty (default 'groupLasso'). */
+  penalty?: PenaltyName;
+  /** Sparse-group lasso mixing α ∈ [0, 1] (penalty 'sparseGroupLasso'; default 0.5). */
+  alpha?: number;
+  /** Concavity γ of the nonconvex penalties ('grMCP': > 1, default 3; 'grSCAD': > 2, default 4). */
+  gamma?: number;
+}
+
+/** Options of one fit. */
+export interface SolveOptions {
+  /** Tolerance of the stopping certificate (relative duality gap by default; default 1e-8). */
+  tol?: number;
+  /** Iteration cap (default 100 000); reaching it gives converged: false. */
+  maxIter?: number;
+  /** Solver (default 'auto'). */
+  solver?: SolverName;
+  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': KKT violation ≤ tol (absolute); 'both'. */
+  stopOn?: StopRule;
+  /** Starting coefficients (length p, or p·T); unpenalized parts are refitted exactly anyway. */
+  warmStart?: { coef: ArrayLike<number>; intercept?: number | ArrayLike<number> };
+  /** Called after each iteration; return false to stop. */
+  callback?: (info: IterationInfo) => boolean | void;
+}
+
+export interface FitOptions extends ProblemOptions, SolveOptions {
+  /** λ ≥ 0. */
+  lambda: number;
+}
+
+/** A fit with its certificate. */
+export interface FitResult {
+  /** Coefficients on the columns of X (length p; for T tasks, p·T column-major: W[j, t] at t·p + j). */
+  coef: Float64Array;
+  /** Intercept (first task); 0 without intercept. */
+  intercept: number;
+  /** Intercept per task (length T). */
+  intercepts: Float64Array;
+  /** Primal objective P = F + Ω at the returned point. */
+  objective: number;
+  /** Best dual objective D (P − D is the gap); NaN for a nonconvex penalty (no dual exists). */
+  dualObjective: number;
+  /** Absolute duality gap P − D ≥ 0; NaN for a nonconvex penalty. */
+  dualityGap: number;
+  /** Duality gap relative to P; NaN for a nonconvex penalty. */
+  relativeGap: number;
+  /**
+   * max over groups of dist(−∇_g F, ∂Ω_g), with the intercept's and unpenalized gradients. For a
+   * nonconvex penalty this stationarity measure (with the penalty's local subdifferential) is the
+   * whole certificate: a point with 0 here is stationary, not necessarily a global minimum.
+   */
+  kktViolation: number;
+  /** True only when the chosen certificate (KKT for nonconvex penalties) is under tol at the returned point. */
+  converged: boolean;
+  /** 'converged', or why not ('max iterations reached', 'diverged: …', 'stalled: …'). */
+  status: string;
+  iterations: number;
+  /** Indices of groups with ‖w_g‖ > 0 (unpenalized groups included). */
+  activeGroups: number[];
+  /** Names of the active groups. */
+  activeGroupNames: string[];
+  /** ‖w_g‖₂ per group (over all tasks). */
+  groupNorms: Float64Array;
+  groupNames: readonly string[];
+  solver: string;
+  /** The penalty's registered name. */
+  penalty: string;
+  lambda: number;
+  loss: LossName;
+  nTasks: number;
+}
+
+const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma'] as const;
+const SOLVE_KEYS = ['tol', 'maxIter', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
+/** Option names that are penalty parameters (each penalty takes those its spec lists). */
+export const PENALTY_PARAM_KEYS = ['alpha', 'gamma'] as const;
+
+/** A penalty chosen and its parameters checked, ready to be built at any λ. */
+export interface PenaltyChoice {
+  readonly spec: PenaltySpec;
+  readonly params: PenaltyParams;
+}
+
+/**
+ * The penalty named in `options` (default 'groupLasso'), with its parameters checked. A parameter
+ * the penalty does not take is an error (alpha with the group lasso, gamma with the lasso…).
+ */
+export function choosePenalty(fn: string, options: { penalty?: string; alpha?: number; gamma?: number }): PenaltyChoice {
+  const name = options.penalty === undefined ? 'groupLasso' : checkChoice(fn, 'penalty', options.penalty, penaltyNames());
+  const spec = getPenalty(name)!;
+  const given: Record<string, unknown> = {};
+  for (const k of PENALTY_PARAM_KEYS) {
+    if (options[k] === undefined) continue;
+    if (!spec.params.includes(k)) {
+      throw new ValueError(fn, `${k} is not a parameter of the ${spec.name} penalty${k === 'alpha' ? " (alpha belongs to penalty: 'sparseGroupLasso', fitSparseGroupLasso)" : ''}`);
+    }
+    given[k] = options[k];
+  }
+  return { spec, params: spec.checkParams(given, fn) };
+}
+
+/** Solve options after validation. */
+export interface CheckedSolveOptions {
+  tol: number;
+  maxIter: number;
+  stopOn: StopRule;
+  /** A registered solver name or 'auto'. */
+  solver: string;
+  callback?: (info: IterationInfo) => boolean | void;
+}
+
+/** Validate the solve options (tol, maxIter, stopOn, solver, callback) once. */
+export function checkSolveOptions(fn: string, options: SolveOptions): CheckedSolveOptions {
+  const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+  const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
+  const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
+  const solver = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']);
+  if (options.callback !== undefined && typeof options.callback !== 'function') {
+    throw new ValueError(fn, `callback must be a function, got ${options.callback === null ? 'null' : typeof options.callback}`);
+  }
+  return { tol, maxIter, stopOn, solver, callback: options.callback };
+}
+
+/** What one run of the solve sequence returns. */
+export interface SolveRun {
+  drive: DriveResult;
+  /** The solver that ran ('auto' resolved). */
+  solver: string;
+}
+
+/**
+ * A validated problem (design, response, groups, loss, penalty) ready to be fitted at many λ with
+ * warm starts — what paths and cross-validation use. Build with {@link prepareProblem} (user
+ * input) or {@link problemFromValidated} (already validated parts, inside the library).
+ */
+export class PreparedProblem {
+  readonly X: LinearOperator;
+  readonly datafit: Datafit;
+  /** Groups over features (as given). */
+  readonly groups: GroupStructure;
+  /** Groups over the p·T coefficients. */
+  readonly coefGroups: GroupStructure;
+  readonly fitIntercept: boolean;
+  readonly loss: LossName;
+  readonly penalty: PenaltyChoice;
+  readonly n: number;
+  readonly p: number;
+  readonly T: number;
+  private ctxPositive: ProblemContext | null = null;
+  private lipschitz: number | undefined;
+  private readonly fn: string;
+
+  constructor(X: LinearOperator, datafit: Datafit, groups: GroupStructure, fitIntercept: boolean, penalty: PenaltyChoice, fn: string) {
+    this.X = X;
+    this.datafit = datafit;
+    this.groups = groups;
+    this.coefGroups = expandForTasks(groups, datafit.T);
+    this.fitIntercept = fitIntercept;
+    this.loss = datafit.name;
+    this.penalty = penalty;
+    this.n = X.rows;
+    this.p = X.cols;
+    this.T = datafit.T;
+    this.fn = fn;
+  }
+
+  /** The penalty at λ. */
+  makePenalty(lambda: number): Penalty {
+    return this.penalty.spec.create(this.coefGroups, lambda, this.penalty.params);
+  }
+
+  /** The same problem on other columns (screened sub-problems of a path); `groups` over those columns. */
+  withColumns(X: LinearOperator, groups: GroupStructure): PreparedProblem {
+    return new PreparedProblem(X, this.datafit, groups, this.fitIntercept, this.penalty, this.fn);
+  }
+
+  /** The same problem on rows `rows` (cross-validation folds), validated as a problem of its own. */
+  withRows(X: LinearOperator, rows: ArrayLike<number>, fn = this.fn): PreparedProblem {
+    return problemFromValidated({ X, datafit: this.datafit.subset(rows), groups: this.groups, fitIntercept: this.fitIntercept, penalty: this.penalty }, fn);
+  }
+
+  /**
+   * Problem context at λ. For λ > 0 one context is reused (only λ changes, so the unpenalized
+   * factorization and the Lipschitz estimate are kept); λ = 0 makes every group unpenalized.
+   */
+  context(lambda: number): ProblemContext {
+    if (lambda === 0) return this.newContext(0);
+    if (!this.ctxPositive) this.ctxPositive = this.newContext(lambda);
+    else this.ctxPositive.setLambda(lambda);
+    return this.ctxPositive;
+  }
+
+  private newContext(lambda: number): ProblemContext {
+    const ctx = new ProblemContext(this.X, this.datafit, this.makePenalty(lambda), this.fitIntercept);
+    // Any unpenalized column (not only the intercept: λ = 0, weight-0 groups) can make the
+    // GLM's unpenalized fit unbounded; without this check a separable no-intercept fit went on
+    // with a Newton iterate that had run off, and returned arbitrary coefficients.
+    if (ctx.unpenalized.k > 0 && !ctx.unpenalized.converged) {
+      throw new ValueError(this.fn, `the unpenalized part (intercept and unpenalized groups) has no finite optimum for this ${this.loss} response (separable or degenerate data)`);
+    }
+    return ctx;
+  }
+
+  /**
+   * λ_max: the smallest λ at which w = 0 (all penalized groups zero) is optimal (for a nonconvex
+   * penalty: stationary), i.e. max_g ρ_g(Xᵀ∇F(η₀)) with η₀ the unpenalized fit; ρ_g(z) = ‖z_g‖/d_g
+   * for the group lasso.
+   */
+  lambdaMax(): number {
+    const ctx = this.context(1);
+    const grad = certifyZero(ctx);
+    let m = 0;
+    const pen = ctx.penalty;
+    for (let g = 0; g < pen.groups.nGroups; g++) {
+      if (!(pen.groups.weights[g] > 0)) continue;
+      const r = pen.groupDualNorm(grad, g);
+      if (r > m) m = r;
+    }
+    return m;
+  }
+
+  /** Fit at one λ (options validated here). */
+  fit(lambda: number, options: SolveOptions = {}): FitResult {
+    const fn = this.fn;
+    checkNonNegative(fn, 'lambda', lambda);
+    const o = checkSolveOptions(fn, options);
+    const ctx = this.context(lambda);
+    const w0 = new Float64Array(ctx.size);
+    if (options.warmStart !== undefined) {
+      // null used to escape as a TypeError and a typo (`intrcept`) was silently ignored.
+      if (options.warmStart === null || typeof options.warmStart !== 'object') {
+        throw new ValueError(fn, `warmStart must be an object { coef, intercept? }, got ${options.warmStart === null ? 'null' : typeof options.warmStart}`);
+      }
+      checkOptions(`${fn} (warmStart)`, options.warmStart, ['coef', 'intercept']);
+      const c = options.warmStart.coef;
+      if (!c || c.length !== ctx.size) {
+        throw new ShapeError(fn, `warmStart.coef has length ${c ? c.length : 0}, expected ${ctx.size}`);
+      }
+      for (let i = 0; i < ctx.size; i++) {
+        if (!Number.isFinite(c[i])) throw new ValueError(fn, `warmStart.coef has a non-finite value at ${i}`);
+        w0[i] = c[i];
+      }
+    }
+    return this.summarize(ctx, this.solve(ctx, w0, o), lambda);
+  }
+
+  /**
+   * The solve sequence on a context of this problem, from w0 (trusted, length ctx.size):
+   * resolve 'auto', apply the Lipschitz policy (one global estimate per problem for solvers that
+   * take a fixed step, or `lipschitz()` when the caller has a better one), build the solver, and
+   * drive it to its certificate.
+   */
+  solve(ctx: ProblemContext, w0: Float64Array, o: CheckedSolveOptions, lipschitz?: () => number): SolveRun {
+    const name = o.solver === 'auto' ? chooseSolver(ctx) : o.solver;
+    const entry = getSolver(name)!;
+    let L: number | undefined;
+    // With a global curvature bound the Lipschitz estimate holds for every λ: computed once.
+    if (entry.globalLipschitz && ctx.penalty.lambda > 0 && Number.isFinite(this.datafit.curvature)) {
+      if (lipschitz) L = lipschitz();
+      else L = this.lipschitz ??= estimateLipschitz(ctx);
+    }
+    const solver = entry.factory(ctx, w0, { lipschitz: L });
+    const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback });
+    return { drive: res, solver: name };
+  }
+
+  /** The FitResult of a run (the final certificate evaluated the returned point, so ctx holds its unpenalized fit). */
+  summarize(ctx: ProblemContext, run: SolveRun, lambda: number): FitResult {
+    const res = run.drive;
+    const coef = ctx.fullCoefficients(res.w);
+    const { intercepts } = ctx.unpenalizedCoefficients();
+    const gs = this.coefGroups;
+    const { norms, active } = groupNorms(coef, gs);
+    const c = res.certificate;
+    return {
+      coef, intercept: intercepts[0], intercepts,
+      objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
+      kktViolation: c.kktViolation, converged: res.converged, status: res.status, iterations: res.iterations,
+      activeGroups: active, activeGroupNames: active.map((g) => gs.names[g]), groupNorms: norms, groupNames: gs.names,
+      solver: run.solver, penalty: ctx.penalty.name, lambda, loss: this.loss, nTasks: this.T,
+    };
+  }
+}
+
+/** Xᵀ∇F at w = 0 (unpenalized part fitted): the gradient λ_max and the path start from. */
+function certifyZero(ctx: ProblemContext): Float64Array {
+  const pt = newPoint(ctx);
+  evaluate(ctx, new Float64Array(ctx.size), pt);
+  return pt.grad;
+}
+
+/** Parts of a problem that are already validated (the library's own callers). */
+export interface ValidatedParts {
+  X: LinearOperator;
+  datafit: Datafit;
+  groups: GroupStructure;
+  fitIntercept: boolean;
+  penalty?: PenaltyChoice;
+}
+
+/**
+ * The internal validated entry: a problem from parts already checked (an operator, a datafit
+ * built from a checked response, a group structure over X's columns). Only the checks that need
+ * all parts together run here (an intercept-only fit must exist).
+ */
+export function problemFromValidated(parts: ValidatedParts, fn: string): PreparedProblem {
+  const { datafit, groups, fitIntercept } = parts;
+  // Dense designs run on the fast kernels (one copy per matrix, reused across fits while unchanged).
+  const X = parts.X instanceof DenseMatrix ? sharedFastCopy(parts.X) : parts.X;
+  if (groups.nFeatures !== X.cols) throw new ShapeError(fn, `the groups cover ${groups.nFeatures} columns, X has ${X.cols}`);
+  if (datafit.n !== X.rows) throw new ShapeError(fn, `the response has ${datafit.n} rows, X has ${X.rows}`);
+  if (fitIntercept) {
+    const why = datafit.interceptObstacle();
+    if (why !== null) throw new ValueError(fn, `${why}: with an intercept the fit has no finite optimum`);
+  }
+  const penalty = parts.penalty ?? choosePenalty(fn, {});
+  return new PreparedProblem(X, datafit, groups, fitIntercept, penalty, fn);
+}
+
+/**
+ * Validate user inputs once and build a {@link PreparedProblem}. `fn` names the public function in
+ * error messages.
+ */
+export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
+  if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
+  const op = toOperator(X, fn);
+  if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
+  const resp = toResponse(y, fn, op.rows);
+  const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, lossNames());
+  const fitIntercept = options.fitIntercept ?? true;
+  if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+  const penalty = choosePenalty(fn, options);
+  // An unknown mode is an OptionError (as errors.ts documents), with a suggestion for typos.
+  if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
+  const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped }, fn);
+  const datafit = makeDatafit(loss, resp.data, op.rows, resp.T, fn);
+  return problemFromValidated({ X: op, datafit, groups, fitIntercept, penalty }, fn);
+}
+/**
+ * Group lasso fit:
+ *   minimize_{w, b}  F(Xw + b) + λ Σ_g d_g ‖w_g‖₂,
+ * F = (1/(2n))‖y − Xw − b‖² (squared), the mean logistic or Poisson negative log-likelihood, or
+ * (1/(2n))‖Y − XW − 1bᵀ‖²_F (multitask, group = the features' rows of W). d_g = √p_g by default;
+ * the intercept b and groups of weight 0 are unpenalized and fitted exactly.
+ * The result carries its certificate (duality gap, KKT violation); `converged` is true only when
+ * the relative duality gap (or, with stopOn: 'kkt', the KKT violation) is ≤ tol.
+ *
+ * @example
+ * const fit = fitGroupLasso(X, y, { groups: ['a', 'a', 'b'], lambda: 0.1 });
+ * fit.activeGroupNames // returns e.g. ['a']
+ */
+export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions): FitResult {
+  const fn = 'fitGroupLasso';
+  checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'alpha'), ...SOLVE_KEYS]);
+  if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
+  checkNonNegative(fn, 'lambda', options.lambda);
+  return prepareProblem(X, y, options, fn).fit(options.lambda, options);
+}
+
+/**
+ * Sparse-group lasso fit (Simon, Friedman, Hastie & Tibshirani 2013):
+ *   minimize_{w, b}  F(Xw + b) + λ [α‖w‖₁ + (1 − α) Σ_g d_g ‖w_g‖₂],  α ∈ [0, 1] (default 0.5),
+ * with the same losses, scaling and certificate as {@link fitGroupLasso}.
+ */
+export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions & { alpha?: number }): FitResult {
+  const fn = 'fitSparseGroupLasso';
+  checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma'), ...SOLVE_KEYS]);
+  if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
+  checkNonNegative(fn, 'lambda', options.lambda);
+  return prepareProblem(X, y, { ...options, penalty: 'sparseGroupLasso' }, fn).fit(options.lambda, options);
+}
+
+/**
+ * λ_max = max_g ρ_g(Xᵀ∇F(η₀)) / 1: the smallest λ for which every penalized group is zero at the
+ * optimum, where η₀ is the fit of the unpenalized part alone (intercept: ȳ for the squared loss)
+ * and ρ_g(z) = ‖z_g‖₂/d_g (group lasso) or the sparse-group dual norm when `alpha` is given.
+ * Scaling as in {@link fitGroupLasso}: for the squared loss λ_max = max_g ‖X_gᵀ(y − ȳ)‖₂ / (n d_g).
+ */
+export function lambdaMax(X: MatrixInput, y: ResponseInput, options: ProblemOptions): number {
+  const fn = 'lambdaMax';
+  checkOptions(fn, options, PROBLEM_KEYS);
+  // Without a penalty name, alpha means the sparse-group lasso (what fitSparseGroupLasso fits).
+  const penalty = options?.penalty ?? (options?.alpha !== undefined ? 'sparseGroupLasso' : undefined);
+  return prepareProblem(X, y, { ...options, penalty }, fn).lambdaMax();
+}
