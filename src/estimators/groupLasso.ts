@@ -394,6 +394,78 @@ export class GroupLasso {
     return out;
   }
 
+  /**
+   * What a user should know about this fit before trusting it: λ chosen at an end of the grid
+   * (the best λ may lie outside it), and fits along the path that are not certified. Empty when
+   * there is nothing to say.
+   */
+  get warnings(): string[] {
+    const s = this.need('GroupLasso.warnings');
+    const out: string[] = [];
+    const path = this.standardizedPath ?? this.path;
+    const K = path?.lambdas.length ?? 0;
+    if (K > 2 && s.selection !== 'lambda') {
+      const how = s.selection === 'cv' ? 'cross-validation' : `the ${this.options.criterion?.toUpperCase()} criterion`;
+      if (s.index === 0) out.push(`${how} chose the largest λ of the grid (no group selected): the data may carry no signal these groups can explain`);
+      if (s.index === K - 1) out.push(`${how} chose the smallest λ of the grid: a smaller λ may do better; lower lambdaMinRatio to extend the grid`);
+    }
+    if (path) {
+      const bad = path.certificates.filter((c) => !c.converged).length;
+      if (bad > 0) out.push(`${bad} of ${K} fits along the path are not certified to tol ${path.tol}`);
+    }
+    if (!s.certificate.converged) out.push(`the chosen fit is not certified (relative gap ${s.certificate.relativeGap.toExponential(2)})`);
+    return out;
+  }
+
+  /** A readable account of the fit: how λ was chosen, the selected groups by norm, the certificate, warnings. */
+  summary(): string {
+    if (this.state === null) {
+      const how = this.options.lambda !== undefined ? `λ = ${this.options.lambda}` : this.options.criterion ?? 'cross-validation';
+      return `GroupLasso (not fitted; λ by ${how})`;
+    }
+    const s = this.state;
+    const f = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? Number(x.toPrecision(4)).toString() : x.toExponential(3));
+    const gs = this.groupStructure!;
+    const prep = this.prep === 'orthonormalize' ? 'groups orthonormalized' : this.prep === 'standardize' ? 'columns standardized' : 'columns as given';
+    const lines = [`GroupLasso (${this.lossName} loss): ${this.p} columns in ${gs.nGroups} groups, ${prep}`];
+    if (s.selection === 'cv' && this.cv) {
+      const k = this.cv.lambdas.indexOf(s.lambda);
+      lines.push(`λ = ${f(s.lambda)} by ${this.cv.nFolds}-fold cross-validation (${this.options.rule === '1se' ? 'λ_1se' : 'λ_min'}); ` +
+        `${this.cv.metric} ${f(this.cv.meanLoss[k])} ± ${f(this.cv.seLoss[k])}`);
+    } else if (s.selection === 'criterion') {
+      lines.push(`λ = ${f(s.lambda)} by ${this.options.criterion?.toUpperCase()}`);
+    } else lines.push(`λ = ${f(s.lambda)} (given)`);
+    const sel = this.selectedGroups().sort((a, b) => b.norm - a.norm);
+    lines.push(`selected ${sel.filter((g) => g.penalized).length} of ${gs.weights.filter((w) => w > 0).length} penalized groups (original scale):`);
+    const w = Math.max(5, ...sel.map((g) => g.name.length));
+    for (const g of sel.slice(0, 30)) {
+      const cs = g.coefficients.slice(0, 6).map((c) => `${c.feature}=${f(c.value)}`).join(' ');
+      lines.push(`  ${g.name.padEnd(w)}  ‖w‖ ${f(g.norm).padStart(9)}  ${cs}${g.coefficients.length > 6 ? ' …' : ''}${g.penalized ? '' : ' (unpenalized)'}`);
+    }
+    if (sel.length > 30) lines.push(`  … and ${sel.length - 30} more`);
+    const none = gs.names.filter((_, g) => !sel.some((x) => x.index === g));
+    if (none.length) lines.push(`not selected (${none.length}): ${none.slice(0, 20).join(', ')}${none.length > 20 ? ', …' : ''}`);
+    const c = s.certificate;
+    lines.push(`intercept ${f(s.intercepts[0])}; certificate: relative gap ${c.relativeGap.toExponential(2)}, KKT ${c.kktViolation.toExponential(2)}, ${c.converged ? 'converged' : 'NOT converged'}`);
+    for (const warning of this.warnings) lines.push(`warning: ${warning}`);
+    return lines.join('\n');
+  }
+
+  /** The summary, so that string interpolation and `console.log` show something readable. */
+  toString(): string {
+    return this.summary();
+  }
+
+  /** Node's console.log / util.inspect show the summary instead of the internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.summary();
+  }
+
+  /** Deno's console.log likewise. */
+  [Symbol.for('Deno.customInspect')](): string {
+    return this.summary();
+  }
+
   /** A plain-JSON snapshot of the fitted model (enough to predict, score and list selected groups). */
   toJSON(): GroupLassoJSON {
     const s = this.need('GroupLasso.toJSON');
