@@ -39,7 +39,7 @@ export {
 export { cvGroupLasso, makeFolds, type CvOptions, type CvResult } from './path/cv.ts';
 export { informationCriteria, type CriteriaOptions, type CriteriaResult, type DfMethod } from './path/criteria.ts';
 export {
-  GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
+  GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing, type PredictOptions,
 } from './estimators/groupLasso.ts';
 // Chart specs are plain JSON builders; rendering lives in 'groupsparse/plot' (Vega) and 'groupsparse/node' (PNG).
 export {

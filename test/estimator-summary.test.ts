@@ -51,3 +51,24 @@ describe('GroupLasso summary and warnings', () => {
     expect(m2.warnings).toEqual([]);
   });
 });
+
+describe('GroupLasso.predict at any λ of the path', () => {
+  it('equals the path fit on grid values, interpolates between them, refuses λ outside', () => {
+    const { X, y, groups } = data(3, 7);
+    const m = new GroupLasso({ groups, cv: { nFolds: 5, seed: 1 }, nLambda: 12 }).fit(X, y);
+    const path = m.path!;
+    const k = 5;
+    // Independent: X w_k + b_k computed here from the path's own coefficients.
+    const at = (kk: number) => X.map((row) => row.reduce((s, x, j) => s + x * path.coefs[kk][j], path.intercept[kk]));
+    const onGrid = m.predict(X, { lambda: path.lambdas[k] });
+    at(k).forEach((v, i) => expect(onGrid[i]).toBeCloseTo(v, 10));
+    const mid = (path.lambdas[k] + path.lambdas[k + 1]) / 2;
+    const between = m.predict(X, { lambda: mid });
+    const a = at(k);
+    const b = at(k + 1);
+    a.forEach((v, i) => expect(between[i]).toBeCloseTo((v + b[i]) / 2, 10));
+    expect(Array.from(m.predict(X, { lambda: m.lambda }))).toEqual(Array.from(m.predict(X)));
+    expect(() => m.predict(X, { lambda: path.lambdas[0] * 2 })).toThrow(/outside the fitted path/);
+    expect(() => m.predict(X, { lamda: 1 } as never)).toThrow(/lamda/);
+  });
+});

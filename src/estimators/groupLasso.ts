@@ -47,6 +47,12 @@ const OPTION_KEYS = [
   'featureNames', 'onProgress',
 ] as const;
 
+/** Options of `predict` / `predictLinear`. */
+export interface PredictOptions {
+  /** Predict at this λ of the path instead of the chosen one (interpolated between grid values). */
+  lambda?: number;
+}
+
 /** One selected group, on the original scale of X. */
 export interface SelectedGroup {
   name: string;
@@ -315,27 +321,52 @@ export class GroupLasso {
   }
 
   /** Linear predictor η = X w + b on the original scale (length n, or n·T column-major). */
-  predictLinear(X: MatrixInput): Float64Array {
+  predictLinear(X: MatrixInput, options: PredictOptions = {}): Float64Array {
     const fn = 'GroupLasso.predictLinear';
     const s = this.need(fn);
+    checkOptions(fn, options, ['lambda']);
+    const { coef, intercepts } = options.lambda === undefined ? s : this.coefAt(fn, options.lambda);
     const op = toOperator(X, fn);
     if (op.cols !== this.p) throw new ShapeError(fn, `X has ${op.cols} columns, the model was fitted on ${this.p}`);
     const n = op.rows;
     const out = new Float64Array(n * this.T);
     for (let t = 0; t < this.T; t++) {
       const o = out.subarray(t * n, (t + 1) * n);
-      op.apply(s.coef.subarray(t * this.p, (t + 1) * this.p), o);
-      for (let i = 0; i < n; i++) o[i] += s.intercepts[t];
+      op.apply(coef.subarray(t * this.p, (t + 1) * this.p), o);
+      for (let i = 0; i < n; i++) o[i] += intercepts[t];
     }
     return out;
+  }
+
+  /**
+   * Coefficients (original scale) at any λ in the path's range: a grid value's fit itself, between
+   * two grid values the linear interpolation in λ of their fits (grpreg's and glmnet's
+   * `predict(fit, lambda = )`; the path is piecewise smooth, so this is an approximation between
+   * grid points, exact on them).
+   */
+  coefAt(fn: string, lambda: number): { coef: Float64Array; intercepts: Float64Array } {
+    const path = this.path;
+    if (path === undefined) throw new ValueError(fn, 'predictions at another λ need the path (this model was restored by fromJSON)');
+    const L = path.lambdas;
+    const K = L.length;
+    if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${String(lambda)}`);
+    if (lambda > L[0] * (1 + 1e-12) || lambda < L[K - 1] * (1 - 1e-12)) {
+      throw new ValueError(fn, `lambda ${lambda} is outside the fitted path [${L[K - 1]}, ${L[0]}]; refit with a grid that covers it`);
+    }
+    let k = 0;
+    while (k < K - 1 && L[k + 1] >= lambda) k++;
+    if (L[k] === lambda || k === K - 1) return { coef: path.coefs[k], intercepts: path.intercepts[k] };
+    const a = (L[k] - lambda) / (L[k] - L[k + 1]); // weight of the smaller λ
+    const mix = (u: Float64Array, v: Float64Array) => u.map((x, j) => (1 - a) * x + a * v[j]);
+    return { coef: mix(path.coefs[k], path.coefs[k + 1]), intercepts: mix(path.intercepts[k], path.intercepts[k + 1]) };
   }
 
   /**
    * Predictions on the response scale: the mean Xw + b (squared, multitask), the probability
    * σ(η) (logistic), or the mean e^η (Poisson).
    */
-  predict(X: MatrixInput): Float64Array {
-    const eta = this.predictLinear(X);
+  predict(X: MatrixInput, options: PredictOptions = {}): Float64Array {
+    const eta = this.predictLinear(X, options);
     const out = new Float64Array(eta.length);
     getLoss(this.lossName)!.inverseLink(eta, out);
     return out;
