@@ -45,4 +45,7 @@ node bundle.js | grep -q '^tour '
 npx --no-install groupsparse --version
 node -e "process.stdout.write(require('groupsparse').BIRTHWT_CSV)" > birthwt.csv
 npx --no-install groupsparse fit birthwt.csv --target bwt --categorical race --lambda 0.05 --quiet | grep -q 'certificate: .*converged: yes'
+# Deno outside any Node project: the checkout's deno.json maps 'groupsparse' and the npm packages.
+mkdir "$WORK/deno" && cp "$ROOT/test/package/tour.ts" "$WORK/deno/"
+(cd "$WORK/deno" && "$ROOT/node_modules/.bin/deno" run -c "$ROOT/deno.json" tour.ts | grep '^tour ')
 echo "package check passed"

@@ -39,12 +39,12 @@ export {
 export { cvGroupLasso, makeFolds, type CvOptions, type CvResult } from './path/cv.ts';
 export { informationCriteria, type CriteriaOptions, type CriteriaResult, type DfMethod } from './path/criteria.ts';
 export {
-  GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
+  GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing, type PredictOptions,
 } from './estimators/groupLasso.ts';
 // Chart specs are plain JSON builders; rendering lives in 'groupsparse/plot' (Vega) and 'groupsparse/node' (PNG).
 export {
-  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
-  type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
+  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, categoricalColors, VEGA_LITE_SCHEMA,
+  type VegaLiteSpec, type ChartOptions, type CvChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
   type SparsityChartData, type PhaseTransitionPoint, type RhoRow,
 } from './plot/specs.ts';
 export * as signal from './signal/index.ts';

@@ -93,11 +93,16 @@ describe('cvChart', () => {
   it('draws a point and an error bar per λ and the two λ rules', async () => {
     const svg = await renderSvg(cvChart(data));
     expect(title(svg)).toEqual(['Cross-validation']);
-    expect(texts(svg, 'mark-text role-title-subtitle')).toEqual(['λ_min = 0.1, λ_1se = 0.2']);
+    // λ_min = 0.1 is off this grid; the nearest point, 10^(−10/11), has loss 1 + (1/11)² ≈ 1.008 and
+    // SE 0.1: the 1-SE threshold is 1.108.
+    expect(texts(svg, 'mark-text role-title-subtitle')).toEqual(['λ_min = 0.1, λ_1se = 0.2; dotted: min + 1 SE = 1.11']);
+    // The curve spans less than 10×: a linear loss axis.
     expect(axisTitles(svg)).toEqual(expect.arrayContaining(['λ (log scale, decreasing →)', 'mean squared error (mean ± 1 SE)']));
-    expect(countMarks(svg, 'mark-symbol role-mark')).toBe(lambdas.length);
-    const [bars, rules] = markGroups(svg, 'mark-rule role-mark');
+    // A point per λ, and a diamond at each of λ_min and λ_1se.
+    expect(countMarks(svg, 'mark-symbol role-mark')).toBe(lambdas.length + 2);
+    const [bars, threshold, rules] = markGroups(svg, 'mark-rule role-mark');
     expect((bars.match(/<line /g) ?? []).length).toBe(lambdas.length);
+    expect((threshold.match(/<line /g) ?? []).length).toBe(1);
     expect((rules.match(/<line /g) ?? []).length).toBe(2);
     expect(texts(svg, 'mark-text role-legend-label')).toEqual(['λ_min', 'λ_1se']);
     // Each error bar spans 2·SE: the same pixel length everywhere since SE is constant.

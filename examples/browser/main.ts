@@ -74,13 +74,9 @@ async function fit(): Promise<void> {
     summary.innerHTML = `<p>λ = ${m.lambda.toPrecision(4)} (10-fold CV, λ_min); ${m.selectedGroups().length} of ${design.groupNames.length} groups selected; ` +
       `certificate: relative gap ${m.certificate.relativeGap.toExponential(2)}, ${m.certificate.converged ? 'converged' : 'NOT converged'}</p>` +
       `<table><thead><tr><th>group</th><th>‖w_g‖</th><th>columns</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
-    const path = m.path!;
-    const cv = m.cv!;
     await Promise.all([
-      embed('#path-chart', pathChart({ lambdas: path.lambdas, groupNames: path.groupNames, groupNorms: path.groupNorms, selectedLambda: m.lambda }) as never, { actions: false, renderer: 'svg' }),
-      embed('#cv-chart', cvChart({
-        lambdas: cv.lambdas, meanLoss: cv.meanLoss, seLoss: cv.seLoss, lambdaMin: cv.lambdaMin, lambda1se: cv.lambda1se, metric: cv.metric,
-      }) as never, { actions: false, renderer: 'svg' }),
+      embed('#path-chart', pathChart(m) as never, { actions: false, renderer: 'svg' }),
+      embed('#cv-chart', cvChart(m) as never, { actions: false, renderer: 'svg' }),
     ]);
     document.body.dataset.state = 'done';
   } catch (e) {

@@ -6,6 +6,8 @@ export interface CliIO {
   stderr(s: string): void;
   /** The whole of standard input (for `-` as a file name). */
   readStdin(): Promise<string>;
+  /** Where progress bars draw (default process.stderr). */
+  progressStream?: NodeJS.WriteStream;
 }
 
 /** One help section: a title and its flags. */

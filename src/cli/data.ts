@@ -1,4 +1,9 @@
 import { readCsv, parseNumber, type ReadCsvOptions } from '../data/csv.ts';
+import { tokenizeCsv } from '../data/tokenize.ts';
+import { readTextFile } from '../util/host.ts';
+import type { CliIO } from './command.ts';
+import { foldList } from './format.ts';
+import { choiceFlag, listFlag, numberFlag } from './values.ts';
 import { buildDesignAsync, type Design } from '../data/design.ts';
 import { parseColumnSpecs } from '../data/spec.ts';
 import { isNumericColumn, type Table } from '../data/table.ts';
@@ -14,13 +19,17 @@ export const DESIGN_FLAGS = {
   transform: { type: 'string', multiple: true, arg: '"x2=min(x,2);..."', help: 'derived columns (mathjs expressions; repeatable)' },
   interactions: { type: 'string', arg: 'a:b,c*d*e', help: 'pairwise interaction groups' },
   drop: { type: 'string', arg: 'id,date', help: 'columns to leave out' },
-  'drop-missing': { type: 'boolean', help: 'drop rows with a missing value (default: error)' },
+  'drop-missing': { type: 'boolean', help: 'drop rows with a missing value in a used column (default: error)' },
+  delimiter: { type: 'string', arg: 'auto|,|;|tab|"|"', help: 'field separator (default auto: from the header line)' },
+  decimal: { type: 'string', arg: 'auto|.|,', help: "decimal mark (default auto: ',' in a ';' file whose numbers use it)" },
+  dates: { type: 'string', arg: 'error|numeric', help: 'date columns: refused (default) or days since 1970-01-01' },
+  'max-levels': { type: 'string', arg: 'N', help: 'string columns with more levels need --categorical (default 50)' },
 } as const;
 
 export type DesignValues = FlagValues<typeof DESIGN_FLAGS>;
 
 /** Columns that look numeric but hold a stray non-number are refused (a typo, not a category). */
-function checkNumericLooking(table: Table, file: string, categorical: Set<string>, readOpts: ReadCsvOptions): void {
+function checkNumericLooking(table: Table, categorical: Set<string>, reread: (name: string) => Table): void {
   for (let k = 0; k < table.names.length; k++) {
     const name = table.names[k];
     const col = table.columns[k];
@@ -30,40 +39,132 @@ function checkNumericLooking(table: Table, file: string, categorical: Set<string
     if (numbers > 0 && numbers >= col.length / 2) {
       // Re-read with the column declared numeric: readCsv names the line and the entry.
       try {
-        readCsv(file, { ...readOpts, numeric: [name] });
+        reread(name);
       } catch (e) {
-        if (e instanceof GroupSparseError) {
-          throw new CliError(`${e.message.replace(/^readCsv: /, '')} (list the column in --categorical if it is a category)`);
-        }
+        if (e instanceof CliError) throw new CliError(`${e.message} (list the column in --categorical if it is a category)`);
         throw e;
       }
     }
   }
 }
 
-/** Read the CSV named on the command line and build the design the flags describe. */
-export async function loadDesign(file: string, v: DesignValues): Promise<{ design: Design; table: Table }> {
+/** The delimiter that splits the header line into the most fields (quotes respected by the tokenizer). */
+function sniffDelimiter(text: string): string {
+  const end = text.search(/\r?\n/);
+  const head = end < 0 ? text : text.slice(0, end);
+  let best = ',';
+  let most = 1;
+  for (const d of [',', ';', '\t', '|']) {
+    let k: number;
+    try {
+      k = tokenizeCsv('readCsv', head, d, 'the header').records[0]?.length ?? 1;
+    } catch {
+      continue;
+    }
+    if (k > most) {
+      best = d;
+      most = k;
+    }
+  }
+  return best;
+}
+
+function delimiterOf(v: string | undefined, text: string): string {
+  if (v === undefined || v === 'auto') return sniffDelimiter(text);
+  if (v === 'tab' || v === '\\t') return '\t';
+  if (v.length !== 1 || /[\r\n"]/.test(v)) throw new CliError(`--delimiter must be auto, tab or one character (not a quote or line break), got '${v}'`);
+  return v;
+}
+
+/** ',' when fields are not comma-separated and a number is written with a decimal comma. */
+function decimalOf(v: string | undefined, delimiter: string, text: string): '.' | ',' {
+  const d = choiceFlag(v, 'decimal', ['auto', '.', ','] as const) ?? 'auto';
+  if (d !== 'auto') {
+    if (d === ',' && delimiter === ',') throw new CliError("--decimal , needs another --delimiter (the fields are comma-separated)");
+    return d;
+  }
+  if (delimiter === ',') return '.';
+  const sample = text.slice(0, 200_000);
+  const sep = delimiter === '\t' ? '\\t' : delimiter.replace(/[|]/g, '\\|');
+  return new RegExp(`(^|${sep})\\s*-?\\d+,\\d+\\s*(${sep}|\\r?$)`, 'm').test(sample) ? ',' : '.';
+}
+
+/** A readCsv message with its JS option hints turned into the flags that do the same. */
+function asFlags(message: string): string {
+  return message.replace(/^readCsv: /, '')
+    .replace("use { missing: 'drop-rows' } to drop such rows", 'add --drop-missing to drop such rows, or --drop the column')
+    .replace("with { dates: 'numeric' } (days since 1970-01-01) or leave the column out", 'with --dates numeric (days since 1970-01-01), or --drop the column')
+    .replace("use { duplicateNames: 'rename' } to make names unique", 'rename the column in the file');
+}
+
+/** Read the CSV named on the command line (`-`: standard input) and build the design the flags describe. */
+export async function loadDesign(file: string, v: DesignValues, io: CliIO): Promise<{ design: Design; table: Table; source: string }> {
   const target = v.target;
   if (target === undefined) throw new CliError('--target COL is required (the column to predict)');
-  const readOpts: ReadCsvOptions = { source: 'path', missing: v['drop-missing'] ? 'drop-rows' : 'error' };
-  const table = readCsv(file, readOpts);
+  const source = file === '-' ? '<stdin>' : file;
+  const text = file === '-' ? await io.readStdin() : readTextFile('readCsv', file);
+  if (text.trim() === '') throw new CliError(`${file === '-' ? 'standard input' : `'${file}'`} is empty`);
+  const delimiter = delimiterOf(v.delimiter, text);
+  const decimal = decimalOf(v.decimal, delimiter, text);
+  const dates = choiceFlag(v.dates, 'dates', ['error', 'numeric'] as const) ?? 'error';
+  const maxLevels = numberFlag(v['max-levels'], 'max-levels', (x) => Number.isInteger(x) && x >= 2, 'a whole number ≥ 2') ?? 50;
+  const header = (() => {
+    try {
+      return readCsv(text, { source: 'text', delimiter, decimal, missing: 'drop-rows', dates: 'strings' }).names;
+    } catch {
+      return undefined; // the full read below reports the problem
+    }
+  })();
+  // Only the columns the model uses: a missing value in a dropped column does not matter.
+  const dropped = new Set(listFlag(v.drop, 'drop'));
+  const used = header?.filter((c) => !dropped.has(c));
+  for (const d of dropped) {
+    if (header && !header.includes(d)) throw new CliError(`--drop: unknown column '${d}'; columns are ${foldList(header, { maxItems: 30 })}`);
+  }
+  const readOpts: ReadCsvOptions = {
+    source: 'text', delimiter, decimal, dates, missing: v['drop-missing'] ? 'drop-rows' : 'error',
+    ...(used && dropped.size > 0 ? { columns: used } : {}),
+  };
+  const read = (extra: ReadCsvOptions = {}): Table => {
+    try {
+      return readCsv(text, { ...readOpts, ...extra });
+    } catch (e) {
+      if (e instanceof GroupSparseError) throw new CliError(asFlags(e.message.replace(/the CSV text/g, source === '<stdin>' ? 'standard input' : `'${source}'`)));
+      throw e;
+    }
+  };
+  const table = read();
   if (!table.names.includes(target)) {
-    throw new CliError(`target column '${target}' is not in ${file}; columns are ${table.names.join(', ')}`);
+    throw new CliError(`target column '${target}' is not in ${source}; columns are ${foldList(table.names, { maxItems: 30 })}`);
+  }
+  if (table.droppedLines.length > 0) {
+    io.stderr(`groupsparse: dropped ${table.droppedLines.length} of ${table.nRows + table.droppedLines.length} rows with a missing value in a used column (lines ${foldList(table.droppedLines.map(String), { maxItems: 10 })})\n`);
   }
   const tcol = table.columns[table.names.indexOf(target)];
   if (!isNumericColumn(tcol)) {
     try {
-      readCsv(file, { ...readOpts, numeric: [target] });
+      readCsv(text, { ...readOpts, numeric: [target] });
     } catch (e) {
-      if (e instanceof GroupSparseError) throw new CliError(`the target ${e.message.replace(/^readCsv: /, '')}`);
+      if (e instanceof GroupSparseError) throw new CliError(`the target ${asFlags(e.message)}`);
       throw e;
     }
   }
   const categorical = new Set((v.categorical ?? '').split(',').map((s) => s.trim().replace(/:ref=.*$/, '')).filter(Boolean));
-  checkNumericLooking(table, file, categorical, readOpts);
+  checkNumericLooking(table, categorical, (name) => read({ numeric: [name] }));
+  // A string column with very many levels is an id, a name or free text, not a category to dummy-code.
+  for (let k = 0; k < table.names.length; k++) {
+    const name = table.names[k];
+    const col = table.columns[k];
+    if (isNumericColumn(col) || categorical.has(name) || name === target) continue;
+    const levels = new Set(col).size;
+    if (levels > maxLevels) {
+      throw new CliError(`column '${name}' has ${levels} distinct values (an id or free text?); it would become ${levels - 1} dummy columns: --drop it, or list it in --categorical to use it anyway (or raise --max-levels)`);
+    }
+  }
+  const transform = v.transform?.flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
   const specs = parseColumnSpecs({
-    categorical: v.categorical, expand: v.expand, transform: v.transform, interactions: v.interactions, drop: v.drop,
+    categorical: v.categorical, expand: v.expand, transform, interactions: v.interactions,
   }, table, target);
   const design = await buildDesignAsync(table, { target, columns: specs.columns, transforms: specs.transforms });
-  return { design, table };
+  return { design, table, source };
 }

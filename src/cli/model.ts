@@ -1,6 +1,8 @@
 import type { Design } from '../data/design.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import type { GroupLassoOptions } from '../estimators/groupLasso.ts';
+import type { SolverName } from '../problem/problem.ts';
+import { solverNames } from '../solvers/registry.ts';
 import type { FlagValues } from './args.ts';
 import { CliError } from './errors.ts';
 import { choiceFlag, numberFlag } from './values.ts';
@@ -20,6 +22,7 @@ export const MODEL_FLAGS = {
   tol: { type: 'string', arg: 'T', help: 'relative duality gap to certify' },
   'max-iter': { type: 'string', arg: 'N', help: 'iteration limit per fit' },
   screening: { type: 'string', arg: 'strong|none', help: 'screening rule along the path' },
+  solver: { type: 'string', arg: 'auto|bcd|fista|ista', help: 'the solver (default auto: bcd where it applies, else fista)' },
 } as const;
 
 export type ModelValues = FlagValues<typeof MODEL_FLAGS>;
@@ -48,6 +51,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
     tol: numberFlag(v.tol, 'tol', (x) => x > 0, 'a number > 0'),
     maxIter: numberFlag(v['max-iter'], 'max-iter', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
     screening: choiceFlag(v.screening, 'screening', ['strong', 'none'] as const),
+    solver: choiceFlag(v.solver, 'solver', ['auto', ...solverNames()] as SolverName[]),
     onProgress,
   };
   if (command === 'path') {

@@ -17,18 +17,9 @@ async function loadPlot(flag: string): Promise<PlotModule> {
 }
 
 /** Render a chart of a fitted model into `file` (path checked beforehand by checkOutputs). */
-export async function savePlotFile(kind: 'path' | 'cv', m: GroupLasso, file: string, flag: string, selected?: number): Promise<void> {
+export async function savePlotFile(kind: 'path' | 'cv', m: GroupLasso, file: string, flag: string, selectedLabel?: string): Promise<void> {
   const plot = await loadPlot(flag);
-  const path = m.path!;
-  const spec = kind === 'path'
-    ? plot.pathChart({
-      lambdas: path.lambdas, groupNames: path.groupNames, groupNorms: path.groupNorms,
-      ...(selected !== undefined ? { selectedLambda: selected } : {}),
-    }, { title: 'Regularization path (original scale)' })
-    : plot.cvChart({
-      lambdas: m.cv!.lambdas, meanLoss: m.cv!.meanLoss, seLoss: m.cv!.seLoss, lambdaMin: m.cv!.lambdaMin,
-      lambda1se: m.cv!.lambda1se, metric: m.cv!.metric,
-    });
+  const spec = kind === 'path' ? plot.pathChart(m, selectedLabel === undefined ? {} : { selectedLabel }) : plot.cvChart(m);
   const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
   const data = ext === '.svg' ? await plot.renderSvg(spec) : ext === '.png' ? await plot.renderPng(spec) : JSON.stringify(spec, null, 2) + '\n';
   writeOutput(file, data);

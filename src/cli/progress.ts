@@ -10,8 +10,9 @@ export interface Progress {
  * A progress bar on stderr (plain lines once a second when stderr is not a terminal), or nothing
  * when `quiet`. The bar starts at the first report, so quick work prints nothing.
  */
-export function progressBar(label: string, unit: string, quiet: boolean, stream: NodeJS.WriteStream = process.stderr): Progress {
+export function progressBar(label: string, unit: string, quiet: boolean, stream: NodeJS.WriteStream | undefined = process.stderr): Progress {
   if (quiet) return { onProgress: undefined, stop() {} };
+  stream ??= process.stderr;
   const bar = new cliProgress.SingleBar({
     stream, noTTYOutput: true, notTTYSchedule: 1000, hideCursor: false, clearOnComplete: false,
     format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}`,

@@ -33,9 +33,40 @@ export interface ReadCsvOptions {
    * second `a` becomes `a.1`, an empty name becomes `V<k>` for column k, 1-based).
    */
   duplicateNames?: 'error' | 'rename';
+  /**
+   * The decimal mark of numbers: '.' (default) or ',' (`3,14`, as written where ';' separates
+   * fields). With ',' an entry holding a '.' is not a number.
+   */
+  decimal?: '.' | ',';
+  /**
+   * Columns of dates (`2024-03-01`, `2024-03-01T12:00`, `2024-03-01 12:00:00`): kept as strings
+   * ('strings', default), refused with an error naming the column ('error': a date read as a
+   * category is one dummy per day), or read as numbers, days since 1970-01-01 UTC ('numeric').
+   */
+  dates?: 'strings' | 'error' | 'numeric';
 }
 
-const OPTIONS = ['delimiter', 'source', 'columns', 'numeric', 'strings', 'naValues', 'missing', 'duplicateNames'] as const;
+const OPTIONS = ['delimiter', 'source', 'columns', 'numeric', 'strings', 'naValues', 'missing', 'duplicateNames', 'decimal', 'dates'] as const;
+
+// ISO 8601 dates, optionally with a time (no time zone: read as UTC).
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}(?:\.\d+)?))?)?Z?$/;
+
+/** Days since 1970-01-01 UTC of an ISO date, or NaN when the entry is not one. */
+export function parseIsoDate(s: string): number {
+  const m = ISO_DATE.exec(s);
+  if (!m) return NaN;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return NaN;
+  const ms = Date.UTC(y, mo - 1, d, Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  const back = new Date(ms);
+  if (back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1) return NaN; // 2024-02-30
+  return ms / 86_400_000;
+}
+
+/** A number with a decimal comma (`-3,5e2`), or NaN. */
+function parseCommaNumber(s: string): number {
+  return s.includes('.') ? NaN : parseNumber(s.replace(',', '.'));
+}
 
 // Decimal numbers only: '0x10', '1_000', 'Infinity' or '' are not data values here.
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -72,6 +103,10 @@ export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = 
   const sourceMode = checkChoice(fn, 'source', options.source ?? 'auto', ['auto', 'path', 'text'] as const);
   const na = new Set(options.naValues ?? ['', 'NA', 'NaN']);
   const delimiter = options.delimiter ?? ',';
+  const decimal = checkChoice(fn, 'decimal mark', options.decimal ?? '.', ['.', ','] as const);
+  const datePolicy = checkChoice(fn, 'dates policy', options.dates ?? 'strings', ['strings', 'error', 'numeric'] as const);
+  if (decimal === ',' && delimiter === ',') throw new DataError(fn, "a decimal comma needs another field delimiter (e.g. delimiter: ';')");
+  const toNumber = decimal === ',' ? parseCommaNumber : parseNumber;
   if (typeof delimiter !== 'string' || delimiter.length === 0) throw new DataError(fn, 'delimiter must be a non-empty string');
 
   let text: string;
@@ -179,9 +214,28 @@ export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = 
       continue;
     }
     const values = new Float64Array(rows.length);
+    if (datePolicy !== 'strings' && !numericSet.has(name) && ISO_DATE.test(strings[0])) {
+      let dates = 0;
+      for (let i = 0; i < rows.length; i++) {
+        const v = parseIsoDate(strings[i]);
+        if (!Number.isNaN(v)) {
+          values[i] = v;
+          dates++;
+        } else if (datePolicy === 'numeric') {
+          throw new DataError(fn, `column '${name}' holds dates, but line ${lines[i]} (data row ${i + 1}) has '${strings[i]}', which is not a date`);
+        }
+      }
+      if (datePolicy === 'error' && dates > rows.length / 2) {
+        throw new DataError(fn, `column '${name}' holds dates (e.g. '${strings[0]}' at line ${lines[0]}); read them as numbers with { dates: 'numeric' } (days since 1970-01-01) or leave the column out`);
+      }
+      if (datePolicy === 'numeric') {
+        columns.push(values);
+        continue;
+      }
+    }
     let numeric = true;
     for (let i = 0; i < rows.length; i++) {
-      const v = parseNumber(strings[i]);
+      const v = toNumber(strings[i]);
       if (Number.isNaN(v)) {
         if (numericSet.has(name)) {
           throw new DataError(fn, `column '${name}' is declared numeric but line ${lines[i]} (data row ${i + 1}) has '${strings[i]}'`);

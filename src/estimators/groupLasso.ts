@@ -50,6 +50,12 @@ const OPTION_KEYS = [
   'featureNames', 'onProgress',
 ] as const;
 
+/** Options of `predict` / `predictLinear`. */
+export interface PredictOptions {
+  /** Predict at this λ of the path instead of the chosen one (interpolated between grid values). */
+  lambda?: number;
+}
+
 /** One selected group, on the original scale of X. */
 export interface SelectedGroup {
   name: string;
@@ -109,6 +115,12 @@ export class GroupLasso {
   private prep: Preprocessing = 'standardize';
   /** The path on the original scale (coefficients, intercepts, norms); certificates are those of the fitted problem. */
   path: PathResult | undefined;
+  /**
+   * The path as fitted: on the standardized columns (or orthonormalized groups), where the penalty
+   * compares groups fairly; what `pathChart(model)` draws by default. Undefined when not fitted
+   * here (`fromJSON` keeps only the chosen fit).
+   */
+  standardizedPath: PathResult | undefined;
   /** Cross-validation result (on the fitted, standardized scale), when λ was chosen by cv. */
   cv: CvResult | undefined;
   /** Information criteria along the path, when λ was chosen by a criterion. */
@@ -308,6 +320,7 @@ export class GroupLasso {
       orig_.activeGroups.push(act);
     }
     this.path = orig_;
+    this.standardizedPath = path;
     this.groupStructure = orig;
     this.names = featureNames;
     this.p = p;
@@ -322,27 +335,52 @@ export class GroupLasso {
   }
 
   /** Linear predictor η = X w + b on the original scale (length n, or n·T column-major). */
-  predictLinear(X: MatrixInput): Float64Array {
+  predictLinear(X: MatrixInput, options: PredictOptions = {}): Float64Array {
     const fn = 'GroupLasso.predictLinear';
     const s = this.need(fn);
+    checkOptions(fn, options, ['lambda']);
+    const { coef, intercepts } = options.lambda === undefined ? s : this.coefAt(fn, options.lambda);
     const op = toOperator(X, fn);
     if (op.cols !== this.p) throw new ShapeError(fn, `X has ${op.cols} columns, the model was fitted on ${this.p}`);
     const n = op.rows;
     const out = new Float64Array(n * this.T);
     for (let t = 0; t < this.T; t++) {
       const o = out.subarray(t * n, (t + 1) * n);
-      op.apply(s.coef.subarray(t * this.p, (t + 1) * this.p), o);
-      for (let i = 0; i < n; i++) o[i] += s.intercepts[t];
+      op.apply(coef.subarray(t * this.p, (t + 1) * this.p), o);
+      for (let i = 0; i < n; i++) o[i] += intercepts[t];
     }
     return out;
+  }
+
+  /**
+   * Coefficients (original scale) at any λ in the path's range: a grid value's fit itself, between
+   * two grid values the linear interpolation in λ of their fits (grpreg's and glmnet's
+   * `predict(fit, lambda = )`; the path is piecewise smooth, so this is an approximation between
+   * grid points, exact on them).
+   */
+  coefAt(fn: string, lambda: number): { coef: Float64Array; intercepts: Float64Array } {
+    const path = this.path;
+    if (path === undefined) throw new ValueError(fn, 'predictions at another λ need the path (this model was restored by fromJSON)');
+    const L = path.lambdas;
+    const K = L.length;
+    if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${String(lambda)}`);
+    if (lambda > L[0] * (1 + 1e-12) || lambda < L[K - 1] * (1 - 1e-12)) {
+      throw new ValueError(fn, `lambda ${lambda} is outside the fitted path [${L[K - 1]}, ${L[0]}]; refit with a grid that covers it`);
+    }
+    let k = 0;
+    while (k < K - 1 && L[k + 1] >= lambda) k++;
+    if (L[k] === lambda || k === K - 1) return { coef: path.coefs[k], intercepts: path.intercepts[k] };
+    const a = (L[k] - lambda) / (L[k] - L[k + 1]); // weight of the smaller λ
+    const mix = (u: Float64Array, v: Float64Array) => u.map((x, j) => (1 - a) * x + a * v[j]);
+    return { coef: mix(path.coefs[k], path.coefs[k + 1]), intercepts: mix(path.intercepts[k], path.intercepts[k + 1]) };
   }
 
   /**
    * Predictions on the response scale: the mean Xw + b (squared, multitask), the probability
    * σ(η) (logistic), or the mean e^η (Poisson).
    */
-  predict(X: MatrixInput): Float64Array {
-    const eta = this.predictLinear(X);
+  predict(X: MatrixInput, options: PredictOptions = {}): Float64Array {
+    const eta = this.predictLinear(X, options);
     const out = new Float64Array(eta.length);
     getLoss(this.lossName)!.inverseLink(eta, out);
     return out;
@@ -399,6 +437,78 @@ export class GroupLasso {
       if (ss > 0) out.push({ name: gs.names[g], index: g, norm: Math.sqrt(ss), penalized: gs.weights[g] > 0, coefficients });
     }
     return out;
+  }
+
+  /**
+   * What a user should know about this fit before trusting it: λ chosen at an end of the grid
+   * (the best λ may lie outside it), and fits along the path that are not certified. Empty when
+   * there is nothing to say.
+   */
+  get warnings(): string[] {
+    const s = this.need('GroupLasso.warnings');
+    const out: string[] = [];
+    const path = this.standardizedPath ?? this.path;
+    const K = path?.lambdas.length ?? 0;
+    if (K > 2 && s.selection !== 'lambda') {
+      const how = s.selection === 'cv' ? 'cross-validation' : `the ${this.options.criterion?.toUpperCase()} criterion`;
+      if (s.index === 0) out.push(`${how} chose the largest λ of the grid (no group selected): the data may carry no signal these groups can explain`);
+      if (s.index === K - 1) out.push(`${how} chose the smallest λ of the grid: a smaller λ may do better; lower lambdaMinRatio to extend the grid`);
+    }
+    if (path) {
+      const bad = path.certificates.filter((c) => !c.converged).length;
+      if (bad > 0) out.push(`${bad} of ${K} fits along the path are not certified to tol ${path.tol}`);
+    }
+    if (!s.certificate.converged) out.push(`the chosen fit is not certified (relative gap ${s.certificate.relativeGap.toExponential(2)})`);
+    return out;
+  }
+
+  /** A readable account of the fit: how λ was chosen, the selected groups by norm, the certificate, warnings. */
+  summary(): string {
+    if (this.state === null) {
+      const how = this.options.lambda !== undefined ? `λ = ${this.options.lambda}` : this.options.criterion ?? 'cross-validation';
+      return `GroupLasso (not fitted; λ by ${how})`;
+    }
+    const s = this.state;
+    const f = (x: number) => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? Number(x.toPrecision(4)).toString() : x.toExponential(3));
+    const gs = this.groupStructure!;
+    const prep = this.prep === 'orthonormalize' ? 'groups orthonormalized' : this.prep === 'standardize' ? 'columns standardized' : 'columns as given';
+    const lines = [`GroupLasso (${this.lossName} loss): ${this.p} columns in ${gs.nGroups} groups, ${prep}`];
+    if (s.selection === 'cv' && this.cv) {
+      const k = this.cv.lambdas.indexOf(s.lambda);
+      lines.push(`λ = ${f(s.lambda)} by ${this.cv.nFolds}-fold cross-validation (${this.options.rule === '1se' ? 'λ_1se' : 'λ_min'}); ` +
+        `${this.cv.metric} ${f(this.cv.meanLoss[k])} ± ${f(this.cv.seLoss[k])}`);
+    } else if (s.selection === 'criterion') {
+      lines.push(`λ = ${f(s.lambda)} by ${this.options.criterion?.toUpperCase()}`);
+    } else lines.push(`λ = ${f(s.lambda)} (given)`);
+    const sel = this.selectedGroups().sort((a, b) => b.norm - a.norm);
+    lines.push(`selected ${sel.filter((g) => g.penalized).length} of ${gs.weights.filter((w) => w > 0).length} penalized groups (original scale):`);
+    const w = Math.max(5, ...sel.map((g) => g.name.length));
+    for (const g of sel.slice(0, 30)) {
+      const cs = g.coefficients.slice(0, 6).map((c) => `${c.feature}=${f(c.value)}`).join(' ');
+      lines.push(`  ${g.name.padEnd(w)}  ‖w‖ ${f(g.norm).padStart(9)}  ${cs}${g.coefficients.length > 6 ? ' …' : ''}${g.penalized ? '' : ' (unpenalized)'}`);
+    }
+    if (sel.length > 30) lines.push(`  … and ${sel.length - 30} more`);
+    const none = gs.names.filter((_, g) => !sel.some((x) => x.index === g));
+    if (none.length) lines.push(`not selected (${none.length}): ${none.slice(0, 20).join(', ')}${none.length > 20 ? ', …' : ''}`);
+    const c = s.certificate;
+    lines.push(`intercept ${f(s.intercepts[0])}; certificate: relative gap ${c.relativeGap.toExponential(2)}, KKT ${c.kktViolation.toExponential(2)}, ${c.converged ? 'converged' : 'NOT converged'}`);
+    for (const warning of this.warnings) lines.push(`warning: ${warning}`);
+    return lines.join('\n');
+  }
+
+  /** The summary, so that string interpolation and `console.log` show something readable. */
+  toString(): string {
+    return this.summary();
+  }
+
+  /** Node's console.log / util.inspect show the summary instead of the internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.summary();
+  }
+
+  /** Deno's console.log likewise. */
+  [Symbol.for('Deno.customInspect')](): string {
+    return this.summary();
   }
 
   /** A plain-JSON snapshot of the fitted model (enough to predict, score and list selected groups). */

@@ -4,8 +4,8 @@
  * `groupsparse/node`; the spec builders alone are also in the root entry.
  */
 export {
-  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
-  type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
+  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, categoricalColors, VEGA_LITE_SCHEMA,
+  type VegaLiteSpec, type ChartOptions, type CvChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
   type SparsityChartData, type PhaseTransitionPoint, type RhoRow,
 } from './specs.ts';
 export { renderSvg } from './svg.ts';

@@ -1,13 +1,19 @@
 import type { PhaseTransitionRow } from '../signal/experiments.ts';
 import { ShapeError, ValueError } from '../errors.ts';
+import type { GroupLasso } from '../estimators/groupLasso.ts';
+import type { FitResult } from '../problem/problem.ts';
+import type { CvResult } from '../path/cv.ts';
+import type { PathResult } from '../path/path.ts';
 import { checkOptions } from '../util/validate.ts';
 
 /**
  * Vega-Lite chart specifications for the results of this library. Every builder returns plain JSON
  * (no functions, no class instances), so a caller can change any field — width, colours, titles —
  * before rendering it with `renderSvg` / `renderPng` / `savePlot`, or hand it to any Vega-Lite
- * front end (Jupyter, Observable, the Vega editor). Inputs are plain arrays so that path, CV,
- * signal-recovery and pruning code can feed them without depending on this module.
+ * front end (Jupyter, Observable, the Vega editor). `pathChart`, `cvChart` and `groupNormChart`
+ * take the library's own results (a PathResult, a CvResult, a FitResult, a fitted GroupLasso) as
+ * they are; every builder also takes plain arrays, so that signal-recovery and pruning code can feed
+ * them without depending on the regression results.
  */
 
 /** A Vega-Lite specification as plain JSON. */
@@ -116,9 +122,51 @@ export function formatNumber(x: number): string {
   return x.toExponential(2).replace(/\.?0+e/, 'e');
 }
 
-/** Categorical palette with enough distinct colours for `n` series. */
-function palette(n: number): string {
-  return n <= 10 ? 'tableau10' : 'tableau20';
+/** sRGB hex of a CIE L*C*h° colour (D65), clipped into the gamut. */
+function lchToHex(L: number, C: number, hDeg: number): string {
+  const h = (hDeg * Math.PI) / 180;
+  const a = C * Math.cos(h);
+  const b = C * Math.sin(h);
+  const fy = (L + 16) / 116;
+  const fx = fy + a / 500;
+  const fz = fy - b / 200;
+  const inv = (t: number) => (t ** 3 > 216 / 24389 ? t ** 3 : (116 * t - 16) / (24389 / 27));
+  const X = 0.95047 * inv(fx);
+  const Y = 1.0 * inv(fy);
+  const Z = 1.08883 * inv(fz);
+  const lin = [
+    3.2404542 * X - 1.5371385 * Y - 0.4985314 * Z,
+    -0.969266 * X + 1.8760108 * Y + 0.041556 * Z,
+    0.0556434 * X - 0.2040259 * Y + 1.0572252 * Z,
+  ];
+  return '#' + lin.map((c) => {
+    const v = c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055;
+    return Math.round(Math.min(1, Math.max(0, v)) * 255).toString(16).padStart(2, '0');
+  }).join('');
+}
+
+/**
+ * `n` categorical colours that stay apart: Tableau 10 up to 10 series; beyond, hues spread evenly
+ * round the CIE LCh circle with the lightness cycling through three levels, so neighbouring hues
+ * also differ in lightness (Tableau 20 pairs each hue with a light twin, and 11 to 20 groups then
+ * get look-alike colours).
+ */
+export function categoricalColors(n: number): string[] {
+  const tableau10 = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
+  if (n <= 10) return tableau10.slice(0, Math.max(0, n));
+  const levels = [42, 62, 78];
+  const chroma = [55, 60, 45];
+  const out: string[] = [];
+  for (let k = 0; k < n; k++) {
+    const l = k % 3;
+    out.push(lchToHex(levels[l], chroma[l], 20 + (360 * k) / n));
+  }
+  return out;
+}
+
+/** A colour scale over the group names. */
+function groupColorScale(names: readonly string[]): Record<string, unknown> {
+  return { domain: [...names], range: categoricalColors(names.length) };
 }
 
 /**
@@ -165,6 +213,71 @@ export function logTicks(lo: number, hi: number): number[] | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The library's results, recognised by their fields (type-only imports: plot code does not load them)
+
+function isModel(x: unknown): x is GroupLasso {
+  return typeof x === 'object' && x !== null && typeof (x as GroupLasso).selectedGroups === 'function' && 'standardizedPath' in x;
+}
+
+function isPathResult(x: unknown): x is PathResult {
+  const r = x as PathResult;
+  return typeof x === 'object' && x !== null && Array.isArray(r.coefs) && Array.isArray(r.certificates) && Array.isArray(r.groupNorms);
+}
+
+function isCvResult(x: unknown): x is CvResult {
+  const r = x as CvResult;
+  return typeof x === 'object' && x !== null && Array.isArray(r.foldLoss) && r.meanLoss !== undefined && r.path !== undefined;
+}
+
+function isFitResult(x: unknown): x is FitResult {
+  const r = x as FitResult;
+  return typeof x === 'object' && x !== null && r.groupNorms instanceof Float64Array && typeof r.solver === 'string' && typeof r.lambda === 'number';
+}
+
+/** Which scale a fitted model is drawn on: the fitted one unless the columns were used as given. */
+function modelScale(fn: string, m: GroupLasso, asked: 'standardized' | 'original' | undefined): 'standardized' | 'original' {
+  if (!m.fitted) throw new ValueError(fn, 'the model is not fitted: call fit(X, y) first');
+  if (asked !== undefined && asked !== 'standardized' && asked !== 'original') {
+    throw new ValueError(fn, `scale must be 'standardized' or 'original', got ${String(asked)}`);
+  }
+  const prepared = m.options.orthonormalize === true || m.options.standardize !== false;
+  const scale = asked ?? (prepared ? 'standardized' : 'original');
+  if (scale === 'standardized' && m.standardizedPath === undefined) {
+    throw new ValueError(fn, "this model has no standardized path (restored by fromJSON): use { scale: 'original' } after a fit here");
+  }
+  return scale;
+}
+
+function scaleNote(m: GroupLasso, scale: 'standardized' | 'original'): string {
+  if (scale === 'original') return 'original scale';
+  return m.options.orthonormalize ? 'orthonormalized groups' : m.options.standardize === false ? 'columns as given' : 'standardized columns';
+}
+
+function pathSource(fn: string, source: unknown, options: PathChartOptions): { data: PathChartData; options: PathChartOptions } {
+  if (isModel(source)) {
+    const scale = modelScale(fn, source, options.scale);
+    const path = scale === 'standardized' ? source.standardizedPath! : source.path!;
+    const note = scaleNote(source, scale);
+    return {
+      data: { lambdas: path.lambdas, groupNames: path.groupNames, groupNorms: path.groupNorms, selectedLambda: source.lambda },
+      options: {
+        ...options, title: options.title ?? `Regularization path (${note})`,
+        valueTitle: options.valueTitle ?? (scale === 'standardized' ? `‖w_g‖₂ (${note})` : undefined),
+        selectedLabel: options.selectedLabel ?? (source.cv ? (source.options.rule === '1se' ? 'λ_1se' : 'λ_min') : 'chosen λ'),
+      },
+    };
+  }
+  if (options.scale === 'standardized') {
+    throw new ValueError(fn, "scale 'standardized' needs the fitted GroupLasso; a path is drawn on the scale it was fitted on");
+  }
+  if (isPathResult(source)) {
+    return { data: { lambdas: source.lambdas, groupNames: source.groupNames, groupNorms: source.groupNorms }, options };
+  }
+  if (source === null || typeof source !== 'object') throw new ValueError(fn, 'expected a path (groupLassoPath), a fitted GroupLasso, or { lambdas, groupNames, groupNorms }');
+  return { data: source as PathChartData, options };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Regularization path
 
 /**
@@ -190,6 +303,12 @@ export interface PathChartData {
 
 /** Options of `pathChart`. */
 export interface PathChartOptions extends ChartOptions {
+  /**
+   * With a fitted GroupLasso: draw the path on the scale it was fitted on ('standardized', the
+   * default when the model standardized or orthonormalized: groups in different units compare
+   * fairly there) or on the original scale of X ('original').
+   */
+  scale?: 'standardized' | 'original';
   /** y axis title (default '‖w_g‖₂' wording for norms, 'coefficient w_j' for coefficients). */
   valueTitle?: string;
   /** Name of the selected λ in the subtitle, e.g. 'λ_1se' (default 'selected λ'). */
@@ -206,11 +325,14 @@ export interface PathChartOptions extends ChartOptions {
  *   groupNorms: [[0, 0], [0.4, 0], [0.9, 0.3]] });
  * // returns a layered Vega-Lite spec with one line per group
  */
-export function pathChart(data: PathChartData, options: PathChartOptions = {}): VegaLiteSpec {
+export function pathChart(source: PathChartData | PathResult | GroupLasso, options: PathChartOptions = {}): VegaLiteSpec {
   const fn = 'pathChart';
-  checkOptions(fn, data, ['lambdas', 'groupNames', 'groupNorms', 'coefficients', 'groupOf', 'featureNames', 'selectedLambda']);
-  checkOptions(fn, options, [...COMMON_KEYS, 'valueTitle', 'selectedLabel']);
+  checkOptions(fn, options, [...COMMON_KEYS, 'valueTitle', 'selectedLabel', 'scale']);
   checkCommon(fn, options);
+  const resolved = pathSource(fn, source, options);
+  const data = resolved.data;
+  options = resolved.options;
+  checkOptions(fn, data, ['lambdas', 'groupNames', 'groupNorms', 'coefficients', 'groupOf', 'featureNames', 'selectedLambda']);
   const lambdas = positiveLambdas(fn, 'lambdas', data.lambdas);
   const groupNames = labels(fn, 'groupNames', data.groupNames);
   unique(fn, 'groupNames', groupNames);
@@ -259,7 +381,7 @@ export function pathChart(data: PathChartData, options: PathChartOptions = {}): 
         y: { field: 'value', type: 'quantitative', title: valueTitle },
         color: {
           field: 'group', type: 'nominal', title: 'group', sort: groupNames,
-          scale: { scheme: palette(groupNames.length) },
+          scale: groupColorScale(groupNames),
         },
         ...(byCoef ? { detail: { field: 'feature', type: 'nominal' } } : {}),
         tooltip,
@@ -309,20 +431,29 @@ export interface CvChartData {
   metric: string;
 }
 
+/** Options of `cvChart`. */
+export interface CvChartOptions extends ChartOptions {
+  /** The loss axis: 'auto' (default: log when the curve spans more than a factor 10), 'log' or 'linear'. */
+  yScale?: 'auto' | 'log' | 'linear';
+}
+
 /**
  * Cross-validation curve: mean held-out loss ± 1 SE per λ (error bars) on a reversed log λ axis,
- * with dashed rules at λ_min (smallest mean loss) and λ_1se (largest λ within one SE of it).
+ * λ_min (smallest mean loss) and λ_1se (largest λ within one SE of it) marked by dashed rules and
+ * diamonds, and the min + 1 SE threshold as a dotted line. Takes a `cvGroupLasso` result or a
+ * GroupLasso fitted with `cv` directly.
  *
  * @example
  * const spec = cvChart({ lambdas: [1, 0.1], meanLoss: [2, 1], seLoss: [0.1, 0.1],
  *   lambdaMin: 0.1, lambda1se: 0.1, metric: 'MSE' });
  * // returns a layered Vega-Lite spec (error bars, points, two rules)
  */
-export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLiteSpec {
+export function cvChart(source: CvChartData | CvResult | GroupLasso, options: CvChartOptions = {}): VegaLiteSpec {
   const fn = 'cvChart';
-  checkOptions(fn, data, ['lambdas', 'meanLoss', 'seLoss', 'lambdaMin', 'lambda1se', 'metric']);
-  checkOptions(fn, options, COMMON_KEYS);
+  checkOptions(fn, options, [...COMMON_KEYS, 'yScale']);
   checkCommon(fn, options);
+  const data = cvSource(fn, source);
+  checkOptions(fn, data, ['lambdas', 'meanLoss', 'seLoss', 'lambdaMin', 'lambda1se', 'metric']);
   const lambdas = positiveLambdas(fn, 'lambdas', data.lambdas);
   const mean = numbers(fn, 'meanLoss', data.meanLoss, lambdas.length);
   const se = numbers(fn, 'seLoss', data.seLoss, lambdas.length);
@@ -337,16 +468,33 @@ export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLite
   }
   if (typeof data.metric !== 'string' || data.metric === '') throw new ValueError(fn, 'metric must be a non-empty string');
   const rows = lambdas.map((l, i) => ({ lambda: l, mean: mean[i], se: se[i], lo: mean[i] - se[i], hi: mean[i] + se[i] }));
-  const rules = [
-    { lambda: data.lambdaMin, which: 'λ_min' },
-    { lambda: data.lambda1se, which: 'λ_1se' },
+  // The curve often falls by orders of magnitude from λ_max: on a linear axis the minimum, the part
+  // that matters, is squashed flat. 'auto' takes a log axis when the range spans more than 10×.
+  const lowest = Math.min(...rows.map((r) => r.lo));
+  const highest = Math.max(...rows.map((r) => r.hi));
+  const yScale = options.yScale ?? 'auto';
+  if (yScale !== 'auto' && yScale !== 'log' && yScale !== 'linear') throw new ValueError(fn, `yScale must be 'auto', 'log' or 'linear', got ${String(yScale)}`);
+  if (yScale === 'log' && !(lowest > 0)) {
+    throw new ValueError(fn, `yScale 'log' needs every mean − SE > 0 (the lowest is ${formatNumber(lowest)}); use 'linear'`);
+  }
+  const log = yScale === 'log' || (yScale === 'auto' && lowest > 0 && highest / lowest > 10);
+  const iMin = nearestIndex(lambdas, data.lambdaMin);
+  const i1se = nearestIndex(lambdas, data.lambda1se);
+  const threshold = mean[iMin] + se[iMin];
+  const marks = [
+    { lambda: data.lambdaMin, mean: mean[iMin], which: 'λ_min' },
+    { lambda: data.lambda1se, mean: mean[i1se], which: 'λ_1se' },
   ];
-  const yTitle = `${data.metric} (mean ± 1 SE)`;
+  const yTitle = `${data.metric} (mean ± 1 SE${log ? ', log scale' : ''})`;
+  const whichColor = {
+    field: 'which', type: 'nominal', title: 'chosen λ', sort: ['λ_min', 'λ_1se'],
+    scale: { domain: ['λ_min', 'λ_1se'], range: ['#1f77b4', '#2ca02c'] },
+  };
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: titleOf(
       options.title ?? 'Cross-validation',
-      `λ_min = ${formatNumber(data.lambdaMin)}, λ_1se = ${formatNumber(data.lambda1se)}`,
+      `λ_min = ${formatNumber(data.lambdaMin)}, λ_1se = ${formatNumber(data.lambda1se)}; dotted: min + 1 SE = ${formatNumber(threshold)}`,
     ),
     width: options.width ?? 480,
     height: options.height ?? 300,
@@ -356,7 +504,7 @@ export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLite
         mark: { type: 'rule', color: '#9e9e9e' },
         encoding: {
           x: lambdaX(lambdas),
-          y: { field: 'lo', type: 'quantitative', title: yTitle, scale: { zero: false } },
+          y: { field: 'lo', type: 'quantitative', title: yTitle, scale: log ? { type: 'log' } : { zero: false } },
           y2: { field: 'hi' },
         },
       },
@@ -373,19 +521,49 @@ export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLite
         },
       },
       {
-        data: { values: rules },
+        // The one-standard-error threshold that defines λ_1se.
+        data: { values: [{ threshold }] },
+        mark: { type: 'rule', strokeDash: [2, 3], color: '#555555', strokeWidth: 1 },
+        encoding: { y: { field: 'threshold', type: 'quantitative' } },
+      },
+      {
+        data: { values: marks },
         mark: { type: 'rule', strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: { x: { field: 'lambda', type: 'quantitative' }, color: whichColor },
+      },
+      {
+        data: { values: marks },
+        mark: { type: 'point', shape: 'diamond', filled: true, size: 120, opacity: 1 },
         encoding: {
           x: { field: 'lambda', type: 'quantitative' },
-          color: {
-            field: 'which', type: 'nominal', title: 'chosen λ', sort: ['λ_min', 'λ_1se'],
-            scale: { domain: ['λ_min', 'λ_1se'], range: ['#1f77b4', '#2ca02c'] },
-          },
+          y: { field: 'mean', type: 'quantitative' },
+          color: whichColor,
         },
       },
     ],
     config: baseConfig(),
   };
+}
+
+/** Index of the grid value closest to x on the log scale. */
+function nearestIndex(grid: readonly number[], x: number): number {
+  let best = 0;
+  for (let i = 1; i < grid.length; i++) if (Math.abs(Math.log(grid[i] / x)) < Math.abs(Math.log(grid[best] / x))) best = i;
+  return best;
+}
+
+function cvSource(fn: string, source: unknown): CvChartData {
+  let cv: unknown = source;
+  if (isModel(source)) {
+    if (!source.fitted) throw new ValueError(fn, 'the model is not fitted: call fit(X, y) first');
+    if (source.cv === undefined) throw new ValueError(fn, 'the model chose λ without cross-validation (give it cv: K)');
+    cv = source.cv;
+  }
+  if (isCvResult(cv)) {
+    return { lambdas: cv.lambdas, meanLoss: cv.meanLoss, seLoss: cv.seLoss, lambdaMin: cv.lambdaMin, lambda1se: cv.lambda1se, metric: cv.metric };
+  }
+  if (cv === null || typeof cv !== 'object') throw new ValueError(fn, 'expected a cross-validation result (cvGroupLasso), a GroupLasso fitted with cv, or { lambdas, meanLoss, seLoss, lambdaMin, lambda1se, metric }');
+  return cv as CvChartData;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,11 +582,25 @@ export interface GroupNormChartData {
  * Horizontal bars of ‖w_g‖₂ per group (groups in the given order); groups that are exactly zero
  * are listed with an empty bar and coloured apart in the legend.
  */
-export function groupNormChart(data: GroupNormChartData, options: ChartOptions & { valueTitle?: string } = {}): VegaLiteSpec {
+export function groupNormChart(
+  source: GroupNormChartData | FitResult | GroupLasso, options: ChartOptions & { valueTitle?: string; scale?: 'standardized' | 'original' } = {},
+): VegaLiteSpec {
   const fn = 'groupNormChart';
-  checkOptions(fn, data, ['groupNames', 'groupNorms', 'lambda']);
-  checkOptions(fn, options, [...COMMON_KEYS, 'valueTitle']);
+  checkOptions(fn, options, [...COMMON_KEYS, 'valueTitle', 'scale']);
   checkCommon(fn, options);
+  let data: GroupNormChartData;
+  if (isModel(source)) {
+    const scale = modelScale(fn, source, options.scale);
+    const path = scale === 'standardized' ? source.standardizedPath! : source.path!;
+    const k = nearestIndex(Array.from(path.lambdas), source.lambda);
+    data = { groupNames: path.groupNames, groupNorms: path.groupNorms[k], lambda: source.lambda };
+    options = { ...options, valueTitle: options.valueTitle ?? `group norm ‖w_g‖₂ (${scaleNote(source, scale)})` };
+  } else {
+    if (options.scale === 'standardized') throw new ValueError(fn, "scale 'standardized' needs the fitted GroupLasso");
+    data = isFitResult(source) ? { groupNames: source.groupNames, groupNorms: source.groupNorms, lambda: source.lambda } : source as GroupNormChartData;
+    if (data === null || typeof data !== 'object') throw new ValueError(fn, 'expected a fit (fitGroupLasso), a fitted GroupLasso, or { groupNames, groupNorms }');
+  }
+  checkOptions(fn, data, ['groupNames', 'groupNorms', 'lambda']);
   const names = labels(fn, 'groupNames', data.groupNames);
   unique(fn, 'groupNames', names);
   const norms = numbers(fn, 'groupNorms', data.groupNorms, names.length);

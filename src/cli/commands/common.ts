@@ -1,4 +1,5 @@
 import type { Design } from '../../data/design.ts';
+import type { CliIO } from '../command.ts';
 import { GroupLasso } from '../../estimators/groupLasso.ts';
 import type { PathResult } from '../../path/path.ts';
 import { loadDesign, type DesignValues } from '../data.ts';
@@ -31,14 +32,14 @@ export function entryOrder(path: PathResult): { group: string; lambda: number; i
 /** What `fit` and `path` share: one CSV positional, checked outputs, the design, a fitted estimator. */
 export async function fitFromFlags(
   command: 'fit' | 'path', v: DesignValues & ModelValues & { quiet?: boolean; force?: boolean }, positionals: string[],
-  outputs: OutputRequest[], checkOptions?: (opts: ReturnType<typeof modelOptions>) => void,
+  outputs: OutputRequest[], io: CliIO, checkOptions?: (opts: ReturnType<typeof modelOptions>) => void,
 ): Promise<{ file: string; design: Design; model: GroupLasso; header: string; prep: string }> {
   const [file, ...rest] = positionals;
   if (file === undefined) throw new CliError(`${command}: the CSV file is missing ('groupsparse ${command} --help')`);
   if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}'`);
   checkOutputs(outputs, { force: v.force, inputs: [file] });
-  const { design } = await loadDesign(file, v);
-  const progress = progressBar(command, 'fits', v.quiet ?? false);
+  const { design, source } = await loadDesign(file, v, io);
+  const progress = progressBar(command, 'fits', v.quiet ?? false, io.progressStream);
   const opts = modelOptions(v, design, command, progress.onProgress);
   checkOptions?.(opts);
   const y = design.y;
@@ -49,7 +50,7 @@ export async function fitFromFlags(
   } finally {
     progress.stop();
   }
-  const header = `${file}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
+  const header = `${source}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
   const prep = model.options.orthonormalize ? 'groups orthonormalized' : model.options.standardize === false ? 'columns as given' : 'columns standardized';
   return { file, design, model, header, prep };
 }

@@ -51,11 +51,18 @@ export const fitCommand: Command = {
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
     if (v['cv-plot'] !== undefined) outputs.push({ flag: 'cv-plot', path: v['cv-plot'], extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('fit', v, positionals, outputs, (opts) => {
+    const { design, model, header, prep } = await fitFromFlags('fit', v, positionals, outputs, io, (opts) => {
       if (v['cv-plot'] !== undefined && opts.cv === undefined) throw new CliError('--cv-plot goes with --cv');
     });
     const path = model.path!;
-    const selected = model.selectedGroups();
+    // Groups by importance: their norm where the columns compare fairly (the fitted scale).
+    const fitted = model.standardizedPath!;
+    const kSel = fitted.lambdas.indexOf(model.lambda);
+    const importance = new Map(fitted.groupNames.map((g, i) => [g, fitted.groupNorms[kSel][i]]));
+    const selected = model.selectedGroups().sort((a, b) => (importance.get(b.name) ?? 0) - (importance.get(a.name) ?? 0));
+    const fitScore = model.score(design.X, design.y!);
+    const scoreName = model.loss === 'squared' || model.loss === 'multitask' ? 'R²' : 'D²';
+    const cvAt = model.cv ? { mean: model.cv.meanLoss[model.cv.lambdas.indexOf(model.lambda)], se: model.cv.seLoss[model.cv.lambdas.indexOf(model.lambda)] } : undefined;
     const cert = model.certificate;
     if (v.json) {
       io.stdout(JSON.stringify({
@@ -63,6 +70,8 @@ export const fitCommand: Command = {
         selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [c.feature, c.value])) })),
         droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
         certificate: cert,
+        [scoreName === 'R²' ? 'r2' : 'd2']: fitScore,
+        cvErrorAtLambda: cvAt,
         cv: model.cv ? {
           nFolds: model.cv.nFolds, metric: model.cv.metric, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
           lambdas: Array.from(model.cv.lambdas), meanLoss: Array.from(model.cv.meanLoss), seLoss: Array.from(model.cv.seLoss),
@@ -71,21 +80,23 @@ export const fitCommand: Command = {
         model: model.toJSON(),
       }, null, 2) + '\n');
     } else {
-      const lines = [header, `${prep}; ${describeSelection(model)}`, `λ = ${fmt(model.lambda, 6)} (λ_max = ${fmt(path.lambdaMax, 6)})`, ''];
+      const lines = [header, `${prep}; ${describeSelection(model)}`, `λ = ${fmt(model.lambda, 6)} (λ_max = ${fmt(path.lambdaMax, 6)})`];
+      if (cvAt && model.cv) lines.push(`cross-validated ${model.cv.metric} at λ: ${fmt(cvAt.mean)} ± ${fmt(cvAt.se)} (1 SE)`);
+      lines.push(`${scoreName} on the fitted rows: ${fitScore.toFixed(4)}`, '');
       const nPen = model.groupNames.filter((_, g) => path.groups.weights[g] > 0).length;
-      lines.push(`selected groups (${selected.filter((g) => g.penalized).length} of ${nPen}), coefficients on the original scale:`);
+      lines.push(`selected groups (${selected.filter((g) => g.penalized).length} of ${nPen}) by importance (‖w_g‖ on the fitted scale), coefficients on the original scale:`);
       const w = Math.max(5, ...selected.map((g) => g.name.length));
-      lines.push(`  ${'group'.padEnd(w)}  ${'‖w_g‖'.padStart(10)}  coefficients`);
+      lines.push(`  ${'group'.padEnd(w)}  ${'importance'.padStart(10)}  coefficients`);
       for (const g of selected) {
-        const cs = g.coefficients.map((c) => `${c.feature}=${fmt(c.value)}`).join('  ');
-        lines.push(`  ${g.name.padEnd(w)}  ${fmt(g.norm).padStart(10)}  ${cs}${g.penalized ? '' : '  (unpenalized)'}`);
+        const cs = foldList(g.coefficients.map((c) => `${c.feature}=${fmt(c.value)}`), { indent: ' '.repeat(w + 16), first: w + 14, maxItems: 12 });
+        lines.push(`  ${g.name.padEnd(w)}  ${fmt(importance.get(g.name) ?? 0).padStart(10)}  ${cs}${g.penalized ? '' : '  (unpenalized)'}`);
       }
       const dropped = model.groupNames.filter((g) => !selected.some((s) => s.name === g));
       lines.push(`dropped (${dropped.length}): ${foldList(dropped, { first: 14 })}`);
       lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`);
       io.stdout(lines.join('\n') + '\n');
     }
-    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', model.lambda);
+    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');
     if (v['cv-plot'] !== undefined) await savePlotFile('cv', model, v['cv-plot'], 'cv-plot');
     return 0;
   },

@@ -27,7 +27,7 @@ export const pathCommand: Command = {
     const v = values as Values;
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('path', v, positionals, outputs);
+    const { design, model, header, prep } = await fitFromFlags('path', v, positionals, outputs, io);
     const path = model.path!;
     const order = entryOrder(path);
     if (v.json) {
@@ -56,7 +56,7 @@ export const pathCommand: Command = {
       lines.push('', bad === 0 ? `every fit certified (relative duality gap ≤ ${path.tol})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
       io.stdout(lines.join('\n') + '\n');
     }
-    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');
+    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', 'BIC λ');
     return 0;
   },
 };
