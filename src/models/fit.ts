@@ -3,7 +3,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { toOperator, toResponse } from '../linalg/input.ts';
+import { checkDesignScale, checkResponseScale, toOperator, toResponse } from '../linalg/input.ts';
 import { sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { GroupLassoPenalty, SparseGroupLassoPenalty, type Penalty } from '../penalties/penalties.ts';
@@ -259,6 +259,10 @@ export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, 
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   const resp = toResponse(y, fn, op.rows);
   const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, LOSSES);
+  // Extreme scales (1e±300) used to be certified through underflow (a zero objective, a zero
+  // gap, w = 0): refuse them here, where the remedy is a constant factor.
+  checkDesignScale(fn, given);
+  if (loss === 'squared' || loss === 'multitask') checkResponseScale(fn, resp.data);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   let alpha: number | undefined;
