@@ -113,11 +113,13 @@ export function toResponse(y: unknown, fn: string, n: number): { data: Float64Ar
 }
 
 /**
- * Magnitudes the float64 solvers handle without overflow or underflow: squares of the residuals
- * (the squared loss), products X_ij·w_j and Xᵀu, the Lipschitz constant ‖X‖², and a duality gap a
- * factor tol below all of them. Root-mean-square sizes outside [1e-100, 1e100] are refused.
+ * Magnitudes the float64 solvers handle without overflow or underflow. The response enters the
+ * squared loss squared, and a duality gap a factor tol below that must stay a normal number: y is
+ * limited to root-mean-square sizes in [1e-100, 1e100]. The design enters through ‖X‖² (the
+ * Lipschitz constant) and the norms are computed scaled: X is limited to [1e-151, 1e151].
  */
 export const SCALE_LIMITS = { low: 1e-100, high: 1e100 } as const;
+export const DESIGN_SCALE_LIMITS = { low: 1e-151, high: 1e151 } as const;
 
 /** Root mean square of the entries, computed with a scaled sum of squares (no overflow). */
 function rms(a: ArrayLike<number>): number {
@@ -137,11 +139,12 @@ function rms(a: ArrayLike<number>): number {
 }
 
 function scaleAdvice(fn: string, what: string, size: number, remedy: string): ValueError {
-  const side = size > SCALE_LIMITS.high ? 'large' : 'small';
+  const lim = what === 'X' ? DESIGN_SCALE_LIMITS : SCALE_LIMITS;
+  const side = size > lim.high ? 'large' : 'small';
   return new ValueError(
     fn,
     `${what} is too ${side} for float64 arithmetic (root-mean-square size ${size.toExponential(2)}; supported range ` +
-      `${SCALE_LIMITS.low.toExponential(0)} to ${SCALE_LIMITS.high.toExponential(0)}): squares and products would ` +
+      `${lim.low.toExponential(0)} to ${lim.high.toExponential(0)}): squares and products would ` +
       `${side === 'large' ? 'overflow' : 'underflow'} and no certificate could be trusted; ${remedy}`,
   );
 }
@@ -164,8 +167,8 @@ export function checkDesignScale(fn: string, X: LinearOperator): void {
     return X.columns ? Math.sqrt(X.columns.normSq(j) / X.rows) : 0;
   };
   for (let j = 0; j < X.cols; j++) hi = Math.max(hi, col(j));
-  if (!(hi <= SCALE_LIMITS.high)) throw scaleAdvice(fn, 'X', hi, 'divide X by a constant (the coefficients scale back by the same factor)');
-  if (hi > 0 && hi < SCALE_LIMITS.low) throw scaleAdvice(fn, 'X', hi, 'multiply X by a constant (the coefficients scale back by the same factor)');
+  if (!(hi <= DESIGN_SCALE_LIMITS.high)) throw scaleAdvice(fn, 'X', hi, 'divide X by a constant (the coefficients scale back by the same factor)');
+  if (hi > 0 && hi < DESIGN_SCALE_LIMITS.low) throw scaleAdvice(fn, 'X', hi, 'multiply X by a constant (the coefficients scale back by the same factor)');
 }
 
 /** Refuse a real-valued response (squared loss) outside the float64-safe range; y = 0 is fine. */

@@ -13,7 +13,7 @@ import { drive, type StopRule } from '../solvers/driver.ts';
 import { estimateLipschitz, type IterationInfo, type IterativeSolver } from '../solvers/proximal.ts';
 import { getSolverFactory, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
-import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
 
 /** Solver names: 'ista', 'fista', others registered later (e.g. 'bcd'), and 'auto'. */
 export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto';
@@ -36,13 +36,23 @@ export interface ProblemOptions {
 
 /** Options of one fit. */
 export interface SolveOptions {
-  /** Tolerance of the stopping certificate (relative duality gap by default; default 1e-8). */
+  /**
+   * Tolerance of the stopping certificate in (0, 1) (default 1e-8): relative duality gap, or KKT
+   * violation relative to the problem's gradient scale (stopOn: 'kkt'). A tolerance under what
+   * float64 can resolve on this data ends as soon as the certificate reaches its rounding floor,
+   * with `converged: true, status: 'at rounding level'` and the floors in `roundingFloor`.
+   */
   tol?: number;
-  /** Iteration cap (default 100 000); reaching it gives converged: false. */
+  /**
+   * Work cap in passes over the data (default 100 000): an iteration of ISTA/FISTA is one pass, a
+   * block coordinate descent step counts its inner epochs. Reaching it gives converged: false.
+   */
   maxIter?: number;
+  /** Time budget in seconds (default none); reaching it gives converged: false, 'time limit reached'. */
+  maxTime?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
-  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': KKT violation ≤ tol (absolute); 'both'. */
+  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': relative KKT violation ≤ tol; 'both'. */
   stopOn?: StopRule;
   /** Starting coefficients (length p, or p·T); unpenalized parts are refitted exactly anyway. */
   warmStart?: { coef: ArrayLike<number>; intercept?: number | ArrayLike<number> };
@@ -73,11 +83,27 @@ export interface FitResult {
   relativeGap: number;
   /** max over groups of dist(−∇_g F, ∂Ω_g), with the intercept's and unpenalized gradients. */
   kktViolation: number;
-  /** True only when the chosen certificate is under tol at the returned point. */
+  /**
+   * kktViolation / the problem's gradient scale (max_j |X_jᵀ∇F| at the null model): what
+   * stopOn 'kkt' compares with tol; unchanged when columns or the response are rescaled.
+   */
+  relativeKkt: number;
+  /** Smallest duality gap and KKT violation float64 can resolve at this point (absolute). */
+  roundingFloor: { gap: number; kkt: number };
+  /**
+   * True when the chosen certificate is under tol at the returned point, or under its rounding
+   * floor (status 'at rounding level': more iterations cannot do better on this data).
+   */
   converged: boolean;
-  /** 'converged', or why not ('max iterations reached', 'diverged: …', 'stalled: …'). */
+  /**
+   * 'converged', 'at rounding level', or why not ('max iterations reached', 'time limit reached',
+   * 'diverged: …', 'stalled: …', 'stopped by callback').
+   */
   status: string;
+  /** Solver iterations (outer steps). */
   iterations: number;
+  /** Passes over the data spent (what maxIter bounds). */
+  work: number;
   /** Indices of groups with ‖w_g‖ > 0 (unpenalized groups included). */
   activeGroups: number[];
   /** Names of the active groups. */
@@ -92,7 +118,7 @@ export interface FitResult {
 }
 
 const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'alpha'] as const;
-const SOLVE_KEYS = ['tol', 'maxIter', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
+const SOLVE_KEYS = ['tol', 'maxIter', 'maxTime', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
 const LOSSES: readonly LossName[] = ['squared', 'logistic', 'poisson', 'multitask'];
 
 /**
@@ -179,12 +205,16 @@ export class PreparedProblem {
     return m;
   }
 
-  /** Fit at one λ. */
-  fit(lambda: number, options: SolveOptions = {}): FitResult {
+  /**
+   * Fit at one λ. `deadline` (a performance.now() time stamp) is how paths and cross-validation
+   * pass one time budget down to all their fits.
+   */
+  fit(lambda: number, options: SolveOptions & { deadline?: number } = {}): FitResult {
     const fn = this.fn;
     checkNonNegative(fn, 'lambda', lambda);
-    const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+    const tol = checkTolerance(fn, options.tol);
     const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
+    const deadline = deadlineFrom(fn, options.maxTime);
     const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
     const names = [...solverNames(), 'auto'];
     let solverName = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, names);
@@ -206,8 +236,20 @@ export class PreparedProblem {
         throw new ShapeError(fn, `warmStart.coef has length ${c ? c.length : 0}, expected ${ctx.size}`);
       }
       for (let i = 0; i < ctx.size; i++) {
-        if (!Number.isFinite(c[i])) throw new ValueError(fn, `warmStart.coef has a non-finite value at ${i}`);
+        if (typeof c[i] !== 'number' || !Number.isFinite(c[i])) throw new ValueError(fn, `warmStart.coef has a non-finite value at ${i}`);
         w0[i] = c[i];
+      }
+      // The intercept is refitted exactly, so its value is not used — but a bad one is a bug in
+      // the caller's code and was silently ignored.
+      const b = options.warmStart.intercept;
+      if (b !== undefined) {
+        const bs = typeof b === 'number' ? [b] : b;
+        if (bs === null || typeof bs !== 'object' || typeof bs.length !== 'number') {
+          throw new ValueError(fn, `warmStart.intercept must be a number or one number per task, got ${b === null ? 'null' : typeof b}`);
+        }
+        for (let t = 0; t < bs.length; t++) {
+          if (typeof bs[t] !== 'number' || !Number.isFinite(bs[t])) throw new ValueError(fn, `warmStart.intercept has a non-finite value ${String(bs[t])}`);
+        }
       }
     }
     // With a global curvature bound the Lipschitz estimate holds for every λ: compute it once.
@@ -218,14 +260,14 @@ export class PreparedProblem {
       lipschitz = this.lipschitz;
     }
     const solver = factory(ctx, w0, { lipschitz });
-    return this.finishRun(ctx, solver, solverName, lambda, { tol, maxIter, stopOn, callback: options.callback });
+    return this.finishRun(ctx, solver, solverName, lambda, { tol, maxIter, stopOn, callback: options.callback, deadline: options.deadline ?? deadline });
   }
 
   private finishRun(
     ctx: ProblemContext, solver: IterativeSolver, solverName: string, lambda: number,
-    o: { tol: number; maxIter: number; stopOn: StopRule; callback?: (info: IterationInfo) => boolean | void },
+    o: { tol: number; maxIter: number; stopOn: StopRule; callback?: (info: IterationInfo) => boolean | void; deadline?: number },
   ): FitResult {
-    const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback });
+    const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback, deadline: o.deadline });
     // The final certificate evaluated the returned point, so ctx holds its unpenalized fit.
     const coef = ctx.fullCoefficients(res.w);
     const { intercepts } = ctx.unpenalizedCoefficients();
@@ -240,7 +282,8 @@ export class PreparedProblem {
     return {
       coef, intercept: intercepts[0], intercepts,
       objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
-      kktViolation: c.kktViolation, converged: res.converged, status: res.status, iterations: res.iterations,
+      kktViolation: c.kktViolation, relativeKkt: c.relativeKkt, roundingFloor: { gap: c.gapFloor, kkt: c.kktFloor },
+      converged: res.converged, status: res.status, iterations: res.iterations, work: res.work,
       activeGroups: active, activeGroupNames: active.map((g) => gs.names[g]), groupNorms, groupNames: gs.names,
       solver: solverName, lambda, loss: this.loss, nTasks: this.T,
     };

@@ -3,7 +3,7 @@ import type { GroupStructure } from '../groups/groups.ts';
 import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
 import { ValueError } from '../errors.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
-import { relativeGap, type Certificate } from '../solvers/certificate.ts';
+import { relativeGap, withFloors, type Certificate } from '../solvers/certificate.ts';
 import { evaluate, newPoint, ProblemContext, type PointBuffers } from '../solvers/problem.ts';
 import { choleskyFactor, choleskySolveInPlace, pcg, PcgWork } from './linear.ts';
 
@@ -203,7 +203,7 @@ export function certifyOverlap(
     for (let i = 0; i < ctx.n; i++) s += pt.u[i];
     if (Math.abs(s) > kkt) kkt = Math.abs(s);
   }
-  return { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kkt, point: pt };
+  return withFloors(ctx, w, pt, { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kkt });
 }
 
 /** The w-update: w = argmin G(w) + (ρ/2) Σ_j count_j w_j² − ρ⟨a, w⟩ over the penalized features. */

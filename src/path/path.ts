@@ -3,12 +3,12 @@ import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import { prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
-import { certify, gapConverged } from '../solvers/certificate.ts';
+import { certify, judge } from '../solvers/certificate.ts';
 import { drive } from '../solvers/driver.ts';
 import type { ProblemContext } from '../solvers/problem.ts';
 import { getSolverFactory, solverNames } from '../solvers/registry.ts';
 import { Random } from '../util/random.ts';
-import { checkChoice, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
 import { selectColumnsOf } from './subset.ts';
 
 /** Options of {@link groupLassoPath}. */
@@ -56,8 +56,12 @@ export interface PathCertificate {
   relativeGap: number;
   /** max over all groups (and the intercept) of the distance of −∇ to the subdifferential. */
   kktViolation: number;
-  /** Relative gap ≤ tol (or under the rounding floor). */
+  /** Relative gap ≤ tol, or under the rounding floor (then `status` says so). */
   converged: boolean;
+  /** 'converged', 'at rounding level' (gap under `gapFloor`, not under tol), or 'not converged'. */
+  status: 'converged' | 'at rounding level' | 'not converged';
+  /** Smallest gap float64 can resolve here (see roundingFloors). */
+  gapFloor: number;
 }
 
 /** A regularization path: one fit per λ, in decreasing λ. */
@@ -177,7 +181,7 @@ interface SolveRun {
 
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
 export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 'groups'>, fn = 'groupLassoPath'): PathResult {
-  const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+  const tol = checkTolerance(fn, options.tol);
   const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
   const solver = options.solver === undefined ? undefined : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']) as SolverName;
@@ -244,6 +248,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let fit: SolveRun | null = null;
     let cert!: ReturnType<typeof certify>;
     let converged = false;
+    let atFloor = false;
     // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
     // iterate, while the certificate reported here is recomputed at the returned point only.
     let innerTol = 0.1 * tol;
@@ -266,13 +271,17 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
         nKept += added;
         warmCoef = ctx.fullCoefficients(w);
       }
-      converged = gapConverged(cert.gap, cert.primal, ctx.nullObjective, tol);
-      if (converged || fit === null || !fit.converged || attempt >= 2) break;
+      const verdict = judge(cert, 'gap', tol);
+      converged = verdict !== false;
+      atFloor = verdict === 'floor';
+      // Tightening the inner tolerance helps only while it is above the rounding floor.
+      if (converged || fit === null || !fit.converged || attempt >= 2 || innerTol * Math.abs(cert.primal) <= cert.gapFloor) break;
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
     }
     const certificate: PathCertificate = {
       objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged,
+      status: !converged ? 'not converged' : atFloor ? 'at rounding level' : 'converged', gapFloor: cert.gapFloor,
     };
     const coef = ctx.fullCoefficients(w);
     const ints = ctx.unpenalizedCoefficients().intercepts;

@@ -84,6 +84,9 @@ export class BlockCoordinateDescent implements IterativeSolver {
   readonly name = 'bcd';
   /** Current iterate (penalized coefficients; unpenalized ones are 0 by the context's convention). */
   w: Float64Array;
+  limits?: { work: number; deadline?: number };
+  /** Passes over the data spent by the inner epochs of the current step. */
+  private stepWork = 0;
   private readonly ctx: ProblemContext;
   private readonly cols: ColumnAccess;
   private readonly op: LinearOperator;
@@ -349,7 +352,10 @@ export class BlockCoordinateDescent implements IterativeSolver {
   }
 
   private report(status: string): IteratorResult<IterationInfo> {
-    return { done: false, value: { iteration: this.iteration, primal: this.primal, dual: this.bestDual, step: NaN, status } };
+    // One pass for the outer evaluation plus the inner epochs' share.
+    const work = 1 + this.stepWork;
+    this.stepWork = 0;
+    return { done: false, value: { iteration: this.iteration, primal: this.primal, dual: this.bestDual, step: NaN, status, work } };
   }
 
   private groupNorm(g: number): number {
@@ -577,6 +583,11 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const ws = this.ws;
     let nc = 0;
     for (const g of ws) nc += gs.ptr[g + 1] - gs.ptr[g];
+    // An epoch costs nc/size of a pass over the data; the driver's work budget and deadline cap
+    // the epochs (one outer step used to run 2000 epochs whatever maxIter said).
+    const epochCost = nc / Math.max(1, this.ctx.size);
+    const lim = this.limits;
+    const maxEpochs = lim ? Math.max(1, Math.min(MAX_EPOCHS, Math.floor((lim.work - 1) / Math.max(epochCost, 1e-12)))) : MAX_EPOCHS;
     const K = ANDERSON_K;
     if (this.hist.length < (K + 1) * nc) this.hist = new Float64Array((K + 1) * nc);
     this.histCount = 0;
@@ -586,7 +597,9 @@ export class BlockCoordinateDescent implements IterativeSolver {
     };
     snapshot(0);
     this.histCount = 1;
-    for (let epoch = 1; epoch <= MAX_EPOCHS; epoch++) {
+    for (let epoch = 1; epoch <= maxEpochs; epoch++) {
+      this.stepWork += epochCost;
+      if (lim?.deadline !== undefined && (epoch & 15) === 0 && performance.now() > lim.deadline) return;
       let moved = 0;
       if (!this.squared && this.intercept) moved = this.interceptStep();
       for (const g of ws) moved = Math.max(moved, this.blockStep(g));
