@@ -8,7 +8,7 @@ import { drive } from '../solvers/driver.ts';
 import type { ProblemContext } from '../solvers/problem.ts';
 import { getSolverFactory, solverNames } from '../solvers/registry.ts';
 import { Random } from '../util/random.ts';
-import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
+import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from './subset.ts';
 
 /** Options of {@link groupLassoPath}. */
@@ -31,8 +31,13 @@ export interface PathOptions {
   lambdas?: ArrayLike<number>;
   /** Relative duality gap each fit must reach (default 1e-8). */
   tol?: number;
-  /** Iteration cap per fit (default 100 000). */
+  /** Work cap per fit, in passes over the data (default 100 000). */
   maxIter?: number;
+  /**
+   * Time budget in seconds for the whole path (cross-validation: for all its paths). When it runs
+   * out, the fits left end at once, not converged, and `status` is 'time limit reached'.
+   */
+  maxTime?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
   /** 'strong' (default): sequential strong rules with a KKT check; 'none': every fit on all groups. */
@@ -43,8 +48,13 @@ export interface PathOptions {
 
 export const PATH_KEYS = [
   'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas',
-  'tol', 'maxIter', 'solver', 'screening', 'onProgress',
+  'tol', 'maxIter', 'maxTime', 'solver', 'screening', 'onProgress',
 ] as const;
+
+/** Largest λ grid accepted (each λ keeps p·T coefficients; 10⁴ is far beyond any plot or CV). */
+export const MAX_LAMBDAS = 10_000;
+/** Smallest lambdaMinRatio: below it λ is 0 to float64 rounding of the loss, and fits cannot be certified. */
+export const MIN_LAMBDA_RATIO = 1e-12;
 
 /** Certificate of one fit of the path, always for the full problem (every group, screened or not). */
 export interface PathCertificate {
@@ -95,6 +105,8 @@ export interface PathResult {
   screening: { kept: number; violations: number }[];
   /** Tolerance used. */
   tol: number;
+  /** 'complete', or 'time limit reached' (maxTime ran out; the fits after that are not converged). */
+  status: 'complete' | 'time limit reached';
 }
 
 /**
@@ -180,8 +192,14 @@ interface SolveRun {
 }
 
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
-export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 'groups'>, fn = 'groupLassoPath'): PathResult {
+export function pathOnProblem(
+  prob: PreparedProblem, options: Omit<PathOptions, 'groups'> & { deadline?: number }, fn = 'groupLassoPath',
+): PathResult {
   const tol = checkTolerance(fn, options.tol);
+  const deadline = options.deadline ?? deadlineFrom(fn, options.maxTime);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
+  }
   const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
   const solver = options.solver === undefined ? undefined : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']) as SolverName;
@@ -193,10 +211,15 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
       throw new ValueError(fn, 'give either lambdas or nLambda/lambdaMinRatio, not both');
     }
     lambdas = checkLambdas(fn, options.lambdas);
+    checkSizeLimit(fn, 'the number of lambdas', lambdas.length, MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
   } else {
     const nLambda = options.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', options.nLambda);
+    checkSizeLimit(fn, 'nLambda', nLambda, MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
     const ratio = options.lambdaMinRatio === undefined ? (n > p ? 1e-3 : 0.05) : checkPositive(fn, 'lambdaMinRatio', options.lambdaMinRatio);
     if (ratio >= 1) throw new ValueError(fn, `lambdaMinRatio must be < 1, got ${ratio}`);
+    if (ratio < MIN_LAMBDA_RATIO) {
+      throw new ValueError(fn, `lambdaMinRatio ${ratio} is below ${MIN_LAMBDA_RATIO}: such λ are 0 to float64 rounding of the loss and cannot be certified; pass lambdas explicitly (0 included) for unpenalized fits`);
+    }
     if (!(lmax > 0)) {
       throw new ValueError(fn, 'λ_max is 0: no penalized group is correlated with the response beyond the unpenalized fit (constant response?), so there is no path to compute; pass lambdas explicitly');
     }
@@ -211,7 +234,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
   const result: PathResult = {
     lambdas, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
     certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, nTasks: T,
-    nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol,
+    nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol, status: 'complete',
   };
 
   // State carried along the path: penalized coefficients (unpenalized entries 0), the gradient Xᵀ∇F
@@ -254,7 +277,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let innerTol = 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver }, fn));
+        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver, deadline }, fn));
         if (fit) iterations += fit.iterations;
         cert = certify(ctx, w);
         // KKT on the full problem for every left-out group: ‖∇_g‖ ≤ λ d_g. Never trust the rule alone.
@@ -304,6 +327,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     lambdaPrev = lam;
     options.onProgress?.(k + 1, K);
   }
+  if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
   return result;
 }
 
@@ -321,7 +345,7 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
  */
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
-  sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName }, fn: string,
+  sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName; deadline?: number }, fn: string,
 ): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
@@ -334,7 +358,7 @@ function solveKept(
   }
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
-    const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm } });
+    const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm }, deadline: o.deadline });
     return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub };
   }
   let key = '';
@@ -375,7 +399,7 @@ function solveKept(
     lipschitz = sub.lipschitz;
   }
   const solverRun = getSolverFactory(name)!(ctxS, ws, { lipschitz });
-  const res = drive(ctxS, solverRun, { tol: o.tol, maxIter: o.maxIter ?? 100_000, stopOn: 'gap', checkEvery: 10 });
+  const res = drive(ctxS, solverRun, { tol: o.tol, maxIter: o.maxIter ?? 100_000, stopOn: 'gap', checkEvery: 10, deadline: o.deadline });
   const coefS = ctxS.fullCoefficients(res.w);
   const fit: SolveRun = { iterations: res.iterations, converged: res.converged };
   const w = new Float64Array(p * T);

@@ -5,7 +5,7 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { Random } from '../util/random.ts';
-import { checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
+import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance } from '../util/validate.ts';
 import { gaussian } from './operators.ts';
 import { blockSparseRecovery } from './recovery.ts';
 
@@ -109,6 +109,8 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
   };
   checkRatios('deltas', options.deltas);
   checkRatios('rhos', options.rhos);
+  // Each grid point runs `trials` pairs of recoveries on an m × n Gaussian matrix.
+  checkSizeLimit(fn, 'the number of recoveries (deltas × rhos × trials)', options.deltas.length * options.rhos.length * trials, 100_000, 'each one is a full solve');
   const nb = n / b;
   const singletons = Array.from({ length: n }, (_, j) => [j]);
   const blocks = Array.from({ length: nb }, (_, g) => Array.from({ length: b }, (_, q) => g * b + q));

@@ -100,9 +100,9 @@ export function checkFiniteArray(fn: string, what: string, a: ArrayLike<number>)
   }
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ValueError(fn, `${what} contains a non-finite value (${String(v)}) at position ${i}`);
-    }
+    // A boolean or a string is not "non-finite": say what it is.
+    if (typeof v !== 'number') throw new ValueError(fn, `${what} has a ${v === null ? 'null' : typeof v} (${String(v)}) at position ${i}; entries must be numbers`);
+    if (!Number.isFinite(v)) throw new ValueError(fn, `${what} contains a non-finite value (${String(v)}) at position ${i}`);
   }
 }
 
