@@ -3,7 +3,7 @@ import { nrm2 } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
-import { dualValue, kktViolation } from './certificate.ts';
+import { dualValue, kktViolation, roundingFloors } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
@@ -304,18 +304,22 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const gs = pen.groups;
     const pt = this.pt;
     // 2. Gap-safe screening (group lasso only; the sparse-group rule differs).
+    // The gap is known only to its rounding floor: at a computed gap of 0 (an optimum, where an
+    // active group has ‖X_gᵀθ‖ = λd_g exactly) a radius of 0 screened active groups out on
+    // rounding, and the next step jumped to a far worse point.
     const gap = this.primal - this.curDual;
     if (pen.name === 'groupLasso' && gap >= 0 && Number.isFinite(gap)) {
       let smax = 0;
       for (let g = 0; g < G; g++) if (this.penalized[g]) smax = Math.max(smax, pen.groupDualNorm(pt.grad, g));
       const theta = smax > pen.lambda ? pen.lambda / smax : 1;
-      const radius = Math.sqrt(2 * gap * this.curvature);
+      const floor = roundingFloors(ctx, this.primal, this.curDual, nrm2(pt.u.length, pt.u), this.w).gap;
+      const radius = Math.sqrt(2 * (gap + floor) * this.curvature);
       for (let g = 0; g < G; g++) {
         if (!this.penalized[g] || this.screened[g]) continue;
         let fro = 0;
         for (let k = this.fptr[g]; k < this.fptr[g + 1]; k++) fro += this.colSq[this.fidx[k]];
         const gn = theta * pen.groupDualNorm(pt.grad, g) * gs.weights[g];
-        if (gn + Math.sqrt(fro) * radius < pen.lambda * gs.weights[g]) {
+        if (gn + Math.sqrt(fro) * radius < pen.lambda * gs.weights[g] * (1 - 1e-12)) {
           this.screened[g] = 1;
           this.zeroGroup(g);
         }

@@ -140,14 +140,15 @@ export function roundingFloors(
   }
   const etaErr = eps * Math.sqrt(ctx.p) * wScaled;
   const gap = FLOOR_FACTOR * (eps * rootN * (P + D + 2 * Math.sqrt(P * sc.zeroLoss)) + rootN * uNorm * etaErr);
-  // Each u_i = ∂F/∂η_i is a difference of terms of size |u_i| + |y_i|/n (prediction and
-  // response), rounded on its own, even where u itself is ~0 (an exact fit).
+  // X_jᵀu sums n terms bounded by ‖X_j‖·‖u‖ in all (error ~ε√N of that); each u_i = ∂F/∂η_i is
+  // itself a difference of terms of size |u_i| + |y_i|/n, rounded on its own even where u is ~0
+  // (an exact fit): ‖δu‖ ≲ ε(‖u‖ + 2‖y‖/n), seen through ‖X_j‖.
   const uMag = uNorm + 2 * sc.yNorm / ctx.n;
   // How an error δη moves u: curvature·δη, or for a loss without a global bound (Poisson:
   // ∂²F = e^η/n ≤ |u| + |y|/n entrywise) the same term size.
   const curvMove = Number.isFinite(ctx.datafit.curvature) ? ctx.datafit.curvature * rootN : uMag;
   const kkt = FLOOR_FACTOR * Math.sqrt(sc.maxGroupSize) *
-    (eps * rootN * sc.colNorm * uMag + sc.colNorm * curvMove * etaErr + eps * ctx.penalty.lambda * sc.maxWeight);
+    (eps * sc.colNorm * (rootN * uNorm + uMag) + sc.colNorm * curvMove * etaErr + eps * ctx.penalty.lambda * sc.maxWeight);
   return { gap: Number.isFinite(gap) ? gap : Infinity, kkt: Number.isFinite(kkt) ? kkt : Infinity };
 }
 
@@ -162,10 +163,13 @@ export type CertificateVerdict = 'tol' | 'floor' | false;
  */
 export function judge(cert: Certificate, stopOn: 'gap' | 'kkt' | 'both', tol: number): CertificateVerdict {
   if (!(cert.gap <= Infinity) || !(cert.kktViolation <= Infinity)) return false; // NaN
-  const gapTol = cert.gap <= tol * Math.abs(cert.primal);
-  const kktTol = cert.relativeKkt <= tol;
-  const gapOk = gapTol || cert.gap <= cert.gapFloor;
-  const kktOk = kktTol || cert.kktViolation <= cert.kktFloor;
+  // Under tol only if tol is above the floor: a gap computed as 0 where rounding is larger than
+  // tol·P (D came out ≥ P) says "at rounding level", not "within tol".
+  const gapTol = cert.gap <= tol * Math.abs(cert.primal) && cert.gapFloor <= tol * Math.abs(cert.primal);
+  const kktScale = cert.relativeKkt > 0 ? cert.kktViolation / cert.relativeKkt : Infinity;
+  const kktTol = cert.relativeKkt <= tol && !(cert.kktFloor > tol * kktScale);
+  const gapOk = gapTol || cert.gap <= Math.max(cert.gapFloor, tol * Math.abs(cert.primal));
+  const kktOk = kktTol || cert.relativeKkt <= tol || cert.kktViolation <= cert.kktFloor;
   const tolMet = stopOn === 'gap' ? gapTol : stopOn === 'kkt' ? kktTol : gapTol && kktTol;
   if (tolMet) return 'tol';
   const floorMet = stopOn === 'gap' ? gapOk : stopOn === 'kkt' ? kktOk : gapOk && kktOk;
