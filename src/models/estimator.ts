@@ -8,8 +8,8 @@ import type { LinearOperator } from '../linalg/operator.ts';
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { informationCriteria, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
 import { cvGroupLasso, rowLoss, type CvResult } from '../path/cv.ts';
-import { groupLassoPath, lambdaGrid, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
-import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { groupLassoPath, lambdaGrid, MAX_LAMBDAS, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
+import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { designDiagnostics, explodedGroups, separationDiagnostic } from './diagnostics.ts';
 import { lambdaMax } from './fit.ts';
 
@@ -293,7 +293,7 @@ export class GroupLasso {
       // The path from λ_max down to λ (warm starts), ending exactly at λ.
       const lam = o.lambda;
       const lmax = lambdaMax(Xfit, yIn, { groups: groupsFit, loss, fitIntercept });
-      const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
+      const nL = o.nLambda === undefined ? 100 : checkSizeLimit(fn, 'nLambda', checkPositiveInt(fn, 'nLambda', o.nLambda), MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
       const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
       const lambdas = lmax > lam ? [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam] : [lam];
       path = groupLassoPath(Xfit, yIn, { ...common, lambdas });

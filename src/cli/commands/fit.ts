@@ -2,7 +2,7 @@ import type { GroupLasso } from '../../models/estimator.ts';
 import type { Command } from '../command.ts';
 import { DESIGN_FLAGS, type DesignValues } from '../data.ts';
 import { CliError } from '../errors.ts';
-import { certificateLine, fmt, foldList } from '../format.ts';
+import { certificateLine, diagnosticLines, fmt, foldList } from '../format.ts';
 import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
@@ -52,6 +52,7 @@ export const fitCommand: Command = {
         selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [c.feature, c.value])) })),
         droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
         certificate: cert,
+        diagnostics: model.diagnostics,
         cv: model.cv ? {
           nFolds: model.cv.nFolds, lossName: model.cv.lossName, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
           lambdas: Array.from(model.cv.lambdas), meanLoss: Array.from(model.cv.meanLoss), seLoss: Array.from(model.cv.seLoss),
@@ -71,7 +72,7 @@ export const fitCommand: Command = {
       }
       const dropped = model.groupNames.filter((g) => !selected.some((s) => s.name === g));
       lines.push(`dropped (${dropped.length}): ${foldList(dropped, { first: 14 })}`);
-      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`);
+      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines(model.diagnostics));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', model.lambda);
