@@ -9,7 +9,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { fitGroupLasso, lambdaMax } from '../src/models/fit.ts';
+import { fitGroupLasso, lambdaMax } from '../src/problem/problem.ts';
 import { groupLassoPath } from '../src/path/path.ts';
 import { Random } from '../src/util/random.ts';
 

@@ -38,8 +38,8 @@ export const reliabilityRows: BadInputRow[] = [
   { name: 'onProgress as a string (cv)', fn: 'cvGroupLasso', error: ValueError, message: /^onProgress must be a function \(done, total\) => void, got string$/, call: () => cvGroupLasso(X, y, { groups, nFolds: 3, onProgress: 'x' as never }) },
   { name: 'onProgress as a string (estimator)', fn: 'GroupLasso', error: ValueError, message: /^onProgress must be a function \(done, total\) => void, got string$/, call: () => new GroupLasso({ groups, onProgress: 'x' as never }) },
   { name: 'GroupLasso with cv: 1', fn: 'GroupLasso', error: ValueError, message: /^cv must be a whole number of folds ≥ 2/, call: () => new GroupLasso({ groups, cv: 1 }) },
-  { name: "GroupLasso with criterion 'ebic' and gamma -1", fn: 'GroupLasso', error: ValueError, message: /^gamma \(EBIC\) must be a number in \[0, 1\], got -1$/, call: () => new GroupLasso({ groups, criterion: 'ebic', gamma: -1 }) },
-  { name: 'GroupLasso with gamma but no EBIC', fn: 'GroupLasso', error: ValueError, message: /^gamma is EBIC's parameter: use it with criterion: 'ebic'$/, call: () => new GroupLasso({ groups, cv: 3, gamma: 0.5 }) },
+  { name: "GroupLasso with criterion 'ebic' and ebicGamma -1", fn: 'GroupLasso', error: ValueError, message: /^ebicGamma must be a number in \[0, 1\], got -1$/, call: () => new GroupLasso({ groups, criterion: 'ebic', ebicGamma: -1 }) },
+  { name: 'GroupLasso with ebicGamma but no EBIC', fn: 'GroupLasso', error: ValueError, message: /^ebicGamma is EBIC's parameter: use it with criterion: 'ebic'$/, call: () => new GroupLasso({ groups, cv: 3, ebicGamma: 0.5 }) },
   { name: 'warmStart.intercept NaN', fn: F, error: ValueError, message: /^warmStart\.intercept has a non-finite value NaN$/, call: () => fitGroupLasso(X, y, { ...ok, warmStart: { coef: [0, 0, 0], intercept: NaN } }) },
   { name: 'warmStart.intercept as a string', fn: F, error: ValueError, message: /^warmStart\.intercept must be a number or one number per task, got string$/, call: () => fitGroupLasso(X, y, { ...ok, warmStart: { coef: [0, 0, 0], intercept: '1' as never } }) },
 

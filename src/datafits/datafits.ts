@@ -1,39 +1,14 @@
 import { ValueError } from '../errors.ts';
 
-/** The smooth losses the solvers know. 'multitask' is the squared loss on an n × T response. */
-export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask';
+import { registerLoss, subsetResponse, type Datafit, type LossName } from './datafit.ts';
 
-/**
- * A smooth loss F(η) of the linear predictor η = Xw + b (length n·T, column-major n × T).
- * Every datafit is a mean over samples, so λ means the same thing whatever n is.
- * Besides value and gradient it gives what a duality gap needs: the dual objective −F*(u).
- */
-export interface Datafit {
-  readonly name: LossName;
-  /** Number of samples n. */
-  readonly n: number;
-  /** Number of tasks T (columns of the response). */
-  readonly T: number;
-  /** The response, column-major n × T (owned by the datafit, never the caller's array). */
-  readonly y: Float64Array;
-  /** F(η). */
-  value(eta: Float64Array): number;
-  /** out ← ∇F(η); returns F(η). */
-  valueGrad(eta: Float64Array, out: Float64Array): number;
-  /** out ← diagonal of ∇²F(η) (F is separable, so this is the whole Hessian). */
-  hessianDiag(eta: Float64Array, out: Float64Array): void;
-  /** A global bound on the diagonal of ∇²F (1/n squared, 1/(4n) logistic); Infinity when none (Poisson). */
-  readonly curvature: number;
-  /**
-   * Dual objective −F*(u) at a dual point u (length n·T); −Infinity when u is outside dom F*.
-   * Points a hair outside the domain (rounding) are clamped onto it.
-   */
-  dualValue(u: Float64Array): number;
-  /**
-   * True when the quadratic upper bound F(η + δ) ≤ F(η) + ⟨∇F(η), δ⟩ + (1/2)·curvature·‖δ‖² is an
-   * identity (squared loss), so backtracking can test it without cancellation.
-   */
-  readonly quadratic: boolean;
+export { makeDatafit, registerLoss, lossNames, getLoss, type Datafit, type LossName, type LossSpec } from './datafit.ts';
+
+/** Class labels 0/1 as an Int32Array (stratified folds of a 0/1 response). */
+function binaryStrata(y: Float64Array, n: number): Int32Array {
+  const s = new Int32Array(n);
+  for (let i = 0; i < n; i++) s[i] = y[i] === 1 ? 1 : 0;
+  return s;
 }
 
 /**
@@ -76,6 +51,47 @@ export class SquaredLoss implements Datafit {
   }
   hessianDiag(_eta: Float64Array, out: Float64Array): void {
     out.fill(1 / this.n);
+  }
+  gradient(eta: Float64Array, out: Float64Array): void {
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < y.length; i++) out[i] = (eta[i] - y[i]) * inv;
+  }
+  readonly heldOutMetric = 'mean squared error';
+  subset(rows: ArrayLike<number>): SquaredLoss {
+    return new SquaredLoss(subsetResponse(this.y, this.n, this.T, rows), rows.length, this.T);
+  }
+  rowLosses(eta: Float64Array, out: Float64Array): void {
+    const { n, T, y } = this;
+    out.fill(0, 0, n);
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < n; i++) {
+        const r = y[t * n + i] - eta[t * n + i];
+        out[i] += (r * r) / T;
+      }
+    }
+  }
+  logLikelihood(eta: Float64Array): number {
+    // Gaussian with σ² profiled out: ℓ = −(N/2)(log(2π RSS/N) + 1), N = n·T.
+    const N = this.n * this.T;
+    const rss = 2 * this.n * this.value(eta);
+    return -(N / 2) * (Math.log((2 * Math.PI * rss) / N) + 1);
+  }
+  nullPredictor(): Float64Array {
+    const { n, T, y } = this;
+    const out = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += y[t * n + i];
+      out[t] = m / n;
+    }
+    return out;
+  }
+  interceptObstacle(): string | null {
+    return null;
+  }
+  strata(): Int32Array | null {
+    return null;
   }
   dualValue(u: Float64Array): number {
     let uy = 0;
@@ -146,6 +162,37 @@ export class LogisticLoss implements Datafit {
       out[i] = (sigmoid(e) - y[i]) * inv;
     }
     return s / this.n;
+  }
+  gradient(eta: Float64Array, out: Float64Array): void {
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) out[i] = (sigmoid(eta[i]) - y[i]) * inv;
+  }
+  readonly heldOutMetric = 'deviance';
+  subset(rows: ArrayLike<number>): LogisticLoss {
+    return new LogisticLoss(subsetResponse(this.y, this.n, 1, rows), rows.length);
+  }
+  rowLosses(eta: Float64Array, out: Float64Array): void {
+    // Deviance 2[log(1 + e^η) − yη], as log(1 + e^{∓η}) (no cancellation, as in value()).
+    for (let i = 0; i < this.n; i++) out[i] = 2 * (this.y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]));
+  }
+  logLikelihood(eta: Float64Array): number {
+    return -this.n * this.value(eta);
+  }
+  nullPredictor(): Float64Array {
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += this.y[i];
+    m /= this.n;
+    return Float64Array.of(Math.log(m / (1 - m)));
+  }
+  interceptObstacle(): string | null {
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += this.y[i];
+    if (s === 0 || s === this.n) return `logistic labels are all ${s === 0 ? 0 : 1}`;
+    return null;
+  }
+  strata(): Int32Array | null {
+    return binaryStrata(this.y, this.n);
   }
   hessianDiag(eta: Float64Array, out: Float64Array): void {
     const inv = 1 / this.n;
@@ -243,6 +290,34 @@ export class PoissonLoss implements Datafit {
     }
     return (s + this.constant) / this.n;
   }
+  gradient(eta: Float64Array, out: Float64Array): void {
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) out[i] = (Math.exp(eta[i]) - y[i]) * inv;
+  }
+  readonly heldOutMetric = 'deviance';
+  subset(rows: ArrayLike<number>): PoissonLoss {
+    return new PoissonLoss(subsetResponse(this.y, this.n, 1, rows), rows.length);
+  }
+  rowLosses(eta: Float64Array, out: Float64Array): void {
+    // Deviance 2[y log(y/μ) − (y − μ)], μ = e^η, = 2·y(e^δ − 1 − δ) with δ = η − log y (2μ at y = 0).
+    for (let i = 0; i < this.n; i++) out[i] = 2 * this.deviance(eta[i], i);
+  }
+  logLikelihood(eta: Float64Array): number {
+    return -this.n * this.value(eta);
+  }
+  nullPredictor(): Float64Array {
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += this.y[i];
+    return Float64Array.of(Math.log(m / this.n));
+  }
+  interceptObstacle(): string | null {
+    for (let i = 0; i < this.n; i++) if (this.y[i] !== 0) return null;
+    return 'Poisson targets are all 0';
+  }
+  strata(): Int32Array | null {
+    return null;
+  }
   hessianDiag(eta: Float64Array, out: Float64Array): void {
     const inv = 1 / this.n;
     for (let i = 0; i < this.n; i++) out[i] = Math.exp(eta[i]) * inv;
@@ -273,18 +348,20 @@ export class PoissonLoss implements Datafit {
   }
 }
 
-/** Build the datafit for a loss name (response already validated for shape and finiteness). */
-export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string): Datafit {
-  if (loss !== 'squared' && loss !== 'multitask' && T > 1) {
-    throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
-  }
-  switch (loss) {
-    case 'squared':
-    case 'multitask':
-      return new SquaredLoss(y, n, T);
-    case 'logistic':
-      return new LogisticLoss(y, n, fn);
-    case 'poisson':
-      return new PoissonLoss(y, n, fn);
-  }
-}
+const identity = (eta: Float64Array, out: Float64Array): void => {
+  out.set(eta.subarray(0, out.length));
+};
+registerLoss({ name: 'squared', multiTask: true, create: (y, n, T) => new SquaredLoss(y, n, T), inverseLink: identity });
+registerLoss({
+  name: 'logistic', multiTask: false, create: (y, n, _T, fn) => new LogisticLoss(y, n, fn),
+  inverseLink: (eta, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = sigmoid(eta[i]);
+  },
+});
+registerLoss({
+  name: 'poisson', multiTask: false, create: (y, n, _T, fn) => new PoissonLoss(y, n, fn),
+  inverseLink: (eta, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = Math.exp(eta[i]);
+  },
+});
+registerLoss({ name: 'multitask', multiTask: true, create: (y, n, T) => new SquaredLoss(y, n, T), inverseLink: identity });

@@ -1,11 +1,10 @@
 import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
-import { log1pExp, type LossName } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
-import { prepareProblem, PreparedProblem } from '../models/fit.ts';
+import { prepareProblem, PreparedProblem } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt, checkSizeLimit, deadlineFrom } from '../util/validate.ts';
 import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
-import { selectRowsOf } from './subset.ts';
+import { selectRowsOf } from '../linalg/subset.ts';
 
 /** Largest number of folds accepted (each fold is a path; leave-one-out beyond this is a typo). */
 export const MAX_FOLDS = 1000;
@@ -16,7 +15,7 @@ export interface CvOptions extends PathOptions {
   nFolds?: number;
   /** Seed of the fold shuffle (default 1): the same seed gives the same folds. */
   seed?: number;
-  /** Keep the 0/1 class ratio in every fold (default: true for the logistic loss, else false). */
+  /** Keep the class ratio in every fold (default: true for classification losses, else false). */
   stratify?: boolean;
   /** A fold label per row (integers ≥ 0); overrides nFolds/seed/stratify. */
   foldIds?: ArrayLike<number>;
@@ -41,8 +40,8 @@ export interface CvResult {
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ: foldLoss[f][k]. */
   foldLoss: Float64Array[];
-  /** 'mean squared error' (squared, multitask) or 'deviance' (logistic, Poisson). */
-  lossName: string;
+  /** What `meanLoss` measures: 'mean squared error' (squared, multitask) or 'deviance' (logistic, Poisson). */
+  metric: string;
   /** λ with the smallest mean loss, and its index. */
   lambdaMin: number;
   indexMin: number;
@@ -118,26 +117,6 @@ function relabelFolds(fn: string, ids: ArrayLike<number>, n: number): { folds: I
 }
 
 /**
- * Held-out loss of row i: squared error (averaged over tasks), or the deviance
- * −2 log-likelihood relative to the saturated model (logistic: 2[log(1 + e^η) − yη];
- * Poisson: 2[y log(y/μ) − (y − μ)], μ = e^η).
- */
-export function rowLoss(loss: LossName, y: number, eta: number): number {
-  switch (loss) {
-    case 'logistic':
-      return 2 * (log1pExp(eta) - y * eta);
-    case 'poisson': {
-      const mu = Math.exp(eta);
-      return 2 * ((y > 0 ? y * (Math.log(y) - eta) : 0) - (y - mu));
-    }
-    default: {
-      const r = y - eta;
-      return r * r;
-    }
-  }
-}
-
-/**
  * K-fold cross-validation of the group lasso path
  *   minimize_{w, b} F(Xw + b) + λ Σ_g d_g ‖w_g‖₂  (scaling as in groupLassoPath),
  * on one λ grid computed from the full data. For every λ it reports the mean held-out loss over
@@ -156,6 +135,7 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
   }, fn);
   return cvOnProblem(prob, options, fn);
 }
@@ -163,8 +143,8 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
 /** Cross-validation on a validated problem (shared with the estimator). */
 export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'groups'>, fn = 'cvGroupLasso'): CvResult {
   const { n, T } = prob;
-  const loss = prob.loss;
   const yAll = prob.datafit.y;
+  const strata = prob.datafit.strata();
   let folds: Int32Array;
   let K: number;
   if (options.foldIds !== undefined) {
@@ -174,16 +154,17 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);
     if (K > n) throw new ValueError(fn, `nFolds (${K}) is larger than the number of rows (${n})`);
     checkSizeLimit(fn, 'nFolds', K, MAX_FOLDS, 'each fold is a whole path');
-    const stratify = options.stratify ?? loss === 'logistic';
+    const stratify = options.stratify ?? strata !== null;
     if (typeof stratify !== 'boolean') throw new ValueError(fn, `stratify must be true or false, got ${String(stratify)}`);
-    if (stratify && loss !== 'logistic') {
+    // A loss without classes can still be stratified by a 0/1 response.
+    if (stratify && strata === null) {
       for (let i = 0; i < n; i++) {
         if (yAll[i] !== 0 && yAll[i] !== 1) throw new ValueError(fn, `stratify needs 0/1 labels, y has ${yAll[i]} at row ${i}`);
       }
     }
     const seed = options.seed ?? 1;
     if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(fn, `seed must be a number, got ${String(seed)}`);
-    folds = makeFolds(n, K, seed, stratify ? yAll.subarray(0, n) : undefined);
+    folds = makeFolds(n, K, seed, stratify ? strata ?? yAll.subarray(0, n) : undefined);
   }
 
   const progressTotal = K + 1;
@@ -202,7 +183,6 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const rowLosses = Array.from({ length: L }, () => new Float64Array(n));
   const foldLoss: Float64Array[] = [];
   let notConverged = 0;
-  const eta = new Float64Array(n);
   const wTask = new Float64Array(prob.p);
   for (let f = 0; f < K; f++) {
     const train: number[] = [];
@@ -210,13 +190,9 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     for (let i = 0; i < n; i++) (folds[i] === f ? test : train).push(i);
     if (test.length === 0) throw new ValueError(fn, `fold ${f + 1} has no rows`);
     if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
-    const yTrain = new Float64Array(train.length * T);
-    for (let t = 0; t < T; t++) for (let k = 0; k < train.length; k++) yTrain[t * train.length + k] = yAll[t * n + train[k]];
     let fp: PathResult;
     try {
-      const Xtr = selectRowsOf(prob.X, train);
-      const yIn = T === 1 ? yTrain : Array.from({ length: train.length }, (_, k) => Array.from({ length: T }, (_, t) => yTrain[t * train.length + k]));
-      const sub = prepareProblem(Xtr, yIn, { groups: prob.groups, loss, fitIntercept: prob.fitIntercept }, fn);
+      const sub = prob.withRows(selectRowsOf(prob.X, train), train, fn);
       fp = pathOnProblem(sub, {
         ...pathOpts, nLambda: undefined, lambdaMinRatio: undefined, lambdas,
         onProgress: (k, total) => report(f + 1, k, total),
@@ -229,23 +205,28 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
       throw e;
     }
     const Xte = selectRowsOf(prob.X, test);
+    const held = prob.datafit.subset(test);
+    const m = test.length;
+    const eta = new Float64Array(m * T);
+    const out = new Float64Array(m);
     const fl = new Float64Array(L);
     for (let k = 0; k < L; k++) {
       if (!fp.certificates[k].converged) notConverged++;
-      let s = 0;
-      const row = rowLosses[k];
       for (let t = 0; t < T; t++) {
         wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
-        Xte.apply(wTask, eta);
-        const b = fp.interceptsByTask[k][t];
-        for (let q = 0; q < test.length; q++) {
-          const i = test[q];
-          const v = rowLoss(loss, yAll[t * n + i], eta[q] + b) / T;
-          row[i] += v;
-          s += v;
-        }
+        const et = eta.subarray(t * m, (t + 1) * m);
+        Xte.apply(wTask, et);
+        const b = fp.intercepts[k][t];
+        for (let q = 0; q < m; q++) et[q] += b;
       }
-      fl[k] = s / test.length;
+      held.rowLosses(eta, out);
+      let s = 0;
+      const row = rowLosses[k];
+      for (let q = 0; q < m; q++) {
+        row[test[q]] = out[q];
+        s += out[q];
+      }
+      fl[k] = s / m;
     }
     foldLoss.push(fl);
   }
@@ -286,11 +267,11 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   return {
     status: timedOut ? 'time limit reached' : 'complete', diagnostics,
     lambdas, meanLoss, seLoss, foldLoss,
-    lossName: loss === 'logistic' || loss === 'poisson' ? 'deviance' : 'mean squared error',
+    metric: prob.datafit.heldOutMetric,
     lambdaMin: lambdas[indexMin], indexMin, lambda1se: lambdas[index1se], index1se,
     foldIds: folds, nFolds: K, notConverged, path,
     fit: {
-      lambda: lambdas[indexMin], coef: path.coefs[indexMin], intercept: path.intercepts[indexMin],
+      lambda: lambdas[indexMin], coef: path.coefs[indexMin], intercept: path.intercept[indexMin],
       activeGroups: path.activeGroups[indexMin],
       activeGroupNames: path.activeGroups[indexMin].map((g) => names[g]),
       certificate: path.certificates[indexMin],

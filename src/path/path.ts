@@ -1,29 +1,19 @@
 import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { ValueError } from '../errors.ts';
-import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { makeGroups, type GroupStructure } from '../groups/groups.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import { prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
-import { certify, judge } from '../solvers/certificate.ts';
-import { drive } from '../solvers/driver.ts';
-import type { ProblemContext } from '../solvers/problem.ts';
-import { getSolverFactory, solverNames } from '../solvers/registry.ts';
+import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
+import { certificateVerdict, certify } from '../solvers/certificate.ts';
+import { operatorNormSquared } from '../linalg/power.ts';
+import { ProjectedOperator, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
-import { selectColumnsOf } from './subset.ts';
+import { selectColumnsOf } from '../linalg/subset.ts';
 
 /** Options of {@link groupLassoPath}. */
-export interface PathOptions {
-  /** A label per column, lists of member indices, or a GroupStructure. */
-  groups: GroupSpec;
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
-  loss?: LossName;
-  /** Group weights d_g (default √p_g); 0 = unpenalized group. */
-  weights?: ArrayLike<number> | WeightRule;
-  /** Fit an unpenalized intercept (default true). */
-  fitIntercept?: boolean;
-  /** Columns in no group: 'error' (default) or 'unpenalized'. */
-  ungrouped?: 'error' | 'unpenalized';
+export interface PathOptions extends ProblemOptions {
   /** Number of λ values of the default grid (default 100). */
   nLambda?: number;
   /** λ_min / λ_max of the default grid (default 1e-3 when n > p, else 0.05, as grpreg). */
@@ -48,7 +38,7 @@ export interface PathOptions {
 }
 
 export const PATH_KEYS = [
-  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas',
+  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'nLambda', 'lambdaMinRatio', 'lambdas',
   'tol', 'maxIter', 'maxTime', 'solver', 'screening', 'onProgress',
 ] as const;
 
@@ -61,13 +51,16 @@ export const MIN_LAMBDA_RATIO = 1e-12;
 export interface PathCertificate {
   /** Primal objective P(w) of the full problem. */
   objective: number;
-  /** P − D ≥ 0 (absolute). */
+  /** P − D ≥ 0 (absolute); NaN for a nonconvex penalty (no duality gap exists). */
   dualityGap: number;
-  /** (P − D)/P. */
+  /** (P − D)/P; NaN for a nonconvex penalty. */
   relativeGap: number;
   /** max over all groups (and the intercept) of the distance of −∇ to the subdifferential. */
   kktViolation: number;
-  /** Relative gap ≤ tol, or under the rounding floor (then `status` says so). */
+  /**
+   * Relative gap ≤ tol, or under the rounding floor (then `status` says so); for a nonconvex
+   * penalty, relative KKT distance ≤ tol.
+   */
   converged: boolean;
   /** 'converged', 'at rounding level' (gap under `gapFloor`, not under tol), or 'not converged'. */
   status: 'converged' | 'at rounding level' | 'not converged';
@@ -82,9 +75,9 @@ export interface PathResult {
   /** Coefficients per λ (length p, or p·T column-major for T tasks). */
   coefs: Float64Array[];
   /** Intercept per λ (first task). */
-  intercepts: Float64Array;
-  /** Intercepts per λ, one per task. */
-  interceptsByTask: Float64Array[];
+  intercept: Float64Array;
+  /** Intercepts per λ, one per task (as FitResult.intercepts). */
+  intercepts: Float64Array[];
   /** Groups with ‖w_g‖ > 0 per λ (unpenalized groups included). */
   activeGroups: number[][];
   /** ‖w_g‖₂ per λ and group. */
@@ -96,6 +89,8 @@ export interface PathResult {
   /** Groups over the features, as fitted (weights included). */
   groups: GroupStructure;
   loss: LossName;
+  /** The penalty's registered name. */
+  penalty: string;
   nTasks: number;
   nSamples: number;
   nFeatures: number;
@@ -173,6 +168,7 @@ export function groupLassoPath(X: MatrixInput, y: ResponseInput, options: PathOp
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
   }, fn);
   return pathOnProblem(prob, options, fn);
 }
@@ -187,7 +183,7 @@ interface SubProblem {
 }
 
 /** What one solve along the path reports. */
-interface SolveRun {
+interface SolveRunSummary {
   iterations: number;
   converged: boolean;
 }
@@ -201,9 +197,9 @@ export function pathOnProblem(
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
   }
-  const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
-  const solver = options.solver === undefined ? undefined : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']) as SolverName;
+  const solveOptions = checkSolveOptions(fn, { tol, maxIter: options.maxIter, solver: options.solver });
+  solveOptions.deadline = deadline;
   const { n, p, T } = prob;
   const lmax = prob.lambdaMax();
   let lambdas: Float64Array;
@@ -233,8 +229,8 @@ export function pathOnProblem(
   const size = p * T;
   const K = lambdas.length;
   const result: PathResult = {
-    lambdas, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
-    certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, nTasks: T,
+    lambdas, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
+    certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, penalty: prob.penalty.spec.name, nTasks: T,
     nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol, status: 'complete',
   };
 
@@ -253,6 +249,7 @@ export function pathOnProblem(
     const ctx = prob.context(lam);
     const pen = ctx.penalty;
     const kept = new Uint8Array(G);
+    const threshold = pen.strongRuleThreshold(lam, lambdaPrev);
     let nKept = 0;
     for (let g = 0; g < G; g++) {
       if (!pen.isPenalized(g)) {
@@ -260,8 +257,7 @@ export function pathOnProblem(
         continue;
       }
       const active = nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0;
-      const strong = screening === 'none' || active ||
-        nrm2Indexed(grad, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) >= fgs.weights[g] * (2 * lam - lambdaPrev);
+      const strong = screening === 'none' || active || pen.groupDualNorm(grad, g) >= threshold;
       if (strong) {
         kept[g] = 1;
         nKept++;
@@ -269,7 +265,7 @@ export function pathOnProblem(
     }
     let iterations = 0;
     let violations = 0;
-    let fit: SolveRun | null = null;
+    let fit: SolveRunSummary | null = null;
     let cert!: ReturnType<typeof certify>;
     let converged = false;
     let atFloor = false;
@@ -278,14 +274,15 @@ export function pathOnProblem(
     let innerTol = 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver, deadline }, fn));
+        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
         if (fit) iterations += fit.iterations;
         cert = certify(ctx, w);
-        // KKT on the full problem for every left-out group: ‖∇_g‖ ≤ λ d_g. Never trust the rule alone.
+        // KKT on the full problem for every left-out group (at w_g = 0; ‖∇_g‖ ≤ λ d_g for the
+        // group lasso). Never trust the rule alone.
         let added = 0;
         for (let g = 0; g < G; g++) {
           if (kept[g]) continue;
-          if (pen.groupDualNorm(cert.point.grad, g) > lam) {
+          if (pen.groupViolation(w, cert.point.grad, g) > 0) {
             kept[g] = 1;
             added++;
           }
@@ -295,7 +292,7 @@ export function pathOnProblem(
         nKept += added;
         warmCoef = ctx.fullCoefficients(w);
       }
-      const verdict = judge(cert, 'gap', tol);
+      const verdict = certificateVerdict(ctx, cert, tol);
       converged = verdict !== false;
       atFloor = verdict === 'floor';
       // Tightening the inner tolerance helps only while it is above the rounding floor.
@@ -310,15 +307,10 @@ export function pathOnProblem(
     const coef = ctx.fullCoefficients(w);
     const ints = ctx.unpenalizedCoefficients().intercepts;
     grad = cert.point.grad;
-    const norms = new Float64Array(G);
-    const act: number[] = [];
-    for (let g = 0; g < G; g++) {
-      norms[g] = nrm2Indexed(coef, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]);
-      if (norms[g] > 0) act.push(g);
-    }
+    const { norms, active: act } = groupNorms(coef, cgs);
     result.coefs.push(coef);
-    result.intercepts[k] = ints[0];
-    result.interceptsByTask.push(ints);
+    result.intercept[k] = ints[0];
+    result.intercepts.push(ints);
     result.activeGroups.push(act);
     result.groupNorms.push(norms);
     result.certificates.push(certificate);
@@ -346,8 +338,8 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
  */
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
-  sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName; deadline?: number }, fn: string,
-): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null } {
+  sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string,
+): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
   const { p, T } = prob;
@@ -359,8 +351,8 @@ function solveKept(
   }
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
-    const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm }, deadline: o.deadline });
-    return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub };
+    const run = prob.solve(ctx, warm.slice(), o);
+    return { w: penalizedPart(ctx, run.drive.w), fit: { iterations: run.drive.iterations, converged: run.drive.converged }, sub };
   }
   let key = '';
   for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';
@@ -382,27 +374,18 @@ function solveKept(
     }
     const Xs = selectColumnsOf(prob.X, cols);
     const gs = makeGroups(lists, cols.length, { weights, names }, fn);
-    const problem = new PreparedProblem(Xs, prob.datafit, gs, prob.fitIntercept, prob.alpha, fn);
-    sub = { key, problem, cols: Int32Array.from(cols) };
+    sub = { key, problem: prob.withColumns(Xs, gs), cols: Int32Array.from(cols) };
   }
   const ps = sub.cols.length;
+  const ctxS = sub.problem.context(lam);
   const ws = new Float64Array(ps * T);
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) ws[t * ps + q] = warm[t * p + sub.cols[q]];
-  // The solve of PreparedProblem.fit, with a Lipschitz estimate warm-started from the previous
+  // The problem's solve sequence, with a Lipschitz estimate warm-started from the previous
   // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
-  const ctxS = sub.problem.context(lam);
-  let name: string = o.solver ?? 'auto';
-  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns && Number.isFinite(prob.datafit.curvature) ? 'bcd' : 'fista';
-  let lipschitz: number | undefined;
-  // (Block coordinate descent uses per-group constants and needs no global estimate.)
-  if (lam > 0 && Number.isFinite(prob.datafit.curvature) && name !== 'bcd') {
-    sub.lipschitz ??= warmLipschitz(ctxS, sub.cols, p, power);
-    lipschitz = sub.lipschitz;
-  }
-  const solverRun = getSolverFactory(name)!(ctxS, ws, { lipschitz });
-  const res = drive(ctxS, solverRun, { tol: o.tol, maxIter: o.maxIter ?? 100_000, stopOn: 'gap', checkEvery: 10, deadline: o.deadline });
-  const coefS = ctxS.fullCoefficients(res.w);
-  const fit: SolveRun = { iterations: res.iterations, converged: res.converged };
+  const s = sub;
+  const run = sub.problem.solve(ctxS, ws, o, () => (s.lipschitz ??= warmLipschitz(ctxS, s.cols, p, power)));
+  const coefS = ctxS.fullCoefficients(run.drive.w);
+  const fit: SolveRunSummary = { iterations: run.drive.iterations, converged: run.drive.converged };
   const w = new Float64Array(p * T);
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) w[t * p + sub.cols[q]] = coefS[t * ps + q];
   return { w: penalizedPart(ctx, w), fit, sub };
@@ -419,38 +402,15 @@ function warmLipschitz(ctx: ProblemContext, cols: Int32Array, p: number, power: 
   const ps = cols.length;
   const mask = ctx.penalizedMask;
   const x = new Float64Array(size);
-  let nx = 0;
   for (let t = 0; t < T; t++) {
     for (let q = 0; q < ps; q++) {
       const c = t * ps + q;
       // A little of every direction, so a start orthogonal to the top one cannot stall.
-      const v = mask[c] ? power[t * p + cols[q]] + 1e-2 * Math.sin(1 + c) : 0;
-      x[c] = v;
-      nx += v * v;
+      x[c] = mask[c] ? power[t * p + cols[q]] + 1e-2 * Math.sin(1 + c) : 0;
     }
   }
-  if (!(nx > 0)) return 1;
-  nx = Math.sqrt(nx);
-  for (let c = 0; c < size; c++) x[c] /= nx;
-  const eta = new Float64Array(ctx.n * T);
-  const y = new Float64Array(size);
-  let est = 0;
-  for (let it = 0; it < 100; it++) {
-    ctx.forward(x, eta);
-    ctx.unpenalized.projectOut(eta); // every task column at once
-    ctx.transpose(eta, y);
-    let ny = 0;
-    for (let c = 0; c < size; c++) {
-      if (!mask[c]) y[c] = 0;
-      ny += y[c] * y[c];
-    }
-    ny = Math.sqrt(ny);
-    if (ny === 0) break;
-    const prev = est;
-    est = ny;
-    for (let c = 0; c < size; c++) x[c] = y[c] / ny;
-    if (it > 0 && Math.abs(est - prev) <= 1e-3 * est) break;
-  }
+  const est = operatorNormSquared(new ProjectedOperator(ctx), { start: x, direction: x, tol: 1e-3, maxIter: 100 });
+  if (!(est > 0)) return 1;
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) power[t * p + cols[q]] = x[t * ps + q];
   const L = 1.05 * est * ctx.datafit.curvature;
   return L > 0 && Number.isFinite(L) ? L : 1;

@@ -162,7 +162,8 @@ export type CertificateVerdict = 'tol' | 'floor' | false;
  * 'at rounding level' with the floors, never silently as if the tolerance were met.
  */
 export function judge(cert: Certificate, stopOn: 'gap' | 'kkt' | 'both', tol: number): CertificateVerdict {
-  if (!(cert.gap <= Infinity) || !(cert.kktViolation <= Infinity)) return false; // NaN
+  // NaN fails (a nonconvex penalty has no gap, NaN, and certifies by KKT alone).
+  if ((stopOn !== 'kkt' && !(cert.gap <= Infinity)) || !(cert.kktViolation <= Infinity)) return false;
   // Under tol only if tol is above the floor: a gap computed as 0 where rounding is larger than
   // tol·P (D came out ≥ P) says "at rounding level", not "within tol".
   const gapTol = cert.gap <= tol * Math.abs(cert.primal) && cert.gapFloor <= tol * Math.abs(cert.primal);
@@ -188,6 +189,8 @@ export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float6
   // comparisons with NaN are false, which used to leave θ = 1 and certify a zero gap.
   if (hasNaN(pt.grad)) return NaN;
   const pen = ctx.penalty;
+  // A nonconvex penalty has no dual problem: there is no lower bound to report.
+  if (!pen.convex) return NaN;
   let s = 0;
   for (let g = 0; g < pen.groups.nGroups; g++) {
     if (!pen.isPenalized(g)) continue;
@@ -246,6 +249,10 @@ export function certify(ctx: ProblemContext, w: Float64Array, bestDual = -Infini
   evaluate(ctx, w, pt);
   const primal = pt.loss + ctx.penalty.value(w);
   const scratch = new Float64Array(pt.u.length);
+  if (!ctx.penalty.convex) {
+    // No duality gap exists for a nonconvex penalty: the certificate is stationarity alone.
+    return withFloors(ctx, w, pt, { primal, dual: NaN, gap: NaN, relativeGap: NaN, kktViolation: kktViolation(ctx, w, pt) });
+  }
   const dual = Math.max(dualValue(ctx, pt, scratch), bestDual);
   const gap = Math.max(primal - dual, 0);
   return withFloors(ctx, w, pt, { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kktViolation(ctx, w, pt) });
@@ -261,4 +268,17 @@ export function withFloors(
   return {
     primal: c.primal, dual: c.dual, gap: c.gap, relativeGap: c.relativeGap, kktViolation: c.kktViolation, point: pt, relativeKkt: c.kktViolation / problemScales(ctx).kkt, gapFloor: floors.gap, kktFloor: floors.kkt,
   };
+}
+
+/**
+ * Whether a certificate meets tolerance `tol`: the relative duality gap (convex penalties), or the
+ * KKT distance (nonconvex penalties, which have no gap).
+ */
+export function certificateMeets(ctx: ProblemContext, cert: Certificate, tol: number): boolean {
+  return certificateVerdict(ctx, cert, tol) !== false;
+}
+
+/** {@link judge} under the rule a problem certifies with: the gap, or KKT for nonconvex penalties. */
+export function certificateVerdict(ctx: ProblemContext, cert: Certificate, tol: number): CertificateVerdict {
+  return judge(cert, ctx.penalty.convex ? 'gap' : 'kkt', tol);
 }

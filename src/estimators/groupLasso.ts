@@ -1,21 +1,21 @@
-import { sigmoid, type LossName } from '../datafits/datafits.ts';
+import { getLoss, lossNames, makeDatafit, type LossName } from '../datafits/datafits.ts';
 import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { informationCriteria, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
-import { cvGroupLasso, rowLoss, type CvResult } from '../path/cv.ts';
-import { groupLassoPath, lambdaGrid, MAX_LAMBDAS, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
+import { groupNorms } from '../groups/norms.ts';
+import { criteriaOnProblem, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
+import { cvOnProblem, type CvResult } from '../path/cv.ts';
+import { lambdaGrid, MAX_LAMBDAS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
+import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
 import { designDiagnostics, explodedGroups, separationDiagnostic } from './diagnostics.ts';
-import { lambdaMax } from './fit.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
@@ -28,8 +28,8 @@ export interface GroupLassoOptions
   criterion?: 'aic' | 'bic' | 'ebic';
   /** Degrees of freedom for the criterion (default 'auto'; see informationCriteria). */
   df?: DfMethod | 'auto';
-  /** EBIC's γ (default 0.5). */
-  gamma?: number;
+  /** EBIC's γ (default 0.5); `gamma` is the nonconvex penalty's. */
+  ebicGamma?: number;
   /** Centre (with an intercept) and scale every column before fitting (default true). */
   standardize?: boolean;
   /** Orthonormalize each group (X_gᵀX_g/n = I, as grpreg), instead of per-column scaling (default false). */
@@ -43,7 +43,7 @@ export interface GroupLassoOptions
 }
 
 const OPTION_KEYS = [
-  'groups', 'loss', 'lambda', 'cv', 'rule', 'criterion', 'df', 'gamma', 'standardize', 'orthonormalize', 'weights',
+  'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
   'featureNames', 'onProgress',
 ] as const;
@@ -140,9 +140,9 @@ export class GroupLasso {
     if (options.cv !== undefined && typeof options.cv !== 'number' && typeof options.cv !== 'boolean' && (typeof options.cv !== 'object' || options.cv === null)) {
       throw new ValueError(fn, `cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }, got ${options.cv === null ? 'null' : typeof options.cv}`);
     }
-    if (options.gamma !== undefined) {
-      if (typeof options.gamma !== 'number' || !(options.gamma >= 0 && options.gamma <= 1)) throw new ValueError(fn, `gamma (EBIC) must be a number in [0, 1], got ${String(options.gamma)}`);
-      if (options.criterion !== 'ebic') throw new ValueError(fn, "gamma is EBIC's parameter: use it with criterion: 'ebic'");
+    if (options.ebicGamma !== undefined) {
+      if (typeof options.ebicGamma !== 'number' || !(options.ebicGamma >= 0 && options.ebicGamma <= 1)) throw new ValueError(fn, `ebicGamma must be a number in [0, 1], got ${String(options.ebicGamma)}`);
+      if (options.criterion !== 'ebic') throw new ValueError(fn, "ebicGamma is EBIC's parameter: use it with criterion: 'ebic'");
     }
     if (options.df !== undefined && options.criterion === undefined) throw new ValueError(fn, 'df is used by the information criteria: use it with criterion');
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
@@ -213,14 +213,18 @@ export class GroupLasso {
     const p = op.cols;
     const resp = toResponse(y, fn, n);
     const T = resp.T;
-    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : o.loss;
+    if (n < 2) throw new ShapeError(fn, `X has ${n} row; at least 2 samples are needed`);
+    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', o.loss, lossNames());
     const fitIntercept = o.fitIntercept ?? true;
+    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+    const penalty = choosePenalty(fn, o);
+    if (o.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', o.ungrouped, ['error', 'unpenalized'] as const);
     const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);
     const featureNames = o.featureNames === undefined ? Array.from({ length: p }, (_, j) => `x${j}`) : [...o.featureNames];
     if (featureNames.length !== p) throw new ShapeError(fn, `featureNames has ${featureNames.length} names for ${p} columns`);
     const orthonormalize = o.orthonormalize ?? false;
     const doStandardize = !orthonormalize && (o.standardize ?? true);
-    const yIn = T === 1 ? resp.data : Array.from({ length: n }, (_, i) => Array.from({ length: T }, (_, t) => resp.data[t * n + i]));
+    const datafit = makeDatafit(loss, resp.data, n, T, fn);
 
     // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
     let Xfit: LinearOperator = op;
@@ -277,12 +281,9 @@ export class GroupLasso {
       for (let i = 0; i < resp.data.length; i++) v += (resp.data[i] - m) ** 2;
       ySd = Math.sqrt(v / resp.data.length);
     }
+    const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
-    const maxTime = o.maxTime;
-    const common = {
-      groups: groupsFit, loss, fitIntercept, tol: o.tol, maxIter: o.maxIter, maxTime, solver: o.solver, screening: o.screening,
-      onProgress: o.onProgress,
-    };
+    const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
     const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
     let path: PathResult;
     let index: number;
@@ -292,16 +293,16 @@ export class GroupLasso {
     if (o.lambda !== undefined) {
       // The path from λ_max down to λ (warm starts), ending exactly at λ.
       const lam = o.lambda;
-      const lmax = lambdaMax(Xfit, yIn, { groups: groupsFit, loss, fitIntercept });
+      const lmax = prob.lambdaMax();
       const nL = o.nLambda === undefined ? 100 : checkSizeLimit(fn, 'nLambda', checkPositiveInt(fn, 'nLambda', o.nLambda), MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
       const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
       const lambdas = lmax > lam ? [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam] : [lam];
-      path = groupLassoPath(Xfit, yIn, { ...common, lambdas });
+      path = pathOnProblem(prob, { ...common, lambdas }, fn);
       index = path.lambdas.length - 1;
       selection = 'lambda';
     } else if (o.criterion !== undefined) {
-      path = groupLassoPath(Xfit, yIn, { ...common, ...grid });
-      const ic = informationCriteria(path, Xfit, yIn, { df: o.df, gamma: o.gamma });
+      path = pathOnProblem(prob, { ...common, ...grid }, fn);
+      const ic = criteriaOnProblem(path, prob, { df: o.df, ebicGamma: o.ebicGamma }, fn);
       this.criteria = ic;
       index = ic.best[o.criterion];
       selection = 'criterion';
@@ -309,7 +310,7 @@ export class GroupLasso {
       const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
       if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
       checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds']);
-      const cv = cvGroupLasso(Xfit, yIn, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) });
+      const cv = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
       this.cv = cv;
       path = cv.path;
       index = (o.rule ?? 'min') === '1se' ? cv.index1se : cv.indexMin;
@@ -321,7 +322,7 @@ export class GroupLasso {
     if (loss === 'logistic' && K > 0) {
       const eta = new Float64Array(n);
       Xfit.apply(path.coefs[K - 1], eta);
-      const b = path.intercepts[K - 1];
+      const b = path.intercept[K - 1];
       for (let i = 0; i < n; i++) eta[i] += b;
       diagnostics.push(...separationDiagnostic(resp.data, eta));
     }
@@ -334,21 +335,16 @@ export class GroupLasso {
     }
     this.diagnostics = diagnostics;
     const orig_: PathResult = {
-      ...path, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
+      ...path, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
       groupNames: orig.names, groups: orig, nFeatures: p,
     };
     const ogs = expandForTasks(orig, T);
     for (let k = 0; k < K; k++) {
-      const r = back(path.coefs[k], path.interceptsByTask[k]);
+      const r = back(path.coefs[k], path.intercepts[k]);
       orig_.coefs.push(r.coef);
-      orig_.intercepts[k] = r.intercepts[0];
-      orig_.interceptsByTask.push(r.intercepts);
-      const norms = new Float64Array(orig.nGroups);
-      const act: number[] = [];
-      for (let g = 0; g < orig.nGroups; g++) {
-        norms[g] = nrm2Indexed(r.coef, ogs.indices, ogs.ptr[g], ogs.ptr[g + 1]);
-        if (norms[g] > 0) act.push(g);
-      }
+      orig_.intercept[k] = r.intercepts[0];
+      orig_.intercepts.push(r.intercepts);
+      const { norms, active: act } = groupNorms(r.coef, ogs);
       orig_.groupNorms.push(norms);
       orig_.activeGroups.push(act);
     }
@@ -360,7 +356,7 @@ export class GroupLasso {
     this.lossName = loss;
     this.prep = orthonormalize ? 'orthonormalize' : doStandardize ? 'standardize' : 'none';
     this.state = {
-      coef: orig_.coefs[index], intercepts: orig_.interceptsByTask[index], lambda: path.lambdas[index],
+      coef: orig_.coefs[index], intercepts: orig_.intercepts[index], lambda: path.lambdas[index],
       certificate: path.certificates[index], selection, index,
     };
     return this;
@@ -388,9 +384,9 @@ export class GroupLasso {
    */
   predict(X: MatrixInput): Float64Array {
     const eta = this.predictLinear(X);
-    if (this.lossName === 'logistic') for (let i = 0; i < eta.length; i++) eta[i] = sigmoid(eta[i]);
-    else if (this.lossName === 'poisson') for (let i = 0; i < eta.length; i++) eta[i] = Math.exp(eta[i]);
-    return eta;
+    const out = new Float64Array(eta.length);
+    getLoss(this.lossName)!.inverseLink(eta, out);
+    return out;
   }
 
   /**
@@ -405,21 +401,22 @@ export class GroupLasso {
     const n = eta.length / this.T;
     const resp = toResponse(y, fn, n);
     if (resp.T !== this.T) throw new ShapeError(fn, `y has ${resp.T} column(s), the model ${this.T}`);
+    // The loss on the scoring response checks it (labels 0/1, counts ≥ 0, …).
+    const df = makeDatafit(this.lossName, resp.data, n, this.T, fn);
+    const rows = new Float64Array(n);
+    df.rowLosses(eta, rows);
     let dev = 0;
+    for (let i = 0; i < n; i++) dev += rows[i];
+    // The null model: the best constant of the given y per task (none when labels are all equal:
+    // such a task contributes 0 to the null deviance).
+    const c = df.nullPredictor();
+    const eta0 = new Float64Array(n * this.T);
+    for (let t = 0; t < this.T; t++) eta0.fill(Number.isFinite(c[t]) ? c[t] : 0, t * n, (t + 1) * n);
+    df.rowLosses(eta0, rows);
     let dev0 = 0;
-    for (let t = 0; t < this.T; t++) {
-      let mean = 0;
-      for (let i = 0; i < n; i++) mean += resp.data[t * n + i];
-      mean /= n;
-      const eta0 = this.lossName === 'logistic' ? Math.log(mean / (1 - mean)) : this.lossName === 'poisson' ? Math.log(mean) : mean;
-      for (let i = 0; i < n; i++) {
-        const yi = resp.data[t * n + i];
-        if (this.lossName === 'logistic' && yi !== 0 && yi !== 1) throw new ValueError(fn, `labels must be 0/1, got ${yi} at row ${i}`);
-        if (this.lossName === 'poisson' && !(yi >= 0)) throw new ValueError(fn, `counts must be ≥ 0, got ${yi} at row ${i}`);
-        dev += rowLoss(this.lossName, yi, eta[t * n + i]);
-        dev0 += Number.isFinite(eta0) ? rowLoss(this.lossName, yi, eta0) : 0;
-      }
-    }
+    let finite = true;
+    for (let t = 0; t < this.T; t++) if (!Number.isFinite(c[t])) finite = false;
+    if (finite) for (let i = 0; i < n; i++) dev0 += rows[i];
     if (!(dev0 > 0)) throw new ValueError(fn, 'y is constant: the null deviance is 0, so the fraction explained is undefined');
     return 1 - dev / dev0;
   }
