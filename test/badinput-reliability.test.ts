@@ -29,7 +29,7 @@ export const reliabilityRows: BadInputRow[] = [
   { name: 'maxTime as a string', fn: 'groupLassoPath', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 10$/, call: () => groupLassoPath(X, y, { groups, maxTime: '10' as never }) },
   { name: 'nLambda = 1e7', fn: 'groupLassoPath', error: ValueError, message: /^nLambda is 10000000, above the limit 10000 \(each λ is a fit and keeps its coefficients\)$/, call: () => groupLassoPath(X, y, { groups, nLambda: 1e7 }) },
   { name: '20 000 explicit lambdas', fn: 'groupLassoPath', error: ValueError, message: /^the number of lambdas is 20000, above the limit 10000/, call: () => groupLassoPath(X, y, { groups, lambdas: new Float64Array(20_000).fill(0.1) }) },
-  { name: 'nLambda = 1e9 through the estimator', fn: 'groupLassoPath', error: ValueError, message: /^nLambda is 1000000000, above the limit 10000/, call: () => new GroupLasso({ groups, nLambda: 1e9, criterion: 'bic' }).fit(X, y) },
+  { name: 'nLambda = 1e9 through the estimator', fn: 'GroupLasso.fit', error: ValueError, message: /^nLambda is 1000000000, above the limit 10000/, call: () => new GroupLasso({ groups, nLambda: 1e9, criterion: 'bic' }).fit(X, y) },
   { name: 'lambdaMinRatio = 1e-300', fn: 'groupLassoPath', error: ValueError, message: /^lambdaMinRatio 1e-300 is below 1e-12: such λ are 0 to float64 rounding/, call: () => groupLassoPath(X, y, { groups, lambdaMinRatio: 1e-300 }) },
   { name: '5000 folds', fn: 'cvGroupLasso', error: ValueError, message: /^nFolds (\(5000\) is larger than the number of rows|is 5000, above the limit 1000)/, call: () => cvGroupLasso(X, y, { groups, nFolds: 5000 }) },
 
