@@ -64,8 +64,8 @@ export const coreRows: BadInputRow[] = [
 
   // Values of options.
   { name: 'negative lambda', fn: F, error: ValueError, message: /^lambda must be ≥ 0, got -0\.1$/, call: () => fitGroupLasso(X, y, { groups, lambda: -0.1 }) },
-  { name: 'tol = 0', fn: F, error: ValueError, message: /^tol must be > 0, got 0$/, call: () => fitGroupLasso(X, y, { ...ok, tol: 0 }) },
-  { name: 'negative tol', fn: S, error: ValueError, message: /^tol must be > 0, got -1e-8$/, call: () => fitSparseGroupLasso(X, y, { ...ok, tol: -1e-8 }) },
+  { name: 'tol = 0', fn: F, error: ValueError, message: /^tol is relative \(a duality gap or KKT violation over its scale\) and must be in \(0, 1\), got 0$/, call: () => fitGroupLasso(X, y, { ...ok, tol: 0 }) },
+  { name: 'negative tol', fn: S, error: ValueError, message: /^tol is relative .* must be in \(0, 1\), got -1e-8$/, call: () => fitSparseGroupLasso(X, y, { ...ok, tol: -1e-8 }) },
   { name: 'NaN tol', fn: F, error: ValueError, message: /^tol must be a finite number, got NaN$/, call: () => fitGroupLasso(X, y, { ...ok, tol: NaN }) },
   { name: 'maxIter = 0', fn: F, error: ValueError, message: /^maxIter must be a whole number ≥ 1, got 0$/, call: () => fitGroupLasso(X, y, { ...ok, maxIter: 0 }) },
   { name: 'negative maxIter', fn: F, error: ValueError, message: /^maxIter must be a whole number ≥ 1, got -5$/, call: () => fitGroupLasso(X, y, { ...ok, maxIter: -5 }) },

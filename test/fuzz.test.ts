@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { solverNames } from '../src/index.ts';
+import { dataFuzzArb, runDataCase } from './helpers/datafuzz.ts';
 import { fuzzParamsArb, runCase, type FuzzOutcome } from './helpers/fuzzcase.ts';
 
 describe('fuzz: every fit is certified, honestly non-converged, or refused by a library error', () => {
@@ -32,5 +33,31 @@ describe('fuzz: every fit is certified, honestly non-converged, or refused by a 
   it('draws every registered solver', () => {
     const seen = new Set(fc.sample(fuzzParamsArb(), { numRuns: 300, seed: 1 }).map((p) => p.solver));
     expect([...seen].sort()).toEqual([...solverNames()].sort());
+  });
+});
+
+describe('fuzz: random CSV tables are read, built and fitted, or refused by a library error', () => {
+  it('150 random tables', () => {
+    const stages: string[] = [];
+    fc.assert(
+      fc.property(dataFuzzArb(), (p) => {
+        const out = runDataCase(p);
+        stages.push(out.error ? `refused by ${out.stage}` : out.stage);
+        expect(out.failures).toEqual([]);
+      }),
+      { numRuns: 150 },
+    );
+    // Not vacuous: some tables get all the way through, some are refused by the reader.
+    expect(stages.filter((s) => s === 'done').length).toBeGreaterThan(10);
+    expect(stages.filter((s) => s === 'refused by readCsv').length).toBeGreaterThan(10);
+  });
+
+  it('a number too large for float64 arithmetic is refused before the fit, not returned as λ_max = ∞', () => {
+    const out = runDataCase({
+      delimiter: ',', bom: false, crlf: false, header: ['y', 'é'], rows: [['0', '1e308'], ['3e2', '0']],
+      missing: 'error', duplicateNames: 'error', target: 0, sparse: false,
+    });
+    expect(out.failures).toEqual([]);
+    expect(out.error).toMatch(/^lambdaMax: X is too large for float64 arithmetic/);
   });
 });

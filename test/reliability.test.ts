@@ -31,7 +31,7 @@ function certifiedFit(X: number[][], y: number[], o: Opts & { tol?: number; solv
   // Its KKT violation 10⁴ times smaller (KKT units depend on the scaling of X, so relative to the
   // fit's own); a point that gets part of the way is still a valid primal point for the check.
   const refine = (): FitResult | null => {
-    const more = { ...common, stopOn: 'kkt' as const, tol: Math.max(1e-4 * fit.kktViolation, Number.MIN_VALUE), maxIter: 50_000, solver: 'fista' as const, warmStart: { coef: fit.coef } };
+    const more = { ...common, stopOn: 'kkt' as const, tol: Math.max(1e-4 * fit.relativeKkt, Number.MIN_VALUE), maxIter: 50_000, solver: 'fista' as const, warmStart: { coef: fit.coef } };
     return o.alpha === undefined ? fitGroupLasso(X, y, more) : fitSparseGroupLasso(X, y, { ...more, alpha: o.alpha });
   };
   expect(checkResult(plain(X, y, o), fit, { tol, stopOn: 'gap' }, refine)).toEqual([]);

@@ -1,9 +1,20 @@
 /** A number for people: fixed with `d` decimals in a readable range, else exponent form. */
 export const fmt = (x: number, d = 4): string => (x === 0 ? '0' : Math.abs(x) >= 1e-3 && Math.abs(x) < 1e5 ? x.toFixed(d) : x.toExponential(3));
 
-export function certificateLine(c: { objective: number; dualityGap: number; relativeGap: number; kktViolation: number; converged: boolean }): string {
+export function certificateLine(c: {
+  objective: number; dualityGap: number; relativeGap: number; kktViolation: number; converged: boolean; status?: string; gapFloor?: number;
+}): string {
+  // 'at rounding level': converged, but the tolerance asked for is below what float64 resolves.
+  const floor = c.status === 'at rounding level' && c.gapFloor !== undefined
+    ? ` (at rounding level: the gap cannot be resolved below ${c.gapFloor.toExponential(2)} on this data)` : '';
   return `objective ${c.objective.toPrecision(10)}, duality gap ${c.dualityGap.toExponential(2)} (relative ${c.relativeGap.toExponential(2)}), ` +
-    `KKT violation ${c.kktViolation.toExponential(2)}, converged: ${c.converged ? 'yes' : 'NO'}`;
+    `KKT violation ${c.kktViolation.toExponential(2)}, converged: ${c.converged ? 'yes' : 'NO'}${floor}`;
+}
+
+/** The warnings of a fit, one per line under a heading (nothing when there are none). */
+export function diagnosticLines(diagnostics: readonly string[]): string[] {
+  if (diagnostics.length === 0) return [];
+  return ['', 'warnings:', ...diagnostics.map((d) => `  - ${d}`)];
 }
 
 /**

@@ -3,6 +3,7 @@ import type { LossName } from '../datafits/datafits.ts';
 import type { GroupLassoOptions } from '../estimators/groupLasso.ts';
 import type { SolverName } from '../problem/problem.ts';
 import { solverNames } from '../solvers/registry.ts';
+import { MAX_LAMBDAS } from '../path/path.ts';
 import type { FlagValues } from './args.ts';
 import { CliError } from './errors.ts';
 import { choiceFlag, numberFlag } from './values.ts';
@@ -20,7 +21,8 @@ export const MODEL_FLAGS = {
   'n-lambda': { type: 'string', arg: 'N', help: 'number of λ values on the path (default 100)' },
   'lambda-min-ratio': { type: 'string', arg: 'R', help: 'smallest λ as a fraction of λ_max' },
   tol: { type: 'string', arg: 'T', help: 'relative duality gap to certify' },
-  'max-iter': { type: 'string', arg: 'N', help: 'iteration limit per fit' },
+  'max-iter': { type: 'string', arg: 'N', help: 'work limit per fit (passes over the data)' },
+  'max-time': { type: 'string', arg: 'S', help: 'time budget in seconds for the whole fit (path and folds)' },
   screening: { type: 'string', arg: 'strong|none', help: 'screening rule along the path' },
   solver: { type: 'string', arg: 'auto|bcd|fista|ista', help: 'the solver (default auto: bcd where it applies, else fista)' },
 } as const;
@@ -46,9 +48,10 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
     featureNames: design.columnNames,
     standardize: !v['no-standardize'],
     orthonormalize: v.orthonormalize ?? false,
-    nLambda: numberFlag(v['n-lambda'], 'n-lambda', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
+    nLambda: numberFlag(v['n-lambda'], 'n-lambda', (x) => Number.isInteger(x) && x >= 1 && x <= MAX_LAMBDAS, `a whole number from 1 to ${MAX_LAMBDAS}`),
     lambdaMinRatio: numberFlag(v['lambda-min-ratio'], 'lambda-min-ratio', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
-    tol: numberFlag(v.tol, 'tol', (x) => x > 0, 'a number > 0'),
+    tol: numberFlag(v.tol, 'tol', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+    maxTime: numberFlag(v['max-time'], 'max-time', (x) => x > 0, 'a number of seconds > 0'),
     maxIter: numberFlag(v['max-iter'], 'max-iter', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
     screening: choiceFlag(v.screening, 'screening', ['strong', 'none'] as const),
     solver: choiceFlag(v.solver, 'solver', ['auto', ...solverNames()] as SolverName[]),

@@ -8,13 +8,14 @@ import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '..
 import { groupNorms } from '../groups/norms.ts';
 import { criteriaOnProblem, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
 import { cvOnProblem, type CvResult } from '../path/cv.ts';
-import { lambdaGrid, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
-import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { lambdaGrid, MAX_LAMBDAS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
+import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
+import { designDiagnostics, explodedGroups, separationDiagnostic } from './diagnostics.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
@@ -46,7 +47,7 @@ const FIXED_LAMBDA_STEPS = 5;
 
 const OPTION_KEYS = [
   'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
-  'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'solver', 'screening',
+  'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
   'featureNames', 'onProgress',
 ] as const;
 
@@ -123,6 +124,12 @@ export class GroupLasso {
   standardizedPath: PathResult | undefined;
   /** Cross-validation result (on the fitted, standardized scale), when λ was chosen by cv. */
   cv: CvResult | undefined;
+  /**
+   * Warnings from the last fit, in plain sentences (empty when there is nothing to say): constant
+   * or collinear columns, (nearly) separable labels, groups whose coefficients exploded, a CV
+   * minimum at the edge of the λ grid, fits not certified, a time budget run out.
+   */
+  diagnostics: string[] = [];
   /** Information criteria along the path, when λ was chosen by a criterion. */
   criteria: CriteriaResult | undefined;
 
@@ -140,6 +147,25 @@ export class GroupLasso {
     if (options.rule !== undefined) checkChoice(fn, 'rule', options.rule, ['min', '1se'] as const);
     if (options.standardize !== undefined && typeof options.standardize !== 'boolean') throw new ValueError(fn, 'standardize must be true or false');
     if (options.orthonormalize !== undefined && typeof options.orthonormalize !== 'boolean') throw new ValueError(fn, 'orthonormalize must be true or false');
+    // Checked here, before any work: these used to be refused by the function that first used
+    // them (cvGroupLasso, informationCriteria) after the whole path.
+    if (typeof options.cv === 'number' && !(Number.isInteger(options.cv) && options.cv >= 2)) {
+      throw new ValueError(fn, `cv must be a whole number of folds ≥ 2 (or true, or { nFolds, seed, stratify, foldIds }), got ${options.cv}`);
+    }
+    if (options.cv !== undefined && typeof options.cv !== 'number' && typeof options.cv !== 'boolean' && (typeof options.cv !== 'object' || options.cv === null)) {
+      throw new ValueError(fn, `cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }, got ${options.cv === null ? 'null' : typeof options.cv}`);
+    }
+    if (options.ebicGamma !== undefined) {
+      if (typeof options.ebicGamma !== 'number' || !(options.ebicGamma >= 0 && options.ebicGamma <= 1)) throw new ValueError(fn, `ebicGamma must be a number in [0, 1], got ${String(options.ebicGamma)}`);
+      if (options.criterion !== 'ebic') throw new ValueError(fn, "ebicGamma is EBIC's parameter: use it with criterion: 'ebic'");
+    }
+    if (options.df !== undefined && options.criterion === undefined) throw new ValueError(fn, 'df is used by the information criteria: use it with criterion');
+    if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+      throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
+    }
+    if (options.maxTime !== undefined && (typeof options.maxTime !== 'number' || !(options.maxTime > 0))) {
+      throw new ValueError(fn, `maxTime must be a number of seconds > 0, got ${String(options.maxTime)}`);
+    }
     this.options = { ...options };
   }
 
@@ -217,6 +243,7 @@ export class GroupLasso {
 
     // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
     let Xfit: LinearOperator = op;
+    let constantCols: number[] = [];
     let groupsFit: GroupStructure = orig;
     let back: (c: Float64Array, b: Float64Array) => { coef: Float64Array; intercepts: Float64Array };
     const perTask = (pFit: number, f: (c: Float64Array, b: number) => { coef: Float64Array; intercept: number }) =>
@@ -252,13 +279,26 @@ export class GroupLasso {
       const dense = op instanceof DenseMatrix ? op : denseFrom(op);
       const s = standardize(dense, { center: fitIntercept, scale: true });
       Xfit = s.X;
+      constantCols = s.constantColumns;
       back = perTask(p, (c, b) => s.unscale(c, b));
     } else {
       back = (c, b) => ({ coef: c.slice(), intercepts: b.slice() });
     }
 
+    const diagnostics: string[] = [];
+    let ySd = 1;
+    if (doStandardize && Xfit instanceof DenseMatrix) diagnostics.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    if (loss === 'squared' || loss === 'multitask') {
+      let m = 0;
+      for (let i = 0; i < resp.data.length; i++) m += resp.data[i];
+      m /= resp.data.length;
+      let v = 0;
+      for (let i = 0; i < resp.data.length; i++) v += (resp.data[i] - m) ** 2;
+      ySd = Math.sqrt(v / resp.data.length);
+    }
     const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
-    const common = { tol: o.tol, maxIter: o.maxIter, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
+    // The whole fit (path, or cross-validation with its folds) shares one time budget.
+    const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
     const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
     let path: PathResult;
     let index: number;
@@ -274,7 +314,7 @@ export class GroupLasso {
       let lambdas: number[];
       if (!(lmax > lam)) lambdas = [lam];
       else if (o.nLambda !== undefined || o.lambdaMinRatio !== undefined) {
-        const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
+        const nL = o.nLambda === undefined ? 100 : checkSizeLimit(fn, 'nLambda', checkPositiveInt(fn, 'nLambda', o.nLambda), MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
         const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
         lambdas = [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam];
       } else {
@@ -305,6 +345,21 @@ export class GroupLasso {
 
     // Map the whole path back to the original scale and groups.
     const K = path.lambdas.length;
+    if (loss === 'logistic' && K > 0) {
+      const eta = new Float64Array(n);
+      Xfit.apply(path.coefs[K - 1], eta);
+      const b = path.intercept[K - 1];
+      for (let i = 0; i < n; i++) eta[i] += b;
+      diagnostics.push(...separationDiagnostic(resp.data, eta));
+    }
+    if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, loss, ySd));
+    if (this.cv) diagnostics.push(...this.cv.diagnostics);
+    else {
+      const bad = path.certificates.filter((c) => !c.converged).length;
+      if (bad > 0) diagnostics.push(`${bad} fit(s) of the path not certified to tol`);
+      if (path.status === 'time limit reached') diagnostics.push('maxTime ran out: the fits after it are not converged');
+    }
+    this.diagnostics = diagnostics;
     const orig_: PathResult = {
       ...path, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
       groupNames: orig.names, groups: orig, nFeatures: p,

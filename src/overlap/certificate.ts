@@ -1,4 +1,4 @@
-import { relativeGap, type Certificate } from '../solvers/certificate.ts';
+import { relativeGap, withFloors, type Certificate } from '../solvers/certificate.ts';
 import { evaluate, newPoint, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
 import type { OverlapStructure } from './structure.ts';
 
@@ -89,5 +89,5 @@ export function certifyOverlap(
     for (let i = 0; i < ctx.n; i++) s += pt.u[i];
     if (Math.abs(s) > kkt) kkt = Math.abs(s);
   }
-  return { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kkt, point: pt };
+  return withFloors(ctx, w, pt, { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kkt });
 }

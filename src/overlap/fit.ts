@@ -5,8 +5,8 @@ import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult, type SolverName } from '../problem/problem.ts';
-import { gapConverged, type Certificate } from '../solvers/certificate.ts';
-import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { judge, type Certificate } from '../solvers/certificate.ts';
+import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
 import {
   certifyOverlap, ConsensusAdmm, overlapContext, OverlapStructure, type LinearSolverName,
 } from './consensus.ts';
@@ -164,7 +164,7 @@ function fitConsensus(
   fn: string, X: LinearOperator, y: Float64Array, groups: GroupStructure, lambda: number, loss: LossName,
   options: OverlapFitOptions,
 ): OverlapFitResult {
-  const tol = options.tol === undefined ? 1e-6 : checkPositive(fn, 'tol', options.tol);
+  const tol = checkTolerance(fn, options.tol, 1e-6);
   const maxIter = options.maxIter === undefined ? 20_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
   checkChoice(fn, 'solver', options.solver ?? 'auto', ['admm', 'auto'] as const);
   const linearSolver = checkChoice(fn, 'linear solver', options.linearSolver ?? 'auto', ['auto', 'cholesky', 'cg'] as const);
@@ -189,7 +189,11 @@ function fitConsensus(
     if (!best || cert.gap < best.cert.gap || (cert.gap === best.cert.gap && cert.kktViolation < best.cert.kktViolation)) {
       best = { w: w.slice(), cert };
     }
-    return gapConverged(cert.gap, cert.primal, ctx.nullObjective, tol);
+    return judge(cert, 'gap', tol) !== false;
+  };
+  const verdict = (c: Certificate): string | null => {
+    const v = judge(c, 'gap', tol);
+    return v === 'tol' ? 'converged' : v === 'floor' ? 'at rounding level' : null;
   };
 
   // w = 0 first: it is the answer for λ ≥ λ_max (and the only point when nothing is penalized).
@@ -197,8 +201,9 @@ function fitConsensus(
   let admm: ConsensusAdmm | null = null;
   let last = { primalResidual: 0, dualResidual: 0 };
   if (consider(zero, null) || st.penalized.length === 0) {
-    converged = gapConverged(best!.cert.gap, best!.cert.primal, ctx.nullObjective, tol);
-    status = converged ? 'converged' : 'not converged';
+    const v = verdict(best!.cert);
+    converged = v !== null;
+    status = v ?? 'not converged';
   } else {
     admm = new ConsensusAdmm(ctx, st, { rho: options.rho, linearSolver });
     // Residual gate: the certificate is computed when both residuals are under ε·scale (ε shrinks
@@ -218,7 +223,7 @@ function fitConsensus(
       if (gate || it % 50 === 0) {
         if (consider(admm.sparseIterate(wBuf), admm.decomposition(tBuf))) {
           converged = true;
-          status = 'converged';
+          status = verdict(best!.cert) ?? 'converged';
           break;
         }
         if (gate) eps = Math.max(eps / 10, 1e-15);
@@ -228,8 +233,9 @@ function fitConsensus(
       // The dense iterate may certify better when the zero pattern has not settled.
       consider(admm.w, admm.decomposition(tBuf));
       const b = best!;
-      converged = gapConverged(b.cert.gap, b.cert.primal, ctx.nullObjective, tol);
-      if (converged) status = 'converged';
+      const v = verdict(b.cert);
+      converged = v !== null;
+      if (v) status = v;
     }
   }
 
@@ -243,7 +249,8 @@ function fitConsensus(
   return {
     coef, intercept: intercepts[0], intercepts,
     objective: useCert.primal, dualObjective: useCert.dual, dualityGap: useCert.gap, relativeGap: useCert.relativeGap,
-    kktViolation: useCert.kktViolation, converged, status, iterations,
+    kktViolation: useCert.kktViolation, relativeKkt: useCert.relativeKkt,
+    roundingFloor: { gap: useCert.gapFloor, kkt: useCert.kktFloor }, converged, status, iterations, work: iterations,
     activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms: norms, groupNames: groups.names,
     solver: 'admm', penalty: 'groupLasso', lambda, loss, nTasks: 1,
     mode: 'consensus', latent: null, support: supportOf(coef),

@@ -80,6 +80,7 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
   if (p !== path.nFeatures || T !== path.nTasks || n !== path.nSamples) {
     throw new ShapeError(fn, `the data (${n} × ${p}, ${T} task(s)) is not the one the path was fitted on (${path.nSamples} × ${path.nFeatures}, ${path.nTasks})`);
   }
+  checkPathData(fn, prob, path);
   const cgs = prob.coefGroups;
   const G = cgs.nGroups;
   const weights = path.groups.weights;
@@ -154,4 +155,35 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
     lambdas: path.lambdas, df, dfMethod, logLik, aic, bic, ebic, ebicGamma: gamma,
     best: { aic: argmin(aic), bic: argmin(bic), ebic: argmin(ebic) },
   };
+}
+
+/**
+ * Refuse data other than the path's: the objective of the least penalized fit, recomputed from
+ * X and y, must equal the one the path certified (a different y of the same length used to be
+ * scored silently).
+ */
+function checkPathData(fn: string, prob: PreparedProblem, path: PathResult): void {
+  const K = path.lambdas.length;
+  if (K === 0) return;
+  const k = K - 1;
+  const ctx = prob.context(path.lambdas[k]);
+  const { n, p, T } = prob;
+  const eta = new Float64Array(n * T);
+  const wt = new Float64Array(p);
+  const w = new Float64Array(p * T);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < p; j++) wt[j] = path.coefs[k][t * p + j];
+    ctx.X.apply(wt, eta.subarray(t * n, (t + 1) * n));
+    const b = path.intercepts[k][t];
+    for (let i = 0; i < n; i++) eta[t * n + i] += b;
+  }
+  for (let c = 0; c < w.length; c++) w[c] = ctx.penalizedMask[c] ? path.coefs[k][c] : 0;
+  const objective = ctx.datafit.value(eta) + ctx.penalty.value(w);
+  const reported = path.certificates[k].objective;
+  // Agreement to rounding of the objective and to the path's own gap (the returned point is that
+  // of the certificate, so only rounding separates the two).
+  const slack = 1e-8 * Math.max(Math.abs(reported), Math.abs(objective)) + path.certificates[k].dualityGap + 1e-300;
+  if (!(Math.abs(objective - reported) <= slack)) {
+    throw new ValueError(fn, `X and y are not the data the path was fitted on: the objective of its last fit is ${reported.toPrecision(8)}, recomputed from these data ${objective.toPrecision(8)}`);
+  }
 }

@@ -2,9 +2,12 @@ import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
 import { prepareProblem, PreparedProblem } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
-import { checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { checkOptions, checkPositiveInt, checkSizeLimit, deadlineFrom } from '../util/validate.ts';
 import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
 import { selectRowsOf } from '../linalg/subset.ts';
+
+/** Largest number of folds accepted (each fold is a path; leave-one-out beyond this is a typo). */
+export const MAX_FOLDS = 1000;
 
 /** Options of {@link cvGroupLasso}: the path options plus the fold design. */
 export interface CvOptions extends PathOptions {
@@ -22,6 +25,13 @@ export const CV_KEYS = [...PATH_KEYS, 'nFolds', 'seed', 'stratify', 'foldIds'] a
 
 /** Result of {@link cvGroupLasso}. */
 export interface CvResult {
+  /** 'complete', or 'time limit reached' (maxTime ran out before every fold was fitted). */
+  status: 'complete' | 'time limit reached';
+  /**
+   * Warnings about the selection, in plain sentences: the minimum at an edge of the λ grid, fold
+   * fits not certified, the time budget run out. Empty when there is nothing to say.
+   */
+  diagnostics: string[];
   /** The λ grid (decreasing), the same for every fold: it comes from the full data. */
   lambdas: Float64Array;
   /** Mean held-out loss per λ, over all n rows (each row is held out once). */
@@ -143,6 +153,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     K = options.nFolds === undefined ? Math.min(10, n) : checkPositiveInt(fn, 'nFolds', options.nFolds);
     if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);
     if (K > n) throw new ValueError(fn, `nFolds (${K}) is larger than the number of rows (${n})`);
+    checkSizeLimit(fn, 'nFolds', K, MAX_FOLDS, 'each fold is a whole path');
     const stratify = options.stratify ?? strata !== null;
     if (typeof stratify !== 'boolean') throw new ValueError(fn, `stratify must be true or false, got ${String(stratify)}`);
     // A loss without classes can still be stratified by a 0/1 response.
@@ -160,7 +171,11 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const report = (done: number, k: number, total: number): void => {
     if (options.onProgress) options.onProgress(done * total + k, progressTotal * total);
   };
-  const pathOpts = { ...options, onProgress: undefined };
+  // One time budget for every path of the cross-validation.
+  const pathOpts = { ...options, onProgress: undefined, maxTime: undefined, deadline: deadlineFrom(fn, options.maxTime) };
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
+  }
   const path = pathOnProblem(prob, { ...pathOpts, onProgress: (k, total) => report(0, k, total) }, fn);
   const lambdas = path.lambdas;
   const L = lambdas.length;
@@ -240,7 +255,17 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     }
   }
   const names = path.groupNames;
+  const diagnostics: string[] = [];
+  if (L > 2 && indexMin === L - 1) {
+    diagnostics.push(`the cross-validation minimum is at the smallest λ of the grid (${lambdas[L - 1].toExponential(3)}): the best λ may be smaller; lower lambdaMinRatio or pass smaller lambdas`);
+  } else if (L > 2 && indexMin === 0) {
+    diagnostics.push('the cross-validation minimum is at the largest λ of the grid: no group improves the held-out loss over the null model');
+  }
+  if (notConverged > 0) diagnostics.push(`${notConverged} fold fit(s) not certified to tol (see path.certificates and the folds' statuses)`);
+  const timedOut = path.status === 'time limit reached' || (pathOpts.deadline !== undefined && performance.now() > pathOpts.deadline);
+  if (timedOut) diagnostics.push('maxTime ran out: the fits after it are not converged and the curve is not reliable');
   return {
+    status: timedOut ? 'time limit reached' : 'complete', diagnostics,
     lambdas, meanLoss, seLoss, foldLoss,
     metric: prob.datafit.heldOutMetric,
     lambdaMin: lambdas[indexMin], indexMin, lambda1se: lambdas[index1se], index1se,

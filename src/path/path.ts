@@ -5,11 +5,11 @@ import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
-import { certificateMeets, certify } from '../solvers/certificate.ts';
+import { certificateVerdict, certify } from '../solvers/certificate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
 import { ProjectedOperator, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
-import { checkChoice, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
 
 /** Options of {@link groupLassoPath}. */
@@ -22,8 +22,13 @@ export interface PathOptions extends ProblemOptions {
   lambdas?: ArrayLike<number>;
   /** Relative duality gap each fit must reach (default 1e-8). */
   tol?: number;
-  /** Iteration cap per fit (default 100 000). */
+  /** Work cap per fit, in passes over the data (default 100 000). */
   maxIter?: number;
+  /**
+   * Time budget in seconds for the whole path (cross-validation: for all its paths). When it runs
+   * out, the fits left end at once, not converged, and `status` is 'time limit reached'.
+   */
+  maxTime?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
   /** 'strong' (default): sequential strong rules with a KKT check; 'none': every fit on all groups. */
@@ -34,8 +39,13 @@ export interface PathOptions extends ProblemOptions {
 
 export const PATH_KEYS = [
   'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'nLambda', 'lambdaMinRatio', 'lambdas',
-  'tol', 'maxIter', 'solver', 'screening', 'onProgress',
+  'tol', 'maxIter', 'maxTime', 'solver', 'screening', 'onProgress',
 ] as const;
+
+/** Largest λ grid accepted (each λ keeps p·T coefficients; 10⁴ is far beyond any plot or CV). */
+export const MAX_LAMBDAS = 10_000;
+/** Smallest lambdaMinRatio: below it λ is 0 to float64 rounding of the loss, and fits cannot be certified. */
+export const MIN_LAMBDA_RATIO = 1e-12;
 
 /** Certificate of one fit of the path, always for the full problem (every group, screened or not). */
 export interface PathCertificate {
@@ -47,8 +57,15 @@ export interface PathCertificate {
   relativeGap: number;
   /** max over all groups (and the intercept) of the distance of −∇ to the subdifferential. */
   kktViolation: number;
-  /** Relative gap ≤ tol (or under the rounding floor); for a nonconvex penalty, KKT distance ≤ tol. */
+  /**
+   * Relative gap ≤ tol, or under the rounding floor (then `status` says so); for a nonconvex
+   * penalty, relative KKT distance ≤ tol.
+   */
   converged: boolean;
+  /** 'converged', 'at rounding level' (gap under `gapFloor`, not under tol), or 'not converged'. */
+  status: 'converged' | 'at rounding level' | 'not converged';
+  /** Smallest gap float64 can resolve here (see roundingFloors). */
+  gapFloor: number;
 }
 
 /** A regularization path: one fit per λ, in decreasing λ. */
@@ -84,6 +101,8 @@ export interface PathResult {
   screening: { kept: number; violations: number }[];
   /** Tolerance used. */
   tol: number;
+  /** 'complete', or 'time limit reached' (maxTime ran out; the fits after that are not converged). */
+  status: 'complete' | 'time limit reached';
 }
 
 /**
@@ -170,10 +189,17 @@ interface SolveRunSummary {
 }
 
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
-export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 'groups'>, fn = 'groupLassoPath'): PathResult {
-  const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+export function pathOnProblem(
+  prob: PreparedProblem, options: Omit<PathOptions, 'groups'> & { deadline?: number }, fn = 'groupLassoPath',
+): PathResult {
+  const tol = checkTolerance(fn, options.tol);
+  const deadline = options.deadline ?? deadlineFrom(fn, options.maxTime);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
+  }
   const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
   const solveOptions = checkSolveOptions(fn, { tol, maxIter: options.maxIter, solver: options.solver });
+  solveOptions.deadline = deadline;
   const { n, p, T } = prob;
   const lmax = prob.lambdaMax();
   let lambdas: Float64Array;
@@ -182,10 +208,15 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
       throw new ValueError(fn, 'give either lambdas or nLambda/lambdaMinRatio, not both');
     }
     lambdas = checkLambdas(fn, options.lambdas);
+    checkSizeLimit(fn, 'the number of lambdas', lambdas.length, MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
   } else {
     const nLambda = options.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', options.nLambda);
+    checkSizeLimit(fn, 'nLambda', nLambda, MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
     const ratio = options.lambdaMinRatio === undefined ? (n > p ? 1e-3 : 0.05) : checkPositive(fn, 'lambdaMinRatio', options.lambdaMinRatio);
     if (ratio >= 1) throw new ValueError(fn, `lambdaMinRatio must be < 1, got ${ratio}`);
+    if (ratio < MIN_LAMBDA_RATIO) {
+      throw new ValueError(fn, `lambdaMinRatio ${ratio} is below ${MIN_LAMBDA_RATIO}: such λ are 0 to float64 rounding of the loss and cannot be certified; pass lambdas explicitly (0 included) for unpenalized fits`);
+    }
     if (!(lmax > 0)) {
       throw new ValueError(fn, 'λ_max is 0: no penalized group is correlated with the response beyond the unpenalized fit (constant response?), so there is no path to compute; pass lambdas explicitly');
     }
@@ -200,7 +231,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
   const result: PathResult = {
     lambdas, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
     certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, penalty: prob.penalty.spec.name, nTasks: T,
-    nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol,
+    nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol, status: 'complete',
   };
 
   // State carried along the path: penalized coefficients (unpenalized entries 0), the gradient Xᵀ∇F
@@ -237,6 +268,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let fit: SolveRunSummary | null = null;
     let cert!: ReturnType<typeof certify>;
     let converged = false;
+    let atFloor = false;
     // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
     // iterate, while the certificate reported here is recomputed at the returned point only.
     let innerTol = 0.1 * tol;
@@ -260,13 +292,17 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
         nKept += added;
         warmCoef = ctx.fullCoefficients(w);
       }
-      converged = certificateMeets(ctx, cert, tol);
-      if (converged || fit === null || !fit.converged || attempt >= 2) break;
+      const verdict = certificateVerdict(ctx, cert, tol);
+      converged = verdict !== false;
+      atFloor = verdict === 'floor';
+      // Tightening the inner tolerance helps only while it is above the rounding floor.
+      if (converged || fit === null || !fit.converged || attempt >= 2 || innerTol * Math.abs(cert.primal) <= cert.gapFloor) break;
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
     }
     const certificate: PathCertificate = {
       objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged,
+      status: !converged ? 'not converged' : atFloor ? 'at rounding level' : 'converged', gapFloor: cert.gapFloor,
     };
     const coef = ctx.fullCoefficients(w);
     const ints = ctx.unpenalizedCoefficients().intercepts;
@@ -284,6 +320,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     lambdaPrev = lam;
     options.onProgress?.(k + 1, K);
   }
+  if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
   return result;
 }
 

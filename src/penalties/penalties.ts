@@ -34,7 +34,9 @@ export class GroupLassoPenalty implements Penalty {
   }
   gapSafeScreen(g: number, thetaDualNorm: number, radiusBound: number): boolean {
     const d = this.groups.weights[g];
-    return thetaDualNorm * d + radiusBound < this.lambda * d;
+    // A relative margin: at an optimum an active group sits at ‖X_gᵀθ‖ = λd_g exactly, and
+    // rounding must not push it under the threshold.
+    return thetaDualNorm * d + radiusBound < this.lambda * d * (1 - 1e-12);
   }
   isPenalized(g: number): boolean {
     return this.lambda > 0 && this.groups.weights[g] > 0;

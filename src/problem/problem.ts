@@ -3,7 +3,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { checkDesignScale, checkResponseScale, toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/penalties.ts'; // registers the group and sparse-group lasso
@@ -14,7 +14,7 @@ import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
 import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import '../solvers/prox-newton.ts'; // registers 'proxNewton'
-import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
 
 /** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
 export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto' | (string & {});
@@ -44,13 +44,23 @@ export interface ProblemOptions {
 
 /** Options of one fit. */
 export interface SolveOptions {
-  /** Tolerance of the stopping certificate (relative duality gap by default; default 1e-8). */
+  /**
+   * Tolerance of the stopping certificate in (0, 1) (default 1e-8): relative duality gap, or KKT
+   * violation relative to the problem's gradient scale (stopOn: 'kkt'). A tolerance under what
+   * float64 can resolve on this data ends as soon as the certificate reaches its rounding floor,
+   * with `converged: true, status: 'at rounding level'` and the floors in `roundingFloor`.
+   */
   tol?: number;
-  /** Iteration cap (default 100 000); reaching it gives converged: false. */
+  /**
+   * Work cap in passes over the data (default 100 000): an iteration of ISTA/FISTA is one pass, a
+   * block coordinate descent step counts its inner epochs. Reaching it gives converged: false.
+   */
   maxIter?: number;
+  /** Time budget in seconds (default none); reaching it gives converged: false, 'time limit reached'. */
+  maxTime?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
-  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': KKT violation ≤ tol (absolute); 'both'. */
+  /** 'gap' (default): relative duality gap ≤ tol; 'kkt': relative KKT violation ≤ tol; 'both'. */
   stopOn?: StopRule;
   /** Starting coefficients (length p, or p·T); unpenalized parts are refitted exactly anyway. */
   warmStart?: { coef: ArrayLike<number>; intercept?: number | ArrayLike<number> };
@@ -85,11 +95,28 @@ export interface FitResult {
    * whole certificate: a point with 0 here is stationary, not necessarily a global minimum.
    */
   kktViolation: number;
-  /** True only when the chosen certificate (KKT for nonconvex penalties) is under tol at the returned point. */
+  /**
+   * kktViolation / the problem's gradient scale (max_j |X_jᵀ∇F| at the null model): what
+   * stopOn 'kkt' compares with tol; unchanged when columns or the response are rescaled.
+   */
+  relativeKkt: number;
+  /** Smallest duality gap and KKT violation float64 can resolve at this point (absolute). */
+  roundingFloor: { gap: number; kkt: number };
+  /**
+   * True when the chosen certificate (KKT for nonconvex penalties) is under tol at the returned
+   * point, or under its rounding floor (status 'at rounding level': more iterations cannot do
+   * better on this data).
+   */
   converged: boolean;
-  /** 'converged', or why not ('max iterations reached', 'diverged: …', 'stalled: …'). */
+  /**
+   * 'converged', 'at rounding level', or why not ('max iterations reached', 'time limit reached',
+   * 'diverged: …', 'stalled: …', 'stopped by callback').
+   */
   status: string;
+  /** Solver iterations (outer steps). */
   iterations: number;
+  /** Passes over the data spent (what maxIter bounds). */
+  work: number;
   /** Indices of groups with ‖w_g‖ > 0 (unpenalized groups included). */
   activeGroups: number[];
   /** Names of the active groups. */
@@ -106,7 +133,7 @@ export interface FitResult {
 }
 
 const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma'] as const;
-const SOLVE_KEYS = ['tol', 'maxIter', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
+const SOLVE_KEYS = ['tol', 'maxIter', 'maxTime', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
 /** Option names that are penalty parameters (each penalty takes those its spec lists). */
 export const PENALTY_PARAM_KEYS = ['alpha', 'gamma'] as const;
 
@@ -142,18 +169,20 @@ export interface CheckedSolveOptions {
   /** A registered solver name or 'auto'. */
   solver: string;
   callback?: (info: IterationInfo) => boolean | void;
+  /** performance.now() time stamp at which the run stops ('time limit reached'). */
+  deadline?: number;
 }
 
-/** Validate the solve options (tol, maxIter, stopOn, solver, callback) once. */
+/** Validate the solve options (tol, maxIter, maxTime, stopOn, solver, callback) once. */
 export function checkSolveOptions(fn: string, options: SolveOptions): CheckedSolveOptions {
-  const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+  const tol = checkTolerance(fn, options.tol);
   const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
   const solver = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']);
   if (options.callback !== undefined && typeof options.callback !== 'function') {
     throw new ValueError(fn, `callback must be a function, got ${options.callback === null ? 'null' : typeof options.callback}`);
   }
-  return { tol, maxIter, stopOn, solver, callback: options.callback };
+  return { tol, maxIter, stopOn, solver, callback: options.callback, deadline: deadlineFrom(fn, options.maxTime) };
 }
 
 /** What one run of the solve sequence returns. */
@@ -254,11 +283,15 @@ export class PreparedProblem {
     return m;
   }
 
-  /** Fit at one λ (options validated here). */
-  fit(lambda: number, options: SolveOptions = {}): FitResult {
+  /**
+   * Fit at one λ (options validated here). `deadline` (a performance.now() time stamp) is how
+   * paths and cross-validation pass one time budget down to all their fits.
+   */
+  fit(lambda: number, options: SolveOptions & { deadline?: number } = {}): FitResult {
     const fn = this.fn;
     checkNonNegative(fn, 'lambda', lambda);
     const o = checkSolveOptions(fn, options);
+    if (options.deadline !== undefined) o.deadline = options.deadline;
     const ctx = this.context(lambda);
     const w0 = new Float64Array(ctx.size);
     if (options.warmStart !== undefined) {
@@ -272,8 +305,20 @@ export class PreparedProblem {
         throw new ShapeError(fn, `warmStart.coef has length ${c ? c.length : 0}, expected ${ctx.size}`);
       }
       for (let i = 0; i < ctx.size; i++) {
-        if (!Number.isFinite(c[i])) throw new ValueError(fn, `warmStart.coef has a non-finite value at ${i}`);
+        if (typeof c[i] !== 'number' || !Number.isFinite(c[i])) throw new ValueError(fn, `warmStart.coef has a non-finite value at ${i}`);
         w0[i] = c[i];
+      }
+      // The intercept is refitted exactly, so its value is not used — but a bad one is a bug in
+      // the caller's code and was silently ignored.
+      const b = options.warmStart.intercept;
+      if (b !== undefined) {
+        const bs = typeof b === 'number' ? [b] : b;
+        if (bs === null || typeof bs !== 'object' || typeof bs.length !== 'number') {
+          throw new ValueError(fn, `warmStart.intercept must be a number or one number per task, got ${b === null ? 'null' : typeof b}`);
+        }
+        for (let t = 0; t < bs.length; t++) {
+          if (typeof bs[t] !== 'number' || !Number.isFinite(bs[t])) throw new ValueError(fn, `warmStart.intercept has a non-finite value ${String(bs[t])}`);
+        }
       }
     }
     return this.summarize(ctx, this.solve(ctx, w0, o), lambda);
@@ -295,7 +340,7 @@ export class PreparedProblem {
       else L = this.lipschitz ??= estimateLipschitz(ctx);
     }
     const solver = entry.factory(ctx, w0, { lipschitz: L });
-    const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback });
+    const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback, deadline: o.deadline });
     return { drive: res, solver: name };
   }
 
@@ -310,7 +355,8 @@ export class PreparedProblem {
     return {
       coef, intercept: intercepts[0], intercepts,
       objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
-      kktViolation: c.kktViolation, converged: res.converged, status: res.status, iterations: res.iterations,
+      kktViolation: c.kktViolation, relativeKkt: c.relativeKkt, roundingFloor: { gap: c.gapFloor, kkt: c.kktFloor },
+      converged: res.converged, status: res.status, iterations: res.iterations, work: res.work,
       activeGroups: active, activeGroupNames: active.map((g) => gs.names[g]), groupNorms: norms, groupNames: gs.names,
       solver: run.solver, penalty: ctx.penalty.name, lambda, loss: this.loss, nTasks: this.T,
     };
@@ -363,6 +409,10 @@ export function prepareProblem(X: MatrixInput, y: ResponseInput, options: Proble
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   const resp = toResponse(y, fn, op.rows);
   const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, lossNames());
+  // Extreme scales (1e±300) used to be certified through underflow (a zero objective, a zero
+  // gap, w = 0): refuse them here, where the remedy is a constant factor.
+  checkDesignScale(fn, op);
+  if (loss === 'squared' || loss === 'multitask') checkResponseScale(fn, resp.data);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const penalty = choosePenalty(fn, options);

@@ -5,7 +5,7 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { Random } from '../util/random.ts';
-import { checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance } from '../util/validate.ts';
 import { gaussian } from './operators.ts';
 import { blockSparseRecovery } from './recovery.ts';
 
@@ -105,7 +105,7 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
   if (!Number.isInteger(seed)) throw new ValueError(fn, `seed must be an integer, got ${String(seed)}`);
   const successTol = options.successTol === undefined ? 1e-3 : checkPositive(fn, 'successTol', options.successTol);
   const lambdaRatio = options.lambdaRatio === undefined ? 1e-3 : checkPositive(fn, 'lambdaRatio', options.lambdaRatio);
-  const tol = options.tol === undefined ? 1e-6 : checkPositive(fn, 'tol', options.tol);
+  const tol = checkTolerance(fn, options.tol, 1e-6);
   const maxIter = options.maxIter === undefined ? 5000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const checkRatios = (what: string, v: readonly number[]) => {
     if (!Array.isArray(v) || v.length === 0) throw new ValueError(fn, `${what} must be a non-empty array`);
@@ -113,6 +113,8 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
   };
   checkRatios('deltas', options.deltas);
   checkRatios('rhos', options.rhos);
+  // Each grid point runs `trials` pairs of recoveries on an m × n Gaussian matrix.
+  checkSizeLimit(fn, 'the number of recoveries (deltas × rhos × trials)', options.deltas.length * options.rhos.length * trials, 100_000, 'each one is a full solve');
   const nb = n / b;
   const singletons = Array.from({ length: n }, (_, j) => [j]);
   const blocks = Array.from({ length: nb }, (_, g) => Array.from({ length: b }, (_, q) => g * b + q));

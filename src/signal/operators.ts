@@ -10,17 +10,23 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { SignalOperator } from '../linalg/combinators.ts';
 import { Random } from '../util/random.ts';
-import { checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { ComplexDFT } from './fft.ts';
 
 function checkLength(fn: string, what: string, v: Float64Array, n: number): void {
   if (v.length !== n) throw new ShapeError(fn, `${what} has length ${v.length}, expected ${n}`);
 }
 
+/** Longest signal accepted (2²⁶ samples: the transforms hold a few work vectors of this length). */
+export const MAX_SIGNAL_LENGTH = 2 ** 26;
+/** Largest dense sensing matrix accepted (2²⁷ entries = 1 GiB of float64). */
+export const MAX_DENSE_ENTRIES = 2 ** 27;
+
 function checkSize(fn: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new ShapeError(fn, `signal length n must be a whole number ≥ 1, got ${String(n)}`);
   }
+  checkSizeLimit(fn, 'signal length n', n, MAX_SIGNAL_LENGTH, 'the transform holds work vectors of this length');
   return n;
 }
 
@@ -446,6 +452,8 @@ export function gaussian(m: number, n: number, options: GaussianOptions = {}): D
   checkOptions(fn, options, ['seed', 'normalize']);
   checkPositiveInt(fn, 'm', m);
   checkPositiveInt(fn, 'n', n);
+  // A typo (1e6 × 1e6) used to escape as a RangeError from the typed-array allocation.
+  checkSizeLimit(fn, 'm·n', m * n, MAX_DENSE_ENTRIES, `a dense ${m} × ${n} matrix does not fit in memory; use partialFourier or partialDCT for large sizes`);
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) throw new ValueError(fn, `seed must be an integer, got ${String(seed)}`);
   const rng = new Random(seed);

@@ -20,7 +20,7 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse, toVector } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult } from '../problem/problem.ts';
-import { checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
 import { adjoint, restrictColumns } from '../linalg/combinators.ts';
 import { partialFourier } from './operators.ts';
 
@@ -112,7 +112,7 @@ function resolveCommon(fn: string, o: RecoveryOptions): Resolved {
   return {
     lambda: o.lambda,
     lambdaRatio,
-    tol: o.tol === undefined ? 1e-7 : checkPositive(fn, 'tol', o.tol),
+    tol: checkTolerance(fn, o.tol, 1e-7),
     maxIter: o.maxIter === undefined ? 20_000 : checkPositiveInt(fn, 'maxIter', o.maxIter),
     debias,
     debiasTol: o.debiasTol === undefined ? 1e-12 : checkPositive(fn, 'debiasTol', o.debiasTol),

@@ -1,11 +1,12 @@
 import { OptionError } from '../errors.ts';
+import { nrm2 } from '../linalg/blas.ts';
 import { largestEigenvalueSpd } from '../linalg/eigen.ts';
 import { AndersonExtrapolation } from './anderson.ts';
 import { chooseWorkingSet } from './workingset.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
-import { dualValue, kktViolation } from './certificate.ts';
+import { dualValue, kktViolation, roundingFloors } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
@@ -84,6 +85,9 @@ export class BlockCoordinateDescent implements IterativeSolver {
   readonly name = 'bcd';
   /** Current iterate (penalized coefficients; unpenalized ones are 0 by the context's convention). */
   w: Float64Array;
+  limits?: { work: number; deadline?: number };
+  /** Passes over the data spent by the inner epochs of the current step. */
+  private stepWork = 0;
   private readonly ctx: ProblemContext;
   private readonly cols: ColumnAccess;
   private readonly op: LinearOperator;
@@ -302,12 +306,16 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const gs = pen.groups;
     const pt = this.pt;
     // 2. Gap-safe screening, for penalties that have a safe rule.
+    // The gap is known only to its rounding floor: at a computed gap of 0 (an optimum, where an
+    // active group has ‖X_gᵀθ‖ = λd_g exactly) a radius of 0 screened active groups out on
+    // rounding, and the next step jumped to a far worse point.
     const gap = this.primal - this.curDual;
     if (pen.gapSafe && gap >= 0 && Number.isFinite(gap)) {
       let smax = 0;
       for (let g = 0; g < G; g++) if (this.penalized[g]) smax = Math.max(smax, pen.groupDualNorm(pt.grad, g));
       const theta = smax > pen.lambda ? pen.lambda / smax : 1;
-      const radius = Math.sqrt(2 * gap * this.curvature);
+      const floor = roundingFloors(ctx, this.primal, this.curDual, nrm2(pt.u.length, pt.u), this.w).gap;
+      const radius = Math.sqrt(2 * (gap + floor) * this.curvature);
       for (let g = 0; g < G; g++) {
         if (!this.penalized[g] || this.screened[g]) continue;
         let fro = 0;
@@ -336,7 +344,10 @@ export class BlockCoordinateDescent implements IterativeSolver {
   }
 
   private report(status: string): IteratorResult<IterationInfo> {
-    return { done: false, value: { iteration: this.iteration, primal: this.primal, dual: this.bestDual, step: NaN, status } };
+    // One pass for the outer evaluation plus the inner epochs' share.
+    const work = 1 + this.stepWork;
+    this.stepWork = 0;
+    return { done: false, value: { iteration: this.iteration, primal: this.primal, dual: this.bestDual, step: NaN, status, work } };
   }
 
   private groupNorm(g: number): number {
@@ -557,11 +568,18 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const ws = this.ws;
     let nc = 0;
     for (const g of ws) nc += gs.ptr[g + 1] - gs.ptr[g];
+    // An epoch costs nc/size of a pass over the data; the driver's work budget and deadline cap
+    // the epochs (one outer step used to run 2000 epochs whatever maxIter said).
+    const epochCost = nc / Math.max(1, this.ctx.size);
+    const lim = this.limits;
+    const maxEpochs = lim ? Math.max(1, Math.min(MAX_EPOCHS, Math.floor((lim.work - 1) / Math.max(epochCost, 1e-12)))) : MAX_EPOCHS;
     const acc = this.acc;
     acc.begin(nc);
     this.gatherWs(acc.slot());
     acc.commit();
-    for (let epoch = 1; epoch <= MAX_EPOCHS; epoch++) {
+    for (let epoch = 1; epoch <= maxEpochs; epoch++) {
+      this.stepWork += epochCost;
+      if (lim?.deadline !== undefined && (epoch & 15) === 0 && performance.now() > lim.deadline) return;
       let moved = 0;
       if (!this.squared && this.intercept) moved = this.interceptStep();
       for (const g of ws) moved = Math.max(moved, this.blockStep(g));

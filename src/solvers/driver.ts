@@ -1,24 +1,35 @@
-import { certify, gapConverged, type Certificate } from './certificate.ts';
+import { certify, judge, type Certificate } from './certificate.ts';
 import type { IterationInfo, IterativeSolver } from './proximal.ts';
 import type { ProblemContext } from './problem.ts';
 
+/** Iterations over which the best gap (or KKT violation) must improve by STALL_GAIN. */
 const STALL_ITERATIONS = 2000;
+/** Wall time over which it must improve, whatever the number of iterations (slow iterations). */
+const STALL_SECONDS = 20;
+/** Relative improvement that counts as progress. */
+const STALL_GAIN = 0.01;
 
 /** Which certificate decides convergence. */
 export type StopRule = 'gap' | 'kkt' | 'both';
 
 export interface DriveOptions {
   /**
-   * 'gap': relative duality gap ≤ tol (default). 'kkt': KKT violation ≤ tol (absolute, gradient
-   * units). 'both': the two at once.
+   * 'gap': relative duality gap ≤ tol (default). 'kkt': KKT violation ≤ tol relative to the
+   * problem's gradient scale (see `problemScales`). 'both': the two at once.
    */
   stopOn: StopRule;
   tol: number;
+  /**
+   * Cap on the work, in passes over the data: an iteration counts as the passes it reports
+   * (`IterationInfo.work`, e.g. the inner epochs of block coordinate descent), 1 by default.
+   */
   maxIter: number;
   /** How often (in iterations) the KKT rule computes a full certificate. */
   checkEvery: number;
   /** Called after every iteration; returning false stops the run (status 'stopped by callback'). */
   callback?: (info: IterationInfo) => boolean | void;
+  /** Time stamp (performance.now(), ms) after which the run stops with status 'time limit reached'. */
+  deadline?: number;
 }
 
 export interface DriveResult {
@@ -26,47 +37,79 @@ export interface DriveResult {
   certificate: Certificate;
   converged: boolean;
   iterations: number;
+  /** Passes over the data spent (what maxIter bounds). */
+  work: number;
+  /**
+   * 'converged'; 'at rounding level' (converged: the certificate is under its float64 rounding
+   * floor but not under tol, which this data cannot resolve); or why not: 'max iterations reached',
+   * 'time limit reached', 'stalled: …', 'diverged: …', 'stopped by callback'.
+   */
   status: string;
 }
 
 /**
- * Run an iterative solver until its certificate is under tolerance, the iteration cap is hit, or it
- * reports divergence or a stall. Convergence is always confirmed by a certificate recomputed from
- * scratch at the returned point, so `converged: true` never rests on the solver's own bookkeeping.
+ * Run an iterative solver until its certificate is under tolerance (or under its rounding floor),
+ * the work cap or the deadline is hit, it reports divergence, or it stalls (no 1 % improvement of
+ * the best gap or KKT violation over 2000 iterations or 20 s). Convergence is always confirmed by
+ * a certificate recomputed from scratch at the returned point, so `converged: true` never rests on
+ * the solver's own bookkeeping.
  */
 export function drive(ctx: ProblemContext, solver: IterativeSolver, given: DriveOptions): DriveResult {
   // Nonconvex penalties have no duality gap: stationarity (the KKT distance) is their certificate.
   const opts = ctx.penalty.convex ? given : { ...given, stopOn: 'kkt' as const };
   let info: IterationInfo | null = null;
   let status = 'max iterations reached';
-  let stallCount = 0;
-  let bestGap = Infinity;
-  const meets = (cert: Certificate): boolean => {
-    const gapOk = gapConverged(cert.gap, cert.primal, ctx.nullObjective, opts.tol);
-    const kktOk = cert.kktViolation <= opts.tol;
-    return opts.stopOn === 'gap' ? gapOk : opts.stopOn === 'kkt' ? kktOk : gapOk && kktOk;
-  };
+  let work = 0;
+  let lastCert: (Certificate & { ok: ReturnType<typeof judge> }) | null = null;
   let lastCheck = -Infinity;
-  const check = (it: number, dual: number): Certificate & { ok: boolean } => {
+  const check = (it: number, dual: number): Certificate & { ok: ReturnType<typeof judge> } => {
     lastCheck = it;
     const cert = certify(ctx, solver.w, dual);
-    return { ...cert, ok: meets(cert) };
+    lastCert = { ...cert, ok: judge(cert, opts.stopOn, opts.tol) };
+    return lastCert;
+  };
+  const done = (cert: Certificate & { ok: ReturnType<typeof judge> }, it: number): DriveResult => ({
+    w: solver.w, certificate: cert, converged: true, iterations: it, work,
+    status: cert.ok === 'tol' ? 'converged' : 'at rounding level',
+  });
+  // Progress bookkeeping for the stall rule: the best running gap and the best KKT violation seen
+  // at the certificates, and when each last improved by STALL_GAIN.
+  let bestGap = Infinity;
+  let bestKkt = Infinity;
+  let markIt = 0;
+  let markTime = performance.now();
+  const progressed = (it: number): void => {
+    markIt = it;
+    markTime = performance.now();
   };
   for (let it = 0; ; it++) {
     const primal = info ? info.primal : NaN;
     const dual = info ? info.dual : -Infinity;
-    // The gap rules first wait for the solver's running gap (free) to be small, then confirm with
-    // a certificate computed from scratch; the KKT rule needs a full certificate every few steps.
-    const cheapGapOk = it === 0 || gapConverged(primal - dual, primal, ctx.nullObjective, opts.tol);
+    // The gap rules first wait for the solver's running gap (free) to be small — under tol, or
+    // under the rounding floor of the last certificate — then confirm with a certificate computed
+    // from scratch; the KKT rule needs a full certificate every few steps.
+    const runGap = primal - dual;
     const due = it - lastCheck >= opts.checkEvery;
+    const floorNow = lastCert ? (lastCert as Certificate).gapFloor : 0;
+    const cheapGapOk = it === 0 || runGap <= opts.tol * Math.abs(primal) || (due && runGap <= 2 * floorNow);
     const wantCheck = opts.stopOn === 'gap' ? cheapGapOk : opts.stopOn === 'kkt' ? it === 0 || due : cheapGapOk && (it === 0 || due);
     if (wantCheck) {
       const cert = check(it, dual);
-      if (cert.ok) return { w: solver.w, certificate: cert, converged: true, iterations: it, status: 'converged' };
+      if (cert.ok) return done(cert, it);
+      if (cert.kktViolation < bestKkt * (1 - STALL_GAIN)) {
+        bestKkt = cert.kktViolation;
+        if (opts.stopOn !== 'gap') progressed(it);
+      }
     }
-    if (it >= opts.maxIter) break;
+    if (work >= opts.maxIter) break;
+    if (opts.deadline !== undefined && performance.now() > opts.deadline) {
+      status = 'time limit reached';
+      break;
+    }
+    solver.limits = { work: opts.maxIter - work, deadline: opts.deadline };
     const cur: IterationInfo = solver.next().value;
     info = cur;
+    work += cur.work ?? 1;
     if (cur.status !== 'ok') {
       status = cur.status;
       break;
@@ -75,23 +118,29 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
       status = 'stopped by callback';
       break;
     }
-    // A stall: the duality gap has not improved for many iterations (the objective alone flattens
-    // at rounding level long before the iterate stops moving, so it is not the signal to watch).
+    // A stall: neither the duality gap nor (for the KKT rules) the KKT violation improved by 1 %
+    // over a window of iterations or of wall time (the objective alone flattens at rounding level
+    // long before the iterate stops moving, so it is not the signal to watch).
     const gap = cur.primal - cur.dual;
-    if (gap < bestGap * (1 - 1e-9)) {
+    if (gap < bestGap * (1 - STALL_GAIN)) {
       bestGap = gap;
-      stallCount = 0;
-    } else if (++stallCount >= STALL_ITERATIONS) {
+      if (opts.stopOn !== 'kkt') progressed(it);
+    }
+    const idleIts = it + 1 - markIt;
+    const idleSecs = (performance.now() - markTime) / 1000;
+    if (idleIts >= STALL_ITERATIONS || (idleSecs >= STALL_SECONDS && idleIts >= 5)) {
       const cert = check(it + 1, cur.dual);
-      if (cert.ok) {
-        return { w: solver.w, certificate: cert, converged: true, iterations: it + 1, status: 'converged' };
-      }
-      status = `stalled: no decrease of the duality gap in ${STALL_ITERATIONS} iterations (relative gap ${cert.relativeGap.toExponential(2)}, KKT ${cert.kktViolation.toExponential(2)})`;
+      if (cert.ok) return done(cert, it + 1);
+      const window = idleIts >= STALL_ITERATIONS ? `${idleIts} iterations` : `${idleSecs.toFixed(0)} s (${idleIts} iterations)`;
+      status = `stalled: no 1 % decrease of the ${opts.stopOn === 'gap' ? 'duality gap' : 'certificate'} in ${window} ` +
+        `(relative gap ${cert.relativeGap.toExponential(2)}, relative KKT ${cert.relativeKkt.toExponential(2)}; ` +
+        `rounding floors: gap ${cert.gapFloor.toExponential(2)}, KKT ${cert.kktFloor.toExponential(2)})`;
       break;
     }
   }
   const iterations = info ? info.iteration : 0;
   const cert = certify(ctx, solver.w, info ? info.dual : -Infinity);
-  const ok = meets(cert);
-  return { w: solver.w, certificate: cert, converged: ok, iterations, status: ok ? 'converged' : status };
+  const ok = judge(cert, opts.stopOn, opts.tol);
+  if (ok) return done({ ...cert, ok }, iterations);
+  return { w: solver.w, certificate: cert, converged: false, iterations, work, status };
 }

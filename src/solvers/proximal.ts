@@ -16,6 +16,11 @@ export interface IterationInfo {
   status: string;
   /** Whether momentum was restarted in this iteration (FISTA). */
   restarted?: boolean;
+  /**
+   * Passes over the data this iteration cost (default 1): block coordinate descent reports its
+   * inner epochs, so that `maxIter` bounds the work and not only the outer steps.
+   */
+  work?: number;
 }
 
 /**
@@ -27,6 +32,12 @@ export interface IterativeSolver extends Iterator<IterationInfo> {
   readonly name: string;
   readonly w: Float64Array;
   next(): IteratorResult<IterationInfo>;
+  /**
+   * Set by the driver before each step: the work (passes over the data) and the time stamp
+   * (performance.now(), ms) left. A solver whose one step may run many inner passes stops them
+   * there; a one-pass step can ignore it.
+   */
+  limits?: { work: number; deadline?: number };
 }
 
 /** Options shared by the proximal-gradient methods. */

@@ -100,8 +100,35 @@ export function checkFiniteArray(fn: string, what: string, a: ArrayLike<number>)
   }
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new ValueError(fn, `${what} contains a non-finite value (${String(v)}) at position ${i}`);
-    }
+    // A boolean or a string is not "non-finite": say what it is.
+    if (typeof v !== 'number') throw new ValueError(fn, `${what} has a ${v === null ? 'null' : typeof v} (${String(v)}) at position ${i}; entries must be numbers`);
+    if (!Number.isFinite(v)) throw new ValueError(fn, `${what} contains a non-finite value (${String(v)}) at position ${i}`);
   }
+}
+
+/**
+ * A certificate tolerance: relative, so in (0, 1) (default 1e-8). `tol: 10` used to be accepted
+ * and certified anything.
+ */
+export function checkTolerance(fn: string, tol: unknown, fallback = 1e-8): number {
+  if (tol === undefined) return fallback;
+  if (typeof tol !== 'number' || !Number.isFinite(tol)) throw new ValueError(fn, `tol must be a finite number, got ${String(tol)}`);
+  if (!(tol > 0 && tol < 1)) throw new ValueError(fn, `tol is relative (a duality gap or KKT violation over its scale) and must be in (0, 1), got ${tol}`);
+  return tol;
+}
+
+/** A time budget in seconds → a performance.now() deadline in ms (undefined: none). */
+export function deadlineFrom(fn: string, maxTime: unknown): number | undefined {
+  if (maxTime === undefined) return undefined;
+  if (typeof maxTime !== 'number' || !(maxTime > 0)) throw new ValueError(fn, `maxTime must be a number of seconds > 0, got ${String(maxTime)}`);
+  return maxTime === Infinity ? undefined : performance.now() + 1000 * maxTime;
+}
+
+/**
+ * An upper bound on a size the user asks for (nLambda, folds, grid points): a request far beyond
+ * any use would allocate until memory runs out.
+ */
+export function checkSizeLimit(fn: string, what: string, value: number, max: number, why: string): number {
+  if (value > max) throw new ValueError(fn, `${what} is ${value}, above the limit ${max} (${why})`);
+  return value;
 }

@@ -46,6 +46,8 @@ export interface IndependentCertificate {
   gradScale: number;
   /** Rounding level of a gradient entry: ~ε·max_j Σ_i |X_ij|(|U_i| + |δU_i|). */
   gradRound: number;
+  /** ‖U‖_F, the loss gradient's norm. */
+  uNorm: number;
 }
 
 function log1pExpPlain(x: number): number {
@@ -348,7 +350,7 @@ export function independentCertificate(P: PlainProblem, coef: ArrayLike<number>,
   return {
     primal, dual: D, gap: primal - D,
     kkt: Math.max(kktPen, kktUnpen, kktInt), kktPenalized: kktPen, kktUnpenalized: kktUnpen, kktIntercept: kktInt,
-    scale, gradScale, gradRound,
+    scale, gradScale, gradRound, uNorm: safeNorm(U.flat()),
   };
 }
 
@@ -365,10 +367,58 @@ export interface ResultLike {
   objective: number;
   dualityGap: number;
   kktViolation: number;
+  /** KKT violation over the library's gradient scale (what stopOn 'kkt' compares with tol). */
+  relativeKkt?: number;
+  /** The rounding floors the library claims (used only with status 'at rounding level'). */
+  roundingFloor?: { gap: number; kkt: number };
   converged: boolean;
   status: string;
   groupNorms: Float64Array;
   activeGroups: number[];
+}
+
+/**
+ * An independent upper bound on the rounding floor of a certificate: sums of N = n·T terms of sizes
+ * |P|, |D|, 2√(|P|·F(0)) (the cross terms ⟨u, y⟩), off by ~ε√N of their total, and the error of the
+ * linear predictor ε·Σ_j|X_ij||w_j| passed through the loss gradient; 16× slack over the typical
+ * error. A claimed floor above this is not rounding.
+ */
+function floorBound(P: PlainProblem, r: ResultLike, c: IndependentCertificate): { gap: number; kkt: number } {
+  const n = P.X.length;
+  const p = P.X[0].length;
+  const T = P.Y[0].length;
+  const rootN = Math.sqrt(n * T);
+  let etaErr = 0; // rms over rows of Σ_j |X_ij||w_j|
+  let colNorm = 0;
+  for (let j = 0; j < p; j++) colNorm = Math.max(colNorm, Math.sqrt(P.X.reduce((a, row) => a + row[j] * row[j], 0)));
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < p; j++) s += Math.abs(P.X[i][j] * r.coef[t * p + j]);
+      etaErr += s * s;
+    }
+  }
+  etaErr = EPS * Math.sqrt(p) * Math.sqrt(etaErr / n);
+  const uNorm = c.uNorm;
+  const Pabs = Math.abs(c.primal);
+  const gap = 16 * (EPS * rootN * (Pabs + Math.abs(c.dual) + 2 * Math.sqrt(Pabs * Math.abs(c.scale))) + rootN * uNorm * etaErr);
+  const kkt = 16 * Math.sqrt(p) * (EPS * rootN * colNorm * uNorm + colNorm * rootN * etaErr / n) + c.gradRound;
+  return { gap, kkt };
+}
+
+/**
+ * An independent upper bound on the gradient scale the library may divide the KKT violation by
+ * (its gradient at the null model): |X_jᵀu| ≤ ‖X_j‖·‖u‖, with ‖u‖ ≤ ‖y‖/n for least squares (the
+ * null model is a projection of y) and ≤ √n/n for the logistic loss; none for Poisson.
+ */
+function kktScaleBound(P: PlainProblem): number {
+  const n = P.X.length;
+  const p = P.X[0].length;
+  let colNorm = 0;
+  for (let j = 0; j < p; j++) colNorm = Math.max(colNorm, Math.sqrt(P.X.reduce((a, row) => a + row[j] * row[j], 0)));
+  if (P.loss === 'squared') return colNorm * Math.sqrt(P.Y.reduce((a, row) => a + row.reduce((b, v) => b + v * v, 0), 0)) / n * (1 + 1e-9);
+  if (P.loss === 'logistic') return colNorm * Math.sqrt(n) / n * (1 + 1e-9);
+  return Infinity;
 }
 
 const EPS = Number.EPSILON;
@@ -389,7 +439,8 @@ export function checkResult(P: PlainProblem, r: ResultLike, o: CheckOptions, ref
     }
     return bad;
   }
-  if (r.status !== 'converged') bad.push(`converged with status '${r.status}'`);
+  const atFloor = r.status === 'at rounding level';
+  if (r.status !== 'converged' && !atFloor) bad.push(`converged with status '${r.status}'`);
   const finite = (a: ArrayLike<number>): boolean => Array.from(a).every(Number.isFinite);
   if (!finite(r.coef) || !finite(r.intercepts) || !Number.isFinite(r.objective) || !Number.isFinite(r.dualityGap) ||
     !Number.isFinite(r.kktViolation) || !finite(r.groupNorms)) {
@@ -399,13 +450,29 @@ export function checkResult(P: PlainProblem, r: ResultLike, o: CheckOptions, ref
   const c = independentCertificate(P, r.coef, r.intercepts);
   const scale = Math.max(Math.abs(c.primal), Math.abs(c.dual), Math.abs(c.scale));
   const floor = 512 * EPS * scale;
+  // 'at rounding level' is a promise that the certificate cannot go lower: the floors claimed must
+  // be rounding (under an independent bound), and are then allowed on top of tol.
+  let claimedGap = 0;
+  let claimedKkt = 0;
+  if (atFloor) {
+    const fb = floorBound(P, r, c);
+    const rf = r.roundingFloor;
+    // (Floors under the checker's own rounding floor of the objective, 512ε·scale, are rounding
+    // whatever formula produced them.)
+    if (!rf || !(rf.gap <= Math.max(fb.gap, floor)) || !(rf.kkt <= Math.max(fb.kkt, c.gradRound))) {
+      bad.push(`'at rounding level' with floors ${JSON.stringify(rf)} above the independent bounds gap ${fb.gap.toExponential(2)}, KKT ${fb.kkt.toExponential(2)}`);
+    } else {
+      claimedGap = rf.gap;
+      claimedKkt = rf.kkt;
+    }
+  }
   if (!(Math.abs(c.primal - r.objective) <= 1e-10 * Math.max(Math.abs(c.primal), 1e-300) + floor)) {
     bad.push(`objective ${r.objective} but recomputed ${c.primal}`);
   }
   if (o.stopOn !== 'kkt') {
     // Verified to 1 % of the tolerance: dual values built two different ways (here, and in the
     // solver from other iterates) differ by rounding amplified by the conditioning.
-    const limit = o.tol * Math.abs(c.primal) * 1.01 + floor;
+    const limit = (o.tol * Math.abs(c.primal) + claimedGap) * 1.01 + floor;
     let dual = c.dual;
     let refined = 'not tried';
     if (!(c.primal - dual <= limit) && refine) {
@@ -425,13 +492,20 @@ export function checkResult(P: PlainProblem, r: ResultLike, o: CheckOptions, ref
     }
   }
   if (o.stopOn !== 'gap') {
-    if (!(c.kkt <= o.tol * (1 + 1e-6) + c.gradRound)) {
-      bad.push(`independent KKT violation ${c.kkt.toExponential(3)} > tol ${o.tol}`);
+    // The KKT tolerance is relative to the library's gradient scale, which must itself be sane.
+    const bound = kktScaleBound(P);
+    // (A zero KKT violation says nothing about the scale: then the bound itself is used.)
+    const kktScale = r.relativeKkt !== undefined && r.relativeKkt > 0 ? r.kktViolation / r.relativeKkt : Math.min(bound, 1);
+    if (!(kktScale <= bound)) bad.push(`KKT scale ${kktScale.toExponential(3)} above the independent bound ${bound.toExponential(3)}`);
+    if (!(c.kkt <= o.tol * Math.min(kktScale, bound) * (1 + 1e-6) + c.gradRound + claimedKkt * 1.01)) {
+      bad.push(`independent KKT violation ${c.kkt.toExponential(3)} > tol·scale = ${(o.tol * kktScale).toExponential(3)}`);
     }
   }
   // The reported KKT violation is the one at the returned point.
+  // Both are rounding-level numbers near 0: allow the library's KKT floor when it is rounding.
   const kd = Math.abs(c.kkt - r.kktViolation);
-  if (!(kd <= 1e-6 * Math.max(c.kkt, r.kktViolation) + c.gradRound)) {
+  const kFloor = r.roundingFloor && r.roundingFloor.kkt <= floorBound(P, r, c).kkt ? r.roundingFloor.kkt : 0;
+  if (!(kd <= 1e-6 * Math.max(c.kkt, r.kktViolation) + c.gradRound + kFloor)) {
     bad.push(`reported KKT violation ${r.kktViolation} but recomputed ${c.kkt} (rounding level ${c.gradRound.toExponential(2)})`);
   }
   // Group bookkeeping agrees with the coefficients.

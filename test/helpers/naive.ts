@@ -133,3 +133,22 @@ export function naiveSquaredGroupLasso(
   const b = my - w.reduce((s, v, j) => s + v * mx[j], 0);
   return { w, b };
 }
+
+/**
+ * The gradient scale a fit's relative KKT violation is taken against (kktViolation/relativeKkt),
+ * after checking it against an independent bound: |X_jᵀu| ≤ ‖X_j‖·‖u‖ with ‖u‖ ≤ ‖y‖/n for least
+ * squares (the null model projects y) and ≤ 1/√n for the logistic loss. Throws when the library's
+ * scale is above the bound (a tolerance relative to an inflated scale would certify anything).
+ */
+export function checkedKktScale(
+  fit: { kktViolation: number; relativeKkt: number }, X: number[][], y: number[], loss: Loss = 'squared',
+): number {
+  const n = X.length;
+  let colNorm = 0;
+  for (let j = 0; j < X[0].length; j++) colNorm = Math.max(colNorm, norm(X.map((r) => r[j])));
+  const bound = loss === 'squared' ? colNorm * norm(y) / n : loss === 'logistic' ? colNorm / Math.sqrt(n) : Infinity;
+  // (A zero KKT violation says nothing about the scale.)
+  const scale = fit.relativeKkt > 0 ? fit.kktViolation / fit.relativeKkt : Math.min(bound, 1);
+  if (!(scale <= bound * (1 + 1e-9))) throw new Error(`KKT scale ${scale} above the independent bound ${bound}`);
+  return scale;
+}

@@ -2,7 +2,7 @@ import type { GroupLasso } from '../../estimators/groupLasso.ts';
 import type { Command } from '../command.ts';
 import { DESIGN_FLAGS, type DesignValues } from '../data.ts';
 import { CliError } from '../errors.ts';
-import { certificateLine, fmt, foldList } from '../format.ts';
+import { certificateLine, diagnosticLines, fmt, foldList } from '../format.ts';
 import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
@@ -72,6 +72,7 @@ export const fitCommand: Command = {
         certificate: cert,
         [scoreName === 'R²' ? 'r2' : 'd2']: fitScore,
         cvErrorAtLambda: cvAt,
+        diagnostics: model.diagnostics,
         cv: model.cv ? {
           nFolds: model.cv.nFolds, metric: model.cv.metric, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
           lambdas: Array.from(model.cv.lambdas), meanLoss: Array.from(model.cv.meanLoss), seLoss: Array.from(model.cv.seLoss),
@@ -93,7 +94,7 @@ export const fitCommand: Command = {
       }
       const dropped = model.groupNames.filter((g) => !selected.some((s) => s.name === g));
       lines.push(`dropped (${dropped.length}): ${foldList(dropped, { first: 14 })}`);
-      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`);
+      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines(model.diagnostics));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');

@@ -1,6 +1,6 @@
 import type { Command } from '../command.ts';
 import { DESIGN_FLAGS, type DesignValues } from '../data.ts';
-import { fmt, foldList } from '../format.ts';
+import { diagnosticLines, fmt, foldList } from '../format.ts';
 import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
@@ -35,7 +35,7 @@ export const pathCommand: Command = {
         target: design.target, loss: model.loss, groupNames: path.groupNames, lambdaMax: path.lambdaMax,
         lambdas: Array.from(path.lambdas), groupNorms: path.groupNorms.map((g) => Array.from(g)),
         activeGroups: path.activeGroups.map((a) => a.map((g) => path.groupNames[g])),
-        certificates: path.certificates, entryOrder: order,
+        certificates: path.certificates, entryOrder: order, diagnostics: model.diagnostics,
         bic: { lambda: model.lambda, dfMethod: model.criteria!.dfMethod, values: Array.from(model.criteria!.bic) },
       }, null, 2) + '\n');
     } else {
@@ -53,7 +53,9 @@ export const pathCommand: Command = {
       const chosen = path.activeGroups[kb].map((g) => path.groupNames[g]);
       lines.push('', `BIC (df: ${model.criteria!.dfMethod}) would choose λ = ${fmt(model.lambda, 6)}: ${chosen.length ? foldList(chosen, { first: 40 }) : '(no group)'}`);
       const bad = path.certificates.filter((c) => !c.converged).length;
-      lines.push('', bad === 0 ? `every fit certified (relative duality gap ≤ ${path.tol})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
+      const floor = path.certificates.filter((c) => c.status === 'at rounding level').length;
+      lines.push('', bad === 0 ? `every fit certified (relative duality gap ≤ ${path.tol}${floor ? `, or at rounding level for ${floor}` : ''})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
+      lines.push(...diagnosticLines(model.diagnostics.filter((d) => !/fit\(s\) of the path not certified/.test(d))));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', 'BIC λ');

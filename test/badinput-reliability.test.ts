@@ -1,0 +1,60 @@
+/**
+ * Refusals found by stress runs: extreme scales, tolerances and sizes that cannot be honoured,
+ * options of the wrong type that used to escape as TypeError/RangeError or be blamed on another
+ * function, data that does not belong to the result it is scored against.
+ */
+import {
+  cvGroupLasso, fitGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError, signal, ValueError,
+} from '../src/index.ts';
+import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
+
+const X = [[1, 2, 0.5], [0, 1, 1], [2, 0, 1], [1, 1, 3], [0.5, 2, 1], [1, 0, 2]];
+const y = [1, 0, 2, 1, 3, 0];
+const groups = [[0, 1], [2]];
+const ok = { groups, lambda: 0.1 };
+const F = 'fitGroupLasso';
+const path = groupLassoPath(X, y, { groups, nLambda: 5 });
+
+export const reliabilityRows: BadInputRow[] = [
+  // Scales at which float64 certificates would rest on underflow or overflow.
+  { name: 'y at 1e-165 (objective underflows)', fn: F, error: ValueError, message: /^y is too small for float64 arithmetic \(root-mean-square size 1\.\d+e-165; supported range 1e-100 to 1e\+100\).*multiply y by a constant/, call: () => fitGroupLasso(X, y.map((v) => v * 1e-165), ok) },
+  { name: 'y at 1e+200', fn: 'lambdaMax', error: ValueError, message: /^y is too large for float64 arithmetic .*divide y by a constant/, call: () => lambdaMax(X, y.map((v) => v * 1e200), { groups }) },
+  { name: 'a column at 1e300', fn: 'lambdaMax', error: ValueError, message: /^X is too large for float64 arithmetic .*supported range 1e-151 to 1e\+151/, call: () => lambdaMax(X.map((r) => [r[0] * 1e300, r[1], r[2]]), y, { groups }) },
+  { name: 'X at 1e-200', fn: F, error: ValueError, message: /^X is too small for float64 arithmetic/, call: () => fitGroupLasso(X.map((r) => r.map((v) => v * 1e-200)), y, ok) },
+
+  // Tolerances, budgets, sizes.
+  { name: 'tol = 10 (a relative tolerance above 1)', fn: F, error: ValueError, message: /^tol is relative .* must be in \(0, 1\), got 10$/, call: () => fitGroupLasso(X, y, { ...ok, tol: 10 }) },
+  { name: 'tol = 1 on a path', fn: 'groupLassoPath', error: ValueError, message: /^tol is relative .* must be in \(0, 1\), got 1$/, call: () => groupLassoPath(X, y, { groups, tol: 1 }) },
+  { name: 'negative maxTime', fn: F, error: ValueError, message: /^maxTime must be a number of seconds > 0, got -1$/, call: () => fitGroupLasso(X, y, { ...ok, maxTime: -1 }) },
+  { name: 'maxTime as a string', fn: 'groupLassoPath', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 10$/, call: () => groupLassoPath(X, y, { groups, maxTime: '10' as never }) },
+  { name: 'nLambda = 1e7', fn: 'groupLassoPath', error: ValueError, message: /^nLambda is 10000000, above the limit 10000 \(each λ is a fit and keeps its coefficients\)$/, call: () => groupLassoPath(X, y, { groups, nLambda: 1e7 }) },
+  { name: '20 000 explicit lambdas', fn: 'groupLassoPath', error: ValueError, message: /^the number of lambdas is 20000, above the limit 10000/, call: () => groupLassoPath(X, y, { groups, lambdas: new Float64Array(20_000).fill(0.1) }) },
+  { name: 'nLambda = 1e9 through the estimator', fn: 'GroupLasso.fit', error: ValueError, message: /^nLambda is 1000000000, above the limit 10000/, call: () => new GroupLasso({ groups, nLambda: 1e9, criterion: 'bic' }).fit(X, y) },
+  { name: 'lambdaMinRatio = 1e-300', fn: 'groupLassoPath', error: ValueError, message: /^lambdaMinRatio 1e-300 is below 1e-12: such λ are 0 to float64 rounding/, call: () => groupLassoPath(X, y, { groups, lambdaMinRatio: 1e-300 }) },
+  { name: '5000 folds', fn: 'cvGroupLasso', error: ValueError, message: /^nFolds (\(5000\) is larger than the number of rows|is 5000, above the limit 1000)/, call: () => cvGroupLasso(X, y, { groups, nFolds: 5000 }) },
+
+  // Options of the wrong type, refused by the function the user called, before any work.
+  { name: 'onProgress as a string (path)', fn: 'groupLassoPath', error: ValueError, message: /^onProgress must be a function \(done, total\) => void, got string$/, call: () => groupLassoPath(X, y, { groups, onProgress: 'x' as never }) },
+  { name: 'onProgress as a string (cv)', fn: 'cvGroupLasso', error: ValueError, message: /^onProgress must be a function \(done, total\) => void, got string$/, call: () => cvGroupLasso(X, y, { groups, nFolds: 3, onProgress: 'x' as never }) },
+  { name: 'onProgress as a string (estimator)', fn: 'GroupLasso', error: ValueError, message: /^onProgress must be a function \(done, total\) => void, got string$/, call: () => new GroupLasso({ groups, onProgress: 'x' as never }) },
+  { name: 'GroupLasso with cv: 1', fn: 'GroupLasso', error: ValueError, message: /^cv must be a whole number of folds ≥ 2/, call: () => new GroupLasso({ groups, cv: 1 }) },
+  { name: "GroupLasso with criterion 'ebic' and ebicGamma -1", fn: 'GroupLasso', error: ValueError, message: /^ebicGamma must be a number in \[0, 1\], got -1$/, call: () => new GroupLasso({ groups, criterion: 'ebic', ebicGamma: -1 }) },
+  { name: 'GroupLasso with ebicGamma but no EBIC', fn: 'GroupLasso', error: ValueError, message: /^ebicGamma is EBIC's parameter: use it with criterion: 'ebic'$/, call: () => new GroupLasso({ groups, cv: 3, ebicGamma: 0.5 }) },
+  { name: 'warmStart.intercept NaN', fn: F, error: ValueError, message: /^warmStart\.intercept has a non-finite value NaN$/, call: () => fitGroupLasso(X, y, { ...ok, warmStart: { coef: [0, 0, 0], intercept: NaN } }) },
+  { name: 'warmStart.intercept as a string', fn: F, error: ValueError, message: /^warmStart\.intercept must be a number or one number per task, got string$/, call: () => fitGroupLasso(X, y, { ...ok, warmStart: { coef: [0, 0, 0], intercept: '1' as never } }) },
+
+  // What a value is, not "non-finite".
+  { name: 'a boolean in y', fn: F, error: ValueError, message: /^y has a boolean \(true\) at position 1; entries must be numbers$/, call: () => fitGroupLasso(X, [1, true, 2, 1, 3, 0] as never, ok) },
+  { name: 'a string in y', fn: F, error: ValueError, message: /^y has a string \(2\) at position 2; entries must be numbers$/, call: () => fitGroupLasso(X, [1, 0, '2', 1, 3, 0] as never, ok) },
+
+  // Data that does not belong to the result.
+  { name: 'informationCriteria with another y', fn: 'informationCriteria', error: ValueError, message: /^X and y are not the data the path was fitted on/, call: () => informationCriteria(path, X, y.map((v) => 3 - v)) },
+  { name: 'informationCriteria with fewer rows', fn: 'informationCriteria', error: ShapeError, message: /is not the one the path was fitted on/, call: () => informationCriteria(path, X.slice(0, 5), y.slice(0, 5)) },
+
+  // The signal namespace.
+  { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },
+  { name: 'signal.partialFourier of length 2^40', fn: 'partialFourier', error: ValueError, message: /^signal length n is 1099511627776, above the limit 67108864/, call: () => signal.partialFourier(2 ** 40, { m: 4 }) },
+  { name: 'signal.phaseTransition with a huge grid', fn: 'phaseTransition', error: ValueError, message: /^the number of recoveries \(deltas × rhos × trials\) is 1000000, above the limit 100000/, call: () => signal.phaseTransition({ n: 8, blockSize: 2, deltas: [0.5, 1], rhos: [0.5], trials: 500_000 }) },
+];
+
+badInputTable('reliability', reliabilityRows);
