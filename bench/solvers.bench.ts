@@ -7,6 +7,7 @@
  * `MultiTaskLasso` (one group per feature across tasks) solve the same problems in the same run;
  * their solutions are certified with this library's certificate. BENCH_QUICK=1 runs fewer repeats.
  */
+import type { MatrixInput } from '../src/linalg/input.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +32,7 @@ function fmtMs(ms: number): string {
 
 interface Row { label: string; ms: number; fit: FitResult; heapMB: number }
 
-function runSolver(P: BenchProblem, X: unknown, lambda: number, solver: SolverName, repeats: number, maxIter: number): { ms: number; fit: FitResult; heapMB: number } {
+function runSolver(P: BenchProblem, X: MatrixInput, lambda: number, solver: SolverName, repeats: number, maxIter: number): { ms: number; fit: FitResult; heapMB: number } {
   const times: number[] = [];
   let fit: FitResult | null = null;
   let heap = 0;

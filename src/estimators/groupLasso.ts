@@ -4,7 +4,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { toOperator, toResponse } from '../linalg/input.ts';
+import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { criteriaOnProblem, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
 import { cvOnProblem, type CvResult } from '../path/cv.ts';
@@ -179,7 +179,7 @@ export class GroupLasso {
   }
 
   /** Fit on a design X (n × p) and response y; returns this. */
-  fit(X: unknown, y: unknown): this {
+  fit(X: MatrixInput, y: ResponseInput): this {
     const fn = 'GroupLasso.fit';
     const o = this.options;
     const op = toOperator(X, fn);
@@ -308,7 +308,7 @@ export class GroupLasso {
   }
 
   /** Linear predictor η = X w + b on the original scale (length n, or n·T column-major). */
-  predictLinear(X: unknown): Float64Array {
+  predictLinear(X: MatrixInput): Float64Array {
     const fn = 'GroupLasso.predictLinear';
     const s = this.need(fn);
     const op = toOperator(X, fn);
@@ -327,7 +327,7 @@ export class GroupLasso {
    * Predictions on the response scale: the mean Xw + b (squared, multitask), the probability
    * σ(η) (logistic), or the mean e^η (Poisson).
    */
-  predict(X: unknown): Float64Array {
+  predict(X: MatrixInput): Float64Array {
     const eta = this.predictLinear(X);
     const out = new Float64Array(eta.length);
     getLoss(this.lossName)!.inverseLink(eta, out);
@@ -339,7 +339,7 @@ export class GroupLasso {
    * held-out loss of cross-validation (squared error: D² is R²; logistic and Poisson: deviance)
    * and the null model the constant ȳ of the given y.
    */
-  score(X: unknown, y: unknown): number {
+  score(X: MatrixInput, y: ResponseInput): number {
     const fn = 'GroupLasso.score';
     this.need(fn);
     const eta = this.predictLinear(X);

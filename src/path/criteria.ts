@@ -1,3 +1,4 @@
+import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { logGamma } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
 import { columnRank } from '../linalg/qr.ts';
@@ -60,7 +61,7 @@ function logChoose(m: number, k: number): number {
  * const ic = informationCriteria(path, X, y);
  * path.activeGroups[ic.best.bic] // returns the groups BIC selects
  */
-export function informationCriteria(path: PathResult, X: unknown, y: unknown, options: CriteriaOptions = {}): CriteriaResult {
+export function informationCriteria(path: PathResult, X: MatrixInput, y: ResponseInput, options: CriteriaOptions = {}): CriteriaResult {
   const fn = 'informationCriteria';
   checkOptions(fn, options, ['df', 'ebicGamma']);
   if (!path || !(path.lambdas instanceof Float64Array) || !Array.isArray(path.coefs)) {

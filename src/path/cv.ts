@@ -1,3 +1,4 @@
+import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
 import { prepareProblem, PreparedProblem } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
@@ -117,7 +118,7 @@ function relabelFolds(fn: string, ids: ArrayLike<number>, n: number): { folds: I
  * const cv = cvGroupLasso(X, y, { groups, nFolds: 5, seed: 1 });
  * cv.fit.activeGroupNames // returns the groups selected at λ_min
  */
-export function cvGroupLasso(X: unknown, y: unknown, options: CvOptions): CvResult {
+export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOptions): CvResult {
   const fn = 'cvGroupLasso';
   checkOptions(fn, options, CV_KEYS);
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');

@@ -3,7 +3,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { toOperator, toResponse } from '../linalg/input.ts';
+import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/index.ts'; // registers the built-in penalties
@@ -355,7 +355,7 @@ export function problemFromValidated(parts: ValidatedParts, fn: string): Prepare
  * Validate user inputs once and build a {@link PreparedProblem}. `fn` names the public function in
  * error messages.
  */
-export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
+export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
   const op = toOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
@@ -383,7 +383,7 @@ export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, 
  * const fit = fitGroupLasso(X, y, { groups: ['a', 'a', 'b'], lambda: 0.1 });
  * fit.activeGroupNames // returns e.g. ['a']
  */
-export function fitGroupLasso(X: unknown, y: unknown, options: FitOptions): FitResult {
+export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions): FitResult {
   const fn = 'fitGroupLasso';
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'alpha'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
@@ -396,7 +396,7 @@ export function fitGroupLasso(X: unknown, y: unknown, options: FitOptions): FitR
  *   minimize_{w, b}  F(Xw + b) + λ [α‖w‖₁ + (1 − α) Σ_g d_g ‖w_g‖₂],  α ∈ [0, 1] (default 0.5),
  * with the same losses, scaling and certificate as {@link fitGroupLasso}.
  */
-export function fitSparseGroupLasso(X: unknown, y: unknown, options: FitOptions & { alpha?: number }): FitResult {
+export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions & { alpha?: number }): FitResult {
   const fn = 'fitSparseGroupLasso';
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
@@ -410,7 +410,7 @@ export function fitSparseGroupLasso(X: unknown, y: unknown, options: FitOptions 
  * and ρ_g(z) = ‖z_g‖₂/d_g (group lasso) or the sparse-group dual norm when `alpha` is given.
  * Scaling as in {@link fitGroupLasso}: for the squared loss λ_max = max_g ‖X_gᵀ(y − ȳ)‖₂ / (n d_g).
  */
-export function lambdaMax(X: unknown, y: unknown, options: ProblemOptions): number {
+export function lambdaMax(X: MatrixInput, y: ResponseInput, options: ProblemOptions): number {
   const fn = 'lambdaMax';
   checkOptions(fn, options, PROBLEM_KEYS);
   // Without a penalty name, alpha means the sparse-group lasso (what fitSparseGroupLasso fits).
