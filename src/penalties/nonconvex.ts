@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.ts';
 import type { GroupStructure } from '../groups/groups.ts';
 import { nrm2, nrm2Indexed } from '../linalg/blas.ts';
+import { radialViolation } from './penalties.ts';
 import { registerPenalty, type Penalty, type PenaltyParams } from './penalty.ts';
 
 /**
@@ -117,22 +118,8 @@ abstract class RadialGroupPenalty implements Penalty {
   }
 
   groupViolation(w: Float64Array, grad: Float64Array, g: number): number {
-    const { ptr, indices } = this.groups;
-    const start = ptr[g];
-    const end = ptr[g + 1];
-    const gn = nrm2Indexed(grad, indices, start, end);
-    if (!this.isPenalized(g)) return gn;
     const l = this.lambda * this.groups.weights[g];
-    const wn = nrm2Indexed(w, indices, start, end);
-    if (wn === 0) return gn > l ? gn - l : 0;
-    const c = this.drho(wn, l) / wn;
-    let s = 0;
-    for (let k = start; k < end; k++) {
-      const j = indices[k];
-      const r = grad[j] + c * w[j];
-      s += r * r;
-    }
-    return Math.sqrt(s);
+    return radialViolation(w, grad, this.groups, g, this.isPenalized(g), l, (t) => this.drho(t, l));
   }
 
   groupDualNorm(z: Float64Array, g: number): number {
