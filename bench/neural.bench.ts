@@ -5,10 +5,7 @@
  *    batch 64) and a conv layer (64 → 64, 3 × 3, 16 × 16, batch 8) at s = 50/75/90 %:
  *    unstructured (random mask, CSR kernel) vs structured (rows / filter-shape columns removed,
  *    a smaller dense product with the same FLOPs removed). Median of repeats after warm-up.
- * 2. Proximal training with neuron / filter group penalties on the shipped digits: held-out
- *    accuracy vs units kept as λ grows.
- * 3. pruneToBudget on the digits MLP: price, kept structure, loss at several FLOP budgets.
- * 4. Channel selection + least-squares reconstruction (He et al. 2017) on a real conv layer of the
+ * 2. Channel selection + least-squares reconstruction (He et al. 2017) on a real conv layer of the
  *    shipped face detector, against magnitude and random selection.
  */
 import { cpus, loadavg } from 'node:os';
@@ -117,66 +114,8 @@ so unstructured ρ comes out higher than in the papers. Structured pruning stays
 product and keeps ρ ≈ 1 in both settings (conv: the kept im2col rows shrink with the kept columns).`);
 }
 
-function trainingSweep(): void {
-  console.log('\n## 2. Proximal training with unit group penalties on digits (held-out 25 %)\n');
-  const digits = neural.loadDigits();
-  const { train, test } = neural.trainTestSplit(digits, 0.25, 1);
-  const mlp = () => neural.initializeSequential(neural.sequential([64], [
-    { kind: 'dense', inFeatures: 64, outFeatures: 64, bias: true }, { kind: 'relu' },
-    { kind: 'dense', inFeatures: 64, outFeatures: 32, bias: true }, { kind: 'relu' },
-    { kind: 'dense', inFeatures: 32, outFeatures: 10, bias: true },
-  ]), 1);
-  const cnn = () => neural.initializeSequential(neural.sequential([1, 8, 8], [
-    { kind: 'conv2d', inChannels: 1, outChannels: 8, kernelH: 3, padding: 1, bias: true }, { kind: 'relu' }, { kind: 'maxpool2d', size: 2 },
-    { kind: 'conv2d', inChannels: 8, outChannels: 16, kernelH: 3, padding: 1, bias: true }, { kind: 'relu' }, { kind: 'maxpool2d', size: 2 },
-    { kind: 'flatten' }, { kind: 'dense', inFeatures: 64, outFeatures: 10, bias: true },
-  ]), 2);
-  for (const [name, make, epochs] of [['MLP 64-64-32-10', mlp, 15], ['CNN conv8-conv16-dense10', cnn, 8]] as const) {
-    const rows = ['| λ | kept per layer | params kept | FLOPs kept | test accuracy | train loss | seconds |', '|---|---|---|---|---|---|---|'];
-    for (const lambda of [0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8]) {
-      const net = make();
-      const cg = neural.coupledGroups(net);
-      const t0 = performance.now();
-      const { losses } = neural.trainSequential(net, train.x, train.y, { epochs, lr: 0.01, seed: 3, lambda, groups: cg.groups });
-      const sec = (performance.now() - t0) / 1000;
-      const kept = neural.keptUnits(net, cg);
-      const acc = neural.evaluateClassifier(net, test.x, test.y).accuracy;
-      const flops = neural.keptFlops(net, cg.links, kept.map((k) => k.length)) / neural.sequentialFlops(net);
-      let nz = 0;
-      for (const v of net.params) if (v !== 0) nz++;
-      rows.push(`| ${lambda} | ${kept.map((k, i) => `${k.length}/${cg.links[i].units}`).join(' – ')} | ${(100 * nz / net.params.length).toFixed(0)} % | ${(100 * flops).toFixed(0)} % | ${(100 * acc).toFixed(1)} % | ${losses[losses.length - 1].toFixed(3)} | ${sec.toFixed(1)} |`);
-    }
-    console.log(`${name}, proximal Adam (lr 0.01, τ = lr·λ, d_g = √p_g), ${epochs} epochs:\n`);
-    console.log(rows.join('\n') + '\n');
-  }
-}
-
-function budgetTable(): void {
-  console.log('\n## 3. pruneToBudget on the digits MLP 64-64-32-10 (cost-weighted d_g ∝ FLOPs_g)\n');
-  const digits = neural.loadDigits();
-  const { train, test } = neural.trainTestSplit(digits, 0.25, 1);
-  const net = neural.initializeSequential(neural.sequential([64], [
-    { kind: 'dense', inFeatures: 64, outFeatures: 64, bias: true }, { kind: 'relu' },
-    { kind: 'dense', inFeatures: 64, outFeatures: 32, bias: true }, { kind: 'relu' },
-    { kind: 'dense', inFeatures: 32, outFeatures: 10, bias: true },
-  ]), 1);
-  neural.trainSequential(net, train.x, train.y, { epochs: 15, lr: 0.01, seed: 3 });
-  const total = neural.sequentialFlops(net);
-  const base = neural.evaluateClassifier(net, test.x, test.y);
-  const rows = ['| budget | FLOPs kept | price λ | kept structure | train loss | test accuracy | prices tried | seconds |', '|---|---|---|---|---|---|---|---|'];
-  rows.push(`| 100 % (${total}) | ${total} | 0 | 64 – 32 | – | ${(100 * base.accuracy).toFixed(1)} % | – | – |`);
-  for (const frac of [0.5, 0.25, 0.1, 0.05]) {
-    const t0 = performance.now();
-    const r = neural.pruneToBudget(net, train, { budgetFlops: Math.floor(frac * total) });
-    const sec = (performance.now() - t0) / 1000;
-    const acc = neural.evaluateClassifier(r.compact, test.x, test.y).accuracy;
-    rows.push(`| ${frac * 100} % (${r.budget}) | ${r.flops} | ${r.price.toPrecision(4)} | ${r.structure.map((s) => s.kept).join(' – ')} | ${r.loss.toFixed(3)} | ${(100 * acc).toFixed(1)} % | ${r.history.length} | ${sec.toFixed(1)} |`);
-  }
-  console.log(rows.join('\n'));
-}
-
 function channelTable(): void {
-  console.log('\n## 4. Channel selection + least squares (He et al. 2017) on face-api Tiny Face Detector conv4/pointwise (128 → 256)\n');
+  console.log('\n## 2. Channel selection + least squares (He et al. 2017) on face-api Tiny Face Detector conv4/pointwise (128 → 256)\n');
   const net = neural.loadTinyFaceDetector({ inputSize: 96 });
   const layer = net.layers.findIndex((l) => l.name === 'conv4/pointwise');
   const rng = new Random(11);
@@ -220,7 +159,5 @@ export async function main(): Promise<void> {
   const load = loadavg().map((v) => v.toFixed(1)).join(' / ');
   console.log(`Node ${process.version}, ${cpus().length} CPU(s), load average ${load} (1 / 5 / 15 min) at start; timings are medians of interleaved rounds.`);
   rhoTable();
-  trainingSweep();
-  budgetTable();
   channelTable();
 }

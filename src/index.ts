@@ -49,5 +49,7 @@ export {
 } from './plot/specs.ts';
 export * as signal from './signal/index.ts';
 export * from './overlap/index.ts';
-export { fastOperator, type FastOperatorOptions } from './linalg/kernels/fast.ts';
+export {
+  fastOperator, type FastOperatorOptions,
+} from './linalg/kernels/fast.ts';
 export { wasmSimdAvailable } from './linalg/kernels/wasm.ts';

@@ -1,7 +1,7 @@
 /**
  * Neural adapter: layer weights → groups (dense rows/columns, conv filters/channels/shapes,
  * attention heads, coupled units of a sequential stack), tfjs weight manifests, proximal training
- * with group penalties, channel selection with least-squares reconstruction, pruning to a FLOP
+ * of tfjs LayersModels with group penalties (`train/`), channel selection with least-squares reconstruction, pruning to a FLOP
  * budget, compaction and the kernels used to measure the speed-up.
  */
 export {
@@ -18,8 +18,6 @@ export {
 } from './groups.ts';
 export { sequentialFlops, unitCosts, keptFlops } from './cost.ts';
 export { compactSequential, keptUnits, maskUnits } from './compact.ts';
-export { lossAndGradient, evaluateClassifier, trainSequential, type TrainOptions } from './train.ts';
-export { pruneToBudget, minimalFlops, type BudgetOptions, type BudgetResult, type BudgetStep } from './budget.ts';
 export { parseWeightsManifest, readWeightsManifest, type ManifestTensor } from './manifest.ts';
 export { loadTinyFaceDetector, tinyFaceDetectorPath, TINY_FACE_BLOCKS } from './faceapi.ts';
 export {
@@ -49,3 +47,7 @@ export { imageFiles, readImages, type ImageOptions } from './images.ts';
 export { measureLatency } from './latency.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
 export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
+
+// Training and budgets on TensorFlow.js: proximal training with the stated objective and its KKT
+// residual, pruning to a FLOP budget, real MNIST.
+export * from './train/index.ts';

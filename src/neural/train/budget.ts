@@ -1,0 +1,364 @@
+import { ValueError } from '../../errors.ts';
+import { checkOptions } from '../../util/validate.ts';
+import type { ImageSet } from '../mnist.ts';
+import { accuracy, FlatParams, type ClassifierLoss } from './params.ts';
+import { trainProximal, type ProximalOptions } from './proximal.ts';
+import {
+  aliveUnits, allKept, count, groupStructureOf, structureFlops, structureParameters, netStructure, unitGroups, unitIndices,
+  type KeptUnits, type NetStructure, type UnitGroup,
+} from './structure.ts';
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+/** Training settings shared by the path, the fine-tuning and the baseline (same for every method). */
+export type TrainSettings = Pick<ProximalOptions, 'optimizer' | 'lr' | 'momentum' | 'batchSize' | 'seed' | 'loss'>;
+
+export interface BudgetOptions extends TrainSettings {
+  /** Fraction of the model's FLOPs the pruned structure may use, in (0, 1]. */
+  budget: number;
+  /**
+   * 'path' (default): proximal training along a rising λ (warm-started), units removed in the order
+   * in which their groups vanish, ties at one λ broken by the smaller norm one step earlier;
+   * 'norm': global ranking of the units' coupled-group L2 norms in the given weights (the baseline).
+   */
+  method?: 'cost' | 'path' | 'norm';
+  /** Penalized groups of the path (default: outgoing unit groups, Wen et al.'s channels). */
+  groups?: readonly UnitGroup[];
+  /** First λ of the path (default 1e-4) and the ratio between steps (default 1.6). */
+  lambdaStart?: number;
+  lambdaRatio?: number;
+  /** Most λ steps before giving up on the path and ranking what is left by norm (default 30). */
+  maxSteps?: number;
+  /** Epochs of proximal training per λ (default 1). */
+  pathEpochs?: number;
+  /** Epochs of fine-tuning the kept structure (λ = 0, pruned weights held at 0; default 2). */
+  fineTuneEpochs?: number;
+  test?: ImageSet;
+  onProgress?: (p: BudgetProgress) => boolean | void;
+  signal?: AbortSignal;
+}
+
+export interface BudgetProgress {
+  phase: 'path' | 'fine-tune';
+  lambda?: number;
+  /** FLOPs of the structure alive at this point. */
+  flops: number;
+  trainAccuracy?: number;
+  objective?: number;
+  kkt?: number;
+}
+
+export interface BudgetResult {
+  method: 'cost' | 'path' | 'norm';
+  budget: number;
+  flopsFull: number;
+  /** FLOPs of the kept structure (≤ budget · flopsFull, always). */
+  flops: number;
+  parametersFull: number;
+  parameters: number;
+  kept: KeptUnits;
+  /** Kept units per stage (input first, logits last). */
+  structure: number[];
+  /** The units removed, (stage, unit), in the order they were removed. */
+  removed: Array<[number, number]>;
+  /** 'path': the λ at which the kept structure was reached (null for 'norm'). */
+  price: number | null;
+  /** The raw path: λ and the FLOPs of the structure alive after training at it. */
+  path: { lambda: number; flops: number }[];
+  /** Test accuracy (or training accuracy without test data) right after pruning and after fine-tuning. */
+  accuracyBefore: number;
+  accuracyAfter: number;
+  /** 'finished', or why it stopped early. */
+  status: string;
+}
+
+const KEYS = ['budget', 'method', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs', 'fineTuneEpochs', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss'] as const;
+
+/**
+ * Prunes `model` in place (its variables end as the fine-tuned, masked weights) so that the kept
+ * units fit `budget` of its FLOPs. Units are removed one at a time along an order (path or norm)
+ * until the structure fits, skipping a unit that would empty its stage, so the FLOPs fall
+ * monotonically along the order and the budget is never exceeded; a budget below the smallest
+ * network (one unit per stage) is refused.
+ */
+export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageSet, options: BudgetOptions): BudgetResult {
+  const fn = 'pruneToFlops';
+  checkOptions(fn, options, KEYS);
+  const net = 'stages' in model ? model : netStructure(model);
+  const budget = options.budget;
+  if (!(typeof budget === 'number' && budget > 0 && budget <= 1)) throw new ValueError(fn, `budget must be a fraction in (0, 1], got ${budget}`);
+  const method = options.method ?? 'cost';
+  if (method !== 'cost' && method !== 'path' && method !== 'norm') throw new ValueError(fn, `method must be 'cost', 'path' or 'norm', got '${String(method)}'`);
+  const full = allKept(net);
+  const flopsFull = structureFlops(net, full);
+  const limit = budget * flopsFull;
+  const minimal = net.stages.map((s, i) => { const k = new Uint8Array(s.units); if (i === net.stages.length - 1) k.fill(1); else k[0] = 1; return k; });
+  if (structureFlops(net, minimal) > limit) {
+    throw new ValueError(fn, `budget ${budget} (${Math.round(limit)} FLOPs) is below the smallest network, one unit per stage (${structureFlops(net, minimal)} FLOPs)`);
+  }
+  const settings: TrainSettings = { optimizer: options.optimizer, lr: options.lr, momentum: options.momentum, batchSize: options.batchSize, seed: options.seed, loss: options.loss };
+  const loss: ClassifierLoss = options.loss ?? 'softmax';
+  const params = new FlatParams(net);
+  const path: { lambda: number; flops: number }[] = [];
+  let order: Array<[number, number]>;
+  let price: number | null = null;
+  let status = 'finished';
+  let start = Float64Array.from(params.theta);
+
+  if (method === 'norm') {
+    order = normOrder(net, params.theta);
+  } else if (method === 'cost') {
+    const r = costOrder(net, params.theta, limit);
+    order = r.order;
+    price = r.price;
+  } else {
+    const groups = options.groups ?? unitGroups(net);
+    const gs = groupStructureOf(net, groups, undefined, fn);
+    const ratio = options.lambdaRatio ?? 1.6;
+    if (!(ratio > 1)) throw new ValueError(fn, `lambdaRatio must be > 1, got ${ratio}`);
+    let lambda = options.lambdaStart ?? 1e-4;
+    if (!(lambda > 0)) throw new ValueError(fn, `lambdaStart must be > 0, got ${lambda}`);
+    const maxSteps = options.maxSteps ?? 30;
+    // vanished[(s,u)] = step at which the unit died for good; norms before that step break ties.
+    const unitKey = (s: number, u: number) => `${s}:${u}`;
+    const vanishedAt = new Map<string, number>();
+    const normBefore = new Map<string, number>();
+    let prevTheta = Float64Array.from(params.theta);
+    let prevNorms = unitNorms(net, prevTheta);
+    let refinements = 0;
+    let prevLambda = lambda;
+    for (let step = 0; step < maxSteps; step++) {
+      if (options.signal?.aborted) { status = 'stopped by signal'; break; }
+      const r = trainProximal(net, data, { ...settings, lambda, groups, epochs: options.pathEpochs ?? 1, signal: options.signal });
+      params.pull();
+      const alive = aliveUnits(net, params.theta);
+      const flops = structureFlops(net, alive);
+      if (flops < 0.8 * limit && refinements < 3 && step > 0) {
+        // Overshot well below the budget in one step: go back to the last point and climb in
+        // smaller steps (λ stays increasing, so the path stays monotone in λ).
+        refinements++;
+        params.theta.set(prevTheta);
+        params.push();
+        lambda = prevLambda * Math.sqrt(lambda / prevLambda);
+        continue;
+      }
+      path.push({ lambda, flops });
+      for (let s = 0; s < net.stages.length - 1; s++) {
+        for (let u = 0; u < net.stages[s].units; u++) {
+          const key = unitKey(s, u);
+          if (!alive[s][u]) {
+            if (!vanishedAt.has(key)) { vanishedAt.set(key, step); normBefore.set(key, prevNorms.get(key)!); }
+          } else {
+            vanishedAt.delete(key); // revived: its vanishing point is later
+          }
+        }
+      }
+      const go = options.onProgress?.({ phase: 'path', lambda, flops, trainAccuracy: r.trainAccuracy, objective: r.objective, kkt: r.kkt });
+      if (flops <= limit) {
+        price = lambda;
+        break;
+      }
+      if (go === false) { status = 'stopped by callback'; break; }
+      prevTheta = Float64Array.from(params.theta);
+      prevNorms = unitNorms(net, prevTheta);
+      prevLambda = lambda;
+      // While nothing has vanished yet, climb twice as fast (in log λ).
+      lambda *= flops === flopsFull ? ratio * ratio : ratio;
+    }
+    void gs;
+    // Start fine-tuning from the last point whose alive structure still contains the kept one:
+    // the step before the budget was crossed (units that died there are ranked by their norm then).
+    start = prevTheta;
+    const finalNorms = unitNorms(net, prevTheta);
+    order = [];
+    const keys: Array<{ s: number; u: number; step: number; norm: number }> = [];
+    for (let s = 0; s < net.stages.length - 1; s++) {
+      for (let u = 0; u < net.stages[s].units; u++) {
+        const key = unitKey(s, u);
+        const step = vanishedAt.get(key);
+        keys.push({ s, u, step: step ?? Infinity, norm: step === undefined ? finalNorms.get(key)! : normBefore.get(key)! });
+      }
+    }
+    keys.sort((a, b) => a.step - b.step || a.norm - b.norm);
+    order = keys.map((k) => [k.s, k.u]);
+  }
+
+  const kept = removeAlong(net, order, limit);
+  const removed = order.filter(([s, u]) => !kept[s][u]);
+  const flops = structureFlops(net, kept);
+  const frozen = frozenMask(net, kept);
+  params.theta.set(start);
+  for (let i = 0; i < frozen.length; i++) if (frozen[i]) params.theta[i] = 0;
+  params.push();
+  const evalSet = options.test ?? data;
+  const accuracyBefore = accuracy(net, evalSet, loss);
+  let accuracyAfter = accuracyBefore;
+  const ft = options.fineTuneEpochs ?? 2;
+  if (ft > 0 && status === 'finished') {
+    trainProximal(net, data, {
+      ...settings, lambda: 0, groups: [], frozen, epochs: ft, signal: options.signal,
+      onProgress: (p) => options.onProgress?.({ phase: 'fine-tune', flops, trainAccuracy: p.trainAccuracy, objective: p.objective, kkt: p.kkt }),
+    });
+    accuracyAfter = accuracy(net, evalSet, loss);
+  }
+  return {
+    method, budget, flopsFull, flops, parametersFull: structureParameters(net, full), parameters: structureParameters(net, kept), kept,
+    structure: kept.map(count), removed, price, path, accuracyBefore, accuracyAfter, status,
+  };
+}
+
+/**
+ * Units in the order a price on FLOPs removes them: unit u of stage s is worth keeping while
+ * ‖θ_u‖ ≥ price · ΔF_s, where ΔF_s is the FLOPs its removal saves given the units still kept (the
+ * same for every unit of a stage). Raising the price removes units one at a time — always the one
+ * with the smallest ‖θ_u‖ / ΔF_s — so the kept set shrinks monotonically with the price; `price` is
+ * the ratio of the last unit removed before the FLOPs fit `limit` (the smallest price that fits).
+ */
+export function costOrder(net: NetStructure, theta: Float64Array, limit: number): { order: Array<[number, number]>; price: number } {
+  const norms = unitNorms(net, theta);
+  const L = net.stages.length - 1;
+  const queues: number[][] = [];
+  for (let s = 0; s < L; s++) {
+    const units = Array.from({ length: net.stages[s].units }, (_, u) => u);
+    units.sort((a, b) => norms.get(`${s}:${a}`)! - norms.get(`${s}:${b}`)!);
+    queues.push(units);
+  }
+  const kept = allKept(net);
+  const left = kept.map(count);
+  const head = new Int32Array(L);
+  const order: Array<[number, number]> = [];
+  let price = 0;
+  let flops = structureFlops(net, kept);
+  for (;;) {
+    let best = -1;
+    let bestRatio = Infinity;
+    for (let s = 0; s < L; s++) {
+      if (head[s] >= queues[s].length || left[s] <= 1) continue;
+      kept[s][queues[s][head[s]]] = 0;
+      const saved = flops - structureFlops(net, kept);
+      kept[s][queues[s][head[s]]] = 1;
+      const ratio = norms.get(`${s}:${queues[s][head[s]]}`)! / Math.max(saved, 1e-300);
+      if (ratio < bestRatio) { bestRatio = ratio; best = s; }
+    }
+    if (best < 0) break;
+    const u = queues[best][head[best]++];
+    kept[best][u] = 0;
+    left[best]--;
+    flops = structureFlops(net, kept);
+    order.push([best, u]);
+    if (flops > limit) price = bestRatio;
+    else if (price === 0 || order.length === 1) price = bestRatio;
+    if (flops <= limit) break;
+  }
+  return { order, price };
+}
+
+/** Units (stage, unit) in ascending order of their coupled-group L2 norm — the usual importance. */
+export function normOrder(net: NetStructure, theta: Float64Array): Array<[number, number]> {
+  const norms = unitNorms(net, theta);
+  const all: Array<{ s: number; u: number; n: number }> = [];
+  for (let s = 0; s < net.stages.length - 1; s++) for (let u = 0; u < net.stages[s].units; u++) all.push({ s, u, n: norms.get(`${s}:${u}`)! });
+  all.sort((a, b) => a.n - b.n);
+  return all.map((a) => [a.s, a.u]);
+}
+
+function unitNorms(net: NetStructure, theta: Float64Array): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let s = 0; s < net.stages.length - 1; s++) {
+    for (let u = 0; u < net.stages[s].units; u++) {
+      let q = 0;
+      for (const i of unitIndices(net, s, u)) q += theta[i] * theta[i];
+      out.set(`${s}:${u}`, Math.sqrt(q));
+    }
+  }
+  return out;
+}
+
+/** Removes units along `order` until the FLOPs fit `limit`; never empties a stage. */
+export function removeAlong(net: NetStructure, order: ReadonlyArray<readonly [number, number]>, limit: number, start?: KeptUnits): KeptUnits {
+  const kept = start ? start.map((k) => Uint8Array.from(k)) : allKept(net);
+  const left = kept.map(count);
+  let flops = structureFlops(net, kept);
+  for (const [s, u] of order) {
+    if (flops <= limit) break;
+    if (!kept[s][u] || left[s] <= 1) continue;
+    kept[s][u] = 0;
+    left[s]--;
+    flops = structureFlops(net, kept);
+  }
+  if (flops > limit) throw new ValueError('pruneToFlops', `the order leaves ${flops} FLOPs, above the budget ${limit}`);
+  return kept;
+}
+
+/** 1 for every parameter of a removed unit (incoming, BN, outgoing). */
+export function frozenMask(net: NetStructure, kept: KeptUnits): Uint8Array {
+  const mask = new Uint8Array(net.size);
+  for (let s = 0; s < net.stages.length - 1; s++) {
+    for (let u = 0; u < net.stages[s].units; u++) if (!kept[s][u]) for (const i of unitIndices(net, s, u)) mask[i] = 1;
+  }
+  return mask;
+}
+
+export interface IterativeOptions extends TrainSettings {
+  budget: number;
+  /** Prune → fine-tune rounds; the FLOP target falls geometrically from 1 to `budget` (default 4). */
+  steps?: number;
+  /** Fine-tuning epochs after each pruning round (default 1). */
+  epochsPerStep?: number;
+  /** Group penalty during the fine-tuning rounds, on the kept units' outgoing groups (default 0). */
+  lambda?: number;
+  test?: ImageSet;
+  onProgress?: (p: { step: number; target: number; flops: number; structure: number[]; accuracy: number }) => boolean | void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Iterative pruning as Torch-Pruning users schedule it: each round ranks the kept units by their
+ * coupled-group norm in the current weights, removes the weakest until the round's FLOP target
+ * fits, and fine-tunes (optionally with the group penalty) with the removed weights held at 0.
+ */
+export function iterativePrune(model: tfl.LayersModel | NetStructure, data: ImageSet, options: IterativeOptions): BudgetResult {
+  const fn = 'iterativePrune';
+  checkOptions(fn, options, ['budget', 'steps', 'epochsPerStep', 'lambda', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss']);
+  const net = 'stages' in model ? model : netStructure(model);
+  const budget = options.budget;
+  if (!(typeof budget === 'number' && budget > 0 && budget <= 1)) throw new ValueError(fn, `budget must be a fraction in (0, 1], got ${budget}`);
+  const steps = options.steps ?? 4;
+  if (!(Number.isInteger(steps) && steps >= 1)) throw new ValueError(fn, `steps must be a positive integer, got ${steps}`);
+  const settings: TrainSettings = { optimizer: options.optimizer, lr: options.lr, momentum: options.momentum, batchSize: options.batchSize, seed: options.seed, loss: options.loss };
+  const loss = options.loss ?? 'softmax';
+  const full = allKept(net);
+  const flopsFull = structureFlops(net, full);
+  const params = new FlatParams(net);
+  let kept = full;
+  const evalSet = options.test ?? data;
+  const accuracyStart = accuracy(net, evalSet, loss);
+  let status = 'finished';
+  let accuracyBefore = accuracyStart;
+  for (let k = 1; k <= steps; k++) {
+    if (options.signal?.aborted) { status = 'stopped by signal'; break; }
+    const target = budget ** (k / steps);
+    params.pull();
+    kept = removeAlong(net, normOrder(net, params.theta), target * flopsFull, kept);
+    const frozen = frozenMask(net, kept);
+    for (let i = 0; i < frozen.length; i++) if (frozen[i]) params.theta[i] = 0;
+    params.push();
+    if (k === steps) accuracyBefore = accuracy(net, evalSet, loss);
+    const lambda = options.lambda ?? 0;
+    const groups = lambda > 0 ? unitGroups(net).filter((g) => kept[g.stage][g.unit]) : [];
+    trainProximal(net, data, { ...settings, lambda, groups, frozen, epochs: options.epochsPerStep ?? 1, signal: options.signal });
+    const acc = accuracy(net, evalSet, loss);
+    if (options.onProgress?.({ step: k, target, flops: structureFlops(net, kept), structure: kept.map(count), accuracy: acc }) === false) {
+      status = 'stopped by callback';
+      break;
+    }
+  }
+  // Held-at-zero weights may have been revived by nothing; the penalty rounds may have killed more
+  // units, which the structure now drops too.
+  params.pull();
+  const alive = aliveUnits(net, params.theta);
+  const final = kept.map((k, s) => (s === net.stages.length - 1 ? k : Uint8Array.from(k, (v, u) => v & alive[s][u])));
+  return {
+    method: 'norm', budget, flopsFull, flops: structureFlops(net, final), parametersFull: structureParameters(net, full), parameters: structureParameters(net, final), kept: final,
+    structure: final.map(count), removed: [], price: null, path: [], accuracyBefore, accuracyAfter: accuracy(net, evalSet, loss), status,
+  };
+}

@@ -1,0 +1,13 @@
+export { initBackend } from './backend.ts';
+export {
+  netStructure, unitGroups, incomingIndices, outgoingIndices, unitIndices, groupStructureOf, allKept, structureFlops, structureParameters, aliveUnits,
+  type NetStructure, type Stage, type UnitGroup, type UnitGroupOptions, type KeptUnits,
+} from './structure.ts';
+export { FlatParams, accuracy, fullBatch, lossTensor, type ClassifierLoss } from './params.ts';
+export { trainProximal, evaluateObjective, groupNorms, type ProximalOptions, type TrainProgress, type TrainResult } from './proximal.ts';
+export { loadMnist, subsetImages, type ImageSet, type MnistOptions } from '../mnist.ts';
+export {
+  pruneToFlops, iterativePrune, normOrder, costOrder, removeAlong, frozenMask,
+  type BudgetOptions, type BudgetProgress, type BudgetResult, type IterativeOptions, type TrainSettings,
+} from './budget.ts';
+export { compactModel, gatherInputs } from './shrink.ts';

@@ -1,0 +1,256 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { OptionError, ValueError } from '../../errors.ts';
+import type { GroupStructure } from '../../groups/groups.ts';
+import { proxGroupLassoInPlace } from '../../prox/prox.ts';
+import { proxGroupLassoMetricInPlace } from '../../prox/metric.ts';
+import { Random } from '../../util/random.ts';
+import { checkOptions } from '../../util/validate.ts';
+import type { ImageSet } from '../mnist.ts';
+import { accuracy, batchOf, checkData, fullBatch, FlatParams, lossTensor, type ClassifierLoss } from './params.ts';
+import { groupStructureOf, netStructure, unitGroups, type NetStructure, type UnitGroup } from './structure.ts';
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+/**
+ * Proximal training of a tfjs LayersModel on the objective it reports:
+ *
+ *   P(θ) = (1/n) Σ_i CE(f_θ(x_i), y_i) + λ Σ_g d_g ‖θ_g‖₂
+ *
+ * (mean cross-entropy over the whole training set, inference mode; d_g = √p_g by default; entries in
+ * no group are unpenalized). Each step takes a minibatch gradient of the smooth part with tfjs
+ * autodiff and then the prox of the penalty in the optimizer's own metric:
+ * - 'sgd': proximal heavy ball (iPiano, Ochs et al. 2014), momentum on the iterates:
+ *   θ ← prox_{lr·λ·d_g‖·‖}(θ − lr·g + μ(θ − θ_prev)) (group soft-thresholding). Its fixed points
+ *   are the stationary points of P. (A momentum buffer b ← μb + g followed by prox_{lr·λ}(θ − lr·b)
+ *   moves by lr/(1 − μ) per unit of gradient but thresholds by lr·λ: its fixed points are those of
+ *   the loss + (1 − μ)λΩ, so λ would silently shrink by 1 − μ.)
+ * - 'adam': Adam's step z = θ − lr·m̂/D with D = diag(√v̂ + ε), then the prox of lr·λ·d_g‖·‖ in
+ *   the metric ‖·‖_D (a 1-D root find per group, `proxGroupLassoMetricInPlace`), so that λ
+ *   weighs the penalty against the loss as stated instead of being rescaled by Adam's normalisation.
+ * The stationarity residual reported is the KKT distance of the full-batch objective:
+ * max over groups of dist(−∇_g F, λ d_g ∂‖θ_g‖) and over unpenalized, unfrozen entries of |∂F/∂θ_i|.
+ */
+export interface ProximalOptions {
+  /** λ ≥ 0. */
+  lambda: number;
+  /** Disjoint groups (default: `unitGroups(net)`, the outgoing slices of every prunable unit). */
+  groups?: readonly UnitGroup[];
+  /** d_g per group (default √p_g). */
+  weights?: ArrayLike<number>;
+  optimizer?: 'sgd' | 'adam';
+  /** Learning rate (default 0.05 for sgd, 1e-3 for adam). */
+  lr?: number;
+  /** Heavy-ball momentum μ ∈ [0, 1) for sgd (default 0.9). */
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** Passes over the data (default 5). */
+  epochs?: number;
+  /** Minibatch size (default 64; ≥ n means full-batch proximal gradient). */
+  batchSize?: number;
+  /** Seed of the minibatch order (default 1). */
+  seed?: number;
+  loss?: ClassifierLoss;
+  /** Epochs between full-batch objective / KKT evaluations (default 1; the last epoch is always evaluated). */
+  evalEvery?: number;
+  /** Held-out data whose accuracy is reported with each evaluation. */
+  test?: ImageSet;
+  /** Flat parameters held at 0 (pruned structure during fine-tuning). */
+  frozen?: Uint8Array;
+  /** Called after each evaluation; return false to stop. */
+  onProgress?: (p: TrainProgress) => boolean | void;
+  /** Stops training at the next step; the result reports it. */
+  signal?: AbortSignal;
+}
+
+export interface TrainProgress {
+  epoch: number;
+  steps: number;
+  /** P(θ) on the whole training set. */
+  objective: number;
+  loss: number;
+  penalty: number;
+  /** KKT distance of P at θ (see above). */
+  kkt: number;
+  trainAccuracy: number;
+  testAccuracy?: number;
+  /** Groups with ‖θ_g‖ > 0. */
+  activeGroups: number;
+}
+
+export interface TrainResult extends TrainProgress {
+  history: TrainProgress[];
+  groupNorms: Float64Array;
+  /** 'finished', 'stopped by callback' or 'stopped by signal'. */
+  status: string;
+}
+
+const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'onProgress', 'signal'] as const;
+
+/** Trains `model` in place (its variables are updated). */
+export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
+  const fn = 'trainProximal';
+  checkOptions(fn, options, KEYS);
+  const net = 'stages' in model ? model : netStructure(model);
+  const loss = options.loss ?? 'softmax';
+  if (loss !== 'softmax' && loss !== 'logistic') throw new OptionError(fn, `loss must be 'softmax' or 'logistic', got '${String(loss)}'`);
+  checkData(fn, net, data, loss);
+  if (options.test) checkData(fn, net, options.test, loss);
+  const lambda = options.lambda;
+  if (!(typeof lambda === 'number' && lambda >= 0 && Number.isFinite(lambda))) throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${lambda}`);
+  const opt = options.optimizer ?? 'sgd';
+  if (opt !== 'sgd' && opt !== 'adam') throw new OptionError(fn, `optimizer must be 'sgd' or 'adam', got '${String(opt)}'`);
+  const lr = positive(fn, 'lr', options.lr ?? (opt === 'sgd' ? 0.05 : 1e-3));
+  const mu = options.momentum ?? 0.9;
+  if (!(mu >= 0 && mu < 1)) throw new ValueError(fn, `momentum must be in [0, 1), got ${mu}`);
+  const beta1 = options.beta1 ?? 0.9;
+  const beta2 = options.beta2 ?? 0.999;
+  const eps = positive(fn, 'epsilon', options.epsilon ?? 1e-8);
+  if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new ValueError(fn, `beta1 and beta2 must be in [0, 1), got ${beta1}, ${beta2}`);
+  const epochs = positiveInt(fn, 'epochs', options.epochs ?? 5);
+  const batch = Math.min(positiveInt(fn, 'batchSize', options.batchSize ?? 64), data.n);
+  const evalEvery = positiveInt(fn, 'evalEvery', options.evalEvery ?? 1);
+  const frozen = options.frozen;
+  if (frozen && frozen.length !== net.size) throw new ValueError(fn, `frozen mask has ${frozen.length} entries, the model has ${net.size} parameters`);
+  const groups = options.groups ?? unitGroups(net);
+  const gs = groupStructureOf(net, groups, options.weights, fn);
+
+  const params = new FlatParams(net);
+  const theta = params.theta;
+  if (frozen) {
+    for (let i = 0; i < theta.length; i++) if (frozen[i]) theta[i] = 0;
+    params.push();
+  }
+  const P = net.size;
+  const g = new Float64Array(P);
+  const m = opt === 'sgd' ? Float64Array.from(theta) : new Float64Array(P);
+  const v = opt === 'adam' ? new Float64Array(P) : null;
+  const diag = opt === 'adam' ? new Float64Array(P) : null;
+  const rng = new Random(options.seed ?? 1);
+  const order = Int32Array.from({ length: data.n }, (_, i) => i);
+  const history: TrainProgress[] = [];
+  let steps = 0;
+  let status = 'finished';
+  let last: TrainProgress | null = null;
+
+  const report = (epoch: number): boolean => {
+    const p = evaluateObjective(params, gs, data, loss, lambda, frozen, epoch, steps);
+    if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
+    history.push(p);
+    last = p;
+    return options.onProgress?.(p) !== false;
+  };
+
+  outer: for (let epoch = 1; epoch <= epochs; epoch++) {
+    rng.shuffle(order);
+    for (let start = 0; start + batch <= data.n; start += batch) {
+      if (options.signal?.aborted) {
+        status = 'stopped by signal';
+        break outer;
+      }
+      const { x, y } = batchOf(data, order.subarray(start, start + batch));
+      const { value, grads } = tf.variableGrads(() => lossTensor(net.model.apply(x, { training: true }) as tf.Tensor, y, loss), params.variables);
+      g.fill(0);
+      params.addGradients(grads, g);
+      tf.dispose([x, y, value, grads]);
+      steps++;
+      if (opt === 'sgd') {
+        // m holds θ_{k−1}: z = θ_k − lr·g + μ(θ_k − θ_{k−1}).
+        for (let i = 0; i < P; i++) {
+          const t = theta[i];
+          theta[i] = t - lr * g[i] + mu * (t - m[i]);
+          m[i] = t;
+        }
+        proxGroupLassoInPlace(theta, theta, gs, lr * lambda);
+      } else {
+        const c1 = 1 - beta1 ** steps;
+        const c2 = 1 - beta2 ** steps;
+        for (let i = 0; i < P; i++) {
+          m[i] = beta1 * m[i] + (1 - beta1) * g[i];
+          v![i] = beta2 * v![i] + (1 - beta2) * g[i] * g[i];
+          const d = Math.sqrt(v![i] / c2) + eps;
+          diag![i] = d;
+          theta[i] -= (lr * m[i]) / c1 / d;
+        }
+        proxGroupLassoMetricInPlace(theta, gs, lr * lambda, diag!);
+      }
+      if (frozen) for (let i = 0; i < P; i++) if (frozen[i]) theta[i] = 0;
+      params.push();
+    }
+    if (epoch % evalEvery === 0 || epoch === epochs) {
+      if (!report(epoch)) {
+        status = 'stopped by callback';
+        break;
+      }
+    }
+  }
+  if (status === 'stopped by signal' || last === null || (last as TrainProgress).steps !== steps) report(history.length ? history[history.length - 1].epoch : 0);
+  const norms = groupNorms(theta, gs);
+  return { ...(last as unknown as TrainProgress), history, groupNorms: norms, status };
+}
+
+/** ‖θ_g‖ per group. */
+export function groupNorms(theta: Float64Array, gs: GroupStructure): Float64Array {
+  const out = new Float64Array(gs.nGroups);
+  for (let k = 0; k < gs.nGroups; k++) {
+    let s = 0;
+    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) s += theta[gs.indices[j]] ** 2;
+    out[k] = Math.sqrt(s);
+  }
+  return out;
+}
+
+/** The full-batch objective, its parts and the KKT distance at the model's current θ. */
+export function evaluateObjective(
+  params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number,
+  frozen: Uint8Array | undefined, epoch = 0, steps = 0,
+): TrainProgress {
+  const theta = params.theta;
+  const fb = fullBatch(params, data, loss, true);
+  const grad = fb.grad!;
+  let penalty = 0;
+  let kkt = 0;
+  let active = 0;
+  for (let k = 0; k < gs.nGroups; k++) {
+    const d = gs.weights[k];
+    let n2 = 0;
+    let g2 = 0;
+    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) {
+      const i = gs.indices[j];
+      if (frozen?.[i]) continue;
+      n2 += theta[i] ** 2;
+      g2 += grad[i] ** 2;
+    }
+    const norm = Math.sqrt(n2);
+    penalty += d * norm;
+    let dist: number;
+    if (norm > 0) {
+      active++;
+      let r2 = 0;
+      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) {
+        const i = gs.indices[j];
+        if (frozen?.[i]) continue;
+        r2 += (grad[i] + (lambda * d * theta[i]) / norm) ** 2;
+      }
+      dist = Math.sqrt(r2);
+    } else {
+      dist = Math.max(0, Math.sqrt(g2) - lambda * d);
+    }
+    if (dist > kkt) kkt = dist;
+  }
+  for (let i = 0; i < theta.length; i++) {
+    if (gs.groupOf[i] < 0 && !frozen?.[i] && Math.abs(grad[i]) > kkt) kkt = Math.abs(grad[i]);
+  }
+  penalty *= lambda;
+  return { epoch, steps, objective: fb.loss + penalty, loss: fb.loss, penalty, kkt, trainAccuracy: fb.correct / data.n, activeGroups: active };
+}
+
+function positive(fn: string, what: string, x: number): number {
+  if (!(typeof x === 'number' && x > 0 && Number.isFinite(x))) throw new ValueError(fn, `${what} must be a finite number > 0, got ${x}`);
+  return x;
+}
+
+function positiveInt(fn: string, what: string, x: number): number {
+  if (!(Number.isInteger(x) && x > 0)) throw new ValueError(fn, `${what} must be a positive integer, got ${x}`);
+  return x;
+}

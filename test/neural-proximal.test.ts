@@ -1,0 +1,203 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fitGroupLasso, GroupError, makeGroups, Random, ValueError } from '../src/index.ts';
+import { loadDigits } from '../src/neural/digits.ts';
+import { proxGroupLassoMetricInPlace } from '../src/prox/metric.ts';
+import { initBackend, netStructure, trainProximal, unitGroups, type ImageSet, type UnitGroup } from '../src/neural/train/index.ts';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('group prox in a diagonal metric', () => {
+  it('is group soft-thresholding at τ d_g / δ when D = δ·1', () => {
+    const v = new Float64Array([3, 4, 1, 2]);
+    const gs = makeGroups([[0, 1], [2, 3]], 4, { weights: 'one' });
+    proxGroupLassoMetricInPlace(v, gs, 6, new Float64Array(4).fill(2));
+    // The textbook case: threshold 3 → (1.2, 1.6) and (0, 0).
+    expect(Array.from(v)).toEqual([expect.closeTo(1.2, 12), expect.closeTo(1.6, 12), 0, 0]);
+  });
+
+  it('satisfies the optimality conditions of ½‖u − v‖²_D + τ d_g ‖u‖ for random D', () => {
+    const rng = new Random(7);
+    for (let trial = 0; trial < 200; trial++) {
+      const p = 1 + rng.int(6);
+      const v0 = Float64Array.from({ length: p }, () => rng.normal() * 3);
+      const D = Float64Array.from({ length: p }, () => Math.exp(rng.normal() * 2));
+      const tau = Math.exp(rng.normal());
+      const d = Math.sqrt(p);
+      const gs = makeGroups([Array.from({ length: p }, (_, i) => i)], p);
+      const w = Float64Array.from(v0);
+      proxGroupLassoMetricInPlace(w, gs, tau, D);
+      const nw = Math.hypot(...w);
+      if (nw === 0) {
+        // 0 is optimal iff D v lies in the ball of radius τ d_g.
+        expect(Math.hypot(...Array.from(v0, (x, i) => D[i] * x))).toBeLessThanOrEqual(tau * d * (1 + 1e-12));
+      } else {
+        for (let i = 0; i < p; i++) {
+          const r = D[i] * (w[i] - v0[i]) + (tau * d * w[i]) / nw;
+          expect(Math.abs(r)).toBeLessThan(1e-9 * (1 + D[i] * Math.abs(v0[i])));
+        }
+      }
+    }
+  });
+});
+
+/** Digits 3 (label 0) vs 8 (label 1), 64 pixel features, groups of 2 × 2 pixel blocks. */
+function threesAndEights(): { data: ImageSet; X: number[][]; blocks: number[] } {
+  const d = loadDigits();
+  const ids: number[] = [];
+  for (let i = 0; i < d.n; i++) if (d.y[i] === 3 || d.y[i] === 8) ids.push(i);
+  const x = new Float32Array(ids.length * 64);
+  const y = new Int32Array(ids.length);
+  const X: number[][] = [];
+  ids.forEach((i, k) => {
+    for (let j = 0; j < 64; j++) x[k * 64 + j] = d.x[i * 64 + j];
+    y[k] = d.y[i] === 8 ? 1 : 0;
+    X.push(Array.from(x.subarray(k * 64, k * 64 + 64)));
+  });
+  const blocks = Array.from({ length: 64 }, (_, j) => Math.floor(j / 16) * 4 + Math.floor((j % 8) / 2));
+  return { data: { x, y, n: ids.length, shape: [64], classes: 2 }, X, blocks };
+}
+
+/** Mean logistic loss + λ Σ_g 2‖w_g‖ evaluated in float64, independently of both solvers. */
+function logisticObjective(X: number[][], y: Int32Array, w: ArrayLike<number>, b: number, blocks: number[], lambda: number): number {
+  let s = 0;
+  for (let k = 0; k < X.length; k++) {
+    let e = b;
+    for (let j = 0; j < 64; j++) e += X[k][j] * w[j];
+    s += Math.max(e, 0) + Math.log1p(Math.exp(-Math.abs(e))) - y[k] * e;
+  }
+  const sq = new Float64Array(16);
+  for (let j = 0; j < 64; j++) sq[blocks[j]] += w[j] ** 2;
+  return s / X.length + lambda * sq.reduce((a, q) => a + 2 * Math.sqrt(q), 0);
+}
+
+describe('convex case: a linear logistic layer trained by proximal steps reaches the group-lasso optimum', () => {
+  // K = 2 classes against fitGroupLasso's logistic solver (one logit, labels 0/1).
+  const { data, X, blocks } = threesAndEights();
+  const lambda = 0.02;
+  const fit = fitGroupLasso(X, Array.from(data.y), { groups: blocks, loss: 'logistic', lambda, tol: 1e-12 });
+  const setup = () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [64], units: 1, kernelInitializer: 'zeros' })] });
+    const net = netStructure(model);
+    const groups: UnitGroup[] = Array.from({ length: 16 }, (_, g) => ({
+      name: `block${g}`, stage: 0, unit: g,
+      indices: Int32Array.from(blocks.flatMap((l, j) => (l === g ? [net.stages[1].kernel + j] : []))),
+    }));
+    return { model, net, groups };
+  };
+
+  it('full-batch proximal heavy ball: same objective to 1e-6, same groups, KKT residual ≈ 0', () => {
+    const { model, groups } = setup();
+    const r = trainProximal(model, data, { lambda, groups, loss: 'logistic', lr: 2, momentum: 0.5, batchSize: data.n, epochs: 600, evalEvery: 600 });
+    const w = model.trainableWeights[0].read().dataSync();
+    const b = model.trainableWeights[1].read().dataSync()[0];
+    const ours = logisticObjective(X, data.y, w, b, blocks, lambda);
+    const theirs = logisticObjective(X, data.y, fit.coef, fit.intercept, blocks, lambda);
+    expect(fit.converged).toBe(true);
+    expect(Math.abs(ours - theirs) / theirs).toBeLessThan(1e-6);
+    expect(Math.abs(r.objective - theirs) / theirs).toBeLessThan(1e-6);
+    for (let j = 0; j < 64; j++) expect(Math.abs(w[j] - fit.coef[j])).toBeLessThan(1e-5);
+    const active = Array.from(r.groupNorms, (nrm, g) => (nrm > 0 ? g : -1)).filter((g) => g >= 0);
+    expect(active).toEqual(fit.activeGroups);
+    expect(r.kkt).toBeLessThan(1e-6);
+  });
+
+  it('Adam with the prox in its metric approaches the same optimum (λ keeps its meaning)', () => {
+    const { model, groups } = setup();
+    const r = trainProximal(model, data, { lambda, groups, loss: 'logistic', optimizer: 'adam', lr: 0.01, batchSize: data.n, epochs: 800, evalEvery: 200 });
+    const theirs = logisticObjective(X, data.y, fit.coef, fit.intercept, blocks, lambda);
+    expect((r.objective - theirs) / theirs).toBeLessThan(1e-3);
+    expect(r.objective).toBeGreaterThan(theirs * (1 - 1e-6)); // the optimum cannot be beaten
+    expect(r.activeGroups).toBe(fit.activeGroups.length);
+    // The residual shrinks along the run.
+    expect(r.history[r.history.length - 1].kkt).toBeLessThan(r.history[0].kkt / 5);
+  });
+});
+
+describe('nonconvex: an MLP on digits', () => {
+  const d = loadDigits();
+  const data: ImageSet = { x: Float32Array.from(d.x), y: d.y, n: d.n, shape: [64], classes: 10 };
+  const mlp = () => {
+    void tfl.sequential; // keep the import used when trees are shaken
+    return tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [64], units: 24, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+        tfl.layers.dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
+      ],
+    });
+  };
+
+  it('the stated objective decreases and beats the all-zero network, which scores log 10', () => {
+    const model = mlp();
+    const seen: number[] = [];
+    const r = trainProximal(model, data, { lambda: 2e-3, epochs: 6, lr: 0.05, momentum: 0.9, onProgress: (p) => void seen.push(p.objective) });
+    expect(seen.length).toBe(6);
+    for (let k = 1; k < seen.length; k++) expect(seen[k]).toBeLessThan(seen[k - 1] * 1.02);
+    expect(seen[seen.length - 1]).toBeLessThan(seen[0]);
+    // All weights 0 → uniform logits → cross-entropy log 10 and no penalty.
+    expect(r.objective).toBeLessThan(Math.log(10) / 2);
+    expect(r.trainAccuracy).toBeGreaterThan(0.9);
+    expect(r.activeGroups).toBeLessThan(64 + 24); // some input pixels (the blank borders) are pruned
+    expect(r.status).toBe('finished');
+  });
+
+  it('at a λ above the price of every group the network goes to zero, and that is stationary', () => {
+    const model = mlp();
+    const r = trainProximal(model, data, { lambda: 0.5, epochs: 4, lr: 0.05 });
+    expect(r.activeGroups).toBe(0);
+    expect(r.loss).toBeCloseTo(Math.log(10), 1);
+  });
+
+  it('stops on the callback and on the signal, and says so', () => {
+    const r1 = trainProximal(mlp(), data, { lambda: 1e-3, epochs: 5, onProgress: (p) => p.epoch < 2 });
+    expect(r1.status).toBe('stopped by callback');
+    expect(r1.history.length).toBe(2);
+    const ac = new AbortController();
+    ac.abort();
+    const r2 = trainProximal(mlp(), data, { lambda: 1e-3, epochs: 5, signal: ac.signal });
+    expect(r2.status).toBe('stopped by signal');
+    expect(r2.steps).toBe(0);
+  });
+
+  it('refuses overlapping groups, a bad λ and labels outside the classes', () => {
+    const model = mlp();
+    const net = netStructure(model);
+    const g = unitGroups(net);
+    expect(() => trainProximal(model, data, { lambda: 1e-3, groups: [...g, { ...g[0], name: 'again' }] })).toThrow(GroupError);
+    expect(() => trainProximal(model, data, { lambda: -1 })).toThrow(/trainProximal: lambda/);
+    expect(() => trainProximal(model, { ...data, y: Int32Array.from(data.y, (v) => v + 1) }, { lambda: 0 })).toThrow(ValueError);
+  });
+});
+
+describe('the conv kernel gradient on the wasm backend', () => {
+  it('equals Σ_patches x · R, written out in loops, for valid and strided same padding', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    expect(tf.getBackend()).toBe('wasm');
+    for (const [pad, s] of [['valid', 1], ['same', 2]] as const) {
+      const [B, H, W, C, k, O] = [2, 7, 6, 3, 3, 4];
+      const xv = Float32Array.from({ length: B * H * W * C }, (_, i) => Math.sin(0.7 * i));
+      const wv = Float32Array.from({ length: k * k * C * O }, (_, i) => Math.cos(0.3 * i));
+      const x = tf.tensor(xv, [B, H, W, C]) as import('@tensorflow/tfjs-core').Tensor4D;
+      const w = tf.variable(tf.tensor(wv, [k, k, C, O]));
+      const Ho = pad === 'valid' ? H - k + 1 : Math.ceil(H / s);
+      const Wo = pad === 'valid' ? W - k + 1 : Math.ceil(W / s);
+      const R = Float32Array.from({ length: B * Ho * Wo * O }, (_, i) => Math.sin(1.3 * i + 1));
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(x, w as unknown as import('@tensorflow/tfjs-core').Tensor4D, s, pad), tf.tensor(R, [B, Ho, Wo, O]))) as import('@tensorflow/tfjs-core').Scalar, [w]);
+      const got = grads[w.name].dataSync();
+      // TF 'same' padding: total = max((Ho − 1)·s + k − H, 0), top = ⌊total / 2⌋.
+      const top = pad === 'valid' ? 0 : Math.floor(Math.max((Ho - 1) * s + k - H, 0) / 2);
+      const left = pad === 'valid' ? 0 : Math.floor(Math.max((Wo - 1) * s + k - W, 0) / 2);
+      for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) {
+        let want = 0;
+        for (let b = 0; b < B; b++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) {
+          const iy = oy * s - top + ky, ix = ox * s - left + kx;
+          if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+          want += xv[((b * H + iy) * W + ix) * C + c] * R[((b * Ho + oy) * Wo + ox) * O + o];
+        }
+        expect(got[((ky * k + kx) * C + c) * O + o]).toBeCloseTo(want, 3);
+      }
+    }
+  });
+});
