@@ -8,11 +8,11 @@
  * photographs (top-1 agreement for the classifier, relative output error otherwise).
  * Models: MODELS=tfd,mobilenetv2,blazeface,emotion,facemesh (default all).
  */
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { Tensor } from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import * as neural from '../src/neural/index.ts';
 

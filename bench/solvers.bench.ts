@@ -7,11 +7,11 @@
  * `MultiTaskLasso` (one group per feature across tasks) solve the same problems in the same run;
  * their solutions are certified with this library's certificate. BENCH_QUICK=1 runs fewer repeats.
  */
+import type { MatrixInput } from '../src/linalg/input.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MatrixInput } from '../src/linalg/input.ts';
 import { fastOperator } from '../src/linalg/kernels/fast.ts';
 import { fitGroupLasso, lambdaMax, prepareProblem, type FitResult, type SolverName } from '../src/problem/problem.ts';
 import { certify } from '../src/solvers/certificate.ts';

@@ -17,6 +17,9 @@ export {
   GroupLassoPenalty, SparseGroupLassoPenalty, sparseGroupDualNorm, registerPenalty, penaltyNames, getPenalty,
   type Penalty, type PenaltySpec, type PenaltyParams,
 } from './penalties/penalties.ts';
+export { GroupMcpPenalty, GroupScadPenalty } from './penalties/nonconvex.ts';
+import './penalties/index.ts';
+import './datafits/index.ts';
 export { groupSoftThresholdBlock, softThresholdBlock } from './prox/prox.ts';
 export { groupNorms } from './groups/norms.ts';
 export { ProblemContext, evaluate, evaluateFromEta0, newPoint, type PointBuffers } from './solvers/problem.ts';

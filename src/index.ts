@@ -23,8 +23,8 @@ export {
   proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
   projectL2Ball, projectL2BallInPlace,
 } from './prox/prox.ts';
-export { lossNames, type LossName } from './datafits/datafits.ts';
-export { penaltyNames } from './penalties/penalties.ts';
+export { lossNames, type LossName } from './datafits/index.ts';
+export { penaltyNames } from './penalties/index.ts';
 export {
   fitGroupLasso, fitSparseGroupLasso, lambdaMax,
   type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName, type PenaltyName,

@@ -4,10 +4,14 @@ export const fmt = (x: number, d = 4): string => (x === 0 ? '0' : Math.abs(x) >=
 export function certificateLine(c: {
   objective: number; dualityGap: number; relativeGap: number; kktViolation: number; converged: boolean; status?: string; gapFloor?: number;
 }): string {
+  // A nonconvex penalty has no duality gap (NaN): its certificate is stationarity alone.
+  const gap = Number.isNaN(c.dualityGap)
+    ? 'no duality gap (nonconvex penalty: certified by stationarity)'
+    : `duality gap ${c.dualityGap.toExponential(2)} (relative ${c.relativeGap.toExponential(2)})`;
   // 'at rounding level': converged, but the tolerance asked for is below what float64 resolves.
   const floor = c.status === 'at rounding level' && c.gapFloor !== undefined
     ? ` (at rounding level: the gap cannot be resolved below ${c.gapFloor.toExponential(2)} on this data)` : '';
-  return `objective ${c.objective.toPrecision(10)}, duality gap ${c.dualityGap.toExponential(2)} (relative ${c.relativeGap.toExponential(2)}), ` +
+  return `objective ${c.objective.toPrecision(10)}, ${gap}, ` +
     `KKT violation ${c.kktViolation.toExponential(2)}, converged: ${c.converged ? 'yes' : 'NO'}${floor}`;
 }
 

@@ -1,5 +1,6 @@
 import type { Design } from '../data/design.ts';
-import type { LossName } from '../datafits/datafits.ts';
+import { lossNames, type LossName } from '../datafits/index.ts';
+import { penaltyNames } from '../penalties/index.ts';
 import type { GroupLassoOptions } from '../estimators/groupLasso.ts';
 import type { SolverName } from '../problem/problem.ts';
 import { solverNames } from '../solvers/registry.ts';
@@ -10,7 +11,10 @@ import { choiceFlag, numberFlag } from './values.ts';
 
 /** Flags of the model and of how λ is chosen. */
 export const MODEL_FLAGS = {
-  loss: { type: 'string', arg: 'squared|logistic|poisson', help: 'the loss (default squared)' },
+  loss: { type: 'string', arg: 'squared|logistic|poisson', help: 'the loss (default squared; any registered loss)' },
+  penalty: { type: 'string', arg: 'grLasso|grMCP|grSCAD|sparseGroupLasso', help: "the penalty, grpreg's names (default grLasso)" },
+  gamma: { type: 'string', arg: 'G', help: 'concavity of grMCP (> 1, default 3) or grSCAD (> 2, default 4)' },
+  alpha: { type: 'string', arg: 'A', help: 'ℓ1 share of sparseGroupLasso, in [0, 1] (default 0.5)' },
   lambda: { type: 'string', arg: 'V', help: 'a fixed λ (on the standardized scale)' },
   cv: { type: 'string', arg: 'K', help: 'choose λ by K-fold cross-validation (default 10)' },
   criterion: { type: 'string', arg: 'aic|bic|ebic', help: 'choose λ by an information criterion' },
@@ -31,7 +35,11 @@ export type ModelValues = FlagValues<typeof MODEL_FLAGS>;
 
 /** GroupLasso options from the model flags; `path` fits the whole path (BIC shown as a hint). */
 export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'path', onProgress?: (d: number, t: number) => void): GroupLassoOptions {
-  const loss = choiceFlag<LossName>(v.loss, 'loss', ['squared', 'logistic', 'poisson']) ?? 'squared';
+  // One target column: the matrix-response name 'multitask' is not offered.
+  const loss = choiceFlag<LossName>(v.loss, 'loss', lossNames().filter((l) => l !== 'multitask')) ?? 'squared';
+  const penalty = choiceFlag(v.penalty, 'penalty', penaltyNames());
+  const gamma = numberFlag(v.gamma, 'gamma', (x) => Number.isFinite(x), 'a number');
+  const alpha = numberFlag(v.alpha, 'alpha', (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
   const lambda = numberFlag(v.lambda, 'lambda', (x) => x >= 0, 'a number ≥ 0');
   const cv = numberFlag(v.cv, 'cv', (x) => Number.isInteger(x) && x >= 2, 'a whole number ≥ 2');
   const criterion = choiceFlag(v.criterion, 'criterion', ['aic', 'bic', 'ebic'] as const);
@@ -45,6 +53,9 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   const opts: GroupLassoOptions = {
     groups: design.groups,
     loss,
+    penalty,
+    gamma,
+    alpha,
     featureNames: design.columnNames,
     standardize: !v['no-standardize'],
     orthonormalize: v.orthonormalize ?? false,

@@ -1,4 +1,4 @@
-import { getLoss, lossNames, makeDatafit, type LossName } from '../datafits/datafits.ts';
+import { getLoss, lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
 import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';

@@ -1,4 +1,4 @@
-import { lossNames, makeDatafit, type LossName } from '../datafits/datafits.ts';
+import { lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';

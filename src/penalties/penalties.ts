@@ -53,23 +53,10 @@ export class GroupLassoPenalty implements Penalty {
     return this.lambda * proxGroupLassoInPlace(out, v, this.groups, step * this.lambda);
   }
   groupViolation(w: Float64Array, grad: Float64Array, g: number): number {
-    const { ptr, indices } = this.groups;
-    const start = ptr[g];
-    const end = ptr[g + 1];
-    const gn = nrm2Indexed(grad, indices, start, end);
-    if (!this.isPenalized(g)) return gn;
-    const t = this.lambda * this.groups.weights[g];
-    const wn = nrm2Indexed(w, indices, start, end);
-    if (wn === 0) return gn > t ? gn - t : 0;
-    let s = 0;
-    const c = t / wn;
-    for (let k = start; k < end; k++) {
-      const j = indices[k];
-      const r = grad[j] + c * w[j];
-      s += r * r;
-    }
-    return Math.sqrt(s);
+    const l = this.lambda * this.groups.weights[g];
+    return radialViolation(w, grad, this.groups, g, this.isPenalized(g), l, () => l);
   }
+
   groupDualNorm(z: Float64Array, g: number): number {
     const d = this.groups.weights[g];
     const zn = nrm2Indexed(z, this.groups.indices, this.groups.ptr[g], this.groups.ptr[g + 1]);
@@ -180,6 +167,32 @@ export class SparseGroupLassoPenalty implements Penalty {
     }
     return sparseGroupDualNorm(a, this.alpha, d);
   }
+}
+
+/**
+ * KKT distance of a radial group penalty ρ(‖w_g‖) with ρ'(0⁺) = `atZero`: dist(−∇_g, ρ'(‖w_g‖)·w_g/‖w_g‖)
+ * for w_g ≠ 0, (‖∇_g‖ − atZero)₊ at w_g = 0 (the ball of the (Clarke) subdifferential), ‖∇_g‖
+ * for an unpenalized group. Shared by the group lasso (ρ' = λd_g) and the nonconvex penalties.
+ */
+export function radialViolation(
+  w: Float64Array, grad: Float64Array, gs: GroupStructure, g: number, penalized: boolean, atZero: number,
+  slope: (norm: number) => number,
+): number {
+  const { ptr, indices } = gs;
+  const start = ptr[g];
+  const end = ptr[g + 1];
+  const gn = nrm2Indexed(grad, indices, start, end);
+  if (!penalized) return gn;
+  const wn = nrm2Indexed(w, indices, start, end);
+  if (wn === 0) return gn > atZero ? gn - atZero : 0;
+  const c = slope(wn) / wn;
+  let s = 0;
+  for (let k = start; k < end; k++) {
+    const j = indices[k];
+    const r = grad[j] + c * w[j];
+    s += r * r;
+  }
+  return Math.sqrt(s);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { makeDatafit, lossNames, type Datafit, type LossName } from '../datafits/datafits.ts';
+import { makeDatafit, lossNames, type Datafit, type LossName } from '../datafits/index.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
@@ -6,7 +6,7 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { checkDesignScale, checkResponseScale, toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import '../penalties/penalties.ts'; // registers the group and sparse-group lasso
+import '../penalties/index.ts'; // registers the built-in penalties
 import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
 import { evaluate, newPoint, ProblemContext } from '../solvers/problem.ts';
 import { drive, type DriveResult, type StopRule } from '../solvers/driver.ts';

@@ -54,7 +54,8 @@ export const pathCommand: Command = {
       lines.push('', `BIC (df: ${model.criteria!.dfMethod}) would choose λ = ${fmt(model.lambda, 6)}: ${chosen.length ? foldList(chosen, { first: 40 }) : '(no group)'}`);
       const bad = path.certificates.filter((c) => !c.converged).length;
       const floor = path.certificates.filter((c) => c.status === 'at rounding level').length;
-      lines.push('', bad === 0 ? `every fit certified (relative duality gap ≤ ${path.tol}${floor ? `, or at rounding level for ${floor}` : ''})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
+      const measure = path.certificates.every((c) => Number.isNaN(c.dualityGap)) ? 'KKT violation' : 'relative duality gap';
+      lines.push('', bad === 0 ? `every fit certified (${measure} ≤ ${path.tol}${floor ? `, or at rounding level for ${floor}` : ''})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
       lines.push(...diagnosticLines(model.diagnostics.filter((d) => !/fit\(s\) of the path not certified/.test(d))));
       io.stdout(lines.join('\n') + '\n');
     }

@@ -1,0 +1,6 @@
+/**
+ * The built-in losses, registered on import. A new loss is a module that implements `Datafit` and
+ * calls `registerLoss` (see datafit.ts), plus one line here.
+ */
+import './datafits.ts';
+export { makeDatafit, registerLoss, lossNames, getLoss, subsetResponse, type Datafit, type LossName, type LossSpec } from './datafit.ts';
