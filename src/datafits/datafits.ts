@@ -1,7 +1,11 @@
 import { ValueError } from '../errors.ts';
+import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
-/** The smooth losses the solvers know. 'multitask' is the squared loss on an n × T response. */
-export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask';
+/**
+ * The smooth losses the solvers know. 'multitask' is the squared loss on an n × T response;
+ * 'multinomial' has one column of η per class; 'cox' is the partial likelihood (datafits/cox.ts).
+ */
+export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multinomial' | 'cox';
 
 /**
  * A smooth loss F(η) of the linear predictor η = Xw + b (length n·T, column-major n × T).
@@ -20,25 +24,49 @@ export interface Datafit {
   value(eta: Float64Array): number;
   /** out ← ∇F(η); returns F(η). */
   valueGrad(eta: Float64Array, out: Float64Array): number;
-  /** out ← diagonal of ∇²F(η) (F is separable, so this is the whole Hessian). */
+  /** out ← diagonal of ∇²F(η) (the whole Hessian when `separable`). */
   hessianDiag(eta: Float64Array, out: Float64Array): void;
-  /** A global bound on the diagonal of ∇²F (1/n squared, 1/(4n) logistic); Infinity when none (Poisson). */
+  /** out ← ∇²F(η) v (v, out of length n·T). */
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void;
+  /** True when ∇²F is diagonal (each entry of η has its own term); false for Cox and multinomial. */
+  readonly separable: boolean;
+  /** Normalised sample weights (mean 1), or undefined when every row weighs 1. */
+  readonly sampleWeight: Float64Array | undefined;
+  /**
+   * A global bound on ‖∇²F(η)‖₂ over all η (max w/n squared, max w/(4n) logistic); Infinity when
+   * none (Poisson).
+   */
   readonly curvature: number;
   /**
-   * Dual objective −F*(u) at a dual point u (length n·T); −Infinity when u is outside dom F*.
-   * Points a hair outside the domain (rounding) are clamped onto it.
+   * Dual objective −F*(u) at a dual point u = θ∇F(η) (length n·T); −Infinity when u is outside
+   * dom F*. Points a hair outside the domain (rounding) are clamped onto it. `eta` is the point u
+   * was scaled from: losses whose conjugate has no closed form (Cox) use it to return a lower
+   * bound on −F*(u) that is exact at the optimum, which keeps every gap an upper bound.
    */
-  dualValue(u: Float64Array): number;
+  dualValue(u: Float64Array, eta?: Float64Array): number;
   /**
    * True when the quadratic upper bound F(η + δ) ≤ F(η) + ⟨∇F(η), δ⟩ + (1/2)·curvature·‖δ‖² is an
-   * identity (squared loss), so backtracking can test it without cancellation.
+   * identity (unweighted squared loss), so backtracking can test it without cancellation and the
+   * unpenalized part is a projection.
    */
   readonly quadratic: boolean;
 }
 
+/** out ← h ⊙ v after out ← h: the Hessian-vector product of a separable loss. */
+function diagTimes(df: Datafit, eta: Float64Array, v: Float64Array, out: Float64Array): void {
+  df.hessianDiag(eta, out);
+  for (let i = 0; i < out.length; i++) out[i] *= v[i];
+}
+
+/** Weight of row i of an n-row loss (1 without weights). */
+function weightAt(w: Float64Array | undefined, i: number): number {
+  return w === undefined ? 1 : w[i];
+}
+
 /**
- * Squared loss F(η) = (1/(2n)) Σ_t ‖y_t − η_t‖² (T = 1: the usual least squares; T > 1: multi-task,
- * one column per task). ∇F = (η − y)/n; F*(u) = ⟨u, y⟩ + (n/2)‖u‖².
+ * Squared loss F(η) = (1/(2n)) Σ_t Σ_i w_i (y_it − η_it)² (T = 1: the usual least squares; T > 1:
+ * multi-task, one column per task; w = 1 without sample weights). ∇F = w(η − y)/n;
+ * F*(u) = ⟨u, y⟩ + (n/2) Σ u²/w (u_i must be 0 where w_i = 0).
  */
 export class SquaredLoss implements Datafit {
   readonly name: LossName;
@@ -46,51 +74,69 @@ export class SquaredLoss implements Datafit {
   readonly T: number;
   readonly y: Float64Array;
   readonly curvature: number;
-  readonly quadratic = true;
-  constructor(y: Float64Array, n: number, T = 1) {
+  readonly quadratic: boolean;
+  readonly separable = true;
+  readonly sampleWeight: Float64Array | undefined;
+  constructor(y: Float64Array, n: number, T = 1, sampleWeight?: ArrayLike<number>, fn = 'SquaredLoss') {
     this.y = y;
     this.n = n;
     this.T = T;
     this.name = T > 1 ? 'multitask' : 'squared';
-    this.curvature = 1 / n;
+    this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);
+    this.curvature = maxWeight(this.sampleWeight) / n;
+    // With unequal weights the bound (1/2)·max w/n·‖δ‖² is no longer an identity, and the
+    // unpenalized part is a weighted projection (Newton's single step), not the QR one.
+    this.quadratic = this.sampleWeight === undefined;
   }
   value(eta: Float64Array): number {
     let s = 0;
-    const y = this.y;
+    const { y, n } = this;
+    const w = this.sampleWeight;
     for (let i = 0; i < y.length; i++) {
       const r = y[i] - eta[i];
-      s += r * r;
+      s += w === undefined ? r * r : w[i % n] * r * r;
     }
-    return s / (2 * this.n);
+    return s / (2 * n);
   }
   valueGrad(eta: Float64Array, out: Float64Array): number {
     let s = 0;
-    const y = this.y;
-    const inv = 1 / this.n;
+    const { y, n } = this;
+    const w = this.sampleWeight;
+    const inv = 1 / n;
     for (let i = 0; i < y.length; i++) {
       const r = eta[i] - y[i];
-      out[i] = r * inv;
-      s += r * r;
+      const wi = w === undefined ? 1 : w[i % n];
+      out[i] = wi * r * inv;
+      s += wi * r * r;
     }
-    return s / (2 * this.n);
+    return s / (2 * n);
   }
   hessianDiag(_eta: Float64Array, out: Float64Array): void {
-    out.fill(1 / this.n);
+    const { n } = this;
+    const w = this.sampleWeight;
+    if (w === undefined) out.fill(1 / n);
+    else for (let i = 0; i < out.length; i++) out[i] = w[i % n] / n;
+  }
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
+    diagTimes(this, eta, v, out);
   }
   dualValue(u: Float64Array): number {
     let uy = 0;
     let uu = 0;
-    const y = this.y;
+    const { y, n } = this;
+    const w = this.sampleWeight;
     for (let i = 0; i < y.length; i++) {
       uy += u[i] * y[i];
-      uu += u[i] * u[i];
+      if (w === undefined) uu += u[i] * u[i];
+      else if (w[i % n] > 0) uu += (u[i] * u[i]) / w[i % n];
+      else if (u[i] !== 0) return -Infinity; // a row of weight 0 has F*(u) = +∞ unless u_i = 0
     }
-    return -uy - (this.n / 2) * uu;
+    return -uy - (n / 2) * uu;
   }
 }
 
 /** x·log(x) with the limit 0 at 0. */
-function xlogx(x: number): number {
+export function xlogx(x: number): number {
   return x > 0 ? x * Math.log(x) : 0;
 }
 
@@ -107,9 +153,10 @@ export function sigmoid(x: number): number {
 }
 
 /**
- * Logistic loss, the mean negative log-likelihood with labels y_i ∈ {0, 1}:
- *   F(η) = (1/n) Σ_i [log(1 + e^{η_i}) − y_i η_i],  ∇F = (σ(η) − y)/n.
- * Dual: with s_i = n u_i + y_i ∈ [0, 1], −F*(u) = −(1/n) Σ_i [s_i log s_i + (1 − s_i) log(1 − s_i)].
+ * Logistic loss, the (weighted) mean negative log-likelihood with labels y_i ∈ {0, 1}:
+ *   F(η) = (1/n) Σ_i w_i [log(1 + e^{η_i}) − y_i η_i],  ∇F = w(σ(η) − y)/n.
+ * Dual: with s_i = n u_i/w_i + y_i ∈ [0, 1],
+ *   −F*(u) = −(1/n) Σ_i w_i [s_i log s_i + (1 − s_i) log(1 − s_i)].
  */
 export class LogisticLoss implements Datafit {
   readonly name: LossName = 'logistic';
@@ -118,7 +165,9 @@ export class LogisticLoss implements Datafit {
   readonly y: Float64Array;
   readonly curvature: number;
   readonly quadratic = false;
-  constructor(y: Float64Array, n: number, fn = 'LogisticLoss') {
+  readonly separable = true;
+  readonly sampleWeight: Float64Array | undefined;
+  constructor(y: Float64Array, n: number, fn = 'LogisticLoss', sampleWeight?: ArrayLike<number>) {
     for (let i = 0; i < n; i++) {
       if (y[i] !== 0 && y[i] !== 1) {
         throw new ValueError(fn, `logistic loss needs labels 0/1, got ${y[i]} at position ${i}`);
@@ -126,45 +175,63 @@ export class LogisticLoss implements Datafit {
     }
     this.y = y;
     this.n = n;
-    this.curvature = 1 / (4 * n);
+    this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);
+    this.curvature = maxWeight(this.sampleWeight) / (4 * n);
   }
   value(eta: Float64Array): number {
     let s = 0;
     const y = this.y;
+    const w = this.sampleWeight;
     // log(1 + e^η) − yη written as log(1 + e^{±η}) (labels are 0/1): the difference of two
     // terms of size |η| lost |η|·ε absolutely, far above the loss itself on well-fitted data.
-    for (let i = 0; i < this.n; i++) s += y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]);
+    for (let i = 0; i < this.n; i++) {
+      const l = y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]);
+      s += w === undefined ? l : w[i] === 0 ? 0 : w[i] * l;
+    }
     return s / this.n;
   }
   valueGrad(eta: Float64Array, out: Float64Array): number {
     let s = 0;
     const y = this.y;
+    const w = this.sampleWeight;
     const inv = 1 / this.n;
     for (let i = 0; i < this.n; i++) {
       const e = eta[i];
-      s += y[i] === 1 ? log1pExp(-e) : log1pExp(e); // as in value(): no cancellation
-      out[i] = (sigmoid(e) - y[i]) * inv;
+      const wi = weightAt(w, i);
+      const l = y[i] === 1 ? log1pExp(-e) : log1pExp(e); // as in value(): no cancellation
+      s += wi === 0 ? 0 : wi * l;
+      out[i] = wi * (sigmoid(e) - y[i]) * inv;
     }
     return s / this.n;
   }
   hessianDiag(eta: Float64Array, out: Float64Array): void {
     const inv = 1 / this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < this.n; i++) {
       const p = sigmoid(eta[i]);
-      out[i] = p * (1 - p) * inv;
+      out[i] = weightAt(w, i) * p * (1 - p) * inv;
     }
+  }
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
+    diagTimes(this, eta, v, out);
   }
   dualValue(u: Float64Array): number {
     let s = 0;
     const y = this.y;
     const n = this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < n; i++) {
-      let t = n * u[i] + y[i];
+      const wi = weightAt(w, i);
+      if (wi === 0) {
+        if (u[i] !== 0) return -Infinity;
+        continue;
+      }
+      let t = (n * u[i]) / wi + y[i];
       if (t < 0 || t > 1) {
         if (t < -1e-9 || t > 1 + 1e-9) return -Infinity;
         t = t < 0 ? 0 : 1;
       }
-      s += xlogx(t) + xlogx(1 - t);
+      s += wi * (xlogx(t) + xlogx(1 - t));
     }
     return -s / n;
   }
@@ -186,9 +253,9 @@ export function logGamma(x: number): number {
 }
 
 /**
- * Poisson loss with log link, the mean negative log-likelihood for counts y_i ≥ 0:
- *   F(η) = (1/n) Σ_i [e^{η_i} − y_i η_i + log Γ(y_i + 1)],  ∇F = (e^η − y)/n.
- * Dual: with s_i = n u_i + y_i ≥ 0, −F*(u) = −(1/n) Σ_i [s_i log s_i − s_i − log Γ(y_i + 1)].
+ * Poisson loss with log link, the (weighted) mean negative log-likelihood for counts y_i ≥ 0:
+ *   F(η) = (1/n) Σ_i w_i [e^{η_i} − y_i η_i + log Γ(y_i + 1)],  ∇F = w(e^η − y)/n.
+ * Dual: with s_i = n u_i/w_i + y_i ≥ 0, −F*(u) = −(1/n) Σ_i w_i [s_i log s_i − s_i − log Γ(y_i + 1)].
  */
 export class PoissonLoss implements Datafit {
   readonly name: LossName = 'poisson';
@@ -197,6 +264,8 @@ export class PoissonLoss implements Datafit {
   readonly y: Float64Array;
   readonly curvature = Infinity;
   readonly quadratic = false;
+  readonly separable = true;
+  readonly sampleWeight: Float64Array | undefined;
   /**
    * Σ_i [y_i − y_i log y_i + log Γ(y_i + 1)]: the part of n·F that does not depend on η. The loss
    * is evaluated as (Σ_i y_i(e^{δ_i} − 1 − δ_i) + constant)/n with δ_i = η_i − log y_i (e^{η_i}
@@ -206,14 +275,16 @@ export class PoissonLoss implements Datafit {
    */
   private readonly constant: number;
   private readonly logY: Float64Array;
-  constructor(y: Float64Array, n: number, fn = 'PoissonLoss') {
+  constructor(y: Float64Array, n: number, fn = 'PoissonLoss', sampleWeight?: ArrayLike<number>) {
     let c = 0;
     const logY = new Float64Array(n);
+    this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);
     for (let i = 0; i < n; i++) {
       if (!(y[i] >= 0)) throw new ValueError(fn, `Poisson loss needs targets ≥ 0, got ${y[i]} at position ${i}`);
       if (y[i] > 0) {
         logY[i] = Math.log(y[i]);
-        c += y[i] - y[i] * logY[i] + logGamma(y[i] + 1);
+        const wi = weightAt(this.sampleWeight, i);
+        if (wi > 0) c += wi * (y[i] - y[i] * logY[i] + logGamma(y[i] + 1));
       }
     }
     this.y = y;
@@ -224,9 +295,11 @@ export class PoissonLoss implements Datafit {
   /** y(e^δ − 1 − δ), δ = η − log y (e^η for y = 0): one sample's η-dependent part, ≥ 0. */
   private deviance(eta: number, i: number): number {
     const y = this.y[i];
-    if (y === 0) return Math.exp(eta);
+    const wi = weightAt(this.sampleWeight, i);
+    if (wi === 0) return 0;
+    if (y === 0) return wi * Math.exp(eta);
     const d = eta - this.logY[i];
-    return y * (Math.expm1(d) - d);
+    return wi * y * (Math.expm1(d) - d);
   }
   value(eta: Float64Array): number {
     let s = 0;
@@ -237,54 +310,71 @@ export class PoissonLoss implements Datafit {
     let s = 0;
     const y = this.y;
     const inv = 1 / this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < this.n; i++) {
       s += this.deviance(eta[i], i);
-      out[i] = (Math.exp(eta[i]) - y[i]) * inv;
+      out[i] = weightAt(w, i) * (Math.exp(eta[i]) - y[i]) * inv;
     }
     return (s + this.constant) / this.n;
   }
   hessianDiag(eta: Float64Array, out: Float64Array): void {
     const inv = 1 / this.n;
-    for (let i = 0; i < this.n; i++) out[i] = Math.exp(eta[i]) * inv;
+    const w = this.sampleWeight;
+    for (let i = 0; i < this.n; i++) out[i] = weightAt(w, i) * Math.exp(eta[i]) * inv;
+  }
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
+    diagTimes(this, eta, v, out);
   }
   dualValue(u: Float64Array): number {
     // −F*(u) = −(1/n) Σ_i [t_i log t_i − t_i − log Γ(y_i + 1)], t_i = n u_i + y_i, written like
     // the primal: t log t − t − log y! = y[(1 + r) log(1 + r) − r] + n u log y − (y − y log y +
     // log y!), r = n u / y, so that no terms of size y log y cancel.
+    // Weighted: each row's term is w_i times the unweighted one at n u_i / w_i.
     let s = 0;
     const y = this.y;
     const n = this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < n; i++) {
-      const nu = n * u[i];
+      const wi = weightAt(w, i);
+      if (wi === 0) {
+        if (u[i] !== 0) return -Infinity;
+        continue;
+      }
+      const nu = (n * u[i]) / wi;
       const t = nu + y[i];
       if (t < 0 && t < -1e-9 * Math.max(1, y[i])) return -Infinity;
-      if (y[i] === 0) {
-        s += t > 0 ? xlogx(t) - t : 0;
-        continue;
+      let term: number;
+      if (y[i] === 0) term = t > 0 ? xlogx(t) - t : 0;
+      else if (t <= 0) term = y[i] - y[i] * this.logY[i]; // t clamped to 0 (rounding): r = −1
+      else {
+        const r = nu / y[i];
+        term = y[i] * ((1 + r) * Math.log1p(r) - r) + nu * this.logY[i];
       }
-      if (t <= 0) {
-        s += y[i] - y[i] * this.logY[i]; // t clamped to 0 (rounding): r = −1
-        continue;
-      }
-      const r = nu / y[i];
-      s += y[i] * ((1 + r) * Math.log1p(r) - r) + nu * this.logY[i];
+      s += wi * term;
     }
     return -(s - this.constant) / n;
   }
 }
 
-/** Build the datafit for a loss name (response already validated for shape and finiteness). */
-export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string): Datafit {
+/**
+ * Build the datafit for a loss name (response already validated for shape and finiteness).
+ * Cox and multinomial take a response of another kind (times and events; class labels): they are
+ * built by their own constructors, from the fitting entry points that read such responses.
+ */
+export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit {
   if (loss !== 'squared' && loss !== 'multitask' && T > 1) {
     throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
   }
   switch (loss) {
     case 'squared':
     case 'multitask':
-      return new SquaredLoss(y, n, T);
+      return new SquaredLoss(y, n, T, sampleWeight, fn);
     case 'logistic':
-      return new LogisticLoss(y, n, fn);
+      return new LogisticLoss(y, n, fn, sampleWeight);
     case 'poisson':
-      return new PoissonLoss(y, n, fn);
+      return new PoissonLoss(y, n, fn, sampleWeight);
+    case 'cox':
+    case 'multinomial':
+      throw new ValueError(fn, `loss '${loss}' needs its own response (${loss === 'cox' ? 'time and status' : 'class labels'}), not a numeric y`);
   }
 }
