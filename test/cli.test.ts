@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDesign, GroupLasso, Random, readCsv } from '../src/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const cli = join(root, 'src', 'cli.ts');
+const cli = join(root, 'src', 'cli', 'index.ts');
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -50,6 +50,15 @@ const cases: Record<string, (d: string) => string[]> = {
   targetNaN: (d) => ['fit', join(d, 'nan.csv'), '--target', 'y'],
   unknownFlag: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lamda', '0.1'],
   twoChoices: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--cv', '5'],
+  negativeLambda: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '-1'],
+  repeatedLambda: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--lambda', '0.2'],
+  plotNoDir: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'no', 'dir', 'x.svg')],
+  plotExists: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'exists.svg')],
+  plotBadExt: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'x.pdf')],
+  plotIsInput: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--cv-plot', join(d, 'good.csv')],
+  plotForce: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'forced.json'), '--force', '--quiet'],
+  unknownCommand: () => ['fitt', 'x.csv'],
+  fitHelp: () => ['fit', '--help'],
 };
 
 beforeAll(async () => {
@@ -59,6 +68,8 @@ beforeAll(async () => {
   const rows = good.trim().split('\n');
   writeFileSync(join(dir, 'typo.csv'), [...rows.slice(0, 5), rows[5].replace(/^[^,]+/, '1.2.3'), ...rows.slice(6)].join('\n'));
   writeFileSync(join(dir, 'empty.csv'), '');
+  writeFileSync(join(dir, 'exists.svg'), 'keep me');
+  writeFileSync(join(dir, 'forced.json'), 'old');
   writeFileSync(join(dir, 'nan.csv'), [...rows.slice(0, 8), rows[8].replace(/[^,]+$/, 'NA'), ...rows.slice(9)].join('\n'));
   // All spawns at once: the suite waits for the slowest, not for the sum.
   const names = Object.keys(cases);
@@ -115,8 +126,15 @@ describe('groupsparse command line', () => {
       nonNumeric: /column 'x1' .*line 6.*'1\.2\.3'.*--categorical/,
       empty: /empty\.csv' is empty/,
       targetNaN: /missing value 'NA' at line 9.*column 'y'/,
-      unknownFlag: /Unknown option '--lamda'/,
+      unknownFlag: /unknown option '--lamda' for fit; did you mean --lambda?/,
       twoChoices: /give one of --lambda, --cv, --criterion/,
+      negativeLambda: /--lambda must be a number ≥ 0, got '-1'/,
+      repeatedLambda: /--lambda is given twice \('0\.1' and '0\.2'\)/,
+      plotNoDir: /--plot '.*x\.svg': the folder '.*dir' does not exist/,
+      plotExists: /--plot '.*exists\.svg' already exists; add --force/,
+      plotBadExt: /--plot '.*x\.pdf': the file name must end in \.svg, \.png, \.json/,
+      plotIsInput: /--cv-plot '.*good\.csv'.*(input file|must end in)/,
+      unknownCommand: /unknown command 'fitt'; did you mean fit\?/,
     };
     for (const [k, re] of Object.entries(expectations)) {
       const r = results.get(k)!;
@@ -125,6 +143,20 @@ describe('groupsparse command line', () => {
       expect(r.stderr, k).toMatch(re);
       expect(r.stderr, k).not.toMatch(/\n\s+at /); // no stack trace
       expect(r.stdout, k).toBe('');
+      expect(r.stderr.trim().split('\n'), k).toHaveLength(1);
     }
+    // Output paths are checked before any work: no progress line, the existing file untouched.
+    expect(results.get('plotNoDir')!.stderr).not.toMatch(/fits/);
+    expect(readFileSync(join(dir, 'exists.svg'), 'utf8')).toBe('keep me');
+  });
+
+  it('--force overwrites an existing output; --help lists a command\'s flags', () => {
+    const r = results.get('plotForce')!;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'forced.json'), 'utf8')).$schema).toMatch(/vega-lite/);
+    const h = results.get('fitHelp')!;
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/--target COL/);
+    expect(h.stdout).toMatch(/--force/);
   });
 });

@@ -1,0 +1,53 @@
+import type { Design } from '../../data/design.ts';
+import { GroupLasso } from '../../models/estimator.ts';
+import type { PathResult } from '../../path/path.ts';
+import { loadDesign, type DesignValues } from '../data.ts';
+import { CliError } from '../errors.ts';
+import { modelOptions, type ModelValues } from '../model.ts';
+import { checkOutputs, type OutputRequest } from '../outputs.ts';
+import { progressBar } from '../progress.ts';
+
+/** Flags every command has. */
+export const COMMON_FLAGS = {
+  quiet: { type: 'boolean', help: 'no progress bar' },
+  force: { type: 'boolean', help: 'overwrite existing output files' },
+  help: { type: 'boolean', short: 'h', help: 'this help' },
+} as const;
+
+/** Order in which groups first become non-zero along a path: [group, λ at entry]. */
+export function entryOrder(path: PathResult): { group: string; lambda: number; index: number }[] {
+  const seen = new Set<number>();
+  const out: { group: string; lambda: number; index: number }[] = [];
+  path.activeGroups.forEach((act, k) => {
+    for (const g of act) {
+      if (seen.has(g) || !(path.groups.weights[g] > 0)) continue;
+      seen.add(g);
+      out.push({ group: path.groupNames[g], lambda: path.lambdas[k], index: k });
+    }
+  });
+  return out;
+}
+
+/** What `fit` and `path` share: one CSV positional, checked outputs, the design, a fitted estimator. */
+export async function fitFromFlags(
+  command: 'fit' | 'path', v: DesignValues & ModelValues & { quiet?: boolean; force?: boolean }, positionals: string[],
+  outputs: OutputRequest[], checkOptions?: (opts: ReturnType<typeof modelOptions>) => void,
+): Promise<{ file: string; design: Design; model: GroupLasso; header: string; prep: string }> {
+  const [file, ...rest] = positionals;
+  if (file === undefined) throw new CliError(`${command}: the CSV file is missing ('groupsparse ${command} --help')`);
+  if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}'`);
+  checkOutputs(outputs, { force: v.force, inputs: [file] });
+  const { design } = await loadDesign(file, v);
+  const progress = progressBar(command, 'fits', v.quiet ?? false);
+  const opts = modelOptions(v, design, command, progress.onProgress);
+  checkOptions?.(opts);
+  let model: GroupLasso;
+  try {
+    model = new GroupLasso(opts).fit(design.X, design.y);
+  } finally {
+    progress.stop();
+  }
+  const header = `${file}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
+  const prep = model.options.orthonormalize ? 'groups orthonormalized' : model.options.standardize === false ? 'columns as given' : 'columns standardized';
+  return { file, design, model, header, prep };
+}

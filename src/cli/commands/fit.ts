@@ -1,0 +1,81 @@
+import type { GroupLasso } from '../../models/estimator.ts';
+import type { Command } from '../command.ts';
+import { DESIGN_FLAGS, type DesignValues } from '../data.ts';
+import { CliError } from '../errors.ts';
+import { certificateLine, fmt, foldList } from '../format.ts';
+import { MODEL_FLAGS, type ModelValues } from '../model.ts';
+import type { OutputRequest } from '../outputs.ts';
+import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
+import { COMMON_FLAGS, fitFromFlags } from './common.ts';
+
+const OUTPUT_FLAGS = {
+  json: { type: 'boolean', help: 'machine-readable result on stdout' },
+  plot: { type: 'string', arg: 'FILE', help: 'the path (group norms against λ) as .svg, .png or .json' },
+  'cv-plot': { type: 'string', arg: 'FILE', help: 'the cross-validation curve (with --cv)' },
+} as const;
+
+type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; 'cv-plot'?: string; quiet?: boolean; force?: boolean };
+
+function describeSelection(m: GroupLasso): string {
+  if (m.cv) {
+    const rule = m.options.rule === '1se' ? 'λ_1se' : 'λ_min';
+    return `λ chosen by ${m.cv.nFolds}-fold cross-validation (${rule}; λ_min = ${fmt(m.cv.lambdaMin, 5)}, λ_1se = ${fmt(m.cv.lambda1se, 5)}, ${m.cv.lossName})`;
+  }
+  if (m.criteria) return `λ chosen by ${m.options.criterion!.toUpperCase()} (degrees of freedom: ${m.criteria!.dfMethod})`;
+  return 'λ given';
+}
+
+export const fitCommand: Command = {
+  name: 'fit',
+  summary: 'fit a group lasso to a CSV file and show the selected groups',
+  usage: ['fit <data.csv> --target COL [design] [model] [--json] [--plot FILE] [--cv-plot FILE]'],
+  sections: [
+    { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
+    { title: 'Model', flags: MODEL_FLAGS },
+    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...COMMON_FLAGS } },
+  ],
+  notes: ['Example:', '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10'],
+  async run(values, positionals, io) {
+    const v = values as Values;
+    const outputs: OutputRequest[] = [];
+    if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
+    if (v['cv-plot'] !== undefined) outputs.push({ flag: 'cv-plot', path: v['cv-plot'], extensions: PLOT_EXTENSIONS });
+    const { design, model, header, prep } = await fitFromFlags('fit', v, positionals, outputs, (opts) => {
+      if (v['cv-plot'] !== undefined && opts.cv === undefined) throw new CliError('--cv-plot goes with --cv');
+    });
+    const path = model.path!;
+    const selected = model.selectedGroups();
+    const cert = model.certificate;
+    if (v.json) {
+      io.stdout(JSON.stringify({
+        target: design.target, loss: model.loss, lambda: model.lambda, intercept: model.intercept,
+        selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [c.feature, c.value])) })),
+        droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
+        certificate: cert,
+        cv: model.cv ? {
+          nFolds: model.cv.nFolds, lossName: model.cv.lossName, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
+          lambdas: Array.from(model.cv.lambdas), meanLoss: Array.from(model.cv.meanLoss), seLoss: Array.from(model.cv.seLoss),
+        } : undefined,
+        criteria: model.criteria ? { dfMethod: model.criteria.dfMethod, best: model.criteria.best } : undefined,
+        model: model.toJSON(),
+      }, null, 2) + '\n');
+    } else {
+      const lines = [header, `${prep}; ${describeSelection(model)}`, `λ = ${fmt(model.lambda, 6)} (λ_max = ${fmt(path.lambdaMax, 6)})`, ''];
+      const nPen = model.groupNames.filter((_, g) => path.groups.weights[g] > 0).length;
+      lines.push(`selected groups (${selected.filter((g) => g.penalized).length} of ${nPen}), coefficients on the original scale:`);
+      const w = Math.max(5, ...selected.map((g) => g.name.length));
+      lines.push(`  ${'group'.padEnd(w)}  ${'‖w_g‖'.padStart(10)}  coefficients`);
+      for (const g of selected) {
+        const cs = g.coefficients.map((c) => `${c.feature}=${fmt(c.value)}`).join('  ');
+        lines.push(`  ${g.name.padEnd(w)}  ${fmt(g.norm).padStart(10)}  ${cs}${g.penalized ? '' : '  (unpenalized)'}`);
+      }
+      const dropped = model.groupNames.filter((g) => !selected.some((s) => s.name === g));
+      lines.push(`dropped (${dropped.length}): ${foldList(dropped, { first: 14 })}`);
+      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`);
+      io.stdout(lines.join('\n') + '\n');
+    }
+    if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', model.lambda);
+    if (v['cv-plot'] !== undefined) await savePlotFile('cv', model, v['cv-plot'], 'cv-plot');
+    return 0;
+  },
+};

@@ -1,0 +1,9 @@
+import type { Command } from '../command.ts';
+import { fitCommand } from './fit.ts';
+import { pathCommand } from './path.ts';
+
+/**
+ * Every subcommand, in help order. A new command (`predict`, `inspect`, `prune`, …) is one module
+ * exporting a Command, added here.
+ */
+export const COMMANDS: readonly Command[] = [fitCommand, pathCommand];

@@ -1,0 +1,64 @@
+import type { Design } from '../data/design.ts';
+import type { LossName } from '../datafits/datafits.ts';
+import type { GroupLassoOptions } from '../models/estimator.ts';
+import type { FlagValues } from './args.ts';
+import { CliError } from './errors.ts';
+import { choiceFlag, numberFlag } from './values.ts';
+
+/** Flags of the model and of how λ is chosen. */
+export const MODEL_FLAGS = {
+  loss: { type: 'string', arg: 'squared|logistic|poisson', help: 'the loss (default squared)' },
+  lambda: { type: 'string', arg: 'V', help: 'a fixed λ (on the standardized scale)' },
+  cv: { type: 'string', arg: 'K', help: 'choose λ by K-fold cross-validation (default 10)' },
+  criterion: { type: 'string', arg: 'aic|bic|ebic', help: 'choose λ by an information criterion' },
+  rule: { type: 'string', arg: 'min|1se', help: 'with --cv: λ_min (default) or λ_1se' },
+  seed: { type: 'string', arg: 'N', help: 'fold shuffle seed (default 1)' },
+  orthonormalize: { type: 'boolean', help: 'orthonormalize each group (grpreg) instead of scaling columns' },
+  'no-standardize': { type: 'boolean', help: 'fit on the columns as they are' },
+  'n-lambda': { type: 'string', arg: 'N', help: 'number of λ values on the path (default 100)' },
+  'lambda-min-ratio': { type: 'string', arg: 'R', help: 'smallest λ as a fraction of λ_max' },
+  tol: { type: 'string', arg: 'T', help: 'relative duality gap to certify' },
+  'max-iter': { type: 'string', arg: 'N', help: 'iteration limit per fit' },
+  screening: { type: 'string', arg: 'strong|none', help: 'screening rule along the path' },
+} as const;
+
+export type ModelValues = FlagValues<typeof MODEL_FLAGS>;
+
+/** GroupLasso options from the model flags; `path` fits the whole path (BIC shown as a hint). */
+export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'path', onProgress?: (d: number, t: number) => void): GroupLassoOptions {
+  const loss = choiceFlag<LossName>(v.loss, 'loss', ['squared', 'logistic', 'poisson']) ?? 'squared';
+  const lambda = numberFlag(v.lambda, 'lambda', (x) => x >= 0, 'a number ≥ 0');
+  const cv = numberFlag(v.cv, 'cv', (x) => Number.isInteger(x) && x >= 2, 'a whole number ≥ 2');
+  const criterion = choiceFlag(v.criterion, 'criterion', ['aic', 'bic', 'ebic'] as const);
+  const given = [lambda !== undefined && '--lambda', cv !== undefined && '--cv', criterion !== undefined && '--criterion'].filter(Boolean);
+  if (given.length > 1) throw new CliError(`give one of --lambda, --cv, --criterion, not ${given.join(' and ')}`);
+  if (command === 'path' && given.length > 0) throw new CliError(`${given[0]} chooses a λ: use it with 'fit' ('path' shows the whole path)`);
+  const rule = choiceFlag(v.rule, 'rule', ['min', '1se'] as const);
+  if (rule !== undefined && cv === undefined && given.length > 0) throw new CliError('--rule goes with --cv');
+  const seed = numberFlag(v.seed, 'seed', (x) => Number.isInteger(x), 'a whole number');
+  if (v.orthonormalize && v['no-standardize']) throw new CliError('--orthonormalize and --no-standardize exclude each other');
+  const opts: GroupLassoOptions = {
+    groups: design.groups,
+    loss,
+    featureNames: design.columnNames,
+    standardize: !v['no-standardize'],
+    orthonormalize: v.orthonormalize ?? false,
+    nLambda: numberFlag(v['n-lambda'], 'n-lambda', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
+    lambdaMinRatio: numberFlag(v['lambda-min-ratio'], 'lambda-min-ratio', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+    tol: numberFlag(v.tol, 'tol', (x) => x > 0, 'a number > 0'),
+    maxIter: numberFlag(v['max-iter'], 'max-iter', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1'),
+    screening: choiceFlag(v.screening, 'screening', ['strong', 'none'] as const),
+    onProgress,
+  };
+  if (command === 'path') {
+    // The whole path; BIC along it comes for the price of one unpenalized fit and is shown as a hint.
+    opts.criterion = 'bic';
+  } else if (lambda !== undefined) opts.lambda = lambda;
+  else if (criterion !== undefined) opts.criterion = criterion;
+  else {
+    opts.cv = { nFolds: cv ?? 10, seed: seed ?? 1 };
+    if (rule !== undefined) opts.rule = rule;
+  }
+  for (const k of Object.keys(opts) as (keyof GroupLassoOptions)[]) if (opts[k] === undefined) delete opts[k];
+  return opts;
+}
