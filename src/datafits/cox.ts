@@ -421,6 +421,34 @@ export class CoxLoss implements Datafit {
     return -s / n;
   }
 
+  readonly heldOutLossName = 'partial-likelihood deviance';
+  /**
+   * Cross-validated partial-likelihood deviance per event (grpreg's `cv.grpsurv`, Dai & Breheny):
+   * η holds out-of-fold linear predictors of all rows, the risk sets are the full data's. Death i
+   * at t_k gets 2[(w_i/W_k) Σ_r ω_r log S_kr − w_i η_i]; censored rows NaN; the count returned is
+   * the (weighted) number of events, so the mean is grpreg's `cve`.
+   */
+  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+    this.riskSets(eta);
+    const { order, blockPtr, subPtr, logOmega, w, y } = this;
+    let events = 0;
+    for (let b = 0; b < blockPtr.length - 1; b++) {
+      let s = 0;
+      for (let r = subPtr[b]; r < subPtr[b + 1]; r++) s += Math.exp(logOmega[r]) * this.logS[r];
+      const Wk = this.blockW[b];
+      for (let k = blockPtr[b]; k < blockPtr[b + 1]; k++) {
+        const i = order[k];
+        if (y[i] !== 1 || w[i] === 0) {
+          out[i] = NaN;
+          continue;
+        }
+        out[i] = 2 * ((w[i] / Wk) * s - w[i] * eta[i]);
+        events += w[i];
+      }
+    }
+    return events;
+  }
+
   /**
    * Partial-likelihood deviance 2·n·F(η) (grpreg's `deviance` of a `grpsurv` fit, and the
    * cross-validation error of `cv.grpsurv` when η holds out-of-fold predictions).

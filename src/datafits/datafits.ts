@@ -50,6 +50,30 @@ export interface Datafit {
    * unpenalized part is a projection.
    */
   readonly quadratic: boolean;
+  /** The same loss on a subset of rows (cross-validation folds; weights are renormalised). */
+  restrict(rows: ArrayLike<number>): Datafit;
+  /**
+   * Held-out loss per row at η (η = Xw + b of rows this datafit holds, e.g. cross-validated
+   * linear predictors): out[i] is row i's share of the error and the return value the count it
+   * is averaged over; rows that take no part (censored rows of the Cox deviance) get NaN.
+   * Squared: w·(y − η)² averaged over tasks; GLMs: the deviance w·2[ℓ(η) − ℓ(saturated)].
+   */
+  heldOutLoss(eta: Float64Array, out: Float64Array): number;
+  /** Name of the held-out loss ('mean squared error', 'deviance', ...). */
+  readonly heldOutLossName: string;
+}
+
+/** Rows of a column-major n × T array. */
+export function selectRowsT(a: Float64Array, n: number, T: number, rows: ArrayLike<number>): Float64Array {
+  const m = rows.length;
+  const out = new Float64Array(m * T);
+  for (let t = 0; t < T; t++) for (let k = 0; k < m; k++) out[t * m + k] = a[t * n + rows[k]];
+  return out;
+}
+
+/** Entries of the given rows of a weight vector (undefined stays undefined). */
+export function selectWeights(w: Float64Array | undefined, rows: ArrayLike<number>): Float64Array | undefined {
+  return w === undefined ? undefined : Float64Array.from(rows, (i) => w[i]);
 }
 
 /** out ← h ⊙ v after out ← h: the Hessian-vector product of a separable loss. */
@@ -119,6 +143,22 @@ export class SquaredLoss implements Datafit {
   }
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
+  }
+  restrict(rows: ArrayLike<number>): SquaredLoss {
+    return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.restrict');
+  }
+  readonly heldOutLossName = 'mean squared error';
+  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+    const { n, T, y } = this;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) {
+        const r = y[t * n + i] - eta[t * n + i];
+        s += r * r;
+      }
+      out[i] = (weightAt(this.sampleWeight, i) * s) / T;
+    }
+    return n;
   }
   dualValue(u: Float64Array): number {
     let uy = 0;
@@ -214,6 +254,15 @@ export class LogisticLoss implements Datafit {
   }
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
+  }
+  restrict(rows: ArrayLike<number>): LogisticLoss {
+    return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.restrict', selectWeights(this.sampleWeight, rows));
+  }
+  readonly heldOutLossName = 'deviance';
+  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+    // 2[log(1 + e^η) − yη] in the cancellation-free form of value().
+    for (let i = 0; i < this.n; i++) out[i] = 2 * weightAt(this.sampleWeight, i) * (this.y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]));
+    return this.n;
   }
   dualValue(u: Float64Array): number {
     let s = 0;
@@ -324,6 +373,17 @@ export class PoissonLoss implements Datafit {
   }
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
+  }
+  restrict(rows: ArrayLike<number>): PoissonLoss {
+    return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.restrict', selectWeights(this.sampleWeight, rows));
+  }
+  readonly heldOutLossName = 'deviance';
+  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+    // 2[y log(y/μ) − (y − μ)] = 2·(the η-dependent part of the loss), in the same stable form.
+    for (let i = 0; i < this.n; i++) {
+      out[i] = 2 * this.deviance(eta[i], i); // weighted inside
+    }
+    return this.n;
   }
   dualValue(u: Float64Array): number {
     // −F*(u) = −(1/n) Σ_i [t_i log t_i − t_i − log Γ(y_i + 1)], t_i = n u_i + y_i, written like

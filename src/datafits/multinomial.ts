@@ -162,6 +162,19 @@ export class MultinomialLoss implements Datafit {
     }
   }
 
+  restrict(rows: ArrayLike<number>): MultinomialLoss {
+    const labels = Int32Array.from(rows, (i) => this.labels[i]);
+    const w = this.sampleWeight === undefined ? undefined : Float64Array.from(rows, (i) => this.sampleWeight![i]);
+    return new MultinomialLoss(labels, this.T, { sampleWeight: w }, 'MultinomialLoss.restrict');
+  }
+
+  readonly heldOutLossName = 'deviance';
+  /** Deviance per row 2 w_i [log Σ_k e^{η_ik} − η_{iy}] (stable form of `value`). */
+  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+    for (let i = 0; i < this.n; i++) out[i] = this.w[i] === 0 ? 0 : 2 * this.w[i] * this.row(eta, i);
+    return this.n;
+  }
+
   /**
    * −F*(u) = −(1/n) Σ_i w_i Σ_k s_ik log s_ik, s_i = n u_i/w_i + Y_i; −Infinity off the simplex
    * (entries a hair below 0 or row sums a hair off 1, from rounding, are accepted as on it).

@@ -1,9 +1,10 @@
-import { makeDatafit, type Datafit, type LossName } from '../datafits/datafits.ts';
+import type { CoxTies } from '../datafits/cox.ts';
+import type { Datafit, LossName } from '../datafits/datafits.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { toOperator, toResponse } from '../linalg/input.ts';
+import { toOperator } from '../linalg/input.ts';
 import { sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { GroupLassoPenalty, SparseGroupLassoPenalty, type Penalty } from '../penalties/penalties.ts';
@@ -14,6 +15,7 @@ import { estimateLipschitz, type IterationInfo, type IterativeSolver } from '../
 import { getSolverFactory, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
+import { readResponse } from './response.ts';
 
 /** Solver names: 'ista', 'fista', others registered later (e.g. 'bcd'), and 'auto'. */
 export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto';
@@ -22,12 +24,21 @@ export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto';
 export interface ProblemOptions {
   /** A label per column, lists of member indices, or a GroupStructure. */
   groups: GroupSpec;
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
+  /**
+   * 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T),
+   * 'multinomial' (y: class labels, numbers or strings; one column of W per class, a feature's
+   * group spans the classes) or 'cox' (y = { time, status } or rows [time, status]: grpreg's
+   * grpsurv, mean negative log partial likelihood, no intercept).
+   */
   loss?: LossName;
   /** Group weights d_g (default √p_g); 0 = unpenalized group. */
   weights?: ArrayLike<number> | WeightRule;
-  /** Fit an unpenalized intercept (default true). */
+  /** Fit an unpenalized intercept (default true; the Cox model has none). */
   fitIntercept?: boolean;
+  /** Sample weights (≥ 0, one per row), normalised to mean 1 so λ keeps its scale. */
+  sampleWeight?: ArrayLike<number>;
+  /** Tied event times of the Cox model: 'breslow' (default, as grpreg) or 'efron'. */
+  ties?: CoxTies;
   /** Columns in no group: 'error' (default) or 'unpenalized'. */
   ungrouped?: 'error' | 'unpenalized';
   /** Sparse-group lasso mixing α ∈ [0, 1] (only for the sparse-group functions). */
@@ -91,9 +102,19 @@ export interface FitResult {
   nTasks: number;
 }
 
-const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'alpha'] as const;
+const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'alpha', 'sampleWeight', 'ties'] as const;
 const SOLVE_KEYS = ['tol', 'maxIter', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
-const LOSSES: readonly LossName[] = ['squared', 'logistic', 'poisson', 'multitask'];
+const LOSSES: readonly LossName[] = ['squared', 'logistic', 'poisson', 'multitask', 'multinomial', 'cox'];
+
+/**
+ * The solver 'auto' stands for: block coordinate descent where it applies (a column-access design,
+ * a global curvature bound, a loss it supports), else FISTA.
+ */
+export function autoSolver(datafit: Datafit, X: LinearOperator): string {
+  const bcdFits = datafit.separable && datafit.sampleWeight === undefined && Number.isFinite(datafit.curvature) &&
+    (datafit.name === 'squared' || datafit.name === 'multitask' || datafit.name === 'logistic');
+  return getSolverFactory('bcd') && X.columns && bcdFits ? 'bcd' : 'fista';
+}
 
 /**
  * A validated problem (design, response, groups, loss) ready to be fitted at many λ with warm
@@ -112,6 +133,8 @@ export class PreparedProblem {
   readonly n: number;
   readonly p: number;
   readonly T: number;
+  /** Class labels in the order of the columns of W (multinomial only). */
+  classes?: (number | string)[];
   private ctxPositive: ProblemContext | null = null;
   private lipschitz: number | undefined;
   private readonly fn: string;
@@ -189,7 +212,7 @@ export class PreparedProblem {
     const names = [...solverNames(), 'auto'];
     let solverName = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, names);
     const ctx = this.context(lambda);
-    if (solverName === 'auto') solverName = getSolverFactory('bcd') && this.X.columns && Number.isFinite(this.datafit.curvature) ? 'bcd' : 'fista';
+    if (solverName === 'auto') solverName = autoSolver(this.datafit, this.X);
     const factory = getSolverFactory(solverName)!;
     const w0 = new Float64Array(ctx.size);
     if (options.callback !== undefined && typeof options.callback !== 'function') {
@@ -257,9 +280,17 @@ export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, 
   const given = toOperator(X, fn);
   const op = given instanceof DenseMatrix ? sharedFastCopy(given) : given;
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
-  const resp = toResponse(y, fn, op.rows);
-  const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, LOSSES);
-  const fitIntercept = options.fitIntercept ?? true;
+  let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, LOSSES);
+  if (loss === undefined) {
+    // The default: squared, or multitask for a response of several columns.
+    const multi = (Array.isArray(y) || ArrayBuffer.isView(y)) && (y as ArrayLike<unknown>).length > 0 && typeof (y as ArrayLike<unknown>)[0] === 'object';
+    const cols = y !== null && typeof y === 'object' && 'columns' in y && typeof (y as { columns: unknown }).columns === 'number' ? (y as { columns: number }).columns : 1;
+    loss = multi || cols > 1 ? 'multitask' : 'squared';
+  }
+  if (loss === 'cox' && options.fitIntercept === true) {
+    throw new ValueError(fn, 'the Cox model has no intercept (it cancels out of every risk set): leave fitIntercept unset or false');
+  }
+  const fitIntercept = options.fitIntercept ?? loss !== 'cox';
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   let alpha: number | undefined;
   if (sparseGroup) alpha = checkAlpha(fn, options.alpha ?? 0.5);
@@ -267,7 +298,7 @@ export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, 
   // An unknown mode is an OptionError (as errors.ts documents), with a suggestion for typos.
   if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped }, fn);
-  const datafit = makeDatafit(loss, resp.data, op.rows, resp.T, fn);
+  const { datafit, classes } = readResponse(loss, y, op.rows, { sampleWeight: options.sampleWeight, ties: options.ties }, fn);
   if (fitIntercept && loss === 'logistic') {
     let s = 0;
     for (let i = 0; i < op.rows; i++) s += datafit.y[i];
@@ -278,7 +309,16 @@ export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, 
     for (let i = 0; i < op.rows; i++) s += datafit.y[i];
     if (s === 0) throw new ValueError(fn, 'Poisson targets are all 0: with an intercept the fit has no finite optimum');
   }
-  return new PreparedProblem(op, datafit, groups, fitIntercept, alpha, fn);
+  const prob = new PreparedProblem(op, datafit, groups, fitIntercept, alpha, fn);
+  prob.classes = classes;
+  return prob;
+}
+
+/** The problem on a subset of rows (cross-validation folds), with nothing re-read from the user. */
+export function restrictRows(prob: PreparedProblem, rows: ArrayLike<number>, X: LinearOperator, fn: string): PreparedProblem {
+  const sub = new PreparedProblem(X, prob.datafit.restrict(rows), prob.groups, prob.fitIntercept, prob.alpha, fn);
+  sub.classes = prob.classes;
+  return sub;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { log1pExp, type LossName } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
-import { prepareProblem, PreparedProblem } from '../models/fit.ts';
+import { prepareProblem, PreparedProblem, restrictRows } from '../models/fit.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt } from '../util/validate.ts';
 import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
@@ -12,7 +12,7 @@ export interface CvOptions extends PathOptions {
   nFolds?: number;
   /** Seed of the fold shuffle (default 1): the same seed gives the same folds. */
   seed?: number;
-  /** Keep the 0/1 class ratio in every fold (default: true for the logistic loss, else false). */
+  /** Keep the 0/1 class ratio (Cox: events/censored) in every fold (default: true for logistic and Cox, else false). */
   stratify?: boolean;
   /** A fold label per row (integers ≥ 0); overrides nFolds/seed/stratify. */
   foldIds?: ArrayLike<number>;
@@ -24,13 +24,17 @@ export const CV_KEYS = [...PATH_KEYS, 'nFolds', 'seed', 'stratify', 'foldIds'] a
 export interface CvResult {
   /** The λ grid (decreasing), the same for every fold: it comes from the full data. */
   lambdas: Float64Array;
-  /** Mean held-out loss per λ, over all n rows (each row is held out once). */
+  /**
+   * Mean held-out loss per λ, over all n rows (each row is held out once). Cox: the
+   * cross-validated partial-likelihood deviance per event (grpreg's cv.grpsurv): out-of-fold
+   * linear predictors of all rows, scored on the full data's risk sets.
+   */
   meanLoss: Float64Array;
-  /** Standard error of `meanLoss`: sd over rows / √n (as grpreg's cv.grpreg). */
+  /** Standard error of `meanLoss`: sd over rows (Cox: events) / √n (as grpreg's cv.grpreg). */
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ: foldLoss[f][k]. */
   foldLoss: Float64Array[];
-  /** 'mean squared error' (squared, multitask) or 'deviance' (logistic, Poisson). */
+  /** 'mean squared error' (squared, multitask), 'deviance' (logistic, Poisson, multinomial) or 'partial-likelihood deviance' (Cox). */
   lossName: string;
   /** λ with the smallest mean loss, and its index. */
   lambdaMin: number;
@@ -145,6 +149,7 @@ export function cvGroupLasso(X: unknown, y: unknown, options: CvOptions): CvResu
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+    sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return cvOnProblem(prob, options, fn);
 }
@@ -162,9 +167,10 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     K = options.nFolds === undefined ? Math.min(10, n) : checkPositiveInt(fn, 'nFolds', options.nFolds);
     if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);
     if (K > n) throw new ValueError(fn, `nFolds (${K}) is larger than the number of rows (${n})`);
-    const stratify = options.stratify ?? loss === 'logistic';
+    // Cox folds keep the events/censored ratio, as grpreg's cv.grpsurv (y holds the event indicator).
+    const stratify = options.stratify ?? (loss === 'logistic' || loss === 'cox');
     if (typeof stratify !== 'boolean') throw new ValueError(fn, `stratify must be true or false, got ${String(stratify)}`);
-    if (stratify && loss !== 'logistic') {
+    if (stratify && loss !== 'logistic' && loss !== 'cox') {
       for (let i = 0; i < n; i++) {
         if (yAll[i] !== 0 && yAll[i] !== 1) throw new ValueError(fn, `stratify needs 0/1 labels, y has ${yAll[i]} at row ${i}`);
       }
@@ -183,8 +189,9 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const lambdas = path.lambdas;
   const L = lambdas.length;
 
-  const rowLosses = Array.from({ length: L }, () => new Float64Array(n));
-  const foldLoss: Float64Array[] = [];
+  // Out-of-fold linear predictors per λ (n × T), scored once all folds are in: row by row for
+  // separable losses, on the full data's risk sets for Cox (which needs every row's η at once).
+  const etaCv = Array.from({ length: L }, () => new Float64Array(n * T));
   let notConverged = 0;
   const eta = new Float64Array(n);
   const wTask = new Float64Array(prob.p);
@@ -194,13 +201,9 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     for (let i = 0; i < n; i++) (folds[i] === f ? test : train).push(i);
     if (test.length === 0) throw new ValueError(fn, `fold ${f + 1} has no rows`);
     if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
-    const yTrain = new Float64Array(train.length * T);
-    for (let t = 0; t < T; t++) for (let k = 0; k < train.length; k++) yTrain[t * train.length + k] = yAll[t * n + train[k]];
     let fp: PathResult;
     try {
-      const Xtr = selectRowsOf(prob.X, train);
-      const yIn = T === 1 ? yTrain : Array.from({ length: train.length }, (_, k) => Array.from({ length: T }, (_, t) => yTrain[t * train.length + k]));
-      const sub = prepareProblem(Xtr, yIn, { groups: prob.groups, loss, fitIntercept: prob.fitIntercept }, fn);
+      const sub = restrictRows(prob, train, selectRowsOf(prob.X, train), fn);
       fp = pathOnProblem(sub, {
         ...pathOpts, nLambda: undefined, lambdaMinRatio: undefined, lambdas,
         onProgress: (k, total) => report(f + 1, k, total),
@@ -213,38 +216,42 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
       throw e;
     }
     const Xte = selectRowsOf(prob.X, test);
-    const fl = new Float64Array(L);
     for (let k = 0; k < L; k++) {
       if (!fp.certificates[k].converged) notConverged++;
-      let s = 0;
-      const row = rowLosses[k];
       for (let t = 0; t < T; t++) {
         wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
         Xte.apply(wTask, eta);
         const b = fp.interceptsByTask[k][t];
-        for (let q = 0; q < test.length; q++) {
-          const i = test[q];
-          const v = rowLoss(loss, yAll[t * n + i], eta[q] + b) / T;
-          row[i] += v;
-          s += v;
-        }
+        for (let q = 0; q < test.length; q++) etaCv[k][t * n + test[q]] = eta[q] + b;
       }
-      fl[k] = s / test.length;
     }
-    foldLoss.push(fl);
   }
 
   const meanLoss = new Float64Array(L);
   const seLoss = new Float64Array(L);
+  const foldLoss = Array.from({ length: K }, () => new Float64Array(L));
+  const r = new Float64Array(n);
+  const foldSum = new Float64Array(K);
+  const foldCount = new Float64Array(K);
   for (let k = 0; k < L; k++) {
-    const r = rowLosses[k];
+    const count = prob.datafit.heldOutLoss(etaCv[k], r);
     let m = 0;
-    for (let i = 0; i < n; i++) m += r[i];
-    m /= n;
+    let used = 0;
+    foldSum.fill(0);
+    foldCount.fill(0);
+    for (let i = 0; i < n; i++) {
+      if (r[i] !== r[i]) continue; // NaN: a row with no share (a censored row of the Cox deviance)
+      m += r[i];
+      used++;
+      foldSum[folds[i]] += r[i];
+      foldCount[folds[i]]++;
+    }
+    m /= count;
     let v = 0;
-    for (let i = 0; i < n; i++) v += (r[i] - m) * (r[i] - m);
+    for (let i = 0; i < n; i++) if (r[i] === r[i]) v += (r[i] - m) * (r[i] - m);
     meanLoss[k] = m;
-    seLoss[k] = Math.sqrt(v / (n - 1)) / Math.sqrt(n);
+    seLoss[k] = used > 1 ? Math.sqrt(v / (used - 1)) / Math.sqrt(used) : NaN;
+    for (let f = 0; f < K; f++) foldLoss[f][k] = foldCount[f] > 0 ? foldSum[f] / foldCount[f] : NaN;
   }
   let indexMin = 0;
   for (let k = 1; k < L; k++) if (meanLoss[k] < meanLoss[indexMin]) indexMin = k;
@@ -260,7 +267,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const names = path.groupNames;
   return {
     lambdas, meanLoss, seLoss, foldLoss,
-    lossName: loss === 'logistic' || loss === 'poisson' ? 'deviance' : 'mean squared error',
+    lossName: prob.datafit.heldOutLossName,
     lambdaMin: lambdas[indexMin], indexMin, lambda1se: lambdas[index1se], index1se,
     foldIds: folds, nFolds: K, notConverged, path,
     fit: {

@@ -2,7 +2,7 @@ import { ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import { prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
+import { autoSolver, prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
 import { certify, gapConverged } from '../solvers/certificate.ts';
 import { drive } from '../solvers/driver.ts';
 import type { ProblemContext } from '../solvers/problem.ts';
@@ -15,8 +15,12 @@ import { selectColumnsOf } from './subset.ts';
 export interface PathOptions {
   /** A label per column, lists of member indices, or a GroupStructure. */
   groups: GroupSpec;
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
+  /** 'squared' (default), 'logistic', 'poisson', 'multitask', 'multinomial' or 'cox' (see ProblemOptions). */
   loss?: LossName;
+  /** Sample weights (≥ 0, one per row), normalised to mean 1. */
+  sampleWeight?: ArrayLike<number>;
+  /** Tied event times of the Cox model: 'breslow' (default) or 'efron'. */
+  ties?: 'breslow' | 'efron';
   /** Group weights d_g (default √p_g); 0 = unpenalized group. */
   weights?: ArrayLike<number> | WeightRule;
   /** Fit an unpenalized intercept (default true). */
@@ -42,7 +46,7 @@ export interface PathOptions {
 }
 
 export const PATH_KEYS = [
-  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas',
+  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'sampleWeight', 'ties', 'nLambda', 'lambdaMinRatio', 'lambdas',
   'tol', 'maxIter', 'solver', 'screening', 'onProgress',
 ] as const;
 
@@ -156,6 +160,7 @@ export function groupLassoPath(X: unknown, y: unknown, options: PathOptions): Pa
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+    sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return pathOnProblem(prob, options, fn);
 }
@@ -358,7 +363,7 @@ function solveKept(
   // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
   const ctxS = sub.problem.context(lam);
   let name: string = o.solver ?? 'auto';
-  if (name === 'auto') name = getSolverFactory('bcd') && sub.problem.X.columns && Number.isFinite(prob.datafit.curvature) ? 'bcd' : 'fista';
+  if (name === 'auto') name = autoSolver(prob.datafit, sub.problem.X);
   let lipschitz: number | undefined;
   // (Block coordinate descent uses per-group constants and needs no global estimate.)
   if (lam > 0 && Number.isFinite(prob.datafit.curvature) && name !== 'bcd') {

@@ -148,6 +148,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
     if (!(df.name === 'squared' || df.name === 'multitask' || df.name === 'logistic')) {
       throw new OptionError('bcd', `block coordinate descent supports the squared, multitask and logistic losses, not '${df.name}'; use solver: 'fista'`);
     }
+    // Its residual updates and intercept steps are those of unweighted losses.
+    if (df.sampleWeight !== undefined) throw new OptionError('bcd', "block coordinate descent does not take sample weights; use solver: 'fista'");
     this.ctx = ctx;
     const { op, cols, fast } = columnsFor(ctx);
     this.op = op;
