@@ -8,7 +8,9 @@
 #   from survival::coxph (ties = "breslow" and "efron", unweighted and with integer case weights)
 #   on the complete cases of lung.
 # - test/fixtures/grpreg/grpsurv-veteran.json: group-lasso Cox coefficient paths from
-#   grpreg::grpsurv (grpreg 3.6.0, built from its source into a local library) on veteran. grpsurv
+#   grpreg::grpsurv, and from grpreg::cv.grpsurv (fixed 5 folds) its cross-validated linear
+#   predictors and deviances (cv.grpsurv re-standardises each fold, so its fold fits are not those
+#   of the fixed design: the fixture checks the scoring of given out-of-fold predictions) (grpreg 3.6.0, built from its source into a local library) on veteran. grpsurv
 #   gives tied times risk sets in sort order rather than Breslow's, so the times are made distinct
 #   first (tied times spread by 1e-3 × rank within the tie, which keeps their order); with distinct
 #   times grpsurv's loss is the Breslow (= Efron) partial likelihood. The design is centred and
@@ -55,8 +57,11 @@ cat(sprintf('{\n"source": "survival::coxph (survival %s) on survival::lung compl
   mat(as.matrix(L[, vars])), num(wts), paste(unlist(fits), collapse = ",\n")),
   file = "test/fixtures/grpreg/coxph-lung.json")
 
-## grpsurv on veteran.
+## grpsurv and cv.grpsurv on veteran, rows sorted by (tie-broken) time: cv.grpsurv's `fold`
+## indexes the rows in grpsurv's time order, which is then the order of the fixture.
 V <- survival::veteran
+rk0 <- ave(seq_len(nrow(V)), V$time, FUN = function(i) seq_along(i) - 1)
+V <- V[order(V$time + 1e-3 * rk0), ]
 X0 <- cbind(trt = V$trt, model.matrix(~ celltype, V)[, -1], karno = V$karno, diagtime = V$diagtime,
             age = V$age, prior = V$prior)
 group <- c("trt", "celltype", "celltype", "celltype", "karno", "diagtime", "age", "prior")
@@ -72,8 +77,11 @@ rk <- ave(seq_len(n), V$time, FUN = function(i) seq_along(i) - 1)
 time <- V$time + 1e-3 * rk
 fit <- grpsurv(X, cbind(time, V$status), group = factor(group, levels = unique(group)), penalty = "grLasso",
                nlambda = 30, lambda.min = 0.02, eps = 1e-12, max.iter = 1e6)
-cat(sprintf('{\n"source": "grpreg::grpsurv (grpreg %s, penalty grLasso) on survival::veteran, times made distinct, design centred and group-orthonormalised",\n"columns": %s,\n"group": %s,\n"time": %s,\n"status": %s,\n"X": %s,\n"lambda": %s,\n"beta": %s,\n"loss": %s\n}\n',
+fold <- (seq_len(n) %% 5) + 1
+cvfit <- cv.grpsurv(X, cbind(time, V$status), group = factor(group, levels = unique(group)), penalty = "grLasso",
+                    lambda = fit$lambda, fold = fold, eps = 1e-12, max.iter = 1e6, returnY = TRUE)
+cat(sprintf('{\n"source": "grpreg::grpsurv (grpreg %s, penalty grLasso) on survival::veteran, times made distinct, design centred and group-orthonormalised",\n"columns": %s,\n"group": %s,\n"time": %s,\n"status": %s,\n"X": %s,\n"lambda": %s,\n"beta": %s,\n"loss": %s,\n"fold": %s,\n"cve": %s,\n"cvse": %s,\n"cvEta": %s\n}\n',
   as.character(packageVersion("grpreg")), str(colnames(X0)), str(group), num(time), num(V$status), mat(X),
-  num(fit$lambda), mat(fit$beta), num(fit$deviance / 2)),
+  num(fit$lambda), mat(fit$beta), num(fit$deviance / 2), num(fold), num(cvfit$cve), num(cvfit$cvse), mat(cvfit$Y)),
   file = "test/fixtures/grpreg/grpsurv-veteran.json")
 cat("wrote datasets/lung.csv, datasets/veteran.csv, test/fixtures/grpreg/{coxph-lung,grpsurv-veteran}.json\n")
