@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CoxLoss } from '../src/datafits/cox.ts';
 import { ValueError } from '../src/errors.ts';
 import { fitGroupLasso, lambdaMax } from '../src/models/fit.ts';
+import { GroupLasso } from '../src/models/estimator.ts';
 import { cvGroupLasso } from '../src/path/cv.ts';
 import { groupLassoPath } from '../src/path/path.ts';
 
@@ -127,5 +128,54 @@ describe('sampleWeight through the public API', () => {
     expect(a.objective).toBeCloseTo(b.objective, 10);
     expect(() => fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, sampleWeight: w, solver: 'bcd' })).toThrow(/does not take sample weights/);
     expect(() => fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, sampleWeight: w.slice(1) })).toThrow(/sampleWeight has length 29, expected 30/);
+  });
+});
+
+describe('the GroupLasso estimator with the new losses', () => {
+  it('Cox: the fit at a given λ is grpsurv’s; predict is the relative risk; BIC and D² work', () => {
+    const l = 8;
+    const m = new GroupLasso({ groups: fx.group, loss: 'cox', lambda: fx.lambda[l], standardize: false, tol: 1e-10 }).fit(rows, y);
+    expect(m.intercept).toBe(0);
+    for (let j = 0; j < fx.columns.length; j++) expect(m.coef[j]).toBeCloseTo(fx.beta[l][j], 5);
+    const eta = m.predictLinear(rows);
+    const risk = m.predict(rows);
+    for (let i = 0; i < n; i += 17) expect(risk[i]).toBeCloseTo(Math.exp(eta[i]), 12);
+    const d2 = m.score(rows, y);
+    expect(d2).toBeGreaterThan(0);
+    expect(d2).toBeLessThan(1);
+    const bic = new GroupLasso({ groups: fx.group, loss: 'cox', criterion: 'bic', nLambda: 15, tol: 1e-7 }).fit(rows, y);
+    expect(bic.criteria!.dfMethod).toBe('yuanLin');
+    expect(bic.selectedGroups().length).toBeGreaterThan(0);
+  });
+
+  it('multinomial: probabilities, classes, a JSON round trip, and D²', () => {
+    const mm = 90;
+    const X = Array.from({ length: mm }, (_, i) => [Math.sin(i) + (i % 3), Math.cos(3 * i) - (i % 3 === 1 ? 1 : 0), Math.sin(7 * i)]);
+    const labels = Array.from({ length: mm }, (_, i) => ['a', 'b', 'c'][i % 3]);
+    const m = new GroupLasso({ groups: [0, 1, 2], loss: 'multinomial', cv: 3, nLambda: 20, lambdaMinRatio: 0.02 }).fit(X, labels);
+    expect(m.classes).toEqual(['a', 'b', 'c']);
+    const P = m.predict(X);
+    for (let i = 0; i < mm; i++) expect(P[i] + P[mm + i] + P[2 * mm + i]).toBeCloseTo(1, 12);
+    const cls = m.predictClass(X);
+    const acc = cls.filter((c, i) => c === labels[i]).length / mm;
+    expect(acc).toBeGreaterThan(0.6);
+    const back = GroupLasso.fromJSON(JSON.parse(JSON.stringify(m.toJSON())));
+    expect(back.predictClass(X)).toEqual(cls);
+    expect(m.score(X, labels)).toBeGreaterThan(0.2);
+    expect(() => m.score(X, labels.map((c) => (c === 'a' ? 'z' : c)))).toThrow(/label 'z' at row 0 is not a class of the model/);
+    expect(() => new GroupLasso({ groups: [0, 1, 2], lambda: 0.1 }).fit(X, X.map((r) => r[0])).predictClass(X)).toThrow(/needs a multinomial model/);
+  });
+
+  it('fit(X, y, sampleWeight) equals the fit of repeated rows', () => {
+    const mm = 30;
+    const X = Array.from({ length: mm }, (_, i) => [Math.sin(i), Math.cos(2 * i), Math.sin(5 * i)]);
+    const yv = X.map((r, i) => (r[0] - 0.5 * r[1] + 0.3 * Math.cos(9 * i) > 0 ? 1 : 0));
+    const w = Array.from({ length: mm }, (_, i) => (i % 4 === 0 ? 0 : (i % 3) + 1));
+    const reps = w.flatMap((c, i) => Array.from({ length: c }, () => i));
+    const opts = { groups: [0, 0, 1], loss: 'logistic' as const, lambda: 0.01, standardize: false, tol: 1e-11 };
+    const a = new GroupLasso(opts).fit(X, yv, w);
+    const b = new GroupLasso(opts).fit(reps.map((i) => X[i]), reps.map((i) => yv[i]));
+    for (let j = 0; j < 3; j++) expect(a.coef[j]).toBeCloseTo(b.coef[j], 5);
+    expect(a.intercept).toBeCloseTo(b.intercept, 5);
   });
 });

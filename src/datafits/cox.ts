@@ -422,6 +422,7 @@ export class CoxLoss implements Datafit {
   }
 
   readonly heldOutLossName = 'partial-likelihood deviance';
+  readonly freeColumns = 1;
   /**
    * Cross-validated partial-likelihood deviance per event (grpreg's `cv.grpsurv`, Dai & Breheny):
    * η holds out-of-fold linear predictors of all rows, the risk sets are the full data's. Death i

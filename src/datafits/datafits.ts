@@ -61,6 +61,12 @@ export interface Datafit {
   heldOutLoss(eta: Float64Array, out: Float64Array): number;
   /** Name of the held-out loss ('mean squared error', 'deviance', ...). */
   readonly heldOutLossName: string;
+  /**
+   * Columns of η that carry information: T, or K − 1 for the multinomial (the softmax ignores a
+   * common shift, so one class's coefficients are determined by the others). Degrees of freedom
+   * count per free column.
+   */
+  readonly freeColumns: number;
 }
 
 /** Rows of a column-major n × T array. */
@@ -148,6 +154,9 @@ export class SquaredLoss implements Datafit {
     return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.restrict');
   }
   readonly heldOutLossName = 'mean squared error';
+  get freeColumns(): number {
+    return this.T;
+  }
   heldOutLoss(eta: Float64Array, out: Float64Array): number {
     const { n, T, y } = this;
     for (let i = 0; i < n; i++) {
@@ -259,6 +268,7 @@ export class LogisticLoss implements Datafit {
     return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.restrict', selectWeights(this.sampleWeight, rows));
   }
   readonly heldOutLossName = 'deviance';
+  readonly freeColumns = 1;
   heldOutLoss(eta: Float64Array, out: Float64Array): number {
     // 2[log(1 + e^η) − yη] in the cancellation-free form of value().
     for (let i = 0; i < this.n; i++) out[i] = 2 * weightAt(this.sampleWeight, i) * (this.y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]));
@@ -378,6 +388,7 @@ export class PoissonLoss implements Datafit {
     return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.restrict', selectWeights(this.sampleWeight, rows));
   }
   readonly heldOutLossName = 'deviance';
+  readonly freeColumns = 1;
   heldOutLoss(eta: Float64Array, out: Float64Array): number {
     // 2[y log(y/μ) − (y − μ)] = 2·(the η-dependent part of the loss), in the same stable form.
     for (let i = 0; i < this.n; i++) {

@@ -97,31 +97,33 @@ export class MultinomialLoss implements Datafit {
   /**
    * Row i's loss log Σ_k e^{η_ik} − η_{iy}, as log1p(Σ_{k≠y} e^{η_k − η_y}) when the label holds
    * the largest score (the loss is then tiny and must not come out of a difference of two large
-   * numbers), else (m − η_y) + log Σ_k e^{η_k − m} (two non-negative terms); fills this.p with p_i.
+   * numbers), else (m − η_y) + log Σ_k e^{η_k − m} (two non-negative terms). With `probs`, fills
+   * this.p with p_i. One exponential per class.
    */
-  private row(eta: Float64Array, i: number): number {
+  private row(eta: Float64Array, i: number, probs = true): number {
     const { n, T, p } = this;
     const yi = this.labels[i];
     let m = -Infinity;
     for (let k = 0; k < T; k++) if (eta[k * n + i] > m) m = eta[k * n + i];
-    let s = 0;
-    for (let k = 0; k < T; k++) {
-      p[k] = Math.exp(eta[k * n + i] - m);
-      s += p[k];
-    }
-    for (let k = 0; k < T; k++) p[k] /= s;
     const ey = eta[yi * n + i];
-    if (ey === m) {
-      let r = 0;
-      for (let k = 0; k < T; k++) if (k !== yi) r += Math.exp(eta[k * n + i] - m);
-      return Math.log1p(r);
+    let others = 0; // Σ_{k≠y} e^{η_k − m}
+    for (let k = 0; k < T; k++) {
+      const e = k === yi ? 0 : Math.exp(eta[k * n + i] - m);
+      if (probs) p[k] = e;
+      others += e;
     }
-    return m - ey + Math.log(s);
+    const ly = ey === m ? 1 : Math.exp(ey - m);
+    const s = ly + others;
+    if (probs) {
+      p[yi] = ly;
+      for (let k = 0; k < T; k++) p[k] /= s;
+    }
+    return ey === m ? Math.log1p(others) : m - ey + Math.log(s);
   }
 
   value(eta: Float64Array): number {
     let s = 0;
-    for (let i = 0; i < this.n; i++) if (this.w[i] > 0) s += this.w[i] * this.row(eta, i);
+    for (let i = 0; i < this.n; i++) if (this.w[i] > 0) s += this.w[i] * this.row(eta, i, false);
     return s / this.n;
   }
 
@@ -169,9 +171,12 @@ export class MultinomialLoss implements Datafit {
   }
 
   readonly heldOutLossName = 'deviance';
+  get freeColumns(): number {
+    return this.T - 1;
+  }
   /** Deviance per row 2 w_i [log Σ_k e^{η_ik} − η_{iy}] (stable form of `value`). */
   heldOutLoss(eta: Float64Array, out: Float64Array): number {
-    for (let i = 0; i < this.n; i++) out[i] = this.w[i] === 0 ? 0 : 2 * this.w[i] * this.row(eta, i);
+    for (let i = 0; i < this.n; i++) out[i] = this.w[i] === 0 ? 0 : 2 * this.w[i] * this.row(eta, i, false);
     return this.n;
   }
 

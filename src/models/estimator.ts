@@ -1,4 +1,6 @@
 import { sigmoid, type LossName } from '../datafits/datafits.ts';
+import { encodeClasses, MultinomialLoss } from '../datafits/multinomial.ts';
+import { readResponse } from './response.ts';
 import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
@@ -14,7 +16,7 @@ import { lambdaMax } from './fit.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'ties' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
@@ -44,7 +46,7 @@ export interface GroupLassoOptions
 const OPTION_KEYS = [
   'groups', 'loss', 'lambda', 'cv', 'rule', 'criterion', 'df', 'gamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'solver', 'screening',
-  'featureNames', 'onProgress',
+  'featureNames', 'onProgress', 'ties',
 ] as const;
 
 /** One selected group, on the original scale of X. */
@@ -103,6 +105,7 @@ export class GroupLasso {
   private p = 0;
   private T = 1;
   private lossName: LossName = 'squared';
+  private classList: (number | string)[] | undefined;
   private prep: Preprocessing = 'standardize';
   /** The path on the original scale (coefficients, intercepts, norms); certificates are those of the fitted problem. */
   path: PathResult | undefined;
@@ -178,23 +181,35 @@ export class GroupLasso {
     return this.lossName;
   }
 
-  /** Fit on a design X (n × p) and response y; returns this. */
-  fit(X: unknown, y: unknown): this {
+  /** Class labels, in the order of the columns of `coef` (multinomial only). */
+  get classes(): (number | string)[] | undefined {
+    return this.classList ? [...this.classList] : undefined;
+  }
+
+  /**
+   * Fit on a design X (n × p) and response y; returns this. y: numbers (n, or n × T for
+   * multitask), class labels (multinomial), or `{ time, status }` (Cox). `sampleWeight`: one
+   * weight ≥ 0 per row, normalised to mean 1 (integer weights act as repeated rows).
+   */
+  fit(X: unknown, y: unknown, sampleWeight?: ArrayLike<number>): this {
     const fn = 'GroupLasso.fit';
     const o = this.options;
     const op = toOperator(X, fn);
     const n = op.rows;
     const p = op.cols;
-    const resp = toResponse(y, fn, n);
-    const T = resp.T;
+    // The response is read (and validated) by its loss; T is the number of columns of W.
+    const probe = readResponse(o.loss ?? 'squared', y, n, { sampleWeight, ties: o.ties }, fn);
+    const T = probe.datafit.T;
     const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : o.loss;
-    const fitIntercept = o.fitIntercept ?? true;
+    const classes = loss === 'multinomial' ? encodeClasses(y as ArrayLike<unknown>, fn).classes : undefined;
+    const fitIntercept = o.fitIntercept ?? loss !== 'cox';
     const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);
     const featureNames = o.featureNames === undefined ? Array.from({ length: p }, (_, j) => `x${j}`) : [...o.featureNames];
     if (featureNames.length !== p) throw new ShapeError(fn, `featureNames has ${featureNames.length} names for ${p} columns`);
     const orthonormalize = o.orthonormalize ?? false;
     const doStandardize = !orthonormalize && (o.standardize ?? true);
-    const yIn = T === 1 ? resp.data : Array.from({ length: n }, (_, i) => Array.from({ length: T }, (_, t) => resp.data[t * n + i]));
+    // The response is passed on as given: every function below reads it for its loss.
+    const yIn = y;
 
     // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
     let Xfit: LinearOperator = op;
@@ -240,7 +255,7 @@ export class GroupLasso {
 
     const common = {
       groups: groupsFit, loss, fitIntercept, tol: o.tol, maxIter: o.maxIter, solver: o.solver, screening: o.screening,
-      onProgress: o.onProgress,
+      onProgress: o.onProgress, sampleWeight, ties: o.ties,
     };
     const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
     let path: PathResult;
@@ -251,7 +266,7 @@ export class GroupLasso {
     if (o.lambda !== undefined) {
       // The path from λ_max down to λ (warm starts), ending exactly at λ.
       const lam = o.lambda;
-      const lmax = lambdaMax(Xfit, yIn, { groups: groupsFit, loss, fitIntercept });
+      const lmax = lambdaMax(Xfit, yIn, { groups: groupsFit, loss, fitIntercept, sampleWeight, ties: o.ties });
       const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
       const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
       const lambdas = lmax > lam ? [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam] : [lam];
@@ -260,7 +275,7 @@ export class GroupLasso {
       selection = 'lambda';
     } else if (o.criterion !== undefined) {
       path = groupLassoPath(Xfit, yIn, { ...common, ...grid });
-      const ic = informationCriteria(path, Xfit, yIn, { df: o.df, gamma: o.gamma });
+      const ic = informationCriteria(path, Xfit, yIn, { df: o.df, gamma: o.gamma, sampleWeight, ties: o.ties });
       this.criteria = ic;
       index = ic.best[o.criterion];
       selection = 'criterion';
@@ -302,6 +317,7 @@ export class GroupLasso {
     this.p = p;
     this.T = T;
     this.lossName = loss;
+    this.classList = classes;
     this.prep = orthonormalize ? 'orthonormalize' : doStandardize ? 'standardize' : 'none';
     this.state = {
       coef: orig_.coefs[index], intercepts: orig_.interceptsByTask[index], lambda: path.lambdas[index],
@@ -328,13 +344,31 @@ export class GroupLasso {
 
   /**
    * Predictions on the response scale: the mean Xw + b (squared, multitask), the probability
-   * σ(η) (logistic), or the mean e^η (Poisson).
+   * σ(η) (logistic), the mean e^η (Poisson), the relative risk e^η (Cox, grpreg's
+   * type = "risk"), or the class probabilities softmax(η) (multinomial: n × K column-major, class
+   * k in column k of {@link classes}).
    */
   predict(X: unknown): Float64Array {
     const eta = this.predictLinear(X);
     if (this.lossName === 'logistic') for (let i = 0; i < eta.length; i++) eta[i] = sigmoid(eta[i]);
-    else if (this.lossName === 'poisson') for (let i = 0; i < eta.length; i++) eta[i] = Math.exp(eta[i]);
+    else if (this.lossName === 'poisson' || this.lossName === 'cox') for (let i = 0; i < eta.length; i++) eta[i] = Math.exp(eta[i]);
+    else if (this.lossName === 'multinomial') softmaxRows(eta, eta.length / this.T, this.T);
     return eta;
+  }
+
+  /** The most probable class of each row (multinomial). */
+  predictClass(X: unknown): (number | string)[] {
+    const fn = 'GroupLasso.predictClass';
+    this.need(fn);
+    if (this.lossName !== 'multinomial' || !this.classList) throw new ValueError(fn, `predictClass needs a multinomial model, this one has loss '${this.lossName}'`);
+    const eta = this.predictLinear(X);
+    const K = this.T;
+    const n = eta.length / K;
+    return Array.from({ length: n }, (_, i) => {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (eta[k * n + i] > eta[best * n + i]) best = k;
+      return this.classList![best];
+    });
   }
 
   /**
@@ -347,6 +381,7 @@ export class GroupLasso {
     this.need(fn);
     const eta = this.predictLinear(X);
     const n = eta.length / this.T;
+    if (this.lossName === 'cox' || this.lossName === 'multinomial') return this.scoreByDeviance(fn, eta, y, n);
     const resp = toResponse(y, fn, n);
     if (resp.T !== this.T) throw new ShapeError(fn, `y has ${resp.T} column(s), the model ${this.T}`);
     let dev = 0;
@@ -366,6 +401,44 @@ export class GroupLasso {
     }
     if (!(dev0 > 0)) throw new ValueError(fn, 'y is constant: the null deviance is 0, so the fraction explained is undefined');
     return 1 - dev / dev0;
+  }
+
+  /**
+   * D² from the datafit's held-out deviance: the null model is η = 0 for Cox (no covariate) and
+   * the class frequencies of y for the multinomial.
+   */
+  private scoreByDeviance(fn: string, eta: Float64Array, y: unknown, n: number): number {
+    let labels = y;
+    if (this.lossName === 'multinomial') {
+      // Code y with the fitted classes (an unseen label is refused), keeping the model's columns.
+      const pos = new Map(this.classList!.map((c, k) => [String(c), k]));
+      const arr = y as ArrayLike<unknown>;
+      if (!arr || typeof arr.length !== 'number' || arr.length !== n) throw new ShapeError(fn, `y must have ${n} labels`);
+      labels = Array.from({ length: n }, (_, i) => {
+        const k = pos.get(String(arr[i]));
+        if (k === undefined) throw new ValueError(fn, `label '${String(arr[i])}' at row ${i} is not a class of the model (${this.classList!.join(', ')})`);
+        return k;
+      });
+    }
+    const df = this.lossName === 'multinomial'
+      ? new MultinomialLoss(Int32Array.from(labels as number[]), this.T, {}, fn)
+      : readResponse('cox', y, n, {}, fn).datafit;
+    const r = new Float64Array(n);
+    const total = (e: Float64Array) => {
+      df.heldOutLoss(e, r);
+      let s = 0;
+      for (let i = 0; i < n; i++) if (r[i] === r[i]) s += r[i];
+      return s;
+    };
+    const eta0 = new Float64Array(n * this.T);
+    if (this.lossName === 'multinomial') {
+      const counts = new Float64Array(this.T);
+      for (let i = 0; i < n; i++) counts[(labels as number[])[i]]++;
+      for (let k = 0; k < this.T; k++) eta0.fill(counts[k] > 0 ? Math.log(counts[k] / n) : -745, k * n, (k + 1) * n);
+    }
+    const dev0 = total(eta0);
+    if (!(dev0 > 0)) throw new ValueError(fn, 'the null deviance is 0, so the fraction explained is undefined');
+    return 1 - total(eta) / dev0;
   }
 
   /** The groups in the model (‖w_g‖ > 0), with their original-scale norms and coefficients. */
@@ -397,8 +470,9 @@ export class GroupLasso {
     return {
       format: 'groupsparse.GroupLasso',
       version: 1,
+      classes: this.classList ? [...this.classList] : undefined,
       options: {
-        loss: this.lossName, lambda: o.lambda, criterion: o.criterion, rule: o.rule,
+        loss: this.lossName, ties: o.ties, lambda: o.lambda, criterion: o.criterion, rule: o.rule,
         cv: typeof o.cv === 'object' ? { nFolds: o.cv.nFolds, seed: o.cv.seed, stratify: o.cv.stratify } : o.cv,
         standardize: o.standardize, orthonormalize: o.orthonormalize, fitIntercept: o.fitIntercept,
         screening: o.screening, tol: o.tol,
@@ -438,7 +512,9 @@ export class GroupLasso {
       j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,
     );
-    const m = new GroupLasso({ groups: gs, loss: j.options.loss });
+    const m = new GroupLasso({ groups: gs, loss: j.options.loss, ties: j.options.ties });
+    if (j.options.loss === 'multinomial' && (!Array.isArray(j.classes) || j.classes.length !== T)) throw new ShapeError(fn, `a multinomial snapshot needs ${T} class labels`);
+    m.classList = j.classes ? [...j.classes] : undefined;
     m.groupStructure = gs;
     m.names = [...j.featureNames];
     m.p = p;
@@ -457,8 +533,10 @@ export class GroupLasso {
 export interface GroupLassoJSON {
   format: 'groupsparse.GroupLasso';
   version: 1;
+  /** Class labels (multinomial). */
+  classes?: (number | string)[];
   options: {
-    loss: LossName; lambda?: number; criterion?: string; rule?: string;
+    loss: LossName; ties?: 'breslow' | 'efron'; lambda?: number; criterion?: string; rule?: string;
     cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean };
     standardize?: boolean; orthonormalize?: boolean; fitIntercept?: boolean; screening?: string; tol?: number;
   };
@@ -473,6 +551,17 @@ export interface GroupLassoJSON {
   intercepts: number[];
   certificate: PathCertificate;
   path?: { lambdas: number[]; activeGroups: number[][]; certificates: PathCertificate[]; index: number };
+}
+
+/** Rows of an n × K column-major array replaced by their softmax (stable: shifted by the row max). */
+function softmaxRows(a: Float64Array, n: number, K: number): void {
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, a[k * n + i]);
+    let s = 0;
+    for (let k = 0; k < K; k++) s += (a[k * n + i] = Math.exp(a[k * n + i] - m));
+    for (let k = 0; k < K; k++) a[k * n + i] /= s;
+  }
 }
 
 /** Dense copy of an operator (standardizing needs the entries). */

@@ -20,6 +20,10 @@ export interface CriteriaOptions {
    * Unpenalized groups count p_g, the intercept 1, in both.
    */
   df?: DfMethod | 'auto';
+  /** The sample weights the path was fitted with (the log-likelihood is the weighted one). */
+  sampleWeight?: ArrayLike<number>;
+  /** The Cox ties rule the path was fitted with. */
+  ties?: 'breslow' | 'efron';
   /** EBIC's γ ≥ 0 (default 0.5). */
   gamma?: number;
 }
@@ -94,13 +98,17 @@ export function columnRank(X: LinearOperator, withIntercept: boolean): number {
  */
 export function informationCriteria(path: PathResult, X: unknown, y: unknown, options: CriteriaOptions = {}): CriteriaResult {
   const fn = 'informationCriteria';
-  checkOptions(fn, options, ['df', 'gamma']);
+  checkOptions(fn, options, ['df', 'gamma', 'sampleWeight', 'ties']);
   const method = options.df === undefined ? 'auto' : checkChoice(fn, 'df method', options.df, ['auto', 'yuanLin', 'active'] as const);
   const gamma = options.gamma === undefined ? 0.5 : checkNonNegative(fn, 'gamma', options.gamma);
   if (!path || !(path.lambdas instanceof Float64Array) || !Array.isArray(path.coefs)) {
     throw new ValueError(fn, 'path must be the result of groupLassoPath');
   }
-  const prob = prepareProblem(X, y, { groups: path.groups, loss: path.loss, fitIntercept: path.fitIntercept }, fn);
+  const prob = prepareProblem(X, y, {
+    groups: path.groups, loss: path.loss, fitIntercept: path.fitIntercept, sampleWeight: options.sampleWeight, ties: options.ties,
+  }, fn);
+  // A multinomial's K columns hold K − 1 free ones: each count below is scaled by free/T.
+  const freeShare = prob.datafit.freeColumns / prob.T;
   const { n, p, T } = prob;
   if (p !== path.nFeatures || T !== path.nTasks || n !== path.nSamples) {
     throw new ShapeError(fn, `the data (${n} × ${p}, ${T} task(s)) is not the one the path was fitted on (${path.nSamples} × ${path.nFeatures}, ${path.nTasks})`);
@@ -112,7 +120,9 @@ export function informationCriteria(path: PathResult, X: unknown, y: unknown, op
   // The unpenalized fit of all groups (λ = 0) gives ‖w_g^LS‖.
   let lsNorms: Float64Array | null = null;
   let whyNot = '';
-  if (method !== 'active') {
+  // The multinomial's unpenalized W is not unique (a common shift of the classes), so there is no
+  // least-squares-like reference norm for Yuan–Lin's count: it uses the active count.
+  if (method !== 'active' && freeShare === 1) {
     if (n <= p + (prob.fitIntercept ? 1 : 0)) whyNot = `n = ${n} is not larger than the number of coefficients`;
     else if (columnRank(prob.X, prob.fitIntercept) < p + (prob.fitIntercept ? 1 : 0)) whyNot = 'the design is rank-deficient';
     else {
@@ -125,6 +135,7 @@ export function informationCriteria(path: PathResult, X: unknown, y: unknown, op
         whyNot = 'the unpenalized fit has no finite optimum';
       }
     }
+    if (freeShare !== 1 && method === 'yuanLin') whyNot = 'the multinomial has no unique unpenalized fit';
     if (lsNorms === null && method === 'yuanLin') {
       throw new ValueError(fn, `df: 'yuanLin' needs the unpenalized fit of all groups, but ${whyNot}; use df: 'active'`);
     }
@@ -158,7 +169,7 @@ export function informationCriteria(path: PathResult, X: unknown, y: unknown, op
       if (lsNorms) d += 1 + (lsNorms[g] > 0 ? norm / lsNorms[g] : 1) * (size - 1);
       else d += size;
     }
-    df[k] = d;
+    df[k] = d * freeShare;
     for (let t = 0; t < T; t++) {
       wTask.set(w.subarray(t * p, (t + 1) * p));
       const out = eta.subarray(t * n, (t + 1) * n);
@@ -173,8 +184,8 @@ export function informationCriteria(path: PathResult, X: unknown, y: unknown, op
     } else {
       logLik[k] = -n * F;
     }
-    aic[k] = -2 * logLik[k] + 2 * d;
-    bic[k] = -2 * logLik[k] + Math.log(n) * d;
+    aic[k] = -2 * logLik[k] + 2 * df[k];
+    bic[k] = -2 * logLik[k] + Math.log(n) * df[k];
     ebic[k] = bic[k] + 2 * gamma * logChoose(nPen, active);
   }
   const argmin = (a: Float64Array): number => {
