@@ -7,7 +7,8 @@ import { choiceFlag, numberFlag } from './values.ts';
 
 /** Flags of the model and of how λ is chosen. */
 export const MODEL_FLAGS = {
-  loss: { type: 'string', arg: 'squared|logistic|poisson', help: 'the loss (default squared)' },
+  loss: { type: 'string', arg: 'squared|logistic|poisson|multinomial|cox', help: 'the loss (default squared)' },
+  ties: { type: 'string', arg: 'breslow|efron', help: 'with --loss cox: tied event times (default breslow, as grpreg)' },
   lambda: { type: 'string', arg: 'V', help: 'a fixed λ (on the standardized scale)' },
   cv: { type: 'string', arg: 'K', help: 'choose λ by K-fold cross-validation (default 10)' },
   criterion: { type: 'string', arg: 'aic|bic|ebic', help: 'choose λ by an information criterion' },
@@ -26,7 +27,9 @@ export type ModelValues = FlagValues<typeof MODEL_FLAGS>;
 
 /** GroupLasso options from the model flags; `path` fits the whole path (BIC shown as a hint). */
 export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'path', onProgress?: (d: number, t: number) => void): GroupLassoOptions {
-  const loss = choiceFlag<LossName>(v.loss, 'loss', ['squared', 'logistic', 'poisson']) ?? 'squared';
+  const loss = choiceFlag<LossName>(v.loss, 'loss', ['squared', 'logistic', 'poisson', 'multinomial', 'cox']) ?? 'squared';
+  const ties = choiceFlag(v.ties, 'ties', ['breslow', 'efron'] as const);
+  if (ties !== undefined && loss !== 'cox') throw new CliError('--ties goes with --loss cox');
   const lambda = numberFlag(v.lambda, 'lambda', (x) => x >= 0, 'a number ≥ 0');
   const cv = numberFlag(v.cv, 'cv', (x) => Number.isInteger(x) && x >= 2, 'a whole number ≥ 2');
   const criterion = choiceFlag(v.criterion, 'criterion', ['aic', 'bic', 'ebic'] as const);
@@ -40,6 +43,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   const opts: GroupLassoOptions = {
     groups: design.groups,
     loss,
+    ties,
     featureNames: design.columnNames,
     standardize: !v['no-standardize'],
     orthonormalize: v.orthonormalize ?? false,

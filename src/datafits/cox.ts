@@ -46,7 +46,10 @@ function mergeMean(logA: number, mA: number, logB: number, mB: number, logAB: nu
  * gradient, Hessian diagonal and Hessian-vector products are O(n) (Efron: O(n + Σ d_k)).
  *
  * Curvature: each term ω log S is ω × a log-sum-exp, whose Hessian diag(π) − ππᵀ has norm ≤ 1/2,
- * so ‖∇²F‖ ≤ Σ_{events} w_i / (2n) for every η — a global bound, as the solvers need.
+ * so ‖∇²F‖ ≤ Σ_{events} w_i / (2n) for every η (`curvatureBound`). That bound is reached only
+ * when risk sets concentrate on two rows; with spread-out risk sets the norm is ≈ Σ_k 1/(n|R_k|),
+ * some n/log n times smaller, and proximal gradient with steps from the global bound crawled.
+ * So `curvature` is Infinity: the solvers start from the local Hessian diagonal and backtrack.
  *
  * Dual: F is a sum of terms f_kr(η) = (ω_kr/n)[log S_kr − Σ_{D_k} q_i η_i] (q_i = w_i/W_k), whose
  * conjugates are relative entropies on simplices. F* has no closed form (it is their infimal
@@ -65,7 +68,9 @@ export class CoxLoss implements Datafit {
   readonly ties: CoxTies;
   /** Normalised sample weights, or undefined (all 1). */
   readonly sampleWeight: Float64Array | undefined;
-  readonly curvature: number;
+  readonly curvature = Infinity;
+  /** Global bound Σ_{events} w_i/(2n) on ‖∇²F‖ (see the class comment for why it is not `curvature`). */
+  readonly curvatureBound: number;
   readonly quadratic = false;
   readonly separable = false;
   /** Number of events (Σ δ_i, unweighted). */
@@ -163,7 +168,7 @@ export class CoxLoss implements Datafit {
     this.subPtr = subPtr;
     this.logOmega = Float64Array.from(logOmega);
     this.subC = Float64Array.from(subC);
-    this.curvature = eventWeight / (2 * n);
+    this.curvatureBound = eventWeight / (2 * n);
     this.logSRD = new Float64Array(nb);
     this.logSD = new Float64Array(nb);
     this.meanRD = new Float64Array(nb);
@@ -191,6 +196,61 @@ export class CoxLoss implements Datafit {
    * also the e^η-weighted means of v over both sets (for Hessian-vector products and the dual).
    */
   private riskSets(eta: Float64Array, v?: Float64Array): void {
+    if (!this.riskSetsShifted(eta, v)) this.riskSetsLog(eta, v);
+  }
+
+  /**
+   * The backward pass in linear arithmetic after one shift by m = max(log w + η): a_j = w_j e^{η_j−m}
+   * ≤ 1, sums of positive terms accumulated from the latest time (no cancellation), logs taken per
+   * block only. Valid while every risk-set sum that is used stays ≥ 1e-200 (terms that underflow
+   * are then below its rounding); returns false otherwise, and the log-space pass takes over.
+   */
+  private riskSetsShifted(eta: Float64Array, v?: Float64Array): boolean {
+    const { order, blockPtr, subPtr, subC, logW, y, n } = this;
+    let m = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const e = logW[i] + eta[i];
+      if (e > m) m = e;
+    }
+    if (!Number.isFinite(m)) return false;
+    const nb = blockPtr.length - 1;
+    let after = 0; // Σ_{t_j > t_k} a_j
+    let mAfter = 0; // Σ_{t_j > t_k} a_j v_j
+    for (let b = nb - 1; b >= 0; b--) {
+      let C = 0, D = 0, mC = 0, mD = 0;
+      for (let k = blockPtr[b]; k < blockPtr[b + 1]; k++) {
+        const i = order[k];
+        const e = logW[i] + eta[i] - m;
+        if (e === -Infinity) continue;
+        const a = Math.exp(e);
+        const vi = v ? a * v[i] : 0;
+        if (y[i] === 1) {
+          D += a;
+          mD += vi;
+        } else {
+          C += a;
+          mC += vi;
+        }
+      }
+      const RD = after + C;
+      const MRD = mAfter + mC;
+      for (let s = subPtr[b]; s < subPtr[b + 1]; s++) {
+        const S = RD + subC[s] * D;
+        if (!(S >= 1e-200)) return false;
+        this.logS[s] = Math.log(S) + m;
+      }
+      this.logSRD[b] = RD > 0 ? Math.log(RD) + m : -Infinity;
+      this.logSD[b] = D > 0 ? Math.log(D) + m : -Infinity;
+      this.meanRD[b] = RD > 0 ? MRD / RD : 0;
+      this.meanD[b] = D > 0 ? mD / D : 0;
+      after = RD + D;
+      mAfter = MRD + mD;
+    }
+    return true;
+  }
+
+  /** The backward pass fully in log space (running log-sum-exp): any spread of η. */
+  private riskSetsLog(eta: Float64Array, v?: Float64Array): void {
     const { order, blockPtr, subPtr, subC, logW, y } = this;
     const nb = blockPtr.length - 1;
     let logAfter = -Infinity; // log Σ_{t_j > t_k} w_j e^{η_j}

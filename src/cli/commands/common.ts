@@ -37,17 +37,19 @@ export async function fitFromFlags(
   if (file === undefined) throw new CliError(`${command}: the CSV file is missing ('groupsparse ${command} --help')`);
   if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}'`);
   checkOutputs(outputs, { force: v.force, inputs: [file] });
-  const { design } = await loadDesign(file, v);
+  const { design, response } = await loadDesign(file, v, v.loss);
   const progress = progressBar(command, 'fits', v.quiet ?? false);
   const opts = modelOptions(v, design, command, progress.onProgress);
   checkOptions?.(opts);
   let model: GroupLasso;
   try {
-    model = new GroupLasso(opts).fit(design.X, design.y);
+    model = new GroupLasso(opts).fit(design.X, response.y, response.sampleWeight);
   } finally {
     progress.stop();
   }
-  const header = `${file}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
+  const classes = model.classes ? `, classes ${model.classes.join(', ')}` : '';
+  const weighted = response.sampleWeight ? `, weighted by ${v.weights}` : '';
+  const header = `${file}: ${response.describe} (${model.loss} loss${classes}${weighted}), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
   const prep = model.options.orthonormalize ? 'groups orthonormalized' : model.options.standardize === false ? 'columns as given' : 'columns standardized';
   return { file, design, model, header, prep };
 }

@@ -28,13 +28,20 @@ function describeSelection(m: GroupLasso): string {
 export const fitCommand: Command = {
   name: 'fit',
   summary: 'fit a group lasso to a CSV file and show the selected groups',
-  usage: ['fit <data.csv> --target COL [design] [model] [--json] [--plot FILE] [--cv-plot FILE]'],
+  usage: [
+    'fit <data.csv> --target COL [design] [model] [--json] [--plot FILE] [--cv-plot FILE]',
+    'fit <data.csv> --loss cox --time COL --status COL [design] [model] [...]',
+  ],
   sections: [
     { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
     { title: 'Model', flags: MODEL_FLAGS },
     { title: 'Output', flags: { ...OUTPUT_FLAGS, ...COMMON_FLAGS } },
   ],
-  notes: ['Example:', '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10'],
+  notes: [
+    'Examples:',
+    '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10',
+    '  groupsparse fit veteran.csv --loss cox --time time --status status --categorical celltype,trt --cv 5',
+  ],
   async run(values, positionals, io) {
     const v = values as Values;
     const outputs: OutputRequest[] = [];
@@ -45,11 +52,15 @@ export const fitCommand: Command = {
     });
     const path = model.path!;
     const selected = model.selectedGroups();
+    // Multinomial coefficients are per class: name them feature[class].
+    const classes = model.classes;
+    const coefName = (c: { feature: string; task: number }) => (classes ? `${c.feature}[${String(classes[c.task])}]` : c.feature);
     const cert = model.certificate;
     if (v.json) {
       io.stdout(JSON.stringify({
-        target: design.target, loss: model.loss, lambda: model.lambda, intercept: model.intercept,
-        selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [c.feature, c.value])) })),
+        target: design.target ?? v.target, time: v.time, status: v.status, classes, loss: model.loss, lambda: model.lambda,
+        intercept: model.intercept, intercepts: classes ? Array.from(model.intercepts) : undefined,
+        selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [coefName(c), c.value])) })),
         droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
         certificate: cert,
         cv: model.cv ? {
@@ -66,12 +77,15 @@ export const fitCommand: Command = {
       const w = Math.max(5, ...selected.map((g) => g.name.length));
       lines.push(`  ${'group'.padEnd(w)}  ${'‖w_g‖'.padStart(10)}  coefficients`);
       for (const g of selected) {
-        const cs = g.coefficients.map((c) => `${c.feature}=${fmt(c.value)}`).join('  ');
+        const cs = g.coefficients.map((c) => `${coefName(c)}=${fmt(c.value)}`).join('  ');
         lines.push(`  ${g.name.padEnd(w)}  ${fmt(g.norm).padStart(10)}  ${cs}${g.penalized ? '' : '  (unpenalized)'}`);
       }
       const dropped = model.groupNames.filter((g) => !selected.some((s) => s.name === g));
       lines.push(`dropped (${dropped.length}): ${foldList(dropped, { first: 14 })}`);
-      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`);
+      const icpt = model.loss === 'cox'
+        ? 'no intercept (Cox: it cancels out of the partial likelihood)'
+        : classes ? `intercepts: ${classes.map((c, k) => `${String(c)}=${fmt(model.intercepts[k])}`).join('  ')}` : `intercept: ${fmt(model.intercept)}`;
+      lines.push(icpt, '', `certificate: ${certificateLine(cert)}`);
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', model.lambda);
