@@ -13,7 +13,7 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { Random } from '../src/index.ts';
-import { neural } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 
 function median(a: number[]): number {
   const s = [...a].sort((x, y) => x - y);

@@ -4,6 +4,10 @@
  * Conventions used everywhere: squared loss (1/(2n))‖y − Xw − b‖², logistic and Poisson as mean
  * negative log-likelihoods, penalty λ Σ_g d_g‖w_g‖₂ with d_g = √p_g by default, intercept b
  * unpenalized; matrices column-major over one Float64Array.
+ *
+ * This root entry is browser-safe: nothing here imports a Node built-in or a heavy optional
+ * dependency. Node-only parts are in `groupsparse/node` (PNG charts, chart files), rendering in
+ * `groupsparse/plot`, networks in `groupsparse/neural`.
  */
 export * from './errors.ts';
 export { Random } from './util/random.ts';
@@ -46,10 +50,14 @@ export { SubsetOperator, RowSubsetOperator } from './path/subset.ts';
 export {
   GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
 } from './models/estimator.ts';
-export * from './plot/index.ts';
+// Chart specs are plain JSON builders; rendering lives in 'groupsparse/plot' (Vega) and 'groupsparse/node' (PNG).
+export {
+  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
+  type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
+  type SparsityChartData, type PhaseTransitionRow, type RhoRow,
+} from './plot/specs.ts';
 export * as signal from './signal/index.ts';
 export * from './overlap/index.ts';
-export * as neural from './neural/index.ts';
 export {
   fastOperator, FastDense, type FastOperatorOptions, type KernelBackend, type KernelWorkspace,
 } from './linalg/kernels/fast.ts';

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -43,6 +43,8 @@ describe('readCsv: well-formed input', () => {
     const bw = readCsv(BIRTHWT_CSV);
     expect(bw.nRows).toBe(189);
     expect(bw.names).toEqual(['low', 'age', 'lwt', 'race', 'smoke', 'ptl', 'ht', 'ui', 'ftv', 'bwt']);
+    // The embedded table is the shipped file, byte for byte (birthwtDesign reads no file).
+    expect(BIRTHWT_CSV).toBe(readFileSync(new URL('../datasets/birthwt.csv', import.meta.url), 'utf8'));
     // First data row of MASS::birthwt (row name 85).
     expect(bw.columns.map((c) => c[0])).toEqual([0, 19, 182, 2, 0, 0, 0, 1, 0, 2523]);
   });

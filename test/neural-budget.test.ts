@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OptionError, ValueError, neural } from '../src/index.ts';
+import { OptionError, ValueError } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 
 describe('pruneToBudget', () => {
   const digits = neural.loadDigits();

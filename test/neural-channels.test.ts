@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Random, ValueError, OptionError, neural } from '../src/index.ts';
+import { Random, ValueError, OptionError } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 
 function synthetic(seed: number, n: number, C: number, k: number, O: number): neural.ChannelData {
   const rng = new Random(seed);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Random, ShapeError, ValueError, neural } from '../src/index.ts';
+import { Random, ShapeError, ValueError } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 
 /**
  * Independent truth for compaction: a naive forward of the masked network (original shapes, pruned

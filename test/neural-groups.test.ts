@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GroupError, OptionError, ShapeError, ValueError } from '../src/index.ts';
-import { neural } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 import type { GroupStructure } from '../src/index.ts';
 
 // Independent truth: tensors are filled with tags written in the layout's own memory order

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DataError, neural } from '../src/index.ts';
+import { DataError } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 
 /** Bytes written by hand (DataView, little-endian) for a manifest with known values. */
 function writeModel(dir: string): { f32: number[]; q8: number[]; q16: number[]; half: number[]; ints: number[] } {

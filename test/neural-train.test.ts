@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OptionError, Random, ShapeError, ValueError, neural } from '../src/index.ts';
+import { OptionError, Random, ShapeError, ValueError } from '../src/index.ts';
+import * as neural from '../src/neural/index.ts';
 
 /** Central finite differences of the loss at a sample of parameters vs the analytic gradient. */
 function checkGradient(net: neural.Sequential, x: Float64Array, y: number[], picks: number, seed: number): number {

@@ -2,10 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  DataError, OptionError, ValueError, findPlotFonts, groupNormChart, pathChart, renderPng, renderSvg, savePlot,
-  type VegaLiteSpec,
-} from '../src/index.ts';
+import { DataError, OptionError, ValueError, groupNormChart, pathChart, type VegaLiteSpec } from '../src/index.ts';
+import { findPlotFonts, renderPng, savePlot } from '../src/node.ts';
+import { renderSvg } from '../src/plot/index.ts';
 import { darkPixels, decodePng } from './plot-helpers.ts';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  OptionError, ShapeError, ValueError, chartBundle, cvChart, displayChart, groupNormChart, pathChart, phaseTransitionChart, renderSvg,
-  rhoChart, sparsityChart, VEGA_LITE_MIME,
+  OptionError, ShapeError, ValueError, cvChart, groupNormChart, pathChart, phaseTransitionChart, rhoChart, sparsityChart,
 } from '../src/index.ts';
+import { chartBundle, displayChart, renderSvg, VEGA_LITE_MIME } from '../src/plot/index.ts';
 import { logTicks } from '../src/plot/specs.ts';
 import { countMarks, markGroups, texts } from './plot-helpers.ts';
 

@@ -5,11 +5,12 @@ import { writeOutput } from './outputs.ts';
 /** Extensions a chart can be written as. */
 export const PLOT_EXTENSIONS = ['.svg', '.png', '.json'] as const;
 
-type PlotModule = typeof import('../plot/index.ts');
+type PlotModule = typeof import('../plot/index.ts') & typeof import('../plot/png.ts');
 
 async function loadPlot(flag: string): Promise<PlotModule> {
   try {
-    return await import('../plot/index.ts');
+    const [plot, png] = await Promise.all([import('../plot/index.ts'), import('../plot/png.ts')]);
+    return { ...plot, ...png };
   } catch (e) {
     throw new CliError(`--${flag} is not available: the plotting module failed to load (${(e as Error).message})`);
   }

@@ -1,17 +1,17 @@
-import { buildDesign, type Design } from './design.ts';
+import { buildDesign, type TargetDesign } from './design.ts';
 import { readCsv } from './csv.ts';
 import { numericColumn, type Table } from './table.ts';
+import { BIRTHWT_CSV } from './birthwt-table.ts';
 
 /** grpreg's Birthwt design: X, the two responses and the 8 groups. */
-export interface BirthwtDesign extends Design {
+export interface BirthwtDesign extends TargetDesign {
   /** Birth weight in kg (bwt / 1000), the regression response (also `y`). */
   bwt: Float64Array;
   /** 1 if the birth weight is below 2.5 kg, the binary response. */
   low: Float64Array;
 }
 
-/** Where the shipped copy of MASS::birthwt lives (resolved from this module, for Node and Deno). */
-export const BIRTHWT_CSV = new URL('../../datasets/birthwt.csv', import.meta.url);
+export { BIRTHWT_CSV } from './birthwt-table.ts';
 
 /**
  * grpreg's `Birthwt` design rebuilt from the raw MASS::birthwt table (189 births) with
@@ -19,7 +19,8 @@ export const BIRTHWT_CSV = new URL('../../datasets/birthwt.csv', import.meta.url
  * age1..age3 and lwt1..lwt3 (orthogonal cubic polynomials, R's `poly(x, 3)`), white, black (race
  * dummies, 'other' = reference), smoke, ptl1, ptl2m (previous premature labours 1, ≥ 2), ht, ui,
  * ftv1, ftv2, ftv3m (physician visits 1, 2, ≥ 3). Responses: bwt in kg (`y`) and low (0/1).
- * Columns are neither centred nor scaled (grpreg standardizes inside its fit).
+ * Columns are neither centred nor scaled (grpreg standardizes inside its fit). The table is embedded
+ * (`BIRTHWT_CSV` is its CSV text), so no file is read.
  *
  * @example
  * const d = birthwtDesign();
@@ -48,5 +49,5 @@ export function birthwtDesign(table: Table = readCsv(BIRTHWT_CSV)): BirthwtDesig
       { type: 'categorical', column: 'ftv', levels: { '3m': ['3', '4', '5', '6', '7', '8', '9', '10', '11', '12'] } },
     ],
   });
-  return { ...d, bwt: d.y!, low };
+  return { ...d, bwt: d.y, low };
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
 import { DataError } from '../errors.ts';
+import { describePath, isFileUrl, readTextFile, type FileUrl } from '../util/host.ts';
 import { checkChoice, checkOptions } from '../util/validate.ts';
 import type { Table, TableColumn } from './table.ts';
+import { tokenizeCsv } from './tokenize.ts';
 
 /** Options of {@link readCsv}. */
 export interface ReadCsvOptions {
@@ -51,7 +50,8 @@ export function parseNumber(s: string): number {
  * Read a CSV file (or CSV text) into a {@link Table}: the first line holds the column names; a
  * column whose entries all parse as decimal numbers becomes a Float64Array, any other column an
  * array of strings. Quoted fields (with commas, quotes `""` or line breaks inside), a UTF-8 byte order
- * mark and CRLF line ends are handled by `csv-parse`; blank lines are skipped and fields are trimmed.
+ * mark and CRLF line ends are handled (see `tokenizeCsv`); blank lines are skipped and fields are trimmed.
+ * A path is read through the host's file system (Node or Deno); in a browser pass the text.
  *
  * Refused with a DataError that names `readCsv`, the line (1-based, the header is line 1) and the
  * column: an empty file or one with no data row, a row with too few or too many fields, duplicate
@@ -63,7 +63,7 @@ export function parseNumber(s: string): number {
  * const t = readCsv('age,race\n19,black\n33,other\n');
  * // t.names is ['age', 'race']; t.columns[0] is Float64Array [19, 33]; t.columns[1] is ['black', 'other']
  */
-export function readCsv(pathOrText: string | URL, options: ReadCsvOptions = {}): Table {
+export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = {}): Table {
   const fn = 'readCsv';
   checkOptions(fn, options, OPTIONS);
   const missing = checkChoice(fn, 'missing policy', options.missing ?? 'error', ['error', 'drop-rows'] as const);
@@ -75,15 +75,13 @@ export function readCsv(pathOrText: string | URL, options: ReadCsvOptions = {}):
 
   let text: string;
   let where: string;
-  if (pathOrText instanceof URL || sourceMode === 'path' || (sourceMode === 'auto' && !/[\r\n]/.test(String(pathOrText)))) {
-    const path = pathOrText instanceof URL ? fileURLToPath(pathOrText) : pathOrText;
-    if (typeof path !== 'string' || path.length === 0) throw new DataError(fn, 'expected a file path or CSV text');
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new DataError(fn, `cannot read '${path}': ${(e as Error).message}`);
+  const url = isFileUrl(pathOrText);
+  if (url || sourceMode === 'path' || (sourceMode === 'auto' && !/[\r\n]/.test(String(pathOrText)))) {
+    if (!url && (typeof pathOrText !== 'string' || pathOrText.length === 0)) {
+      throw new DataError(fn, 'expected a file path or CSV text');
     }
-    where = `'${path}'`;
+    text = readTextFile(fn, pathOrText);
+    where = `'${describePath(pathOrText)}'`;
   } else {
     if (typeof pathOrText !== 'string') throw new DataError(fn, 'expected a file path or CSV text');
     text = pathOrText;
@@ -91,20 +89,8 @@ export function readCsv(pathOrText: string | URL, options: ReadCsvOptions = {}):
   }
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new DataError(fn, `${where} is empty`);
 
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    parsed = parse(text, {
-      bom: true,
-      delimiter,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (e) {
-    const err = e as Error & { lines?: number };
-    throw new DataError(fn, `malformed CSV in ${where}${err.lines ? ` near line ${err.lines}` : ''}: ${err.message}`);
-  }
+  const { records, lines: recordLines } = tokenizeCsv(fn, text, delimiter, where);
+  const parsed = records.map((record, r) => ({ record, info: { lines: recordLines[r] } }));
   if (parsed.length === 0) throw new DataError(fn, `${where} is empty`);
   const header = parsed[0].record.slice();
   const headerLine = parsed[0].info.lines;

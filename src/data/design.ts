@@ -138,6 +138,12 @@ export interface Design {
   transform(newTable: Table | Record<string, ArrayLike<number> | readonly string[]>): { X: DenseMatrix | SparseMatrix; y: Float64Array | undefined };
 }
 
+/** A design built with a target: y is always there. */
+export type TargetDesign = Design & { y: Float64Array; target: string };
+
+/** A Table, or columns by name. */
+export type TableInput = Table | Record<string, ArrayLike<number> | readonly string[]>;
+
 const DESIGN_OPTIONS = ['target', 'columns', 'transforms', 'sparse'] as const;
 
 /** Natural order of level names: numbers by value ('2' < '10'), then other strings by code point. */
@@ -458,9 +464,9 @@ function assemble(cols: Float64Array[], n: number, sparse: boolean | 'auto'): De
  * const d = buildDesign(t, { target: 'y', columns: [{ type: 'numeric', column: 'x' }, { type: 'categorical', column: 'g' }] });
  * // d.columnNames is ['x', 'gb', 'gc']; d.groups is ['x', 'g', 'g']; d.X column 'gb' is [0, 1, 0, 0]
  */
-export function buildDesign(
-  table: Table | Record<string, ArrayLike<number> | readonly string[]>, options: DesignOptions = {},
-): Design {
+export function buildDesign(table: TableInput, options: DesignOptions & { target: string }): TargetDesign;
+export function buildDesign(table: TableInput, options?: DesignOptions): Design;
+export function buildDesign(table: TableInput, options: DesignOptions = {}): Design {
   const fn = 'buildDesign';
   checkOptions(fn, options, DESIGN_OPTIONS);
   const raw = asTable(table, fn);
@@ -531,9 +537,9 @@ export function buildDesign(
 }
 
 /** {@link buildDesign} after loading the expression engine (needed for string transforms). */
-export async function buildDesignAsync(
-  table: Table | Record<string, ArrayLike<number> | readonly string[]>, options: DesignOptions = {},
-): Promise<Design> {
+export async function buildDesignAsync(table: TableInput, options: DesignOptions & { target: string }): Promise<TargetDesign>;
+export async function buildDesignAsync(table: TableInput, options?: DesignOptions): Promise<Design>;
+export async function buildDesignAsync(table: TableInput, options: DesignOptions = {}): Promise<Design> {
   const tr = options.transforms;
   const list = tr === undefined ? [] : Array.isArray(tr) ? tr : Object.values(tr);
   if (list.some((x) => (typeof x === 'string') || (typeof x === 'object' && x !== null && typeof (x as TransformSpec).expr === 'string'))) {

@@ -3,7 +3,10 @@
  *
  * mathjs is loaded lazily, on the first call to {@link loadExpressionEngine}: importing it costs about
  * a second, which a user who never writes a string transform should not pay when importing this
- * library. Only the number-typed build with a small set of functions is instantiated.
+ * library. Only the number-typed build with a small set of functions is instantiated. mathjs is an
+ * optional peer dependency: its module name is kept out of reach of bundlers (a browser bundle of
+ * the library does not carry 18 MB of mathjs); a browser page that wants string transforms imports
+ * `mathjs/number` itself and passes it: `await loadExpressionEngine(await import('mathjs/number'))`.
  */
 import { OptionError } from '../errors.ts';
 
@@ -33,9 +36,10 @@ export const EXPRESSION_FUNCTIONS = [
  * compileExpression('min(ptl, 2)').evaluate({ ptl: 3 });
  * // returns 2
  */
-export function loadExpressionEngine(): Promise<void> {
+export function loadExpressionEngine(mathjs?: object): Promise<void> {
   if (compiler) return Promise.resolve();
-  loading ??= import('mathjs/number').then((m) => {
+  if (mathjs !== undefined) loading = undefined;
+  loading ??= (mathjs !== undefined ? Promise.resolve(mathjs) : importMathjs()).then((m) => {
     const mod = m as unknown as Record<string, unknown> & { create: (deps: object, config?: object) => { compile(e: string): CompiledExpression } };
     const deps: Record<string, unknown> = { compileDependencies: mod.compileDependencies };
     for (const f of EXPRESSION_FUNCTIONS) deps[`${f}Dependencies`] = mod[`${f}Dependencies`];
@@ -43,6 +47,18 @@ export function loadExpressionEngine(): Promise<void> {
     compiler = (expr: string) => math.compile(expr);
   });
   return loading;
+}
+
+// A variable, not a literal: bundlers then leave the import to run time instead of inlining mathjs.
+const MATHJS_NUMBER = 'mathjs/number';
+
+async function importMathjs(): Promise<object> {
+  try {
+    return await import(/* @vite-ignore */ MATHJS_NUMBER) as object;
+  } catch (e) {
+    loading = undefined;
+    throw new OptionError('loadExpressionEngine', `string transforms need mathjs (an optional peer dependency): install it with 'npm install mathjs@15', or pass the module: loadExpressionEngine(await import('mathjs/number')) (${(e as Error).message})`);
+  }
 }
 
 /** True once {@link loadExpressionEngine} has finished. */

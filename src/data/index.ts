@@ -5,7 +5,7 @@ export {
 } from './table.ts';
 export {
   buildDesign, buildDesignAsync, allPairs, compareLevels,
-  type Design, type DesignOptions, type ColumnSpec, type NumericSpec, type CategoricalSpec, type PolySpec,
+  type Design, type TargetDesign, type TableInput, type DesignOptions, type ColumnSpec, type NumericSpec, type CategoricalSpec, type PolySpec,
   type SplineSpec, type InteractionSpec, type TransformSpec, type ColumnInfo,
 } from './design.ts';
 export { parseColumnSpecs, type ColumnSpecFlags } from './spec.ts';

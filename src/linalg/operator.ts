@@ -32,7 +32,7 @@ export interface ColumnAccess {
 }
 
 /** Columns of an operator read through products with unit vectors (for operators without storage). */
-export function materializeColumn(A: LinearOperator, j: number, out = new Float64Array(A.rows)): Float64Array {
+export function materializeColumn(A: LinearOperator, j: number, out: Float64Array = new Float64Array(A.rows)): Float64Array {
   if (A.columns) {
     out.fill(0);
     A.columns.axpy(j, 1, out);

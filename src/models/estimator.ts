@@ -7,7 +7,7 @@ import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type W
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { toOperator, toResponse } from '../linalg/input.ts';
+import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { informationCriteria, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
 import { cvGroupLasso, rowLoss, type CvResult } from '../path/cv.ts';
 import { groupLassoPath, lambdaGrid, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
@@ -191,7 +191,7 @@ export class GroupLasso {
    * multitask), class labels (multinomial), or `{ time, status }` (Cox). `sampleWeight`: one
    * weight ≥ 0 per row, normalised to mean 1 (integer weights act as repeated rows).
    */
-  fit(X: unknown, y: unknown, sampleWeight?: ArrayLike<number>): this {
+  fit(X: MatrixInput, y: ResponseInput, sampleWeight?: ArrayLike<number>): this {
     const fn = 'GroupLasso.fit';
     const o = this.options;
     const op = toOperator(X, fn);
@@ -327,7 +327,7 @@ export class GroupLasso {
   }
 
   /** Linear predictor η = X w + b on the original scale (length n, or n·T column-major). */
-  predictLinear(X: unknown): Float64Array {
+  predictLinear(X: MatrixInput): Float64Array {
     const fn = 'GroupLasso.predictLinear';
     const s = this.need(fn);
     const op = toOperator(X, fn);
@@ -348,7 +348,7 @@ export class GroupLasso {
    * type = "risk"), or the class probabilities softmax(η) (multinomial: n × K column-major, class
    * k in column k of {@link classes}).
    */
-  predict(X: unknown): Float64Array {
+  predict(X: MatrixInput): Float64Array {
     const eta = this.predictLinear(X);
     if (this.lossName === 'logistic') for (let i = 0; i < eta.length; i++) eta[i] = sigmoid(eta[i]);
     else if (this.lossName === 'poisson' || this.lossName === 'cox') for (let i = 0; i < eta.length; i++) eta[i] = Math.exp(eta[i]);
@@ -357,7 +357,7 @@ export class GroupLasso {
   }
 
   /** The most probable class of each row (multinomial). */
-  predictClass(X: unknown): (number | string)[] {
+  predictClass(X: MatrixInput): (number | string)[] {
     const fn = 'GroupLasso.predictClass';
     this.need(fn);
     if (this.lossName !== 'multinomial' || !this.classList) throw new ValueError(fn, `predictClass needs a multinomial model, this one has loss '${this.lossName}'`);
@@ -376,7 +376,7 @@ export class GroupLasso {
    * held-out loss of cross-validation (squared error: D² is R²; logistic and Poisson: deviance)
    * and the null model the constant ȳ of the given y.
    */
-  score(X: unknown, y: unknown): number {
+  score(X: MatrixInput, y: ResponseInput): number {
     const fn = 'GroupLasso.score';
     this.need(fn);
     const eta = this.predictLinear(X);

@@ -4,7 +4,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { toOperator } from '../linalg/input.ts';
+import { toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { GroupLassoPenalty, SparseGroupLassoPenalty, type Penalty } from '../penalties/penalties.ts';
@@ -274,7 +274,7 @@ export class PreparedProblem {
  * Validate inputs once and build a {@link PreparedProblem}. `fn` names the public function in
  * error messages.
  */
-export function prepareProblem(X: unknown, y: unknown, options: ProblemOptions, fn = 'prepareProblem', sparseGroup = false): PreparedProblem {
+export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem', sparseGroup = false): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
   // Dense designs run on the fast kernels (one copy per matrix, reused across fits while unchanged).
   const given = toOperator(X, fn);
@@ -334,7 +334,7 @@ export function restrictRows(prob: PreparedProblem, rows: ArrayLike<number>, X: 
  * const fit = fitGroupLasso(X, y, { groups: ['a', 'a', 'b'], lambda: 0.1 });
  * fit.activeGroupNames // returns e.g. ['a']
  */
-export function fitGroupLasso(X: unknown, y: unknown, options: FitOptions): FitResult {
+export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions): FitResult {
   const fn = 'fitGroupLasso';
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'alpha'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
@@ -347,7 +347,7 @@ export function fitGroupLasso(X: unknown, y: unknown, options: FitOptions): FitR
  *   minimize_{w, b}  F(Xw + b) + λ [α‖w‖₁ + (1 − α) Σ_g d_g ‖w_g‖₂],  α ∈ [0, 1] (default 0.5),
  * with the same losses, scaling and certificate as {@link fitGroupLasso}.
  */
-export function fitSparseGroupLasso(X: unknown, y: unknown, options: FitOptions & { alpha?: number }): FitResult {
+export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions & { alpha?: number }): FitResult {
   const fn = 'fitSparseGroupLasso';
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS, ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
@@ -361,7 +361,7 @@ export function fitSparseGroupLasso(X: unknown, y: unknown, options: FitOptions 
  * and ρ_g(z) = ‖z_g‖₂/d_g (group lasso) or the sparse-group dual norm when `alpha` is given.
  * Scaling as in {@link fitGroupLasso}: for the squared loss λ_max = max_g ‖X_gᵀ(y − ȳ)‖₂ / (n d_g).
  */
-export function lambdaMax(X: unknown, y: unknown, options: ProblemOptions): number {
+export function lambdaMax(X: MatrixInput, y: ResponseInput, options: ProblemOptions): number {
   const fn = 'lambdaMax';
   checkOptions(fn, options, PROBLEM_KEYS);
   return prepareProblem(X, y, options, fn, options?.alpha !== undefined).lambdaMax();

@@ -28,3 +28,24 @@ export {
 } from './channels.ts';
 export { denseMatmul, csrFromDense, csrMatmul, im2col, type CsrMatrix } from './kernels.ts';
 export { loadDigits, trainTestSplit, type ClassificationData } from './digits.ts';
+
+// ---- Runtime, graph IR, model formats, dependency groups (tfjs-based) ----
+export { initRuntime, tf, type BackendName, type RuntimeInfo } from './runtime.ts';
+export {
+  validateGraph, nodeWeights, opCounts, parameterCount,
+  type Graph, type IrNode, type IrOp, type Weight, type GraphInput, type Activation, type ActivationKind, type Padding, type SourceFormat,
+} from './ir/graph.ts';
+export { graphRunner, inferShapes, type GraphRunner } from './ir/execute.ts';
+export { readTfjsGraphModel, writeTfjsGraphModel, graphFromTfjsGraphModel, tfjsGraphModelJson, type TfjsGraphImportOptions } from './formats/tfjs-graph.ts';
+export { fileIOHandler, loadStockGraphModel, loadStockLayersModel } from './formats/stock.ts';
+export { readFaceApiManifest, writeFaceApiManifest, type FaceApiImportOptions } from './formats/faceapi-graph.ts';
+export { readModel, writeModel, type ReadModelOptions } from './formats/model.ts';
+export {
+  dependencyGraph, prunedCost, zeroGroups, compactGraph,
+  type DependencyGraph, type DependencyGroup, type WeightSlice,
+} from './depgraph.ts';
+export { pruneGraph, selectToBudget, normScores, type PruneMethod, type PruneOptions, type PruneResult } from './prune.ts';
+export { imageFiles, readImages, type ImageOptions } from './images.ts';
+export { measureLatency } from './latency.ts';
+export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
+export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';

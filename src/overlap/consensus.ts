@@ -727,7 +727,7 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
   }
 
   /** The scaled decomposition ρμ (stacked), the dual certificate's starting point. */
-  decomposition(out = new Float64Array(this.mu.length)): Float64Array {
+  decomposition(out: Float64Array = new Float64Array(this.mu.length)): Float64Array {
     for (let k = 0; k < out.length; k++) out[k] = this.rho * this.mu[k];
     return out;
   }
@@ -736,7 +736,7 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
    * w with every feature of a group whose copy z_g is exactly zero set to 0: the zero pattern of
    * the plain norm (a union of groups), which the iterate w itself only approaches.
    */
-  sparseIterate(out = new Float64Array(this.w.length)): Float64Array {
+  sparseIterate(out: Float64Array = new Float64Array(this.w.length)): Float64Array {
     out.set(this.w);
     const { ptr, indices } = this.st.groups;
     for (let g = 0; g < this.st.groups.nGroups; g++) {

@@ -2,7 +2,7 @@ import { makeDatafit, type LossName } from '../datafits/datafits.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
-import { toOperator, toResponse } from '../linalg/input.ts';
+import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult, type SolverName } from '../models/fit.ts';
 import { gapConverged, type Certificate } from '../solvers/certificate.ts';
@@ -114,7 +114,7 @@ const KEYS = [
  * const fit = fitOverlappingGroupLasso(X, y, { groups: [[0, 1, 2], [2, 3, 4], [4, 5, 6]], lambda: 0.05 });
  * fit.activeGroups // returns e.g. [0, 1] — w is supported on {0, …, 4}
  */
-export function fitOverlappingGroupLasso(X: unknown, y: unknown, options: OverlapFitOptions): OverlapFitResult {
+export function fitOverlappingGroupLasso(X: MatrixInput, y: ResponseInput, options: OverlapFitOptions): OverlapFitResult {
   const fn = 'fitOverlappingGroupLasso';
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkOptions(fn, options, KEYS);

@@ -1,3 +1,4 @@
+import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { logGamma } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
 import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
@@ -96,7 +97,7 @@ export function columnRank(X: LinearOperator, withIntercept: boolean): number {
  * const ic = informationCriteria(path, X, y);
  * path.activeGroups[ic.best.bic] // returns the groups BIC selects
  */
-export function informationCriteria(path: PathResult, X: unknown, y: unknown, options: CriteriaOptions = {}): CriteriaResult {
+export function informationCriteria(path: PathResult, X: MatrixInput, y: ResponseInput, options: CriteriaOptions = {}): CriteriaResult {
   const fn = 'informationCriteria';
   checkOptions(fn, options, ['df', 'gamma', 'sampleWeight', 'ties']);
   const method = options.df === undefined ? 'auto' : checkChoice(fn, 'df method', options.df, ['auto', 'yuanLin', 'active'] as const);

@@ -1,3 +1,4 @@
+import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { log1pExp, type LossName } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
 import { prepareProblem, PreparedProblem, restrictRows } from '../models/fit.ts';
@@ -142,7 +143,7 @@ export function rowLoss(loss: LossName, y: number, eta: number): number {
  * const cv = cvGroupLasso(X, y, { groups, nFolds: 5, seed: 1 });
  * cv.fit.activeGroupNames // returns the groups selected at λ_min
  */
-export function cvGroupLasso(X: unknown, y: unknown, options: CvOptions): CvResult {
+export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOptions): CvResult {
   const fn = 'cvGroupLasso';
   checkOptions(fn, options, CV_KEYS);
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');

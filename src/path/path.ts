@@ -1,3 +1,4 @@
+import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
@@ -153,7 +154,7 @@ export function checkLambdas(fn: string, lambdas: ArrayLike<number>): Float64Arr
  * const path = groupLassoPath(X, y, { groups: ['a', 'a', 'b'], nLambda: 20 });
  * path.activeGroups[0] // returns [] (λ_max: every group is zero)
  */
-export function groupLassoPath(X: unknown, y: unknown, options: PathOptions): PathResult {
+export function groupLassoPath(X: MatrixInput, y: ResponseInput, options: PathOptions): PathResult {
   const fn = 'groupLassoPath';
   checkOptions(fn, options, PATH_KEYS);
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');

@@ -1,5 +1,5 @@
 import { ValueError } from '../errors.ts';
-import { renderSvg } from './render.ts';
+import { renderSvg } from './svg.ts';
 import type { VegaLiteSpec } from './specs.ts';
 
 /** The Jupyter mime type front ends render Vega-Lite specs from. */

@@ -1,8 +1,12 @@
-/** Charts: Vega-Lite spec builders, headless SVG/PNG rendering, and notebook display. */
+/**
+ * `groupsparse/plot`: Vega-Lite spec builders, SVG rendering by Vega (an optional peer dependency,
+ * loaded on first use) and notebook display. Browser-safe; PNG files and `savePlot` are in
+ * `groupsparse/node`; the spec builders alone are also in the root entry.
+ */
 export {
   pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
   type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
   type SparsityChartData, type PhaseTransitionRow, type RhoRow,
 } from './specs.ts';
-export { renderSvg, renderPng, savePlot, findPlotFonts, PLOT_FONT_DIRS, type PngOptions } from './render.ts';
+export { renderSvg } from './svg.ts';
 export { chartBundle, displayChart, displayBundle, VEGA_LITE_MIME, type MimeBundle } from './display.ts';

@@ -682,7 +682,7 @@ function blockProx(v: Float64Array, len: number, pen: ProblemContext['penalty'],
 }
 
 /** Largest eigenvalue of a small symmetric positive semidefinite matrix (power iteration). */
-function largestEigenvalue(M: Float64Array, m: number): number {
+export function largestEigenvalue(M: Float64Array, m: number): number {
   let x = new Float64Array(m);
   let y = new Float64Array(m);
   for (let i = 0; i < m; i++) x[i] = 1 + i / (7 * m); // not orthogonal to the top eigenvector in practice

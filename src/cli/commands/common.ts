@@ -1,3 +1,4 @@
+import type { ResponseInput } from '../../linalg/input.ts';
 import type { Design } from '../../data/design.ts';
 import { GroupLasso } from '../../models/estimator.ts';
 import type { PathResult } from '../../path/path.ts';
@@ -43,7 +44,7 @@ export async function fitFromFlags(
   checkOptions?.(opts);
   let model: GroupLasso;
   try {
-    model = new GroupLasso(opts).fit(design.X, response.y, response.sampleWeight);
+    model = new GroupLasso(opts).fit(design.X, response.y as ResponseInput, response.sampleWeight);
   } finally {
     progress.stop();
   }

@@ -1,0 +1,178 @@
+import { tf } from '../runtime.ts';
+import { DataError, ShapeError } from '../../errors.ts';
+import type { Activation, Graph, IrNode, Padding } from './graph.ts';
+
+/**
+ * Runs a graph on tfjs ops (whatever backend `initRuntime` chose). Weights become tf tensors once
+ * when the runner is built; `dispose()` frees them.
+ */
+export interface GraphRunner {
+  /** Output tensors in `graph.outputs` order (caller disposes them). */
+  run(inputs: readonly tf.Tensor[]): tf.Tensor[];
+  /** Every tensor by name, inputs included (caller disposes them). */
+  runAll(inputs: readonly tf.Tensor[]): Map<string, tf.Tensor>;
+  dispose(): void;
+}
+
+type Pad4 = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+function pad4(p: Padding): Pad4 {
+  if (p === 'same' || p === 'valid') return p;
+  return [[0, 0], [p[0][0], p[0][1]], [p[1][0], p[1][1]], [0, 0]];
+}
+
+type FusedAct = 'linear' | 'relu' | 'relu6' | 'prelu' | 'leakyrelu' | 'elu' | 'sigmoid';
+
+function fusedAct(a: Activation): FusedAct | undefined {
+  switch (a.kind) {
+    case 'linear': return 'linear';
+    case 'relu': return 'relu';
+    case 'relu6': return 'relu6';
+    case 'prelu': return 'prelu';
+    case 'leakyRelu': return 'leakyrelu';
+    case 'elu': return 'elu';
+    case 'sigmoid': return 'sigmoid';
+    default: return undefined;
+  }
+}
+
+function activate(x: tf.Tensor, a: Activation, w: (name: string) => tf.Tensor): tf.Tensor {
+  switch (a.kind) {
+    case 'linear': return x;
+    case 'relu': return tf.relu(x);
+    case 'relu6': return tf.relu6(x);
+    case 'leakyRelu': return tf.leakyRelu(x, a.alpha ?? 0.2);
+    case 'prelu': return tf.prelu(x, w(a.alphaWeight!));
+    case 'elu': return tf.elu(x);
+    case 'sigmoid': return tf.sigmoid(x);
+    case 'tanh': return tf.tanh(x);
+  }
+}
+
+/** Build a runner for `g`. */
+export function graphRunner(g: Graph): GraphRunner {
+  const tensors = new Map<string, tf.Tensor>();
+  for (const [name, w] of g.weights) tensors.set(name, tf.tensor(w.data, [...w.shape], 'float32'));
+  const w = (name: string): tf.Tensor => {
+    const t = tensors.get(name);
+    if (!t) throw new DataError('graphRunner', `weight '${name}' is missing`);
+    return t;
+  };
+  const step = (n: IrNode, x: tf.Tensor[]): tf.Tensor => {
+    switch (n.op) {
+      case 'conv2d': {
+        const fa = fusedAct(n.activation);
+        const y = tf.fused.conv2d({
+          x: x[0] as tf.Tensor4D, filter: w(n.kernel) as tf.Tensor4D, strides: [n.strides[0], n.strides[1]], pad: pad4(n.padding),
+          dilations: [n.dilations[0], n.dilations[1]], bias: n.bias ? w(n.bias) : undefined, activation: fa ?? 'linear',
+          preluActivationWeights: n.activation.kind === 'prelu' ? w(n.activation.alphaWeight!) : undefined,
+          leakyreluAlpha: n.activation.alpha,
+        });
+        return fa ? y : activate(y, n.activation, w);
+      }
+      case 'depthwise': {
+        const fa = fusedAct(n.activation);
+        // The fused depthwise op takes no explicit padding: pad first, then run it 'valid'.
+        const p = n.padding;
+        const xin = typeof p === 'string' ? x[0] : tf.pad(x[0], [[0, 0], [p[0][0], p[0][1]], [p[1][0], p[1][1]], [0, 0]]);
+        const y = tf.fused.depthwiseConv2d({
+          x: xin as tf.Tensor4D, filter: w(n.kernel) as tf.Tensor4D, strides: [n.strides[0], n.strides[1]], pad: typeof p === 'string' ? p : 'valid',
+          dilations: [n.dilations[0], n.dilations[1]], bias: n.bias ? w(n.bias) : undefined, activation: fa ?? 'linear',
+          preluActivationWeights: n.activation.kind === 'prelu' ? w(n.activation.alphaWeight!) : undefined,
+          leakyreluAlpha: n.activation.alpha,
+        });
+        return fa ? y : activate(y, n.activation, w);
+      }
+      case 'dense': {
+        const fa = fusedAct(n.activation);
+        const y = tf.fused.matMul({
+          a: x[0] as tf.Tensor2D, b: w(n.kernel) as tf.Tensor2D, bias: n.bias ? w(n.bias) : undefined, activation: fa ?? 'linear',
+          preluActivationWeights: n.activation.kind === 'prelu' ? w(n.activation.alphaWeight!) : undefined,
+          leakyreluAlpha: n.activation.alpha,
+        });
+        return fa ? y : activate(y, n.activation, w);
+      }
+      case 'batchNorm':
+        return tf.batchNorm(x[0], w(n.mean), w(n.variance), n.offset ? w(n.offset) : undefined, n.scale ? w(n.scale) : undefined, n.epsilon);
+      case 'addConst': return tf.add(x[0], w(n.weight));
+      case 'mulConst': return tf.mul(x[0], w(n.weight));
+      case 'add': return x.length === 2 ? tf.add(x[0], x[1]) : tf.addN(x);
+      case 'mul': return x.slice(1).reduce((a, b) => tf.mul(a, b), x[0]);
+      case 'concat': return tf.concat(x, n.axis);
+      case 'maxPool':
+        return tf.maxPool(x[0] as tf.Tensor4D, [n.size[0], n.size[1]], [n.strides[0], n.strides[1]], pad4(n.padding) as 'same');
+      case 'avgPool':
+        return tf.avgPool(x[0] as tf.Tensor4D, [n.size[0], n.size[1]], [n.strides[0], n.strides[1]], pad4(n.padding) as 'same');
+      case 'globalAvgPool': return tf.mean(x[0], [1, 2], n.keepDims);
+      case 'pad': return tf.pad(x[0], n.paddings.map((p) => [p[0], p[1]] as [number, number]), n.value);
+      case 'reshape':
+        // [−1, −1] is a flatten (Keras Flatten): batch kept, the rest in one axis.
+        return tf.reshape(x[0], n.shape.length === 2 && n.shape[0] === -1 && n.shape[1] === -1 ? [x[0].shape[0], -1] : [...n.shape]);
+      case 'activation': return activate(x[0], n.activation, w);
+      case 'softmax': return tf.softmax(x[0]);
+    }
+  };
+  const runAll = (inputs: readonly tf.Tensor[]): Map<string, tf.Tensor> => {
+    if (inputs.length !== g.inputs.length) throw new ShapeError('graphRunner', `the graph takes ${g.inputs.length} inputs, got ${inputs.length}`);
+    const env = new Map<string, tf.Tensor>();
+    g.inputs.forEach((gi, k) => {
+      const s = inputs[k].shape;
+      if (s.length !== gi.shape.length || gi.shape.some((d, i) => d >= 0 && d !== s[i])) {
+        throw new ShapeError('graphRunner', `input '${gi.name}' must have shape [${gi.shape.join(', ')}], got [${s.join(', ')}]`);
+      }
+      env.set(gi.name, inputs[k].clone());
+    });
+    for (const n of g.nodes) {
+      const xs = n.inputs.map((i) => env.get(i)!);
+      let y: tf.Tensor;
+      try {
+        y = tf.tidy(() => step(n, xs));
+      } catch (e) {
+        for (const t of env.values()) t.dispose();
+        throw new ShapeError('graphRunner', `node '${n.name}' (${n.op}) failed on inputs [${xs.map((t) => `[${t.shape.join(', ')}]`).join(', ')}]: ${(e as Error).message}`);
+      }
+      env.set(n.name, y);
+    }
+    return env;
+  };
+  return {
+    runAll,
+    run(inputs) {
+      const env = runAll(inputs);
+      const out = g.outputs.map((o) => env.get(o)!.clone());
+      for (const t of env.values()) t.dispose();
+      return out;
+    },
+    dispose() {
+      for (const t of tensors.values()) t.dispose();
+      tensors.clear();
+    },
+  };
+}
+
+/**
+ * Shapes of every tensor for a batch of 1 at the given input shapes (inputs' −1 read as 1), found
+ * by running the graph once on zeros: exact, and the same code path as inference.
+ */
+export function inferShapes(g: Graph, inputShapes?: readonly (readonly number[])[]): Map<string, number[]> {
+  const shapes = inputShapes ?? g.inputs.map((i) => i.shape.map((d) => (d < 0 ? 1 : d)));
+  shapes.forEach((s, k) => {
+    if (s.some((d) => !Number.isInteger(d) || d <= 0)) {
+      throw new ShapeError('inferShapes', `input '${g.inputs[k].name}' has unknown dimensions [${g.inputs[k].shape.join(', ')}]: give an input size`);
+    }
+  });
+  const r = graphRunner(g);
+  try {
+    const zeros = shapes.map((s) => tf.zeros([...s]));
+    const env = r.runAll(zeros);
+    for (const z of zeros) z.dispose();
+    const out = new Map<string, number[]>();
+    for (const [k, t] of env) {
+      out.set(k, [...t.shape]);
+      t.dispose();
+    }
+    return out;
+  } finally {
+    r.dispose();
+  }
+}

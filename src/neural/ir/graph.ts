@@ -1,0 +1,217 @@
+import { DataError } from '../../errors.ts';
+
+/**
+ * The one graph IR of a network, whatever file it came from. Activations are NHWC (channels last,
+ * as tfjs runs them); weights keep tfjs layouts: conv kernels HWIO `[kh, kw, in, out]`, depthwise
+ * `[kh, kw, C, multiplier]`, dense `[in, out]`. Importers convert other layouts (ONNX's NCHW/OIHW)
+ * once on the way in, exporters once on the way out.
+ *
+ * A node reads tensors by name and writes one tensor named like the node; weights are referenced
+ * by name into `graph.weights`, so a compaction can replace a weight without touching nodes.
+ */
+
+export type ActivationKind = 'linear' | 'relu' | 'relu6' | 'leakyRelu' | 'prelu' | 'elu' | 'sigmoid' | 'tanh';
+
+export interface Activation {
+  readonly kind: ActivationKind;
+  /** leakyRelu slope. */
+  readonly alpha?: number;
+  /** prelu: name of the per-channel slope weight. */
+  readonly alphaWeight?: string;
+}
+
+/** Padding of a window op: tfjs 'same' / 'valid', or explicit `[[top, bottom], [left, right]]`. */
+export type Padding = 'same' | 'valid' | readonly [readonly [number, number], readonly [number, number]];
+
+interface NodeBase {
+  /** Unique; also the name of the tensor the node writes. */
+  readonly name: string;
+  readonly inputs: readonly string[];
+}
+
+export interface Conv2dNode extends NodeBase {
+  readonly op: 'conv2d';
+  /** HWIO kernel. */
+  readonly kernel: string;
+  readonly bias?: string;
+  readonly strides: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  readonly padding: Padding;
+  readonly activation: Activation;
+}
+
+export interface DepthwiseNode extends NodeBase {
+  readonly op: 'depthwise';
+  /** `[kh, kw, C, multiplier]` kernel. */
+  readonly kernel: string;
+  readonly bias?: string;
+  readonly strides: readonly [number, number];
+  readonly dilations: readonly [number, number];
+  readonly padding: Padding;
+  readonly activation: Activation;
+}
+
+export interface DenseNode extends NodeBase {
+  readonly op: 'dense';
+  /** `[in, out]` kernel. */
+  readonly kernel: string;
+  readonly bias?: string;
+  readonly activation: Activation;
+}
+
+/** y = (x − mean)/√(variance + ε)·scale + offset, per channel (last axis). */
+export interface BatchNormNode extends NodeBase {
+  readonly op: 'batchNorm';
+  readonly mean: string;
+  readonly variance: string;
+  readonly scale?: string;
+  readonly offset?: string;
+  readonly epsilon: number;
+}
+
+/** x ∘ w or x + w with a constant w broadcast against x (per channel when w has C entries). */
+export interface ConstBinaryNode extends NodeBase {
+  readonly op: 'addConst' | 'mulConst';
+  readonly weight: string;
+}
+
+/** Element-wise sum / product of same-shaped tensors (residual adds, gates). */
+export interface ElementwiseNode extends NodeBase {
+  readonly op: 'add' | 'mul';
+}
+
+export interface ConcatNode extends NodeBase {
+  readonly op: 'concat';
+  /** Non-negative axis index. */
+  readonly axis: number;
+}
+
+export interface PoolNode extends NodeBase {
+  readonly op: 'maxPool' | 'avgPool';
+  readonly size: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly padding: Padding;
+}
+
+/** Mean over the spatial axes 1, 2. */
+export interface GlobalPoolNode extends NodeBase {
+  readonly op: 'globalAvgPool';
+  readonly keepDims: boolean;
+}
+
+export interface PadNode extends NodeBase {
+  readonly op: 'pad';
+  /** One `[before, after]` per axis. */
+  readonly paddings: readonly (readonly [number, number])[];
+  readonly value: number;
+}
+
+export interface ReshapeNode extends NodeBase {
+  readonly op: 'reshape';
+  /** Target shape; −1 for the batch axis (and at most one other inferred axis). */
+  readonly shape: readonly number[];
+}
+
+export interface ActivationNode extends NodeBase {
+  readonly op: 'activation';
+  readonly activation: Activation;
+}
+
+export interface SoftmaxNode extends NodeBase {
+  readonly op: 'softmax';
+}
+
+export type IrNode =
+  | Conv2dNode | DepthwiseNode | DenseNode | BatchNormNode | ConstBinaryNode | ElementwiseNode | ConcatNode
+  | PoolNode | GlobalPoolNode | PadNode | ReshapeNode | ActivationNode | SoftmaxNode;
+
+export type IrOp = IrNode['op'];
+
+export interface Weight {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface GraphInput {
+  readonly name: string;
+  /** With −1 for the batch axis. */
+  readonly shape: readonly number[];
+}
+
+/** What the importer needs to write the file back in the same format. */
+export interface SourceFormat {
+  readonly kind: 'tfjs-graph' | 'tfjs-layers' | 'faceapi-manifest' | 'onnx';
+  /** Free-form details the exporter of that kind reads (original names, versions...). */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface Graph {
+  readonly inputs: readonly GraphInput[];
+  /** Names of the tensors the model returns, in order. */
+  readonly outputs: readonly string[];
+  /** Topologically ordered. */
+  readonly nodes: readonly IrNode[];
+  readonly weights: ReadonlyMap<string, Weight>;
+  readonly source: SourceFormat;
+}
+
+/** Weight names a node references, with their role. */
+export function nodeWeights(n: IrNode): { role: string; name: string }[] {
+  const out: { role: string; name: string }[] = [];
+  const add = (role: string, name: string | undefined): void => {
+    if (name !== undefined) out.push({ role, name });
+  };
+  switch (n.op) {
+    case 'conv2d': case 'depthwise': case 'dense':
+      add('kernel', n.kernel); add('bias', n.bias); add('alpha', n.activation.alphaWeight); break;
+    case 'batchNorm':
+      add('mean', n.mean); add('variance', n.variance); add('scale', n.scale); add('offset', n.offset); break;
+    case 'addConst': case 'mulConst':
+      add('weight', n.weight); break;
+    case 'activation':
+      add('alpha', n.activation.alphaWeight); break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/**
+ * Check that names are unique, every input is defined before use, every weight exists, outputs
+ * exist. Throws DataError naming the node.
+ */
+export function validateGraph(fn: string, g: Graph): void {
+  const defined = new Set(g.inputs.map((i) => i.name));
+  for (const n of g.nodes) {
+    if (defined.has(n.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) reuses a tensor name`);
+    for (const i of n.inputs) {
+      if (!defined.has(i)) throw new DataError(fn, `node '${n.name}' (${n.op}) reads '${i}', which no earlier node or input defines`);
+    }
+    for (const w of nodeWeights(n)) {
+      if (!g.weights.has(w.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) references weight '${w.name}' (${w.role}), which the weights do not hold`);
+    }
+    defined.add(n.name);
+  }
+  for (const o of g.outputs) if (!defined.has(o)) throw new DataError(fn, `output '${o}' is not produced by any node`);
+}
+
+/** Number of distinct ops by kind, for `inspect`. */
+export function opCounts(g: Graph): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const n of g.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
+  return c;
+}
+
+/** Total number of parameters (entries of every referenced weight, counted once). */
+export function parameterCount(g: Graph): number {
+  const seen = new Set<string>();
+  let p = 0;
+  for (const n of g.nodes) {
+    for (const w of nodeWeights(n)) {
+      if (seen.has(w.name)) continue;
+      seen.add(w.name);
+      p += g.weights.get(w.name)!.data.length;
+    }
+  }
+  return p;
+}
