@@ -10,6 +10,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import * as neural from '../src/neural/index.ts';
 
 const { tf } = neural;
@@ -31,7 +32,7 @@ const CASES: Case[] = [
   { key: 'facemesh', label: 'facemesh (human-models)', load: () => neural.readModel(`${HM}/facemesh.json`), classifier: false },
 ];
 
-function relErr(a: tf.Tensor[], b: tf.Tensor[]): number {
+function relErr(a: Tensor[], b: Tensor[]): number {
   let num = 0;
   let den = 0;
   a.forEach((t, k) => {
@@ -41,7 +42,7 @@ function relErr(a: tf.Tensor[], b: tf.Tensor[]): number {
   return Math.sqrt(num / Math.max(den, 1e-30));
 }
 
-function top1(a: tf.Tensor, b: tf.Tensor): number {
+function top1(a: Tensor, b: Tensor): number {
   const x = tf.argMax(a, -1).dataSync();
   const y = tf.argMax(b, -1).dataSync();
   let s = 0;
@@ -50,9 +51,9 @@ function top1(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 /** Outputs on every image, one at a time (some models fix batch 1 in their reshapes). */
-function runEach(g: neural.Graph, x: tf.Tensor): tf.Tensor[] {
+function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   const r = neural.graphRunner(g);
-  const parts: tf.Tensor[][] = [];
+  const parts: Tensor[][] = [];
   for (let i = 0; i < x.shape[0]; i++) {
     const xi = tf.slice(x, [i], [1]);
     parts.push(r.run([xi]));

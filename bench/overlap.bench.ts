@@ -13,8 +13,9 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  DenseMatrix, fitGroupLasso, fitOverlappingGroupLasso, lambdaMax, LatentDesign, makeGroups, prepareProblem, Random,
+  DenseMatrix, fitGroupLasso, fitOverlappingGroupLasso, lambdaMax, LatentDesign, makeGroups, Random,
 } from '../src/index.ts';
+import { prepareProblem } from '../src/extend.ts';
 
 const here = fileURLToPath(import.meta.url);
 const N = Number(process.env.BENCH_OVERLAP_N ?? 2000);

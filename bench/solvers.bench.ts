@@ -11,8 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MatrixInput } from '../src/linalg/input.ts';
 import { fastOperator } from '../src/linalg/kernels/fast.ts';
-import { fitGroupLasso, lambdaMax, prepareProblem, type FitResult, type SolverName } from '../src/models/fit.ts';
+import { fitGroupLasso, lambdaMax, prepareProblem, type FitResult, type SolverName } from '../src/problem/problem.ts';
 import { certify } from '../src/solvers/certificate.ts';
 import { birthwtProblem, gaussianProblem, type BenchProblem } from './problems.ts';
 
@@ -31,7 +32,7 @@ function fmtMs(ms: number): string {
 
 interface Row { label: string; ms: number; fit: FitResult; heapMB: number }
 
-function runSolver(P: BenchProblem, X: unknown, lambda: number, solver: SolverName, repeats: number, maxIter: number): { ms: number; fit: FitResult; heapMB: number } {
+function runSolver(P: BenchProblem, X: MatrixInput, lambda: number, solver: SolverName, repeats: number, maxIter: number): { ms: number; fit: FitResult; heapMB: number } {
   const times: number[] = [];
   let fit: FitResult | null = null;
   let heap = 0;

@@ -34,7 +34,7 @@ path.activeGroups.forEach((act, k) => {
   }
 });
 
-console.log(`\n10-fold cross-validation (${cv.lossName}, kg²):`);
+console.log(`\n10-fold cross-validation (${cv.metric}, kg²):`);
 console.log(`  λ_min = ${cv.lambdaMin.toPrecision(4)}: CV error ${cv.meanLoss[cv.indexMin].toFixed(4)} ± ${cv.seLoss[cv.indexMin].toFixed(4)}, ` +
   `${path.activeGroups[cv.indexMin].length} groups`);
 console.log(`  λ_1se = ${cv.lambda1se.toPrecision(4)}: CV error ${cv.meanLoss[cv.index1se].toFixed(4)}, ` +

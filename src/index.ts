@@ -11,13 +11,10 @@
  */
 export * from './errors.ts';
 export { Random } from './util/random.ts';
-export { checkOptions } from './util/validate.ts';
-export type { LinearOperator, ColumnAccess } from './linalg/operator.ts';
-export { materializeColumn } from './linalg/operator.ts';
+export type { LinearOperator } from './linalg/operator.ts';
 export { DenseMatrix } from './linalg/dense.ts';
 export { toOperator, toDense, toVector, toResponse, type MatrixInput, type ResponseInput } from './linalg/input.ts';
 export { operatorNormSquared, type PowerIterationOptions } from './linalg/power.ts';
-export { dot, nrm2, axpy } from './linalg/blas.ts';
 export {
   makeGroups, withWeights, groupSize, expandForTasks, groupsFromRecord, isGroupStructure,
   type GroupStructure, type GroupSpec, type GroupOptions, type WeightRule,
@@ -26,40 +23,33 @@ export {
   proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
   projectL2Ball, projectL2BallInPlace,
 } from './prox/prox.ts';
+export { lossNames, type LossName } from './datafits/datafits.ts';
+export { penaltyNames } from './penalties/penalties.ts';
 export {
-  SquaredLoss, LogisticLoss, PoissonLoss, makeDatafit, sigmoid, log1pExp, logGamma, type Datafit, type LossName,
-} from './datafits/datafits.ts';
-export { GroupLassoPenalty, SparseGroupLassoPenalty, sparseGroupDualNorm, type Penalty } from './penalties/penalties.ts';
-export { ProblemContext, evaluate, newPoint, type PointBuffers } from './solvers/problem.ts';
-export { UnpenalizedSolver } from './solvers/unpenalized.ts';
-export { certify, dualValue, kktViolation, gapConverged, type Certificate } from './solvers/certificate.ts';
-export { Ista, Fista, estimateLipschitz, type IterativeSolver, type IterationInfo, type ProximalOptions } from './solvers/proximal.ts';
-export { drive, type DriveOptions, type DriveResult, type StopRule } from './solvers/driver.ts';
-export { registerSolver, getSolverFactory, solverNames, type SolverFactory } from './solvers/registry.ts';
-export {
-  fitGroupLasso, fitSparseGroupLasso, lambdaMax, prepareProblem, PreparedProblem,
-  type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName,
-} from './models/fit.ts';
+  fitGroupLasso, fitSparseGroupLasso, lambdaMax,
+  type FitOptions, type FitResult, type ProblemOptions, type SolveOptions, type SolverName, type PenaltyName,
+} from './problem/problem.ts';
+export { solverNames } from './solvers/registry.ts';
+export type { IterationInfo } from './solvers/proximal.ts';
+export type { StopRule } from './solvers/driver.ts';
 export * from './data/index.ts';
 export {
   groupLassoPath, lambdaGrid, type PathOptions, type PathResult, type PathCertificate,
 } from './path/path.ts';
 export { cvGroupLasso, makeFolds, type CvOptions, type CvResult } from './path/cv.ts';
 export { informationCriteria, type CriteriaOptions, type CriteriaResult, type DfMethod } from './path/criteria.ts';
-export { SubsetOperator, RowSubsetOperator } from './path/subset.ts';
 export {
   GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing,
-} from './models/estimator.ts';
+} from './estimators/groupLasso.ts';
 // Chart specs are plain JSON builders; rendering lives in 'groupsparse/plot' (Vega) and 'groupsparse/node' (PNG).
 export {
   pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
   type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
-  type SparsityChartData, type PhaseTransitionRow, type RhoRow,
+  type SparsityChartData, type PhaseTransitionPoint, type RhoRow,
 } from './plot/specs.ts';
 export * as signal from './signal/index.ts';
 export * from './overlap/index.ts';
 export {
-  fastOperator, FastDense, type FastOperatorOptions, type KernelBackend, type KernelWorkspace,
+  fastOperator, type FastOperatorOptions,
 } from './linalg/kernels/fast.ts';
 export { wasmSimdAvailable } from './linalg/kernels/wasm.ts';
-export { BlockCoordinateDescent } from './solvers/bcd.ts';

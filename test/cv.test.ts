@@ -41,7 +41,7 @@ describe('cvGroupLasso', () => {
   it('held-out losses match independent fits on each fold, and λ_1se ≥ λ_min', () => {
     const pr = randomProblem(3, 48, [2, 3, 1, 2], 'squared');
     const cv = cvGroupLasso(pr.X, pr.y, { groups: pr.groups, nFolds: 4, seed: 5, nLambda: 12, lambdaMinRatio: 0.01 });
-    expect(cv.lossName).toBe('mean squared error');
+    expect(cv.metric).toBe('mean squared error');
     expect(cv.lambdas.length).toBe(12);
     // The grid comes from the full data.
     expect(cv.lambdas[0]).toBe(groupLassoPath(pr.X, pr.y, { groups: pr.groups, nLambda: 12, lambdaMinRatio: 0.01 }).lambdaMax);
@@ -76,7 +76,7 @@ describe('cvGroupLasso', () => {
   it('uses deviance for logistic, stratifies by default, and accepts fold labels', () => {
     const pr = randomProblem(4, 60, [2, 2, 1], 'logistic');
     const cv = cvGroupLasso(pr.X, pr.y, { groups: pr.groups, loss: 'logistic', nFolds: 3, nLambda: 6, lambdaMinRatio: 0.05 });
-    expect(cv.lossName).toBe('deviance');
+    expect(cv.metric).toBe('deviance');
     expect(Array.from(cv.foldIds)).toEqual(Array.from(makeFolds(60, 3, 1, pr.y)));
     const f = 1;
     const k = 4;
@@ -114,7 +114,7 @@ describe('informationCriteria', () => {
     const y = [3, 2, 1, 4, 2, 5, 1, 2];
     const groups = [[0, 1], [2]];
     const path = groupLassoPath(X, y, { groups, nLambda: 5, lambdaMinRatio: 0.01, tol: 1e-12 });
-    const ic = informationCriteria(path, X, y, { gamma: 0.5 });
+    const ic = informationCriteria(path, X, y, { ebicGamma: 0.5 });
     expect(ic.dfMethod).toBe('yuanLin');
     const A = new Matrix(X.map((r) => [1, ...r]));
     const ls = solve(A.transpose().mmul(A), A.transpose().mmul(Matrix.columnVector(y))).to1DArray();
@@ -132,7 +132,7 @@ describe('informationCriteria', () => {
         }
       });
       expect(ic.df[k]).toBeCloseTo(df, 8);
-      const pred = matVec(X, w).map((e) => e + path.intercepts[k]);
+      const pred = matVec(X, w).map((e) => e + path.intercept[k]);
       const rss = y.reduce((s, v, i) => s + (v - pred[i]) ** 2, 0);
       const ll = -(n / 2) * (Math.log((2 * Math.PI * rss) / n) + 1);
       expect(ic.logLik[k]).toBeCloseTo(ll, 9);

@@ -21,16 +21,16 @@ describe('readCsv: well-formed input', () => {
     expect(t.names).toEqual(['age', 'race', 'w']);
     expect(t.nRows).toBe(2);
     expect(t.columns[0]).toBeInstanceOf(Float64Array);
-    expect(Array.from(t.columns[0])).toEqual([19, 33]);
+    expect(Array.from(t.columns[0] as Float64Array)).toEqual([19, 33]);
     expect(t.columns[1]).toEqual(['black', 'other']);
-    expect(Array.from(t.columns[2])).toEqual([150, -0.5]);
+    expect(Array.from(t.columns[2] as Float64Array)).toEqual([150, -0.5]);
   });
 
   it('handles a BOM, CRLF line ends, quoted commas, escaped quotes and quoted line breaks', () => {
     const t = readCsv('\uFEFF"name",x\r\n"Smith, J.",1\r\n"say ""hi""",2\r\n"two\nlines",3\r\n');
     expect(t.names).toEqual(['name', 'x']);
     expect(t.columns[0]).toEqual(['Smith, J.', 'say "hi"', 'two\nlines']);
-    expect(Array.from(t.columns[1])).toEqual([1, 2, 3]);
+    expect(Array.from(t.columns[1] as Float64Array)).toEqual([1, 2, 3]);
   });
 
   it('reads a file path and a URL; skips blank lines; honours delimiter and strings', () => {
@@ -38,7 +38,7 @@ describe('readCsv: well-formed input', () => {
     const f = join(dir, 'a.csv');
     writeFileSync(f, 'a;b\n1;2\n\n3;4\n');
     const t = readCsv(f, { delimiter: ';', strings: ['b'] });
-    expect(Array.from(t.columns[0])).toEqual([1, 3]);
+    expect(Array.from(t.columns[0] as Float64Array)).toEqual([1, 3]);
     expect(t.columns[1]).toEqual(['2', '4']);
     const bw = readCsv(BIRTHWT_CSV);
     expect(bw.nRows).toBe(189);
@@ -52,12 +52,12 @@ describe('readCsv: well-formed input', () => {
   it('columns keeps a subset in the given order, so missing values elsewhere do not matter', () => {
     const t = readCsv('a,b,c\n1,NA,x\n2,5,y\n', { columns: ['c', 'a'] });
     expect(t.names).toEqual(['c', 'a']);
-    expect(Array.from(t.columns[1])).toEqual([1, 2]);
+    expect(Array.from(t.columns[1] as Float64Array)).toEqual([1, 2]);
   });
 
   it("missing: 'drop-rows' drops rows with '', NA or NaN and reports their line numbers", () => {
     const t = readCsv('a,b\n1,2\n,3\n4,NA\n5,NaN\n6,7\n', { missing: 'drop-rows' });
-    expect(Array.from(t.columns[0])).toEqual([1, 6]);
+    expect(Array.from(t.columns[0] as Float64Array)).toEqual([1, 6]);
     expect(t.droppedLines).toEqual([3, 4, 5]);
   });
 

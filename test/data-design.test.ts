@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   birthwtDesign, buildDesign, buildDesignAsync, DataError, DenseMatrix, loadExpressionEngine, OptionError,
-  parseColumnSpecs, polyFit, readCsv, SparseMatrix, tableFromColumns, type Design,
+  polyFit, readCsv, SparseMatrix, tableFromColumns, type Design,
 } from '../src/index.ts';
+import { parseColumnSpecs } from '../src/data/spec.ts';
 
 const col = (d: { X: DenseMatrix | SparseMatrix }, j: number): number[] => {
   const X = d.X;

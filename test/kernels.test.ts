@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  DenseMatrix, fastOperator, FastDense, LinearOperator, OptionError, Random, ShapeError, wasmSimdAvailable,
+  DenseMatrix, fastOperator, type LinearOperator, OptionError, Random, ShapeError, wasmSimdAvailable,
 } from '../src/index.ts';
+import { FastDense } from '../src/extend.ts';
 import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from '../src/linalg/kernels/js.ts';
 import { instantiateKernels } from '../src/linalg/kernels/wasm.ts';
 // @ts-expect-error plain ES module without typings

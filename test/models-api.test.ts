@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CoxLoss } from '../src/datafits/cox.ts';
 import { ValueError } from '../src/errors.ts';
-import { fitGroupLasso, lambdaMax } from '../src/models/fit.ts';
-import { GroupLasso } from '../src/models/estimator.ts';
+import { fitGroupLasso, lambdaMax } from '../src/problem/problem.ts';
+import { GroupLasso } from '../src/estimators/groupLasso.ts';
 import { cvGroupLasso } from '../src/path/cv.ts';
 import { groupLassoPath } from '../src/path/path.ts';
 
@@ -23,7 +23,7 @@ describe("loss: 'cox' through the public API against grpreg", () => {
     let worst = 0;
     for (let l = 0; l < fx.lambda.length; l++) {
       expect(path.certificates[l].converged).toBe(true);
-      expect(path.intercepts[l]).toBe(0);
+      expect(path.intercept[l]).toBe(0);
       for (let j = 0; j < fx.columns.length; j++) worst = Math.max(worst, Math.abs(path.coefs[l][j] - fx.beta[l][j]));
       const refGroups = [...new Set(fx.group.filter((_, j) => fx.beta[l][j] !== 0))];
       expect(path.activeGroups[l].map((g) => path.groupNames[g]).sort()).toEqual(refGroups.sort());
@@ -41,7 +41,7 @@ describe("loss: 'cox' through the public API against grpreg", () => {
     const loss = new CoxLoss(fx.time, fx.status);
     const r = new Float64Array(n);
     for (let l = 0; l < fx.lambda.length; l++) {
-      const count = loss.heldOutLoss(Float64Array.from(fx.cvEta[l]), r);
+      const count = loss.rowLosses(Float64Array.from(fx.cvEta[l]), r);
       let s = 0;
       for (let i = 0; i < n; i++) if (r[i] === r[i]) s += r[i];
       expect(s / count).toBeCloseTo(fx.cve[l], 10);
@@ -51,7 +51,7 @@ describe("loss: 'cox' through the public API against grpreg", () => {
   it('cvGroupLasso runs the Cox CV on the same folds: deviance per event, stratified folds, λ_min', () => {
     const L = 12;
     const cv = cvGroupLasso(rows, y, { groups: fx.group, loss: 'cox', lambdas: fx.lambda.slice(0, L), foldIds: fx.fold, tol: 1e-8 });
-    expect(cv.lossName).toBe('partial-likelihood deviance');
+    expect(cv.metric).toBe('partial-likelihood deviance');
     // cv.grpsurv re-standardises each fold, so its fold fits are not ours: closeness only.
     for (let l = 0; l < L; l++) expect(Math.abs(cv.meanLoss[l] - fx.cve[l]) / fx.cve[l]).toBeLessThan(0.01);
     // Our deviance along the path, from our own out-of-fold predictions, through the same scoring.
@@ -97,7 +97,7 @@ describe("loss: 'multinomial' through the public API", () => {
       expect(zero).toBe(!fit.activeGroups.includes(g));
     }
     const cv = cvGroupLasso(X, labels, { groups: [0, 1, 2, 3], loss: 'multinomial', nLambda: 8, nFolds: 3 });
-    expect(cv.lossName).toBe('deviance');
+    expect(cv.metric).toBe('deviance');
     // At λ_max every class gets its training frequency: the deviance is 2·log 3 per row.
     expect(cv.meanLoss[0]).toBeCloseTo(2 * Math.log(3), 1);
     expect(cv.meanLoss[cv.indexMin]).toBeLessThan(cv.meanLoss[0]);

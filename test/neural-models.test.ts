@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, ValueError } from '../src/index.ts';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import * as neural from '../src/neural/index.ts';
 
 const { tf } = neural;
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** max |a − b| / max |b|, over every output. */
-function relDiff(a: readonly tf.Tensor[], b: readonly tf.Tensor[]): number {
+function relDiff(a: readonly Tensor[], b: readonly Tensor[]): number {
   expect(a.length).toBe(b.length);
   let worst = 0;
   a.forEach((t, k) => {
@@ -122,11 +123,11 @@ describe('BlazeFace (tfjs graph model with residual adds and channel pads)', () 
     const stock = await neural.loadStockGraphModel(BLAZE);
     const names = g.source.details!.outputNames as string[];
     const x = tf.randomUniform([1, 128, 128, 3], -1, 1, 'float32', 5);
-    const ref = stock.execute(x, names) as tf.Tensor[];
+    const ref = stock.execute(x, names) as Tensor[];
     expect(relDiff(neural.graphRunner(g).run([x]), ref)).toBeLessThanOrEqual(1e-5);
     neural.writeModel(g, join(dir, 'blaze-rt'));
     const back = await neural.loadStockGraphModel(join(dir, 'blaze-rt', 'model.json'));
-    expect(relDiff(back.execute(x, names) as tf.Tensor[], ref)).toBeLessThanOrEqual(1e-5);
+    expect(relDiff(back.execute(x, names) as Tensor[], ref)).toBeLessThanOrEqual(1e-5);
   });
 
   it('every dependency group: zeroed original (stock runtime) ≡ compacted export (stock runtime)', async () => {
@@ -138,7 +139,7 @@ describe('BlazeFace (tfjs graph model with residual adds and channel pads)', () 
     expect(dg.groups.some((x) => x.producers.length > 1)).toBe(true);
     const names = g.source.details!.outputNames as string[];
     const x = tf.randomUniform([1, 128, 128, 3], -1, 1, 'float32', 9);
-    const load = async (gr: neural.Graph): Promise<tf.Tensor[]> => {
+    const load = async (gr: neural.Graph): Promise<Tensor[]> => {
       const { json, weights } = neural.tfjsGraphModelJson(gr);
       const specs = weights.map((w) => ({ name: w.name, shape: [...w.w.shape], dtype: w.dtype }));
       const buf = new ArrayBuffer(weights.reduce((a, w) => a + 4 * w.w.data.length, 0));
@@ -150,7 +151,7 @@ describe('BlazeFace (tfjs graph model with residual adds and channel pads)', () 
         o += 4;
       }
       const m = await (await import('@tensorflow/tfjs-converter')).loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs, weightData: buf, format: 'graph-model' }));
-      const out = m.execute(x, names) as tf.Tensor[];
+      const out = m.execute(x, names) as Tensor[];
       m.dispose();
       return out;
     };
@@ -196,7 +197,7 @@ describe('pruning to a FLOP budget', () => {
     const [ref] = neural.graphRunner(g).run([held]);
     const [a] = neural.graphRunner(cs.graph).run([held]);
     const [b] = neural.graphRunner(nm.graph).run([held]);
-    const err = (t: tf.Tensor): number => tf.norm(tf.sub(t, ref)).dataSync()[0] / tf.norm(ref).dataSync()[0];
+    const err = (t: Tensor): number => tf.norm(tf.sub(t, ref)).dataSync()[0] / tf.norm(ref).dataSync()[0];
     expect(err(a)).toBeLessThan(err(b));
   }, 180_000);
 });
@@ -277,7 +278,7 @@ describe('tfjs layers model (Keras topology)', () => {
     const g = neural.readModel(saved);
     expect(g.source.kind).toBe('tfjs-layers');
     const x = tf.randomUniform([3, 12, 12, 3], -1, 1, 'float32', 8);
-    const ref = model.predict(x) as tf.Tensor;
+    const ref = model.predict(x) as Tensor;
     expect(relDiff(neural.graphRunner(g).run([x]), [ref])).toBeLessThanOrEqual(1e-5);
     const dg = neural.dependencyGraph(g);
     // c1 and c2 outputs are tied by the add: 8 groups of two producers; c3: 6; f1: 5; f2 is the output.
@@ -288,7 +289,7 @@ describe('tfjs layers model (Keras topology)', () => {
       neural.writeModel(neural.compactGraph(dg, new Set([grp.id])), out);
       const stock = await neural.loadStockLayersModel(join(out, 'model.json'));
       const zo = neural.graphRunner(neural.zeroGroups(dg, [grp.id])).run([x]);
-      expect(relDiff([stock.predict(x) as tf.Tensor], zo), grp.label).toBeLessThanOrEqual(1e-5);
+      expect(relDiff([stock.predict(x) as Tensor], zo), grp.label).toBeLessThanOrEqual(1e-5);
     }
   }, 120_000);
 });

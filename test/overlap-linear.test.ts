@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../src/index.ts';
-import { choleskyFactor, choleskySolveInPlace, pcg, PcgWork } from '../src/overlap/linear.ts';
+import { choleskyFactor, choleskySolveInPlace } from '../src/linalg/cholesky.ts';
+import { pcg, PcgWork } from '../src/linalg/cg.ts';
 import { solveDense } from './overlap-helpers.ts';
 
 /** A random SPD matrix BᵀB + shift·I (column-major) and the same as rows. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GroupLassoPenalty, makeGroups, SparseGroupLassoPenalty, sparseGroupDualNorm } from '../src/index.ts';
+import { makeGroups } from '../src/index.ts';
+import { GroupLassoPenalty, SparseGroupLassoPenalty, sparseGroupDualNorm } from '../src/extend.ts';
 
 /** ‖S(a, sα)‖ − s(1−α)d, decreasing in s. */
 function excess(a: number[], s: number, alpha: number, d: number): number {

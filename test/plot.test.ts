@@ -88,7 +88,7 @@ describe('logTicks', () => {
 describe('cvChart', () => {
   const meanLoss = lambdas.map((l) => 1 + (Math.log10(l) + 1) ** 2);
   const seLoss = lambdas.map(() => 0.1);
-  const data = { lambdas, meanLoss, seLoss, lambdaMin: 0.1, lambda1se: 0.2, lossName: 'mean squared error' };
+  const data = { lambdas, meanLoss, seLoss, lambdaMin: 0.1, lambda1se: 0.2, metric: 'mean squared error' };
 
   it('draws a point and an error bar per λ and the two λ rules', async () => {
     const svg = await renderSvg(cvChart(data));
@@ -107,7 +107,7 @@ describe('cvChart', () => {
 
   it('refuses a negative SE and a missing loss name', () => {
     expect(() => cvChart({ ...data, seLoss: seLoss.map((s, i) => (i === 3 ? -1 : s)) })).toThrow(/seLoss must be ≥ 0/);
-    expect(() => cvChart({ ...data, lossName: '' })).toThrow(ValueError);
+    expect(() => cvChart({ ...data, metric: '' })).toThrow(ValueError);
     expect(() => cvChart({ ...data, meanLoss: [1] })).toThrow(ShapeError);
   });
 });

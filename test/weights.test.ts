@@ -50,7 +50,6 @@ function solve(X: DenseMatrix, df: Datafit, lambda: number, intercept: boolean) 
   const ctx = new ProblemContext(X, df, new GroupLassoPenalty(groups, lambda), intercept);
   const pt = newPoint(ctx);
   evaluate(ctx, new Float64Array(ctx.size), pt);
-  ctx.nullObjective = pt.loss;
   const res = drive(ctx, new Fista(ctx, new Float64Array(ctx.size)), { stopOn: 'gap', tol: 1e-11, maxIter: 200_000, checkEvery: 10 });
   return { res, ctx };
 }

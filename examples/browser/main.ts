@@ -79,7 +79,7 @@ async function fit(): Promise<void> {
     await Promise.all([
       embed('#path-chart', pathChart({ lambdas: path.lambdas, groupNames: path.groupNames, groupNorms: path.groupNorms, selectedLambda: m.lambda }) as never, { actions: false, renderer: 'svg' }),
       embed('#cv-chart', cvChart({
-        lambdas: cv.lambdas, meanLoss: cv.meanLoss, seLoss: cv.seLoss, lambdaMin: cv.lambdaMin, lambda1se: cv.lambda1se, lossName: cv.lossName,
+        lambdas: cv.lambdas, meanLoss: cv.meanLoss, seLoss: cv.seLoss, lambdaMin: cv.lambdaMin, lambda1se: cv.lambda1se, metric: cv.metric,
       }) as never, { actions: false, renderer: 'svg' }),
     ]);
     document.body.dataset.state = 'done';

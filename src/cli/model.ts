@@ -1,6 +1,6 @@
 import type { Design } from '../data/design.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import type { GroupLassoOptions } from '../models/estimator.ts';
+import type { GroupLassoOptions } from '../estimators/groupLasso.ts';
 import type { FlagValues } from './args.ts';
 import { CliError } from './errors.ts';
 import { choiceFlag, numberFlag } from './values.ts';

@@ -1,4 +1,4 @@
-import type { GroupLasso } from '../models/estimator.ts';
+import type { GroupLasso } from '../estimators/groupLasso.ts';
 import { CliError } from './errors.ts';
 import { writeOutput } from './outputs.ts';
 
@@ -27,7 +27,7 @@ export async function savePlotFile(kind: 'path' | 'cv', m: GroupLasso, file: str
     }, { title: 'Regularization path (original scale)' })
     : plot.cvChart({
       lambdas: m.cv!.lambdas, meanLoss: m.cv!.meanLoss, seLoss: m.cv!.seLoss, lambdaMin: m.cv!.lambdaMin,
-      lambda1se: m.cv!.lambda1se, lossName: m.cv!.lossName,
+      lambda1se: m.cv!.lambda1se, metric: m.cv!.metric,
     });
   const ext = file.slice(file.lastIndexOf('.')).toLowerCase();
   const data = ext === '.svg' ? await plot.renderSvg(spec) : ext === '.png' ? await plot.renderPng(spec) : JSON.stringify(spec, null, 2) + '\n';

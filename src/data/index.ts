@@ -11,8 +11,7 @@ export {
 export { parseColumnSpecs, type ColumnSpecFlags } from './spec.ts';
 export { loadExpressionEngine, expressionEngineLoaded, compileExpression, EXPRESSION_FUNCTIONS, type CompiledExpression } from './expressions.ts';
 export {
-  polyFit, polyPredict, rawPoly, bsFit, nsFit, splinePredict, splineBasisAt, quantile7,
-  householderQR, qrQy, qrQty, type PolyCoefs, type SplineBasis, type CompactQR,
+  polyFit, polyPredict, rawPoly, bsFit, nsFit, splinePredict, splineBasisAt, type PolyCoefs, type SplineBasis,
 } from './basis.ts';
 export {
   standardize, orthonormalizeGroups, type Standardized, type OrthonormalizedGroups, type RawCoefficients,

@@ -1,5 +1,5 @@
 import { ShapeError, ValueError } from '../errors.ts';
-import type { Datafit, LossName } from './datafits.ts';
+import { registerLoss, type Datafit, type LossName } from './datafit.ts';
 import { normalizeSampleWeights } from './weights.ts';
 
 /** How tied event times enter the partial likelihood. */
@@ -178,7 +178,7 @@ export class CoxLoss implements Datafit {
   }
 
   /** The same loss on a subset of rows (cross-validation folds); weights are renormalised. */
-  restrict(rows: ArrayLike<number>): CoxLoss {
+  subset(rows: ArrayLike<number>): CoxLoss {
     const m = rows.length;
     const t = new Float64Array(m);
     const s = new Float64Array(m);
@@ -188,7 +188,7 @@ export class CoxLoss implements Datafit {
       s[k] = this.y[rows[k]];
       if (w) w[k] = this.sampleWeight![rows[k]];
     }
-    return new CoxLoss(t, s, { ties: this.ties, sampleWeight: w }, 'CoxLoss.restrict');
+    return new CoxLoss(t, s, { ties: this.ties, sampleWeight: w }, 'CoxLoss.subset');
   }
 
   /**
@@ -481,7 +481,7 @@ export class CoxLoss implements Datafit {
     return -s / n;
   }
 
-  readonly heldOutLossName = 'partial-likelihood deviance';
+  readonly heldOutMetric = 'partial-likelihood deviance';
   readonly freeColumns = 1;
   /**
    * Cross-validated partial-likelihood deviance per event (grpreg's `cv.grpsurv`, Dai & Breheny):
@@ -489,7 +489,7 @@ export class CoxLoss implements Datafit {
    * at t_k gets 2[(w_i/W_k) Σ_r ω_r log S_kr − w_i η_i]; censored rows NaN; the count returned is
    * the (weighted) number of events, so the mean is grpreg's `cve`.
    */
-  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+  rowLosses(eta: Float64Array, out: Float64Array): number {
     this.riskSets(eta);
     const { order, blockPtr, subPtr, logOmega, w, y } = this;
     let events = 0;
@@ -510,6 +510,25 @@ export class CoxLoss implements Datafit {
     return events;
   }
 
+  gradient(eta: Float64Array, out: Float64Array): void {
+    this.valueGrad(eta, out);
+  }
+  /** The log partial likelihood (weights scaled to mean 1). */
+  logLikelihood(eta: Float64Array): number {
+    return -this.n * this.value(eta);
+  }
+  /** No covariate: η = 0 (the model has no intercept). */
+  nullPredictor(): Float64Array {
+    return Float64Array.of(0);
+  }
+  interceptObstacle(): string | null {
+    return null;
+  }
+  /** Events and censored rows: folds keep their ratio, as grpreg's cv.grpsurv. */
+  strata(): Int32Array | null {
+    return Int32Array.from(this.y);
+  }
+
   /**
    * Partial-likelihood deviance 2·n·F(η) (grpreg's `deviance` of a `grpsurv` fit, and the
    * cross-validation error of `cv.grpsurv` when η holds out-of-fold predictions).
@@ -518,3 +537,16 @@ export class CoxLoss implements Datafit {
     return 2 * this.n * this.value(eta);
   }
 }
+
+// The response of the registry's numeric path is two columns [time, status] (grpreg's y);
+// `{ time, status }` objects are turned into those columns by the problem layer.
+registerLoss({
+  name: 'cox', multiTask: true,
+  create: (y, n, T, fn, w) => {
+    if (T !== 2) throw new ValueError(fn, `the Cox model needs y = { time, status } or two columns [time, status]; y has ${T} column${T === 1 ? '' : 's'}`);
+    return new CoxLoss(y.subarray(0, n), y.subarray(n, 2 * n), { sampleWeight: w }, fn);
+  },
+  inverseLink: (eta, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = Math.exp(eta[i]);
+  },
+});

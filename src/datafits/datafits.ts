@@ -1,72 +1,14 @@
 import { ValueError } from '../errors.ts';
+import { registerLoss, type Datafit, type LossName } from './datafit.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
-/**
- * The smooth losses the solvers know. 'multitask' is the squared loss on an n × T response;
- * 'multinomial' has one column of η per class; 'cox' is the partial likelihood (datafits/cox.ts).
- */
-export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multinomial' | 'cox';
+export { makeDatafit, registerLoss, lossNames, getLoss, type Datafit, type LossName, type LossSpec } from './datafit.ts';
 
-/**
- * A smooth loss F(η) of the linear predictor η = Xw + b (length n·T, column-major n × T).
- * Every datafit is a mean over samples, so λ means the same thing whatever n is.
- * Besides value and gradient it gives what a duality gap needs: the dual objective −F*(u).
- */
-export interface Datafit {
-  readonly name: LossName;
-  /** Number of samples n. */
-  readonly n: number;
-  /** Number of tasks T (columns of the response). */
-  readonly T: number;
-  /** The response, column-major n × T (owned by the datafit, never the caller's array). */
-  readonly y: Float64Array;
-  /** F(η). */
-  value(eta: Float64Array): number;
-  /** out ← ∇F(η); returns F(η). */
-  valueGrad(eta: Float64Array, out: Float64Array): number;
-  /** out ← diagonal of ∇²F(η) (the whole Hessian when `separable`). */
-  hessianDiag(eta: Float64Array, out: Float64Array): void;
-  /** out ← ∇²F(η) v (v, out of length n·T). */
-  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void;
-  /** True when ∇²F is diagonal (each entry of η has its own term); false for Cox and multinomial. */
-  readonly separable: boolean;
-  /** Normalised sample weights (mean 1), or undefined when every row weighs 1. */
-  readonly sampleWeight: Float64Array | undefined;
-  /**
-   * A global bound on ‖∇²F(η)‖₂ over all η (max w/n squared, max w/(4n) logistic); Infinity when
-   * none (Poisson).
-   */
-  readonly curvature: number;
-  /**
-   * Dual objective −F*(u) at a dual point u = θ∇F(η) (length n·T); −Infinity when u is outside
-   * dom F*. Points a hair outside the domain (rounding) are clamped onto it. `eta` is the point u
-   * was scaled from: losses whose conjugate has no closed form (Cox) use it to return a lower
-   * bound on −F*(u) that is exact at the optimum, which keeps every gap an upper bound.
-   */
-  dualValue(u: Float64Array, eta?: Float64Array): number;
-  /**
-   * True when the quadratic upper bound F(η + δ) ≤ F(η) + ⟨∇F(η), δ⟩ + (1/2)·curvature·‖δ‖² is an
-   * identity (unweighted squared loss), so backtracking can test it without cancellation and the
-   * unpenalized part is a projection.
-   */
-  readonly quadratic: boolean;
-  /** The same loss on a subset of rows (cross-validation folds; weights are renormalised). */
-  restrict(rows: ArrayLike<number>): Datafit;
-  /**
-   * Held-out loss per row at η (η = Xw + b of rows this datafit holds, e.g. cross-validated
-   * linear predictors): out[i] is row i's share of the error and the return value the count it
-   * is averaged over; rows that take no part (censored rows of the Cox deviance) get NaN.
-   * Squared: w·(y − η)² averaged over tasks; GLMs: the deviance w·2[ℓ(η) − ℓ(saturated)].
-   */
-  heldOutLoss(eta: Float64Array, out: Float64Array): number;
-  /** Name of the held-out loss ('mean squared error', 'deviance', ...). */
-  readonly heldOutLossName: string;
-  /**
-   * Columns of η that carry information: T, or K − 1 for the multinomial (the softmax ignores a
-   * common shift, so one class's coefficients are determined by the others). Degrees of freedom
-   * count per free column.
-   */
-  readonly freeColumns: number;
+/** Class labels 0/1 as an Int32Array (stratified folds of a 0/1 response). */
+function binaryStrata(y: Float64Array, n: number): Int32Array {
+  const s = new Int32Array(n);
+  for (let i = 0; i < n; i++) s[i] = y[i] === 1 ? 1 : 0;
+  return s;
 }
 
 /** Rows of a column-major n × T array. */
@@ -150,14 +92,39 @@ export class SquaredLoss implements Datafit {
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
   }
-  restrict(rows: ArrayLike<number>): SquaredLoss {
-    return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.restrict');
+  subset(rows: ArrayLike<number>): SquaredLoss {
+    return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
   }
-  readonly heldOutLossName = 'mean squared error';
+  readonly heldOutMetric = 'mean squared error';
   get freeColumns(): number {
     return this.T;
   }
-  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+  gradient(eta: Float64Array, out: Float64Array): void {
+    this.valueGrad(eta, out);
+  }
+  logLikelihood(eta: Float64Array): number {
+    // Gaussian with σ² profiled out: ℓ = −(N/2)(log(2π RSS/N) + 1), N = n·T (weighted RSS).
+    const N = this.n * this.T;
+    const rss = 2 * this.n * this.value(eta);
+    return -(N / 2) * (Math.log((2 * Math.PI * rss) / N) + 1);
+  }
+  nullPredictor(): Float64Array {
+    const { n, T, y } = this;
+    const out = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += weightAt(this.sampleWeight, i) * y[t * n + i];
+      out[t] = m / n; // weights have mean 1
+    }
+    return out;
+  }
+  interceptObstacle(): string | null {
+    return null;
+  }
+  strata(): Int32Array | null {
+    return null;
+  }
+  rowLosses(eta: Float64Array, out: Float64Array): number {
     const { n, T, y } = this;
     for (let i = 0; i < n; i++) {
       let s = 0;
@@ -264,12 +231,38 @@ export class LogisticLoss implements Datafit {
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
   }
-  restrict(rows: ArrayLike<number>): LogisticLoss {
-    return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.restrict', selectWeights(this.sampleWeight, rows));
+  subset(rows: ArrayLike<number>): LogisticLoss {
+    return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
   }
-  readonly heldOutLossName = 'deviance';
+  readonly heldOutMetric = 'deviance';
   readonly freeColumns = 1;
-  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+  gradient(eta: Float64Array, out: Float64Array): void {
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) out[i] = weightAt(this.sampleWeight, i) * (sigmoid(eta[i]) - y[i]) * inv;
+  }
+  logLikelihood(eta: Float64Array): number {
+    return -this.n * this.value(eta);
+  }
+  /** Weighted mean of the labels (mean-1 weights), on the logit scale. */
+  private weightedMean(): number {
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += weightAt(this.sampleWeight, i) * this.y[i];
+    return m / this.n;
+  }
+  nullPredictor(): Float64Array {
+    const m = this.weightedMean();
+    return Float64Array.of(Math.log(m / (1 - m)));
+  }
+  interceptObstacle(): string | null {
+    const m = this.weightedMean();
+    if (m === 0 || m === 1) return `logistic labels are all ${m === 0 ? 0 : 1}${this.sampleWeight ? ' (among rows of positive weight)' : ''}`;
+    return null;
+  }
+  strata(): Int32Array | null {
+    return binaryStrata(this.y, this.n);
+  }
+  rowLosses(eta: Float64Array, out: Float64Array): number {
     // 2[log(1 + e^η) − yη] in the cancellation-free form of value().
     for (let i = 0; i < this.n; i++) out[i] = 2 * weightAt(this.sampleWeight, i) * (this.y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]));
     return this.n;
@@ -384,12 +377,32 @@ export class PoissonLoss implements Datafit {
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
   }
-  restrict(rows: ArrayLike<number>): PoissonLoss {
-    return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.restrict', selectWeights(this.sampleWeight, rows));
+  subset(rows: ArrayLike<number>): PoissonLoss {
+    return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));
   }
-  readonly heldOutLossName = 'deviance';
+  readonly heldOutMetric = 'deviance';
   readonly freeColumns = 1;
-  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+  gradient(eta: Float64Array, out: Float64Array): void {
+    const y = this.y;
+    const inv = 1 / this.n;
+    for (let i = 0; i < this.n; i++) out[i] = weightAt(this.sampleWeight, i) * (Math.exp(eta[i]) - y[i]) * inv;
+  }
+  logLikelihood(eta: Float64Array): number {
+    return -this.n * this.value(eta);
+  }
+  nullPredictor(): Float64Array {
+    let m = 0;
+    for (let i = 0; i < this.n; i++) m += weightAt(this.sampleWeight, i) * this.y[i];
+    return Float64Array.of(Math.log(m / this.n));
+  }
+  interceptObstacle(): string | null {
+    for (let i = 0; i < this.n; i++) if (this.y[i] !== 0 && weightAt(this.sampleWeight, i) > 0) return null;
+    return 'Poisson targets are all 0';
+  }
+  strata(): Int32Array | null {
+    return null;
+  }
+  rowLosses(eta: Float64Array, out: Float64Array): number {
     // 2[y log(y/μ) − (y − μ)] = 2·(the η-dependent part of the loss), in the same stable form.
     for (let i = 0; i < this.n; i++) {
       out[i] = 2 * this.deviance(eta[i], i); // weighted inside
@@ -427,25 +440,20 @@ export class PoissonLoss implements Datafit {
   }
 }
 
-/**
- * Build the datafit for a loss name (response already validated for shape and finiteness).
- * Cox and multinomial take a response of another kind (times and events; class labels): they are
- * built by their own constructors, from the fitting entry points that read such responses.
- */
-export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit {
-  if (loss !== 'squared' && loss !== 'multitask' && T > 1) {
-    throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
-  }
-  switch (loss) {
-    case 'squared':
-    case 'multitask':
-      return new SquaredLoss(y, n, T, sampleWeight, fn);
-    case 'logistic':
-      return new LogisticLoss(y, n, fn, sampleWeight);
-    case 'poisson':
-      return new PoissonLoss(y, n, fn, sampleWeight);
-    case 'cox':
-    case 'multinomial':
-      throw new ValueError(fn, `loss '${loss}' needs its own response (${loss === 'cox' ? 'time and status' : 'class labels'}), not a numeric y`);
-  }
-}
+const identity = (eta: Float64Array, out: Float64Array): void => {
+  out.set(eta.subarray(0, out.length));
+};
+registerLoss({ name: 'squared', multiTask: true, create: (y, n, T, fn, w) => new SquaredLoss(y, n, T, w, fn), inverseLink: identity });
+registerLoss({
+  name: 'logistic', multiTask: false, create: (y, n, _T, fn, w) => new LogisticLoss(y, n, fn, w),
+  inverseLink: (eta, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = sigmoid(eta[i]);
+  },
+});
+registerLoss({
+  name: 'poisson', multiTask: false, create: (y, n, _T, fn, w) => new PoissonLoss(y, n, fn, w),
+  inverseLink: (eta, out) => {
+    for (let i = 0; i < out.length; i++) out[i] = Math.exp(eta[i]);
+  },
+});
+registerLoss({ name: 'multitask', multiTask: true, create: (y, n, T, fn, w) => new SquaredLoss(y, n, T, w, fn), inverseLink: identity });

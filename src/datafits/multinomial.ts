@@ -1,5 +1,6 @@
 import { ShapeError, ValueError } from '../errors.ts';
-import { xlogx, type Datafit, type LossName } from './datafits.ts';
+import { registerLoss, type Datafit, type LossName } from './datafit.ts';
+import { xlogx } from './datafits.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
 /** Class labels coded 0..K−1, with the original labels in order of first sort (numeric or string). */
@@ -164,20 +165,39 @@ export class MultinomialLoss implements Datafit {
     }
   }
 
-  restrict(rows: ArrayLike<number>): MultinomialLoss {
+  subset(rows: ArrayLike<number>): MultinomialLoss {
     const labels = Int32Array.from(rows, (i) => this.labels[i]);
     const w = this.sampleWeight === undefined ? undefined : Float64Array.from(rows, (i) => this.sampleWeight![i]);
-    return new MultinomialLoss(labels, this.T, { sampleWeight: w }, 'MultinomialLoss.restrict');
+    return new MultinomialLoss(labels, this.T, { sampleWeight: w }, 'MultinomialLoss.subset');
   }
 
-  readonly heldOutLossName = 'deviance';
+  readonly heldOutMetric = 'deviance';
   get freeColumns(): number {
     return this.T - 1;
   }
   /** Deviance per row 2 w_i [log Σ_k e^{η_ik} − η_{iy}] (stable form of `value`). */
-  heldOutLoss(eta: Float64Array, out: Float64Array): number {
+  rowLosses(eta: Float64Array, out: Float64Array): number {
     for (let i = 0; i < this.n; i++) out[i] = this.w[i] === 0 ? 0 : 2 * this.w[i] * this.row(eta, i, false);
     return this.n;
+  }
+
+  gradient(eta: Float64Array, out: Float64Array): void {
+    this.valueGrad(eta, out);
+  }
+  logLikelihood(eta: Float64Array): number {
+    return -this.n * this.value(eta);
+  }
+  /** Log class frequencies (weighted): the intercept-only fit; −Infinity for an absent class. */
+  nullPredictor(): Float64Array {
+    const f = new Float64Array(this.T);
+    for (let i = 0; i < this.n; i++) f[this.labels[i]] += this.w[i];
+    return f.map((c) => Math.log(c / this.n));
+  }
+  interceptObstacle(): string | null {
+    return null;
+  }
+  strata(): Int32Array | null {
+    return Int32Array.from(this.labels);
   }
 
   /**
@@ -210,3 +230,25 @@ export class MultinomialLoss implements Datafit {
     return -s / n;
   }
 }
+
+/** Softmax over the T columns of each row of an n × T column-major array (shifted by the row max). */
+export function softmaxRows(eta: Float64Array, out: Float64Array, T: number): void {
+  const n = eta.length / T;
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let k = 0; k < T; k++) m = Math.max(m, eta[k * n + i]);
+    let s = 0;
+    for (let k = 0; k < T; k++) s += (out[k * n + i] = Math.exp(eta[k * n + i] - m));
+    for (let k = 0; k < T; k++) out[k * n + i] /= s;
+  }
+}
+
+// The registry's numeric path takes whole-number labels; string labels are coded by the problem layer.
+registerLoss({
+  name: 'multinomial', multiTask: false,
+  create: (y, n, _T, fn, w) => {
+    const { classes, index } = encodeClasses(y.subarray(0, n), fn);
+    return new MultinomialLoss(index, classes.length, { sampleWeight: w }, fn);
+  },
+  inverseLink: (eta, out, T) => softmaxRows(eta, out, T),
+});

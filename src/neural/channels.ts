@@ -1,6 +1,6 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { fitGroupLasso } from '../models/fit.ts';
+import { fitGroupLasso } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt } from '../util/validate.ts';
 import { forwardAll } from './forward.ts';

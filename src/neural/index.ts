@@ -6,7 +6,7 @@
  */
 export {
   sequential, cloneSequential, initializeSequential, layerToSpec, inputShapeOf, convOutSize, poolGeometry,
-  denseStrides, convStrides, depthwiseStrides, shapeSize, LAYER_KINDS,
+  shapeSize, LAYER_KINDS,
   type Sequential, type Layer, type LayerSpec, type LayerKind, type Shape3, type DenseLayer, type Conv2dLayer,
   type DepthwiseConv2dLayer, type BatchNormLayer, type ReluLayer, type LeakyReluLayer, type MaxPool2dLayer, type FlattenLayer,
   type DenseLayout, type ConvLayout, type DepthwiseLayout,

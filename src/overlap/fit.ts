@@ -1,10 +1,10 @@
-import { makeDatafit, type LossName } from '../datafits/datafits.ts';
+import { lossNames, makeDatafit, type LossName } from '../datafits/datafits.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { prepareProblem, type FitResult, type SolverName } from '../models/fit.ts';
+import { prepareProblem, type FitResult, type SolverName } from '../problem/problem.ts';
 import { gapConverged, type Certificate } from '../solvers/certificate.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import {
@@ -120,7 +120,8 @@ export function fitOverlappingGroupLasso(X: MatrixInput, y: ResponseInput, optio
   checkOptions(fn, options, KEYS);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const mode = checkChoice(fn, 'mode', options.mode ?? 'latent', ['latent', 'consensus'] as const);
-  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', 'logistic', 'poisson'] as const);
+  // One response column here: 'multitask' (the squared loss of a matrix response) is not offered.
+  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', lossNames().filter((l) => l !== 'multitask'));
   if (options.ungrouped !== undefined && options.ungrouped !== 'error' && options.ungrouped !== 'unpenalized') {
     throw new ValueError(fn, `ungrouped must be 'error' or 'unpenalized', got '${String(options.ungrouped)}'`);
   }
@@ -238,18 +239,13 @@ function fitConsensus(
   const useCert = cert.gap <= b.cert.gap ? cert : b.cert;
   const coef = ctx.fullCoefficients(b.w);
   const { intercepts } = ctx.unpenalizedCoefficients();
-  const groupNorms = new Float64Array(groups.nGroups);
-  const active: number[] = [];
-  for (let g = 0; g < groups.nGroups; g++) {
-    groupNorms[g] = nrm2Indexed(coef, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
-    if (groupNorms[g] > 0) active.push(g);
-  }
+  const { norms, active } = groupNorms(coef, groups);
   return {
     coef, intercept: intercepts[0], intercepts,
     objective: useCert.primal, dualObjective: useCert.dual, dualityGap: useCert.gap, relativeGap: useCert.relativeGap,
     kktViolation: useCert.kktViolation, converged, status, iterations,
-    activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms, groupNames: groups.names,
-    solver: 'admm', lambda, loss, nTasks: 1,
+    activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms: norms, groupNames: groups.names,
+    solver: 'admm', penalty: 'groupLasso', lambda, loss, nTasks: 1,
     mode: 'consensus', latent: null, support: supportOf(coef),
     admm: admm
       ? {

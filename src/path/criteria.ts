@@ -1,9 +1,9 @@
 import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { logGamma } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
-import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
+import { columnRank } from '../linalg/qr.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
-import { prepareProblem } from '../models/fit.ts';
+import { prepareProblem, type PreparedProblem } from '../problem/problem.ts';
 import { checkChoice, checkNonNegative, checkOptions } from '../util/validate.ts';
 import type { PathResult } from './path.ts';
 
@@ -25,8 +25,8 @@ export interface CriteriaOptions {
   sampleWeight?: ArrayLike<number>;
   /** The Cox ties rule the path was fitted with. */
   ties?: 'breslow' | 'efron';
-  /** EBIC's γ ≥ 0 (default 0.5). */
-  gamma?: number;
+  /** EBIC's γ ≥ 0 (default 0.5); named apart from a nonconvex penalty's γ. */
+  ebicGamma?: number;
 }
 
 export interface CriteriaResult {
@@ -44,45 +44,13 @@ export interface CriteriaResult {
   ebic: Float64Array;
   /** Index of the smallest value of each criterion (the largest λ on ties). */
   best: { aic: number; bic: number; ebic: number };
-  gamma: number;
+  /** EBIC's γ. */
+  ebicGamma: number;
 }
 
 /** log of the binomial coefficient C(m, k). */
 function logChoose(m: number, k: number): number {
   return logGamma(m + 1) - logGamma(k + 1) - logGamma(m - k + 1);
-}
-
-/** Numerical column rank of [1, X] (with the intercept column when asked), by Gram–Schmidt twice. */
-export function columnRank(X: LinearOperator, withIntercept: boolean): number {
-  const n = X.rows;
-  const basis: Float64Array[] = [];
-  const v = new Float64Array(n);
-  const total = X.cols + (withIntercept ? 1 : 0);
-  for (let c = 0; c < total; c++) {
-    if (withIntercept && c === 0) v.fill(1);
-    else materializeColumn(X, c - (withIntercept ? 1 : 0), v);
-    let norm0 = 0;
-    for (let i = 0; i < n; i++) norm0 += v[i] * v[i];
-    norm0 = Math.sqrt(norm0);
-    if (norm0 === 0) continue;
-    for (let pass = 0; pass < 2; pass++) {
-      for (const q of basis) {
-        let d = 0;
-        for (let i = 0; i < n; i++) d += q[i] * v[i];
-        for (let i = 0; i < n; i++) v[i] -= d * q[i];
-      }
-    }
-    let norm = 0;
-    for (let i = 0; i < n; i++) norm += v[i] * v[i];
-    norm = Math.sqrt(norm);
-    if (norm > 1e-10 * norm0) {
-      const q = new Float64Array(n);
-      for (let i = 0; i < n; i++) q[i] = v[i] / norm;
-      basis.push(q);
-    }
-    if (basis.length === n) break;
-  }
-  return basis.length;
 }
 
 /**
@@ -99,17 +67,23 @@ export function columnRank(X: LinearOperator, withIntercept: boolean): number {
  */
 export function informationCriteria(path: PathResult, X: MatrixInput, y: ResponseInput, options: CriteriaOptions = {}): CriteriaResult {
   const fn = 'informationCriteria';
-  checkOptions(fn, options, ['df', 'gamma', 'sampleWeight', 'ties']);
-  const method = options.df === undefined ? 'auto' : checkChoice(fn, 'df method', options.df, ['auto', 'yuanLin', 'active'] as const);
-  const gamma = options.gamma === undefined ? 0.5 : checkNonNegative(fn, 'gamma', options.gamma);
+  checkOptions(fn, options, ['df', 'ebicGamma', 'sampleWeight', 'ties']);
   if (!path || !(path.lambdas instanceof Float64Array) || !Array.isArray(path.coefs)) {
     throw new ValueError(fn, 'path must be the result of groupLassoPath');
   }
+  // The penalty does not enter the criteria; the unpenalized fit below is penalty-free anyway.
   const prob = prepareProblem(X, y, {
     groups: path.groups, loss: path.loss, fitIntercept: path.fitIntercept, sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
+  return criteriaOnProblem(path, prob, options, fn);
+}
+
+/** The criteria of a path on the validated problem it was fitted on (shared with the estimator). */
+export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, options: CriteriaOptions = {}, fn = 'informationCriteria'): CriteriaResult {
   // A multinomial's K columns hold K − 1 free ones: each count below is scaled by free/T.
   const freeShare = prob.datafit.freeColumns / prob.T;
+  const method = options.df === undefined ? 'auto' : checkChoice(fn, 'df method', options.df, ['auto', 'yuanLin', 'active'] as const);
+  const gamma = options.ebicGamma === undefined ? 0.5 : checkNonNegative(fn, 'ebicGamma', options.ebicGamma);
   const { n, p, T } = prob;
   if (p !== path.nFeatures || T !== path.nTasks || n !== path.nSamples) {
     throw new ShapeError(fn, `the data (${n} × ${p}, ${T} task(s)) is not the one the path was fitted on (${path.nSamples} × ${path.nFeatures}, ${path.nTasks})`);
@@ -122,7 +96,7 @@ export function informationCriteria(path: PathResult, X: MatrixInput, y: Respons
   let lsNorms: Float64Array | null = null;
   let whyNot = '';
   // The multinomial's unpenalized W is not unique (a common shift of the classes), so there is no
-  // least-squares-like reference norm for Yuan–Lin's count: it uses the active count.
+  // reference norm for Yuan–Lin's count: it uses the active count.
   if (method !== 'active' && freeShare === 1) {
     if (n <= p + (prob.fitIntercept ? 1 : 0)) whyNot = `n = ${n} is not larger than the number of coefficients`;
     else if (columnRank(prob.X, prob.fitIntercept) < p + (prob.fitIntercept ? 1 : 0)) whyNot = 'the design is rank-deficient';
@@ -153,7 +127,6 @@ export function informationCriteria(path: PathResult, X: MatrixInput, y: Respons
   for (let g = 0; g < G; g++) if (weights[g] > 0) nPen++;
   const eta = new Float64Array(n * T);
   const wTask = new Float64Array(p);
-  const N = n * T;
   for (let k = 0; k < K; k++) {
     const w = path.coefs[k];
     let d = prob.fitIntercept ? T : 0;
@@ -175,16 +148,10 @@ export function informationCriteria(path: PathResult, X: MatrixInput, y: Respons
       wTask.set(w.subarray(t * p, (t + 1) * p));
       const out = eta.subarray(t * n, (t + 1) * n);
       prob.X.apply(wTask, out);
-      const b = path.interceptsByTask[k][t];
+      const b = path.intercepts[k][t];
       for (let i = 0; i < n; i++) out[i] += b;
     }
-    const F = prob.datafit.value(eta);
-    if (prob.loss === 'squared' || prob.loss === 'multitask') {
-      const rss = 2 * n * F;
-      logLik[k] = -(N / 2) * (Math.log((2 * Math.PI * rss) / N) + 1);
-    } else {
-      logLik[k] = -n * F;
-    }
+    logLik[k] = prob.datafit.logLikelihood(eta);
     aic[k] = -2 * logLik[k] + 2 * df[k];
     bic[k] = -2 * logLik[k] + Math.log(n) * df[k];
     ebic[k] = bic[k] + 2 * gamma * logChoose(nPen, active);
@@ -195,7 +162,7 @@ export function informationCriteria(path: PathResult, X: MatrixInput, y: Respons
     return b;
   };
   return {
-    lambdas: path.lambdas, df, dfMethod, logLik, aic, bic, ebic, gamma,
+    lambdas: path.lambdas, df, dfMethod, logLik, aic, bic, ebic, ebicGamma: gamma,
     best: { aic: argmin(aic), bic: argmin(bic), ebic: argmin(ebic) },
   };
 }

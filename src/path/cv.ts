@@ -1,11 +1,10 @@
 import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
-import { log1pExp, type LossName } from '../datafits/datafits.ts';
 import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
-import { prepareProblem, PreparedProblem, restrictRows } from '../models/fit.ts';
+import { prepareProblem, PreparedProblem } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt } from '../util/validate.ts';
 import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
-import { selectRowsOf } from './subset.ts';
+import { selectRowsOf } from '../linalg/subset.ts';
 
 /** Options of {@link cvGroupLasso}: the path options plus the fold design. */
 export interface CvOptions extends PathOptions {
@@ -13,7 +12,7 @@ export interface CvOptions extends PathOptions {
   nFolds?: number;
   /** Seed of the fold shuffle (default 1): the same seed gives the same folds. */
   seed?: number;
-  /** Keep the 0/1 class ratio (Cox: events/censored) in every fold (default: true for logistic and Cox, else false). */
+  /** Keep the class ratio in every fold (default: true for classification losses, else false). */
   stratify?: boolean;
   /** A fold label per row (integers ≥ 0); overrides nFolds/seed/stratify. */
   foldIds?: ArrayLike<number>;
@@ -35,8 +34,8 @@ export interface CvResult {
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ: foldLoss[f][k]. */
   foldLoss: Float64Array[];
-  /** 'mean squared error' (squared, multitask), 'deviance' (logistic, Poisson, multinomial) or 'partial-likelihood deviance' (Cox). */
-  lossName: string;
+  /** What `meanLoss` measures: 'mean squared error' (squared, multitask) or 'deviance' (logistic, Poisson). */
+  metric: string;
   /** λ with the smallest mean loss, and its index. */
   lambdaMin: number;
   indexMin: number;
@@ -112,26 +111,6 @@ function relabelFolds(fn: string, ids: ArrayLike<number>, n: number): { folds: I
 }
 
 /**
- * Held-out loss of row i: squared error (averaged over tasks), or the deviance
- * −2 log-likelihood relative to the saturated model (logistic: 2[log(1 + e^η) − yη];
- * Poisson: 2[y log(y/μ) − (y − μ)], μ = e^η).
- */
-export function rowLoss(loss: LossName, y: number, eta: number): number {
-  switch (loss) {
-    case 'logistic':
-      return 2 * (log1pExp(eta) - y * eta);
-    case 'poisson': {
-      const mu = Math.exp(eta);
-      return 2 * ((y > 0 ? y * (Math.log(y) - eta) : 0) - (y - mu));
-    }
-    default: {
-      const r = y - eta;
-      return r * r;
-    }
-  }
-}
-
-/**
  * K-fold cross-validation of the group lasso path
  *   minimize_{w, b} F(Xw + b) + λ Σ_g d_g ‖w_g‖₂  (scaling as in groupLassoPath),
  * on one λ grid computed from the full data. For every λ it reports the mean held-out loss over
@@ -150,6 +129,7 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
     sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return cvOnProblem(prob, options, fn);
@@ -158,8 +138,8 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
 /** Cross-validation on a validated problem (shared with the estimator). */
 export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'groups'>, fn = 'cvGroupLasso'): CvResult {
   const { n, T } = prob;
-  const loss = prob.loss;
   const yAll = prob.datafit.y;
+  const strata = prob.datafit.strata();
   let folds: Int32Array;
   let K: number;
   if (options.foldIds !== undefined) {
@@ -168,17 +148,17 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     K = options.nFolds === undefined ? Math.min(10, n) : checkPositiveInt(fn, 'nFolds', options.nFolds);
     if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);
     if (K > n) throw new ValueError(fn, `nFolds (${K}) is larger than the number of rows (${n})`);
-    // Cox folds keep the events/censored ratio, as grpreg's cv.grpsurv (y holds the event indicator).
-    const stratify = options.stratify ?? (loss === 'logistic' || loss === 'cox');
+    const stratify = options.stratify ?? strata !== null;
     if (typeof stratify !== 'boolean') throw new ValueError(fn, `stratify must be true or false, got ${String(stratify)}`);
-    if (stratify && loss !== 'logistic' && loss !== 'cox') {
+    // A loss without classes can still be stratified by a 0/1 response.
+    if (stratify && strata === null) {
       for (let i = 0; i < n; i++) {
         if (yAll[i] !== 0 && yAll[i] !== 1) throw new ValueError(fn, `stratify needs 0/1 labels, y has ${yAll[i]} at row ${i}`);
       }
     }
     const seed = options.seed ?? 1;
     if (typeof seed !== 'number' || !Number.isFinite(seed)) throw new ValueError(fn, `seed must be a number, got ${String(seed)}`);
-    folds = makeFolds(n, K, seed, stratify ? yAll.subarray(0, n) : undefined);
+    folds = makeFolds(n, K, seed, stratify ? strata ?? yAll.subarray(0, n) : undefined);
   }
 
   const progressTotal = K + 1;
@@ -190,11 +170,11 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const lambdas = path.lambdas;
   const L = lambdas.length;
 
-  // Out-of-fold linear predictors per λ (n × T), scored once all folds are in: row by row for
-  // separable losses, on the full data's risk sets for Cox (which needs every row's η at once).
+  // Out-of-fold linear predictors per λ (n × T), scored once all folds are in, on the full data's
+  // datafit: row by row for separable losses, on the full risk sets for Cox (grpreg's cv.grpsurv),
+  // which needs every row's η at once.
   const etaCv = Array.from({ length: L }, () => new Float64Array(n * T));
   let notConverged = 0;
-  const eta = new Float64Array(n);
   const wTask = new Float64Array(prob.p);
   for (let f = 0; f < K; f++) {
     const train: number[] = [];
@@ -204,7 +184,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
     if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
     let fp: PathResult;
     try {
-      const sub = restrictRows(prob, train, selectRowsOf(prob.X, train), fn);
+      const sub = prob.withRows(selectRowsOf(prob.X, train), train, fn);
       fp = pathOnProblem(sub, {
         ...pathOpts, nLambda: undefined, lambdaMinRatio: undefined, lambdas,
         onProgress: (k, total) => report(f + 1, k, total),
@@ -217,13 +197,15 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
       throw e;
     }
     const Xte = selectRowsOf(prob.X, test);
+    const m = test.length;
+    const eta = new Float64Array(m);
     for (let k = 0; k < L; k++) {
       if (!fp.certificates[k].converged) notConverged++;
       for (let t = 0; t < T; t++) {
         wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
         Xte.apply(wTask, eta);
-        const b = fp.interceptsByTask[k][t];
-        for (let q = 0; q < test.length; q++) etaCv[k][t * n + test[q]] = eta[q] + b;
+        const b = fp.intercepts[k][t];
+        for (let q = 0; q < m; q++) etaCv[k][t * n + test[q]] = eta[q] + b;
       }
     }
   }
@@ -235,7 +217,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const foldSum = new Float64Array(K);
   const foldCount = new Float64Array(K);
   for (let k = 0; k < L; k++) {
-    const count = prob.datafit.heldOutLoss(etaCv[k], r);
+    const count = prob.datafit.rowLosses(etaCv[k], r);
     let m = 0;
     let used = 0;
     foldSum.fill(0);
@@ -268,11 +250,11 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const names = path.groupNames;
   return {
     lambdas, meanLoss, seLoss, foldLoss,
-    lossName: prob.datafit.heldOutLossName,
+    metric: prob.datafit.heldOutMetric,
     lambdaMin: lambdas[indexMin], indexMin, lambda1se: lambdas[index1se], index1se,
     foldIds: folds, nFolds: K, notConverged, path,
     fit: {
-      lambda: lambdas[indexMin], coef: path.coefs[indexMin], intercept: path.intercepts[indexMin],
+      lambda: lambdas[indexMin], coef: path.coefs[indexMin], intercept: path.intercept[indexMin],
       activeGroups: path.activeGroups[indexMin],
       activeGroupNames: path.activeGroups[indexMin].map((g) => names[g]),
       certificate: path.certificates[indexMin],

@@ -1,33 +1,19 @@
 import type { MatrixInput, ResponseInput } from '../linalg/input.ts';
 import { ValueError } from '../errors.ts';
-import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { makeGroups, type GroupStructure } from '../groups/groups.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import { autoSolver, prepareProblem, PreparedProblem, type SolverName } from '../models/fit.ts';
-import { certify, gapConverged } from '../solvers/certificate.ts';
-import { drive } from '../solvers/driver.ts';
-import type { ProblemContext } from '../solvers/problem.ts';
-import { getSolverFactory, solverNames } from '../solvers/registry.ts';
+import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
+import { certificateMeets, certify } from '../solvers/certificate.ts';
+import { operatorNormSquared } from '../linalg/power.ts';
+import { ProjectedOperator, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
-import { selectColumnsOf } from './subset.ts';
+import { selectColumnsOf } from '../linalg/subset.ts';
 
 /** Options of {@link groupLassoPath}. */
-export interface PathOptions {
-  /** A label per column, lists of member indices, or a GroupStructure. */
-  groups: GroupSpec;
-  /** 'squared' (default), 'logistic', 'poisson', 'multitask', 'multinomial' or 'cox' (see ProblemOptions). */
-  loss?: LossName;
-  /** Sample weights (≥ 0, one per row), normalised to mean 1. */
-  sampleWeight?: ArrayLike<number>;
-  /** Tied event times of the Cox model: 'breslow' (default) or 'efron'. */
-  ties?: 'breslow' | 'efron';
-  /** Group weights d_g (default √p_g); 0 = unpenalized group. */
-  weights?: ArrayLike<number> | WeightRule;
-  /** Fit an unpenalized intercept (default true). */
-  fitIntercept?: boolean;
-  /** Columns in no group: 'error' (default) or 'unpenalized'. */
-  ungrouped?: 'error' | 'unpenalized';
+export interface PathOptions extends ProblemOptions {
   /** Number of λ values of the default grid (default 100). */
   nLambda?: number;
   /** λ_min / λ_max of the default grid (default 1e-3 when n > p, else 0.05, as grpreg). */
@@ -47,7 +33,7 @@ export interface PathOptions {
 }
 
 export const PATH_KEYS = [
-  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'sampleWeight', 'ties', 'nLambda', 'lambdaMinRatio', 'lambdas',
+  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'sampleWeight', 'ties', 'nLambda', 'lambdaMinRatio', 'lambdas',
   'tol', 'maxIter', 'solver', 'screening', 'onProgress',
 ] as const;
 
@@ -55,13 +41,13 @@ export const PATH_KEYS = [
 export interface PathCertificate {
   /** Primal objective P(w) of the full problem. */
   objective: number;
-  /** P − D ≥ 0 (absolute). */
+  /** P − D ≥ 0 (absolute); NaN for a nonconvex penalty (no duality gap exists). */
   dualityGap: number;
-  /** (P − D)/P. */
+  /** (P − D)/P; NaN for a nonconvex penalty. */
   relativeGap: number;
   /** max over all groups (and the intercept) of the distance of −∇ to the subdifferential. */
   kktViolation: number;
-  /** Relative gap ≤ tol (or under the rounding floor). */
+  /** Relative gap ≤ tol (or under the rounding floor); for a nonconvex penalty, KKT distance ≤ tol. */
   converged: boolean;
 }
 
@@ -72,9 +58,9 @@ export interface PathResult {
   /** Coefficients per λ (length p, or p·T column-major for T tasks). */
   coefs: Float64Array[];
   /** Intercept per λ (first task). */
-  intercepts: Float64Array;
-  /** Intercepts per λ, one per task. */
-  interceptsByTask: Float64Array[];
+  intercept: Float64Array;
+  /** Intercepts per λ, one per task (as FitResult.intercepts). */
+  intercepts: Float64Array[];
   /** Groups with ‖w_g‖ > 0 per λ (unpenalized groups included). */
   activeGroups: number[][];
   /** ‖w_g‖₂ per λ and group. */
@@ -86,6 +72,8 @@ export interface PathResult {
   /** Groups over the features, as fitted (weights included). */
   groups: GroupStructure;
   loss: LossName;
+  /** The penalty's registered name. */
+  penalty: string;
   nTasks: number;
   nSamples: number;
   nFeatures: number;
@@ -161,6 +149,7 @@ export function groupLassoPath(X: MatrixInput, y: ResponseInput, options: PathOp
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
     sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return pathOnProblem(prob, options, fn);
@@ -176,7 +165,7 @@ interface SubProblem {
 }
 
 /** What one solve along the path reports. */
-interface SolveRun {
+interface SolveRunSummary {
   iterations: number;
   converged: boolean;
 }
@@ -184,9 +173,8 @@ interface SolveRun {
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
 export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 'groups'>, fn = 'groupLassoPath'): PathResult {
   const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
-  const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
-  const solver = options.solver === undefined ? undefined : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']) as SolverName;
+  const solveOptions = checkSolveOptions(fn, { tol, maxIter: options.maxIter, solver: options.solver });
   const { n, p, T } = prob;
   const lmax = prob.lambdaMax();
   let lambdas: Float64Array;
@@ -211,8 +199,8 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
   const size = p * T;
   const K = lambdas.length;
   const result: PathResult = {
-    lambdas, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
-    certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, nTasks: T,
+    lambdas, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
+    certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, penalty: prob.penalty.spec.name, nTasks: T,
     nSamples: n, nFeatures: p, fitIntercept: prob.fitIntercept, iterations: [], screening: [], tol,
   };
 
@@ -231,6 +219,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     const ctx = prob.context(lam);
     const pen = ctx.penalty;
     const kept = new Uint8Array(G);
+    const threshold = pen.strongRuleThreshold(lam, lambdaPrev);
     let nKept = 0;
     for (let g = 0; g < G; g++) {
       if (!pen.isPenalized(g)) {
@@ -238,8 +227,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
         continue;
       }
       const active = nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0;
-      const strong = screening === 'none' || active ||
-        nrm2Indexed(grad, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) >= fgs.weights[g] * (2 * lam - lambdaPrev);
+      const strong = screening === 'none' || active || pen.groupDualNorm(grad, g) >= threshold;
       if (strong) {
         kept[g] = 1;
         nKept++;
@@ -247,7 +235,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     }
     let iterations = 0;
     let violations = 0;
-    let fit: SolveRun | null = null;
+    let fit: SolveRunSummary | null = null;
     let cert!: ReturnType<typeof certify>;
     let converged = false;
     // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
@@ -255,14 +243,15 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     let innerTol = 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { tol: innerTol, maxIter, solver }, fn));
+        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
         if (fit) iterations += fit.iterations;
         cert = certify(ctx, w);
-        // KKT on the full problem for every left-out group: ‖∇_g‖ ≤ λ d_g. Never trust the rule alone.
+        // KKT on the full problem for every left-out group (at w_g = 0; ‖∇_g‖ ≤ λ d_g for the
+        // group lasso). Never trust the rule alone.
         let added = 0;
         for (let g = 0; g < G; g++) {
           if (kept[g]) continue;
-          if (pen.groupDualNorm(cert.point.grad, g) > lam) {
+          if (pen.groupViolation(w, cert.point.grad, g) > 0) {
             kept[g] = 1;
             added++;
           }
@@ -272,7 +261,7 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
         nKept += added;
         warmCoef = ctx.fullCoefficients(w);
       }
-      converged = gapConverged(cert.gap, cert.primal, ctx.nullObjective, tol);
+      converged = certificateMeets(ctx, cert, tol);
       if (converged || fit === null || !fit.converged || attempt >= 2) break;
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
@@ -283,15 +272,10 @@ export function pathOnProblem(prob: PreparedProblem, options: Omit<PathOptions, 
     const coef = ctx.fullCoefficients(w);
     const ints = ctx.unpenalizedCoefficients().intercepts;
     grad = cert.point.grad;
-    const norms = new Float64Array(G);
-    const act: number[] = [];
-    for (let g = 0; g < G; g++) {
-      norms[g] = nrm2Indexed(coef, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]);
-      if (norms[g] > 0) act.push(g);
-    }
+    const { norms, active: act } = groupNorms(coef, cgs);
     result.coefs.push(coef);
-    result.intercepts[k] = ints[0];
-    result.interceptsByTask.push(ints);
+    result.intercept[k] = ints[0];
+    result.intercepts.push(ints);
     result.activeGroups.push(act);
     result.groupNorms.push(norms);
     result.certificates.push(certificate);
@@ -318,8 +302,8 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
  */
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
-  sub: SubProblem | null, power: Float64Array, o: { tol: number; maxIter?: number; solver?: SolverName }, fn: string,
-): { w: Float64Array; fit: SolveRun | null; sub: SubProblem | null } {
+  sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string,
+): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
   const { p, T } = prob;
@@ -331,8 +315,8 @@ function solveKept(
   }
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
-    const f = prob.fit(lam, { tol: o.tol, maxIter: o.maxIter, solver: o.solver, warmStart: { coef: warm } });
-    return { w: penalizedPart(ctx, f.coef), fit: { iterations: f.iterations, converged: f.converged }, sub };
+    const run = prob.solve(ctx, warm.slice(), o);
+    return { w: penalizedPart(ctx, run.drive.w), fit: { iterations: run.drive.iterations, converged: run.drive.converged }, sub };
   }
   let key = '';
   for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';
@@ -354,27 +338,18 @@ function solveKept(
     }
     const Xs = selectColumnsOf(prob.X, cols);
     const gs = makeGroups(lists, cols.length, { weights, names }, fn);
-    const problem = new PreparedProblem(Xs, prob.datafit, gs, prob.fitIntercept, prob.alpha, fn);
-    sub = { key, problem, cols: Int32Array.from(cols) };
+    sub = { key, problem: prob.withColumns(Xs, gs), cols: Int32Array.from(cols) };
   }
   const ps = sub.cols.length;
+  const ctxS = sub.problem.context(lam);
   const ws = new Float64Array(ps * T);
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) ws[t * ps + q] = warm[t * p + sub.cols[q]];
-  // The solve of PreparedProblem.fit, with a Lipschitz estimate warm-started from the previous
+  // The problem's solve sequence, with a Lipschitz estimate warm-started from the previous
   // sub-problem (a cold power iteration per kept set would cost more than the fits themselves).
-  const ctxS = sub.problem.context(lam);
-  let name: string = o.solver ?? 'auto';
-  if (name === 'auto') name = autoSolver(prob.datafit, sub.problem.X);
-  let lipschitz: number | undefined;
-  // (Block coordinate descent uses per-group constants and needs no global estimate.)
-  if (lam > 0 && Number.isFinite(prob.datafit.curvature) && name !== 'bcd') {
-    sub.lipschitz ??= warmLipschitz(ctxS, sub.cols, p, power);
-    lipschitz = sub.lipschitz;
-  }
-  const solverRun = getSolverFactory(name)!(ctxS, ws, { lipschitz });
-  const res = drive(ctxS, solverRun, { tol: o.tol, maxIter: o.maxIter ?? 100_000, stopOn: 'gap', checkEvery: 10 });
-  const coefS = ctxS.fullCoefficients(res.w);
-  const fit: SolveRun = { iterations: res.iterations, converged: res.converged };
+  const s = sub;
+  const run = sub.problem.solve(ctxS, ws, o, () => (s.lipschitz ??= warmLipschitz(ctxS, s.cols, p, power)));
+  const coefS = ctxS.fullCoefficients(run.drive.w);
+  const fit: SolveRunSummary = { iterations: run.drive.iterations, converged: run.drive.converged };
   const w = new Float64Array(p * T);
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) w[t * p + sub.cols[q]] = coefS[t * ps + q];
   return { w: penalizedPart(ctx, w), fit, sub };
@@ -391,38 +366,15 @@ function warmLipschitz(ctx: ProblemContext, cols: Int32Array, p: number, power: 
   const ps = cols.length;
   const mask = ctx.penalizedMask;
   const x = new Float64Array(size);
-  let nx = 0;
   for (let t = 0; t < T; t++) {
     for (let q = 0; q < ps; q++) {
       const c = t * ps + q;
       // A little of every direction, so a start orthogonal to the top one cannot stall.
-      const v = mask[c] ? power[t * p + cols[q]] + 1e-2 * Math.sin(1 + c) : 0;
-      x[c] = v;
-      nx += v * v;
+      x[c] = mask[c] ? power[t * p + cols[q]] + 1e-2 * Math.sin(1 + c) : 0;
     }
   }
-  if (!(nx > 0)) return 1;
-  nx = Math.sqrt(nx);
-  for (let c = 0; c < size; c++) x[c] /= nx;
-  const eta = new Float64Array(ctx.n * T);
-  const y = new Float64Array(size);
-  let est = 0;
-  for (let it = 0; it < 100; it++) {
-    ctx.forward(x, eta);
-    ctx.unpenalized.projectOut(eta); // every task column at once
-    ctx.transpose(eta, y);
-    let ny = 0;
-    for (let c = 0; c < size; c++) {
-      if (!mask[c]) y[c] = 0;
-      ny += y[c] * y[c];
-    }
-    ny = Math.sqrt(ny);
-    if (ny === 0) break;
-    const prev = est;
-    est = ny;
-    for (let c = 0; c < size; c++) x[c] = y[c] / ny;
-    if (it > 0 && Math.abs(est - prev) <= 1e-3 * est) break;
-  }
+  const est = operatorNormSquared(new ProjectedOperator(ctx), { start: x, direction: x, tol: 1e-3, maxIter: 100 });
+  if (!(est > 0)) return 1;
   for (let t = 0; t < T; t++) for (let q = 0; q < ps; q++) power[t * p + cols[q]] = x[t * ps + q];
   const L = 1.05 * est * ctx.datafit.curvature;
   return L > 0 && Number.isFinite(L) ? L : 1;

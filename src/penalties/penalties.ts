@@ -1,31 +1,9 @@
 import type { GroupStructure } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
-import { proxGroupLassoInPlace, proxSparseGroupInPlace } from '../prox/prox.ts';
+import { checkAlpha, groupSoftThresholdBlock, proxGroupLassoInPlace, proxSparseGroupInPlace, softThresholdBlock } from '../prox/prox.ts';
+import { registerPenalty, type Penalty } from './penalty.ts';
 
-/**
- * A separable, group-structured penalty Ω over the coefficient vector (length = groups.nFeatures).
- * It knows its value, its prox, the distance of a gradient to its subdifferential (the KKT
- * violation), and its dual norm (to build feasible dual points and λ_max). λ is part of Ω.
- */
-export interface Penalty {
-  readonly name: 'groupLasso' | 'sparseGroupLasso';
-  readonly lambda: number;
-  /** Disjoint groups over coefficients. */
-  readonly groups: GroupStructure;
-  /** Whether group g carries a penalty (λ > 0 and d_g > 0); others are fitted exactly, unpenalized. */
-  isPenalized(g: number): boolean;
-  /** Ω(w). */
-  value(w: Float64Array): number;
-  /** out ← prox_{step·Ω}(v) on penalized groups (others copied); returns Ω(out). */
-  proxInPlace(out: Float64Array, v: Float64Array, step: number): number;
-  /** dist(−∇_g, ∂Ω_g(w_g)) for one group: 0 exactly when group g satisfies its optimality condition. */
-  groupViolation(w: Float64Array, grad: Float64Array, g: number): number;
-  /**
-   * ρ_g(z) for one group with λ = 1: the smallest s ≥ 0 with z_g ∈ s·∂Ω_g(0)/λ. The dual point
-   * u is feasible when max_g ρ_g(Xᵀu) ≤ λ; λ_max = max_g ρ_g(∇ at w = 0).
-   */
-  groupDualNorm(z: Float64Array, g: number): number;
-}
+export { registerPenalty, penaltyNames, getPenalty, type Penalty, type PenaltySpec, type PenaltyParams } from './penalty.ts';
 
 /**
  * Weighted group lasso Ω(w) = λ Σ_g d_g ‖w_g‖₂ (d_g from the group structure, √p_g by default).
@@ -35,9 +13,28 @@ export class GroupLassoPenalty implements Penalty {
   readonly name = 'groupLasso' as const;
   readonly lambda: number;
   readonly groups: GroupStructure;
+  readonly convex = true;
+  readonly gapSafe = true;
   constructor(groups: GroupStructure, lambda: number) {
     this.groups = groups;
     this.lambda = lambda;
+  }
+  withLambda(lambda: number): GroupLassoPenalty {
+    return new GroupLassoPenalty(this.groups, lambda);
+  }
+  groupValue(w: Float64Array, g: number): number {
+    const d = this.groups.weights[g];
+    return d > 0 ? this.lambda * d * nrm2Indexed(w, this.groups.indices, this.groups.ptr[g], this.groups.ptr[g + 1]) : 0;
+  }
+  groupProx(v: Float64Array, len: number, g: number, step: number): void {
+    groupSoftThresholdBlock(v, len, step * this.lambda * this.groups.weights[g]);
+  }
+  strongRuleThreshold(lambda: number, lambdaPrev: number): number {
+    return 2 * lambda - lambdaPrev;
+  }
+  gapSafeScreen(g: number, thetaDualNorm: number, radiusBound: number): boolean {
+    const d = this.groups.weights[g];
+    return thetaDualNorm * d + radiusBound < this.lambda * d;
   }
   isPenalized(g: number): boolean {
     return this.lambda > 0 && this.groups.weights[g] > 0;
@@ -88,11 +85,36 @@ export class SparseGroupLassoPenalty implements Penalty {
   readonly lambda: number;
   readonly alpha: number;
   readonly groups: GroupStructure;
+  readonly convex = true;
+  /** The gap-safe sphere test for this penalty needs the sparse-group dual norm of a ball: not implemented. */
+  readonly gapSafe = false;
   private scratch: Float64Array = new Float64Array(0);
   constructor(groups: GroupStructure, lambda: number, alpha: number) {
     this.groups = groups;
     this.lambda = lambda;
     this.alpha = alpha;
+  }
+  withLambda(lambda: number): SparseGroupLassoPenalty {
+    return new SparseGroupLassoPenalty(this.groups, lambda, this.alpha);
+  }
+  groupValue(w: Float64Array, g: number): number {
+    const { ptr, indices, weights } = this.groups;
+    if (!(weights[g] > 0)) return 0;
+    let l1 = 0;
+    for (let k = ptr[g]; k < ptr[g + 1]; k++) l1 += Math.abs(w[indices[k]]);
+    return this.lambda * (this.alpha * l1 + (1 - this.alpha) * weights[g] * nrm2Indexed(w, indices, ptr[g], ptr[g + 1]));
+  }
+  groupProx(v: Float64Array, len: number, g: number, step: number): void {
+    // Soft-threshold then group-threshold: exact for this sum (Friedman et al. 2010).
+    softThresholdBlock(v, len, step * this.lambda * this.alpha);
+    groupSoftThresholdBlock(v, len, step * this.lambda * (1 - this.alpha) * this.groups.weights[g]);
+  }
+  strongRuleThreshold(lambda: number, lambdaPrev: number): number {
+    // ρ_g is the sparse-group dual norm, so the rule ρ_g(∇_g) ≥ 2λ − λPrev is Simon et al.'s.
+    return 2 * lambda - lambdaPrev;
+  }
+  gapSafeScreen(): boolean {
+    return false;
   }
   isPenalized(g: number): boolean {
     return this.lambda > 0 && this.groups.weights[g] > 0;
@@ -205,3 +227,15 @@ export function sparseGroupDualNorm(a: Float64Array, alpha: number, d: number): 
   }
   return 0; // unreachable: f(0) = ‖a‖ ≥ 0
 }
+
+registerPenalty({
+  name: 'groupLasso', params: [],
+  checkParams: () => ({}),
+  create: (groups, lambda) => new GroupLassoPenalty(groups, lambda),
+}, ['grLasso']);
+
+registerPenalty({
+  name: 'sparseGroupLasso', params: ['alpha'],
+  checkParams: (p, fn) => ({ alpha: checkAlpha(fn, p.alpha ?? 0.5) }),
+  create: (groups, lambda, params) => new SparseGroupLassoPenalty(groups, lambda, params.alpha),
+}, ['sgl']);

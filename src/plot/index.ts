@@ -6,7 +6,7 @@
 export {
   pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, VEGA_LITE_SCHEMA,
   type VegaLiteSpec, type ChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
-  type SparsityChartData, type PhaseTransitionRow, type RhoRow,
+  type SparsityChartData, type PhaseTransitionPoint, type RhoRow,
 } from './specs.ts';
 export { renderSvg } from './svg.ts';
 export { chartBundle, displayChart, displayBundle, VEGA_LITE_MIME, type MimeBundle } from './display.ts';

@@ -1,3 +1,4 @@
+import type { PhaseTransitionRow } from '../signal/experiments.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { checkOptions } from '../util/validate.ts';
 
@@ -305,7 +306,7 @@ export interface CvChartData {
   /** Largest λ whose mean loss is within one standard error of the minimum. */
   lambda1se: number;
   /** Name of the loss for the y axis, e.g. 'mean squared error' or 'deviance'. */
-  lossName: string;
+  metric: string;
 }
 
 /**
@@ -314,12 +315,12 @@ export interface CvChartData {
  *
  * @example
  * const spec = cvChart({ lambdas: [1, 0.1], meanLoss: [2, 1], seLoss: [0.1, 0.1],
- *   lambdaMin: 0.1, lambda1se: 0.1, lossName: 'MSE' });
+ *   lambdaMin: 0.1, lambda1se: 0.1, metric: 'MSE' });
  * // returns a layered Vega-Lite spec (error bars, points, two rules)
  */
 export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLiteSpec {
   const fn = 'cvChart';
-  checkOptions(fn, data, ['lambdas', 'meanLoss', 'seLoss', 'lambdaMin', 'lambda1se', 'lossName']);
+  checkOptions(fn, data, ['lambdas', 'meanLoss', 'seLoss', 'lambdaMin', 'lambda1se', 'metric']);
   checkOptions(fn, options, COMMON_KEYS);
   checkCommon(fn, options);
   const lambdas = positiveLambdas(fn, 'lambdas', data.lambdas);
@@ -334,13 +335,13 @@ export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLite
       throw new ValueError(fn, `${key} must be a finite number > 0, got ${String(v)}`);
     }
   }
-  if (typeof data.lossName !== 'string' || data.lossName === '') throw new ValueError(fn, 'lossName must be a non-empty string');
+  if (typeof data.metric !== 'string' || data.metric === '') throw new ValueError(fn, 'metric must be a non-empty string');
   const rows = lambdas.map((l, i) => ({ lambda: l, mean: mean[i], se: se[i], lo: mean[i] - se[i], hi: mean[i] + se[i] }));
   const rules = [
     { lambda: data.lambdaMin, which: 'λ_min' },
     { lambda: data.lambda1se, which: 'λ_1se' },
   ];
-  const yTitle = `${data.lossName} (mean ± 1 SE)`;
+  const yTitle = `${data.metric} (mean ± 1 SE)`;
   return {
     $schema: VEGA_LITE_SCHEMA,
     title: titleOf(
@@ -366,7 +367,7 @@ export function cvChart(data: CvChartData, options: ChartOptions = {}): VegaLite
           y: { field: 'mean', type: 'quantitative' },
           tooltip: [
             { field: 'lambda', type: 'quantitative', title: 'λ', format: '.4~g' },
-            { field: 'mean', type: 'quantitative', title: data.lossName, format: '.4~g' },
+            { field: 'mean', type: 'quantitative', title: data.metric, format: '.4~g' },
             { field: 'se', type: 'quantitative', title: 'SE', format: '.3~g' },
           ],
         },
@@ -538,22 +539,17 @@ export function sparsityChart(data: SparsityChartData, options: ChartOptions & {
 // Phase transition (signal recovery)
 
 /** One cell of a phase-transition experiment. */
-export interface PhaseTransitionRow {
-  /** Undersampling ratio δ = n/p (measurements per unknown). */
-  delta: number;
-  /** Sparsity ratio ρ = k/n (nonzeros, or active groups' size, per measurement). */
-  rho: number;
-  /** Recovery method (one facet per method). */
-  method: string;
-  /** Fraction of trials that recovered the signal, in [0, 1]. */
-  successRate: number;
-}
+/**
+ * What the phase diagram reads of a {@link PhaseTransitionRow} (the rows of signal.phaseTransition;
+ * rows may carry more fields): δ = n/p, the sparsity ratio ρ = k/n, the method, the success rate.
+ */
+export type PhaseTransitionPoint = Pick<PhaseTransitionRow, 'delta' | 'rho' | 'successRate'> & { method: string };
 
 /**
  * Donoho–Tanner style phase diagram: success rate over the (δ = n/p, ρ = k/n) grid, one panel per
  * method, ρ increasing upwards. Grid values are shown as ordered categories (uniform cells).
  */
-export function phaseTransitionChart(rows: readonly PhaseTransitionRow[], options: ChartOptions = {}): VegaLiteSpec {
+export function phaseTransitionChart(rows: readonly PhaseTransitionPoint[], options: ChartOptions = {}): VegaLiteSpec {
   const fn = 'phaseTransitionChart';
   checkOptions(fn, options, COMMON_KEYS);
   checkCommon(fn, options);

@@ -17,6 +17,34 @@ function checkDisjoint(fn: string, gs: GroupStructure): void {
 }
 
 /**
+ * Group soft-thresholding of one contiguous block, in place: v ← (1 − t/‖v‖₂)₊ · v over
+ * v[off..off+len). Returns ‖v‖₂ after the step. This is the one kernel every group-lasso prox
+ * (block coordinate descent, ADMM, the group penalties) goes through.
+ */
+export function groupSoftThresholdBlock(v: Float64Array, len: number, t: number, off = 0): number {
+  const norm = nrm2(len, v, off);
+  const end = off + len;
+  if (norm <= t) {
+    for (let k = off; k < end; k++) v[k] = 0;
+    return 0;
+  }
+  if (t > 0) {
+    const s = 1 - t / norm;
+    for (let k = off; k < end; k++) v[k] *= s;
+    return norm - t;
+  }
+  return norm;
+}
+
+/** Soft-thresholding of one contiguous block, in place: v_k ← sign(v_k)(|v_k| − t)₊. */
+export function softThresholdBlock(v: Float64Array, len: number, t: number): void {
+  for (let k = 0; k < len; k++) {
+    const a = v[k];
+    v[k] = a > t ? a - t : a < -t ? a + t : 0;
+  }
+}
+
+/**
  * Weighted group soft-thresholding, the prox of τ·Σ_g d_g‖w_g‖₂:
  *   out_g = (1 − τ d_g / ‖v_g‖₂)₊ · v_g,
  * zero when ‖v_g‖₂ ≤ τ d_g. Coordinates in no group pass through unchanged (unpenalized).

@@ -62,11 +62,15 @@ export interface PhaseTransitionOptions {
   maxIter?: number;
 }
 
-/** One grid point of the phase diagram, for plotting. */
+/** One cell of a phase-transition experiment (what {@link phaseTransition} returns, and the phase diagram draws). */
 export interface PhaseTransitionRow {
+  /** Undersampling ratio δ = m/n (measurements per unknown). */
   delta: number;
+  /** Sparsity ratio ρ = k/m (nonzeros per measurement). */
   rho: number;
+  /** Recovery method (one facet per method). */
   method: 'group' | 'lasso';
+  /** Fraction of trials that recovered the signal, in [0, 1]. */
   successRate: number;
   /** Measurements m = round(δn) and nonzeros k (whole blocks) actually used. */
   m: number;

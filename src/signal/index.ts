@@ -3,12 +3,13 @@
  * Gaussian, compositions) and block-, joint- and complex-sparse recovery problems.
  */
 export {
-  SignalOperator, normSquared, partialFourier, partialDCT, convolution, gaussian, compose, adjoint, scaled,
-  blockDiagonal, restrictColumns,
-  PartialFourierOperator, PartialDCTOperator, ConvolutionOperator, ComposedOperator, AdjointOperator,
-  ScaledOperator, BlockDiagonalOperator, RestrictedOperator,
+  partialFourier, partialDCT, convolution, gaussian, PartialFourierOperator, PartialDCTOperator, ConvolutionOperator,
   type RowSpec, type PartialFourierOptions, type GaussianOptions,
 } from './operators.ts';
+export {
+  SignalOperator, normSquared, compose, adjoint, scaled, blockDiagonal, restrictColumns,
+  ComposedOperator, AdjointOperator, ScaledOperator, BlockDiagonalOperator, RestrictedOperator,
+} from '../linalg/combinators.ts';
 export {
   blockSparseRecovery, jointSparseRecovery, complexSparseRecovery, denoiseMultitone,
   type RecoveryOptions, type RecoveryResult, type DebiasReport, type JointRecoveryResult, type ComplexRecoveryResult,

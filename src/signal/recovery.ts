@@ -15,12 +15,14 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import type { GroupSpec } from '../groups/groups.ts';
 import { nrm2 } from '../linalg/blas.ts';
+import { cgls, CglsWork } from '../linalg/cg.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse, toVector } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { prepareProblem, type FitResult } from '../models/fit.ts';
+import { prepareProblem, type FitResult } from '../problem/problem.ts';
 import { checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
-import { adjoint, partialFourier, restrictColumns } from './operators.ts';
+import { adjoint, restrictColumns } from '../linalg/combinators.ts';
+import { partialFourier } from './operators.ts';
 
 /** Options shared by the recovery problems. */
 export interface RecoveryOptions {
@@ -237,63 +239,6 @@ function residualNorm(A: LinearOperator, Y: Float64Array, X: Float64Array, T: nu
     }
   }
   return Math.sqrt(s);
-}
-
-/** Buffers of {@link cgls}, allocated once per debiasing. */
-class CglsWork {
-  readonly r: Float64Array;
-  readonly q: Float64Array;
-  readonly s: Float64Array;
-  readonly d: Float64Array;
-  constructor(m: number, k: number) {
-    this.r = new Float64Array(m);
-    this.q = new Float64Array(m);
-    this.s = new Float64Array(k);
-    this.d = new Float64Array(k);
-  }
-}
-
-/**
- * CGLS (conjugate gradients on AᵀA z = Aᵀy without forming AᵀA; Hestenes–Stiefel / Paige–Saunders
- * form), from the warm start in `z`, until ‖Aᵀ(y − Az)‖ ≤ tol·‖Aᵀy‖.
- */
-function cgls(A: LinearOperator, y: Float64Array, z: Float64Array, tol: number, maxIter: number, w: CglsWork) {
-  const { r, q, s, d } = w;
-  const k = z.length;
-  A.applyTranspose(y, s);
-  const ref = nrm2(k, s);
-  if (ref === 0) {
-    z.fill(0);
-    return { iterations: 0, relativeResidual: 0, converged: true };
-  }
-  A.apply(z, q);
-  for (let i = 0; i < r.length; i++) r[i] = y[i] - q[i];
-  A.applyTranspose(r, s);
-  d.set(s);
-  let gamma = dotAll(s, s);
-  let it = 0;
-  while (Math.sqrt(gamma) > tol * ref && it < maxIter) {
-    A.apply(d, q);
-    const qq = dotAll(q, q);
-    if (qq === 0) break; // d in the null space of A_S: nothing more to gain
-    const alpha = gamma / qq;
-    for (let j = 0; j < k; j++) z[j] += alpha * d[j];
-    for (let i = 0; i < r.length; i++) r[i] -= alpha * q[i];
-    A.applyTranspose(r, s);
-    const gammaNew = dotAll(s, s);
-    const beta = gammaNew / gamma;
-    gamma = gammaNew;
-    for (let j = 0; j < k; j++) d[j] = s[j] + beta * d[j];
-    it++;
-  }
-  const rel = Math.sqrt(gamma) / ref;
-  return { iterations: it, relativeResidual: rel, converged: rel <= tol };
-}
-
-function dotAll(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
 }
 
 /**

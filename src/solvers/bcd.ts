@@ -1,5 +1,7 @@
 import { OptionError } from '../errors.ts';
-import { nrm2 } from '../linalg/blas.ts';
+import { largestEigenvalueSpd } from '../linalg/eigen.ts';
+import { AndersonExtrapolation } from './anderson.ts';
+import { chooseWorkingSet } from './workingset.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
@@ -8,8 +10,6 @@ import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } fr
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
 
-/** Working-set size floor (groups), as in skglm. */
-const MIN_WS = 10;
 /** Epochs between Anderson extrapolations (and between fresh inner KKT checks). */
 const ANDERSON_K = 5;
 /** Inner problems are solved to this fraction of the outer KKT violation. */
@@ -108,7 +108,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
   private readonly colSq: Float64Array;
   /** Internal coefficients, unpenalized blocks included. */
   private readonly wi: Float64Array;
-  /** Squared loss: r = y − X wi (n·T, uncentred), S_t = Σ_i r_{t,i}. Logistic: η = X wi + b. */
+  /** Squared loss: r = y − X wi (n·T, uncentred), S_t = Σ_i r_{t,i}. Other losses: η = X wi + b (n·T). */
   private r: Float64Array = new Float64Array(0);
   private readonly S: Float64Array;
   /** Multi-task gradient buffers in the kernel memory (empty when T = 1). */
@@ -116,7 +116,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
   private gT: Float64Array = new Float64Array(0);
   /** Per-task views of r (made once: subarray allocates). */
   private rT: Float64Array[] = [];
-  private b = 0;
+  /** Intercept per task (losses other than the squared one, where it is handled by centring). */
+  private readonly b: Float64Array;
   private u: Float64Array = new Float64Array(0);
   private gbuf: Float64Array = new Float64Array(0);
   private dbuf: Float64Array = new Float64Array(0);
@@ -134,19 +135,18 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Dual value at the current point's own dual point θ (the centre of the safe ball). */
   private curDual = -Infinity;
   private ws: Int32Array = new Int32Array(0);
-  // Anderson history: ANDERSON_K + 1 snapshots of the working-set coefficients.
-  private hist: Float64Array = new Float64Array(0);
-  private histCount = 0;
-  // Anderson buffers (allocated once): candidate, saved state, small systems.
+  /** Anderson history of the working-set coefficients, and the candidate buffer. */
+  private readonly acc = new AndersonExtrapolation(ANDERSON_K);
+  private accBuf: Float64Array = new Float64Array(0);
+  // Saved state to go back to when an extrapolation does not lower the objective.
   private readonly wSave: Float64Array;
   private readonly rSave: Float64Array;
   private readonly SSave: Float64Array;
-  private readonly C = new Float64Array(ANDERSON_K * ANDERSON_K);
 
   constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
     const df = ctx.datafit;
-    if (!(df.name === 'squared' || df.name === 'multitask' || df.name === 'logistic')) {
-      throw new OptionError('bcd', `block coordinate descent supports the squared, multitask and logistic losses, not '${df.name}'; use solver: 'fista'`);
+    if (!Number.isFinite(df.curvature)) {
+      throw new OptionError('bcd', `block coordinate descent needs a loss with a global curvature bound, and '${df.name}' has none; use solver: 'fista'`);
     }
     // Its residual updates and intercept steps are those of unweighted losses.
     if (df.sampleWeight !== undefined) throw new OptionError('bcd', "block coordinate descent does not take sample weights; use solver: 'fista'");
@@ -200,7 +200,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.gradW = new Float64Array(ctx.size);
     this.pt = newPoint(ctx);
     this.scratch = new Float64Array(n * T);
-    if (!this.squared && this.intercept) this.b = 0;
+    this.b = new Float64Array(T);
     this.acquire();
     this.evaluateOuter();
     this.releaseBuffers();
@@ -217,7 +217,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const vec = (len: number) => (fast ? fast.vector(len) : new Float64Array(len));
     this.r = vec(n * T);
     this.rT = Array.from({ length: T }, (_, t) => this.r.subarray(t * n, (t + 1) * n));
-    this.u = vec(n);
+    this.u = vec(n * T);
     this.gbuf = vec(this.maxM * T);
     this.dbuf = vec(this.maxM * T);
     if (T > 1) {
@@ -246,7 +246,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
         }
         this.S[t] = s;
       } else {
-        for (let i = 0; i < n; i++) rt[i] += this.b;
+        const b = this.b[t];
+        for (let i = 0; i < n; i++) rt[i] += b;
       }
     }
   }
@@ -283,7 +284,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
         const full = ctx.fullCoefficients(w);
         for (const c of ctx.unpenalizedCoefs) this.wi[c] = full[c];
       }
-      if (!this.squared && this.intercept) this.b = ctx.unpenalizedCoefficients().intercepts[0];
+      if (!this.squared && this.intercept) this.b.set(ctx.unpenalizedCoefficients().intercepts);
     }
   }
 
@@ -302,9 +303,9 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const pen = ctx.penalty;
     const gs = pen.groups;
     const pt = this.pt;
-    // 2. Gap-safe screening (group lasso only; the sparse-group rule differs).
+    // 2. Gap-safe screening, for penalties that have a safe rule.
     const gap = this.primal - this.curDual;
-    if (pen.name === 'groupLasso' && gap >= 0 && Number.isFinite(gap)) {
+    if (pen.gapSafe && gap >= 0 && Number.isFinite(gap)) {
       let smax = 0;
       for (let g = 0; g < G; g++) if (this.penalized[g]) smax = Math.max(smax, pen.groupDualNorm(pt.grad, g));
       const theta = smax > pen.lambda ? pen.lambda / smax : 1;
@@ -313,34 +314,20 @@ export class BlockCoordinateDescent implements IterativeSolver {
         if (!this.penalized[g] || this.screened[g]) continue;
         let fro = 0;
         for (let k = this.fptr[g]; k < this.fptr[g + 1]; k++) fro += this.colSq[this.fidx[k]];
-        const gn = theta * pen.groupDualNorm(pt.grad, g) * gs.weights[g];
-        if (gn + Math.sqrt(fro) * radius < pen.lambda * gs.weights[g]) {
+        if (pen.gapSafeScreen(g, theta * pen.groupDualNorm(pt.grad, g), Math.sqrt(fro) * radius)) {
           this.screened[g] = 1;
           this.zeroGroup(g);
         }
       }
     }
     // 1 + 3. Scores and working set.
-    const score = new Float64Array(G);
-    let support = 0;
-    const forced: number[] = [];
-    const candidates: number[] = [];
-    for (let g = 0; g < G; g++) {
-      if (this.screened[g]) continue;
-      const nz = this.groupNorm(g) > 0;
-      if (!this.penalized[g] || nz) {
-        forced.push(g);
-        if (nz && this.penalized[g]) support++;
-        continue;
-      }
-      score[g] = pen.groupViolation(this.w, pt.grad, g);
-      if (score[g] > 0) candidates.push(g);
-    }
-    const size = Math.max(MIN_WS, 2 * support);
-    candidates.sort((a, b) => score[b] - score[a] || a - b);
-    const chosen = forced.concat(candidates.slice(0, Math.max(0, size - forced.length)));
-    chosen.sort((a, b) => a - b);
-    this.ws = Int32Array.from(chosen);
+    this.ws = chooseWorkingSet({
+      nGroups: G,
+      isScreened: (g) => this.screened[g] === 1,
+      isPenalized: (g) => this.penalized[g] === 1,
+      isActive: (g) => this.groupNorm(g) > 0,
+      violation: (g) => pen.groupViolation(this.w, pt.grad, g),
+    });
     // 4. Inner solve.
     this.refreshResidual();
     this.innerSolve(INNER_RATIO * this.outerKkt);
@@ -380,7 +367,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
         if (this.squared) {
           this.cols.axpy(j, -dt, this.rT[t]);
           this.S[t] -= n * this.mu[j] * dt;
-        } else this.cols.axpy(j, dt, this.r);
+        } else this.cols.axpy(j, dt, this.rT[t]);
       }
       return;
     }
@@ -397,7 +384,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
         this.S[t] -= n * s;
       }
     } else {
-      this.cols.axpyBlock(this.fidx, fs, fe, delta, this.r);
+      for (let t = 0; t < T; t++) this.cols.axpyBlock(this.fidx, fs, fe, delta.subarray(t * m, (t + 1) * m), this.rT[t]);
     }
   }
 
@@ -422,7 +409,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
         this.cols.dotBlock(this.fidx, fs, fe, xj, row);
         for (let b = 0; b < m; b++) M[a * m + b] = row[b] - (centre ? n * this.mu[j] * this.mu[this.fidx[fs + b]] : 0);
       }
-      top = largestEigenvalue(M, m);
+      top = largestEigenvalueSpd(M, m);
     }
     const L = this.curvature * top;
     this.L[g] = L;
@@ -453,7 +440,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const v = this.vbuf;
     const base = gs.ptr[g];
     for (let k = 0; k < m * T; k++) v[k] = this.wi[gs.indices[base + k]] - grad[k] / L;
-    if (this.penalized[g]) blockProx(v, m * T, pen, g, L);
+    if (this.penalized[g]) pen.groupProx(v, m * T, g, 1 / L);
     let moved = 0;
     const d = this.dbuf;
     for (let k = 0; k < m * T; k++) {
@@ -467,7 +454,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     return moved;
   }
 
-  /** ∇_g G at the internal point: −X_gᵀ(r − S/n)/n (squared) or X_gᵀ(σ(η) − y)/n (logistic). */
+  /** ∇_g G at the internal point: −X_gᵀ(r − S/n)/n (squared) or X_gᵀ∇F(η) (other losses). */
   private blockGradient(g: number, out: Float64Array): void {
     const { n, T } = this;
     const fs = this.fptr[g], fe = this.fptr[g + 1], m = fe - fs;
@@ -484,34 +471,29 @@ export class BlockCoordinateDescent implements IterativeSolver {
         for (let q = 0; q < m; q++) out[t * m + q] = -(out[t * m + q] - s * this.mu[this.fidx[fs + q]]) / n;
       }
     } else {
-      this.logisticResidual();
-      this.cols.dotBlock(this.fidx, fs, fe, this.u, out);
+      this.ctx.datafit.gradient(this.r, this.u);
+      for (let t = 0; t < T; t++) this.cols.dotBlock(this.fidx, fs, fe, this.u.subarray(t * n, (t + 1) * n), out.subarray(t * m, (t + 1) * m));
     }
   }
 
-  /** u ← ∇F(η) = (σ(η) − y)/n for the logistic loss. */
-  private logisticResidual(): void {
-    const { n } = this;
-    const y = this.ctx.datafit.y;
-    const eta = this.r;
-    const u = this.u;
-    for (let i = 0; i < n; i++) {
-      const e = eta[i];
-      const s = e >= 0 ? 1 / (1 + Math.exp(-e)) : Math.exp(e) / (1 + Math.exp(e));
-      u[i] = (s - y[i]) / n;
-    }
-  }
-
-  /** Logistic intercept step: b ← b − (Σ u)/L_b with L_b = n·curvature = 1/4; returns |Δb|. */
+  /**
+   * Intercept steps (losses other than the squared one): b_t ← b_t − (Σ_i u_{t,i})/L_b with
+   * L_b = n·curvature (1/4 for the logistic loss); returns the largest |Δb_t|.
+   */
   private interceptStep(): number {
-    this.logisticResidual();
-    let s = 0;
-    for (let i = 0; i < this.n; i++) s += this.u[i];
-    const db = -s / (this.n * this.curvature);
-    if (db === 0) return 0;
-    this.b += db;
-    for (let i = 0; i < this.n; i++) this.r[i] += db;
-    return Math.abs(db);
+    const { n, T } = this;
+    this.ctx.datafit.gradient(this.r, this.u);
+    let moved = 0;
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += this.u[t * n + i];
+      const db = -s / (n * this.curvature);
+      if (db === 0) continue;
+      this.b[t] += db;
+      for (let i = 0; i < n; i++) this.r[t * n + i] += db;
+      moved = Math.max(moved, Math.abs(db));
+    }
+    return moved;
   }
 
   /** Internal objective (squared: centred residual; logistic: from η) plus the penalty. */
@@ -537,20 +519,9 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Ω(w) summed over the working set (every group outside it is zero). */
   private wsPenalty(w: Float64Array): number {
     const pen = this.ctx.penalty;
-    const { ptr, indices, weights } = pen.groups;
-    const alpha = pen.name === 'sparseGroupLasso' ? (pen as unknown as { alpha: number }).alpha : 0;
     let s = 0;
-    for (const g of this.ws) {
-      if (!this.penalized[g]) continue;
-      let l2 = 0, l1 = 0;
-      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
-        const v = w[indices[k]];
-        l2 += v * v;
-        l1 += Math.abs(v);
-      }
-      s += alpha * l1 + (1 - alpha) * weights[g] * Math.sqrt(l2);
-    }
-    return pen.lambda * s;
+    for (const g of this.ws) if (this.penalized[g]) s += pen.groupValue(w, g);
+    return s;
   }
 
   /** KKT violation over the working set, from fresh block gradients. */
@@ -566,12 +537,21 @@ export class BlockCoordinateDescent implements IterativeSolver {
       if (viol > v) v = viol;
     }
     if (!this.squared && this.intercept) {
-      this.logisticResidual();
-      let s = 0;
-      for (let i = 0; i < this.n; i++) s += this.u[i];
-      v = Math.max(v, Math.abs(s));
+      this.ctx.datafit.gradient(this.r, this.u);
+      for (let t = 0; t < this.T; t++) {
+        let s = 0;
+        for (let i = 0; i < this.n; i++) s += this.u[t * this.n + i];
+        v = Math.max(v, Math.abs(s));
+      }
     }
     return v;
+  }
+
+  /** Gather the working set's coefficients into `out` (in working-set order). */
+  private gatherWs(out: Float64Array): void {
+    const gs = this.ctx.penalty.groups;
+    let o = 0;
+    for (const g of this.ws) for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) out[o++] = this.wi[gs.indices[k]];
   }
 
   private innerSolve(tol: number): void {
@@ -579,73 +559,40 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const ws = this.ws;
     let nc = 0;
     for (const g of ws) nc += gs.ptr[g + 1] - gs.ptr[g];
-    const K = ANDERSON_K;
-    if (this.hist.length < (K + 1) * nc) this.hist = new Float64Array((K + 1) * nc);
-    this.histCount = 0;
-    const snapshot = (slot: number) => {
-      let o = slot * nc;
-      for (const g of ws) for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) this.hist[o++] = this.wi[gs.indices[k]];
-    };
-    snapshot(0);
-    this.histCount = 1;
+    const acc = this.acc;
+    acc.begin(nc);
+    this.gatherWs(acc.slot());
+    acc.commit();
     for (let epoch = 1; epoch <= MAX_EPOCHS; epoch++) {
       let moved = 0;
       if (!this.squared && this.intercept) moved = this.interceptStep();
       for (const g of ws) moved = Math.max(moved, this.blockStep(g));
-      snapshot(this.histCount);
-      this.histCount++;
-      if (this.histCount === K + 1) {
+      this.gatherWs(acc.slot());
+      acc.commit();
+      if (acc.full) {
         this.anderson(nc);
-        this.histCount = 1;
-        snapshot(0);
+        acc.restart();
+        this.gatherWs(acc.slot());
+        acc.commit();
         if (this.wsViolation() <= tol) return;
       }
       if (moved === 0) return;
     }
   }
 
-  /**
-   * Anderson extrapolation of the last K epochs: c = argmin ‖Σ c_k Δ_k‖ s.t. Σ c_k = 1 over the
-   * differences Δ_k of successive iterates, w_acc = Σ c_k w_k; kept only if it lowers the objective.
-   */
+  /** Anderson extrapolation of the last epochs on the working set, kept only if it lowers the objective. */
   private anderson(nc: number): void {
-    const K = ANDERSON_K;
-    const H = this.hist;
-    // Gram of differences U_k = w_{k+1} − w_k, k < K.
-    const C = this.C;
-    for (let a = 0; a < K; a++) {
-      for (let b = a; b < K; b++) {
-        let s = 0;
-        for (let i = 0; i < nc; i++) s += (H[(a + 1) * nc + i] - H[a * nc + i]) * (H[(b + 1) * nc + i] - H[b * nc + i]);
-        C[a * K + b] = s;
-        C[b * K + a] = s;
-      }
-    }
-    let trace = 0;
-    for (let a = 0; a < K; a++) trace += C[a * K + a];
-    if (!(trace > 0)) return;
-    for (let a = 0; a < K; a++) C[a * K + a] += 1e-10 * trace; // regularized, as in the literature
-    const z = solveSpd(C, K);
-    if (!z) return;
-    let sz = 0;
-    for (let a = 0; a < K; a++) sz += z[a];
-    if (!(Math.abs(sz) > 0) || !Number.isFinite(sz)) return;
+    if (this.accBuf.length < nc) this.accBuf = new Float64Array(nc);
+    const cand = this.accBuf;
+    if (!this.acc.extrapolate(cand)) return;
     const gs = this.ctx.penalty.groups;
-    const ws = this.ws;
     // Keep the current state, move to the candidate, and go back unless it is better.
     const before = this.internalObjective(this.r, this.S, this.wi);
     this.wSave.set(this.wi);
     this.rSave.set(this.r);
     this.SSave.set(this.S);
     let o = 0;
-    for (const g of ws) {
-      for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) {
-        let s = 0;
-        for (let a = 0; a < K; a++) s += (z[a] / sz) * H[(a + 1) * nc + o];
-        this.wi[gs.indices[k]] = s;
-        o++;
-      }
-    }
+    for (const g of this.ws) for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) this.wi[gs.indices[k]] = cand[o++];
     // Unpenalized blocks need no check; penalized ones stay in the prox's range (prox output is
     // feasible for any w), so only the objective decides.
     this.refreshResidual();
@@ -658,88 +605,10 @@ export class BlockCoordinateDescent implements IterativeSolver {
   }
 }
 
-/** In-place prox of Ω_g/L on the block v (group lasso or sparse-group lasso). */
-function blockProx(v: Float64Array, len: number, pen: ProblemContext['penalty'], g: number, L: number): void {
-  const d = pen.groups.weights[g];
-  let l1 = 0;
-  let l2 = pen.lambda * d / L;
-  if (pen.name === 'sparseGroupLasso') {
-    const alpha = (pen as unknown as { alpha: number }).alpha;
-    l1 = pen.lambda * alpha / L;
-    l2 = pen.lambda * (1 - alpha) * d / L;
-    for (let k = 0; k < len; k++) {
-      const a = v[k];
-      v[k] = a > l1 ? a - l1 : a < -l1 ? a + l1 : 0;
-    }
-  }
-  const norm = nrm2(len, v);
-  if (norm <= l2) {
-    for (let k = 0; k < len; k++) v[k] = 0;
-    return;
-  }
-  const s = 1 - l2 / norm;
-  for (let k = 0; k < len; k++) v[k] *= s;
-}
-
-/** Largest eigenvalue of a small symmetric positive semidefinite matrix (power iteration). */
-export function largestEigenvalue(M: Float64Array, m: number): number {
-  let x = new Float64Array(m);
-  let y = new Float64Array(m);
-  for (let i = 0; i < m; i++) x[i] = 1 + i / (7 * m); // not orthogonal to the top eigenvector in practice
-  let est = 0;
-  for (let it = 0; it < 500; it++) {
-    for (let i = 0; i < m; i++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += M[i * m + j] * x[j];
-      y[i] = s;
-    }
-    const ny = nrm2(m, y);
-    if (ny === 0) return 0;
-    let xy = 0, xx = 0;
-    for (let i = 0; i < m; i++) {
-      xy += x[i] * y[i];
-      xx += x[i] * x[i];
-    }
-    const rq = xy / xx;
-    for (let i = 0; i < m; i++) y[i] /= ny;
-    [x, y] = [y, x];
-    if (Math.abs(rq - est) <= 1e-12 * rq) {
-      est = rq;
-      break;
-    }
-    est = rq;
-  }
-  // The Rayleigh quotient approaches from below; the Frobenius norm is a sure upper bound.
-  let fro = 0;
-  for (let k = 0; k < m * m; k++) fro += M[k] * M[k];
-  return Math.min(est * (1 + 1e-6), Math.sqrt(fro));
-}
-
-/** Solve C z = 1 for a small symmetric positive definite C (Cholesky); null when it fails. */
-function solveSpd(C: Float64Array, K: number): Float64Array | null {
-  const Lc = new Float64Array(K * K);
-  for (let i = 0; i < K; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = C[i * K + j];
-      for (let k = 0; k < j; k++) s -= Lc[i * K + k] * Lc[j * K + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        Lc[i * K + i] = Math.sqrt(s);
-      } else Lc[i * K + j] = s / Lc[j * K + j];
-    }
-  }
-  const z = new Float64Array(K).fill(1);
-  for (let i = 0; i < K; i++) {
-    let s = z[i];
-    for (let k = 0; k < i; k++) s -= Lc[i * K + k] * z[k];
-    z[i] = s / Lc[i * K + i];
-  }
-  for (let i = K - 1; i >= 0; i--) {
-    let s = z[i];
-    for (let k = i + 1; k < K; k++) s -= Lc[k * K + i] * z[k];
-    z[i] = s / Lc[i * K + i];
-  }
-  return z;
-}
-
-registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, options));
+// 'auto' picks it whenever it can run: columns to read and a global curvature bound.
+registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, options), {
+  // Its block steps majorize a separable, unweighted loss (the multinomial's coupled classes and
+  // sample weights go to FISTA).
+  accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined,
+  priority: 10,
+});

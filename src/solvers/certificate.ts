@@ -32,6 +32,8 @@ export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float6
   // comparisons with NaN are false, which used to leave θ = 1 and certify a zero gap.
   if (hasNaN(pt.grad)) return NaN;
   const pen = ctx.penalty;
+  // A nonconvex penalty has no dual problem: there is no lower bound to report.
+  if (!pen.convex) return NaN;
   let s = 0;
   for (let g = 0; g < pen.groups.nGroups; g++) {
     if (!pen.isPenalized(g)) continue;
@@ -90,7 +92,20 @@ export function certify(ctx: ProblemContext, w: Float64Array, bestDual = -Infini
   evaluate(ctx, w, pt);
   const primal = pt.loss + ctx.penalty.value(w);
   const scratch = new Float64Array(pt.u.length);
+  if (!ctx.penalty.convex) {
+    // No duality gap exists for a nonconvex penalty: the certificate is stationarity alone.
+    return { primal, dual: NaN, gap: NaN, relativeGap: NaN, kktViolation: kktViolation(ctx, w, pt), point: pt };
+  }
   const dual = Math.max(dualValue(ctx, pt, scratch), bestDual);
   const gap = Math.max(primal - dual, 0);
   return { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kktViolation(ctx, w, pt), point: pt };
+}
+
+/**
+ * Whether a certificate meets tolerance `tol`: the relative duality gap (convex penalties), or the
+ * KKT distance (nonconvex penalties, which have no gap).
+ */
+export function certificateMeets(ctx: ProblemContext, cert: Certificate, tol: number): boolean {
+  if (!ctx.penalty.convex) return cert.kktViolation <= tol;
+  return gapConverged(cert.gap, cert.primal, ctx.nullObjective, tol);
 }

@@ -34,7 +34,9 @@ export interface DriveResult {
  * reports divergence or a stall. Convergence is always confirmed by a certificate recomputed from
  * scratch at the returned point, so `converged: true` never rests on the solver's own bookkeeping.
  */
-export function drive(ctx: ProblemContext, solver: IterativeSolver, opts: DriveOptions): DriveResult {
+export function drive(ctx: ProblemContext, solver: IterativeSolver, given: DriveOptions): DriveResult {
+  // Nonconvex penalties have no duality gap: stationarity (the KKT distance) is their certificate.
+  const opts = ctx.penalty.convex ? given : { ...given, stopOn: 'kkt' as const };
   let info: IterationInfo | null = null;
   let status = 'max iterations reached';
   let stallCount = 0;

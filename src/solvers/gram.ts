@@ -16,7 +16,7 @@
  */
 import type { GroupStructure } from '../groups/groups.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
-import { largestEigenvalue } from './bcd.ts';
+import { largestEigenvalueSpd as largestEigenvalue } from '../linalg/eigen.ts';
 import { gapConverged, relativeGap } from './certificate.ts';
 
 /** Sufficient statistics of a quadratic: A (p × p column-major, symmetric PSD), c, e, and the divisor n. */

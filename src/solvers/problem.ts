@@ -12,7 +12,7 @@ import { UnpenalizedSolver } from './unpenalized.ts';
 export class ProblemContext {
   readonly X: LinearOperator;
   readonly datafit: Datafit;
-  readonly penalty: Penalty;
+  private pen: Penalty;
   readonly fitIntercept: boolean;
   readonly n: number;
   readonly p: number;
@@ -27,12 +27,12 @@ export class ProblemContext {
   readonly penalizedMask: Uint8Array;
   readonly unpenalized: UnpenalizedSolver;
   /** Objective at w = 0 (unpenalized part fitted): the scale for the gap's absolute floor. */
-  nullObjective = NaN;
+  readonly nullObjective: number;
 
   constructor(X: LinearOperator, datafit: Datafit, penalty: Penalty, fitIntercept: boolean) {
     this.X = X;
     this.datafit = datafit;
-    this.penalty = penalty;
+    this.pen = penalty;
     this.fitIntercept = fitIntercept;
     this.n = X.rows;
     this.p = X.cols;
@@ -56,6 +56,24 @@ export class ProblemContext {
     for (let c = 0; c < this.size; c++) if (!this.penalizedMask[c]) coefs.push(c);
     this.unpenalizedCoefs = Int32Array.from(coefs);
     this.unpenalized = new UnpenalizedSolver(X, this.unpenalizedFeatures, fitIntercept, datafit);
+    const pt = newPoint(this);
+    evaluate(this, new Float64Array(this.size), pt);
+    this.nullObjective = pt.loss;
+  }
+
+  /** The penalty Ω (λ included). */
+  get penalty(): Penalty {
+    return this.pen;
+  }
+
+  /**
+   * Move the context to another λ > 0 (when it was built with λ > 0): the penalized pattern, and
+   * so the unpenalized factorization, stay the same; only the penalty object is replaced.
+   */
+  setLambda(lambda: number): void {
+    if (lambda === this.pen.lambda) return;
+    if (!(lambda > 0) || !(this.pen.lambda > 0)) throw new Error('ProblemContext.setLambda: λ must stay > 0 (λ = 0 changes which groups are penalized)');
+    this.pen = this.pen.withLambda(lambda);
   }
 
   /** η₀ ← X W (one operator product per task). */
@@ -156,4 +174,37 @@ export function evaluateFromEta0(ctx: ProblemContext, pt: PointBuffers, withGrad
 export function evaluate(ctx: ProblemContext, w: Float64Array, pt: PointBuffers): void {
   ctx.forward(w, pt.eta0);
   evaluateFromEta0(ctx, pt, true);
+}
+
+/**
+ * Operator P^⊥X restricted to penalized coordinates, P^⊥ = projection off the unpenalized columns
+ * span(A): its squared norm times the loss curvature bounds the Lipschitz constant of the reduced
+ * smooth part (exactly for the squared loss). Used only for the power-iteration estimate.
+ */
+export class ProjectedOperator implements LinearOperator {
+  readonly rows: number;
+  readonly cols: number;
+  private readonly ctx: ProblemContext;
+  private readonly tmp: Float64Array;
+  private readonly tmpRows: Float64Array;
+  constructor(ctx: ProblemContext) {
+    this.ctx = ctx;
+    this.rows = ctx.n * ctx.T;
+    this.cols = ctx.size;
+    this.tmp = new Float64Array(ctx.size);
+    this.tmpRows = new Float64Array(ctx.n * ctx.T);
+  }
+  apply(x: Float64Array, out: Float64Array): void {
+    const m = this.ctx.penalizedMask;
+    for (let i = 0; i < x.length; i++) this.tmp[i] = m[i] ? x[i] : 0;
+    this.ctx.forward(this.tmp, out);
+    this.ctx.unpenalized.projectOut(out);
+  }
+  applyTranspose(y: Float64Array, out: Float64Array): void {
+    this.tmpRows.set(y);
+    this.ctx.unpenalized.projectOut(this.tmpRows);
+    this.ctx.transpose(this.tmpRows, out);
+    const m = this.ctx.penalizedMask;
+    for (let i = 0; i < out.length; i++) if (!m[i]) out[i] = 0;
+  }
 }

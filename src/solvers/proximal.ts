@@ -1,7 +1,7 @@
 import { operatorNormSquared } from '../linalg/power.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { dualValue } from './certificate.ts';
-import { evaluate, evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
+import { evaluate, evaluateFromEta0, newPoint, ProjectedOperator, type PointBuffers, type ProblemContext } from './problem.ts';
 
 /** What one iteration reports to the driver. */
 export interface IterationInfo {
@@ -35,38 +35,6 @@ export interface ProximalOptions {
   lipschitz?: number;
 }
 
-/**
- * Operator P^⊥X restricted to penalized coordinates, P^⊥ = projection off the unpenalized columns
- * span(A): its squared norm times the loss curvature bounds the Lipschitz constant of the reduced
- * smooth part (exactly for the squared loss). Used only for the power-iteration estimate.
- */
-class ProjectedOperator implements LinearOperator {
-  readonly rows: number;
-  readonly cols: number;
-  private readonly ctx: ProblemContext;
-  private readonly tmp: Float64Array;
-  private readonly tmpRows: Float64Array;
-  constructor(ctx: ProblemContext) {
-    this.ctx = ctx;
-    this.rows = ctx.n * ctx.T;
-    this.cols = ctx.size;
-    this.tmp = new Float64Array(ctx.size);
-    this.tmpRows = new Float64Array(ctx.n * ctx.T);
-  }
-  apply(x: Float64Array, out: Float64Array): void {
-    const m = this.ctx.penalizedMask;
-    for (let i = 0; i < x.length; i++) this.tmp[i] = m[i] ? x[i] : 0;
-    this.ctx.forward(this.tmp, out);
-    this.ctx.unpenalized.projectOut(out);
-  }
-  applyTranspose(y: Float64Array, out: Float64Array): void {
-    this.tmpRows.set(y);
-    this.ctx.unpenalized.projectOut(this.tmpRows);
-    this.ctx.transpose(this.tmpRows, out);
-    const m = this.ctx.penalizedMask;
-    for (let i = 0; i < out.length; i++) if (!m[i]) out[i] = 0;
-  }
-}
 
 /** Initial Lipschitz estimate of the reduced smooth part at the starting point. */
 export function estimateLipschitz(ctx: ProblemContext, start?: PointBuffers): number {

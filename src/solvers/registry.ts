@@ -4,21 +4,62 @@ import type { ProblemContext } from './problem.ts';
 /** Builds a solver for a problem from a starting point (penalized coefficients). */
 export type SolverFactory = (ctx: ProblemContext, w0: Float64Array, options: ProximalOptions) => IterativeSolver;
 
-const registry = new Map<string, SolverFactory>([
-  ['ista', (ctx, w0, o) => new Ista(ctx, w0, o)],
-  ['fista', (ctx, w0, o) => new Fista(ctx, w0, o)],
+/** How a registered solver is used by the problem layer. */
+export interface SolverTraits {
+  /**
+   * Whether the solver takes one global Lipschitz constant of the smooth part (fixed-step
+   * proximal gradient); the problem layer then estimates it once per problem (default false).
+   */
+  globalLipschitz?: boolean;
+  /**
+   * When 'auto' may pick this solver for a context (default: never). Among the solvers that
+   * accept a context, the one with the highest `priority` runs; FISTA is the fallback.
+   */
+  accepts?: (ctx: ProblemContext) => boolean;
+  /** Rank among the solvers 'auto' may pick (default 0). */
+  priority?: number;
+}
+
+/** A registered solver. */
+export interface SolverEntry extends SolverTraits {
+  readonly name: string;
+  readonly factory: SolverFactory;
+}
+
+const registry = new Map<string, SolverEntry>([
+  ['ista', { name: 'ista', factory: (ctx, w0, o) => new Ista(ctx, w0, o), globalLipschitz: true }],
+  ['fista', { name: 'fista', factory: (ctx, w0, o) => new Fista(ctx, w0, o), globalLipschitz: true }],
 ]);
 
-/** Make a solver available under `name` (e.g. 'bcd') to fitGroupLasso and the path functions. */
-export function registerSolver(name: string, factory: SolverFactory): void {
-  registry.set(name, factory);
+/**
+ * Make a solver available under `name` (e.g. 'bcd') to fitGroupLasso, the path functions,
+ * cross-validation and the estimator; `traits` say whether it needs a global Lipschitz constant
+ * and when 'auto' may choose it.
+ */
+export function registerSolver(name: string, factory: SolverFactory, traits: SolverTraits = {}): void {
+  registry.set(name, { ...traits, name, factory });
 }
 
 export function getSolverFactory(name: string): SolverFactory | undefined {
+  return registry.get(name)?.factory;
+}
+
+/** The registered solver of this name, with its traits. */
+export function getSolver(name: string): SolverEntry | undefined {
   return registry.get(name);
 }
 
 /** Names accepted by the `solver` option (besides 'auto'). */
 export function solverNames(): string[] {
   return [...registry.keys()];
+}
+
+/** What 'auto' runs on this context: the accepting solver of highest priority, else FISTA. */
+export function chooseSolver(ctx: ProblemContext): string {
+  let best: SolverEntry | null = null;
+  for (const e of registry.values()) {
+    if (!e.accepts || !e.accepts(ctx)) continue;
+    if (!best || (e.priority ?? 0) > (best.priority ?? 0)) best = e;
+  }
+  return best ? best.name : 'fista';
 }

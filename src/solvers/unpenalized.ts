@@ -1,5 +1,7 @@
 import type { Datafit } from '../datafits/datafits.ts';
 import { dot } from '../linalg/blas.ts';
+import { choleskySolve } from '../linalg/cholesky.ts';
+import { gramSchmidtQR } from '../linalg/qr.ts';
 import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
 
 /**
@@ -25,8 +27,8 @@ export class UnpenalizedSolver {
   readonly c: Float64Array;
   private readonly datafit: Datafit;
   // Squared loss: orthonormal basis Q (n × r), R (r × r, upper), kept column indices.
-  private Q = new Float64Array(0);
-  private R = new Float64Array(0);
+  private Q: Float64Array = new Float64Array(0);
+  private R: Float64Array = new Float64Array(0);
   private kept: Int32Array = new Int32Array(0);
   // Newton work buffers.
   private readonly g: Float64Array;
@@ -71,45 +73,16 @@ export class UnpenalizedSolver {
   }
 
   private factorize(): void {
-    const { n, k } = this;
-    const Q = new Float64Array(n * k);
-    const R = new Float64Array(k * k);
-    const kept: number[] = [];
-    const v = new Float64Array(n);
-    for (let j = 0; j < k; j++) {
-      v.set(this.A.subarray(j * n, (j + 1) * n));
-      const norm0 = Math.sqrt(dot(n, v, 0, v, 0));
-      const r = kept.length;
-      // Two Gram–Schmidt passes keep Q orthonormal to rounding even for ill-conditioned A.
-      const coef = new Float64Array(r);
-      for (let pass = 0; pass < 2; pass++) {
-        for (let q = 0; q < r; q++) {
-          const a = dot(n, Q, q * n, v, 0);
-          coef[q] += a;
-          for (let i = 0; i < n; i++) v[i] -= a * Q[q * n + i];
-        }
-      }
-      const norm = Math.sqrt(dot(n, v, 0, v, 0));
-      if (norm <= 1e-10 * norm0 || norm === 0) continue; // linearly dependent: drop (its coefficient stays 0)
-      for (let i = 0; i < n; i++) Q[r * n + i] = v[i] / norm;
-      // R is r_new × r_new upper triangular, stored column-major with leading dimension k.
-      for (let q = 0; q < r; q++) R[q + r * k] = coef[q];
-      R[r + r * k] = norm;
-      kept.push(j);
-    }
-    this.Q = Q;
-    this.R = R;
-    this.kept = Int32Array.from(kept);
+    const qr = gramSchmidtQR(this.A, this.n, this.k);
+    this.Q = qr.Q;
+    this.R = qr.R;
+    this.kept = qr.kept;
   }
 
   private initIntercept(): void {
-    // A sensible start for Newton: the intercept-only fit.
-    const y = this.datafit.y;
-    let m = 0;
-    for (let i = 0; i < this.n; i++) m += y[i];
-    m /= this.n;
-    if (this.datafit.name === 'logistic' && m > 0 && m < 1) this.c[0] = Math.log(m / (1 - m));
-    else if (this.datafit.name === 'poisson' && m > 0) this.c[0] = Math.log(m);
+    // A sensible start for Newton: the intercept-only fit (when it exists).
+    const e = this.datafit.nullPredictor();
+    for (let t = 0; t < this.T; t++) if (Number.isFinite(e[t])) this.c[t * this.k] = e[t];
   }
 
   /** v ← (I − QQᵀ)v for each task column of v (n × T): removes the part in span(A). */
@@ -185,7 +158,7 @@ export class UnpenalizedSolver {
       }
       // Symmetrize (the products are symmetric only to rounding; Cholesky reads one triangle).
       for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a + b * m] = H[b + a * m] = 0.5 * (H[a + b * m] + H[b + a * m]);
-      if (!choleskySolve(H, g, delta, m)) break;
+      if (!choleskySolve(H, m, g, delta)) break;
       let dec = 0;
       for (let j = 0; j < m; j++) dec += g[j] * delta[j];
       if (!Number.isFinite(dec)) break;
@@ -298,7 +271,7 @@ export class UnpenalizedSolver {
           H[b + a * k] = s;
         }
       }
-      if (!choleskySolve(H, g, delta, k)) {
+      if (!choleskySolveNewton(H, g, delta, k)) {
         this.converged = false;
         break;
       }
@@ -354,7 +327,7 @@ export class UnpenalizedSolver {
 }
 
 /** Solve H x = b for symmetric positive definite H (k × k) by Cholesky; false if not SPD. */
-function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: number): boolean {
+function choleskySolveNewton(H: Float64Array, b: Float64Array, x: Float64Array, k: number): boolean {
   if (k === 1) {
     // An all-zero column (H = 0, and then b = Aᵀu = 0 too) has every coefficient optimal: take 0.
     // It used to count as "not positive definite", reported as "no finite optimum".
@@ -366,36 +339,7 @@ function choleskySolve(H: Float64Array, b: Float64Array, x: Float64Array, k: num
     x[0] = b[0] / H[0];
     return true;
   }
-  const L = new Float64Array(k * k);
-  let maxDiag = 0;
-  for (let i = 0; i < k; i++) maxDiag = Math.max(maxDiag, H[i + i * k]);
-  // Tiny ridge so that a rank-deficient A (duplicated columns) still solves. It is relative to
-  // each diagonal entry: one ridge relative to the largest entry swamped the curvature of columns
-  // on a much smaller scale (×1e-4 next to ×1e4), turning Newton into slow gradient steps that
-  // hit the iteration cap and were reported as "no finite optimum". Zero columns get the global one.
-  const ridge = maxDiag > 0 ? 1e-14 * maxDiag : 1; // all-zero H: b = 0 too, and x = 0
-  for (let j = 0; j < k; j++) {
-    const hjj = H[j + j * k];
-    let s = hjj + (hjj > 0 ? 1e-14 * hjj : ridge);
-    for (let m = 0; m < j; m++) s -= L[j + m * k] * L[j + m * k];
-    if (!(s > 0)) return false;
-    const d = Math.sqrt(s);
-    L[j + j * k] = d;
-    for (let i = j + 1; i < k; i++) {
-      let t = H[i + j * k];
-      for (let m = 0; m < j; m++) t -= L[i + m * k] * L[j + m * k];
-      L[i + j * k] = t / d;
-    }
-  }
-  for (let i = 0; i < k; i++) {
-    let s = b[i];
-    for (let m = 0; m < i; m++) s -= L[i + m * k] * x[m];
-    x[i] = s / L[i + i * k];
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    let s = x[i];
-    for (let m = i + 1; m < k; m++) s -= L[m + i * k] * x[m];
-    x[i] = s / L[i + i * k];
-  }
-  return true;
+  // Tiny ridge so that a rank-deficient A (duplicated columns) still solves, relative to each
+  // diagonal entry (see RidgePolicy).
+  return choleskySolve(H, k, b, x, { diagonal: 1e-14 });
 }

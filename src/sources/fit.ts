@@ -8,7 +8,7 @@
  * GROUP BY a fold label computed from a row key). GLMs: see `glm.ts`.
  */
 import { OptionError, ValueError } from '../errors.ts';
-import type { FitResult } from '../models/fit.ts';
+import type { FitResult } from '../problem/problem.ts';
 import { withWeights, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';

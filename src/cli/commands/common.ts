@@ -1,6 +1,6 @@
 import type { ResponseInput } from '../../linalg/input.ts';
 import type { Design } from '../../data/design.ts';
-import { GroupLasso } from '../../models/estimator.ts';
+import { GroupLasso } from '../../estimators/groupLasso.ts';
 import type { PathResult } from '../../path/path.ts';
 import { loadDesign, type DesignValues } from '../data.ts';
 import { CliError } from '../errors.ts';

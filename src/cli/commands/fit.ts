@@ -1,4 +1,4 @@
-import type { GroupLasso } from '../../models/estimator.ts';
+import type { GroupLasso } from '../../estimators/groupLasso.ts';
 import type { Command } from '../command.ts';
 import { DESIGN_FLAGS, type DesignValues } from '../data.ts';
 import { CliError } from '../errors.ts';
@@ -19,7 +19,7 @@ type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; 'cv-
 function describeSelection(m: GroupLasso): string {
   if (m.cv) {
     const rule = m.options.rule === '1se' ? 'λ_1se' : 'λ_min';
-    return `λ chosen by ${m.cv.nFolds}-fold cross-validation (${rule}; λ_min = ${fmt(m.cv.lambdaMin, 5)}, λ_1se = ${fmt(m.cv.lambda1se, 5)}, ${m.cv.lossName})`;
+    return `λ chosen by ${m.cv.nFolds}-fold cross-validation (${rule}; λ_min = ${fmt(m.cv.lambdaMin, 5)}, λ_1se = ${fmt(m.cv.lambda1se, 5)}, ${m.cv.metric})`;
   }
   if (m.criteria) return `λ chosen by ${m.options.criterion!.toUpperCase()} (degrees of freedom: ${m.criteria!.dfMethod})`;
   return 'λ given';
@@ -64,7 +64,7 @@ export const fitCommand: Command = {
         droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
         certificate: cert,
         cv: model.cv ? {
-          nFolds: model.cv.nFolds, lossName: model.cv.lossName, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
+          nFolds: model.cv.nFolds, metric: model.cv.metric, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
           lambdas: Array.from(model.cv.lambdas), meanLoss: Array.from(model.cv.meanLoss), seLoss: Array.from(model.cv.seLoss),
         } : undefined,
         criteria: model.criteria ? { dfMethod: model.criteria.dfMethod, best: model.criteria.best } : undefined,

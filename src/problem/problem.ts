@@ -1,24 +1,27 @@
+import { lossNames, type Datafit, type LossName } from '../datafits/datafits.ts';
 import type { CoxTies } from '../datafits/cox.ts';
-import type { Datafit, LossName } from '../datafits/datafits.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { GroupLassoPenalty, SparseGroupLassoPenalty, type Penalty } from '../penalties/penalties.ts';
-import { checkAlpha } from '../prox/prox.ts';
+import '../penalties/penalties.ts'; // registers the group and sparse-group lasso
+import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
 import { evaluate, newPoint, ProblemContext } from '../solvers/problem.ts';
-import { drive, type StopRule } from '../solvers/driver.ts';
-import { estimateLipschitz, type IterationInfo, type IterativeSolver } from '../solvers/proximal.ts';
-import { getSolverFactory, solverNames } from '../solvers/registry.ts';
+import { drive, type DriveResult, type StopRule } from '../solvers/driver.ts';
+import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
+import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { readResponse } from './response.ts';
 
-/** Solver names: 'ista', 'fista', others registered later (e.g. 'bcd'), and 'auto'. */
-export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto';
+/** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
+export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto' | (string & {});
+
+/** Penalty names: the registered ones (grpreg's 'grLasso' is the group lasso). */
+export type PenaltyName = 'groupLasso' | 'grLasso' | 'sparseGroupLasso' | (string & {});
 
 /** What defines a problem, independent of λ. */
 export interface ProblemOptions {
@@ -28,7 +31,7 @@ export interface ProblemOptions {
    * 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T),
    * 'multinomial' (y: class labels, numbers or strings; one column of W per class, a feature's
    * group spans the classes) or 'cox' (y = { time, status } or rows [time, status]: grpreg's
-   * grpsurv, mean negative log partial likelihood, no intercept).
+   * grpsurv, mean negative log partial likelihood, no intercept), or any registered loss.
    */
   loss?: LossName;
   /** Group weights d_g (default √p_g); 0 = unpenalized group. */
@@ -41,8 +44,12 @@ export interface ProblemOptions {
   ties?: CoxTies;
   /** Columns in no group: 'error' (default) or 'unpenalized'. */
   ungrouped?: 'error' | 'unpenalized';
-  /** Sparse-group lasso mixing α ∈ [0, 1] (only for the sparse-group functions). */
+  /** The penalty (default 'groupLasso'). */
+  penalty?: PenaltyName;
+  /** Sparse-group lasso mixing α ∈ [0, 1] (penalty 'sparseGroupLasso'; default 0.5). */
   alpha?: number;
+  /** Concavity γ of the nonconvex penalties ('grMCP': > 1, default 3; 'grSCAD': > 2, default 4). */
+  gamma?: number;
 }
 
 /** Options of one fit. */
@@ -76,15 +83,19 @@ export interface FitResult {
   intercepts: Float64Array;
   /** Primal objective P = F + Ω at the returned point. */
   objective: number;
-  /** Best dual objective D (P − D is the gap). */
+  /** Best dual objective D (P − D is the gap); NaN for a nonconvex penalty (no dual exists). */
   dualObjective: number;
-  /** Absolute duality gap P − D ≥ 0. */
+  /** Absolute duality gap P − D ≥ 0; NaN for a nonconvex penalty. */
   dualityGap: number;
-  /** Duality gap relative to P. */
+  /** Duality gap relative to P; NaN for a nonconvex penalty. */
   relativeGap: number;
-  /** max over groups of dist(−∇_g F, ∂Ω_g), with the intercept's and unpenalized gradients. */
+  /**
+   * max over groups of dist(−∇_g F, ∂Ω_g), with the intercept's and unpenalized gradients. For a
+   * nonconvex penalty this stationarity measure (with the penalty's local subdifferential) is the
+   * whole certificate: a point with 0 here is stationary, not necessarily a global minimum.
+   */
   kktViolation: number;
-  /** True only when the chosen certificate is under tol at the returned point. */
+  /** True only when the chosen certificate (KKT for nonconvex penalties) is under tol at the returned point. */
   converged: boolean;
   /** 'converged', or why not ('max iterations reached', 'diverged: …', 'stalled: …'). */
   status: string;
@@ -97,28 +108,75 @@ export interface FitResult {
   groupNorms: Float64Array;
   groupNames: readonly string[];
   solver: string;
+  /** The penalty's registered name. */
+  penalty: string;
   lambda: number;
   loss: LossName;
   nTasks: number;
 }
 
-const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'alpha', 'sampleWeight', 'ties'] as const;
+const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'sampleWeight', 'ties'] as const;
 const SOLVE_KEYS = ['tol', 'maxIter', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
-const LOSSES: readonly LossName[] = ['squared', 'logistic', 'poisson', 'multitask', 'multinomial', 'cox'];
+/** Option names that are penalty parameters (each penalty takes those its spec lists). */
+export const PENALTY_PARAM_KEYS = ['alpha', 'gamma'] as const;
 
-/**
- * The solver 'auto' stands for: block coordinate descent where it applies (a column-access design,
- * a global curvature bound, a loss it supports), else FISTA.
- */
-export function autoSolver(datafit: Datafit, X: LinearOperator): string {
-  const bcdFits = datafit.separable && datafit.sampleWeight === undefined && Number.isFinite(datafit.curvature) &&
-    (datafit.name === 'squared' || datafit.name === 'multitask' || datafit.name === 'logistic');
-  return getSolverFactory('bcd') && X.columns && bcdFits ? 'bcd' : 'fista';
+/** A penalty chosen and its parameters checked, ready to be built at any λ. */
+export interface PenaltyChoice {
+  readonly spec: PenaltySpec;
+  readonly params: PenaltyParams;
 }
 
 /**
- * A validated problem (design, response, groups, loss) ready to be fitted at many λ with warm
- * starts — what paths and cross-validation use. Build with {@link prepareProblem}.
+ * The penalty named in `options` (default 'groupLasso'), with its parameters checked. A parameter
+ * the penalty does not take is an error (alpha with the group lasso, gamma with the lasso…).
+ */
+export function choosePenalty(fn: string, options: { penalty?: string; alpha?: number; gamma?: number }): PenaltyChoice {
+  const name = options.penalty === undefined ? 'groupLasso' : checkChoice(fn, 'penalty', options.penalty, penaltyNames());
+  const spec = getPenalty(name)!;
+  const given: Record<string, unknown> = {};
+  for (const k of PENALTY_PARAM_KEYS) {
+    if (options[k] === undefined) continue;
+    if (!spec.params.includes(k)) {
+      throw new ValueError(fn, `${k} is not a parameter of the ${spec.name} penalty${k === 'alpha' ? " (alpha belongs to penalty: 'sparseGroupLasso', fitSparseGroupLasso)" : ''}`);
+    }
+    given[k] = options[k];
+  }
+  return { spec, params: spec.checkParams(given, fn) };
+}
+
+/** Solve options after validation. */
+export interface CheckedSolveOptions {
+  tol: number;
+  maxIter: number;
+  stopOn: StopRule;
+  /** A registered solver name or 'auto'. */
+  solver: string;
+  callback?: (info: IterationInfo) => boolean | void;
+}
+
+/** Validate the solve options (tol, maxIter, stopOn, solver, callback) once. */
+export function checkSolveOptions(fn: string, options: SolveOptions): CheckedSolveOptions {
+  const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
+  const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
+  const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
+  const solver = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, [...solverNames(), 'auto']);
+  if (options.callback !== undefined && typeof options.callback !== 'function') {
+    throw new ValueError(fn, `callback must be a function, got ${options.callback === null ? 'null' : typeof options.callback}`);
+  }
+  return { tol, maxIter, stopOn, solver, callback: options.callback };
+}
+
+/** What one run of the solve sequence returns. */
+export interface SolveRun {
+  drive: DriveResult;
+  /** The solver that ran ('auto' resolved). */
+  solver: string;
+}
+
+/**
+ * A validated problem (design, response, groups, loss, penalty) ready to be fitted at many λ with
+ * warm starts — what paths and cross-validation use. Build with {@link prepareProblem} (user
+ * input) or {@link problemFromValidated} (already validated parts, inside the library).
  */
 export class PreparedProblem {
   readonly X: LinearOperator;
@@ -129,7 +187,7 @@ export class PreparedProblem {
   readonly coefGroups: GroupStructure;
   readonly fitIntercept: boolean;
   readonly loss: LossName;
-  readonly alpha: number | undefined;
+  readonly penalty: PenaltyChoice;
   readonly n: number;
   readonly p: number;
   readonly T: number;
@@ -139,24 +197,37 @@ export class PreparedProblem {
   private lipschitz: number | undefined;
   private readonly fn: string;
 
-  constructor(X: LinearOperator, datafit: Datafit, groups: GroupStructure, fitIntercept: boolean, alpha: number | undefined, fn: string) {
+  constructor(X: LinearOperator, datafit: Datafit, groups: GroupStructure, fitIntercept: boolean, penalty: PenaltyChoice, fn: string) {
     this.X = X;
     this.datafit = datafit;
     this.groups = groups;
     this.coefGroups = expandForTasks(groups, datafit.T);
     this.fitIntercept = fitIntercept;
     this.loss = datafit.name;
-    this.alpha = alpha;
+    this.penalty = penalty;
     this.n = X.rows;
     this.p = X.cols;
     this.T = datafit.T;
     this.fn = fn;
   }
 
-  private makePenalty(lambda: number): Penalty {
-    return this.alpha === undefined
-      ? new GroupLassoPenalty(this.coefGroups, lambda)
-      : new SparseGroupLassoPenalty(this.coefGroups, lambda, this.alpha);
+  /** The penalty at λ. */
+  makePenalty(lambda: number): Penalty {
+    return this.penalty.spec.create(this.coefGroups, lambda, this.penalty.params);
+  }
+
+  /** The same problem on other columns (screened sub-problems of a path); `groups` over those columns. */
+  withColumns(X: LinearOperator, groups: GroupStructure): PreparedProblem {
+    const p = new PreparedProblem(X, this.datafit, groups, this.fitIntercept, this.penalty, this.fn);
+    p.classes = this.classes;
+    return p;
+  }
+
+  /** The same problem on rows `rows` (cross-validation folds), validated as a problem of its own. */
+  withRows(X: LinearOperator, rows: ArrayLike<number>, fn = this.fn): PreparedProblem {
+    const p = problemFromValidated({ X, datafit: this.datafit.subset(rows), groups: this.groups, fitIntercept: this.fitIntercept, penalty: this.penalty }, fn);
+    p.classes = this.classes;
+    return p;
   }
 
   /**
@@ -166,15 +237,12 @@ export class PreparedProblem {
   context(lambda: number): ProblemContext {
     if (lambda === 0) return this.newContext(0);
     if (!this.ctxPositive) this.ctxPositive = this.newContext(lambda);
-    (this.ctxPositive.penalty as { lambda: number }).lambda = lambda;
+    else this.ctxPositive.setLambda(lambda);
     return this.ctxPositive;
   }
 
   private newContext(lambda: number): ProblemContext {
     const ctx = new ProblemContext(this.X, this.datafit, this.makePenalty(lambda), this.fitIntercept);
-    const pt = newPoint(ctx);
-    evaluate(ctx, new Float64Array(ctx.size), pt);
-    ctx.nullObjective = pt.loss;
     // Any unpenalized column (not only the intercept: λ = 0, weight-0 groups) can make the
     // GLM's unpenalized fit unbounded; without this check a separable no-intercept fit went on
     // with a Newton iterate that had run off, and returned arbitrary coefficients.
@@ -185,39 +253,30 @@ export class PreparedProblem {
   }
 
   /**
-   * λ_max: the smallest λ at which w = 0 (all penalized groups zero) is optimal, i.e.
-   * max_g ρ_g(Xᵀ∇F(η₀)) with η₀ the unpenalized fit; ρ_g(z) = ‖z_g‖/d_g for the group lasso.
+   * λ_max: the smallest λ at which w = 0 (all penalized groups zero) is optimal (for a nonconvex
+   * penalty: stationary), i.e. max_g ρ_g(Xᵀ∇F(η₀)) with η₀ the unpenalized fit; ρ_g(z) = ‖z_g‖/d_g
+   * for the group lasso.
    */
   lambdaMax(): number {
     const ctx = this.context(1);
-    const pt = newPoint(ctx);
-    evaluate(ctx, new Float64Array(ctx.size), pt);
+    const grad = certifyZero(ctx);
     let m = 0;
     const pen = ctx.penalty;
     for (let g = 0; g < pen.groups.nGroups; g++) {
       if (!(pen.groups.weights[g] > 0)) continue;
-      const r = pen.groupDualNorm(pt.grad, g);
+      const r = pen.groupDualNorm(grad, g);
       if (r > m) m = r;
     }
     return m;
   }
 
-  /** Fit at one λ. */
+  /** Fit at one λ (options validated here). */
   fit(lambda: number, options: SolveOptions = {}): FitResult {
     const fn = this.fn;
     checkNonNegative(fn, 'lambda', lambda);
-    const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
-    const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
-    const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
-    const names = [...solverNames(), 'auto'];
-    let solverName = options.solver === undefined ? 'auto' : checkChoice(fn, 'solver', options.solver, names);
+    const o = checkSolveOptions(fn, options);
     const ctx = this.context(lambda);
-    if (solverName === 'auto') solverName = autoSolver(this.datafit, this.X);
-    const factory = getSolverFactory(solverName)!;
     const w0 = new Float64Array(ctx.size);
-    if (options.callback !== undefined && typeof options.callback !== 'function') {
-      throw new ValueError(fn, `callback must be a function, got ${options.callback === null ? 'null' : typeof options.callback}`);
-    }
     if (options.warmStart !== undefined) {
       // null used to escape as a TypeError and a typo (`intrcept`) was silently ignored.
       if (options.warmStart === null || typeof options.warmStart !== 'object') {
@@ -233,54 +292,91 @@ export class PreparedProblem {
         w0[i] = c[i];
       }
     }
-    // With a global curvature bound the Lipschitz estimate holds for every λ: compute it once.
-    let lipschitz: number | undefined;
-    // (Block coordinate descent uses per-group constants instead and skips this estimate.)
-    if (lambda > 0 && Number.isFinite(this.datafit.curvature) && solverName !== 'bcd') {
-      this.lipschitz ??= estimateLipschitz(ctx);
-      lipschitz = this.lipschitz;
-    }
-    const solver = factory(ctx, w0, { lipschitz });
-    return this.finishRun(ctx, solver, solverName, lambda, { tol, maxIter, stopOn, callback: options.callback });
+    return this.summarize(ctx, this.solve(ctx, w0, o), lambda);
   }
 
-  private finishRun(
-    ctx: ProblemContext, solver: IterativeSolver, solverName: string, lambda: number,
-    o: { tol: number; maxIter: number; stopOn: StopRule; callback?: (info: IterationInfo) => boolean | void },
-  ): FitResult {
+  /**
+   * The solve sequence on a context of this problem, from w0 (trusted, length ctx.size):
+   * resolve 'auto', apply the Lipschitz policy (one global estimate per problem for solvers that
+   * take a fixed step, or `lipschitz()` when the caller has a better one), build the solver, and
+   * drive it to its certificate.
+   */
+  solve(ctx: ProblemContext, w0: Float64Array, o: CheckedSolveOptions, lipschitz?: () => number): SolveRun {
+    const name = o.solver === 'auto' ? chooseSolver(ctx) : o.solver;
+    const entry = getSolver(name)!;
+    let L: number | undefined;
+    // With a global curvature bound the Lipschitz estimate holds for every λ: computed once.
+    if (entry.globalLipschitz && ctx.penalty.lambda > 0 && Number.isFinite(this.datafit.curvature)) {
+      if (lipschitz) L = lipschitz();
+      else L = this.lipschitz ??= estimateLipschitz(ctx);
+    }
+    const solver = entry.factory(ctx, w0, { lipschitz: L });
     const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback });
-    // The final certificate evaluated the returned point, so ctx holds its unpenalized fit.
+    return { drive: res, solver: name };
+  }
+
+  /** The FitResult of a run (the final certificate evaluated the returned point, so ctx holds its unpenalized fit). */
+  summarize(ctx: ProblemContext, run: SolveRun, lambda: number): FitResult {
+    const res = run.drive;
     const coef = ctx.fullCoefficients(res.w);
     const { intercepts } = ctx.unpenalizedCoefficients();
     const gs = this.coefGroups;
-    const groupNorms = new Float64Array(gs.nGroups);
-    const active: number[] = [];
-    for (let g = 0; g < gs.nGroups; g++) {
-      groupNorms[g] = nrm2Indexed(coef, gs.indices, gs.ptr[g], gs.ptr[g + 1]);
-      if (groupNorms[g] > 0) active.push(g);
-    }
+    const { norms, active } = groupNorms(coef, gs);
     const c = res.certificate;
     return {
       coef, intercept: intercepts[0], intercepts,
       objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
       kktViolation: c.kktViolation, converged: res.converged, status: res.status, iterations: res.iterations,
-      activeGroups: active, activeGroupNames: active.map((g) => gs.names[g]), groupNorms, groupNames: gs.names,
-      solver: solverName, lambda, loss: this.loss, nTasks: this.T,
+      activeGroups: active, activeGroupNames: active.map((g) => gs.names[g]), groupNorms: norms, groupNames: gs.names,
+      solver: run.solver, penalty: ctx.penalty.name, lambda, loss: this.loss, nTasks: this.T,
     };
   }
 }
 
+/** Xᵀ∇F at w = 0 (unpenalized part fitted): the gradient λ_max and the path start from. */
+function certifyZero(ctx: ProblemContext): Float64Array {
+  const pt = newPoint(ctx);
+  evaluate(ctx, new Float64Array(ctx.size), pt);
+  return pt.grad;
+}
+
+/** Parts of a problem that are already validated (the library's own callers). */
+export interface ValidatedParts {
+  X: LinearOperator;
+  datafit: Datafit;
+  groups: GroupStructure;
+  fitIntercept: boolean;
+  penalty?: PenaltyChoice;
+}
+
 /**
- * Validate inputs once and build a {@link PreparedProblem}. `fn` names the public function in
+ * The internal validated entry: a problem from parts already checked (an operator, a datafit
+ * built from a checked response, a group structure over X's columns). Only the checks that need
+ * all parts together run here (an intercept-only fit must exist).
+ */
+export function problemFromValidated(parts: ValidatedParts, fn: string): PreparedProblem {
+  const { datafit, groups, fitIntercept } = parts;
+  // Dense designs run on the fast kernels (one copy per matrix, reused across fits while unchanged).
+  const X = parts.X instanceof DenseMatrix ? sharedFastCopy(parts.X) : parts.X;
+  if (groups.nFeatures !== X.cols) throw new ShapeError(fn, `the groups cover ${groups.nFeatures} columns, X has ${X.cols}`);
+  if (datafit.n !== X.rows) throw new ShapeError(fn, `the response has ${datafit.n} rows, X has ${X.rows}`);
+  if (fitIntercept) {
+    const why = datafit.interceptObstacle();
+    if (why !== null) throw new ValueError(fn, `${why}: with an intercept the fit has no finite optimum`);
+  }
+  const penalty = parts.penalty ?? choosePenalty(fn, {});
+  return new PreparedProblem(X, datafit, groups, fitIntercept, penalty, fn);
+}
+
+/**
+ * Validate user inputs once and build a {@link PreparedProblem}. `fn` names the public function in
  * error messages.
  */
-export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem', sparseGroup = false): PreparedProblem {
+export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  // Dense designs run on the fast kernels (one copy per matrix, reused across fits while unchanged).
-  const given = toOperator(X, fn);
-  const op = given instanceof DenseMatrix ? sharedFastCopy(given) : given;
+  const op = toOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
-  let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, LOSSES);
+  let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, lossNames());
   if (loss === undefined) {
     // The default: squared, or multitask for a response of several columns.
     const multi = (Array.isArray(y) || ArrayBuffer.isView(y)) && (y as ArrayLike<unknown>).length > 0 && typeof (y as ArrayLike<unknown>)[0] === 'object';
@@ -292,35 +388,15 @@ export function prepareProblem(X: MatrixInput, y: ResponseInput, options: Proble
   }
   const fitIntercept = options.fitIntercept ?? loss !== 'cox';
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
-  let alpha: number | undefined;
-  if (sparseGroup) alpha = checkAlpha(fn, options.alpha ?? 0.5);
-  else if (options.alpha !== undefined) throw new ValueError(fn, 'alpha is only used by the sparse-group lasso (fitSparseGroupLasso)');
+  const penalty = choosePenalty(fn, options);
   // An unknown mode is an OptionError (as errors.ts documents), with a suggestion for typos.
   if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped }, fn);
   const { datafit, classes } = readResponse(loss, y, op.rows, { sampleWeight: options.sampleWeight, ties: options.ties }, fn);
-  if (fitIntercept && loss === 'logistic') {
-    let s = 0;
-    for (let i = 0; i < op.rows; i++) s += datafit.y[i];
-    if (s === 0 || s === op.rows) throw new ValueError(fn, `logistic labels are all ${s === 0 ? 0 : 1}: with an intercept the fit has no finite optimum`);
-  }
-  if (fitIntercept && loss === 'poisson') {
-    let s = 0;
-    for (let i = 0; i < op.rows; i++) s += datafit.y[i];
-    if (s === 0) throw new ValueError(fn, 'Poisson targets are all 0: with an intercept the fit has no finite optimum');
-  }
-  const prob = new PreparedProblem(op, datafit, groups, fitIntercept, alpha, fn);
+  const prob = problemFromValidated({ X: op, datafit, groups, fitIntercept, penalty }, fn);
   prob.classes = classes;
   return prob;
 }
-
-/** The problem on a subset of rows (cross-validation folds), with nothing re-read from the user. */
-export function restrictRows(prob: PreparedProblem, rows: ArrayLike<number>, X: LinearOperator, fn: string): PreparedProblem {
-  const sub = new PreparedProblem(X, prob.datafit.restrict(rows), prob.groups, prob.fitIntercept, prob.alpha, fn);
-  sub.classes = prob.classes;
-  return sub;
-}
-
 /**
  * Group lasso fit:
  *   minimize_{w, b}  F(Xw + b) + λ Σ_g d_g ‖w_g‖₂,
@@ -349,10 +425,10 @@ export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOpti
  */
 export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions & { alpha?: number }): FitResult {
   const fn = 'fitSparseGroupLasso';
-  checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS, ...SOLVE_KEYS]);
+  checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkNonNegative(fn, 'lambda', options.lambda);
-  return prepareProblem(X, y, options, fn, true).fit(options.lambda, options);
+  return prepareProblem(X, y, { ...options, penalty: 'sparseGroupLasso' }, fn).fit(options.lambda, options);
 }
 
 /**
@@ -364,5 +440,7 @@ export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: F
 export function lambdaMax(X: MatrixInput, y: ResponseInput, options: ProblemOptions): number {
   const fn = 'lambdaMax';
   checkOptions(fn, options, PROBLEM_KEYS);
-  return prepareProblem(X, y, options, fn, options?.alpha !== undefined).lambdaMax();
+  // Without a penalty name, alpha means the sparse-group lasso (what fitSparseGroupLasso fits).
+  const penalty = options?.penalty ?? (options?.alpha !== undefined ? 'sparseGroupLasso' : undefined);
+  return prepareProblem(X, y, { ...options, penalty }, fn).lambdaMax();
 }

@@ -1,22 +1,22 @@
-import { sigmoid, type LossName } from '../datafits/datafits.ts';
+import { getLoss, lossNames, makeDatafit, type LossName } from '../datafits/datafits.ts';
 import { encodeClasses, MultinomialLoss } from '../datafits/multinomial.ts';
-import { readResponse } from './response.ts';
+import { readResponse } from '../problem/response.ts';
 import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { informationCriteria, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
-import { cvGroupLasso, rowLoss, type CvResult } from '../path/cv.ts';
-import { groupLassoPath, lambdaGrid, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
+import { groupNorms } from '../groups/norms.ts';
+import { criteriaOnProblem, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
+import { cvOnProblem, type CvResult } from '../path/cv.ts';
+import { lambdaGrid, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt } from '../util/validate.ts';
-import { lambdaMax } from './fit.ts';
+import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'ties' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
@@ -29,8 +29,8 @@ export interface GroupLassoOptions
   criterion?: 'aic' | 'bic' | 'ebic';
   /** Degrees of freedom for the criterion (default 'auto'; see informationCriteria). */
   df?: DfMethod | 'auto';
-  /** EBIC's γ (default 0.5). */
-  gamma?: number;
+  /** EBIC's γ (default 0.5); `gamma` is the nonconvex penalty's. */
+  ebicGamma?: number;
   /** Centre (with an intercept) and scale every column before fitting (default true). */
   standardize?: boolean;
   /** Orthonormalize each group (X_gᵀX_g/n = I, as grpreg), instead of per-column scaling (default false). */
@@ -44,7 +44,7 @@ export interface GroupLassoOptions
 }
 
 const OPTION_KEYS = [
-  'groups', 'loss', 'lambda', 'cv', 'rule', 'criterion', 'df', 'gamma', 'standardize', 'orthonormalize', 'weights',
+  'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'solver', 'screening',
   'featureNames', 'onProgress', 'ties',
 ] as const;
@@ -197,19 +197,24 @@ export class GroupLasso {
     const op = toOperator(X, fn);
     const n = op.rows;
     const p = op.cols;
+    if (n < 2) throw new ShapeError(fn, `X has ${n} row; at least 2 samples are needed`);
+    const loss0: LossName = o.loss === undefined ? 'squared' : checkChoice(fn, 'loss', o.loss, lossNames());
     // The response is read (and validated) by its loss; T is the number of columns of W.
-    const probe = readResponse(o.loss ?? 'squared', y, n, { sampleWeight, ties: o.ties }, fn);
-    const T = probe.datafit.T;
-    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : o.loss;
-    const classes = loss === 'multinomial' ? encodeClasses(y as ArrayLike<unknown>, fn).classes : undefined;
+    const read = readResponse(loss0, y, n, { sampleWeight, ties: o.ties }, fn);
+    const T = read.datafit.T;
+    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : loss0;
+    const classes = read.classes;
+    if (loss === 'cox' && o.fitIntercept === true) throw new ValueError(fn, 'the Cox model has no intercept (it cancels out of every risk set): leave fitIntercept unset or false');
     const fitIntercept = o.fitIntercept ?? loss !== 'cox';
+    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+    const penalty = choosePenalty(fn, o);
+    if (o.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', o.ungrouped, ['error', 'unpenalized'] as const);
     const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);
     const featureNames = o.featureNames === undefined ? Array.from({ length: p }, (_, j) => `x${j}`) : [...o.featureNames];
     if (featureNames.length !== p) throw new ShapeError(fn, `featureNames has ${featureNames.length} names for ${p} columns`);
     const orthonormalize = o.orthonormalize ?? false;
     const doStandardize = !orthonormalize && (o.standardize ?? true);
-    // The response is passed on as given: every function below reads it for its loss.
-    const yIn = y;
+    const datafit = read.datafit;
 
     // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
     let Xfit: LinearOperator = op;
@@ -253,10 +258,8 @@ export class GroupLasso {
       back = (c, b) => ({ coef: c.slice(), intercepts: b.slice() });
     }
 
-    const common = {
-      groups: groupsFit, loss, fitIntercept, tol: o.tol, maxIter: o.maxIter, solver: o.solver, screening: o.screening,
-      onProgress: o.onProgress, sampleWeight, ties: o.ties,
-    };
+    const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
+    const common = { tol: o.tol, maxIter: o.maxIter, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
     const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
     let path: PathResult;
     let index: number;
@@ -266,16 +269,16 @@ export class GroupLasso {
     if (o.lambda !== undefined) {
       // The path from λ_max down to λ (warm starts), ending exactly at λ.
       const lam = o.lambda;
-      const lmax = lambdaMax(Xfit, yIn, { groups: groupsFit, loss, fitIntercept, sampleWeight, ties: o.ties });
+      const lmax = prob.lambdaMax();
       const nL = o.nLambda === undefined ? 100 : checkPositiveInt(fn, 'nLambda', o.nLambda);
       const ratio = o.lambdaMinRatio ?? (n > p ? 1e-3 : 0.05);
       const lambdas = lmax > lam ? [...Array.from(lambdaGrid(lmax, nL, ratio)).filter((v) => v > lam), lam] : [lam];
-      path = groupLassoPath(Xfit, yIn, { ...common, lambdas });
+      path = pathOnProblem(prob, { ...common, lambdas }, fn);
       index = path.lambdas.length - 1;
       selection = 'lambda';
     } else if (o.criterion !== undefined) {
-      path = groupLassoPath(Xfit, yIn, { ...common, ...grid });
-      const ic = informationCriteria(path, Xfit, yIn, { df: o.df, gamma: o.gamma, sampleWeight, ties: o.ties });
+      path = pathOnProblem(prob, { ...common, ...grid }, fn);
+      const ic = criteriaOnProblem(path, prob, { df: o.df, ebicGamma: o.ebicGamma }, fn);
       this.criteria = ic;
       index = ic.best[o.criterion];
       selection = 'criterion';
@@ -283,7 +286,7 @@ export class GroupLasso {
       const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
       if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
       checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds']);
-      const cv = cvGroupLasso(Xfit, yIn, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) });
+      const cv = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
       this.cv = cv;
       path = cv.path;
       index = (o.rule ?? 'min') === '1se' ? cv.index1se : cv.indexMin;
@@ -293,21 +296,16 @@ export class GroupLasso {
     // Map the whole path back to the original scale and groups.
     const K = path.lambdas.length;
     const orig_: PathResult = {
-      ...path, coefs: [], intercepts: new Float64Array(K), interceptsByTask: [], activeGroups: [], groupNorms: [],
+      ...path, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
       groupNames: orig.names, groups: orig, nFeatures: p,
     };
     const ogs = expandForTasks(orig, T);
     for (let k = 0; k < K; k++) {
-      const r = back(path.coefs[k], path.interceptsByTask[k]);
+      const r = back(path.coefs[k], path.intercepts[k]);
       orig_.coefs.push(r.coef);
-      orig_.intercepts[k] = r.intercepts[0];
-      orig_.interceptsByTask.push(r.intercepts);
-      const norms = new Float64Array(orig.nGroups);
-      const act: number[] = [];
-      for (let g = 0; g < orig.nGroups; g++) {
-        norms[g] = nrm2Indexed(r.coef, ogs.indices, ogs.ptr[g], ogs.ptr[g + 1]);
-        if (norms[g] > 0) act.push(g);
-      }
+      orig_.intercept[k] = r.intercepts[0];
+      orig_.intercepts.push(r.intercepts);
+      const { norms, active: act } = groupNorms(r.coef, ogs);
       orig_.groupNorms.push(norms);
       orig_.activeGroups.push(act);
     }
@@ -320,7 +318,7 @@ export class GroupLasso {
     this.classList = classes;
     this.prep = orthonormalize ? 'orthonormalize' : doStandardize ? 'standardize' : 'none';
     this.state = {
-      coef: orig_.coefs[index], intercepts: orig_.interceptsByTask[index], lambda: path.lambdas[index],
+      coef: orig_.coefs[index], intercepts: orig_.intercepts[index], lambda: path.lambdas[index],
       certificate: path.certificates[index], selection, index,
     };
     return this;
@@ -350,10 +348,9 @@ export class GroupLasso {
    */
   predict(X: MatrixInput): Float64Array {
     const eta = this.predictLinear(X);
-    if (this.lossName === 'logistic') for (let i = 0; i < eta.length; i++) eta[i] = sigmoid(eta[i]);
-    else if (this.lossName === 'poisson' || this.lossName === 'cox') for (let i = 0; i < eta.length; i++) eta[i] = Math.exp(eta[i]);
-    else if (this.lossName === 'multinomial') softmaxRows(eta, eta.length / this.T, this.T);
-    return eta;
+    const out = new Float64Array(eta.length);
+    getLoss(this.lossName)!.inverseLink(eta, out, this.T);
+    return out;
   }
 
   /** The most probable class of each row (multinomial). */
@@ -384,21 +381,22 @@ export class GroupLasso {
     if (this.lossName === 'cox' || this.lossName === 'multinomial') return this.scoreByDeviance(fn, eta, y, n);
     const resp = toResponse(y, fn, n);
     if (resp.T !== this.T) throw new ShapeError(fn, `y has ${resp.T} column(s), the model ${this.T}`);
+    // The loss on the scoring response checks it (labels 0/1, counts ≥ 0, …).
+    const df = makeDatafit(this.lossName, resp.data, n, this.T, fn);
+    const rows = new Float64Array(n);
+    df.rowLosses(eta, rows);
     let dev = 0;
+    for (let i = 0; i < n; i++) dev += rows[i];
+    // The null model: the best constant of the given y per task (none when labels are all equal:
+    // such a task contributes 0 to the null deviance).
+    const c = df.nullPredictor();
+    const eta0 = new Float64Array(n * this.T);
+    for (let t = 0; t < this.T; t++) eta0.fill(Number.isFinite(c[t]) ? c[t] : 0, t * n, (t + 1) * n);
+    df.rowLosses(eta0, rows);
     let dev0 = 0;
-    for (let t = 0; t < this.T; t++) {
-      let mean = 0;
-      for (let i = 0; i < n; i++) mean += resp.data[t * n + i];
-      mean /= n;
-      const eta0 = this.lossName === 'logistic' ? Math.log(mean / (1 - mean)) : this.lossName === 'poisson' ? Math.log(mean) : mean;
-      for (let i = 0; i < n; i++) {
-        const yi = resp.data[t * n + i];
-        if (this.lossName === 'logistic' && yi !== 0 && yi !== 1) throw new ValueError(fn, `labels must be 0/1, got ${yi} at row ${i}`);
-        if (this.lossName === 'poisson' && !(yi >= 0)) throw new ValueError(fn, `counts must be ≥ 0, got ${yi} at row ${i}`);
-        dev += rowLoss(this.lossName, yi, eta[t * n + i]);
-        dev0 += Number.isFinite(eta0) ? rowLoss(this.lossName, yi, eta0) : 0;
-      }
-    }
+    let finite = true;
+    for (let t = 0; t < this.T; t++) if (!Number.isFinite(c[t])) finite = false;
+    if (finite) for (let i = 0; i < n; i++) dev0 += rows[i];
     if (!(dev0 > 0)) throw new ValueError(fn, 'y is constant: the null deviance is 0, so the fraction explained is undefined');
     return 1 - dev / dev0;
   }
@@ -425,7 +423,7 @@ export class GroupLasso {
       : readResponse('cox', y, n, {}, fn).datafit;
     const r = new Float64Array(n);
     const total = (e: Float64Array) => {
-      df.heldOutLoss(e, r);
+      df.rowLosses(e, r);
       let s = 0;
       for (let i = 0; i < n; i++) if (r[i] === r[i]) s += r[i];
       return s;
@@ -551,17 +549,6 @@ export interface GroupLassoJSON {
   intercepts: number[];
   certificate: PathCertificate;
   path?: { lambdas: number[]; activeGroups: number[][]; certificates: PathCertificate[]; index: number };
-}
-
-/** Rows of an n × K column-major array replaced by their softmax (stable: shifted by the row max). */
-function softmaxRows(a: Float64Array, n: number, K: number): void {
-  for (let i = 0; i < n; i++) {
-    let m = -Infinity;
-    for (let k = 0; k < K; k++) m = Math.max(m, a[k * n + i]);
-    let s = 0;
-    for (let k = 0; k < K; k++) s += (a[k * n + i] = Math.exp(a[k * n + i] - m));
-    for (let k = 0; k < K; k++) a[k * n + i] /= s;
-  }
 }
 
 /** Dense copy of an operator (standardizing needs the entries). */

@@ -1,6 +1,6 @@
 import { ShapeError } from '../errors.ts';
-import { DenseMatrix } from '../linalg/dense.ts';
-import type { ColumnAccess, LinearOperator } from '../linalg/operator.ts';
+import { DenseMatrix } from './dense.ts';
+import type { ColumnAccess, LinearOperator } from './operator.ts';
 
 function checkIndices(fn: string, idx: ArrayLike<number>, bound: number, what: string): Int32Array {
   const out = new Int32Array(idx.length);

@@ -1,0 +1,152 @@
+import { ValueError } from '../errors.ts';
+
+/**
+ * Names of the registered losses. The built-in ones are listed for editors; any name given to
+ * {@link registerLoss} is accepted as well.
+ */
+export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multinomial' | 'cox' | (string & {});
+
+/**
+ * A smooth loss F(η) of the linear predictor η = Xw + b (length n·T, column-major n × T).
+ * Every datafit is a mean over samples, so λ means the same thing whatever n is.
+ *
+ * This is the whole contract a loss implements: the solvers, the path, cross-validation, the
+ * information criteria and the estimator ask the datafit for what they need and never look at its
+ * name. A new loss is a class implementing this interface plus one {@link registerLoss} call; it is
+ * then accepted as `loss: '<name>'` by every fitting function, the estimator and the CLI.
+ * - Solvers: `value`, `valueGrad`, `gradient`, `hessianDiag`, `curvature` (finite curvature lets
+ *   block coordinate descent and the fixed-step solvers run; Infinity makes them back-track or
+ *   refuse), `quadratic`, and `dualValue` for the duality gap.
+ * - Cross-validation: `subset` (the training and held-out rows), `rowLosses` and `heldOutMetric`,
+ *   `strata` (stratified folds).
+ * - Information criteria: `logLikelihood`.
+ * - Estimator: `nullPredictor` (the null model of the deviance explained); the inverse link
+ *   (predictions on the response scale) is the loss's, in its {@link LossSpec}, since it needs no data.
+ * - Problem validation: the constructor checks the response (throwing a ValueError naming `fn`),
+ *   `interceptObstacle` says why an intercept-only fit would have no finite optimum.
+ */
+export interface Datafit {
+  readonly name: LossName;
+  /** Number of samples n. */
+  readonly n: number;
+  /** Number of tasks T (columns of the response). */
+  readonly T: number;
+  /** The response, column-major n × T (owned by the datafit, never the caller's array). */
+  readonly y: Float64Array;
+  /** F(η). */
+  value(eta: Float64Array): number;
+  /** out ← ∇F(η); returns F(η). */
+  valueGrad(eta: Float64Array, out: Float64Array): number;
+  /** out ← ∇F(η) (no value: what coordinate-wise solvers need at every block step). */
+  gradient(eta: Float64Array, out: Float64Array): void;
+  /** out ← diagonal of ∇²F(η) (the whole Hessian when `separable`). */
+  hessianDiag(eta: Float64Array, out: Float64Array): void;
+  /** out ← ∇²F(η) v (v, out of length n·T). */
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void;
+  /** True when ∇²F is diagonal (each entry of η has its own term); false for Cox and multinomial. */
+  readonly separable: boolean;
+  /** Normalised sample weights (mean 1), or undefined when every row weighs 1. */
+  readonly sampleWeight: Float64Array | undefined;
+  /**
+   * A global bound on ‖∇²F(η)‖₂ over all η (max w/n squared, max w/(4n) logistic); Infinity when
+   * none (Poisson) or when the bound is far from typical curvature (Cox: see datafits/cox.ts).
+   */
+  readonly curvature: number;
+  /**
+   * Dual objective −F*(u) at a dual point u = θ∇F(η) (length n·T); −Infinity when u is outside
+   * dom F*. Points a hair outside the domain (rounding) are clamped onto it. `eta` is the point u
+   * was scaled from: losses whose conjugate has no closed form (Cox) use it to return a lower
+   * bound on −F*(u) that is exact at the optimum, which keeps every gap an upper bound.
+   */
+  dualValue(u: Float64Array, eta?: Float64Array): number;
+  /**
+   * True when the quadratic upper bound F(η + δ) ≤ F(η) + ⟨∇F(η), δ⟩ + (1/2)·curvature·‖δ‖² is an
+   * identity (squared loss), so backtracking can test it without cancellation and the unpenalized
+   * part is a projection.
+   */
+  readonly quadratic: boolean;
+  /** The same loss on rows `rows` of the response (what cross-validation trains and scores on). */
+  subset(rows: ArrayLike<number>): Datafit;
+  /**
+   * out[i] ← held-out loss of row i at η (out has length n; tasks are averaged): the (weighted)
+   * squared error, or the deviance −2·(log-likelihood − saturated log-likelihood), written in the
+   * same cancellation-free forms as `value`. Returns the count the losses are averaged over (n;
+   * Cox: the weighted number of events, its censored rows get NaN — they hold no term).
+   */
+  rowLosses(eta: Float64Array, out: Float64Array): number;
+  /**
+   * Columns of η that carry information: T, or K − 1 for the multinomial (the softmax ignores a
+   * common shift). Degrees of freedom count per free column.
+   */
+  readonly freeColumns: number;
+  /** What `rowLosses` measures, for reports: 'mean squared error' or 'deviance'. */
+  readonly heldOutMetric: string;
+  /** Log-likelihood ℓ(η) of the fit (the squared loss: Gaussian with σ² profiled out). */
+  logLikelihood(eta: Float64Array): number;
+  /**
+   * The best constant linear predictor per task (length T), the null model of the deviance
+   * explained; a non-finite entry when there is none (labels all equal).
+   */
+  nullPredictor(): Float64Array;
+  /** Why an intercept-only fit of this response has no finite optimum, or null when it has one. */
+  interceptObstacle(): string | null;
+  /** Class labels 0..K−1 to stratify cross-validation folds by (classification), or null. */
+  strata(): Int32Array | null;
+}
+
+/** How a loss is built from a validated response (shape and finiteness already checked). */
+export interface LossSpec {
+  readonly name: string;
+  /** Whether the loss accepts T > 1 response columns. */
+  readonly multiTask: boolean;
+  /**
+   * Build the datafit; throw a ValueError naming `fn` for a response the loss cannot take.
+   * `sampleWeight` (one per row, ≥ 0) is normalised to mean 1 by the loss.
+   */
+  create(y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit;
+  /** out ← the mean response at the linear predictor η (n × T): identity, σ(η), e^η, softmax over T. */
+  inverseLink(eta: Float64Array, out: Float64Array, T: number): void;
+}
+
+const losses = new Map<string, LossSpec>();
+
+/**
+ * Make a loss available under `spec.name` to every fitting function, the estimator and the CLI.
+ *
+ * @example
+ * registerLoss({ name: 'huber', multiTask: false, create: (y, n, T, fn) => new HuberLoss(y, n, fn), inverseLink: (eta, out) => out.set(eta) });
+ */
+export function registerLoss(spec: LossSpec): void {
+  if (!spec || typeof spec.name !== 'string' || spec.name === '' || typeof spec.create !== 'function') {
+    throw new ValueError('registerLoss', 'a loss needs a non-empty name and a create function');
+  }
+  losses.set(spec.name, spec);
+}
+
+/** Names accepted by the `loss` option. */
+export function lossNames(): string[] {
+  return [...losses.keys()];
+}
+
+/** The registered loss of this name, or undefined. */
+export function getLoss(name: string): LossSpec | undefined {
+  return losses.get(name);
+}
+
+/** Build the datafit for a registered loss name (response already validated for shape and finiteness). */
+export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit {
+  const spec = losses.get(loss);
+  if (!spec) throw new ValueError(fn, `unknown loss '${loss}'; registered: ${lossNames().join(', ')}`);
+  if (!spec.multiTask && T > 1) {
+    throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
+  }
+  return spec.create(y, n, T, fn, sampleWeight);
+}
+
+/** Rows `rows` of a column-major n × T response. */
+export function subsetResponse(y: Float64Array, n: number, T: number, rows: ArrayLike<number>): Float64Array {
+  const m = rows.length;
+  const out = new Float64Array(m * T);
+  for (let t = 0; t < T; t++) for (let k = 0; k < m; k++) out[t * m + k] = y[t * n + rows[k]];
+  return out;
+}

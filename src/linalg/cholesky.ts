@@ -1,0 +1,79 @@
+/**
+ * Small dense symmetric positive definite systems: the one Cholesky factorization of the library
+ * (ADMM w-updates, the Newton steps of the unpenalized fit, Anderson extrapolation), with its
+ * ridge policy.
+ */
+
+/**
+ * How much is added to the diagonal before factorizing, so that a rank-deficient (positive
+ * semidefinite) matrix still factors: M_jj·`diagonal` on each positive diagonal entry (relative
+ * to that entry: one ridge relative to the largest entry swamped the curvature of columns on a much
+ * smaller scale), and `diagonal`·max_j M_jj on a zero one (1 when M is all zero).
+ */
+export interface RidgePolicy {
+  diagonal: number;
+}
+
+/**
+ * Cholesky factor L of a symmetric positive definite k × k matrix M (column-major, lower triangle
+ * read), M = L Lᵀ, written into `L` (column-major, lower). Returns false when M is not numerically
+ * positive definite.
+ */
+export function choleskyFactor(M: Float64Array, k: number, L: Float64Array, ridge?: RidgePolicy): boolean {
+  L.fill(0);
+  let maxDiag = 0;
+  if (ridge) for (let j = 0; j < k; j++) maxDiag = Math.max(maxDiag, M[j + j * k]);
+  for (let j = 0; j < k; j++) {
+    let s = M[j + j * k];
+    if (ridge) s += s > 0 ? ridge.diagonal * s : maxDiag > 0 ? ridge.diagonal * maxDiag : 1;
+    const oj = j;
+    for (let m = 0; m < j; m++) {
+      const v = L[oj + m * k];
+      s -= v * v;
+    }
+    if (!(s > 0)) return false;
+    const d = Math.sqrt(s);
+    L[j + j * k] = d;
+    const inv = 1 / d;
+    for (let i = j + 1; i < k; i++) L[i + j * k] = M[i + j * k];
+    // Column j below the diagonal: (M[i,j] − Σ_m L[i,m] L[j,m]) / d, done column by column of L so
+    // the inner loop runs over contiguous memory.
+    for (let m = 0; m < j; m++) {
+      const ljm = L[j + m * k];
+      if (ljm === 0) continue;
+      const om = m * k;
+      const oc = j * k;
+      for (let i = j + 1; i < k; i++) L[oc + i] -= L[om + i] * ljm;
+    }
+    for (let i = j + 1; i < k; i++) L[i + j * k] *= inv;
+  }
+  return true;
+}
+
+/** x ← (L Lᵀ)⁻¹ x in place, L lower triangular k × k column-major. */
+export function choleskySolveInPlace(L: Float64Array, k: number, x: Float64Array): void {
+  // Forward substitution L y = x, column-oriented.
+  for (let j = 0; j < k; j++) {
+    const v = (x[j] /= L[j + j * k]);
+    if (v === 0) continue;
+    const o = j * k;
+    for (let i = j + 1; i < k; i++) x[i] -= L[o + i] * v;
+  }
+  // Back substitution Lᵀ x = y: row j of Lᵀ is column j of L.
+  for (let j = k - 1; j >= 0; j--) {
+    const o = j * k;
+    let s = x[j];
+    for (let i = j + 1; i < k; i++) s -= L[o + i] * x[i];
+    x[j] = s / L[j + j * k];
+  }
+}
+
+
+/** Solve M x = b (M symmetric positive definite k × k, column-major) into x; false when M does not factor. */
+export function choleskySolve(M: Float64Array, k: number, b: Float64Array, x: Float64Array, ridge?: RidgePolicy): boolean {
+  const L = new Float64Array(k * k);
+  if (!choleskyFactor(M, k, L, ridge)) return false;
+  x.set(b.subarray(0, k));
+  choleskySolveInPlace(L, k, x);
+  return true;
+}
