@@ -58,7 +58,7 @@ export interface CvResult {
 
 /**
  * Fold labels for n rows: a seeded shuffle dealt round-robin, so fold sizes differ by at most one.
- * With `labels` (0/1), each class is dealt separately, continuing the round-robin, so every fold
+ * With `labels` (classes 0, 1, …), each class is dealt separately, continuing the round-robin, so every fold
  * keeps the class ratio up to one row per class.
  */
 export function makeFolds(n: number, nFolds: number, seed = 1, labels?: ArrayLike<number>): Int32Array {
@@ -77,11 +77,12 @@ export function makeFolds(n: number, nFolds: number, seed = 1, labels?: ArrayLik
     const byClass = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
       const c = labels[i];
-      if (c !== 0 && c !== 1) throw new ValueError(fn, `stratified folds need 0/1 labels, got ${c} at row ${i}`);
+      if (!Number.isInteger(c) || c < 0) throw new ValueError(fn, `stratified folds need class labels 0, 1, 2, …, got ${c} at row ${i}`);
       if (!byClass.has(c)) byClass.set(c, []);
       byClass.get(c)!.push(i);
     }
-    for (const c of [0, 1]) if (byClass.has(c)) classes.push(byClass.get(c)!);
+    // Classes in increasing label order (0/1 labels are dealt as they always were).
+    for (const c of [...byClass.keys()].sort((a, b) => a - b)) classes.push(byClass.get(c)!);
   }
   let offset = 0;
   for (const members of classes) {

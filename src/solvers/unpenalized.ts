@@ -158,7 +158,7 @@ export class UnpenalizedSolver {
       }
       // Symmetrize (the products are symmetric only to rounding; Cholesky reads one triangle).
       for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a + b * m] = H[b + a * m] = 0.5 * (H[a + b * m] + H[b + a * m]);
-      if (!choleskySolve(H, m, g, delta)) break;
+      if (!choleskySolveNewton(H, g, delta, m)) break;
       let dec = 0;
       for (let j = 0; j < m; j++) dec += g[j] * delta[j];
       if (!Number.isFinite(dec)) break;
