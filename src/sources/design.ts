@@ -56,6 +56,11 @@ export interface SqlDesign {
   yShift: number;
   /** Per design column: the index of its categorical block (dummies of one variable are mutually exclusive), −1 otherwise. */
   exclusiveBlock: Int32Array;
+  /**
+   * The dummy blocks: per categorical variable with its own spec, its SQL, and the design column of
+   * each raw value (key: the value as a string; the reference level's values have none).
+   */
+  blocks: { sql: string; columns: number[]; columnOf: Map<string, number> }[];
   /** Passes over the rows spent compiling. */
   passes: number;
 }
@@ -87,6 +92,9 @@ export async function runPass(source: SqlSource, sql: string, what: string, fn: 
     throw engineError(fn, source, `pass ${counter.passes} (${what})`, e);
   }
 }
+
+/** A categorical value as the string its level is named by (numbers as JavaScript prints them). */
+export const valueKey = (value: SqlValue): string => (typeof value === 'number' || typeof value === 'bigint' ? String(Number(value)) : String(value));
 
 const toNumber = (v: SqlValue): number => (v === null ? NaN : typeof v === 'bigint' ? Number(v) : Number(v));
 
@@ -256,7 +264,7 @@ export async function compileDesign(source: SqlSource, spec: SqlDesignSpec, onPa
       // GROUPING(e) is 0 for the set the row belongs to.
       const k = row.slice(m, 2 * m).findIndex((g) => toNumber(g) === 0);
       const value = row[k];
-      const key = typeof value === 'number' || typeof value === 'bigint' ? String(Number(value)) : String(value);
+      const key = valueKey(value);
       const map = levelCounts.get(catVars[k])!;
       const entry = map.get(key) ?? { count: 0, values: [] };
       entry.count += toNumber(row[2 * m]);
@@ -308,6 +316,7 @@ export async function compileDesign(source: SqlSource, spec: SqlDesignSpec, onPa
     return `(CASE WHEN ${v.sql} IN (${lits.join(', ')}) THEN ${num(1)} ELSE ${num(0)} END)`;
   };
   const specFirst: number[] = [];
+  const blocks: SqlDesign['blocks'] = [];
   for (const s of specs) {
     specFirst.push(info.length);
     if (s.type === 'interaction') {
@@ -349,7 +358,11 @@ export async function compileDesign(source: SqlSource, spec: SqlDesignSpec, onPa
     } else if (s.type === 'categorical') {
       const c = codings.get(column)!;
       const names = checkNames(s, `'${column}'`, c.levels.length, c.levels.map((l) => `${column}${l.level}`));
+      const blk = { sql: vars.get(column)!.sql, columns: [] as number[], columnOf: new Map<string, number>() };
+      blocks[c.block] = blk;
       c.levels.forEach((l, k) => {
+        blk.columns.push(exprs.length);
+        for (const x of l.values) blk.columnOf.set(valueKey(x), exprs.length);
         exprs.push(dummySql(c, k));
         shifts.push(c.levels[k].count / n);
         info.push({ name: names[k], source: column, sources: [column], group, kind: 'dummy', level: l.level });
@@ -410,7 +423,7 @@ export async function compileDesign(source: SqlSource, spec: SqlDesignSpec, onPa
     exprs, y: ySql, target, where, n, dropped: total - complete,
     columnNames: info.map((c) => c.name), columnInfo: info, groups, groupNames: [...new Set(groups)],
     groupStructure: makeGroups(groups, groups.length, {}, fn),
-    shifts: Float64Array.from(shifts), yShift: mean(target), exclusiveBlock: Int32Array.from(exclusive), passes: counter.passes,
+    shifts: Float64Array.from(shifts), yShift: mean(target), exclusiveBlock: Int32Array.from(exclusive), blocks: blocks.filter((b) => b !== undefined), passes: counter.passes,
   };
 }
 

@@ -20,6 +20,8 @@ export interface DuckDBSourceOptions {
   relation?: string;
   /** Worker threads (default DuckDB's: all cores). */
   threads?: number;
+  /** DuckDB's memory limit, e.g. '500MB' (default DuckDB's: 80 % of RAM); it spills to disk beyond. */
+  memoryLimit?: string;
   /** Open the database file read-only (default true when `database` is given). */
   readOnly?: boolean;
   /** An existing connection (from `@duckdb/node-api`) to run on instead of opening a database. */
@@ -62,6 +64,7 @@ export async function duckdbSource(options: DuckDBSourceOptions): Promise<SqlSou
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const cfg: Record<string, string> = {};
     if (options.threads !== undefined) cfg.threads = String(options.threads);
+    if (options.memoryLimit !== undefined) cfg.memory_limit = options.memoryLimit;
     if (options.database !== undefined && (options.readOnly ?? true)) cfg.access_mode = 'READ_ONLY';
     try {
       const db = await DuckDBInstance.create(options.database ?? ':memory:', cfg);

@@ -78,6 +78,8 @@ export interface SqlFitResult extends Pick<FitResult,
   'coef' | 'intercept' | 'lambda' | 'objective' | 'dualObjective' | 'dualityGap' | 'relativeGap' | 'kktViolation' | 'converged' |
   'status' | 'iterations' | 'activeGroups' | 'activeGroupNames' | 'groupNorms' | 'groupNames'> {
   columnNames: readonly string[];
+  /** Group label of each column. */
+  columnGroups: readonly string[];
   loss: 'squared' | 'logistic' | 'poisson';
   /** Rows used. */
   n: number;
@@ -149,7 +151,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   return { loss, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
 }
 
-function makeResult(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
+function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
   const { design, groups } = pr;
   const c = run.certificate;
   const converged = gapConverged(c.gap, c.primal, q.e / (2 * q.n), pr.tol);
@@ -160,12 +162,11 @@ function makeResult(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums
     norms[g] = nrm2Indexed(run.w, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
     if (norms[g] > 0) active.push(g);
   }
-  void fn;
   return {
     coef: run.w, intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
     iterations: run.iterations, activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms: norms,
-    groupNames: groups.names, columnNames: design.columnNames, loss: 'squared', n: design.n, passes: pr.counter.passes,
+    groupNames: groups.names, columnNames: design.columnNames, columnGroups: design.groups, loss: 'squared', n: design.n, passes: pr.counter.passes,
   };
 }
 
@@ -191,7 +192,7 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const run = solveGram(q, pr.groups, lambda, { tol: 0.1 * pr.tol, maxIter: pr.maxIter });
-  return makeResult(fn, pr, q, sums, lambda, run);
+  return makeResult(pr, q, sums, lambda, run);
 }
 
 function grid(fn: string, options: SqlPathOptions, lmax: number, n: number, p: number): Float64Array {
@@ -213,7 +214,7 @@ function pathOn(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, la
   const out: SqlFitResult[] = [];
   for (const lam of lambdas) {
     const run = solveGram(q, pr.groups, lam, { w0: w, tol: 0.1 * pr.tol, maxIter: pr.maxIter }, L);
-    out.push(makeResult(fn, pr, q, sums, lam, run));
+    out.push(makeResult(pr, q, sums, lam, run));
     w = run.w;
   }
   return out;
@@ -318,7 +319,7 @@ function glmResult(pr: Prepared, lambda: number, r: GlmRun): SqlFitResult {
     coef: r.w, intercept: r.b, lambda, objective: r.objective, dualObjective: r.dual, dualityGap: r.gap, relativeGap: r.relativeGap,
     kktViolation: r.kktViolation, converged: r.converged, status: r.status, iterations: r.iterations, activeGroups: active,
     activeGroupNames: active.map((g) => pr.groups.names[g]), groupNorms: norms, groupNames: pr.groups.names,
-    columnNames: pr.design.columnNames, loss: pr.loss, n: pr.design.n, passes: pr.counter.passes,
+    columnNames: pr.design.columnNames, columnGroups: pr.design.groups, loss: pr.loss, n: pr.design.n, passes: pr.counter.passes,
   };
 }
 

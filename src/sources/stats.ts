@@ -12,7 +12,7 @@
  */
 import { DataError } from '../errors.ts';
 import type { GramQuadratic } from '../solvers/gram.ts';
-import { runPass, type PassListener, type SqlDesign } from './design.ts';
+import { runPass, valueKey, type PassListener, type SqlDesign } from './design.ts';
 import type { SqlSource, SqlValue } from './source.ts';
 import { num } from './sql.ts';
 
@@ -86,15 +86,18 @@ export async function designSums(source: SqlSource, design: SqlDesign, req: Sums
   const sums: { sql: string; put: Target }[] = [];
   sums.push({ sql: 'COUNT(*)', put: (s, v) => { s.count = v; } });
   sums.push({ sql: w === undefined ? 'COUNT(*)' : `SUM(${w})`, put: (s, v) => { s.sw = v; } });
-  for (let j = 0; j < p; j++) sums.push({ sql: `SUM(${wt(shifted[j])})`, put: (s, v) => { s.sx[j] = v; } });
+  // Columns of a dummy block get their sums from GROUP BY the variable (below), not from a SUM each.
+  const inBlock = new Uint8Array(p);
+  for (const b of design.blocks) for (const j of b.columns) inBlock[j] = 1;
+  const dense = Array.from({ length: p }, (_, j) => j).filter((j) => !inBlock[j]);
+  for (const j of dense) sums.push({ sql: `SUM(${wt(shifted[j])})`, put: (s, v) => { s.sx[j] = v; } });
   sums.push({ sql: `SUM(${wt(yt)})`, put: (s, v) => { s.sy = v; } });
   sums.push({ sql: `SUM(${wt(`${yt} * ${yt}`)})`, put: (s, v) => { s.syy = v; } });
-  for (let j = 0; j < p; j++) sums.push({ sql: `SUM(${wt(`${shifted[j]} * ${yt}`)})`, put: (s, v) => { s.sxy[j] = v; } });
+  for (const j of dense) sums.push({ sql: `SUM(${wt(`${shifted[j]} * ${yt}`)})`, put: (s, v) => { s.sxy[j] = v; } });
   (req.extra ?? []).forEach((e, k) => sums.push({ sql: `SUM(${e})`, put: (s, v) => { s.extra[k] = v; } }));
-  const block = design.exclusiveBlock;
-  for (let a = 0; a < p; a++) {
-    for (let b = a; b < p; b++) {
-      if (block[a] >= 0 && block[a] === block[b]) continue; // filled in below
+  for (let ia = 0; ia < dense.length; ia++) {
+    for (let ib = ia; ib < dense.length; ib++) {
+      const a = dense[ia], b = dense[ib];
       sums.push({ sql: `SUM(${wt(`${shifted[a]} * ${shifted[b]}`)})`, put: (s, v) => { s.G[a * p + b] = v; s.G[b * p + a] = v; } });
     }
   }
@@ -126,12 +129,127 @@ export async function designSums(source: SqlSource, design: SqlDesign, req: Sums
       part.forEach((x, k) => x.put(target, toNumber(row[off + k])));
     }
   }
+  if (design.blocks.length > 0) passes += await blockSums(source, design, req, { dense, shifted, yt, wt, K, total, folds }, fn, counter, onPass);
   if (folds) {
     // The totals are the sums of the folds (each row is in exactly one fold).
     for (const f of folds) addInto(total, f);
   }
   for (const s of folds ? [total, ...folds] : [total]) fillExclusive(s, design);
   return { total, folds, passes };
+}
+
+/**
+ * Sums that involve dummy columns, from two GROUP BY GROUPING SETS statements instead of one SUM
+ * per product: per variable v (and fold), Σ w, Σ w ỹ and Σ w x̃_o for the other columns o; per
+ * pair of variables, Σ w. With N_a = Σ_{rows of level a} w and s_a the dummy's shift:
+ * Σ w(d_a − s_a) = N_a − s_a Σw, Σ w(d_a − s_a)x̃_o = Σ_{level a} w x̃_o − s_a Σ w x̃_o, and across
+ * two variables Σ w(d_a − s_a)(d_b − s_b) = N_ab − s_b N_a − s_a N_b + s_a s_b Σw. A row updates
+ * (#variables)·(#other columns + 2) + (#pairs) sums instead of one per product.
+ */
+async function blockSums(
+  source: SqlSource, design: SqlDesign, req: SumsRequest,
+  ctx: { dense: number[]; shifted: string[]; yt: string; wt: (e: string) => string; K: number; total: DesignSums; folds: DesignSums[] | undefined },
+  fn: string, counter: { passes: number }, onPass?: PassListener,
+): Promise<number> {
+  const { dense, shifted, yt, wt, K, total, folds } = ctx;
+  const p = design.exprs.length;
+  const sh = design.shifts;
+  const blocks = design.blocks;
+  const m = blocks.length;
+  const base = req.from ?? `${source.relation} WHERE ${design.where}`;
+  // Only the grouping keys and the summed values leave the subquery (a `SELECT *` kept every
+  // column of every row alive in each of the grouping sets' hash tables).
+  const keys = [`${req.fold ?? '0'} AS gs_fold`, ...blocks.map((b, i) => `${b.sql} AS gs_v${i}`)];
+  const rowsWith = (values: string[]) => `(SELECT ${[...keys, ...values.map((e, k) => `${e} AS gs_e${k}`)].join(', ')} FROM ${base}) AS gs_s`;
+  const sets = (parts: string[][]) => parts.map((ps) => `(${['gs_fold', ...ps].join(', ')})`).join(', ');
+  const flags = blocks.map((_, i) => `GROUPING(gs_v${i})`).join(', ');
+  const cols = blocks.map((_, i) => `gs_v${i}`).join(', ');
+  const weight = req.weight ?? num(1);
+  const target = (f: SqlValue): DesignSums => (folds ? folds[Number(f)] : total);
+  const sumsOf = folds ?? [total];
+  // Start from the shift terms, which hold whether or not a level occurs.
+  for (const s of sumsOf) {
+    for (const b of blocks) {
+      for (const a of b.columns) {
+        s.sx[a] = -sh[a] * s.sw;
+        s.sxy[a] = -sh[a] * s.sy;
+        for (const o of dense) s.G[o * p + a] = s.G[a * p + o] = -sh[a] * s.sx[o];
+      }
+    }
+  }
+  let passes = 0;
+  const perLevel = [wt(yt), ...dense.map((o) => wt(shifted[o]))];
+  const maxAgg = req.maxAggregates ?? 1500;
+  const N = sumsOf.map(() => new Float64Array(p)); // N_a per fold
+  for (let start = 0; start < perLevel.length; start += maxAgg - 1) {
+    const part = perLevel.slice(start, start + maxAgg - 1);
+    const values = [weight, ...part];
+    const aggs = values.map((_, k) => `SUM(gs_e${k})`);
+    const sql = `SELECT gs_fold, ${cols}, ${flags}, ${aggs.join(', ')} FROM ${rowsWith(values)} GROUP BY GROUPING SETS (${sets(blocks.map((_, i) => [`gs_v${i}`]))})`;
+    const res = await runPass(source, sql, `${req.what ?? 'statistics'}: sums by level`, fn, counter, onPass);
+    passes++;
+    for (const row of res) {
+      const i = row.slice(1 + m, 1 + 2 * m).findIndex((g) => Number(g) === 0);
+      const a = blocks[i].columnOf.get(valueKey(row[1 + i]));
+      if (a === undefined) continue; // the reference level
+      const s = target(row[0]);
+      const f = folds ? Number(row[0]) : 0;
+      const vals = row.slice(1 + 2 * m).map((v) => Number(v ?? 0));
+      if (start === 0) {
+        N[f][a] += vals[0];
+        s.sx[a] += vals[0];
+      }
+      part.forEach((_, k) => {
+        const idx = start + k;
+        const v = vals[1 + k];
+        if (idx === 0) s.sxy[a] += v;
+        else {
+          const o = dense[idx - 1];
+          s.G[o * p + a] += v;
+          s.G[a * p + o] = s.G[o * p + a];
+        }
+      });
+    }
+  }
+  if (m >= 2) {
+    for (const [f, s] of sumsOf.entries()) {
+      for (let i = 0; i < m; i++) for (let k = i + 1; k < m; k++) {
+        for (const a of blocks[i].columns) for (const b of blocks[k].columns) {
+          s.G[a * p + b] = s.G[b * p + a] = -sh[b] * N[f][a] - sh[a] * N[f][b] + sh[a] * sh[b] * s.sw;
+        }
+      }
+    }
+    const pairs: string[][] = [];
+    for (let i = 0; i < m; i++) for (let k = i + 1; k < m; k++) {
+      pairs.push([`gs_v${i}`, `gs_v${k}`]);
+    }
+    // A few grouping sets per statement: DuckDB keeps a hash table per set and thread, and all
+    // pairs at once ran out of a 300 MB memory limit.
+    const perStatement = 16;
+    for (let start = 0; start < pairs.length; start += perStatement) {
+      const chunk = pairs.slice(start, start + perStatement);
+      // Only the variables of these sets may be selected (and asked GROUPING of).
+      const used = [...new Set(chunk.flat())].sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)));
+      const mu = used.length;
+      const sql = `SELECT gs_fold, ${used.join(', ')}, ${used.map((c) => `GROUPING(${c})`).join(', ')}, SUM(gs_e0) FROM ${rowsWith([weight])} GROUP BY GROUPING SETS (${sets(chunk)})`;
+      const what = `${req.what ?? 'statistics'}: counts by pairs of levels${pairs.length > perStatement ? ` (${Math.floor(start / perStatement) + 1}/${Math.ceil(pairs.length / perStatement)})` : ''}`;
+      const res = await runPass(source, sql, what, fn, counter, onPass);
+      passes++;
+      for (const row of res) {
+        const g = row.slice(1 + mu, 1 + 2 * mu).map((x) => Number(x) === 0);
+        const ui = g.indexOf(true);
+        const uk = g.indexOf(true, ui + 1);
+        const i = Number(used[ui].slice(4)), k = Number(used[uk].slice(4));
+        const a = blocks[i].columnOf.get(valueKey(row[1 + ui]));
+        const b = blocks[k].columnOf.get(valueKey(row[1 + uk]));
+        if (a === undefined || b === undefined) continue;
+        const s = target(row[0]);
+        s.G[a * p + b] += Number(row[1 + 2 * mu]);
+        s.G[b * p + a] = s.G[a * p + b];
+      }
+    }
+  }
+  return passes;
 }
 
 function addInto(t: DesignSums, f: DesignSums): void {

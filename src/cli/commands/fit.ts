@@ -6,6 +6,7 @@ import { certificateLine, fmt, foldList } from '../format.ts';
 import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
+import { isSqlLocation, runSqlFit, SQL_FLAGS } from '../sql.ts';
 import { COMMON_FLAGS, fitFromFlags } from './common.ts';
 
 const OUTPUT_FLAGS = {
@@ -31,19 +32,24 @@ export const fitCommand: Command = {
   usage: [
     'fit <data.csv> --target COL [design] [model] [--json] [--plot FILE] [--cv-plot FILE]',
     'fit <data.csv> --loss cox --time COL --status COL [design] [model] [...]',
+    'fit <data.parquet | db.duckdb --table T | postgres://… --table T> --target COL [design] (--lambda V | --cv K) [--json]',
   ],
   sections: [
     { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
     { title: 'Model', flags: MODEL_FLAGS },
+    { title: 'SQL sources (Parquet, DuckDB, PostgreSQL: the rows stay in the engine)', flags: SQL_FLAGS },
     { title: 'Output', flags: { ...OUTPUT_FLAGS, ...COMMON_FLAGS } },
   ],
   notes: [
-    'Examples:',
-    '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10',
+    'Examples:', '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10',
     '  groupsparse fit veteran.csv --loss cox --time time --status status --categorical celltype,trt --cv 5',
+    '  groupsparse fit sales.parquet --target y --categorical region --cv 5',
+    '  groupsparse fit postgres://user@host/db --table sales --target y --row-key id --cv 5',
   ],
   async run(values, positionals, io) {
+    if (isSqlLocation(positionals[0])) return runSqlFit(values as Parameters<typeof runSqlFit>[0], positionals, io);
     const v = values as Values;
+    for (const f of Object.keys(SQL_FLAGS)) if (values[f] !== undefined) throw new CliError(`--${f} is for SQL sources (.parquet, .duckdb, postgres://); ${positionals[0] ?? 'the input'} is read into memory`);
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
     if (v['cv-plot'] !== undefined) outputs.push({ flag: 'cv-plot', path: v['cv-plot'], extensions: PLOT_EXTENSIONS });
