@@ -90,14 +90,14 @@ export const coreRows: BadInputRow[] = [
   { name: 'misspelt option maxIters', fn: S, error: OptionError, message: /^unknown option 'maxIters' \(did you mean 'maxIter'\?\)/, call: () => fitSparseGroupLasso(X, y, { ...ok, maxIters: 10 } as never) },
   { name: 'alpha given to the group lasso', fn: F, error: OptionError, message: /^unknown option 'alpha'; allowed: /, call: () => fitGroupLasso(X, y, { ...ok, alpha: 0.5 } as never) },
   { name: 'unknown solver', fn: F, error: OptionError, message: /^unknown solver 'fsta' \(did you mean '(fista|ista)'\?\); expected one of .*'fista'/, call: () => fitGroupLasso(X, y, { ...ok, solver: 'fsta' as never }) },
-  { name: 'unknown loss', fn: F, error: OptionError, message: /^unknown loss 'logstic' \(did you mean 'logistic'\?\); expected one of 'squared', 'logistic', 'poisson', 'multitask'$/, call: () => fitGroupLasso(X, y, { ...ok, loss: 'logstic' as never }) },
+  { name: 'unknown loss', fn: F, error: OptionError, message: /^unknown loss 'logstic' \(did you mean 'logistic'\?\); expected one of 'squared', 'logistic', 'poisson', 'multitask', 'cox', 'multinomial'$/, call: () => fitGroupLasso(X, y, { ...ok, loss: 'logstic' as never }) },
   { name: 'unknown stopping rule', fn: F, error: OptionError, message: /^unknown stopping rule 'gpa' \(did you mean 'gap'\?\)/, call: () => fitGroupLasso(X, y, { ...ok, stopOn: 'gpa' as never }) },
   { name: 'unknown ungrouped mode', fn: F, error: OptionError, message: /^unknown ungrouped mode 'unpenalised' \(did you mean 'unpenalized'\?\)/, call: () => fitGroupLasso(X, y, { ...ok, ungrouped: 'unpenalised' as never }) },
   { name: 'unknown weight rule', fn: F, error: OptionError, message: /^unknown weight rule 'sqr' \(did you mean 'sqrt'\?\)/, call: () => fitGroupLasso(X, y, { ...ok, weights: 'sqr' as never }) },
   { name: 'misspelt warm-start key', fn: `${F} (warmStart)`, error: OptionError, message: /^unknown option 'intrcept' \(did you mean 'intercept'\?\)/, call: () => fitGroupLasso(X, y, { ...ok, warmStart: { coef: [0, 0, 0], intrcept: 1 } as never }) },
   { name: 'options not an object', fn: F, error: OptionError, message: /^options must be an object, got string$/, call: () => fitGroupLasso(X, y, 'lambda=1' as never) },
   { name: 'options missing', fn: F, error: ValueError, message: /^options \{ groups, lambda \} are required$/, call: () => fitGroupLasso(X, y, undefined as never) },
-  { name: 'lambda given to lambdaMax', fn: 'lambdaMax', error: OptionError, message: /^unknown option 'lambda'; allowed: groups, loss, weights, fitIntercept, ungrouped, penalty, alpha, gamma$/, call: () => lambdaMax(X, y, { groups, lambda: 1 } as never) },
+  { name: 'lambda given to lambdaMax', fn: 'lambdaMax', error: OptionError, message: /^unknown option 'lambda'; allowed: groups, loss, weights, fitIntercept, ungrouped, penalty, alpha, gamma, sampleWeight, ties$/, call: () => lambdaMax(X, y, { groups, lambda: 1 } as never) },
   { name: 'NaN in X, λ_max', fn: 'lambdaMax', error: ValueError, message: /^X contains a non-finite value \(NaN\) at row 2, column 0$/, call: () => lambdaMax(withX(2, 0, NaN), y, { groups }) },
 
   // Prox operators.

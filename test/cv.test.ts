@@ -32,7 +32,7 @@ describe('makeFolds', () => {
       expect(ones === 5 || ones === 6).toBe(true);
       expect(Math.abs(rows.length - 103 / 5)).toBeLessThanOrEqual(1);
     }
-    expect(() => makeFolds(4, 2, 1, [0, 1, 2, 0])).toThrow(/0\/1 labels/);
+    expect(() => makeFolds(4, 2, 1, [0, 1, 0.5, 0])).toThrow(/class labels 0, 1, 2, …, got 0.5/);
     expect(() => makeFolds(4, 5, 1)).toThrow(ValueError);
   });
 });

@@ -13,7 +13,10 @@ import { CliError } from './errors.ts';
 
 /** Flags that say how a CSV file becomes a design (shared by every command that reads a table). */
 export const DESIGN_FLAGS = {
-  target: { type: 'string', arg: 'COL', help: 'the column to predict (required)' },
+  target: { type: 'string', arg: 'COL', help: 'the column to predict (required, except with --loss cox)' },
+  time: { type: 'string', arg: 'COL', help: 'with --loss cox: follow-up times (> 0)' },
+  status: { type: 'string', arg: 'COL', help: 'with --loss cox: 1 = event, 0 = censored' },
+  weights: { type: 'string', arg: 'COL', help: 'sample weights (≥ 0), normalised to mean 1' },
   categorical: { type: 'string', arg: 'a,b[:ref=L]', help: 'dummy-coded groups (string columns are categorical anyway)' },
   expand: { type: 'string', arg: 'age:poly3,...', help: 'polyD (orthogonal), rawpolyD, bsDF, nsDF expansions' },
   transform: { type: 'string', multiple: true, arg: '"x2=min(x,2);..."', help: 'derived columns (mathjs expressions; repeatable)' },
@@ -97,10 +100,32 @@ function asFlags(message: string): string {
     .replace("use { duplicateNames: 'rename' } to make names unique", 'rename the column in the file');
 }
 
-/** Read the CSV named on the command line (`-`: standard input) and build the design the flags describe. */
-export async function loadDesign(file: string, v: DesignValues, io: CliIO): Promise<{ design: Design; table: Table; source: string }> {
+/** What the model is fitted to: the response in the form its loss reads, and sample weights. */
+export interface LoadedResponse {
+  /** Numbers (squared, logistic, Poisson), class labels (multinomial) or { time, status } (Cox). */
+  y: unknown;
+  sampleWeight?: Float64Array;
+  /** How the response is described in the output header. */
+  describe: string;
+}
+
+/**
+ * Read the CSV named on the command line (`-`: standard input) and build the design the flags
+ * describe. The Cox model takes `--time` and `--status` in place of `--target`; the multinomial
+ * takes a categorical target (strings or whole numbers); every response column and the
+ * `--weights` column stay out of X.
+ */
+export async function loadDesign(file: string, v: DesignValues, io: CliIO, loss = 'squared'): Promise<{ design: Design; table: Table; source: string; response: LoadedResponse }> {
+  const cox = loss === 'cox';
+  const multinomial = loss === 'multinomial';
+  if (cox) {
+    if (v.target !== undefined) throw new CliError('--loss cox takes --time COL and --status COL in place of --target');
+    if (v.time === undefined || v.status === undefined) throw new CliError('--loss cox needs --time COL and --status COL (status 1 = event, 0 = censored)');
+  } else {
+    if (v.time !== undefined || v.status !== undefined) throw new CliError('--time and --status go with --loss cox');
+    if (v.target === undefined) throw new CliError('--target COL is required (the column to predict)');
+  }
   const target = v.target;
-  if (target === undefined) throw new CliError('--target COL is required (the column to predict)');
   const source = file === '-' ? '<stdin>' : file;
   const text = file === '-' ? await io.readStdin() : readTextFile('readCsv', file);
   if (text.trim() === '') throw new CliError(`${file === '-' ? 'standard input' : `'${file}'`} is empty`);
@@ -134,37 +159,71 @@ export async function loadDesign(file: string, v: DesignValues, io: CliIO): Prom
     }
   };
   const table = read();
-  if (!table.names.includes(target)) {
-    throw new CliError(`target column '${target}' is not in ${source}; columns are ${foldList(table.names, { maxItems: 30 })}`);
-  }
   if (table.droppedLines.length > 0) {
     io.stderr(`groupsparse: dropped ${table.droppedLines.length} of ${table.nRows + table.droppedLines.length} rows with a missing value in a used column (lines ${foldList(table.droppedLines.map(String), { maxItems: 10 })})\n`);
   }
-  const tcol = table.columns[table.names.indexOf(target)];
-  if (!isNumericColumn(tcol)) {
+  /** A numeric column named by a flag (a clear error if absent or not numeric). */
+  const numericColumn = (name: string, flag: string): Float64Array => {
+    if (!table.names.includes(name)) throw new CliError(`--${flag} column '${name}' is not in ${source}; columns are ${foldList(table.names, { maxItems: 30 })}`);
+    const col = table.columns[table.names.indexOf(name)];
+    if (isNumericColumn(col)) return col;
     try {
-      readCsv(text, { ...readOpts, numeric: [target] });
+      readCsv(text, { ...readOpts, numeric: [name] });
     } catch (e) {
-      if (e instanceof GroupSparseError) throw new CliError(`the target ${asFlags(e.message)}`);
+      if (e instanceof GroupSparseError) throw new CliError(`--${flag} ${asFlags(e.message)}`);
       throw e;
     }
+    throw new CliError(`--${flag} column '${name}' is not numeric`);
+  };
+  const responseCols = cox ? [v.time!, v.status!] : [target!];
+  if (v.weights !== undefined) responseCols.push(v.weights);
+  const sampleWeight = v.weights === undefined ? undefined : numericColumn(v.weights, 'weights');
+  let y: unknown;
+  let describe: string;
+  if (cox) {
+    const time = numericColumn(v.time!, 'time');
+    const status = numericColumn(v.status!, 'status');
+    y = { time, status };
+    let events = 0;
+    for (let i = 0; i < status.length; i++) events += status[i] === 1 ? 1 : 0;
+    describe = `time ${v.time}, status ${v.status} (${events} events)`;
+  } else {
+    if (!table.names.includes(target!)) {
+      throw new CliError(`target column '${target}' is not in ${source}; columns are ${foldList(table.names, { maxItems: 30 })}`);
+    }
+    const tcol = table.columns[table.names.indexOf(target!)];
+    if (!multinomial && !isNumericColumn(tcol)) {
+      try {
+        readCsv(text, { ...readOpts, numeric: [target!] });
+      } catch (e) {
+        if (e instanceof GroupSparseError) throw new CliError(`the target ${asFlags(e.message)}`);
+        throw e;
+      }
+    }
+    y = multinomial ? tcol : undefined; // the design's y for the other losses
+    describe = `target ${target}`;
   }
+  const responseSet = new Set(responseCols);
   const categorical = new Set((v.categorical ?? '').split(',').map((s) => s.trim().replace(/:ref=.*$/, '')).filter(Boolean));
-  checkNumericLooking(table, categorical, (name) => read({ numeric: [name] }));
+  checkNumericLooking(table, new Set([...categorical, ...responseSet]), (name) => read({ numeric: [name] }));
   // A string column with very many levels is an id, a name or free text, not a category to dummy-code.
   for (let k = 0; k < table.names.length; k++) {
     const name = table.names[k];
     const col = table.columns[k];
-    if (isNumericColumn(col) || categorical.has(name) || name === target) continue;
+    if (isNumericColumn(col) || categorical.has(name) || responseSet.has(name)) continue;
     const levels = new Set(col).size;
     if (levels > maxLevels) {
       throw new CliError(`column '${name}' has ${levels} distinct values (an id or free text?); it would become ${levels - 1} dummy columns: --drop it, or list it in --categorical to use it anyway (or raise --max-levels)`);
     }
   }
   const transform = v.transform?.flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
+  // Response columns other than a numeric target stay out of X.
+  const designTarget = cox || multinomial ? undefined : target;
+  const outOfX = responseCols.filter((c) => c !== designTarget);
   const specs = parseColumnSpecs({
     categorical: v.categorical, expand: v.expand, transform, interactions: v.interactions,
-  }, table, target);
-  const design = await buildDesignAsync(table, { target, columns: specs.columns, transforms: specs.transforms });
-  return { design, table, source };
+    ...(outOfX.length > 0 ? { drop: outOfX.join(',') } : {}),
+  }, table, designTarget);
+  const design = await buildDesignAsync(table, { ...(designTarget !== undefined ? { target: designTarget } : {}), columns: specs.columns, transforms: specs.transforms });
+  return { design, table, source, response: { y: y ?? design.y, sampleWeight, describe } };
 }

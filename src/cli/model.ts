@@ -11,10 +11,11 @@ import { choiceFlag, numberFlag } from './values.ts';
 
 /** Flags of the model and of how λ is chosen. */
 export const MODEL_FLAGS = {
-  loss: { type: 'string', arg: 'squared|logistic|poisson', help: 'the loss (default squared; any registered loss)' },
+  loss: { type: 'string', arg: 'squared|logistic|poisson|multinomial|cox', help: 'the loss (default squared; any registered loss)' },
   penalty: { type: 'string', arg: 'grLasso|grMCP|grSCAD|sparseGroupLasso', help: "the penalty, grpreg's names (default grLasso)" },
   gamma: { type: 'string', arg: 'G', help: 'concavity of grMCP (> 1, default 3) or grSCAD (> 2, default 4)' },
   alpha: { type: 'string', arg: 'A', help: 'ℓ1 share of sparseGroupLasso, in [0, 1] (default 0.5)' },
+  ties: { type: 'string', arg: 'breslow|efron', help: 'with --loss cox: tied event times (default breslow, as grpreg)' },
   lambda: { type: 'string', arg: 'V', help: 'a fixed λ (on the standardized scale)' },
   cv: { type: 'string', arg: 'K', help: 'choose λ by K-fold cross-validation (default 10)' },
   criterion: { type: 'string', arg: 'aic|bic|ebic', help: 'choose λ by an information criterion' },
@@ -40,6 +41,8 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   const penalty = choiceFlag(v.penalty, 'penalty', penaltyNames());
   const gamma = numberFlag(v.gamma, 'gamma', (x) => Number.isFinite(x), 'a number');
   const alpha = numberFlag(v.alpha, 'alpha', (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
+  const ties = choiceFlag(v.ties, 'ties', ['breslow', 'efron'] as const);
+  if (ties !== undefined && loss !== 'cox') throw new CliError('--ties goes with --loss cox');
   const lambda = numberFlag(v.lambda, 'lambda', (x) => x >= 0, 'a number ≥ 0');
   const cv = numberFlag(v.cv, 'cv', (x) => Number.isInteger(x) && x >= 2, 'a whole number ≥ 2');
   const criterion = choiceFlag(v.criterion, 'criterion', ['aic', 'bic', 'ebic'] as const);
@@ -56,6 +59,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
     penalty,
     gamma,
     alpha,
+    ties,
     featureNames: design.columnNames,
     standardize: !v['no-standardize'],
     orthonormalize: v.orthonormalize ?? false,

@@ -4,7 +4,7 @@ import { ValueError } from '../errors.ts';
  * Names of the registered losses. The built-in ones are listed for editors; any name given to
  * {@link registerLoss} is accepted as well.
  */
-export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | (string & {});
+export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multinomial' | 'cox' | (string & {});
 
 /**
  * A smooth loss F(η) of the linear predictor η = Xw + b (length n·T, column-major n × T).
@@ -39,15 +39,26 @@ export interface Datafit {
   valueGrad(eta: Float64Array, out: Float64Array): number;
   /** out ← ∇F(η) (no value: what coordinate-wise solvers need at every block step). */
   gradient(eta: Float64Array, out: Float64Array): void;
-  /** out ← diagonal of ∇²F(η) (F is separable, so this is the whole Hessian). */
+  /** out ← diagonal of ∇²F(η) (the whole Hessian when `separable`). */
   hessianDiag(eta: Float64Array, out: Float64Array): void;
-  /** A global bound on the diagonal of ∇²F (1/n squared, 1/(4n) logistic); Infinity when none (Poisson). */
+  /** out ← ∇²F(η) v (v, out of length n·T). */
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void;
+  /** True when ∇²F is diagonal (each entry of η has its own term); false for Cox and multinomial. */
+  readonly separable: boolean;
+  /** Normalised sample weights (mean 1), or undefined when every row weighs 1. */
+  readonly sampleWeight: Float64Array | undefined;
+  /**
+   * A global bound on ‖∇²F(η)‖₂ over all η (max w/n squared, max w/(4n) logistic); Infinity when
+   * none (Poisson) or when the bound is far from typical curvature (Cox: see datafits/cox.ts).
+   */
   readonly curvature: number;
   /**
-   * Dual objective −F*(u) at a dual point u (length n·T); −Infinity when u is outside dom F*.
-   * Points a hair outside the domain (rounding) are clamped onto it.
+   * Dual objective −F*(u) at a dual point u = θ∇F(η) (length n·T); −Infinity when u is outside
+   * dom F*. Points a hair outside the domain (rounding) are clamped onto it. `eta` is the point u
+   * was scaled from: losses whose conjugate has no closed form (Cox) use it to return a lower
+   * bound on −F*(u) that is exact at the optimum, which keeps every gap an upper bound.
    */
-  dualValue(u: Float64Array): number;
+  dualValue(u: Float64Array, eta?: Float64Array): number;
   /**
    * True when the quadratic upper bound F(η + δ) ≤ F(η) + ⟨∇F(η), δ⟩ + (1/2)·curvature·‖δ‖² is an
    * identity (squared loss), so backtracking can test it without cancellation and the unpenalized
@@ -57,11 +68,17 @@ export interface Datafit {
   /** The same loss on rows `rows` of the response (what cross-validation trains and scores on). */
   subset(rows: ArrayLike<number>): Datafit;
   /**
-   * out[i] ← held-out loss of row i at η (out has length n; tasks are averaged): the squared error,
-   * or the deviance −2·(log-likelihood − saturated log-likelihood), written in the same
-   * cancellation-free forms as `value`.
+   * out[i] ← held-out loss of row i at η (out has length n; tasks are averaged): the (weighted)
+   * squared error, or the deviance −2·(log-likelihood − saturated log-likelihood), written in the
+   * same cancellation-free forms as `value`. Returns the count the losses are averaged over (n;
+   * Cox: the weighted number of events, its censored rows get NaN — they hold no term).
    */
-  rowLosses(eta: Float64Array, out: Float64Array): void;
+  rowLosses(eta: Float64Array, out: Float64Array): number;
+  /**
+   * Columns of η that carry information: T, or K − 1 for the multinomial (the softmax ignores a
+   * common shift). Degrees of freedom count per free column.
+   */
+  readonly freeColumns: number;
   /** What `rowLosses` measures, for reports: 'mean squared error' or 'deviance'. */
   readonly heldOutMetric: string;
   /** Log-likelihood ℓ(η) of the fit (the squared loss: Gaussian with σ² profiled out). */
@@ -82,10 +99,13 @@ export interface LossSpec {
   readonly name: string;
   /** Whether the loss accepts T > 1 response columns. */
   readonly multiTask: boolean;
-  /** Build the datafit; throw a ValueError naming `fn` for a response the loss cannot take. */
-  create(y: Float64Array, n: number, T: number, fn: string): Datafit;
-  /** out ← the mean response at the linear predictor η (n × T): identity, σ(η), e^η. */
-  inverseLink(eta: Float64Array, out: Float64Array): void;
+  /**
+   * Build the datafit; throw a ValueError naming `fn` for a response the loss cannot take.
+   * `sampleWeight` (one per row, ≥ 0) is normalised to mean 1 by the loss.
+   */
+  create(y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit;
+  /** out ← the mean response at the linear predictor η (n × T): identity, σ(η), e^η, softmax over T. */
+  inverseLink(eta: Float64Array, out: Float64Array, T: number): void;
 }
 
 const losses = new Map<string, LossSpec>();
@@ -114,13 +134,13 @@ export function getLoss(name: string): LossSpec | undefined {
 }
 
 /** Build the datafit for a registered loss name (response already validated for shape and finiteness). */
-export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string): Datafit {
+export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit {
   const spec = losses.get(loss);
   if (!spec) throw new ValueError(fn, `unknown loss '${loss}'; registered: ${lossNames().join(', ')}`);
   if (!spec.multiTask && T > 1) {
     throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
   }
-  return spec.create(y, n, T, fn);
+  return spec.create(y, n, T, fn, sampleWeight);
 }
 
 /** Rows `rows` of a column-major n × T response. */

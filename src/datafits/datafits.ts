@@ -1,6 +1,6 @@
 import { ValueError } from '../errors.ts';
-
-import { registerLoss, subsetResponse, type Datafit, type LossName } from './datafit.ts';
+import { registerLoss, type Datafit, type LossName } from './datafit.ts';
+import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
 export { makeDatafit, registerLoss, lossNames, getLoss, type Datafit, type LossName, type LossSpec } from './datafit.ts';
 
@@ -11,9 +11,34 @@ function binaryStrata(y: Float64Array, n: number): Int32Array {
   return s;
 }
 
+/** Rows of a column-major n × T array. */
+export function selectRowsT(a: Float64Array, n: number, T: number, rows: ArrayLike<number>): Float64Array {
+  const m = rows.length;
+  const out = new Float64Array(m * T);
+  for (let t = 0; t < T; t++) for (let k = 0; k < m; k++) out[t * m + k] = a[t * n + rows[k]];
+  return out;
+}
+
+/** Entries of the given rows of a weight vector (undefined stays undefined). */
+export function selectWeights(w: Float64Array | undefined, rows: ArrayLike<number>): Float64Array | undefined {
+  return w === undefined ? undefined : Float64Array.from(rows, (i) => w[i]);
+}
+
+/** out ← h ⊙ v after out ← h: the Hessian-vector product of a separable loss. */
+function diagTimes(df: Datafit, eta: Float64Array, v: Float64Array, out: Float64Array): void {
+  df.hessianDiag(eta, out);
+  for (let i = 0; i < out.length; i++) out[i] *= v[i];
+}
+
+/** Weight of row i of an n-row loss (1 without weights). */
+function weightAt(w: Float64Array | undefined, i: number): number {
+  return w === undefined ? 1 : w[i];
+}
+
 /**
- * Squared loss F(η) = (1/(2n)) Σ_t ‖y_t − η_t‖² (T = 1: the usual least squares; T > 1: multi-task,
- * one column per task). ∇F = (η − y)/n; F*(u) = ⟨u, y⟩ + (n/2)‖u‖².
+ * Squared loss F(η) = (1/(2n)) Σ_t Σ_i w_i (y_it − η_it)² (T = 1: the usual least squares; T > 1:
+ * multi-task, one column per task; w = 1 without sample weights). ∇F = w(η − y)/n;
+ * F*(u) = ⟨u, y⟩ + (n/2) Σ u²/w (u_i must be 0 where w_i = 0).
  */
 export class SquaredLoss implements Datafit {
   readonly name: LossName;
@@ -21,58 +46,64 @@ export class SquaredLoss implements Datafit {
   readonly T: number;
   readonly y: Float64Array;
   readonly curvature: number;
-  readonly quadratic = true;
-  constructor(y: Float64Array, n: number, T = 1) {
+  readonly quadratic: boolean;
+  readonly separable = true;
+  readonly sampleWeight: Float64Array | undefined;
+  constructor(y: Float64Array, n: number, T = 1, sampleWeight?: ArrayLike<number>, fn = 'SquaredLoss') {
     this.y = y;
     this.n = n;
     this.T = T;
     this.name = T > 1 ? 'multitask' : 'squared';
-    this.curvature = 1 / n;
+    this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);
+    this.curvature = maxWeight(this.sampleWeight) / n;
+    // With unequal weights the bound (1/2)·max w/n·‖δ‖² is no longer an identity, and the
+    // unpenalized part is a weighted projection (Newton's single step), not the QR one.
+    this.quadratic = this.sampleWeight === undefined;
   }
   value(eta: Float64Array): number {
     let s = 0;
-    const y = this.y;
+    const { y, n } = this;
+    const w = this.sampleWeight;
     for (let i = 0; i < y.length; i++) {
       const r = y[i] - eta[i];
-      s += r * r;
+      s += w === undefined ? r * r : w[i % n] * r * r;
     }
-    return s / (2 * this.n);
+    return s / (2 * n);
   }
   valueGrad(eta: Float64Array, out: Float64Array): number {
     let s = 0;
-    const y = this.y;
-    const inv = 1 / this.n;
+    const { y, n } = this;
+    const w = this.sampleWeight;
+    const inv = 1 / n;
     for (let i = 0; i < y.length; i++) {
       const r = eta[i] - y[i];
-      out[i] = r * inv;
-      s += r * r;
+      const wi = w === undefined ? 1 : w[i % n];
+      out[i] = wi * r * inv;
+      s += wi * r * r;
     }
-    return s / (2 * this.n);
+    return s / (2 * n);
   }
   hessianDiag(_eta: Float64Array, out: Float64Array): void {
-    out.fill(1 / this.n);
+    const { n } = this;
+    const w = this.sampleWeight;
+    if (w === undefined) out.fill(1 / n);
+    else for (let i = 0; i < out.length; i++) out[i] = w[i % n] / n;
   }
-  gradient(eta: Float64Array, out: Float64Array): void {
-    const y = this.y;
-    const inv = 1 / this.n;
-    for (let i = 0; i < y.length; i++) out[i] = (eta[i] - y[i]) * inv;
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
+    diagTimes(this, eta, v, out);
+  }
+  subset(rows: ArrayLike<number>): SquaredLoss {
+    return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
   }
   readonly heldOutMetric = 'mean squared error';
-  subset(rows: ArrayLike<number>): SquaredLoss {
-    return new SquaredLoss(subsetResponse(this.y, this.n, this.T, rows), rows.length, this.T);
+  get freeColumns(): number {
+    return this.T;
   }
-  rowLosses(eta: Float64Array, out: Float64Array): void {
-    const { n, T, y } = this;
-    out.fill(0, 0, n);
-    for (let t = 0; t < T; t++) {
-      for (let i = 0; i < n; i++) {
-        const r = y[t * n + i] - eta[t * n + i];
-        out[i] += (r * r) / T;
-      }
-    }
+  gradient(eta: Float64Array, out: Float64Array): void {
+    this.valueGrad(eta, out);
   }
   logLikelihood(eta: Float64Array): number {
-    // Gaussian with σ² profiled out: ℓ = −(N/2)(log(2π RSS/N) + 1), N = n·T.
+    // Gaussian with σ² profiled out: ℓ = −(N/2)(log(2π RSS/N) + 1), N = n·T (weighted RSS).
     const N = this.n * this.T;
     const rss = 2 * this.n * this.value(eta);
     return -(N / 2) * (Math.log((2 * Math.PI * rss) / N) + 1);
@@ -82,8 +113,8 @@ export class SquaredLoss implements Datafit {
     const out = new Float64Array(T);
     for (let t = 0; t < T; t++) {
       let m = 0;
-      for (let i = 0; i < n; i++) m += y[t * n + i];
-      out[t] = m / n;
+      for (let i = 0; i < n; i++) m += weightAt(this.sampleWeight, i) * y[t * n + i];
+      out[t] = m / n; // weights have mean 1
     }
     return out;
   }
@@ -93,20 +124,35 @@ export class SquaredLoss implements Datafit {
   strata(): Int32Array | null {
     return null;
   }
+  rowLosses(eta: Float64Array, out: Float64Array): number {
+    const { n, T, y } = this;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) {
+        const r = y[t * n + i] - eta[t * n + i];
+        s += r * r;
+      }
+      out[i] = (weightAt(this.sampleWeight, i) * s) / T;
+    }
+    return n;
+  }
   dualValue(u: Float64Array): number {
     let uy = 0;
     let uu = 0;
-    const y = this.y;
+    const { y, n } = this;
+    const w = this.sampleWeight;
     for (let i = 0; i < y.length; i++) {
       uy += u[i] * y[i];
-      uu += u[i] * u[i];
+      if (w === undefined) uu += u[i] * u[i];
+      else if (w[i % n] > 0) uu += (u[i] * u[i]) / w[i % n];
+      else if (u[i] !== 0) return -Infinity; // a row of weight 0 has F*(u) = +∞ unless u_i = 0
     }
-    return -uy - (this.n / 2) * uu;
+    return -uy - (n / 2) * uu;
   }
 }
 
 /** x·log(x) with the limit 0 at 0. */
-function xlogx(x: number): number {
+export function xlogx(x: number): number {
   return x > 0 ? x * Math.log(x) : 0;
 }
 
@@ -123,9 +169,10 @@ export function sigmoid(x: number): number {
 }
 
 /**
- * Logistic loss, the mean negative log-likelihood with labels y_i ∈ {0, 1}:
- *   F(η) = (1/n) Σ_i [log(1 + e^{η_i}) − y_i η_i],  ∇F = (σ(η) − y)/n.
- * Dual: with s_i = n u_i + y_i ∈ [0, 1], −F*(u) = −(1/n) Σ_i [s_i log s_i + (1 − s_i) log(1 − s_i)].
+ * Logistic loss, the (weighted) mean negative log-likelihood with labels y_i ∈ {0, 1}:
+ *   F(η) = (1/n) Σ_i w_i [log(1 + e^{η_i}) − y_i η_i],  ∇F = w(σ(η) − y)/n.
+ * Dual: with s_i = n u_i/w_i + y_i ∈ [0, 1],
+ *   −F*(u) = −(1/n) Σ_i w_i [s_i log s_i + (1 − s_i) log(1 − s_i)].
  */
 export class LogisticLoss implements Datafit {
   readonly name: LossName = 'logistic';
@@ -134,7 +181,9 @@ export class LogisticLoss implements Datafit {
   readonly y: Float64Array;
   readonly curvature: number;
   readonly quadratic = false;
-  constructor(y: Float64Array, n: number, fn = 'LogisticLoss') {
+  readonly separable = true;
+  readonly sampleWeight: Float64Array | undefined;
+  constructor(y: Float64Array, n: number, fn = 'LogisticLoss', sampleWeight?: ArrayLike<number>) {
     for (let i = 0; i < n; i++) {
       if (y[i] !== 0 && y[i] !== 1) {
         throw new ValueError(fn, `logistic loss needs labels 0/1, got ${y[i]} at position ${i}`);
@@ -142,76 +191,99 @@ export class LogisticLoss implements Datafit {
     }
     this.y = y;
     this.n = n;
-    this.curvature = 1 / (4 * n);
+    this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);
+    this.curvature = maxWeight(this.sampleWeight) / (4 * n);
   }
   value(eta: Float64Array): number {
     let s = 0;
     const y = this.y;
+    const w = this.sampleWeight;
     // log(1 + e^η) − yη written as log(1 + e^{±η}) (labels are 0/1): the difference of two
     // terms of size |η| lost |η|·ε absolutely, far above the loss itself on well-fitted data.
-    for (let i = 0; i < this.n; i++) s += y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]);
+    for (let i = 0; i < this.n; i++) {
+      const l = y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]);
+      s += w === undefined ? l : w[i] === 0 ? 0 : w[i] * l;
+    }
     return s / this.n;
   }
   valueGrad(eta: Float64Array, out: Float64Array): number {
     let s = 0;
     const y = this.y;
+    const w = this.sampleWeight;
     const inv = 1 / this.n;
     for (let i = 0; i < this.n; i++) {
       const e = eta[i];
-      s += y[i] === 1 ? log1pExp(-e) : log1pExp(e); // as in value(): no cancellation
-      out[i] = (sigmoid(e) - y[i]) * inv;
+      const wi = weightAt(w, i);
+      const l = y[i] === 1 ? log1pExp(-e) : log1pExp(e); // as in value(): no cancellation
+      s += wi === 0 ? 0 : wi * l;
+      out[i] = wi * (sigmoid(e) - y[i]) * inv;
     }
     return s / this.n;
   }
+  hessianDiag(eta: Float64Array, out: Float64Array): void {
+    const inv = 1 / this.n;
+    const w = this.sampleWeight;
+    for (let i = 0; i < this.n; i++) {
+      const p = sigmoid(eta[i]);
+      out[i] = weightAt(w, i) * p * (1 - p) * inv;
+    }
+  }
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
+    diagTimes(this, eta, v, out);
+  }
+  subset(rows: ArrayLike<number>): LogisticLoss {
+    return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
+  }
+  readonly heldOutMetric = 'deviance';
+  readonly freeColumns = 1;
   gradient(eta: Float64Array, out: Float64Array): void {
     const y = this.y;
     const inv = 1 / this.n;
-    for (let i = 0; i < this.n; i++) out[i] = (sigmoid(eta[i]) - y[i]) * inv;
-  }
-  readonly heldOutMetric = 'deviance';
-  subset(rows: ArrayLike<number>): LogisticLoss {
-    return new LogisticLoss(subsetResponse(this.y, this.n, 1, rows), rows.length);
-  }
-  rowLosses(eta: Float64Array, out: Float64Array): void {
-    // Deviance 2[log(1 + e^η) − yη], as log(1 + e^{∓η}) (no cancellation, as in value()).
-    for (let i = 0; i < this.n; i++) out[i] = 2 * (this.y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]));
+    for (let i = 0; i < this.n; i++) out[i] = weightAt(this.sampleWeight, i) * (sigmoid(eta[i]) - y[i]) * inv;
   }
   logLikelihood(eta: Float64Array): number {
     return -this.n * this.value(eta);
   }
-  nullPredictor(): Float64Array {
+  /** Weighted mean of the labels (mean-1 weights), on the logit scale. */
+  private weightedMean(): number {
     let m = 0;
-    for (let i = 0; i < this.n; i++) m += this.y[i];
-    m /= this.n;
+    for (let i = 0; i < this.n; i++) m += weightAt(this.sampleWeight, i) * this.y[i];
+    return m / this.n;
+  }
+  nullPredictor(): Float64Array {
+    const m = this.weightedMean();
     return Float64Array.of(Math.log(m / (1 - m)));
   }
   interceptObstacle(): string | null {
-    let s = 0;
-    for (let i = 0; i < this.n; i++) s += this.y[i];
-    if (s === 0 || s === this.n) return `logistic labels are all ${s === 0 ? 0 : 1}`;
+    const m = this.weightedMean();
+    if (m === 0 || m === 1) return `logistic labels are all ${m === 0 ? 0 : 1}${this.sampleWeight ? ' (among rows of positive weight)' : ''}`;
     return null;
   }
   strata(): Int32Array | null {
     return binaryStrata(this.y, this.n);
   }
-  hessianDiag(eta: Float64Array, out: Float64Array): void {
-    const inv = 1 / this.n;
-    for (let i = 0; i < this.n; i++) {
-      const p = sigmoid(eta[i]);
-      out[i] = p * (1 - p) * inv;
-    }
+  rowLosses(eta: Float64Array, out: Float64Array): number {
+    // 2[log(1 + e^η) − yη] in the cancellation-free form of value().
+    for (let i = 0; i < this.n; i++) out[i] = 2 * weightAt(this.sampleWeight, i) * (this.y[i] === 1 ? log1pExp(-eta[i]) : log1pExp(eta[i]));
+    return this.n;
   }
   dualValue(u: Float64Array): number {
     let s = 0;
     const y = this.y;
     const n = this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < n; i++) {
-      let t = n * u[i] + y[i];
+      const wi = weightAt(w, i);
+      if (wi === 0) {
+        if (u[i] !== 0) return -Infinity;
+        continue;
+      }
+      let t = (n * u[i]) / wi + y[i];
       if (t < 0 || t > 1) {
         if (t < -1e-9 || t > 1 + 1e-9) return -Infinity;
         t = t < 0 ? 0 : 1;
       }
-      s += xlogx(t) + xlogx(1 - t);
+      s += wi * (xlogx(t) + xlogx(1 - t));
     }
     return -s / n;
   }
@@ -233,9 +305,9 @@ export function logGamma(x: number): number {
 }
 
 /**
- * Poisson loss with log link, the mean negative log-likelihood for counts y_i ≥ 0:
- *   F(η) = (1/n) Σ_i [e^{η_i} − y_i η_i + log Γ(y_i + 1)],  ∇F = (e^η − y)/n.
- * Dual: with s_i = n u_i + y_i ≥ 0, −F*(u) = −(1/n) Σ_i [s_i log s_i − s_i − log Γ(y_i + 1)].
+ * Poisson loss with log link, the (weighted) mean negative log-likelihood for counts y_i ≥ 0:
+ *   F(η) = (1/n) Σ_i w_i [e^{η_i} − y_i η_i + log Γ(y_i + 1)],  ∇F = w(e^η − y)/n.
+ * Dual: with s_i = n u_i/w_i + y_i ≥ 0, −F*(u) = −(1/n) Σ_i w_i [s_i log s_i − s_i − log Γ(y_i + 1)].
  */
 export class PoissonLoss implements Datafit {
   readonly name: LossName = 'poisson';
@@ -244,6 +316,8 @@ export class PoissonLoss implements Datafit {
   readonly y: Float64Array;
   readonly curvature = Infinity;
   readonly quadratic = false;
+  readonly separable = true;
+  readonly sampleWeight: Float64Array | undefined;
   /**
    * Σ_i [y_i − y_i log y_i + log Γ(y_i + 1)]: the part of n·F that does not depend on η. The loss
    * is evaluated as (Σ_i y_i(e^{δ_i} − 1 − δ_i) + constant)/n with δ_i = η_i − log y_i (e^{η_i}
@@ -253,14 +327,16 @@ export class PoissonLoss implements Datafit {
    */
   private readonly constant: number;
   private readonly logY: Float64Array;
-  constructor(y: Float64Array, n: number, fn = 'PoissonLoss') {
+  constructor(y: Float64Array, n: number, fn = 'PoissonLoss', sampleWeight?: ArrayLike<number>) {
     let c = 0;
     const logY = new Float64Array(n);
+    this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);
     for (let i = 0; i < n; i++) {
       if (!(y[i] >= 0)) throw new ValueError(fn, `Poisson loss needs targets ≥ 0, got ${y[i]} at position ${i}`);
       if (y[i] > 0) {
         logY[i] = Math.log(y[i]);
-        c += y[i] - y[i] * logY[i] + logGamma(y[i] + 1);
+        const wi = weightAt(this.sampleWeight, i);
+        if (wi > 0) c += wi * (y[i] - y[i] * logY[i] + logGamma(y[i] + 1));
       }
     }
     this.y = y;
@@ -271,9 +347,11 @@ export class PoissonLoss implements Datafit {
   /** y(e^δ − 1 − δ), δ = η − log y (e^η for y = 0): one sample's η-dependent part, ≥ 0. */
   private deviance(eta: number, i: number): number {
     const y = this.y[i];
-    if (y === 0) return Math.exp(eta);
+    const wi = weightAt(this.sampleWeight, i);
+    if (wi === 0) return 0;
+    if (y === 0) return wi * Math.exp(eta);
     const d = eta - this.logY[i];
-    return y * (Math.expm1(d) - d);
+    return wi * y * (Math.expm1(d) - d);
   }
   value(eta: Float64Array): number {
     let s = 0;
@@ -284,65 +362,79 @@ export class PoissonLoss implements Datafit {
     let s = 0;
     const y = this.y;
     const inv = 1 / this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < this.n; i++) {
       s += this.deviance(eta[i], i);
-      out[i] = (Math.exp(eta[i]) - y[i]) * inv;
+      out[i] = weightAt(w, i) * (Math.exp(eta[i]) - y[i]) * inv;
     }
     return (s + this.constant) / this.n;
   }
+  hessianDiag(eta: Float64Array, out: Float64Array): void {
+    const inv = 1 / this.n;
+    const w = this.sampleWeight;
+    for (let i = 0; i < this.n; i++) out[i] = weightAt(w, i) * Math.exp(eta[i]) * inv;
+  }
+  hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
+    diagTimes(this, eta, v, out);
+  }
+  subset(rows: ArrayLike<number>): PoissonLoss {
+    return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));
+  }
+  readonly heldOutMetric = 'deviance';
+  readonly freeColumns = 1;
   gradient(eta: Float64Array, out: Float64Array): void {
     const y = this.y;
     const inv = 1 / this.n;
-    for (let i = 0; i < this.n; i++) out[i] = (Math.exp(eta[i]) - y[i]) * inv;
-  }
-  readonly heldOutMetric = 'deviance';
-  subset(rows: ArrayLike<number>): PoissonLoss {
-    return new PoissonLoss(subsetResponse(this.y, this.n, 1, rows), rows.length);
-  }
-  rowLosses(eta: Float64Array, out: Float64Array): void {
-    // Deviance 2[y log(y/μ) − (y − μ)], μ = e^η, = 2·y(e^δ − 1 − δ) with δ = η − log y (2μ at y = 0).
-    for (let i = 0; i < this.n; i++) out[i] = 2 * this.deviance(eta[i], i);
+    for (let i = 0; i < this.n; i++) out[i] = weightAt(this.sampleWeight, i) * (Math.exp(eta[i]) - y[i]) * inv;
   }
   logLikelihood(eta: Float64Array): number {
     return -this.n * this.value(eta);
   }
   nullPredictor(): Float64Array {
     let m = 0;
-    for (let i = 0; i < this.n; i++) m += this.y[i];
+    for (let i = 0; i < this.n; i++) m += weightAt(this.sampleWeight, i) * this.y[i];
     return Float64Array.of(Math.log(m / this.n));
   }
   interceptObstacle(): string | null {
-    for (let i = 0; i < this.n; i++) if (this.y[i] !== 0) return null;
+    for (let i = 0; i < this.n; i++) if (this.y[i] !== 0 && weightAt(this.sampleWeight, i) > 0) return null;
     return 'Poisson targets are all 0';
   }
   strata(): Int32Array | null {
     return null;
   }
-  hessianDiag(eta: Float64Array, out: Float64Array): void {
-    const inv = 1 / this.n;
-    for (let i = 0; i < this.n; i++) out[i] = Math.exp(eta[i]) * inv;
+  rowLosses(eta: Float64Array, out: Float64Array): number {
+    // 2[y log(y/μ) − (y − μ)] = 2·(the η-dependent part of the loss), in the same stable form.
+    for (let i = 0; i < this.n; i++) {
+      out[i] = 2 * this.deviance(eta[i], i); // weighted inside
+    }
+    return this.n;
   }
   dualValue(u: Float64Array): number {
     // −F*(u) = −(1/n) Σ_i [t_i log t_i − t_i − log Γ(y_i + 1)], t_i = n u_i + y_i, written like
     // the primal: t log t − t − log y! = y[(1 + r) log(1 + r) − r] + n u log y − (y − y log y +
     // log y!), r = n u / y, so that no terms of size y log y cancel.
+    // Weighted: each row's term is w_i times the unweighted one at n u_i / w_i.
     let s = 0;
     const y = this.y;
     const n = this.n;
+    const w = this.sampleWeight;
     for (let i = 0; i < n; i++) {
-      const nu = n * u[i];
+      const wi = weightAt(w, i);
+      if (wi === 0) {
+        if (u[i] !== 0) return -Infinity;
+        continue;
+      }
+      const nu = (n * u[i]) / wi;
       const t = nu + y[i];
       if (t < 0 && t < -1e-9 * Math.max(1, y[i])) return -Infinity;
-      if (y[i] === 0) {
-        s += t > 0 ? xlogx(t) - t : 0;
-        continue;
+      let term: number;
+      if (y[i] === 0) term = t > 0 ? xlogx(t) - t : 0;
+      else if (t <= 0) term = y[i] - y[i] * this.logY[i]; // t clamped to 0 (rounding): r = −1
+      else {
+        const r = nu / y[i];
+        term = y[i] * ((1 + r) * Math.log1p(r) - r) + nu * this.logY[i];
       }
-      if (t <= 0) {
-        s += y[i] - y[i] * this.logY[i]; // t clamped to 0 (rounding): r = −1
-        continue;
-      }
-      const r = nu / y[i];
-      s += y[i] * ((1 + r) * Math.log1p(r) - r) + nu * this.logY[i];
+      s += wi * term;
     }
     return -(s - this.constant) / n;
   }
@@ -351,17 +443,17 @@ export class PoissonLoss implements Datafit {
 const identity = (eta: Float64Array, out: Float64Array): void => {
   out.set(eta.subarray(0, out.length));
 };
-registerLoss({ name: 'squared', multiTask: true, create: (y, n, T) => new SquaredLoss(y, n, T), inverseLink: identity });
+registerLoss({ name: 'squared', multiTask: true, create: (y, n, T, fn, w) => new SquaredLoss(y, n, T, w, fn), inverseLink: identity });
 registerLoss({
-  name: 'logistic', multiTask: false, create: (y, n, _T, fn) => new LogisticLoss(y, n, fn),
+  name: 'logistic', multiTask: false, create: (y, n, _T, fn, w) => new LogisticLoss(y, n, fn, w),
   inverseLink: (eta, out) => {
     for (let i = 0; i < out.length; i++) out[i] = sigmoid(eta[i]);
   },
 });
 registerLoss({
-  name: 'poisson', multiTask: false, create: (y, n, _T, fn) => new PoissonLoss(y, n, fn),
+  name: 'poisson', multiTask: false, create: (y, n, _T, fn, w) => new PoissonLoss(y, n, fn, w),
   inverseLink: (eta, out) => {
     for (let i = 0; i < out.length; i++) out[i] = Math.exp(eta[i]);
   },
 });
-registerLoss({ name: 'multitask', multiTask: true, create: (y, n, T) => new SquaredLoss(y, n, T), inverseLink: identity });
+registerLoss({ name: 'multitask', multiTask: true, create: (y, n, T, fn, w) => new SquaredLoss(y, n, T, w, fn), inverseLink: identity });

@@ -3,4 +3,6 @@
  * calls `registerLoss` (see datafit.ts), plus one line here.
  */
 import './datafits.ts';
+import './cox.ts';
+import './multinomial.ts';
 export { makeDatafit, registerLoss, lossNames, getLoss, subsetResponse, type Datafit, type LossName, type LossSpec } from './datafit.ts';

@@ -1,4 +1,6 @@
 import { getLoss, lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
+import { encodeClasses, MultinomialLoss } from '../datafits/multinomial.ts';
+import { readResponse } from '../problem/response.ts';
 import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
@@ -15,7 +17,7 @@ import { designDiagnostics, explodedGroups, separationDiagnostic } from './diagn
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
@@ -48,7 +50,7 @@ const FIXED_LAMBDA_STEPS = 5;
 const OPTION_KEYS = [
   'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
-  'featureNames', 'onProgress',
+  'featureNames', 'onProgress', 'ties',
 ] as const;
 
 /** Options of `predict` / `predictLinear`. */
@@ -113,6 +115,7 @@ export class GroupLasso {
   private p = 0;
   private T = 1;
   private lossName: LossName = 'squared';
+  private classList: (number | string)[] | undefined;
   private prep: Preprocessing = 'standardize';
   /** The path on the original scale (coefficients, intercepts, norms); certificates are those of the fitted problem. */
   path: PathResult | undefined;
@@ -219,18 +222,31 @@ export class GroupLasso {
     return this.lossName;
   }
 
-  /** Fit on a design X (n × p) and response y; returns this. */
-  fit(X: MatrixInput, y: ResponseInput): this {
+  /** Class labels, in the order of the columns of `coef` (multinomial only). */
+  get classes(): (number | string)[] | undefined {
+    return this.classList ? [...this.classList] : undefined;
+  }
+
+  /**
+   * Fit on a design X (n × p) and response y; returns this. y: numbers (n, or n × T for
+   * multitask), class labels (multinomial), or `{ time, status }` (Cox). `sampleWeight`: one
+   * weight ≥ 0 per row, normalised to mean 1 (integer weights act as repeated rows).
+   */
+  fit(X: MatrixInput, y: ResponseInput, sampleWeight?: ArrayLike<number>): this {
     const fn = 'GroupLasso.fit';
     const o = this.options;
     const op = toOperator(X, fn);
     const n = op.rows;
     const p = op.cols;
-    const resp = toResponse(y, fn, n);
-    const T = resp.T;
     if (n < 2) throw new ShapeError(fn, `X has ${n} row; at least 2 samples are needed`);
-    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', o.loss, lossNames());
-    const fitIntercept = o.fitIntercept ?? true;
+    const loss0: LossName = o.loss === undefined ? 'squared' : checkChoice(fn, 'loss', o.loss, lossNames());
+    // The response is read (and validated) by its loss; T is the number of columns of W.
+    const read = readResponse(loss0, y, n, { sampleWeight, ties: o.ties }, fn);
+    const T = read.datafit.T;
+    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : loss0;
+    const classes = read.classes;
+    if (loss === 'cox' && o.fitIntercept === true) throw new ValueError(fn, 'the Cox model has no intercept (it cancels out of every risk set): leave fitIntercept unset or false');
+    const fitIntercept = o.fitIntercept ?? loss !== 'cox';
     if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
     const penalty = choosePenalty(fn, o);
     if (o.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', o.ungrouped, ['error', 'unpenalized'] as const);
@@ -239,7 +255,7 @@ export class GroupLasso {
     if (featureNames.length !== p) throw new ShapeError(fn, `featureNames has ${featureNames.length} names for ${p} columns`);
     const orthonormalize = o.orthonormalize ?? false;
     const doStandardize = !orthonormalize && (o.standardize ?? true);
-    const datafit = makeDatafit(loss, resp.data, n, T, fn);
+    const datafit = read.datafit;
 
     // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
     let Xfit: LinearOperator = op;
@@ -288,7 +304,9 @@ export class GroupLasso {
     const diagnostics: string[] = [];
     let ySd = 1;
     if (doStandardize && Xfit instanceof DenseMatrix) diagnostics.push(...designDiagnostics(Xfit, featureNames, constantCols));
-    if (loss === 'squared' || loss === 'multitask') {
+    // The numeric response, for the diagnostics of the losses that read numbers (not Cox or the multinomial).
+    const resp = loss === 'squared' || loss === 'multitask' || loss === 'logistic' ? toResponse(y, fn, n) : undefined;
+    if (resp !== undefined && loss !== 'logistic') {
       let m = 0;
       for (let i = 0; i < resp.data.length; i++) m += resp.data[i];
       m /= resp.data.length;
@@ -350,7 +368,7 @@ export class GroupLasso {
       Xfit.apply(path.coefs[K - 1], eta);
       const b = path.intercept[K - 1];
       for (let i = 0; i < n; i++) eta[i] += b;
-      diagnostics.push(...separationDiagnostic(resp.data, eta));
+      diagnostics.push(...separationDiagnostic(resp!.data, eta));
     }
     if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, loss, ySd));
     if (this.cv) diagnostics.push(...this.cv.diagnostics);
@@ -381,6 +399,7 @@ export class GroupLasso {
     this.p = p;
     this.T = T;
     this.lossName = loss;
+    this.classList = classes;
     this.prep = orthonormalize ? 'orthonormalize' : doStandardize ? 'standardize' : 'none';
     this.state = {
       coef: orig_.coefs[index], intercepts: orig_.intercepts[index], lambda: path.lambdas[index],
@@ -432,13 +451,30 @@ export class GroupLasso {
 
   /**
    * Predictions on the response scale: the mean Xw + b (squared, multitask), the probability
-   * σ(η) (logistic), or the mean e^η (Poisson).
+   * σ(η) (logistic), the mean e^η (Poisson), the relative risk e^η (Cox, grpreg's
+   * type = "risk"), or the class probabilities softmax(η) (multinomial: n × K column-major, class
+   * k in column k of {@link classes}).
    */
   predict(X: MatrixInput, options: PredictOptions = {}): Float64Array {
     const eta = this.predictLinear(X, options);
     const out = new Float64Array(eta.length);
-    getLoss(this.lossName)!.inverseLink(eta, out);
+    getLoss(this.lossName)!.inverseLink(eta, out, this.T);
     return out;
+  }
+
+  /** The most probable class of each row (multinomial). */
+  predictClass(X: MatrixInput): (number | string)[] {
+    const fn = 'GroupLasso.predictClass';
+    this.need(fn);
+    if (this.lossName !== 'multinomial' || !this.classList) throw new ValueError(fn, `predictClass needs a multinomial model, this one has loss '${this.lossName}'`);
+    const eta = this.predictLinear(X);
+    const K = this.T;
+    const n = eta.length / K;
+    return Array.from({ length: n }, (_, i) => {
+      let best = 0;
+      for (let k = 1; k < K; k++) if (eta[k * n + i] > eta[best * n + i]) best = k;
+      return this.classList![best];
+    });
   }
 
   /**
@@ -451,6 +487,7 @@ export class GroupLasso {
     this.need(fn);
     const eta = this.predictLinear(X);
     const n = eta.length / this.T;
+    if (this.lossName === 'cox' || this.lossName === 'multinomial') return this.scoreByDeviance(fn, eta, y, n);
     const resp = toResponse(y, fn, n);
     if (resp.T !== this.T) throw new ShapeError(fn, `y has ${resp.T} column(s), the model ${this.T}`);
     // The loss on the scoring response checks it (labels 0/1, counts ≥ 0, …).
@@ -471,6 +508,44 @@ export class GroupLasso {
     if (finite) for (let i = 0; i < n; i++) dev0 += rows[i];
     if (!(dev0 > 0)) throw new ValueError(fn, 'y is constant: the null deviance is 0, so the fraction explained is undefined');
     return 1 - dev / dev0;
+  }
+
+  /**
+   * D² from the datafit's held-out deviance: the null model is η = 0 for Cox (no covariate) and
+   * the class frequencies of y for the multinomial.
+   */
+  private scoreByDeviance(fn: string, eta: Float64Array, y: unknown, n: number): number {
+    let labels = y;
+    if (this.lossName === 'multinomial') {
+      // Code y with the fitted classes (an unseen label is refused), keeping the model's columns.
+      const pos = new Map(this.classList!.map((c, k) => [String(c), k]));
+      const arr = y as ArrayLike<unknown>;
+      if (!arr || typeof arr.length !== 'number' || arr.length !== n) throw new ShapeError(fn, `y must have ${n} labels`);
+      labels = Array.from({ length: n }, (_, i) => {
+        const k = pos.get(String(arr[i]));
+        if (k === undefined) throw new ValueError(fn, `label '${String(arr[i])}' at row ${i} is not a class of the model (${this.classList!.join(', ')})`);
+        return k;
+      });
+    }
+    const df = this.lossName === 'multinomial'
+      ? new MultinomialLoss(Int32Array.from(labels as number[]), this.T, {}, fn)
+      : readResponse('cox', y, n, {}, fn).datafit;
+    const r = new Float64Array(n);
+    const total = (e: Float64Array) => {
+      df.rowLosses(e, r);
+      let s = 0;
+      for (let i = 0; i < n; i++) if (r[i] === r[i]) s += r[i];
+      return s;
+    };
+    const eta0 = new Float64Array(n * this.T);
+    if (this.lossName === 'multinomial') {
+      const counts = new Float64Array(this.T);
+      for (let i = 0; i < n; i++) counts[(labels as number[])[i]]++;
+      for (let k = 0; k < this.T; k++) eta0.fill(counts[k] > 0 ? Math.log(counts[k] / n) : -745, k * n, (k + 1) * n);
+    }
+    const dev0 = total(eta0);
+    if (!(dev0 > 0)) throw new ValueError(fn, 'the null deviance is 0, so the fraction explained is undefined');
+    return 1 - total(eta) / dev0;
   }
 
   /** The groups in the model (‖w_g‖ > 0), with their original-scale norms and coefficients. */
@@ -574,8 +649,9 @@ export class GroupLasso {
     return {
       format: 'groupsparse.GroupLasso',
       version: 1,
+      classes: this.classList ? [...this.classList] : undefined,
       options: {
-        loss: this.lossName, lambda: o.lambda, criterion: o.criterion, rule: o.rule,
+        loss: this.lossName, ties: o.ties, lambda: o.lambda, criterion: o.criterion, rule: o.rule,
         cv: typeof o.cv === 'object' ? { nFolds: o.cv.nFolds, seed: o.cv.seed, stratify: o.cv.stratify } : o.cv,
         standardize: o.standardize, orthonormalize: o.orthonormalize, fitIntercept: o.fitIntercept,
         screening: o.screening, tol: o.tol,
@@ -615,7 +691,9 @@ export class GroupLasso {
       j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,
     );
-    const m = new GroupLasso({ groups: gs, loss: j.options.loss });
+    const m = new GroupLasso({ groups: gs, loss: j.options.loss, ties: j.options.ties });
+    if (j.options.loss === 'multinomial' && (!Array.isArray(j.classes) || j.classes.length !== T)) throw new ShapeError(fn, `a multinomial snapshot needs ${T} class labels`);
+    m.classList = j.classes ? [...j.classes] : undefined;
     m.groupStructure = gs;
     m.names = [...j.featureNames];
     m.p = p;
@@ -634,8 +712,10 @@ export class GroupLasso {
 export interface GroupLassoJSON {
   format: 'groupsparse.GroupLasso';
   version: 1;
+  /** Class labels (multinomial). */
+  classes?: (number | string)[];
   options: {
-    loss: LossName; lambda?: number; criterion?: string; rule?: string;
+    loss: LossName; ties?: 'breslow' | 'efron'; lambda?: number; criterion?: string; rule?: string;
     cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean };
     standardize?: boolean; orthonormalize?: boolean; fitIntercept?: boolean; screening?: string; tol?: number;
   };

@@ -8,8 +8,13 @@ import { SparseMatrix } from './sparse.ts';
 /** What the public API accepts as a design matrix. */
 export type MatrixInput = ArrayLike<ArrayLike<number>> | DenseMatrix | AbstractMatrix | LinearOperator;
 
-/** What the public API accepts as a response: a vector, or n × T rows / a Matrix for multi-task. */
-export type ResponseInput = ArrayLike<number> | ArrayLike<ArrayLike<number>> | AbstractMatrix;
+/**
+ * What the public API accepts as a response: a vector, or n × T rows / a Matrix for multi-task;
+ * class labels (strings or whole numbers) for the multinomial; `{ time, status }` for the Cox model.
+ */
+export type ResponseInput =
+  | ArrayLike<number> | ArrayLike<ArrayLike<number>> | AbstractMatrix
+  | ArrayLike<string> | { time: ArrayLike<number>; status: ArrayLike<number> };
 
 function isOperator(x: unknown): x is LinearOperator {
   return (

@@ -57,7 +57,7 @@ export function certifyOverlap(
   const theta = m > lambda ? lambda / m : 1;
   const scaled = new Float64Array(pt.u.length);
   for (let i = 0; i < scaled.length; i++) scaled[i] = theta * pt.u[i];
-  const dual = Math.max(ctx.datafit.dualValue(scaled), bestDual);
+  const dual = Math.max(ctx.datafit.dualValue(scaled, pt.eta), bestDual);
   const gap = Math.max(primal - dual, 0);
   // KKT bound: project each t_g onto λd_g∂‖·‖(w_g), sum, compare with s.
   const res = defect; // reuse: residual s − Σ_g t'_g on penalized features

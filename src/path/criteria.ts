@@ -21,6 +21,10 @@ export interface CriteriaOptions {
    * Unpenalized groups count p_g, the intercept 1, in both.
    */
   df?: DfMethod | 'auto';
+  /** The sample weights the path was fitted with (the log-likelihood is the weighted one). */
+  sampleWeight?: ArrayLike<number>;
+  /** The Cox ties rule the path was fitted with. */
+  ties?: 'breslow' | 'efron';
   /** EBIC's γ ≥ 0 (default 0.5); named apart from a nonconvex penalty's γ. */
   ebicGamma?: number;
 }
@@ -63,17 +67,21 @@ function logChoose(m: number, k: number): number {
  */
 export function informationCriteria(path: PathResult, X: MatrixInput, y: ResponseInput, options: CriteriaOptions = {}): CriteriaResult {
   const fn = 'informationCriteria';
-  checkOptions(fn, options, ['df', 'ebicGamma']);
+  checkOptions(fn, options, ['df', 'ebicGamma', 'sampleWeight', 'ties']);
   if (!path || !(path.lambdas instanceof Float64Array) || !Array.isArray(path.coefs)) {
     throw new ValueError(fn, 'path must be the result of groupLassoPath');
   }
   // The penalty does not enter the criteria; the unpenalized fit below is penalty-free anyway.
-  const prob = prepareProblem(X, y, { groups: path.groups, loss: path.loss, fitIntercept: path.fitIntercept }, fn);
+  const prob = prepareProblem(X, y, {
+    groups: path.groups, loss: path.loss, fitIntercept: path.fitIntercept, sampleWeight: options.sampleWeight, ties: options.ties,
+  }, fn);
   return criteriaOnProblem(path, prob, options, fn);
 }
 
 /** The criteria of a path on the validated problem it was fitted on (shared with the estimator). */
 export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, options: CriteriaOptions = {}, fn = 'informationCriteria'): CriteriaResult {
+  // A multinomial's K columns hold K − 1 free ones: each count below is scaled by free/T.
+  const freeShare = prob.datafit.freeColumns / prob.T;
   const method = options.df === undefined ? 'auto' : checkChoice(fn, 'df method', options.df, ['auto', 'yuanLin', 'active'] as const);
   const gamma = options.ebicGamma === undefined ? 0.5 : checkNonNegative(fn, 'ebicGamma', options.ebicGamma);
   const { n, p, T } = prob;
@@ -88,7 +96,9 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
   // The unpenalized fit of all groups (λ = 0) gives ‖w_g^LS‖.
   let lsNorms: Float64Array | null = null;
   let whyNot = '';
-  if (method !== 'active') {
+  // The multinomial's unpenalized W is not unique (a common shift of the classes), so there is no
+  // reference norm for Yuan–Lin's count: it uses the active count.
+  if (method !== 'active' && freeShare === 1) {
     if (n <= p + (prob.fitIntercept ? 1 : 0)) whyNot = `n = ${n} is not larger than the number of coefficients`;
     else if (columnRank(prob.X, prob.fitIntercept) < p + (prob.fitIntercept ? 1 : 0)) whyNot = 'the design is rank-deficient';
     else {
@@ -101,6 +111,7 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
         whyNot = 'the unpenalized fit has no finite optimum';
       }
     }
+    if (freeShare !== 1 && method === 'yuanLin') whyNot = 'the multinomial has no unique unpenalized fit';
     if (lsNorms === null && method === 'yuanLin') {
       throw new ValueError(fn, `df: 'yuanLin' needs the unpenalized fit of all groups, but ${whyNot}; use df: 'active'`);
     }
@@ -133,7 +144,7 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
       if (lsNorms) d += 1 + (lsNorms[g] > 0 ? norm / lsNorms[g] : 1) * (size - 1);
       else d += size;
     }
-    df[k] = d;
+    df[k] = d * freeShare;
     for (let t = 0; t < T; t++) {
       wTask.set(w.subarray(t * p, (t + 1) * p));
       const out = eta.subarray(t * n, (t + 1) * n);
@@ -142,8 +153,8 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
       for (let i = 0; i < n; i++) out[i] += b;
     }
     logLik[k] = prob.datafit.logLikelihood(eta);
-    aic[k] = -2 * logLik[k] + 2 * d;
-    bic[k] = -2 * logLik[k] + Math.log(n) * d;
+    aic[k] = -2 * logLik[k] + 2 * df[k];
+    bic[k] = -2 * logLik[k] + Math.log(n) * df[k];
     ebic[k] = bic[k] + 2 * gamma * logChoose(nPen, active);
   }
   const argmin = (a: Float64Array): number => {

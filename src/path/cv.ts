@@ -34,9 +34,13 @@ export interface CvResult {
   diagnostics: string[];
   /** The λ grid (decreasing), the same for every fold: it comes from the full data. */
   lambdas: Float64Array;
-  /** Mean held-out loss per λ, over all n rows (each row is held out once). */
+  /**
+   * Mean held-out loss per λ, over all n rows (each row is held out once). Cox: the
+   * cross-validated partial-likelihood deviance per event (grpreg's cv.grpsurv): out-of-fold
+   * linear predictors of all rows, scored on the full data's risk sets.
+   */
   meanLoss: Float64Array;
-  /** Standard error of `meanLoss`: sd over rows / √n (as grpreg's cv.grpreg). */
+  /** Standard error of `meanLoss`: sd over rows (Cox: events) / √n (as grpreg's cv.grpreg). */
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ: foldLoss[f][k]. */
   foldLoss: Float64Array[];
@@ -64,7 +68,7 @@ export interface CvResult {
 
 /**
  * Fold labels for n rows: a seeded shuffle dealt round-robin, so fold sizes differ by at most one.
- * With `labels` (0/1), each class is dealt separately, continuing the round-robin, so every fold
+ * With `labels` (classes 0, 1, …), each class is dealt separately, continuing the round-robin, so every fold
  * keeps the class ratio up to one row per class.
  */
 export function makeFolds(n: number, nFolds: number, seed = 1, labels?: ArrayLike<number>): Int32Array {
@@ -83,11 +87,12 @@ export function makeFolds(n: number, nFolds: number, seed = 1, labels?: ArrayLik
     const byClass = new Map<number, number[]>();
     for (let i = 0; i < n; i++) {
       const c = labels[i];
-      if (c !== 0 && c !== 1) throw new ValueError(fn, `stratified folds need 0/1 labels, got ${c} at row ${i}`);
+      if (!Number.isInteger(c) || c < 0) throw new ValueError(fn, `stratified folds need class labels 0, 1, 2, …, got ${c} at row ${i}`);
       if (!byClass.has(c)) byClass.set(c, []);
       byClass.get(c)!.push(i);
     }
-    for (const c of [0, 1]) if (byClass.has(c)) classes.push(byClass.get(c)!);
+    // Classes in increasing label order (0/1 labels are dealt as they always were).
+    for (const c of [...byClass.keys()].sort((a, b) => a - b)) classes.push(byClass.get(c)!);
   }
   let offset = 0;
   for (const members of classes) {
@@ -136,6 +141,7 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
     penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
+    sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return cvOnProblem(prob, options, fn);
 }
@@ -180,8 +186,10 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const lambdas = path.lambdas;
   const L = lambdas.length;
 
-  const rowLosses = Array.from({ length: L }, () => new Float64Array(n));
-  const foldLoss: Float64Array[] = [];
+  // Out-of-fold linear predictors per λ (n × T), scored once all folds are in, on the full data's
+  // datafit: row by row for separable losses, on the full risk sets for Cox (grpreg's cv.grpsurv),
+  // which needs every row's η at once.
+  const etaCv = Array.from({ length: L }, () => new Float64Array(n * T));
   let notConverged = 0;
   const wTask = new Float64Array(prob.p);
   for (let f = 0; f < K; f++) {
@@ -205,43 +213,44 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
       throw e;
     }
     const Xte = selectRowsOf(prob.X, test);
-    const held = prob.datafit.subset(test);
     const m = test.length;
-    const eta = new Float64Array(m * T);
-    const out = new Float64Array(m);
-    const fl = new Float64Array(L);
+    const eta = new Float64Array(m);
     for (let k = 0; k < L; k++) {
       if (!fp.certificates[k].converged) notConverged++;
       for (let t = 0; t < T; t++) {
         wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
-        const et = eta.subarray(t * m, (t + 1) * m);
-        Xte.apply(wTask, et);
+        Xte.apply(wTask, eta);
         const b = fp.intercepts[k][t];
-        for (let q = 0; q < m; q++) et[q] += b;
+        for (let q = 0; q < m; q++) etaCv[k][t * n + test[q]] = eta[q] + b;
       }
-      held.rowLosses(eta, out);
-      let s = 0;
-      const row = rowLosses[k];
-      for (let q = 0; q < m; q++) {
-        row[test[q]] = out[q];
-        s += out[q];
-      }
-      fl[k] = s / m;
     }
-    foldLoss.push(fl);
   }
 
   const meanLoss = new Float64Array(L);
   const seLoss = new Float64Array(L);
+  const foldLoss = Array.from({ length: K }, () => new Float64Array(L));
+  const r = new Float64Array(n);
+  const foldSum = new Float64Array(K);
+  const foldCount = new Float64Array(K);
   for (let k = 0; k < L; k++) {
-    const r = rowLosses[k];
+    const count = prob.datafit.rowLosses(etaCv[k], r);
     let m = 0;
-    for (let i = 0; i < n; i++) m += r[i];
-    m /= n;
+    let used = 0;
+    foldSum.fill(0);
+    foldCount.fill(0);
+    for (let i = 0; i < n; i++) {
+      if (r[i] !== r[i]) continue; // NaN: a row with no share (a censored row of the Cox deviance)
+      m += r[i];
+      used++;
+      foldSum[folds[i]] += r[i];
+      foldCount[folds[i]]++;
+    }
+    m /= count;
     let v = 0;
-    for (let i = 0; i < n; i++) v += (r[i] - m) * (r[i] - m);
+    for (let i = 0; i < n; i++) if (r[i] === r[i]) v += (r[i] - m) * (r[i] - m);
     meanLoss[k] = m;
-    seLoss[k] = Math.sqrt(v / (n - 1)) / Math.sqrt(n);
+    seLoss[k] = used > 1 ? Math.sqrt(v / (used - 1)) / Math.sqrt(used) : NaN;
+    for (let f = 0; f < K; f++) foldLoss[f][k] = foldCount[f] > 0 ? foldSum[f] / foldCount[f] : NaN;
   }
   let indexMin = 0;
   for (let k = 1; k < L; k++) if (meanLoss[k] < meanLoss[indexMin]) indexMin = k;

@@ -1,4 +1,5 @@
-import { makeDatafit, lossNames, type Datafit, type LossName } from '../datafits/index.ts';
+import { lossNames, type Datafit, type LossName } from '../datafits/index.ts';
+import type { CoxTies } from '../datafits/cox.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
@@ -15,6 +16,7 @@ import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import '../solvers/prox-newton.ts'; // registers 'proxNewton'
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
+import { readResponse } from './response.ts';
 
 /** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
 export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto' | (string & {});
@@ -26,12 +28,21 @@ export type PenaltyName = 'groupLasso' | 'grLasso' | 'sparseGroupLasso' | (strin
 export interface ProblemOptions {
   /** A label per column, lists of member indices, or a GroupStructure. */
   groups: GroupSpec;
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T). */
+  /**
+   * 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), 'multitask' (y is n × T),
+   * 'multinomial' (y: class labels, numbers or strings; one column of W per class, a feature's
+   * group spans the classes) or 'cox' (y = { time, status } or rows [time, status]: grpreg's
+   * grpsurv, mean negative log partial likelihood, no intercept), or any registered loss.
+   */
   loss?: LossName;
   /** Group weights d_g (default √p_g); 0 = unpenalized group. */
   weights?: ArrayLike<number> | WeightRule;
-  /** Fit an unpenalized intercept (default true). */
+  /** Fit an unpenalized intercept (default true; the Cox model has none). */
   fitIntercept?: boolean;
+  /** Sample weights (≥ 0, one per row), normalised to mean 1 so λ keeps its scale. */
+  sampleWeight?: ArrayLike<number>;
+  /** Tied event times of the Cox model: 'breslow' (default, as grpreg) or 'efron'. */
+  ties?: CoxTies;
   /** Columns in no group: 'error' (default) or 'unpenalized'. */
   ungrouped?: 'error' | 'unpenalized';
   /** The penalty (default 'groupLasso'). */
@@ -132,7 +143,7 @@ export interface FitResult {
   nTasks: number;
 }
 
-const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma'] as const;
+const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'sampleWeight', 'ties'] as const;
 const SOLVE_KEYS = ['tol', 'maxIter', 'maxTime', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
 /** Option names that are penalty parameters (each penalty takes those its spec lists). */
 export const PENALTY_PARAM_KEYS = ['alpha', 'gamma'] as const;
@@ -210,6 +221,8 @@ export class PreparedProblem {
   readonly n: number;
   readonly p: number;
   readonly T: number;
+  /** Class labels in the order of the columns of W (multinomial only). */
+  classes?: (number | string)[];
   private ctxPositive: ProblemContext | null = null;
   private lipschitz: number | undefined;
   private readonly fn: string;
@@ -235,12 +248,16 @@ export class PreparedProblem {
 
   /** The same problem on other columns (screened sub-problems of a path); `groups` over those columns. */
   withColumns(X: LinearOperator, groups: GroupStructure): PreparedProblem {
-    return new PreparedProblem(X, this.datafit, groups, this.fitIntercept, this.penalty, this.fn);
+    const p = new PreparedProblem(X, this.datafit, groups, this.fitIntercept, this.penalty, this.fn);
+    p.classes = this.classes;
+    return p;
   }
 
   /** The same problem on rows `rows` (cross-validation folds), validated as a problem of its own. */
   withRows(X: LinearOperator, rows: ArrayLike<number>, fn = this.fn): PreparedProblem {
-    return problemFromValidated({ X, datafit: this.datafit.subset(rows), groups: this.groups, fitIntercept: this.fitIntercept, penalty: this.penalty }, fn);
+    const p = problemFromValidated({ X, datafit: this.datafit.subset(rows), groups: this.groups, fitIntercept: this.fitIntercept, penalty: this.penalty }, fn);
+    p.classes = this.classes;
+    return p;
   }
 
   /**
@@ -407,20 +424,30 @@ export function prepareProblem(X: MatrixInput, y: ResponseInput, options: Proble
   // Rows and ml-matrix matrices go straight into the kernel memory (one pass, no second copy).
   const op = fastFromRows(X) ?? toOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
-  const resp = toResponse(y, fn, op.rows);
-  const loss = options.loss === undefined ? (resp.T > 1 ? 'multitask' : 'squared') : checkChoice(fn, 'loss', options.loss, lossNames());
+  let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, lossNames());
+  if (loss === undefined) {
+    // The default: squared, or multitask for a response of several columns.
+    const multi = (Array.isArray(y) || ArrayBuffer.isView(y)) && (y as ArrayLike<unknown>).length > 0 && typeof (y as ArrayLike<unknown>)[0] === 'object';
+    const cols = y !== null && typeof y === 'object' && 'columns' in y && typeof (y as { columns: unknown }).columns === 'number' ? (y as { columns: number }).columns : 1;
+    loss = multi || cols > 1 ? 'multitask' : 'squared';
+  }
+  if (loss === 'cox' && options.fitIntercept === true) {
+    throw new ValueError(fn, 'the Cox model has no intercept (it cancels out of every risk set): leave fitIntercept unset or false');
+  }
+  const fitIntercept = options.fitIntercept ?? loss !== 'cox';
   // Extreme scales (1e±300) used to be certified through underflow (a zero objective, a zero
   // gap, w = 0): refuse them here, where the remedy is a constant factor.
   checkDesignScale(fn, op);
-  if (loss === 'squared' || loss === 'multitask') checkResponseScale(fn, resp.data);
-  const fitIntercept = options.fitIntercept ?? true;
+  if (loss === 'squared' || loss === 'multitask') checkResponseScale(fn, toResponse(y, fn, op.rows).data);
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const penalty = choosePenalty(fn, options);
   // An unknown mode is an OptionError (as errors.ts documents), with a suggestion for typos.
   if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped }, fn);
-  const datafit = makeDatafit(loss, resp.data, op.rows, resp.T, fn);
-  return problemFromValidated({ X: op, datafit, groups, fitIntercept, penalty }, fn);
+  const { datafit, classes } = readResponse(loss, y, op.rows, { sampleWeight: options.sampleWeight, ties: options.ties }, fn);
+  const prob = problemFromValidated({ X: op, datafit, groups, fitIntercept, penalty }, fn);
+  prob.classes = classes;
+  return prob;
 }
 /**
  * Group lasso fit:

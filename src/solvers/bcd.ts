@@ -152,6 +152,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
     if (!Number.isFinite(df.curvature)) {
       throw new OptionError('bcd', `block coordinate descent needs a loss with a global curvature bound, and '${df.name}' has none; use solver: 'fista'`);
     }
+    // Its residual updates and intercept steps are those of unweighted losses.
+    if (df.sampleWeight !== undefined) throw new OptionError('bcd', "block coordinate descent does not take sample weights; use solver: 'fista'");
     this.ctx = ctx;
     const { op, cols, fast } = columnsFor(ctx);
     this.op = op;
@@ -623,6 +625,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
 
 // 'auto' picks it whenever it can run: columns to read and a global curvature bound.
 registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, options), {
-  accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature),
+  // Its block steps majorize a separable, unweighted loss (the multinomial's coupled classes and
+  // sample weights go to FISTA).
+  accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined,
   priority: 10,
 });

@@ -199,7 +199,7 @@ export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float6
   }
   const theta = s > pen.lambda ? pen.lambda / s : 1;
   for (let i = 0; i < pt.u.length; i++) scratch[i] = theta * pt.u[i];
-  return ctx.datafit.dualValue(scratch);
+  return ctx.datafit.dualValue(scratch, pt.eta);
 }
 
 /** KKT violation at w, given the gradient at w (pt must be evaluated at w). */

@@ -110,7 +110,99 @@ export class UnpenalizedSolver {
       return this.datafit.value(eta);
     }
     if (this.datafit.quadratic) return this.solveSquared(eta0, eta);
-    return this.solveNewton(eta0, eta);
+    if (this.T === 1 && this.datafit.separable) return this.solveNewton(eta0, eta);
+    return this.solveNewtonCoupled(eta0, eta);
+  }
+
+  /** out ← η₀ + A C for all tasks (C is k × T). */
+  private applyAll(eta0: Float64Array, c: Float64Array, out: Float64Array): void {
+    const { n, k, T } = this;
+    for (let t = 0; t < T; t++) {
+      const o = out.subarray(t * n, (t + 1) * n);
+      this.applyA(eta0.subarray(t * n, (t + 1) * n), c.subarray(t * k, (t + 1) * k), o);
+    }
+  }
+
+  /**
+   * Damped Newton over all k·T unpenalized coefficients when the loss couples entries of η (Cox
+   * risk sets, the multinomial softmax across classes) or T > 1: the Hessian Aᵀ∇²F A is built
+   * from k·T Hessian-vector products. Same acceptance rules as {@link solveNewton}.
+   */
+  private solveNewtonCoupled(eta0: Float64Array, eta: Float64Array): number {
+    const { n, k, T, A } = this;
+    const m = k * T;
+    const nT = n * T;
+    const c = this.c;
+    const df = this.datafit;
+    const g = new Float64Array(m);
+    const H = new Float64Array(m * m);
+    const delta = new Float64Array(m);
+    const cTry = new Float64Array(m);
+    const etaTry = new Float64Array(nT);
+    const u = new Float64Array(nT);
+    const e = new Float64Array(nT);
+    const He = new Float64Array(nT);
+    this.applyAll(eta0, c, eta);
+    let F = df.valueGrad(eta, u);
+    this.converged = false;
+    let prevDec = Infinity;
+    for (let it = 0; it < 100; it++) {
+      for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) g[t * k + j] = dot(n, A, j * n, u, t * n);
+      for (let s = 0; s < T; s++) {
+        for (let b = 0; b < k; b++) {
+          e.fill(0);
+          e.set(A.subarray(b * n, (b + 1) * n), s * n);
+          df.hessianVec(eta, e, He);
+          for (let t = 0; t < T; t++) for (let a = 0; a < k; a++) H[(t * k + a) + (s * k + b) * m] = dot(n, A, a * n, He, t * n);
+        }
+      }
+      // Symmetrize (the products are symmetric only to rounding; Cholesky reads one triangle).
+      for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a + b * m] = H[b + a * m] = 0.5 * (H[a + b * m] + H[b + a * m]);
+      if (!choleskySolveNewton(H, g, delta, m)) break;
+      let dec = 0;
+      for (let j = 0; j < m; j++) dec += g[j] * delta[j];
+      if (!Number.isFinite(dec)) break;
+      const scale = Math.max(Math.abs(F), 1e-300);
+      // A decrease of 1e-20·F is far below what F can resolve: optimal to rounding (each further
+      // step costs k·T Hessian products for nothing).
+      if (dec <= 1e-20 * scale) {
+        this.converged = true;
+        break;
+      }
+      if (dec < 1e-8 * scale) {
+        // Quadratic convergence region (as in solveNewton): full steps while the decrement still
+        // shrinks fast; once it stops, it is at rounding level if tiny, else a run-off direction.
+        if (dec <= 0.25 * prevDec) {
+          prevDec = dec;
+          for (let j = 0; j < m; j++) c[j] -= delta[j];
+          this.applyAll(eta0, c, eta);
+          F = df.valueGrad(eta, u);
+          continue;
+        }
+        if (dec <= 1e-12 * scale) {
+          this.converged = true;
+          break;
+        }
+      }
+      prevDec = Infinity;
+      let t = 1;
+      let accepted = false;
+      for (let ls = 0; ls < 60; ls++) {
+        for (let j = 0; j < m; j++) cTry[j] = c[j] - t * delta[j];
+        this.applyAll(eta0, cTry, etaTry);
+        const Ft = df.value(etaTry);
+        if (Ft <= F - 1e-4 * t * dec) {
+          accepted = true;
+          break;
+        }
+        t /= 2;
+      }
+      if (!accepted) break;
+      c.set(cTry);
+      eta.set(etaTry);
+      F = df.valueGrad(eta, u);
+    }
+    return df.value(eta);
   }
 
   private solveSquared(eta0: Float64Array, eta: Float64Array): number {

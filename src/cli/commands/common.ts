@@ -1,8 +1,9 @@
+import type { ResponseInput } from '../../linalg/input.ts';
 import type { Design } from '../../data/design.ts';
 import type { CliIO } from '../command.ts';
 import { GroupLasso } from '../../estimators/groupLasso.ts';
 import type { PathResult } from '../../path/path.ts';
-import { loadDesign, type DesignValues } from '../data.ts';
+import { loadDesign, type DesignValues, type LoadedResponse } from '../data.ts';
 import { CliError } from '../errors.ts';
 import { modelOptions, type ModelValues } from '../model.ts';
 import { checkOutputs, type OutputRequest } from '../outputs.ts';
@@ -33,24 +34,25 @@ export function entryOrder(path: PathResult): { group: string; lambda: number; i
 export async function fitFromFlags(
   command: 'fit' | 'path', v: DesignValues & ModelValues & { quiet?: boolean; force?: boolean }, positionals: string[],
   outputs: OutputRequest[], io: CliIO, checkOptions?: (opts: ReturnType<typeof modelOptions>) => void,
-): Promise<{ file: string; design: Design; model: GroupLasso; header: string; prep: string }> {
+): Promise<{ file: string; design: Design; model: GroupLasso; header: string; prep: string; response: LoadedResponse }> {
   const [file, ...rest] = positionals;
   if (file === undefined) throw new CliError(`${command}: the CSV file is missing ('groupsparse ${command} --help')`);
   if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}'`);
   checkOutputs(outputs, { force: v.force, inputs: [file] });
-  const { design, source } = await loadDesign(file, v, io);
+  const { design, source, response } = await loadDesign(file, v, io, v.loss);
   const progress = progressBar(command, 'fits', v.quiet ?? false, io.progressStream);
   const opts = modelOptions(v, design, command, progress.onProgress);
   checkOptions?.(opts);
-  const y = design.y;
-  if (y === undefined) throw new CliError(`${command}: the design has no target column`);
+  if (response.y === undefined) throw new CliError(`${command}: the design has no target column`);
   let model: GroupLasso;
   try {
-    model = new GroupLasso(opts).fit(design.X, y);
+    model = new GroupLasso(opts).fit(design.X, response.y as ResponseInput, response.sampleWeight);
   } finally {
     progress.stop();
   }
-  const header = `${source}: target ${design.target} (${model.loss} loss), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
+  const classes = model.classes ? `, classes ${model.classes.join(', ')}` : '';
+  const weighted = response.sampleWeight ? `, weighted by ${v.weights}` : '';
+  const header = `${source}: ${response.describe} (${model.loss} loss${classes}${weighted}), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
   const prep = model.options.orthonormalize ? 'groups orthonormalized' : model.options.standardize === false ? 'columns as given' : 'columns standardized';
-  return { file, design, model, header, prep };
+  return { file, design, model, header, prep, response };
 }

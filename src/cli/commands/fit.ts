@@ -1,4 +1,5 @@
 import type { GroupLasso } from '../../estimators/groupLasso.ts';
+import type { ResponseInput } from '../../linalg/input.ts';
 import type { Command } from '../command.ts';
 import { DESIGN_FLAGS, type DesignValues } from '../data.ts';
 import { CliError } from '../errors.ts';
@@ -31,6 +32,7 @@ export const fitCommand: Command = {
   summary: 'fit a group lasso to a CSV file and show the selected groups',
   usage: [
     'fit <data.csv> --target COL [design] [model] [--json] [--plot FILE] [--cv-plot FILE]',
+    'fit <data.csv> --loss cox --time COL --status COL [design] [model] [...]',
     'fit <data.parquet | db.duckdb --table T | postgres://… --table T> --target COL [design] (--lambda V | --cv K) [--json]',
   ],
   sections: [
@@ -41,6 +43,7 @@ export const fitCommand: Command = {
   ],
   notes: [
     'Examples:', '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10',
+    '  groupsparse fit veteran.csv --loss cox --time time --status status --categorical celltype,trt --cv 5',
     '  groupsparse fit sales.parquet --target y --categorical region --cv 5',
     '  groupsparse fit postgres://user@host/db --table sales --target y --row-key id --cv 5',
   ],
@@ -51,7 +54,7 @@ export const fitCommand: Command = {
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
     if (v['cv-plot'] !== undefined) outputs.push({ flag: 'cv-plot', path: v['cv-plot'], extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('fit', v, positionals, outputs, io, (opts) => {
+    const { design, model, header, prep, response } = await fitFromFlags('fit', v, positionals, outputs, io, (opts) => {
       if (v['cv-plot'] !== undefined && opts.cv === undefined) throw new CliError('--cv-plot goes with --cv');
     });
     const path = model.path!;
@@ -60,14 +63,18 @@ export const fitCommand: Command = {
     const kSel = fitted.lambdas.indexOf(model.lambda);
     const importance = new Map(fitted.groupNames.map((g, i) => [g, fitted.groupNorms[kSel][i]]));
     const selected = model.selectedGroups().sort((a, b) => (importance.get(b.name) ?? 0) - (importance.get(a.name) ?? 0));
-    const fitScore = model.score(design.X, design.y!);
+    const fitScore = model.score(design.X, response.y as ResponseInput);
     const scoreName = model.loss === 'squared' || model.loss === 'multitask' ? 'R²' : 'D²';
     const cvAt = model.cv ? { mean: model.cv.meanLoss[model.cv.lambdas.indexOf(model.lambda)], se: model.cv.seLoss[model.cv.lambdas.indexOf(model.lambda)] } : undefined;
+    // Multinomial coefficients are per class: name them feature[class].
+    const classes = model.classes;
+    const coefName = (c: { feature: string; task: number }) => (classes ? `${c.feature}[${String(classes[c.task])}]` : c.feature);
     const cert = model.certificate;
     if (v.json) {
       io.stdout(JSON.stringify({
-        target: design.target, loss: model.loss, lambda: model.lambda, intercept: model.intercept,
-        selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [c.feature, c.value])) })),
+        target: design.target ?? v.target, time: v.time, status: v.status, classes, loss: model.loss, lambda: model.lambda,
+        intercept: model.intercept, intercepts: classes ? Array.from(model.intercepts) : undefined,
+        selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [coefName(c), c.value])) })),
         droppedGroups: model.groupNames.filter((g) => !selected.some((s) => s.name === g)),
         certificate: cert,
         [scoreName === 'R²' ? 'r2' : 'd2']: fitScore,
@@ -89,12 +96,15 @@ export const fitCommand: Command = {
       const w = Math.max(5, ...selected.map((g) => g.name.length));
       lines.push(`  ${'group'.padEnd(w)}  ${'importance'.padStart(10)}  coefficients`);
       for (const g of selected) {
-        const cs = foldList(g.coefficients.map((c) => `${c.feature}=${fmt(c.value)}`), { indent: ' '.repeat(w + 16), first: w + 14, maxItems: 12 });
+        const cs = foldList(g.coefficients.map((c) => `${coefName(c)}=${fmt(c.value)}`), { indent: ' '.repeat(w + 16), first: w + 14, maxItems: 12 });
         lines.push(`  ${g.name.padEnd(w)}  ${fmt(importance.get(g.name) ?? 0).padStart(10)}  ${cs}${g.penalized ? '' : '  (unpenalized)'}`);
       }
       const dropped = model.groupNames.filter((g) => !selected.some((s) => s.name === g));
       lines.push(`dropped (${dropped.length}): ${foldList(dropped, { first: 14 })}`);
-      lines.push(`intercept: ${fmt(model.intercept)}`, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines(model.diagnostics));
+      const icpt = model.loss === 'cox'
+        ? 'no intercept (Cox: it cancels out of the partial likelihood)'
+        : classes ? `intercepts: ${classes.map((c, k) => `${String(c)}=${fmt(model.intercepts[k])}`).join('  ')}` : `intercept: ${fmt(model.intercept)}`;
+      lines.push(icpt, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines(model.diagnostics));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');

@@ -16,7 +16,7 @@ type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; quie
 export const pathCommand: Command = {
   name: 'path',
   summary: 'fit the whole regularization path and show the order in which groups enter',
-  usage: ['path <data.csv> --target COL [design] [model] [--json] [--plot FILE]'],
+  usage: ['path <data.csv> --target COL [design] [model] [--json] [--plot FILE]', 'path <data.csv> --loss cox --time COL --status COL [...]'],
   sections: [
     { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
     { title: 'Model', flags: MODEL_FLAGS },
@@ -32,7 +32,7 @@ export const pathCommand: Command = {
     const order = entryOrder(path);
     if (v.json) {
       io.stdout(JSON.stringify({
-        target: design.target, loss: model.loss, groupNames: path.groupNames, lambdaMax: path.lambdaMax,
+        target: design.target ?? v.target, time: v.time, status: v.status, classes: model.classes, loss: model.loss, groupNames: path.groupNames, lambdaMax: path.lambdaMax,
         lambdas: Array.from(path.lambdas), groupNorms: path.groupNorms.map((g) => Array.from(g)),
         activeGroups: path.activeGroups.map((a) => a.map((g) => path.groupNames[g])),
         certificates: path.certificates, entryOrder: order, diagnostics: model.diagnostics,

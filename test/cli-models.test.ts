@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(root, 'src', 'cli', 'index.ts');
+
+function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', cli, ...args], { cwd: root, timeout: 300_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('CLI: --loss cox, --loss multinomial, --weights', () => {
+  it('fits the Cox model on the shipped veteran data with --time/--status; refuses --target and bad status', async () => {
+    const r = await runCli(['fit', 'datasets/veteran.csv', '--loss', 'cox', '--time', 'time', '--status', 'status',
+      '--categorical', 'celltype,trt', '--lambda', '0.05', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.loss).toBe('cox');
+    expect(out.certificate.converged).toBe(true);
+    expect(out.selectedGroups.map((g: { name: string }) => g.name)).toContain('celltype');
+    const bad = await runCli(['fit', 'datasets/veteran.csv', '--loss', 'cox', '--target', 'time', '--quiet']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--loss cox takes --time COL and --status COL in place of --target/);
+    const status = await runCli(['fit', 'datasets/lung.csv', '--loss', 'cox', '--time', 'time', '--status', 'status', '--drop-missing', '--lambda', '0.1', '--quiet']);
+    expect(status.code).toBe(2);
+    expect(status.stderr.trim().split('\n')).toHaveLength(1);
+    expect(status.stderr).toMatch(/status must be 1 \(event\) or 0 \(censored\), got 2/);
+  });
+
+  it('fits a multinomial on a string target, with weights from a column', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'gs-mn-'));
+    const lines = ['a,b,w,species'];
+    for (let i = 0; i < 60; i++) lines.push(`${(Math.sin(i) + (i % 3)).toFixed(4)},${Math.cos(5 * i).toFixed(4)},${1 + (i % 2)},${['x', 'y', 'z'][i % 3]}`);
+    const file = join(dir, 'mn.csv');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = await runCli(['fit', file, '--target', 'species', '--loss', 'multinomial', '--weights', 'w', '--lambda', '0.05', '--json', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.classes).toEqual(['x', 'y', 'z']);
+    expect(out.intercepts).toHaveLength(3);
+    const a = out.selectedGroups.find((g: { name: string }) => g.name === 'a');
+    expect(Object.keys(a.coefficients)).toEqual(['a[x]', 'a[y]', 'a[z]']);
+    // The weights column is not a predictor.
+    expect(out.selectedGroups.some((g: { name: string }) => g.name === 'w')).toBe(false);
+    expect(out.droppedGroups).not.toContain('w');
+  });
+});
