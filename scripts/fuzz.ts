@@ -59,6 +59,10 @@ function runShard(target: Target, seed: number, runs: number): void {
         done++;
         if (out.kind === 'refused') bump(`refused: ${key(out.error ?? '')}`);
         else bump(out.converged ? `converged${out.status && out.status !== 'converged' ? ` (${key(out.status)})` : ''}` : `not converged: ${key(out.status ?? '')}`);
+        if (out.unconfirmed && out.unconfirmed.length > 0) {
+          bump('converged, gap not confirmed independently (no reference contradicts it)');
+          send({ type: 'unconfirmed', params: p, message: out.unconfirmed.join('; ') });
+        }
         if (done % 500 === 0) send({ type: 'progress', done });
       }
       if (out.failures.length > 0) {
@@ -104,6 +108,7 @@ interface Job {
 async function runJobs(jobs: Job[], workers: number, caseTimeout: number): Promise<number> {
   const t0 = performance.now();
   let failures = 0;
+  let unconfirmed = 0;
   const totals = new Map<string, { runs: number; counts: Map<string, number> }>();
   const queue = jobs.slice();
   const self = fileURLToPath(import.meta.url);
@@ -128,6 +133,11 @@ async function runJobs(jobs: Job[], workers: number, caseTimeout: number): Promi
       if (m.type === 'start') {
         current = (m as { params: unknown }).params;
         startedAt = performance.now();
+      } else if (m.type === 'unconfirmed') {
+        unconfirmed++;
+        if (unconfirmed <= 5) {
+          console.log(`UNCONFIRMED (${job.target}): ${(m as { message?: string }).message}\n  replay: npm run fuzz -- --target ${job.target} --replay '${JSON.stringify((m as { params?: unknown }).params)}'`);
+        }
       } else if (m.type === 'done') {
         const r = m as ShardReport;
         const t = totals.get(job.label) ?? { runs: 0, counts: new Map<string, number>() };
@@ -162,7 +172,7 @@ async function runJobs(jobs: Job[], workers: number, caseTimeout: number): Promi
     console.log(`  ${label}: ${t.runs} cases`);
     for (const [k, v] of [...t.counts].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`    ${v}\t${k}`);
   }
-  console.log(`fuzz finished: ${total} cases in ${secs.toFixed(1)} s on ${workers} workers, ${failures} failures`);
+  console.log(`fuzz finished: ${total} cases in ${secs.toFixed(1)} s on ${workers} workers, ${failures} failures, ${unconfirmed} certified gaps not confirmed independently (none contradicted by a reference solve)`);
   return failures;
 }
 
