@@ -125,9 +125,11 @@ export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = 
   }
   if (text.replace(/^\uFEFF/, '').trim() === '') throw new DataError(fn, `${where} is empty`);
 
-  // All-numeric tables without quotes: one pass, no per-field strings (null: anything else).
-  const fast = readNumericCsv(text, { delimiter, columns: options.columns, numeric: options.numeric, strings: options.strings, naValues: na });
-  if (fast) return fast;
+  // All-numeric tables without quotes: one pass, no per-field strings (null: anything else). The
+  // fast path knows only the decimal point, and a text column it returns may hold dates that the
+  // dates policy must see: those go to the general path.
+  const fast = decimal === '.' ? readNumericCsv(text, { delimiter, columns: options.columns, numeric: options.numeric, strings: options.strings, naValues: na }) : null;
+  if (fast && (datePolicy === 'strings' || fast.columns.every((col) => col instanceof Float64Array))) return fast;
 
   const { records, lines: recordLines } = tokenizeCsv(fn, text, delimiter, where);
   const parsed = records.map((record, r) => ({ record, info: { lines: recordLines[r] } }));

@@ -232,6 +232,14 @@ export function relativeGap(gap: number, primal: number): number {
  * Whether a gap certifies tolerance `tol`: gap ≤ tol·|P|, or under the rounding floor `floor`
  * (from {@link roundingFloors}), below which the gap is not computable anyway.
  */
+/**
+ * The rounding floor of a gap known only through the null model's objective P0 (solvers without
+ * a floor estimate of their own, such as the Gram-space and SQL ones): 64ε·max(|P0|, |P|).
+ */
+export function nullObjectiveFloor(nullObjective: number, primal: number): number {
+  return 64 * Number.EPSILON * Math.max(Math.abs(nullObjective), Math.abs(primal));
+}
+
 export function gapConverged(gap: number, primal: number, floor: number, tol: number): boolean {
   if (!(gap <= Infinity)) return false; // NaN
   // Absolute values: an objective that is 0 at the optimum (a perfect fit, a separable GLM) can

@@ -17,7 +17,7 @@
 import type { GroupStructure } from '../groups/groups.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { largestEigenvalueSpd as largestEigenvalue } from '../linalg/eigen.ts';
-import { gapConverged, relativeGap } from './certificate.ts';
+import { gapConverged, nullObjectiveFloor, relativeGap } from './certificate.ts';
 
 /** Sufficient statistics of a quadratic: A (p × p column-major, symmetric PSD), c, e, and the divisor n. */
 export interface GramQuadratic {
@@ -141,7 +141,7 @@ export function solveGram(q: GramQuadratic, groups: GroupStructure, lambda: numb
   const v = new Float64Array(maxM);
   const d = new Float64Array(maxM);
   let cert = gramCertificate(q, groups, lambda, w, aw);
-  if (gapConverged(cert.gap, cert.primal, nullObjective, tol)) return { w, certificate: cert, converged: true, status: 'converged', iterations: 0 };
+  if (gapConverged(cert.gap, cert.primal, nullObjectiveFloor(nullObjective, cert.primal), tol)) return { w, certificate: cert, converged: true, status: 'converged', iterations: 0 };
   let it = 0;
   for (it = 1; it <= maxIter; it++) {
     let moved = 0;
@@ -185,14 +185,14 @@ export function solveGram(q: GramQuadratic, groups: GroupStructure, lambda: numb
       // q drifts from Aw by rounding over many updates: recompute it before certifying.
       symv(q, w, aw);
       cert = gramCertificate(q, groups, lambda, w, aw);
-      if (gapConverged(cert.gap, cert.primal, nullObjective, tol)) return { w, certificate: cert, converged: true, status: 'converged', iterations: it };
+      if (gapConverged(cert.gap, cert.primal, nullObjectiveFloor(nullObjective, cert.primal), tol)) return { w, certificate: cert, converged: true, status: 'converged', iterations: it };
       if (!Number.isFinite(cert.primal)) return { w, certificate: cert, converged: false, status: 'diverged: non-finite objective', iterations: it };
       if (moved === 0) return { w, certificate: cert, converged: false, status: 'stalled: no block moves but the gap is above tol', iterations: it };
     }
   }
   symv(q, w, aw);
   cert = gramCertificate(q, groups, lambda, w, aw);
-  const converged = gapConverged(cert.gap, cert.primal, nullObjective, tol);
+  const converged = gapConverged(cert.gap, cert.primal, nullObjectiveFloor(nullObjective, cert.primal), tol);
   return { w, certificate: cert, converged, status: converged ? 'converged' : 'max iterations reached', iterations: maxIter };
 }
 

@@ -13,7 +13,7 @@ import { withWeights, type GroupStructure, type WeightRule } from '../groups/gro
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { checkLambdas, lambdaGrid } from '../path/path.ts';
-import { gapConverged } from '../solvers/certificate.ts';
+import { gapConverged, nullObjectiveFloor } from '../solvers/certificate.ts';
 import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type GramQuadratic } from '../solvers/gram.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
@@ -154,7 +154,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
 function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
   const { design, groups } = pr;
   const c = run.certificate;
-  const converged = gapConverged(c.gap, c.primal, q.e / (2 * q.n), pr.tol);
+  const converged = gapConverged(c.gap, c.primal, nullObjectiveFloor(q.e / (2 * q.n), c.primal), pr.tol);
   const intercept = pr.fitIntercept ? interceptOf(sums, run.w, design.shifts, design.yShift) : 0;
   const norms = new Float64Array(groups.nGroups);
   const active: number[] = [];

@@ -15,7 +15,7 @@
 import { ValueError } from '../errors.ts';
 import { logGamma } from '../datafits/datafits.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
-import { gapConverged, relativeGap } from '../solvers/certificate.ts';
+import { gapConverged, nullObjectiveFloor, relativeGap } from '../solvers/certificate.ts';
 import { solveGram } from '../solvers/gram.ts';
 import type { GroupStructure } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
@@ -184,7 +184,7 @@ export async function runGlm(
       const outside = Number(r[0][1]);
       const dual = outside > 0 ? -Infinity : -(Number(r[0][0]) - constant) / n;
       const gap = Math.max(objective - dual, 0);
-      const converged = gapConverged(gap, objective, nullObjective, o.tol);
+      const converged = gapConverged(gap, objective, nullObjectiveFloor(nullObjective, objective), o.tol);
       if (converged || it === o.maxIter) {
         return { w, b, objective, dual, gap, relativeGap: relativeGap(gap, objective), kktViolation: kkt, converged, status: converged ? 'converged' : 'max iterations reached', iterations: it };
       }
