@@ -176,6 +176,9 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
 function checkPathData(fn: string, prob: PreparedProblem, path: PathResult): void {
   const K = path.lambdas.length;
   if (K === 0) return;
+  // The objective includes the penalty: comparable only when the problem carries the path's
+  // penalty (informationCriteria builds its problem with the default one).
+  if (prob.penalty.spec.name !== path.penalty) return;
   const k = K - 1;
   const ctx = prob.context(path.lambdas[k]);
   const { n, p, T } = prob;
@@ -193,7 +196,8 @@ function checkPathData(fn: string, prob: PreparedProblem, path: PathResult): voi
   const reported = path.certificates[k].objective;
   // Agreement to rounding of the objective and to the path's own gap (the returned point is that
   // of the certificate, so only rounding separates the two).
-  const slack = 1e-8 * Math.max(Math.abs(reported), Math.abs(objective)) + path.certificates[k].dualityGap + 1e-300;
+  const gap = path.certificates[k].dualityGap; // NaN for a nonconvex penalty (no gap exists)
+  const slack = 1e-8 * Math.max(Math.abs(reported), Math.abs(objective)) + (Number.isFinite(gap) ? gap : 0) + 1e-300;
   if (!(Math.abs(objective - reported) <= slack)) {
     throw new ValueError(fn, `X and y are not the data the path was fitted on: the objective of its last fit is ${reported.toPrecision(8)}, recomputed from these data ${objective.toPrecision(8)}`);
   }
