@@ -54,6 +54,14 @@ const MAX_BACKTRACK = 30;
 export class ProxNewton implements IterativeSolver {
   readonly name = 'proxNewton';
   w: Float64Array;
+  /**
+   * Set by the driver before each step: the work left (passes over the data) and the deadline, so
+   * that one outer step, which may hold many Newton steps and inner epochs, stays within maxIter
+   * and maxTime.
+   */
+  limits?: { work: number; deadline?: number };
+  /** Inner epochs and Newton steps of the current outer step (each counted as one pass). */
+  private work = 0;
   private readonly ctx: ProblemContext;
   private readonly cols: ColumnAccess;
   private readonly op: LinearOperator;
@@ -183,7 +191,15 @@ export class ProxNewton implements IterativeSolver {
     }
   }
 
+  /** Whether this outer step has used the work or the time the driver left it. */
+  private outOfBudget(): boolean {
+    const lim = this.limits;
+    if (!lim) return false;
+    return this.work >= lim.work || (lim.deadline !== undefined && performance.now() >= lim.deadline);
+  }
+
   private step(): IteratorResult<IterationInfo> {
+    this.work = 1;
     const { ctx, nGroups: G } = this;
     const pen = ctx.penalty;
     const gs = pen.groups;
@@ -225,6 +241,7 @@ export class ProxNewton implements IterativeSolver {
     for (let s = 0; s < MAX_NEWTON_STEPS; s++) {
       if (!this.newtonStep(tolIn)) break;
       if (this.wsViolation() <= tolIn) break;
+      if (this.outOfBudget()) break;
     }
     this.evaluateOuter();
     if (!Number.isFinite(this.primal)) return this.report('diverged: the objective is not finite');
@@ -232,7 +249,7 @@ export class ProxNewton implements IterativeSolver {
   }
 
   private report(status: string): IteratorResult<IterationInfo> {
-    return { done: false, value: { iteration: this.iteration, primal: this.primal, dual: this.bestDual, step: NaN, status } };
+    return { done: false, value: { iteration: this.iteration, primal: this.primal, dual: this.bestDual, step: NaN, status, work: this.work } };
   }
 
   /** wsGrad ← X_gᵀ u for every group of the working set (stacked). */
@@ -415,6 +432,8 @@ export class ProxNewton implements IterativeSolver {
     const v = this.blockBuf;
     const d = this.blockBuf2;
     for (let epoch = 1; epoch <= MAX_GRAM_EPOCHS; epoch++) {
+      this.work++;
+      if (this.outOfBudget()) break;
       let worst = 0;
       o = 0;
       for (let q = 0; q < ws.length; q++) {
@@ -475,6 +494,8 @@ export class ProxNewton implements IterativeSolver {
     const v = this.blockBuf;
     const d = this.blockBuf2;
     for (let epoch = 1; epoch <= MAX_CD_EPOCHS; epoch++) {
+      this.work++;
+      if (this.outOfBudget()) break;
       let worst = 0;
       const check = epoch % CD_CHECK_EVERY === 0;
       let o = 0;
