@@ -34,6 +34,8 @@ function unseenCsv(): string {
   return lines.join('\n') + '\n';
 }
 
+// Skipped only where no Chromium is installed; .ci/run installs it and sets
+// GROUPSPARSE_REQUIRE_BROWSER=1, which makes a missing browser a failure instead.
 describe.skipIf(!haveChromium)('browser example in headless Chromium', () => {
   let server: Server;
   let base = '';

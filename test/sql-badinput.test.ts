@@ -63,6 +63,7 @@ describe('SQL sources refuse bad input with a clear error', () => {
     await src.close();
   });
 
+  // Skipped only without a PostgreSQL server; under CI a missing server is an error (helpers/pg.ts).
   it.skipIf(!PG_URL)('a PostgreSQL table that does not exist', async () => {
     const src = await postgresSource(PG_URL!, 'no_such_table');
     await expect(fitGroupLassoSql(src, { target: 'y', columns }, { lambda: 0.1 })).rejects.toThrow(/reading the columns failed on .*no_such_table.*does not exist/);

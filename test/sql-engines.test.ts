@@ -62,6 +62,7 @@ describe('cross-validation from one pass of per-fold sums', () => {
   });
 });
 
+// Skipped only without a PostgreSQL server; under CI a missing server is an error (helpers/pg.ts).
 describe.skipIf(!PG_URL)('PostgreSQL runs the same statements', () => {
   let pgs: SqlSource & { backendPid: number };
   beforeAll(async () => {
