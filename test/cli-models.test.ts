@@ -77,3 +77,18 @@ describe('CLI: the bi-level penalties', () => {
     expect(other.stderr).toMatch(/tau is not a parameter of the groupLasso penalty/);
   });
 });
+
+describe('CLI: --adaptive', () => {
+  it('fits the adaptive group lasso, a fit other than the plain group lasso', async () => {
+    const base = ['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--categorical', 'race', '--criterion', 'bic', '--json', '--quiet'];
+    const plain = await runCli(base);
+    const ad = await runCli([...base, '--adaptive']);
+    expect(ad.code, ad.stderr).toBe(0);
+    const a = JSON.parse(ad.stdout);
+    const p = JSON.parse(plain.stdout);
+    expect(a.certificate.converged).toBe(true);
+    // Different weights give a different fit than the plain group lasso.
+    expect(a.lambda).not.toBe(p.lambda);
+    expect(a.selectedGroups.length).toBeGreaterThan(0);
+  });
+});
