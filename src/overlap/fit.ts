@@ -1,4 +1,4 @@
-import { lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
+import { defaultLoss, getLoss, lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
@@ -122,8 +122,9 @@ export function fitOverlappingGroupLasso(X: MatrixInput, y: ResponseInput, optio
   checkOptions(fn, options, KEYS);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const mode = checkChoice(fn, 'mode', options.mode ?? 'latent', ['latent', 'consensus'] as const);
-  // One response column here: 'multitask' (the squared loss of a matrix response) is not offered.
-  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', lossNames().filter((l) => l !== 'multitask'));
+  // One numeric response column here: not the squared loss under its matrix-response name, nor the
+  // losses that read a response of their own (labels, survival times).
+  const loss = checkChoice(fn, 'loss', options.loss ?? defaultLoss(1), lossNames().filter((l) => l !== defaultLoss(2) && !getLoss(l)!.readResponse));
   if (options.ungrouped !== undefined && options.ungrouped !== 'error' && options.ungrouped !== 'unpenalized') {
     throw new ValueError(fn, `ungrouped must be 'error' or 'unpenalized', got '${String(options.ungrouped)}'`);
   }
