@@ -14,9 +14,6 @@ registerSolver('test-frozen', (ctx, w0) => {
       done: false,
       value: { iteration: ++iteration, primal: 1, dual: ctx.penalty.convex ? 0.5 : NaN, step: NaN, status: 'ok' },
     }),
-    [Symbol.iterator]() {
-      return this;
-    },
   };
   return solver;
 });
@@ -38,9 +35,6 @@ registerSolver('test-slow', (ctx, w0, options) => {
       calls++;
       if (calls % 300 === 0) last = { ...inner.next().value, dual: NaN };
       return { done: false, value: { ...last, iteration: calls } };
-    },
-    [Symbol.iterator]() {
-      return this;
     },
   };
   return solver;
