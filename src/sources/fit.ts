@@ -105,6 +105,8 @@ export interface SqlCvResult extends SqlPathResult {
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ. */
   foldLoss: Float64Array[];
+  /** What `meanLoss` measures (as CvResult.metric): 'mean squared error'. */
+  metric: string;
   /** Rows per fold. */
   foldSizes: number[];
   lambdaMin: number;
@@ -305,7 +307,7 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
   }
   return {
     lambdas, lambdaMax: lmax, fits, design, groups: pr.groups, passes: pr.counter.passes,
-    meanLoss, seLoss, foldLoss, foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
+    meanLoss, seLoss, foldLoss, metric: 'mean squared error', foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
     lambda1se: lambdas[index1se], index1se, nFolds: K, notConverged, fit: fits[indexMin],
   };
 }
