@@ -199,4 +199,60 @@ describe('the conv kernel gradient on the wasm backend', () => {
       }
     }
   });
+
+  it('the input gradient equals Σ dY · W scattered back to the patch positions, for valid and strided same padding', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    for (const [pad, s] of [['valid', 1], ['same', 2]] as const) {
+      const [B, H, W, C, k, O] = [2, 7, 6, 3, 3, 4];
+      const xv = Float32Array.from({ length: B * H * W * C }, (_, i) => Math.sin(0.7 * i));
+      const wv = Float32Array.from({ length: k * k * C * O }, (_, i) => Math.cos(0.3 * i));
+      const x = tf.variable(tf.tensor(xv, [B, H, W, C]));
+      const w = tf.tensor(wv, [k, k, C, O]) as import('@tensorflow/tfjs-core').Tensor4D;
+      const Ho = pad === 'valid' ? H - k + 1 : Math.ceil(H / s);
+      const Wo = pad === 'valid' ? W - k + 1 : Math.ceil(W / s);
+      const R = Float32Array.from({ length: B * Ho * Wo * O }, (_, i) => Math.sin(1.3 * i + 1));
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(x as unknown as import('@tensorflow/tfjs-core').Tensor4D, w, s, pad), tf.tensor(R, [B, Ho, Wo, O]))) as import('@tensorflow/tfjs-core').Scalar, [x]);
+      const got = grads[x.name].dataSync();
+      const top = pad === 'valid' ? 0 : Math.floor(Math.max((Ho - 1) * s + k - H, 0) / 2);
+      const left = pad === 'valid' ? 0 : Math.floor(Math.max((Wo - 1) * s + k - W, 0) / 2);
+      const want = new Float64Array(B * H * W * C);
+      for (let b = 0; b < B; b++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+        const iy = oy * s - top + ky, ix = ox * s - left + kx;
+        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+        for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) want[((b * H + iy) * W + ix) * C + c] += wv[((ky * k + kx) * C + c) * O + o] * R[((b * Ho + oy) * Wo + ox) * O + o];
+      }
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 3);
+      x.dispose();
+    }
+  });
+
+  it('matMul with transposed operands (the wrapped kernel) equals the product written out in loops', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const [m, kk, n] = [5, 7, 3];
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const av = Float32Array.from({ length: m * kk }, (_, i) => Math.sin(0.9 * i + 0.2));
+      const bv = Float32Array.from({ length: kk * n }, (_, i) => Math.cos(0.4 * i));
+      // Stored transposed when the flag is set: a is [kk, m] for ta, b is [n, kk] for tb.
+      const a = tf.tensor2d(av, ta ? [kk, m] : [m, kk]);
+      const b = tf.tensor2d(bv, tb ? [n, kk] : [kk, n]);
+      const got = tf.matMul(a, b, ta, tb).dataSync();
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        let want = 0;
+        for (let l = 0; l < kk; l++) want += (ta ? av[l * m + i] : av[i * kk + l]) * (tb ? bv[j * kk + l] : bv[l * n + j]);
+        expect(got[i * n + j]).toBeCloseTo(want, 5);
+      }
+      tf.dispose([a, b]);
+    }
+    // Batched, with a broadcast batch axis.
+    const a3 = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i % 5 - 2), [2, 4, 3]);
+    const b2 = tf.tensor3d(Float32Array.from({ length: 4 * 2 }, (_, i) => i - 3), [1, 2, 4]);
+    const got3 = tf.matMul(a3, b2, true, true).dataSync();
+    const av3 = a3.dataSync(), bv2 = b2.dataSync();
+    for (let q = 0; q < 2; q++) for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) {
+      let want = 0;
+      for (let l = 0; l < 4; l++) want += av3[q * 12 + l * 3 + i] * bv2[j * 4 + l];
+      expect(got3[(q * 3 + i) * 2 + j]).toBeCloseTo(want, 5);
+    }
+    tf.dispose([a3, b2]);
+  });
 });
