@@ -227,12 +227,13 @@ describe('nonconvex: an MLP on digits', () => {
     expect(r2.steps).toBe(0);
   });
 
-  it('refuses overlapping groups, a bad λ and labels outside the classes', () => {
+  it('refuses overlapping groups, a bad λ, an unknown schedule and labels outside the classes', () => {
     const model = mlp();
     const net = netStructure(model);
     const g = unitGroups(net);
     expect(() => trainProximal(model, data, { lambda: 1e-3, groups: [...g, { ...g[0], name: 'again' }] })).toThrow(GroupError);
     expect(() => trainProximal(model, data, { lambda: -1 })).toThrow(/trainProximal: lambda/);
+    expect(() => trainProximal(model, data, { lambda: 0, schedule: 'linear' as 'cosine' })).toThrow(/trainProximal: schedule must be 'constant' or 'cosine'/);
     expect(() => trainProximal(model, { ...data, y: Int32Array.from(data.y, (v) => v + 1) }, { lambda: 0 })).toThrow(ValueError);
   });
 });
