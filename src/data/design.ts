@@ -132,6 +132,8 @@ export interface Design {
   groupStructure: GroupStructure;
   columnNames: string[];
   columnInfo: ColumnInfo[];
+  /** Table columns the design reads (before transforms add derived ones). */
+  inputColumns: string[];
   /**
    * Map a new table with the same coding (stored levels, polynomial coefficients, knots,
    * transforms). `y` is filled when the new table has the target column.
@@ -485,6 +487,7 @@ export function buildDesign(table: TableInput, options: DesignOptions = {}): Des
     groupStructure: makeGroups(groups, groups.length, {}, fn),
     columnNames,
     columnInfo,
+    inputColumns: inputColumnsOf(states, transformList.map((tr) => tr.name)),
     transform: (newTable) => transformWith(newTable, transforms, states, target, isSparse),
     coding() {
       const f = 'Design.coding';
@@ -509,6 +512,11 @@ function transformWith(
   return { X: assemble(cols, nt.nRows, sparse), y: yy };
 }
 
+function inputColumnsOf(states: readonly EncoderState[], derivedNames: readonly string[]): string[] {
+  const derived = new Set(derivedNames);
+  return [...new Set(states.flatMap(encoderSources))].filter((n) => !derived.has(n));
+}
+
 const DESIGN_CODING_FORMAT = 'groupsparse.DesignCoding';
 
 /**
@@ -527,16 +535,7 @@ export interface DesignCoding {
 }
 
 /** A design rebuilt from its coding: the column names and groups, and the map of new tables. */
-export interface CodedDesign {
-  target: string | undefined;
-  columnNames: string[];
-  columnInfo: ColumnInfo[];
-  groups: string[];
-  groupNames: string[];
-  /** Table columns the design reads (before transforms add derived ones). */
-  inputColumns: string[];
-  transform(newTable: TableInput): { X: DenseMatrix | SparseMatrix; y: Float64Array | undefined };
-}
+export type CodedDesign = Pick<Design, 'target' | 'columnNames' | 'columnInfo' | 'groups' | 'groupNames' | 'inputColumns' | 'transform'>;
 
 const COLUMN_KINDS = ['numeric', 'dummy', 'poly', 'rawpoly', 'bs', 'ns', 'interaction'] as const;
 
@@ -577,8 +576,6 @@ export function designFromCoding(coding: unknown, fn = 'designFromCoding'): Code
   if (typeof c.sparse !== 'boolean') throw new ValueError(fn, 'coding.sparse must be true or false');
   const target = c.target as string | undefined;
   const transforms = compileTransforms(trList, fn);
-  const derived = new Set(trList.map((t) => t.name));
-  const read = new Set(states.flatMap(encoderSources));
   const groups = columnInfo.map((ci) => ci.group);
   const sparse = c.sparse;
   return {
@@ -587,7 +584,7 @@ export function designFromCoding(coding: unknown, fn = 'designFromCoding'): Code
     columnInfo,
     groups,
     groupNames: [...new Set(groups)],
-    inputColumns: [...read].filter((n) => !derived.has(n)),
+    inputColumns: inputColumnsOf(states, trList.map((t) => t.name)),
     transform: (newTable) => transformWith(newTable, transforms, states, target, sparse),
   };
 }

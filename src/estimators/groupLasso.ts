@@ -678,8 +678,13 @@ export class GroupLasso {
   /** Rebuild a fitted model from {@link GroupLasso.toJSON} output (paths are not restored). */
   static fromJSON(json: unknown): GroupLasso {
     const fn = 'GroupLasso.fromJSON';
-    const j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
-    if (!j || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
+    let j: GroupLassoJSON;
+    try {
+      j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
+    } catch (e) {
+      throw new ValueError(fn, `not JSON: ${(e as Error).message}`);
+    }
+    if (!j || typeof j !== 'object' || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
     if (j.version !== 1) throw new ValueError(fn, `unsupported snapshot version ${String(j.version)}`);
     const p = j.nFeatures;
     const T = j.nTasks;
@@ -687,6 +692,22 @@ export class GroupLasso {
     if (!Array.isArray(j.coef) || j.coef.length !== p * T) throw new ShapeError(fn, `coef must have ${p * T} entries`);
     if (!Array.isArray(j.intercepts) || j.intercepts.length !== T) throw new ShapeError(fn, `intercepts must have ${T} entries`);
     for (const v of [...j.coef, ...j.intercepts]) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(fn, 'coef and intercepts must be finite numbers');
+    if (j.options === null || typeof j.options !== 'object') throw new ValueError(fn, 'options are missing');
+    checkChoice(fn, 'loss', j.options.loss, lossNames());
+    checkChoice(fn, 'preprocessing', j.preprocessing, ['none', 'standardize', 'orthonormalize'] as const);
+    checkChoice(fn, 'selection', j.selection, ['lambda', 'cv', 'criterion'] as const);
+    if (typeof j.lambda !== 'number' || !(j.lambda >= 0)) throw new ValueError(fn, `lambda must be a number ≥ 0, got ${String(j.lambda)}`);
+    if (!Array.isArray(j.featureNames) || j.featureNames.length !== p || j.featureNames.some((s) => typeof s !== 'string')) {
+      throw new ShapeError(fn, `featureNames must list ${p} names`);
+    }
+    const g = j.groups;
+    if (!g || typeof g !== 'object' || !Array.isArray(g.names) || !Array.isArray(g.ptr) || !Array.isArray(g.indices) || !Array.isArray(g.weights)) {
+      throw new ValueError(fn, 'groups must be { names, ptr, indices, weights } arrays');
+    }
+    if (g.ptr.length !== g.names.length + 1 || g.ptr.some((v, k) => !Number.isInteger(v) || v < 0 || v > g.indices.length || (k > 0 && v < g.ptr[k - 1]))) {
+      throw new ValueError(fn, 'groups.ptr must be non-decreasing offsets into groups.indices, one more than there are groups');
+    }
+    if (j.certificate === null || typeof j.certificate !== 'object') throw new ValueError(fn, 'the certificate is missing');
     const gs = makeGroups(
       j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,
