@@ -76,6 +76,8 @@ describe('Pipeline: a saved table coding and model predict new raw tables', () =
       model: { lambda: 0.01 },
     });
     expect(pipe.design.columnNames).toEqual(['x', 'x^2', 'ga', 'gc', 'lz']);
+    // The transform's input z is an input column; lz, which it makes, is not.
+    expect(pipe.design.inputColumns.sort()).toEqual(['g', 'x', 'z']);
     const loaded = Pipeline.fromJSON(JSON.parse(JSON.stringify(pipe)));
     const nx = [0.7, 3.3, 2];
     const nz = [1.5, 8, 2.5];

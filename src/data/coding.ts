@@ -44,7 +44,8 @@ export function numericOf(table: Table, name: string, fn: string, role: string):
   const c = table.columns[columnIndex(table, name, fn)];
   if (!isNumericColumn(c)) {
     const bad = c.findIndex((s) => !Number.isFinite(Number(s)) || s.trim() === '');
-    throw new DataError(fn, `${role} column '${name}' is not numeric (row ${bad + 1} has '${c[bad]}'); ${role === 'target' ? 'the target must be numeric' : 'use a categorical spec'}`);
+    const what = bad < 0 ? 'holds numbers read as text' : `row ${bad + 1} has '${c[bad]}'`;
+    throw new DataError(fn, `${role} column '${name}' is not numeric (${what}); ${role === 'target' ? 'the target must be numeric' : 'use a categorical spec'}`);
   }
   for (let i = 0; i < c.length; i++) {
     if (!Number.isFinite(c[i])) throw new DataError(fn, `${role} column '${name}' has a non-finite value (${c[i]}) at row ${i + 1}`);

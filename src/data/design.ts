@@ -344,13 +344,15 @@ function normalizeTransforms(t: DesignOptions['transforms'], fn: string): Transf
 interface CompiledTransform {
   name: string;
   run: (scope: Record<string, number | string>) => unknown;
+  /** Columns it reads (undefined for a function: unknown). */
+  reads: string[] | undefined;
 }
 
 function compileTransforms(list: TransformSpec[], fn: string): CompiledTransform[] {
   return list.map((tr) => {
-    if (typeof tr.expr === 'function') return { name: tr.name, run: tr.expr };
+    if (typeof tr.expr === 'function') return { name: tr.name, run: tr.expr, reads: undefined };
     const c: CompiledExpression = compileExpression(tr.expr, fn);
-    return { name: tr.name, run: (scope) => c.evaluate(scope as Record<string, number>) };
+    return { name: tr.name, run: (scope) => c.evaluate(scope as Record<string, number>), reads: c.symbols };
   });
 }
 
@@ -487,7 +489,7 @@ export function buildDesign(table: TableInput, options: DesignOptions = {}): Des
     groupStructure: makeGroups(groups, groups.length, {}, fn),
     columnNames,
     columnInfo,
-    inputColumns: inputColumnsOf(states, transformList.map((tr) => tr.name)),
+    inputColumns: inputColumnsOf(states, transforms),
     transform: (newTable) => transformWith(newTable, transforms, states, target, isSparse),
     coding() {
       const f = 'Design.coding';
@@ -512,9 +514,20 @@ function transformWith(
   return { X: assemble(cols, nt.nRows, sparse), y: yy };
 }
 
-function inputColumnsOf(states: readonly EncoderState[], derivedNames: readonly string[]): string[] {
-  const derived = new Set(derivedNames);
-  return [...new Set(states.flatMap(encoderSources))].filter((n) => !derived.has(n));
+/**
+ * Table columns a design reads: what the transforms read (in order: a column made by an earlier
+ * transform is not an input) and what the specs read that no transform makes. A function
+ * transform's inputs are unknown: only the specs' are listed then.
+ */
+function inputColumnsOf(states: readonly EncoderState[], transforms: readonly CompiledTransform[]): string[] {
+  const derived = new Set<string>();
+  const needed = new Set<string>();
+  for (const tr of transforms) {
+    for (const s of tr.reads ?? []) if (!derived.has(s)) needed.add(s);
+    derived.add(tr.name);
+  }
+  for (const s of states.flatMap(encoderSources)) if (!derived.has(s)) needed.add(s);
+  return [...needed];
 }
 
 const DESIGN_CODING_FORMAT = 'groupsparse.DesignCoding';
@@ -584,7 +597,7 @@ export function designFromCoding(coding: unknown, fn = 'designFromCoding'): Code
     columnInfo,
     groups,
     groupNames: [...new Set(groups)],
-    inputColumns: inputColumnsOf(states, trList.map((t) => t.name)),
+    inputColumns: inputColumnsOf(states, transforms),
     transform: (newTable) => transformWith(newTable, transforms, states, target, sparse),
   };
 }

@@ -4,14 +4,14 @@ import { diagnosticLines, fmt, foldList } from '../format.ts';
 import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
-import { COMMON_FLAGS, entryOrder, fitFromFlags } from './common.ts';
+import { COMMON_FLAGS, entryOrder, fitFromFlags, SAVE_FLAG, saveRequest, savePipeline } from './common.ts';
 
 const OUTPUT_FLAGS = {
   json: { type: 'boolean', help: 'machine-readable result on stdout' },
   plot: { type: 'string', arg: 'FILE', help: 'the path (group norms against λ) as .svg, .png or .json' },
 } as const;
 
-type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; quiet?: boolean; force?: boolean };
+type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; save?: string; quiet?: boolean; force?: boolean };
 
 export const pathCommand: Command = {
   name: 'path',
@@ -20,14 +20,18 @@ export const pathCommand: Command = {
   sections: [
     { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
     { title: 'Model', flags: MODEL_FLAGS },
-    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...COMMON_FLAGS } },
+    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...SAVE_FLAG, ...COMMON_FLAGS } },
   ],
-  notes: ['Example:', '  groupsparse path birthwt.csv --target bwt --expand age:poly3 --plot path.svg'],
+  notes: [
+    'Example:', '  groupsparse path birthwt.csv --target bwt --expand age:poly3 --plot path.svg',
+    "--save keeps the fit at the λ BIC would choose; 'fit --save' keeps the fit at the λ it chose.",
+  ],
   async run(values, positionals, io) {
     const v = values as Values;
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('path', v, positionals, outputs, io);
+    outputs.push(...saveRequest(v.save));
+    const { design, model, header, prep, readOptions } = await fitFromFlags('path', v, positionals, outputs, io);
     const path = model.path!;
     const order = entryOrder(path);
     if (v.json) {
@@ -60,6 +64,7 @@ export const pathCommand: Command = {
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', 'BIC λ');
+    if (v.save !== undefined) savePipeline(v.save, design, model, readOptions);
     return 0;
   },
 };
