@@ -135,6 +135,8 @@ export class GroupLasso {
   diagnostics: string[] = [];
   /** Information criteria along the path, when λ was chosen by a criterion. */
   criteria: CriteriaResult | undefined;
+  private fitNotes: string[] = [];
+  private separation: string[] = [];
 
   constructor(options: GroupLassoOptions) {
     const fn = 'GroupLasso';
@@ -302,8 +304,12 @@ export class GroupLasso {
     }
 
     const diagnostics: string[] = [];
+    // What the data say about the design, apart from the warnings about the fit itself.
+    const notes: string[] = [];
+    let separation: string[] = [];
     let ySd = 1;
-    if (doStandardize && Xfit instanceof DenseMatrix) diagnostics.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    if (doStandardize && Xfit instanceof DenseMatrix) notes.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    diagnostics.push(...notes);
     // The numeric response, for the diagnostics of the losses that read numbers (not Cox or the multinomial).
     const resp = loss === 'squared' || loss === 'multitask' || loss === 'logistic' ? toResponse(y, fn, n) : undefined;
     if (resp !== undefined && loss !== 'logistic') {
@@ -368,9 +374,14 @@ export class GroupLasso {
       Xfit.apply(path.coefs[K - 1], eta);
       const b = path.intercept[K - 1];
       for (let i = 0; i < n; i++) eta[i] += b;
-      diagnostics.push(...separationDiagnostic(resp!.data, eta));
+      separation = separationDiagnostic(resp!.data, eta);
+      diagnostics.push(...separation);
     }
-    if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, loss, ySd));
+    if ((doStandardize || orthonormalize) && index < K) {
+      const exploded = explodedGroups(path.groupNorms[index], path.groupNames, loss, ySd);
+      notes.push(...exploded);
+      diagnostics.push(...exploded);
+    }
     if (this.cv) diagnostics.push(...this.cv.diagnostics);
     else {
       const bad = path.certificates.filter((c) => !c.converged).length;
@@ -378,6 +389,8 @@ export class GroupLasso {
       if (path.status === 'time limit reached') diagnostics.push('maxTime ran out: the fits after it are not converged');
     }
     this.diagnostics = diagnostics;
+    this.fitNotes = notes;
+    this.separation = separation;
     const orig_: PathResult = {
       ...path, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
       groupNames: orig.names, groups: orig, nFeatures: p,
@@ -570,9 +583,11 @@ export class GroupLasso {
   }
 
   /**
-   * What a user should know about this fit before trusting it: λ chosen at an end of the grid
-   * (the best λ may lie outside it), and fits along the path that are not certified. Empty when
-   * there is nothing to say.
+   * What a user should know about this fit before trusting it, in plain sentences (empty when
+   * there is nothing to say): λ chosen at an end of the grid (the best λ may lie outside it),
+   * (nearly) separable labels (logistic), fits along the path or in the folds that are not
+   * certified (with the λ values), a time budget run out. {@link notes} has the rest of what
+   * `diagnostics` says (constant or collinear columns, exploded groups).
    */
   get warnings(): string[] {
     const s = this.need('GroupLasso.warnings');
@@ -584,12 +599,24 @@ export class GroupLasso {
       if (s.index === 0) out.push(`${how} chose the largest λ of the grid (no group selected): the data may carry no signal these groups can explain`);
       if (s.index === K - 1) out.push(`${how} chose the smallest λ of the grid: a smaller λ may do better; lower lambdaMinRatio to extend the grid`);
     }
+    out.push(...this.separation);
     if (path) {
-      const bad = path.certificates.filter((c) => !c.converged).length;
-      if (bad > 0) out.push(`${bad} of ${K} fits along the path are not certified to tol ${path.tol}`);
+      const bad = path.certificates.map((c, k) => (c.converged ? -1 : k)).filter((k) => k >= 0);
+      if (bad.length > 0) {
+        const at = bad.slice(0, 5).map((k) => path.lambdas[k].toPrecision(4)).join(', ');
+        out.push(`${bad.length} of ${K} fits along the path are not certified to tol ${path.tol} (at λ = ${at}${bad.length > 5 ? ', …' : ''}); raise maxIter or maxTime, or loosen tol`);
+      }
+      if (path.status === 'time limit reached' || this.cv?.status === 'time limit reached') out.push('maxTime ran out: the fits after it are not converged');
     }
+    if (this.cv && this.cv.notConverged > 0) out.push(`${this.cv.notConverged} fold fit(s) of the cross-validation are not certified to tol: the CV curve may be off`);
     if (!s.certificate.converged) out.push(`the chosen fit is not certified (relative gap ${s.certificate.relativeGap.toExponential(2)})`);
     return out;
+  }
+
+  /** What the data say about the design, apart from {@link warnings}: constant or collinear columns, exploded groups. */
+  get notes(): string[] {
+    this.need('GroupLasso.notes');
+    return [...this.fitNotes];
   }
 
   /** A readable account of the fit: how λ was chosen, the selected groups by norm, the certificate, warnings. */
@@ -623,6 +650,7 @@ export class GroupLasso {
     const c = s.certificate;
     lines.push(`intercept ${f(s.intercepts[0])}; certificate: relative gap ${c.relativeGap.toExponential(2)}, KKT ${c.kktViolation.toExponential(2)}, ${c.converged ? 'converged' : 'NOT converged'}`);
     for (const warning of this.warnings) lines.push(`warning: ${warning}`);
+    for (const note of this.fitNotes) lines.push(`note: ${note}`);
     return lines.join('\n');
   }
 

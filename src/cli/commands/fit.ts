@@ -81,6 +81,7 @@ export const fitCommand: Command = {
         certificate: cert,
         [scoreName === 'R²' ? 'r2' : 'd2']: fitScore,
         cvErrorAtLambda: cvAt,
+        warnings: model.warnings,
         diagnostics: model.diagnostics,
         cv: model.cv ? {
           nFolds: model.cv.nFolds, metric: model.cv.metric, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
@@ -106,7 +107,7 @@ export const fitCommand: Command = {
       const icpt = model.loss === 'cox'
         ? 'no intercept (Cox: it cancels out of the partial likelihood)'
         : classes ? `intercepts: ${classes.map((c, k) => `${String(c)}=${fmt(model.intercepts[k])}`).join('  ')}` : `intercept: ${fmt(model.intercept)}`;
-      lines.push(icpt, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines(model.diagnostics));
+      lines.push(icpt, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines([...model.warnings, ...model.notes]));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');

@@ -39,7 +39,7 @@ export const pathCommand: Command = {
         target: design.target ?? v.target, time: v.time, status: v.status, classes: model.classes, loss: model.loss, groupNames: path.groupNames, lambdaMax: path.lambdaMax,
         lambdas: Array.from(path.lambdas), groupNorms: path.groupNorms.map((g) => Array.from(g)),
         activeGroups: path.activeGroups.map((a) => a.map((g) => path.groupNames[g])),
-        certificates: path.certificates, entryOrder: order, diagnostics: model.diagnostics,
+        certificates: path.certificates, entryOrder: order, warnings: model.warnings, diagnostics: model.diagnostics,
         bic: { lambda: model.lambda, dfMethod: model.criteria!.dfMethod, values: Array.from(model.criteria!.bic) },
       }, null, 2) + '\n');
     } else {
@@ -60,7 +60,8 @@ export const pathCommand: Command = {
       const floor = path.certificates.filter((c) => c.status === 'at rounding level').length;
       const measure = path.certificates.every((c) => Number.isNaN(c.dualityGap)) ? 'KKT violation' : 'relative duality gap';
       lines.push('', bad === 0 ? `every fit certified (${measure} ≤ ${path.tol}${floor ? `, or at rounding level for ${floor}` : ''})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
-      lines.push(...diagnosticLines(model.diagnostics.filter((d) => !/fit\(s\) of the path not certified/.test(d))));
+      // Certificates are counted above; the other warnings (BIC at an end of the grid: what --save keeps) and notes follow.
+      lines.push(...diagnosticLines([...model.warnings.filter((w) => !/fits along the path are not certified/.test(w)), ...model.notes]));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', 'BIC λ');
