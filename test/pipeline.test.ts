@@ -121,6 +121,18 @@ describe('Pipeline: a saved table coding and model predict new raw tables', () =
     expect(p[1]).toBe(zero.predict({ age: [30], race: ['white'] })[0]);
   });
 
+  it('a transform that makes the target is not needed to predict, and is used to score', () => {
+    const pipe = Pipeline.fit(train, { design: { target: 'ykg', transforms: { ykg: 'y / 1000' }, columns: [{ type: 'numeric', column: 'age' }] }, model: { lambda: 1e-4 } });
+    expect(pipe.design.inputColumns).toEqual(['age']);
+    const p = pipe.predict({ age: [20, 40] });
+    expect(p[1] - p[0]).toBeCloseTo(20 * pipe.model.coef[0], 12);
+    // With the raw response present, y is derived and the score is R² of ykg.
+    const t = pipe.transform(fresh);
+    const y = (fresh.columns[fresh.names.indexOf('y')] as Float64Array).map((v) => v / 1000);
+    expect(Array.from(t.y!)).toEqual(Array.from(y));
+    expect(pipe.score(fresh)).toBe(pipe.model.score(t.X, y));
+  });
+
   it('a missing input column is named', () => {
     const pipe = Pipeline.fit(train, { design: { target: 'y', columns: [{ type: 'numeric', column: 'age' }, { type: 'numeric', column: 'lwt' }] }, model: { lambda: 1 } });
     expect(pipe.design.inputColumns).toEqual(['age', 'lwt']);

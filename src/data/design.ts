@@ -489,7 +489,7 @@ export function buildDesign(table: TableInput, options: DesignOptions = {}): Des
     groupStructure: makeGroups(groups, groups.length, {}, fn),
     columnNames,
     columnInfo,
-    inputColumns: inputColumnsOf(states, transforms),
+    inputColumns: inputColumnsOf(states, transforms, target),
     transform: (newTable) => transformWith(newTable, transforms, states, target, isSparse),
     coding() {
       const f = 'Design.coding';
@@ -508,7 +508,12 @@ function transformWith(
   newTable: TableInput, transforms: CompiledTransform[], states: readonly EncoderState[], target: string | undefined, sparse: boolean,
 ): { X: DenseMatrix | SparseMatrix; y: Float64Array | undefined } {
   const f = 'Design.transform';
-  const nt = applyTransforms(asTable(newTable, f), transforms, f);
+  const t = asTable(newTable, f);
+  // A transform that makes the target runs only when the new table has what it reads: rows to
+  // predict have no response.
+  const has = new Set(t.names);
+  const run = transforms.filter((tr) => tr.name !== target || (tr.reads !== undefined && tr.reads.every((c) => has.has(c))));
+  const nt = applyTransforms(t, run, f);
   const yy = target !== undefined && nt.names.includes(target) ? numericOf(nt, target, f, 'target').slice() : undefined;
   const cols = states.flatMap((e) => encodeColumns(e, nt, f));
   return { X: assemble(cols, nt.nRows, sparse), y: yy };
@@ -519,10 +524,12 @@ function transformWith(
  * transform is not an input) and what the specs read that no transform makes. A function
  * transform's inputs are unknown: only the specs' are listed then.
  */
-function inputColumnsOf(states: readonly EncoderState[], transforms: readonly CompiledTransform[]): string[] {
+function inputColumnsOf(states: readonly EncoderState[], transforms: readonly CompiledTransform[], target: string | undefined): string[] {
   const derived = new Set<string>();
   const needed = new Set<string>();
   for (const tr of transforms) {
+    // The response is not an input of predictions (`kg = bwt / 1000` made the target).
+    if (tr.name === target) continue;
     for (const s of tr.reads ?? []) if (!derived.has(s)) needed.add(s);
     derived.add(tr.name);
   }
@@ -597,7 +604,7 @@ export function designFromCoding(coding: unknown, fn = 'designFromCoding'): Code
     columnInfo,
     groups,
     groupNames: [...new Set(groups)],
-    inputColumns: inputColumnsOf(states, transforms),
+    inputColumns: inputColumnsOf(states, transforms, target),
     transform: (newTable) => transformWith(newTable, transforms, states, target, sparse),
   };
 }
