@@ -127,4 +127,27 @@ describe('groupsparse fit --save / predict', () => {
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(26);
   });
+
+  it('logistic and multinomial models write probabilities: σ(link), and class columns summing to 1', async () => {
+    const lines = readFileSync(f('new.csv'), 'utf8').trim().split('\n');
+    writeFileSync(f('labels.csv'), readFileSync(f('train.csv'), 'utf8').replace(/^id;y;/, 'id;yy;').split('\n')
+      .map((l, i) => (i === 0 || l === '' ? l : l.replace(/^([^;]*);([^;]*);([^;]*)/, (_, id, y, x) => `${id};${Number(x.replace(',', '.')) > 3 ? 1 : 0};${x}`))).join('\n'));
+    const fit = await cliInProcess(['fit', f('labels.csv'), '--target', 'yy', '--loss', 'logistic', '--drop', 'id,day', '--lambda', '0.05', '--quiet', '--save', f('lg.json')]);
+    expect(fit.code).toBe(0);
+    const pr = (await cliInProcess(['predict', f('lg.json'), f('new.csv')])).stdout.trim().split('\n');
+    const lk = (await cliInProcess(['predict', f('lg.json'), f('new.csv'), '--type', 'link'])).stdout.trim().split('\n');
+    expect(pr[0]).toBe('probability');
+    expect(lk[0]).toBe('link');
+    expect(pr.length).toBe(lines.length);
+    for (let i = 1; i < pr.length; i++) expect(Math.abs(Number(pr[i]) - 1 / (1 + Math.exp(-Number(lk[i]))))).toBeLessThan(1e-15);
+    const mfit = await cliInProcess(['fit', f('train.csv'), '--target', 'shop', '--loss', 'multinomial', '--drop', 'id,day', '--lambda', '0.02', '--quiet', '--save', f('mn.json')]);
+    expect(mfit.code).toBe(0);
+    writeFileSync(f('mn.csv'), 'id,y,x,z\na,3,2,3\nb,5,2,3\n');
+    const mn = (await cliInProcess(['predict', f('mn.json'), f('mn.csv'), '--keep', 'id'])).stdout.trim().split('\n');
+    expect(mn[0]).toBe('id,p_east,p_north,p_south');
+    for (const row of mn.slice(1)) {
+      const ps = row.split(',').slice(1).map(Number);
+      expect(Math.abs(ps.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-12);
+    }
+  });
 });
