@@ -5,9 +5,9 @@ import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
-import { certificateVerdict, certify } from '../solvers/certificate.ts';
+import { certificateVerdict, certify, type Certificate } from '../solvers/certificate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
-import { ProjectedOperator, type ProblemContext } from '../solvers/problem.ts';
+import { ProjectedOperator, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
@@ -229,6 +229,8 @@ export function pathOnProblem(
   const G = fgs.nGroups;
   const size = p * T;
   const K = lambdas.length;
+  let nPenalized = 0;
+  for (let g = 0; g < G; g++) if (prob.context(Math.max(lmax, Number.MIN_VALUE)).penalty.isPenalized(g)) nPenalized++;
   const result: PathResult = {
     lambdas, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
     certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, penalty: prob.penalty.spec.name, nTasks: T,
@@ -272,12 +274,15 @@ export function pathOnProblem(
     let atFloor = false;
     // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
     // iterate, while the certificate reported here is recomputed at the returned point only.
-    let innerTol = 0.1 * tol;
+    let innerTol = nKept === nPenalized ? tol : 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
+        let full: ReturnType<typeof certify> | undefined;
+        ({ w, fit, sub, full } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
         if (fit) iterations += fit.iterations;
-        cert = certify(ctx, w);
+        // A fit on every group was certified on the full problem by the driver, at w: no need to
+        // recompute (it also keeps the best dual the solver found).
+        cert = full ?? certify(ctx, w);
         // KKT on the full problem for every left-out group (at w_g = 0; ‖∇_g‖ ≤ λ d_g for the
         // group lasso). Never trust the rule alone.
         let added = 0;
@@ -340,7 +345,7 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
   sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string,
-): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null } {
+): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null; full?: Certificate & { point: PointBuffers } } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
   const { p, T } = prob;
@@ -353,7 +358,9 @@ function solveKept(
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
     const run = prob.solve(ctx, warm.slice(), o);
-    return { w: penalizedPart(ctx, run.drive.w), fit: { iterations: run.drive.iterations, converged: run.drive.converged }, sub };
+    const d = run.drive;
+    const c = d.certificate as Certificate & { point?: PointBuffers };
+    return { w: penalizedPart(ctx, d.w), fit: { iterations: d.iterations, converged: d.converged }, sub, full: c.point ? { ...c, point: c.point } : undefined };
   }
   let key = '';
   for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';

@@ -86,6 +86,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Current iterate (penalized coefficients; unpenalized ones are 0 by the context's convention). */
   w: Float64Array;
   limits?: { work: number; deadline?: number };
+  initial?: { primal: number; dual: number };
   /** Passes over the data spent by the inner epochs of the current step. */
   private stepWork = 0;
   private readonly ctx: ProblemContext;
@@ -208,6 +209,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.acquire();
     this.evaluateOuter();
     this.releaseBuffers();
+    this.initial = { primal: this.primal, dual: this.bestDual };
   }
 
   /**

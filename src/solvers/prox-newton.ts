@@ -105,6 +105,7 @@ export class ProxNewton implements IterativeSolver {
   private bestDual = -Infinity;
   private primal = NaN;
   private outerKkt = Infinity;
+  initial?: { primal: number; dual: number };
 
   constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
     if (ctx.T !== 1) throw new OptionError('proxNewton', `proximal Newton handles one response column, got ${ctx.T} tasks; use solver: 'bcd'`);
@@ -142,6 +143,7 @@ export class ProxNewton implements IterativeSolver {
     } finally {
       this.releaseBuffers();
     }
+    this.initial = { primal: this.primal, dual: this.bestDual };
   }
 
   private acquire(): void {
