@@ -9,6 +9,7 @@ import { certificateVerdict, certify, type Certificate } from '../solvers/certif
 import { operatorNormSquared } from '../linalg/power.ts';
 import { ProjectedOperator, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
+import { chooseSolver, getSolver } from '../solvers/registry.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
 
@@ -31,8 +32,13 @@ export interface PathOptions extends ProblemOptions {
   maxTime?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
-  /** 'strong' (default): sequential strong rules with a KKT check; 'none': every fit on all groups. */
-  screening?: 'strong' | 'none';
+  /**
+   * 'strong': sequential strong rules with a KKT check, each fit on a sub-problem of the kept
+   * groups; 'none': every fit on all groups; 'auto' (default): 'strong', except on small designs
+   * (n·p·T ≤ 200 000) with a solver that picks its own working sets (block coordinate descent,
+   * proximal Newton), where one fit on all groups costs less than building sub-problems.
+   */
+  screening?: 'auto' | 'strong' | 'none';
   /** Called after each λ with (done, total). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -44,6 +50,11 @@ export const PATH_KEYS = [
 
 /** Largest λ grid accepted (each λ keeps p·T coefficients; 10⁴ is far beyond any plot or CV). */
 export const MAX_LAMBDAS = 10_000;
+/**
+ * Design size (n·p·T entries) up to which a working-set solver fits every group at each λ: a full
+ * gradient there costs less than building a screened sub-problem.
+ */
+const ALL_IN_ONE_SIZE = 200_000;
 /** Smallest lambdaMinRatio: below it λ is 0 to float64 rounding of the loss, and fits cannot be certified. */
 export const MIN_LAMBDA_RATIO = 1e-12;
 
@@ -198,7 +209,7 @@ export function pathOnProblem(
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
   }
-  const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
+  const screening = options.screening === undefined ? 'auto' : checkChoice(fn, 'screening', options.screening, ['auto', 'strong', 'none'] as const);
   const solveOptions = checkSolveOptions(fn, { tol, maxIter: options.maxIter, solver: options.solver });
   solveOptions.deadline = deadline;
   const { n, p, T } = prob;
@@ -231,6 +242,8 @@ export function pathOnProblem(
   const K = lambdas.length;
   let nPenalized = 0;
   for (let g = 0; g < G; g++) if (prob.context(Math.max(lmax, Number.MIN_VALUE)).penalty.isPenalized(g)) nPenalized++;
+  const solverEntry = getSolver(solveOptions.solver === 'auto' ? chooseSolver(prob.context(Math.max(lmax, Number.MIN_VALUE))) : solveOptions.solver);
+  const allInOne = screening === 'auto' && solverEntry?.workingSets === true && n * p * T <= ALL_IN_ONE_SIZE;
   const result: PathResult = {
     lambdas, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
     certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, penalty: prob.penalty.spec.name, nTasks: T,
@@ -265,6 +278,11 @@ export function pathOnProblem(
         kept[g] = 1;
         nKept++;
       }
+    }
+    // Small designs with a working-set solver: every group in one fit (see SolverTraits.workingSets).
+    if (allInOne && nKept < nPenalized) {
+      kept.fill(1);
+      nKept = nPenalized;
     }
     let iterations = 0;
     let violations = 0;
@@ -302,7 +320,11 @@ export function pathOnProblem(
       converged = verdict !== false;
       atFloor = verdict === 'floor';
       // Tightening the inner tolerance helps only while it is above the rounding floor.
-      if (converged || fit === null || !fit.converged || attempt >= 2 || innerTol * Math.abs(cert.primal) <= cert.gapFloor) break;
+      // A warm start accepted as it is while a zero group violates its optimality condition (just
+      // below the λ where that group enters, the gap is second order in the distance) is within
+      // tol, but misses the group: fit once more, tighter, so the support follows the path.
+      const stale = converged && fit !== null && fit.iterations === 0 && attempt === 0 && zeroGroupViolated(pen, w, cert.point.grad, cgs);
+      if ((converged && !stale) || fit === null || !fit.converged || attempt >= 2 || innerTol * Math.abs(cert.primal) <= cert.gapFloor) break;
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
     }
@@ -328,6 +350,15 @@ export function pathOnProblem(
   }
   if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
   return result;
+}
+
+/** Whether some penalized group is zero at w and violates its optimality condition there. */
+function zeroGroupViolated(pen: ProblemContext['penalty'], w: Float64Array, grad: Float64Array, cgs: GroupStructure): boolean {
+  for (let g = 0; g < cgs.nGroups; g++) {
+    if (!pen.isPenalized(g) || nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0) continue;
+    if (pen.groupViolation(w, grad, g) > 0) return true;
+  }
+  return false;
 }
 
 /** Zero the unpenalized entries (the context refits them exactly and wants them 0 in w). */

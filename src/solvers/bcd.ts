@@ -669,4 +669,5 @@ registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, 
   // sample weights go to FISTA).
   accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined,
   priority: 10,
+  workingSets: true,
 });

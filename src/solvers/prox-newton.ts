@@ -600,4 +600,5 @@ export class ProxNewton implements IterativeSolver {
 registerSolver('proxNewton', (ctx, w0, options) => new ProxNewton(ctx, w0, options), {
   accepts: (ctx) => Boolean(ctx.X.columns) && !ctx.datafit.quadratic && ctx.T === 1 && ctx.penalty.convex,
   priority: 20,
+  workingSets: true,
 });
