@@ -23,6 +23,7 @@ interface Port {
 interface WorkerLike {
   postMessage(v: unknown, transfer?: unknown[]): void;
   unref(): void;
+  ref(): void;
   terminate(): Promise<number>;
   on(ev: string, cb: (arg: unknown) => void): void;
   off(ev: string, cb: (arg: unknown) => void): void;
@@ -52,8 +53,13 @@ function builtin<T>(id: string): T | undefined {
   }
 }
 
-/** Fitting time (ms, all folds together, estimated from the full path) from which threads pay off. */
-const PARALLEL_MIN_MS = 100;
+/**
+ * Fitting time (ms, all folds together, estimated from the full path) from which threads pay off:
+ * with the workers already running, a few milliseconds; when they must first be started (about
+ * half a second of loading each, more from the TypeScript sources), a second.
+ */
+const PARALLEL_MIN_MS_WARM = 20;
+const PARALLEL_MIN_MS_COLD = 1000;
 
 /** Cores available to this process (1 where that cannot be known). */
 export function availableThreads(): number {
@@ -140,8 +146,9 @@ function spawn(wt: WorkerThreads): PoolWorker | null {
   const { port1, port2 } = new wt.MessageChannel();
   // The answers come back on a port of their own, which the blocked calling thread can read.
   worker.postMessage({ port: port2 }, [port2]);
-  // The readiness note arrives on the worker's own channel. Until it comes the worker holds the
-  // process open (so that startCvWorkers can be awaited); then it is unref'd and never does again.
+  // A worker never holds the process open: a short program that ends before its worker has even
+  // loaded exits at once. startCvWorkers refs it while it waits for the readiness note.
+  worker.unref();
   const ready = new Promise<void>((resolve) => {
     const heard = (): void => {
       worker.off('message', heard);
@@ -192,7 +199,10 @@ export async function startCvWorkers(threads = availableThreads()): Promise<bool
   if (!Number.isInteger(threads) || threads < 1) throw new ValueError('startCvWorkers', `threads must be a whole number ≥ 1, got ${String(threads)}`);
   if (threads === 1) return true;
   if (!growPool(threads - 1)) return false;
-  await Promise.all(pool.slice(0, threads - 1).map((w) => w.ready));
+  const waiting = pool.slice(0, threads - 1);
+  for (const w of waiting) w.worker.ref();
+  await Promise.all(waiting.map((w) => w.ready));
+  for (const w of waiting) w.worker.unref();
   return true;
 }
 
@@ -220,7 +230,8 @@ export function runFoldsInParallel(
   const dense = denseData(prob);
   const df = prob.datafit;
   if (!dense || df.sampleWeight !== undefined || !['squared', 'logistic', 'poisson', 'multitask'].includes(df.name)) return false;
-  let threads = run.workers ?? (pool.length > 0 || run.fullPathMs * K >= PARALLEL_MIN_MS ? availableThreads() : 1);
+  const worth = run.fullPathMs * K >= (pool.length > 0 ? PARALLEL_MIN_MS_WARM : PARALLEL_MIN_MS_COLD);
+  let threads = run.workers ?? (worth ? availableThreads() : 1);
   threads = Math.min(threads, K);
   if (threads <= 1) return false;
   const need = threads - 1;
