@@ -20,7 +20,7 @@ function sparseProblem(seed: number, loss: 'squared' | 'logistic') {
   let c = 0;
   for (const s of sizes) groups.push(Array.from({ length: s }, () => c++));
   const n = 120;
-  const X = Array.from({ length: n }, () => rng.normals(c));
+  const X = Array.from({ length: n }, () => Array.from(rng.normals(c)));
   const beta = new Array<number>(c).fill(0);
   for (const g of [0, 3]) for (const j of groups[g]) beta[j] = 1;
   const eta = X.map((r) => r.reduce((s, x, j) => s + x * beta[j], 0));
@@ -88,7 +88,7 @@ describe('adaptive group lasso', () => {
     expect(() => new GroupLasso({ groups: pr.groups, adaptive: 'yes' as never })).toThrow(/adaptive must be true, false or/);
     // y unrelated to X: cross-validation picks λ_max, where every group is zero.
     const rng = new Random(9);
-    const X = Array.from({ length: 40 }, () => rng.normals(4));
+    const X = Array.from({ length: 40 }, () => Array.from(rng.normals(4)));
     const y = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? 1 : -1));
     const init = cvGroupLasso(standardizeRows(X), y, { groups: [0, 0, 1, 1], nFolds: 5, seed: 1 });
     expect(init.indexMin, 'this case must have an empty initial model').toBe(0);
