@@ -19,7 +19,8 @@ import { writeFilesAtomically } from './files.ts';
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 
-function permute(w: Weight, perm: readonly number[]): Weight {
+/** `w` with its axes permuted (row-major): the one layout conversion both ONNX directions use. */
+export function permuteWeight(w: Weight, perm: readonly number[]): Weight {
   const s = w.shape;
   const outShape = perm.map((p) => s[p]);
   const strides = s.map((_, i) => s.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -114,8 +115,8 @@ export function onnxModelBytes(g: Graph): Uint8Array {
         const k = W(n.kernel);
         const C = k.shape[2];
         const kname = `${n.kernel}/oihw`;
-        init(kname, () => floatTensor(kname, n.op === 'conv2d' ? permute(k, [3, 2, 0, 1]) : (() => {
-          const p = permute(k, [2, 3, 0, 1]); // [C, m, kh, kw] = [C·m, 1, kh, kw] in memory
+        init(kname, () => floatTensor(kname, n.op === 'conv2d' ? permuteWeight(k, [3, 2, 0, 1]) : (() => {
+          const p = permuteWeight(k, [2, 3, 0, 1]); // [C, m, kh, kw] = [C·m, 1, kh, kw] in memory
           return { shape: [C * k.shape[3], 1, k.shape[0], k.shape[1]], data: p.data };
         })()));
         const ins = [x, kname, ...(n.bias ? [init(n.bias, () => floatTensor(n.bias!, W(n.bias!)))] : [])];
