@@ -215,6 +215,12 @@ describe('ONNX import', () => {
     expect(after).toBeLessThanOrEqual(0.5 * before);
     const back = neural.readModel(out);
     expect(neural.dependencyGraph(back).flops).toBe(after);
+    const inspected = await new Promise<string>((resolve) => {
+      execFile(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'index.ts'), 'inspect', out, '--json'], { cwd: root, timeout: 120_000 }, (_err, stdout) => resolve(stdout));
+    });
+    const j = JSON.parse(inspected) as { format: string; flops: number };
+    expect(j.format).toBe('onnx');
+    expect(j.flops).toBe(after);
     const x = rand(3 * 64 * 64, 3, 0, 1);
     const y = await ortRun(new Uint8Array(readFileSync(join(out, 'model.onnx'))), x, [1, 3, 64, 64]);
     expect(relDiff(y, irRun(back, x, [1, 3, 64, 64]))).toBeLessThanOrEqual(1e-5);
