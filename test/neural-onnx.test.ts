@@ -154,6 +154,42 @@ describe('ONNX import', () => {
     }
   }, 120_000);
 
+  it('a PyTorch-style classifier (Flatten of 6 × 6 maps into Gemm) imports, re-exports and compacts exactly', async () => {
+    const nodes: O.INodeProto[] = [
+      node('Conv', ['x', 'c.w', 'c.b'], ['c'], [ints('kernel_shape', [3, 3])]),
+      node('Relu', ['c'], ['r']),
+      node('MaxPool', ['r'], ['p'], [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])]),
+      node('Flatten', ['p'], ['f'], [int('axis', 1)]),
+      node('Gemm', ['f', 'fc1.w', 'fc1.b'], ['h'], [int('transB', 1)]),
+      node('Relu', ['h'], ['hr']),
+      node('Gemm', ['hr', 'fc2.w', 'fc2.b'], ['y'], [int('transB', 1)]),
+    ];
+    const inits = [
+      tensor('c.w', [6, 3, 3, 3], rand(162, 31, -0.5, 0.5)), tensor('c.b', [6], rand(6, 32)),
+      tensor('fc1.w', [10, 216], rand(2160, 33, -0.2, 0.2)), tensor('fc1.b', [10], rand(10, 34)),
+      tensor('fc2.w', [4, 10], rand(40, 35)), tensor('fc2.b', [4], rand(4, 36)),
+    ];
+    const dimsOf = (d: (number | string)[]) => ({ tensorType: { elemType: F, shape: { dim: d.map((v) => (typeof v === 'string' ? { dimParam: v } : { dimValue: v })) } } });
+    const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({
+      irVersion: 8, opsetImport: [{ domain: '', version: 13 }],
+      graph: { name: 'cnn', node: nodes, initializer: inits, input: [{ name: 'x', type: dimsOf(['N', 3, 14, 14]) }], output: [{ name: 'y', type: dimsOf(['N', 4]) }] },
+    })).finish();
+    const dims = [3, 3, 14, 14];
+    const x = rand(3 * 3 * 14 * 14, 37);
+    const truth = await ortRun(bytes, x, dims);
+    const g = neural.graphFromOnnx(bytes);
+    expect(relDiff(irRun(g, x, dims), truth)).toBeLessThanOrEqual(1e-5);
+    expect(relDiff(await ortRun(neural.onnxModelBytes(g), x, dims), truth)).toBeLessThanOrEqual(1e-5);
+    const dg = neural.dependencyGraph(g);
+    // By hand: 6 conv channels (each one 36-row strided slice of fc1) + 10 hidden units.
+    expect(dg.groups.length).toBe(16);
+    for (const grp of dg.groups) {
+      const zeroed = irRun(neural.zeroGroups(dg, [grp.id]), x, dims);
+      const removed = await ortRun(neural.onnxModelBytes(neural.compactGraph(dg, new Set([grp.id]))), x, dims);
+      expect(relDiff(removed, zeroed), grp.label).toBeLessThanOrEqual(1e-5);
+    }
+  }, 120_000);
+
   it('real models exported to ONNX read back and re-export to the same onnxruntime outputs; groups compact exactly', async () => {
     const cases: [neural.Graph, number[]][] = [
       [neural.readFaceApiManifest(TFD, { inputSize: 64 }), [2, 3, 64, 64]],
@@ -194,8 +230,11 @@ describe('ONNX import', () => {
       expect(err).toBeInstanceOf(DataError);
       expect((err as Error).message).toMatch(msg);
     }
-    // Flatten of an N×C×H×W tensor with H × W > 1: NCHW order differs from the runtime's.
-    expect(() => neural.graphFromOnnx(handModel([node('Flatten', ['cat'], ['f2'], [int('axis', 1)], 'flat2')]))).toThrow(/node 'flat2' \(Flatten\).*H × W = 8 × 8/);
+    // A reshape of an N×C×H×W tensor with H × W > 1 other than a flatten: NCHW order differs from the runtime's.
+    const shp = { ...i64('shp', [0, 12, 64]) };
+    expect(() => neural.graphFromOnnx(handModel([node('Constant', [], ['shp'], [{ name: 'value', type: AT.TENSOR, t: shp }]), node('Reshape', ['cat', 'shp'], ['r2'], [], 'reshape2')]))).toThrow(/node 'reshape2' \(Reshape\).*H × W = 8 × 8.*only a flatten/);
+    // A flattened N×C×H×W tensor feeding anything but Gemm/MatMul or an activation.
+    expect(() => neural.graphFromOnnx(handModel([node('Flatten', ['cat'], ['f2'], [int('axis', 1)]), node('Softmax', ['f2'], ['s2'], [int('axis', 1)], 'soft2')]))).toThrow(/node 'soft2' \(Softmax\).*flattened N×C×H×W/);
     expect(() => neural.graphFromOnnx(Uint8Array.of(0xff, 0xff, 0xff))).toThrow(DataError);
   });
 

@@ -23,13 +23,20 @@ const { onnx } = onnxProto;
  * the supported set is refused naming the op and the node — never imported approximately.
  */
 
-type Layout = 'nchw' | 'plain';
+/**
+ * 'plain': same elements in the same order as ONNX's tensor; 'nchw': the NHWC form of an ONNX NCHW
+ * tensor; 'chw-flat': an N×C×H×W tensor flattened to N × CHW, whose IR twin is the NHWC flatten
+ * (order h, w, c) — a following Gemm/MatMul takes it by permuting the rows of its B.
+ */
+type Layout = 'nchw' | 'plain' | 'chw-flat';
 
 interface Tracked {
   /** IR tensor name. */
   readonly ir: string;
   readonly rank: number;
   readonly layout: Layout;
+  /** 'chw-flat': the C, H, W that were flattened. */
+  readonly chw?: readonly [number, number, number];
 }
 
 export interface OnnxImportOptions {
@@ -155,9 +162,14 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
       if (!isConst(i)) refuse(`its ${what} must be a constant (initializer or Constant node)`);
       return consts.get(i!)!;
     };
-    const emit = (node: IrNode, rank: number, layout: Layout): void => {
+    const emit = (node: IrNode, rank: number, layout: Layout, chw?: readonly [number, number, number]): void => {
       nodes.push(node);
-      env.set(out, { ir: node.name, rank, layout });
+      env.set(out, { ir: node.name, rank, layout, chw });
+    };
+    /** Ops whose meaning depends on the element order cannot take a flattened NCHW tensor. */
+    const ordered = (x: Tracked): Tracked => {
+      if (x.layout === 'chw-flat') refuse(`reads '${x.ir}', a flattened N×C×H×W tensor, which only Gemm/MatMul and element-wise activations may follow`);
+      return x;
     };
     const alias = (t: Tracked): void => void env.set(out, t);
     const spatial = (x: Tracked): void => {
@@ -194,7 +206,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
     };
     const activationNode = (a: Activation, xi: string | undefined): void => {
       const x = need(xi);
-      emit({ op: 'activation', name: out, inputs: [x.ir], activation: a }, x.rank, x.layout);
+      emit({ op: 'activation', name: out, inputs: [x.ir], activation: a }, x.rank, x.layout, x.chw);
     };
 
     switch (op) {
@@ -243,8 +255,16 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         const beta = op === 'Gemm' ? float('beta', 1) : 1;
         if (op === 'Gemm' && int('transA', 0) !== 0) refuse('transA = 1 is not supported');
         const transB = op === 'Gemm' && int('transB', 0) !== 0;
-        const kernel = weight(ins[1], `dense${transB ? 'T' : ''}${alpha}`, (v) => {
-          const k = transB ? permuteWeight(v, [1, 0]) : v;
+        const chw = x.layout === 'chw-flat' ? x.chw! : undefined;
+        const kernel = weight(ins[1], `dense${transB ? 'T' : ''}${alpha}${chw ? `chw${chw.join('x')}` : ''}`, (v) => {
+          let k = transB ? permuteWeight(v, [1, 0]) : v;
+          if (chw) {
+            // Rows in ONNX's (c, h, w) order → the runtime's (h, w, c) flatten order.
+            const [C, H, Wd] = chw;
+            if (k.shape[0] !== C * H * Wd) refuse(`B has ${k.shape[0]} rows for a flattened ${C}×${H}×${Wd} input`);
+            k = permuteWeight({ shape: [C, H, Wd, k.shape[1]], data: k.data }, [1, 2, 0, 3]);
+            k = { shape: [C * H * Wd, k.shape[3]], data: k.data };
+          }
           return alpha === 1 ? k : { shape: k.shape, data: k.data.map((e) => e * alpha) };
         });
         const M = transB ? b.shape[0] : b.shape[1];
@@ -258,7 +278,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         break;
       }
       case 'BatchNormalization': {
-        const x = need(ins[0]);
+        const x = ordered(need(ins[0]));
         if (usedOutputs.length > 0) refuse('training-mode outputs (running mean / variance) are not supported');
         // The channel axis is ONNX's axis 1: the IR's last axis for NCHW and for 2-d tensors only.
         if (!(x.rank === 4 && x.layout === 'nchw') && x.rank !== 2) refuse(`normalizes a rank-${x.rank} tensor whose channel axis is not the runtime's last`);
@@ -278,20 +298,22 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
           if (op === 'Sub' || op === 'Div') refuse('a difference or quotient of two computed tensors is not supported');
           const a = need(ins[0]);
           const b = need(ins[1]);
-          if (a.rank !== b.rank || a.layout !== b.layout) refuse('its inputs differ in rank or layout');
-          emit({ op: op === 'Add' ? 'add' : 'mul', name: out, inputs: [a.ir, b.ir] }, a.rank, a.layout);
+          if (a.rank !== b.rank || a.layout !== b.layout || String(a.chw) !== String(b.chw)) refuse('its inputs differ in rank or layout');
+          emit({ op: op === 'Add' ? 'add' : 'mul', name: out, inputs: [a.ir, b.ir] }, a.rank, a.layout, a.chw);
           break;
         }
         if ((op === 'Sub' || op === 'Div') && c0) refuse('a constant minus or divided by a tensor is not supported');
-        const x = need(c0 ? ins[1] : ins[0]);
         const c = c0 ? ins[0] : ins[1];
+        const x0 = need(c0 ? ins[1] : ins[0]);
+        // A scalar broadcasts the same in any order; anything else needs the ONNX order.
+        const x = consts.get(c)!.data.length === 1 ? x0 : ordered(x0);
         const t = op === 'Sub' ? (v: number) => -v : op === 'Div' ? (v: number) => 1 / v : (v: number) => v;
         const w = broadcastConst(c, x, op === 'Sub' ? 'neg' : op === 'Div' ? 'inv' : 'c', t);
-        emit({ op: op === 'Add' || op === 'Sub' ? 'addConst' : 'mulConst', name: out, inputs: [x.ir], weight: w }, x.rank, x.layout);
+        emit({ op: op === 'Add' || op === 'Sub' ? 'addConst' : 'mulConst', name: out, inputs: [x.ir], weight: w }, x.rank, x.layout, x.chw);
         break;
       }
       case 'Concat': {
-        const xs = ins.map(need);
+        const xs = ins.map((i) => ordered(need(i)));
         const r = xs[0].rank;
         if (xs.some((x) => x.rank !== r || x.layout !== xs[0].layout)) refuse('its inputs differ in rank or layout');
         let axis = int('axis', 1);
@@ -331,7 +353,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         break;
       }
       case 'Pad': {
-        const x = need(ins[0]);
+        const x = ordered(need(ins[0]));
         if (str('mode', 'constant') !== 'constant') refuse(`pad mode '${str('mode', 'constant')}' is not supported`);
         const pads = opsetVersion >= 11 ? Array.from(constant(ins[1], 'pads').data) : ints('pads', []);
         const value = opsetVersion >= 11 ? (ins[2] ? constant(ins[2], 'constant_value').data[0] : 0) : float('value', 0);
@@ -352,7 +374,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         break;
       }
       case 'Flatten': case 'Reshape': {
-        const x = need(ins[0]);
+        const x = ordered(need(ins[0]));
         let target: number[];
         if (op === 'Flatten') {
           if (int('axis', 1) !== 1) refuse('only axis = 1 is supported');
@@ -367,9 +389,14 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
           else target = s.map((d, i) => (i === 0 && d === 0 ? -1 : d));
         }
         if (x.layout === 'nchw' && x.rank === 4) {
-          // NCHW element order ≠ NHWC order unless the spatial part is 1 × 1.
+          // NCHW element order ≠ NHWC order unless the spatial part is 1 × 1; a flatten is taken
+          // as the runtime's NHWC flatten, and the Gemm/MatMul after it permutes its rows.
           const s = irShape(x.ir);
-          if (s[1] * s[2] !== 1) refuse(`reshapes an N×C×H×W tensor with H × W = ${s[1]} × ${s[2]} > 1, whose element order differs from the NHWC runtime's`);
+          if (s[1] * s[2] !== 1) {
+            if (!(target.length === 2 && target[0] === -1 && target[1] === -1)) refuse(`reshapes an N×C×H×W tensor with H × W = ${s[1]} × ${s[2]} > 1 to [${target.join(', ')}], whose element order differs from the NHWC runtime's (only a flatten is supported)`);
+            emit({ op: 'reshape', name: out, inputs: [x.ir], shape: target }, 2, 'chw-flat', [s[3], s[1], s[2]]);
+            break;
+          }
         }
         // A 4-d result holds ONNX's element order: 'plain' (a Transpose [0, 3, 1, 2] after it makes it NCHW).
         const rank = target.length;
@@ -393,14 +420,14 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         break;
       }
       case 'PRelu': {
-        const x = need(ins[0]);
         const c = constant(ins[1], 'slope');
+        const x = c.data.length === 1 ? need(ins[0]) : ordered(need(ins[0]));
         const alphaWeight = weight(ins[1], 'vec', () => ({ shape: [c.data.length], data: c.data }));
-        emit({ op: 'activation', name: out, inputs: [x.ir], activation: { kind: 'prelu', alphaWeight } }, x.rank, x.layout);
+        emit({ op: 'activation', name: out, inputs: [x.ir], activation: { kind: 'prelu', alphaWeight } }, x.rank, x.layout, x.chw);
         break;
       }
       case 'Softmax': {
-        const x = need(ins[0]);
+        const x = ordered(need(ins[0]));
         let axis = int('axis', opsetVersion >= 13 ? -1 : 1);
         if (axis < 0) axis += x.rank;
         // Before opset 13 the axis flattens the trailing axes: the last axis only when it is rank − 1.
@@ -417,6 +444,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
   const outputs = (graph.output ?? []).map((o) => {
     const t = env.get(o.name!);
     if (!t) throw new DataError(fn, `output '${o.name}' of ${label} is ${consts.has(o.name!) ? 'a constant' : 'not produced by any node'}`);
+    if (t.layout === 'chw-flat') throw new DataError(fn, `output '${o.name}' of ${label} is a flattened N×C×H×W tensor, whose element order the NHWC runtime does not keep`);
     return t.ir;
   });
   const g: Graph = { inputs, outputs, nodes, weights, source: { kind: 'onnx', details: { label, opset: opsetVersion } } };
