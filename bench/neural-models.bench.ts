@@ -4,7 +4,8 @@
  * format, and measured in this one run on the tfjs WASM (SIMD) backend:
  * FLOPs, parameters, median latency in tfjs-wasm and in onnxruntime-node (the graph exported to
  * ONNX; one intra-op thread) — batch 1: 20 runs; batch 32: BENCH_RUNS32 runs, default 5 — against
- * the unpruned model (NaN where the model fixes batch 1 in a reshape), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
+ * the unpruned model (NaN where the model fixes batch 1 in a reshape, or where batch 32 would not fit
+ * the WASM heap: SSD at 512), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
  * photographs (top-1 agreement for the classifiers, relative output error otherwise, and for SSD
  * the IoU of the top-scoring box against the unpruned model's). Models:
  * MODELS=tfd,ssd,facerec,mobilenetv2,blazeface,emotion,facemesh (default all).
@@ -105,8 +106,19 @@ function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   return out;
 }
 
-/** Batch-32 latency, or NaN when the model fixes its batch size. */
+/** Largest activation of `g` at batch 1, in elements. */
+function largestActivation(g: neural.Graph): number {
+  let m = 0;
+  for (const s of neural.inferShapes(g).values()) m = Math.max(m, s.reduce((a, b) => a * b, 1));
+  return m;
+}
+
+/**
+ * Batch-32 latency, or NaN when the model fixes its batch size or when its activations would not
+ * fit the WASM heap (an allocation failure there aborts the whole backend, so it is not attempted).
+ */
 function latency32(g: neural.Graph, shape: number[], runs: number): number {
+  if (32 * largestActivation(g) * 4 * 4 > 1.5 * 2 ** 30) return NaN;
   try {
     return neural.measureLatency(g, shape, { batch: 32, runs, warmup: 1 });
   } catch {
