@@ -160,7 +160,7 @@ function channelTable(): void {
   console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
-async function runtimeRhoTable(): Promise<void> {
+export async function runtimeRhoTable(): Promise<void> {
   const info = await neural.initRuntime();
   const { tf } = neural;
   console.log(`\n## 3. ρ in the runtime: tfjs ${info.backend}${info.simd ? ' (SIMD)' : ''} dense matMul vs CSR SpMM in WASM SIMD vs rows removed\n`);
@@ -175,7 +175,8 @@ async function runtimeRhoTable(): Promise<void> {
     const X = Float32Array.from(rng.normals(k * n));
     const xt = tf.tensor2d(X, [k, n]);
     const wt = tf.tensor2d(W, [m, k]);
-    const tfDense = (): void => void tf.tidy(() => tf.matMul(wt, xt).dataSync());
+    // (tidy must not return the typed array: it would walk its millions of entries as a container.)
+    const tfDense = (): void => tf.tidy(() => void tf.matMul(wt, xt).dataSync());
     // Kernel speed: the CSR loop on the full matrix against tfjs' dense product, same FLOPs.
     const full = await wasmSpmm(W, X, m, k, n);
     // Correctness of the kernel against tfjs before timing it.
@@ -192,7 +193,7 @@ async function runtimeRhoTable(): Promise<void> {
       const csr = await wasmSpmm(Ws, X, m, k, n);
       const mk = Math.round((1 - s) * m);
       const wc = tf.tensor2d(W.subarray(0, mk * k), [mk, k]);
-      const [tD, tC, tS] = times([tfDense, () => void csr.run(), () => void tf.tidy(() => tf.matMul(wc, xt).dataSync())], 11);
+      const [tD, tC, tS] = times([tfDense, () => void csr.run(), () => tf.tidy(() => void tf.matMul(wc, xt).dataSync())], 11);
       wc.dispose();
       const th = 1 / (1 - s);
       rows.push(`| ${label} | ${s * 100} % | ${f2(tD)} | ${f2(tC)} | ${f2(tS)} | ${f2(th)} | **${f2(tD / tC / th)}** | **${f2(tD / tS / th)}** | ${f2(tD0 / tC0)} |`);
