@@ -18,7 +18,7 @@ import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type Gra
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
 import { foldSql } from './folds.ts';
-import { groupNormsOf, runGlm, type GlmLoss, type GlmRun, type GlmRunOptions } from './glm.ts';
+import { groupNormsOf, runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
 import { runPass } from './design.ts';
 import { num } from './sql.ts';
 import type { SqlSource } from './source.ts';
@@ -34,8 +34,8 @@ export interface SqlProgress {
 
 /** Options shared by the SQL fits. */
 export interface SqlFitOptions {
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts). */
-  loss?: 'squared' | 'logistic' | 'poisson';
+  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), or a loss given SQL pieces by registerSqlLoss. */
+  loss?: 'squared' | 'logistic' | 'poisson' | (string & {});
   /** Group weights d_g (default √p_g). */
   weights?: ArrayLike<number> | WeightRule;
   /** Fit an unpenalized intercept (default true). */
@@ -80,7 +80,7 @@ export interface SqlFitResult extends Pick<FitResult,
   columnNames: readonly string[];
   /** Group label of each column. */
   columnGroups: readonly string[];
-  loss: 'squared' | 'logistic' | 'poisson';
+  loss: 'squared' | 'logistic' | 'poisson' | (string & {});
   /** Rows used. */
   n: number;
   /** Passes over the rows, design included. */
@@ -121,7 +121,10 @@ export interface SqlCvResult extends SqlPathResult {
 const COMMON = ['loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'maxAggregates', 'onProgress'] as const;
 
 interface Prepared {
-  loss: 'squared' | GlmLoss;
+  /** The loss's name ('squared', or one with SQL pieces registered). */
+  loss: string;
+  /** The SQL pieces of a GLM loss (proximal Newton), or undefined for the squared loss (Gram space). */
+  glm: LossSql | undefined;
   design: SqlDesign;
   groups: GroupStructure;
   fitIntercept: boolean;
@@ -136,7 +139,10 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   if (source === null || typeof source !== 'object' || typeof (source as SqlSource).query !== 'function') {
     throw new OptionError(fn, 'the source must come from openSource, duckdbSource or postgresSource');
   }
-  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', 'logistic', 'poisson'] as const);
+  // The squared loss is solved in Gram space from one pass of sums; the others by proximal Newton
+  // from the SQL pieces registered for them (registerSqlLoss).
+  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', ...sqlLossNames()]);
+  const glm = loss === 'squared' ? undefined : sqlLoss(loss);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
@@ -148,7 +154,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   const design = await compileDesign(source, spec, onPass, fn);
   counter.passes = design.passes;
   const groups = options.weights === undefined ? design.groupStructure : withWeights(design.groupStructure, options.weights, fn);
-  return { loss, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
+  return { loss, glm, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
 }
 
 function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
@@ -188,7 +194,7 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   checkOptions(fn, options, ['lambda', ...COMMON]);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const pr = await prepare(fn, source, spec, options);
-  if (pr.loss !== 'squared') return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.loss, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
+  if (pr.glm) return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.glm, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const run = solveGram(q, pr.groups, lambda, { tol: 0.1 * pr.tol, maxIter: pr.maxIter });
@@ -228,7 +234,7 @@ export async function groupLassoPathSql(source: SqlSource, spec: SqlDesignSpec, 
   const fn = 'groupLassoPath';
   checkOptions(fn, options, ['nLambda', 'lambdaMinRatio', 'lambdas', ...COMMON]);
   const pr = await prepare(fn, source, spec, options);
-  if (pr.loss !== 'squared') return glmPath(fn, source, pr, options);
+  if (pr.glm) return glmPath(fn, source, pr, options);
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const lmax = gramLambdaMax(q, pr.groups);
@@ -342,7 +348,7 @@ async function glmPath(fn: string, source: SqlSource, pr: Prepared, options: Sql
   const fits: SqlFitResult[] = [];
   let warm: { w: Float64Array; b: number } | undefined;
   for (const lam of lambdas) {
-    const r = await runGlm(source, design, groups, pr.loss as GlmLoss, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
+    const r = await runGlm(source, design, groups, pr.glm!, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
     fits.push(glmResult(pr, lam, r));
     warm = { w: r.w, b: r.b };
   }
