@@ -10,7 +10,7 @@
 import { OptionError, ValueError } from '../errors.ts';
 import type { FitResult } from '../problem/problem.ts';
 import { withWeights, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { checkLambdas, lambdaGrid } from '../path/path.ts';
 import { gapConverged, nullObjectiveFloor } from '../solvers/certificate.ts';
@@ -18,7 +18,7 @@ import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type Gra
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
 import { foldSql } from './folds.ts';
-import { groupNormsOf, runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
+import { runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
 import { runPass } from './design.ts';
 import { num } from './sql.ts';
 import type { SqlSource } from './source.ts';
@@ -105,6 +105,8 @@ export interface SqlCvResult extends SqlPathResult {
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ. */
   foldLoss: Float64Array[];
+  /** What `meanLoss` measures (as CvResult.metric): 'mean squared error'. */
+  metric: string;
   /** Rows per fold. */
   foldSizes: number[];
   lambdaMin: number;
@@ -162,12 +164,7 @@ function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: nu
   const c = run.certificate;
   const converged = gapConverged(c.gap, c.primal, nullObjectiveFloor(q.e / (2 * q.n), c.primal), pr.tol);
   const intercept = pr.fitIntercept ? interceptOf(sums, run.w, design.shifts, design.yShift) : 0;
-  const norms = new Float64Array(groups.nGroups);
-  const active: number[] = [];
-  for (let g = 0; g < groups.nGroups; g++) {
-    norms[g] = nrm2Indexed(run.w, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
-    if (norms[g] > 0) active.push(g);
-  }
+  const { norms, active } = groupNorms(run.w, groups);
   return {
     coef: run.w, intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
@@ -310,7 +307,7 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
   }
   return {
     lambdas, lambdaMax: lmax, fits, design, groups: pr.groups, passes: pr.counter.passes,
-    meanLoss, seLoss, foldLoss, foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
+    meanLoss, seLoss, foldLoss, metric: 'mean squared error', foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
     lambda1se: lambdas[index1se], index1se, nFolds: K, notConverged, fit: fits[indexMin],
   };
 }
@@ -320,7 +317,7 @@ function glmOptions(pr: Prepared, warm?: { w: Float64Array; b: number }): GlmRun
 }
 
 function glmResult(pr: Prepared, lambda: number, r: GlmRun): SqlFitResult {
-  const { norms, active } = groupNormsOf(pr.groups, r.w);
+  const { norms, active } = groupNorms(r.w, pr.groups);
   return {
     coef: r.w, intercept: r.b, lambda, objective: r.objective, dualObjective: r.dual, dualityGap: r.gap, relativeGap: r.relativeGap,
     kktViolation: r.kktViolation, converged: r.converged, status: r.status, iterations: r.iterations, activeGroups: active,
