@@ -18,7 +18,7 @@ import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type Gra
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
 import { foldSql } from './folds.ts';
-import { groupNormsOf, runGlm, type GlmLoss, type GlmRun, type GlmRunOptions } from './glm.ts';
+import { groupNormsOf, runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
 import { runPass } from './design.ts';
 import { num } from './sql.ts';
 import type { SqlSource } from './source.ts';
@@ -34,8 +34,8 @@ export interface SqlProgress {
 
 /** Options shared by the SQL fits. */
 export interface SqlFitOptions {
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts). */
-  loss?: 'squared' | 'logistic' | 'poisson';
+  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), or a loss given SQL pieces by registerSqlLoss. */
+  loss?: 'squared' | 'logistic' | 'poisson' | (string & {});
   /** Group weights d_g (default √p_g). */
   weights?: ArrayLike<number> | WeightRule;
   /** Fit an unpenalized intercept (default true). */
@@ -90,7 +90,7 @@ export interface SqlFitResult extends Pick<FitResult,
   standardizedCoef?: Float64Array;
   /** Group label of each column. */
   columnGroups: readonly string[];
-  loss: 'squared' | 'logistic' | 'poisson';
+  loss: 'squared' | 'logistic' | 'poisson' | (string & {});
   /** Rows used. */
   n: number;
   /** Passes over the rows, design included. */
@@ -149,7 +149,10 @@ export interface SqlCvResult extends SqlPathResult {
 const COMMON = ['loss', 'weights', 'fitIntercept', 'standardize', 'tol', 'maxIter', 'maxAggregates', 'onProgress'] as const;
 
 interface Prepared {
-  loss: 'squared' | GlmLoss;
+  /** The loss's name ('squared', or one with SQL pieces registered). */
+  loss: string;
+  /** The SQL pieces of a GLM loss (proximal Newton), or undefined for the squared loss (Gram space). */
+  glm: LossSql | undefined;
   design: SqlDesign;
   groups: GroupStructure;
   fitIntercept: boolean;
@@ -165,7 +168,10 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   if (source === null || typeof source !== 'object' || typeof (source as SqlSource).query !== 'function') {
     throw new OptionError(fn, 'the source must come from openSource, duckdbSource or postgresSource');
   }
-  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', 'logistic', 'poisson'] as const);
+  // The squared loss is solved in Gram space from one pass of sums; the others by proximal Newton
+  // from the SQL pieces registered for them (registerSqlLoss).
+  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', ...sqlLossNames()]);
+  const glm = loss === 'squared' ? undefined : sqlLoss(loss);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const standardize = options.standardize ?? false;
@@ -180,7 +186,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   const design = await compileDesign(source, spec, onPass, fn);
   counter.passes = design.passes;
   const groups = options.weights === undefined ? design.groupStructure : withWeights(design.groupStructure, options.weights, fn);
-  return { loss, design, groups, fitIntercept, standardize, tol, maxIter, counter, onPass, maxAggregates };
+  return { loss, glm, design, groups, fitIntercept, standardize, tol, maxIter, counter, onPass, maxAggregates };
 }
 
 /**
@@ -277,7 +283,7 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   checkOptions(fn, options, ['lambda', ...COMMON]);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const pr = await prepare(fn, source, spec, options);
-  if (pr.loss !== 'squared') return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.loss, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
+  if (pr.glm) return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.glm, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q0 = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const st = pr.standardize ? standardizationOf(sums, q0, pr.design, pr.fitIntercept) : undefined;
@@ -319,7 +325,7 @@ export async function groupLassoPathSql(source: SqlSource, spec: SqlDesignSpec, 
   const fn = 'groupLassoPath';
   checkOptions(fn, options, ['nLambda', 'lambdaMinRatio', 'lambdas', ...COMMON]);
   const pr = await prepare(fn, source, spec, options);
-  if (pr.loss !== 'squared') return glmPath(fn, source, pr, options);
+  if (pr.glm) return glmPath(fn, source, pr, options);
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q0 = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const st = pr.standardize ? standardizationOf(sums, q0, pr.design, pr.fitIntercept) : undefined;
@@ -438,7 +444,7 @@ async function glmPath(fn: string, source: SqlSource, pr: Prepared, options: Sql
   const fits: SqlFitResult[] = [];
   let warm: { w: Float64Array; b: number } | undefined;
   for (const lam of lambdas) {
-    const r = await runGlm(source, design, groups, pr.loss as GlmLoss, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
+    const r = await runGlm(source, design, groups, pr.glm!, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
     fits.push(glmResult(pr, lam, r));
     warm = { w: r.w, b: r.b };
   }
