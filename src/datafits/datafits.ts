@@ -1,6 +1,6 @@
 import { ValueError } from '../errors.ts';
 import { checkResponseScale } from '../linalg/input.ts';
-import { devianceAtNull, registerLoss, type Datafit, type LossName } from './datafit.ts';
+import { devianceAtNull, registerLoss, subsetResponse, type Datafit, type LossName } from './datafit.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
 export { makeDatafit, registerLoss, lossNames, getLoss, type Datafit, type LossName, type LossSpec } from './datafit.ts';
@@ -10,14 +10,6 @@ function binaryStrata(y: Float64Array, n: number): Int32Array {
   const s = new Int32Array(n);
   for (let i = 0; i < n; i++) s[i] = y[i] === 1 ? 1 : 0;
   return s;
-}
-
-/** Rows of a column-major n × T array. */
-export function selectRowsT(a: Float64Array, n: number, T: number, rows: ArrayLike<number>): Float64Array {
-  const m = rows.length;
-  const out = new Float64Array(m * T);
-  for (let t = 0; t < T; t++) for (let k = 0; k < m; k++) out[t * m + k] = a[t * n + rows[k]];
-  return out;
 }
 
 /** Entries of the given rows of a weight vector (undefined stays undefined). */
@@ -94,7 +86,7 @@ export class SquaredLoss implements Datafit {
     diagTimes(this, eta, v, out);
   }
   subset(rows: ArrayLike<number>): SquaredLoss {
-    return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
+    return new SquaredLoss(subsetResponse(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
   }
   readonly heldOutMetric = 'mean squared error';
   get freeColumns(): number {
@@ -249,7 +241,7 @@ export class LogisticLoss implements Datafit {
     diagTimes(this, eta, v, out);
   }
   subset(rows: ArrayLike<number>): LogisticLoss {
-    return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
+    return new LogisticLoss(subsetResponse(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
   }
   readonly heldOutMetric = 'deviance';
   readonly freeColumns = 1;
@@ -406,7 +398,7 @@ export class PoissonLoss implements Datafit {
     diagTimes(this, eta, v, out);
   }
   subset(rows: ArrayLike<number>): PoissonLoss {
-    return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));
+    return new PoissonLoss(subsetResponse(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));
   }
   readonly heldOutMetric = 'deviance';
   readonly freeColumns = 1;

@@ -10,7 +10,7 @@
 import { OptionError, ValueError } from '../errors.ts';
 import type { FitResult } from '../problem/problem.ts';
 import { withWeights, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { checkLambdas, lambdaGrid } from '../path/path.ts';
 import { gapConverged, nullObjectiveFloor } from '../solvers/certificate.ts';
@@ -18,7 +18,7 @@ import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type Gra
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
 import { foldSql } from './folds.ts';
-import { groupNormsOf, runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
+import { runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
 import { runPass } from './design.ts';
 import { num } from './sql.ts';
 import type { SqlSource } from './source.ts';
@@ -133,6 +133,8 @@ export interface SqlCvResult extends SqlPathResult {
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ. */
   foldLoss: Float64Array[];
+  /** What `meanLoss` measures (as CvResult.metric): 'mean squared error'. */
+  metric: string;
   /** Rows per fold. */
   foldSizes: number[];
   lambdaMin: number;
@@ -250,12 +252,7 @@ function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: nu
   // Back to the original scale: w_j = w̃_j/s_j; the intercept is then the one that goes with w.
   const coef = st ? run.w.map((v, j) => v / st.scales[j]) : run.w;
   const intercept = pr.fitIntercept ? interceptOf(sums, coef, design.shifts, design.yShift) : 0;
-  const norms = new Float64Array(groups.nGroups);
-  const active: number[] = [];
-  for (let g = 0; g < groups.nGroups; g++) {
-    norms[g] = nrm2Indexed(coef, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
-    if (norms[g] > 0) active.push(g);
-  }
+  const { norms, active } = groupNorms(coef, groups);
   return {
     coef, ...(st ? { standardizedCoef: run.w } : {}), intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
@@ -406,7 +403,7 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
   }
   return {
     lambdas, lambdaMax: lmax, fits, design, groups: pr.groups, passes: pr.counter.passes, quadratic: q, ...(st ? { standardization: st } : {}),
-    meanLoss, seLoss, foldLoss, foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
+    meanLoss, seLoss, foldLoss, metric: 'mean squared error', foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
     lambda1se: lambdas[index1se], index1se, nFolds: K, notConverged, fit: fits[indexMin],
   };
 }
@@ -416,7 +413,7 @@ function glmOptions(pr: Prepared, warm?: { w: Float64Array; b: number }): GlmRun
 }
 
 function glmResult(pr: Prepared, lambda: number, r: GlmRun): SqlFitResult {
-  const { norms, active } = groupNormsOf(pr.groups, r.w);
+  const { norms, active } = groupNorms(r.w, pr.groups);
   return {
     coef: r.w, intercept: r.b, lambda, objective: r.objective, dualObjective: r.dual, dualityGap: r.gap, relativeGap: r.relativeGap,
     kktViolation: r.kktViolation, converged: r.converged, status: r.status, iterations: r.iterations, activeGroups: active,

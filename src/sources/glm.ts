@@ -18,7 +18,6 @@ import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { gapConverged, nullObjectiveFloor, relativeGap } from '../solvers/certificate.ts';
 import { solveGram } from '../solvers/gram.ts';
 import type { GroupStructure } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
 import { runPass, type PassListener, type SqlDesign } from './design.ts';
 import type { SqlSource } from './source.ts';
 import { num } from './sql.ts';
@@ -235,15 +234,4 @@ export async function runGlm(
     b = candidate.b;
   }
   return { w, b, objective: NaN, dual: NaN, gap: NaN, relativeGap: NaN, kktViolation: NaN, converged: false, status: 'max iterations reached', iterations: o.maxIter };
-}
-
-/** ‖w_g‖ per group and the active groups. */
-export function groupNormsOf(groups: GroupStructure, w: Float64Array): { norms: Float64Array; active: number[] } {
-  const norms = new Float64Array(groups.nGroups);
-  const active: number[] = [];
-  for (let g = 0; g < groups.nGroups; g++) {
-    norms[g] = nrm2Indexed(w, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
-    if (norms[g] > 0) active.push(g);
-  }
-  return { norms, active };
 }
