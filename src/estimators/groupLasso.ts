@@ -260,9 +260,10 @@ export class GroupLasso {
   private async fitSource(source: import('../sources/source.ts').SqlSource, spec: import('../sources/design.ts').SqlDesignSpec, sampleWeight: unknown): Promise<this> {
     const fn = 'GroupLasso.fit';
     if (sampleWeight !== undefined) throw new ValueError(fn, 'sample weights are not available on a SQL source');
-    // Loaded on demand: the core never imports the SQL sources statically.
-    const { fitSourceModel } = await import('../sources/estimator.ts');
-    const m = await fitSourceModel(source, spec, this.options, fn);
+    // Registered by `groupsparse/sql` when it is loaded (a source can only come from there): the
+    // core never imports the SQL sources, so bundles of `groupsparse` carry no database driver.
+    if (!sourceFitter) throw new ValueError(fn, 'fitting a SQL source needs groupsparse/sql loaded (openSource, duckdbSource, postgresSource)');
+    const m = await sourceFitter(source, spec, this.options, fn);
     this.path = m.path;
     this.standardizedPath = m.standardizedPath;
     this.cv = m.cv;
@@ -722,6 +723,16 @@ export interface GroupLassoJSON {
   intercepts: number[];
   certificate: PathCertificate;
   path?: { lambdas: number[]; activeGroups: number[][]; certificates: PathCertificate[]; index: number };
+}
+
+type SourceFitter = (
+  source: import('../sources/source.ts').SqlSource, spec: import('../sources/design.ts').SqlDesignSpec, options: GroupLassoOptions, fn: string,
+) => Promise<import('../sources/estimator.ts').SourceModel>;
+let sourceFitter: SourceFitter | undefined;
+
+/** How `GroupLasso.fit(source, spec)` fits: set by `groupsparse/sql` when it loads. */
+export function registerSourceFitter(f: SourceFitter): void {
+  sourceFitter = f;
 }
 
 /** A SQL source (`groupsparse/sql`) rather than a matrix: an object that runs statements. */
