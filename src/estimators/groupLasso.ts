@@ -12,11 +12,12 @@ import { cvOnProblem, type CvResult } from '../path/cv.ts';
 import { lambdaGrid, MAX_LAMBDAS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
+import { adaptiveProblem, checkAdaptive, type AdaptiveOptions } from './adaptive.ts';
 import { designDiagnostics, explodedGroups } from './diagnostics.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'tau' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
   /**
    * A label per column, lists of member indices, or a GroupStructure (over the columns of X).
    * Required to fit a matrix; left out to fit a SQL source, whose design spec makes the groups.
@@ -26,7 +27,7 @@ export interface GroupLassoOptions
   lambda?: number;
   /** Choose λ by K-fold cross-validation: a fold count, true (10), or the fold design. */
   cv?: number | boolean | {
-    nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number>;
+    nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number>; workers?: number;
     /** SQL sources: the integer column whose hash gives each row's fold (default the source's row number). */
     rowKey?: string;
   };
@@ -46,6 +47,13 @@ export interface GroupLassoOptions
   weights?: ArrayLike<number> | WeightRule;
   /** A name per column of X (default x0, x1, …). */
   featureNames?: readonly string[];
+  /**
+   * Adaptive group lasso: true, or { power, nFolds, seed }: weights d_g = d⁰_g / ‖w̃_g‖^power from
+   * the group lasso chosen by cross-validation on the same design and grid options (nLambda,
+   * lambdaMinRatio; see {@link AdaptiveOptions}); groups it sets to zero are left out (infinite
+   * weight). Default false.
+   */
+  adaptive?: boolean | AdaptiveOptions;
   /** Progress of the path / cross-validation: (done, total). */
   onProgress?: (done: number, total: number) => void;
   /** SQL sources: called before each pass over the rows (1-based pass number, what it computes). */
@@ -56,9 +64,9 @@ export interface GroupLassoOptions
 const FIXED_LAMBDA_STEPS = 5;
 
 const OPTION_KEYS = [
-  'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
+  'groups', 'loss', 'penalty', 'alpha', 'gamma', 'tau', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
-  'featureNames', 'onProgress', 'onPass', 'ties',
+  'featureNames', 'onProgress', 'onPass', 'ties', 'adaptive',
 ] as const;
 
 /** Options of `predict` / `predictLinear`. */
@@ -143,6 +151,13 @@ export class GroupLasso {
   diagnostics: string[] = [];
   /** Information criteria along the path, when λ was chosen by a criterion. */
   criteria: CriteriaResult | undefined;
+  /**
+   * With `adaptive`: the weight d_g of each fitted group (Infinity: left out by the initial fit,
+   * fixed at zero; 0: unpenalized), on the groups of the fitted design.
+   */
+  adaptiveWeights: Float64Array | undefined;
+  private fitNotes: string[] = [];
+  private separation: string[] = [];
 
   constructor(options: GroupLassoOptions) {
     const fn = 'GroupLasso';
@@ -177,6 +192,7 @@ export class GroupLasso {
     if (options.maxTime !== undefined && (typeof options.maxTime !== 'number' || !(options.maxTime > 0))) {
       throw new ValueError(fn, `maxTime must be a number of seconds > 0, got ${String(options.maxTime)}`);
     }
+    checkAdaptive(fn, options.adaptive);
     this.options = { ...options };
   }
 
@@ -353,10 +369,20 @@ export class GroupLasso {
     }
 
     const diagnostics: string[] = [];
-    if (doStandardize && Xfit instanceof DenseMatrix) diagnostics.push(...designDiagnostics(Xfit, featureNames, constantCols));
-    const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
+    // What the data say about the design, apart from the warnings about the fit itself.
+    const notes: string[] = [];
+    let separation: string[] = [];
+    if (doStandardize && Xfit instanceof DenseMatrix) notes.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    diagnostics.push(...notes);
+    let prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
     const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
+    const adaptiveOpts = checkAdaptive(fn, o.adaptive);
+    const adaptive = adaptiveOpts ? adaptiveProblem(Xfit, prob, adaptiveOpts, {
+      tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio,
+    }, fn) : undefined;
+    this.adaptiveWeights = adaptive?.weights;
+    if (adaptive) prob = adaptive.problem;
     const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
     let path: PathResult;
     let index: number;
@@ -382,19 +408,22 @@ export class GroupLasso {
         lambdas[steps] = lam;
       }
       path = pathOnProblem(prob, { ...common, lambdas }, fn);
+      if (adaptive) path = adaptive.expandPath(path);
       index = path.lambdas.length - 1;
       selection = 'lambda';
     } else if (o.criterion !== undefined) {
       path = pathOnProblem(prob, { ...common, ...grid }, fn);
       const ic = criteriaOnProblem(path, prob, { df: o.df, ebicGamma: o.ebicGamma }, fn);
+      if (adaptive) path = adaptive.expandPath(path);
       this.criteria = ic;
       index = ic.best[o.criterion];
       selection = 'criterion';
     } else {
       const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
       if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
-      checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds']);
-      const cv = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
+      checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds', 'workers']);
+      const cvRun = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
+      const cv = adaptive ? adaptive.expandCv(cvRun) : cvRun;
       this.cv = cv;
       path = cv.path;
       index = (o.rule ?? 'min') === '1se' ? cv.index1se : cv.indexMin;
@@ -404,7 +433,7 @@ export class GroupLasso {
     // Map the whole path back to the original scale and groups.
     const K = path.lambdas.length;
     if (K > 0) {
-      // The loss's own warnings at the least penalized fit (separated labels, ...).
+      // The loss's own warnings at the least penalized fit (separated labels, ...): warnings of the model.
       const pFit = Xfit.cols;
       const eta = new Float64Array(n * T);
       const b = path.intercepts[K - 1];
@@ -413,9 +442,14 @@ export class GroupLasso {
         Xfit.apply(path.coefs[K - 1].subarray(t * pFit, (t + 1) * pFit), e);
         for (let i = 0; i < n; i++) e[i] += b[t];
       }
-      diagnostics.push(...datafit.fitDiagnostics(eta));
+      separation = datafit.fitDiagnostics(eta);
+      diagnostics.push(...separation);
     }
-    if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, datafit.explosionLimit()));
+    if ((doStandardize || orthonormalize) && index < K) {
+      const exploded = explodedGroups(path.groupNorms[index], path.groupNames, datafit.explosionLimit());
+      notes.push(...exploded);
+      diagnostics.push(...exploded);
+    }
     if (this.cv) diagnostics.push(...this.cv.diagnostics);
     else {
       const bad = path.certificates.filter((c) => !c.converged).length;
@@ -423,6 +457,8 @@ export class GroupLasso {
       if (path.status === 'time limit reached') diagnostics.push('maxTime ran out: the fits after it are not converged');
     }
     this.diagnostics = diagnostics;
+    this.fitNotes = notes;
+    this.separation = separation;
     const orig_: PathResult = {
       ...path, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
       groupNames: orig.names, groups: orig, nFeatures: p,
@@ -563,9 +599,11 @@ export class GroupLasso {
   }
 
   /**
-   * What a user should know about this fit before trusting it: λ chosen at an end of the grid
-   * (the best λ may lie outside it), and fits along the path that are not certified. Empty when
-   * there is nothing to say.
+   * What a user should know about this fit before trusting it, in plain sentences (empty when
+   * there is nothing to say): λ chosen at an end of the grid (the best λ may lie outside it),
+   * (nearly) separable labels (logistic), fits along the path or in the folds that are not
+   * certified (with the λ values), a time budget run out. {@link notes} has the rest of what
+   * `diagnostics` says (constant or collinear columns, exploded groups).
    */
   get warnings(): string[] {
     const s = this.need('GroupLasso.warnings');
@@ -577,12 +615,24 @@ export class GroupLasso {
       if (s.index === 0) out.push(`${how} chose the largest λ of the grid (no group selected): the data may carry no signal these groups can explain`);
       if (s.index === K - 1) out.push(`${how} chose the smallest λ of the grid: a smaller λ may do better; lower lambdaMinRatio to extend the grid`);
     }
+    out.push(...this.separation);
     if (path) {
-      const bad = path.certificates.filter((c) => !c.converged).length;
-      if (bad > 0) out.push(`${bad} of ${K} fits along the path are not certified to tol ${path.tol}`);
+      const bad = path.certificates.map((c, k) => (c.converged ? -1 : k)).filter((k) => k >= 0);
+      if (bad.length > 0) {
+        const at = bad.slice(0, 5).map((k) => path.lambdas[k].toPrecision(4)).join(', ');
+        out.push(`${bad.length} of ${K} fits along the path are not certified to tol ${path.tol} (at λ = ${at}${bad.length > 5 ? ', …' : ''}); raise maxIter or maxTime, or loosen tol`);
+      }
+      if (path.status === 'time limit reached' || this.cv?.status === 'time limit reached') out.push('maxTime ran out: the fits after it are not converged');
     }
+    if (this.cv && this.cv.notConverged > 0) out.push(`${this.cv.notConverged} fold fit(s) of the cross-validation are not certified to tol: the CV curve may be off`);
     if (!s.certificate.converged) out.push(`the chosen fit is not certified (relative gap ${s.certificate.relativeGap.toExponential(2)})`);
     return out;
+  }
+
+  /** What the data say about the design, apart from {@link warnings}: constant or collinear columns, exploded groups. */
+  get notes(): string[] {
+    this.need('GroupLasso.notes');
+    return [...this.fitNotes];
   }
 
   /** A readable account of the fit: how λ was chosen, the selected groups by norm, the certificate, warnings. */
@@ -616,6 +666,7 @@ export class GroupLasso {
     const c = s.certificate;
     lines.push(`intercept ${f(s.intercepts[0])}; certificate: relative gap ${c.relativeGap.toExponential(2)}, KKT ${c.kktViolation.toExponential(2)}, ${c.converged ? 'converged' : 'NOT converged'}`);
     for (const warning of this.warnings) lines.push(`warning: ${warning}`);
+    for (const note of this.fitNotes) lines.push(`note: ${note}`);
     return lines.join('\n');
   }
 
@@ -671,8 +722,13 @@ export class GroupLasso {
   /** Rebuild a fitted model from {@link GroupLasso.toJSON} output (paths are not restored). */
   static fromJSON(json: unknown): GroupLasso {
     const fn = 'GroupLasso.fromJSON';
-    const j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
-    if (!j || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
+    let j: GroupLassoJSON;
+    try {
+      j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
+    } catch (e) {
+      throw new ValueError(fn, `not JSON: ${(e as Error).message}`);
+    }
+    if (!j || typeof j !== 'object' || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
     if (j.version !== 1) throw new ValueError(fn, `unsupported snapshot version ${String(j.version)}`);
     const p = j.nFeatures;
     const T = j.nTasks;
@@ -680,6 +736,22 @@ export class GroupLasso {
     if (!Array.isArray(j.coef) || j.coef.length !== p * T) throw new ShapeError(fn, `coef must have ${p * T} entries`);
     if (!Array.isArray(j.intercepts) || j.intercepts.length !== T) throw new ShapeError(fn, `intercepts must have ${T} entries`);
     for (const v of [...j.coef, ...j.intercepts]) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(fn, 'coef and intercepts must be finite numbers');
+    if (j.options === null || typeof j.options !== 'object') throw new ValueError(fn, 'options are missing');
+    checkChoice(fn, 'loss', j.options.loss, lossNames());
+    checkChoice(fn, 'preprocessing', j.preprocessing, ['none', 'standardize', 'orthonormalize'] as const);
+    checkChoice(fn, 'selection', j.selection, ['lambda', 'cv', 'criterion'] as const);
+    if (typeof j.lambda !== 'number' || !(j.lambda >= 0)) throw new ValueError(fn, `lambda must be a number ≥ 0, got ${String(j.lambda)}`);
+    if (!Array.isArray(j.featureNames) || j.featureNames.length !== p || j.featureNames.some((s) => typeof s !== 'string')) {
+      throw new ShapeError(fn, `featureNames must list ${p} names`);
+    }
+    const g = j.groups;
+    if (!g || typeof g !== 'object' || !Array.isArray(g.names) || !Array.isArray(g.ptr) || !Array.isArray(g.indices) || !Array.isArray(g.weights)) {
+      throw new ValueError(fn, 'groups must be { names, ptr, indices, weights } arrays');
+    }
+    if (g.ptr.length !== g.names.length + 1 || g.ptr.some((v, k) => !Number.isInteger(v) || v < 0 || v > g.indices.length || (k > 0 && v < g.ptr[k - 1]))) {
+      throw new ValueError(fn, 'groups.ptr must be non-decreasing offsets into groups.indices, one more than there are groups');
+    }
+    if (j.certificate === null || typeof j.certificate !== 'object') throw new ValueError(fn, 'the certificate is missing');
     const gs = makeGroups(
       j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,
