@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDesign, fitGroupLasso, readCsv, type DenseMatrix } from '../src/index.ts';
+import { buildDesign, fitGroupLasso, GroupLasso, readCsv, type DenseMatrix } from '../src/index.ts';
 import { run } from '../src/cli/index.ts';
 import { mixedTable, type MixedTable } from './helpers/sqldata.ts';
 
@@ -42,6 +42,23 @@ describe('groupsparse fit on a Parquet file', () => {
     expect(Object.keys(out.coefficients)).toEqual(d.columnNames);
     d.columnNames.forEach((name, j) => expect(Math.abs(out.coefficients[name] - ref.coef[j])).toBeLessThan(1e-9));
     expect(out.selectedGroups.length).toBe(ref.activeGroups.length);
+  });
+
+  it('standardizes by default, as a CSV fit does: the coefficients of GroupLasso on the in-memory design', async () => {
+    const r = await cli(['fit', parquet, '--target', 'y', '--categorical', 'h', '--drop', 'id,yb,yc,x2', '--lambda', '0.03', '--tol', '1e-12', '--json']);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.standardized).toBe(true);
+    const table = readCsv(data.csv, { strings: ['h'] });
+    const d = buildDesign(table, { target: 'y', columns: [
+      { type: 'numeric', column: 'x1' }, { type: 'numeric', column: 'z' }, { type: 'numeric', column: 's' }, { type: 'numeric', column: 't' },
+      { type: 'categorical', column: 'g' }, { type: 'categorical', column: 'h' },
+    ] });
+    const ref = new GroupLasso({ groups: d.groups, lambda: 0.03, tol: 1e-12 }).fit(d.X, d.y!);
+    const raw = fitGroupLasso(d.X as DenseMatrix, d.y!, { groups: d.groups, lambda: 0.03, tol: 1e-12 });
+    d.columnNames.forEach((name, j) => expect(Math.abs(out.coefficients[name] - ref.coef[j])).toBeLessThan(1e-9));
+    // Not the raw-scale fit: x1 has a standard deviation of 10.
+    expect(Math.max(...d.columnNames.map((n, j) => Math.abs(ref.coef[j] - raw.coef[j])))).toBeGreaterThan(1e-4);
   });
 
   it('--cv K picks λ from per-fold sums of one pass (folds from the Parquet row number)', async () => {

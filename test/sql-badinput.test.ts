@@ -1,13 +1,14 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDesign, DataError, fitGroupLasso, OptionError, readCsv, type ColumnSpec, type DenseMatrix } from '../src/index.ts';
+import pg from 'pg';
+import { buildDesign, DataError, fitGroupLasso, GroupLasso, OptionError, readCsv, type ColumnSpec, type DenseMatrix } from '../src/index.ts';
 import { duckdbSource } from '../src/sources/duckdb.ts';
 import { cvGroupLassoSql, fitGroupLassoSql } from '../src/sources/fit.ts';
 import { postgresSource } from '../src/sources/postgres.ts';
 import { openSource } from '../src/sources/source.ts';
 import { SourceError } from '../src/sources/sql.ts';
-import { PG_URL } from './helpers/pg.ts';
+import { loadTable, PG_URL } from './helpers/pg.ts';
 import { mixedTable, type MixedTable } from './helpers/sqldata.ts';
 
 let data: MixedTable;
@@ -73,4 +74,60 @@ describe('SQL sources refuse bad input with a clear error', () => {
   it.skipIf(!PG_URL)('a server that does not answer', async () => {
     await expect(postgresSource('postgres://postgres@127.0.0.1:1/x', 't')).rejects.toThrow(/postgresSource: connecting failed/);
   });
+});
+
+// A connection that drops while a statement runs (not between statements): the backend is
+// terminated from a second connection once pg_stat_activity shows the pass of sums running.
+describe.skipIf(!PG_URL)('a PostgreSQL connection that drops mid-pass', () => {
+  const TABLE = 'gs_badinput_slow';
+  const sql = async (text: string) => {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
+  beforeAll(async () => {
+    const TYPES = { id: 'integer', x1: 'double precision', g: 'text', z: 'double precision', y: 'double precision' };
+    await sql(`DROP VIEW IF EXISTS "${TABLE}"`);
+    await loadTable(PG_URL!, `${TABLE}_rows`, TYPES, data.rows.map((r) => ({ id: r.id, x1: r.x1, g: r.g, z: r.z, y: r.y })));
+    // Every row read costs 20 ms, so a pass over the 120 rows runs for about 2.4 s.
+    await sql(`CREATE VIEW "${TABLE}" AS SELECT t.* FROM "${TABLE}_rows" t, LATERAL (SELECT pg_sleep(0.02 + 0 * t.id)) s`);
+  });
+  afterAll(async () => {
+    await sql(`DROP VIEW IF EXISTS "${TABLE}"`);
+    await sql(`DROP TABLE IF EXISTS "${TABLE}_rows"`);
+  });
+
+  it('is a SourceError naming the pass that was running, and the estimator stays unfitted', async () => {
+    const victim = await postgresSource(PG_URL!, TABLE);
+    const killer = new pg.Client({ connectionString: PG_URL });
+    await killer.connect();
+    const m = new GroupLasso({ lambda: 0.05 });
+    let running: string | undefined;
+    let killedDuring: string | undefined;
+    const fit = m.fit(victim, { target: 'y', columns }).then(() => 'resolved', (e: unknown) => e);
+    // Poll the server until the victim runs a statement of sums, then end its backend.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && killedDuring === undefined) {
+      const r = await killer.query('SELECT state, query FROM pg_stat_activity WHERE pid = $1', [victim.backendPid]);
+      running = r.rows[0]?.state === 'active' ? String(r.rows[0].query) : undefined;
+      // The pass of sums (not a design pass): it opens with the row count and Σw.
+      if (running && /^SELECT COUNT\(\*\), COUNT\(\*\), SUM\(/.test(running)) {
+        await killer.query('SELECT pg_terminate_backend($1)', [victim.backendPid]);
+        killedDuring = running;
+      } else await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(killedDuring).toBeDefined();
+    const err = await fit;
+    expect(err).toBeInstanceOf(SourceError);
+    expect(String((err as Error).message)).toMatch(/GroupLasso\.fit|fitGroupLasso|groupLassoPath/);
+    expect(String((err as Error).message)).toMatch(/pass \d+ \(statistics[^)]*\) failed on .*gs_badinput_slow: .*terminat/);
+    expect(m.fitted).toBe(false);
+    expect(() => m.coef).toThrow(/not fitted/);
+    await victim.close();
+    await killer.end();
+  }, 120_000);
 });

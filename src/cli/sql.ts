@@ -46,7 +46,9 @@ export async function runSqlFit(v: Values, positionals: string[], io: CliIO): Pr
   const nLambda = numberFlag(v['n-lambda'], 'n-lambda', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
   const lambdaMinRatio = numberFlag(v['lambda-min-ratio'], 'lambda-min-ratio', (x) => x > 0 && x < 1, 'a number in (0, 1)');
   const threads = numberFlag(v.threads, 'threads', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
-  if (v['no-standardize'] !== true && !v.quiet) io.stderr('note: SQL sources are fitted on the columns as given (no standardization)\n');
+  // Standardized as a CSV fit is (means and scales from the statistics pass), for the squared loss.
+  const standardize = loss === 'squared' && v['no-standardize'] !== true;
+  if (loss !== 'squared' && v['no-standardize'] !== true && !v.quiet) io.stderr(`note: a ${loss} fit on a SQL source uses the columns as given (no standardization)\n`);
 
   const { openSource } = await import('../sources/source.ts');
   const fits = await import('../sources/fit.ts');
@@ -62,7 +64,7 @@ export async function runSqlFit(v: Values, positionals: string[], io: CliIO): Pr
     const spec = { target, columns, transforms: parsed.transforms.map((t) => ({ name: t.name, expr: t.expr as string })), missing: v['drop-missing'] ? 'drop-rows' as const : 'error' as const };
     const t0 = performance.now();
     const onProgress = v.quiet ? undefined : ({ pass, what }: { pass: number; what: string }) => io.stderr(`pass ${pass}: ${what} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
-    const common = { loss, tol, maxIter, onProgress };
+    const common = { loss, tol, maxIter, onProgress, standardize };
     let fit;
     let cvInfo: { lambdaMin: number; nFolds: number; meanLoss: number } | undefined;
     let passes: number;
@@ -83,7 +85,7 @@ export async function runSqlFit(v: Values, positionals: string[], io: CliIO): Pr
     }));
     if (v.json) {
       io.stdout(JSON.stringify({
-        source: source.description, target, loss, lambda: fit.lambda, intercept: fit.intercept, n: fit.n, passes, seconds,
+        source: source.description, target, loss, standardized: standardize, lambda: fit.lambda, intercept: fit.intercept, n: fit.n, passes, seconds,
         selectedGroups: selected.map((g) => ({ name: g.name, norm: g.norm, coefficients: Object.fromEntries(g.coefficients.map((c) => [c.feature, c.value])) })),
         coefficients: Object.fromEntries(names2.map((n, j) => [n, fit.coef[j]])),
         certificate: { objective: fit.objective, dualityGap: fit.dualityGap, relativeGap: fit.relativeGap, kktViolation: fit.kktViolation, converged: fit.converged },
@@ -93,7 +95,7 @@ export async function runSqlFit(v: Values, positionals: string[], io: CliIO): Pr
       const lines = [
         `${source.description}: target ${target} (${loss} loss), n = ${fit.n}, ${names2.length} columns in ${fit.groupNames.length} groups, ${passes} passes in ${seconds.toFixed(1)} s`,
         cvInfo ? `λ chosen by ${cvInfo.nFolds}-fold cross-validation (λ_min = ${fmt(cvInfo.lambdaMin, 5)}, mean squared error ${fmt(cvInfo.meanLoss, 5)})` : `λ = ${fmt(fit.lambda, 6)}`,
-        '', `selected groups (${selected.length} of ${fit.groupNames.length}), coefficients on the columns as given:`,
+        '', `selected groups (${selected.length} of ${fit.groupNames.length}), coefficients ${standardize ? 'on the original scale (columns standardized for the fit; λ on that scale)' : 'on the columns as given'}:`,
       ];
       const w = Math.max(5, ...selected.map((g) => g.name.length));
       for (const g of selected) lines.push(`  ${g.name.padEnd(w)}  ${fmt(g.norm).padStart(10)}  ${g.coefficients.map((c) => `${c.feature}=${fmt(c.value)}`).join('  ')}`);

@@ -18,12 +18,19 @@ import { designDiagnostics, explodedGroups } from './diagnostics.ts';
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
   extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'tau' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
-  /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
-  groups: GroupSpec;
+  /**
+   * A label per column, lists of member indices, or a GroupStructure (over the columns of X).
+   * Required to fit a matrix; left out to fit a SQL source, whose design spec makes the groups.
+   */
+  groups?: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
   lambda?: number;
   /** Choose λ by K-fold cross-validation: a fold count, true (10), or the fold design. */
-  cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number>; workers?: number };
+  cv?: number | boolean | {
+    nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number>; workers?: number;
+    /** SQL sources: the integer column whose hash gives each row's fold (default the source's row number). */
+    rowKey?: string;
+  };
   /** With cv: λ_min (default, smallest mean held-out loss) or λ_1se (largest λ within one SE). */
   rule?: 'min' | '1se';
   /** Choose λ by an information criterion along the path. */
@@ -49,6 +56,8 @@ export interface GroupLassoOptions
   adaptive?: boolean | AdaptiveOptions;
   /** Progress of the path / cross-validation: (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /** SQL sources: called before each pass over the rows (1-based pass number, what it computes). */
+  onPass?: (info: { pass: number; what: string }) => void;
 }
 
 /** Warm-started fits on the way from λ_max to a fixed λ. */
@@ -57,7 +66,7 @@ const FIXED_LAMBDA_STEPS = 5;
 const OPTION_KEYS = [
   'groups', 'loss', 'penalty', 'alpha', 'gamma', 'tau', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
-  'featureNames', 'onProgress', 'ties', 'adaptive',
+  'featureNames', 'onProgress', 'onPass', 'ties', 'adaptive',
 ] as const;
 
 /** Options of `predict` / `predictLinear`. */
@@ -154,7 +163,6 @@ export class GroupLasso {
     const fn = 'GroupLasso';
     if (options === undefined || options === null || typeof options !== 'object') throw new ValueError(fn, 'options with at least `groups` are required');
     checkOptions(fn, options, OPTION_KEYS);
-    if (options.groups === undefined) throw new ValueError(fn, 'options.groups is required');
     const modes = (['lambda', 'cv', 'criterion'] as const).filter((k) => options[k] !== undefined && options[k] !== false);
     if (modes.length > 1) throw new ValueError(fn, `give one of lambda, cv or criterion, not ${modes.join(' and ')}`);
     if (options.lambda !== undefined && options.lambdas !== undefined) throw new ValueError(fn, 'lambdas is the grid for cv or criterion; with a fixed lambda leave it out');
@@ -177,6 +185,7 @@ export class GroupLasso {
       if (options.criterion !== 'ebic') throw new ValueError(fn, "ebicGamma is EBIC's parameter: use it with criterion: 'ebic'");
     }
     if (options.df !== undefined && options.criterion === undefined) throw new ValueError(fn, 'df is used by the information criteria: use it with criterion');
+    if (options.onPass !== undefined && typeof options.onPass !== 'function') throw new ValueError(fn, `onPass must be a function ({ pass, what }) => void, got ${options.onPass === null ? 'null' : typeof options.onPass}`);
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
       throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
     }
@@ -247,9 +256,54 @@ export class GroupLasso {
    * multitask), class labels (multinomial), or `{ time, status }` (Cox). `sampleWeight`: one
    * weight ≥ 0 per row, normalised to mean 1 (integer weights act as repeated rows).
    */
-  fit(X: MatrixInput, y: ResponseInput, sampleWeight?: ArrayLike<number>): this {
+  fit(X: MatrixInput, y: ResponseInput, sampleWeight?: ArrayLike<number>): this;
+  /**
+   * Fit on a table in a database (a source from `groupsparse/sql`: `openSource('data.parquet')`,
+   * `duckdbSource`, `postgresSource`) with the design `spec` (as `buildDesign` takes it); resolves
+   * to this. The rows stay in the engine: the path, cross-validation (folds by a hash of the row
+   * key) and information criteria come from sufficient statistics, standardized as the in-memory
+   * fit standardizes. Squared loss in full; logistic and Poisson with a fixed `lambda` and
+   * `standardize: false`. `seLoss` of the cross-validation is the spread of the fold means
+   * (glmnet's cvsd): the per-row spread needs a second pass. `cv.foldIds` is empty (the labels
+   * live in SQL: `foldOfKey`).
+   */
+  fit(source: import('../sources/source.ts').SqlSource, spec: import('../sources/design.ts').SqlDesignSpec): Promise<this>;
+  fit(X: MatrixInput | import('../sources/source.ts').SqlSource, y: ResponseInput | import('../sources/design.ts').SqlDesignSpec, sampleWeight?: ArrayLike<number>): this | Promise<this> {
+    if (isSource(X)) return this.fitSource(X, y as import('../sources/design.ts').SqlDesignSpec, sampleWeight);
+    return this.fitMatrix(X as MatrixInput, y as ResponseInput, sampleWeight);
+  }
+
+  private async fitSource(source: import('../sources/source.ts').SqlSource, spec: import('../sources/design.ts').SqlDesignSpec, sampleWeight: unknown): Promise<this> {
+    const fn = 'GroupLasso.fit';
+    if (sampleWeight !== undefined) throw new ValueError(fn, 'sample weights are not available on a SQL source');
+    // Registered by `groupsparse/sql` when it is loaded (a source can only come from there): the
+    // core never imports the SQL sources, so bundles of `groupsparse` carry no database driver.
+    if (!sourceFitter) throw new ValueError(fn, 'fitting a SQL source needs groupsparse/sql loaded (openSource, duckdbSource, postgresSource)');
+    const m = await sourceFitter(source, spec, this.options, fn);
+    this.path = m.path;
+    this.standardizedPath = m.standardizedPath;
+    this.cv = m.cv;
+    this.criteria = m.criteria;
+    this.diagnostics = m.diagnostics;
+    this.groupStructure = m.groups;
+    this.names = m.featureNames;
+    this.p = m.path.nFeatures;
+    this.T = 1;
+    this.lossName = m.loss;
+    this.classList = undefined;
+    this.prep = m.preprocessing;
+    this.state = {
+      coef: m.path.coefs[m.index], intercepts: m.path.intercepts[m.index], lambda: m.path.lambdas[m.index],
+      certificate: m.path.certificates[m.index], selection: m.selection, index: m.index,
+    };
+    return this;
+  }
+
+  private fitMatrix(X: MatrixInput, y: ResponseInput, sampleWeight?: ArrayLike<number>): this {
     const fn = 'GroupLasso.fit';
     const o = this.options;
+    if (o.groups === undefined) throw new ValueError(fn, 'options.groups is required to fit a matrix (only a SQL source takes its groups from a design spec)');
+    if (o.onPass !== undefined) throw new ValueError(fn, 'onPass reports passes over a SQL source; for a matrix use onProgress');
     const op = toOperator(X, fn);
     const n = op.rows;
     const p = op.cols;
@@ -741,6 +795,21 @@ export interface GroupLassoJSON {
   intercepts: number[];
   certificate: PathCertificate;
   path?: { lambdas: number[]; activeGroups: number[][]; certificates: PathCertificate[]; index: number };
+}
+
+type SourceFitter = (
+  source: import('../sources/source.ts').SqlSource, spec: import('../sources/design.ts').SqlDesignSpec, options: GroupLassoOptions, fn: string,
+) => Promise<import('../sources/estimator.ts').SourceModel>;
+let sourceFitter: SourceFitter | undefined;
+
+/** How `GroupLasso.fit(source, spec)` fits: set by `groupsparse/sql` when it loads. */
+export function registerSourceFitter(f: SourceFitter): void {
+  sourceFitter = f;
+}
+
+/** A SQL source (`groupsparse/sql`) rather than a matrix: an object that runs statements. */
+function isSource(x: unknown): x is import('../sources/source.ts').SqlSource {
+  return x !== null && typeof x === 'object' && typeof (x as { query?: unknown }).query === 'function' && typeof (x as { relation?: unknown }).relation === 'string';
 }
 
 /** Dense copy of an operator (standardizing needs the entries). */

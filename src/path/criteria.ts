@@ -116,9 +116,49 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
       throw new ValueError(fn, `df: 'yuanLin' needs the unpenalized fit of all groups, but ${whyNot}; use df: 'active'`);
     }
   }
-  const dfMethod: DfMethod = lsNorms ? 'yuanLin' : 'active';
+  const eta = new Float64Array(n * T);
+  const wTask = new Float64Array(p);
+  const logLikAt = (k: number): number => {
+    for (let t = 0; t < T; t++) {
+      wTask.set(path.coefs[k].subarray(t * p, (t + 1) * p));
+      const out = eta.subarray(t * n, (t + 1) * n);
+      prob.X.apply(wTask, out);
+      const b = path.intercepts[k][t];
+      for (let i = 0; i < n; i++) out[i] += b;
+    }
+    return prob.datafit.logLikelihood(eta);
+  };
+  return criteriaAlongPath({ lambdas: path.lambdas, coefs: path.coefs, groups: cgs, weights, lsNorms, logLikAt, n, interceptDf: prob.fitIntercept ? T : 0, freeShare, ebicGamma: gamma });
+}
 
-  const K = path.lambdas.length;
+/** What {@link criteriaAlongPath} needs: the path's fits and a log-likelihood per fit, wherever they come from. */
+export interface CriteriaInputs {
+  lambdas: Float64Array;
+  coefs: Float64Array[];
+  /** Groups over the coefficients (weights give which are penalized). */
+  groups: { nGroups: number; ptr: ArrayLike<number>; indices: Int32Array };
+  weights: ArrayLike<number>;
+  /** ‖w_g‖ of the unpenalized fit (Yuan–Lin's df), or null for the active count. */
+  lsNorms: Float64Array | null;
+  logLikAt: (k: number) => number;
+  n: number;
+  /** Degrees of freedom of the intercepts. */
+  interceptDf: number;
+  /** Share of free columns (the multinomial's (K−1)/K, else 1). */
+  freeShare: number;
+  ebicGamma: number;
+}
+
+/**
+ * The criteria from the fits and their log-likelihoods (shared by the in-memory path and the
+ * fits on SQL sources, which get ℓ from sufficient statistics): df per fit — intercepts,
+ * unpenalized groups in full, per active group 1 + (‖w_g‖/‖w_g^LS‖)(p_g − 1) (Yuan & Lin) or p_g
+ * — then AIC, BIC, EBIC and their minimizers.
+ */
+export function criteriaAlongPath(inp: CriteriaInputs): CriteriaResult {
+  const { lambdas, coefs, groups: cgs, weights, lsNorms, n, freeShare, ebicGamma: gamma } = inp;
+  const G = cgs.nGroups;
+  const K = lambdas.length;
   const df = new Float64Array(K);
   const logLik = new Float64Array(K);
   const aic = new Float64Array(K);
@@ -126,11 +166,9 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
   const ebic = new Float64Array(K);
   let nPen = 0;
   for (let g = 0; g < G; g++) if (weights[g] > 0) nPen++;
-  const eta = new Float64Array(n * T);
-  const wTask = new Float64Array(p);
   for (let k = 0; k < K; k++) {
-    const w = path.coefs[k];
-    let d = prob.fitIntercept ? T : 0;
+    const w = coefs[k];
+    let d = inp.interceptDf;
     let active = 0;
     for (let g = 0; g < G; g++) {
       const size = cgs.ptr[g + 1] - cgs.ptr[g];
@@ -145,14 +183,7 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
       else d += size;
     }
     df[k] = d * freeShare;
-    for (let t = 0; t < T; t++) {
-      wTask.set(w.subarray(t * p, (t + 1) * p));
-      const out = eta.subarray(t * n, (t + 1) * n);
-      prob.X.apply(wTask, out);
-      const b = path.intercepts[k][t];
-      for (let i = 0; i < n; i++) out[i] += b;
-    }
-    logLik[k] = prob.datafit.logLikelihood(eta);
+    logLik[k] = inp.logLikAt(k);
     aic[k] = -2 * logLik[k] + 2 * df[k];
     bic[k] = -2 * logLik[k] + Math.log(n) * df[k];
     ebic[k] = bic[k] + 2 * gamma * logChoose(nPen, active);
@@ -163,7 +194,7 @@ export function criteriaOnProblem(path: PathResult, prob: PreparedProblem, optio
     return b;
   };
   return {
-    lambdas: path.lambdas, df, dfMethod, logLik, aic, bic, ebic, ebicGamma: gamma,
+    lambdas, df, dfMethod: lsNorms ? 'yuanLin' : 'active', logLik, aic, bic, ebic, ebicGamma: gamma,
     best: { aic: argmin(aic), bic: argmin(bic), ebic: argmin(ebic) },
   };
 }

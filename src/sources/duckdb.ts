@@ -2,6 +2,7 @@
  * DuckDB sources (embedded, `@duckdb/node-api`): Parquet or CSV files read in place and out of
  * core, or a table in a DuckDB database file. DuckDB runs each aggregate pass on all its threads.
  */
+import './register.ts';
 import { OptionError } from '../errors.ts';
 import { engineError, relationOf, typeKind, type SourceColumn, type SqlSource, type SqlValue } from './source.ts';
 import { quoteString } from './sql.ts';

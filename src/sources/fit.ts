@@ -40,6 +40,14 @@ export interface SqlFitOptions {
   weights?: ArrayLike<number> | WeightRule;
   /** Fit an unpenalized intercept (default true). */
   fitIntercept?: boolean;
+  /**
+   * Fit on standardized columns, as the in-memory `standardize` + `GroupLasso` do (default false):
+   * x̃_j = (x_j − m_j)/s_j with the column mean (with an intercept) and the population standard
+   * deviation, both read off the statistics pass (no extra pass). λ and the certificates are on
+   * the standardized scale; `coef` and `intercept` are mapped back to the original one. Squared
+   * loss only.
+   */
+  standardize?: boolean;
   /** Relative duality gap each fit must reach (default 1e-8). */
   tol?: number;
   /** Sweep cap per Gram-space solve (default 100 000); outer steps for GLMs (default 50). */
@@ -78,6 +86,8 @@ export interface SqlFitResult extends Pick<FitResult,
   'coef' | 'intercept' | 'lambda' | 'objective' | 'dualObjective' | 'dualityGap' | 'relativeGap' | 'kktViolation' | 'converged' |
   'status' | 'iterations' | 'activeGroups' | 'activeGroupNames' | 'groupNorms' | 'groupNames'> {
   columnNames: readonly string[];
+  /** With `standardize`: the coefficients of the standardized columns (the point the certificate is about). */
+  standardizedCoef?: Float64Array;
   /** Group label of each column. */
   columnGroups: readonly string[];
   loss: 'squared' | 'logistic' | 'poisson' | (string & {});
@@ -85,6 +95,10 @@ export interface SqlFitResult extends Pick<FitResult,
   n: number;
   /** Passes over the rows, design included. */
   passes: number;
+  /** Residual sum of squares Σ(y − b − xᵀw)² on the rows fitted (squared loss). */
+  rss?: number;
+  /** Smallest gap float64 resolves here (a gap under it counts as converged, 'at rounding level'). */
+  gapFloor?: number;
 }
 
 /** A path on a source. */
@@ -95,6 +109,20 @@ export interface SqlPathResult {
   design: SqlDesign;
   groups: GroupStructure;
   passes: number;
+  /** With `standardize`: the column means and scales used (from all rows). */
+  standardization?: SqlStandardization;
+  /** The quadratic the path was solved on (standardized with `standardize`; squared loss). */
+  quadratic?: GramQuadratic;
+}
+
+/** Column means m_j and population standard deviations s_j of the design (what `standardize` computes on X). */
+export interface SqlStandardization {
+  /** m_j (0 without an intercept, as `standardize` with center: false). */
+  means: Float64Array;
+  /** s_j (1 for a constant column). */
+  scales: Float64Array;
+  /** Columns with no variance (left unscaled, s_j = 1). */
+  constantColumns: number[];
 }
 
 /** Cross-validation on a source. */
@@ -120,7 +148,7 @@ export interface SqlCvResult extends SqlPathResult {
   fit: SqlFitResult;
 }
 
-const COMMON = ['loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'maxAggregates', 'onProgress'] as const;
+const COMMON = ['loss', 'weights', 'fitIntercept', 'standardize', 'tol', 'maxIter', 'maxAggregates', 'onProgress'] as const;
 
 interface Prepared {
   /** The loss's name ('squared', or one with SQL pieces registered). */
@@ -130,6 +158,7 @@ interface Prepared {
   design: SqlDesign;
   groups: GroupStructure;
   fitIntercept: boolean;
+  standardize: boolean;
   tol: number;
   maxIter: number | undefined;
   counter: { passes: number };
@@ -147,6 +176,9 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   const glm = loss === 'squared' ? undefined : sqlLoss(loss);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+  const standardize = options.standardize ?? false;
+  if (typeof standardize !== 'boolean') throw new ValueError(fn, `standardize must be true or false, got ${String(standardize)}`);
+  if (standardize && loss !== 'squared') throw new OptionError(fn, `standardize on a SQL source is implemented for the squared loss only (a ${loss} fit would need standardized columns in every Newton pass); standardize the columns in the table, or pass standardize: false`);
   const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
   const maxIter = options.maxIter === undefined ? undefined : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const maxAggregates = options.maxAggregates === undefined ? undefined : checkPositiveInt(fn, 'maxAggregates', options.maxAggregates);
@@ -156,20 +188,77 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   const design = await compileDesign(source, spec, onPass, fn);
   counter.passes = design.passes;
   const groups = options.weights === undefined ? design.groupStructure : withWeights(design.groupStructure, options.weights, fn);
-  return { loss, glm, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
+  return { loss, glm, design, groups, fitIntercept, standardize, tol, maxIter, counter, onPass, maxAggregates };
 }
 
-function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
+/**
+ * Means and population standard deviations from the sums, as `standardize` computes them from
+ * the rows: m_j = Σx_j/n (with an intercept, else 0) and s_j² = Σ(x_j − m_j)²/n, which is the
+ * diagonal of the quadratic `quadraticOf` builds (centred with an intercept, raw without) over n.
+ * A column is constant when s_j is under 1e-14 of its mean's size (`standardize`'s rule, with
+ * |m_j| for the largest entry, which it equals on a constant column), or when its centred sum of
+ * squares is below the rounding of the raw one.
+ */
+export function standardizationOf(s: DesignSums, q: GramQuadratic, design: SqlDesign, fitIntercept: boolean): SqlStandardization {
+  const { p } = s;
+  const means = new Float64Array(p);
+  const scales = new Float64Array(p).fill(1);
+  const constantColumns: number[] = [];
+  for (let j = 0; j < p; j++) {
+    const m = s.sx[j] / s.sw + design.shifts[j];
+    if (fitIntercept) means[j] = m;
+    const ss = Math.max(q.A[j * p + j], 0);
+    const sd = Math.sqrt(ss / q.n);
+    if (sd <= 1e-14 * Math.max(Math.abs(m), Number.MIN_VALUE) || ss <= 64 * Number.EPSILON * Math.abs(s.G[j * p + j])) {
+      constantColumns.push(j);
+    } else scales[j] = sd;
+  }
+  return { means, scales, constantColumns };
+}
+
+/** ‖y_c − X_c w‖² = wᵀAw − 2cᵀw + e from the quadratic (clamped at 0 against rounding). */
+function quadraticRss(q: GramQuadratic, w: Float64Array): number {
+  const { p, A, c } = q;
+  let wAw = 0, cw = 0;
+  for (let a = 0; a < p; a++) {
+    if (w[a] === 0) continue;
+    cw += c[a] * w[a];
+    let t = 0;
+    for (let b = 0; b < p; b++) t += A[a * p + b] * w[b];
+    wAw += w[a] * t;
+  }
+  return Math.max(wAw - 2 * cw + q.e, 0);
+}
+
+/** The quadratic of the standardized columns: A_ab/(s_a s_b), c_a/s_a (centring is already in A and c). */
+function scaledQuadratic(q: GramQuadratic, st: SqlStandardization | undefined): GramQuadratic {
+  if (!st) return q;
+  const { p } = q;
+  const sc = st.scales;
+  const A = new Float64Array(p * p);
+  const c = new Float64Array(p);
+  for (let a = 0; a < p; a++) {
+    c[a] = q.c[a] / sc[a];
+    for (let b = 0; b < p; b++) A[a * p + b] = q.A[a * p + b] / (sc[a] * sc[b]);
+  }
+  return { p, A, c, e: q.e, n: q.n };
+}
+
+function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }, st?: SqlStandardization): SqlFitResult {
   const { design, groups } = pr;
   const c = run.certificate;
-  const converged = gapConverged(c.gap, c.primal, nullObjectiveFloor(q.e / (2 * q.n), c.primal), pr.tol);
-  const intercept = pr.fitIntercept ? interceptOf(sums, run.w, design.shifts, design.yShift) : 0;
-  const { norms, active } = groupNorms(run.w, groups);
+  const gapFloor = nullObjectiveFloor(q.e / (2 * q.n), c.primal);
+  const converged = gapConverged(c.gap, c.primal, gapFloor, pr.tol);
+  // Back to the original scale: w_j = w̃_j/s_j; the intercept is then the one that goes with w.
+  const coef = st ? run.w.map((v, j) => v / st.scales[j]) : run.w;
+  const intercept = pr.fitIntercept ? interceptOf(sums, coef, design.shifts, design.yShift) : 0;
+  const { norms, active } = groupNorms(coef, groups);
   return {
-    coef: run.w, intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
+    coef, ...(st ? { standardizedCoef: run.w } : {}), intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
     iterations: run.iterations, activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms: norms,
     groupNames: groups.names, columnNames: design.columnNames, columnGroups: design.groups, loss: 'squared', n: design.n, passes: pr.counter.passes,
+    gapFloor, rss: quadraticRss(q, run.w),
   };
 }
 
@@ -193,9 +282,11 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   const pr = await prepare(fn, source, spec, options);
   if (pr.glm) return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.glm, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
-  const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
+  const q0 = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
+  const st = pr.standardize ? standardizationOf(sums, q0, pr.design, pr.fitIntercept) : undefined;
+  const q = scaledQuadratic(q0, st);
   const run = solveGram(q, pr.groups, lambda, { tol: 0.1 * pr.tol, maxIter: pr.maxIter });
-  return makeResult(pr, q, sums, lambda, run);
+  return makeResult(pr, q, sums, lambda, run, st);
 }
 
 function grid(fn: string, options: SqlPathOptions, lmax: number, n: number, p: number): Float64Array {
@@ -211,13 +302,13 @@ function grid(fn: string, options: SqlPathOptions, lmax: number, n: number, p: n
 }
 
 /** The warm-started path on one quadratic. */
-function pathOn(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, lambdas: Float64Array): SqlFitResult[] {
+function pathOn(fn: string, pr: Prepared, q: GramQuadratic, sums: DesignSums, lambdas: Float64Array, st?: SqlStandardization): SqlFitResult[] {
   const L = gramLipschitz(q, pr.groups);
   let w: Float64Array = new Float64Array(q.p);
   const out: SqlFitResult[] = [];
   for (const lam of lambdas) {
     const run = solveGram(q, pr.groups, lam, { w0: w, tol: 0.1 * pr.tol, maxIter: pr.maxIter }, L);
-    out.push(makeResult(pr, q, sums, lam, run));
+    out.push(makeResult(pr, q, sums, lam, run, st));
     w = run.w;
   }
   return out;
@@ -233,11 +324,13 @@ export async function groupLassoPathSql(source: SqlSource, spec: SqlDesignSpec, 
   const pr = await prepare(fn, source, spec, options);
   if (pr.glm) return glmPath(fn, source, pr, options);
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
-  const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
+  const q0 = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
+  const st = pr.standardize ? standardizationOf(sums, q0, pr.design, pr.fitIntercept) : undefined;
+  const q = scaledQuadratic(q0, st);
   const lmax = gramLambdaMax(q, pr.groups);
   const lambdas = grid(fn, options, lmax, q.n, q.p);
-  const fits = pathOn(fn, pr, q, sums, lambdas);
-  return { lambdas, lambdaMax: lmax, fits, design: pr.design, groups: pr.groups, passes: pr.counter.passes };
+  const fits = pathOn(fn, pr, q, sums, lambdas, st);
+  return { lambdas, lambdaMax: lmax, fits, design: pr.design, groups: pr.groups, passes: pr.counter.passes, quadratic: q, ...(st ? { standardization: st } : {}) };
 }
 
 /**
@@ -267,18 +360,21 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
     if (f.count === 0) throw new ValueError(fn, `fold ${k + 1} of ${K} has no rows (${total.count} rows)`);
     if (total.count - f.count < 2) throw new ValueError(fn, `fold ${k + 1} leaves fewer than 2 rows to train on`);
   });
-  const q = quadraticOf(total, total.count, pr.fitIntercept, design.shifts, design.yShift);
+  const q0 = quadraticOf(total, total.count, pr.fitIntercept, design.shifts, design.yShift);
+  // Standardized once on all rows, not per fold (as the in-memory cross-validation and grpreg's cv.grpreg).
+  const st = pr.standardize ? standardizationOf(total, q0, design, pr.fitIntercept) : undefined;
+  const q = scaledQuadratic(q0, st);
   const lmax = gramLambdaMax(q, pr.groups);
   const lambdas = grid(fn, options, lmax, q.n, q.p);
-  const fits = pathOn(fn, pr, q, total, lambdas);
+  const fits = pathOn(fn, pr, q, total, lambdas, st);
   const nL = lambdas.length;
   const foldLoss: Float64Array[] = [];
   const sse = new Float64Array(nL);
   let notConverged = 0;
   for (let k = 0; k < K; k++) {
     const train = subtractSums(total, folds[k]);
-    const qk = quadraticOf(train, train.count, pr.fitIntercept, design.shifts, design.yShift);
-    const fk = pathOn(fn, pr, qk, train, lambdas);
+    const qk = scaledQuadratic(quadraticOf(train, train.count, pr.fitIntercept, design.shifts, design.yShift), st);
+    const fk = pathOn(fn, pr, qk, train, lambdas, st);
     const lossK = new Float64Array(nL);
     fk.forEach((f, j) => {
       if (!f.converged) notConverged++;
@@ -306,7 +402,7 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
     }
   }
   return {
-    lambdas, lambdaMax: lmax, fits, design, groups: pr.groups, passes: pr.counter.passes,
+    lambdas, lambdaMax: lmax, fits, design, groups: pr.groups, passes: pr.counter.passes, quadratic: q, ...(st ? { standardization: st } : {}),
     meanLoss, seLoss, foldLoss, metric: 'mean squared error', foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
     lambda1se: lambdas[index1se], index1se, nFolds: K, notConverged, fit: fits[indexMin],
   };

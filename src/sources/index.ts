@@ -4,6 +4,7 @@
  * entry point: importing `groupsparse` never loads a database driver, and these modules load
  * theirs only when a source is opened.
  */
+import './register.ts';
 export { openSource, type Dialect, type OpenSourceOptions, type SourceColumn, type SqlSource, type SqlValue } from './source.ts';
 export { duckdbSource, type DuckDBSourceOptions } from './duckdb.ts';
 export { postgresSource } from './postgres.ts';

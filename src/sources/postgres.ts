@@ -3,6 +3,7 @@
  * PostgreSQL runs as parallel aggregates (partial sums per worker, then combined) when the table
  * is large enough and `max_parallel_workers_per_gather` > 0.
  */
+import './register.ts';
 import { engineError, relationOf, typeKind, type SourceColumn, type SqlSource, type SqlValue } from './source.ts';
 
 /** Type names of the OIDs a numeric or text column can have. */

@@ -139,19 +139,22 @@ export async function designSums(source: SqlSource, design: SqlDesign, req: Sums
 }
 
 /**
- * Sums that involve dummy columns, from two GROUP BY GROUPING SETS statements instead of one SUM
- * per product: per variable v (and fold), Σ w, Σ w ỹ and Σ w x̃_o for the other columns o; per
- * pair of variables, Σ w. With N_a = Σ_{rows of level a} w and s_a the dummy's shift:
+ * Sums that involve dummy columns, from GROUP BY GROUPING SETS (one set per categorical variable
+ * and fold) instead of one SUM per product: per level a of variable v, Σ w, Σ w ỹ, Σ w x̃_o for
+ * the other columns o, and Σ w d_b for the dummies b of the other variables (the count of rows at
+ * level a and level b). With N_a = Σ_{rows of level a} w and s_a the dummy's shift:
  * Σ w(d_a − s_a) = N_a − s_a Σw, Σ w(d_a − s_a)x̃_o = Σ_{level a} w x̃_o − s_a Σ w x̃_o, and across
- * two variables Σ w(d_a − s_a)(d_b − s_b) = N_ab − s_b N_a − s_a N_b + s_a s_b Σw. A row updates
- * (#variables)·(#other columns + 2) + (#pairs) sums instead of one per product.
+ * two variables Σ w(d_a − s_a)(d_b − s_b) = N_ab − s_b N_a − s_a N_b + s_a s_b Σw. A row costs
+ * one hash lookup per variable; the counts of pairs of levels ride along as summed values (a
+ * statement per pair of variables cost one hash lookup per pair and row, and took most of the
+ * time on 15 categoricals).
  */
 async function blockSums(
   source: SqlSource, design: SqlDesign, req: SumsRequest,
   ctx: { dense: number[]; shifted: string[]; yt: string; wt: (e: string) => string; K: number; total: DesignSums; folds: DesignSums[] | undefined },
   fn: string, counter: { passes: number }, onPass?: PassListener,
 ): Promise<number> {
-  const { dense, shifted, yt, wt, K, total, folds } = ctx;
+  const { dense, shifted, yt, wt, total, folds } = ctx;
   const p = design.exprs.length;
   const sh = design.shifts;
   const blocks = design.blocks;
@@ -161,12 +164,14 @@ async function blockSums(
   // column of every row alive in each of the grouping sets' hash tables).
   const keys = [`${req.fold ?? '0'} AS gs_fold`, ...blocks.map((b, i) => `${b.sql} AS gs_v${i}`)];
   const rowsWith = (values: string[]) => `(SELECT ${[...keys, ...values.map((e, k) => `${e} AS gs_e${k}`)].join(', ')} FROM ${base}) AS gs_s`;
-  const sets = (parts: string[][]) => parts.map((ps) => `(${['gs_fold', ...ps].join(', ')})`).join(', ');
+  const sets = blocks.map((_, i) => `(gs_fold, gs_v${i})`).join(', ');
   const flags = blocks.map((_, i) => `GROUPING(gs_v${i})`).join(', ');
   const cols = blocks.map((_, i) => `gs_v${i}`).join(', ');
   const weight = req.weight ?? num(1);
   const target = (f: SqlValue): DesignSums => (folds ? folds[Number(f)] : total);
   const sumsOf = folds ?? [total];
+  const blockOf = new Int32Array(p).fill(-1);
+  blocks.forEach((b, i) => { for (const a of b.columns) blockOf[a] = i; });
   // Start from the shift terms, which hold whether or not a level occurs.
   for (const s of sumsOf) {
     for (const b of blocks) {
@@ -178,15 +183,21 @@ async function blockSums(
     }
   }
   let passes = 0;
-  const perLevel = [wt(yt), ...dense.map((o) => wt(shifted[o]))];
+  // What each summed value is: the response, a non-dummy column o, or a dummy b of another variable.
+  type Value = { sql: string; kind: 'y' } | { sql: string; kind: 'dense'; o: number } | { sql: string; kind: 'dummy'; b: number };
+  const perLevel: Value[] = [{ sql: wt(yt), kind: 'y' }, ...dense.map((o) => ({ sql: wt(shifted[o]), kind: 'dense' as const, o }))];
+  // Dummies of all variables but the first: a pair (i, k), i < k, is read from the set of i.
+  if (m >= 2) for (let k = 1; k < m; k++) for (const b of blocks[k].columns) perLevel.push({ sql: wt(design.exprs[b]), kind: 'dummy', b });
   const maxAgg = req.maxAggregates ?? 1500;
   const N = sumsOf.map(() => new Float64Array(p)); // N_a per fold
+  const chunks = Math.ceil(perLevel.length / (maxAgg - 1));
   for (let start = 0; start < perLevel.length; start += maxAgg - 1) {
     const part = perLevel.slice(start, start + maxAgg - 1);
-    const values = [weight, ...part];
+    const values = [weight, ...part.map((v) => v.sql)];
     const aggs = values.map((_, k) => `SUM(gs_e${k})`);
-    const sql = `SELECT gs_fold, ${cols}, ${flags}, ${aggs.join(', ')} FROM ${rowsWith(values)} GROUP BY GROUPING SETS (${sets(blocks.map((_, i) => [`gs_v${i}`]))})`;
-    const res = await runPass(source, sql, `${req.what ?? 'statistics'}: sums by level`, fn, counter, onPass);
+    const sql = `SELECT gs_fold, ${cols}, ${flags}, ${aggs.join(', ')} FROM ${rowsWith(values)} GROUP BY GROUPING SETS (${sets})`;
+    const what = `${req.what ?? 'statistics'}: sums by level${chunks > 1 ? ` (${start / (maxAgg - 1) + 1}/${chunks})` : ''}`;
+    const res = await runPass(source, sql, what, fn, counter, onPass);
     passes++;
     for (const row of res) {
       const i = row.slice(1 + m, 1 + 2 * m).findIndex((g) => Number(g) === 0);
@@ -199,52 +210,24 @@ async function blockSums(
         N[f][a] += vals[0];
         s.sx[a] += vals[0];
       }
-      part.forEach((_, k) => {
-        const idx = start + k;
-        const v = vals[1 + k];
-        if (idx === 0) s.sxy[a] += v;
-        else {
-          const o = dense[idx - 1];
-          s.G[o * p + a] += v;
-          s.G[a * p + o] = s.G[o * p + a];
+      part.forEach((v, k) => {
+        const x = vals[1 + k];
+        if (v.kind === 'y') s.sxy[a] += x;
+        else if (v.kind === 'dense') {
+          s.G[v.o * p + a] += x;
+          s.G[a * p + v.o] = s.G[v.o * p + a];
+        } else if (blockOf[v.b] > i) {
+          // N_ab, raw; the shift terms are added once every N_a is known (below).
+          s.G[a * p + v.b] += x;
+          s.G[v.b * p + a] = s.G[a * p + v.b];
         }
       });
     }
   }
-  if (m >= 2) {
-    for (const [f, s] of sumsOf.entries()) {
-      for (let i = 0; i < m; i++) for (let k = i + 1; k < m; k++) {
-        for (const a of blocks[i].columns) for (const b of blocks[k].columns) {
-          s.G[a * p + b] = s.G[b * p + a] = -sh[b] * N[f][a] - sh[a] * N[f][b] + sh[a] * sh[b] * s.sw;
-        }
-      }
-    }
-    const pairs: string[][] = [];
+  for (const [f, s] of sumsOf.entries()) {
     for (let i = 0; i < m; i++) for (let k = i + 1; k < m; k++) {
-      pairs.push([`gs_v${i}`, `gs_v${k}`]);
-    }
-    // A few grouping sets per statement: DuckDB keeps a hash table per set and thread, and all
-    // pairs at once ran out of a 300 MB memory limit.
-    const perStatement = 16;
-    for (let start = 0; start < pairs.length; start += perStatement) {
-      const chunk = pairs.slice(start, start + perStatement);
-      // Only the variables of these sets may be selected (and asked GROUPING of).
-      const used = [...new Set(chunk.flat())].sort((x, y) => Number(x.slice(4)) - Number(y.slice(4)));
-      const mu = used.length;
-      const sql = `SELECT gs_fold, ${used.join(', ')}, ${used.map((c) => `GROUPING(${c})`).join(', ')}, SUM(gs_e0) FROM ${rowsWith([weight])} GROUP BY GROUPING SETS (${sets(chunk)})`;
-      const what = `${req.what ?? 'statistics'}: counts by pairs of levels${pairs.length > perStatement ? ` (${Math.floor(start / perStatement) + 1}/${Math.ceil(pairs.length / perStatement)})` : ''}`;
-      const res = await runPass(source, sql, what, fn, counter, onPass);
-      passes++;
-      for (const row of res) {
-        const g = row.slice(1 + mu, 1 + 2 * mu).map((x) => Number(x) === 0);
-        const ui = g.indexOf(true);
-        const uk = g.indexOf(true, ui + 1);
-        const i = Number(used[ui].slice(4)), k = Number(used[uk].slice(4));
-        const a = blocks[i].columnOf.get(valueKey(row[1 + ui]));
-        const b = blocks[k].columnOf.get(valueKey(row[1 + uk]));
-        if (a === undefined || b === undefined) continue;
-        const s = target(row[0]);
-        s.G[a * p + b] += Number(row[1 + 2 * mu]);
+      for (const a of blocks[i].columns) for (const b of blocks[k].columns) {
+        s.G[a * p + b] += -sh[b] * N[f][a] - sh[a] * N[f][b] + sh[a] * sh[b] * s.sw;
         s.G[b * p + a] = s.G[a * p + b];
       }
     }
