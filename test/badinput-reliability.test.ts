@@ -4,8 +4,10 @@
  * function, data that does not belong to the result it is scored against.
  */
 import {
-  cvGroupLasso, fitGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError, signal, ValueError,
+  cvGroupLasso, DataError, fitGroupLasso, fitOverlappingGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError,
+  signal, ValueError,
 } from '../src/index.ts';
+import { parseWeightsManifest } from '../src/neural/manifest.ts';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 
 const X = [[1, 2, 0.5], [0, 1, 1], [2, 0, 1], [1, 1, 3], [0.5, 2, 1], [1, 0, 2]];
@@ -50,6 +52,17 @@ export const reliabilityRows: BadInputRow[] = [
   // Data that does not belong to the result.
   { name: 'informationCriteria with another y', fn: 'informationCriteria', error: ValueError, message: /^X and y are not the data the path was fitted on/, call: () => informationCriteria(path, X, y.map((v) => 3 - v)) },
   { name: 'informationCriteria with fewer rows', fn: 'informationCriteria', error: ShapeError, message: /is not the one the path was fitted on/, call: () => informationCriteria(path, X.slice(0, 5), y.slice(0, 5)) },
+
+  // Overlapping groups: the same budget and progress options as every fit.
+  { name: 'overlap: callback as a string', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^callback must be a function, got string$/, call: () => fitOverlappingGroupLasso(X, y, { groups: [[0, 1], [1, 2]], lambda: 0.1, mode: 'consensus', callback: 'x' as never }) },
+  { name: 'overlap: maxTime = 0', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 0$/, call: () => fitOverlappingGroupLasso(X, y, { groups: [[0, 1], [1, 2]], lambda: 0.1, mode: 'consensus', maxTime: 0 }) },
+
+  // Weight files.
+  { name: 'manifest text that is not JSON', fn: 'parseWeightsManifest', error: DataError, message: /^the manifest text is not valid JSON: /, call: () => parseWeightsManifest('{not json', []) },
+  {
+    name: 'a NaN weight in a shard', fn: 'parseWeightsManifest', error: DataError, message: /^weight 'k' holds a non-finite value \(NaN\) at index 1: the weight file is corrupted$/,
+    call: () => parseWeightsManifest([{ paths: ['a.bin'], weights: [{ name: 'k', shape: [2], dtype: 'float32' }] }], [[new Uint8Array(new Float32Array([1, NaN]).buffer)]]),
+  },
 
   // The signal namespace.
   { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },
