@@ -40,8 +40,8 @@ export interface GroupLassoOptions
   weights?: ArrayLike<number> | WeightRule;
   /** A name per column of X (default x0, x1, …). */
   featureNames?: readonly string[];
-  /** Progress of the path / cross-validation: (done, total). */
-  onProgress?: (done: number, total: number) => void;
+  /** Progress of the path / cross-validation: (done, total); returning false stops the fit early (status in the warnings). */
+  onProgress?: (done: number, total: number) => boolean | void;
 }
 
 /** Warm-started fits on the way from λ_max to a fixed λ. */
@@ -376,6 +376,7 @@ export class GroupLasso {
       const bad = path.certificates.filter((c) => !c.converged).length;
       if (bad > 0) diagnostics.push(`${bad} fit(s) of the path not certified to tol`);
       if (path.status === 'time limit reached') diagnostics.push('maxTime ran out: the fits after it are not converged');
+      if (path.status === 'stopped by callback') diagnostics.push('stopped by the onProgress callback: the fits after it are not converged');
     }
     this.diagnostics = diagnostics;
     const orig_: PathResult = {

@@ -33,8 +33,16 @@ export interface PathOptions extends ProblemOptions {
   solver?: SolverName;
   /** 'strong' (default): sequential strong rules with a KKT check; 'none': every fit on all groups. */
   screening?: 'strong' | 'none';
-  /** Called after each λ with (done, total). */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each λ with (done, total); returning false stops the run: the λ left end at once,
+   * not converged, and `status` is 'stopped by callback'.
+   */
+  onProgress?: (done: number, total: number) => boolean | void;
+}
+
+/** A stop request shared by the paths of one run (cross-validation stops all its folds at once). */
+export interface StopFlag {
+  stopped: boolean;
 }
 
 export const PATH_KEYS = [
@@ -101,8 +109,11 @@ export interface PathResult {
   screening: { kept: number; violations: number }[];
   /** Tolerance used. */
   tol: number;
-  /** 'complete', or 'time limit reached' (maxTime ran out; the fits after that are not converged). */
-  status: 'complete' | 'time limit reached';
+  /**
+   * 'complete', 'time limit reached' (maxTime ran out) or 'stopped by callback' (onProgress returned
+   * false); in both the fits after that point are not converged.
+   */
+  status: 'complete' | 'time limit reached' | 'stopped by callback';
 }
 
 /**
@@ -191,8 +202,9 @@ interface SolveRunSummary {
 
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
 export function pathOnProblem(
-  prob: PreparedProblem, options: Omit<PathOptions, 'groups'> & { deadline?: number }, fn = 'groupLassoPath',
+  prob: PreparedProblem, options: Omit<PathOptions, 'groups'> & { deadline?: number; stop?: StopFlag }, fn = 'groupLassoPath',
 ): PathResult {
+  const stop = options.stop ?? { stopped: false };
   const tol = checkTolerance(fn, options.tol);
   const deadline = options.deadline ?? deadlineFrom(fn, options.maxTime);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
@@ -247,6 +259,8 @@ export function pathOnProblem(
 
   for (let k = 0; k < K; k++) {
     const lam = lambdas[k];
+    // After a stop request every fit left ends at once (its certificate says not converged).
+    if (stop.stopped) solveOptions.deadline = -Infinity;
     const ctx = prob.context(lam);
     const pen = ctx.penalty;
     const kept = new Uint8Array(G);
@@ -319,9 +333,10 @@ export function pathOnProblem(
     result.screening.push({ kept: nKept, violations });
     warmCoef = coef;
     lambdaPrev = lam;
-    options.onProgress?.(k + 1, K);
+    if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
   }
-  if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
+  if (stop.stopped) result.status = 'stopped by callback';
+  else if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
   return result;
 }
 
