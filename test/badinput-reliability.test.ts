@@ -4,7 +4,7 @@
  * function, data that does not belong to the result it is scored against.
  */
 import {
-  cvGroupLasso, DataError, fitGroupLasso, fitOverlappingGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError,
+  allPairs, buildDesign, categoricalColors, cvGroupLasso, DataError, fitGroupLasso, OptionError, rawPoly, fitOverlappingGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError,
   signal, ValueError,
 } from '../src/index.ts';
 import { parseWeightsManifest } from '../src/neural/manifest.ts';
@@ -63,6 +63,12 @@ export const reliabilityRows: BadInputRow[] = [
     name: 'a NaN weight in a shard', fn: 'parseWeightsManifest', error: DataError, message: /^weight 'k' holds a non-finite value \(NaN\) at index 1: the weight file is corrupted$/,
     call: () => parseWeightsManifest([{ paths: ['a.bin'], weights: [{ name: 'k', shape: [2], dtype: 'float32' }] }], [[new Uint8Array(new Float32Array([1, NaN]).buffer)]]),
   },
+
+  // Helpers whose size argument used to loop for ever or escape as a TypeError.
+  { name: 'categoricalColors(1e300)', fn: 'categoricalColors', error: ValueError, message: /^n must be a whole number of colours from 0 to 10000, got 1e\+300$/, call: () => categoricalColors(1e300) },
+  { name: 'rawPoly of degree 1e300', fn: 'rawPoly', error: DataError, message: /^degree must be a whole number from 1 to 100, got 1e\+300$/, call: () => rawPoly(new Float64Array([1, 2]), 1e300) },
+  { name: 'allPairs(undefined)', fn: 'allPairs', error: ValueError, message: /^columns must be a list of column names, got undefined$/, call: () => allPairs(undefined as never) },
+  { name: 'buildDesign with options null', fn: 'buildDesign', error: OptionError, message: /^options must be an object, got null$/, call: () => buildDesign({ names: ['a'], columns: [[1, 2]] } as never, null as never) },
 
   // The signal namespace.
   { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },

@@ -180,6 +180,9 @@ export function polyPredict(x: Float64Array, coefs: PolyCoefs): Float64Array[] {
 
 /** Raw powers x, x², …, x^d (R's `poly(x, d, raw = TRUE)`). */
 export function rawPoly(x: Float64Array, degree: number): Float64Array[] {
+  if (!(x instanceof Float64Array)) throw new DataError('rawPoly', `x must be a Float64Array, got ${x === null ? 'null' : typeof x}`);
+  // Powers beyond ~100 over- or underflow for any |x| ≠ 1; 1e300 used to loop for ever.
+  if (!Number.isInteger(degree) || degree < 1 || degree > 100) throw new DataError('rawPoly', `degree must be a whole number from 1 to 100, got ${degree}`);
   const out: Float64Array[] = [];
   for (let k = 1; k <= degree; k++) out.push(x.map((v) => v ** k));
   return out;
@@ -298,6 +301,7 @@ function checkSplineInput(x: Float64Array, fn: string): [number, number] {
 export function bsFit(x: Float64Array, df: number, degree = 3, fn = 'bsFit'): { basis: Float64Array[]; spline: SplineBasis } {
   if (!Number.isInteger(df) || df < degree) throw new DataError(fn, `bs needs df ≥ degree (${degree}), got ${df}`);
   const boundary = checkSplineInput(x, fn);
+  if (df > x.length) throw new DataError(fn, `bs needs df ≤ the number of points (${x.length}), got ${df}`);
   const nIn = df - degree;
   const probs = Array.from({ length: nIn }, (_, k) => (k + 1) / (nIn + 1));
   const inner = quantile7(x, probs);
@@ -316,6 +320,7 @@ export function bsFit(x: Float64Array, df: number, degree = 3, fn = 'bsFit'): { 
 export function nsFit(x: Float64Array, df: number, fn = 'nsFit'): { basis: Float64Array[]; spline: SplineBasis } {
   if (!Number.isInteger(df) || df < 1) throw new DataError(fn, `ns needs df ≥ 1, got ${df}`);
   const boundary = checkSplineInput(x, fn);
+  if (df > x.length) throw new DataError(fn, `ns needs df ≤ the number of points (${x.length}), got ${df}`);
   const nIn = df - 1;
   const probs = Array.from({ length: nIn }, (_, k) => (k + 1) / (nIn + 1));
   const inner = quantile7(x, probs);
