@@ -4,9 +4,10 @@
  * function, data that does not belong to the result it is scored against.
  */
 import {
-  allPairs, buildDesign, categoricalColors, cvGroupLasso, DataError, fitGroupLasso, OptionError, rawPoly, fitOverlappingGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError,
-  signal, ValueError,
+  allPairs, buildDesign, categoricalColors, cvGroupLasso, DataError, fitGroupLasso, fitOverlappingGroupLasso, groupLassoPath, GroupLasso,
+  informationCriteria, lambdaGrid, lambdaMax, OptionError, rawPoly, ShapeError, signal, ValueError,
 } from '../src/index.ts';
+import { denseGroups } from '../src/neural/groups.ts';
 import { parseWeightsManifest } from '../src/neural/manifest.ts';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 
@@ -69,6 +70,11 @@ export const reliabilityRows: BadInputRow[] = [
   { name: 'rawPoly of degree 1e300', fn: 'rawPoly', error: DataError, message: /^degree must be a whole number from 1 to 100, got 1e\+300$/, call: () => rawPoly(new Float64Array([1, 2]), 1e300) },
   { name: 'allPairs(undefined)', fn: 'allPairs', error: ValueError, message: /^columns must be a list of column names, got undefined$/, call: () => allPairs(undefined as never) },
   { name: 'buildDesign with options null', fn: 'buildDesign', error: OptionError, message: /^options must be an object, got null$/, call: () => buildDesign({ names: ['a'], columns: [[1, 2]] } as never, null as never) },
+
+  { name: 'lambdaGrid with nLambda = -1', fn: 'lambdaGrid', error: ValueError, message: /^nLambda must be a whole number ≥ 1, got -1$/, call: () => lambdaGrid(1, -1, 0.01) },
+  { name: 'denseGroups without a layer', fn: 'denseGroups', error: ShapeError, message: /^layer must be an object with its dimensions and layout, got undefined$/, call: () => denseGroups(undefined as never, 'inputs') },
+  { name: 'signal.normSquared of a non-operator', fn: 'normSquared', error: ShapeError, message: /^A must be a LinearOperator/, call: () => signal.normSquared(undefined as never) },
+  { name: 'signal.formatPhaseTable(null)', fn: 'formatPhaseTable', error: ValueError, message: /^rows must be the list phaseTransition returns, got null$/, call: () => signal.formatPhaseTable(null as never) },
 
   // The signal namespace.
   { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },

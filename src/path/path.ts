@@ -121,6 +121,12 @@ export interface PathResult {
  * (λ_k = λ_max·ratio^{k/(nLambda−1)}).
  */
 export function lambdaGrid(lambdaMax: number, nLambda: number, lambdaMinRatio: number): Float64Array {
+  const fn = 'lambdaGrid';
+  checkPositive(fn, 'lambdaMax', lambdaMax);
+  checkPositiveInt(fn, 'nLambda', nLambda);
+  checkSizeLimit(fn, 'nLambda', nLambda, MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
+  checkPositive(fn, 'lambdaMinRatio', lambdaMinRatio);
+  if (lambdaMinRatio >= 1) throw new ValueError(fn, `lambdaMinRatio must be < 1, got ${lambdaMinRatio}`);
   const out = new Float64Array(nLambda);
   if (nLambda === 1) {
     out[0] = lambdaMax;
