@@ -24,15 +24,15 @@ export interface BenchProblem {
  * groups of `size` consecutive columns, the first `active` groups (spread out) carrying N(0, 1)
  * coefficients, and y = Xβ + noise at signal-to-noise ratio `snr`.
  */
-export function gaussianProblem(seed: number, n: number, p: number, size: number, rho: number, active: number, snr = 3, T = 1): BenchProblem {
+export function gaussianProblem(seed: number, n: number, p: number, size: number, correlation: number, active: number, snr = 3, T = 1): BenchProblem {
   const rng = new Random(seed);
   const X = new DenseMatrix(n, p);
-  const s = Math.sqrt(1 - rho * rho);
+  const s = Math.sqrt(1 - correlation * correlation);
   for (let i = 0; i < n; i++) {
     let prev = rng.normal();
     X.data[i] = prev;
     for (let j = 1; j < p; j++) {
-      prev = rho * prev + s * rng.normal();
+      prev = correlation * prev + s * rng.normal();
       X.data[i + j * n] = prev;
     }
   }
@@ -54,7 +54,7 @@ export function gaussianProblem(seed: number, n: number, p: number, size: number
     for (let i = 0; i < n; i++) yt[i] += sigma * rng.normal();
   }
   const yRows = T > 1 ? Array.from({ length: n }, (_, i) => Array.from({ length: T }, (_, t) => y[t * n + i])) : undefined;
-  return { name: `Gaussian ${n}×${p}${T > 1 ? `×${T} tasks` : ''}, groups of ${size}, ρ=${rho}`, X, y, T, yRows, groups };
+  return { name: `Gaussian ${n}×${p}${T > 1 ? `×${T} tasks` : ''}, groups of ${size}, ρ=${correlation}`, X, y, T, yRows, groups };
 }
 
 /** birthwt (Hosmer & Lemeshow) grouped as in grpreg's example: 189 × 16, 8 groups. */

@@ -169,7 +169,7 @@ export async function main(): Promise<void> {
   console.log('\n4. phase transition, Gaussian A, n = 128, blocks of 8, 8 trials per point, success = relative error < 1e-3 after debiasing');
   const t0 = performance.now();
   const rows = signal.phaseTransition({
-    n: 128, blockSize: 8, deltas: [0.125, 0.25, 0.375, 0.5, 0.625, 0.75], rhos: [0.25, 0.5, 0.75, 0.9], trials: 8, seed: 1,
+    n: 128, blockSize: 8, deltas: [0.125, 0.25, 0.375, 0.5, 0.625, 0.75], sparsityRatios: [0.25, 0.5, 0.75, 0.9], trials: 8, seed: 1,
   });
   console.log(signal.formatPhaseTable(rows));
   // ρ is rounded to whole blocks: the nonzeros k actually used per cell (same for both methods).

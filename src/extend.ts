@@ -12,7 +12,10 @@ export {
   SquaredLoss, LogisticLoss, PoissonLoss, makeDatafit, registerLoss, lossNames, getLoss, sigmoid, log1pExp, logGamma,
   type Datafit, type LossName, type LossSpec,
 } from './datafits/datafits.ts';
-export { subsetResponse } from './datafits/datafit.ts';
+export {
+  subsetResponse, devianceAtNull, sumRowLosses, defaultLoss, type ReadResponse, type ResponseOptions,
+} from './datafits/datafit.ts';
+export type { GroupStructure } from './groups/groups.ts';
 export {
   GroupLassoPenalty, SparseGroupLassoPenalty, sparseGroupDualNorm, registerPenalty, penaltyNames, getPenalty,
   type Penalty, type PenaltySpec, type PenaltyParams,

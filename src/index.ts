@@ -43,9 +43,9 @@ export {
 } from './estimators/groupLasso.ts';
 // Chart specs are plain JSON builders; rendering lives in 'groupsparse/plot' (Vega) and 'groupsparse/node' (PNG).
 export {
-  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, rhoChart, categoricalColors, VEGA_LITE_SCHEMA,
+  pathChart, cvChart, groupNormChart, sparsityChart, phaseTransitionChart, efficiencyChart, categoricalColors, VEGA_LITE_SCHEMA,
   type VegaLiteSpec, type ChartOptions, type CvChartOptions, type PathChartData, type PathChartOptions, type CvChartData, type GroupNormChartData,
-  type SparsityChartData, type PhaseTransitionPoint, type RhoRow,
+  type SparsityChartData, type PhaseTransitionPoint, type EfficiencyRow,
 } from './plot/specs.ts';
 export * as signal from './signal/index.ts';
 export * from './overlap/index.ts';

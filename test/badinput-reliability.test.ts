@@ -79,7 +79,7 @@ export const reliabilityRows: BadInputRow[] = [
   // The signal namespace.
   { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },
   { name: 'signal.partialFourier of length 2^40', fn: 'partialFourier', error: ValueError, message: /^signal length n is 1099511627776, above the limit 67108864/, call: () => signal.partialFourier(2 ** 40, { m: 4 }) },
-  { name: 'signal.phaseTransition with a huge grid', fn: 'phaseTransition', error: ValueError, message: /^the number of recoveries \(deltas × rhos × trials\) is 1000000, above the limit 100000/, call: () => signal.phaseTransition({ n: 8, blockSize: 2, deltas: [0.5, 1], rhos: [0.5], trials: 500_000 }) },
+  { name: 'signal.phaseTransition with a huge grid', fn: 'phaseTransition', error: ValueError, message: /^the number of recoveries \(deltas × sparsityRatios × trials\) is 1000000, above the limit 100000/, call: () => signal.phaseTransition({ n: 8, blockSize: 2, deltas: [0.5, 1], sparsityRatios: [0.5], trials: 500_000 }) },
 ];
 
 badInputTable('reliability', reliabilityRows);

@@ -5,7 +5,8 @@ import {
   bsFit, DataError, nsFit, polyFit, polyPredict, rawPoly, Random,
   splineBasisAt, splinePredict,
 } from '../src/index.ts';
-import { householderQR, qrQty, qrQy, quantile7 } from '../src/data/basis.ts';
+import { quantile7 } from '../src/data/basis.ts';
+import { householderQR, qrQty, qrQy } from '../src/linalg/qr.ts';
 
 const dotp = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let s = 0;

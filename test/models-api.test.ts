@@ -72,6 +72,8 @@ describe("loss: 'cox' through the public API against grpreg", () => {
     expect(() => fitGroupLasso(rows, { time: fx.time, status: fx.status.map(() => 0) }, { groups: g, loss: 'cox', lambda: 0.1 })).toThrow(/no events/);
     expect(() => fitGroupLasso(rows, fx.time, { groups: g, loss: 'cox', lambda: 0.1 })).toThrow(/needs y = \{ time, status \} or two columns/);
     expect(() => fitGroupLasso(rows, fx.status, { groups: g, loss: 'logistic', lambda: 0.1, ties: 'efron' })).toThrow(ValueError);
+    expect(() => fitGroupLasso(rows, fx.status, { groups: g, loss: 'logistic', lambda: 0.1, ties: 'efron' })).toThrow(/fitGroupLasso: ties is an option of loss 'cox' only/);
+    expect(() => new GroupLasso({ groups: g, loss: 'cox', fitIntercept: true, lambda: 0.1 }).fit(rows, y)).toThrow(/GroupLasso.fit: the Cox model has no intercept/);
     // Rows [time, status] (grpreg's two-column y) are accepted too.
     const two = fitGroupLasso(rows, fx.time.map((t, i) => [t, fx.status[i]]), { groups: g, loss: 'cox', lambda: fx.lambda[5], tol: 1e-10 });
     for (let j = 0; j < fx.columns.length; j++) expect(two.coef[j]).toBeCloseTo(fx.beta[5][j], 5);

@@ -276,13 +276,13 @@ describe('plain overlapping norm by consensus ADMM', () => {
 
   it('residual balancing repairs a bad initial ρ; the Cholesky factor is rebuilt once per change of ρ', () => {
     const ref = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol: 1e-9 });
-    for (const rho of [1e-4, 1e4]) {
-      const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol: 1e-9, rho, linearSolver: 'cholesky' });
+    for (const admmPenalty of [1e-4, 1e4]) {
+      const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol: 1e-9, admmPenalty, linearSolver: 'cholesky' });
       expect(f.converged).toBe(true);
-      expect(f.admm!.rhoUpdates).toBeGreaterThan(3);
-      expect(f.admm!.linearWork).toBe(1 + f.admm!.rhoUpdates);
+      expect(f.admm!.admmPenaltyUpdates).toBeGreaterThan(3);
+      expect(f.admm!.linearWork).toBe(1 + f.admm!.admmPenaltyUpdates);
       // ρ moved towards the scale where the residuals balance.
-      expect(Math.abs(Math.log(f.admm!.rho / ref.admm!.rho))).toBeLessThan(Math.abs(Math.log(rho / ref.admm!.rho)));
+      expect(Math.abs(Math.log(f.admm!.admmPenalty / ref.admm!.admmPenalty))).toBeLessThan(Math.abs(Math.log(admmPenalty / ref.admm!.admmPenalty)));
       expect(Math.abs(f.objective - ref.objective) / ref.objective).toBeLessThan(1e-8);
       expect(f.support).toEqual(ref.support);
     }
@@ -423,6 +423,16 @@ describe('bad input', () => {
     expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, solver: 'admm' })).toThrow(OptionError);
     expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, rho: 1 })).toThrow(OptionError);
     expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, mode: 'consensus', rho: -1 })).toThrow(ValueError);
+    expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, admmPenalty: 1 })).toThrow(OptionError);
+    expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, mode: 'consensus', admmPenalty: -1 })).toThrow(/admmPenalty/);
+    expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, mode: 'consensus', admmPenalty: 1, rho: 1 })).toThrow(/not both/);
+  });
+  it('rho, the former name of admmPenalty, still sets the same initial ADMM penalty', () => {
+    const a = fitOverlappingGroupLasso(d.X, d.y, { ...base, mode: 'consensus', tol: 1e-9, admmPenalty: 1e-3, linearSolver: 'cholesky' });
+    const b = fitOverlappingGroupLasso(d.X, d.y, { ...base, mode: 'consensus', tol: 1e-9, rho: 1e-3, linearSolver: 'cholesky' });
+    expect(b.admm!.admmPenaltyUpdates).toBe(a.admm!.admmPenaltyUpdates);
+    expect(b.admm!.admmPenalty).toBe(a.admm!.admmPenalty);
+    expect(b.iterations).toBe(a.iterations);
   });
   it('negative λ, NaN in X, wrong y length, weights of the wrong length', () => {
     expect(() => fitOverlappingGroupLasso(d.X, d.y, { ...base, lambda: -1 })).toThrow(ValueError);

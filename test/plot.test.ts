@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  OptionError, ShapeError, ValueError, cvChart, groupNormChart, pathChart, phaseTransitionChart, rhoChart, sparsityChart,
+  OptionError, ShapeError, ValueError, cvChart, groupNormChart, pathChart, phaseTransitionChart, efficiencyChart, sparsityChart,
 } from '../src/index.ts';
 import { chartBundle, displayChart, renderSvg, VEGA_LITE_MIME } from '../src/plot/index.ts';
 import { logTicks } from '../src/plot/specs.ts';
@@ -156,35 +156,35 @@ describe('phaseTransitionChart', () => {
   it('draws one panel per method and one cell per row', async () => {
     const rows = [];
     for (const method of ['group lasso', 'lasso']) {
-      for (const delta of [0.25, 0.5, 0.75]) for (const rho of [0.2, 0.4]) rows.push({ delta, rho, method, successRate: delta > rho ? 1 : 0 });
+      for (const delta of [0.25, 0.5, 0.75]) for (const sparsityRatio of [0.2, 0.4]) rows.push({ delta, sparsityRatio, method, successRate: delta > sparsityRatio ? 1 : 0 });
     }
     const svg = await renderSvg(phaseTransitionChart(rows));
     // Column headers are title marks too: the chart title comes after them.
     expect(title(svg)).toEqual(['group lasso', 'lasso', 'Phase transition']);
     expect(countMarks(svg, 'mark-rect role-mark')).toBe(rows.length);
     expect(axisTitles(svg)).toEqual(expect.arrayContaining(['δ = n/p', 'ρ = k/n']));
-    expect(() => phaseTransitionChart([{ delta: 0.5, rho: 0.1, method: 'm', successRate: 1.5 }])).toThrow(ValueError);
+    expect(() => phaseTransitionChart([{ delta: 0.5, sparsityRatio: 0.1, method: 'm', successRate: 1.5 }])).toThrow(ValueError);
   });
 
   it('reads only its four fields, so rows from an experiment can carry more', async () => {
-    const rows = [{ delta: 0.5, rho: 0.1, method: 'group', successRate: 1, m: 32, k: 4, trials: 10 }];
+    const rows = [{ delta: 0.5, sparsityRatio: 0.1, method: 'group', successRate: 1, m: 32, k: 4, trials: 10 }];
     const spec = phaseTransitionChart(rows);
-    expect((spec.data as { values: unknown[] }).values).toEqual([{ delta: 0.5, rho: 0.1, method: 'group', successRate: 1 }]);
-    expect(() => phaseTransitionChart([{ delta: 0.5, rho: 0.1, successRate: 1 } as never])).toThrow(/method is missing/);
+    expect((spec.data as { values: unknown[] }).values).toEqual([{ delta: 0.5, sparsityRatio: 0.1, method: 'group', successRate: 1 }]);
+    expect(() => phaseTransitionChart([{ delta: 0.5, sparsityRatio: 0.1, successRate: 1 } as never])).toThrow(/method is missing/);
   });
 });
 
-describe('rhoChart', () => {
+describe('efficiencyChart', () => {
   // Wen et al. 2016, AlexNet conv1–conv3 on CPU (REPRODUCTIONS.md).
   const rows = [
-    { layer: 'conv1', sparsity: 0.676, kind: 'unstructured', rho: 0.26 },
-    { layer: 'conv1', sparsity: 0, kind: 'structured', rho: 1 },
-    { layer: 'conv2', sparsity: 0.924, kind: 'unstructured', rho: 0.22 },
-    { layer: 'conv2', sparsity: 0.209, kind: 'structured', rho: 1 },
+    { layer: 'conv1', sparsity: 0.676, kind: 'unstructured', speedupEfficiency: 0.26 },
+    { layer: 'conv1', sparsity: 0, kind: 'structured', speedupEfficiency: 1 },
+    { layer: 'conv2', sparsity: 0.924, kind: 'unstructured', speedupEfficiency: 0.22 },
+    { layer: 'conv2', sparsity: 0.209, kind: 'structured', speedupEfficiency: 1 },
   ];
 
   it('draws a bar and a sparsity label per row and the ρ = 1 rule', async () => {
-    const svg = await renderSvg(rhoChart(rows));
+    const svg = await renderSvg(efficiencyChart(rows));
     expect(title(svg)).toEqual(['Realized efficiency of sparsity']);
     expect(axisTitles(svg)).toEqual(expect.arrayContaining(['layer', 'ρ (realized efficiency)']));
     expect(countMarks(svg, 'mark-rect role-mark')).toBe(4);
@@ -194,12 +194,12 @@ describe('rhoChart', () => {
   });
 
   it('splits a layer measured at several sparsities into one bar group per level', async () => {
-    const svg = await renderSvg(rhoChart([
-      { layer: 'fc', sparsity: 0.5, kind: 'CSR', rho: 0.47 },
-      { layer: 'fc', sparsity: 0.9, kind: 'CSR', rho: 0.43 },
+    const svg = await renderSvg(efficiencyChart([
+      { layer: 'fc', sparsity: 0.5, kind: 'CSR', speedupEfficiency: 0.47 },
+      { layer: 'fc', sparsity: 0.9, kind: 'CSR', speedupEfficiency: 0.43 },
     ]));
     expect(texts(svg, 'mark-text role-axis-label')).toEqual(expect.arrayContaining(['fc @ 50%', 'fc @ 90%']));
-    expect(() => rhoChart([{ layer: 'fc', sparsity: 50, kind: 'CSR', rho: 0.4 }])).toThrow(/fraction/);
+    expect(() => efficiencyChart([{ layer: 'fc', sparsity: 50, kind: 'CSR', speedupEfficiency: 0.4 }])).toThrow(/fraction/);
   });
 });
 

@@ -48,7 +48,7 @@ describe('signal doc examples hold', () => {
     C.apply(z, yc);
     expect(signal.complexSparseRecovery(C, yc).activeGroups).toEqual([7]);
 
-    const table = signal.formatPhaseTable(signal.phaseTransition({ n: 64, blockSize: 8, deltas: [0.5], rhos: [0.25], trials: 2 }));
+    const table = signal.formatPhaseTable(signal.phaseTransition({ n: 64, blockSize: 8, deltas: [0.5], sparsityRatios: [0.25], trials: 2 }));
     expect(table.split('\n')).toHaveLength(2);
     expect(table.split('\n')[1]).toMatch(/^\s+0\.50\s+\d\.\d\d\/\d\.\d\d$/);
   });

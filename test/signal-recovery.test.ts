@@ -243,18 +243,18 @@ describe('complexSparseRecovery', () => {
 
 describe('phaseTransition', () => {
   it('block structure succeeds where the plain lasso fails (n = 128, blocks of 16, m = 40, k = 16)', () => {
-    const rows = signal.phaseTransition({ n: 128, blockSize: 16, deltas: [0.3125], rhos: [0.4], trials: 5, seed: 2 });
+    const rows = signal.phaseTransition({ n: 128, blockSize: 16, deltas: [0.3125], sparsityRatios: [0.4], trials: 5, seed: 2 });
     expect(rows).toHaveLength(2);
     const group = rows.find((r) => r.method === 'group')!;
     const lasso = rows.find((r) => r.method === 'lasso')!;
-    expect(group).toMatchObject({ delta: 0.3125, rho: 0.4, m: 40, k: 16, trials: 5 });
+    expect(group).toMatchObject({ delta: 0.3125, sparsityRatio: 0.4, m: 40, k: 16, trials: 5 });
     expect(group.successRate).toBeGreaterThanOrEqual(0.8);
     expect(lasso.successRate).toBeLessThanOrEqual(0.2);
     expect(signal.formatPhaseTable(rows)).toContain('0.31');
   });
 
   it('easy corner: both succeed with many measurements and one block', () => {
-    const rows = signal.phaseTransition({ n: 32, blockSize: 4, deltas: [0.75], rhos: [0.1], trials: 3, seed: 1 });
+    const rows = signal.phaseTransition({ n: 32, blockSize: 4, deltas: [0.75], sparsityRatios: [0.1], trials: 3, seed: 1 });
     expect(rows.map((r) => r.successRate)).toEqual([1, 1]);
   });
 });
@@ -276,8 +276,8 @@ describe('recovery input errors', () => {
     expect(() => signal.jointSparseRecovery(A, [[1, 2], [3, 4]])).toThrow(ShapeError);
     expect(() => signal.denoiseMultitone([[1], [2], [NaN]], { lambdaRatio: 0.1 })).toThrow(ValueError);
     expect(() => signal.denoiseMultitone([[1], [2]], { lambda: 1, noiseStd: 1 })).toThrow(OptionError);
-    expect(() => signal.phaseTransition({ n: 30, blockSize: 4, deltas: [0.5], rhos: [0.2] })).toThrow(/multiple of blockSize/);
-    expect(() => signal.phaseTransition({ n: 32, blockSize: 4, deltas: [1.5], rhos: [0.2] })).toThrow(ValueError);
+    expect(() => signal.phaseTransition({ n: 30, blockSize: 4, deltas: [0.5], sparsityRatios: [0.2] })).toThrow(/multiple of blockSize/);
+    expect(() => signal.phaseTransition({ n: 32, blockSize: 4, deltas: [1.5], sparsityRatios: [0.2] })).toThrow(ValueError);
     expect(() => signal.randomBlockSparse(32, 4, 9)).toThrow(ValueError);
   });
 });

@@ -47,6 +47,7 @@ describe('cross-validation from one pass of per-fold sums', () => {
     const cv = await cvGroupLassoSql(duck, spec, { nFolds: 5, rowKey: 'id', nLambda: 12, tol: 1e-12, onProgress: () => { passes++; } });
     expect(cv.passes).toBe(passes);
     expect(cv.foldSizes).toEqual(sizes);
+    expect(cv.metric).toBe(ref.metric);
     // Both sides certify a relative gap of 1e-12, which pins the coefficients to about √1e-12 and a
     // held-out loss (first order in them) to a few 1e-8 relative; the λ grid is exact.
     for (let k = 0; k < 12; k++) {

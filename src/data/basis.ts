@@ -8,78 +8,7 @@
  *   type-7 quantiles of the training x, boundary knots at its range, kept for new data.
  */
 import { DataError } from '../errors.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Householder QR in the LINPACK dqrdc2 convention (no pivoting), which R's qr() uses by default.
-
-/** Compact Householder QR of an n × p column-major matrix A (overwritten), LINPACK layout. */
-export interface CompactQR {
-  readonly n: number;
-  readonly p: number;
-  /** R in the upper triangle, the Householder vectors (below the diagonal) in the rest. */
-  readonly qr: Float64Array;
-  /** First component of each Householder vector (0 = no reflection). */
-  readonly qraux: Float64Array;
-}
-
-/**
- * QR = A by Householder reflections H_l = I − u uᵀ / u_l with u_l = 1 + |a_ll| / ‖a_l‖ and
- * R_ll = −sign(a_ll) ‖a_l‖ (LINPACK's dqrdc2 sign rule, so Q matches R's `qr.Q`).
- */
-export function householderQR(A: Float64Array, n: number, p: number): CompactQR {
-  const x = A;
-  const qraux = new Float64Array(p);
-  const lup = Math.min(n, p);
-  for (let l = 0; l < lup; l++) {
-    if (l === n - 1) break;
-    const o = l + l * n;
-    let scale = 0;
-    for (let i = l; i < n; i++) scale = Math.max(scale, Math.abs(x[i + l * n]));
-    if (scale === 0) continue;
-    let ss = 0;
-    for (let i = l; i < n; i++) {
-      const v = x[i + l * n] / scale;
-      ss += v * v;
-    }
-    let nrmxl = scale * Math.sqrt(ss);
-    if (x[o] !== 0) nrmxl = x[o] < 0 ? -nrmxl : nrmxl;
-    for (let i = l; i < n; i++) x[i + l * n] /= nrmxl;
-    x[o] += 1;
-    for (let j = l + 1; j < p; j++) {
-      let t = 0;
-      for (let i = l; i < n; i++) t -= x[i + l * n] * x[i + j * n];
-      t /= x[o];
-      for (let i = l; i < n; i++) x[i + j * n] += t * x[i + l * n];
-    }
-    qraux[l] = x[o];
-    x[o] = -nrmxl;
-  }
-  return { n, p, qr: x, qraux };
-}
-
-/** y ← Qᵀ y (R's `qr.qty`) for a vector y of length n. */
-export function qrQty(f: CompactQR, y: Float64Array): void {
-  const { n, p, qr, qraux } = f;
-  const k = Math.min(p, n - 1);
-  for (let j = 0; j < k; j++) reflect(qr, qraux[j], n, j, y);
-}
-
-/** y ← Q y (R's `qr.qy`) for a vector y of length n. */
-export function qrQy(f: CompactQR, y: Float64Array): void {
-  const { n, p, qr, qraux } = f;
-  const k = Math.min(p, n - 1);
-  for (let j = k - 1; j >= 0; j--) reflect(qr, qraux[j], n, j, y);
-}
-
-function reflect(qr: Float64Array, u0: number, n: number, j: number, y: Float64Array): void {
-  if (u0 === 0) return;
-  const o = j * n;
-  let t = -u0 * y[j];
-  for (let i = j + 1; i < n; i++) t -= qr[o + i] * y[i];
-  t /= u0;
-  y[j] += t * u0;
-  for (let i = j + 1; i < n; i++) y[i] += t * qr[o + i];
-}
+import { householderQR, qrQty, qrQy, type CompactQR } from '../linalg/qr.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Orthogonal polynomials.

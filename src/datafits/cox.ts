@@ -1,5 +1,6 @@
 import { ShapeError, ValueError } from '../errors.ts';
-import { registerLoss, type Datafit, type LossName } from './datafit.ts';
+import { registerLoss, sumRowLosses, type Datafit, type LossName } from './datafit.ts';
+import { toResponse } from '../linalg/input.ts';
 import { normalizeSampleWeights } from './weights.ts';
 
 /** How tied event times enter the partial likelihood. */
@@ -521,8 +522,19 @@ export class CoxLoss implements Datafit {
   nullPredictor(): Float64Array {
     return Float64Array.of(0);
   }
+  /** The deviance of η = 0 (no covariate), censored rows skipped. */
+  nullDeviance(): number {
+    return sumRowLosses(this, new Float64Array(this.n));
+  }
   interceptObstacle(): string | null {
     return null;
+  }
+  /** 30 on the log-hazard scale. */
+  explosionLimit(): number {
+    return 30;
+  }
+  fitDiagnostics(): string[] {
+    return [];
   }
   /** Events and censored rows: folds keep their ratio, as grpreg's cv.grpsurv. */
   strata(): Int32Array | null {
@@ -538,10 +550,42 @@ export class CoxLoss implements Datafit {
   }
 }
 
-// The response of the registry's numeric path is two columns [time, status] (grpreg's y);
-// `{ time, status }` objects are turned into those columns by the problem layer.
+/** A survival response: follow-up times (> 0) and event indicators (1 = event, 0 = censored). */
+export interface SurvivalResponse {
+  time: ArrayLike<number>;
+  status: ArrayLike<number>;
+}
+
+/** Survival response from `{ time, status }`, or n rows `[time, status]` (grpreg's two-column `y`). */
+function readSurvival(y: unknown, n: number, fn: string): { time: Float64Array; status: Float64Array } {
+  if (y !== null && typeof y === 'object' && 'time' in y && 'status' in y) {
+    const s = y as SurvivalResponse;
+    const len = (a: ArrayLike<number>, what: string) => {
+      if (a === null || typeof a !== 'object' || typeof a.length !== 'number') throw new ValueError(fn, `${what} must be an array of numbers`);
+      if (a.length !== n) throw new ShapeError(fn, `${what} has ${a.length} entries but X has ${n} rows`);
+      return Float64Array.from(a);
+    };
+    return { time: len(s.time, 'time'), status: len(s.status, 'status') };
+  }
+  if (y === null || y === undefined || (typeof y !== 'object')) {
+    throw new ValueError(fn, "the Cox model needs y = { time, status } (or rows [time, status])");
+  }
+  const r = toResponse(y, fn, n);
+  if (r.T !== 2) throw new ShapeError(fn, `the Cox model needs y = { time, status } or two columns [time, status]; y has ${r.T} column${r.T === 1 ? '' : 's'}`);
+  return { time: r.data.slice(0, n), status: r.data.slice(n, 2 * n) };
+}
+
+// The response is `{ time, status }` or two columns [time, status] (grpreg's y); `create` takes the
+// two columns.
 registerLoss({
   name: 'cox', multiTask: true,
+  noIntercept: 'the Cox model has no intercept (it cancels out of every risk set)',
+  lossOptions: ['ties'],
+  readResponse: (y, n, options, fn) => {
+    const { time, status } = readSurvival(y, n, fn);
+    const ties = options.lossOptions?.ties as CoxTies | undefined;
+    return { datafit: new CoxLoss(time, status, { ties, sampleWeight: options.sampleWeight }, fn) };
+  },
   create: (y, n, T, fn, w) => {
     if (T !== 2) throw new ValueError(fn, `the Cox model needs y = { time, status } or two columns [time, status]; y has ${T} column${T === 1 ? '' : 's'}`);
     return new CoxLoss(y.subarray(0, n), y.subarray(n, 2 * n), { sampleWeight: w }, fn);

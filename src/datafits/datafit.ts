@@ -20,10 +20,13 @@ export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multi
  * - Cross-validation: `subset` (the training and held-out rows), `rowLosses` and `heldOutMetric`,
  *   `strata` (stratified folds).
  * - Information criteria: `logLikelihood`.
- * - Estimator: `nullPredictor` (the null model of the deviance explained); the inverse link
- *   (predictions on the response scale) is the loss's, in its {@link LossSpec}, since it needs no data.
+ * - Estimator: `nullPredictor` and `nullDeviance` (the null model of the deviance explained, what
+ *   `score` divides by), `explosionLimit` and `fitDiagnostics` (warnings about the fit); the
+ *   inverse link (predictions on the response scale) is the loss's, in its {@link LossSpec}, since
+ *   it needs no data.
  * - Problem validation: the constructor checks the response (throwing a ValueError naming `fn`),
- *   `interceptObstacle` says why an intercept-only fit would have no finite optimum.
+ *   `interceptObstacle` says why an intercept-only fit would have no finite optimum. How a raw
+ *   response (numbers, labels, `{ time, status }`) is read is the {@link LossSpec}'s.
  */
 export interface Datafit {
   readonly name: LossName;
@@ -88,10 +91,43 @@ export interface Datafit {
    * explained; a non-finite entry when there is none (labels all equal).
    */
   nullPredictor(): Float64Array;
+  /**
+   * Σ_i of `rowLosses` at the null model (NaN rows skipped): the deviance `score` compares with.
+   * 0 when the null model fits exactly (a constant response, labels all equal).
+   */
+  nullDeviance(): number;
   /** Why an intercept-only fit of this response has no finite optimum, or null when it has one. */
   interceptObstacle(): string | null;
+  /**
+   * A group norm of standardized coefficients above this is reported as exploded (collinearity or
+   * separation, not a real effect): 1e4 response standard deviations (squared loss), 30 on the
+   * log or logit scale of η (GLMs).
+   */
+  explosionLimit(): number;
+  /** Warnings about a fit at the linear predictor η (length n·T): e.g. separated logistic labels. */
+  fitDiagnostics(eta: Float64Array): string[];
   /** Class labels 0..K−1 to stratify cross-validation folds by (classification), or null. */
   strata(): Int32Array | null;
+}
+
+/** What reading a response may be given besides the data. */
+export interface ResponseOptions {
+  /** One weight ≥ 0 per row. */
+  sampleWeight?: ArrayLike<number>;
+  /**
+   * Class labels to code the response with (the fitted model's, when a response is scored);
+   * a label outside them is refused. Categorical losses only.
+   */
+  classes?: readonly (number | string)[];
+  /** The loss's own options, by the names in {@link LossSpec.lossOptions} (Cox: `ties`). */
+  lossOptions?: Readonly<Record<string, unknown>>;
+}
+
+/** What a response was read into: the datafit, and the class labels of a categorical loss. */
+export interface ReadResponse {
+  datafit: Datafit;
+  /** Class labels in the order of η's columns (categorical losses only). */
+  classes?: (number | string)[];
 }
 
 /** How a loss is built from a validated response (shape and finiteness already checked). */
@@ -99,6 +135,18 @@ export interface LossSpec {
   readonly name: string;
   /** Whether the loss accepts T > 1 response columns. */
   readonly multiTask: boolean;
+  /**
+   * Read a raw response (whatever the user passes as `y`) into the datafit, validating it and
+   * throwing a ShapeError/ValueError naming `fn`. Without it the response is numbers: an n-vector
+   * or an n × T matrix, given to `create`.
+   */
+  readResponse?(y: unknown, n: number, options: ResponseOptions, fn: string): ReadResponse;
+  /** Names of the loss's own options (accepted by the fitting functions; refused for other losses). */
+  readonly lossOptions?: readonly string[];
+  /** Why the model has no intercept (then `fitIntercept` defaults to false and true is refused). */
+  readonly noIntercept?: string;
+  /** True when the response is class labels, one column of η per class (fits carry `classes`). */
+  readonly categorical?: boolean;
   /**
    * Build the datafit; throw a ValueError naming `fn` for a response the loss cannot take.
    * `sampleWeight` (one per row, ≥ 0) is normalised to mean 1 by the loss.
@@ -141,6 +189,36 @@ export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: numbe
     throw new ValueError(fn, `loss '${loss}' needs a single response column, y has ${T}`);
   }
   return spec.create(y, n, T, fn, sampleWeight);
+}
+
+/**
+ * The loss used when none is named: the squared loss, under the name 'multitask' for a response
+ * of several columns (one name per kind of fit, as the results report it).
+ */
+export function defaultLoss(columns: number): LossName {
+  return columns > 1 ? 'multitask' : 'squared';
+}
+
+/**
+ * Σ_i rowLosses(η₀) at the null predictor η₀ of `df` (rows with NaN losses skipped), 0 when the
+ * null predictor is not finite (the best constant fits exactly: labels all equal). What
+ * `nullDeviance` is for every loss whose null model is a constant per task.
+ */
+export function devianceAtNull(df: Datafit): number {
+  const c = df.nullPredictor();
+  for (let t = 0; t < c.length; t++) if (!Number.isFinite(c[t])) return 0;
+  const eta0 = new Float64Array(df.n * df.T);
+  for (let t = 0; t < df.T; t++) eta0.fill(c[Math.min(t, c.length - 1)], t * df.n, (t + 1) * df.n);
+  return sumRowLosses(df, eta0);
+}
+
+/** Σ_i rowLosses(η), rows with NaN losses (Cox's censored rows) skipped. */
+export function sumRowLosses(df: Datafit, eta: Float64Array): number {
+  const r = new Float64Array(df.n);
+  df.rowLosses(eta, r);
+  let s = 0;
+  for (let i = 0; i < df.n; i++) if (r[i] === r[i]) s += r[i];
+  return s;
 }
 
 /** Rows `rows` of a column-major n × T response. */

@@ -1,5 +1,6 @@
 import { ValueError } from '../errors.ts';
-import { registerLoss, type Datafit, type LossName } from './datafit.ts';
+import { checkResponseScale } from '../linalg/input.ts';
+import { devianceAtNull, registerLoss, subsetResponse, type Datafit, type LossName } from './datafit.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
 export { makeDatafit, registerLoss, lossNames, getLoss, type Datafit, type LossName, type LossSpec } from './datafit.ts';
@@ -9,14 +10,6 @@ function binaryStrata(y: Float64Array, n: number): Int32Array {
   const s = new Int32Array(n);
   for (let i = 0; i < n; i++) s[i] = y[i] === 1 ? 1 : 0;
   return s;
-}
-
-/** Rows of a column-major n × T array. */
-export function selectRowsT(a: Float64Array, n: number, T: number, rows: ArrayLike<number>): Float64Array {
-  const m = rows.length;
-  const out = new Float64Array(m * T);
-  for (let t = 0; t < T; t++) for (let k = 0; k < m; k++) out[t * m + k] = a[t * n + rows[k]];
-  return out;
 }
 
 /** Entries of the given rows of a weight vector (undefined stays undefined). */
@@ -93,7 +86,7 @@ export class SquaredLoss implements Datafit {
     diagTimes(this, eta, v, out);
   }
   subset(rows: ArrayLike<number>): SquaredLoss {
-    return new SquaredLoss(selectRowsT(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
+    return new SquaredLoss(subsetResponse(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
   }
   readonly heldOutMetric = 'mean squared error';
   get freeColumns(): number {
@@ -117,6 +110,22 @@ export class SquaredLoss implements Datafit {
       out[t] = m / n; // weights have mean 1
     }
     return out;
+  }
+  nullDeviance(): number {
+    return devianceAtNull(this);
+  }
+  /** 1e4 standard deviations of the response (pooled over tasks). */
+  explosionLimit(): number {
+    const N = this.y.length;
+    let m = 0;
+    for (let i = 0; i < N; i++) m += this.y[i];
+    m /= N;
+    let v = 0;
+    for (let i = 0; i < N; i++) v += (this.y[i] - m) ** 2;
+    return 1e4 * Math.max(Math.sqrt(v / N), Number.MIN_VALUE);
+  }
+  fitDiagnostics(): string[] {
+    return [];
   }
   interceptObstacle(): string | null {
     return null;
@@ -232,7 +241,7 @@ export class LogisticLoss implements Datafit {
     diagTimes(this, eta, v, out);
   }
   subset(rows: ArrayLike<number>): LogisticLoss {
-    return new LogisticLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
+    return new LogisticLoss(subsetResponse(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
   }
   readonly heldOutMetric = 'deviance';
   readonly freeColumns = 1;
@@ -253,6 +262,17 @@ export class LogisticLoss implements Datafit {
   nullPredictor(): Float64Array {
     const m = this.weightedMean();
     return Float64Array.of(Math.log(m / (1 - m)));
+  }
+  nullDeviance(): number {
+    return devianceAtNull(this);
+  }
+  /** 30 on the logit scale. */
+  explosionLimit(): number {
+    return 30;
+  }
+  /** (Nearly) separated labels at η. */
+  fitDiagnostics(eta: Float64Array): string[] {
+    return separationDiagnostic(this.y, eta);
   }
   interceptObstacle(): string | null {
     const m = this.weightedMean();
@@ -378,7 +398,7 @@ export class PoissonLoss implements Datafit {
     diagTimes(this, eta, v, out);
   }
   subset(rows: ArrayLike<number>): PoissonLoss {
-    return new PoissonLoss(selectRowsT(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));
+    return new PoissonLoss(subsetResponse(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));
   }
   readonly heldOutMetric = 'deviance';
   readonly freeColumns = 1;
@@ -394,6 +414,16 @@ export class PoissonLoss implements Datafit {
     let m = 0;
     for (let i = 0; i < this.n; i++) m += weightAt(this.sampleWeight, i) * this.y[i];
     return Float64Array.of(Math.log(m / this.n));
+  }
+  nullDeviance(): number {
+    return devianceAtNull(this);
+  }
+  /** 30 on the log scale. */
+  explosionLimit(): number {
+    return 30;
+  }
+  fitDiagnostics(): string[] {
+    return [];
   }
   interceptObstacle(): string | null {
     for (let i = 0; i < this.n; i++) if (this.y[i] !== 0 && weightAt(this.sampleWeight, i) > 0) return null;
@@ -443,7 +473,13 @@ export class PoissonLoss implements Datafit {
 const identity = (eta: Float64Array, out: Float64Array): void => {
   out.set(eta.subarray(0, out.length));
 };
-registerLoss({ name: 'squared', multiTask: true, create: (y, n, T, fn, w) => new SquaredLoss(y, n, T, w, fn), inverseLink: identity });
+// Extreme scales (1e±300) used to be certified through underflow (a zero objective, a zero gap,
+// w = 0): a real-valued response is refused there, where the remedy is a constant factor.
+const squaredFrom = (y: Float64Array, n: number, T: number, fn: string, w?: ArrayLike<number>): SquaredLoss => {
+  checkResponseScale(fn, y);
+  return new SquaredLoss(y, n, T, w, fn);
+};
+registerLoss({ name: 'squared', multiTask: true, create: squaredFrom, inverseLink: identity });
 registerLoss({
   name: 'logistic', multiTask: false, create: (y, n, _T, fn, w) => new LogisticLoss(y, n, fn, w),
   inverseLink: (eta, out) => {
@@ -456,4 +492,28 @@ registerLoss({
     for (let i = 0; i < out.length; i++) out[i] = Math.exp(eta[i]);
   },
 });
-registerLoss({ name: 'multitask', multiTask: true, create: (y, n, T, fn, w) => new SquaredLoss(y, n, T, w, fn), inverseLink: identity });
+registerLoss({ name: 'multitask', multiTask: true, create: squaredFrom, inverseLink: identity });
+
+/**
+ * (Nearly) separable 0/1 labels, judged at a fit's linear predictor η (the estimator passes the
+ * least penalized fit of its path): every row on the right side of the decision boundary, or
+ * fitted probabilities within 1e-4 of the labels for 95 % of the rows. Then the unpenalized
+ * optimum does not exist and coefficients grow without bound as λ → 0.
+ */
+export function separationDiagnostic(y: ArrayLike<number>, eta: ArrayLike<number>): string[] {
+  const n = y.length;
+  let wrong = 0;
+  let sure = 0;
+  for (let i = 0; i < n; i++) {
+    const m = (2 * y[i] - 1) * eta[i];
+    if (m <= 0) wrong++;
+    if (m > Math.log(1e4)) sure++;
+  }
+  if (wrong === 0) {
+    return ['the labels are separable at the smallest λ (every row on the right side of the boundary): coefficients grow without bound as λ → 0, and the unpenalized model has no finite fit'];
+  }
+  if (sure >= 0.95 * n) {
+    return [`the labels are nearly separable: ${sure} of ${n} rows are fitted with probability within 1e-4 of their label at the smallest λ; small λ give very large coefficients`];
+  }
+  return [];
+}

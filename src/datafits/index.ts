@@ -5,4 +5,7 @@
 import './datafits.ts';
 import './cox.ts';
 import './multinomial.ts';
-export { makeDatafit, registerLoss, lossNames, getLoss, subsetResponse, type Datafit, type LossName, type LossSpec } from './datafit.ts';
+export {
+  makeDatafit, registerLoss, lossNames, getLoss, subsetResponse, defaultLoss, devianceAtNull, sumRowLosses,
+  type Datafit, type LossName, type LossSpec, type ReadResponse, type ResponseOptions,
+} from './datafit.ts';

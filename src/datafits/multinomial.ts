@@ -1,5 +1,6 @@
 import { ShapeError, ValueError } from '../errors.ts';
-import { registerLoss, type Datafit, type LossName } from './datafit.ts';
+import { AbstractMatrix } from 'ml-matrix';
+import { registerLoss, sumRowLosses, type Datafit, type LossName } from './datafit.ts';
 import { xlogx } from './datafits.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
@@ -193,8 +194,22 @@ export class MultinomialLoss implements Datafit {
     for (let i = 0; i < this.n; i++) f[this.labels[i]] += this.w[i];
     return f.map((c) => Math.log(c / this.n));
   }
+  /** The deviance at the log class frequencies (an absent class at log of the smallest double). */
+  nullDeviance(): number {
+    const c = this.nullPredictor();
+    const eta0 = new Float64Array(this.n * this.T);
+    for (let k = 0; k < this.T; k++) eta0.fill(Number.isFinite(c[k]) ? c[k] : -745, k * this.n, (k + 1) * this.n);
+    return sumRowLosses(this, eta0);
+  }
   interceptObstacle(): string | null {
     return null;
+  }
+  /** 30 on the log-odds scale. */
+  explosionLimit(): number {
+    return 30;
+  }
+  fitDiagnostics(): string[] {
+    return [];
   }
   strata(): Int32Array | null {
     return Int32Array.from(this.labels);
@@ -243,9 +258,43 @@ export function softmaxRows(eta: Float64Array, out: Float64Array, T: number): vo
   }
 }
 
-// The registry's numeric path takes whole-number labels; string labels are coded by the problem layer.
+/** Class labels from a flat array (numbers or strings) or a one-column matrix. */
+function readLabels(y: unknown, n: number, fn: string): ArrayLike<unknown> {
+  if (AbstractMatrix.isMatrix(y)) {
+    const m = y as AbstractMatrix;
+    if (m.columns !== 1) throw new ShapeError(fn, `multinomial labels must be one column, y has ${m.columns}`);
+    return m.to1DArray();
+  }
+  if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<unknown>).length !== 'number') {
+    throw new ValueError(fn, 'multinomial labels must be an array (numbers or strings)');
+  }
+  const a = y as ArrayLike<unknown>;
+  if (a.length !== n) throw new ShapeError(fn, `y has ${a.length} labels but X has ${n} rows`);
+  return a;
+}
+
+/** Code labels with given classes (a fitted model's): a label outside them is refused. */
+function codeWith(labels: ArrayLike<unknown>, classes: readonly (number | string)[], fn: string): Int32Array {
+  const pos = new Map(classes.map((c, k) => [String(c), k]));
+  return Int32Array.from({ length: labels.length }, (_, i) => {
+    const k = pos.get(String(labels[i]));
+    if (k === undefined) throw new ValueError(fn, `label '${String(labels[i])}' at row ${i} is not a class of the model (${classes.join(', ')})`);
+    return k;
+  });
+}
+
+// The response is categorical labels (numbers or strings); `create` takes whole-number labels.
 registerLoss({
-  name: 'multinomial', multiTask: false,
+  name: 'multinomial', multiTask: false, categorical: true,
+  readResponse: (y, n, options, fn) => {
+    const labels = readLabels(y, n, fn);
+    if (options.classes !== undefined) {
+      const classes = [...options.classes];
+      return { datafit: new MultinomialLoss(codeWith(labels, classes, fn), classes.length, { sampleWeight: options.sampleWeight }, fn), classes };
+    }
+    const { classes, index } = encodeClasses(labels, fn);
+    return { datafit: new MultinomialLoss(index, classes.length, { sampleWeight: options.sampleWeight }, fn), classes };
+  },
   create: (y, n, _T, fn, w) => {
     const { classes, index } = encodeClasses(y.subarray(0, n), fn);
     return new MultinomialLoss(index, classes.length, { sampleWeight: w }, fn);

@@ -41,39 +41,12 @@ export function designDiagnostics(Xs: DenseMatrix, names: readonly string[], con
 }
 
 /**
- * (Nearly) separable 0/1 labels, judged at the least penalized fit of the path: every row on the
- * right side of the decision boundary, or fitted probabilities within 1e-4 of the labels for 95 %
- * of the rows. Then the unpenalized optimum does not exist and coefficients grow without bound as
- * λ → 0.
- */
-export function separationDiagnostic(y: ArrayLike<number>, eta: ArrayLike<number>): string[] {
-  const n = y.length;
-  let wrong = 0;
-  let sure = 0;
-  for (let i = 0; i < n; i++) {
-    const m = (2 * y[i] - 1) * eta[i];
-    if (m <= 0) wrong++;
-    if (m > Math.log(1e4)) sure++;
-  }
-  if (wrong === 0) {
-    return ['the labels are separable at the smallest λ (every row on the right side of the boundary): coefficients grow without bound as λ → 0, and the unpenalized model has no finite fit'];
-  }
-  if (sure >= 0.95 * n) {
-    return [`the labels are nearly separable: ${sure} of ${n} rows are fitted with probability within 1e-4 of their label at the smallest λ; small λ give very large coefficients`];
-  }
-  return [];
-}
-
-/**
  * Groups whose coefficients exploded at the selected λ: on the standardized scale an effect of
  * more than 1e4 response standard deviations per standard deviation of the feature (squared
  * loss), or of more than 30 on the log scale (GLMs) — the sign of collinearity or separation, not
  * of a real effect.
  */
-export function explodedGroups(
-  groupNorms: ArrayLike<number>, names: readonly string[], loss: string, ySd: number,
-): string[] {
-  const limit = loss === 'squared' || loss === 'multitask' ? 1e4 * Math.max(ySd, Number.MIN_VALUE) : 30;
+export function explodedGroups(groupNorms: ArrayLike<number>, names: readonly string[], limit: number): string[] {
   const big: string[] = [];
   for (let g = 0; g < groupNorms.length; g++) if (groupNorms[g] > limit) big.push(`${names[g]} (${groupNorms[g].toExponential(2)})`);
   if (big.length === 0) return [];

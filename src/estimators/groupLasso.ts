@@ -1,19 +1,18 @@
-import { getLoss, lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
-import { encodeClasses, MultinomialLoss } from '../datafits/multinomial.ts';
-import { readResponse } from '../problem/response.ts';
+import { defaultLoss, getLoss, lossNames, sumRowLosses, type LossName } from '../datafits/index.ts';
+import { readResponse, resolveIntercept } from '../problem/response.ts';
 import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
-import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { criteriaOnProblem, type CriteriaResult, type DfMethod } from '../path/criteria.ts';
 import { cvOnProblem, type CvResult } from '../path/cv.ts';
 import { lambdaGrid, MAX_LAMBDAS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
-import { designDiagnostics, explodedGroups, separationDiagnostic } from './diagnostics.ts';
+import { designDiagnostics, explodedGroups } from './diagnostics.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
@@ -114,7 +113,7 @@ export class GroupLasso {
   private names: string[] = [];
   private p = 0;
   private T = 1;
-  private lossName: LossName = 'squared';
+  private lossName: LossName = defaultLoss(1);
   private classList: (number | string)[] | undefined;
   private prep: Preprocessing = 'standardize';
   /** The path on the original scale (coefficients, intercepts, norms); certificates are those of the fitted problem. */
@@ -239,15 +238,13 @@ export class GroupLasso {
     const n = op.rows;
     const p = op.cols;
     if (n < 2) throw new ShapeError(fn, `X has ${n} row; at least 2 samples are needed`);
-    const loss0: LossName = o.loss === undefined ? 'squared' : checkChoice(fn, 'loss', o.loss, lossNames());
+    const loss0: LossName = o.loss === undefined ? defaultLoss(1) : checkChoice(fn, 'loss', o.loss, lossNames());
     // The response is read (and validated) by its loss; T is the number of columns of W.
-    const read = readResponse(loss0, y, n, { sampleWeight, ties: o.ties }, fn);
+    const read = readResponse(loss0, y, n, { sampleWeight, lossOptions: { ties: o.ties } }, fn);
     const T = read.datafit.T;
-    const loss: LossName = o.loss === undefined ? (T > 1 ? 'multitask' : 'squared') : loss0;
+    const loss: LossName = o.loss === undefined ? defaultLoss(T) : loss0;
     const classes = read.classes;
-    if (loss === 'cox' && o.fitIntercept === true) throw new ValueError(fn, 'the Cox model has no intercept (it cancels out of every risk set): leave fitIntercept unset or false');
-    const fitIntercept = o.fitIntercept ?? loss !== 'cox';
-    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+    const fitIntercept = resolveIntercept(loss, o.fitIntercept, fn);
     const penalty = choosePenalty(fn, o);
     if (o.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', o.ungrouped, ['error', 'unpenalized'] as const);
     const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);
@@ -302,18 +299,7 @@ export class GroupLasso {
     }
 
     const diagnostics: string[] = [];
-    let ySd = 1;
     if (doStandardize && Xfit instanceof DenseMatrix) diagnostics.push(...designDiagnostics(Xfit, featureNames, constantCols));
-    // The numeric response, for the diagnostics of the losses that read numbers (not Cox or the multinomial).
-    const resp = loss === 'squared' || loss === 'multitask' || loss === 'logistic' ? toResponse(y, fn, n) : undefined;
-    if (resp !== undefined && loss !== 'logistic') {
-      let m = 0;
-      for (let i = 0; i < resp.data.length; i++) m += resp.data[i];
-      m /= resp.data.length;
-      let v = 0;
-      for (let i = 0; i < resp.data.length; i++) v += (resp.data[i] - m) ** 2;
-      ySd = Math.sqrt(v / resp.data.length);
-    }
     const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
     const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
@@ -363,14 +349,19 @@ export class GroupLasso {
 
     // Map the whole path back to the original scale and groups.
     const K = path.lambdas.length;
-    if (loss === 'logistic' && K > 0) {
-      const eta = new Float64Array(n);
-      Xfit.apply(path.coefs[K - 1], eta);
-      const b = path.intercept[K - 1];
-      for (let i = 0; i < n; i++) eta[i] += b;
-      diagnostics.push(...separationDiagnostic(resp!.data, eta));
+    if (K > 0) {
+      // The loss's own warnings at the least penalized fit (separated labels, ...).
+      const pFit = Xfit.cols;
+      const eta = new Float64Array(n * T);
+      const b = path.intercepts[K - 1];
+      for (let t = 0; t < T; t++) {
+        const e = eta.subarray(t * n, (t + 1) * n);
+        Xfit.apply(path.coefs[K - 1].subarray(t * pFit, (t + 1) * pFit), e);
+        for (let i = 0; i < n; i++) e[i] += b[t];
+      }
+      diagnostics.push(...datafit.fitDiagnostics(eta));
     }
-    if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, loss, ySd));
+    if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, datafit.explosionLimit()));
     if (this.cv) diagnostics.push(...this.cv.diagnostics);
     else {
       const bad = path.certificates.filter((c) => !c.converged).length;
@@ -467,7 +458,7 @@ export class GroupLasso {
   predictClass(X: MatrixInput): (number | string)[] {
     const fn = 'GroupLasso.predictClass';
     this.need(fn);
-    if (this.lossName !== 'multinomial' || !this.classList) throw new ValueError(fn, `predictClass needs a multinomial model, this one has loss '${this.lossName}'`);
+    if (!this.classList) throw new ValueError(fn, `predictClass needs a multinomial model (a loss of class labels), this one has loss '${this.lossName}'`);
     const eta = this.predictLinear(X);
     const K = this.T;
     const n = eta.length / K;
@@ -488,65 +479,13 @@ export class GroupLasso {
     this.need(fn);
     const eta = this.predictLinear(X);
     const n = eta.length / this.T;
-    if (this.lossName === 'cox' || this.lossName === 'multinomial') return this.scoreByDeviance(fn, eta, y, n);
-    const resp = toResponse(y, fn, n);
-    if (resp.T !== this.T) throw new ShapeError(fn, `y has ${resp.T} column(s), the model ${this.T}`);
-    // The loss on the scoring response checks it (labels 0/1, counts ≥ 0, …).
-    const df = makeDatafit(this.lossName, resp.data, n, this.T, fn);
-    const rows = new Float64Array(n);
-    df.rowLosses(eta, rows);
-    let dev = 0;
-    for (let i = 0; i < n; i++) dev += rows[i];
-    // The null model: the best constant of the given y per task (none when labels are all equal:
-    // such a task contributes 0 to the null deviance).
-    const c = df.nullPredictor();
-    const eta0 = new Float64Array(n * this.T);
-    for (let t = 0; t < this.T; t++) eta0.fill(Number.isFinite(c[t]) ? c[t] : 0, t * n, (t + 1) * n);
-    df.rowLosses(eta0, rows);
-    let dev0 = 0;
-    let finite = true;
-    for (let t = 0; t < this.T; t++) if (!Number.isFinite(c[t])) finite = false;
-    if (finite) for (let i = 0; i < n; i++) dev0 += rows[i];
+    // The loss reads and checks the scoring response (labels 0/1, counts ≥ 0, `{ time, status }`,
+    // class labels coded with the model's classes, …).
+    const df = readResponse(this.lossName, y, n, { classes: this.classList, lossOptions: { ties: this.options.ties } }, fn).datafit;
+    if (df.T !== this.T) throw new ShapeError(fn, `y has ${df.T} column(s), the model ${this.T}`);
+    const dev0 = df.nullDeviance();
     if (!(dev0 > 0)) throw new ValueError(fn, 'y is constant: the null deviance is 0, so the fraction explained is undefined');
-    return 1 - dev / dev0;
-  }
-
-  /**
-   * D² from the datafit's held-out deviance: the null model is η = 0 for Cox (no covariate) and
-   * the class frequencies of y for the multinomial.
-   */
-  private scoreByDeviance(fn: string, eta: Float64Array, y: unknown, n: number): number {
-    let labels = y;
-    if (this.lossName === 'multinomial') {
-      // Code y with the fitted classes (an unseen label is refused), keeping the model's columns.
-      const pos = new Map(this.classList!.map((c, k) => [String(c), k]));
-      const arr = y as ArrayLike<unknown>;
-      if (!arr || typeof arr.length !== 'number' || arr.length !== n) throw new ShapeError(fn, `y must have ${n} labels`);
-      labels = Array.from({ length: n }, (_, i) => {
-        const k = pos.get(String(arr[i]));
-        if (k === undefined) throw new ValueError(fn, `label '${String(arr[i])}' at row ${i} is not a class of the model (${this.classList!.join(', ')})`);
-        return k;
-      });
-    }
-    const df = this.lossName === 'multinomial'
-      ? new MultinomialLoss(Int32Array.from(labels as number[]), this.T, {}, fn)
-      : readResponse('cox', y, n, {}, fn).datafit;
-    const r = new Float64Array(n);
-    const total = (e: Float64Array) => {
-      df.rowLosses(e, r);
-      let s = 0;
-      for (let i = 0; i < n; i++) if (r[i] === r[i]) s += r[i];
-      return s;
-    };
-    const eta0 = new Float64Array(n * this.T);
-    if (this.lossName === 'multinomial') {
-      const counts = new Float64Array(this.T);
-      for (let i = 0; i < n; i++) counts[(labels as number[])[i]]++;
-      for (let k = 0; k < this.T; k++) eta0.fill(counts[k] > 0 ? Math.log(counts[k] / n) : -745, k * n, (k + 1) * n);
-    }
-    const dev0 = total(eta0);
-    if (!(dev0 > 0)) throw new ValueError(fn, 'the null deviance is 0, so the fraction explained is undefined');
-    return 1 - total(eta) / dev0;
+    return 1 - sumRowLosses(df, eta) / dev0;
   }
 
   /** The groups in the model (‖w_g‖ > 0), with their original-scale norms and coefficients. */
@@ -693,7 +632,7 @@ export class GroupLasso {
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,
     );
     const m = new GroupLasso({ groups: gs, loss: j.options.loss, ties: j.options.ties });
-    if (j.options.loss === 'multinomial' && (!Array.isArray(j.classes) || j.classes.length !== T)) throw new ShapeError(fn, `a multinomial snapshot needs ${T} class labels`);
+    if (getLoss(j.options.loss ?? defaultLoss(T))?.categorical && (!Array.isArray(j.classes) || j.classes.length !== T)) throw new ShapeError(fn, `a snapshot of loss '${j.options.loss}' needs ${T} class labels`);
     m.classList = j.classes ? [...j.classes] : undefined;
     m.groupStructure = gs;
     m.names = [...j.featureNames];

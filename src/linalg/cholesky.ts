@@ -1,6 +1,9 @@
+import { ValueError } from '../errors.ts';
+
 /**
  * Small dense symmetric positive definite systems: the one Cholesky factorization of the library
- * (ADMM w-updates, the Newton steps of the unpenalized fit, Anderson extrapolation), with its
+ * (ADMM w-updates, the Newton steps of the unpenalized fit, Anderson extrapolation, the channel
+ * Gram systems of neural pruning), with its
  * ridge policy.
  */
 
@@ -50,24 +53,42 @@ export function choleskyFactor(M: Float64Array, k: number, L: Float64Array, ridg
   return true;
 }
 
-/** x ← (L Lᵀ)⁻¹ x in place, L lower triangular k × k column-major. */
-export function choleskySolveInPlace(L: Float64Array, k: number, x: Float64Array): void {
-  // Forward substitution L y = x, column-oriented.
+/** x ← L⁻¹ x in place (forward substitution), L lower triangular k × k column-major. */
+export function forwardSubstitute(L: Float64Array, k: number, x: Float64Array, offset = 0): void {
   for (let j = 0; j < k; j++) {
-    const v = (x[j] /= L[j + j * k]);
+    const v = (x[offset + j] /= L[j + j * k]);
     if (v === 0) continue;
     const o = j * k;
-    for (let i = j + 1; i < k; i++) x[i] -= L[o + i] * v;
-  }
-  // Back substitution Lᵀ x = y: row j of Lᵀ is column j of L.
-  for (let j = k - 1; j >= 0; j--) {
-    const o = j * k;
-    let s = x[j];
-    for (let i = j + 1; i < k; i++) s -= L[o + i] * x[i];
-    x[j] = s / L[j + j * k];
+    for (let i = j + 1; i < k; i++) x[offset + i] -= L[o + i] * v;
   }
 }
 
+/** x ← L⁻ᵀ x in place (back substitution; row j of Lᵀ is column j of L). */
+export function backSubstitute(L: Float64Array, k: number, x: Float64Array, offset = 0): void {
+  for (let j = k - 1; j >= 0; j--) {
+    const o = j * k;
+    let s = x[offset + j];
+    for (let i = j + 1; i < k; i++) s -= L[o + i] * x[offset + i];
+    x[offset + j] = s / L[j + j * k];
+  }
+}
+
+/** x ← (L Lᵀ)⁻¹ x in place, L lower triangular k × k column-major. */
+export function choleskySolveInPlace(L: Float64Array, k: number, x: Float64Array): void {
+  forwardSubstitute(L, k, x);
+  backSubstitute(L, k, x);
+}
+
+/**
+ * Factor a symmetric positive semidefinite M that may be singular (collinear columns): the ridge
+ * policy `{ diagonal }` for diagonal = first, 1e3·first, … up to 1e-3, the first that factors.
+ * Returns the ridge used; throws when even the largest fails (M is not semidefinite: NaN, or a
+ * negative eigenvalue beyond rounding).
+ */
+export function choleskyFactorSemidefinite(M: Float64Array, k: number, L: Float64Array, fn: string, first = 1e-12): number {
+  for (let d = first; d <= 1e-3 * (1 + 1e-9); d *= 1e3) if (choleskyFactor(M, k, L, { diagonal: d })) return d;
+  throw new ValueError(fn, `the ${k} × ${k} Gram matrix does not factor even with a ridge of 1e-3 (not positive semidefinite, or not finite)`);
+}
 
 /** Solve M x = b (M symmetric positive definite k × k, column-major) into x; false when M does not factor. */
 export function choleskySolve(M: Float64Array, k: number, b: Float64Array, x: Float64Array, ridge?: RidgePolicy): boolean {

@@ -1,5 +1,6 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
+import { choleskyFactorSemidefinite, choleskySolveInPlace, forwardSubstitute } from '../linalg/cholesky.ts';
 import { fitGroupLasso } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt } from '../util/validate.ts';
@@ -174,15 +175,13 @@ function reducedProblem(gram: ChannelGram): { X: DenseMatrix; y: Float64Array } 
   const hit = reduced.get(gram);
   if (hit) return hit;
   const C = gram.b.length;
-  const L = choleskyFactor(gram.G, C);
+  // G is symmetric: its row-major storage is its column-major one; L comes out column-major.
+  const L = new Float64Array(C * C);
+  choleskyFactorSemidefinite(gram.G, C, L, 'channelLasso');
   const X = new DenseMatrix(C, C);
-  for (let i = 0; i < C; i++) for (let j = 0; j <= i; j++) X.set(j, i, L[i * C + j]); // X̃[j, i] = L[i, j]
-  const y = new Float64Array(C);
-  for (let i = 0; i < C; i++) {
-    let v = gram.b[i];
-    for (let k = 0; k < i; k++) v -= L[i * C + k] * y[k];
-    y[i] = v / L[i * C + i];
-  }
+  for (let i = 0; i < C; i++) for (let j = 0; j <= i; j++) X.set(j, i, L[i + j * C]); // X̃[j, i] = L[i, j]
+  const y = Float64Array.from(gram.b);
+  forwardSubstitute(L, C, y);
   const out = { X, y };
   reduced.set(gram, out);
   return out;
@@ -195,8 +194,8 @@ function reducedProblem(gram: ChannelGram): { X: DenseMatrix; y: Float64Array } 
  * equivalent C-row least-squares problem (1/(2C))‖ỹ − X̃β‖² + (λm/C) Σ_c |β_c| (X̃ᵀX̃ = G, X̃ᵀỹ = b,
  * see {@link reducedProblem}) to the core solver, which certifies it by its duality gap; method 'cd'
  * runs cyclic coordinate descent on the Gram form directly, β_c ← S(b_c − Σ_{e≠c} G_ce β_e, mλ)/G_cc
- * (a second, independent solver). A tiny ridge (1e-12·tr G / C) keeps the Cholesky factor defined
- * when channels are collinear.
+ * (a second, independent solver). A tiny ridge (relative 1e-12 on the diagonal, larger only when
+ * that does not factor) keeps the Cholesky factor defined when channels are collinear.
  */
 export function channelLasso(
   gram: ChannelGram, lambda: number,
@@ -243,43 +242,20 @@ export function channelLasso(
   return { beta, iterations: maxIter, converged: false };
 }
 
-/** Lower Cholesky factor L (row-major) of an SPD matrix, with a tiny ridge 1e-12·tr(A)/p. */
-function choleskyFactor(A: Float64Array, p: number): Float64Array {
-  const L = Float64Array.from(A);
-  let tr = 0;
-  for (let i = 0; i < p; i++) tr += A[i * p + i];
-  const ridge = 1e-12 * (tr / Math.max(p, 1)) + 1e-300;
-  for (let j = 0; j < p; j++) {
-    let s = L[j * p + j] + ridge;
-    for (let k = 0; k < j; k++) s -= L[j * p + k] * L[j * p + k];
-    if (!(s > 0)) s = ridge;
-    const d = Math.sqrt(s);
-    L[j * p + j] = d;
-    for (let i = j + 1; i < p; i++) {
-      let v = L[i * p + j];
-      for (let k = 0; k < j; k++) v -= L[i * p + k] * L[j * p + k];
-      L[i * p + j] = v / d;
-    }
-    for (let k = j + 1; k < p; k++) L[j * p + k] = 0;
-  }
-  return L;
-}
-
-/** Solve the SPD system A x = B (A p × p, B p × m, row-major) by Cholesky; a tiny ridge guards rank deficiency. */
+/**
+ * Solve the SPD system A x = B (A p × p, B p × m, row-major) by Cholesky; a tiny ridge (the
+ * library's semidefinite policy) guards rank deficiency.
+ */
 export function choleskySolve(A: Float64Array, B: Float64Array, p: number, m: number): Float64Array {
-  const L = choleskyFactor(A, p);
-  const X = Float64Array.from(B);
+  // A is symmetric: its row-major storage is its column-major one.
+  const L = new Float64Array(p * p);
+  choleskyFactorSemidefinite(A, p, L, 'choleskySolve');
+  const col = new Float64Array(p);
+  const X = new Float64Array(p * m);
   for (let c = 0; c < m; c++) {
-    for (let i = 0; i < p; i++) {
-      let v = X[i * m + c];
-      for (let k = 0; k < i; k++) v -= L[i * p + k] * X[k * m + c];
-      X[i * m + c] = v / L[i * p + i];
-    }
-    for (let i = p - 1; i >= 0; i--) {
-      let v = X[i * m + c];
-      for (let k = i + 1; k < p; k++) v -= L[k * p + i] * X[k * m + c];
-      X[i * m + c] = v / L[i * p + i];
-    }
+    for (let i = 0; i < p; i++) col[i] = B[i * m + c];
+    choleskySolveInPlace(L, p, col);
+    for (let i = 0; i < p; i++) X[i * m + c] = col[i];
   }
   return X;
 }

@@ -11,7 +11,7 @@ export type LinearSolverName = 'auto' | 'cholesky' | 'cg';
 
 export interface AdmmOptions {
   /** Initial penalty parameter ρ > 0 (default: mean diagonal of XᵀX/n over penalized features). */
-  rho?: number;
+  admmPenalty?: number;
   /** Residual balancing (Boyd et al. 2011, §3.4.1): default true. */
   adaptive?: boolean;
   /** Squared loss w-update: Cholesky cached per ρ, or conjugate gradients ('auto': Cholesky when min(n, q) ≤ 1500 and X has columns). */
@@ -29,7 +29,7 @@ export interface AdmmInfo {
   primalScale: number;
   /** ‖ρAᵀμ‖: scale of the dual residual. */
   dualScale: number;
-  rho: number;
+  admmPenalty: number;
 }
 
 /**
@@ -56,9 +56,9 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
   readonly z: Float64Array;
   /** Scaled duals μ_g, stacked the same way. */
   readonly mu: Float64Array;
-  rho: number;
+  admmPenalty: number;
   iteration = 0;
-  rhoUpdates = 0;
+  admmPenaltyUpdates = 0;
   private readonly zOld: Float64Array;
   private readonly a: Float64Array;
   private readonly sv: Float64Array;
@@ -89,8 +89,8 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
       upd = new NewtonUpdate(ctx, st);
     }
     this.update = upd;
-    this.rho = options.rho ?? upd.meanDiag;
-    upd.setRho(this.rho);
+    this.admmPenalty = options.admmPenalty ?? upd.meanDiag;
+    upd.setAdmmPenalty(this.admmPenalty);
   }
 
   /** Name of the w-update method ('cholesky', 'cg' or 'newton-cg'). */
@@ -105,7 +105,7 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
 
   /** The scaled decomposition ρμ (stacked), the dual certificate's starting point. */
   decomposition(out: Float64Array = new Float64Array(this.mu.length)): Float64Array {
-    for (let k = 0; k < out.length; k++) out[k] = this.rho * this.mu[k];
+    for (let k = 0; k < out.length; k++) out[k] = this.admmPenalty * this.mu[k];
     return out;
   }
 
@@ -139,7 +139,7 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
       const end = ptr[g + 1];
       for (let k = start; k < end; k++) z[k] = w[indices[k]] + mu[k];
       // z_g is stored contiguously: the group soft-thresholding kernel works on it in place.
-      const after = groupSoftThresholdBlock(z, end - start, (this.lambda * weights[g]) / this.rho, start);
+      const after = groupSoftThresholdBlock(z, end - start, (this.lambda * weights[g]) / this.admmPenalty, start);
       this.zeroGroup[g] = after === 0 ? 1 : 0;
       zn += after * after;
     }
@@ -162,10 +162,10 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
     const info: AdmmInfo = {
       iteration: this.iteration,
       primalResidual: Math.sqrt(r2),
-      dualResidual: this.rho * Math.sqrt(s2),
+      dualResidual: this.admmPenalty * Math.sqrt(s2),
       primalScale: Math.max(Math.sqrt(awn), Math.sqrt(zn)),
-      dualScale: this.rho * Math.sqrt(dn),
-      rho: this.rho,
+      dualScale: this.admmPenalty * Math.sqrt(dn),
+      admmPenalty: this.admmPenalty,
     };
     // Inner accuracy follows the relative residuals (two orders below them, within [1e-14, 1e-6]).
     const rel = Math.min(
@@ -173,16 +173,16 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
       info.dualScale > 0 ? info.dualResidual / info.dualScale : 1,
     );
     this.update.accuracy = Math.min(1e-6, Math.max(1e-14, 1e-2 * rel));
-    if (this.adaptive && this.rhoUpdates < 100 && this.iteration - this.lastAdapt >= 5) {
+    if (this.adaptive && this.admmPenaltyUpdates < 100 && this.iteration - this.lastAdapt >= 5) {
       const { primalResidual: r, dualResidual: s } = info;
       let f = 1;
       if (r > 10 * s) f = 2;
       else if (s > 10 * r) f = 0.5;
       if (f !== 1) {
-        this.rho *= f;
+        this.admmPenalty *= f;
         for (let k = 0; k < mu.length; k++) mu[k] /= f;
-        this.update.setRho(this.rho);
-        this.rhoUpdates++;
+        this.update.setAdmmPenalty(this.admmPenalty);
+        this.admmPenaltyUpdates++;
         this.lastAdapt = this.iteration;
       }
     }

@@ -8,7 +8,7 @@ const ORDERS = [2, 4, 8];
 
 /**
  * Dual extrapolation for consensus ADMM (the idea of Massias, Gramfort & Salmon 2018, applied to
- * the ADMM state). Once the zero pattern has settled and ρ is fixed, ADMM is locally a linear
+ * the ADMM state). Once the zero pattern has settled and ρ (the ADMM penalty) is fixed, ADMM is locally a linear
  * fixed-point iteration, so its iterates (w, ρμ) approach the limit along a few geometric modes;
  * Anderson extrapolation over the last K + 1 iterates cancels them and lands far closer to
  * (w*, t*) than the iterate itself.
@@ -27,7 +27,7 @@ export class AdmmDualHistory {
   private readonly m: number;
   private head = 0;
   private count = 0;
-  private rhoUpdates = -1;
+  private penaltyUpdates = -1;
   private readonly out: Float64Array;
 
   constructor(p: number, m: number) {
@@ -39,13 +39,13 @@ export class AdmmDualHistory {
 
   /** Record the iterate after an ADMM iteration; a change of ρ starts the history anew. */
   record(admm: ConsensusAdmm): void {
-    if (admm.rhoUpdates !== this.rhoUpdates) {
-      this.rhoUpdates = admm.rhoUpdates;
+    if (admm.admmPenaltyUpdates !== this.penaltyUpdates) {
+      this.penaltyUpdates = admm.admmPenaltyUpdates;
       this.count = 0;
     }
     const slot = this.ring[this.head];
     slot.set(admm.w);
-    const { rho, mu } = admm;
+    const { admmPenalty: rho, mu } = admm;
     for (let k = 0; k < this.m; k++) slot[this.p + k] = rho * mu[k];
     this.head = (this.head + 1) % (K + 1);
     if (this.count < K + 1) this.count++;

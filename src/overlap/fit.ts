@@ -1,4 +1,4 @@
-import { lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
+import { defaultLoss, getLoss, lossNames, makeDatafit, type LossName } from '../datafits/index.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
@@ -44,7 +44,9 @@ export interface OverlapFitOptions {
   ungrouped?: 'error' | 'unpenalized';
   /** 'latent': any core solver ('ista', 'fista', registered ones, 'auto'); 'consensus': 'admm' or 'auto'. */
   solver?: SolverName | 'admm';
-  /** Consensus only: initial ADMM penalty ρ > 0 (default: mean diagonal of XᵀX/n). */
+  /** Consensus only: initial ADMM penalty parameter ρ > 0 (default: mean diagonal of XᵀX/n). */
+  admmPenalty?: number;
+  /** @deprecated The former name of `admmPenalty` (still accepted; giving both is refused). */
   rho?: number;
   /** Consensus, squared loss only: w-update by 'cholesky' (cached per ρ), 'cg', or 'auto' (default). */
   linearSolver?: LinearSolverName;
@@ -71,9 +73,9 @@ export interface AdmmStats {
   /** Final ‖Aw − z‖ and ρ‖Aᵀ(z − z_prev)‖. */
   primalResidual: number;
   dualResidual: number;
-  /** Final ρ and how many times residual balancing changed it. */
-  rho: number;
-  rhoUpdates: number;
+  /** Final ADMM penalty parameter ρ and how many times residual balancing changed it. */
+  admmPenalty: number;
+  admmPenaltyUpdates: number;
   /** 'cholesky', 'cg' or 'newton-cg'. */
   wUpdate: string;
   /** Factorizations (Cholesky) or inner CG products (CG, Newton-CG). */
@@ -102,7 +104,7 @@ export interface OverlapFitResult extends FitResult {
 }
 
 const KEYS = [
-  'groups', 'lambda', 'mode', 'loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'ungrouped', 'solver', 'rho',
+  'groups', 'lambda', 'mode', 'loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'ungrouped', 'solver', 'admmPenalty', 'rho',
   'linearSolver', 'maxTime', 'callback',
 ] as const;
 
@@ -141,13 +143,14 @@ export function fitOverlappingGroupLasso(X: MatrixInput, y: ResponseInput, optio
   checkOptions(fn, options, KEYS);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const mode = checkChoice(fn, 'mode', options.mode ?? 'latent', ['latent', 'consensus'] as const);
-  // One response column here: 'multitask' (the squared loss of a matrix response) is not offered.
-  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', lossNames().filter((l) => l !== 'multitask'));
+  // One numeric response column here: not the squared loss under its matrix-response name, nor the
+  // losses that read a response of their own (labels, survival times).
+  const loss = checkChoice(fn, 'loss', options.loss ?? defaultLoss(1), lossNames().filter((l) => l !== defaultLoss(2) && !getLoss(l)!.readResponse));
   if (options.ungrouped !== undefined && options.ungrouped !== 'error' && options.ungrouped !== 'unpenalized') {
     throw new ValueError(fn, `ungrouped must be 'error' or 'unpenalized', got '${String(options.ungrouped)}'`);
   }
-  if (mode === 'latent' && (options.rho !== undefined || options.linearSolver !== undefined)) {
-    throw new OptionError(fn, "rho and linearSolver are options of mode 'consensus'");
+  if (mode === 'latent' && (options.admmPenalty !== undefined || options.rho !== undefined || options.linearSolver !== undefined)) {
+    throw new OptionError(fn, "admmPenalty and linearSolver are options of mode 'consensus'");
   }
   const op = toOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
@@ -190,7 +193,11 @@ function fitConsensus(
   const maxIter = options.maxIter === undefined ? 20_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
   checkChoice(fn, 'solver', options.solver ?? 'auto', ['admm', 'auto'] as const);
   const linearSolver = checkChoice(fn, 'linear solver', options.linearSolver ?? 'auto', ['auto', 'cholesky', 'cg'] as const);
-  if (options.rho !== undefined) checkPositive(fn, 'rho', options.rho);
+  if (options.admmPenalty !== undefined && options.rho !== undefined) {
+    throw new OptionError(fn, "give admmPenalty only (rho is its former name), not both");
+  }
+  const admmPenalty = options.admmPenalty ?? options.rho;
+  if (admmPenalty !== undefined) checkPositive(fn, options.admmPenalty !== undefined ? 'admmPenalty' : 'rho', admmPenalty);
   const deadline = deadlineFrom(fn, options.maxTime);
   const callback = options.callback;
   if (callback !== undefined && typeof callback !== 'function') {
@@ -234,7 +241,7 @@ function fitConsensus(
     converged = v !== null;
     status = v ?? 'not converged';
   } else {
-    admm = new ConsensusAdmm(ctx, st, { rho: options.rho, linearSolver });
+    admm = new ConsensusAdmm(ctx, st, { admmPenalty, linearSolver });
     const history = new AdmmDualHistory(X.cols, admm.mu.length);
     // Residual gate: the certificate is computed when both residuals are under ε·scale (ε shrinks
     // each time the gate opens without a converged certificate), and every 50 iterations anyway.
@@ -302,7 +309,7 @@ function fitConsensus(
         const c = best!.cert;
         const window = idleIts >= STALL_ITERATIONS ? `${idleIts} iterations` : `${idleSecs.toFixed(0)} s (${idleIts} iterations)`;
         status = `stalled: no 1 % decrease of the duality gap in ${window} (relative gap ${c.relativeGap.toExponential(2)}; ` +
-          `rounding floor ${c.gapFloor.toExponential(2)}; ρ = ${admm.rho.toExponential(2)})`;
+          `rounding floor ${c.gapFloor.toExponential(2)}; ρ = ${admm.admmPenalty.toExponential(2)})`;
         break;
       }
     }
@@ -333,7 +340,7 @@ function fitConsensus(
     mode: 'consensus', latent: null, support: supportOf(coef),
     admm: admm
       ? {
-        primalResidual: last.primalResidual, dualResidual: last.dualResidual, rho: admm.rho, rhoUpdates: admm.rhoUpdates,
+        primalResidual: last.primalResidual, dualResidual: last.dualResidual, admmPenalty: admm.admmPenalty, admmPenaltyUpdates: admm.admmPenaltyUpdates,
         wUpdate: admm.wUpdate, linearWork: admm.linearWork,
       }
       : null,

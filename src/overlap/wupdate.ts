@@ -14,7 +14,7 @@ import type { OverlapStructure } from './structure.ts';
 export interface WUpdate {
   readonly name: string;
   /** Set ρ (refactorizes when needed). */
-  setRho(rho: number): void;
+  setAdmmPenalty(rho: number): void;
   /** Overwrite w (length p; unpenalized entries stay 0) with the minimizer; w holds a warm start. */
   solve(a: Float64Array, w: Float64Array): void;
   /** Factorizations (Cholesky) or inner iterations (CG, Newton) so far. */
@@ -50,7 +50,7 @@ export class CholeskyUpdate implements WUpdate {
   private readonly b0: Float64Array; // Bᵀy/n
   private readonly x: Float64Array;
   private readonly tq: Float64Array;
-  private rho = NaN;
+  private admmPenalty = NaN;
   readonly meanDiag: number;
 
   constructor(ctx: ProblemContext, st: OverlapStructure) {
@@ -120,9 +120,9 @@ export class CholeskyUpdate implements WUpdate {
     this.tq = new Float64Array(q);
   }
 
-  setRho(rho: number): void {
-    if (rho === this.rho) return;
-    this.rho = rho;
+  setAdmmPenalty(rho: number): void {
+    if (rho === this.admmPenalty) return;
+    this.admmPenalty = rho;
     const { M } = this;
     M.set(this.base);
     const k = this.kernel ? this.n : this.q;
@@ -132,7 +132,7 @@ export class CholeskyUpdate implements WUpdate {
   }
 
   solve(a: Float64Array, w: Float64Array): void {
-    const { q, n, pen, rho } = this;
+    const { q, n, pen, admmPenalty: rho } = this;
     const t = this.tq;
     for (let k = 0; k < q; k++) t[k] = this.b0[k] + rho * a[pen[k]];
     if (!this.kernel) {
@@ -179,7 +179,7 @@ export class CgUpdate implements WUpdate {
   private readonly fullOut: Float64Array;
   private readonly eta: Float64Array;
   private readonly pcgWork: PcgWork;
-  private rho = 1;
+  private admmPenalty = 1;
   readonly meanDiag: number;
   accuracy = 1e-6;
 
@@ -231,8 +231,8 @@ export class CgUpdate implements WUpdate {
     this.pcgWork = new PcgWork(q);
   }
 
-  setRho(rho: number): void {
-    this.rho = rho;
+  setAdmmPenalty(rho: number): void {
+    this.admmPenalty = rho;
     for (let k = 0; k < this.cnt.length; k++) this.diag[k] = this.colDiag[k] + rho * this.cnt[k];
   }
 
@@ -243,11 +243,11 @@ export class CgUpdate implements WUpdate {
     ctx.X.apply(full, eta);
     ctx.unpenalized.projectOut(eta);
     ctx.X.applyTranspose(eta, fullOut);
-    for (let k = 0; k < pen.length; k++) out[k] = fullOut[pen[k]] / n + this.rho * this.cnt[k] * v[k];
+    for (let k = 0; k < pen.length; k++) out[k] = fullOut[pen[k]] / n + this.admmPenalty * this.cnt[k] * v[k];
   };
 
   solve(a: Float64Array, w: Float64Array): void {
-    const { pen, rho } = this;
+    const { pen, admmPenalty: rho } = this;
     for (let k = 0; k < pen.length; k++) {
       this.rhs[k] = this.b0[k] + rho * a[pen[k]];
       this.x[k] = w[pen[k]];
@@ -275,7 +275,7 @@ export class NewtonUpdate implements WUpdate {
   private readonly k: number;
   private readonly c: Float64Array;
   private readonly colNormSq: Float64Array;
-  private rho = 1;
+  private admmPenalty = 1;
   private readonly n: number;
   private readonly q: number;
   private readonly eta0: Float64Array;
@@ -343,8 +343,8 @@ export class NewtonUpdate implements WUpdate {
     this.pcgWork = new PcgWork(q + k);
   }
 
-  setRho(rho: number): void {
-    this.rho = rho;
+  setAdmmPenalty(rho: number): void {
+    this.admmPenalty = rho;
   }
 
   /** out ← [X_pen A] v (v = (w_pen, c)). */
@@ -378,12 +378,12 @@ export class NewtonUpdate implements WUpdate {
     this.forward(v, tmpEta);
     for (let i = 0; i < n; i++) tmpEta[i] *= h[i];
     this.transpose(tmpEta, out);
-    for (let j = 0; j < q; j++) out[j] += this.rho * this.cnt[j] * v[j];
+    for (let j = 0; j < q; j++) out[j] += this.admmPenalty * this.cnt[j] * v[j];
   };
 
   private phi(eta: Float64Array, w: Float64Array, a: Float64Array, step: number, d: Float64Array): number {
     let s = 0;
-    const { pen, q, rho, cnt } = this;
+    const { pen, q, admmPenalty: rho, cnt } = this;
     for (let j = 0; j < q; j++) {
       const x = w[pen[j]] - step * d[j];
       s += 0.5 * rho * cnt[j] * x * x - rho * a[pen[j]] * x;
@@ -407,12 +407,12 @@ export class NewtonUpdate implements WUpdate {
       d.fill(0);
       const phi0 = this.phi(eta, w, a, 0, d);
       this.transpose(u, g);
-      for (let j = 0; j < q; j++) g[j] += this.rho * (this.cnt[j] * w[pen[j]] - a[pen[j]]);
+      for (let j = 0; j < q; j++) g[j] += this.admmPenalty * (this.cnt[j] * w[pen[j]] - a[pen[j]]);
       df.hessianDiag(eta, h);
       let hbar = 0;
       for (let i = 0; i < n; i++) hbar += h[i];
       hbar /= n;
-      for (let j = 0; j < q; j++) diag[j] = this.rho * this.cnt[j] + hbar * this.colNormSq[j] + 1e-300;
+      for (let j = 0; j < q; j++) diag[j] = this.admmPenalty * this.cnt[j] + hbar * this.colNormSq[j] + 1e-300;
       for (let r = 0; r < k; r++) {
         let s = 0;
         const o = r * n;

@@ -5,7 +5,7 @@ import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
-import { certificateVerdict, certify } from '../solvers/certificate.ts';
+import { certificateVerdict, certify, problemScales } from '../solvers/certificate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
 import { ProjectedOperator, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
@@ -316,8 +316,12 @@ export function pathOnProblem(
       const verdict = certificateVerdict(ctx, cert, tol);
       converged = verdict !== false;
       atFloor = verdict === 'floor';
-      // Tightening the inner tolerance helps only while it is above the rounding floor.
-      if (converged || fit === null || !fit.converged || attempt >= 2 || innerTol * Math.abs(cert.primal) <= cert.gapFloor) break;
+      // Tightening the inner tolerance helps only while it is above the rounding floor: that of
+      // the gap, or of the KKT distance for a nonconvex penalty (its gap and gap floor are NaN).
+      const underFloor = ctx.penalty.convex
+        ? innerTol * Math.abs(cert.primal) <= cert.gapFloor
+        : innerTol * problemScales(ctx).kkt <= cert.kktFloor;
+      if (converged || fit === null || !fit.converged || attempt >= 2 || underFloor) break;
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
     }

@@ -734,12 +734,11 @@ export function sparsityChart(data: SparsityChartData, options: ChartOptions & {
 // ---------------------------------------------------------------------------------------------
 // Phase transition (signal recovery)
 
-/** One cell of a phase-transition experiment. */
 /**
  * What the phase diagram reads of a {@link PhaseTransitionRow} (the rows of signal.phaseTransition;
  * rows may carry more fields): δ = n/p, the sparsity ratio ρ = k/n, the method, the success rate.
  */
-export type PhaseTransitionPoint = Pick<PhaseTransitionRow, 'delta' | 'rho' | 'successRate'> & { method: string };
+export type PhaseTransitionPoint = Pick<PhaseTransitionRow, 'delta' | 'sparsityRatio' | 'successRate'> & { method: string };
 
 /**
  * Donoho–Tanner style phase diagram: success rate over the (δ = n/p, ρ = k/n) grid, one panel per
@@ -753,17 +752,17 @@ export function phaseTransitionChart(rows: readonly PhaseTransitionPoint[], opti
   const methods: string[] = [];
   // Rows may carry more fields (trial counts, sizes, ...): only the four used here are read.
   const values = rows.map((r, i) => {
-    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { delta, rho, method, successRate }`);
-    const [delta, rho, rate] = numbers(fn, `rows[${i}] (delta, rho, successRate)`, [r.delta, r.rho, r.successRate]);
+    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { delta, sparsityRatio, method, successRate }`);
+    const [delta, ratio, rate] = numbers(fn, `rows[${i}] (delta, sparsityRatio, successRate)`, [r.delta, r.sparsityRatio, r.successRate]);
     if (rate < 0 || rate > 1) throw new ValueError(fn, `rows[${i}].successRate must be in [0, 1], got ${rate}`);
     if (r.method === undefined || r.method === null) throw new ValueError(fn, `rows[${i}].method is missing`);
-    if (delta <= 0 || rho < 0) throw new ValueError(fn, `rows[${i}] needs delta > 0 and rho ≥ 0, got ${delta}, ${rho}`);
+    if (delta <= 0 || ratio < 0) throw new ValueError(fn, `rows[${i}] needs delta > 0 and sparsityRatio ≥ 0, got ${delta}, ${ratio}`);
     const method = String(r.method);
     if (!methods.includes(method)) methods.push(method);
-    return { delta, rho, method, successRate: rate };
+    return { delta, sparsityRatio: ratio, method, successRate: rate };
   });
   const nDelta = new Set(values.map((v) => v.delta)).size;
-  const nRho = new Set(values.map((v) => v.rho)).size;
+  const nRatio = new Set(values.map((v) => v.sparsityRatio)).size;
   const numAxis = { format: '.2~f', formatType: 'number', labelOverlap: 'parity' };
   return {
     $schema: VEGA_LITE_SCHEMA,
@@ -775,11 +774,11 @@ export function phaseTransitionChart(rows: readonly PhaseTransitionPoint[], opti
     facet: { column: { field: 'method', type: 'nominal', title: null, sort: methods } },
     spec: {
       width: options.width ?? Math.min(360, Math.max(200, 18 * nDelta)),
-      height: options.height ?? Math.min(360, Math.max(200, 18 * nRho)),
+      height: options.height ?? Math.min(360, Math.max(200, 18 * nRatio)),
       mark: { type: 'rect' },
       encoding: {
         x: { field: 'delta', type: 'ordinal', title: 'δ = n/p', sort: 'ascending', axis: { ...numAxis, labelAngle: 0 } },
-        y: { field: 'rho', type: 'ordinal', title: 'ρ = k/n', sort: 'descending', axis: numAxis },
+        y: { field: 'sparsityRatio', type: 'ordinal', title: 'ρ = k/n', sort: 'descending', axis: numAxis },
         color: {
           field: 'successRate', type: 'quantitative', title: 'success rate',
           scale: { domain: [0, 1], scheme: 'viridis' },
@@ -787,7 +786,7 @@ export function phaseTransitionChart(rows: readonly PhaseTransitionPoint[], opti
         tooltip: [
           { field: 'method', type: 'nominal' },
           { field: 'delta', type: 'quantitative', title: 'δ', format: '.3~f' },
-          { field: 'rho', type: 'quantitative', title: 'ρ', format: '.3~f' },
+          { field: 'sparsityRatio', type: 'quantitative', title: 'ρ', format: '.3~f' },
           { field: 'successRate', type: 'quantitative', title: 'success rate', format: '.0%' },
         ],
       },
@@ -800,7 +799,7 @@ export function phaseTransitionChart(rows: readonly PhaseTransitionPoint[], opti
 // Realized efficiency of sparsity
 
 /** One layer's measurement: ρ = achieved speed-up ÷ theoretical speed-up 1/(1 − sparsity). */
-export interface RhoRow {
+export interface EfficiencyRow {
   /** Layer name (bars are grouped by layer, in order of first appearance). */
   layer: string;
   /** Fraction of weights removed, in [0, 1]. */
@@ -808,7 +807,7 @@ export interface RhoRow {
   /** Kind of sparsity, e.g. 'structured' or 'unstructured' (one colour each). */
   kind: string;
   /** Realized efficiency ρ (1 = the sparsity pays off fully). */
-  rho: number;
+  speedupEfficiency: number;
 }
 
 /**
@@ -816,18 +815,18 @@ export interface RhoRow {
  * kind of sparsity, each labelled with its sparsity, and a dashed rule at ρ = 1. When a layer has
  * several sparsity levels of the same kind, each level gets its own bar group.
  */
-export function rhoChart(rows: readonly RhoRow[], options: ChartOptions = {}): VegaLiteSpec {
-  const fn = 'rhoChart';
+export function efficiencyChart(rows: readonly EfficiencyRow[], options: ChartOptions = {}): VegaLiteSpec {
+  const fn = 'efficiencyChart';
   checkOptions(fn, options, COMMON_KEYS);
   checkCommon(fn, options);
   if (!Array.isArray(rows) || rows.length === 0) throw new ValueError(fn, 'rows must be a non-empty array');
   // Rows may carry more fields (timings, sizes, ...): only the four used here are read.
   const clean = rows.map((r, i) => {
-    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { layer, sparsity, kind, rho }`);
-    const [sparsity, rho] = numbers(fn, `rows[${i}] (sparsity, rho)`, [r.sparsity, r.rho]);
+    if (r === null || typeof r !== 'object') throw new ValueError(fn, `rows[${i}] must be an object { layer, sparsity, kind, speedupEfficiency }`);
+    const [sparsity, eff] = numbers(fn, `rows[${i}] (sparsity, speedupEfficiency)`, [r.sparsity, r.speedupEfficiency]);
     if (sparsity < 0 || sparsity > 1) throw new ValueError(fn, `rows[${i}].sparsity must be a fraction in [0, 1], got ${sparsity}`);
-    if (rho < 0) throw new ValueError(fn, `rows[${i}].rho must be ≥ 0, got ${rho}`);
-    return { layer: String(r.layer), kind: String(r.kind), sparsity, rho };
+    if (eff < 0) throw new ValueError(fn, `rows[${i}].speedupEfficiency must be ≥ 0, got ${eff}`);
+    return { layer: String(r.layer), kind: String(r.kind), sparsity, speedupEfficiency: eff };
   });
   const pct = (s: number): string => `${Number((100 * s).toPrecision(3))}%`;
   const seen = new Set<string>();
@@ -859,13 +858,13 @@ export function rhoChart(rows: readonly RhoRow[], options: ChartOptions = {}): V
         encoding: {
           x,
           xOffset: { field: 'kind', type: 'nominal', sort: kinds },
-          y: { field: 'rho', type: 'quantitative', title: 'ρ (realized efficiency)', scale: { domainMin: 0 } },
+          y: { field: 'speedupEfficiency', type: 'quantitative', title: 'ρ (realized efficiency)', scale: { domainMin: 0 } },
           color: { field: 'kind', type: 'nominal', title: 'kind', sort: kinds, scale: { scheme: 'tableau10' } },
           tooltip: [
             { field: 'layer', type: 'nominal' },
             { field: 'kind', type: 'nominal' },
             { field: 'sparsity', type: 'quantitative', format: '.1%' },
-            { field: 'rho', type: 'quantitative', title: 'ρ', format: '.3~f' },
+            { field: 'speedupEfficiency', type: 'quantitative', title: 'ρ', format: '.3~f' },
           ],
         },
       },
@@ -874,14 +873,14 @@ export function rhoChart(rows: readonly RhoRow[], options: ChartOptions = {}): V
         encoding: {
           x,
           xOffset: { field: 'kind', type: 'nominal', sort: kinds },
-          y: { field: 'rho', type: 'quantitative' },
+          y: { field: 'speedupEfficiency', type: 'quantitative' },
           text: { field: 'label', type: 'nominal' },
         },
       },
       {
-        data: { values: [{ rho: 1 }] },
+        data: { values: [{ speedupEfficiency: 1 }] },
         mark: { type: 'rule', strokeDash: [6, 4], color: '#333333' },
-        encoding: { y: { field: 'rho', type: 'quantitative' } },
+        encoding: { y: { field: 'speedupEfficiency', type: 'quantitative' } },
       },
     ],
     config: baseConfig(),

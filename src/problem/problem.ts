@@ -1,10 +1,10 @@
-import { lossNames, type Datafit, type LossName } from '../datafits/index.ts';
+import { defaultLoss, lossNames, type Datafit, type LossName } from '../datafits/index.ts';
 import type { CoxTies } from '../datafits/cox.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { checkDesignScale, checkResponseScale, toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { checkDesignScale, toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/index.ts'; // registers the built-in penalties
@@ -16,7 +16,7 @@ import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import '../solvers/prox-newton.ts'; // registers 'proxNewton'
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
-import { readResponse } from './response.ts';
+import { readResponse, resolveIntercept } from './response.ts';
 
 /** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
 export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto' | (string & {});
@@ -426,25 +426,21 @@ export function prepareProblem(X: MatrixInput, y: ResponseInput, options: Proble
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, lossNames());
   if (loss === undefined) {
-    // The default: squared, or multitask for a response of several columns.
+    // The default loss, chosen by the number of response columns.
     const multi = (Array.isArray(y) || ArrayBuffer.isView(y)) && (y as ArrayLike<unknown>).length > 0 && typeof (y as ArrayLike<unknown>)[0] === 'object';
     const cols = y !== null && typeof y === 'object' && 'columns' in y && typeof (y as { columns: unknown }).columns === 'number' ? (y as { columns: number }).columns : 1;
-    loss = multi || cols > 1 ? 'multitask' : 'squared';
+    loss = defaultLoss(multi ? Math.max(2, cols) : cols);
   }
-  if (loss === 'cox' && options.fitIntercept === true) {
-    throw new ValueError(fn, 'the Cox model has no intercept (it cancels out of every risk set): leave fitIntercept unset or false');
-  }
-  const fitIntercept = options.fitIntercept ?? loss !== 'cox';
+  const fitIntercept = resolveIntercept(loss, options.fitIntercept, fn);
   // Extreme scales (1e±300) used to be certified through underflow (a zero objective, a zero
-  // gap, w = 0): refuse them here, where the remedy is a constant factor.
+  // gap, w = 0): refuse them here, where the remedy is a constant factor (the response's scale is
+  // checked by its loss).
   checkDesignScale(fn, op);
-  if (loss === 'squared' || loss === 'multitask') checkResponseScale(fn, toResponse(y, fn, op.rows).data);
-  if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const penalty = choosePenalty(fn, options);
   // An unknown mode is an OptionError (as errors.ts documents), with a suggestion for typos.
   if (options.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', options.ungrouped, ['error', 'unpenalized'] as const);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped }, fn);
-  const { datafit, classes } = readResponse(loss, y, op.rows, { sampleWeight: options.sampleWeight, ties: options.ties }, fn);
+  const { datafit, classes } = readResponse(loss, y, op.rows, { sampleWeight: options.sampleWeight, lossOptions: { ties: options.ties } }, fn);
   const prob = problemFromValidated({ X: op, datafit, groups, fitIntercept, penalty }, fn);
   prob.classes = classes;
   return prob;

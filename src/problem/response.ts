@@ -1,76 +1,50 @@
-import { CoxLoss, type CoxTies } from '../datafits/cox.ts';
-import { makeDatafit, type Datafit, type LossName } from '../datafits/datafits.ts';
-import { encodeClasses, MultinomialLoss } from '../datafits/multinomial.ts';
-import { ShapeError, ValueError } from '../errors.ts';
+import { getLoss, lossNames, makeDatafit, type LossName, type ReadResponse } from '../datafits/datafit.ts';
+import { ValueError } from '../errors.ts';
 import { toResponse } from '../linalg/input.ts';
-import { AbstractMatrix } from 'ml-matrix';
 
-/** A survival response: follow-up times (> 0) and event indicators (1 = event, 0 = censored). */
-export interface SurvivalResponse {
-  time: ArrayLike<number>;
-  status: ArrayLike<number>;
-}
+export type { SurvivalResponse } from '../datafits/cox.ts';
+export type { ReadResponse } from '../datafits/datafit.ts';
 
-/** What the response of a loss was read into: the datafit, and the class labels of a multinomial. */
-export interface ReadResponse {
-  datafit: Datafit;
-  /** Class labels in the order of η's columns (multinomial only). */
-  classes?: (number | string)[];
-}
-
-/**
- * Survival response from `{ time, status }`, or n rows `[time, status]` (grpreg's two-column `y`).
- */
-function readSurvival(y: unknown, n: number, fn: string): { time: Float64Array; status: Float64Array } {
-  if (y !== null && typeof y === 'object' && 'time' in y && 'status' in y) {
-    const s = y as SurvivalResponse;
-    const len = (a: ArrayLike<number>, what: string) => {
-      if (a === null || typeof a !== 'object' || typeof a.length !== 'number') throw new ValueError(fn, `${what} must be an array of numbers`);
-      if (a.length !== n) throw new ShapeError(fn, `${what} has ${a.length} entries but X has ${n} rows`);
-      return Float64Array.from(a);
-    };
-    return { time: len(s.time, 'time'), status: len(s.status, 'status') };
-  }
-  if (y === null || y === undefined || (typeof y !== 'object')) {
-    throw new ValueError(fn, "the Cox model needs y = { time, status } (or rows [time, status])");
-  }
-  const r = toResponse(y, fn, n);
-  if (r.T !== 2) throw new ShapeError(fn, `the Cox model needs y = { time, status } or two columns [time, status]; y has ${r.T} column${r.T === 1 ? '' : 's'}`);
-  return { time: r.data.slice(0, n), status: r.data.slice(n, 2 * n) };
-}
-
-/** Class labels from a flat array (numbers or strings) or a one-column matrix. */
-function readLabels(y: unknown, n: number, fn: string): ArrayLike<unknown> {
-  if (AbstractMatrix.isMatrix(y)) {
-    const m = y as AbstractMatrix;
-    if (m.columns !== 1) throw new ShapeError(fn, `multinomial labels must be one column, y has ${m.columns}`);
-    return m.to1DArray();
-  }
-  if (y === null || typeof y !== 'object' || typeof (y as ArrayLike<unknown>).length !== 'number') {
-    throw new ValueError(fn, 'multinomial labels must be an array (numbers or strings)');
-  }
-  const a = y as ArrayLike<unknown>;
-  if (a.length !== n) throw new ShapeError(fn, `y has ${a.length} labels but X has ${n} rows`);
-  return a;
+/** What {@link readResponse} is given besides the data. */
+export interface ReadOptions {
+  sampleWeight?: ArrayLike<number>;
+  /** Code class labels with these (a fitted model's classes); categorical losses only. */
+  classes?: readonly (number | string)[];
+  /** The losses' own options by name (`ties` of Cox); undefined entries count as not given. */
+  lossOptions?: Readonly<Record<string, unknown>>;
 }
 
 /**
- * Read the response of `loss` into its datafit (validated once): numbers for squared, logistic,
- * Poisson, multitask; `{ time, status }` for Cox; categorical labels for multinomial.
+ * Read the response of `loss` into its datafit (validated once). The loss says how
+ * ({@link LossSpec.readResponse}: labels, `{ time, status }`, ...); without a reader of its own the
+ * response is numbers, an n-vector or an n × T matrix. A loss option given to a loss that does not
+ * take it is refused, naming the losses that do.
  */
-export function readResponse(
-  loss: LossName, y: unknown, n: number,
-  options: { sampleWeight?: ArrayLike<number>; ties?: CoxTies }, fn: string,
-): ReadResponse {
-  if (options.ties !== undefined && loss !== 'cox') throw new ValueError(fn, "ties is an option of the Cox model (loss: 'cox') only");
-  if (loss === 'cox') {
-    const { time, status } = readSurvival(y, n, fn);
-    return { datafit: new CoxLoss(time, status, { ties: options.ties, sampleWeight: options.sampleWeight }, fn) };
+export function readResponse(loss: LossName, y: unknown, n: number, options: ReadOptions, fn: string): ReadResponse {
+  const spec = getLoss(loss);
+  if (!spec) throw new ValueError(fn, `unknown loss '${loss}'; registered: ${lossNames().join(', ')}`);
+  const given: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options.lossOptions ?? {})) {
+    if (value === undefined) continue;
+    if (!(spec.lossOptions ?? []).includes(key)) {
+      const owners = lossNames().filter((l) => getLoss(l)!.lossOptions?.includes(key));
+      throw new ValueError(fn, `${key} is an option of ${owners.length > 0 ? `loss ${owners.map((o) => `'${o}'`).join(', ')}` : 'no registered loss'} only`);
+    }
+    given[key] = value;
   }
-  if (loss === 'multinomial') {
-    const { classes, index } = encodeClasses(readLabels(y, n, fn), fn);
-    return { datafit: new MultinomialLoss(index, classes.length, { sampleWeight: options.sampleWeight }, fn), classes };
-  }
+  if (spec.readResponse) return spec.readResponse(y, n, { sampleWeight: options.sampleWeight, classes: options.classes, lossOptions: given }, fn);
   const resp = toResponse(y, fn, n);
   return { datafit: makeDatafit(loss, resp.data, n, resp.T, fn, options.sampleWeight) };
+}
+
+/**
+ * fitIntercept as given, or the loss's default (true, false for a loss with no intercept); true
+ * for a loss with no intercept is refused with the loss's reason.
+ */
+export function resolveIntercept(loss: LossName, fitIntercept: unknown, fn: string): boolean {
+  const why = getLoss(loss)?.noIntercept;
+  if (why !== undefined && fitIntercept === true) throw new ValueError(fn, `${why}: leave fitIntercept unset or false`);
+  const b = fitIntercept ?? why === undefined;
+  if (typeof b !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+  return b;
 }

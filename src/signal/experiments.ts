@@ -48,7 +48,7 @@ export interface PhaseTransitionOptions {
   /** Undersampling ratios δ = m/n in (0, 1]. */
   deltas: readonly number[];
   /** Sparsity ratios ρ = k/m in (0, 1]; k is rounded to whole blocks (at least one). */
-  rhos: readonly number[];
+  sparsityRatios: readonly number[];
   /** Trials per grid point (default 10). */
   trials?: number;
   /** Seed of the whole experiment (default 0). */
@@ -67,7 +67,7 @@ export interface PhaseTransitionRow {
   /** Undersampling ratio δ = m/n (measurements per unknown). */
   delta: number;
   /** Sparsity ratio ρ = k/m (nonzeros per measurement). */
-  rho: number;
+  sparsityRatio: number;
   /** Recovery method (one facet per method). */
   method: 'group' | 'lasso';
   /** Fraction of trials that recovered the signal, in [0, 1]. */
@@ -90,13 +90,13 @@ export interface PhaseTransitionRow {
  * structure moves the transition to fewer measurements.
  *
  * @example
- * const rows = phaseTransition({ n: 64, blockSize: 4, deltas: [0.25, 0.5], rhos: [0.2, 0.4], trials: 5, seed: 1 });
- * // returns [{ delta: 0.25, rho: 0.2, method: 'group', successRate: …, m: 16, k: 4, trials: 5 }, …]
+ * const rows = phaseTransition({ n: 64, blockSize: 4, deltas: [0.25, 0.5], sparsityRatios: [0.2, 0.4], trials: 5, seed: 1 });
+ * // returns [{ delta: 0.25, sparsityRatio: 0.2, method: 'group', successRate: …, m: 16, k: 4, trials: 5 }, …]
  */
 export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitionRow[] {
   const fn = 'phaseTransition';
-  if (options === null || typeof options !== 'object') throw new OptionError(fn, 'options { n, blockSize, deltas, rhos } are required');
-  checkOptions(fn, options, ['n', 'blockSize', 'deltas', 'rhos', 'trials', 'seed', 'successTol', 'lambdaRatio', 'tol', 'maxIter']);
+  if (options === null || typeof options !== 'object') throw new OptionError(fn, 'options { n, blockSize, deltas, sparsityRatios } are required');
+  checkOptions(fn, options, ['n', 'blockSize', 'deltas', 'sparsityRatios', 'trials', 'seed', 'successTol', 'lambdaRatio', 'tol', 'maxIter']);
   const n = checkPositiveInt(fn, 'n', options.n);
   const b = checkPositiveInt(fn, 'blockSize', options.blockSize);
   if (n % b !== 0) throw new ShapeError(fn, `n = ${n} is not a multiple of blockSize = ${b}`);
@@ -112,17 +112,17 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
     for (const d of v) if (!(typeof d === 'number' && d > 0 && d <= 1)) throw new ValueError(fn, `${what} must lie in (0, 1], got ${String(d)}`);
   };
   checkRatios('deltas', options.deltas);
-  checkRatios('rhos', options.rhos);
+  checkRatios('sparsityRatios', options.sparsityRatios);
   // Each grid point runs `trials` pairs of recoveries on an m × n Gaussian matrix.
-  checkSizeLimit(fn, 'the number of recoveries (deltas × rhos × trials)', options.deltas.length * options.rhos.length * trials, 100_000, 'each one is a full solve');
+  checkSizeLimit(fn, 'the number of recoveries (deltas × sparsityRatios × trials)', options.deltas.length * options.sparsityRatios.length * trials, 100_000, 'each one is a full solve');
   const nb = n / b;
   const singletons = Array.from({ length: n }, (_, j) => [j]);
   const blocks = Array.from({ length: nb }, (_, g) => Array.from({ length: b }, (_, q) => g * b + q));
   const rows: PhaseTransitionRow[] = [];
   options.deltas.forEach((delta, di) => {
     const m = Math.max(2, Math.round(delta * n));
-    options.rhos.forEach((rho, ri) => {
-      const s = Math.min(nb, Math.max(1, Math.round((rho * m) / b)));
+    options.sparsityRatios.forEach((sparsityRatio, ri) => {
+      const s = Math.min(nb, Math.max(1, Math.round((sparsityRatio * m) / b)));
       let okGroup = 0;
       let okLasso = 0;
       for (let trial = 0; trial < trials; trial++) {
@@ -143,8 +143,8 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
         if (err(singletons) < successTol) okLasso++;
       }
       const k = s * b;
-      rows.push({ delta, rho, method: 'group', successRate: okGroup / trials, m, k, trials });
-      rows.push({ delta, rho, method: 'lasso', successRate: okLasso / trials, m, k, trials });
+      rows.push({ delta, sparsityRatio, method: 'group', successRate: okGroup / trials, m, k, trials });
+      rows.push({ delta, sparsityRatio, method: 'lasso', successRate: okLasso / trials, m, k, trials });
     });
   });
   return rows;
@@ -155,7 +155,7 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
  * "group/lasso" success rates.
  *
  * @example
- * console.log(formatPhaseTable(phaseTransition({ n: 64, blockSize: 8, deltas: [0.5], rhos: [0.25], trials: 2 })));
+ * console.log(formatPhaseTable(phaseTransition({ n: 64, blockSize: 8, deltas: [0.5], sparsityRatios: [0.25], trials: 2 })));
  * // prints a header line, then e.g. '       0.50  1.00/1.00'
  */
 export function formatPhaseTable(rows: readonly PhaseTransitionRow[]): string {
@@ -163,12 +163,12 @@ export function formatPhaseTable(rows: readonly PhaseTransitionRow[]): string {
     throw new ValueError('formatPhaseTable', `rows must be the list phaseTransition returns, got ${rows === null ? 'null' : Array.isArray(rows) ? 'a list holding a non-object' : typeof rows}`);
   }
   const deltas = [...new Set(rows.map((r) => r.delta))];
-  const rhos = [...new Set(rows.map((r) => r.rho))];
-  const cell = (d: number, r: number, m: string) => rows.find((x) => x.delta === d && x.rho === r && x.method === m)?.successRate;
-  const head = ['δ \\ ρ', ...rhos.map((r) => r.toFixed(2))].map((s) => s.padStart(11)).join('');
+  const ratios = [...new Set(rows.map((r) => r.sparsityRatio))];
+  const cell = (d: number, r: number, m: string) => rows.find((x) => x.delta === d && x.sparsityRatio === r && x.method === m)?.successRate;
+  const head = ['δ \\ ρ', ...ratios.map((r) => r.toFixed(2))].map((s) => s.padStart(11)).join('');
   const lines = [head + '   (success rate group / lasso)'];
   for (const d of deltas) {
-    lines.push([d.toFixed(2), ...rhos.map((r) => `${cell(d, r, 'group')?.toFixed(2)}/${cell(d, r, 'lasso')?.toFixed(2)}`)]
+    lines.push([d.toFixed(2), ...ratios.map((r) => `${cell(d, r, 'group')?.toFixed(2)}/${cell(d, r, 'lasso')?.toFixed(2)}`)]
       .map((s) => s.padStart(11)).join(''));
   }
   return lines.join('\n');

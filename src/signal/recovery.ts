@@ -13,6 +13,7 @@
  * lasso keeps alongside the true ones.
  */
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
+import { defaultLoss } from '../datafits/index.ts';
 import type { GroupSpec } from '../groups/groups.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { cgls, CglsWork } from '../linalg/cg.ts';
@@ -153,7 +154,7 @@ function solveRecovery(
   const p = A.cols;
   // One feature group of size p_g spans p_g·T coefficients for T channels.
   const response = T === 1 ? Y : rowsOf(Y, m, T);
-  const problem = prepareProblem(A, response, { groups, weights, fitIntercept: false, loss: T === 1 ? 'squared' : 'multitask' }, fn);
+  const problem = prepareProblem(A, response, { groups, weights, fitIntercept: false, loss: defaultLoss(T) }, fn);
   const lmax = problem.lambdaMax();
   // λ_max = 0 (Aᵀy = 0): w = 0 is optimal for every λ > 0; λ = lambdaRatio stands in for 0·λ_max.
   const lambda = r.lambda ?? (lmax > 0 ? r.lambdaRatio * lmax : r.lambdaRatio);

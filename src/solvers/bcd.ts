@@ -1,3 +1,4 @@
+import { blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { largestEigenvalueSpd } from '../linalg/eigen.ts';
@@ -332,7 +333,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.ws = chooseWorkingSet({
       nGroups: G,
       isScreened: (g) => this.screened[g] === 1,
-      isPenalized: (g) => this.penalized[g] === 1,
+      isPenalized: (g) => this.penalized[g] !== 0,
       isActive: (g) => this.groupNorm(g) > 0,
       violation: (g) => pen.groupViolation(this.w, pt.grad, g),
     });
@@ -429,39 +430,14 @@ export class BlockCoordinateDescent implements IterativeSolver {
 
   /** One block step on group g; returns the largest |δ| (0 when nothing moved). */
   private blockStep(g: number): number {
-    const { T } = this;
-    const pen = this.ctx.penalty;
-    const gs = pen.groups;
-    const fs = this.fptr[g], fe = this.fptr[g + 1], m = fe - fs;
     const L = this.lipschitz(g);
-    if (!(L > 0)) {
-      // The block does not touch the loss (zero or, with an intercept, constant columns): a
-      // penalized block's minimizer is then 0; an unpenalized one may keep any value.
-      if (!this.penalized[g]) return 0;
-      let moved = 0;
-      for (let k = pen.groups.ptr[g]; k < pen.groups.ptr[g + 1]; k++) {
-        const c = pen.groups.indices[k];
-        moved = Math.max(moved, Math.abs(this.wi[c]));
-        this.wi[c] = 0;
-      }
-      return moved;
-    }
     const grad = this.gbuf;
-    this.blockGradient(g, grad);
-    const v = this.vbuf;
-    const base = gs.ptr[g];
-    for (let k = 0; k < m * T; k++) v[k] = this.wi[gs.indices[base + k]] - grad[k] / L;
-    if (this.penalized[g]) pen.groupProx(v, m * T, g, 1 / L);
-    let moved = 0;
+    // A block that does not touch the loss (zero or, with an intercept, constant columns) leaves
+    // the residual as it is: only its coefficients change.
+    if (L > 0) this.blockGradient(g, grad);
     const d = this.dbuf;
-    for (let k = 0; k < m * T; k++) {
-      const c = gs.indices[base + k];
-      d[k] = v[k] - this.wi[c];
-      if (Math.abs(d[k]) > moved) moved = Math.abs(d[k]);
-    }
-    if (moved === 0) return 0;
-    for (let k = 0; k < m * T; k++) this.wi[gs.indices[base + k]] = v[k];
-    this.applyDelta(g, d);
+    const moved = blockProxStep(this.ctx.penalty, g, this.wi, grad, L, this.penalized[g] !== 0, this.vbuf, d);
+    if (moved > 0 && L > 0) this.applyDelta(g, d);
     return moved;
   }
 

@@ -55,8 +55,16 @@ export interface DriveResult {
  * the solver's own bookkeeping.
  */
 export function drive(ctx: ProblemContext, solver: IterativeSolver, given: DriveOptions): DriveResult {
-  // Nonconvex penalties have no duality gap: stationarity (the KKT distance) is their certificate.
-  const opts = ctx.penalty.convex ? given : { ...given, stopOn: 'kkt' as const };
+  // Nonconvex penalties have no duality gap: stationarity (the KKT distance) is their certificate,
+  // and the stall rule watches it too (their running gap is NaN, which never improves).
+  const hasGap = ctx.penalty.convex;
+  const opts = hasGap ? given : { ...given, stopOn: 'kkt' as const };
+  // What the stall rule watches: the running duality gap (free at every iteration) for the gap
+  // rule, the KKT distance of the certificates (every `checkEvery` iterations) for the KKT rule,
+  // either for 'both'.
+  const watchGap = opts.stopOn !== 'kkt';
+  const watchKkt = opts.stopOn !== 'gap';
+  const watched = watchGap && watchKkt ? 'duality gap or KKT distance' : watchGap ? 'duality gap' : 'KKT distance';
   let info: IterationInfo | null = null;
   let status = 'max iterations reached';
   let work = 0;
@@ -98,7 +106,7 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
       if (cert.ok) return done(cert, it);
       if (cert.kktViolation < bestKkt * (1 - STALL_GAIN)) {
         bestKkt = cert.kktViolation;
-        if (opts.stopOn !== 'gap') progressed(it);
+        if (watchKkt) progressed(it);
       }
     }
     if (work >= opts.maxIter) break;
@@ -121,10 +129,12 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
     // A stall: neither the duality gap nor (for the KKT rules) the KKT violation improved by 1 %
     // over a window of iterations or of wall time (the objective alone flattens at rounding level
     // long before the iterate stops moving, so it is not the signal to watch).
-    const gap = cur.primal - cur.dual;
-    if (gap < bestGap * (1 - STALL_GAIN)) {
-      bestGap = gap;
-      if (opts.stopOn !== 'kkt') progressed(it);
+    if (watchGap) {
+      const gap = cur.primal - cur.dual;
+      if (gap < bestGap * (1 - STALL_GAIN)) {
+        bestGap = gap;
+        progressed(it);
+      }
     }
     const idleIts = it + 1 - markIt;
     const idleSecs = (performance.now() - markTime) / 1000;
@@ -132,9 +142,12 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
       const cert = check(it + 1, cur.dual);
       if (cert.ok) return done(cert, it + 1);
       const window = idleIts >= STALL_ITERATIONS ? `${idleIts} iterations` : `${idleSecs.toFixed(0)} s (${idleIts} iterations)`;
-      status = `stalled: no 1 % decrease of the ${opts.stopOn === 'gap' ? 'duality gap' : 'certificate'} in ${window} ` +
-        `(relative gap ${cert.relativeGap.toExponential(2)}, relative KKT ${cert.relativeKkt.toExponential(2)}; ` +
-        `rounding floors: gap ${cert.gapFloor.toExponential(2)}, KKT ${cert.kktFloor.toExponential(2)})`;
+      status = `stalled: no 1 % decrease of the ${watched} in ${window} (` +
+        (hasGap
+          ? `relative gap ${cert.relativeGap.toExponential(2)}, relative KKT ${cert.relativeKkt.toExponential(2)}; ` +
+            `rounding floors: gap ${cert.gapFloor.toExponential(2)}, KKT ${cert.kktFloor.toExponential(2)})`
+          : `relative KKT ${cert.relativeKkt.toExponential(2)}, its rounding floor ${cert.kktFloor.toExponential(2)}; ` +
+            'a nonconvex penalty has no duality gap)');
       break;
     }
   }

@@ -1,3 +1,4 @@
+import { blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
 import { FastDense } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
@@ -442,19 +443,13 @@ export class ProxNewton implements IterativeSolver {
         const L = this.wsL[q];
         for (let k = 0; k < m; k++) this.gradFull[gs.indices[s + k]] = gm[o + k];
         worst = Math.max(worst, pen.groupViolation(this.wi, this.gradFull, g));
-        if (!(L > 0)) {
-          for (let k = 0; k < m; k++) d[k] = this.penalized[g] ? -this.wi[gs.indices[s + k]] : 0;
-        } else {
-          for (let k = 0; k < m; k++) v[k] = this.wi[gs.indices[s + k]] - gm[o + k] / L;
-          if (this.penalized[g]) pen.groupProx(v, m, g, 1 / L);
-          for (let k = 0; k < m; k++) d[k] = v[k] - this.wi[gs.indices[s + k]];
-        }
-        for (let k = 0; k < m; k++) {
-          const dk = d[k];
-          if (dk === 0) continue;
-          this.wi[gs.indices[s + k]] += dk;
-          const row = (o + k) * K; // Q is symmetric: column o+k read as a row
-          for (let c = 0; c < K; c++) gm[c] += Q[row + c] * dk;
+        if (blockProxStep(pen, g, this.wi, gm.subarray(o, o + m), L, this.penalized[g] !== 0, v, d) > 0) {
+          for (let k = 0; k < m; k++) {
+            const dk = d[k];
+            if (dk === 0) continue;
+            const row = (o + k) * K; // Q is symmetric: column o+k read as a row
+            for (let c = 0; c < K; c++) gm[c] += Q[row + c] * dk;
+          }
         }
         o += m;
       }
@@ -503,37 +498,18 @@ export class ProxNewton implements IterativeSolver {
         const g = ws[q];
         const s = gs.ptr[g], e = gs.ptr[g + 1], m = e - s;
         const L = this.wsL[q];
-        if (!(L > 0)) {
-          // The block does not touch the loss here: a penalized block's model minimizer is 0.
-          if (this.penalized[g]) {
-            for (let k = 0; k < m; k++) {
-              const c = gs.indices[s + k];
-              d[k] = -this.wi[c];
-              this.wi[c] = 0;
-            }
-            this.cols.axpyBlock(gs.indices, s, e, d, xd);
+        // Model gradient along the block: X_gᵀu + X_gᵀ H X δ (a block with L ≤ 0 does not touch
+        // the model: its step needs no gradient).
+        if (L > 0) {
+          for (let i = 0; i < n; i++) this.tmp[i] = h[i] * xd[i];
+          this.cols.dotBlock(gs.indices, s, e, this.tmp, v);
+          for (let k = 0; k < m; k++) {
+            v[k] += this.wsGrad[o + k];
+            if (check) this.gradFull[gs.indices[s + k]] = v[k];
           }
-          o += m;
-          continue;
+          if (check) worst = Math.max(worst, pen.groupViolation(this.wi, this.gradFull, g));
         }
-        // Model gradient along the block: X_gᵀu + X_gᵀ H X δ.
-        for (let i = 0; i < n; i++) this.tmp[i] = h[i] * xd[i];
-        this.cols.dotBlock(gs.indices, s, e, this.tmp, v);
-        for (let k = 0; k < m; k++) {
-          const c = gs.indices[s + k];
-          const gk = this.wsGrad[o + k] + v[k];
-          if (check) this.gradFull[c] = gk;
-          v[k] = this.wi[c] - gk / L;
-        }
-        if (check) worst = Math.max(worst, pen.groupViolation(this.wi, this.gradFull, g));
-        if (this.penalized[g]) pen.groupProx(v, m, g, 1 / L);
-        let moved = false;
-        for (let k = 0; k < m; k++) {
-          const c = gs.indices[s + k];
-          d[k] = v[k] - this.wi[c];
-          if (d[k] !== 0) moved = true;
-          this.wi[c] = v[k];
-        }
+        const moved = blockProxStep(pen, g, this.wi, v, L, this.penalized[g] !== 0, v, d) > 0;
         if (moved) this.cols.axpyBlock(gs.indices, s, e, d, xd);
         o += m;
       }

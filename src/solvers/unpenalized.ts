@@ -14,7 +14,7 @@ import { materializeColumn, type LinearOperator } from '../linalg/operator.ts';
  * is a projection that also improves the conditioning.
  *
  * Squared loss: a QR factorization of A once (modified Gram–Schmidt, twice, with rank-deficient
- * columns dropped), then η = η₀ + QQᵀ(y − η₀). Logistic/Poisson: damped Newton, warm-started.
+ * columns dropped), then η = η₀ + QQᵀ(y − η₀). Other losses: damped Newton, warm-started.
  */
 export class UnpenalizedSolver {
   /** Number of unpenalized columns k (intercept included). */
@@ -30,7 +30,8 @@ export class UnpenalizedSolver {
   private Q: Float64Array = new Float64Array(0);
   private R: Float64Array = new Float64Array(0);
   private kept: Int32Array = new Int32Array(0);
-  // Newton work buffers.
+  // Work buffers: Newton over the m = k·T coefficients (gradient, Hessian, step, trial point,
+  // ∇F, and the Hessian products), sized once; the squared loss uses delta and etaTry only.
   private readonly g: Float64Array;
   private readonly H: Float64Array;
   private readonly delta: Float64Array;
@@ -38,6 +39,7 @@ export class UnpenalizedSolver {
   private readonly etaTry: Float64Array;
   private readonly u: Float64Array;
   private readonly h: Float64Array;
+  private readonly He: Float64Array;
   /** Whether the last call converged (false for separable data, where c runs off to infinity). */
   converged = true;
 
@@ -61,13 +63,16 @@ export class UnpenalizedSolver {
       col++;
     }
     this.c = new Float64Array(k * this.T);
-    this.g = new Float64Array(k);
-    this.H = new Float64Array(k * k);
-    this.delta = new Float64Array(k);
-    this.cTry = new Float64Array(k);
-    this.etaTry = new Float64Array(n);
-    this.u = new Float64Array(n);
-    this.h = new Float64Array(n);
+    const m = datafit.quadratic ? 0 : k * this.T;
+    const nT = n * this.T;
+    this.g = new Float64Array(m);
+    this.H = new Float64Array(m * m);
+    this.delta = new Float64Array(Math.max(k, m));
+    this.cTry = new Float64Array(m);
+    this.etaTry = new Float64Array(Math.max(n, datafit.quadratic ? 0 : nT));
+    this.u = new Float64Array(datafit.quadratic ? 0 : nT);
+    this.h = new Float64Array(datafit.quadratic ? 0 : nT);
+    this.He = new Float64Array(datafit.quadratic || datafit.separable ? 0 : nT);
     if (k > 0) this.factorize();
     if (!datafit.quadratic && fitIntercept) this.initIntercept();
   }
@@ -110,8 +115,11 @@ export class UnpenalizedSolver {
       return this.datafit.value(eta);
     }
     if (this.datafit.quadratic) return this.solveSquared(eta0, eta);
-    if (this.T === 1 && this.datafit.separable) return this.solveNewton(eta0, eta);
-    return this.solveNewtonCoupled(eta0, eta);
+    // A separable loss has a diagonal Hessian: H = Aᵀ diag(h) A per task, cheap, so Newton runs
+    // until the decrement is at rounding level (1e-30·F: the dual points built from ∇F need
+    // Aᵀ∇F = 0). A coupled loss (Cox risk sets, the softmax across classes) needs k·T
+    // Hessian-vector products per step, so it stops at 1e-20·F, far below what F resolves.
+    return this.dampedNewton(eta0, eta, this.datafit.separable ? 1e-30 : 1e-20);
   }
 
   /** out ← η₀ + A C for all tasks (C is k × T). */
@@ -124,54 +132,81 @@ export class UnpenalizedSolver {
   }
 
   /**
-   * Damped Newton over all k·T unpenalized coefficients when the loss couples entries of η (Cox
-   * risk sets, the multinomial softmax across classes) or T > 1: the Hessian Aᵀ∇²F A is built
-   * from k·T Hessian-vector products. Same acceptance rules as {@link solveNewton}.
+   * H ← Aᵀ∇²F(η)A over the m = k·T coefficients (column-major m × m, coefficient (t, j) at
+   * t·k + j): from the diagonal of ∇²F when the loss is separable (no coupling between entries
+   * of η, so tasks give diagonal blocks), else from k·T Hessian-vector products.
    */
-  private solveNewtonCoupled(eta0: Float64Array, eta: Float64Array): number {
-    const { n, k, T, A } = this;
+  private hessian(eta: Float64Array, H: Float64Array): void {
+    const { n, k, T, A, h } = this;
     const m = k * T;
-    const nT = n * T;
+    const df = this.datafit;
+    if (df.separable) {
+      df.hessianDiag(eta, h);
+      H.fill(0);
+      for (let t = 0; t < T; t++) {
+        const o = t * k;
+        for (let a = 0; a < k; a++) {
+          for (let b = 0; b <= a; b++) {
+            let s = 0;
+            const oa = a * n;
+            const ob = b * n;
+            for (let i = 0; i < n; i++) s += A[oa + i] * h[t * n + i] * A[ob + i];
+            H[(o + a) + (o + b) * m] = s;
+            H[(o + b) + (o + a) * m] = s;
+          }
+        }
+      }
+      return;
+    }
+    const e = this.h;
+    const He = this.He;
+    for (let s = 0; s < T; s++) {
+      for (let b = 0; b < k; b++) {
+        e.fill(0);
+        e.set(A.subarray(b * n, (b + 1) * n), s * n);
+        df.hessianVec(eta, e, He);
+        for (let t = 0; t < T; t++) for (let a = 0; a < k; a++) H[(t * k + a) + (s * k + b) * m] = dot(n, A, a * n, He, t * n);
+      }
+    }
+    // Symmetrize (the products are symmetric only to rounding; Cholesky reads one triangle).
+    for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a + b * m] = H[b + a * m] = 0.5 * (H[a + b * m] + H[b + a * m]);
+  }
+
+  /**
+   * Damped Newton over all k·T unpenalized coefficients, warm-started from `this.c`: the step
+   * −H⁻¹g, Armijo backtracking outside the region of quadratic convergence, full steps inside it.
+   * `tiny`: the Newton decrement (relative to F) taken as optimal at once.
+   */
+  private dampedNewton(eta0: Float64Array, eta: Float64Array, tiny: number): number {
+    const { n, k, T, A, g, H, delta, cTry, etaTry, u } = this;
+    const m = k * T;
     const c = this.c;
     const df = this.datafit;
-    const g = new Float64Array(m);
-    const H = new Float64Array(m * m);
-    const delta = new Float64Array(m);
-    const cTry = new Float64Array(m);
-    const etaTry = new Float64Array(nT);
-    const u = new Float64Array(nT);
-    const e = new Float64Array(nT);
-    const He = new Float64Array(nT);
     this.applyAll(eta0, c, eta);
     let F = df.valueGrad(eta, u);
     this.converged = false;
     let prevDec = Infinity;
     for (let it = 0; it < 100; it++) {
       for (let t = 0; t < T; t++) for (let j = 0; j < k; j++) g[t * k + j] = dot(n, A, j * n, u, t * n);
-      for (let s = 0; s < T; s++) {
-        for (let b = 0; b < k; b++) {
-          e.fill(0);
-          e.set(A.subarray(b * n, (b + 1) * n), s * n);
-          df.hessianVec(eta, e, He);
-          for (let t = 0; t < T; t++) for (let a = 0; a < k; a++) H[(t * k + a) + (s * k + b) * m] = dot(n, A, a * n, He, t * n);
-        }
-      }
-      // Symmetrize (the products are symmetric only to rounding; Cholesky reads one triangle).
-      for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) H[a + b * m] = H[b + a * m] = 0.5 * (H[a + b * m] + H[b + a * m]);
+      this.hessian(eta, H);
       if (!choleskySolveNewton(H, g, delta, m)) break;
+      // Newton decrement² = gᵀH⁻¹g; delta = H⁻¹g, step = −delta.
       let dec = 0;
       for (let j = 0; j < m; j++) dec += g[j] * delta[j];
       if (!Number.isFinite(dec)) break;
       const scale = Math.max(Math.abs(F), 1e-300);
-      // A decrease of 1e-20·F is far below what F can resolve: optimal to rounding (each further
-      // step costs k·T Hessian products for nothing).
-      if (dec <= 1e-20 * scale) {
+      if (dec <= tiny * scale) {
         this.converged = true;
         break;
       }
       if (dec < 1e-8 * scale) {
-        // Quadratic convergence region (as in solveNewton): full steps while the decrement still
-        // shrinks fast; once it stops, it is at rounding level if tiny, else a run-off direction.
+        // Inside the region of quadratic convergence: full steps, as a line search could not even
+        // measure the decrease. One step used to be declared optimal, but with an ill-conditioned
+        // A (columns of very different scales) the step is only accurate to cond(H)·ε, which left
+        // Aᵀu well above rounding and made the dual points built from u (they need Aᵀu = 0)
+        // overestimate the optimum. Keep stepping while the decrement still shrinks fast; when it
+        // stops shrinking, that is rounding level if it is tiny, else (a run-off direction, no
+        // finite optimum) fall through to the damped step, whose failure reports non-convergence.
         if (dec <= 0.25 * prevDec) {
           prevDec = dec;
           for (let j = 0; j < m; j++) c[j] -= delta[j];
@@ -248,81 +283,6 @@ export class UnpenalizedSolver {
       const o = j * n;
       for (let i = 0; i < n; i++) out[i] += a * A[o + i];
     }
-  }
-
-  private solveNewton(eta0: Float64Array, eta: Float64Array): number {
-    const { n, k, A, g, H, delta, cTry, etaTry, u, h } = this;
-    const c = this.c;
-    const df = this.datafit;
-    this.applyA(eta0, c, eta);
-    let F = df.valueGrad(eta, u);
-    this.converged = false;
-    let prevDec = Infinity;
-    for (let it = 0; it < 100; it++) {
-      df.hessianDiag(eta, h);
-      for (let j = 0; j < k; j++) g[j] = dot(n, A, j * n, u, 0);
-      for (let a = 0; a < k; a++) {
-        for (let b = 0; b <= a; b++) {
-          let s = 0;
-          const oa = a * n;
-          const ob = b * n;
-          for (let i = 0; i < n; i++) s += A[oa + i] * h[i] * A[ob + i];
-          H[a + b * k] = s;
-          H[b + a * k] = s;
-        }
-      }
-      if (!choleskySolveNewton(H, g, delta, k)) {
-        this.converged = false;
-        break;
-      }
-      // Newton decrement² = gᵀH⁻¹g; delta = H⁻¹g, step = −delta.
-      let dec = 0;
-      for (let j = 0; j < k; j++) dec += g[j] * delta[j];
-      if (!Number.isFinite(dec)) break;
-      const scale = Math.max(Math.abs(F), 1e-300);
-      if (dec <= 1e-30 * scale) {
-        this.converged = true;
-        break;
-      }
-      if (dec < 1e-8 * scale) {
-        // Inside the region of quadratic convergence: full steps, as a line search could not even
-        // measure the decrease. One step used to be declared optimal, but with an ill-conditioned
-        // A (columns of very different scales) the step is only accurate to cond(H)·ε, which left
-        // Aᵀu well above rounding and made the dual points built from u (they need Aᵀu = 0)
-        // overestimate the optimum. Keep stepping while the decrement still shrinks fast; when it
-        // stops shrinking, that is rounding level if it is tiny, else (a run-off direction, no
-        // finite optimum) fall through to the damped step, whose failure reports non-convergence.
-        if (dec <= 0.25 * prevDec) {
-          prevDec = dec;
-          for (let j = 0; j < k; j++) c[j] -= delta[j];
-          this.applyA(eta0, c, eta);
-          F = df.valueGrad(eta, u);
-          continue;
-        }
-        if (dec <= 1e-12 * scale) {
-          this.converged = true;
-          break;
-        }
-      }
-      prevDec = Infinity;
-      let t = 1;
-      let accepted = false;
-      for (let ls = 0; ls < 60; ls++) {
-        for (let j = 0; j < k; j++) cTry[j] = c[j] - t * delta[j];
-        this.applyA(eta0, cTry, etaTry);
-        const Ft = df.value(etaTry);
-        if (Ft <= F - 1e-4 * t * dec) {
-          accepted = true;
-          break;
-        }
-        t /= 2;
-      }
-      if (!accepted) break;
-      c.set(cTry);
-      eta.set(etaTry);
-      F = df.valueGrad(eta, u);
-    }
-    return df.value(eta);
   }
 }
 

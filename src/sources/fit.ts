@@ -10,7 +10,7 @@
 import { OptionError, ValueError } from '../errors.ts';
 import type { FitResult } from '../problem/problem.ts';
 import { withWeights, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
+import { groupNorms } from '../groups/norms.ts';
 import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { checkLambdas, lambdaGrid } from '../path/path.ts';
 import { gapConverged, nullObjectiveFloor } from '../solvers/certificate.ts';
@@ -18,7 +18,7 @@ import { gramLambdaMax, gramLipschitz, solveGram, type GramCertificate, type Gra
 import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt } from '../util/validate.ts';
 import { compileDesign, type PassListener, type SqlDesign, type SqlDesignSpec } from './design.ts';
 import { foldSql } from './folds.ts';
-import { groupNormsOf, runGlm, type GlmLoss, type GlmRun, type GlmRunOptions } from './glm.ts';
+import { runGlm, sqlLoss, sqlLossNames, type GlmRun, type GlmRunOptions, type LossSql } from './glm.ts';
 import { runPass } from './design.ts';
 import { num } from './sql.ts';
 import type { SqlSource } from './source.ts';
@@ -34,8 +34,8 @@ export interface SqlProgress {
 
 /** Options shared by the SQL fits. */
 export interface SqlFitOptions {
-  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts). */
-  loss?: 'squared' | 'logistic' | 'poisson';
+  /** 'squared' (default), 'logistic' (labels 0/1), 'poisson' (counts), or a loss given SQL pieces by registerSqlLoss. */
+  loss?: 'squared' | 'logistic' | 'poisson' | (string & {});
   /** Group weights d_g (default √p_g). */
   weights?: ArrayLike<number> | WeightRule;
   /** Fit an unpenalized intercept (default true). */
@@ -80,7 +80,7 @@ export interface SqlFitResult extends Pick<FitResult,
   columnNames: readonly string[];
   /** Group label of each column. */
   columnGroups: readonly string[];
-  loss: 'squared' | 'logistic' | 'poisson';
+  loss: 'squared' | 'logistic' | 'poisson' | (string & {});
   /** Rows used. */
   n: number;
   /** Passes over the rows, design included. */
@@ -105,6 +105,8 @@ export interface SqlCvResult extends SqlPathResult {
   seLoss: Float64Array;
   /** Mean held-out loss per fold and λ. */
   foldLoss: Float64Array[];
+  /** What `meanLoss` measures (as CvResult.metric): 'mean squared error'. */
+  metric: string;
   /** Rows per fold. */
   foldSizes: number[];
   lambdaMin: number;
@@ -121,7 +123,10 @@ export interface SqlCvResult extends SqlPathResult {
 const COMMON = ['loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'maxAggregates', 'onProgress'] as const;
 
 interface Prepared {
-  loss: 'squared' | GlmLoss;
+  /** The loss's name ('squared', or one with SQL pieces registered). */
+  loss: string;
+  /** The SQL pieces of a GLM loss (proximal Newton), or undefined for the squared loss (Gram space). */
+  glm: LossSql | undefined;
   design: SqlDesign;
   groups: GroupStructure;
   fitIntercept: boolean;
@@ -136,7 +141,10 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   if (source === null || typeof source !== 'object' || typeof (source as SqlSource).query !== 'function') {
     throw new OptionError(fn, 'the source must come from openSource, duckdbSource or postgresSource');
   }
-  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', 'logistic', 'poisson'] as const);
+  // The squared loss is solved in Gram space from one pass of sums; the others by proximal Newton
+  // from the SQL pieces registered for them (registerSqlLoss).
+  const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', ...sqlLossNames()]);
+  const glm = loss === 'squared' ? undefined : sqlLoss(loss);
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const tol = options.tol === undefined ? 1e-8 : checkPositive(fn, 'tol', options.tol);
@@ -148,7 +156,7 @@ async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, optio
   const design = await compileDesign(source, spec, onPass, fn);
   counter.passes = design.passes;
   const groups = options.weights === undefined ? design.groupStructure : withWeights(design.groupStructure, options.weights, fn);
-  return { loss, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
+  return { loss, glm, design, groups, fitIntercept, tol, maxIter, counter, onPass, maxAggregates };
 }
 
 function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: number, run: { w: Float64Array; certificate: GramCertificate; iterations: number; status: string }): SqlFitResult {
@@ -156,12 +164,7 @@ function makeResult(pr: Prepared, q: GramQuadratic, sums: DesignSums, lambda: nu
   const c = run.certificate;
   const converged = gapConverged(c.gap, c.primal, nullObjectiveFloor(q.e / (2 * q.n), c.primal), pr.tol);
   const intercept = pr.fitIntercept ? interceptOf(sums, run.w, design.shifts, design.yShift) : 0;
-  const norms = new Float64Array(groups.nGroups);
-  const active: number[] = [];
-  for (let g = 0; g < groups.nGroups; g++) {
-    norms[g] = nrm2Indexed(run.w, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
-    if (norms[g] > 0) active.push(g);
-  }
+  const { norms, active } = groupNorms(run.w, groups);
   return {
     coef: run.w, intercept, lambda, objective: c.primal, dualObjective: c.dual, dualityGap: c.gap, relativeGap: c.relativeGap,
     kktViolation: c.kktViolation, converged, status: converged ? 'converged' : run.status === 'converged' ? 'not certified' : run.status,
@@ -188,7 +191,7 @@ export async function fitGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, o
   checkOptions(fn, options, ['lambda', ...COMMON]);
   const lambda = checkNonNegative(fn, 'lambda', options.lambda);
   const pr = await prepare(fn, source, spec, options);
-  if (pr.loss !== 'squared') return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.loss, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
+  if (pr.glm) return glmResult(pr, lambda, await runGlm(source, pr.design, pr.groups, pr.glm, lambda, glmOptions(pr), fn, pr.counter, pr.onPass));
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const run = solveGram(q, pr.groups, lambda, { tol: 0.1 * pr.tol, maxIter: pr.maxIter });
@@ -228,7 +231,7 @@ export async function groupLassoPathSql(source: SqlSource, spec: SqlDesignSpec, 
   const fn = 'groupLassoPath';
   checkOptions(fn, options, ['nLambda', 'lambdaMinRatio', 'lambdas', ...COMMON]);
   const pr = await prepare(fn, source, spec, options);
-  if (pr.loss !== 'squared') return glmPath(fn, source, pr, options);
+  if (pr.glm) return glmPath(fn, source, pr, options);
   const sums = (await designSums(source, pr.design, { maxAggregates: pr.maxAggregates }, fn, pr.counter, pr.onPass)).total;
   const q = quadraticOf(sums, sums.count, pr.fitIntercept, pr.design.shifts, pr.design.yShift);
   const lmax = gramLambdaMax(q, pr.groups);
@@ -304,7 +307,7 @@ export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, op
   }
   return {
     lambdas, lambdaMax: lmax, fits, design, groups: pr.groups, passes: pr.counter.passes,
-    meanLoss, seLoss, foldLoss, foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
+    meanLoss, seLoss, foldLoss, metric: 'mean squared error', foldSizes: folds.map((f) => f.count), lambdaMin: lambdas[indexMin], indexMin,
     lambda1se: lambdas[index1se], index1se, nFolds: K, notConverged, fit: fits[indexMin],
   };
 }
@@ -314,7 +317,7 @@ function glmOptions(pr: Prepared, warm?: { w: Float64Array; b: number }): GlmRun
 }
 
 function glmResult(pr: Prepared, lambda: number, r: GlmRun): SqlFitResult {
-  const { norms, active } = groupNormsOf(pr.groups, r.w);
+  const { norms, active } = groupNorms(r.w, pr.groups);
   return {
     coef: r.w, intercept: r.b, lambda, objective: r.objective, dualObjective: r.dual, dualityGap: r.gap, relativeGap: r.relativeGap,
     kktViolation: r.kktViolation, converged: r.converged, status: r.status, iterations: r.iterations, activeGroups: active,
@@ -342,7 +345,7 @@ async function glmPath(fn: string, source: SqlSource, pr: Prepared, options: Sql
   const fits: SqlFitResult[] = [];
   let warm: { w: Float64Array; b: number } | undefined;
   for (const lam of lambdas) {
-    const r = await runGlm(source, design, groups, pr.loss as GlmLoss, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
+    const r = await runGlm(source, design, groups, pr.glm!, lam, glmOptions(pr, warm), fn, pr.counter, pr.onPass);
     fits.push(glmResult(pr, lam, r));
     warm = { w: r.w, b: r.b };
   }

@@ -18,16 +18,16 @@ import { GroupLassoPenalty } from '../penalties/penalties.ts';
 import { gapConverged, nullObjectiveFloor, relativeGap } from '../solvers/certificate.ts';
 import { solveGram } from '../solvers/gram.ts';
 import type { GroupStructure } from '../groups/groups.ts';
-import { nrm2Indexed } from '../linalg/blas.ts';
 import { runPass, type PassListener, type SqlDesign } from './design.ts';
 import type { SqlSource } from './source.ts';
 import { num } from './sql.ts';
 import { designSums, interceptOf, quadraticOf } from './stats.ts';
 
-export type GlmLoss = 'logistic' | 'poisson';
-
-/** SQL of one loss's pieces, in terms of the linear predictor η and the response y. */
-interface LossSql {
+/**
+ * SQL of one loss's pieces, in terms of the linear predictor η and the response y: what the
+ * database GLM solver asks a loss for (it never looks at the loss's name).
+ */
+export interface LossSql {
   mu(eta: string): string;
   weight(eta: string, mu: string): string;
   /** The η-dependent part of n·loss per row, ≥ 0, written without cancellation. */
@@ -36,6 +36,17 @@ interface LossSql {
   conj(t: string, y: string): { value: string; outside: string };
   /** Count of rows whose response is not allowed. */
   badResponse(y: string): string;
+  /** The error message for `count` rows of column `target` that `badResponse` counted. */
+  badResponseMessage(count: number, target: string): string;
+  /** Why an intercept-only fit has no finite optimum at the response mean ȳ, or null. */
+  interceptObstacle(ybar: number): string | null;
+  /** The intercept-only fit at the response mean ȳ (the link of ȳ): where the first step starts. */
+  initialIntercept(ybar: number): number;
+  /**
+   * The η-free term of one row's loss at response y (Poisson: y − y log y + log Γ(y + 1)), summed
+   * over the distinct responses in one pass; absent when the η-dependent part is the whole loss.
+   */
+  constantTerm?(y: number): number;
 }
 
 const ONE = num(1);
@@ -46,8 +57,25 @@ const log1pExp = (t: string) => `(CASE WHEN ${t} > ${ZERO} THEN ${t} + LN(${ONE}
 const expSafe = (t: string) => `EXP(LEAST(GREATEST(${t}, ${num(-700)}), ${num(700)}))`;
 const xlogx = (t: string) => `(CASE WHEN ${t} > ${ZERO} THEN ${t} * LN(${t}) ELSE ${ZERO} END)`;
 
-const LOSSES: Record<GlmLoss, LossSql> = {
-  logistic: {
+const LOSSES = new Map<string, LossSql>();
+
+/** Make a loss fittable on a database source under `name` (a registered loss of the same name). */
+export function registerSqlLoss(name: string, sql: LossSql): void {
+  if (typeof name !== 'string' || name === '' || sql === null || typeof sql !== 'object') throw new ValueError('registerSqlLoss', 'a SQL loss needs a name and its SQL pieces');
+  LOSSES.set(name, sql);
+}
+
+/** The SQL pieces of a loss fitted by proximal Newton on a database source, or undefined. */
+export function sqlLoss(name: string): LossSql | undefined {
+  return LOSSES.get(name);
+}
+
+/** Names of the losses fitted by proximal Newton on a database source. */
+export function sqlLossNames(): string[] {
+  return [...LOSSES.keys()];
+}
+
+registerSqlLoss('logistic', {
     mu: (eta) => `(CASE WHEN ${eta} >= ${ZERO} THEN ${ONE} / (${ONE} + ${expSafe(`-(${eta})`)}) ELSE ${expSafe(eta)} / (${ONE} + ${expSafe(eta)}) END)`,
     weight: (_eta, mu) => `GREATEST(${mu} * (${ONE} - ${mu}), ${num(1e-12)})`,
     loss: (eta, y) => `(CASE WHEN ${y} = ${ONE} THEN ${log1pExp(`-(${eta})`)} ELSE ${log1pExp(eta)} END)`,
@@ -56,8 +84,11 @@ const LOSSES: Record<GlmLoss, LossSql> = {
       return { value: `(${xlogx(c)} + ${xlogx(`(${ONE} - ${c})`)})`, outside: `(CASE WHEN ${t} < ${num(-1e-9)} OR ${t} > ${num(1 + 1e-9)} THEN 1 ELSE 0 END)` };
     },
     badResponse: (y) => `(CASE WHEN ${y} = ${ZERO} OR ${y} = ${ONE} THEN 0 ELSE 1 END)`,
-  },
-  poisson: {
+    badResponseMessage: (count, target) => `logistic loss needs labels 0/1; ${count} rows of '${target}' have other values`,
+    interceptObstacle: (ybar) => (ybar <= 0 || ybar >= 1 ? `logistic labels are all ${ybar <= 0 ? 0 : 1}` : null),
+    initialIntercept: (ybar) => Math.log(ybar / (1 - ybar)),
+});
+registerSqlLoss('poisson', {
     mu: (eta) => expSafe(eta),
     weight: (_eta, mu) => `GREATEST(${mu}, ${num(1e-12)})`,
     loss: (eta, y) => `(CASE WHEN ${y} = ${ZERO} THEN ${expSafe(eta)} ELSE ${y} * (${expSafe(`${eta} - LN(${y})`)} - ${ONE} - (${eta} - LN(${y}))) END)`,
@@ -70,8 +101,11 @@ const LOSSES: Record<GlmLoss, LossSql> = {
       return { value, outside: `(CASE WHEN ${t} < ${num(-1e-9)} * GREATEST(${ONE}, ${y}) THEN 1 ELSE 0 END)` };
     },
     badResponse: (y) => `(CASE WHEN ${y} >= ${ZERO} THEN 0 ELSE 1 END)`,
-  },
-};
+    badResponseMessage: (count, target) => `Poisson loss needs targets ≥ 0; ${count} rows of '${target}' are negative`,
+    interceptObstacle: (ybar) => (ybar <= 0 ? 'Poisson targets are all 0' : null),
+    initialIntercept: (ybar) => Math.log(ybar),
+    constantTerm: (y) => (y > 0 ? y - y * Math.log(y) + logGamma(y + 1) : 0),
+});
 
 /** A GLM fit's numbers (the caller wraps them as a result). */
 export interface GlmRun {
@@ -103,41 +137,41 @@ function etaSql(design: SqlDesign, w: Float64Array, b: number): string {
   return `(${terms.join(' + ')})`;
 }
 
-const constants = new WeakMap<SqlDesign, number>();
+const constants = new WeakMap<SqlDesign, Map<LossSql, number>>();
 
 /**
- * The constant Σ_i [y_i − y_i log y_i + log Γ(y_i + 1)] of the Poisson loss, from the distinct
- * responses (one pass per design, kept for the other fits of a path).
+ * The constant Σ_i c(y_i) of a loss with an η-free term c, from the distinct responses (one pass
+ * per design and loss, kept for the other fits of a path).
  */
-async function poissonConstant(source: SqlSource, design: SqlDesign, fn: string, counter: { passes: number }, onPass?: PassListener): Promise<number> {
-  const known = constants.get(design);
-  if (known !== undefined) return known;
-  const rows = await runPass(source, `SELECT ${design.y}, COUNT(*) FROM ${source.relation} WHERE ${design.where} GROUP BY ${design.y}`, 'Poisson constant (distinct counts)', fn, counter, onPass);
+async function lossConstant(source: SqlSource, design: SqlDesign, L: LossSql, fn: string, counter: { passes: number }, onPass?: PassListener): Promise<number> {
+  const term = L.constantTerm;
+  if (term === undefined) return 0;
+  let known = constants.get(design);
+  if (known === undefined) constants.set(design, (known = new Map()));
+  const cached = known.get(L);
+  if (cached !== undefined) return cached;
+  const rows = await runPass(source, `SELECT ${design.y}, COUNT(*) FROM ${source.relation} WHERE ${design.where} GROUP BY ${design.y}`, 'loss constant (distinct responses)', fn, counter, onPass);
   let c = 0;
-  for (const [yv, k] of rows) {
-    const y = Number(yv);
-    if (y > 0) c += Number(k) * (y - y * Math.log(y) + logGamma(y + 1));
-  }
-  constants.set(design, c);
+  for (const [yv, k] of rows) c += Number(k) * term(Number(yv));
+  known.set(L, c);
   return c;
 }
 
 /** Fit one λ by proximal Newton with passes over the source. */
 export async function runGlm(
-  source: SqlSource, design: SqlDesign, groups: GroupStructure, loss: GlmLoss, lambda: number, o: GlmRunOptions,
+  source: SqlSource, design: SqlDesign, groups: GroupStructure, L: LossSql, lambda: number, o: GlmRunOptions,
   fn: string, counter: { passes: number }, onPass?: PassListener,
 ): Promise<GlmRun> {
-  const L = LOSSES[loss];
   const p = design.exprs.length;
   const n = design.n;
   const y = design.y;
   const ybar = design.yShift;
-  if (loss === 'logistic' && o.fitIntercept && (ybar <= 0 || ybar >= 1)) throw new ValueError(fn, `logistic labels are all ${ybar <= 0 ? 0 : 1}: with an intercept the fit has no finite optimum`);
-  if (loss === 'poisson' && o.fitIntercept && ybar <= 0) throw new ValueError(fn, 'Poisson targets are all 0: with an intercept the fit has no finite optimum');
-  const constant = loss === 'poisson' ? await poissonConstant(source, design, fn, counter, onPass) : 0;
+  const why = o.fitIntercept ? L.interceptObstacle(ybar) : null;
+  if (why !== null) throw new ValueError(fn, `${why}: with an intercept the fit has no finite optimum`);
+  const constant = await lossConstant(source, design, L, fn, counter, onPass);
   const pen = new GroupLassoPenalty(groups, lambda);
   let w: Float64Array = o.warm ? o.warm.w.slice() : new Float64Array(p);
-  let b = o.warm ? o.warm.b : !o.fitIntercept ? 0 : loss === 'logistic' ? Math.log(ybar / (1 - ybar)) : Math.log(ybar);
+  let b = o.warm ? o.warm.b : !o.fitIntercept ? 0 : L.initialIntercept(ybar);
   let prevObjective = Infinity;
   let candidate: { w: Float64Array; b: number } | undefined;
   let base: { w: Float64Array; b: number; objective: number } | undefined;
@@ -155,7 +189,7 @@ export async function runGlm(
     const z = `(${eta} + (${y} - ${mu}) / ${W})`;
     const extra = [L.loss(eta, y), `${mu} - ${y}`, L.badResponse(y), ...design.exprs.map((e, j) => `(${design.shifts[j] === 0 ? e : `${e} - ${num(design.shifts[j])}`}) * (${mu} - ${y})`)];
     const { total } = await designSums(source, design, { weight: W, response: z, responseShift: zs, extra, maxAggregates: o.maxAggregates, what: `Newton step ${it}`, from: rows }, fn, counter, onPass);
-    if (total.extra[2] > 0) throw new ValueError(fn, loss === 'logistic' ? `logistic loss needs labels 0/1; ${total.extra[2]} rows of '${design.target}' have other values` : `Poisson loss needs targets ≥ 0; ${total.extra[2]} rows of '${design.target}' are negative`);
+    if (total.extra[2] > 0) throw new ValueError(fn, L.badResponseMessage(total.extra[2], design.target));
     const objective = (total.extra[0] + constant) / n + pen.value(w);
     if (Number.isNaN(nullObjective)) nullObjective = objective;
     if (!Number.isFinite(objective)) return { w, b, objective, dual: NaN, gap: NaN, relativeGap: NaN, kktViolation: NaN, converged: false, status: 'diverged: non-finite objective', iterations: it };
@@ -200,15 +234,4 @@ export async function runGlm(
     b = candidate.b;
   }
   return { w, b, objective: NaN, dual: NaN, gap: NaN, relativeGap: NaN, kktViolation: NaN, converged: false, status: 'max iterations reached', iterations: o.maxIter };
-}
-
-/** ‖w_g‖ per group and the active groups. */
-export function groupNormsOf(groups: GroupStructure, w: Float64Array): { norms: Float64Array; active: number[] } {
-  const norms = new Float64Array(groups.nGroups);
-  const active: number[] = [];
-  for (let g = 0; g < groups.nGroups; g++) {
-    norms[g] = nrm2Indexed(w, groups.indices, groups.ptr[g], groups.ptr[g + 1]);
-    if (norms[g] > 0) active.push(g);
-  }
-  return { norms, active };
 }

@@ -15,3 +15,4 @@ export {
   type SqlCvOptions, type SqlCvResult, type SqlFitOptions, type SqlFitResult, type SqlPathOptions, type SqlPathResult,
   type SqlProgress, type SqlSingleFitOptions,
 } from './fit.ts';
+export { registerSqlLoss, type LossSql } from './glm.ts';

@@ -6,7 +6,8 @@
  * continues the end pieces' polynomials beyond the boundary knots, a natural spline continues
  * linearly.
  */
-import { qrQty, splineBasisAt, type SplineBasis } from '../data/basis.ts';
+import { splineBasisAt, type SplineBasis } from '../data/basis.ts';
+import { qrQty } from '../linalg/qr.ts';
 import { num } from './sql.ts';
 
 /** One design column of a spline basis as pieces. */
