@@ -230,7 +230,6 @@ function checkSplineInput(x: Float64Array, fn: string): [number, number] {
 export function bsFit(x: Float64Array, df: number, degree = 3, fn = 'bsFit'): { basis: Float64Array[]; spline: SplineBasis } {
   if (!Number.isInteger(df) || df < degree) throw new DataError(fn, `bs needs df ≥ degree (${degree}), got ${df}`);
   const boundary = checkSplineInput(x, fn);
-  if (df > x.length) throw new DataError(fn, `bs needs df ≤ the number of points (${x.length}), got ${df}`);
   const nIn = df - degree;
   const probs = Array.from({ length: nIn }, (_, k) => (k + 1) / (nIn + 1));
   const inner = quantile7(x, probs);
@@ -249,7 +248,6 @@ export function bsFit(x: Float64Array, df: number, degree = 3, fn = 'bsFit'): { 
 export function nsFit(x: Float64Array, df: number, fn = 'nsFit'): { basis: Float64Array[]; spline: SplineBasis } {
   if (!Number.isInteger(df) || df < 1) throw new DataError(fn, `ns needs df ≥ 1, got ${df}`);
   const boundary = checkSplineInput(x, fn);
-  if (df > x.length) throw new DataError(fn, `ns needs df ≤ the number of points (${x.length}), got ${df}`);
   const nIn = df - 1;
   const probs = Array.from({ length: nIn }, (_, k) => (k + 1) / (nIn + 1));
   const inner = quantile7(x, probs);
