@@ -53,3 +53,4 @@ export {
   fastOperator, type FastOperatorOptions,
 } from './linalg/kernels/fast.ts';
 export { wasmSimdAvailable } from './linalg/kernels/wasm.ts';
+export { Pipeline, type PipelineJSON, type PipelineFitOptions, type PipelineReadOptions } from './estimators/pipeline.ts';

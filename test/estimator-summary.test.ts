@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { GroupLasso, Random } from '../src/index.ts';
+import { cliInProcess } from './helpers/cli.ts';
 
 function data(signal: number, seed: number) {
   const r = new Random(seed);
@@ -70,5 +71,36 @@ describe('GroupLasso.predict at any λ of the path', () => {
     expect(Array.from(m.predict(X, { lambda: m.lambda }))).toEqual(Array.from(m.predict(X)));
     expect(() => m.predict(X, { lambda: path.lambdas[0] * 2 })).toThrow(/outside the fitted path/);
     expect(() => m.predict(X, { lamda: 1 } as never)).toThrow(/lamda/);
+  });
+});
+
+describe('GroupLasso.warnings: separation and fits not certified, on the model and in the CLI', () => {
+  it('separable labels are a warning of the model, not only a diagnostic', () => {
+    const r = new Random(12);
+    const X: number[][] = [];
+    for (let i = 0; i < 60; i++) X.push([r.normal(), r.normal(), r.normal(), r.normal()]);
+    // Labels decided by the sign of x0 + x1: perfectly separable.
+    const y = X.map((row) => (row[0] + row[1] > 0 ? 1 : 0));
+    const m = new GroupLasso({ groups: ['a', 'a', 'b', 'b'], loss: 'logistic', criterion: 'bic', nLambda: 30, lambdaMinRatio: 1e-4 }).fit(X, y);
+    expect(m.warnings).toContainEqual(expect.stringMatching(/labels are (nearly )?separable/));
+    // Labels drawn at random: no such warning.
+    const coin = X.map(() => (r.uniform() < 0.5 ? 1 : 0));
+    const m2 = new GroupLasso({ groups: ['a', 'a', 'b', 'b'], loss: 'logistic', criterion: 'bic', nLambda: 30 }).fit(X, coin);
+    expect(m2.warnings.join(' ')).not.toMatch(/separable/);
+  });
+
+  it('fits not certified are named with their λ; the CLI prints the warnings', async () => {
+    const { X, y, groups } = data(3, 2);
+    // One pass per fit cannot reach the tolerance.
+    const m = new GroupLasso({ groups, criterion: 'bic', nLambda: 10, maxIter: 1, tol: 1e-12 }).fit(X, y);
+    const bad = m.path!.certificates.map((c, k) => (c.converged ? -1 : k)).filter((k) => k >= 0);
+    expect(bad.length).toBeGreaterThan(0);
+    const w = m.warnings.find((x) => /fits along the path are not certified/.test(x));
+    expect(w).toContain(`${bad.length} of 10 fits`);
+    expect(w).toContain(`at λ = ${m.path!.lambdas[bad[0]].toPrecision(4)}`);
+    const csv = ['y,a1,a2,b1,b2', ...X.map((row, i) => [y[i], ...row].join(','))].join('\n') + '\n';
+    const out = await cliInProcess(['fit', '-', '--target', 'y', '--lambda', '0.01', '--max-iter', '1', '--tol', '1e-12', '--quiet'], csv);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/\nwarnings:\n {2}- \d+ of \d+ fits along the path are not certified to tol 1e-12 \(at λ = /);
   });
 });

@@ -5,9 +5,11 @@ import type { CliIO } from './command.ts';
 import { foldList } from './format.ts';
 import { choiceFlag, listFlag, numberFlag } from './values.ts';
 import { buildDesignAsync, type Design } from '../data/design.ts';
+import { compileExpression, loadExpressionEngine } from '../data/expressions.ts';
 import { parseColumnSpecs } from '../data/spec.ts';
 import { isNumericColumn, type Table } from '../data/table.ts';
 import { GroupSparseError } from '../errors.ts';
+import type { PipelineReadOptions } from '../estimators/pipeline.ts';
 import type { FlagValues } from './args.ts';
 import { CliError } from './errors.ts';
 
@@ -27,6 +29,7 @@ export const DESIGN_FLAGS = {
   decimal: { type: 'string', arg: 'auto|.|,', help: "decimal mark (default auto: ',' in a ';' file whose numbers use it)" },
   dates: { type: 'string', arg: 'error|numeric', help: 'date columns: refused (default) or days since 1970-01-01' },
   'max-levels': { type: 'string', arg: 'N', help: 'string columns with more levels need --categorical (default 50)' },
+  unseen: { type: 'string', arg: 'error|zero', help: "a level 'predict' meets that the fit never saw: refused (default) or coded as the reference" },
 } as const;
 
 export type DesignValues = FlagValues<typeof DESIGN_FLAGS>;
@@ -72,7 +75,7 @@ function sniffDelimiter(text: string): string {
   return best;
 }
 
-function delimiterOf(v: string | undefined, text: string): string {
+export function delimiterOf(v: string | undefined, text: string): string {
   if (v === undefined || v === 'auto') return sniffDelimiter(text);
   if (v === 'tab' || v === '\\t') return '\t';
   if (v.length !== 1 || /[\r\n"]/.test(v)) throw new CliError(`--delimiter must be auto, tab or one character (not a quote or line break), got '${v}'`);
@@ -80,7 +83,7 @@ function delimiterOf(v: string | undefined, text: string): string {
 }
 
 /** ',' when fields are not comma-separated and a number is written with a decimal comma. */
-function decimalOf(v: string | undefined, delimiter: string, text: string): '.' | ',' {
+export function decimalOf(v: string | undefined, delimiter: string, text: string): '.' | ',' {
   const d = choiceFlag(v, 'decimal', ['auto', '.', ','] as const) ?? 'auto';
   if (d !== 'auto') {
     if (d === ',' && delimiter === ',') throw new CliError("--decimal , needs another --delimiter (the fields are comma-separated)");
@@ -93,7 +96,7 @@ function decimalOf(v: string | undefined, delimiter: string, text: string): '.' 
 }
 
 /** A readCsv message with its JS option hints turned into the flags that do the same. */
-function asFlags(message: string): string {
+export function asFlags(message: string): string {
   return message.replace(/^readCsv: /, '')
     .replace("use { missing: 'drop-rows' } to drop such rows", 'add --drop-missing to drop such rows, or --drop the column')
     .replace("with { dates: 'numeric' } (days since 1970-01-01) or leave the column out", 'with --dates numeric (days since 1970-01-01), or --drop the column')
@@ -115,7 +118,9 @@ export interface LoadedResponse {
  * takes a categorical target (strings or whole numbers); every response column and the
  * `--weights` column stay out of X.
  */
-export async function loadDesign(file: string, v: DesignValues, io: CliIO, loss = 'squared'): Promise<{ design: Design; table: Table; source: string; response: LoadedResponse }> {
+export async function loadDesign(
+  file: string, v: DesignValues, io: CliIO, loss = 'squared',
+): Promise<{ design: Design; table: Table; source: string; response: LoadedResponse; readOptions: PipelineReadOptions }> {
   const cox = loss === 'cox';
   const multinomial = loss === 'multinomial';
   if (cox) {
@@ -132,6 +137,7 @@ export async function loadDesign(file: string, v: DesignValues, io: CliIO, loss 
   const delimiter = delimiterOf(v.delimiter, text);
   const decimal = decimalOf(v.decimal, delimiter, text);
   const dates = choiceFlag(v.dates, 'dates', ['error', 'numeric'] as const) ?? 'error';
+  const unseen = choiceFlag(v.unseen, 'unseen', ['error', 'zero'] as const) ?? 'error';
   const maxLevels = numberFlag(v['max-levels'], 'max-levels', (x) => Number.isInteger(x) && x >= 2, 'a whole number ≥ 2') ?? 50;
   const header = (() => {
     try {
@@ -142,7 +148,23 @@ export async function loadDesign(file: string, v: DesignValues, io: CliIO, loss 
   })();
   // Only the columns the model uses: a missing value in a dropped column does not matter.
   const dropped = new Set(listFlag(v.drop, 'drop'));
-  const used = header?.filter((c) => !dropped.has(c));
+  const transform = v.transform?.flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
+  // A dropped column that a transform reads is still read (`--drop ptl --transform ptl2=min(ptl,2)`):
+  // it stays out of X, its derived column goes in.
+  const readByTransforms = new Set<string>();
+  if (transform && transform.length > 0 && dropped.size > 0) {
+    await loadExpressionEngine();
+    for (const t of transform) {
+      const eq = t.indexOf('=');
+      if (eq <= 0) continue; // parseColumnSpecs names the malformed item
+      try {
+        for (const s of compileExpression(t.slice(eq + 1), 'transform').symbols) if (dropped.has(s)) readByTransforms.add(s);
+      } catch {
+        // a bad expression is reported where the design is built
+      }
+    }
+  }
+  const used = header?.filter((c) => !dropped.has(c) || readByTransforms.has(c));
   for (const d of dropped) {
     if (header && !header.includes(d)) throw new CliError(`--drop: unknown column '${d}'; columns are ${foldList(header, { maxItems: 30 })}`);
   }
@@ -216,14 +238,18 @@ export async function loadDesign(file: string, v: DesignValues, io: CliIO, loss 
       throw new CliError(`column '${name}' has ${levels} distinct values (an id or free text?); it would become ${levels - 1} dummy columns: --drop it, or list it in --categorical to use it anyway (or raise --max-levels)`);
     }
   }
-  const transform = v.transform?.flatMap((t) => t.split(';')).map((t) => t.trim()).filter((t) => t !== '');
   // Response columns other than a numeric target stay out of X.
   const designTarget = cox || multinomial ? undefined : target;
-  const outOfX = responseCols.filter((c) => c !== designTarget);
+  const outOfX = [...responseCols.filter((c) => c !== designTarget), ...readByTransforms];
   const specs = parseColumnSpecs({
     categorical: v.categorical, expand: v.expand, transform, interactions: v.interactions,
     ...(outOfX.length > 0 ? { drop: outOfX.join(',') } : {}),
   }, table, designTarget);
-  const design = await buildDesignAsync(table, { ...(designTarget !== undefined ? { target: designTarget } : {}), columns: specs.columns, transforms: specs.transforms });
-  return { design, table, source, response: { y: y ?? design.y, sampleWeight, describe } };
+  const columns = unseen === 'error' ? specs.columns : specs.columns.map((c) => (c.type === 'categorical' ? { ...c, unseen } : c));
+  const design = await buildDesignAsync(table, { ...(designTarget !== undefined ? { target: designTarget } : {}), columns, transforms: specs.transforms });
+  // How 'predict' must read a new file: the same dates policy, and category codes that were text
+  // here kept as text there ('01' must not become the number 1).
+  const textCategories = columns.filter((c) => c.type === 'categorical' && !isNumericColumn(table.columns[table.names.indexOf(c.column)])).map((c) => (c as { column: string }).column);
+  const readOptions: PipelineReadOptions = { dates: dates === 'numeric' ? 'numeric' : 'error', ...(textCategories.length ? { strings: textCategories } : {}) };
+  return { design, table, source, response: { y: y ?? design.y, sampleWeight, describe }, readOptions };
 }

@@ -15,10 +15,15 @@ export function certificateLine(c: {
     `KKT violation ${c.kktViolation.toExponential(2)}, converged: ${c.converged ? 'yes' : 'NO'}${floor}`;
 }
 
+/** Option names in the library's warnings, as the flags that set them. */
+const FLAG_WORDS: [RegExp, string][] = [
+  [/\blambdaMinRatio\b/g, '--lambda-min-ratio'], [/\bmaxIter\b/g, '--max-iter'], [/\bmaxTime\b/g, '--max-time'], [/\bloosen tol\b/g, 'loosen --tol'],
+];
+
 /** The warnings of a fit, one per line under a heading (nothing when there are none). */
 export function diagnosticLines(diagnostics: readonly string[]): string[] {
   if (diagnostics.length === 0) return [];
-  return ['', 'warnings:', ...diagnostics.map((d) => `  - ${d}`)];
+  return ['', 'warnings:', ...diagnostics.map((d) => `  - ${FLAG_WORDS.reduce((t, [re, flag]) => t.replace(re, flag), d)}`)];
 }
 
 /**

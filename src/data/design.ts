@@ -10,7 +10,8 @@ import { makeGroups, type GroupStructure } from '../groups/groups.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { SparseMatrix } from '../linalg/sparse.ts';
 import { checkChoice, checkOptions } from '../util/validate.ts';
-import { bsFit, nsFit, polyFit, polyPredict, rawPoly, splinePredict, type PolyCoefs, type SplineBasis } from './basis.ts';
+import { bsFit, nsFit, polyFit, type PolyCoefs, type SplineBasis } from './basis.ts';
+import { checkEncoderState, encodeColumns, encodedWidth, encoderSources, numericOf, type CategoricalState, type EncoderState, type InteractionSide } from './coding.ts';
 import { compileExpression, loadExpressionEngine, type CompiledExpression } from './expressions.ts';
 import { columnIndex, isNumericColumn, tableFromColumns, type Table, type TableColumn } from './table.ts';
 
@@ -131,11 +132,18 @@ export interface Design {
   groupStructure: GroupStructure;
   columnNames: string[];
   columnInfo: ColumnInfo[];
+  /** Table columns the design reads (before transforms add derived ones). */
+  inputColumns: string[];
   /**
    * Map a new table with the same coding (stored levels, polynomial coefficients, knots,
    * transforms). `y` is filled when the new table has the target column.
    */
   transform(newTable: Table | Record<string, ArrayLike<number> | readonly string[]>): { X: DenseMatrix | SparseMatrix; y: Float64Array | undefined };
+  /**
+   * The fitted coding as plain JSON (levels, polynomial recurrences, knots, string transforms), for
+   * {@link designFromCoding}; refused when a transform is a function (it cannot be saved).
+   */
+  coding(): DesignCoding;
 }
 
 /** A design built with a target: y is always there. */
@@ -161,36 +169,14 @@ function asStrings(c: TableColumn): string[] {
   return isNumericColumn(c) ? Array.from(c, (v) => String(v)) : c;
 }
 
-function numericOf(table: Table, name: string, fn: string, role: string): Float64Array {
-  const c = table.columns[columnIndex(table, name, fn)];
-  if (!isNumericColumn(c)) {
-    const bad = c.findIndex((s) => !Number.isFinite(Number(s)) || s.trim() === '');
-    throw new DataError(fn, `${role} column '${name}' is not numeric (row ${bad + 1} has '${c[bad]}'); ${role === 'target' ? 'the target must be numeric' : 'use a categorical spec'}`);
-  }
-  for (let i = 0; i < c.length; i++) {
-    if (!Number.isFinite(c[i])) throw new DataError(fn, `${role} column '${name}' has a non-finite value (${c[i]}) at row ${i + 1}`);
-  }
-  return c;
-}
-
-/** One spec after fitting: produces its columns for any table with the same variables. */
+/** One spec after fitting: its column names and origins, and its JSON-ready fitted state. */
 interface Encoder {
   names: string[];
   info: ColumnInfo[];
-  encode(table: Table, fn: string): Float64Array[];
+  state: EncoderState;
 }
 
-interface CategoricalCoding {
-  column: string;
-  /** raw value → level. */
-  map: Map<string, string> | undefined;
-  /** Non-reference levels, in column order. */
-  levels: string[];
-  reference: string;
-  unseen: 'error' | 'zero';
-}
-
-function fitCategorical(spec: CategoricalSpec, table: Table, fn: string): CategoricalCoding {
+function fitCategorical(spec: CategoricalSpec, table: Table, fn: string): CategoricalState {
   checkOptions(fn, spec, ['type', 'column', 'reference', 'levels', 'unseen', 'group', 'names']);
   const unseen = checkChoice(fn, `unseen policy of '${spec.column}'`, spec.unseen ?? 'error', ['error', 'zero'] as const);
   const raw = asStrings(table.columns[columnIndex(table, spec.column, fn)]);
@@ -229,31 +215,7 @@ function fitCategorical(spec: CategoricalSpec, table: Table, fn: string): Catego
   if (!levels.includes(reference)) {
     throw new OptionError(fn, `reference level '${reference}' of '${spec.column}' is not a level; levels are ${levels.map((l) => `'${l}'`).join(', ')}`);
   }
-  return { column: spec.column, map, levels: levels.filter((l) => l !== reference), reference, unseen };
-}
-
-/** Level index per row (−1 = reference or unseen-as-zero). */
-function categoricalCodes(c: CategoricalCoding, table: Table, fn: string): Int32Array {
-  const raw = asStrings(table.columns[columnIndex(table, c.column, fn)]);
-  const pos = new Map(c.levels.map((l, k) => [l, k]));
-  const codes = new Int32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    const lev = c.map?.get(raw[i]) ?? raw[i];
-    const k = pos.get(lev);
-    if (k !== undefined) codes[i] = k;
-    else if (lev === c.reference) codes[i] = -1;
-    else if (c.unseen === 'zero') codes[i] = -1;
-    else {
-      throw new DataError(fn, `column '${c.column}' has level '${raw[i]}' at row ${i + 1} that was not seen when the design was built (levels ${[c.reference, ...c.levels].map((l) => `'${l}'`).join(', ')}); use { unseen: 'zero' } in its spec to code it like the reference`);
-    }
-  }
-  return codes;
-}
-
-function dummies(codes: Int32Array, k: number): Float64Array[] {
-  const out = Array.from({ length: k }, () => new Float64Array(codes.length));
-  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) out[codes[i]][i] = 1;
-  return out;
+  return { column: spec.column, ...(map ? { merge: [...map] } : {}), levels: levels.filter((l) => l !== reference), reference, unseen };
 }
 
 function checkNames(fn: string, spec: { names?: readonly string[] }, what: string, count: number, defaults: string[]): string[] {
@@ -277,20 +239,17 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
     const source = `${a}:${b}`;
     const group = s.group ?? source;
     // Each side: the variable's own dummy coding if it has a categorical spec, else numbers (or default dummies for strings).
-    const side = (v: string) => {
+    const side = (v: string): { labels: string[]; side: InteractionSide } => {
       const col = table.columns[columnIndex(table, v, fn)];
       const cat = all.find((o): o is CategoricalSpec => o.type === 'categorical' && o.column === v);
       if (cat || !isNumericColumn(col)) {
         const coding = fitCategorical(cat ?? { type: 'categorical', column: v }, table, fn);
         // Dummies keep the names the main effect gave them (white, black), else column + level.
         const own = cat?.names && cat.names.length === coding.levels.length ? cat.names.map(String) : undefined;
-        return {
-          labels: own ?? coding.levels.map((l) => `${v}${l}`),
-          encode: (t: Table) => dummies(categoricalCodes(coding, t, fn), coding.levels.length),
-        };
+        return { labels: own ?? coding.levels.map((l) => `${v}${l}`), side: { kind: 'categorical', coding } };
       }
       numericOf(table, v, fn, 'interaction');
-      return { labels: [v], encode: (t: Table) => [numericOf(t, v, fn, 'interaction')] };
+      return { labels: [v], side: { kind: 'numeric', column: v } };
     };
     const A = side(a);
     const B = side(b);
@@ -300,13 +259,7 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
     return {
       names,
       info: names.map((name) => ({ name, source, sources: [a, b], group, kind: 'interaction' as const })),
-      encode(t: Table) {
-        const ca = A.encode(t);
-        const cb = B.encode(t);
-        const out: Float64Array[] = [];
-        for (const u of ca) for (const v of cb) out.push(u.map((x, i) => x * v[i]));
-        return out;
-      },
+      state: { type: 'interaction', sides: [A.side, B.side] },
     };
   }
   const column = (spec as { column: string }).column;
@@ -321,7 +274,7 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
     return {
       names,
       info: [{ name: names[0], source: column, sources: [column], group, kind: 'numeric' }],
-      encode: (t) => [numericOf(t, column, fn, 'numeric').slice()],
+      state: { type: 'numeric', column },
     };
   }
   if (type === 'categorical') {
@@ -331,7 +284,7 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
     return {
       names,
       info: names.map((name, k) => ({ name, source: column, sources: [column], group, kind: 'dummy' as const, level: coding.levels[k] })),
-      encode: (t) => dummies(categoricalCodes(coding, t, fn), coding.levels.length),
+      state: { type: 'categorical', coding },
     };
   }
   if (type === 'poly') {
@@ -345,7 +298,7 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
       return {
         names,
         info: names.map((name) => ({ name, source: column, sources: [column], group, kind: 'rawpoly' as const })),
-        encode: (t) => rawPoly(numericOf(t, column, fn, 'polynomial'), s.degree),
+        state: { type: 'rawpoly', column, degree: s.degree },
       };
     }
     const coefs: PolyCoefs = polyFit(x, s.degree, fn).coefs;
@@ -354,7 +307,7 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
       names,
       info: names.map((name) => ({ name, source: column, sources: [column], group, kind: 'poly' as const })),
       // The training rows go through the same recurrence as new data: one code path, same numbers to rounding.
-      encode: (t) => polyPredict(numericOf(t, column, fn, 'polynomial'), coefs),
+      state: { type: 'poly', column, degree: s.degree, alpha: Array.from(coefs.alpha), norm2: Array.from(coefs.norm2) },
     };
   }
   const s = spec as SplineSpec;
@@ -363,10 +316,14 @@ function makeEncoder(spec: ColumnSpec, table: Table, all: readonly ColumnSpec[],
   if (!Number.isInteger(s.df) || s.df < 1) throw new OptionError(fn, `spline df of '${column}' must be a whole number ≥ 1, got ${String(s.df)}`);
   const spline: SplineBasis = type === 'bs' ? bsFit(x, s.df, s.degree ?? 3, fn).spline : nsFit(x, s.df, fn).spline;
   const names = checkNames(fn, s, `'${column}'`, s.df, Array.from({ length: s.df }, (_, k) => `${column}_${type}${k + 1}`));
+  const q = spline.constraintQR;
   return {
     names,
     info: names.map((name) => ({ name, source: column, sources: [column], group, kind: type })),
-    encode: (t) => splinePredict(numericOf(t, column, fn, 'spline'), spline),
+    state: {
+      type, column, degree: spline.degree, knots: Array.from(spline.knots), boundary: [spline.boundary[0], spline.boundary[1]], allKnots: Array.from(spline.allKnots),
+      ...(q ? { constraintQR: { n: q.n, p: q.p, qr: Array.from(q.qr), qraux: Array.from(q.qraux) } } : {}),
+    },
   };
 }
 
@@ -387,13 +344,15 @@ function normalizeTransforms(t: DesignOptions['transforms'], fn: string): Transf
 interface CompiledTransform {
   name: string;
   run: (scope: Record<string, number | string>) => unknown;
+  /** Columns it reads (undefined for a function: unknown). */
+  reads: string[] | undefined;
 }
 
 function compileTransforms(list: TransformSpec[], fn: string): CompiledTransform[] {
   return list.map((tr) => {
-    if (typeof tr.expr === 'function') return { name: tr.name, run: tr.expr };
+    if (typeof tr.expr === 'function') return { name: tr.name, run: tr.expr, reads: undefined };
     const c: CompiledExpression = compileExpression(tr.expr, fn);
-    return { name: tr.name, run: (scope) => c.evaluate(scope as Record<string, number>) };
+    return { name: tr.name, run: (scope) => c.evaluate(scope as Record<string, number>), reads: c.symbols };
   });
 }
 
@@ -515,9 +474,12 @@ export function buildDesign(table: TableInput, options: DesignOptions = {}): Des
     seen.add(name);
   }
   const groups = columnInfo.map((c) => c.group);
-  const encodeAll = (tab: Table, f: string) => encoders.flatMap((e) => e.encode(tab, f));
+  const states = encoders.map((e) => e.state);
+  const encodeAll = (tab: Table, f: string) => states.flatMap((e) => encodeColumns(e, tab, f));
   const X = assemble(encodeAll(t, fn), t.nRows, sparse);
   const groupNames = [...new Set(groups)];
+  const isSparse = X instanceof SparseMatrix;
+  const transformList = normalizeTransforms(options.transforms, fn);
   return {
     X,
     y,
@@ -527,12 +489,123 @@ export function buildDesign(table: TableInput, options: DesignOptions = {}): Des
     groupStructure: makeGroups(groups, groups.length, {}, fn),
     columnNames,
     columnInfo,
-    transform(newTable) {
-      const f = 'Design.transform';
-      const nt = applyTransforms(asTable(newTable, f), transforms, f);
-      const yy = target !== undefined && nt.names.includes(target) ? numericOf(nt, target, f, 'target').slice() : undefined;
-      return { X: assemble(encodeAll(nt, f), nt.nRows, X instanceof SparseMatrix), y: yy };
+    inputColumns: inputColumnsOf(states, transforms, target),
+    transform: (newTable) => transformWith(newTable, transforms, states, target, isSparse),
+    coding() {
+      const f = 'Design.coding';
+      const fnTransform = transformList.find((tr) => typeof tr.expr !== 'string');
+      if (fnTransform) throw new OptionError(f, `transform '${fnTransform.name}' is a function: only string (expression) transforms can be saved; write it as an expression`);
+      return {
+        format: DESIGN_CODING_FORMAT, version: 1, ...(target !== undefined ? { target } : {}),
+        transforms: transformList.map((tr) => ({ name: tr.name, expr: tr.expr as string })),
+        encoders: structuredClone(states), columnInfo: structuredClone(columnInfo), sparse: isSparse,
+      };
     },
+  };
+}
+
+function transformWith(
+  newTable: TableInput, transforms: CompiledTransform[], states: readonly EncoderState[], target: string | undefined, sparse: boolean,
+): { X: DenseMatrix | SparseMatrix; y: Float64Array | undefined } {
+  const f = 'Design.transform';
+  const t = asTable(newTable, f);
+  // A transform that makes the target runs only when the new table has what it reads: rows to
+  // predict have no response.
+  const has = new Set(t.names);
+  const run = transforms.filter((tr) => tr.name !== target || (tr.reads !== undefined && tr.reads.every((c) => has.has(c))));
+  const nt = applyTransforms(t, run, f);
+  const yy = target !== undefined && nt.names.includes(target) ? numericOf(nt, target, f, 'target').slice() : undefined;
+  const cols = states.flatMap((e) => encodeColumns(e, nt, f));
+  return { X: assemble(cols, nt.nRows, sparse), y: yy };
+}
+
+/**
+ * Table columns a design reads: what the transforms read (in order: a column made by an earlier
+ * transform is not an input) and what the specs read that no transform makes. A function
+ * transform's inputs are unknown: only the specs' are listed then.
+ */
+function inputColumnsOf(states: readonly EncoderState[], transforms: readonly CompiledTransform[], target: string | undefined): string[] {
+  const derived = new Set<string>();
+  const needed = new Set<string>();
+  for (const tr of transforms) {
+    // The response is not an input of predictions (`kg = bwt / 1000` made the target).
+    if (tr.name === target) continue;
+    for (const s of tr.reads ?? []) if (!derived.has(s)) needed.add(s);
+    derived.add(tr.name);
+  }
+  for (const s of states.flatMap(encoderSources)) if (!derived.has(s)) needed.add(s);
+  return [...needed];
+}
+
+const DESIGN_CODING_FORMAT = 'groupsparse.DesignCoding';
+
+/**
+ * The fitted coding of a design as plain JSON ({@link Design.coding}): the transforms, each
+ * spec's learned state (levels and reference, polynomial recurrence, spline knots) and where each
+ * design column comes from. {@link designFromCoding} turns it back into a design mapping.
+ */
+export interface DesignCoding {
+  format: 'groupsparse.DesignCoding';
+  version: 1;
+  target?: string;
+  transforms: { name: string; expr: string }[];
+  encoders: EncoderState[];
+  columnInfo: ColumnInfo[];
+  sparse: boolean;
+}
+
+/** A design rebuilt from its coding: the column names and groups, and the map of new tables. */
+export type CodedDesign = Pick<Design, 'target' | 'columnNames' | 'columnInfo' | 'groups' | 'groupNames' | 'inputColumns' | 'transform'>;
+
+const COLUMN_KINDS = ['numeric', 'dummy', 'poly', 'rawpoly', 'bs', 'ns', 'interaction'] as const;
+
+/**
+ * Rebuild the design mapping of {@link Design.coding} (a parsed object or its JSON text). Every
+ * field is checked: a wrong or truncated coding is refused with a ValueError naming the field.
+ * String transforms need the expression engine loaded first (`await loadExpressionEngine()`).
+ */
+export function designFromCoding(coding: unknown, fn = 'designFromCoding'): CodedDesign {
+  const c = (typeof coding === 'string' ? JSON.parse(coding) : coding) as Record<string, unknown>;
+  if (c === null || typeof c !== 'object' || c.format !== DESIGN_CODING_FORMAT) throw new ValueError(fn, `not a design coding (format is not '${DESIGN_CODING_FORMAT}')`);
+  if (c.version !== 1) throw new ValueError(fn, `design coding version ${JSON.stringify(c.version)} is not supported (this version reads 1)`);
+  if (c.target !== undefined && typeof c.target !== 'string') throw new ValueError(fn, 'coding.target must be a column name');
+  if (!Array.isArray(c.transforms)) throw new ValueError(fn, 'coding.transforms must be an array');
+  const trList = (c.transforms as unknown[]).map((tr, k) => {
+    const o = tr as { name?: unknown; expr?: unknown } | null;
+    if (o === null || typeof o !== 'object' || typeof o.name !== 'string' || typeof o.expr !== 'string') {
+      throw new ValueError(fn, `coding.transforms[${k}] must be { name, expr } with two strings`);
+    }
+    return { name: o.name, expr: o.expr };
+  });
+  if (!Array.isArray(c.encoders) || c.encoders.length === 0) throw new ValueError(fn, 'coding.encoders must be a non-empty array');
+  const states = (c.encoders as unknown[]).map((e, k) => checkEncoderState(fn, `coding.encoders[${k}]`, e));
+  const width = states.reduce((s, e) => s + encodedWidth(e), 0);
+  if (!Array.isArray(c.columnInfo) || c.columnInfo.length !== width) {
+    throw new ValueError(fn, `coding.columnInfo must describe the ${width} design columns the encoders make, got ${Array.isArray(c.columnInfo) ? c.columnInfo.length : typeof c.columnInfo}`);
+  }
+  const columnInfo = (c.columnInfo as unknown[]).map((ci, k): ColumnInfo => {
+    const o = ci as Record<string, unknown> | null;
+    const where = `coding.columnInfo[${k}]`;
+    if (o === null || typeof o !== 'object' || typeof o.name !== 'string' || typeof o.group !== 'string' || typeof o.source !== 'string') {
+      throw new ValueError(fn, `${where} must have string name, source and group`);
+    }
+    if (!Array.isArray(o.sources) || o.sources.some((x) => typeof x !== 'string')) throw new ValueError(fn, `${where}.sources must be column names`);
+    if (!(COLUMN_KINDS as readonly unknown[]).includes(o.kind)) throw new ValueError(fn, `${where}.kind must be one of ${COLUMN_KINDS.join(', ')}`);
+    return { name: o.name, source: o.source, sources: [...o.sources as string[]], group: o.group, kind: o.kind as ColumnInfo['kind'], ...(typeof o.level === 'string' ? { level: o.level } : {}) };
+  });
+  if (typeof c.sparse !== 'boolean') throw new ValueError(fn, 'coding.sparse must be true or false');
+  const target = c.target as string | undefined;
+  const transforms = compileTransforms(trList, fn);
+  const groups = columnInfo.map((ci) => ci.group);
+  const sparse = c.sparse;
+  return {
+    target,
+    columnNames: columnInfo.map((ci) => ci.name),
+    columnInfo,
+    groups,
+    groupNames: [...new Set(groups)],
+    inputColumns: inputColumnsOf(states, transforms, target),
+    transform: (newTable) => transformWith(newTable, transforms, states, target, sparse),
   };
 }
 

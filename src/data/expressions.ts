@@ -13,6 +13,15 @@ import { OptionError } from '../errors.ts';
 /** A compiled expression: evaluate with a scope of variable values. */
 export interface CompiledExpression {
   evaluate(scope: Record<string, number>): unknown;
+  /** The variables the expression reads (function names and the constants pi, e left out). */
+  symbols: string[];
+}
+
+interface MathNode {
+  isSymbolNode?: boolean;
+  isFunctionNode?: boolean;
+  name?: string;
+  traverse(cb: (node: MathNode, path: string, parent: MathNode | null) => void): void;
 }
 
 let compiler: ((expr: string) => CompiledExpression) | undefined;
@@ -40,11 +49,21 @@ export function loadExpressionEngine(mathjs?: object): Promise<void> {
   if (compiler) return Promise.resolve();
   if (mathjs !== undefined) loading = undefined;
   loading ??= (mathjs !== undefined ? Promise.resolve(mathjs) : importMathjs()).then((m) => {
-    const mod = m as unknown as Record<string, unknown> & { create: (deps: object, config?: object) => { compile(e: string): CompiledExpression } };
+    const mod = m as unknown as Record<string, unknown> & {
+      create: (deps: object, config?: object) => { compile(e: string): { evaluate(scope: object): unknown }; parse(e: string): MathNode };
+    };
     const deps: Record<string, unknown> = { compileDependencies: mod.compileDependencies };
     for (const f of EXPRESSION_FUNCTIONS) deps[`${f}Dependencies`] = mod[`${f}Dependencies`];
     const math = mod.create(deps);
-    compiler = (expr: string) => math.compile(expr);
+    compiler = (expr: string) => {
+      const code = math.compile(expr);
+      const symbols = new Set<string>();
+      math.parse(expr).traverse((node, path, parent) => {
+        // A function's own name is a symbol node under its call: not a variable.
+        if (node.isSymbolNode && !(parent?.isFunctionNode && path === 'fn') && node.name !== 'pi' && node.name !== 'e') symbols.add(node.name!);
+      });
+      return { evaluate: (scope) => code.evaluate(scope), symbols: [...symbols] };
+    };
   });
   return loading;
 }

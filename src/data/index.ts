@@ -4,10 +4,11 @@ export {
   type Table, type TableColumn,
 } from './table.ts';
 export {
-  buildDesign, buildDesignAsync, allPairs, compareLevels,
-  type Design, type TargetDesign, type TableInput, type DesignOptions, type ColumnSpec, type NumericSpec, type CategoricalSpec, type PolySpec,
+  buildDesign, buildDesignAsync, allPairs, compareLevels, designFromCoding,
+  type Design, type DesignCoding, type CodedDesign, type TargetDesign, type TableInput, type DesignOptions, type ColumnSpec, type NumericSpec, type CategoricalSpec, type PolySpec,
   type SplineSpec, type InteractionSpec, type TransformSpec, type ColumnInfo,
 } from './design.ts';
+export type { EncoderState, CategoricalState, InteractionSide } from './coding.ts';
 export { parseColumnSpecs, type ColumnSpecFlags } from './spec.ts';
 export { loadExpressionEngine, expressionEngineLoaded, compileExpression, EXPRESSION_FUNCTIONS, type CompiledExpression } from './expressions.ts';
 export {

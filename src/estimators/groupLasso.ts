@@ -134,6 +134,8 @@ export class GroupLasso {
   diagnostics: string[] = [];
   /** Information criteria along the path, when λ was chosen by a criterion. */
   criteria: CriteriaResult | undefined;
+  private fitNotes: string[] = [];
+  private separation: string[] = [];
 
   constructor(options: GroupLassoOptions) {
     const fn = 'GroupLasso';
@@ -299,7 +301,11 @@ export class GroupLasso {
     }
 
     const diagnostics: string[] = [];
-    if (doStandardize && Xfit instanceof DenseMatrix) diagnostics.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    // What the data say about the design, apart from the warnings about the fit itself.
+    const notes: string[] = [];
+    let separation: string[] = [];
+    if (doStandardize && Xfit instanceof DenseMatrix) notes.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    diagnostics.push(...notes);
     const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
     const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
@@ -350,7 +356,7 @@ export class GroupLasso {
     // Map the whole path back to the original scale and groups.
     const K = path.lambdas.length;
     if (K > 0) {
-      // The loss's own warnings at the least penalized fit (separated labels, ...).
+      // The loss's own warnings at the least penalized fit (separated labels, ...): warnings of the model.
       const pFit = Xfit.cols;
       const eta = new Float64Array(n * T);
       const b = path.intercepts[K - 1];
@@ -359,9 +365,14 @@ export class GroupLasso {
         Xfit.apply(path.coefs[K - 1].subarray(t * pFit, (t + 1) * pFit), e);
         for (let i = 0; i < n; i++) e[i] += b[t];
       }
-      diagnostics.push(...datafit.fitDiagnostics(eta));
+      separation = datafit.fitDiagnostics(eta);
+      diagnostics.push(...separation);
     }
-    if ((doStandardize || orthonormalize) && index < K) diagnostics.push(...explodedGroups(path.groupNorms[index], path.groupNames, datafit.explosionLimit()));
+    if ((doStandardize || orthonormalize) && index < K) {
+      const exploded = explodedGroups(path.groupNorms[index], path.groupNames, datafit.explosionLimit());
+      notes.push(...exploded);
+      diagnostics.push(...exploded);
+    }
     if (this.cv) diagnostics.push(...this.cv.diagnostics);
     else {
       const bad = path.certificates.filter((c) => !c.converged).length;
@@ -370,6 +381,8 @@ export class GroupLasso {
       if (path.status === 'stopped by callback') diagnostics.push('stopped by the onProgress callback: the fits after it are not converged');
     }
     this.diagnostics = diagnostics;
+    this.fitNotes = notes;
+    this.separation = separation;
     const orig_: PathResult = {
       ...path, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
       groupNames: orig.names, groups: orig, nFeatures: p,
@@ -510,9 +523,11 @@ export class GroupLasso {
   }
 
   /**
-   * What a user should know about this fit before trusting it: λ chosen at an end of the grid
-   * (the best λ may lie outside it), and fits along the path that are not certified. Empty when
-   * there is nothing to say.
+   * What a user should know about this fit before trusting it, in plain sentences (empty when
+   * there is nothing to say): λ chosen at an end of the grid (the best λ may lie outside it),
+   * (nearly) separable labels (logistic), fits along the path or in the folds that are not
+   * certified (with the λ values), a time budget run out. {@link notes} has the rest of what
+   * `diagnostics` says (constant or collinear columns, exploded groups).
    */
   get warnings(): string[] {
     const s = this.need('GroupLasso.warnings');
@@ -524,12 +539,24 @@ export class GroupLasso {
       if (s.index === 0) out.push(`${how} chose the largest λ of the grid (no group selected): the data may carry no signal these groups can explain`);
       if (s.index === K - 1) out.push(`${how} chose the smallest λ of the grid: a smaller λ may do better; lower lambdaMinRatio to extend the grid`);
     }
+    out.push(...this.separation);
     if (path) {
-      const bad = path.certificates.filter((c) => !c.converged).length;
-      if (bad > 0) out.push(`${bad} of ${K} fits along the path are not certified to tol ${path.tol}`);
+      const bad = path.certificates.map((c, k) => (c.converged ? -1 : k)).filter((k) => k >= 0);
+      if (bad.length > 0) {
+        const at = bad.slice(0, 5).map((k) => path.lambdas[k].toPrecision(4)).join(', ');
+        out.push(`${bad.length} of ${K} fits along the path are not certified to tol ${path.tol} (at λ = ${at}${bad.length > 5 ? ', …' : ''}); raise maxIter or maxTime, or loosen tol`);
+      }
+      if (path.status === 'time limit reached' || this.cv?.status === 'time limit reached') out.push('maxTime ran out: the fits after it are not converged');
     }
+    if (this.cv && this.cv.notConverged > 0) out.push(`${this.cv.notConverged} fold fit(s) of the cross-validation are not certified to tol: the CV curve may be off`);
     if (!s.certificate.converged) out.push(`the chosen fit is not certified (relative gap ${s.certificate.relativeGap.toExponential(2)})`);
     return out;
+  }
+
+  /** What the data say about the design, apart from {@link warnings}: constant or collinear columns, exploded groups. */
+  get notes(): string[] {
+    this.need('GroupLasso.notes');
+    return [...this.fitNotes];
   }
 
   /** A readable account of the fit: how λ was chosen, the selected groups by norm, the certificate, warnings. */
@@ -563,6 +590,7 @@ export class GroupLasso {
     const c = s.certificate;
     lines.push(`intercept ${f(s.intercepts[0])}; certificate: relative gap ${c.relativeGap.toExponential(2)}, KKT ${c.kktViolation.toExponential(2)}, ${c.converged ? 'converged' : 'NOT converged'}`);
     for (const warning of this.warnings) lines.push(`warning: ${warning}`);
+    for (const note of this.fitNotes) lines.push(`note: ${note}`);
     return lines.join('\n');
   }
 
@@ -618,8 +646,13 @@ export class GroupLasso {
   /** Rebuild a fitted model from {@link GroupLasso.toJSON} output (paths are not restored). */
   static fromJSON(json: unknown): GroupLasso {
     const fn = 'GroupLasso.fromJSON';
-    const j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
-    if (!j || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
+    let j: GroupLassoJSON;
+    try {
+      j = (typeof json === 'string' ? JSON.parse(json) : json) as GroupLassoJSON;
+    } catch (e) {
+      throw new ValueError(fn, `not JSON: ${(e as Error).message}`);
+    }
+    if (!j || typeof j !== 'object' || j.format !== 'groupsparse.GroupLasso') throw new ValueError(fn, 'not a GroupLasso JSON snapshot (format field missing or wrong)');
     if (j.version !== 1) throw new ValueError(fn, `unsupported snapshot version ${String(j.version)}`);
     const p = j.nFeatures;
     const T = j.nTasks;
@@ -627,6 +660,22 @@ export class GroupLasso {
     if (!Array.isArray(j.coef) || j.coef.length !== p * T) throw new ShapeError(fn, `coef must have ${p * T} entries`);
     if (!Array.isArray(j.intercepts) || j.intercepts.length !== T) throw new ShapeError(fn, `intercepts must have ${T} entries`);
     for (const v of [...j.coef, ...j.intercepts]) if (typeof v !== 'number' || !Number.isFinite(v)) throw new ValueError(fn, 'coef and intercepts must be finite numbers');
+    if (j.options === null || typeof j.options !== 'object') throw new ValueError(fn, 'options are missing');
+    checkChoice(fn, 'loss', j.options.loss, lossNames());
+    checkChoice(fn, 'preprocessing', j.preprocessing, ['none', 'standardize', 'orthonormalize'] as const);
+    checkChoice(fn, 'selection', j.selection, ['lambda', 'cv', 'criterion'] as const);
+    if (typeof j.lambda !== 'number' || !(j.lambda >= 0)) throw new ValueError(fn, `lambda must be a number ≥ 0, got ${String(j.lambda)}`);
+    if (!Array.isArray(j.featureNames) || j.featureNames.length !== p || j.featureNames.some((s) => typeof s !== 'string')) {
+      throw new ShapeError(fn, `featureNames must list ${p} names`);
+    }
+    const g = j.groups;
+    if (!g || typeof g !== 'object' || !Array.isArray(g.names) || !Array.isArray(g.ptr) || !Array.isArray(g.indices) || !Array.isArray(g.weights)) {
+      throw new ValueError(fn, 'groups must be { names, ptr, indices, weights } arrays');
+    }
+    if (g.ptr.length !== g.names.length + 1 || g.ptr.some((v, k) => !Number.isInteger(v) || v < 0 || v > g.indices.length || (k > 0 && v < g.ptr[k - 1]))) {
+      throw new ValueError(fn, 'groups.ptr must be non-decreasing offsets into groups.indices, one more than there are groups');
+    }
+    if (j.certificate === null || typeof j.certificate !== 'object') throw new ValueError(fn, 'the certificate is missing');
     const gs = makeGroups(
       j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,

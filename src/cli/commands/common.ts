@@ -2,11 +2,12 @@ import type { ResponseInput } from '../../linalg/input.ts';
 import type { Design } from '../../data/design.ts';
 import type { CliIO } from '../command.ts';
 import { GroupLasso } from '../../estimators/groupLasso.ts';
+import { Pipeline, type PipelineReadOptions } from '../../estimators/pipeline.ts';
 import type { PathResult } from '../../path/path.ts';
 import { loadDesign, type DesignValues, type LoadedResponse } from '../data.ts';
 import { CliError } from '../errors.ts';
 import { modelOptions, type ModelValues } from '../model.ts';
-import { checkOutputs, type OutputRequest } from '../outputs.ts';
+import { checkOutputs, writeOutput, type OutputRequest } from '../outputs.ts';
 import { progressBar } from '../progress.ts';
 
 /** Flags every command has. */
@@ -15,6 +16,21 @@ export const COMMON_FLAGS = {
   force: { type: 'boolean', help: 'overwrite existing output files' },
   help: { type: 'boolean', short: 'h', help: 'this help' },
 } as const;
+
+/** The --save flag of the commands that fit. */
+export const SAVE_FLAG = {
+  save: { type: 'string', arg: 'FILE.json', help: "the design coding and the chosen fit, for 'groupsparse predict'" },
+} as const;
+
+/** The output request of --save (checked with the others before any work). */
+export function saveRequest(path: string | undefined): OutputRequest[] {
+  return path === undefined ? [] : [{ flag: 'save', path, extensions: ['.json'] }];
+}
+
+/** Write the pipeline (design coding + model) that --save asked for. */
+export function savePipeline(path: string, design: Design, model: GroupLasso, readOptions: PipelineReadOptions): void {
+  writeOutput(path, JSON.stringify(new Pipeline(design, model, readOptions)) + '\n');
+}
 
 /** Order in which groups first become non-zero along a path: [group, λ at entry]. */
 export function entryOrder(path: PathResult): { group: string; lambda: number; index: number }[] {
@@ -34,12 +50,12 @@ export function entryOrder(path: PathResult): { group: string; lambda: number; i
 export async function fitFromFlags(
   command: 'fit' | 'path', v: DesignValues & ModelValues & { quiet?: boolean; force?: boolean }, positionals: string[],
   outputs: OutputRequest[], io: CliIO, checkOptions?: (opts: ReturnType<typeof modelOptions>) => void,
-): Promise<{ file: string; design: Design; model: GroupLasso; header: string; prep: string; response: LoadedResponse }> {
+): Promise<{ file: string; design: Design; model: GroupLasso; header: string; prep: string; response: LoadedResponse; readOptions: PipelineReadOptions }> {
   const [file, ...rest] = positionals;
   if (file === undefined) throw new CliError(`${command}: the CSV file is missing ('groupsparse ${command} --help')`);
   if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}'`);
   checkOutputs(outputs, { force: v.force, inputs: [file] });
-  const { design, source, response } = await loadDesign(file, v, io, v.loss);
+  const { design, source, response, readOptions } = await loadDesign(file, v, io, v.loss);
   const progress = progressBar(command, 'fits', v.quiet ?? false, io.progressStream);
   const opts = modelOptions(v, design, command, progress.onProgress);
   checkOptions?.(opts);
@@ -54,5 +70,5 @@ export async function fitFromFlags(
   const weighted = response.sampleWeight ? `, weighted by ${v.weights}` : '';
   const header = `${source}: ${response.describe} (${model.loss} loss${classes}${weighted}), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;
   const prep = model.options.orthonormalize ? 'groups orthonormalized' : model.options.standardize === false ? 'columns as given' : 'columns standardized';
-  return { file, design, model, header, prep, response };
+  return { file, design, model, header, prep, response, readOptions };
 }

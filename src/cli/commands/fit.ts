@@ -8,7 +8,7 @@ import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
 import { isSqlLocation, runSqlFit, SQL_FLAGS } from '../sql.ts';
-import { COMMON_FLAGS, fitFromFlags } from './common.ts';
+import { COMMON_FLAGS, fitFromFlags, SAVE_FLAG, saveRequest, savePipeline } from './common.ts';
 
 const OUTPUT_FLAGS = {
   json: { type: 'boolean', help: 'machine-readable result on stdout' },
@@ -16,7 +16,7 @@ const OUTPUT_FLAGS = {
   'cv-plot': { type: 'string', arg: 'FILE', help: 'the cross-validation curve (with --cv)' },
 } as const;
 
-type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; 'cv-plot'?: string; quiet?: boolean; force?: boolean };
+type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; 'cv-plot'?: string; save?: string; quiet?: boolean; force?: boolean };
 
 function describeSelection(m: GroupLasso): string {
   if (m.cv) {
@@ -39,7 +39,7 @@ export const fitCommand: Command = {
     { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
     { title: 'Model', flags: MODEL_FLAGS },
     { title: 'SQL sources (Parquet, DuckDB, PostgreSQL: the rows stay in the engine)', flags: SQL_FLAGS },
-    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...COMMON_FLAGS } },
+    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...SAVE_FLAG, ...COMMON_FLAGS } },
   ],
   notes: [
     'Examples:', '  groupsparse fit birthwt.csv --target bwt --categorical race,ftv --expand age:poly3 --cv 10',
@@ -48,13 +48,15 @@ export const fitCommand: Command = {
     '  groupsparse fit postgres://user@host/db --table sales --target y --row-key id --cv 5',
   ],
   async run(values, positionals, io) {
+    if (isSqlLocation(positionals[0]) && values.save !== undefined) throw new CliError('--save needs a CSV input (a SQL source keeps its rows in the engine; the model is in --json output)');
     if (isSqlLocation(positionals[0])) return runSqlFit(values as Parameters<typeof runSqlFit>[0], positionals, io);
     const v = values as Values;
     for (const f of Object.keys(SQL_FLAGS)) if (values[f] !== undefined) throw new CliError(`--${f} is for SQL sources (.parquet, .duckdb, postgres://); ${positionals[0] ?? 'the input'} is read into memory`);
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
     if (v['cv-plot'] !== undefined) outputs.push({ flag: 'cv-plot', path: v['cv-plot'], extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep, response } = await fitFromFlags('fit', v, positionals, outputs, io, (opts) => {
+    outputs.push(...saveRequest(v.save));
+    const { design, model, header, prep, response, readOptions } = await fitFromFlags('fit', v, positionals, outputs, io, (opts) => {
       if (v['cv-plot'] !== undefined && opts.cv === undefined) throw new CliError('--cv-plot goes with --cv');
     });
     const path = model.path!;
@@ -79,6 +81,7 @@ export const fitCommand: Command = {
         certificate: cert,
         [scoreName === 'R²' ? 'r2' : 'd2']: fitScore,
         cvErrorAtLambda: cvAt,
+        warnings: model.warnings,
         diagnostics: model.diagnostics,
         cv: model.cv ? {
           nFolds: model.cv.nFolds, metric: model.cv.metric, lambdaMin: model.cv.lambdaMin, lambda1se: model.cv.lambda1se,
@@ -104,11 +107,12 @@ export const fitCommand: Command = {
       const icpt = model.loss === 'cox'
         ? 'no intercept (Cox: it cancels out of the partial likelihood)'
         : classes ? `intercepts: ${classes.map((c, k) => `${String(c)}=${fmt(model.intercepts[k])}`).join('  ')}` : `intercept: ${fmt(model.intercept)}`;
-      lines.push(icpt, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines(model.diagnostics));
+      lines.push(icpt, '', `certificate: ${certificateLine(cert)}`, ...diagnosticLines([...model.warnings, ...model.notes]));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot');
     if (v['cv-plot'] !== undefined) await savePlotFile('cv', model, v['cv-plot'], 'cv-plot');
+    if (v.save !== undefined) savePipeline(v.save, design, model, readOptions);
     return 0;
   },
 };

@@ -4,14 +4,14 @@ import { diagnosticLines, fmt, foldList } from '../format.ts';
 import { MODEL_FLAGS, type ModelValues } from '../model.ts';
 import type { OutputRequest } from '../outputs.ts';
 import { PLOT_EXTENSIONS, savePlotFile } from '../plots.ts';
-import { COMMON_FLAGS, entryOrder, fitFromFlags } from './common.ts';
+import { COMMON_FLAGS, entryOrder, fitFromFlags, SAVE_FLAG, saveRequest, savePipeline } from './common.ts';
 
 const OUTPUT_FLAGS = {
   json: { type: 'boolean', help: 'machine-readable result on stdout' },
   plot: { type: 'string', arg: 'FILE', help: 'the path (group norms against λ) as .svg, .png or .json' },
 } as const;
 
-type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; quiet?: boolean; force?: boolean };
+type Values = DesignValues & ModelValues & { json?: boolean; plot?: string; save?: string; quiet?: boolean; force?: boolean };
 
 export const pathCommand: Command = {
   name: 'path',
@@ -20,14 +20,18 @@ export const pathCommand: Command = {
   sections: [
     { title: 'Design (how columns become groups; every other column enters as itself)', flags: DESIGN_FLAGS },
     { title: 'Model', flags: MODEL_FLAGS },
-    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...COMMON_FLAGS } },
+    { title: 'Output', flags: { ...OUTPUT_FLAGS, ...SAVE_FLAG, ...COMMON_FLAGS } },
   ],
-  notes: ['Example:', '  groupsparse path birthwt.csv --target bwt --expand age:poly3 --plot path.svg'],
+  notes: [
+    'Example:', '  groupsparse path birthwt.csv --target bwt --expand age:poly3 --plot path.svg',
+    "--save keeps the fit at the λ BIC would choose; 'fit --save' keeps the fit at the λ it chose.",
+  ],
   async run(values, positionals, io) {
     const v = values as Values;
     const outputs: OutputRequest[] = [];
     if (v.plot !== undefined) outputs.push({ flag: 'plot', path: v.plot, extensions: PLOT_EXTENSIONS });
-    const { design, model, header, prep } = await fitFromFlags('path', v, positionals, outputs, io);
+    outputs.push(...saveRequest(v.save));
+    const { design, model, header, prep, readOptions } = await fitFromFlags('path', v, positionals, outputs, io);
     const path = model.path!;
     const order = entryOrder(path);
     if (v.json) {
@@ -35,7 +39,7 @@ export const pathCommand: Command = {
         target: design.target ?? v.target, time: v.time, status: v.status, classes: model.classes, loss: model.loss, groupNames: path.groupNames, lambdaMax: path.lambdaMax,
         lambdas: Array.from(path.lambdas), groupNorms: path.groupNorms.map((g) => Array.from(g)),
         activeGroups: path.activeGroups.map((a) => a.map((g) => path.groupNames[g])),
-        certificates: path.certificates, entryOrder: order, diagnostics: model.diagnostics,
+        certificates: path.certificates, entryOrder: order, warnings: model.warnings, diagnostics: model.diagnostics,
         bic: { lambda: model.lambda, dfMethod: model.criteria!.dfMethod, values: Array.from(model.criteria!.bic) },
       }, null, 2) + '\n');
     } else {
@@ -56,10 +60,12 @@ export const pathCommand: Command = {
       const floor = path.certificates.filter((c) => c.status === 'at rounding level').length;
       const measure = path.certificates.every((c) => Number.isNaN(c.dualityGap)) ? 'KKT violation' : 'relative duality gap';
       lines.push('', bad === 0 ? `every fit certified (${measure} ≤ ${path.tol}${floor ? `, or at rounding level for ${floor}` : ''})` : `${bad} fit(s) NOT certified to tol ${path.tol}`);
-      lines.push(...diagnosticLines(model.diagnostics.filter((d) => !/fit\(s\) of the path not certified/.test(d))));
+      // Certificates are counted above; the other warnings (BIC at an end of the grid: what --save keeps) and notes follow.
+      lines.push(...diagnosticLines([...model.warnings.filter((w) => !/fits along the path are not certified/.test(w)), ...model.notes]));
       io.stdout(lines.join('\n') + '\n');
     }
     if (v.plot !== undefined) await savePlotFile('path', model, v.plot, 'plot', 'BIC λ');
+    if (v.save !== undefined) savePipeline(v.save, design, model, readOptions);
     return 0;
   },
 };
