@@ -37,6 +37,7 @@ export {
   groupLassoPath, lambdaGrid, type PathOptions, type PathResult, type PathCertificate,
 } from './path/path.ts';
 export { cvGroupLasso, makeFolds, type CvOptions, type CvResult } from './path/cv.ts';
+export { startCvWorkers } from './path/parallel.ts';
 export { informationCriteria, type CriteriaOptions, type CriteriaResult, type DfMethod } from './path/criteria.ts';
 export {
   GroupLasso, type GroupLassoOptions, type GroupLassoJSON, type SelectedGroup, type Preprocessing, type PredictOptions,

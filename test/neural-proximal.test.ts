@@ -116,6 +116,73 @@ describe('convex case: a linear logistic layer trained by proximal steps reaches
   });
 });
 
+/** Digits 3, 5, 8 (labels 0, 1, 2), 64 pixel features. */
+function threeClasses(): { data: ImageSet; X: number[][] } {
+  const d = loadDigits();
+  const code = new Map([[3, 0], [5, 1], [8, 2]]);
+  const ids: number[] = [];
+  for (let i = 0; i < d.n; i++) if (code.has(d.y[i])) ids.push(i);
+  const x = new Float32Array(ids.length * 64);
+  const y = new Int32Array(ids.length);
+  const X: number[][] = [];
+  ids.forEach((i, k) => {
+    for (let j = 0; j < 64; j++) x[k * 64 + j] = d.x[i * 64 + j];
+    y[k] = code.get(d.y[i])!;
+    X.push(Array.from(x.subarray(k * 64, k * 64 + 64)));
+  });
+  return { data: { x, y, n: ids.length, shape: [64], classes: 3 }, X };
+}
+
+/** Mean softmax cross-entropy + λ Σ_g d ‖W_g‖ (W_g: the K weights of the block's pixels), in float64, by hand. */
+function softmaxObjective(X: number[][], y: Int32Array, W: (j: number, k: number) => number, b: ArrayLike<number>, blocks: number[], lambda: number, d: number): number {
+  const K = 3;
+  let s = 0;
+  for (let i = 0; i < X.length; i++) {
+    const e = Array.from({ length: K }, (_, k) => { let v = b[k]; for (let j = 0; j < 64; j++) v += X[i][j] * W(j, k); return v; });
+    const m = Math.max(...e);
+    s += m + Math.log(e.reduce((a, v) => a + Math.exp(v - m), 0)) - e[y[i]];
+  }
+  const sq = new Float64Array(16);
+  for (let j = 0; j < 64; j++) for (let k = 0; k < K; k++) sq[blocks[j]] += W(j, k) ** 2;
+  return s / X.length + lambda * d * sq.reduce((a, q) => a + Math.sqrt(q), 0);
+}
+
+describe('convex case: a linear softmax layer trained by proximal steps reaches the multinomial group-lasso optimum', () => {
+  // Groups: the 2 × 2 pixel blocks, each the 4 pixels' weights into all K = 3 logits (12 entries).
+  const { data, X } = threeClasses();
+  const blocks = Array.from({ length: 64 }, (_, j) => Math.floor(Math.floor(j / 8) / 2) * 4 + Math.floor((j % 8) / 2));
+  const lambda = 0.01;
+  const d = Math.sqrt(12);
+  const labels = Array.from(data.y);
+  const fit = fitGroupLasso(X, labels, { groups: blocks, loss: 'multinomial', lambda, weights: new Array(16).fill(d), tol: 1e-12 });
+  const theirs = softmaxObjective(X, data.y, (j, k) => fit.coef[k * 64 + j], fit.intercepts, blocks, lambda, d);
+
+  it('full-batch proximal heavy ball: same objective to 1e-6, same weights and active blocks, KKT residual ≈ 0', () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [64], units: 3, kernelInitializer: 'zeros' })] });
+    const net = netStructure(model);
+    const groups: UnitGroup[] = Array.from({ length: 16 }, (_, g) => ({
+      name: `block${g}`, stage: 0, unit: g,
+      indices: Int32Array.from(blocks.flatMap((l, j) => (l === g ? [0, 1, 2].map((k) => net.stages[1].kernel + j * 3 + k) : []))),
+    }));
+    const r = trainProximal(model, data, { lambda, groups, lr: 1, momentum: 0.6, batchSize: data.n, epochs: 1500, evalEvery: 500 });
+    const w = model.trainableWeights[0].read().dataSync();
+    const b = model.trainableWeights[1].read().dataSync();
+    const ours = softmaxObjective(X, data.y, (j, k) => w[j * 3 + k], b, blocks, lambda, d);
+    expect(fit.converged).toBe(true);
+    const activeFit = Array.from({ length: 16 }, (_, g) => g).filter((g) => blocks.some((l, j) => l === g && [0, 1, 2].some((k) => fit.coef[k * 64 + j] !== 0)));
+    expect(activeFit.length).toBeGreaterThan(0); // the case has both kept and dropped blocks
+    expect(activeFit.length).toBeLessThan(16);
+    expect(Math.abs(ours - theirs) / theirs).toBeLessThan(1e-6);
+    expect(Math.abs(r.objective - theirs) / theirs).toBeLessThan(1e-6);
+    for (let j = 0; j < 64; j++) for (let k = 0; k < 3; k++) expect(Math.abs(w[j * 3 + k] - fit.coef[k * 64 + j])).toBeLessThan(1e-4);
+    expect(Array.from(r.groupNorms, (nrm, g) => (nrm > 0 ? g : -1)).filter((g) => g >= 0)).toEqual(activeFit);
+    expect(r.kkt).toBeLessThan(1e-5);
+    // The reported objective decreased along the run (up to the float32 rounding of the model's
+    // forward pass, ~1e-7 relative, once at the optimum).
+    for (let k = 1; k < r.history.length; k++) expect(r.history[k].objective).toBeLessThanOrEqual(r.history[k - 1].objective * (1 + 1e-7));
+  });
+});
+
 describe('nonconvex: an MLP on digits', () => {
   const d = loadDigits();
   const data: ImageSet = { x: Float32Array.from(d.x), y: d.y, n: d.n, shape: [64], classes: 10 };
@@ -160,12 +227,13 @@ describe('nonconvex: an MLP on digits', () => {
     expect(r2.steps).toBe(0);
   });
 
-  it('refuses overlapping groups, a bad λ and labels outside the classes', () => {
+  it('refuses overlapping groups, a bad λ, an unknown schedule and labels outside the classes', () => {
     const model = mlp();
     const net = netStructure(model);
     const g = unitGroups(net);
     expect(() => trainProximal(model, data, { lambda: 1e-3, groups: [...g, { ...g[0], name: 'again' }] })).toThrow(GroupError);
     expect(() => trainProximal(model, data, { lambda: -1 })).toThrow(/trainProximal: lambda/);
+    expect(() => trainProximal(model, data, { lambda: 0, schedule: 'linear' as 'cosine' })).toThrow(/trainProximal: schedule must be 'constant' or 'cosine'/);
     expect(() => trainProximal(model, { ...data, y: Int32Array.from(data.y, (v) => v + 1) }, { lambda: 0 })).toThrow(ValueError);
   });
 });
@@ -198,5 +266,61 @@ describe('the conv kernel gradient on the wasm backend', () => {
         expect(got[((ky * k + kx) * C + c) * O + o]).toBeCloseTo(want, 3);
       }
     }
+  });
+
+  it('the input gradient equals Σ dY · W scattered back to the patch positions, for valid and strided same padding', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    for (const [pad, s] of [['valid', 1], ['same', 2]] as const) {
+      const [B, H, W, C, k, O] = [2, 7, 6, 3, 3, 4];
+      const xv = Float32Array.from({ length: B * H * W * C }, (_, i) => Math.sin(0.7 * i));
+      const wv = Float32Array.from({ length: k * k * C * O }, (_, i) => Math.cos(0.3 * i));
+      const x = tf.variable(tf.tensor(xv, [B, H, W, C]));
+      const w = tf.tensor(wv, [k, k, C, O]) as import('@tensorflow/tfjs-core').Tensor4D;
+      const Ho = pad === 'valid' ? H - k + 1 : Math.ceil(H / s);
+      const Wo = pad === 'valid' ? W - k + 1 : Math.ceil(W / s);
+      const R = Float32Array.from({ length: B * Ho * Wo * O }, (_, i) => Math.sin(1.3 * i + 1));
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.conv2d(x as unknown as import('@tensorflow/tfjs-core').Tensor4D, w, s, pad), tf.tensor(R, [B, Ho, Wo, O]))) as import('@tensorflow/tfjs-core').Scalar, [x]);
+      const got = grads[x.name].dataSync();
+      const top = pad === 'valid' ? 0 : Math.floor(Math.max((Ho - 1) * s + k - H, 0) / 2);
+      const left = pad === 'valid' ? 0 : Math.floor(Math.max((Wo - 1) * s + k - W, 0) / 2);
+      const want = new Float64Array(B * H * W * C);
+      for (let b = 0; b < B; b++) for (let oy = 0; oy < Ho; oy++) for (let ox = 0; ox < Wo; ox++) for (let ky = 0; ky < k; ky++) for (let kx = 0; kx < k; kx++) {
+        const iy = oy * s - top + ky, ix = ox * s - left + kx;
+        if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+        for (let c = 0; c < C; c++) for (let o = 0; o < O; o++) want[((b * H + iy) * W + ix) * C + c] += wv[((ky * k + kx) * C + c) * O + o] * R[((b * Ho + oy) * Wo + ox) * O + o];
+      }
+      for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 3);
+      x.dispose();
+    }
+  });
+
+  it('matMul with transposed operands (the wrapped kernel) equals the product written out in loops', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const [m, kk, n] = [5, 7, 3];
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const av = Float32Array.from({ length: m * kk }, (_, i) => Math.sin(0.9 * i + 0.2));
+      const bv = Float32Array.from({ length: kk * n }, (_, i) => Math.cos(0.4 * i));
+      // Stored transposed when the flag is set: a is [kk, m] for ta, b is [n, kk] for tb.
+      const a = tf.tensor2d(av, ta ? [kk, m] : [m, kk]);
+      const b = tf.tensor2d(bv, tb ? [n, kk] : [kk, n]);
+      const got = tf.matMul(a, b, ta, tb).dataSync();
+      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+        let want = 0;
+        for (let l = 0; l < kk; l++) want += (ta ? av[l * m + i] : av[i * kk + l]) * (tb ? bv[j * kk + l] : bv[l * n + j]);
+        expect(got[i * n + j]).toBeCloseTo(want, 5);
+      }
+      tf.dispose([a, b]);
+    }
+    // Batched, with a broadcast batch axis.
+    const a3 = tf.tensor3d(Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i % 5 - 2), [2, 4, 3]);
+    const b2 = tf.tensor3d(Float32Array.from({ length: 4 * 2 }, (_, i) => i - 3), [1, 2, 4]);
+    const got3 = tf.matMul(a3, b2, true, true).dataSync();
+    const av3 = a3.dataSync(), bv2 = b2.dataSync();
+    for (let q = 0; q < 2; q++) for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) {
+      let want = 0;
+      for (let l = 0; l < 4; l++) want += av3[q * 12 + l * 3 + i] * bv2[j * 4 + l];
+      expect(got3[(q * 3 + i) * 2 + j]).toBeCloseTo(want, 5);
+    }
+    tf.dispose([a3, b2]);
   });
 });

@@ -57,12 +57,16 @@ describe('groupLassoPath', () => {
     const weights = Array(6).fill(Math.SQRT2);
     const lists = [0, 1, 2, 3, 4, 5].map((g) => [2 * g, 2 * g + 1]);
     const opts = { groups, nLambda: 20, lambdaMinRatio: 0.01 };
-    const path = groupLassoPath(X, y, opts);
+    const path = groupLassoPath(X, y, { ...opts, screening: 'strong' });
     const full = groupLassoPath(X, y, { ...opts, screening: 'none' });
     expect(path.screening.reduce((a, s) => a + s.violations, 0)).toBeGreaterThan(0);
+    // 'auto' (the default) fits this small design on all groups at once, to the same path.
+    const auto = groupLassoPath(X, y, opts);
     for (let k = 0; k < path.lambdas.length; k++) {
       expect(path.activeGroups[k]).toEqual(full.activeGroups[k]);
+      expect(auto.activeGroups[k]).toEqual(full.activeGroups[k]);
       expect(Math.abs(path.certificates[k].objective - full.certificates[k].objective) / full.certificates[k].objective).toBeLessThan(1e-9);
+      expect(Math.abs(auto.certificates[k].objective - full.certificates[k].objective) / full.certificates[k].objective).toBeLessThan(1e-9);
       // Every zero group satisfies its optimality condition ‖∇_g‖ ≤ λd_g, checked from the rows.
       const c = naiveCheck(X, y, path.coefs[k], path.intercept[k], lists, weights, path.lambdas[k], 'squared', true);
       expect(c.zeroGroupExcess).toBeLessThan(1e-9);

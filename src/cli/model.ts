@@ -21,6 +21,7 @@ export const MODEL_FLAGS = {
   criterion: { type: 'string', arg: 'aic|bic|ebic', help: 'choose λ by an information criterion' },
   rule: { type: 'string', arg: 'min|1se', help: 'with --cv: λ_min (default) or λ_1se' },
   seed: { type: 'string', arg: 'N', help: 'fold shuffle seed (default 1)' },
+  workers: { type: 'string', arg: 'N', help: 'with --cv: threads fitting folds at once (default: all cores when worth it)' },
   orthonormalize: { type: 'boolean', help: 'orthonormalize each group (grpreg) instead of scaling columns' },
   'no-standardize': { type: 'boolean', help: 'fit on the columns as they are' },
   'n-lambda': { type: 'string', arg: 'N', help: 'number of λ values on the path (default 100)' },
@@ -52,6 +53,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   const rule = choiceFlag(v.rule, 'rule', ['min', '1se'] as const);
   if (rule !== undefined && cv === undefined && given.length > 0) throw new CliError('--rule goes with --cv');
   const seed = numberFlag(v.seed, 'seed', (x) => Number.isInteger(x), 'a whole number');
+  const workers = numberFlag(v.workers, 'workers', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
   if (v.orthonormalize && v['no-standardize']) throw new CliError('--orthonormalize and --no-standardize exclude each other');
   const opts: GroupLassoOptions = {
     groups: design.groups,
@@ -78,7 +80,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   } else if (lambda !== undefined) opts.lambda = lambda;
   else if (criterion !== undefined) opts.criterion = criterion;
   else {
-    opts.cv = { nFolds: cv ?? 10, seed: seed ?? 1 };
+    opts.cv = { nFolds: cv ?? 10, seed: seed ?? 1, ...(workers !== undefined ? { workers } : {}) };
     if (rule !== undefined) opts.rule = rule;
   }
   for (const k of Object.keys(opts) as (keyof GroupLassoOptions)[]) if (opts[k] === undefined) delete opts[k];

@@ -28,7 +28,7 @@ export function isSqlLocation(s: string | undefined): boolean {
 type Values = DesignValues & ModelValues & { table?: string; 'row-key'?: string; threads?: string; json?: boolean; quiet?: boolean; plot?: string; 'cv-plot'?: string };
 
 /** Model flags that have no meaning on a SQL source yet. */
-const UNSUPPORTED = ['criterion', 'rule', 'seed', 'orthonormalize', 'screening', 'plot', 'cv-plot'] as const;
+const UNSUPPORTED = ['criterion', 'rule', 'seed', 'workers', 'orthonormalize', 'screening', 'plot', 'cv-plot'] as const;
 
 /** Run `fit` on a SQL source; returns the exit code. */
 export async function runSqlFit(v: Values, positionals: string[], io: CliIO): Promise<number> {

@@ -22,7 +22,7 @@ export interface GroupLassoOptions
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
   lambda?: number;
   /** Choose λ by K-fold cross-validation: a fold count, true (10), or the fold design. */
-  cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number> };
+  cv?: number | boolean | { nFolds?: number; seed?: number; stratify?: boolean; foldIds?: ArrayLike<number>; workers?: number };
   /** With cv: λ_min (default, smallest mean held-out loss) or λ_1se (largest λ within one SE). */
   rule?: 'min' | '1se';
   /** Choose λ by an information criterion along the path. */
@@ -345,7 +345,7 @@ export class GroupLasso {
     } else {
       const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
       if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
-      checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds']);
+      checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds', 'workers']);
       const cv = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
       this.cv = cv;
       path = cv.path;

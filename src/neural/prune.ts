@@ -201,7 +201,22 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
       if (xv === 0) continue;
       for (let o = 0; o < O; o++) Y[r * O + o] += xv * Wm[c * O + o];
     }
-    fits.set(n.name, { X, Y, rows: R, C, O });
+    // The refit solves for up to C weights per output: it needs many more rows than the design
+    // (which has R·O rows) — with R rows alone a wide consumer (R = 8 for O = 960) was refitted
+    // from fewer equations than unknowns, and the "reconstruction" destroyed the layer.
+    const Rf = Math.min(rows, Math.max(R, 4 * C));
+    const Xf = new Float64Array(Rf * C);
+    for (let r = 0; r < Rf; r++) {
+      const src = Math.floor((r * rows) / Rf);
+      for (let c = 0; c < C; c++) Xf[r * C + c] = data[src * C + c];
+    }
+    const Yf = new Float64Array(Rf * O);
+    for (let r = 0; r < Rf; r++) for (let c = 0; c < C; c++) {
+      const xv = Xf[r * C + c];
+      if (xv === 0) continue;
+      for (let o = 0; o < O; o++) Yf[r * O + o] += xv * Wm[c * O + o];
+    }
+    fits.set(n.name, { X: Xf, Y: Yf, rows: Rf, C, O });
     // Design: column c = vec(X[:, c] W[c, :]), column-major rows = R·O.
     const N = R * O;
     const Z: number[][] = Array.from({ length: N }, () => new Array<number>(C).fill(0));
@@ -259,6 +274,9 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     const K = keep.length;
     const Ocur = cur.shape[cur.shape.length - 1];
     if (Ocur !== f.O) continue; // its outputs were pruned too; keep the sliced kernel
+    // Fewer than 2 rows per unknown: a least-squares fit would interpolate the calibration rows
+    // rather than reconstruct the layer; keep the sliced kernel.
+    if (f.rows < 2 * keep.length) continue;
     const A = new Float64Array(K * K);
     const B = new Float64Array(K * f.O);
     for (let r = 0; r < f.rows; r++) {

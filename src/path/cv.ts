@@ -5,6 +5,7 @@ import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt, checkSizeLimit, deadlineFrom } from '../util/validate.ts';
 import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
 import { selectRowsOf } from '../linalg/subset.ts';
+import { runFoldsInParallel } from './parallel.ts';
 
 /** Largest number of folds accepted (each fold is a path; leave-one-out beyond this is a typo). */
 export const MAX_FOLDS = 1000;
@@ -19,9 +20,17 @@ export interface CvOptions extends PathOptions {
   stratify?: boolean;
   /** A fold label per row (integers ≥ 0); overrides nFolds/seed/stratify. */
   foldIds?: ArrayLike<number>;
+  /**
+   * Threads fitting folds at once (the calling one included; Node only, worker_threads). Default:
+   * as many as the machine has cores (at most the number of folds) when the folds are worth it —
+   * judged from the full-data path: a second of fitting or more, or 20 ms once the worker threads
+   * are running (see startCvWorkers) — else 1. The result is the same, bit for bit, whatever the
+   * number of threads.
+   */
+  workers?: number;
 }
 
-export const CV_KEYS = [...PATH_KEYS, 'nFolds', 'seed', 'stratify', 'foldIds'] as const;
+export const CV_KEYS = [...PATH_KEYS, 'nFolds', 'seed', 'stratify', 'foldIds', 'workers'] as const;
 
 /** Result of {@link cvGroupLasso}. */
 export interface CvResult {
@@ -184,6 +193,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
   }
+  const started = performance.now();
   const path = pathOnProblem(prob, { ...pathOpts, onProgress: (k, total) => report(0, k, total) }, fn);
   const lambdas = path.lambdas;
   const L = lambdas.length;
@@ -193,39 +203,17 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   // which needs every row's η at once.
   const etaCv = Array.from({ length: L }, () => new Float64Array(n * T));
   let notConverged = 0;
-  const wTask = new Float64Array(prob.p);
-  for (let f = 0; f < K; f++) {
-    const train: number[] = [];
-    const test: number[] = [];
-    for (let i = 0; i < n; i++) (folds[i] === f ? test : train).push(i);
-    if (test.length === 0) throw new ValueError(fn, `fold ${f + 1} has no rows`);
-    if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
-    let fp: PathResult;
-    try {
-      const sub = prob.withRows(selectRowsOf(prob.X, train), train, fn);
-      fp = pathOnProblem(sub, {
-        ...pathOpts, nLambda: undefined, lambdaMinRatio: undefined, lambdas,
-        onProgress: (k, total) => report(f + 1, k, total),
-      }, fn);
-    } catch (e) {
-      if (e instanceof GroupSparseError) {
-        const msg = e.message.startsWith(`${fn}: `) ? e.message.slice(fn.length + 2) : e.message;
-        throw new (e.constructor as typeof ValueError)(fn, `fold ${f + 1} of ${K}: ${msg}`);
-      }
-      throw e;
-    }
-    const Xte = selectRowsOf(prob.X, test);
+  const store = (f: number, r: FoldPrediction): void => {
+    const test = foldRows(folds, f).test;
     const m = test.length;
-    const eta = new Float64Array(m);
-    for (let k = 0; k < L; k++) {
-      if (!fp.certificates[k].converged) notConverged++;
-      for (let t = 0; t < T; t++) {
-        wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
-        Xte.apply(wTask, eta);
-        const b = fp.intercepts[k][t];
-        for (let q = 0; q < m; q++) etaCv[k][t * n + test[q]] = eta[q] + b;
-      }
-    }
+    notConverged += r.notConverged;
+    for (let k = 0; k < L; k++) for (let t = 0; t < T; t++) for (let q = 0; q < m; q++) etaCv[k][t * n + test[q]] = r.eta[(k * T + t) * m + q];
+  };
+  const workers = options.workers === undefined ? undefined : checkPositiveInt(fn, 'workers', options.workers);
+  const foldOpts: FoldPathOptions = { tol: options.tol, maxIter: options.maxIter, solver: options.solver, screening: options.screening, deadline: pathOpts.deadline };
+  const parallel = runFoldsInParallel(prob, folds, K, lambdas, foldOpts, fn, { workers, fullPathMs: performance.now() - started, store, progress: (done) => report(done, 0, L) });
+  if (!parallel) {
+    for (let f = 0; f < K; f++) store(f, foldPredictions(prob, folds, f, K, lambdas, { ...foldOpts, onProgress: (k, total) => report(f + 1, k, total) }, fn));
   }
 
   const meanLoss = new Float64Array(L);
@@ -289,4 +277,72 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
       certificate: path.certificates[indexMin],
     },
   };
+}
+
+/** Rows of fold f (held out) and the others (trained on), in increasing order. */
+export function foldRows(folds: Int32Array, f: number): { train: number[]; test: number[] } {
+  const train: number[] = [];
+  const test: number[] = [];
+  for (let i = 0; i < folds.length; i++) (folds[i] === f ? test : train).push(i);
+  return { train, test };
+}
+
+/** The path options a fold's fit takes (the λ grid comes from the full data). */
+export interface FoldPathOptions {
+  tol?: number;
+  maxIter?: number;
+  solver?: PathOptions['solver'];
+  screening?: PathOptions['screening'];
+  /** performance.now() time stamp of the shared time budget. */
+  deadline?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Held-out linear predictors of one fold: eta[(k·T + t)·m + q] for λ_k, task t, test row q. */
+export interface FoldPrediction {
+  eta: Float64Array;
+  /** Fits of this fold's path not certified to tol. */
+  notConverged: number;
+}
+
+/**
+ * The path of fold f (trained on the other rows, on the given λ grid) and its predictions on the
+ * held-out rows. The serial loop and the worker threads both run exactly this, so the parallel
+ * cross-validation gives the serial one's numbers bit for bit.
+ */
+export function foldPredictions(
+  prob: PreparedProblem, folds: Int32Array, f: number, K: number, lambdas: Float64Array, o: FoldPathOptions, fn: string,
+): FoldPrediction {
+  const { T } = prob;
+  const { train, test } = foldRows(folds, f);
+  if (test.length === 0) throw new ValueError(fn, `fold ${f + 1} has no rows`);
+  if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
+  let fp: PathResult;
+  try {
+    const sub = prob.withRows(selectRowsOf(prob.X, train), train, fn);
+    fp = pathOnProblem(sub, { ...o, lambdas }, fn);
+  } catch (e) {
+    if (e instanceof GroupSparseError) {
+      const msg = e.message.startsWith(`${fn}: `) ? e.message.slice(fn.length + 2) : e.message;
+      throw new (e.constructor as typeof ValueError)(fn, `fold ${f + 1} of ${K}: ${msg}`);
+    }
+    throw e;
+  }
+  const Xte = selectRowsOf(prob.X, test);
+  const m = test.length;
+  const L = lambdas.length;
+  const out = new Float64Array(L * T * m);
+  const eta = new Float64Array(m);
+  const wTask = new Float64Array(prob.p);
+  let notConverged = 0;
+  for (let k = 0; k < L; k++) {
+    if (!fp.certificates[k].converged) notConverged++;
+    for (let t = 0; t < T; t++) {
+      wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
+      Xte.apply(wTask, eta);
+      const b = fp.intercepts[k][t];
+      for (let q = 0; q < m; q++) out[(k * T + t) * m + q] = eta[q] + b;
+    }
+  }
+  return { eta: out, notConverged };
 }

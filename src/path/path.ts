@@ -5,10 +5,11 @@ import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
-import { certificateVerdict, certify, problemScales } from '../solvers/certificate.ts';
+import { certificateVerdict, certify, problemScales, type Certificate } from '../solvers/certificate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
-import { ProjectedOperator, type ProblemContext } from '../solvers/problem.ts';
+import { ProjectedOperator, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
 import { Random } from '../util/random.ts';
+import { chooseSolver, getSolver } from '../solvers/registry.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
 
@@ -31,8 +32,13 @@ export interface PathOptions extends ProblemOptions {
   maxTime?: number;
   /** Solver (default 'auto'). */
   solver?: SolverName;
-  /** 'strong' (default): sequential strong rules with a KKT check; 'none': every fit on all groups. */
-  screening?: 'strong' | 'none';
+  /**
+   * 'strong': sequential strong rules with a KKT check, each fit on a sub-problem of the kept
+   * groups; 'none': every fit on all groups; 'auto' (default): 'strong', except on small designs
+   * (n·p·T ≤ 200 000) with a solver that picks its own working sets (block coordinate descent,
+   * proximal Newton), where one fit on all groups costs less than building sub-problems.
+   */
+  screening?: 'auto' | 'strong' | 'none';
   /**
    * Called after each λ with (done, total); returning false stops the run: the λ left end at once,
    * not converged, and `status` is 'stopped by callback'.
@@ -52,6 +58,11 @@ export const PATH_KEYS = [
 
 /** Largest λ grid accepted (each λ keeps p·T coefficients; 10⁴ is far beyond any plot or CV). */
 export const MAX_LAMBDAS = 10_000;
+/**
+ * Design size (n·p·T entries) up to which a working-set solver fits every group at each λ: a full
+ * gradient there costs less than building a screened sub-problem.
+ */
+const ALL_IN_ONE_SIZE = 200_000;
 /** Smallest lambdaMinRatio: below it λ is 0 to float64 rounding of the loss, and fits cannot be certified. */
 export const MIN_LAMBDA_RATIO = 1e-12;
 
@@ -216,7 +227,7 @@ export function pathOnProblem(
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
   }
-  const screening = options.screening === undefined ? 'strong' : checkChoice(fn, 'screening', options.screening, ['strong', 'none'] as const);
+  const screening = options.screening === undefined ? 'auto' : checkChoice(fn, 'screening', options.screening, ['auto', 'strong', 'none'] as const);
   const solveOptions = checkSolveOptions(fn, { tol, maxIter: options.maxIter, solver: options.solver });
   solveOptions.deadline = deadline;
   const { n, p, T } = prob;
@@ -247,6 +258,10 @@ export function pathOnProblem(
   const G = fgs.nGroups;
   const size = p * T;
   const K = lambdas.length;
+  let nPenalized = 0;
+  for (let g = 0; g < G; g++) if (prob.context(Math.max(lmax, Number.MIN_VALUE)).penalty.isPenalized(g)) nPenalized++;
+  const solverEntry = getSolver(solveOptions.solver === 'auto' ? chooseSolver(prob.context(Math.max(lmax, Number.MIN_VALUE))) : solveOptions.solver);
+  const allInOne = screening === 'auto' && solverEntry?.workingSets === true && n * p * T <= ALL_IN_ONE_SIZE;
   const result: PathResult = {
     lambdas, coefs: [], intercept: new Float64Array(K), intercepts: [], activeGroups: [], groupNorms: [],
     certificates: [], groupNames: fgs.names, lambdaMax: lmax, groups: fgs, loss: prob.loss, penalty: prob.penalty.spec.name, nTasks: T,
@@ -284,6 +299,11 @@ export function pathOnProblem(
         nKept++;
       }
     }
+    // Small designs with a working-set solver: every group in one fit (see SolverTraits.workingSets).
+    if (allInOne && nKept < nPenalized) {
+      kept.fill(1);
+      nKept = nPenalized;
+    }
     let iterations = 0;
     let violations = 0;
     let fit: SolveRunSummary | null = null;
@@ -292,12 +312,15 @@ export function pathOnProblem(
     let atFloor = false;
     // Fits are solved to tol/10: their own stopping test may use a dual point from an earlier
     // iterate, while the certificate reported here is recomputed at the returned point only.
-    let innerTol = 0.1 * tol;
+    let innerTol = nKept === nPenalized ? tol : 0.1 * tol;
     for (let attempt = 0; ; attempt++) {
       for (;;) {
-        ({ w, fit, sub } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
+        let full: ReturnType<typeof certify> | undefined;
+        ({ w, fit, sub, full } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
         if (fit) iterations += fit.iterations;
-        cert = certify(ctx, w);
+        // A fit on every group was certified on the full problem by the driver, at w: no need to
+        // recompute (it also keeps the best dual the solver found).
+        cert = full ?? certify(ctx, w);
         // KKT on the full problem for every left-out group (at w_g = 0; ‖∇_g‖ ≤ λ d_g for the
         // group lasso). Never trust the rule alone.
         let added = 0;
@@ -321,7 +344,11 @@ export function pathOnProblem(
       const underFloor = ctx.penalty.convex
         ? innerTol * Math.abs(cert.primal) <= cert.gapFloor
         : innerTol * problemScales(ctx).kkt <= cert.kktFloor;
-      if (converged || fit === null || !fit.converged || attempt >= 2 || underFloor) break;
+      // A warm start accepted as it is while a zero group violates its optimality condition (just
+      // below the λ where that group enters, the gap is second order in the distance) is within
+      // tol, but misses the group: fit once more, tighter, so the support follows the path.
+      const stale = converged && fit !== null && fit.iterations === 0 && attempt === 0 && zeroGroupViolated(pen, w, cert.point.grad, cgs);
+      if ((converged && !stale) || fit === null || !fit.converged || attempt >= 2 || underFloor) break;
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
     }
@@ -350,6 +377,15 @@ export function pathOnProblem(
   return result;
 }
 
+/** Whether some penalized group is zero at w and violates its optimality condition there. */
+function zeroGroupViolated(pen: ProblemContext['penalty'], w: Float64Array, grad: Float64Array, cgs: GroupStructure): boolean {
+  for (let g = 0; g < cgs.nGroups; g++) {
+    if (!pen.isPenalized(g) || nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0) continue;
+    if (pen.groupViolation(w, grad, g) > 0) return true;
+  }
+  return false;
+}
+
 /** Zero the unpenalized entries (the context refits them exactly and wants them 0 in w). */
 function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
   const w = coef.slice();
@@ -365,7 +401,7 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
   sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string,
-): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null } {
+): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null; full?: Certificate & { point: PointBuffers } } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
   const { p, T } = prob;
@@ -378,7 +414,9 @@ function solveKept(
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
     const run = prob.solve(ctx, warm.slice(), o);
-    return { w: penalizedPart(ctx, run.drive.w), fit: { iterations: run.drive.iterations, converged: run.drive.converged }, sub };
+    const d = run.drive;
+    const c = d.certificate as Certificate & { point?: PointBuffers };
+    return { w: penalizedPart(ctx, d.w), fit: { iterations: d.iterations, converged: d.converged }, sub, full: c.point ? { ...c, point: c.point } : undefined };
   }
   let key = '';
   for (let g = 0; g < G; g++) if (kept[g]) key += g + ',';

@@ -58,6 +58,20 @@ export function columnsFor(ctx: ProblemContext): { op: LinearOperator; cols: Col
   return entry;
 }
 
+/** Per-context layout of the block coordinate descent (design and groups only; λ-independent). */
+interface BcdLayout {
+  version: number;
+  groups: unknown;
+  fptr: Int32Array;
+  fidx: Int32Array;
+  penalized: Uint8Array;
+  /** Lipschitz constant per group (NaN until the group first enters a working set). */
+  L: Float64Array;
+  mu: Float64Array;
+  colSq: Float64Array;
+}
+const layoutCache = new WeakMap<ProblemContext, BcdLayout>();
+
 /**
  * Block coordinate descent over groups with working sets, gap-safe screening and Anderson
  * extrapolation (the scheme of skglm: Bertrand, Klopfenstein, Massias et al. 2022), for
@@ -87,6 +101,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Current iterate (penalized coefficients; unpenalized ones are 0 by the context's convention). */
   w: Float64Array;
   limits?: { work: number; deadline?: number };
+  initial?: { primal: number; dual: number };
   /** Passes over the data spent by the inner epochs of the current step. */
   private stepWork = 0;
   private readonly ctx: ProblemContext;
@@ -169,29 +184,21 @@ export class BlockCoordinateDescent implements IterativeSolver {
     const pen = ctx.penalty;
     const gs = pen.groups;
     const G = (this.nGroups = gs.nGroups);
-    // Feature lists per group from the coefficient groups (task-major layout of expandForTasks).
-    this.fptr = new Int32Array(G + 1);
-    for (let g = 0; g < G; g++) this.fptr[g + 1] = this.fptr[g] + (gs.ptr[g + 1] - gs.ptr[g]) / T;
-    this.fidx = new Int32Array(this.fptr[G]);
-    for (let g = 0; g < G; g++) {
-      const m = this.fptr[g + 1] - this.fptr[g];
-      for (let q = 0; q < m; q++) {
-        const c = gs.indices[gs.ptr[g] + q];
-        this.fidx[this.fptr[g] + q] = c % p;
-        for (let t = 1; t < T; t++) {
-          if (gs.indices[gs.ptr[g] + t * m + q] !== t * p + (c % p)) throw new Error('bcd: unexpected multi-task group layout');
-        }
-      }
+    // What depends on the design and the groups only is kept per context: a λ path builds one
+    // solver per λ on the same context, and recomputing the block Lipschitz constants (a Gram
+    // matrix and an eigenvalue per group) for each cost more than the warm-started fits.
+    const layout = layoutCache.get(ctx);
+    if (layout && layout.version === (fast ? fast.version : 0) && layout.groups === gs) {
+      this.fptr = layout.fptr;
+      this.fidx = layout.fidx;
+      this.penalized = layout.penalized;
+      this.L = layout.L;
+      this.mu = layout.mu;
+      this.colSq = layout.colSq;
+    } else {
+      ({ fptr: this.fptr, fidx: this.fidx, penalized: this.penalized, L: this.L, mu: this.mu, colSq: this.colSq } = this.layout(ctx, fast));
     }
-    this.penalized = new Uint8Array(G);
-    for (let g = 0; g < G; g++) this.penalized[g] = pen.isPenalized(g) ? 1 : 0;
     this.screened = new Uint8Array(G);
-    this.L = new Float64Array(G).fill(NaN);
-    // Column statistics: means (for the centring) and centred squared norms (screening bounds).
-    const stats = columnStats(op, cols, fast);
-    this.mu = this.intercept ? stats.mu : new Float64Array(p);
-    this.colSq = new Float64Array(p);
-    for (let j = 0; j < p; j++) this.colSq[j] = Math.max(stats.normSq[j] - n * this.mu[j] * this.mu[j], 0);
     this.wi = w0.slice();
     this.w = new Float64Array(ctx.size);
     this.wSave = new Float64Array(ctx.size);
@@ -209,6 +216,39 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.acquire();
     this.evaluateOuter();
     this.releaseBuffers();
+    this.initial = { primal: this.primal, dual: this.bestDual };
+  }
+
+  /** The per-context layout (see the constructor): feature CSR per group, penalized flags, column statistics. */
+  private layout(ctx: ProblemContext, fast: FastDense | null): BcdLayout {
+    const { p, T, n } = this;
+    const pen = ctx.penalty;
+    const gs = pen.groups;
+    const G = gs.nGroups;
+    // Feature lists per group from the coefficient groups (task-major layout of expandForTasks).
+    const fptr = new Int32Array(G + 1);
+    for (let g = 0; g < G; g++) fptr[g + 1] = fptr[g] + (gs.ptr[g + 1] - gs.ptr[g]) / T;
+    const fidx = new Int32Array(fptr[G]);
+    for (let g = 0; g < G; g++) {
+      const m = fptr[g + 1] - fptr[g];
+      for (let q = 0; q < m; q++) {
+        const c = gs.indices[gs.ptr[g] + q];
+        fidx[fptr[g] + q] = c % p;
+        for (let t = 1; t < T; t++) {
+          if (gs.indices[gs.ptr[g] + t * m + q] !== t * p + (c % p)) throw new Error('bcd: unexpected multi-task group layout');
+        }
+      }
+    }
+    const penalized = new Uint8Array(G);
+    for (let g = 0; g < G; g++) penalized[g] = pen.isPenalized(g) ? 1 : 0;
+    // Column statistics: means (for the centring) and centred squared norms (screening bounds).
+    const stats = columnStats(this.op, this.cols, fast);
+    const mu = this.intercept ? stats.mu : new Float64Array(p);
+    const colSq = new Float64Array(p);
+    for (let j = 0; j < p; j++) colSq[j] = Math.max(stats.normSq[j] - n * mu[j] * mu[j], 0);
+    const out: BcdLayout = { version: fast ? fast.version : 0, groups: gs, fptr, fidx, penalized, L: new Float64Array(G).fill(NaN), mu, colSq };
+    layoutCache.set(ctx, out);
+    return out;
   }
 
   /**
@@ -605,4 +645,5 @@ registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, 
   // sample weights go to FISTA).
   accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined,
   priority: 10,
+  workingSets: true,
 });

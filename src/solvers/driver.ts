@@ -91,15 +91,16 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
     markTime = performance.now();
   };
   for (let it = 0; ; it++) {
-    const primal = info ? info.primal : NaN;
-    const dual = info ? info.dual : -Infinity;
+    const start = info ?? solver.initial;
+    const primal = start ? start.primal : NaN;
+    const dual = start ? start.dual : -Infinity;
     // The gap rules first wait for the solver's running gap (free) to be small — under tol, or
     // under the rounding floor of the last certificate — then confirm with a certificate computed
     // from scratch; the KKT rule needs a full certificate every few steps.
     const runGap = primal - dual;
     const due = it - lastCheck >= opts.checkEvery;
     const floorNow = lastCert ? (lastCert as Certificate).gapFloor : 0;
-    const cheapGapOk = it === 0 || runGap <= opts.tol * Math.abs(primal) || (due && runGap <= 2 * floorNow);
+    const cheapGapOk = (it === 0 && !start) || runGap <= opts.tol * Math.abs(primal) || (due && runGap <= 2 * floorNow);
     const wantCheck = opts.stopOn === 'gap' ? cheapGapOk : opts.stopOn === 'kkt' ? it === 0 || due : cheapGapOk && (it === 0 || due);
     if (wantCheck) {
       const cert = check(it, dual);

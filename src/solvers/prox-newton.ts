@@ -106,6 +106,7 @@ export class ProxNewton implements IterativeSolver {
   private bestDual = -Infinity;
   private primal = NaN;
   private outerKkt = Infinity;
+  initial?: { primal: number; dual: number };
 
   constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
     if (ctx.T !== 1) throw new OptionError('proxNewton', `proximal Newton handles one response column, got ${ctx.T} tasks; use solver: 'bcd'`);
@@ -143,6 +144,7 @@ export class ProxNewton implements IterativeSolver {
     } finally {
       this.releaseBuffers();
     }
+    this.initial = { primal: this.primal, dual: this.bestDual };
   }
 
   private acquire(): void {
@@ -574,4 +576,5 @@ export class ProxNewton implements IterativeSolver {
 registerSolver('proxNewton', (ctx, w0, options) => new ProxNewton(ctx, w0, options), {
   accepts: (ctx) => Boolean(ctx.X.columns) && !ctx.datafit.quadratic && ctx.T === 1 && ctx.penalty.convex,
   priority: 20,
+  workingSets: true,
 });

@@ -38,6 +38,12 @@ export interface IterativeSolver extends Iterator<IterationInfo> {
    * there; a one-pass step can ignore it.
    */
   limits?: { work: number; deadline?: number };
+  /**
+   * Objective and a dual value at the starting point, when the solver evaluated it while being
+   * built: the driver then confirms convergence at the start only when this gap is already small,
+   * instead of recomputing a certificate there (a warm-started fit along a path rarely starts optimal).
+   */
+  readonly initial?: { primal: number; dual: number };
 }
 
 /** Options shared by the proximal-gradient methods. */

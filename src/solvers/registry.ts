@@ -18,6 +18,13 @@ export interface SolverTraits {
   accepts?: (ctx: ProblemContext) => boolean;
   /** Rank among the solvers 'auto' may pick (default 0). */
   priority?: number;
+  /**
+   * Whether the solver picks its own working sets from the full gradient at every outer step
+   * (default false). A λ path then fits small designs on all groups at once instead of building a
+   * screened sub-problem per kept set (a copy of the columns, a context, caches), which on small
+   * designs costs more than the full gradients it saves.
+   */
+  workingSets?: boolean;
 }
 
 /** A registered solver. */

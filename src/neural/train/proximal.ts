@@ -44,6 +44,13 @@ export interface ProximalOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /**
+   * Step-size schedule over the run: 'constant' (default), or 'cosine' — lr_k = lr·½(1 + cos(πk/K))
+   * over the K steps, so that minibatch noise dies out and the last iterates settle near a stationary
+   * point (constant-step proximal SGD only reaches a noise ball whose size scales with lr). The prox
+   * step follows it: τ_k = lr_k·λ·d_g.
+   */
+  schedule?: 'constant' | 'cosine';
   /** Passes over the data (default 5). */
   epochs?: number;
   /** Minibatch size (default 64; ≥ n means full-batch proximal gradient). */
@@ -85,7 +92,7 @@ export interface TrainResult extends TrainProgress {
   status: string;
 }
 
-const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'onProgress', 'signal'] as const;
+const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'onProgress', 'signal'] as const;
 
 /** Trains `model` in place (its variables are updated). */
 export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
@@ -108,6 +115,8 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   const eps = positive(fn, 'epsilon', options.epsilon ?? 1e-8);
   if (!(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1)) throw new ValueError(fn, `beta1 and beta2 must be in [0, 1), got ${beta1}, ${beta2}`);
   const epochs = positiveInt(fn, 'epochs', options.epochs ?? 5);
+  const schedule = options.schedule ?? 'constant';
+  if (schedule !== 'constant' && schedule !== 'cosine') throw new OptionError(fn, `schedule must be 'constant' or 'cosine', got '${String(schedule)}'`);
   const batch = Math.min(positiveInt(fn, 'batchSize', options.batchSize ?? 64), data.n);
   const evalEvery = positiveInt(fn, 'evalEvery', options.evalEvery ?? 1);
   const frozen = options.frozen;
@@ -128,6 +137,8 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   const diag = opt === 'adam' ? new Float64Array(P) : null;
   const rng = new Random(options.seed ?? 1);
   const order = Int32Array.from({ length: data.n }, (_, i) => i);
+  const totalSteps = epochs * Math.floor(data.n / batch);
+  const lrAt = (k: number) => (schedule === 'cosine' ? lr * 0.5 * (1 + Math.cos((Math.PI * k) / totalSteps)) : lr);
   const history: TrainProgress[] = [];
   let steps = 0;
   let status = 'finished';
@@ -153,15 +164,16 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
       g.fill(0);
       params.addGradients(grads, g);
       tf.dispose([x, y, value, grads]);
+      const lrk = lrAt(steps);
       steps++;
       if (opt === 'sgd') {
         // m holds θ_{k−1}: z = θ_k − lr·g + μ(θ_k − θ_{k−1}).
         for (let i = 0; i < P; i++) {
           const t = theta[i];
-          theta[i] = t - lr * g[i] + mu * (t - m[i]);
+          theta[i] = t - lrk * g[i] + mu * (t - m[i]);
           m[i] = t;
         }
-        proxGroupLassoInPlace(theta, theta, gs, lr * lambda);
+        proxGroupLassoInPlace(theta, theta, gs, lrk * lambda);
       } else {
         const c1 = 1 - beta1 ** steps;
         const c2 = 1 - beta2 ** steps;
@@ -170,9 +182,9 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
           v![i] = beta2 * v![i] + (1 - beta2) * g[i] * g[i];
           const d = Math.sqrt(v![i] / c2) + eps;
           diag![i] = d;
-          theta[i] -= (lr * m[i]) / c1 / d;
+          theta[i] -= (lrk * m[i]) / c1 / d;
         }
-        proxGroupLassoMetricInPlace(theta, gs, lr * lambda, diag!);
+        proxGroupLassoMetricInPlace(theta, gs, lrk * lambda, diag!);
       }
       if (frozen) for (let i = 0; i < P; i++) if (frozen[i]) theta[i] = 0;
       params.push();

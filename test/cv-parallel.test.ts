@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { cvGroupLasso, startCvWorkers } from '../src/index.ts';
+import { foldsFittedByWorkers } from '../src/path/parallel.ts';
+import { randomProblem } from './helpers/problems.ts';
+
+/** Every number of two CV results, compared with Object.is (bit for bit, −0 and NaN included). */
+function sameBits(a: ReturnType<typeof cvGroupLasso>, b: ReturnType<typeof cvGroupLasso>): string[] {
+  const bad: string[] = [];
+  const cmp = (name: string, x: ArrayLike<number>, y: ArrayLike<number>) => {
+    if (x.length !== y.length) bad.push(`${name}: length ${x.length} vs ${y.length}`);
+    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) { bad.push(`${name}[${i}]: ${x[i]} vs ${y[i]}`); return; }
+  };
+  cmp('meanLoss', a.meanLoss, b.meanLoss);
+  cmp('seLoss', a.seLoss, b.seLoss);
+  a.foldLoss.forEach((f, k) => cmp(`foldLoss[${k}]`, f, b.foldLoss[k]));
+  a.path.coefs.forEach((c, k) => cmp(`path.coefs[${k}]`, c, b.path.coefs[k]));
+  if (a.indexMin !== b.indexMin || a.index1se !== b.index1se || a.notConverged !== b.notConverged) bad.push('selection differs');
+  return bad;
+}
+
+describe('parallel cross-validation (worker_threads)', () => {
+  it('gives the serial result bit for bit, with the folds really fitted on worker threads', async () => {
+    expect(await startCvWorkers(2)).toBe(true);
+    for (const loss of ['squared', 'logistic'] as const) {
+      const P = randomProblem(loss === 'squared' ? 11 : 12, 240, [3, 3, 2, 4, 1, 3, 2, 2], loss);
+      const opts = { groups: P.groups, loss, nFolds: 8, seed: 5, nLambda: 30, tol: 1e-7 };
+      const serial = cvGroupLasso(P.X, P.y, { ...opts, workers: 1 });
+      const before = foldsFittedByWorkers();
+      const par = cvGroupLasso(P.X, P.y, { ...opts, workers: 2 });
+      // The worker was loaded and waiting: it claims folds while this thread fits its own.
+      expect(foldsFittedByWorkers() - before).toBeGreaterThan(0);
+      expect(sameBits(serial, par)).toEqual([]);
+      expect(par.meanLoss.every(Number.isFinite)).toBe(true);
+    }
+  }, 120_000);
+
+  it('refuses a bad workers option by name', () => {
+    const P = randomProblem(3, 30, [2, 2]);
+    for (const w of [0, -1, 1.5, NaN]) {
+      expect(() => cvGroupLasso(P.X, P.y, { groups: P.groups, nFolds: 3, workers: w })).toThrow(/cvGroupLasso: workers/);
+    }
+  });
+
+  it('reports a fold error from a worker as the serial run does', () => {
+    // Fold labels leaving one row to train on: the same refusal, worker or not.
+    const P = randomProblem(4, 24, [2, 2]);
+    const foldIds = Array.from({ length: 24 }, (_, i) => (i === 0 ? 1 : 0));
+    let serial = '', par = '';
+    try { cvGroupLasso(P.X, P.y, { groups: P.groups, foldIds, workers: 1 }); } catch (e) { serial = (e as Error).message; }
+    try { cvGroupLasso(P.X, P.y, { groups: P.groups, foldIds, workers: 2 }); } catch (e) { par = (e as Error).message; }
+    expect(serial).toMatch(/fold 1 leaves fewer than 2 rows/);
+    expect(par).toBe(serial);
+  });
+});
