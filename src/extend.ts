@@ -21,6 +21,7 @@ export {
   type Penalty, type PenaltySpec, type PenaltyParams,
 } from './penalties/penalties.ts';
 export { GroupMcpPenalty, GroupScadPenalty } from './penalties/nonconvex.ts';
+export { CompositeMcpPenalty, GroupExpLassoPenalty } from './penalties/bilevel.ts';
 import './penalties/index.ts';
 import './datafits/index.ts';
 export { groupSoftThresholdBlock, softThresholdBlock } from './prox/prox.ts';

@@ -97,7 +97,7 @@ export const coreRows: BadInputRow[] = [
   { name: 'misspelt warm-start key', fn: `${F} (warmStart)`, error: OptionError, message: /^unknown option 'intrcept' \(did you mean 'intercept'\?\)/, call: () => fitGroupLasso(X, y, { ...ok, warmStart: { coef: [0, 0, 0], intrcept: 1 } as never }) },
   { name: 'options not an object', fn: F, error: OptionError, message: /^options must be an object, got string$/, call: () => fitGroupLasso(X, y, 'lambda=1' as never) },
   { name: 'options missing', fn: F, error: ValueError, message: /^options \{ groups, lambda \} are required$/, call: () => fitGroupLasso(X, y, undefined as never) },
-  { name: 'lambda given to lambdaMax', fn: 'lambdaMax', error: OptionError, message: /^unknown option 'lambda'; allowed: groups, loss, weights, fitIntercept, ungrouped, penalty, alpha, gamma, sampleWeight, ties$/, call: () => lambdaMax(X, y, { groups, lambda: 1 } as never) },
+  { name: 'lambda given to lambdaMax', fn: 'lambdaMax', error: OptionError, message: /^unknown option 'lambda'; allowed: groups, loss, weights, fitIntercept, ungrouped, penalty, alpha, gamma, tau, sampleWeight, ties$/, call: () => lambdaMax(X, y, { groups, lambda: 1 } as never) },
   { name: 'NaN in X, λ_max', fn: 'lambdaMax', error: ValueError, message: /^X contains a non-finite value \(NaN\) at row 2, column 0$/, call: () => lambdaMax(withX(2, 0, NaN), y, { groups }) },
 
   // Prox operators.

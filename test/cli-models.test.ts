@@ -54,3 +54,41 @@ describe('CLI: --loss cox, --loss multinomial, --weights', () => {
     expect(out.droppedGroups).not.toContain('w');
   });
 });
+
+describe('CLI: the bi-level penalties', () => {
+  it('fits --penalty gel --tau and --penalty cMCP --gamma, refusing τ outside (0, 1], γ ≤ 1 and --tau with another penalty', async () => {
+    for (const extra of [['--penalty', 'gel', '--tau', '0.5'], ['--penalty', 'cMCP', '--gamma', '2.5']]) {
+      const r = await runCli(['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--categorical', 'race', ...extra, '--criterion', 'bic', '--json', '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      // No duality gap for a nonconvex penalty: certified by stationarity.
+      expect(out.certificate.dualityGap).toBeNull();
+      expect(out.certificate.converged).toBe(true);
+      expect(out.selectedGroups.length).toBeGreaterThan(0);
+    }
+    const tau = await runCli(['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--penalty', 'gel', '--tau', '2', '--lambda', '0.1', '--quiet']);
+    expect(tau.code).toBe(2);
+    expect(tau.stderr).toMatch(/tau must be in \(0, 1\] for the group exponential lasso, got 2/);
+    const gamma = await runCli(['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--penalty', 'cMCP', '--gamma', '1', '--lambda', '0.1', '--quiet']);
+    expect(gamma.code).toBe(2);
+    expect(gamma.stderr).toMatch(/gamma must be greater than 1 for the composite MCP penalty/);
+    const other = await runCli(['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--tau', '0.5', '--lambda', '0.1', '--quiet']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/tau is not a parameter of the groupLasso penalty/);
+  });
+});
+
+describe('CLI: --adaptive', () => {
+  it('fits the adaptive group lasso, a fit other than the plain group lasso', async () => {
+    const base = ['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--categorical', 'race', '--criterion', 'bic', '--json', '--quiet'];
+    const plain = await runCli(base);
+    const ad = await runCli([...base, '--adaptive']);
+    expect(ad.code, ad.stderr).toBe(0);
+    const a = JSON.parse(ad.stdout);
+    const p = JSON.parse(plain.stdout);
+    expect(a.certificate.converged).toBe(true);
+    // Different weights give a different fit than the plain group lasso.
+    expect(a.lambda).not.toBe(p.lambda);
+    expect(a.selectedGroups.length).toBeGreaterThan(0);
+  });
+});

@@ -12,9 +12,11 @@ import { choiceFlag, numberFlag } from './values.ts';
 /** Flags of the model and of how λ is chosen. */
 export const MODEL_FLAGS = {
   loss: { type: 'string', arg: 'squared|logistic|poisson|multinomial|cox', help: 'the loss (default squared; any registered loss)' },
-  penalty: { type: 'string', arg: 'grLasso|grMCP|grSCAD|sparseGroupLasso', help: "the penalty, grpreg's names (default grLasso)" },
-  gamma: { type: 'string', arg: 'G', help: 'concavity of grMCP (> 1, default 3) or grSCAD (> 2, default 4)' },
+  penalty: { type: 'string', arg: 'grLasso|grMCP|grSCAD|cMCP|gel|sparseGroupLasso', help: "the penalty, grpreg's names (default grLasso)" },
+  gamma: { type: 'string', arg: 'G', help: 'concavity of grMCP, cMCP (> 1, default 3) or grSCAD (> 2, default 4)' },
+  tau: { type: 'string', arg: 'T', help: 'coupling of gel, in (0, 1] (default 1/3)' },
   alpha: { type: 'string', arg: 'A', help: 'ℓ1 share of sparseGroupLasso, in [0, 1] (default 0.5)' },
+  adaptive: { type: 'boolean', help: 'adaptive weights d_g = √p_g/‖w̃_g‖ from a 5-fold cross-validated group lasso (zero groups left out)' },
   ties: { type: 'string', arg: 'breslow|efron', help: 'with --loss cox: tied event times (default breslow, as grpreg)' },
   lambda: { type: 'string', arg: 'V', help: 'a fixed λ (on the standardized scale)' },
   cv: { type: 'string', arg: 'K', help: 'choose λ by K-fold cross-validation (default 10)' },
@@ -41,6 +43,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   const loss = choiceFlag<LossName>(v.loss, 'loss', lossNames().filter((l) => l !== 'multitask')) ?? 'squared';
   const penalty = choiceFlag(v.penalty, 'penalty', penaltyNames());
   const gamma = numberFlag(v.gamma, 'gamma', (x) => Number.isFinite(x), 'a number');
+  const tau = numberFlag(v.tau, 'tau', (x) => Number.isFinite(x), 'a number');
   const alpha = numberFlag(v.alpha, 'alpha', (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
   const ties = choiceFlag(v.ties, 'ties', ['breslow', 'efron'] as const);
   if (ties !== undefined && loss !== 'cox') throw new CliError('--ties goes with --loss cox');
@@ -60,8 +63,10 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
     loss,
     penalty,
     gamma,
+    tau,
     alpha,
     ties,
+    adaptive: v.adaptive ? true : undefined,
     featureNames: design.columnNames,
     standardize: !v['no-standardize'],
     orthonormalize: v.orthonormalize ?? false,

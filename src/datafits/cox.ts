@@ -74,6 +74,8 @@ export class CoxLoss implements Datafit {
   readonly curvatureBound: number;
   readonly quadratic = false;
   readonly separable = false;
+  /** The partial likelihood compares rows within risk sets: a common shift of η cancels. */
+  readonly shiftInvariant = true;
   /** Number of events (Σ δ_i, unweighted). */
   readonly events: number;
   /** Rows sorted by time; blocks of equal times are [blockPtr[b], blockPtr[b+1]) in `order`. */

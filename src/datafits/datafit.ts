@@ -14,7 +14,7 @@ export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multi
  * information criteria and the estimator ask the datafit for what they need and never look at its
  * name. A new loss is a class implementing this interface plus one {@link registerLoss} call; it is
  * then accepted as `loss: '<name>'` by every fitting function, the estimator and the CLI.
- * - Solvers: `value`, `valueGrad`, `gradient`, `hessianDiag`, `curvature` (finite curvature lets
+ * - Solvers: `value`, `valueGrad`, `gradient`, `hessianDiag`, `shiftInvariant`, `curvature` (finite curvature lets
  *   block coordinate descent and the fixed-step solvers run; Infinity makes them back-track or
  *   refuse), `quadratic`, and `dualValue` for the duality gap.
  * - Cross-validation: `subset` (the training and held-out rows), `rowLosses` and `heldOutMetric`,
@@ -48,6 +48,11 @@ export interface Datafit {
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void;
   /** True when ∇²F is diagonal (each entry of η has its own term); false for Cox and multinomial. */
   readonly separable: boolean;
+  /**
+   * True when F(η + c·1) = F(η) for every constant c (Cox: risk sets only compare rows), so ∇²F
+   * annihilates constants; second-order solvers then centre their model's columns. Absent: false.
+   */
+  readonly shiftInvariant?: boolean;
   /** Normalised sample weights (mean 1), or undefined when every row weighs 1. */
   readonly sampleWeight: Float64Array | undefined;
   /**

@@ -12,11 +12,12 @@ import { cvOnProblem, type CvResult } from '../path/cv.ts';
 import { lambdaGrid, MAX_LAMBDAS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from '../path/path.ts';
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
+import { adaptiveProblem, checkAdaptive, type AdaptiveOptions } from './adaptive.ts';
 import { designDiagnostics, explodedGroups } from './diagnostics.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
-  extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
+  extends Pick<PathOptions, 'loss' | 'ties' | 'penalty' | 'alpha' | 'gamma' | 'tau' | 'fitIntercept' | 'ungrouped' | 'nLambda' | 'lambdaMinRatio' | 'lambdas' | 'tol' | 'maxIter' | 'maxTime' | 'solver' | 'screening'> {
   /** A label per column, lists of member indices, or a GroupStructure (over the columns of X). */
   groups: GroupSpec;
   /** A fixed λ (on the scale of the standardized design when `standardize` is on). */
@@ -39,6 +40,13 @@ export interface GroupLassoOptions
   weights?: ArrayLike<number> | WeightRule;
   /** A name per column of X (default x0, x1, …). */
   featureNames?: readonly string[];
+  /**
+   * Adaptive group lasso: true, or { power, nFolds, seed }: weights d_g = d⁰_g / ‖w̃_g‖^power from
+   * the group lasso chosen by cross-validation on the same design and grid options (nLambda,
+   * lambdaMinRatio; see {@link AdaptiveOptions}); groups it sets to zero are left out (infinite
+   * weight). Default false.
+   */
+  adaptive?: boolean | AdaptiveOptions;
   /** Progress of the path / cross-validation: (done, total); returning false stops the fit early (status in the warnings). */
   onProgress?: (done: number, total: number) => boolean | void;
 }
@@ -47,9 +55,9 @@ export interface GroupLassoOptions
 const FIXED_LAMBDA_STEPS = 5;
 
 const OPTION_KEYS = [
-  'groups', 'loss', 'penalty', 'alpha', 'gamma', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
+  'groups', 'loss', 'penalty', 'alpha', 'gamma', 'tau', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
-  'featureNames', 'onProgress', 'ties',
+  'featureNames', 'onProgress', 'ties', 'adaptive',
 ] as const;
 
 /** Options of `predict` / `predictLinear`. */
@@ -134,6 +142,11 @@ export class GroupLasso {
   diagnostics: string[] = [];
   /** Information criteria along the path, when λ was chosen by a criterion. */
   criteria: CriteriaResult | undefined;
+  /**
+   * With `adaptive`: the weight d_g of each fitted group (Infinity: left out by the initial fit,
+   * fixed at zero; 0: unpenalized), on the groups of the fitted design.
+   */
+  adaptiveWeights: Float64Array | undefined;
   private fitNotes: string[] = [];
   private separation: string[] = [];
 
@@ -170,6 +183,7 @@ export class GroupLasso {
     if (options.maxTime !== undefined && (typeof options.maxTime !== 'number' || !(options.maxTime > 0))) {
       throw new ValueError(fn, `maxTime must be a number of seconds > 0, got ${String(options.maxTime)}`);
     }
+    checkAdaptive(fn, options.adaptive);
     this.options = { ...options };
   }
 
@@ -306,9 +320,15 @@ export class GroupLasso {
     let separation: string[] = [];
     if (doStandardize && Xfit instanceof DenseMatrix) notes.push(...designDiagnostics(Xfit, featureNames, constantCols));
     diagnostics.push(...notes);
-    const prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
+    let prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
     const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
+    const adaptiveOpts = checkAdaptive(fn, o.adaptive);
+    const adaptive = adaptiveOpts ? adaptiveProblem(Xfit, prob, adaptiveOpts, {
+      tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio,
+    }, fn) : undefined;
+    this.adaptiveWeights = adaptive?.weights;
+    if (adaptive) prob = adaptive.problem;
     const grid = o.lambdas !== undefined ? { lambdas: o.lambdas } : { nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio };
     let path: PathResult;
     let index: number;
@@ -334,11 +354,13 @@ export class GroupLasso {
         lambdas[steps] = lam;
       }
       path = pathOnProblem(prob, { ...common, lambdas }, fn);
+      if (adaptive) path = adaptive.expandPath(path);
       index = path.lambdas.length - 1;
       selection = 'lambda';
     } else if (o.criterion !== undefined) {
       path = pathOnProblem(prob, { ...common, ...grid }, fn);
       const ic = criteriaOnProblem(path, prob, { df: o.df, ebicGamma: o.ebicGamma }, fn);
+      if (adaptive) path = adaptive.expandPath(path);
       this.criteria = ic;
       index = ic.best[o.criterion];
       selection = 'criterion';
@@ -346,7 +368,8 @@ export class GroupLasso {
       const cvOpt = o.cv === undefined || o.cv === true ? {} : typeof o.cv === 'number' ? { nFolds: o.cv } : o.cv;
       if (typeof cvOpt !== 'object' || cvOpt === null) throw new ValueError(fn, 'cv must be a fold count, true, or { nFolds, seed, stratify, foldIds }');
       checkOptions(fn, cvOpt, ['nFolds', 'seed', 'stratify', 'foldIds', 'workers']);
-      const cv = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
+      const cvRun = cvOnProblem(prob, { ...common, ...grid, ...cvOpt, nFolds: cvOpt.nFolds ?? (cvOpt.foldIds ? undefined : Math.min(10, n)) }, fn);
+      const cv = adaptive ? adaptive.expandCv(cvRun) : cvRun;
       this.cv = cv;
       path = cv.path;
       index = (o.rule ?? 'min') === '1se' ? cv.index1se : cv.indexMin;

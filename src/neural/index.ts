@@ -48,6 +48,7 @@ export { measureLatency } from './latency.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
 export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
 export { onnxModelBytes, writeOnnx } from './formats/onnx.ts';
+export { readOnnx, graphFromOnnx, type OnnxImportOptions } from './formats/onnx-read.ts';
 
 // Training and budgets on TensorFlow.js: proximal training with the stated objective and its KKT
 // residual, pruning to a FLOP budget, real MNIST.

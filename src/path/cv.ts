@@ -152,7 +152,7 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
-    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
+    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma, tau: options.tau,
     sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return cvOnProblem(prob, options, fn);

@@ -52,7 +52,7 @@ export interface StopFlag {
 }
 
 export const PATH_KEYS = [
-  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'sampleWeight', 'ties', 'nLambda', 'lambdaMinRatio', 'lambdas',
+  'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'tau', 'sampleWeight', 'ties', 'nLambda', 'lambdaMinRatio', 'lambdas',
   'tol', 'maxIter', 'maxTime', 'solver', 'screening', 'onProgress',
 ] as const;
 
@@ -196,7 +196,7 @@ export function groupLassoPath(X: MatrixInput, y: ResponseInput, options: PathOp
   const prob = prepareProblem(X, y, {
     groups: options.groups, loss: options.loss, weights: options.weights,
     fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
-    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma,
+    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma, tau: options.tau,
     sampleWeight: options.sampleWeight, ties: options.ties,
   }, fn);
   return pathOnProblem(prob, options, fn);

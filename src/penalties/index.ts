@@ -4,4 +4,5 @@
  */
 import './penalties.ts';
 import './nonconvex.ts';
+import './bilevel.ts';
 export { registerPenalty, penaltyNames, getPenalty, type Penalty, type PenaltySpec, type PenaltyParams } from './penalty.ts';

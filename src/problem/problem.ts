@@ -22,7 +22,7 @@ import { readResponse, resolveIntercept } from './response.ts';
 export type SolverName = 'ista' | 'fista' | 'bcd' | 'auto' | (string & {});
 
 /** Penalty names: the registered ones (grpreg's 'grLasso' is the group lasso). */
-export type PenaltyName = 'groupLasso' | 'grLasso' | 'sparseGroupLasso' | (string & {});
+export type PenaltyName = 'groupLasso' | 'grLasso' | 'sparseGroupLasso' | 'grMCP' | 'grSCAD' | 'cMCP' | 'gel' | (string & {});
 
 /** What defines a problem, independent of λ. */
 export interface ProblemOptions {
@@ -49,8 +49,10 @@ export interface ProblemOptions {
   penalty?: PenaltyName;
   /** Sparse-group lasso mixing α ∈ [0, 1] (penalty 'sparseGroupLasso'; default 0.5). */
   alpha?: number;
-  /** Concavity γ of the nonconvex penalties ('grMCP': > 1, default 3; 'grSCAD': > 2, default 4). */
+  /** Concavity γ of the nonconvex penalties ('grMCP', 'cMCP': > 1, default 3; 'grSCAD': > 2, default 4). */
   gamma?: number;
+  /** Coupling τ of the group exponential lasso ('gel': in (0, 1], default 1/3). */
+  tau?: number;
 }
 
 /** Options of one fit. */
@@ -143,10 +145,10 @@ export interface FitResult {
   nTasks: number;
 }
 
-const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'sampleWeight', 'ties'] as const;
+const PROBLEM_KEYS = ['groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'tau', 'sampleWeight', 'ties'] as const;
 const SOLVE_KEYS = ['tol', 'maxIter', 'maxTime', 'solver', 'stopOn', 'warmStart', 'callback'] as const;
 /** Option names that are penalty parameters (each penalty takes those its spec lists). */
-export const PENALTY_PARAM_KEYS = ['alpha', 'gamma'] as const;
+export const PENALTY_PARAM_KEYS = ['alpha', 'gamma', 'tau'] as const;
 
 /** A penalty chosen and its parameters checked, ready to be built at any λ. */
 export interface PenaltyChoice {
@@ -158,7 +160,7 @@ export interface PenaltyChoice {
  * The penalty named in `options` (default 'groupLasso'), with its parameters checked. A parameter
  * the penalty does not take is an error (alpha with the group lasso, gamma with the lasso…).
  */
-export function choosePenalty(fn: string, options: { penalty?: string; alpha?: number; gamma?: number }): PenaltyChoice {
+export function choosePenalty(fn: string, options: { penalty?: string; alpha?: number; gamma?: number; tau?: number }): PenaltyChoice {
   const name = options.penalty === undefined ? 'groupLasso' : checkChoice(fn, 'penalty', options.penalty, penaltyNames());
   const spec = getPenalty(name)!;
   const given: Record<string, unknown> = {};
@@ -473,7 +475,7 @@ export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOpti
  */
 export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOptions & { alpha?: number }): FitResult {
   const fn = 'fitSparseGroupLasso';
-  checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma'), ...SOLVE_KEYS]);
+  checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma' && k !== 'tau'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkNonNegative(fn, 'lambda', options.lambda);
   return prepareProblem(X, y, { ...options, penalty: 'sparseGroupLasso' }, fn).fit(options.lambda, options);

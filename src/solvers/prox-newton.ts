@@ -69,6 +69,14 @@ export class ProxNewton implements IterativeSolver {
   private readonly fast: FastDense | null;
   private readonly n: number;
   private readonly intercept: boolean;
+  /**
+   * Whether the quadratic model carries a constant direction of η: the intercept, or, for a loss
+   * with F(η + c·1) = F(η) (Cox), a phantom one whose move is dropped. Minimizing the model over it
+   * centres the columns in the H-weighted metric, i.e. uses Xᵀ(H − hhᵀ/Σh)X in place of XᵀHX, where
+   * the diagonal H = diag ∇²F alone overstates the curvature along every column's mean (Cox's
+   * Hessian annihilates constants) and the steps on uncentred columns shrank to a few percent.
+   */
+  private readonly shift: boolean;
   private readonly nGroups: number;
   private readonly penalized: Uint8Array;
   /** Internal coefficients (unpenalized blocks included) and the intercept. */
@@ -118,6 +126,7 @@ export class ProxNewton implements IterativeSolver {
     this.fast = fast;
     const n = (this.n = ctx.n);
     this.intercept = ctx.fitIntercept;
+    this.shift = ctx.fitIntercept || ctx.datafit.shiftInvariant === true;
     const pen = ctx.penalty;
     const gs = pen.groups;
     const G = (this.nGroups = gs.nGroups);
@@ -338,9 +347,10 @@ export class ProxNewton implements IterativeSolver {
     const xd = this.xd;
     if (nc <= GRAM_MAX) this.modelByGram(nc, tolIn);
     else this.modelByColumns(tolIn);
-    // δ = model minimizer − old point; put the old point back and search along δ.
+    // δ = model minimizer − old point; put the old point back and search along δ. A phantom
+    // intercept's move changes nothing (the loss ignores constants) and is dropped.
     const delta = this.wsDelta();
-    const db = this.b - b0;
+    const db = this.intercept ? this.b - b0 : 0;
     let any = db !== 0;
     for (let k = 0; k < delta.length; k++) if (delta[k] !== 0) any = true;
     this.restore(b0);
@@ -392,7 +402,7 @@ export class ProxNewton implements IterativeSolver {
     const pen = this.ctx.penalty;
     const gs = pen.groups;
     const h = this.h;
-    const K = nc + (this.intercept ? 1 : 0);
+    const K = nc + (this.shift ? 1 : 0);
     if (this.Q.length < K * K) this.Q = new Float64Array(K * K);
     if (this.gm.length < K) this.gm = new Float64Array(K);
     const Q = this.Q, gm = this.gm;
@@ -402,7 +412,7 @@ export class ProxNewton implements IterativeSolver {
       this.weightedColumn(this.wsCols[a], h, this.tmp);
       this.cols.dotBlock(this.wsCols, 0, nc, this.tmp, this.rowBuf);
       for (let c = 0; c < nc; c++) Q[a * K + c] = this.rowBuf[c];
-      if (this.intercept) {
+      if (this.shift) {
         let s = 0;
         for (let i = 0; i < n; i++) s += this.tmp[i];
         Q[a * K + nc] = s;
@@ -410,7 +420,7 @@ export class ProxNewton implements IterativeSolver {
       }
     }
     let gb = 0;
-    if (this.intercept) {
+    if (this.shift) {
       let s = 0;
       for (let i = 0; i < n; i++) {
         s += h[i];
@@ -419,7 +429,7 @@ export class ProxNewton implements IterativeSolver {
       Q[nc * K + nc] = s;
     }
     for (let k = 0; k < nc; k++) gm[k] = this.wsGrad[k];
-    if (this.intercept) gm[nc] = gb;
+    if (this.shift) gm[nc] = gb;
     // Block constants: the top eigenvalue of each diagonal block of Q.
     o = 0;
     for (let q = 0; q < ws.length; q++) {
@@ -455,7 +465,7 @@ export class ProxNewton implements IterativeSolver {
         }
         o += m;
       }
-      if (this.intercept) {
+      if (this.shift) {
         const Lb = Q[nc * K + nc];
         worst = Math.max(worst, Math.abs(gm[nc]));
         if (Lb > 0) {
@@ -480,7 +490,7 @@ export class ProxNewton implements IterativeSolver {
     for (let q = 0; q < ws.length; q++) this.wsL[q] = this.blockCurvature(ws[q]);
     let Lb = 0;
     let gb = 0;
-    if (this.intercept) {
+    if (this.shift) {
       for (let i = 0; i < n; i++) {
         Lb += h[i];
         gb += this.u[i];
@@ -515,7 +525,7 @@ export class ProxNewton implements IterativeSolver {
         if (moved) this.cols.axpyBlock(gs.indices, s, e, d, xd);
         o += m;
       }
-      if (this.intercept && Lb > 0) {
+      if (this.shift && Lb > 0) {
         let hx = 0;
         for (let i = 0; i < n; i++) hx += h[i] * xd[i];
         const gInt = gb + hx;

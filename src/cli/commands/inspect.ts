@@ -18,7 +18,7 @@ export const inspectCommand: Command = {
   summary: 'show a network model: format, ops, dependency groups with FLOPs and parameters',
   usage: ['inspect <MODEL> [--json] [--input-size S]'],
   sections: [{ title: 'Options', flags: { json: { type: 'boolean', help: 'one JSON object on stdout (top-level `flops` is the total)' }, ...NEURAL_INPUT_FLAGS, help: COMMON_FLAGS.help } }],
-  notes: ['MODEL: a tfjs graph model.json (or its folder) or a face-api *-weights_manifest.json.', 'Example:', '  groupsparse inspect datasets/face-api/tiny_face_detector_model-weights_manifest.json'],
+  notes: ['MODEL: a tfjs graph or layers model.json (or its folder), a face-api *-weights_manifest.json, or an ONNX model.onnx.', 'Example:', '  groupsparse inspect datasets/face-api/tiny_face_detector_model-weights_manifest.json'],
   async run(values, positionals, io) {
     const v = values as { json?: boolean; 'input-size'?: string };
     if (positionals.length !== 1) throw new CliError(`inspect takes one MODEL path, got ${positionals.length}`);

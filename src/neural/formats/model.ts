@@ -5,12 +5,13 @@ import type { Graph } from '../ir/graph.ts';
 import { readFaceApiManifest, writeFaceApiManifest } from './faceapi-graph.ts';
 import { readJson } from './files.ts';
 import { writeOnnx } from './onnx.ts';
+import { readOnnx } from './onnx-read.ts';
 import { readTfjsGraphModel, writeTfjsGraphModel } from './tfjs-graph.ts';
 import { readTfjsLayersModel, writeTfjsLayersModel } from './tfjs-layers.ts';
 
 /**
  * One entry for every model file the neural part reads: the format is recognised from the file
- * (a folder is searched for `model.json` or one `*-weights_manifest.json`), and `writeModel` writes
+ * (`*.onnx`, or a folder searched for `model.json`, `model.onnx` or one `*-weights_manifest.json`), and `writeModel` writes
  * a graph back in the format it came from.
  */
 
@@ -25,6 +26,7 @@ function locate(fn: string, path: string): string {
   if (!existsSync(path)) throw new DataError(fn, `${path} does not exist`);
   if (!statSync(path).isDirectory()) return path;
   if (existsSync(join(path, 'model.json'))) return join(path, 'model.json');
+  if (existsSync(join(path, 'model.onnx'))) return join(path, 'model.onnx');
   const manifests = readdirSync(path).filter((f) => f.endsWith('-weights_manifest.json'));
   if (manifests.length === 1) return join(path, manifests[0]);
   throw new DataError(fn, `${path} holds no model.json and ${manifests.length} weight manifests`);
@@ -33,7 +35,7 @@ function locate(fn: string, path: string): string {
 export function readModel(path: string, options: ReadModelOptions = {}): Graph {
   const fn = 'readModel';
   const file = locate(fn, path);
-  if (file.endsWith('.onnx')) throw new DataError(fn, `${file}: ONNX models are not supported yet`);
+  if (file.endsWith('.onnx')) return readOnnx(file, { inputShape: options.inputShape ?? (options.inputSize ? [1, options.inputSize, options.inputSize, 3] : undefined) });
   const json = readJson(fn, file) as { format?: string; modelTopology?: { node?: unknown; class_name?: unknown } } | unknown[];
   if (Array.isArray(json)) return readFaceApiManifest(file, { inputSize: options.inputSize });
   if (json && typeof json === 'object') {
@@ -57,6 +59,7 @@ export function writeModel(g: Graph, dir: string, options: { format?: 'source' |
     case 'tfjs-graph': return writeTfjsGraphModel(g, dir);
     case 'faceapi-manifest': return writeFaceApiManifest(g, dir);
     case 'tfjs-layers': return writeTfjsLayersModel(g, dir);
+    case 'onnx': return writeOnnx(g, dir);
     default: throw new DataError('writeModel', `writing ${g.source.kind} models is not supported`);
   }
 }

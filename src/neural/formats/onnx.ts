@@ -19,7 +19,8 @@ import { writeFilesAtomically } from './files.ts';
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const INT64 = onnx.TensorProto.DataType.INT64;
 
-function permute(w: Weight, perm: readonly number[]): Weight {
+/** `w` with its axes permuted (row-major): the one layout conversion both ONNX directions use. */
+export function permuteWeight(w: Weight, perm: readonly number[]): Weight {
   const s = w.shape;
   const outShape = perm.map((p) => s[p]);
   const strides = s.map((_, i) => s.slice(i + 1).reduce((a, b) => a * b, 1));
@@ -58,15 +59,21 @@ export function onnxModelBytes(g: Graph): Uint8Array {
   const shapes = inferShapes(g);
   const nodes: O.INodeProto[] = [];
   const inits: O.ITensorProto[] = [];
-  const emitted = new Set<string>();
   let uid = 0;
   const tmp = (base: string): string => `${base}/__${uid++}`;
+  // ONNX keeps initializers and node outputs in one namespace: a weight named like a tensor
+  // (face-api's dense weight 'fc' feeding node 'fc') is renamed.
+  const tensorNames = new Set([...g.inputs.map((i) => i.name), ...g.nodes.map((n) => n.name)]);
+  const renamed = new Map<string, string>();
   const init = (name: string, make: () => O.ITensorProto): string => {
-    if (!emitted.has(name)) {
-      emitted.add(name);
-      inits.push(make());
+    let out = renamed.get(name);
+    if (out === undefined) {
+      out = name;
+      while (tensorNames.has(out)) out += '/weight';
+      renamed.set(name, out);
+      inits.push({ ...make(), name: out });
     }
-    return name;
+    return out;
   };
   const W = (name: string): Weight => g.weights.get(name)!;
   const rank = (t: string): number => shapes.get(t)!.length;
@@ -93,8 +100,8 @@ export function onnxModelBytes(g: Graph): Uint8Array {
       case 'prelu': {
         const s = W(a.alphaWeight!);
         const name = `${a.alphaWeight!}/nchw`;
-        init(name, () => floatTensor(name, s.data.length === channels && rank(output) === 4 ? { shape: [channels, 1, 1], data: s.data } : s));
-        nodes.push({ opType: 'PRelu', input: [input, name], output: [output] });
+        const slope = init(name, () => floatTensor(name, s.data.length === channels && rank(output) === 4 ? { shape: [channels, 1, 1], data: s.data } : s));
+        nodes.push({ opType: 'PRelu', input: [input, slope], output: [output] });
         break;
       }
     }
@@ -114,11 +121,11 @@ export function onnxModelBytes(g: Graph): Uint8Array {
         const k = W(n.kernel);
         const C = k.shape[2];
         const kname = `${n.kernel}/oihw`;
-        init(kname, () => floatTensor(kname, n.op === 'conv2d' ? permute(k, [3, 2, 0, 1]) : (() => {
-          const p = permute(k, [2, 3, 0, 1]); // [C, m, kh, kw] = [C·m, 1, kh, kw] in memory
+        const kinit = init(kname, () => floatTensor(kname, n.op === 'conv2d' ? permuteWeight(k, [3, 2, 0, 1]) : (() => {
+          const p = permuteWeight(k, [2, 3, 0, 1]); // [C, m, kh, kw] = [C·m, 1, kh, kw] in memory
           return { shape: [C * k.shape[3], 1, k.shape[0], k.shape[1]], data: p.data };
         })()));
-        const ins = [x, kname, ...(n.bias ? [init(n.bias, () => floatTensor(n.bias!, W(n.bias!)))] : [])];
+        const ins = [x, kinit, ...(n.bias ? [init(n.bias, () => floatTensor(n.bias!, W(n.bias!)))] : [])];
         const pre = n.activation.kind === 'linear' ? n.name : tmp(n.name);
         nodes.push({
           opType: 'Conv', input: ins, output: [pre], name: n.name,
