@@ -1,15 +1,17 @@
 /**
  * Fuzzing at scale, on every core: random group-sparse problems (test/helpers/fuzzcase.ts), each
  * fitted and checked by the independent certificate, and random CSV tables read, turned into a
- * design and fitted (test/helpers/datafuzz.ts). A result must be certified, honestly marked not
+ * design and fitted (test/helpers/datafuzz.ts), and corrupted model files read by the neural
+ * importers (test/helpers/neuralfuzz.ts). A result must be certified, honestly marked not
  * converged, or refused by a library error; anything else is a failure, shrunk by fast-check to a
  * minimal case and printed with the command that replays it. A case that runs longer than
  * `--case-timeout` seconds is a hang: its worker is killed and the case reported.
  *
- *   npm run fuzz                                  # 10 000 problems + 2 000 tables, random seed
+ *   npm run fuzz                                  # 10 000 problems + 2 000 tables + 500 models, random seed
  *   npm run fuzz -- --ci                          # CI: fixed seed and a rotating seed, both printed
  *   npm run fuzz -- --runs 50000 --seed 123 --workers 2
  *   npm run fuzz -- --target data --runs 5000
+ *   npm run fuzz -- --target neural --runs 2000
  *   npm run fuzz -- --replay '<params JSON printed by a failure>' [--target data]
  *
  * Exits 1 on any failure.
@@ -21,7 +23,7 @@ import fc from 'fast-check';
 import { dataFuzzArb, runDataCase, type DataFuzzParams } from '../test/helpers/datafuzz.ts';
 import { fuzzParamsArb, runCase, type FuzzParams } from '../test/helpers/fuzzcase.ts';
 
-type Target = 'fit' | 'data';
+type Target = 'fit' | 'data' | 'neural';
 const CI_SEED = 20261201;
 
 function arg(name: string): string | undefined {
@@ -43,6 +45,10 @@ interface ShardReport {
 function key(s: string): string {
   return s.replace(/\(.*\)/, '').replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/g, '#').trim().slice(0, 100);
 }
+
+/** The neural target's helpers, loaded only by its workers (the runtime is slow to import). */
+type NeuralFuzz = typeof import('../test/helpers/neuralfuzz.ts');
+let neuralFuzz: NeuralFuzz | null = null;
 
 // ---------------------------------------------------------------- worker side
 function runShard(target: Target, seed: number, runs: number): void {
@@ -70,6 +76,20 @@ function runShard(target: Target, seed: number, runs: number): void {
         throw new Error(out.failures.join('; '));
       }
     })
+    : target === 'neural'
+    ? fc.property(neuralFuzz!.neuralFuzzArb(), (p) => {
+      send({ type: 'start', params: p });
+      const out = neuralFuzz!.runNeuralCase(p);
+      if (!failing) {
+        done++;
+        bump(`${p.corruption}: ${out.outcome}`);
+        if (done % 100 === 0) send({ type: 'progress', done });
+      }
+      if (out.failures.length > 0) {
+        failing = true;
+        throw new Error(out.failures.join('; '));
+      }
+    })
     : fc.property(dataFuzzArb(), (p: DataFuzzParams) => {
       send({ type: 'start', params: p });
       const out = runDataCase(p);
@@ -83,7 +103,7 @@ function runShard(target: Target, seed: number, runs: number): void {
         throw new Error(out.failures.join('; '));
       }
     });
-  const res = fc.check(property as fc.IProperty<[FuzzParams | DataFuzzParams]>, { seed, numRuns: runs });
+  const res = fc.check(property as unknown as fc.IProperty<[unknown]>, { seed, numRuns: runs });
   const report: ShardReport = {
     type: 'done', target, runs: done, counts,
     failure: res.failed
@@ -186,11 +206,20 @@ function shards(target: Target, label: string, seed: number, runs: number, size:
 const workerAt = process.argv.indexOf('--worker');
 if (workerAt >= 0) {
   const [target, seed, runs] = process.argv.slice(workerAt + 1, workerAt + 4);
+  if (target === 'neural') {
+    neuralFuzz = await import('../test/helpers/neuralfuzz.ts');
+    await neuralFuzz.prepareNeuralFuzz();
+  }
   runShard(target as Target, Number(seed), Number(runs));
   process.disconnect?.();
 } else if (arg('replay') !== undefined) {
   const params = JSON.parse(arg('replay')!);
-  const out = arg('target') === 'data' ? runDataCase(params as DataFuzzParams) : runCase(params as FuzzParams);
+  let out: { failures: string[] };
+  if (arg('target') === 'neural') {
+    neuralFuzz = await import('../test/helpers/neuralfuzz.ts');
+    await neuralFuzz.prepareNeuralFuzz();
+    out = neuralFuzz.runNeuralCase(params);
+  } else out = arg('target') === 'data' ? runDataCase(params as DataFuzzParams) : runCase(params as FuzzParams);
   console.log(JSON.stringify(out, null, 2));
   process.exit(out.failures.length > 0 ? 1 : 0);
 } else {
@@ -205,22 +234,28 @@ if (workerAt >= 0) {
     const rotating = Number(process.env.FUZZ_SEED ?? (Date.now() % 2 ** 31));
     const fitRuns = Number(arg('runs') ?? 10_000);
     const dataRuns = Number(arg('data-runs') ?? 2000);
-    console.log(`fuzz (CI): ${fitRuns} problems and ${dataRuns} tables; fixed seed ${CI_SEED}, rotating seed ${rotating} ` +
+    const neuralRuns = Number(arg('neural-runs') ?? 200);
+    console.log(`fuzz (CI): ${fitRuns} problems, ${dataRuns} tables and ${neuralRuns} corrupted models; fixed seed ${CI_SEED}, rotating seed ${rotating} ` +
       `(replay: FUZZ_SEED=${rotating} npm run fuzz -- --ci); ${workers} workers`);
     jobs.push(...shards('fit', `problems, fixed seed ${CI_SEED}`, CI_SEED, fitRuns / 2, shardSize));
     jobs.push(...shards('fit', `problems, rotating seed ${rotating}`, rotating, fitRuns - fitRuns / 2, shardSize));
     jobs.push(...shards('data', `tables, fixed seed ${CI_SEED}`, CI_SEED, dataRuns / 2, shardSize));
     jobs.push(...shards('data', `tables, rotating seed ${rotating}`, rotating, dataRuns - dataRuns / 2, shardSize));
+    jobs.push(...shards('neural', `models, fixed seed ${CI_SEED}`, CI_SEED, Math.floor(neuralRuns / 2), shardSize));
+    jobs.push(...shards('neural', `models, rotating seed ${rotating}`, rotating, neuralRuns - Math.floor(neuralRuns / 2), shardSize));
   } else {
     const seed = Number(arg('seed') ?? Math.floor(Math.random() * 2 ** 31));
-    const runs = Number(arg('runs') ?? (target === 'data' ? 2000 : 10_000));
-    console.log(`fuzz: ${runs} ${target === 'data' ? 'tables' : 'problems'}${target ? '' : ' + 2000 tables'}, seed ${seed}, ${workers} workers ` +
+    const runs = Number(arg('runs') ?? (target === 'data' ? 2000 : target === 'neural' ? 500 : 10_000));
+    const what = target === 'data' ? 'tables' : target === 'neural' ? 'corrupted models' : 'problems';
+    console.log(`fuzz: ${runs} ${what}${target ? '' : ' + 2000 tables + 500 corrupted models'}, seed ${seed}, ${workers} workers ` +
       `(replay: npm run fuzz -- --seed ${seed} --runs ${runs}${target ? ` --target ${target}` : ''})`);
-    if (target !== 'data') jobs.push(...shards('fit', `problems, seed ${seed}`, seed, runs, shardSize));
-    if (target !== 'fit') jobs.push(...shards('data', `tables, seed ${seed}`, seed, target === 'data' ? runs : 2000, shardSize));
+    if (target === undefined || target === 'fit') jobs.push(...shards('fit', `problems, seed ${seed}`, seed, runs, shardSize));
+    if (target === undefined || target === 'data') jobs.push(...shards('data', `tables, seed ${seed}`, seed, target === 'data' ? runs : 2000, shardSize));
+    if (target === undefined || target === 'neural') jobs.push(...shards('neural', `models, seed ${seed}`, seed, target === 'neural' ? runs : 500, shardSize));
   }
   // Longest jobs first keeps both cores busy to the end.
-  jobs.sort((a, b) => (a.target === b.target ? 0 : a.target === 'fit' ? -1 : 1));
+  const order: Record<Target, number> = { fit: 0, neural: 1, data: 2 };
+  jobs.sort((a, b) => order[a.target] - order[b.target]);
   const failed = await runJobs(jobs, workers, caseTimeout);
   process.exit(failed > 0 ? 1 : 0);
 }

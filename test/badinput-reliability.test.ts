@@ -4,8 +4,11 @@
  * function, data that does not belong to the result it is scored against.
  */
 import {
-  cvGroupLasso, fitGroupLasso, groupLassoPath, GroupLasso, informationCriteria, lambdaMax, ShapeError, signal, ValueError,
+  allPairs, buildDesign, categoricalColors, cvGroupLasso, DataError, fitGroupLasso, fitOverlappingGroupLasso, groupLassoPath, GroupLasso,
+  informationCriteria, lambdaGrid, lambdaMax, OptionError, rawPoly, ShapeError, signal, ValueError,
 } from '../src/index.ts';
+import { denseGroups } from '../src/neural/groups.ts';
+import { parseWeightsManifest } from '../src/neural/manifest.ts';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 
 const X = [[1, 2, 0.5], [0, 1, 1], [2, 0, 1], [1, 1, 3], [0.5, 2, 1], [1, 0, 2]];
@@ -50,6 +53,28 @@ export const reliabilityRows: BadInputRow[] = [
   // Data that does not belong to the result.
   { name: 'informationCriteria with another y', fn: 'informationCriteria', error: ValueError, message: /^X and y are not the data the path was fitted on/, call: () => informationCriteria(path, X, y.map((v) => 3 - v)) },
   { name: 'informationCriteria with fewer rows', fn: 'informationCriteria', error: ShapeError, message: /is not the one the path was fitted on/, call: () => informationCriteria(path, X.slice(0, 5), y.slice(0, 5)) },
+
+  // Overlapping groups: the same budget and progress options as every fit.
+  { name: 'overlap: callback as a string', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^callback must be a function, got string$/, call: () => fitOverlappingGroupLasso(X, y, { groups: [[0, 1], [1, 2]], lambda: 0.1, mode: 'consensus', callback: 'x' as never }) },
+  { name: 'overlap: maxTime = 0', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 0$/, call: () => fitOverlappingGroupLasso(X, y, { groups: [[0, 1], [1, 2]], lambda: 0.1, mode: 'consensus', maxTime: 0 }) },
+
+  // Weight files.
+  { name: 'manifest text that is not JSON', fn: 'parseWeightsManifest', error: DataError, message: /^the manifest text is not valid JSON: /, call: () => parseWeightsManifest('{not json', []) },
+  {
+    name: 'a NaN weight in a shard', fn: 'parseWeightsManifest', error: DataError, message: /^weight 'k' holds a non-finite value \(NaN\) at index 1: the weight file is corrupted$/,
+    call: () => parseWeightsManifest([{ paths: ['a.bin'], weights: [{ name: 'k', shape: [2], dtype: 'float32' }] }], [[new Uint8Array(new Float32Array([1, NaN]).buffer)]]),
+  },
+
+  // Helpers whose size argument used to loop for ever or escape as a TypeError.
+  { name: 'categoricalColors(1e300)', fn: 'categoricalColors', error: ValueError, message: /^n must be a whole number of colours from 0 to 10000, got 1e\+300$/, call: () => categoricalColors(1e300) },
+  { name: 'rawPoly of degree 1e300', fn: 'rawPoly', error: DataError, message: /^degree must be a whole number from 1 to 100, got 1e\+300$/, call: () => rawPoly(new Float64Array([1, 2]), 1e300) },
+  { name: 'allPairs(undefined)', fn: 'allPairs', error: ValueError, message: /^columns must be a list of column names, got undefined$/, call: () => allPairs(undefined as never) },
+  { name: 'buildDesign with options null', fn: 'buildDesign', error: OptionError, message: /^options must be an object, got null$/, call: () => buildDesign({ names: ['a'], columns: [[1, 2]] } as never, null as never) },
+
+  { name: 'lambdaGrid with nLambda = -1', fn: 'lambdaGrid', error: ValueError, message: /^nLambda must be a whole number ≥ 1, got -1$/, call: () => lambdaGrid(1, -1, 0.01) },
+  { name: 'denseGroups without a layer', fn: 'denseGroups', error: ShapeError, message: /^layer must be an object with its dimensions and layout, got undefined$/, call: () => denseGroups(undefined as never, 'inputs') },
+  { name: 'signal.normSquared of a non-operator', fn: 'normSquared', error: ShapeError, message: /^A must be a LinearOperator/, call: () => signal.normSquared(undefined as never) },
+  { name: 'signal.formatPhaseTable(null)', fn: 'formatPhaseTable', error: ValueError, message: /^rows must be the list phaseTransition returns, got null$/, call: () => signal.formatPhaseTable(null as never) },
 
   // The signal namespace.
   { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },

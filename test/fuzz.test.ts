@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { solverNames } from '../src/index.ts';
 import { dataFuzzArb, runDataCase } from './helpers/datafuzz.ts';
 import { fuzzParamsArb, runCase, type FuzzOutcome } from './helpers/fuzzcase.ts';
+import { neuralFuzzArb, prepareNeuralFuzz, runNeuralCase } from './helpers/neuralfuzz.ts';
 
 describe('fuzz: every fit is certified, honestly non-converged, or refused by a library error', () => {
   it('200 random problems', () => {
@@ -30,6 +31,18 @@ describe('fuzz: every fit is certified, honestly non-converged, or refused by a 
     const converged = fits.filter((o) => o.converged).length;
     expect(converged).toBeGreaterThan(0.75 * fits.length);
     for (const o of fits) if (!o.converged) expect(o.status).toMatch(/^(max iterations reached|stalled: |diverged: )/);
+  });
+
+  it('a multi-task case the rescaled dual of the returned point cannot confirm is confirmed by the checker\'s Newton-polished reference', () => {
+    // Found by `npm run fuzz`: λ = 0.001 λ_max, p > n, the solver's gap 1.5e-13 against tol·P =
+    // 1.4e-12, while rescaling the gradients of FISTA and BCD points with KKT ~1e-10 gave 1.9e-11.
+    const out = runCase({
+      seed: 681975417, n: 18, p: 22, nGroups: 3, leaveUngrouped: false, loss: 'squared', T: 2, weightMode: 'withZeros',
+      lambdaFrac: 0.001, solver: 'fista', intercept: true, alpha: null, tol: 1e-8, stopOn: 'gap', maxIter: 4000, quirk: 'scaled',
+    });
+    expect(out.converged).toBe(true);
+    expect(out.failures).toEqual([]);
+    expect(out.unconfirmed).toEqual([]);
   });
 
   it('draws every registered solver', () => {
@@ -62,4 +75,22 @@ describe('fuzz: random CSV tables are read, built and fitted, or refused by a li
     expect(out.failures).toEqual([]);
     expect(out.error).toMatch(/^lambdaMax: X is too large for float64 arithmetic/);
   });
+});
+
+describe('fuzz: corrupted model files are read (and then run and write back) or refused by a library error', () => {
+  it('40 corrupted models of every format', async () => {
+    await prepareNeuralFuzz();
+    const outcomes: string[] = [];
+    fc.assert(
+      fc.property(neuralFuzzArb(), (p) => {
+        const out = runNeuralCase(p);
+        outcomes.push(out.outcome);
+        expect(out.failures).toEqual([]);
+      }),
+      { numRuns: 40, seed: 3 },
+    );
+    // Not vacuous: some corruptions are refused, some leave a readable model.
+    expect(outcomes.filter((o) => o.startsWith('refused')).length).toBeGreaterThan(5);
+    expect(outcomes.filter((o) => o === 'read').length).toBeGreaterThan(2);
+  }, 120_000);
 });

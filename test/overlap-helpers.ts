@@ -92,12 +92,8 @@ export function solveDense(A: number[][], b: number[]): number[] {
   return x;
 }
 
-/**
- * Second method for the plain overlapping problem (squared loss, intercept): iteratively reweighted
- * ridge from the variational form ‖x‖ = min_{η>0} (‖x‖²/η + η)/2 (an MM algorithm, monotone in the
- * smoothed objective), with η_g floored at `eps`. Returns w, b and the exact objective at them.
- */
-export function irlsPlain(d: Data, groups: number[][], lambda: number, iters = 3000, eps = 1e-13): { w: number[]; b: number; objective: number } {
+/** Column means, response mean, centred Gram matrix XcᵀXc/n and Xcᵀ(y − ȳ)/n (the intercept profiled out). */
+function centredGram(d: Data): { xm: number[]; ym: number; G: number[][]; c: number[] } {
   const { n, p } = d;
   const xm = Array.from({ length: p }, (_, j) => d.X.reduce((s, r) => s + r[j], 0) / n);
   const ym = d.y.reduce((s, v) => s + v, 0) / n;
@@ -110,6 +106,17 @@ export function irlsPlain(d: Data, groups: number[][], lambda: number, iters = 3
       for (let k = 0; k < p; k++) G[j][k] += (a * (d.X[i][k] - xm[k])) / n;
     }
   }
+  return { xm, ym, G, c };
+}
+
+/**
+ * Second method for the plain overlapping problem (squared loss, intercept): iteratively reweighted
+ * ridge from the variational form ‖x‖ = min_{η>0} (‖x‖²/η + η)/2 (an MM algorithm, monotone in the
+ * smoothed objective), with η_g floored at `eps`. Returns w, b and the exact objective at them.
+ */
+export function irlsPlain(d: Data, groups: number[][], lambda: number, iters = 3000, eps = 1e-13): { w: number[]; b: number; objective: number } {
+  const { n, p } = d;
+  const { xm, ym, G, c } = centredGram(d);
   let w = solveDense(G.map((row, j) => row.map((v, k) => v + (j === k ? 1e-3 : 0))), c);
   for (let it = 0; it < iters; it++) {
     const diag = new Array<number>(p).fill(0);
@@ -118,6 +125,63 @@ export function irlsPlain(d: Data, groups: number[][], lambda: number, iters = 3
       for (const j of g) diag[j] += (lambda * Math.sqrt(g.length)) / eta;
     }
     w = solveDense(G.map((row, j) => row.map((v, k) => v + (j === k ? diag[j] : 0))), c);
+  }
+  const b = ym - w.reduce((s, v, j) => s + v * xm[j], 0);
+  return { w, b, objective: plainObjective(d, w, b, groups, lambda) };
+}
+
+/**
+ * A tight reference for the plain overlapping problem (squared loss, intercept), by a method of
+ * its own: with the groups in `zero` held at 0, the objective is smooth in the other features
+ * (every other group's norm stays away from 0 near a solution), so damped Newton on it — dense,
+ * naive, from `w0` — reaches machine precision in a few steps. Its value is the optimum of a
+ * restricted problem, hence ≥ the true optimum: P(w) − value is a lower bound on the
+ * suboptimality of any w, whatever `zero` is.
+ */
+export function restrictedNewtonPlain(
+  d: Data, groups: number[][], lambda: number, zero: number[], w0: ArrayLike<number>,
+): { w: number[]; b: number; objective: number } {
+  const { n, p } = d;
+  const { xm, ym, G, c } = centredGram(d);
+  const held = new Set(zero.flatMap((g) => groups[g]));
+  const free = Array.from({ length: p }, (_, j) => j).filter((j) => !held.has(j));
+  const live = groups.map((g, q) => ({ q, members: g.filter((j) => !held.has(j)) })).filter((g) => !zero.includes(g.q) && g.members.length > 0);
+  const f = (w: number[]): number => {
+    let q = 0;
+    for (let j = 0; j < p; j++) {
+      q -= c[j] * w[j];
+      for (let k = 0; k < p; k++) q += 0.5 * w[j] * G[j][k] * w[k];
+    }
+    for (const g of live) q += lambda * Math.sqrt(groups[g.q].length) * norm(g.members.map((j) => w[j]));
+    return q;
+  };
+  let w = Array.from({ length: p }, (_, j) => (held.has(j) ? 0 : w0[j]));
+  for (let it = 0; it < 100; it++) {
+    const grad = new Array<number>(p).fill(0);
+    const H: number[][] = Array.from({ length: p }, (_, j) => G[j].slice());
+    for (let j = 0; j < p; j++) grad[j] = G[j].reduce((s, v, k) => s + v * w[k], 0) - c[j];
+    for (const g of live) {
+      const dg = lambda * Math.sqrt(groups[g.q].length);
+      const v = g.members.map((j) => w[j]);
+      const r = norm(v);
+      g.members.forEach((j, a) => {
+        grad[j] += (dg * v[a]) / r;
+        g.members.forEach((k, b) => (H[j][k] += dg * ((a === b ? 1 : 0) / r - (v[a] * v[b]) / (r * r * r))));
+      });
+    }
+    const step = solveDense(free.map((j) => free.map((k) => H[j][k])), free.map((j) => -grad[j]));
+    const dec = -free.reduce((s, j, a) => s + grad[j] * step[a], 0);
+    let t = 1;
+    const f0 = f(w);
+    let next = w;
+    for (let ls = 0; ls < 60; ls++) {
+      next = w.slice();
+      free.forEach((j, a) => (next[j] += t * step[a]));
+      if (f(next) <= f0 - 0.25 * t * dec || t < 1e-12) break;
+      t /= 2;
+    }
+    w = next;
+    if (dec < 1e-30) break;
   }
   const b = ym - w.reduce((s, v, j) => s + v * xm[j], 0);
   return { w, b, objective: plainObjective(d, w, b, groups, lambda) };

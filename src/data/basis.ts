@@ -109,6 +109,9 @@ export function polyPredict(x: Float64Array, coefs: PolyCoefs): Float64Array[] {
 
 /** Raw powers x, x², …, x^d (R's `poly(x, d, raw = TRUE)`). */
 export function rawPoly(x: Float64Array, degree: number): Float64Array[] {
+  if (!(x instanceof Float64Array)) throw new DataError('rawPoly', `x must be a Float64Array, got ${x === null ? 'null' : typeof x}`);
+  // Powers beyond ~100 over- or underflow for any |x| ≠ 1; 1e300 used to loop for ever.
+  if (!Number.isInteger(degree) || degree < 1 || degree > 100) throw new DataError('rawPoly', `degree must be a whole number from 1 to 100, got ${degree}`);
   const out: Float64Array[] = [];
   for (let k = 1; k <= degree; k++) out.push(x.map((v) => v ** k));
   return out;

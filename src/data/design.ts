@@ -623,6 +623,11 @@ export async function buildDesignAsync(table: TableInput, options: DesignOptions
 
 /** Interaction specs for every pair among `columns`, one group per pair (`a:b`). */
 export function allPairs(columns: readonly string[]): InteractionSpec[] {
+  if (!Array.isArray(columns) || columns.some((c) => typeof c !== 'string')) {
+    throw new ValueError('allPairs', `columns must be a list of column names, got ${Array.isArray(columns) ? 'a list holding a non-string' : columns === null ? 'null' : typeof columns}`);
+  }
+  // Pairs grow as k²/2; 1000 columns already make 499 500 interaction groups.
+  if (columns.length > 1000) throw new ValueError('allPairs', `${columns.length} columns give ${(columns.length * (columns.length - 1)) / 2} pairs; at most 1000 columns`);
   const out: InteractionSpec[] = [];
   for (let a = 0; a < columns.length; a++) {
     for (let b = a + 1; b < columns.length; b++) out.push({ type: 'interaction', columns: [columns[a], columns[b]] });

@@ -54,8 +54,8 @@ export interface GroupLassoOptions
    * weight). Default false.
    */
   adaptive?: boolean | AdaptiveOptions;
-  /** Progress of the path / cross-validation: (done, total). */
-  onProgress?: (done: number, total: number) => void;
+  /** Progress of the path / cross-validation: (done, total); returning false stops the fit early (status in the warnings). */
+  onProgress?: (done: number, total: number) => boolean | void;
   /** SQL sources: called before each pass over the rows (1-based pass number, what it computes). */
   onPass?: (info: { pass: number; what: string }) => void;
 }
@@ -455,6 +455,7 @@ export class GroupLasso {
       const bad = path.certificates.filter((c) => !c.converged).length;
       if (bad > 0) diagnostics.push(`${bad} fit(s) of the path not certified to tol`);
       if (path.status === 'time limit reached') diagnostics.push('maxTime ran out: the fits after it are not converged');
+      if (path.status === 'stopped by callback') diagnostics.push('stopped by the onProgress callback: the fits after it are not converged');
     }
     this.diagnostics = diagnostics;
     this.fitNotes = notes;

@@ -49,6 +49,7 @@ export abstract class SignalOperator implements LinearOperator {
  * normSquared(partialDCT(64, { m: 16, seed: 1 })) // returns 1
  */
 export function normSquared(A: LinearOperator, options: PowerIterationOptions = {}): number {
+  checkOperator('normSquared', 'A', A);
   if (A instanceof SignalOperator) return A.normSquared();
   return operatorNormSquared(A, options);
 }

@@ -77,6 +77,13 @@ function checkConvLayout(fn: string, layout: unknown): ConvLayout {
   return layout;
 }
 
+/** The layer argument of an adapter must be an object (a missing one used to escape as a TypeError). */
+function checkLayer(fn: string, layer: unknown): void {
+  if (layer === null || typeof layer !== 'object' || Array.isArray(layer)) {
+    throw new ShapeError(fn, `layer must be an object with its dimensions and layout, got ${layer === null ? 'null' : Array.isArray(layer) ? 'an array' : typeof layer}`);
+  }
+}
+
 /**
  * Groups of a dense weight W (out × in, stored in `layout`):
  * - 'inputs': group i = row i of the input-feature view, {W[o, i] : o} (feature selection: a zero
@@ -90,6 +97,7 @@ export function denseGroups(
   options?: AdapterOptions,
 ): GroupStructure {
   const fn = 'denseGroups';
+  checkLayer(fn, layer);
   checkDims(fn, { inFeatures: layer.inFeatures, outFeatures: layer.outFeatures });
   const layout = checkDenseLayout(fn, layer.layout);
   const F = layer.inFeatures;
@@ -135,6 +143,7 @@ export function convGroups(
   options?: AdapterOptions,
 ): GroupStructure {
   const fn = 'convGroups';
+  checkLayer(fn, layer);
   checkDims(fn, { inChannels: layer.inChannels, outChannels: layer.outChannels, kernelH: layer.kernelH, kernelW: layer.kernelW });
   const layout = checkConvLayout(fn, layer.layout);
   const { inChannels: C, outChannels: O, kernelH: kh, kernelW: kw } = layer;

@@ -66,7 +66,15 @@ function validateManifest(fn: string, json: unknown): ManifestGroup[] {
  */
 export function parseWeightsManifest(manifest: unknown, shards: readonly (readonly Uint8Array[])[]): Map<string, ManifestTensor> {
   const fn = 'parseWeightsManifest';
-  const groups = validateManifest(fn, typeof manifest === 'string' ? JSON.parse(manifest) : manifest);
+  let parsed = manifest;
+  if (typeof manifest === 'string') {
+    try {
+      parsed = JSON.parse(manifest);
+    } catch (e) {
+      throw new DataError(fn, `the manifest text is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  const groups = validateManifest(fn, parsed);
   if (shards.length !== groups.length) throw new DataError(fn, `${shards.length} shard lists for ${groups.length} manifest groups`);
   const out = new Map<string, ManifestTensor>();
   groups.forEach((g, gi) => {
@@ -106,6 +114,11 @@ export function parseWeightsManifest(manifest: unknown, shards: readonly (readon
       }
       if (q && (stored === 'uint8' || stored === 'uint16')) {
         for (let i = 0; i < size; i++) data[i] = data[i] * q.scale! + q.min!;
+      }
+      // A NaN or infinite weight (a corrupted shard, a diverged training run) would run through
+      // every forward pass and pruning score as NaN without a word.
+      for (let i = 0; i < size; i++) {
+        if (!Number.isFinite(data[i])) throw new DataError(fn, `weight '${w.name}' holds a non-finite value (${data[i]}) at index ${i}: the weight file is corrupted`);
       }
       pos += size * width;
       if (out.has(w.name)) throw new DataError(fn, `weight '${w.name}' appears twice`);

@@ -110,11 +110,12 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
   }
 
   /**
-   * w with every feature of a group whose copy z_g is exactly zero set to 0: the zero pattern of
-   * the plain norm (a union of groups), which the iterate w itself only approaches.
+   * w (or `from`, e.g. an extrapolated iterate) with every feature of a group whose copy z_g is
+   * exactly zero set to 0: the zero pattern of the plain norm (a union of groups), which the
+   * iterate w itself only approaches.
    */
-  sparseIterate(out: Float64Array = new Float64Array(this.w.length)): Float64Array {
-    out.set(this.w);
+  sparseIterate(out: Float64Array = new Float64Array(this.w.length), from: Float64Array = this.w): Float64Array {
+    out.set(from);
     const { ptr, indices } = this.st.groups;
     for (let g = 0; g < this.st.groups.nGroups; g++) {
       if (!this.zeroGroup[g]) continue;

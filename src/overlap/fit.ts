@@ -6,10 +6,15 @@ import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '..
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult, type SolverName } from '../problem/problem.ts';
 import { judge, type Certificate } from '../solvers/certificate.ts';
-import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
+import { STALL_GAIN, STALL_ITERATIONS, STALL_SECONDS } from '../solvers/driver.ts';
+import type { IterationInfo } from '../solvers/proximal.ts';
 import {
-  certifyOverlap, ConsensusAdmm, overlapContext, OverlapStructure, type LinearSolverName,
+  checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom,
+} from '../util/validate.ts';
+import {
+  certifyOverlap, ConsensusAdmm, overlapContext, OverlapStructure, type AdmmInfo, type LinearSolverName,
 } from './consensus.ts';
+import { AdmmDualHistory } from './extrapolate.ts';
 import { LatentDecomposition, LatentDesign } from './latent.ts';
 
 /** 'latent': latent group lasso (unions of groups selected); 'consensus': plain overlapping norm by ADMM. */
@@ -45,6 +50,22 @@ export interface OverlapFitOptions {
   rho?: number;
   /** Consensus, squared loss only: w-update by 'cholesky' (cached per ρ), 'cg', or 'auto' (default). */
   linearSolver?: LinearSolverName;
+  /** Time budget in seconds (default none); reaching it gives converged: false, 'time limit reached'. */
+  maxTime?: number;
+  /**
+   * Called after every iteration (latent mode: the core solver's {@link IterationInfo}; consensus:
+   * the ADMM residuals with the best certified primal, dual and relative gap so far); returning
+   * false stops the run with status 'stopped by callback' and the best certified point.
+   */
+  callback?: (info: IterationInfo | AdmmProgress) => boolean | void;
+}
+
+/** What the consensus ADMM reports to a callback after each iteration. */
+export interface AdmmProgress extends AdmmInfo {
+  /** Best certified primal and dual objectives so far (the gap's two sides; NaN / −∞ before any). */
+  primal: number;
+  dual: number;
+  relativeGap: number;
 }
 
 /** ADMM run statistics (consensus mode). */
@@ -84,7 +105,7 @@ export interface OverlapFitResult extends FitResult {
 
 const KEYS = [
   'groups', 'lambda', 'mode', 'loss', 'weights', 'fitIntercept', 'tol', 'maxIter', 'ungrouped', 'solver', 'admmPenalty', 'rho',
-  'linearSolver',
+  'linearSolver', 'maxTime', 'callback',
 ] as const;
 
 /**
@@ -154,6 +175,7 @@ function fitLatent(
   const prepared = prepareProblem(design, y, { groups: design.latentGroups, loss, fitIntercept: options.fitIntercept }, fn);
   const res = prepared.fit(lambda, {
     tol: options.tol, maxIter: options.maxIter, solver: options.solver as SolverName | undefined,
+    maxTime: options.maxTime, callback: options.callback,
   });
   const v = res.coef;
   const w = new Float64Array(X.cols);
@@ -176,6 +198,11 @@ function fitConsensus(
   }
   const admmPenalty = options.admmPenalty ?? options.rho;
   if (admmPenalty !== undefined) checkPositive(fn, options.admmPenalty !== undefined ? 'admmPenalty' : 'rho', admmPenalty);
+  const deadline = deadlineFrom(fn, options.maxTime);
+  const callback = options.callback;
+  if (callback !== undefined && typeof callback !== 'function') {
+    throw new ValueError(fn, `callback must be a function, got ${callback === null ? 'null' : typeof callback}`);
+  }
   const fitIntercept = options.fitIntercept ?? true;
   if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
   const datafit = makeDatafit(loss, y, X.rows, 1, fn);
@@ -190,9 +217,11 @@ function fitConsensus(
   let converged = false;
   let status = 'max iterations reached';
   let iterations = 0;
-  const consider = (w: Float64Array, t: Float64Array | null): boolean => {
+  /** Certify w; `dualOnly`: keep its dual value but not the point (extrapolated iterates). */
+  const consider = (w: Float64Array, t: Float64Array | null, dualOnly = false): boolean => {
     const cert = certifyOverlap(ctx, st, w, t, bestDual);
     if (cert.dual > bestDual) bestDual = cert.dual;
+    if (dualOnly) return false;
     if (!best || cert.gap < best.cert.gap || (cert.gap === best.cert.gap && cert.kktViolation < best.cert.kktViolation)) {
       best = { w: w.slice(), cert };
     }
@@ -213,11 +242,33 @@ function fitConsensus(
     status = v ?? 'not converged';
   } else {
     admm = new ConsensusAdmm(ctx, st, { admmPenalty, linearSolver });
+    const history = new AdmmDualHistory(X.cols, admm.mu.length);
     // Residual gate: the certificate is computed when both residuals are under ε·scale (ε shrinks
     // each time the gate opens without a converged certificate), and every 50 iterations anyway.
     let eps = 1e-4;
     const tBuf = new Float64Array(admm.mu.length);
     const wBuf = new Float64Array(X.cols);
+    // Stall rule (as the core driver's): the best gap must fall by 1 % within a window of
+    // iterations or of wall time, else the run ends with an honest 'stalled' status.
+    let markGap = Infinity;
+    let markIt = 0;
+    let markTime = performance.now();
+    const checkpoint = (it: number): boolean => {
+      // Dual from the extrapolated iterate first (tight once the iteration is locally linear),
+      // then the primal of the iterate with its settled zero pattern judged against the best dual.
+      // The extrapolated point serves the dual only: a dual point off by ε loses O(ε) (it is
+      // rescaled into the feasible set) where a primal point off by ε loses O(ε²), so the gap
+      // tracks the suboptimality when the dual's source is the more accurate of the two.
+      for (const ex of history.extrapolations()) consider(ex.w, ex.t, true);
+      const ok = consider(admm!.sparseIterate(wBuf), admm!.decomposition(tBuf));
+      const g = best!.cert.gap;
+      if (g < markGap * (1 - STALL_GAIN)) {
+        markGap = g;
+        markIt = it;
+        markTime = performance.now();
+      }
+      return ok;
+    };
     for (let it = 1; it <= maxIter; it++) {
       const info = admm.next().value;
       iterations = it;
@@ -226,14 +277,40 @@ function fitConsensus(
         status = 'diverged: non-finite ADMM residuals';
         break;
       }
+      history.record(admm);
       const gate = info.primalResidual <= eps * info.primalScale && info.dualResidual <= eps * info.dualScale;
       if (gate || it % 50 === 0) {
-        if (consider(admm.sparseIterate(wBuf), admm.decomposition(tBuf))) {
+        if (checkpoint(it)) {
           converged = true;
           status = verdict(best!.cert) ?? 'converged';
           break;
         }
         if (gate) eps = Math.max(eps / 10, 1e-15);
+      }
+      if (callback) {
+        const c = best!.cert;
+        if (callback({ ...info, primal: c.primal, dual: c.dual, relativeGap: c.relativeGap }) === false) {
+          status = 'stopped by callback';
+          break;
+        }
+      }
+      if (deadline !== undefined && performance.now() > deadline) {
+        status = 'time limit reached';
+        break;
+      }
+      const idleIts = it - markIt;
+      const idleSecs = (performance.now() - markTime) / 1000;
+      if (idleIts >= STALL_ITERATIONS || (idleSecs >= STALL_SECONDS && idleIts >= 5)) {
+        if (checkpoint(it)) {
+          converged = true;
+          status = verdict(best!.cert) ?? 'converged';
+          break;
+        }
+        const c = best!.cert;
+        const window = idleIts >= STALL_ITERATIONS ? `${idleIts} iterations` : `${idleSecs.toFixed(0)} s (${idleIts} iterations)`;
+        status = `stalled: no 1 % decrease of the duality gap in ${window} (relative gap ${c.relativeGap.toExponential(2)}; ` +
+          `rounding floor ${c.gapFloor.toExponential(2)}; ρ = ${admm.admmPenalty.toExponential(2)})`;
+        break;
       }
     }
     if (!converged) {

@@ -2,5 +2,5 @@
 export { LatentDesign, LatentDecomposition, latentGroupStructure } from './latent.ts';
 export { certifyOverlap, type LinearSolverName } from './consensus.ts';
 export {
-  fitOverlappingGroupLasso, type OverlapFitOptions, type OverlapFitResult, type OverlapMode, type AdmmStats,
+  fitOverlappingGroupLasso, type OverlapFitOptions, type OverlapFitResult, type OverlapMode, type AdmmStats, type AdmmProgress,
 } from './fit.ts';

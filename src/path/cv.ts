@@ -34,8 +34,11 @@ export const CV_KEYS = [...PATH_KEYS, 'nFolds', 'seed', 'stratify', 'foldIds', '
 
 /** Result of {@link cvGroupLasso}. */
 export interface CvResult {
-  /** 'complete', or 'time limit reached' (maxTime ran out before every fold was fitted). */
-  status: 'complete' | 'time limit reached';
+  /**
+   * 'complete', 'time limit reached' (maxTime ran out before every fold was fitted) or 'stopped by
+   * callback' (onProgress returned false).
+   */
+  status: 'complete' | 'time limit reached' | 'stopped by callback';
   /**
    * Warnings about the selection, in plain sentences: the minimum at an edge of the λ grid, fold
    * fits not certified, the time budget run out. Empty when there is nothing to say.
@@ -183,11 +186,10 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   }
 
   const progressTotal = K + 1;
-  const report = (done: number, k: number, total: number): void => {
-    if (options.onProgress) options.onProgress(done * total + k, progressTotal * total);
-  };
-  // One time budget for every path of the cross-validation.
-  const pathOpts = { ...options, onProgress: undefined, maxTime: undefined, deadline: deadlineFrom(fn, options.maxTime) };
+  const report = (done: number, k: number, total: number): boolean => !(options.onProgress && options.onProgress(done * total + k, progressTotal * total) === false);
+  // One time budget and one stop request for every path of the cross-validation.
+  const stop = { stopped: false };
+  const pathOpts = { ...options, onProgress: undefined, maxTime: undefined, deadline: deadlineFrom(fn, options.maxTime), stop };
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
   }
@@ -260,9 +262,10 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   }
   if (notConverged > 0) diagnostics.push(`${notConverged} fold fit(s) not certified to tol (see path.certificates and the folds' statuses)`);
   const timedOut = path.status === 'time limit reached' || (pathOpts.deadline !== undefined && performance.now() > pathOpts.deadline);
-  if (timedOut) diagnostics.push('maxTime ran out: the fits after it are not converged and the curve is not reliable');
+  if (stop.stopped) diagnostics.push('stopped by the onProgress callback: the fits after it are not converged and the curve is not reliable');
+  else if (timedOut) diagnostics.push('maxTime ran out: the fits after it are not converged and the curve is not reliable');
   return {
-    status: timedOut ? 'time limit reached' : 'complete', diagnostics,
+    status: stop.stopped ? 'stopped by callback' : timedOut ? 'time limit reached' : 'complete', diagnostics,
     lambdas, meanLoss, seLoss, foldLoss,
     metric: prob.datafit.heldOutMetric,
     lambdaMin: lambdas[indexMin], indexMin, lambda1se: lambdas[index1se], index1se,

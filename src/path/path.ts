@@ -39,8 +39,16 @@ export interface PathOptions extends ProblemOptions {
    * proximal Newton), where one fit on all groups costs less than building sub-problems.
    */
   screening?: 'auto' | 'strong' | 'none';
-  /** Called after each λ with (done, total). */
-  onProgress?: (done: number, total: number) => void;
+  /**
+   * Called after each λ with (done, total); returning false stops the run: the λ left end at once,
+   * not converged, and `status` is 'stopped by callback'.
+   */
+  onProgress?: (done: number, total: number) => boolean | void;
+}
+
+/** A stop request shared by the paths of one run (cross-validation stops all its folds at once). */
+export interface StopFlag {
+  stopped: boolean;
 }
 
 export const PATH_KEYS = [
@@ -112,8 +120,11 @@ export interface PathResult {
   screening: { kept: number; violations: number }[];
   /** Tolerance used. */
   tol: number;
-  /** 'complete', or 'time limit reached' (maxTime ran out; the fits after that are not converged). */
-  status: 'complete' | 'time limit reached';
+  /**
+   * 'complete', 'time limit reached' (maxTime ran out) or 'stopped by callback' (onProgress returned
+   * false); in both the fits after that point are not converged.
+   */
+  status: 'complete' | 'time limit reached' | 'stopped by callback';
 }
 
 /**
@@ -121,6 +132,12 @@ export interface PathResult {
  * (λ_k = λ_max·ratio^{k/(nLambda−1)}).
  */
 export function lambdaGrid(lambdaMax: number, nLambda: number, lambdaMinRatio: number): Float64Array {
+  const fn = 'lambdaGrid';
+  checkPositive(fn, 'lambdaMax', lambdaMax);
+  checkPositiveInt(fn, 'nLambda', nLambda);
+  checkSizeLimit(fn, 'nLambda', nLambda, MAX_LAMBDAS, 'each λ is a fit and keeps its coefficients');
+  checkPositive(fn, 'lambdaMinRatio', lambdaMinRatio);
+  if (lambdaMinRatio >= 1) throw new ValueError(fn, `lambdaMinRatio must be < 1, got ${lambdaMinRatio}`);
   const out = new Float64Array(nLambda);
   if (nLambda === 1) {
     out[0] = lambdaMax;
@@ -202,8 +219,9 @@ interface SolveRunSummary {
 
 /** The path on an already validated problem (used by cross-validation and the estimator too). */
 export function pathOnProblem(
-  prob: PreparedProblem, options: Omit<PathOptions, 'groups'> & { deadline?: number }, fn = 'groupLassoPath',
+  prob: PreparedProblem, options: Omit<PathOptions, 'groups'> & { deadline?: number; stop?: StopFlag }, fn = 'groupLassoPath',
 ): PathResult {
+  const stop = options.stop ?? { stopped: false };
   const tol = checkTolerance(fn, options.tol);
   const deadline = options.deadline ?? deadlineFrom(fn, options.maxTime);
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
@@ -262,6 +280,8 @@ export function pathOnProblem(
 
   for (let k = 0; k < K; k++) {
     const lam = lambdas[k];
+    // After a stop request every fit left ends at once (its certificate says not converged).
+    if (stop.stopped) solveOptions.deadline = -Infinity;
     const ctx = prob.context(lam);
     const pen = ctx.penalty;
     const kept = new Uint8Array(G);
@@ -350,9 +370,10 @@ export function pathOnProblem(
     result.screening.push({ kept: nKept, violations });
     warmCoef = coef;
     lambdaPrev = lam;
-    options.onProgress?.(k + 1, K);
+    if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
   }
-  if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
+  if (stop.stopped) result.status = 'stopped by callback';
+  else if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
   return result;
 }
 

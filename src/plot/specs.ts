@@ -152,6 +152,10 @@ function lchToHex(L: number, C: number, hDeg: number): string {
  * get look-alike colours).
  */
 export function categoricalColors(n: number): string[] {
+  // A colour per group: more than 10⁴ is no legend anyone can read, and 1e300 used to loop forever.
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 10_000) {
+    throw new ValueError('categoricalColors', `n must be a whole number of colours from 0 to 10000, got ${typeof n === 'number' ? n : typeof n}`);
+  }
   const tableau10 = ['#4c78a8', '#f58518', '#e45756', '#72b7b2', '#54a24b', '#eeca3b', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac'];
   if (n <= 10) return tableau10.slice(0, Math.max(0, n));
   const levels = [42, 62, 78];

@@ -159,6 +159,9 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
  * // prints a header line, then e.g. '       0.50  1.00/1.00'
  */
 export function formatPhaseTable(rows: readonly PhaseTransitionRow[]): string {
+  if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object')) {
+    throw new ValueError('formatPhaseTable', `rows must be the list phaseTransition returns, got ${rows === null ? 'null' : Array.isArray(rows) ? 'a list holding a non-object' : typeof rows}`);
+  }
   const deltas = [...new Set(rows.map((r) => r.delta))];
   const ratios = [...new Set(rows.map((r) => r.sparsityRatio))];
   const cell = (d: number, r: number, m: string) => rows.find((x) => x.delta === d && x.sparsityRatio === r && x.method === m)?.successRate;

@@ -3,11 +3,11 @@ import type { IterationInfo, IterativeSolver } from './proximal.ts';
 import type { ProblemContext } from './problem.ts';
 
 /** Iterations over which the best gap (or KKT violation) must improve by STALL_GAIN. */
-const STALL_ITERATIONS = 2000;
+export const STALL_ITERATIONS = 2000;
 /** Wall time over which it must improve, whatever the number of iterations (slow iterations). */
-const STALL_SECONDS = 20;
+export const STALL_SECONDS = 20;
 /** Relative improvement that counts as progress. */
-const STALL_GAIN = 0.01;
+export const STALL_GAIN = 0.01;
 
 /** Which certificate decides convergence. */
 export type StopRule = 'gap' | 'kkt' | 'both';

@@ -37,9 +37,10 @@ export function closest(name: string, allowed: readonly string[]): string | unde
  * silently ignored. Options whose value is `undefined` are still checked by name.
  */
 export function checkOptions(fn: string, options: object | undefined, allowed: readonly string[]): void {
-  if (options === undefined || options === null) return;
-  if (typeof options !== 'object') {
-    throw new OptionError(fn, `options must be an object, got ${typeof options}`);
+  if (options === undefined) return;
+  // null used to pass here and then escape as a TypeError at the first option read.
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionError(fn, `options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
   }
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {

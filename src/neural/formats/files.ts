@@ -55,7 +55,13 @@ const WIDTH: Record<string, number> = { float32: 4, int32: 4, uint16: 2, float16
 export function readShards(fn: string, path: string, manifest: readonly ManifestGroupJson[]): Uint8Array[][] {
   const dir = dirname(path);
   return manifest.map((g, gi) => {
-    if (!Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new DataError(fn, `${path}: weights manifest group ${gi} lacks 'paths' or 'weights'`);
+    if (g === null || typeof g !== 'object' || !Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new DataError(fn, `${path}: weights manifest group ${gi} lacks 'paths' or 'weights'`);
+    for (const p of g.paths) if (typeof p !== 'string') throw new DataError(fn, `${path}: weights manifest group ${gi} lists a shard path that is not a string (${JSON.stringify(p)})`);
+    for (const w of g.weights) {
+      if (w === null || typeof w !== 'object' || (w.shape !== undefined && (!Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0)))) {
+        throw new DataError(fn, `${path}: weights manifest group ${gi} has an entry that is not { name, shape: whole numbers ≥ 0, dtype }: ${JSON.stringify(w)?.slice(0, 80)}`);
+      }
+    }
     const shards = g.paths.map((p) => {
       try {
         return new Uint8Array(readFileSync(join(dir, p)));

@@ -60,6 +60,17 @@ function inbound(fn: string, l: KerasLayer): string[] {
 }
 
 export function graphFromTfjsLayersModel(json: ModelJson, weightsByName: ReadonlyMap<string, Weight>): Graph {
+  // The topology is untrusted JSON walked field by field: a field of the wrong type anywhere (a
+  // corrupted file) surfaces as a TypeError, which is the file's fault and is reported as such.
+  try {
+    return layersGraph(json, weightsByName);
+  } catch (e) {
+    if (e instanceof TypeError) throw new DataError('readTfjsLayersModel', `model.json has a malformed Keras topology (${e.message})`);
+    throw e;
+  }
+}
+
+function layersGraph(json: ModelJson, weightsByName: ReadonlyMap<string, Weight>): Graph {
   const fn = 'readTfjsLayersModel';
   const topo = json.modelTopology as KerasTopology | undefined;
   const mc = topo?.model_config ?? (topo as unknown as KerasTopology['model_config']);
