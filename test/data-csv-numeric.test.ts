@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DataError, readCsv } from '../src/index.ts';
+import { DataError, Random, readCsv } from '../src/index.ts';
 import { readNumericCsv } from '../src/data/csv-numeric.ts';
 
 const NA = new Set(['', 'NA', 'NaN']);
@@ -38,6 +38,36 @@ describe('readCsv numeric fast path', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('parses tricky numbers exactly as Number(field): negative zero, subnormals, long digit strings, exponents', () => {
+    const tricky = [
+      '-0', '-0.0', '+0', '0e5', '-0e-5', '.0', '-.0e3',
+      '5e-324', '4.9406564584124654e-324', '2.4703282292062328e-324', '2.2250738585072011e-308', '2.2250738585072014e-308',
+      '1.7976931348623157e308', '8.98846567431158e307', '9007199254740993', '9007199254740992.5', '900719925474099.3',
+      '0.1', '0.30000000000000004', '123456789012345678901234567890', '1234567890.12345678901234567890e-10',
+      '1e22', '1e23', '9.999999999999999e22', '1e-22', '1e-23', '0.000001', '1E+10', '-1.5E-10', '00012.5000',
+      '3.141592653589793238462643383279', '-2.7182818284590452353602874713527e-300', '1e-400', '7.2057594037927933e16',
+    ];
+    const r = new Random(11);
+    // Random 1-25 digit mantissas at random exponents (many fall outside the exact fast parse).
+    for (let k = 0; k < 300; k++) {
+      const digits = Array.from({ length: 1 + Math.floor(r.uniform() * 25) }, () => Math.floor(r.uniform() * 10)).join('');
+      const dot = Math.floor(r.uniform() * (digits.length + 1));
+      const f = `${r.uniform() < 0.5 ? '-' : ''}${digits.slice(0, dot)}.${digits.slice(dot)}e${Math.floor(r.uniform() * 640) - 330}`.replace(/^(-?)\.e/, '$10e');
+      if (Number.isFinite(Number(f))) tricky.push(f); // overflow is readCsv's general rules' call
+
+    }
+    const text = 'x\n' + tricky.join('\n') + '\n';
+    const fast = readNumericCsv(text, { delimiter: ',', naValues: NA });
+    expect(fast).not.toBeNull();
+    const col = fast!.columns[0] as Float64Array;
+    expect(col.length).toBe(tricky.length);
+    for (let i = 0; i < tricky.length; i++) {
+      if (!Object.is(col[i], Number(tricky[i]))) throw new Error(`${tricky[i]}: ${col[i]} vs Number ${Number(tricky[i])}`);
+    }
+    expect(Object.is(col[0], -0)).toBe(true);
+    expect(col[7]).toBe(5e-324);
   });
 
   it('declines (null) whatever it does not handle, and readCsv then decides as before', () => {

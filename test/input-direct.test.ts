@@ -1,6 +1,6 @@
 import { Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { DenseMatrix, fitGroupLasso, Random, ShapeError, ValueError, wasmSimdAvailable } from '../src/index.ts';
+import { DenseMatrix, fastOperator, fitGroupLasso, Random, ShapeError, ValueError, wasmSimdAvailable } from '../src/index.ts';
 import { fastFromRows } from '../src/linalg/kernels/fast.ts';
 
 describe('rows and ml-matrix go straight into the kernel memory', () => {
@@ -22,6 +22,22 @@ describe('rows and ml-matrix go straight into the kernel memory', () => {
     for (const X of [rows, new Matrix(rows)]) {
       const fit = fitGroupLasso(X, y, { groups, lambda: 0.05, tol: 1e-10 });
       expect(Array.from(fit.coef)).toEqual(Array.from(ref.coef));
+    }
+  });
+
+  it('fits from every dense form are identical, bit for bit (Object.is per coefficient)', () => {
+    // Several active groups and a tight tolerance: many solver iterations, so any difference in
+    // the stored entries or in their layout would show in the last bits.
+    const ref = fitGroupLasso(rows, y, { groups, lambda: 0.01, tol: 1e-12 });
+    expect(ref.activeGroups.length).toBeGreaterThan(1);
+    const colMajor = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) colMajor[i + j * n] = rows[i][j];
+    const typedRows = rows.map((row) => Float64Array.from(row));
+    for (const X of [new Matrix(rows), typedRows, DenseMatrix.fromRows(rows), new DenseMatrix(n, p, colMajor), fastOperator(new DenseMatrix(n, p, colMajor))]) {
+      const fit = fitGroupLasso(X, y, { groups, lambda: 0.01, tol: 1e-12 });
+      expect(fit.coef.length).toBe(p);
+      for (let j = 0; j < p; j++) expect(Object.is(fit.coef[j], ref.coef[j])).toBe(true);
+      expect(Object.is(fit.intercept, ref.intercept)).toBe(true);
     }
   });
 

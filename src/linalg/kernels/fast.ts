@@ -608,6 +608,35 @@ export function sharedFastCopy(X: DenseMatrix): FastDense {
  * conversion, which words any refusal) when the input is of another kind, when an entry is not a
  * finite number or a row is ragged, or when the WebAssembly kernels are not available.
  */
+/** One tile of plain-array rows; NaN when an entry is not a finite number. */
+function tileArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): number {
+  let check = 0;
+  for (let i = i0; i < i1; i++) {
+    const r = rows[i];
+    for (let j = j0; j < j1; j++) {
+      const v = r[j];
+      if (typeof v !== 'number') return NaN;
+      d[j * n + i] = v;
+      check += v * 0; // 0 for finite entries, NaN otherwise
+    }
+  }
+  return check;
+}
+
+/** One tile of Float64Array rows (ml-matrix's storage); NaN when an entry is not finite. */
+function tileTyped(rows: ArrayLike<Float64Array>, d: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): number {
+  let check = 0;
+  for (let i = i0; i < i1; i++) {
+    const r = rows[i];
+    for (let j = j0; j < j1; j++) {
+      const v = r[j];
+      d[j * n + i] = v;
+      check += v * 0;
+    }
+  }
+  return check;
+}
+
 export function fastFromRows(X: unknown): FastDense | null {
   let rows: ArrayLike<ArrayLike<number>>;
   if (AbstractMatrix.isMatrix(X)) {
@@ -627,21 +656,22 @@ export function fastFromRows(X: unknown): FastDense | null {
   const f = FastDense.blank(n, p);
   if (f === null) return null;
   const d = f.data;
-  const B = 64; // rows per block: the block's slice of each column stays in cache
-  let check = 0;
+  // Tiles of B rows × B columns: a row-major read and a column-major write both stay within a few
+  // cache lines and memory pages per tile (a row-wide block would write to p pages at once and
+  // thrash the TLB). Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
+  const B = 64;
+  const typed = rows[0] instanceof Float64Array;
+  for (let i = 0; i < n; i++) if ((rows[i] instanceof Float64Array) !== typed) return null;
   for (let i0 = 0; i0 < n; i0 += B) {
     const i1 = Math.min(n, i0 + B);
-    for (let i = i0; i < i1; i++) {
-      const r = rows[i];
-      for (let j = 0; j < p; j++) {
-        const v = r[j];
-        if (typeof v !== 'number') return null;
-        d[j * n + i] = v;
-        check += v * 0; // 0 for finite entries, NaN otherwise
-      }
+    for (let j0 = 0; j0 < p; j0 += B) {
+      const j1 = Math.min(p, j0 + B);
+      const c = typed
+        ? tileTyped(rows as ArrayLike<Float64Array>, d, n, i0, i1, j0, j1)
+        : tileArray(rows as ArrayLike<ArrayLike<number>>, d, n, i0, i1, j0, j1);
+      if (c !== 0) return null; // a non-number or non-finite entry: the general conversion words it
     }
   }
-  if (check !== 0) return null;
   f.markFinite();
   return f;
 }
