@@ -122,11 +122,15 @@ export function foldsFittedByWorkers(): number {
   return workerFolds;
 }
 
+// This module's URL, read by shape: the root entry is type-checked without Node's or Deno's types
+// (a browser-safe build), where ImportMeta has no `url`.
+const moduleUrl: string = (import.meta as unknown as { url: string }).url;
+
 function spawn(wt: WorkerThreads): PoolWorker | null {
   // Run from the TypeScript sources (vitest, tsx), the worker loads its entry through tsx's API
   // (a loader given to a worker with --import does not apply there on Node 20); from dist, directly.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./cv-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url);
+  const fromSource = moduleUrl.endsWith('.ts');
+  const entry = new URL(`./cv-worker.${fromSource ? 'ts' : 'js'}`, moduleUrl);
   let worker: WorkerLike;
   if (fromSource) {
     const mod = builtin<NodeModule>('node:module');
@@ -134,7 +138,7 @@ function spawn(wt: WorkerThreads): PoolWorker | null {
     if (!mod || !url) return null;
     let api: string;
     try {
-      api = url.pathToFileURL(mod.createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+      api = url.pathToFileURL(mod.createRequire(moduleUrl).resolve('tsx/esm/api')).href;
     } catch {
       return null;
     }
