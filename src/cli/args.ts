@@ -95,6 +95,7 @@ export function parseFlags<F extends FlagTable>(argv: readonly string[], flags: 
 export function flagHelp(flags: FlagTable, width = 32): string[] {
   return Object.entries(flags).map(([name, spec]) => {
     const left = `  ${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.arg ? ` ${spec.arg}` : ''}`;
-    return `${left.padEnd(width)}${spec.help}`;
+    // A flag longer than the column gets its text on the next line, so the two never run together.
+    return left.length < width ? `${left.padEnd(width)}${spec.help}` : `${left}\n${' '.repeat(width)}${spec.help}`;
   });
 }
