@@ -272,7 +272,12 @@ export function pathOnProblem(
   // at that solution, and its λ. Start at w = 0, optimal for every λ ≥ λ_max.
   let w: Float64Array = new Float64Array(size);
   let warmCoef: Float64Array = new Float64Array(size);
-  let grad: Float64Array = certify(prob.context(Math.max(lmax, lambdas[0], Number.MIN_VALUE)), w).point.grad;
+  const ctx0 = prob.context(Math.max(lmax, lambdas[0], Number.MIN_VALUE));
+  // The certificate point of the last fit (at w, on context `startCtx`): the datafit part of a
+  // point does not depend on λ, so the next fit starts from it instead of evaluating w again.
+  let start: PointBuffers | null = certify(ctx0, w).point;
+  let startCtx: ProblemContext | null = ctx0;
+  let grad: Float64Array = start.grad;
   let lambdaPrev = Math.max(lmax, lambdas[0]);
   let sub: SubProblem | null = null;
   // Leading right-singular direction of the last sub-problem: warm start of the next estimate.
@@ -316,11 +321,13 @@ export function pathOnProblem(
     for (let attempt = 0; ; attempt++) {
       for (;;) {
         let full: ReturnType<typeof certify> | undefined;
-        ({ w, fit, sub, full } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
+        ({ w, fit, sub, full } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn, startCtx === ctx ? start : null));
         if (fit) iterations += fit.iterations;
         // A fit on every group was certified on the full problem by the driver, at w: no need to
         // recompute (it also keeps the best dual the solver found).
         cert = full ?? certify(ctx, w);
+        start = cert.point;
+        startCtx = ctx;
         // KKT on the full problem for every left-out group (at w_g = 0; ‖∇_g‖ ≤ λ d_g for the
         // group lasso). Never trust the rule alone.
         let added = 0;
@@ -400,7 +407,7 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
  */
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
-  sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string,
+  sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string, start: PointBuffers | null,
 ): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null; full?: Certificate & { point: PointBuffers } } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
@@ -413,7 +420,8 @@ function solveKept(
   }
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
-    const run = prob.solve(ctx, warm.slice(), o);
+    // `start` is the point of the warm start itself (the caller's last certificate, at warm).
+    const run = prob.solve(ctx, warm.slice(), o, undefined, start ?? undefined);
     const d = run.drive;
     const c = d.certificate as Certificate & { point?: PointBuffers };
     return { w: penalizedPart(ctx, d.w), fit: { iterations: d.iterations, converged: d.converged }, sub, full: c.point ? { ...c, point: c.point } : undefined };
