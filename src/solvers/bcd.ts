@@ -1,7 +1,6 @@
-import { blockProxStep } from './block.ts';
+import { blockGramBound, blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
-import { largestEigenvalueSpd } from '../linalg/eigen.ts';
 import { AndersonExtrapolation } from './anderson.ts';
 import { chooseWorkingSet, type WorkingSetScores } from './workingset.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
@@ -456,7 +455,11 @@ export class BlockCoordinateDescent implements IterativeSolver {
     }
   }
 
-  /** L_g = curvature · ‖P⊥X_g‖₂² (Gram matrix of the block, then power iteration). */
+  /**
+   * L_g = curvature · ‖P⊥X_g‖₂² from the Gram matrix of the block, once per group and context:
+   * exact for orthonormal groups (the block step is then the block's exact minimizer for the
+   * squared loss), else by power iteration (see blockGramBound).
+   */
   private lipschitz(g: number): number {
     const cached = this.L[g];
     if (!Number.isNaN(cached)) return cached;
@@ -477,7 +480,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
         this.cols.dotBlock(this.fidx, fs, fe, xj, row);
         for (let b = 0; b < m; b++) M[a * m + b] = row[b] - (centre ? n * this.mu[j] * this.mu[this.fidx[fs + b]] : 0);
       }
-      top = largestEigenvalueSpd(M, m);
+      top = blockGramBound(M, m).bound;
     }
     const L = this.curvature * top;
     this.L[g] = L;
