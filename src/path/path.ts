@@ -12,6 +12,7 @@ import { Random } from '../util/random.ts';
 import { chooseSolver, getSolver } from '../solvers/registry.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
+import { gapSafeSequential } from './screening.ts';
 
 /** Options of {@link groupLassoPath}. */
 export interface PathOptions extends ProblemOptions {
@@ -116,8 +117,13 @@ export interface PathResult {
   fitIntercept: boolean;
   /** Solver iterations per λ (all refits added up). */
   iterations: number[];
-  /** Per λ: how many penalized groups the strong rule kept, and how many screened groups had to be put back. */
-  screening: { kept: number; violations: number }[];
+  /**
+   * Per λ: how many penalized groups were fitted (`kept`), how many groups the strong rule left out
+   * had to be put back (`violations`), and how many the sequential gap-safe rule proved zero
+   * (`safe`, left out for good; 0 when every group is fitted at once; absent from paths built by
+   * other means, such as the SQL sources).
+   */
+  screening: { kept: number; violations: number; safe?: number }[];
   /** Tolerance used. */
   tol: number;
   /**
@@ -291,12 +297,17 @@ export function pathOnProblem(
     const pen = ctx.penalty;
     const kept = new Uint8Array(G);
     const threshold = pen.strongRuleThreshold(lam, lambdaPrev);
+    // Groups proven zero at λ from the last solution (sequential gap-safe rule): never fitted and
+    // never put back. A fit on every group (allInOne) leaves this to its solver's own screening.
+    const safe = new Uint8Array(G);
+    const nSafe = screening !== 'none' && !allInOne && start !== null && startCtx === ctx ? gapSafeSequential(ctx, w, start, safe) : 0;
     let nKept = 0;
     for (let g = 0; g < G; g++) {
       if (!pen.isPenalized(g)) {
         kept[g] = 1;
         continue;
       }
+      if (safe[g]) continue;
       const active = nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0;
       const strong = screening === 'none' || active || pen.groupDualNorm(grad, g) >= threshold;
       if (strong) {
@@ -332,7 +343,7 @@ export function pathOnProblem(
         // group lasso). Never trust the rule alone.
         let added = 0;
         for (let g = 0; g < G; g++) {
-          if (kept[g]) continue;
+          if (kept[g] || safe[g]) continue;
           if (pen.groupViolation(w, cert.point.grad, g) > 0) {
             kept[g] = 1;
             added++;
@@ -374,7 +385,7 @@ export function pathOnProblem(
     result.groupNorms.push(norms);
     result.certificates.push(certificate);
     result.iterations.push(iterations);
-    result.screening.push({ kept: nKept, violations });
+    result.screening.push({ kept: nKept, violations, safe: nSafe });
     warmCoef = coef;
     lambdaPrev = lam;
     if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;

@@ -1,12 +1,11 @@
 import { blockGramBound, blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
-import { nrm2 } from '../linalg/blas.ts';
 import { AndersonExtrapolation } from './anderson.ts';
 import { chooseWorkingSet, type WorkingSetScores } from './workingset.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
-import { dualValue, kktViolation, roundingFloors } from './certificate.ts';
+import { dualValue, kktViolation, safeSphere } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
@@ -373,18 +372,13 @@ export class BlockCoordinateDescent implements IterativeSolver {
     // The gap is known only to its rounding floor: at a computed gap of 0 (an optimum, where an
     // active group has ‖X_gᵀθ‖ = λd_g exactly) a radius of 0 screened active groups out on
     // rounding, and the next step jumped to a far worse point.
-    const gap = this.primal - this.curDual;
-    if (pen.gapSafe && gap >= 0 && Number.isFinite(gap)) {
-      let smax = 0;
-      for (let g = 0; g < G; g++) if (this.penalized[g]) smax = Math.max(smax, pen.groupDualNorm(pt.grad, g));
-      const theta = smax > pen.lambda ? pen.lambda / smax : 1;
-      const floor = roundingFloors(ctx, this.primal, this.curDual, nrm2(pt.u.length, pt.u), this.w).gap;
-      const radius = Math.sqrt(2 * (gap + floor) * this.curvature);
+    const sphere = pen.gapSafe ? safeSphere(ctx, pt, this.w, this.primal, this.curDual) : null;
+    if (sphere) {
       for (let g = 0; g < G; g++) {
         if (!this.penalized[g] || this.screened[g]) continue;
         let fro = 0;
         for (let k = this.fptr[g]; k < this.fptr[g + 1]; k++) fro += this.colSq[this.fidx[k]];
-        if (pen.gapSafeScreen(g, theta * pen.groupDualNorm(pt.grad, g), Math.sqrt(fro) * radius)) {
+        if (pen.gapSafeScreen(g, sphere.theta * pen.groupDualNorm(pt.grad, g), Math.sqrt(fro) * sphere.radius)) {
           this.screened[g] = 1;
           this.zeroGroup(g);
         }
