@@ -87,6 +87,7 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   static create(X: DenseMatrix, backend: KernelBackend, workspace: number): FastDense {
     if (backend === 'js') return new FastDense(X.rows, X.cols, new JsEngine(X));
     const f = new FastDense(X.rows, X.cols, new WasmEngine({ rows: X.rows, cols: X.cols }, workspace));
+    f.subsetsOnKernels = true;
     // The copy into the kernel memory also sums each column's squares: finiteness and the range
     // check come with it instead of two more passes over X.
     f.noteColumnSumSq(copyColumns(X.data, f.data, X.rows, X.cols));
@@ -101,7 +102,9 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   static blank(n: number, p: number, workspace = 16 * (n + p) + 4096): FastDense | null {
     if (!wasmSimdAvailable() || WasmEngine.bytesNeeded(n, p, workspace) > MAX_WASM_BYTES) return null;
     try {
-      return new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace));
+      const f = new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace));
+      f.subsetsOnKernels = true;
+      return f;
     } catch {
       return null; // the host refused the memory
     }
@@ -194,6 +197,49 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     need('FastDense.applyTransposeTasks', 'U', U, this.rows * T);
     need('FastDense.applyTransposeTasks', 'out', out, this.cols * T);
     this.engine.applyTransposeTasks(U, T, out);
+  }
+
+  /**
+   * Rows `idx` in order, as a matrix of their own. With the WebAssembly kernels the rows are gathered
+   * straight into a new kernel memory (one copy, checked as it is written), so a cross-validation
+   * fold costs one copy of its rows, not a plain copy and then a kernel copy.
+   */
+  override selectRows(idx: ArrayLike<number>): DenseMatrix {
+    if (!this.subsetsOnKernels) return super.selectRows(idx);
+    const m = idx.length, n = this.rows, p = this.cols;
+    const f = FastDense.blank(m, p);
+    if (f === null) return super.selectRows(idx);
+    const src = this.data, dst = f.data;
+    const ss = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      const a = j * n, b = j * m;
+      let s = 0;
+      for (let k = 0; k < m; k++) {
+        const v = src[a + idx[k]];
+        dst[b + k] = v;
+        s += v * v;
+      }
+      ss[j] = s;
+    }
+    f.noteColumnSumSq(ss);
+    return f;
+  }
+
+  /**
+   * Whether {@link selectRows} builds WebAssembly-backed subsets: with the WebAssembly backend, and
+   * for a view made by {@link FastDense.sharedView} for a thread whose caller's design has it.
+   */
+  private subsetsOnKernels = false;
+
+  /**
+   * @internal A read-only n × p operator over column-major `data` used in place (no copy, the
+   * TypeScript kernels), whose row subsets are built as the caller's design builds them: how a
+   * worker thread reads a design shared with it.
+   */
+  static sharedView(n: number, p: number, data: Float64Array, subsetBackend: KernelBackend): FastDense {
+    const f = new FastDense(n, p, new JsEngine({ rows: n, cols: p, data } as DenseMatrix));
+    f.subsetsOnKernels = subsetBackend === 'wasm' && wasmSimdAvailable();
+    return f;
   }
 
   /** x_jᵀ y. */
