@@ -117,8 +117,14 @@ function maxRatio(st: OverlapStructure, t: Float64Array): number {
   return m;
 }
 
-/** Rounds of alternating projections in {@link balance}. */
-const BALANCE_ROUNDS = 100;
+/**
+ * Rounds of alternating projections in {@link balance}: up to 1000 while the excess over λ keeps
+ * falling by 1 % every 10 rounds, fewer on large structures (each round is O(Σ_g p_g), the cap
+ * keeps a certificate within ~10⁷ operations).
+ */
+function balanceRounds(m: number): number {
+  return Math.min(1000, Math.max(100, Math.floor(1e7 / Math.max(m, 1))));
+}
 /**
  * Over-relaxation of each round (t ← t + ω(P_A P_B t − t), 0 < ω < 2): plain alternating
  * projections crawl where the balls meet the affine set nearly tangentially (a zero group at the
@@ -136,34 +142,43 @@ const RELAX = 1.8;
  * Ends on the affine set (t stays an exact decomposition), keeps the best t seen, and returns its
  * max ratio. `buf` (length p) is scratch.
  */
-function balance(st: OverlapStructure, t: Float64Array, buf: Float64Array, lambda: number, m0: number): number {
+function balance(st: OverlapStructure, t: Float64Array, res: Float64Array, lambda: number, m0: number): number {
   const { ptr, indices, weights, nGroups } = st.groups;
   const best = t.slice();
   let bestM = m0;
-  const s = new Float64Array(buf.length);
-  for (let k = 0; k < indices.length; k++) s[indices[k]] += t[k];
-  const prev = new Float64Array(t.length);
+  const x = t.slice();
+  const cand = new Float64Array(t.length);
+  res.fill(0); // s − Σ_g x_g: zero on entry (t is an exact decomposition)
   let stale = 0;
-  for (let round = 0; round < BALANCE_ROUNDS && stale < 10; round++) {
-    prev.set(t);
+  const rounds = balanceRounds(indices.length);
+  for (let round = 0; round < rounds && stale < 10; round++) {
+    // One Gauss–Seidel sweep of min ½‖s − Σ_g x_g‖² over the balls: each block's exact minimizer
+    // is the projection of x_g + res_g (the block's Hessian is the identity).
     for (let g = 0; g < nGroups; g++) {
       let q = 0;
-      for (let k = ptr[g]; k < ptr[g + 1]; k++) q += t[k] * t[k];
+      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
+        const v = x[k] + res[indices[k]];
+        q += v * v;
+      }
       const r = lambda * weights[g];
       const nrm = Math.sqrt(q);
-      if (nrm > r) for (let k = ptr[g]; k < ptr[g + 1]; k++) t[k] *= r / nrm;
+      const c = nrm > r ? r / nrm : 1;
+      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
+        const j = indices[k];
+        const v = c * (x[k] + res[j]);
+        res[j] -= v - x[k];
+        x[k] = v;
+      }
     }
-    buf.fill(0);
-    for (const j of st.penalized) buf[j] = s[j];
-    for (let k = 0; k < indices.length; k++) buf[indices[k]] -= t[k];
-    for (let k = 0; k < indices.length; k++) t[k] = prev[k] + RELAX * (t[k] + buf[indices[k]] / st.count[indices[k]] - prev[k]);
-    const m = maxRatio(st, t);
+    // Candidate on the affine set: the residual shared equally among each feature's groups.
+    for (let k = 0; k < indices.length; k++) cand[k] = x[k] + res[indices[k]] / st.count[indices[k]];
+    const m = maxRatio(st, cand);
     // Progress is measured on the excess over λ (what the rescaling costs), not on m itself.
     if (m - lambda < (bestM - lambda) * 0.99) stale = 0;
     else stale++;
     if (m < bestM) {
       bestM = m;
-      best.set(t);
+      best.set(cand);
     }
     if (bestM <= lambda) break;
   }

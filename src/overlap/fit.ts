@@ -2,10 +2,10 @@ import { defaultLoss, getLoss, lossNames, makeDatafit, type LossName } from '../
 import { groupNorms } from '../groups/norms.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { checkDesignScale, toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult, type SolverName } from '../problem/problem.ts';
-import { judge, type Certificate } from '../solvers/certificate.ts';
+import { judge, relativeGap, type Certificate } from '../solvers/certificate.ts';
 import { STALL_GAIN, STALL_ITERATIONS, STALL_SECONDS } from '../solvers/driver.ts';
 import type { IterationInfo } from '../solvers/proximal.ts';
 import {
@@ -17,6 +17,7 @@ import {
 import { AdmmDualHistory } from './extrapolate.ts';
 import { JointDesign } from './joint.ts';
 import { RestrictedNewton } from './polish.ts';
+import { designRescale, PowerOfTwoScaled } from './scaled.ts';
 import { LatentDecomposition, LatentDesign } from './latent.ts';
 
 /** 'latent': latent group lasso (unions of groups selected); 'consensus': plain overlapping norm by ADMM. */
@@ -159,8 +160,28 @@ export function fitOverlappingGroupLasso(X: MatrixInput, y: ResponseInput, optio
   const resp = toResponse(y, fn, op.rows);
   if (resp.T !== 1) throw new ShapeError(fn, `y must be a single response column, got ${resp.T} columns`);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped, allowOverlap: true }, fn);
-  if (mode === 'latent') return fitLatent(fn, op, resp.data, groups, lambda, loss, options);
-  return fitConsensus(fn, op, resp.data, groups, lambda, loss, options);
+  // Read on the caller's X: the duplicated design's column norms under- or overflow first.
+  checkDesignScale(fn, op);
+  // A design far from unit scale is moved there by a power of two c (exact), which leaves the
+  // problem the same: F(Xw) + λΩ(w) = F(X̃v) + λ̃Ω(v) with X̃ = cX, v = w/c, λ̃ = λc. The solvers'
+  // internal scales (ADMM's ρ, step sizes, stall tests) then stay in range.
+  const c = designRescale(op);
+  const X2 = c === 1 ? op : new PowerOfTwoScaled(op, c);
+  const res = mode === 'latent'
+    ? fitLatent(fn, X2, resp.data, groups, lambda * c, loss, options)
+    : fitConsensus(fn, X2, resp.data, groups, lambda * c, loss, options);
+  return c === 1 ? res : unscale(res, c, lambda);
+}
+
+/** A fit on X̃ = cX, λ̃ = λc mapped back to X, λ: coefficients ×c (in place: the arrays are the fit's own), gradients (KKT) ÷c. */
+function unscale(r: OverlapFitResult, c: number, lambda: number): OverlapFitResult {
+  const mul = (a: Float64Array): void => {
+    for (let i = 0; i < a.length; i++) a[i] *= c;
+  };
+  mul(r.coef);
+  mul(r.groupNorms);
+  if (r.latent) mul(r.latent.values);
+  return { ...r, lambda, kktViolation: r.kktViolation / c, roundingFloor: { gap: r.roundingFloor.gap, kkt: r.roundingFloor.kkt / c } };
 }
 
 /** A zero pattern as a string key (one character per group). */
@@ -230,11 +251,18 @@ function fitConsensus(
   const consider = (w: Float64Array, t: Float64Array | null, dualOnly = false): boolean => {
     const cert = certifyOverlap(ctx, st, w, t, bestDual);
     if (cert.dual > bestDual) bestDual = cert.dual;
-    if (dualOnly) return false;
-    if (!best || cert.gap < best.cert.gap || (cert.gap === best.cert.gap && cert.kktViolation < best.cert.kktViolation)) {
+    if (!dualOnly && (!best || cert.primal < best.cert.primal || (cert.primal === best.cert.primal && cert.kktViolation < best.cert.kktViolation))) {
       best = { w: w.slice(), cert };
     }
-    return judge(cert, 'gap', tol) !== false;
+    if (!best) return false;
+    // The best point is the lowest primal (every point is judged against the same best dual, so
+    // the lowest primal has the smallest gap): its gap is refreshed with the dual found since.
+    const b = best as { w: Float64Array; cert: Certificate };
+    if (bestDual > b.cert.dual) {
+      const gap = Math.max(b.cert.primal - bestDual, 0);
+      b.cert = { ...b.cert, dual: bestDual, gap, relativeGap: relativeGap(gap, b.cert.primal) };
+    }
+    return !dualOnly && judge(b.cert, 'gap', tol) !== false;
   };
   const verdict = (c: Certificate): string | null => {
     const v = judge(c, 'gap', tol);
@@ -246,7 +274,11 @@ function fitConsensus(
   let admm: ConsensusAdmm | null = null;
   let last = { primalResidual: 0, dualResidual: 0 };
   let polishWork = 0;
-  if (consider(zero, null) || st.penalized.length === 0) {
+  // w = 0 is accepted at once only when its certificate is tight (gap at rounding level: the
+  // decomposition of s is feasible, λ ≥ λ_max); just under λ_max its gap is first order in
+  // λ_max − λ while the suboptimality is second order, and ADMM with its polish certifies better.
+  const zeroOk = consider(zero, null);
+  if (st.penalized.length === 0 || (zeroOk && best!.cert.gap <= 10 * best!.cert.gapFloor)) {
     const v = verdict(best!.cert);
     converged = v !== null;
     status = v ?? 'not converged';
