@@ -1,6 +1,6 @@
 import type { onnx as O } from 'onnx-proto';
 import { DataError } from '../../errors.ts';
-import type { Weight } from '../ir/graph.ts';
+import type { AttentionNode, Weight } from '../ir/graph.ts';
 
 /**
  * Multi-head self-attention in an ONNX graph, recognised from its primitive ops as exporters write
@@ -19,26 +19,14 @@ import type { Weight } from '../ir/graph.ts';
  * error naming the node — an attention block is never imported as something else.
  */
 
-export interface AttentionMatch {
+/** An attention block: the IR node's fields, with weights named by their ONNX constants. */
+export interface AttentionMatch extends Omit<AttentionNode, 'op' | 'name' | 'inputs'> {
   /** Indices of the ONNX nodes the block replaces. */
   readonly nodes: ReadonlySet<number>;
   /** The block's last node; its first output is the attention output. */
   readonly anchor: number;
   /** ONNX name of the tensor queries, keys and values are computed from. */
   readonly input: string;
-  readonly heads: number;
-  readonly headDim: number;
-  readonly valueDim: number;
-  readonly scale: number;
-  /** ONNX constant names (initializers or Constant outputs). */
-  readonly wq: string;
-  readonly wk: string;
-  readonly wv: string;
-  readonly wo: string;
-  readonly bq?: string;
-  readonly bk?: string;
-  readonly bv?: string;
-  readonly bo?: string;
 }
 
 const num = (v: number | { toNumber(): number } | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
@@ -85,8 +73,22 @@ export function matchOnnxAttention(
       scoreNode = producer.get(sc.input![1 - ci]);
       if (scoreNode === undefined) return;
     }
+    const qk = (k: number | undefined): boolean => k !== undefined && nodes[k].opType === 'MatMul' && !(nodes[k].input ?? []).some((i) => isConst(i));
+    if (!qk(scoreNode)) {
+      // A product of two computed tensors a few element-wise steps before the softmax is still
+      // attention (a mask added, a bias, a second scaling): refuse it rather than import it as
+      // something else.
+      let at: number | undefined = scoreNode;
+      for (let hop = 0; hop < 3 && at !== undefined && !qk(at); hop++) {
+        const computed: string | undefined = (nodes[at].input ?? []).find((i) => i && !isConst(i));
+        at = computed === undefined ? undefined : producer.get(computed);
+      }
+      if (qk(at)) {
+        throw new DataError(fn, `node '${nameOf(scoreNode)}' (${nodes[scoreNode].opType}) of ${label}: between the attention scores '${nameOf(at!)}' and softmax '${nameOf(s)}' only a scaling by a constant scalar is supported (no masks or score biases); the multi-head attention around softmax '${nameOf(s)}' is not in a supported form`);
+      }
+      return;
+    }
     const mm = nodes[scoreNode];
-    if (mm.opType !== 'MatMul' || (mm.input ?? []).some((i) => isConst(i))) return;
     used.add(scoreNode);
 
     const refuse = (k: number, why: string): never => {
