@@ -174,6 +174,27 @@ describe('multi-head attention (synthetic ONNX encoder)', () => {
     expect(() => neural.selectToBudget(dg, new Float64Array(dg.groups.length), 0.01)).toThrow(/below the smallest network/);
   });
 
+  it('a scale on the queries and keys (scaled-dot-product exports) reads as the same attention', async () => {
+    const m = onnx.ModelProto.decode(bytes);
+    const g = m.graph!;
+    const at = (out: string): number => g.node!.findIndex((n) => n.output![0] === out);
+    // Block 0: Div(scores, √d) becomes Mul(Q, d^-1/4) and Mul(Kᵀ, d^-1/4), the same function.
+    g.initializer!.push({ name: 'quarter', dims: [], dataType: onnx.TensorProto.DataType.FLOAT, floatData: [d ** -0.25] });
+    g.node![at('layer0.scores')].input = ['layer0.qS', 'layer0.kS'];
+    g.node![at('layer0.probs')].input = ['layer0.scores'];
+    g.node!.splice(at('layer0.scaled'), 1);
+    g.node!.splice(at('layer0.scores'), 0,
+      { opType: 'Mul', name: 'q_scale', input: ['layer0.qT', 'quarter'], output: ['layer0.qS'] },
+      { opType: 'Mul', name: 'k_scale', input: ['quarter', 'layer0.kT'], output: ['layer0.kS'] });
+    const edited = onnx.ModelProto.encode(m).finish();
+    const truth = await ortRun(bytes);
+    expect(relDiff(await ortRun(edited), truth)).toBeLessThanOrEqual(1e-5);
+    const ge = neural.graphFromOnnx(edited);
+    expect(neural.opCounts(ge).attention).toBe(2);
+    expect((ge.nodes.find((n) => n.op === 'attention') as { scale: number }).scale).toBeCloseTo(1 / Math.sqrt(d), 6);
+    expect(relDiff(irRun(ge), truth)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('unsupported attention variants are refused naming the node', () => {
     const edit = (f: (g: O.IGraphProto) => void): Uint8Array => {
       const m = onnx.ModelProto.decode(bytes);

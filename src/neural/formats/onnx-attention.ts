@@ -10,7 +10,7 @@ import type { AttentionNode, Weight } from '../ir/graph.ts';
  *   K = Reshape(MatMul(x, Wk) [+ bk], [·, ·, H, d]) → Transpose [0, 2, 3, 1]
  *       (or Transpose [0, 2, 1, 3] then [0, 1, 3, 2])
  *   V = Reshape(MatMul(x, Wv) [+ bv], [·, ·, H, dv]) → Transpose [0, 2, 1, 3]
- *   A = Softmax(MatMul(Q, K) [÷ c | × c], axis −1)
+ *   A = Softmax(MatMul(Q [× c], K [× c]) [÷ c | × c], axis −1)
  *   y = MatMul(Reshape(Transpose(MatMul(A, V), [0, 2, 1, 3]), [·, ·, H·dv]), Wo) [+ bo]
  *
  * A softmax over the product of two computed tensors is taken to be attention: if the rest of the
@@ -145,7 +145,19 @@ export function matchOnnxAttention(
       if (perm(i) !== p) refuse(i, `the ${what} uses perm [${perm(i)}], expected [${p.replace(/,/g, ', ')}]`);
       return i;
     };
-    const [qT, kT] = mm.input!;
+    /** A scaling by a constant scalar of the queries or keys (as scaled-dot-product exports write it). */
+    const unscale = (t: string): string => {
+      const i = producer.get(t);
+      if (i === undefined || !['Mul', 'Div'].includes(nodes[i].opType ?? '') || (nodes[i].input ?? []).length !== 2) return t;
+      const ins = nodes[i].input!;
+      const ci = ins.findIndex((z) => isConst(z));
+      if (ci < 0 || (nodes[i].opType === 'Div' && ci === 0) || constant(ins[ci])!.data.length !== 1) return t;
+      const c = constant(ins[ci])!.data[0];
+      scale *= nodes[i].opType === 'Div' ? 1 / c : c;
+      used.add(i);
+      return ins[1 - ci];
+    };
+    const [qT, kT] = mm.input!.map(unscale);
     const q = projection(from(nodes[transposeAt(qT, scoreNode, '0,2,1,3', 'queries’ head transpose')].input![0], scoreNode), 'query');
     let kt = from(kT, scoreNode);
     let kReshape: number;
