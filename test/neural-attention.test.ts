@@ -229,6 +229,10 @@ describe('multi-head attention (synthetic ONNX encoder)', () => {
       g.node![at(g, 'layer0.q.split')].input![1] = 'dyn';
     });
     expect(() => neural.graphFromOnnx(dynamic)).toThrow(/computed at run time/);
+    // An attention node whose heads do not split its weights is refused by the graph check.
+    const good = neural.graphFromOnnx(bytes);
+    const bad = { ...good, nodes: good.nodes.map((n) => (n.op === 'attention' ? { ...n, heads: 3 } : n)) };
+    expect(() => neural.validateGraph('test', bad)).toThrow(/attention node 'layer0\.attn'.*Wq .* expected \[32, 24\] for 3 heads of 8/);
     // The tfjs graph writer does not write attention: it says so instead of dropping the node.
     const g = neural.graphFromOnnx(bytes);
     expect(() => neural.tfjsGraphModelJson({ ...g, source: { kind: 'tfjs-graph' } })).toThrow(/attention.*not written to tfjs graph models/);

@@ -1,7 +1,7 @@
 import { tf } from '../runtime.ts';
 import { DataError, ShapeError } from '../../errors.ts';
 import type { Activation, Graph, IrNode, Padding } from './graph.ts';
-import { runAttention, runLayerNorm } from './attention.ts';
+import { runAttention, runLayerNorm } from './sequence-ops.ts';
 
 /**
  * Runs a graph on tfjs ops (whatever backend `initRuntime` chose). Weights become tf tensors once

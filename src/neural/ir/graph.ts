@@ -1,4 +1,5 @@
 import { DataError } from '../../errors.ts';
+import { checkAttention } from './attention.ts';
 
 /**
  * The one graph IR of a network, whatever file it came from. Activations are NHWC (channels last,
@@ -226,6 +227,7 @@ export function validateGraph(fn: string, g: Graph): void {
     for (const w of nodeWeights(n)) {
       if (!g.weights.has(w.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) references weight '${w.name}' (${w.role}), which the weights do not hold`);
     }
+    if (n.op === 'attention') checkAttention(fn, g, n);
     defined.add(n.name);
   }
   for (const o of g.outputs) if (!defined.has(o)) throw new DataError(fn, `output '${o}' is not produced by any node`);
