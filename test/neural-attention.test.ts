@@ -195,6 +195,43 @@ describe('multi-head attention (synthetic ONNX encoder)', () => {
     expect(relDiff(irRun(ge), truth)).toBeLessThanOrEqual(1e-5);
   });
 
+  it('channels into and out of an attention node are groups too (no layer norm between): zeroed ≡ removed', async () => {
+    // dense 6 → 12 per position → attention (3 heads of 4, values of 2, output 10) → dense 10 → 5.
+    const r = (n: number, seed: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 1.3));
+    const weights = new Map<string, neural.Weight>([
+      ['w1', { shape: [6, 12], data: r(72, 1) }], ['b1', { shape: [12], data: r(12, 2) }],
+      ['wq', { shape: [12, 12], data: r(144, 3) }], ['wk', { shape: [12, 12], data: r(144, 4) }], ['wv', { shape: [12, 6], data: r(72, 5) }],
+      ['bq', { shape: [12], data: r(12, 6) }], ['wo', { shape: [6, 10], data: r(60, 7) }], ['bo', { shape: [10], data: r(10, 8) }],
+      ['w2', { shape: [10, 5], data: r(50, 9) }],
+    ]);
+    const g: neural.Graph = {
+      inputs: [{ name: 'x', shape: [-1, 4, 6] }], outputs: ['y'], weights, source: { kind: 'onnx' },
+      nodes: [
+        { op: 'dense', name: 'h', inputs: ['x'], kernel: 'w1', bias: 'b1', activation: { kind: 'relu' } },
+        { op: 'attention', name: 'att', inputs: ['h'], heads: 3, headDim: 4, valueDim: 2, scale: 0.5, wq: 'wq', wk: 'wk', wv: 'wv', wo: 'wo', bq: 'bq', bo: 'bo' },
+        { op: 'dense', name: 'y', inputs: ['att'], kernel: 'w2', activation: { kind: 'linear' } },
+      ],
+    };
+    neural.validateGraph('test', g);
+    const dg = neural.dependencyGraph(g);
+    // 12 channels of h, 10 of att, 3 heads.
+    expect(dg.groups.map((q) => q.label.replace(/:\d+$/, ''))).toEqual([...Array(12).fill('h'), ...Array(10).fill('att'), 'att:head0', 'att:head1', 'att:head2']);
+    const xin = Float32Array.from({ length: 2 * 4 * 6 }, (_, i) => Math.cos(0.7 * i));
+    const ort1 = async (gr: neural.Graph): Promise<Float32Array> => {
+      const sess = await ort.InferenceSession.create(neural.onnxModelBytes(gr));
+      const res = await sess.run({ x: new ort.Tensor('float32', xin, [2, 4, 6]) });
+      await sess.release();
+      return res.y.data as Float32Array;
+    };
+    for (const set of [[0], [5, 13], [12, 20, 23], [1, 2, 3, 14, 15, 22, 24], [11, 21, 22]]) {
+      const cost = neural.prunedCost(dg, new Set(set));
+      const cut = neural.compactGraph(dg, new Set(set));
+      expect(neural.dependencyGraph(cut).flops, String(set)).toBe(cost.flops);
+      expect(neural.parameterCount(cut)).toBe(cost.params);
+      expect(relDiff(await ort1(cut), await ort1(neural.zeroGroups(dg, set))), String(set)).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
   it('unsupported attention variants are refused naming the node', () => {
     const edit = (f: (g: O.IGraphProto) => void): Uint8Array => {
       const m = onnx.ModelProto.decode(bytes);
