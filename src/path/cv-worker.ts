@@ -9,7 +9,7 @@ import '../datafits/index.ts';
 import { GroupSparseError } from '../errors.ts';
 import { makeDatafit } from '../datafits/datafit.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { FastDense } from '../linalg/kernels/fast.ts';
+import { FastDense, fastOperator } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { getPenalty } from '../penalties/penalty.ts';
 import { problemFromValidated } from '../problem/problem.ts';
