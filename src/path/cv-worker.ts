@@ -9,7 +9,7 @@ import '../datafits/index.ts';
 import { GroupSparseError } from '../errors.ts';
 import { makeDatafit } from '../datafits/datafit.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { fastOperator } from '../linalg/kernels/fast.ts';
+import { FastDense, fastOperator } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { getPenalty } from '../penalties/penalty.ts';
 import { problemFromValidated } from '../problem/problem.ts';
@@ -36,8 +36,12 @@ function runJob(job: FoldJob): void {
   let prob;
   if (why === null) {
     try {
-      const D = new DenseMatrix(job.n, job.p, new Float64Array(job.X));
-      const X: LinearOperator = job.backend === 'wasm' || job.backend === 'js' ? fastOperator(D, { backend: job.backend }) : D;
+      // The shared design is read in place (no copy of it here): the folds gather their rows from
+      // it into kernel memories of their own, as the calling thread's folds do.
+      const data = new Float64Array(job.X);
+      const X: LinearOperator = job.backend === 'wasm' || job.backend === 'js'
+        ? FastDense.sharedView(job.n, job.p, data, job.backend)
+        : new DenseMatrix(job.n, job.p, data);
       const datafit = makeDatafit(job.loss as LossName, job.y, job.n, job.T, job.fn);
       prob = problemFromValidated({ X, datafit, groups: job.groups as GroupStructure, fitIntercept: job.fitIntercept, penalty: { spec: spec!, params: job.params } }, job.fn);
     } catch (e) {

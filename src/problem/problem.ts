@@ -4,8 +4,8 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { checkDesignScale, toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
+import { checkDesignScale, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { designOperator, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/index.ts'; // registers the built-in penalties
 import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
@@ -423,8 +423,8 @@ export function problemFromValidated(parts: ValidatedParts, fn: string): Prepare
  */
 export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  // Rows and ml-matrix matrices go straight into the kernel memory (one pass, no second copy).
-  const op = fastFromRows(X) ?? toOperator(X, fn);
+  // Each dense form reaches the kernel memory in one pass that also checks it (no second copy).
+  const op = designOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, lossNames());
   if (loss === undefined) {
