@@ -38,7 +38,7 @@ function runJob(job: FoldJob): void {
     try {
       // The shared design is read in place (no copy of it here): the folds gather their rows from
       // it into kernel memories of their own, as the calling thread's folds do.
-      const data = new Float64Array(job.X, job.xOffset, job.n * job.p);
+      const data = new Float64Array(job.X);
       const X: LinearOperator = job.backend === 'wasm' || job.backend === 'js'
         ? FastDense.sharedView(job.n, job.p, data, job.backend)
         : new DenseMatrix(job.n, job.p, data);

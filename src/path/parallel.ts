@@ -5,9 +5,8 @@ import type { PreparedProblem } from '../problem/problem.ts';
 import { foldPredictions, type FoldPathOptions, type FoldPrediction } from './cv.ts';
 
 /**
- * Cross-validation folds on worker_threads. The design goes to the workers through a
- * SharedArrayBuffer (read-only there): the caller's kernel memory itself when it is shared, else a
- * copy made once per call; every thread, the calling one included, claims folds from
+ * Cross-validation folds on worker_threads. The design goes to the workers once per call through
+ * a SharedArrayBuffer (read-only there); every thread, the calling one included, claims folds from
  * one shared counter and fits them with the same code as the serial loop ({@link foldPredictions}),
  * so the result does not depend on which thread fitted which fold. The calling thread blocks on
  * Atomics.wait and reads the workers' answers with receiveMessageOnPort, which keeps
@@ -75,9 +74,8 @@ export interface FoldJob {
   id: number;
   n: number;
   p: number;
-  /** Column-major design, shared: n·p doubles from byte `xOffset` (a kernel memory, or a copy). */
+  /** Column-major design, shared. */
   X: SharedArrayBuffer;
-  xOffset: number;
   backend: string;
   loss: string;
   y: Float64Array;
@@ -246,22 +244,13 @@ export function runFoldsInParallel(
   if (helpers.length === 0) return false;
 
   const { n, p, T } = prob;
-  // A design in a shared kernel memory (wasm.ts) is handed over as it is; any other is copied once.
-  let X: SharedArrayBuffer;
-  let xOffset = 0;
-  const buf: ArrayBufferLike = dense.data.buffer;
-  if (buf instanceof SharedArrayBuffer) {
-    X = buf;
-    xOffset = dense.data.byteOffset;
-  } else {
-    X = new SharedArrayBuffer(n * p * 8);
-    new Float64Array(X).set(dense.data.subarray(0, n * p));
-  }
+  const X = new SharedArrayBuffer(n * p * 8);
+  new Float64Array(X).set(dense.data.subarray(0, n * p));
   const ctrlBuf = new SharedArrayBuffer(12);
   const ctrl = new Int32Array(ctrlBuf);
   const perf = globalThis.performance;
   const job: FoldJob = {
-    id: ++jobCounter, n, p, X, xOffset, backend: dense.backend, loss: df.name, y: df.y, T,
+    id: ++jobCounter, n, p, X, backend: dense.backend, loss: df.name, y: df.y, T,
     groups: prob.groups, fitIntercept: prob.fitIntercept, penalty: prob.penalty.spec.name, params: { ...prob.penalty.params },
     folds, K, lambdas,
     options: {

@@ -8,11 +8,10 @@ import { KERNELS_WASM_BASE64 } from './wasm-bytes.generated.ts';
 
 /** The part of the WebAssembly JS API used here (the ES2022 + Node typings do not declare it). */
 export interface WasmMemory {
-  /** A SharedArrayBuffer for a shared memory (typed as ArrayBuffer: views treat both alike). */
   readonly buffer: ArrayBuffer;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
   validate(bytes: Uint8Array): boolean;
@@ -74,76 +73,14 @@ export function wasmSimdAvailable(): boolean {
 }
 
 /**
- * The kernel module importing a *shared* memory instead: the same code, with the memory import's
- * limits rewritten from `min 1` to `min 1, max 32768 pages (2 GiB), shared` (the threads
- * proposal's encoding, flag 0x03). A shared memory's buffer is a SharedArrayBuffer, so worker
- * threads can read a design in place (parallel cross-validation) instead of each copying it.
- * Null when the host has no shared memories or the module is not shaped as expected.
- */
-let compiledShared: object | null | undefined;
-function sharedKernelModule(): object | null {
-  if (compiledShared !== undefined) return compiledShared;
-  compiledShared = null;
-  const wa = api();
-  if (!wa || kernelModule() === null || typeof SharedArrayBuffer === 'undefined') return null;
-  const bytes = decodeBase64(KERNELS_WASM_BASE64);
-  // Sections follow the 8-byte header: id, size (LEB128), contents. Find the import section (id 2).
-  let at = 8;
-  while (at < bytes.length) {
-    const id = bytes[at];
-    let size = 0, shift = 0, k = at + 1;
-    for (;;) {
-      const b = bytes[k++];
-      size |= (b & 0x7f) << shift;
-      shift += 7;
-      if (!(b & 0x80)) break;
-    }
-    if (id === 2) {
-      // Exactly one import, env.memory with limits {flag 0, min 1}, and a one-byte section size.
-      const want = [1, 3, 0x65, 0x6e, 0x76, 6, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 2, 0, 1];
-      if (k !== at + 2 || size !== want.length || want.some((v, q) => bytes[k + q] !== v)) return null;
-      const limits = [3, 1, 0x80, 0x80, 0x02]; // shared, min 1, max 32768
-      const out = new Uint8Array(bytes.length + limits.length - 2);
-      out.set(bytes.subarray(0, at + 1));
-      out[at + 1] = size + limits.length - 2;
-      out.set(bytes.subarray(k, k + size - 2), at + 2);
-      out.set(limits, at + 2 + size - 2);
-      out.set(bytes.subarray(k + size), at + 2 + size - 2 + limits.length);
-      try {
-        compiledShared = wa.validate(out) ? new wa.Module(out) : null;
-      } catch {
-        compiledShared = null;
-      }
-      return compiledShared;
-    }
-    at = k + size;
-  }
-  return null;
-}
-
-/**
  * A fixed-size linear memory (initial = maximum, so it can never grow and detach the views taken
- * on it) with the kernels instantiated over it: a shared memory where the host has them (see
- * {@link sharedKernelModule}), else an ordinary one. Throws when the host refuses the allocation.
+ * on it) with the kernels instantiated over it. Throws when the host refuses the allocation.
  */
 export function instantiateKernels(bytes: number): { memory: WasmMemory; exports: WasmKernelExports } {
   const wa = api();
   const module = kernelModule();
   if (!wa || module === null) throw new Error('WebAssembly SIMD is not available');
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
-  const shared = sharedKernelModule();
-  if (shared !== null) {
-    let memory: WasmMemory | null = null;
-    try {
-      memory = new wa.Memory({ initial: pages, maximum: pages, shared: true });
-    } catch {
-      memory = null; // e.g. a page without cross-origin isolation: an ordinary memory below
-    }
-    if (memory !== null) {
-      const instance = new wa.Instance(shared, { env: { memory } });
-      return { memory, exports: instance.exports as unknown as WasmKernelExports };
-    }
-  }
   const memory = new wa.Memory({ initial: pages, maximum: pages });
   const instance = new wa.Instance(module, { env: { memory } });
   return { memory, exports: instance.exports as unknown as WasmKernelExports };
