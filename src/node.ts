@@ -4,4 +4,3 @@
  * files too, through the host's file system when there is one.
  */
 export { renderPng, savePlot, findPlotFonts, PLOT_FONT_DIRS, type PngOptions } from './plot/png.ts';
-export { ParallelTransposeProduct, type ParallelOptions } from './linalg/parallel.ts';
