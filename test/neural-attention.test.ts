@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -341,6 +341,12 @@ describe('groupsparse inspect / prune on the encoder', () => {
     const [before, after] = [m[1], m[2]].map((s) => Number(s.replace(/,/g, '')));
     expect(before).toBe(j.flops);
     expect(after).toBeLessThanOrEqual(0.5 * before);
+    // Photographs cannot calibrate a sequence model: one line, exit 2, nothing written.
+    const bad = await runCli(['prune', ENCODER_PATH, '--flops', '0.5', '--method', 'channel-selection', '--calibration', dir, '--out', join(dir, 'none')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--calibration reads photographs, but the model's input 'input' is \[1, 8, 32\]/);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
     const sess = await ort.InferenceSession.create(join(out, 'model.onnx'));
     const y = await sess.run({ [sess.inputNames[0]]: new ort.Tensor('float32', x, [BATCH, S, D]) });
     expect(y[sess.outputNames[0]].dims).toEqual([BATCH, S, D]);
