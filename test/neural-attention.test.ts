@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,6 +232,51 @@ describe('multi-head attention (synthetic ONNX encoder)', () => {
     }
   });
 
+  it('GELU (erf form, two orders) and layer norm spelled out in primitive ops read as one node each', async () => {
+    const m = onnx.ModelProto.decode(bytes);
+    const g = m.graph!;
+    const at = (out: string): number => g.node!.findIndex((n) => n.output![0] === out);
+    const F32 = onnx.TensorProto.DataType.FLOAT;
+    const c = (name: string, v: number): void => void g.initializer!.push({ name, dims: [], dataType: F32, floatData: [v] });
+    c('sqrt2', Math.SQRT2); c('inv_sqrt2', Math.SQRT1_2); c('one', 1); c('half', 0.5); c('two', 2); c('eps', 1e-5);
+    const nd = (opType: string, input: string[], output: string, extra: Partial<O.INodeProto> = {}): O.INodeProto => ({ opType, input, output: [output], name: `t/${output}`, ...extra });
+    // Block 0's ReLU → PyTorch's F.gelu export; block 1's → BERT's x · 0.5 · (1 + erf(x/√2)).
+    for (const [b, form] of [[0, 'torch'], [1, 'bert']] as const) {
+      const p = `layer${b}`;
+      const i = at(`${p}.act`);
+      const x = `${p}.fc1`;
+      g.node!.splice(i, 1, ...(form === 'torch'
+        ? [nd('Div', [x, 'sqrt2'], `${p}.g0`), nd('Erf', [`${p}.g0`], `${p}.g1`), nd('Add', [`${p}.g1`, 'one'], `${p}.g2`), nd('Mul', [x, `${p}.g2`], `${p}.g3`), nd('Mul', [`${p}.g3`, 'half'], `${p}.act`)]
+        : [nd('Mul', [x, 'half'], `${p}.h`), nd('Mul', [x, 'inv_sqrt2'], `${p}.g0`), nd('Erf', [`${p}.g0`], `${p}.g1`), nd('Add', ['one', `${p}.g1`], `${p}.g2`), nd('Mul', [`${p}.h`, `${p}.g2`], `${p}.act`)]));
+    }
+    // Both layer norms of block 0 as ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div / Mul / Add.
+    for (const ln of ['layer0.ln1', 'layer0.ln2']) {
+      const i = at(ln === 'layer0.ln2' ? 'layer0.out' : ln);
+      const old = g.node![i];
+      const [x, gamma, beta] = old.input!;
+      const axes = { attribute: [{ name: 'axes', type: onnx.AttributeProto.AttributeType.INTS, ints: [-1] }] };
+      g.node!.splice(i, 1,
+        nd('ReduceMean', [x], `${ln}.mean`, axes), nd('Sub', [x, `${ln}.mean`], `${ln}.d`), nd('Pow', [`${ln}.d`, 'two'], `${ln}.sq`),
+        nd('ReduceMean', [`${ln}.sq`], `${ln}.var`, axes), nd('Add', [`${ln}.var`, 'eps'], `${ln}.ve`), nd('Sqrt', [`${ln}.ve`], `${ln}.sd`),
+        nd('Div', [`${ln}.d`, `${ln}.sd`], `${ln}.n`), nd('Mul', [`${ln}.n`, gamma], `${ln}.s`), nd('Add', [`${ln}.s`, beta], old.output![0]));
+    }
+    const edited = onnx.ModelProto.encode(m).finish();
+    const truth = await ortRun(edited);
+    expect(relDiff(truth, await ortRun(bytes)), 'GELU differs from ReLU').toBeGreaterThan(1e-3);
+    const ge = neural.graphFromOnnx(edited);
+    expect(neural.opCounts(ge)).toEqual({ attention: 2, add: 4, layerNorm: 4, dense: 4, addConst: 4, activation: 2 });
+    expect(ge.nodes.filter((n) => n.op === 'activation').map((n) => (n as { activation: { kind: string } }).activation.kind)).toEqual(['gelu', 'gelu']);
+    expect(relDiff(irRun(ge), truth)).toBeLessThanOrEqual(1e-5);
+    const again = neural.onnxModelBytes(ge);
+    expect(relDiff(await ortRun(again), truth)).toBeLessThanOrEqual(1e-5);
+    expect(neural.opCounts(neural.graphFromOnnx(again))).toEqual(neural.opCounts(ge));
+    // GELU(0) = 0: hidden units are still groups that compact exactly.
+    const dg = neural.dependencyGraph(ge);
+    const units = dg.groups.filter((q) => !q.head && q.id % 3 === 0).map((q) => q.id);
+    const zero = await ortRun(neural.onnxModelBytes(neural.zeroGroups(dg, units)));
+    expect(relDiff(await ortRun(neural.onnxModelBytes(neural.compactGraph(dg, new Set(units)))), zero)).toBeLessThanOrEqual(1e-5);
+  });
+
   it('unsupported attention variants are refused naming the node', () => {
     const edit = (f: (g: O.IGraphProto) => void): Uint8Array => {
       const m = onnx.ModelProto.decode(bytes);
@@ -296,6 +341,12 @@ describe('groupsparse inspect / prune on the encoder', () => {
     const [before, after] = [m[1], m[2]].map((s) => Number(s.replace(/,/g, '')));
     expect(before).toBe(j.flops);
     expect(after).toBeLessThanOrEqual(0.5 * before);
+    // Photographs cannot calibrate a sequence model: one line, exit 2, nothing written.
+    const bad = await runCli(['prune', ENCODER_PATH, '--flops', '0.5', '--method', 'channel-selection', '--calibration', dir, '--out', join(dir, 'none')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--calibration reads photographs, but the model's input 'input' is \[1, 8, 32\]/);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
     const sess = await ort.InferenceSession.create(join(out, 'model.onnx'));
     const y = await sess.run({ [sess.inputNames[0]]: new ort.Tensor('float32', x, [BATCH, S, D]) });
     expect(y[sess.outputNames[0]].dims).toEqual([BATCH, S, D]);

@@ -41,6 +41,7 @@ export const pruneCommand: Command = {
     const inShape = dg.shapes.get(g.inputs[0].name)!;
     let calibration;
     if (v.calibration !== undefined) {
+      if (inShape.length !== 4) throw new CliError(`--calibration reads photographs, but the model's input '${g.inputs[0].name}' is [${inShape.join(', ')}], not an image batch; use --method norm`);
       const files = neural.imageFiles(v.calibration);
       calibration = neural.readImages(files, { size: inShape[1], crops: 4, flips: true, seed: 1, channels: inShape[3] === 1 ? 1 : 3 });
     }

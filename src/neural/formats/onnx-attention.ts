@@ -1,4 +1,5 @@
 import type { onnx as O } from 'onnx-proto';
+import { indexNodes, num } from './onnx-pattern.ts';
 import { DataError } from '../../errors.ts';
 import type { AttentionNode, Weight } from '../ir/graph.ts';
 
@@ -29,7 +30,6 @@ export interface AttentionMatch extends Omit<AttentionNode, 'op' | 'name' | 'inp
   readonly input: string;
 }
 
-const num = (v: number | { toNumber(): number } | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
 
 /**
  * Every attention block of `nodes`. `constant(name)` gives the value of an initializer or Constant
@@ -38,17 +38,7 @@ const num = (v: number | { toNumber(): number } | null | undefined): number => (
 export function matchOnnxAttention(
   fn: string, label: string, nodes: readonly O.INodeProto[], constant: (name: string) => Weight | undefined, outputs: ReadonlySet<string>, opset: number,
 ): AttentionMatch[] {
-  const producer = new Map<string, number>();
-  const consumers = new Map<string, number[]>();
-  nodes.forEach((nd, k) => {
-    for (const o of nd.output ?? []) if (o) producer.set(o, k);
-    for (const i of nd.input ?? []) {
-      if (!i) continue;
-      let l = consumers.get(i);
-      if (!l) consumers.set(i, (l = []));
-      l.push(k);
-    }
-  });
+  const { producer, consumers } = indexNodes(nodes);
   const isConst = (t: string | undefined): boolean => t !== undefined && t !== '' && constant(t) !== undefined;
   const nameOf = (k: number): string => nodes[k].name || nodes[k].output?.[0] || `node${k}`;
   const attrOf = (k: number, a: string): O.IAttributeProto | undefined => (nodes[k].attribute ?? []).find((x) => x.name === a);

@@ -7,6 +7,7 @@ import { validateGraph } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { permuteWeight } from './onnx.ts';
 import { matchOnnxAttention, type AttentionMatch } from './onnx-attention.ts';
+import { matchOnnxFused, type FusedMatch } from './onnx-fused.ts';
 import { checkAttention } from '../ir/attention.ts';
 
 // onnx-proto is CommonJS: its named export is reachable through the default import only.
@@ -151,9 +152,13 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
   const blocks = matchOnnxAttention(fn, label, graph.node ?? [], lookup, new Set((graph.output ?? []).map((o) => o.name!)), opsetVersion);
   const blockAt = new Map<number, AttentionMatch>(blocks.map((b) => [b.anchor, b]));
   const inBlock = new Set(blocks.flatMap((b) => [...b.nodes]));
+  // GELU and layer norm spelled out in primitive ops (exports before opsets 20 / 17).
+  const fused = matchOnnxFused(graph.node ?? [], lookup, new Set((graph.output ?? []).map((o) => o.name!)), opsetVersion).filter((f) => ![...f.nodes].some((k) => inBlock.has(k)));
+  const fusedAt = new Map<number, FusedMatch>(fused.map((f) => [f.anchor, f]));
+  for (const f of fused) for (const k of f.nodes) inBlock.add(k);
 
   for (const [k, nd] of (graph.node ?? []).entries()) {
-    if (inBlock.has(k) && !blockAt.has(k)) continue;
+    if (inBlock.has(k) && !blockAt.has(k) && !fusedAt.has(k)) continue;
     const op = nd.opType ?? '';
     const name = nd.name || nd.output?.[0] || `node${k}`;
     const where = `node '${name}' (${op})`;
@@ -239,6 +244,24 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
       } as const;
       checkAttention(fn, { weights }, node);
       emit(node, 3, 'plain');
+      continue;
+    }
+    const f = fusedAt.get(k);
+    if (f?.kind === 'gelu') {
+      activationNode({ kind: 'gelu' }, f.input);
+      continue;
+    }
+    if (f?.kind === 'layerNorm') {
+      const x = ordered(need(f.input));
+      if (x.layout === 'nchw' && x.rank === 4) refuse('normalizing an N×C×H×W tensor over its last axis is not supported');
+      const C = irShape(x.ir).at(-1)!;
+      const vec = (c: string | undefined, what: string): string | undefined => {
+        if (c === undefined) return undefined;
+        const w = lookup(c)!;
+        if (w.data.length !== C && w.data.length !== 1) refuse(`the layer norm's ${what} '${c}' has ${w.data.length} entries for ${C} features`);
+        return weight(c, 'vec', () => ({ shape: [C], data: w.data.length === C ? w.data : new Float32Array(C).fill(w.data[0]) }));
+      };
+      emit({ op: 'layerNorm', name: out, inputs: [x.ir], scale: vec(f.scale, 'scale'), offset: vec(f.offset, 'offset'), epsilon: f.epsilon! }, x.rank, x.layout);
       continue;
     }
     switch (op) {
@@ -458,6 +481,12 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         const x = c.data.length === 1 ? need(ins[0]) : ordered(need(ins[0]));
         const alphaWeight = weight(ins[1], 'vec', () => ({ shape: [c.data.length], data: c.data }));
         emit({ op: 'activation', name: out, inputs: [x.ir], activation: { kind: 'prelu', alphaWeight } }, x.rank, x.layout, x.chw);
+        break;
+      }
+      case 'Gelu': {
+        const approx = str('approximate', 'none');
+        if (approx !== 'none') refuse(`approximate = '${approx}' is not supported (only the erf form)`);
+        activationNode({ kind: 'gelu' }, ins[0]);
         break;
       }
       case 'LayerNormalization': {

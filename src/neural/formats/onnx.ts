@@ -146,6 +146,19 @@ export function onnxModelBytes(g: Graph): Uint8Array {
       case 'elu': nodes.push({ opType: 'Elu', input: [input], output: [output], attribute: [attrFloat('alpha', 1)] }); break;
       case 'sigmoid': nodes.push({ opType: 'Sigmoid', input: [input], output: [output] }); break;
       case 'tanh': nodes.push({ opType: 'Tanh', input: [input], output: [output] }); break;
+      case 'gelu': {
+        // The erf form (the Gelu op needs opset 20): x · 0.5 · (1 + erf(x / √2)), as onnx-fused.ts reads it.
+        const s = [tmp(output), tmp(output), tmp(output), tmp(output)];
+        const c = (name: string, v: number): string => init(name, () => floatTensor(name, { shape: [], data: Float32Array.of(v) }));
+        nodes.push(
+          { opType: 'Div', input: [input, c('__sqrt2', Math.SQRT2)], output: [s[0]] },
+          { opType: 'Erf', input: [s[0]], output: [s[1]] },
+          { opType: 'Add', input: [s[1], c('__one', 1)], output: [s[2]] },
+          { opType: 'Mul', input: [input, s[2]], output: [s[3]] },
+          { opType: 'Mul', input: [s[3], c('__half', 0.5)], output: [output] },
+        );
+        break;
+      }
       case 'prelu': {
         const s = W(a.alphaWeight!);
         const name = `${a.alphaWeight!}/nchw`;

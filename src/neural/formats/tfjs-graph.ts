@@ -335,7 +335,7 @@ export function tfjsGraphModelJson(g: Graph): { json: ModelJson; weights: { name
   const linear = (n: { name: string; inputs: readonly string[]; kernel: string; bias?: string; activation: Activation }, plainOp: string, fusedOp: string, base: Record<string, TfAttr>): void => {
     const a = n.activation;
     const k = W(n.kernel);
-    const fusable = n.bias !== undefined && a.kind !== 'tanh';
+    const fusable = n.bias !== undefined && a.kind !== 'tanh' && a.kind !== 'gelu';
     if (fusable) {
       const ops = ['BiasAdd'];
       const extra = [W(n.bias!)];
@@ -353,6 +353,7 @@ export function tfjsGraphModelJson(g: Graph): { json: ModelJson; weights: { name
     if (a.kind !== 'linear') activationNode(n.name, last, a);
   };
   const activationNode = (name: string, input: string, a: Activation): void => {
+    if (!(a.kind in TF_ACT) && a.kind !== 'linear') throw new DataError('writeTfjsGraphModel', `node '${name}' uses activation ${a.kind}, which is not written to tfjs graph models; export to ONNX instead`);
     if (a.kind === 'linear') nodes.push({ name, op: 'Identity', input: [input], attr: { T: dtFloat } });
     else if (a.kind === 'prelu') nodes.push({ name, op: 'Prelu', input: [input, W(a.alphaWeight!)], attr: { T: dtFloat } });
     else nodes.push({ name, op: TF_ACT[a.kind], input: [input], attr: { T: dtFloat, ...(a.kind === 'leakyRelu' ? { alpha: { f: a.alpha ?? 0.2 } } : {}) } });

@@ -47,6 +47,7 @@ function activate(x: tf.Tensor, a: Activation, w: (name: string) => tf.Tensor): 
     case 'elu': return tf.elu(x);
     case 'sigmoid': return tf.sigmoid(x);
     case 'tanh': return tf.tanh(x);
+    case 'gelu': return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
   }
 }
 

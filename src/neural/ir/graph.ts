@@ -11,7 +11,8 @@ import { checkAttention } from './attention.ts';
  * by name into `graph.weights`, so a compaction can replace a weight without touching nodes.
  */
 
-export type ActivationKind = 'linear' | 'relu' | 'relu6' | 'leakyRelu' | 'prelu' | 'elu' | 'sigmoid' | 'tanh';
+/** `gelu` is the exact (erf) form x·Φ(x) = x·(1 + erf(x/√2))/2. */
+export type ActivationKind = 'linear' | 'relu' | 'relu6' | 'leakyRelu' | 'prelu' | 'elu' | 'sigmoid' | 'tanh' | 'gelu';
 
 export interface Activation {
   readonly kind: ActivationKind;
