@@ -32,9 +32,9 @@ export function largestEigenvalueSpd(M: Float64Array, m: number): number {
     }
     est = rq;
   }
-  // The Rayleigh quotient approaches from below; the Frobenius norm is a sure upper bound.
-  let fro = 0;
-  for (let k = 0; k < m * m; k++) fro += M[k] * M[k];
-  return Math.min(est * (1 + 1e-6), Math.sqrt(fro));
+  // The Rayleigh quotient approaches from below; the Frobenius norm is a sure upper bound. Taken
+  // by the scaled norm: a Gram matrix of columns near 1e-90 has entries near 1e-180, whose squares
+  // underflow to 0, and a bound of 0 would make the block look empty.
+  return Math.min(est * (1 + 1e-6), nrm2(m * m, M));
 }
 
