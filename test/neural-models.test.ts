@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, ValueError } from '../src/index.ts';
 import type { Tensor } from '@tensorflow/tfjs-core';
@@ -46,17 +47,24 @@ describe('runtime', () => {
 });
 
 describe('Tiny Face Detector (face-api manifest)', () => {
-  it('matches the independent float64 Sequential forward pass of the same weights', () => {
-    const S = 64;
-    const g = neural.readFaceApiManifest(TFD, { inputSize: S });
-    const seq = neural.loadTinyFaceDetector({ inputSize: S });
-    const x = tf.randomUniform([2, S, S, 3], 0, 1, 'float32', 7);
-    const [ours] = neural.graphRunner(g).run([x]);
-    // The Sequential takes NCHW and returns NCHW.
-    const nchw = tf.transpose(x, [0, 3, 1, 2]).dataSync();
-    const ref = neural.forward(seq, Float64Array.from(nchw));
-    const refT = tf.transpose(tf.tensor(Float32Array.from(ref), [2, 25, ours.shape[1]!, ours.shape[2]!]), [0, 2, 3, 1]);
-    expect(relDiff([ours], [refT])).toBeLessThan(1e-5);
+  it("matches face-api's own TinyFaceDetector (stock code, its own loader) on the same weights", async () => {
+    // @vladmandic/face-api's node-wasm build shares this process's tfjs engine and wasm backend;
+    // its `runMobilenet` is the network after face-api's input normalization, the IR's input.
+    const faceapi = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
+      tf: { engine: () => unknown };
+      TinyFaceDetector: new () => { loadFromDisk(dir: string): Promise<void>; runMobilenet(x: Tensor, params: unknown): Tensor; params: unknown };
+    };
+    expect(faceapi.tf.engine()).toBe(tf.engine());
+    const stock = new faceapi.TinyFaceDetector();
+    await stock.loadFromDisk(dirname(TFD));
+    for (const S of [64, 96]) {
+      const g = neural.readFaceApiManifest(TFD, { inputSize: S });
+      const x = tf.randomUniform([2, S, S, 3], -0.5, 0.5, 'float32', 7);
+      const [ours] = neural.graphRunner(g).run([x]);
+      const ref = stock.runMobilenet(x, stock.params);
+      expect(relDiff([ours], [ref])).toBeLessThan(1e-5);
+      tf.dispose([x, ours, ref]);
+    }
   });
 
   it('round trip: written manifest reads back to identical outputs', () => {
