@@ -326,4 +326,40 @@ describe('ONNX export', () => {
     const blaze = neural.readTfjsGraphModel(BLAZE);
     expect(await check(blaze, blaze, tf.randomUniform([1, 128, 128, 3], -1, 1, 'float32', 22))).toBeLessThanOrEqual(1e-5);
   }, 120_000);
+
+  it('BlazeFace exports a dynamic batch: onnxruntime at batch 1 and 4 matches the stock tfjs model run image by image', async () => {
+    const ort = await import('onnxruntime-node');
+    const g = neural.readTfjsGraphModel(BLAZE);
+    // The converter wrote batch 1 into the output reshapes; read as the batch axis, the IR runs any batch.
+    const reshapes = g.nodes.filter((n) => n.op === 'reshape');
+    expect(reshapes.length).toBe(4);
+    for (const n of reshapes) expect((n as { shape: readonly number[] }).shape[0]).toBe(-1);
+    const out = join(dir, 'blaze-dyn');
+    neural.writeModel(g, out, { format: 'onnx' });
+    const sess = await ort.InferenceSession.create(readFileSync(join(out, 'model.onnx')));
+    expect(sess.inputNames).toEqual([g.inputs[0].name]);
+    const stock = await neural.loadStockGraphModel(BLAZE);
+    const names = g.source.details!.outputNames as string[];
+    for (const batch of [1, 4]) {
+      const x = tf.randomUniform([batch, 128, 128, 3], -1, 1, 'float32', 30 + batch);
+      // The original file pins batch 1 (placeholder and reshapes): one image at a time, stacked.
+      const per = Array.from({ length: batch }, (_, i) => {
+        const xi = tf.slice(x, [i], [1]);
+        const o = [stock.execute(xi, names)].flat() as Tensor[];
+        xi.dispose();
+        return o;
+      });
+      const ref = per[0].map((_, k) => tf.concat(per.map((p) => p[k]), 0));
+      const nchw = tf.transpose(x, [0, 3, 1, 2]);
+      const res = await sess.run({ [g.inputs[0].name]: new ort.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+      const got = g.outputs.map((o) => tf.tensor(res[o].data as Float32Array, res[o].dims as number[]));
+      expect(got.map((t) => t.shape[0])).toEqual(ref.map(() => batch));
+      expect(relDiff(got, ref)).toBeLessThanOrEqual(1e-5);
+      // And the IR itself at that batch, in tfjs.
+      expect(relDiff(neural.graphRunner(g).run([x]), ref)).toBeLessThanOrEqual(1e-5);
+      // Images are not mixed: the second image's outputs differ from the first's.
+      if (batch === 4) expect(relDiff([tf.slice(ref[0], [1], [1])], [tf.slice(ref[0], [0], [1])])).toBeGreaterThan(1e-3);
+    }
+    await sess.release();
+  }, 120_000);
 });
