@@ -31,7 +31,7 @@ export {
 } from './depgraph.ts';
 export { pruneGraph, selectToBudget, normScores, type PruneMethod, type PruneOptions, type PruneResult } from './prune.ts';
 export { imageFiles, readImages, type ImageOptions } from './images.ts';
-export { measureLatency } from './latency.ts';
+export { measureLatency, peakForwardBytes } from './latency.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
 export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
 export { onnxModelBytes, writeOnnx } from './formats/onnx.ts';
