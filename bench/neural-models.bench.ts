@@ -3,7 +3,8 @@
  * dependency groups to 75 / 50 / 25 % of their FLOPs with each method, exported in their own
  * format, and measured in this one run on the tfjs WASM (SIMD) backend:
  * FLOPs, parameters, median latency in tfjs-wasm and in onnxruntime-node (the graph exported to
- * ONNX; one intra-op thread) — medians of BENCH_RUNS runs (default 20) at batch 1 and at batch 32 — against
+ * ONNX; one intra-op thread) — medians of BENCH_RUNS runs (default 20) at batch 1 and at batch 32,
+ * each measurement cut short (and the count printed) past BENCH_SECONDS (default 60 s) — against
  * the unpruned model (NaN where batch 32 would not fit the WASM heap, which `measureLatency` refuses
  * with the reason), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
  * photographs (top-1 agreement for the classifiers, relative output error otherwise, and for SSD
@@ -112,23 +113,32 @@ function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   return out;
 }
 
+/** Time allowed per latency measurement (BENCH_SECONDS, default 60 s): a measurement stops short of `runs` runs past it. */
+const budgetMs = 1000 * Number(process.env.BENCH_SECONDS ?? 60);
+/** Measurements of the current model that stopped short of the wanted runs ("what: n runs"). */
+let cut: string[] = [];
+const refused = new Set<string>();
+
 /**
- * Batch-32 latency, or NaN when the model fixes its batch size or when `measureLatency` refuses a
- * pass whose live tensors would not fit the WASM heap (said once per model on stderr).
+ * tfjs-wasm median latency over `runs` passes, fewer when one pass times the count over the budget
+ * (recorded in `cut`); NaN when `measureLatency` refuses a pass whose live tensors would not fit
+ * the WASM heap (said once per model on stderr).
  */
-function latency32(g: neural.Graph, shape: number[], runs: number, label: string): number {
+function tfjsLatency(g: neural.Graph, shape: number[], batch: number, runs: number, label: string, what: string): number {
   try {
-    return neural.measureLatency(g, shape, { batch: 32, runs, warmup: 1 });
+    const probe = neural.measureLatency(g, shape, { batch, runs: 1, warmup: 1 });
+    const n = Math.min(runs, Math.max(1, Math.floor(budgetMs / probe)));
+    if (n < runs) cut.push(`${what} ${n}`);
+    return n === 1 ? probe : neural.measureLatency(g, shape, { batch, runs: n, warmup: 0 });
   } catch (e) {
-    if (!refused.has(label)) console.error(`  ${label}, tfjs batch 32: ${(e as Error).message.split('\n')[0]}`);
+    if (!refused.has(label)) console.error(`  ${label}, tfjs batch ${batch}: ${(e as Error).message.split('\n')[0]}`);
     refused.add(label);
     return NaN;
   }
 }
-const refused = new Set<string>();
 
 /** Median ms of `runs` onnxruntime-node runs of `g` exported to ONNX at `batch`; NaN if it fails. */
-async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, runs: number): Promise<number> {
+async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, runs: number, what: string): Promise<number> {
   try {
     neural.writeModel(g, dir, { format: 'onnx' });
     const sess = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')), { intraOpNumThreads: 1 });
@@ -137,11 +147,13 @@ async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: 
     const feeds = { [g.inputs[0].name]: x };
     for (let k = 0; k < 2; k++) await sess.run(feeds);
     const t: number[] = [];
-    for (let k = 0; k < runs; k++) {
+    const start = performance.now();
+    for (let k = 0; k < runs && (k === 0 || performance.now() - start + t[0] <= budgetMs); k++) {
       const t0 = performance.now();
       await sess.run(feeds);
       t.push(performance.now() - t0);
     }
+    if (t.length < runs) cut.push(`${what} ${t.length}`);
     await sess.release();
     t.sort((a, b) => a - b);
     return t[Math.floor(t.length / 2)];
@@ -174,10 +186,11 @@ export async function main(): Promise<void> {
       // Classifiers: 8 crops of each held-out photograph (64 images) for the top-1 agreement; 4 otherwise.
       const held = neural.readImages(png(HELD_OUT), { size: shape[1], crops: c.classifier ? 8 : 4, flips: true, seed: 99, channels: ch });
       const ref = runEach(g, held);
-      const t1 = neural.measureLatency(g, shape, { runs: runs1 });
-      const t32 = latency32(g, shape, runs32, c.key);
-      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, runs1);
-      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, runs32);
+      cut = [];
+      const t1 = tfjsLatency(g, shape, 1, runs1, c.key, 'unpruned tfjs b=1');
+      const t32 = tfjsLatency(g, shape, 32, runs32, c.key, 'unpruned tfjs b=32');
+      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, runs1, 'unpruned ort b=1');
+      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, runs32, 'unpruned ort b=32');
       console.log(`\n${c.label}: ${dg.flops.toLocaleString('en-US')} FLOPs, ${dg.params.toLocaleString('en-US')} params, ${dg.groups.length} dependency groups; fidelity on ${held.shape[0]} held-out crops of ${HELD_OUT.length} photographs`);
       console.log(`  unpruned latency: tfjs-wasm ${t1.toFixed(1)} ms (batch 1), ${t32.toFixed(0)} ms (batch 32); onnxruntime ${o1.toFixed(1)} ms (batch 1), ${o32.toFixed(0)} ms (batch 32)`);
       console.log('  method              FLOPs   params | tfjs-wasm: t(b=1) ms  speed-up  ρ(b=1)  t(b=32)  ρ(b=32) | onnxruntime: t(b=1)  ρ(b=1)  t(b=32)  ρ(b=32) | fidelity');
@@ -194,11 +207,12 @@ export async function main(): Promise<void> {
           const dir = join(out, `${c.key}-${method}-${r}`);
           neural.writeModel(res.graph, dir);
           const back = neural.readModel(dir, { inputSize: shape[1] });
-          const p1 = neural.measureLatency(back, shape, { runs: runs1 });
-          const p32 = latency32(back, shape, runs32, c.key);
+          const tag = `${method} ${r * 100} %`;
+          const p1 = tfjsLatency(back, shape, 1, runs1, c.key, `${tag} tfjs b=1`);
+          const p32 = tfjsLatency(back, shape, 32, runs32, c.key, `${tag} tfjs b=32`);
           const theory = res.flopsBefore / res.flopsAfter;
-          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, runs1);
-          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32);
+          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, runs1, `${tag} ort b=1`);
+          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32, `${tag} ort b=32`);
           const o = runEach(back, held);
           let fid = c.classifier ? `top-1 agree ${(top1(o[o.length - 1], ref[ref.length - 1]) * 100).toFixed(0)} %` : `rel. err ${relErr(o, ref).toFixed(3)}`;
           if (c.ssd) {
@@ -211,6 +225,7 @@ export async function main(): Promise<void> {
         }
       }
       tf.dispose([calib, held, ...ref]);
+      if (cut.length > 0) console.log(`  fewer than ${runs} runs (BENCH_SECONDS = ${budgetMs / 1000} s per measurement): ${cut.join(', ')}`);
       console.log(`  (${((performance.now() - tModel) / 1000).toFixed(0)} s)`);
     }
     console.log(`\nneural-models total: ${((performance.now() - tStart) / 60000).toFixed(1)} min`);
