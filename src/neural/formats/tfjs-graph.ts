@@ -1,6 +1,7 @@
 import { DataError } from '../../errors.ts';
 import type { Activation, Graph, GraphInput, IrNode, Padding, Weight } from '../ir/graph.ts';
 import { validateGraph } from '../ir/graph.ts';
+import { inferShapes } from '../ir/execute.ts';
 import { parseWeightsManifest } from '../manifest.ts';
 import { encodeWeights, readModelJson, readShards, writeFilesAtomically, type ModelJson } from './files.ts';
 
@@ -263,11 +264,36 @@ export function graphFromTfjsGraphModel(json: ModelJson, weightsByName: Readonly
   });
   if (inputs.length === 0) throw new DataError(fn, 'the graph has no Placeholder input');
   const g: Graph = {
-    inputs, outputs, nodes, weights,
+    inputs, outputs, nodes: batchReshapes(inputs, outputs, nodes, weights), weights,
     source: { kind: 'tfjs-graph', details: { outputNames, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy, userDefinedMetadata: json.userDefinedMetadata, signature: json.signature, versions: topo.versions } },
   };
   validateGraph(fn, g);
   return g;
+}
+
+/**
+ * Converters write the batch size of the traced model into reshape targets ([1, 512, 1] in
+ * BlazeFace, [1, 1404] in facemesh), which pins a model that is otherwise batch-agnostic to batch 1.
+ * A target whose leading 1 is the input's batch axis — no other inferred axis, and the trailing
+ * dimensions hold exactly one sample of the input (checked on the shapes at batch 1) — gets −1
+ * there, the IR's batch axis; at batch 1 nothing changes, and every other reshape is left as read.
+ */
+function batchReshapes(inputs: readonly GraphInput[], outputs: readonly string[], nodes: IrNode[], weights: ReadonlyMap<string, Weight>): IrNode[] {
+  const candidates = nodes.filter((n) => n.op === 'reshape' && n.shape.length >= 2 && n.shape[0] === 1 && n.shape.slice(1).every((d) => d > 0));
+  if (candidates.length === 0 || !inputs.every((i) => i.shape.length > 0 && i.shape.slice(1).every((d) => d > 0))) return nodes;
+  let shapes: Map<string, number[]>;
+  try {
+    shapes = inferShapes({ inputs, outputs, nodes, weights, source: { kind: 'tfjs-graph' } });
+  } catch {
+    return nodes; // the graph does not run as read; validation and the runner report why
+  }
+  const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+  return nodes.map((n) => {
+    if (n.op !== 'reshape' || !candidates.includes(n)) return n;
+    const si = shapes.get(n.inputs[0]);
+    if (!si || si[0] !== 1 || size(si.slice(1)) !== size(n.shape.slice(1))) return n;
+    return { ...n, shape: [-1, ...n.shape.slice(1)] };
+  });
 }
 
 /** Weights of a manifest as float32 IR weights. */

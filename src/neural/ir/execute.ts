@@ -120,7 +120,12 @@ export function graphRunner(g: Graph): GraphRunner {
       case 'layerNorm': return runLayerNorm(n, x[0], w);
     }
   };
-  const runAll = (inputs: readonly tf.Tensor[]): Map<string, tf.Tensor> => {
+  // Index of the last node reading each tensor; graph outputs are never freed by `run`.
+  const lastUse = new Map<string, number>();
+  g.nodes.forEach((n, k) => { for (const i of n.inputs) lastUse.set(i, k); });
+  for (const o of g.outputs) lastUse.set(o, Infinity);
+  /** `free`: dispose each intermediate after its last reader (the peak is then the widest cut, not the sum). */
+  const execute = (inputs: readonly tf.Tensor[], free: boolean): Map<string, tf.Tensor> => {
     if (inputs.length !== g.inputs.length) throw new ShapeError('graphRunner', `the graph takes ${g.inputs.length} inputs, got ${inputs.length}`);
     const env = new Map<string, tf.Tensor>();
     g.inputs.forEach((gi, k) => {
@@ -130,7 +135,7 @@ export function graphRunner(g: Graph): GraphRunner {
       }
       env.set(gi.name, inputs[k].clone());
     });
-    for (const n of g.nodes) {
+    for (const [k, n] of g.nodes.entries()) {
       const xs = n.inputs.map((i) => env.get(i)!);
       let y: tf.Tensor;
       try {
@@ -140,13 +145,25 @@ export function graphRunner(g: Graph): GraphRunner {
         throw new ShapeError('graphRunner', `node '${n.name}' (${n.op}) failed on inputs [${xs.map((t) => `[${t.shape.join(', ')}]`).join(', ')}]: ${(e as Error).message}`);
       }
       env.set(n.name, y);
+      if (free) {
+        for (const i of new Set(n.inputs)) {
+          if (lastUse.get(i) === k) {
+            env.get(i)!.dispose();
+            env.delete(i);
+          }
+        }
+        if (!lastUse.has(n.name)) {
+          y.dispose();
+          env.delete(n.name);
+        }
+      }
     }
     return env;
   };
   return {
-    runAll,
+    runAll: (inputs) => execute(inputs, false),
     run(inputs) {
-      const env = runAll(inputs);
+      const env = execute(inputs, true);
       const out = g.outputs.map((o) => env.get(o)!.clone());
       for (const t of env.values()) t.dispose();
       return out;
