@@ -33,7 +33,11 @@ export function peakForwardBytes(g: Graph, batch = 1): number {
 
 /**
  * Median wall time (ms) of `runs` forward passes of `g` on a batch of `batch` at the graph's
- * input shape, after `warmup` untimed passes; outputs are read back so the time includes the work.
+ * input shape; outputs are read back so the time includes the work. `warmup` fixes the number of
+ * untimed passes; by default passes run until three in a row lie within 25 % of their median (at
+ * least 3, at most 50 passes or 10 s): the first ten or so passes of a small graph on tfjs-wasm can
+ * take tens of times longer than the settled ones, and a fixed short warm-up would report that
+ * start-up as the model's latency (and its ratio to another model as a speed-up).
  *
  * On the WASM backend a pass whose live tensors would take more than half the backend's 4 GiB
  * heap is refused with a ValueError before it starts: the kernels' scratch buffers and the
@@ -52,15 +56,28 @@ export function measureLatency(g: Graph, inputShape: readonly number[], options:
   const r = graphRunner(g);
   const x = tf.randomUniform([batch, ...inputShape.slice(1)], 0, 1);
   try {
-    for (let k = 0; k < (options.warmup ?? 3); k++) tf.dispose(r.run([x]).map((t) => (t.dataSync(), t)));
-    const times: number[] = [];
-    for (let k = 0; k < runs; k++) {
+    const pass = (): number => {
       const t0 = performance.now();
       const out = r.run([x]);
       for (const t of out) t.dataSync();
-      times.push(performance.now() - t0);
+      const dt = performance.now() - t0;
       tf.dispose(out);
+      return dt;
+    };
+    if (options.warmup !== undefined) {
+      for (let k = 0; k < options.warmup; k++) pass();
+    } else {
+      const seen: number[] = [];
+      const start = performance.now();
+      while (seen.length < 50 && performance.now() - start < 10_000) {
+        seen.push(pass());
+        if (seen.length < 3) continue;
+        const last = seen.slice(-3).sort((a, b) => a - b);
+        if (last[2] <= 1.25 * last[1] && last[0] >= 0.75 * last[1]) break;
+      }
     }
+    const times: number[] = [];
+    for (let k = 0; k < runs; k++) times.push(pass());
     times.sort((a, b) => a - b);
     return times[Math.floor(times.length / 2)];
   } finally {
