@@ -107,11 +107,33 @@ describe('pruning to a FLOP budget', () => {
   it('iterative prune → fine-tune reports each round and ends within the budget', () => {
     restore();
     const rounds: number[] = [];
-    const r = iterativePrune(net, train, { budget: 0.3, steps: 3, epochsPerStep: 1, test, onProgress: (p) => void rounds.push(p.flops) });
+    const full = structureFlops(net, allKept(net));
+    const r = iterativePrune(net, train, {
+      budget: 0.3, steps: 3, epochsPerStep: 1, test,
+      onProgress: (p) => {
+        rounds.push(p.flops);
+        // Every round's structure fits that round's target, the targets falling geometrically to the budget.
+        expect(p.target).toBeCloseTo(0.3 ** (p.step / 3), 12);
+        expect(p.flops).toBeLessThanOrEqual(p.target * full);
+      },
+    });
     expect(rounds.length).toBe(3);
     for (let k = 1; k < rounds.length; k++) expect(rounds[k]).toBeLessThan(rounds[k - 1]);
     expect(r.flops).toBeLessThanOrEqual(0.3 * r.flopsFull);
+    expect(r.flops).toBe(structureFlops(net, r.kept));
     expect(r.accuracyAfter).toBeGreaterThan(0.5);
+  });
+
+  it('iterative pruning with the group penalty during fine-tuning stays within budget and can be stopped', () => {
+    restore();
+    const full = structureFlops(net, allKept(net));
+    const seen: number[] = [];
+    const r = iterativePrune(net, train, { budget: 0.4, steps: 4, epochsPerStep: 1, lambda: 1e-3, onProgress: (p) => { seen.push(p.step); expect(p.flops).toBeLessThanOrEqual(p.target * full); return p.step < 2; } });
+    expect(seen).toEqual([1, 2]);
+    expect(r.status).toBe('stopped by callback');
+    // Stopped after round 2 of 4: within that round's target 0.4^(1/2), not yet the budget.
+    expect(r.flops).toBeLessThanOrEqual(0.4 ** 0.5 * full);
+    expect(r.flops).toBe(structureFlops(net, r.kept));
   });
 
   it('refuses a budget below the smallest network and a budget outside (0, 1]', () => {
