@@ -136,9 +136,27 @@ describe('pruning to a FLOP budget', () => {
     expect(r.flops).toBe(structureFlops(net, r.kept));
   });
 
+  it("'auto' keeps the candidate with the best validation score, and with no screening epochs scores the cut structures as they are", () => {
+    restore();
+    const r = pruneToFlops(net, train, { budget: 0.4, candidates: [{ method: 'norm' }, { method: 'cost', exponent: 1 }], selectEpochs: 0, fineTuneEpochs: 0 });
+    expect(r.selection.map((c) => c.candidate)).toEqual(['norm', 'cost(1)']);
+    const best = r.selection[0].validationAccuracy >= r.selection[1].validationAccuracy ? r.selection[0] : r.selection[1];
+    expect(r.picked).toBe(best.candidate);
+    expect(r.structure).toEqual(best.structure);
+    expect(r.flops).toBeLessThanOrEqual(0.4 * r.flopsFull);
+    // Each candidate's structure is what its own method keeps.
+    for (const [c, method] of [[0, { method: 'norm' as const }], [1, { method: 'cost' as const, exponent: 1 }]] as const) {
+      restore();
+      expect(pruneToFlops(net, train, { budget: 0.4, ...method, fineTuneEpochs: 0 }).structure).toEqual(r.selection[c].structure);
+    }
+  });
+
   it('refuses a budget below the smallest network and a budget outside (0, 1]', () => {
     expect(() => pruneToFlops(net, train, { budget: 1e-4 })).toThrow(/pruneToFlops: budget .* below the smallest network/);
     expect(() => pruneToFlops(net, train, { budget: 1.5 })).toThrow(ValueError);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, validationFraction: 1 })).toThrow(/pruneToFlops: validationFraction must be in \(0, 1\)/);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, candidates: [] })).toThrow(/pruneToFlops: candidates must be a non-empty array/);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, method: 'cost', exponent: -1 })).toThrow(/pruneToFlops: the cost exponent/);
   });
 });
 

@@ -55,6 +55,12 @@ export interface BudgetOptions extends TrainSettings {
   maxSteps?: number;
   /** Epochs of proximal training per λ (default 1). */
   pathEpochs?: number;
+  /**
+   * 'path': the weights fine-tuning starts from — 'path' (default), the penalized point one λ step
+   * before the budget was crossed, or 'dense', the given weights masked to the path's structure
+   * (the path then only chooses the structure; its shrinkage bias is not carried into fine-tuning).
+   */
+  pathStart?: 'path' | 'dense';
   /** Epochs of fine-tuning the kept structure (λ = 0, pruned weights held at 0; default 2). */
   fineTuneEpochs?: number;
   /**
@@ -120,7 +126,7 @@ export interface BudgetResult {
 }
 
 const KEYS = [
-  'budget', 'method', 'exponent', 'candidates', 'validationFraction', 'selectEpochs', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs',
+  'budget', 'method', 'exponent', 'candidates', 'validationFraction', 'selectEpochs', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs', 'pathStart',
   'fineTuneEpochs', 'fineTuneSchedule', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss',
 ] as const;
 
@@ -177,7 +183,12 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
       return { order: r.order, start: theta0, price: r.price, path: [], status: 'finished' };
     }
     if (c.method === 'norm') return { order: normOrder(net, theta0), start: theta0, price: null, path: [], status: 'finished' };
-    if (c.method === 'path') return pathOrder(net, params, on, limit, options, settings, fn);
+    if (c.method === 'path') {
+      const o = pathOrder(net, params, on, limit, options, settings, fn);
+      const from = options.pathStart ?? 'path';
+      if (from !== 'path' && from !== 'dense') throw new ValueError(fn, `pathStart must be 'path' or 'dense', got '${String(from)}'`);
+      return from === 'dense' ? { ...o, start: theta0 } : o;
+    }
     throw new ValueError(fn, `unknown candidate method '${String((c as { method: unknown }).method)}'`);
   };
   const masked = (start: Float64Array, kept: KeptUnits): Uint8Array => {
