@@ -56,9 +56,11 @@ export interface BudgetOptions extends TrainSettings {
   /** Epochs of proximal training per λ (default 1). */
   pathEpochs?: number;
   /**
-   * 'path': the weights fine-tuning starts from — 'path' (default), the penalized point one λ step
-   * before the budget was crossed, or 'dense', the given weights masked to the path's structure
-   * (the path then only chooses the structure; its shrinkage bias is not carried into fine-tuning).
+   * 'path': the weights fine-tuning starts from — 'dense' (default), the given weights masked to
+   * the path's structure (the path only chooses the structure), or 'path', the penalized point one
+   * λ step before the budget was crossed. The penalized point carries the group lasso's shrinkage
+   * into a short fine-tuning: on the 45-37-21 digits MLP with 4 cosine epochs it ended at 94.2 / 94.0 %
+   * test accuracy at 25 / 50 % FLOPs, the dense start at 96.7 / 97.3 % (group-norm ranking 84.6 / 96.2 %).
    */
   pathStart?: 'path' | 'dense';
   /** Epochs of fine-tuning the kept structure (λ = 0, pruned weights held at 0; default 2). */
@@ -185,7 +187,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     if (c.method === 'norm') return { order: normOrder(net, theta0), start: theta0, price: null, path: [], status: 'finished' };
     if (c.method === 'path') {
       const o = pathOrder(net, params, on, limit, options, settings, fn);
-      const from = options.pathStart ?? 'path';
+      const from = options.pathStart ?? 'dense';
       if (from !== 'path' && from !== 'dense') throw new ValueError(fn, `pathStart must be 'path' or 'dense', got '${String(from)}'`);
       return from === 'dense' ? { ...o, start: theta0 } : o;
     }
