@@ -107,16 +107,56 @@ describe('pruning to a FLOP budget', () => {
   it('iterative prune → fine-tune reports each round and ends within the budget', () => {
     restore();
     const rounds: number[] = [];
-    const r = iterativePrune(net, train, { budget: 0.3, steps: 3, epochsPerStep: 1, test, onProgress: (p) => void rounds.push(p.flops) });
+    const full = structureFlops(net, allKept(net));
+    const r = iterativePrune(net, train, {
+      budget: 0.3, steps: 3, epochsPerStep: 1, test,
+      onProgress: (p) => {
+        rounds.push(p.flops);
+        // Every round's structure fits that round's target, the targets falling geometrically to the budget.
+        expect(p.target).toBeCloseTo(0.3 ** (p.step / 3), 12);
+        expect(p.flops).toBeLessThanOrEqual(p.target * full);
+      },
+    });
     expect(rounds.length).toBe(3);
     for (let k = 1; k < rounds.length; k++) expect(rounds[k]).toBeLessThan(rounds[k - 1]);
     expect(r.flops).toBeLessThanOrEqual(0.3 * r.flopsFull);
+    expect(r.flops).toBe(structureFlops(net, r.kept));
     expect(r.accuracyAfter).toBeGreaterThan(0.5);
+  });
+
+  it('iterative pruning with the group penalty during fine-tuning stays within budget and can be stopped', () => {
+    restore();
+    const full = structureFlops(net, allKept(net));
+    const seen: number[] = [];
+    const r = iterativePrune(net, train, { budget: 0.4, steps: 4, epochsPerStep: 1, lambda: 1e-3, onProgress: (p) => { seen.push(p.step); expect(p.flops).toBeLessThanOrEqual(p.target * full); return p.step < 2; } });
+    expect(seen).toEqual([1, 2]);
+    expect(r.status).toBe('stopped by callback');
+    // Stopped after round 2 of 4: within that round's target 0.4^(1/2), not yet the budget.
+    expect(r.flops).toBeLessThanOrEqual(0.4 ** 0.5 * full);
+    expect(r.flops).toBe(structureFlops(net, r.kept));
+  });
+
+  it("'auto' keeps the candidate with the best validation score, and with no screening epochs scores the cut structures as they are", () => {
+    restore();
+    const r = pruneToFlops(net, train, { budget: 0.4, candidates: [{ method: 'norm' }, { method: 'cost', exponent: 1 }], selectEpochs: 0, fineTuneEpochs: 0 });
+    expect(r.selection.map((c) => c.candidate)).toEqual(['norm', 'cost(1)']);
+    const best = r.selection[0].validationAccuracy >= r.selection[1].validationAccuracy ? r.selection[0] : r.selection[1];
+    expect(r.picked).toBe(best.candidate);
+    expect(r.structure).toEqual(best.structure);
+    expect(r.flops).toBeLessThanOrEqual(0.4 * r.flopsFull);
+    // Each candidate's structure is what its own method keeps.
+    for (const [c, method] of [[0, { method: 'norm' as const }], [1, { method: 'cost' as const, exponent: 1 }]] as const) {
+      restore();
+      expect(pruneToFlops(net, train, { budget: 0.4, ...method, fineTuneEpochs: 0 }).structure).toEqual(r.selection[c].structure);
+    }
   });
 
   it('refuses a budget below the smallest network and a budget outside (0, 1]', () => {
     expect(() => pruneToFlops(net, train, { budget: 1e-4 })).toThrow(/pruneToFlops: budget .* below the smallest network/);
     expect(() => pruneToFlops(net, train, { budget: 1.5 })).toThrow(ValueError);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, validationFraction: 1 })).toThrow(/pruneToFlops: validationFraction must be in \(0, 1\)/);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, candidates: [] })).toThrow(/pruneToFlops: candidates must be a non-empty array/);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, method: 'cost', exponent: -1 })).toThrow(/pruneToFlops: the cost exponent/);
   });
 });
 

@@ -57,20 +57,24 @@ export class FlatParams {
   }
 }
 
-/** Mean loss of logits against labels (a scalar tensor), multiplied by `scale` (e.g. batch / n). */
-export function lossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss, scale = 1): tf.Scalar {
+/**
+ * Per-sample losses of logits against labels (a [n] tensor): softmax cross-entropy −log p_y, or for
+ * 'logistic' softplus(z) − y·z = −log σ(z)^y (1 − σ(z))^(1−y), without overflow for large |z|.
+ */
+export function sampleLossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss): tf.Tensor1D {
   return tf.tidy(() => {
     if (loss === 'logistic') {
       const z = tf.reshape(logits, [-1]);
-      const y = tf.cast(labels, 'float32');
-      // softplus(z) − y·z = −log σ(z)^y (1 − σ(z))^(1−y), without overflow for large |z|.
-      return tf.mul(tf.sum(tf.sub(tf.softplus(z), tf.mul(y, z))), scale / z.shape[0]) as tf.Scalar;
+      return tf.sub(tf.softplus(z), tf.mul(tf.cast(labels, 'float32'), z)) as tf.Tensor1D;
     }
     const K = logits.shape[1] as number;
-    const logp = tf.logSoftmax(logits as tf.Tensor2D);
-    const picked = tf.sum(tf.mul(logp, tf.oneHot(labels, K)), 1);
-    return tf.mul(tf.neg(tf.sum(picked)), scale / (logits.shape[0] as number)) as tf.Scalar;
+    return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits as tf.Tensor2D), tf.oneHot(labels, K)), 1)) as tf.Tensor1D;
   });
+}
+
+/** Mean loss of logits against labels (a scalar tensor), multiplied by `scale` (e.g. batch / n). */
+export function lossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss, scale = 1): tf.Scalar {
+  return tf.tidy(() => tf.mul(tf.sum(sampleLossTensor(logits, labels, loss)), scale / (logits.shape[0] as number)) as tf.Scalar);
 }
 
 export function checkData(fn: string, net: NetStructure, data: ImageSet, loss: ClassifierLoss): void {
@@ -139,16 +143,9 @@ export function fullBatch(params: FlatParams, data: ImageSet, loss: ClassifierLo
   return { loss: total / data.n, grad, correct };
 }
 
-/** Per-sample losses of a batch, in the forms `lossTensor` sums. */
+/** Per-sample losses of a batch as float32 values. */
 function sampleLosses(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss): Float32Array {
-  const t = tf.tidy(() => {
-    if (loss === 'logistic') {
-      const z = tf.reshape(logits, [-1]);
-      return tf.sub(tf.softplus(z), tf.mul(tf.cast(labels, 'float32'), z));
-    }
-    const K = logits.shape[1] as number;
-    return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits as tf.Tensor2D), tf.oneHot(labels, K)), 1));
-  });
+  const t = sampleLossTensor(logits, labels, loss);
   const v = t.dataSync() as Float32Array;
   t.dispose();
   return v;
