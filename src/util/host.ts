@@ -37,10 +37,26 @@ export function readTextFile(fn: string, path: string | FileUrl): string {
   };
   const fs = g.process?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
   try {
-    if (fs) return fs.readFileSync(path, 'utf8');
-    if (g.Deno) return g.Deno.readTextFileSync(path);
+    if (fs) return checkUtf8(fn, path, fs.readFileSync(path, 'utf8'));
+    if (g.Deno) return checkUtf8(fn, path, g.Deno.readTextFileSync(path));
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(fn, `cannot read '${describePath(path)}': ${(e as Error).message}`);
   }
   throw new DataError(fn, `cannot read the file '${describePath(path)}' here (no file system): pass the CSV text instead, e.g. readCsv(await file.text())`);
+}
+
+/**
+ * Refuse a file that is not UTF-8 text: a UTF-16 file read as UTF-8 starts with two replacement
+ * characters (its byte-order mark) and has a NUL byte after every ASCII character, which used to be
+ * reported as a ragged row. Only the first 4 KB are looked at.
+ */
+function checkUtf8(fn: string, path: string | FileUrl, text: string): string {
+  const head = text.slice(0, 4096);
+  const utf16 = head.startsWith('\uFFFD\uFFFD');
+  const nul = head.indexOf('\u0000');
+  if (utf16 || nul >= 0) {
+    throw new DataError(fn, `'${describePath(path)}' is not UTF-8 text (${utf16 ? 'it starts with a UTF-16 byte-order mark' : `a NUL byte at character ${nul}`}): save it as UTF-8`);
+  }
+  return text;
 }
