@@ -6,30 +6,40 @@
  * kernels' vector pools or the per-operator caches shows as RSS that keeps growing after warm-up.
  * Prints the samples, the growth from the first sample after warm-up to the end, and its rate per
  * 1000 fits; SOAK_FITS=N changes the count. Every fit must come back certified (or honestly not).
+ * Also sampled: the kernel memories still alive (WebAssembly memories not yet collected) and their
+ * bytes. Verdict: PASS when, after warm-up, the live kernel memories stay at most their warm-up
+ * peak and RSS grows by no more than the largest kernel pool seen in warm-up (at least 16 MB of
+ * allocator slack); else FAIL (exit code 1).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fitGroupLasso, lambdaMax } from '../src/problem/problem.ts';
 import { groupLassoPath } from '../src/path/path.ts';
 import { Random } from '../src/util/random.ts';
+import { liveKernelMemory } from '../src/linalg/kernels/wasm.ts';
 
-export function main(): void {
+export async function main(): Promise<void> {
   const total = Number(process.env.SOAK_FITS ?? 10_000);
   const every = Math.max(1, Math.floor(total / 20));
   const rng = new Random(20261201);
-  const samples: { fits: number; rssMB: number; heapMB: number; seconds: number }[] = [];
+  const samples: { fits: number; rssMB: number; heapMB: number; wasmLive: number; wasmMB: number; seconds: number }[] = [];
   const t0 = performance.now();
   let converged = 0;
   let honest = 0;
   // A full collection before each sample, so it measures retained memory, not garbage.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
-  const sample = (fits: number): void => {
+  // The finalizers that count collected kernel memories run once the event loop turns.
+  const sample = async (fits: number): Promise<void> => {
     gc();
+    await new Promise((r) => setTimeout(r, 0));
+    gc();
+    await new Promise((r) => setTimeout(r, 0));
     const m = process.memoryUsage();
-    samples.push({ fits, rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20, seconds: (performance.now() - t0) / 1000 });
+    const w = liveKernelMemory();
+    samples.push({ fits, rssMB: m.rss / 2 ** 20, heapMB: m.heapUsed / 2 ** 20, wasmLive: w.memories, wasmMB: w.bytes / 2 ** 20, seconds: (performance.now() - t0) / 1000 });
   };
-  sample(0);
+  await sample(0);
   for (let k = 1; k <= total; k++) {
     const n = 20 + rng.int(180);
     const nGroups = 2 + rng.int(14);
@@ -62,12 +72,14 @@ export function main(): void {
       if (!(e instanceof Error && e.name.endsWith('Error') && /^\w+: /.test(e.message))) throw e;
       honest++;
     }
-    if (k % every === 0) sample(k);
+    if (k % every === 0) await sample(k);
   }
   console.log(`soak: ${total} fits (every 50th a 10-λ path), ${converged} certified, ${honest} refused or honestly not converged, ` +
     `${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  console.log('   fits     RSS MB   heap MB      s');
-  for (const s of samples) console.log(`${String(s.fits).padStart(7)}  ${s.rssMB.toFixed(1).padStart(9)}  ${s.heapMB.toFixed(1).padStart(8)}  ${s.seconds.toFixed(1).padStart(6)}`);
+  console.log('   fits     RSS MB   heap MB  live kernel memories (MB)       s');
+  for (const s of samples) {
+    console.log(`${String(s.fits).padStart(7)}  ${s.rssMB.toFixed(1).padStart(9)}  ${s.heapMB.toFixed(1).padStart(8)}  ${String(s.wasmLive).padStart(10)} (${s.wasmMB.toFixed(1).padStart(6)})  ${s.seconds.toFixed(1).padStart(9)}`);
+  }
   // Warm-up: the first quarter (pools and caches reach their working size, the JIT settles).
   const warm = samples[Math.floor(samples.length / 4)];
   const last = samples[samples.length - 1];
@@ -76,4 +88,15 @@ export function main(): void {
   const heapGrow = last.heapMB - warm.heapMB;
   console.log(`RSS from ${warm.fits} to ${last.fits} fits: ${grow >= 0 ? '+' : ''}${grow.toFixed(1)} MB (${rate.toFixed(2)} MB per 1000 fits); ` +
     `heap ${heapGrow >= 0 ? '+' : ''}${heapGrow.toFixed(1)} MB; peak RSS ${Math.max(...samples.map((s) => s.rssMB)).toFixed(1)} MB`);
+  const warmSamples = samples.slice(0, Math.floor(samples.length / 4) + 1);
+  const poolMB = Math.max(16, ...warmSamples.map((x) => x.wasmMB));
+  const livePeak = Math.max(...warmSamples.map((x) => x.wasmLive));
+  const liveAfter = Math.max(...samples.slice(warmSamples.length).map((x) => x.wasmLive), 0);
+  const leaks: string[] = [];
+  if (grow > poolMB) leaks.push(`RSS grew ${grow.toFixed(1)} MB after warm-up, more than the kernel pool (${poolMB.toFixed(1)} MB)`);
+  if (liveAfter > livePeak) leaks.push(`${liveAfter} kernel memories alive after warm-up, above the warm-up peak ${livePeak}`);
+  console.log(leaks.length === 0
+    ? `verdict: PASS (RSS growth ${grow.toFixed(1)} MB ≤ pool ${poolMB.toFixed(1)} MB; live kernel memories ≤ ${livePeak} after warm-up, ${last.wasmLive} at the end, of ${liveKernelMemory().created} created)`
+    : `verdict: FAIL: ${leaks.join('; ')}`);
+  if (leaks.length > 0) process.exitCode = 1;
 }

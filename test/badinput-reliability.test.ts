@@ -7,6 +7,11 @@ import {
   allPairs, buildDesign, categoricalColors, cvGroupLasso, DataError, fitGroupLasso, fitOverlappingGroupLasso, groupLassoPath, GroupLasso,
   informationCriteria, lambdaGrid, lambdaMax, OptionError, rawPoly, ShapeError, signal, ValueError,
 } from '../src/index.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { bsFit, GroupError, LatentDesign, makeGroups, polyFit, readCsv, splineBasisAt, splinePredict, toOperator } from '../src/index.ts';
 import { denseGroups } from '../src/neural/groups.ts';
 import { parseWeightsManifest } from '../src/neural/manifest.ts';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
@@ -17,6 +22,12 @@ const groups = [[0, 1], [2]];
 const ok = { groups, lambda: 0.1 };
 const F = 'fitGroupLasso';
 const path = groupLassoPath(X, y, { groups, nLambda: 5 });
+const files = mkdtempSync(join(tmpdir(), 'gs-badinput-'));
+afterAll(() => rmSync(files, { recursive: true, force: true }));
+const utf16File = join(files, 'utf16.csv');
+writeFileSync(utf16File, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('y,a\n1,2\n', 'utf16le')]));
+const nulFile = join(files, 'nul.csv');
+writeFileSync(nulFile, 'y,a\n1,\u0000\n2,3\n');
 
 export const reliabilityRows: BadInputRow[] = [
   // Scales at which float64 certificates would rest on underflow or overflow.
@@ -79,6 +90,23 @@ export const reliabilityRows: BadInputRow[] = [
   // The signal namespace.
   { name: 'signal.gaussian(1e6, 1e6)', fn: 'gaussian', error: ValueError, message: /^m·n is 1000000000000, above the limit 134217728 \(a dense 1000000 × 1000000 matrix does not fit in memory/, call: () => signal.gaussian(1e6, 1e6) },
   { name: 'signal.partialFourier of length 2^40', fn: 'partialFourier', error: ValueError, message: /^signal length n is 1099511627776, above the limit 67108864/, call: () => signal.partialFourier(2 ** 40, { m: 4 }) },
+  { name: 'signal.ConvolutionOperator of length 1e9', fn: 'ConvolutionOperator', error: ValueError, message: /^signal length n is 1000000000, above the limit 67108864/, call: () => new signal.ConvolutionOperator(new Float64Array([1]), 1e9) },
+  { name: 'signal.PartialFourierOperator with a frequency out of range', fn: 'PartialFourierOperator', error: ShapeError, message: /^frequency 8 is out of range \[0, 8\) for n = 8$/, call: () => new signal.PartialFourierOperator(8, new Int32Array([1, 8]), false) },
+  { name: 'new signal.SignalOperator() (abstract)', fn: 'SignalOperator', error: OptionError, message: /^SignalOperator is abstract/, call: () => new (signal.SignalOperator as unknown as new () => unknown)() },
+  { name: 'signal.ScaledOperator by NaN', fn: 'ScaledOperator', error: ValueError, message: /^scale c must be a finite number, got NaN$/, call: () => new signal.ScaledOperator(signal.partialDCT(8, { m: 4 }), NaN) },
+
+  // Kernels and operators built directly.
+  { name: 'LatentDesign without a design', fn: 'LatentDesign', error: ShapeError, message: /^X must be a LinearOperator/, call: () => new LatentDesign(undefined as never, makeGroups([[0, 1], [2]], 3)) },
+  { name: 'LatentDesign with groups as arrays', fn: 'LatentDesign', error: GroupError, message: /^groups must be a group structure from makeGroups, got object$/, call: () => new LatentDesign(toOperator(X, 'test'), [[0, 1], [1, 2]] as never) },
+  { name: 'splineBasisAt at x = NaN', fn: 'splineBasisAt', error: DataError, message: /^x must be a finite number, got NaN$/, call: () => splineBasisAt(new Float64Array([0, 0, 1, 1]), 2, NaN, 0, new Float64Array(2)) },
+  { name: 'splineBasisAt with an output too short', fn: 'splineBasisAt', error: DataError, message: /^out must be a Float64Array of length ≥ 2$/, call: () => splineBasisAt(new Float64Array([0, 0, 1, 1]), 2, 0.5, 0, new Float64Array(1)) },
+  { name: 'bsFit of strings', fn: 'bsFit', error: ValueError, message: /^x has a string \(a\) at position 0; entries must be numbers$/, call: () => bsFit(['a', 'b'] as never, 4) },
+  { name: 'polyFit of degree 1e9', fn: 'polyFit', error: DataError, message: /^polynomial degree must be a whole number from 1 to 100, got 1000000000$/, call: () => polyFit(new Float64Array([1, 2, 3]), 1e9) },
+  { name: 'splinePredict with a made-up basis', fn: 'splinePredict', error: DataError, message: /^spline must be the SplineBasis that bsFit or nsFit returned$/, call: () => splinePredict(new Float64Array([1]), { kind: 'bs' } as never) },
+
+  // Files that are not UTF-8 text (used to be reported as a ragged row).
+  { name: 'a UTF-16 CSV file', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(it starts with a UTF-16 byte-order mark\): save it as UTF-8$/, call: () => readCsv(utf16File) },
+  { name: 'a CSV file with a NUL byte', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(a NUL byte at character 6\): save it as UTF-8$/, call: () => readCsv(nulFile) },
   { name: 'signal.phaseTransition with a huge grid', fn: 'phaseTransition', error: ValueError, message: /^the number of recoveries \(deltas × sparsityRatios × trials\) is 1000000, above the limit 100000/, call: () => signal.phaseTransition({ n: 8, blockSize: 2, deltas: [0.5, 1], sparsityRatios: [0.5], trials: 500_000 }) },
 ];
 

@@ -15,6 +15,7 @@ import { flagHelp, parseFlags, type FlagTable } from './args.ts';
 import type { CliIO, Command } from './command.ts';
 import { COMMANDS } from './commands/index.ts';
 import { CliError } from './errors.ts';
+import { CliInterrupt } from './progress.ts';
 import { didYouMean } from './suggest.ts';
 
 export { CliError } from './errors.ts';
@@ -99,6 +100,10 @@ export async function run(argv: readonly string[], io: CliIO = defaultIO): Promi
   try {
     return await main(argv, io);
   } catch (e) {
+    if (e instanceof CliInterrupt) {
+      io.stderr(`groupsparse: ${e.message}\n`);
+      return 130;
+    }
     if (e instanceof CliError || e instanceof GroupSparseError) {
       io.stderr(`groupsparse: ${e.message}\n`);
       return 2;

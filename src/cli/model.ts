@@ -38,7 +38,7 @@ export const MODEL_FLAGS = {
 export type ModelValues = FlagValues<typeof MODEL_FLAGS>;
 
 /** GroupLasso options from the model flags; `path` fits the whole path (BIC shown as a hint). */
-export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'path', onProgress?: (d: number, t: number) => void): GroupLassoOptions {
+export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'path', onProgress?: GroupLassoOptions['onProgress'], onIteration?: GroupLassoOptions['onIteration']): GroupLassoOptions {
   // One target column: the matrix-response name 'multitask' is not offered.
   const loss = choiceFlag<LossName>(v.loss, 'loss', lossNames().filter((l) => l !== 'multitask')) ?? 'squared';
   const penalty = choiceFlag(v.penalty, 'penalty', penaltyNames());
@@ -78,6 +78,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
     screening: choiceFlag(v.screening, 'screening', ['strong', 'none'] as const),
     solver: choiceFlag(v.solver, 'solver', ['auto', ...solverNames()] as SolverName[]),
     onProgress,
+    onIteration,
   };
   if (command === 'path') {
     // The whole path; BIC along it comes for the price of one unpenalized fit and is shown as a hint.

@@ -8,10 +8,16 @@
  *   type-7 quantiles of the training x, boundary knots at its range, kept for new data.
  */
 import { DataError } from '../errors.ts';
+import { callerName, checkFiniteArray } from '../util/validate.ts';
 import { householderQR, qrQty, qrQy, type CompactQR } from '../linalg/qr.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Orthogonal polynomials.
+
+/** Largest polynomial / spline degree accepted (beyond it the basis is numerically meaningless). */
+const MAX_DEGREE = 100;
+/** Largest spline df accepted (one column per df). */
+const MAX_SPLINE_DF = 10_000;
 
 /** What `poly(x, degree)` stores to map new data (R's `attr(, "coefs")`). */
 export interface PolyCoefs {
@@ -35,8 +41,10 @@ export interface PolyCoefs {
  * // basis[0] ≈ [-0.7071, 0, 0.7071]; basis[1] ≈ [0.4082, -0.8165, 0.4082]
  */
 export function polyFit(x: Float64Array, degree: number, fn = 'polyFit'): { basis: Float64Array[]; coefs: PolyCoefs } {
+  fn = callerName(fn, 'polyFit');
+  checkFiniteArray(fn, 'x', x);
   const n = x.length;
-  if (!Number.isInteger(degree) || degree < 1) throw new DataError(fn, `polynomial degree must be a whole number ≥ 1, got ${degree}`);
+  if (!Number.isInteger(degree) || degree < 1 || degree > MAX_DEGREE) throw new DataError(fn, `polynomial degree must be a whole number from 1 to ${MAX_DEGREE}, got ${String(degree)}`);
   if (new Set(x).size <= degree) {
     throw new DataError(fn, `degree ${degree} must be less than the number of unique points (${new Set(x).size})`);
   }
@@ -85,6 +93,12 @@ export function polyFit(x: Float64Array, degree: number, fn = 'polyFit'): { basi
 
 /** Orthogonal polynomial basis at new points with stored coefficients (R's `predict(poly(…), x)`). */
 export function polyPredict(x: Float64Array, coefs: PolyCoefs): Float64Array[] {
+  checkFiniteArray('polyPredict', 'x', x);
+  const c = coefs as Partial<PolyCoefs> | null;
+  if (c === null || typeof c !== 'object' || !Number.isInteger(c.degree) || !(c.alpha instanceof Float64Array) || !(c.norm2 instanceof Float64Array) ||
+    c.alpha.length < c.degree! || c.norm2.length < c.degree! + 2) {
+    throw new DataError('polyPredict', 'coefs must be the PolyCoefs that polyFit returned');
+  }
   const { degree, alpha, norm2 } = coefs;
   const n = x.length;
   const Z: Float64Array[] = [new Float64Array(n).fill(1)];
@@ -141,6 +155,14 @@ export function quantile7(x: ArrayLike<number>, probs: readonly number[]): numbe
  * right end point belongs to the last interval.
  */
 export function splineBasisAt(knots: Float64Array, ord: number, x: number, deriv: number, out: Float64Array): void {
+  // O(1) checks only: this runs once per row inside splinePredict.
+  const fn = 'splineBasisAt';
+  if (!(knots instanceof Float64Array)) throw new DataError(fn, 'knots must be a Float64Array (the allKnots of a SplineBasis)');
+  if (!Number.isInteger(ord) || ord < 1 || ord > MAX_DEGREE + 1) throw new DataError(fn, `ord must be a whole number from 1 to ${MAX_DEGREE + 1}, got ${String(ord)}`);
+  if (knots.length < 2 * ord) throw new DataError(fn, `knots has ${knots.length} entries; order ${ord} needs at least ${2 * ord}`);
+  if (typeof x !== 'number' || !Number.isFinite(x)) throw new DataError(fn, `x must be a finite number, got ${String(x)}`);
+  if (!Number.isInteger(deriv) || deriv < 0) throw new DataError(fn, `deriv must be a whole number ≥ 0, got ${String(deriv)}`);
+  if (!(out instanceof Float64Array) || out.length < knots.length - ord) throw new DataError(fn, `out must be a Float64Array of length ≥ ${knots.length - ord}`);
   const nb = knots.length - ord;
   out.fill(0);
   if (deriv >= ord) return;
@@ -228,6 +250,10 @@ function checkSplineInput(x: Float64Array, fn: string): [number, number] {
  * others). Together with a constant, the columns span the cubic splines with those knots.
  */
 export function bsFit(x: Float64Array, df: number, degree = 3, fn = 'bsFit'): { basis: Float64Array[]; spline: SplineBasis } {
+  fn = callerName(fn, 'bsFit');
+  checkFiniteArray(fn, 'x', x);
+  if (!Number.isInteger(degree) || degree < 1 || degree > MAX_DEGREE) throw new DataError(fn, `degree must be a whole number from 1 to ${MAX_DEGREE}, got ${String(degree)}`);
+  if (typeof df !== 'number' || df > MAX_SPLINE_DF) throw new DataError(fn, `df must be a whole number up to ${MAX_SPLINE_DF}, got ${String(df)}`);
   if (!Number.isInteger(df) || df < degree) throw new DataError(fn, `bs needs df ≥ degree (${degree}), got ${df}`);
   const boundary = checkSplineInput(x, fn);
   const nIn = df - degree;
@@ -246,6 +272,9 @@ export function bsFit(x: Float64Array, df: number, degree = 3, fn = 'bsFit'): { 
  * linear.
  */
 export function nsFit(x: Float64Array, df: number, fn = 'nsFit'): { basis: Float64Array[]; spline: SplineBasis } {
+  fn = callerName(fn, 'nsFit');
+  checkFiniteArray(fn, 'x', x);
+  if (typeof df !== 'number' || df > MAX_SPLINE_DF) throw new DataError(fn, `df must be a whole number up to ${MAX_SPLINE_DF}, got ${String(df)}`);
   if (!Number.isInteger(df) || df < 1) throw new DataError(fn, `ns needs df ≥ 1, got ${df}`);
   const boundary = checkSplineInput(x, fn);
   const nIn = df - 1;
@@ -268,6 +297,12 @@ export function nsFit(x: Float64Array, df: number, fn = 'nsFit'): { basis: Float
 
 /** Spline basis columns at (new) points with a stored basis (R's `predict.bs` / `predict.ns`). */
 export function splinePredict(x: Float64Array, spline: SplineBasis): Float64Array[] {
+  checkFiniteArray('splinePredict', 'x', x);
+  const s = spline as Partial<SplineBasis> | null;
+  if (s === null || typeof s !== 'object' || (s.kind !== 'bs' && s.kind !== 'ns') || !Number.isInteger(s.degree) || !(s.allKnots instanceof Float64Array) ||
+    !Array.isArray(s.boundary) && !(s.boundary as unknown instanceof Float64Array)) {
+    throw new DataError('splinePredict', 'spline must be the SplineBasis that bsFit or nsFit returned');
+  }
   const ord = spline.degree + 1;
   const K = spline.allKnots;
   const nb = K.length - ord;

@@ -56,6 +56,8 @@ export interface GroupLassoOptions
   adaptive?: boolean | AdaptiveOptions;
   /** Progress of the path / cross-validation: (done, total); returning false stops the fit early (status in the warnings). */
   onProgress?: (done: number, total: number) => boolean | void;
+  /** After every iteration of every fit (see PathOptions.onIteration); returning false stops as onProgress does. */
+  onIteration?: PathOptions['onIteration'];
   /** SQL sources: called before each pass over the rows (1-based pass number, what it computes). */
   onPass?: (info: { pass: number; what: string }) => void;
 }
@@ -66,7 +68,7 @@ const FIXED_LAMBDA_STEPS = 5;
 const OPTION_KEYS = [
   'groups', 'loss', 'penalty', 'alpha', 'gamma', 'tau', 'lambda', 'cv', 'rule', 'criterion', 'df', 'ebicGamma', 'standardize', 'orthonormalize', 'weights',
   'fitIntercept', 'ungrouped', 'nLambda', 'lambdaMinRatio', 'lambdas', 'tol', 'maxIter', 'maxTime', 'solver', 'screening',
-  'featureNames', 'onProgress', 'onPass', 'ties', 'adaptive',
+  'featureNames', 'onProgress', 'onIteration', 'onPass', 'ties', 'adaptive',
 ] as const;
 
 /** Options of `predict` / `predictLinear`. */
@@ -188,6 +190,9 @@ export class GroupLasso {
     if (options.onPass !== undefined && typeof options.onPass !== 'function') throw new ValueError(fn, `onPass must be a function ({ pass, what }) => void, got ${options.onPass === null ? 'null' : typeof options.onPass}`);
     if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
       throw new ValueError(fn, `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
+    }
+    if (options.onIteration !== undefined && typeof options.onIteration !== 'function') {
+      throw new ValueError(fn, `onIteration must be a function (info) => void, got ${options.onIteration === null ? 'null' : typeof options.onIteration}`);
     }
     if (options.maxTime !== undefined && (typeof options.maxTime !== 'number' || !(options.maxTime > 0))) {
       throw new ValueError(fn, `maxTime must be a number of seconds > 0, got ${String(options.maxTime)}`);
@@ -376,7 +381,7 @@ export class GroupLasso {
     diagnostics.push(...notes);
     let prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
-    const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress };
+    const common = { tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, screening: o.screening, onProgress: o.onProgress, onIteration: o.onIteration };
     const adaptiveOpts = checkAdaptive(fn, o.adaptive);
     const adaptive = adaptiveOpts ? adaptiveProblem(Xfit, prob, adaptiveOpts, {
       tol: o.tol, maxIter: o.maxIter, maxTime: o.maxTime, solver: o.solver, nLambda: o.nLambda, lambdaMinRatio: o.lambdaMinRatio,

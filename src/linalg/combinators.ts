@@ -4,7 +4,7 @@
  * squared spectral norm. Work buffers are allocated once at construction (apply / applyTranspose
  * allocate nothing), which makes an operator non-re-entrant; `out` must never alias the input.
  */
-import { ShapeError, ValueError } from '../errors.ts';
+import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import type { LinearOperator } from './operator.ts';
 import { operatorNormSquared, type PowerIterationOptions } from './power.ts';
 import { checkPositiveInt } from '../util/validate.ts';
@@ -23,6 +23,11 @@ export abstract class SignalOperator implements LinearOperator {
   abstract apply(x: Float64Array, out: Float64Array): void;
   abstract applyTranspose(y: Float64Array, out: Float64Array): void;
   private cachedNorm: number | undefined;
+
+  constructor() {
+    // Abstract: `new SignalOperator()` from JavaScript would make an operator without products.
+    if (new.target === SignalOperator) throw new OptionError('SignalOperator', 'SignalOperator is abstract: extend it with rows, cols, apply and applyTranspose');
+  }
 
   /** ‖A‖₂² = λ_max(AᵀA): the closed form when known, else power iteration (cached). */
   normSquared(): number {
@@ -54,7 +59,7 @@ export function normSquared(A: LinearOperator, options: PowerIterationOptions = 
   return operatorNormSquared(A, options);
 }
 
-function checkOperator(fn: string, what: string, A: unknown): LinearOperator {
+export function checkOperator(fn: string, what: string, A: unknown): LinearOperator {
   const op = A as LinearOperator;
   if (
     typeof A !== 'object' || A === null || typeof op.apply !== 'function' ||
@@ -92,6 +97,9 @@ export class ComposedOperator extends SignalOperator {
 
   constructor(A: LinearOperator, B: LinearOperator) {
     super();
+    checkOperator('ComposedOperator', 'A', A);
+    checkOperator('ComposedOperator', 'B', B);
+    if (A.cols !== B.rows) throw new ShapeError('ComposedOperator', `cannot compose A (${A.rows} × ${A.cols}) with B (${B.rows} × ${B.cols}): A.cols ≠ B.rows`);
     this.outer = A;
     this.inner = B;
     this.rows = A.rows;
@@ -134,6 +142,7 @@ export class AdjointOperator extends SignalOperator {
 
   constructor(A: LinearOperator) {
     super();
+    checkOperator('AdjointOperator', 'A', A);
     this.base = A;
     this.rows = A.cols;
     this.cols = A.rows;
@@ -177,6 +186,8 @@ export class ScaledOperator extends SignalOperator {
 
   constructor(A: LinearOperator, c: number) {
     super();
+    checkOperator('ScaledOperator', 'A', A);
+    if (typeof c !== 'number' || !Number.isFinite(c)) throw new ValueError('ScaledOperator', `scale c must be a finite number, got ${String(c)}`);
     this.base = A;
     this.factor = c;
     this.rows = A.rows;
@@ -230,6 +241,8 @@ export class BlockDiagonalOperator extends SignalOperator {
 
   constructor(A: LinearOperator, T: number) {
     super();
+    checkOperator('BlockDiagonalOperator', 'A', A);
+    checkPositiveInt('BlockDiagonalOperator', 'T', T);
     this.base = A;
     this.blocks = T;
     this.rows = A.rows * T;
@@ -299,6 +312,11 @@ export class RestrictedOperator extends SignalOperator {
 
   constructor(A: LinearOperator, support: Int32Array) {
     super();
+    checkOperator('RestrictedOperator', 'A', A);
+    if (!(support instanceof Int32Array)) throw new ShapeError('RestrictedOperator', 'support must be an Int32Array of column indices (restrictColumns takes any array)');
+    for (let k = 0; k < support.length; k++) {
+      if (support[k] < 0 || support[k] >= A.cols) throw new ShapeError('RestrictedOperator', `support index ${support[k]} is out of range [0, ${A.cols})`);
+    }
     this.base = A;
     this.support = support;
     this.rows = A.rows;

@@ -105,6 +105,11 @@ export interface ShiftOptions {
  */
 export function shiftImages(set: ImageSet, options: ShiftOptions = {}): ImageSet {
   const fn = 'shiftImages';
+  const s = set as Partial<ImageSet> | null;
+  if (s === null || typeof s !== 'object' || !Array.isArray(s.shape) || !Number.isInteger(s.n) || s.x === undefined || s.y === undefined) {
+    throw new ValueError(fn, `set must be an image set { x, y, n, shape } (loadMnist, subsetImages), got ${set === null ? 'null' : typeof set}`);
+  }
+  if (options === null || typeof options !== 'object') throw new ValueError(fn, `options must be an object, got ${options === null ? 'null' : typeof options}`);
   const copies = options.copies ?? 1;
   const maxShift = options.maxShift ?? 2;
   if (!Number.isInteger(copies) || copies < 0) throw new ValueError(fn, `copies must be an integer ≥ 0, got ${copies}`);

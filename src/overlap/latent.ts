@@ -1,5 +1,6 @@
-import { ShapeError } from '../errors.ts';
-import type { GroupStructure } from '../groups/groups.ts';
+import { GroupError, ShapeError } from '../errors.ts';
+import { isGroupStructure, type GroupStructure } from '../groups/groups.ts';
+import { checkOperator } from '../linalg/combinators.ts';
 import type { ColumnAccess, LinearOperator } from '../linalg/operator.ts';
 
 /**
@@ -32,6 +33,8 @@ export class LatentDesign implements LinearOperator {
   private readonly gBuf: Float64Array;
 
   constructor(X: LinearOperator, groups: GroupStructure) {
+    checkOperator('LatentDesign', 'X', X);
+    checkGroupArg('LatentDesign', groups);
     if (groups.nFeatures !== X.cols) {
       throw new ShapeError('LatentDesign', `groups index ${groups.nFeatures} features but X has ${X.cols} columns`);
     }
@@ -69,6 +72,7 @@ export class LatentDesign implements LinearOperator {
  * 0..Σp_g − 1), with the weights and names of the original groups.
  */
 export function latentGroupStructure(gs: GroupStructure): GroupStructure {
+  checkGroupArg('latentGroupStructure', gs);
   const m = gs.indices.length;
   const indices = new Int32Array(m);
   const groupOf = new Int32Array(m);
@@ -136,6 +140,10 @@ export class LatentDecomposition {
   readonly names: readonly string[];
 
   constructor(groups: GroupStructure, values: Float64Array) {
+    checkGroupArg('LatentDecomposition', groups);
+    if (!(values instanceof Float64Array) || values.length !== groups.indices.length) {
+      throw new ShapeError('LatentDecomposition', `values must be a Float64Array with one entry per group membership (${groups.indices.length})`);
+    }
     this.nFeatures = groups.nFeatures;
     this.ptr = groups.ptr;
     this.indices = groups.indices;
@@ -170,4 +178,10 @@ export class LatentDecomposition {
     for (let k = 0; k < this.indices.length; k++) out[this.indices[k]] += this.values[k];
     return out;
   }
+}
+
+
+/** A group structure argument (from makeGroups), checked in O(1). */
+function checkGroupArg(fn: string, groups: unknown): asserts groups is GroupStructure {
+  if (!isGroupStructure(groups)) throw new GroupError(fn, `groups must be a group structure from makeGroups, got ${groups === null ? 'null' : typeof groups}`);
 }

@@ -213,7 +213,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   const foldOpts: FoldPathOptions = { tol: options.tol, maxIter: options.maxIter, solver: options.solver, screening: options.screening, deadline: pathOpts.deadline };
   const parallel = runFoldsInParallel(prob, folds, K, lambdas, foldOpts, fn, { workers, fullPathMs: performance.now() - started, store, progress: (done) => report(done, 0, L) });
   if (!parallel) {
-    for (let f = 0; f < K; f++) store(f, foldPredictions(prob, folds, f, K, lambdas, { ...foldOpts, onProgress: (k, total) => report(f + 1, k, total) }, fn));
+    for (let f = 0; f < K; f++) store(f, foldPredictions(prob, folds, f, K, lambdas, { ...foldOpts, onIteration: pathOpts.onIteration, onProgress: (k, total) => report(f + 1, k, total) }, fn));
   }
 
   const meanLoss = new Float64Array(L);
@@ -296,6 +296,8 @@ export interface FoldPathOptions {
   /** performance.now() time stamp of the shared time budget. */
   deadline?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Per iteration of each fit (sequential folds only: a function does not cross to a worker). */
+  onIteration?: PathOptions['onIteration'];
 }
 
 /** Held-out linear predictors of one fold: eta[(k·T + t)·m + q] for λ_k, task t, test row q. */

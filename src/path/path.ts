@@ -45,6 +45,23 @@ export interface PathOptions extends ProblemOptions {
    * not converged, and `status` is 'stopped by callback'.
    */
   onProgress?: (done: number, total: number) => boolean | void;
+  /**
+   * Called after every iteration of every fit (a single fit can run for minutes at a tight tol):
+   * which λ, the iteration and the solver's running relative gap. Returning false stops the run as
+   * onProgress does. Keep it cheap: throttle by time on the caller's side.
+   */
+  onIteration?: (info: FitIteration) => boolean | void;
+}
+
+/** What {@link PathOptions.onIteration} receives. */
+export interface FitIteration {
+  /** 0-based index of the λ being fitted, and the number of λ on the path. */
+  lambdaIndex: number;
+  nLambda: number;
+  /** Iteration of this fit (from 1) and the passes over the data it has cost so far. */
+  iteration: number;
+  /** The solver's running relative duality gap (primal − best dual) / |primal|; NaN when unknown. */
+  relativeGap: number;
 }
 
 /** A stop request shared by the paths of one run (cross-validation stops all its folds at once). */
@@ -54,7 +71,7 @@ export interface StopFlag {
 
 export const PATH_KEYS = [
   'groups', 'loss', 'weights', 'fitIntercept', 'ungrouped', 'penalty', 'alpha', 'gamma', 'tau', 'sampleWeight', 'ties', 'nLambda', 'lambdaMinRatio', 'lambdas',
-  'tol', 'maxIter', 'maxTime', 'solver', 'screening', 'onProgress',
+  'tol', 'maxIter', 'maxTime', 'solver', 'screening', 'onProgress', 'onIteration',
 ] as const;
 
 /** Largest λ grid accepted (each λ keeps p·T coefficients; 10⁴ is far beyond any plot or CV). */
@@ -236,6 +253,23 @@ export function pathOnProblem(
   const screening = options.screening === undefined ? 'auto' : checkChoice(fn, 'screening', options.screening, ['auto', 'strong', 'none'] as const);
   const solveOptions = checkSolveOptions(fn, { tol, maxIter: options.maxIter, solver: options.solver });
   solveOptions.deadline = deadline;
+  const onIteration = options.onIteration;
+  if (onIteration !== undefined && typeof onIteration !== 'function') {
+    throw new ValueError(fn, `onIteration must be a function (info) => void, got ${onIteration === null ? 'null' : typeof onIteration}`);
+  }
+  // Which λ the iteration callback reports; set by the loop below.
+  const at = { k: 0, K: 0, iteration: 0 };
+  if (onIteration) {
+    solveOptions.callback = (info) => {
+      at.iteration++;
+      const gap = (info.primal - info.dual) / Math.abs(info.primal);
+      if (onIteration({ lambdaIndex: at.k, nLambda: at.K, iteration: at.iteration, relativeGap: Number.isFinite(gap) ? gap : NaN }) === false) {
+        stop.stopped = true;
+        return false;
+      }
+      return undefined;
+    };
+  }
   const { n, p, T } = prob;
   const lmax = prob.lambdaMax();
   let lambdas: Float64Array;
@@ -291,6 +325,9 @@ export function pathOnProblem(
 
   for (let k = 0; k < K; k++) {
     const lam = lambdas[k];
+    at.k = k;
+    at.K = K;
+    at.iteration = 0;
     // After a stop request every fit left ends at once (its certificate says not converged).
     if (stop.stopped) solveOptions.deadline = -Infinity;
     const ctx = prob.context(lam);

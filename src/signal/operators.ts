@@ -22,6 +22,15 @@ export const MAX_SIGNAL_LENGTH = 2 ** 26;
 /** Largest dense sensing matrix accepted (2²⁷ entries = 1 GiB of float64). */
 export const MAX_DENSE_ENTRIES = 2 ** 27;
 
+/** Frequencies of a partial transform built directly: whole numbers in [0, limit). */
+function checkFrequencies(fn: string, n: number, frequencies: unknown, limit: number): void {
+  if (!(frequencies instanceof Int32Array)) throw new ShapeError(fn, 'frequencies must be an Int32Array (partialFourier / partialDCT take any row spec)');
+  if (frequencies.length === 0) throw new ShapeError(fn, 'frequencies is empty');
+  for (let k = 0; k < frequencies.length; k++) {
+    if (frequencies[k] < 0 || frequencies[k] >= limit) throw new ShapeError(fn, `frequency ${frequencies[k]} is out of range [0, ${limit}) for n = ${n}`);
+  }
+}
+
 function checkSize(fn: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
     throw new ShapeError(fn, `signal length n must be a whole number ≥ 1, got ${String(n)}`);
@@ -135,6 +144,9 @@ export class PartialFourierOperator extends SignalOperator {
 
   constructor(n: number, frequencies: Int32Array, complex: boolean) {
     super();
+    checkSize('PartialFourierOperator', n);
+    checkFrequencies('PartialFourierOperator', n, frequencies, n);
+    if (typeof complex !== 'boolean') throw new ValueError('PartialFourierOperator', `complex must be true or false, got ${String(complex)}`);
     this.n = n;
     this.frequencies = frequencies;
     this.complex = complex;
@@ -251,6 +263,8 @@ export class PartialDCTOperator extends SignalOperator {
 
   constructor(n: number, frequencies: Int32Array) {
     super();
+    checkSize('PartialDCTOperator', n);
+    checkFrequencies('PartialDCTOperator', n, frequencies, n);
     this.n = n;
     this.frequencies = frequencies;
     this.rows = frequencies.length;
@@ -374,6 +388,10 @@ export class ConvolutionOperator extends SignalOperator {
 
   constructor(kernel: Float64Array, n: number) {
     super();
+    checkSize('ConvolutionOperator', n);
+    if (!(kernel instanceof Float64Array) || kernel.length === 0 || kernel.length > n) {
+      throw new ShapeError('ConvolutionOperator', `kernel must be a Float64Array of length 1 to n = ${n} (convolution takes any array)`);
+    }
     this.n = n;
     this.rows = n;
     this.cols = n;

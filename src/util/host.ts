@@ -45,13 +45,29 @@ export function readTextFile(fn: string, path: string | FileUrl): string {
       // Decoding UTF-8 costs about as much as parsing a numeric table; an all-ASCII file (the usual
       // CSV) gives the same string read as Latin-1, which is a plain byte copy.
       const isAscii = (g.process?.getBuiltinModule?.('node:buffer') as NodeBuffer | undefined)?.isAscii;
-      if (isAscii === undefined) return fs.readFileSync(path, 'utf8');
+      if (isAscii === undefined) return checkUtf8(fn, path, fs.readFileSync(path, 'utf8'));
       const bytes = fs.readFileSync(path);
-      return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+      return checkUtf8(fn, path, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'));
     }
-    if (g.Deno) return g.Deno.readTextFileSync(path);
+    if (g.Deno) return checkUtf8(fn, path, g.Deno.readTextFileSync(path));
   } catch (e) {
+    if (e instanceof DataError) throw e;
     throw new DataError(fn, `cannot read '${describePath(path)}': ${(e as Error).message}`);
   }
   throw new DataError(fn, `cannot read the file '${describePath(path)}' here (no file system): pass the CSV text instead, e.g. readCsv(await file.text())`);
+}
+
+/**
+ * Refuse a file that is not UTF-8 text: a UTF-16 file read as UTF-8 starts with two replacement
+ * characters (its byte-order mark) and has a NUL byte after every ASCII character, which used to be
+ * reported as a ragged row. Only the first 4 KB are looked at.
+ */
+function checkUtf8(fn: string, path: string | FileUrl, text: string): string {
+  const head = text.slice(0, 4096);
+  const utf16 = head.startsWith('\uFFFD\uFFFD');
+  const nul = head.indexOf('\u0000');
+  if (utf16 || nul >= 0) {
+    throw new DataError(fn, `'${describePath(path)}' is not UTF-8 text (${utf16 ? 'it starts with a UTF-16 byte-order mark' : `a NUL byte at character ${nul}`}): save it as UTF-8`);
+  }
+  return text;
 }

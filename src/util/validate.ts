@@ -53,6 +53,28 @@ export function checkOptions(fn: string, options: object | undefined, allowed: r
   }
 }
 
+/**
+ * The caller name passed down by a function that reports errors in its caller's name (`fn = 'x'`
+ * as a last parameter): anything but a non-empty string means the function was called directly.
+ */
+export function callerName(fn: unknown, own: string): string {
+  return typeof fn === 'string' && fn.length > 0 ? fn : own;
+}
+
+/** An array (or typed array) of finite numbers; one pass, for inputs read once (not in hot loops). */
+export function checkNumberArray(fn: string, what: string, a: unknown): ArrayLike<number> {
+  checkFiniteArray(fn, what, a as ArrayLike<number>);
+  return a as ArrayLike<number>;
+}
+
+/** A whole number in [min, max] (sizes, orders, indices), with the bound in the message. */
+export function checkIntRange(fn: string, what: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValueError(fn, `${what} must be a whole number from ${min} to ${max}, got ${typeof value === 'string' ? `'${value}'` : String(value)}`);
+  }
+  return value;
+}
+
 /** Check that `value` is one of `allowed` (a string union at run time). */
 export function checkChoice<T extends string>(fn: string, what: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {

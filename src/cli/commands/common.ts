@@ -8,7 +8,7 @@ import { loadDesign, type DesignValues, type LoadedResponse } from '../data.ts';
 import { CliError } from '../errors.ts';
 import { modelOptions, type ModelValues } from '../model.ts';
 import { checkOutputs, writeOutput, type OutputRequest } from '../outputs.ts';
-import { progressBar } from '../progress.ts';
+import { CliInterrupt, progressBar } from '../progress.ts';
 
 /** Flags every command has. */
 export const COMMON_FLAGS = {
@@ -57,15 +57,24 @@ export async function fitFromFlags(
   checkOutputs(outputs, { force: v.force, inputs: [file] });
   const { design, source, response, readOptions } = await loadDesign(file, v, io, v.loss);
   const progress = progressBar(command, 'fits', v.quiet ?? false, io.progressStream);
-  const opts = modelOptions(v, design, command, progress.onProgress);
+  const opts = modelOptions(v, design, command, progress.onProgress, progress.onIteration);
   checkOptions?.(opts);
   if (response.y === undefined) throw new CliError(`${command}: the design has no target column`);
-  let model: GroupLasso;
+  let model: GroupLasso | undefined;
+  let failure: unknown;
   try {
     model = new GroupLasso(opts).fit(design.X, response.y as ResponseInput, response.sampleWeight);
+  } catch (e) {
+    failure = e;
   } finally {
     progress.stop();
   }
+  // Ctrl-C first: a fit cut short may also make the selection that follows it refuse.
+  const interrupted = progress.interrupted();
+  if (interrupted !== undefined) {
+    throw new CliInterrupt(`${command}: interrupted (Ctrl-C) ${interrupted}, not certified; no result printed, no file written`);
+  }
+  if (failure !== undefined || model === undefined) throw failure;
   const classes = model.classes ? `, classes ${model.classes.join(', ')}` : '';
   const weighted = response.sampleWeight ? `, weighted by ${v.weights}` : '';
   const header = `${source}: ${response.describe} (${model.loss} loss${classes}${weighted}), n = ${design.X.rows}, ${design.columnNames.length} columns in ${design.groupNames.length} groups`;

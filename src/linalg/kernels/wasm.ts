@@ -82,6 +82,27 @@ export function instantiateKernels(bytes: number): { memory: WasmMemory; exports
   if (!wa || module === null) throw new Error('WebAssembly SIMD is not available');
   const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE));
   const memory = new wa.Memory({ initial: pages, maximum: pages });
+  live.memories++;
+  live.created++;
+  live.bytes += pages * WASM_PAGE;
+  released?.register(memory, pages * WASM_PAGE);
   const instance = new wa.Instance(module, { env: { memory } });
   return { memory, exports: instance.exports as unknown as WasmKernelExports };
+}
+
+/** Kernel memories created, and those not yet collected (counts kept for the soak benchmark's leak check). */
+const live = { memories: 0, bytes: 0, created: 0 };
+const released = typeof FinalizationRegistry === 'function'
+  ? new FinalizationRegistry<number>((bytes) => {
+    live.memories--;
+    live.bytes -= bytes;
+  })
+  : undefined;
+
+/**
+ * How many kernel memories are alive and their bytes. Collected memories are counted out by a
+ * finalizer, which runs after a garbage collection once the event loop turns.
+ */
+export function liveKernelMemory(): { memories: number; bytes: number; created: number } {
+  return { ...live };
 }

@@ -17,6 +17,7 @@ export class FlatParams {
   private readonly f32: Float32Array;
 
   constructor(net: NetStructure) {
+    checkNet('FlatParams', net);
     this.net = net;
     this.vars = net.model.trainableWeights.map((w) => w.read() as tf.Variable);
     this.theta = new Float64Array(net.size);
@@ -75,6 +76,14 @@ export function sampleLossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: C
 /** Mean loss of logits against labels (a scalar tensor), multiplied by `scale` (e.g. batch / n). */
 export function lossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss, scale = 1): tf.Scalar {
   return tf.tidy(() => tf.mul(tf.sum(sampleLossTensor(logits, labels, loss)), scale / (logits.shape[0] as number)) as tf.Scalar);
+}
+
+/** A NetStructure from netStructure (checked in O(1): its model and flat size). */
+export function checkNet(fn: string, net: unknown): asserts net is NetStructure {
+  const n = net as Partial<NetStructure> | null;
+  if (n === null || typeof n !== 'object' || typeof n.model !== 'object' || n.model === null || !Array.isArray(n.variables) || !Number.isInteger(n.size)) {
+    throw new ShapeError(fn, `net must be the NetStructure that netStructure(model) returns, got ${net === null ? 'null' : typeof net}`);
+  }
 }
 
 export function checkData(fn: string, net: NetStructure, data: ImageSet, loss: ClassifierLoss): void {
@@ -160,6 +169,10 @@ function countCorrect(logits: tf.Tensor, y: tf.Tensor1D, loss: ClassifierLoss): 
 
 /** Fraction of correctly classified samples (inference mode). */
 export function accuracy(net: NetStructure, data: ImageSet, loss: ClassifierLoss = 'softmax', chunk = 1000): number {
+  checkNet('accuracy', net);
+  if (loss !== 'softmax' && loss !== 'logistic') throw new ValueError('accuracy', `loss must be 'softmax' or 'logistic', got ${String(loss)}`);
+  if (!Number.isInteger(chunk) || chunk < 1) throw new ValueError('accuracy', `chunk must be a whole number ≥ 1, got ${String(chunk)}`);
+  checkData('accuracy', net, data, loss);
   let correct = 0;
   for (let start = 0; start < data.n; start += chunk) {
     const ids = Array.from({ length: Math.min(chunk, data.n - start) }, (_, k) => start + k);
