@@ -21,6 +21,12 @@ function sameBits(a: ReturnType<typeof cvGroupLasso>, b: ReturnType<typeof cvGro
 }
 
 describe('parallel cross-validation (worker_threads)', () => {
+  it('refuses thread counts that are not whole numbers or far above any machine, before starting one', async () => {
+    await expect(startCvWorkers(1e12)).rejects.toThrow(/^startCvWorkers: threads is 1000000000000, above the limit 256/);
+    await expect(startCvWorkers(-1)).rejects.toThrow(/^startCvWorkers: threads must be a whole number ≥ 1, got -1$/);
+    await expect(startCvWorkers(2.5)).rejects.toThrow(/whole number/);
+  });
+
   it('gives the serial result bit for bit, with the folds really fitted on worker threads', async () => {
     expect(await startCvWorkers(2)).toBe(true);
     for (const loss of ['squared', 'logistic'] as const) {

@@ -199,8 +199,14 @@ function growPool(count: number): boolean {
  * @example
  * await startCvWorkers(); // then cvGroupLasso(X, y, { groups, workers: 2 }) uses them at once
  */
+/** Most threads startCvWorkers accepts. */
+const MAX_THREADS = 256;
+
 export async function startCvWorkers(threads = availableThreads()): Promise<boolean> {
   if (!Number.isInteger(threads) || threads < 1) throw new ValueError('startCvWorkers', `threads must be a whole number ≥ 1, got ${String(threads)}`);
+  // Each worker is an operating-system thread with its own heap: thousands would exhaust memory
+  // long before they could help, so a count far above any machine's cores is refused.
+  if (threads > MAX_THREADS) throw new ValueError('startCvWorkers', `threads is ${threads}, above the limit ${MAX_THREADS} (this machine has ${availableThreads()})`);
   if (threads === 1) return true;
   if (!growPool(threads - 1)) return false;
   const waiting = pool.slice(0, threads - 1);
