@@ -36,6 +36,43 @@ function fromMlMatrix(m: AbstractMatrix): DenseMatrix {
   return out;
 }
 
+/** Operators whose transpose has passed {@link checkAdjoint} (each is tested once). */
+const adjointChecked = new WeakSet<object>();
+
+/**
+ * The dot-product test ⟨Au, v⟩ = ⟨u, Aᵀv⟩ on one pair of fixed pseudo-random vectors, once per
+ * operator object. Every certificate rests on Aᵀ being the transpose of A: with an inconsistent
+ * applyTranspose the dual point is built from the wrong gradient and a wrong answer can be
+ * certified with a gap of 0. Rounding in float64 operators (FFTs, compositions) leaves a relative
+ * mismatch near 1e-15; 1e-8 also admits operators computed in reduced precision. One apply and
+ * one applyTranspose per operator: a path or CV sees the operator once.
+ */
+function checkAdjoint(fn: string, what: string, A: LinearOperator): void {
+  if (adjointChecked.has(A) || A.rows === 0 || A.cols === 0) return;
+  let s = 0x9e3779b9;
+  const next = (): number => {
+    s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+    return (s >>> 0) / 4294967296 - 0.5;
+  };
+  const u = Float64Array.from({ length: A.cols }, next);
+  const v = Float64Array.from({ length: A.rows }, next);
+  const Au = new Float64Array(A.rows);
+  const Atv = new Float64Array(A.cols);
+  A.apply(u, Au);
+  A.applyTranspose(v, Atv);
+  let left = 0, right = 0, nAu = 0, nAtv = 0, nu = 0, nv = 0;
+  for (let i = 0; i < A.rows; i++) { left += Au[i] * v[i]; nAu += Au[i] * Au[i]; nv += v[i] * v[i]; }
+  for (let j = 0; j < A.cols; j++) { right += u[j] * Atv[j]; nAtv += Atv[j] * Atv[j]; nu += u[j] * u[j]; }
+  if (!Number.isFinite(left) || !Number.isFinite(right)) {
+    throw new ShapeError(fn, `${what}.apply or ${what}.applyTranspose returned non-finite values on a finite vector`);
+  }
+  const scale = Math.sqrt(nAu * nv) + Math.sqrt(nu * nAtv);
+  if (Math.abs(left - right) > 1e-8 * scale) {
+    throw new ShapeError(fn, `${what}.applyTranspose is not the transpose of ${what}.apply: ⟨Au, v⟩ = ${left.toPrecision(8)} but ⟨u, Aᵀv⟩ = ${right.toPrecision(8)} on random u, v (relative mismatch ${(Math.abs(left - right) / scale).toExponential(2)})`);
+  }
+  adjointChecked.add(A);
+}
+
 /**
  * Design matrix at the API edge → a LinearOperator. Arrays of rows and ml-matrix matrices are
  * copied into column-major storage (the caller's data is never touched); a DenseMatrix or any other
@@ -56,6 +93,7 @@ export function toOperator(X: unknown, fn: string, what = 'X'): LinearOperator {
     if (!Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 0 || X.cols < 0) {
       throw new ShapeError(fn, `${what} is a LinearOperator with an invalid shape ${X.rows} × ${X.cols}`);
     }
+    checkAdjoint(fn, what, X);
     op = X;
   } else if (Array.isArray(X) || ArrayBuffer.isView(X)) {
     const rows = X as ArrayLike<unknown>;
