@@ -87,3 +87,60 @@ export function subsetImages(set: ImageSet, count: number, seed = 1): ImageSet {
   }
   return { x, y, n: count, shape: set.shape, classes: set.classes };
 }
+
+export interface ShiftOptions {
+  /** Shifted copies per image added after the originals (default 1). */
+  copies?: number;
+  /** Largest shift in pixels along each axis (default 2); each copy draws dy, dx ∈ [−maxShift, maxShift], not both 0. */
+  maxShift?: number;
+  /** Seed of the shifts (default 1). */
+  seed?: number;
+}
+
+/**
+ * Data augmentation by small translations: the originals followed by `copies` shifted versions of
+ * every image (copy c of image i at position (c + 1)·n + i), pixels moved by whole (dy, dx) and the
+ * uncovered border filled with 0 — MNIST digits sit on a zero background, so a shift of 1–2 pixels
+ * keeps the digit whole. Images are [H, W, C] or, flat, a single-channel square [H·W].
+ */
+export function shiftImages(set: ImageSet, options: ShiftOptions = {}): ImageSet {
+  const fn = 'shiftImages';
+  const copies = options.copies ?? 1;
+  const maxShift = options.maxShift ?? 2;
+  if (!Number.isInteger(copies) || copies < 0) throw new ValueError(fn, `copies must be an integer ≥ 0, got ${copies}`);
+  let H: number, W: number, C: number;
+  if (set.shape.length === 3) [H, W, C] = set.shape;
+  else if (set.shape.length === 1 && Number.isInteger(Math.sqrt(set.shape[0]))) {
+    H = W = Math.sqrt(set.shape[0]);
+    C = 1;
+  } else throw new ValueError(fn, `images must be [H, W, C] or a flat square, got shape [${set.shape.join(', ')}]`);
+  if (!Number.isInteger(maxShift) || maxShift < 1 || maxShift >= Math.min(H, W)) {
+    throw new ValueError(fn, `maxShift must be an integer in [1, ${Math.min(H, W) - 1}], got ${maxShift}`);
+  }
+  const per = H * W * C;
+  const n = set.n;
+  const x = new Float32Array((copies + 1) * n * per);
+  const y = new Int32Array((copies + 1) * n);
+  x.set(set.x);
+  y.set(set.y);
+  const rng = new Random(options.seed ?? 1);
+  const span = 2 * maxShift + 1;
+  for (let c = 0; c < copies; c++) {
+    for (let i = 0; i < n; i++) {
+      let dy = 0, dx = 0;
+      while (dy === 0 && dx === 0) {
+        dy = rng.int(span) - maxShift;
+        dx = rng.int(span) - maxShift;
+      }
+      const src = i * per;
+      const dst = ((c + 1) * n + i) * per;
+      y[(c + 1) * n + i] = set.y[i];
+      for (let r = Math.max(0, dy); r < Math.min(H, H + dy); r++) {
+        const from = src + ((r - dy) * W + Math.max(0, -dx)) * C;
+        const to = dst + (r * W + Math.max(0, dx)) * C;
+        x.set(set.x.subarray(from, from + (W - Math.abs(dx)) * C), to);
+      }
+    }
+  }
+  return { x, y, n: (copies + 1) * n, shape: set.shape, classes: set.classes };
+}

@@ -5,7 +5,7 @@ export {
 } from './structure.ts';
 export { FlatParams, accuracy, fullBatch, lossTensor, type ClassifierLoss } from './params.ts';
 export { trainProximal, evaluateObjective, groupNorms, type ProximalOptions, type TrainProgress, type TrainResult } from './proximal.ts';
-export { loadMnist, subsetImages, type ImageSet, type MnistOptions } from '../mnist.ts';
+export { loadMnist, shiftImages, subsetImages, type ImageSet, type MnistOptions, type ShiftOptions } from '../mnist.ts';
 export {
   pruneToFlops, iterativePrune, normOrder, costOrder, removeAlong, frozenMask,
   type BudgetOptions, type BudgetProgress, type BudgetResult, type IterativeOptions, type TrainSettings,
