@@ -12,6 +12,7 @@
  *   npm run fuzz -- --runs 50000 --seed 123 --workers 2
  *   npm run fuzz -- --target data --runs 5000
  *   npm run fuzz -- --target neural --runs 2000
+ *   npm run fuzz -- --target overlap --runs 2000  # overlapping groups, latent and consensus (test/helpers/overlapfuzz.ts)
  *   npm run fuzz -- --replay '<params JSON printed by a failure>' [--target data]
  *
  * Exits 1 on any failure.
@@ -22,8 +23,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { dataFuzzArb, runDataCase, type DataFuzzParams } from '../test/helpers/datafuzz.ts';
 import { fuzzParamsArb, runCase, type FuzzParams } from '../test/helpers/fuzzcase.ts';
+import { overlapFuzzArb, runOverlapCase, type OverlapFuzzParams } from '../test/helpers/overlapfuzz.ts';
 
-type Target = 'fit' | 'data' | 'neural';
+type Target = 'fit' | 'data' | 'neural' | 'overlap';
 const CI_SEED = 20261201;
 
 function arg(name: string): string | undefined {
@@ -70,6 +72,21 @@ function runShard(target: Target, seed: number, runs: number): void {
           send({ type: 'unconfirmed', params: p, message: out.unconfirmed.join('; ') });
         }
         if (done % 500 === 0) send({ type: 'progress', done });
+      }
+      if (out.failures.length > 0) {
+        failing = true;
+        throw new Error(out.failures.join('; '));
+      }
+    })
+    : target === 'overlap'
+    ? fc.property(overlapFuzzArb(), (p: OverlapFuzzParams) => {
+      send({ type: 'start', params: p });
+      const out = runOverlapCase(p);
+      if (!failing) {
+        done++;
+        if (out.kind === 'refused') bump(`refused: ${key(out.error ?? '')}`);
+        else bump(`${p.mode}: ${out.converged ? `converged${out.status && out.status !== 'converged' ? ` (${key(out.status)})` : ''}` : `not converged: ${key(out.status ?? '')}`}`);
+        if (done % 100 === 0) send({ type: 'progress', done });
       }
       if (out.failures.length > 0) {
         failing = true;
@@ -219,7 +236,8 @@ if (workerAt >= 0) {
     neuralFuzz = await import('../test/helpers/neuralfuzz.ts');
     await neuralFuzz.prepareNeuralFuzz();
     out = neuralFuzz.runNeuralCase(params);
-  } else out = arg('target') === 'data' ? runDataCase(params as DataFuzzParams) : runCase(params as FuzzParams);
+  } else if (arg('target') === 'overlap') out = runOverlapCase(params as OverlapFuzzParams);
+  else out = arg('target') === 'data' ? runDataCase(params as DataFuzzParams) : runCase(params as FuzzParams);
   console.log(JSON.stringify(out, null, 2));
   process.exit(out.failures.length > 0 ? 1 : 0);
 } else {
@@ -235,26 +253,30 @@ if (workerAt >= 0) {
     const fitRuns = Number(arg('runs') ?? 10_000);
     const dataRuns = Number(arg('data-runs') ?? 2000);
     const neuralRuns = Number(arg('neural-runs') ?? 200);
-    console.log(`fuzz (CI): ${fitRuns} problems, ${dataRuns} tables and ${neuralRuns} corrupted models; fixed seed ${CI_SEED}, rotating seed ${rotating} ` +
+    const overlapRuns = Number(arg('overlap-runs') ?? 200);
+    console.log(`fuzz (CI): ${fitRuns} problems, ${overlapRuns} overlapping-group problems, ${dataRuns} tables and ${neuralRuns} corrupted models; fixed seed ${CI_SEED}, rotating seed ${rotating} ` +
       `(replay: FUZZ_SEED=${rotating} npm run fuzz -- --ci); ${workers} workers`);
     jobs.push(...shards('fit', `problems, fixed seed ${CI_SEED}`, CI_SEED, fitRuns / 2, shardSize));
     jobs.push(...shards('fit', `problems, rotating seed ${rotating}`, rotating, fitRuns - fitRuns / 2, shardSize));
+    jobs.push(...shards('overlap', `overlapping groups, fixed seed ${CI_SEED}`, CI_SEED, Math.floor(overlapRuns / 2), shardSize));
+    jobs.push(...shards('overlap', `overlapping groups, rotating seed ${rotating}`, rotating, overlapRuns - Math.floor(overlapRuns / 2), shardSize));
     jobs.push(...shards('data', `tables, fixed seed ${CI_SEED}`, CI_SEED, dataRuns / 2, shardSize));
     jobs.push(...shards('data', `tables, rotating seed ${rotating}`, rotating, dataRuns - dataRuns / 2, shardSize));
     jobs.push(...shards('neural', `models, fixed seed ${CI_SEED}`, CI_SEED, Math.floor(neuralRuns / 2), shardSize));
     jobs.push(...shards('neural', `models, rotating seed ${rotating}`, rotating, neuralRuns - Math.floor(neuralRuns / 2), shardSize));
   } else {
     const seed = Number(arg('seed') ?? Math.floor(Math.random() * 2 ** 31));
-    const runs = Number(arg('runs') ?? (target === 'data' ? 2000 : target === 'neural' ? 500 : 10_000));
-    const what = target === 'data' ? 'tables' : target === 'neural' ? 'corrupted models' : 'problems';
-    console.log(`fuzz: ${runs} ${what}${target ? '' : ' + 2000 tables + 500 corrupted models'}, seed ${seed}, ${workers} workers ` +
+    const runs = Number(arg('runs') ?? (target === 'data' ? 2000 : target === 'neural' ? 500 : target === 'overlap' ? 2000 : 10_000));
+    const what = target === 'data' ? 'tables' : target === 'neural' ? 'corrupted models' : target === 'overlap' ? 'overlapping-group problems' : 'problems';
+    console.log(`fuzz: ${runs} ${what}${target ? '' : ' + 1000 overlapping-group problems + 2000 tables + 500 corrupted models'}, seed ${seed}, ${workers} workers ` +
       `(replay: npm run fuzz -- --seed ${seed} --runs ${runs}${target ? ` --target ${target}` : ''})`);
     if (target === undefined || target === 'fit') jobs.push(...shards('fit', `problems, seed ${seed}`, seed, runs, shardSize));
+    if (target === undefined || target === 'overlap') jobs.push(...shards('overlap', `overlapping groups, seed ${seed}`, seed, target === 'overlap' ? runs : 1000, shardSize));
     if (target === undefined || target === 'data') jobs.push(...shards('data', `tables, seed ${seed}`, seed, target === 'data' ? runs : 2000, shardSize));
     if (target === undefined || target === 'neural') jobs.push(...shards('neural', `models, seed ${seed}`, seed, target === 'neural' ? runs : 500, shardSize));
   }
   // Longest jobs first keeps both cores busy to the end.
-  const order: Record<Target, number> = { fit: 0, neural: 1, data: 2 };
+  const order: Record<Target, number> = { fit: 0, overlap: 1, neural: 2, data: 3 };
   jobs.sort((a, b) => order[a.target] - order[b.target]);
   const failed = await runJobs(jobs, workers, caseTimeout);
   process.exit(failed > 0 ? 1 : 0);

@@ -68,6 +68,12 @@ export const reliabilityRows: BadInputRow[] = [
   // Overlapping groups: the same budget and progress options as every fit.
   { name: 'overlap: callback as a string', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^callback must be a function, got string$/, call: () => fitOverlappingGroupLasso(X, y, { groups: [[0, 1], [1, 2]], lambda: 0.1, mode: 'consensus', callback: 'x' as never }) },
   { name: 'overlap: maxTime = 0', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 0$/, call: () => fitOverlappingGroupLasso(X, y, { groups: [[0, 1], [1, 2]], lambda: 0.1, mode: 'consensus', maxTime: 0 }) },
+  // Designs whose squares under- or overflow: refused on the caller's X in both modes (the
+  // duplicated design's norms used to underflow to 0 and pass as all-zero columns).
+  { name: 'overlap (latent): X·1e-300', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^X is too small for float64 arithmetic \(root-mean-square size [0-9.]+e-300; supported range 1e-151 to 1e\+151\)/, call: () => fitOverlappingGroupLasso(X.map((r) => r.map((v) => v * 1e-300)), y, { groups: [[0, 1], [1, 2]], lambda: 1e-301 }) },
+  { name: 'overlap (consensus): X·1e-200', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^X is too small for float64 arithmetic/, call: () => fitOverlappingGroupLasso(X.map((r) => r.map((v) => v * 1e-200)), y, { groups: [[0, 1], [1, 2]], lambda: 1e-201, mode: 'consensus' }) },
+  { name: 'overlap (consensus): X·1e200', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^X is too large for float64 arithmetic/, call: () => fitOverlappingGroupLasso(X.map((r) => r.map((v) => v * 1e200)), y, { groups: [[0, 1], [1, 2]], lambda: 1e199, mode: 'consensus' }) },
+  { name: 'overlap (consensus): separable labels, no intercept, λ = 0', fn: 'fitOverlappingGroupLasso', error: ValueError, message: /^the unpenalized part \(intercept and unpenalized features\) has no finite optimum/, call: () => fitOverlappingGroupLasso(X, X.map((r) => (r[0] > 0 ? 1 : 0)), { groups: [[0, 1], [1, 2]], lambda: 0, mode: 'consensus', loss: 'logistic', fitIntercept: false }) },
 
   // Weight files.
   { name: 'manifest text that is not JSON', fn: 'parseWeightsManifest', error: DataError, message: /^the manifest text is not valid JSON: /, call: () => parseWeightsManifest('{not json', []) },

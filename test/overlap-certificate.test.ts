@@ -1,13 +1,15 @@
 /**
- * Tightness of the consensus ADMM certificate, against a reference optimum from a method of its own
- * (damped Newton on the smooth restricted problem, test/overlap-helpers.ts). The certified gap must
- * bound the true suboptimality from above (weak duality, checked against the reference) and follow
- * it: before dual extrapolation it was 10⁴–10⁷ times looser, so tight tolerances cost far more
- * iterations than the solution needed.
+ * Tightness of the consensus ADMM certificate, against a reference optimum from methods of their
+ * own (damped Newton on the smooth restricted problem and reweighted ridge, test/overlap-helpers.ts).
+ * The certified gap must bound the true suboptimality from above (weak duality, checked against the
+ * reference) and follow it: before dual extrapolation it was 10⁴–10⁷ times looser, after it 20–10³
+ * on fast-converging problems, so tight tolerances cost far more iterations than the solution needed.
  */
 import { describe, expect, it } from 'vitest';
 import { fitOverlappingGroupLasso } from '../src/index.ts';
-import { makeData, plainObjective, restrictedNewtonPlain, type Data } from './overlap-helpers.ts';
+import {
+  makeData, optimumUpperBound, plainObjective, randomOverlapProblem, restrictedNewtonPlain, type Data, type OverlapKind,
+} from './overlap-helpers.ts';
 
 interface Case { name: string; d: Data; groups: number[][]; lambda: number }
 const cases: Case[] = [
@@ -34,7 +36,7 @@ function reference(c: Case): number {
 
 describe('consensus ADMM: the certified gap tracks the true suboptimality', () => {
   for (const c of cases) {
-    it(`${c.name}: gap ≥ suboptimality, and within 10³ of it (10 where ADMM converges slowly)`, () => {
+    it(`${c.name}: gap ≥ suboptimality, and within 10× of it`, () => {
       const ref = reference(c);
       for (const tol of [1e-4, 1e-6, 1e-8]) {
         const f = fitOverlappingGroupLasso(c.d.X, c.d.y, { groups: c.groups, lambda: c.lambda, mode: 'consensus', tol });
@@ -45,11 +47,45 @@ describe('consensus ADMM: the certified gap tracks the true suboptimality', () =
         const sub = P - ref;
         expect(f.dualObjective).toBeLessThanOrEqual(ref + 1e-15 * ref);
         expect(f.dualityGap).toBeGreaterThanOrEqual(sub - 1e-15 * ref);
-        const ratio = f.dualityGap / Math.max(sub, 1e-15 * ref);
-        expect(ratio).toBeLessThan(c.name.startsWith('p > n') ? 10 : 1e3);
+        // Under 1e-13·P the suboptimality is rounding and the gap is judged against that.
+        const ratio = f.dualityGap / Math.max(sub, 1e-13 * ref);
+        expect(ratio).toBeLessThan(10);
       }
     });
   }
+});
+
+describe('consensus ADMM on a random family: certified gap ≥ true suboptimality, and within 10× of it', () => {
+  // 16 seeds × 4 kinds (well conditioned, correlated 0.95, columns scaled over 10⁴, p > n) × 3
+  // tolerances. The suboptimality is P(w) − U with U an upper bound on the optimum from two
+  // independent methods (so it is ≤ the true suboptimality: a ratio under 10 is conservative).
+  const kinds: OverlapKind[] = ['plain', 'correlated', 'scaled', 'wide'];
+  const tols = [1e-4, 1e-6, 1e-8];
+  it('every certificate is valid; ≥ 97 % of them within 10× of the suboptimality, median ≤ 1.5', () => {
+    const ratios: number[] = [];
+    for (let seed = 1; seed <= 16; seed++) {
+      for (const kind of kinds) {
+        const { d, groups, lambda } = randomOverlapProblem(seed, kind);
+        for (const tol of tols) {
+          const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol });
+          const name = `${kind} seed ${seed} tol ${tol}`;
+          expect(f.converged, name).toBe(true);
+          const P = plainObjective(d, f.coef, f.intercept, groups, lambda);
+          expect(Math.abs(P - f.objective), name).toBeLessThan(1e-12 * P);
+          const U = optimumUpperBound(d, groups, lambda, f.coef);
+          // Weak duality against points the library never saw, and the gap covers what they show.
+          expect(f.dualObjective, name).toBeLessThanOrEqual(U * (1 + 1e-14));
+          const sub = P - U;
+          expect(f.dualityGap, name).toBeGreaterThanOrEqual(sub - 1e-14 * P);
+          ratios.push(f.dualityGap / Math.max(sub, 1e-13 * P));
+        }
+      }
+    }
+    ratios.sort((a, b) => a - b);
+    const within = ratios.filter((r) => r <= 10).length / ratios.length;
+    expect(within).toBeGreaterThanOrEqual(0.97);
+    expect(ratios[Math.floor(ratios.length / 2)]).toBeLessThanOrEqual(1.5);
+  });
 });
 
 describe('fitOverlappingGroupLasso: progress, stopping, time budget', () => {

@@ -238,7 +238,9 @@ function fitConsensus(
   const datafit = makeDatafit(loss, y, X.rows, 1, fn);
   const st = new OverlapStructure(groups, lambda);
   const ctx = overlapContext({ X, datafit, groups, lambda, fitIntercept }, st);
-  if (fitIntercept && !ctx.unpenalized.converged) {
+  // The unpenalized part (intercept, features in no penalized group: all of them at λ = 0) is
+  // fitted exactly at every point; without a finite optimum nothing can be certified.
+  if (!ctx.unpenalized.converged) {
     throw new ValueError(fn, `the unpenalized part (intercept and unpenalized features) has no finite optimum for this ${loss} response (separable or degenerate data)`);
   }
 
@@ -281,7 +283,10 @@ function fitConsensus(
   if (st.penalized.length === 0 || (zeroOk && best!.cert.gap <= 10 * best!.cert.gapFloor)) {
     const v = verdict(best!.cert);
     converged = v !== null;
-    status = v ?? 'not converged';
+    // Only w = 0 exists when nothing is penalized (λ = 0 included): its certificate is final.
+    const c0 = best!.cert;
+    status = v ?? `stalled: nothing is penalized and the exact unpenalized fit leaves relative gap ${c0.relativeGap.toExponential(2)} ` +
+      `(rounding floor ${c0.gapFloor.toExponential(2)}); the loss may have no finite minimizer (e.g. separable labels)`;
   } else {
     admm = new ConsensusAdmm(ctx, st, { admmPenalty, linearSolver });
     const history = new AdmmDualHistory(X.cols, admm.mu.length);
