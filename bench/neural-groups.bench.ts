@@ -10,7 +10,9 @@
  *     written-and-read-back model, in GROUP_BATCHES disjoint batches covering all groups (default
  *     16), plus GROUP_SINGLES single groups drawn at random (default 8).
  * Each check prints max |a − b| / max |b| over all outputs; ≤ 1e-5 is a pass.
- * Models: MODELS=ssd,facerec,blazeface,emotion,facemesh,iris (default all).
+ * Models: MODELS=ssd,facerec,blazeface,emotion,facemesh,iris,encoder (default all). `encoder` is the
+ * synthetic transformer encoder (`scripts/synthetic-encoder.ts`: random weights, multi-head attention
+ * whose heads are groups), its reference onnxruntime-node on the original file.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as neural from '../src/neural/index.ts';
 import { faceRecognitionOracle, ssdOracle } from './faceapi-oracle.ts';
+import { ENCODER_PATH } from '../scripts/synthetic-encoder.ts';
 
 const { tf } = neural;
 const FA = 'node_modules/@vladmandic/face-api/model';
@@ -31,7 +34,7 @@ interface Case {
   path: string;
   inputSize?: number;
   /** The independent reference on the NHWC input. */
-  reference: () => Promise<(x: Tensor) => Tensor[]>;
+  reference: () => Promise<(x: Tensor) => Tensor[] | Promise<Tensor[]>>;
 }
 
 const stock = (path: string, g: () => neural.Graph) => async (): Promise<(x: Tensor) => Tensor[]> => {
@@ -47,6 +50,16 @@ const CASES: Case[] = [
     key: m === 'blazeface-front' ? 'blazeface' : m, label: `${m} (human-models)`, path: `${HM}/${m}.json`,
     reference: stock(`${HM}/${m}.json`, () => neural.readModel(`${HM}/${m}.json`)),
   })),
+  {
+    key: 'encoder', label: 'transformer encoder, 2 blocks × 4 heads (SYNTHETIC, random weights)', path: ENCODER_PATH,
+    reference: async () => {
+      const sess = await ort.InferenceSession.create(readFileSync(ENCODER_PATH));
+      return async (x) => {
+        const res = await sess.run({ [sess.inputNames[0]]: new ort.Tensor('float32', x.dataSync() as Float32Array, x.shape) });
+        return sess.outputNames.map((o) => tf.tensor(res[o].data as Float32Array, res[o].dims as number[]));
+      };
+    },
+  },
 ];
 
 function relDiff(a: readonly Tensor[], b: readonly Tensor[]): number {
@@ -79,7 +92,7 @@ function run(g: neural.Graph, x: Tensor): Tensor[] {
 async function ortRun(g: neural.Graph, x: Tensor, dir: string): Promise<Tensor[]> {
   neural.writeModel(g, dir, { format: 'onnx' });
   const sess = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')));
-  const nchw = tf.transpose(x, [0, 3, 1, 2]);
+  const nchw = x.rank === 4 ? tf.transpose(x, [0, 3, 1, 2]) : x.clone();
   const res = await sess.run({ [g.inputs[0].name]: new ort.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
   nchw.dispose();
   await sess.release();
@@ -116,7 +129,7 @@ export async function main(): Promise<void> {
       const x = tf.randomUniform([1, ...shape.slice(1)], -1, 1, 'float32', 7);
       const ref = run(g, x);
       const oracle = await c.reference();
-      const truth = oracle(x);
+      const truth = await oracle(x);
       verdict('IR vs independent reference', relDiff(ref, truth));
       tf.dispose(truth);
       const dir = join(out, c.key);

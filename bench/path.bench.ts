@@ -24,7 +24,7 @@ function time<T>(f: () => T, reps: number): { ms: number; out: T } {
 
 export function main(): void {
   const r = new Random(5);
-  console.log('problem                       screening    median ms   solver iters   put back   max rel. gap');
+  console.log('problem                       screening    median ms   solver iters   put back   gap-safe   max rel. gap');
   for (const [n, p, size] of [[200, 2000, 5], [500, 1000, 10]] as const) {
     const X = new DenseMatrix(n, p, r.normals(n * p));
     const groups = Array.from({ length: p }, (_, j) => Math.floor(j / size));
@@ -38,9 +38,10 @@ export function main(): void {
       ms[screening] = t.ms;
       const it = t.out.iterations.reduce((a, b) => a + b, 0);
       const back = t.out.screening.reduce((a, b) => a + b.violations, 0);
+      const safe = t.out.screening.reduce((a, b) => a + (b.safe ?? 0), 0);
       const gap = Math.max(...t.out.certificates.map((c) => c.relativeGap));
       console.log(`n=${n} p=${p} groups of ${size}`.padEnd(30) + screening.padEnd(10) + ms[screening].toFixed(0).padStart(12) +
-        String(it).padStart(15) + String(back).padStart(11) + gap.toExponential(2).padStart(15));
+        String(it).padStart(15) + String(back).padStart(11) + String(safe).padStart(11) + gap.toExponential(2).padStart(15));
     }
     let same = true;
     let maxRel = 0;

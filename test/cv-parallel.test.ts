@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cvGroupLasso, startCvWorkers } from '../src/index.ts';
 import { foldsFittedByWorkers } from '../src/path/parallel.ts';
+import { DenseMatrix, fastOperator, Random, wasmSimdAvailable } from '../src/index.ts';
+import { FastDense } from '../src/linalg/kernels/fast.ts';
 import { randomProblem } from './helpers/problems.ts';
 
 /** Every number of two CV results, compared with Object.is (bit for bit, −0 and NaN included). */
@@ -50,5 +52,27 @@ describe('parallel cross-validation (worker_threads)', () => {
     try { cvGroupLasso(P.X, P.y, { groups: P.groups, foldIds, workers: 2 }); } catch (e) { par = (e as Error).message; }
     expect(serial).toMatch(/fold 1 leaves fewer than 2 rows/);
     expect(par).toBe(serial);
+  });
+
+  it('a worker reads the shared design in place and gathers fold rows as the calling thread does', () => {
+    const r = new Random(8);
+    const n = 30, p = 7;
+    const D = new DenseMatrix(n, p, Float64Array.from({ length: n * p }, () => r.normal()));
+    const shared = new Float64Array(new SharedArrayBuffer(n * p * 8));
+    shared.set(D.data);
+    const caller = fastOperator(D);
+    const view = FastDense.sharedView(n, p, shared, caller.backend);
+    expect(view.data).toBe(shared); // no copy of the design in the worker
+    const rows = [29, 3, 3, 0, 17, 8, 12];
+    const a = caller.selectRows(rows), b = view.selectRows(rows);
+    // The same kind of matrix on both sides (so the same kernels fit the fold), holding exactly the rows.
+    expect(a instanceof FastDense && a.backend === 'wasm').toBe(wasmSimdAvailable());
+    expect(b instanceof FastDense && b.backend === 'wasm').toBe(wasmSimdAvailable());
+    for (let k = 0; k < rows.length; k++) {
+      for (let j = 0; j < p; j++) {
+        expect(Object.is(a.get(k, j), D.data[rows[k] + j * n])).toBe(true);
+        expect(Object.is(b.get(k, j), D.data[rows[k] + j * n])).toBe(true);
+      }
+    }
   });
 });

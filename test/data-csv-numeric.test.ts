@@ -111,3 +111,63 @@ describe('readCsv numeric fast path', () => {
     expect(t.droppedLines).toEqual([]);
   });
 });
+
+describe('long significands (16–19 digits) without Number: the double-double path', () => {
+  /** One column of fields through the fast path, each value compared with Number(field) by its bits. */
+  const check = (all: string[]) => {
+    const fields = all.filter((f) => Number.isFinite(Number(f))); // overflow ('1.8e308') is readCsv's to decide
+    if (fields.length === 0) return;
+    const t = readNumericCsv('x\n' + fields.join('\n') + '\n', { delimiter: ',', naValues: NA });
+    expect(t).not.toBeNull();
+    const col = t!.columns[0] as Float64Array;
+    for (let i = 0; i < fields.length; i++) {
+      if (!Object.is(col[i], Number(fields[i]))) expect(`${fields[i]} → ${col[i]}`).toBe(`${fields[i]} → ${Number(fields[i])}`);
+    }
+  };
+  const anyDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
+
+  it('every double in its shortest form (String), in 17 significant digits and in exponent form', () => {
+    fc.assert(fc.property(fc.array(anyDouble, { minLength: 1, maxLength: 50 }), (vs) => {
+      check(vs.flatMap((v) => [String(v), v.toPrecision(17), v.toExponential(16), v.toPrecision(16), v.toExponential(18)]));
+    }), { numRuns: 400 });
+  });
+
+  it('random digit strings of 16–19 significant digits at every scale: subnormal, normal, huge', () => {
+    const digits = fc.tuple(fc.integer({ min: 1, max: 9 }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 15, maxLength: 18 }));
+    const form = fc.tuple(digits, fc.integer({ min: -345, max: 330 }), fc.integer({ min: 0, max: 3 }), fc.boolean());
+    fc.assert(fc.property(fc.array(form, { minLength: 1, maxLength: 40 }), (fs) => {
+      check(fs.map(([[d0, ds], e, shape, neg]) => {
+        const s = `${d0}${ds.join('')}`;
+        const sign = neg ? '-' : '';
+        // The same significand placed four ways: integer with exponent, a point inside, leading zeros, E+.
+        if (shape === 0) return `${sign}${s}e${e}`;
+        if (shape === 1) return `${sign}${s.slice(0, 3)}.${s.slice(3)}E${e}`;
+        if (shape === 2) return `${sign}0.000${s}e${e}`;
+        return `${sign}${s.slice(0, 1)}.${s.slice(1)}e+${Math.abs(e)}`;
+      }));
+    }), { numRuns: 400 });
+  });
+
+  it('decimals at midpoints between two doubles and next to them (where rounding is decided by the last digits)', () => {
+    // m·2^k + 2^(k−1) written exactly is a midpoint; its neighbours differ in the 19th digit.
+    const r = new Random(5);
+    const fields: string[] = [];
+    for (let t = 0; t < 300; t++) {
+      const mant = 2n ** 52n + BigInt(Math.floor(r.uniform() * 2 ** 52));
+      const shift = BigInt(Math.floor(r.uniform() * 12));
+      const mid = (2n * mant + 1n) << shift; // (mant + 1/2)·2^(shift+1): an exact integer midpoint
+      const s = mid.toString();
+      fields.push(s, (mid + 1n).toString(), (mid - 1n).toString(), `${s.slice(0, 1)}.${s.slice(1)}e${s.length - 1}`);
+    }
+    check(fields);
+  });
+
+  it('fields past 19 digits, subnormals, overflow edges and zeros still equal Number(field)', () => {
+    check([
+      '0.1000000000000000055511151231257827', '1.00000000000000000000001', '123456789012345678901234567890',
+      '4.9406564584124654e-324', '2.2250738585072011e-308', '2.2250738585072014e-308', '1.7976931348623157e308',
+      '9007199254740993', '9007199254740992.5', '-0.0000000000000000000', '0000000000000000000012345678901234567',
+      '1.2345678901234567e-290', '1.2345678901234567e300', '8.98846567431158e307', '1e-300', '123456789012345678e-10',
+    ]);
+  });
+});

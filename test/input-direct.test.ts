@@ -56,3 +56,98 @@ describe('rows and ml-matrix go straight into the kernel memory', () => {
     expect(() => fitGroupLasso(text as never, y, { groups, lambda: 0.05 })).toThrow(/not a number/);
   });
 });
+
+describe('one checked pass per dense form: finiteness and the range check come from the conversion', () => {
+  const r = new Random(11);
+  const n = 40, p = 6;
+  const base = Array.from({ length: n }, () => Array.from({ length: p }, () => r.normal()));
+  const y = base.map((row) => row[0] + 0.5 * row[3] + 0.1 * r.normal());
+  const groups = [0, 0, 1, 1, 2, 2];
+  const opts = { groups, lambda: 0.02, tol: 1e-12 };
+  const colMajor = (rows: number[][]): Float64Array => {
+    const d = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) d[i + j * n] = rows[i][j];
+    return d;
+  };
+  const same = (a: { coef: Float64Array; intercept: number }, b: { coef: Float64Array; intercept: number }) => {
+    for (let j = 0; j < p; j++) expect(Object.is(a.coef[j], b.coef[j])).toBe(true);
+    expect(Object.is(a.intercept, b.intercept)).toBe(true);
+  };
+
+  it('a DenseMatrix changed in place between fits is fitted with its new entries, bit for bit', () => {
+    const X = new DenseMatrix(n, p, colMajor(base));
+    const first = fitGroupLasso(X, y, opts);
+    same(first, fitGroupLasso(base, y, opts));
+    // Change one entry through the array the caller holds, not through the matrix's methods.
+    X.data[7 + 3 * n] += 0.75;
+    const changedRows = base.map((row) => row.slice());
+    changedRows[7][3] += 0.75;
+    const second = fitGroupLasso(X, y, opts);
+    same(second, fitGroupLasso(changedRows, y, opts));
+    expect(Object.is(second.coef[3], first.coef[3])).toBe(false);
+    // And back: the kernel copy follows again.
+    X.data[7 + 3 * n] -= 0.75;
+    X.data[7 + 3 * n] = base[7][3];
+    same(fitGroupLasso(X, y, opts), first);
+  });
+
+  it('a non-finite entry written into a reused DenseMatrix is refused with its position', () => {
+    const X = new DenseMatrix(n, p, colMajor(base));
+    fitGroupLasso(X, y, opts);
+    X.data[5 + 4 * n] = Infinity;
+    expect(() => fitGroupLasso(X, y, opts)).toThrow(/^fitGroupLasso: X contains a non-finite value \(Infinity\) at row 5, column 4$/);
+    X.data[5 + 4 * n] = NaN;
+    expect(() => fitGroupLasso(X, y, opts)).toThrow(/^fitGroupLasso: X contains a non-finite value \(NaN\) at row 5, column 4$/);
+    X.data[5 + 4 * n] = base[5][4];
+    same(fitGroupLasso(X, y, opts), fitGroupLasso(base, y, opts));
+  });
+
+  it('fastOperator refuses a non-finite DenseMatrix naming itself and the entry', () => {
+    const d = colMajor(base);
+    d[2 + 1 * n] = -Infinity;
+    expect(() => fastOperator(new DenseMatrix(n, p, d))).toThrow(/^fastOperator: X contains a non-finite value \(-Infinity\) at row 2, column 1$/);
+    try {
+      fastOperator(new DenseMatrix(n, p, d));
+    } catch (e) {
+      expect((e as ValueError).fn).toBe('fastOperator');
+    }
+  });
+
+  it('finite entries whose squares overflow are "too large", not "non-finite", in every dense form', () => {
+    // 1e200² overflows the plain sum of squares; the range check measures that column exactly.
+    const big = base.map((row) => [row[0] * 1e200, ...row.slice(1)]);
+    for (const X of [big, new Matrix(big), DenseMatrix.fromRows(big), new DenseMatrix(n, p, colMajor(big))]) {
+      expect(() => fitGroupLasso(X, y, opts)).toThrow(/^fitGroupLasso: X is too large for float64 arithmetic \(root-mean-square size \d\.\d\de\+(199|200);/);
+    }
+  });
+
+  it('tiny entries whose squares underflow are measured exactly: 1e-160 refused, 1e-145 fitted', () => {
+    const tiny = base.map((row) => row.map((v) => v * 1e-160));
+    for (const X of [tiny, new DenseMatrix(n, p, colMajor(tiny))]) {
+      expect(() => fitGroupLasso(X, y, opts)).toThrow(/^fitGroupLasso: X is too small for float64 arithmetic \(root-mean-square size \d\.\d\de-160;/);
+    }
+    // Inside the supported range although Σx² (≈ 1e-280 · n) is below the plain-sum range.
+    const small = base.map((row) => row.map((v) => v * 1e-145));
+    // (Only the refusal is checked here: how the solvers fare at such scales is theirs to say.)
+    for (const X of [small, new DenseMatrix(n, p, colMajor(small))]) {
+      expect(() => fitGroupLasso(X, y, { groups, lambda: 0.02 * 1e-145, maxIter: 5 })).not.toThrow();
+    }
+  });
+
+  it('the range check reports the same size as a scaled oracle (largest column RMS)', () => {
+    // Columns at very different sizes, one all zero: the message carries max_j RMS(x_j).
+    const rows = base.map((row) => [row[0] * 1e160, row[1], 0, row[3] * 1e-3, row[4], row[5]]);
+    let oracle = 0;
+    for (let j = 0; j < p; j++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m = Math.max(m, Math.abs(rows[i][j]));
+      let s = 0;
+      for (let i = 0; i < n; i++) s += m === 0 ? 0 : (rows[i][j] / m) ** 2;
+      oracle = Math.max(oracle, m * Math.sqrt(s / n));
+    }
+    const text = oracle.toExponential(2).replace('+', '\\+');
+    for (const X of [rows, new DenseMatrix(n, p, colMajor(rows))]) {
+      expect(() => fitGroupLasso(X, y, opts)).toThrow(new RegExp(`root-mean-square size ${text};`));
+    }
+  });
+});

@@ -49,12 +49,17 @@ describe('budgets on an unseen network: never exceeded, and at least as accurate
     return pruneToFlops(m, train, { budget, method, test, fineTuneEpochs: 4, lr: 0.05, batchSize: 32, seed: 9 });
   };
   for (const budget of [0.25, 0.5]) {
-    it(`at ${budget * 100} % FLOPs the default (data-aware price) is within budget and no less accurate than group-norm ranking, same fine-tuning and seed`, () => {
+    it(`at ${budget * 100} % FLOPs the default (candidates screened on a validation split) is within budget and no less accurate than group-norm ranking, same fine-tuning and seed`, () => {
       const norm = run('norm', budget);
       params.theta.set(dense);
       params.push();
       const r = pruneToFlops(m, train, { budget, test, fineTuneEpochs: 4, lr: 0.05, batchSize: 32, seed: 9 });
-      expect(r.method).toBe('cost');
+      expect(r.method).toBe('auto');
+      // The structure kept is the candidate with the best validation score (accuracy, then loss).
+      const best = [...r.selection].sort((a, b) => b.validationAccuracy - a.validationAccuracy || a.validationLoss - b.validationLoss)[0];
+      expect(r.selection.map((c) => c.candidate)).toEqual(['cost(0)', 'cost(0.5)', 'cost(1)', 'norm']);
+      expect(r.picked).toBe(best.candidate);
+      expect(r.structure).toEqual(best.structure);
       for (const x of [r, norm]) {
         expect(x.flops).toBeLessThanOrEqual(budget * x.flopsFull);
         expect(structureFlops(m, x.kept)).toBe(x.flops);

@@ -77,7 +77,8 @@ describe('random overlapping groups (by construction, covering all features)', (
       const naive = plainObjective(d, f.coef, f.intercept, groups, lambda);
       expect(Math.abs(naive - f.objective)).toBeLessThan(1e-12 * naive);
       const oracle = irlsPlain(d, groups, lambda, 2000);
-      expect(f.dualObjective).toBeLessThanOrEqual(oracle.objective);
+      // Weak duality, to rounding: the dual from the polished point equals the optimum to a few ulps.
+      expect(f.dualObjective).toBeLessThanOrEqual(oracle.objective * (1 + 1e-14));
       expect(f.objective).toBeLessThanOrEqual(oracle.objective * (1 + 1e-8));
       expect(oracle.objective - f.objective).toBeLessThan(1e-6 * f.objective);
       // The zero pattern is a union of groups: every zero feature lies in a group that is all zero.

@@ -243,8 +243,9 @@ describe('plain overlapping norm by consensus ADMM', () => {
     expect(Math.abs(naive - f.objective) / naive).toBeLessThan(1e-12);
     expect(f.objective).toBeLessThanOrEqual(oracle.objective * (1 + 1e-9));
     expect(oracle.objective - f.objective).toBeLessThan(1e-7 * f.objective);
-    // Weak duality with a point the library never saw.
-    expect(f.dualObjective).toBeLessThanOrEqual(oracle.objective);
+    // Weak duality with a point the library never saw (to rounding: the dual from the polished
+    // point equals the optimum to a few ulps).
+    expect(f.dualObjective).toBeLessThanOrEqual(oracle.objective * (1 + 1e-14));
     expect(f.objective - f.dualObjective).toBeCloseTo(f.dualityGap, 14);
     for (let j = 0; j < d.p; j++) expect(Math.abs(f.coef[j] - oracle.w[j])).toBeLessThan(1e-3);
   });

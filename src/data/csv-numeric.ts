@@ -1,3 +1,4 @@
+import { decimalToDouble } from './decimal.ts';
 import type { Table } from './table.ts';
 
 /** What of readCsv's options the fast path needs to know (already validated by readCsv). */
@@ -8,9 +9,6 @@ export interface NumericCsvOptions {
   strings?: readonly string[];
   naValues: ReadonlySet<string>;
 }
-
-/** Below this, m·10 + 9 < 2^53: the digits accumulated so far are an exact integer. */
-const EXACT_LIMIT = 9e14;
 
 /** Powers of ten that are exact doubles (10^0 … 10^22). */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -32,8 +30,9 @@ const enum C {
  *
  * Numbers follow readCsv's grammar `[+-]?(d+.?d*|.d+)([eE][+-]?d+)?` (fields trimmed of spaces
  * and tabs). A value is m·10^e computed exactly when m < 2^53 and |e| ≤ 22 (one correctly rounded
- * operation on exact operands, Clinger's fast path), else by `Number` on the field: either way the
- * same double as `Number(field)`.
+ * operation on exact operands, Clinger's fast path); with up to 19 significant digits otherwise by
+ * decimal.ts (a double-double product with an ambiguity test); else, or when that test cannot
+ * decide, by `Number` on the field: every way gives the same double as `Number(field)`.
  */
 export function readNumericCsv(text: string, o: NumericCsvOptions): Table | null {
   if (o.delimiter.length !== 1 || text.indexOf('"') >= 0) return null;
@@ -140,15 +139,27 @@ function scanRows(
         neg = c === C.Minus;
         c = text.charCodeAt(++i);
       }
+      // Significant digits: the first 15 into m (exact), the next 4 into m2 (k2 of them); past
+      // 19, a nonzero digit makes the field inexact here (Number parses it).
       let m = 0;
+      let m2 = 0;
+      let nd = 0;
+      let k2 = 0;
       let intDigits = 0;
       let exp10 = 0;
       let exact = true;
       while (c >= C.Zero && c <= C.Nine) {
-        if (m < EXACT_LIMIT) m = m * 10 + (c - C.Zero);
-        else {
-          exact = false;
+        const d = c - C.Zero;
+        if (nd < 15) {
+          m = m * 10 + d;
+          if (m > 0) nd++; // leading zeros are not significant
+        } else if (nd < 19) {
+          m2 = m2 * 10 + d;
+          nd++;
+          k2++;
+        } else {
           exp10++;
+          if (d !== 0) exact = false;
         }
         intDigits++;
         c = text.charCodeAt(++i);
@@ -157,10 +168,17 @@ function scanRows(
       if (c === C.Dot) {
         c = text.charCodeAt(++i);
         while (c >= C.Zero && c <= C.Nine) {
-          if (m < EXACT_LIMIT) {
-            m = m * 10 + (c - C.Zero);
+          const d = c - C.Zero;
+          if (nd < 15) {
+            m = m * 10 + d;
+            if (m > 0) nd++;
             exp10--;
-          } else exact = false;
+          } else if (nd < 19) {
+            m2 = m2 * 10 + d;
+            nd++;
+            k2++;
+            exp10--;
+          } else if (d !== 0) exact = false;
           fracDigits++;
           c = text.charCodeAt(++i);
         }
@@ -191,11 +209,24 @@ function scanRows(
         if (next !== C.LF && next !== delim) return notANumber(text, start, k, len, delim, last, na);
         return null;
       }
-      let v: number;
-      if (exact && exp10 === 0) v = m;
-      else if (exact && exp10 > 0 && exp10 <= 22) v = m * POW10[exp10];
-      else if (exact && exp10 < 0 && exp10 >= -22) v = m / POW10[-exp10];
-      else v = Number(text.slice(neg || text.charCodeAt(start) === C.Plus ? start + 1 : start, end));
+      let v = NaN;
+      if (exact) {
+        if (k2 > 0) {
+          const big = m * POW10[k2] + m2; // exact while below 2^53
+          if (big < 2 ** 53) {
+            m = big;
+            k2 = 0;
+          }
+        }
+        if (k2 > 0) v = decimalToDouble(m, m2, k2, exp10);
+        else if (exp10 === 0) v = m;
+        else if (exp10 > 0 && exp10 <= 22) v = m * POW10[exp10];
+        else if (exp10 < 0 && exp10 >= -22) v = m / POW10[-exp10];
+        else if (m === 0) v = 0;
+        else v = decimalToDouble(m, 0, 0, exp10);
+      }
+      // Not decided above (more than 19 digits, out of range, or too close to a midpoint).
+      if (v !== v) v = Number(text.slice(neg || text.charCodeAt(start) === C.Plus ? start + 1 : start, end));
       if (!Number.isFinite(v)) return null; // overflow ('1e999'): readCsv's rules decide
       cols[k]![nRows] = neg ? -v : v;
       pos = i + 1;

@@ -2,6 +2,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { dot, sumSq } from './blas.ts';
 import type { ColumnAccess, LinearOperator } from './operator.ts';
 import { gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './kernels/js.ts';
+import { columnSumSq, maxColumnRms } from './scale.ts';
 
 /**
  * Dense real matrix in column-major order over one Float64Array: entry (i, j) is
@@ -86,6 +87,14 @@ export class DenseMatrix implements LinearOperator {
    */
   isKnownFinite(): boolean {
     return false;
+  }
+
+  /**
+   * max_j √(‖x_j‖²/rows), the size the float64 range check compares with its limits (one read
+   * pass; a fast operator answers from the pass that filled it).
+   */
+  maxColumnRms(): number {
+    return maxColumnRms(this.data, this.rows, this.cols, columnSumSq(this.data, this.rows, this.cols));
   }
 
   get(i: number, j: number): number {

@@ -3,6 +3,7 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { checkFiniteArray } from '../util/validate.ts';
 import { checkFiniteMatrix, DenseMatrix } from './dense.ts';
 import type { LinearOperator } from './operator.ts';
+import { scaledRms } from './scale.ts';
 import { SparseMatrix } from './sparse.ts';
 
 /** What the public API accepts as a design matrix. */
@@ -126,23 +127,6 @@ export function toResponse(y: unknown, fn: string, n: number): { data: Float64Ar
 export const SCALE_LIMITS = { low: 1e-100, high: 1e100 } as const;
 export const DESIGN_SCALE_LIMITS = { low: 1e-151, high: 1e151 } as const;
 
-/** Root mean square of the entries, computed with a scaled sum of squares (no overflow). */
-function rms(a: ArrayLike<number>): number {
-  let scale = 0;
-  let ssq = 1;
-  for (let i = 0; i < a.length; i++) {
-    const v = Math.abs(a[i]);
-    if (v === 0) continue;
-    if (scale < v) {
-      ssq = 1 + ssq * (scale / v) * (scale / v);
-      scale = v;
-    } else {
-      ssq += (v / scale) * (v / scale);
-    }
-  }
-  return a.length === 0 ? 0 : scale * Math.sqrt(ssq / a.length);
-}
-
 function scaleAdvice(fn: string, what: string, size: number, remedy: string): ValueError {
   const lim = what === 'X' ? DESIGN_SCALE_LIMITS : SCALE_LIMITS;
   const side = size > lim.high ? 'large' : 'small';
@@ -163,22 +147,22 @@ export function checkDesignScale(fn: string, X: LinearOperator): void {
   let hi = 0;
   // Read the stored entries (a squared norm would itself under- or overflow).
   const col = (j: number): number => {
-    if (X instanceof DenseMatrix) return rms(X.data.subarray(j * X.rows, (j + 1) * X.rows));
     if (X instanceof SparseMatrix) {
       const a = X.colPtr[j];
       const b = X.colPtr[j + 1];
-      return rms(X.values.subarray(a, b)) * Math.sqrt((b - a) / X.rows);
+      return scaledRms(X.values.subarray(a, b)) * Math.sqrt((b - a) / X.rows);
     }
     return X.columns ? Math.sqrt(X.columns.normSq(j) / X.rows) : 0;
   };
-  for (let j = 0; j < X.cols; j++) hi = Math.max(hi, col(j));
+  if (X instanceof DenseMatrix) hi = X.maxColumnRms();
+  else for (let j = 0; j < X.cols; j++) hi = Math.max(hi, col(j));
   if (!(hi <= DESIGN_SCALE_LIMITS.high)) throw scaleAdvice(fn, 'X', hi, 'divide X by a constant (the coefficients scale back by the same factor)');
   if (hi > 0 && hi < DESIGN_SCALE_LIMITS.low) throw scaleAdvice(fn, 'X', hi, 'multiply X by a constant (the coefficients scale back by the same factor)');
 }
 
 /** Refuse a real-valued response (squared loss) outside the float64-safe range; y = 0 is fine. */
 export function checkResponseScale(fn: string, y: ArrayLike<number>): void {
-  const s = rms(y);
+  const s = scaledRms(y);
   if (s === 0) return;
   if (!(s <= SCALE_LIMITS.high)) throw scaleAdvice(fn, 'y', s, 'divide y by a constant (coefficients and intercept scale with it)');
   if (s < SCALE_LIMITS.low) throw scaleAdvice(fn, 'y', s, 'multiply y by a constant (coefficients and intercept scale with it)');

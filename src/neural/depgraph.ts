@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.ts';
-import type { Graph, IrNode, Weight } from './ir/graph.ts';
+import type { AttentionNode, Graph, IrNode, Weight } from './ir/graph.ts';
 import { inferShapes } from './ir/execute.ts';
+import { attentionFlops, attentionParams, headSlices } from './ir/attention.ts';
 
 /**
  * Dependency groups of a graph (DepGraph, Fang et al. 2023): every channel of every tensor gets a
@@ -11,7 +12,11 @@ import { inferShapes } from './ir/execute.ts';
  * class of unified ids: removing it removes, consistently, the producer's output filters and bias,
  * the batch-norm entries, the depthwise channel, every consumer's input slice, through any number
  * of residual adds and concat offsets. Classes that reach a graph input or output, or an op that
- * mixes channels without weights (softmax over channels, an unrecognised reshape), are kept.
+ * mixes channels without weights (softmax over channels, an unrecognised reshape, layer norm), are
+ * kept. A multi-head attention node reads its input's channels like a dense layer (rows of Wq, Wk,
+ * Wv) and creates its output channels (columns of Wo); besides, each of its heads is a group of
+ * its own (`head` set): head h's columns of Wq, Wk, Wv, its bias entries and its rows of Wo, whose
+ * removal leaves the other heads' arithmetic unchanged. A node keeps at least one head.
  */
 
 /** One slice of a weight: entries `index` along `axis`. */
@@ -34,6 +39,8 @@ export interface DependencyGroup {
   readonly params: number;
   /** Nodes whose output channels belong to the group (the "producers"). */
   readonly producers: readonly string[];
+  /** For an attention head group: the attention node and the head's index. */
+  readonly head?: { readonly node: string; readonly index: number };
 }
 
 export interface DependencyGraph {
@@ -47,6 +54,8 @@ export interface DependencyGraph {
   readonly params: number;
   /** Class representative → group index, for prunable classes. */
   readonly groupOfClass: ReadonlyMap<number, number>;
+  /** Attention node → its head groups' indices, head 0 first. */
+  readonly headGroups: ReadonlyMap<string, readonly number[]>;
 }
 
 class UnionFind {
@@ -75,7 +84,7 @@ const prod = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
  * FLOPs per sample of node `n` (one multiply-add = 2) when its input keeps `cin` channels and its
  * output `cout`, spatial sizes from `shapes`.
  */
-function nodeFlops(n: IrNode, shapes: ReadonlyMap<string, readonly number[]>, g: Graph, cin: number, cout: number): number {
+function nodeFlops(n: IrNode, shapes: ReadonlyMap<string, readonly number[]>, g: Graph, cin: number, cout: number, heads?: number): number {
   const out = shapes.get(n.name)!;
   const spatial = out.length === 4 ? out[1] * out[2] : out.length === 3 ? out[1] : 1;
   switch (n.op) {
@@ -98,12 +107,15 @@ function nodeFlops(n: IrNode, shapes: ReadonlyMap<string, readonly number[]>, g:
     case 'add': case 'mul': return spatial * cout * (n.inputs.length - 1);
     case 'addConst': case 'mulConst': case 'activation': return spatial * cout;
     case 'softmax': return 3 * spatial * cout;
+    case 'attention': return attentionFlops(n, spatial, heads ?? n.heads, cin, cout);
+    // mean, variance (2 each per entry), normalize (2), scale and offset.
+    case 'layerNorm': return spatial * cout * (6 + (n.scale ? 1 : 0) + (n.offset ? 1 : 0));
     default: return 0;
   }
 }
 
 /** Parameters of `n` when its input keeps `cin` channels and its output `cout`. */
-function nodeParams(n: IrNode, g: Graph, cin: number, cout: number, fullOut: number): number {
+function nodeParams(n: IrNode, g: Graph, cin: number, cout: number, fullOut: number, heads?: number): number {
   const len = (w: string | undefined): number => (w ? g.weights.get(w)!.data.length : 0);
   const perChannel = (w: string | undefined): number => {
     if (!w) return 0;
@@ -123,6 +135,8 @@ function nodeParams(n: IrNode, g: Graph, cin: number, cout: number, fullOut: num
     case 'batchNorm': return cout * ((n.scale ? 1 : 0) + (n.offset ? 1 : 0) + 2);
     case 'addConst': case 'mulConst': return perChannel(n.weight);
     case 'activation': return perChannel(n.activation.alphaWeight);
+    case 'attention': return attentionParams(n, heads ?? n.heads, cin, cout);
+    case 'layerNorm': return cout * ((n.scale ? 1 : 0) + (n.offset ? 1 : 0));
     default: void len; return 0;
   }
 }
@@ -153,10 +167,11 @@ export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly numbe
     const C = lastDim(n.name);
     let out: number[];
     switch (n.op) {
-      case 'conv2d': case 'dense':
+      case 'conv2d': case 'dense': case 'attention':
         out = fresh(C);
         out.forEach((x, k) => producerOf.set(x, `${n.name}:${k}`));
-        if (n.op === 'dense' && shapes.get(n.inputs[0])!.length !== 2) block(inIds[0]);
+        // Dense acts on the last axis of [N, D] and [N, S, D] tensors alike.
+        if (n.op === 'dense' && ![2, 3].includes(shapes.get(n.inputs[0])!.length)) block(inIds[0]);
         break;
       case 'depthwise': {
         const m = g.weights.get(n.kernel)!.shape[3];
@@ -218,6 +233,11 @@ export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly numbe
         out = fresh(C);
         block(out);
         break;
+      case 'layerNorm':
+        // Every output depends on every input channel through the mean and variance.
+        block(inIds[0]);
+        out = inIds[0].slice();
+        break;
     }
     if (out.length !== C) throw new ValueError('dependencyGraph', `node '${n.name}' (${n.op}): ${out.length} channel ids for ${C} channels`);
     ids.set(n.name, out);
@@ -256,6 +276,10 @@ export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly numbe
         break;
       case 'addConst': case 'mulConst': addSlices(n.weight, -1, cout); break;
       case 'activation': addSlices(n.activation.alphaWeight, -1, cout); break;
+      case 'attention':
+        addSlices(n.wq, 0, cin); addSlices(n.wk, 0, cin); addSlices(n.wv, 0, cin); addSlices(n.wo, 1, cout); addSlices(n.bo, 0, cout);
+        break;
+      case 'layerNorm': addSlices(n.scale, 0, cout); addSlices(n.offset, 0, cout); break;
       default: break;
     }
   }
@@ -329,7 +353,23 @@ export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly numbe
     groupOfClass.set(r, groups.length);
     groups.push({ id: groups.length, label: producers[0] ?? `class ${r}`, slices: slices.get(r)!, flops: df, params: dp, producers: producers.map((p) => p.replace(/:\d+$/, '')) });
   }
-  return { graph: g, shapes, channelIds, groups, flops, params, groupOfClass };
+  const headGroups = new Map<string, number[]>();
+  for (const n of g.nodes) {
+    if (n.op !== 'attention' || n.heads < 2) continue;
+    const ci = full(n.inputs[0]);
+    const co = full(n.name);
+    const df = fullFlops.get(n.name)! - nodeFlops(n, shapes, g, ci, co, n.heads - 1);
+    const dp = fullParams.get(n.name)! - nodeParams(n, g, ci, co, co, n.heads - 1);
+    const ids: number[] = [];
+    for (let h = 0; h < n.heads; h++) {
+      const hs: WeightSlice[] = [];
+      for (const sl of headSlices(n, h)) for (let k = 0; k < sl.count; k++) hs.push({ weight: sl.weight, axis: sl.axis, index: sl.start + k, zeroable: true });
+      ids.push(groups.length);
+      groups.push({ id: groups.length, label: `${n.name}:head${h}`, slices: hs, flops: df, params: dp, producers: [n.name], head: { node: n.name, index: h } });
+    }
+    headGroups.set(n.name, ids);
+  }
+  return { graph: g, shapes, channelIds, groups, flops, params, groupOfClass, headGroups };
 }
 
 /** FLOPs and parameters per sample after removing `removed` groups (exact for the compacted graph). */
@@ -350,10 +390,18 @@ export function prunedCost(dg: DependencyGraph, removed: ReadonlySet<number>): {
   for (const n of g.nodes) {
     const ci = n.inputs.length ? keptOf.get(n.inputs[0])! : 0;
     const co = keptOf.get(n.name)!;
-    flops += nodeFlops(n, dg.shapes, g, ci, co);
-    params += nodeParams(n, g, ci, co, dg.channelIds.get(n.name)!.length);
+    const h = keptHeads(dg, n, removed);
+    flops += nodeFlops(n, dg.shapes, g, ci, co, h);
+    params += nodeParams(n, g, ci, co, dg.channelIds.get(n.name)!.length, h);
   }
   return { flops, params };
+}
+
+/** Heads an attention node keeps when `removed` groups go (undefined for other nodes). */
+function keptHeads(dg: DependencyGraph, n: IrNode, removed: ReadonlySet<number>): number | undefined {
+  if (n.op !== 'attention') return undefined;
+  const ids = dg.headGroups.get(n.name);
+  return ids ? ids.reduce((a, gi) => a + (removed.has(gi) ? 0 : 1), 0) : n.heads;
 }
 
 /** `w` with entries at `index` along `axis` set to zero. */
@@ -446,6 +494,11 @@ export function compactGraph(dg: DependencyGraph, removed: ReadonlySet<number>):
       const shape = n.shape.slice();
       if (shape[shape.length - 1] === so[so.length - 1] && shape[shape.length - 1] > 0) shape[shape.length - 1] = keptCount(n.name);
       return { ...n, shape };
+    }
+    if (n.op === 'attention') {
+      const heads = keptHeads(dg, n, removed)!;
+      if (heads < 1) throw new ValueError('compactGraph', `attention node '${n.name}' would keep no head`);
+      return { ...n, heads } satisfies AttentionNode;
     }
     return n;
   });

@@ -72,6 +72,9 @@ export function selectToBudget(dg: DependencyGraph, scores: ArrayLike<number>, r
       m.set(t, (m.get(t) ?? 0) + 1);
     }
   }
+  // Heads per attention node that may still go, so every attention node keeps one.
+  const headsLeft = new Map<string, number>();
+  for (const [node, ids] of dg.headGroups) headsLeft.set(node, ids.length);
   const order = Array.from({ length: dg.groups.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b] || a - b);
   const removed = new Set<number>();
   let flops = dg.flops;
@@ -85,8 +88,11 @@ export function selectToBudget(dg: DependencyGraph, scores: ArrayLike<number>, r
       const m = tensorsOf[gi];
       let ok = true;
       for (const [t, c] of m) if (left.get(t)! - c < 1) ok = false;
+      const head = dg.groups[gi].head;
+      if (head && headsLeft.get(head.node)! <= 1) ok = false;
       if (!ok) continue;
       for (const [t, c] of m) left.set(t, left.get(t)! - c);
+      if (head) headsLeft.set(head.node, headsLeft.get(head.node)! - 1);
       removed.add(gi);
       need -= dg.groups[gi].flops;
       took++;

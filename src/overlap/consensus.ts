@@ -59,6 +59,13 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
   admmPenalty: number;
   iteration = 0;
   admmPenaltyUpdates = 0;
+  /**
+   * Passes over the data spent so far: per iteration, the inner products of an iterative
+   * w-update (at least 1), or 1 plus the refactorizations of a direct one.
+   */
+  work = 0;
+  /** Most passes the next iteration's inner solve may spend (the caller's remaining budget). */
+  workLimit = Infinity;
   private readonly zOld: Float64Array;
   private readonly a: Float64Array;
   private readonly sv: Float64Array;
@@ -91,6 +98,7 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
     this.update = upd;
     this.admmPenalty = options.admmPenalty ?? upd.meanDiag;
     upd.setAdmmPenalty(this.admmPenalty);
+    this.work = upd.iterative ? 0 : upd.work; // the first factorization
   }
 
   /** Name of the w-update method ('cholesky', 'cg' or 'newton-cg'). */
@@ -101,6 +109,11 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
   /** Factorizations (Cholesky) or inner CG products (CG, Newton) used so far. */
   get linearWork(): number {
     return this.update.work;
+  }
+
+  /** 1 for each group whose copy z_g is exactly zero after the last iteration. */
+  get zeroPattern(): Uint8Array {
+    return this.zeroGroup;
   }
 
   /** The scaled decomposition ρμ (stacked), the dual certificate's starting point. */
@@ -130,6 +143,8 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
     const { ptr, indices, weights, nGroups } = st.groups;
     a.fill(0);
     for (let k = 0; k < indices.length; k++) a[indices[k]] += z[k] - mu[k];
+    const before = this.update.work;
+    this.update.cap = this.workLimit;
     this.update.solve(a, w);
     zOld.set(z);
     let zn = 0;
@@ -186,6 +201,8 @@ export class ConsensusAdmm implements Iterator<AdmmInfo> {
         this.lastAdapt = this.iteration;
       }
     }
+    const spent = this.update.work - before;
+    this.work += this.update.iterative ? Math.max(1, spent) : 1 + spent;
     return { done: false, value: info };
   }
 }

@@ -2,10 +2,10 @@ import { defaultLoss, getLoss, lossNames, makeDatafit, type LossName } from '../
 import { groupNorms } from '../groups/norms.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
-import { toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { checkDesignScale, toOperator, toResponse, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult, type SolverName } from '../problem/problem.ts';
-import { judge, type Certificate } from '../solvers/certificate.ts';
+import { judge, relativeGap, type Certificate } from '../solvers/certificate.ts';
 import { STALL_GAIN, STALL_ITERATIONS, STALL_SECONDS } from '../solvers/driver.ts';
 import type { IterationInfo } from '../solvers/proximal.ts';
 import {
@@ -15,6 +15,9 @@ import {
   certifyOverlap, ConsensusAdmm, overlapContext, OverlapStructure, type AdmmInfo, type LinearSolverName,
 } from './consensus.ts';
 import { AdmmDualHistory } from './extrapolate.ts';
+import { JointDesign } from './joint.ts';
+import { RestrictedNewton } from './polish.ts';
+import { designRescale, PowerOfTwoScaled } from './scaled.ts';
 import { LatentDecomposition, LatentDesign } from './latent.ts';
 
 /** 'latent': latent group lasso (unions of groups selected); 'consensus': plain overlapping norm by ADMM. */
@@ -157,8 +160,35 @@ export function fitOverlappingGroupLasso(X: MatrixInput, y: ResponseInput, optio
   const resp = toResponse(y, fn, op.rows);
   if (resp.T !== 1) throw new ShapeError(fn, `y must be a single response column, got ${resp.T} columns`);
   const groups = makeGroups(options.groups, op.cols, { weights: options.weights, ungrouped: options.ungrouped, allowOverlap: true }, fn);
-  if (mode === 'latent') return fitLatent(fn, op, resp.data, groups, lambda, loss, options);
-  return fitConsensus(fn, op, resp.data, groups, lambda, loss, options);
+  // Read on the caller's X: the duplicated design's column norms under- or overflow first.
+  checkDesignScale(fn, op);
+  // A design far from unit scale is moved there by a power of two c (exact), which leaves the
+  // problem the same: F(Xw) + λΩ(w) = F(X̃v) + λ̃Ω(v) with X̃ = cX, v = w/c, λ̃ = λc. The solvers'
+  // internal scales (ADMM's ρ, step sizes, stall tests) then stay in range.
+  const c = designRescale(op);
+  const X2 = c === 1 ? op : new PowerOfTwoScaled(op, c);
+  const res = mode === 'latent'
+    ? fitLatent(fn, X2, resp.data, groups, lambda * c, loss, options)
+    : fitConsensus(fn, X2, resp.data, groups, lambda * c, loss, options);
+  return c === 1 ? res : unscale(res, c, lambda);
+}
+
+/** A fit on X̃ = cX, λ̃ = λc mapped back to X, λ: coefficients ×c (in place: the arrays are the fit's own), gradients (KKT) ÷c. */
+function unscale(r: OverlapFitResult, c: number, lambda: number): OverlapFitResult {
+  const mul = (a: Float64Array): void => {
+    for (let i = 0; i < a.length; i++) a[i] *= c;
+  };
+  mul(r.coef);
+  mul(r.groupNorms);
+  if (r.latent) mul(r.latent.values);
+  return { ...r, lambda, kktViolation: r.kktViolation / c, roundingFloor: { gap: r.roundingFloor.gap, kkt: r.roundingFloor.kkt / c } };
+}
+
+/** A zero pattern as a string key (one character per group). */
+function patternKey(zero: Uint8Array): string {
+  let s = '';
+  for (let g = 0; g < zero.length; g++) s += zero[g] ? '1' : '0';
+  return s;
 }
 
 function supportOf(w: Float64Array): number[] {
@@ -221,11 +251,18 @@ function fitConsensus(
   const consider = (w: Float64Array, t: Float64Array | null, dualOnly = false): boolean => {
     const cert = certifyOverlap(ctx, st, w, t, bestDual);
     if (cert.dual > bestDual) bestDual = cert.dual;
-    if (dualOnly) return false;
-    if (!best || cert.gap < best.cert.gap || (cert.gap === best.cert.gap && cert.kktViolation < best.cert.kktViolation)) {
+    if (!dualOnly && (!best || cert.primal < best.cert.primal || (cert.primal === best.cert.primal && cert.kktViolation < best.cert.kktViolation))) {
       best = { w: w.slice(), cert };
     }
-    return judge(cert, 'gap', tol) !== false;
+    if (!best) return false;
+    // The best point is the lowest primal (every point is judged against the same best dual, so
+    // the lowest primal has the smallest gap): its gap is refreshed with the dual found since.
+    const b = best as { w: Float64Array; cert: Certificate };
+    if (bestDual > b.cert.dual) {
+      const gap = Math.max(b.cert.primal - bestDual, 0);
+      b.cert = { ...b.cert, dual: bestDual, gap, relativeGap: relativeGap(gap, b.cert.primal) };
+    }
+    return !dualOnly && judge(b.cert, 'gap', tol) !== false;
   };
   const verdict = (c: Certificate): string | null => {
     const v = judge(c, 'gap', tol);
@@ -236,13 +273,23 @@ function fitConsensus(
   const zero = new Float64Array(X.cols);
   let admm: ConsensusAdmm | null = null;
   let last = { primalResidual: 0, dualResidual: 0 };
-  if (consider(zero, null) || st.penalized.length === 0) {
+  let polishWork = 0;
+  // w = 0 is accepted at once only when its certificate is tight (gap at rounding level: the
+  // decomposition of s is feasible, λ ≥ λ_max); just under λ_max its gap is first order in
+  // λ_max − λ while the suboptimality is second order, and ADMM with its polish certifies better.
+  const zeroOk = consider(zero, null);
+  if (st.penalized.length === 0 || (zeroOk && best!.cert.gap <= 10 * best!.cert.gapFloor)) {
     const v = verdict(best!.cert);
     converged = v !== null;
     status = v ?? 'not converged';
   } else {
     admm = new ConsensusAdmm(ctx, st, { admmPenalty, linearSolver });
     const history = new AdmmDualHistory(X.cols, admm.mu.length);
+    const joint = new JointDesign(ctx, st);
+    const polisher = new RestrictedNewton(ctx, st, joint);
+    let polishedKey = '';
+    // maxIter bounds the work: ADMM iterations with their inner products, and the polish's products.
+    const spent = (): number => admm!.work + polisher.work;
     // Residual gate: the certificate is computed when both residuals are under ε·scale (ε shrinks
     // each time the gate opens without a converged certificate), and every 50 iterations anyway.
     let eps = 1e-4;
@@ -260,7 +307,17 @@ function fitConsensus(
       // rescaled into the feasible set) where a primal point off by ε loses O(ε²), so the gap
       // tracks the suboptimality when the dual's source is the more accurate of the two.
       for (const ex of history.extrapolations()) consider(ex.w, ex.t, true);
-      const ok = consider(admm!.sparseIterate(wBuf), admm!.decomposition(tBuf));
+      let ok = consider(admm!.sparseIterate(wBuf), admm!.decomposition(tBuf));
+      // Then, once per zero pattern, the Newton polish on it (see RestrictedNewton): a dual point
+      // accurate to rounding when the pattern is right, and a primal point at least as good. It runs
+      // even when the iterate already meets tol, so that the gap reported tracks the suboptimality.
+      const key = patternKey(admm!.zeroPattern);
+      if (key !== polishedKey) {
+        polishedKey = key;
+        const left = maxIter - spent();
+        const budget = Math.min(left, Math.max(admm!.work, 20 * (st.penalized.length + joint.k) + 200));
+        for (const pol of polisher.run(wBuf, admm!.zeroPattern, tBuf, budget)) if (consider(pol.w, pol.t)) ok = true;
+      }
       const g = best!.cert.gap;
       if (g < markGap * (1 - STALL_GAIN)) {
         markGap = g;
@@ -269,7 +326,8 @@ function fitConsensus(
       }
       return ok;
     };
-    for (let it = 1; it <= maxIter; it++) {
+    for (let it = 1; spent() < maxIter; it++) {
+      admm.workLimit = maxIter - spent();
       const info = admm.next().value;
       iterations = it;
       last = info;
@@ -313,6 +371,7 @@ function fitConsensus(
         break;
       }
     }
+    polishWork = polisher.work;
     if (!converged) {
       // The dense iterate may certify better when the zero pattern has not settled.
       consider(admm.w, admm.decomposition(tBuf));
@@ -334,7 +393,7 @@ function fitConsensus(
     coef, intercept: intercepts[0], intercepts,
     objective: useCert.primal, dualObjective: useCert.dual, dualityGap: useCert.gap, relativeGap: useCert.relativeGap,
     kktViolation: useCert.kktViolation, relativeKkt: useCert.relativeKkt,
-    roundingFloor: { gap: useCert.gapFloor, kkt: useCert.kktFloor }, converged, status, iterations, work: iterations,
+    roundingFloor: { gap: useCert.gapFloor, kkt: useCert.kktFloor }, converged, status, iterations, work: admm ? admm.work + polishWork : 0,
     activeGroups: active, activeGroupNames: active.map((g) => groups.names[g]), groupNorms: norms, groupNames: groups.names,
     solver: 'admm', penalty: 'groupLasso', lambda, loss, nTasks: 1,
     mode: 'consensus', latent: null, support: supportOf(coef),

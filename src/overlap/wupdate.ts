@@ -1,4 +1,5 @@
 import { materializeColumn } from '../linalg/operator.ts';
+import { JointDesign } from './joint.ts';
 import { ValueError } from '../errors.ts';
 import type { ProblemContext } from '../solvers/problem.ts';
 import { choleskyFactor, choleskySolveInPlace } from '../linalg/cholesky.ts';
@@ -25,6 +26,13 @@ export interface WUpdate {
    * ρμ of −∇G(w) is only as exact as the solve).
    */
   accuracy: number;
+  /**
+   * Most inner products (passes over the data) the next solve may spend: the ADMM sets it to its
+   * remaining work budget, so `maxIter` bounds the inner iterations too. Direct solves ignore it.
+   */
+  cap: number;
+  /** True when `work` counts inner products (each a pass over the data), false when factorizations. */
+  readonly iterative: boolean;
 }
 
 /**
@@ -36,7 +44,9 @@ export interface WUpdate {
  */
 export class CholeskyUpdate implements WUpdate {
   readonly name = 'cholesky';
+  readonly iterative = false;
   work = 0;
+  cap = Infinity;
   accuracy = 0; // direct solve: exact to rounding
   private readonly q: number;
   private readonly n: number;
@@ -166,7 +176,9 @@ export class CholeskyUpdate implements WUpdate {
  */
 export class CgUpdate implements WUpdate {
   readonly name = 'cg';
+  readonly iterative = true;
   work = 0;
+  cap = Infinity;
   private readonly ctx: ProblemContext;
   private readonly pen: Int32Array;
   private readonly cnt: Float64Array;
@@ -252,7 +264,9 @@ export class CgUpdate implements WUpdate {
       this.rhs[k] = this.b0[k] + rho * a[pen[k]];
       this.x[k] = w[pen[k]];
     }
-    this.work += pcg(this.mul, this.rhs, this.x, this.diag, this.accuracy, 10 * pen.length + 100, this.pcgWork);
+    // pcg reports at most maxIter + 2 products (the first residual included).
+    const limit = Math.min(10 * pen.length + 100, this.cap - 2);
+    if (limit >= 0) this.work += pcg(this.mul, this.rhs, this.x, this.diag, this.accuracy, limit, this.pcgWork);
     for (let k = 0; k < pen.length; k++) w[pen[k]] = this.x[k];
   }
 }
@@ -266,26 +280,26 @@ export class CgUpdate implements WUpdate {
  */
 export class NewtonUpdate implements WUpdate {
   readonly name = 'newton-cg';
+  readonly iterative = true;
   work = 0;
   accuracy = 1e-6;
+  cap = Infinity;
   private readonly ctx: ProblemContext;
+  private readonly jd: JointDesign;
   private readonly pen: Int32Array;
   private readonly cnt: Float64Array;
-  private readonly A: Float64Array; // n × k unpenalized columns
   private readonly k: number;
   private readonly c: Float64Array;
   private readonly colNormSq: Float64Array;
   private admmPenalty = 1;
   private readonly n: number;
   private readonly q: number;
-  private readonly eta0: Float64Array;
   private readonly eta: Float64Array;
   private readonly u: Float64Array;
   private readonly h: Float64Array;
-  private readonly full: Float64Array;
-  private readonly fullOut: Float64Array;
   private readonly g: Float64Array;
   private readonly d: Float64Array;
+  private readonly v: Float64Array;
   private readonly diag: Float64Array;
   private readonly dEta: Float64Array;
   private readonly tmpEta: Float64Array;
@@ -293,8 +307,9 @@ export class NewtonUpdate implements WUpdate {
   private readonly pcgWork: PcgWork;
   readonly meanDiag: number;
 
-  constructor(ctx: ProblemContext, st: OverlapStructure) {
+  constructor(ctx: ProblemContext, st: OverlapStructure, jd: JointDesign = new JointDesign(ctx, st)) {
     this.ctx = ctx;
+    this.jd = jd;
     const n = ctx.n;
     this.n = n;
     const pen = st.penalized;
@@ -303,24 +318,11 @@ export class NewtonUpdate implements WUpdate {
     this.q = q;
     this.cnt = new Float64Array(q);
     for (let j = 0; j < q; j++) this.cnt[j] = st.count[pen[j]];
-    const unpen: number[] = [];
-    for (let j = 0; j < ctx.p; j++) if (st.count[j] === 0) unpen.push(j);
-    const k = (ctx.fitIntercept ? 1 : 0) + unpen.length;
+    const k = jd.k;
     this.k = k;
-    this.A = new Float64Array(n * k);
-    let col = 0;
-    if (ctx.fitIntercept) this.A.fill(1, 0, n), col++;
-    const buf = new Float64Array(n);
-    for (const j of unpen) {
-      materializeColumn(ctx.X, j, buf);
-      this.A.set(buf, col * n);
-      col++;
-    }
     this.c = new Float64Array(k);
     // Start the intercept at the unpenalized fit's value (w = 0).
-    const { intercepts, features } = ctx.unpenalizedCoefficients();
-    if (ctx.fitIntercept) this.c[0] = intercepts[0];
-    for (let r = 0; r < unpen.length; r++) this.c[(ctx.fitIntercept ? 1 : 0) + r] = features[r];
+    jd.currentUnpenalized(this.c);
     this.colNormSq = new Float64Array(q);
     let mean = 0;
     if (ctx.X.columns) for (let j = 0; j < q; j++) mean += this.colNormSq[j] = ctx.X.columns.normSq(pen[j]);
@@ -328,14 +330,12 @@ export class NewtonUpdate implements WUpdate {
     mean = q > 0 && mean > 0 ? mean / q : n;
     const curv = Number.isFinite(ctx.datafit.curvature) ? ctx.datafit.curvature : 1 / n;
     this.meanDiag = mean * curv;
-    this.eta0 = new Float64Array(n);
     this.eta = new Float64Array(n);
     this.u = new Float64Array(n);
     this.h = new Float64Array(n);
-    this.full = new Float64Array(ctx.p);
-    this.fullOut = new Float64Array(ctx.p);
     this.g = new Float64Array(q + k);
     this.d = new Float64Array(q + k);
+    this.v = new Float64Array(q + k);
     this.diag = new Float64Array(q + k);
     this.dEta = new Float64Array(n);
     this.tmpEta = new Float64Array(n);
@@ -347,37 +347,11 @@ export class NewtonUpdate implements WUpdate {
     this.admmPenalty = rho;
   }
 
-  /** out ← [X_pen A] v (v = (w_pen, c)). */
-  private forward(v: Float64Array, out: Float64Array): void {
-    const { pen, q, k, n, A, full } = this;
-    for (let j = 0; j < q; j++) full[pen[j]] = v[j];
-    this.ctx.X.apply(full, out);
-    for (let r = 0; r < k; r++) {
-      const a = v[q + r];
-      if (a === 0) continue;
-      const o = r * n;
-      for (let i = 0; i < n; i++) out[i] += a * A[o + i];
-    }
-  }
-
-  /** out ← [X_pen A]ᵀ r. */
-  private transpose(r: Float64Array, out: Float64Array): void {
-    const { pen, q, k, n, A, fullOut } = this;
-    this.ctx.X.applyTranspose(r, fullOut);
-    for (let j = 0; j < q; j++) out[j] = fullOut[pen[j]];
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      const o = c * n;
-      for (let i = 0; i < n; i++) s += A[o + i] * r[i];
-      out[q + c] = s;
-    }
-  }
-
   private readonly hess = (v: Float64Array, out: Float64Array): void => {
-    const { q, n, h, tmpEta } = this;
-    this.forward(v, tmpEta);
+    const { q, n, h, tmpEta, jd, pen } = this;
+    jd.forward(pen, v, tmpEta);
     for (let i = 0; i < n; i++) tmpEta[i] *= h[i];
-    this.transpose(tmpEta, out);
+    jd.transpose(pen, tmpEta, out);
     for (let j = 0; j < q; j++) out[j] += this.admmPenalty * this.cnt[j] * v[j];
   };
 
@@ -392,39 +366,35 @@ export class NewtonUpdate implements WUpdate {
   }
 
   solve(a: Float64Array, w: Float64Array): void {
-    const { pen, q, k, n, A, c, eta0, eta, u, h, g, d, diag, dEta, etaTry } = this;
+    const { pen, q, k, n, c, eta, u, h, g, d, v, diag, dEta, etaTry, jd } = this;
     const df = this.ctx.datafit;
+    const start = this.work;
     for (let it = 0; it < 30; it++) {
       // η = X w + A c.
-      for (let j = 0; j < q; j++) this.full[pen[j]] = w[pen[j]];
-      this.ctx.X.apply(this.full, eta0);
-      eta.set(eta0);
-      for (let r = 0; r < k; r++) {
-        const o = r * n;
-        for (let i = 0; i < n; i++) eta[i] += c[r] * A[o + i];
-      }
+      for (let j = 0; j < q; j++) v[j] = w[pen[j]];
+      for (let r = 0; r < k; r++) v[q + r] = c[r];
+      jd.forward(pen, v, eta);
       df.valueGrad(eta, u);
       d.fill(0);
       const phi0 = this.phi(eta, w, a, 0, d);
-      this.transpose(u, g);
+      jd.transpose(pen, u, g);
       for (let j = 0; j < q; j++) g[j] += this.admmPenalty * (this.cnt[j] * w[pen[j]] - a[pen[j]]);
       df.hessianDiag(eta, h);
       let hbar = 0;
       for (let i = 0; i < n; i++) hbar += h[i];
       hbar /= n;
       for (let j = 0; j < q; j++) diag[j] = this.admmPenalty * this.cnt[j] + hbar * this.colNormSq[j] + 1e-300;
-      for (let r = 0; r < k; r++) {
-        let s = 0;
-        const o = r * n;
-        for (let i = 0; i < n; i++) s += h[i] * A[o + i] * A[o + i];
-        diag[q + r] = s > 0 ? s : 1;
-      }
-      this.work += pcg(this.hess, g, d, diag, Math.min(1e-2, this.accuracy), 4 * (q + k) + 50, this.pcgWork);
+      jd.unpenalizedDiag(h, q, diag);
+      // Each product with [X A] is a pass over the data (the gradient, every CG step, the line
+      // search direction): the ADMM's work budget caps them.
+      const left = this.cap - (this.work - start);
+      if (left < 4) return;
+      this.work += 2 + pcg(this.hess, g, d, diag, Math.min(1e-2, this.accuracy), Math.min(4 * (q + k) + 50, left - 4), this.pcgWork);
       let dec = 0;
       for (let j = 0; j < q + k; j++) dec += g[j] * d[j];
       if (!(dec > 1e-28 * Math.max(1, Math.abs(phi0)))) return;
       // Line search along −d: η(t) = η − t·[X A]d.
-      this.forward(d, dEta);
+      jd.forward(pen, d, dEta);
       let t = 1;
       let accepted = false;
       for (let ls = 0; ls < 50; ls++) {

@@ -9,11 +9,11 @@ import '../datafits/index.ts';
 import { GroupSparseError } from '../errors.ts';
 import { makeDatafit } from '../datafits/datafit.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { fastOperator } from '../linalg/kernels/fast.ts';
+import { FastDense, fastOperator } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { getPenalty } from '../penalties/penalty.ts';
 import { problemFromValidated } from '../problem/problem.ts';
-import type { GroupStructure } from '../groups/groups.ts';
+import { makeGroups, type GroupStructure } from '../groups/groups.ts';
 import type { LossName } from '../datafits/datafits.ts';
 import { solverNames } from '../solvers/registry.ts';
 import { foldPredictions } from './cv.ts';
@@ -36,8 +36,12 @@ function runJob(job: FoldJob): void {
   let prob;
   if (why === null) {
     try {
-      const D = new DenseMatrix(job.n, job.p, new Float64Array(job.X));
-      const X: LinearOperator = job.backend === 'wasm' || job.backend === 'js' ? fastOperator(D, { backend: job.backend }) : D;
+      // The shared design is read in place (no copy of it here): the folds gather their rows from
+      // it into kernel memories of their own, as the calling thread's folds do.
+      const data = new Float64Array(job.X);
+      const X: LinearOperator = job.backend === 'wasm' || job.backend === 'js'
+        ? FastDense.sharedView(job.n, job.p, data, job.backend)
+        : new DenseMatrix(job.n, job.p, data);
       const datafit = makeDatafit(job.loss as LossName, job.y, job.n, job.T, job.fn);
       prob = problemFromValidated({ X, datafit, groups: job.groups as GroupStructure, fitIntercept: job.fitIntercept, penalty: { spec: spec!, params: job.params } }, job.fn);
     } catch (e) {
@@ -66,9 +70,40 @@ function runJob(job: FoldJob): void {
   }
 }
 
+/**
+ * Fit two small fold paths (squared and logistic) before reporting ready: a fresh thread runs the
+ * solvers' code unoptimized at first, many times slower than the calling thread's warm code, and
+ * its first real folds would then keep cross-validation waiting. Any failure here is ignored (the
+ * real jobs report their own errors).
+ */
+function warmUp(): void {
+  try {
+    const n = 48, p = 6;
+    const X = new DenseMatrix(n, p);
+    let s = 12345;
+    const next = (): number => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+    for (let k = 0; k < n * p; k++) X.data[k] = next();
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) y[i] = X.data[i] - X.data[n + i] + 0.3 * next();
+    const groups = makeGroups([[0, 1], [2, 3], [4, 5]], p, {}, 'warmUp');
+    const folds = new Int32Array(n);
+    for (let i = 0; i < n; i++) folds[i] = i % 4;
+    for (const loss of ['squared', 'logistic'] as const) {
+      const yy = loss === 'squared' ? y : Float64Array.from(y, (v) => (v > 0 ? 1 : 0));
+      const prob = problemFromValidated({ X: fastOperator(X), datafit: makeDatafit(loss, yy, n, 1, 'warmUp'), groups, fitIntercept: true }, 'warmUp');
+      const lmax = prob.lambdaMax();
+      const lambdas = Float64Array.from({ length: 20 }, (_, k) => lmax * Math.pow(0.7, k));
+      for (let f = 0; f < 2; f++) foldPredictions(prob, folds, f, 4, lambdas, { tol: 1e-6 }, 'warmUp');
+    }
+  } catch {
+    // Only a warm-up.
+  }
+}
+
 parentPort!.on('message', (m: { port?: MessagePort } | FoldJob) => {
   if ('port' in m && m.port) {
     port = m.port;
+    warmUp();
     parentPort!.postMessage('ready');
     return;
   }

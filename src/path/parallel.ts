@@ -293,20 +293,42 @@ export function runFoldsInParallel(
       }
     }
   };
+  // Time of this thread's own folds: how long a worker's fold may keep it waiting (below).
+  let ownMs = 0;
+  let own = 0;
+  const fitHere = (f: number): void => {
+    const t0 = perf.now();
+    const r = foldPredictions(prob, folds, f, K, lambdas, o, fn);
+    ownMs += perf.now() - t0;
+    own++;
+    if (!done[f]) finish(f, r);
+  };
   try {
     // The calling thread claims folds too: it starts at once, while the workers are still loading.
     for (let f = Atomics.add(ctrl, 0, 1); f < K; f = Atomics.add(ctrl, 0, 1)) {
-      finish(f, foldPredictions(prob, folds, f, K, lambdas, o, fn));
+      fitHere(f);
       drain();
     }
+    let idleSince = perf.now();
     for (;;) {
       drain();
-      for (const f of redo.splice(0)) if (!done[f]) finish(f, foldPredictions(prob, folds, f, K, lambdas, o, fn));
+      for (const f of redo.splice(0)) if (!done[f]) fitHere(f);
       if (nDone === K) break;
+      // Every fold is claimed. A worker that is still loading or compiling (its first folds run
+      // many times slower than warm code) would keep this thread waiting for longer than the fold
+      // takes here: after waiting that long, fit the lowest unfinished fold here too. The same
+      // code gives the same bits, so whichever copy comes first is the result.
+      if (own > 0 && perf.now() - idleSince > ownMs / own) {
+        let f = 0;
+        while (done[f]) f++;
+        fitHere(f);
+        idleSince = perf.now();
+        continue;
+      }
       const seen = Atomics.load(ctrl, 1);
       drain();
       if (nDone === K) break;
-      Atomics.wait(ctrl, 1, seen, 50);
+      Atomics.wait(ctrl, 1, seen, own > 0 ? Math.max(1, ownMs / own / 4) : 50);
     }
   } catch (e) {
     Atomics.store(ctrl, 2, 1); // the workers stop after their current fold

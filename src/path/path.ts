@@ -12,6 +12,7 @@ import { Random } from '../util/random.ts';
 import { chooseSolver, getSolver } from '../solvers/registry.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
+import { gapSafeSequential } from './screening.ts';
 
 /** Options of {@link groupLassoPath}. */
 export interface PathOptions extends ProblemOptions {
@@ -116,8 +117,13 @@ export interface PathResult {
   fitIntercept: boolean;
   /** Solver iterations per λ (all refits added up). */
   iterations: number[];
-  /** Per λ: how many penalized groups the strong rule kept, and how many screened groups had to be put back. */
-  screening: { kept: number; violations: number }[];
+  /**
+   * Per λ: how many penalized groups were fitted (`kept`), how many groups the strong rule left out
+   * had to be put back (`violations`), and how many the sequential gap-safe rule proved zero
+   * (`safe`, left out for good; 0 when every group is fitted at once; absent from paths built by
+   * other means, such as the SQL sources).
+   */
+  screening: { kept: number; violations: number; safe?: number }[];
   /** Tolerance used. */
   tol: number;
   /**
@@ -272,7 +278,12 @@ export function pathOnProblem(
   // at that solution, and its λ. Start at w = 0, optimal for every λ ≥ λ_max.
   let w: Float64Array = new Float64Array(size);
   let warmCoef: Float64Array = new Float64Array(size);
-  let grad: Float64Array = certify(prob.context(Math.max(lmax, lambdas[0], Number.MIN_VALUE)), w).point.grad;
+  const ctx0 = prob.context(Math.max(lmax, lambdas[0], Number.MIN_VALUE));
+  // The certificate point of the last fit (at w, on context `startCtx`): the datafit part of a
+  // point does not depend on λ, so the next fit starts from it instead of evaluating w again.
+  let start: PointBuffers | null = certify(ctx0, w).point;
+  let startCtx: ProblemContext | null = ctx0;
+  let grad: Float64Array = start.grad;
   let lambdaPrev = Math.max(lmax, lambdas[0]);
   let sub: SubProblem | null = null;
   // Leading right-singular direction of the last sub-problem: warm start of the next estimate.
@@ -286,12 +297,17 @@ export function pathOnProblem(
     const pen = ctx.penalty;
     const kept = new Uint8Array(G);
     const threshold = pen.strongRuleThreshold(lam, lambdaPrev);
+    // Groups proven zero at λ from the last solution (sequential gap-safe rule): never fitted and
+    // never put back. A fit on every group (allInOne) leaves this to its solver's own screening.
+    const safe = new Uint8Array(G);
+    const nSafe = screening !== 'none' && !allInOne && start !== null && startCtx === ctx ? gapSafeSequential(ctx, w, start, safe) : 0;
     let nKept = 0;
     for (let g = 0; g < G; g++) {
       if (!pen.isPenalized(g)) {
         kept[g] = 1;
         continue;
       }
+      if (safe[g]) continue;
       const active = nrm2Indexed(w, cgs.indices, cgs.ptr[g], cgs.ptr[g + 1]) > 0;
       const strong = screening === 'none' || active || pen.groupDualNorm(grad, g) >= threshold;
       if (strong) {
@@ -316,16 +332,18 @@ export function pathOnProblem(
     for (let attempt = 0; ; attempt++) {
       for (;;) {
         let full: ReturnType<typeof certify> | undefined;
-        ({ w, fit, sub, full } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn));
+        ({ w, fit, sub, full } = solveKept(prob, ctx, kept, lam, warmCoef, sub, power, { ...solveOptions, tol: innerTol }, fn, startCtx === ctx ? start : null));
         if (fit) iterations += fit.iterations;
         // A fit on every group was certified on the full problem by the driver, at w: no need to
         // recompute (it also keeps the best dual the solver found).
         cert = full ?? certify(ctx, w);
+        start = cert.point;
+        startCtx = ctx;
         // KKT on the full problem for every left-out group (at w_g = 0; ‖∇_g‖ ≤ λ d_g for the
         // group lasso). Never trust the rule alone.
         let added = 0;
         for (let g = 0; g < G; g++) {
-          if (kept[g]) continue;
+          if (kept[g] || safe[g]) continue;
           if (pen.groupViolation(w, cert.point.grad, g) > 0) {
             kept[g] = 1;
             added++;
@@ -367,7 +385,7 @@ export function pathOnProblem(
     result.groupNorms.push(norms);
     result.certificates.push(certificate);
     result.iterations.push(iterations);
-    result.screening.push({ kept: nKept, violations });
+    result.screening.push({ kept: nKept, violations, safe: nSafe });
     warmCoef = coef;
     lambdaPrev = lam;
     if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
@@ -400,7 +418,7 @@ function penalizedPart(ctx: ProblemContext, coef: Float64Array): Float64Array {
  */
 function solveKept(
   prob: PreparedProblem, ctx: ProblemContext, kept: Uint8Array, lam: number, warm: Float64Array,
-  sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string,
+  sub: SubProblem | null, power: Float64Array, o: CheckedSolveOptions, fn: string, start: PointBuffers | null,
 ): { w: Float64Array; fit: SolveRunSummary | null; sub: SubProblem | null; full?: Certificate & { point: PointBuffers } } {
   const fgs = prob.groups;
   const G = fgs.nGroups;
@@ -413,7 +431,8 @@ function solveKept(
   }
   if (!anyPenalized) return { w: new Float64Array(p * T), fit: null, sub };
   if (all) {
-    const run = prob.solve(ctx, warm.slice(), o);
+    // `start` is the point of the warm start itself (the caller's last certificate, at warm).
+    const run = prob.solve(ctx, warm.slice(), o, undefined, start ?? undefined);
     const d = run.drive;
     const c = d.certificate as Certificate & { point?: PointBuffers };
     return { w: penalizedPart(ctx, d.w), fit: { iterations: d.iterations, converged: d.converged }, sub, full: c.point ? { ...c, point: c.point } : undefined };

@@ -4,12 +4,12 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import { checkDesignScale, toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { fastFromRows, sharedFastCopy } from '../linalg/kernels/fast.ts';
+import { checkDesignScale, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
+import { designOperator, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/index.ts'; // registers the built-in penalties
 import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
-import { evaluate, newPoint, ProblemContext } from '../solvers/problem.ts';
+import { evaluate, newPoint, ProblemContext, type PointBuffers } from '../solvers/problem.ts';
 import { drive, type DriveResult, type StopRule } from '../solvers/driver.ts';
 import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
 import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
@@ -347,9 +347,9 @@ export class PreparedProblem {
    * The solve sequence on a context of this problem, from w0 (trusted, length ctx.size):
    * resolve 'auto', apply the Lipschitz policy (one global estimate per problem for solvers that
    * take a fixed step, or `lipschitz()` when the caller has a better one), build the solver, and
-   * drive it to its certificate.
+   * drive it to its certificate. `start`: w0 already evaluated on ctx (see ProximalOptions.start).
    */
-  solve(ctx: ProblemContext, w0: Float64Array, o: CheckedSolveOptions, lipschitz?: () => number): SolveRun {
+  solve(ctx: ProblemContext, w0: Float64Array, o: CheckedSolveOptions, lipschitz?: () => number, start?: PointBuffers): SolveRun {
     const name = o.solver === 'auto' ? chooseSolver(ctx) : o.solver;
     const entry = getSolver(name)!;
     let L: number | undefined;
@@ -358,7 +358,7 @@ export class PreparedProblem {
       if (lipschitz) L = lipschitz();
       else L = this.lipschitz ??= estimateLipschitz(ctx);
     }
-    const solver = entry.factory(ctx, w0, { lipschitz: L });
+    const solver = entry.factory(ctx, w0, { lipschitz: L, start });
     const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback, deadline: o.deadline });
     return { drive: res, solver: name };
   }
@@ -423,8 +423,8 @@ export function problemFromValidated(parts: ValidatedParts, fn: string): Prepare
  */
 export function prepareProblem(X: MatrixInput, y: ResponseInput, options: ProblemOptions, fn = 'prepareProblem'): PreparedProblem {
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  // Rows and ml-matrix matrices go straight into the kernel memory (one pass, no second copy).
-  const op = fastFromRows(X) ?? toOperator(X, fn);
+  // Each dense form reaches the kernel memory in one pass that also checks it (no second copy).
+  const op = designOperator(X, fn);
   if (op.rows < 2) throw new ShapeError(fn, `X has ${op.rows} row; at least 2 samples are needed`);
   let loss = options.loss === undefined ? undefined : checkChoice(fn, 'loss', options.loss, lossNames());
   if (loss === undefined) {

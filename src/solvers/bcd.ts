@@ -1,13 +1,11 @@
-import { blockProxStep } from './block.ts';
+import { blockGramBound, blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
-import { nrm2 } from '../linalg/blas.ts';
-import { largestEigenvalueSpd } from '../linalg/eigen.ts';
 import { AndersonExtrapolation } from './anderson.ts';
-import { chooseWorkingSet } from './workingset.ts';
+import { chooseWorkingSet, type WorkingSetScores } from './workingset.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
-import { dualValue, kktViolation, roundingFloors } from './certificate.ts';
+import { dualValue, kktViolation, safeSphere } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
@@ -155,6 +153,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
   /** Dual value at the current point's own dual point θ (the centre of the safe ball). */
   private curDual = -Infinity;
   private ws: Int32Array = new Int32Array(0);
+  /** What the working-set rule reads (made once: closures cost per call). */
+  private readonly scores: WorkingSetScores;
   /** Anderson history of the working-set coefficients, and the candidate buffer. */
   private readonly acc = new AndersonExtrapolation(ANDERSON_K);
   private accBuf: Float64Array = new Float64Array(0);
@@ -163,7 +163,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
   private readonly rSave: Float64Array;
   private readonly SSave: Float64Array;
 
-  constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
+  constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
     const df = ctx.datafit;
     if (!Number.isFinite(df.curvature)) {
       throw new OptionError('bcd', `block coordinate descent needs a loss with a global curvature bound, and '${df.name}' has none; use solver: 'fista'`);
@@ -199,6 +199,13 @@ export class BlockCoordinateDescent implements IterativeSolver {
       ({ fptr: this.fptr, fidx: this.fidx, penalized: this.penalized, L: this.L, mu: this.mu, colSq: this.colSq } = this.layout(ctx, fast));
     }
     this.screened = new Uint8Array(G);
+    this.scores = {
+      nGroups: G,
+      isScreened: (g) => this.screened[g] === 1,
+      isPenalized: (g) => this.penalized[g] !== 0,
+      isActive: (g) => this.groupNorm(g) > 0,
+      violation: (g) => this.ctx.penalty.groupViolation(this.w, this.pt.grad, g),
+    };
     this.wi = w0.slice();
     this.w = new Float64Array(ctx.size);
     this.wSave = new Float64Array(ctx.size);
@@ -214,7 +221,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.scratch = new Float64Array(n * T);
     this.b = new Float64Array(T);
     this.acquire();
-    this.evaluateOuter();
+    this.evaluateOuter(startPoint(options.start, n * T, ctx.size));
     this.releaseBuffers();
     this.initial = { primal: this.primal, dual: this.bestDual };
   }
@@ -260,8 +267,10 @@ export class BlockCoordinateDescent implements IterativeSolver {
     if (this.holding) return;
     const { n, p, T, fast } = this;
     const vec = (len: number) => (fast ? fast.vector(len) : new Float64Array(len));
-    this.r = vec(n * T);
-    this.rT = Array.from({ length: T }, (_, t) => this.r.subarray(t * n, (t + 1) * n));
+    const r = vec(n * T);
+    // The pool usually hands back the same vector: keep its task views then.
+    if (r !== this.r) this.rT = Array.from({ length: T }, (_, t) => r.subarray(t * n, (t + 1) * n));
+    this.r = r;
     this.u = vec(n * T);
     this.gbuf = vec(this.maxM * T);
     this.dbuf = vec(this.maxM * T);
@@ -301,21 +310,32 @@ export class BlockCoordinateDescent implements IterativeSolver {
     this.op.apply(w, out);
   }
 
-  /** Objective, dual point and full gradient at the reported w, with the context's exact unpenalized fit. */
-  private evaluateOuter(): void {
+  /**
+   * Objective, dual point and full gradient at the reported w, with the context's exact unpenalized
+   * fit; `given` is that point already evaluated (the constructor's start), copied instead.
+   */
+  private evaluateOuter(given: PointBuffers | null = null): void {
     const { ctx, n, p, T, pt } = this;
     const w = this.w;
     w.set(this.wi);
     for (const c of ctx.unpenalizedCoefs) w[c] = 0;
-    for (let t = 0; t < T; t++) this.op.apply(w.subarray(t * p, (t + 1) * p), pt.eta0.subarray(t * n, (t + 1) * n));
-    evaluateFromEta0(ctx, pt, false);
-    if (this.fast && T > 1) {
-      // Several tasks: X read once for all of them, through vectors in the kernel memory.
-      this.uT.set(pt.u);
-      this.fast.applyTransposeTasks(this.uT, T, this.gT);
-      pt.grad.set(this.gT);
+    if (given) {
+      pt.eta0.set(given.eta0);
+      pt.eta.set(given.eta);
+      pt.u.set(given.u);
+      pt.grad.set(given.grad);
+      pt.loss = given.loss;
     } else {
-      for (let t = 0; t < T; t++) this.op.applyTranspose(pt.u.subarray(t * n, (t + 1) * n), pt.grad.subarray(t * p, (t + 1) * p));
+      for (let t = 0; t < T; t++) this.op.apply(w.subarray(t * p, (t + 1) * p), pt.eta0.subarray(t * n, (t + 1) * n));
+      evaluateFromEta0(ctx, pt, false);
+      if (this.fast && T > 1) {
+        // Several tasks: X read once for all of them, through vectors in the kernel memory.
+        this.uT.set(pt.u);
+        this.fast.applyTransposeTasks(this.uT, T, this.gT);
+        pt.grad.set(this.gT);
+      } else {
+        for (let t = 0; t < T; t++) this.op.applyTranspose(pt.u.subarray(t * n, (t + 1) * n), pt.grad.subarray(t * p, (t + 1) * p));
+      }
     }
     this.primal = pt.loss + ctx.penalty.value(w);
     const d = dualValue(ctx, pt, this.scratch);
@@ -352,31 +372,20 @@ export class BlockCoordinateDescent implements IterativeSolver {
     // The gap is known only to its rounding floor: at a computed gap of 0 (an optimum, where an
     // active group has ‖X_gᵀθ‖ = λd_g exactly) a radius of 0 screened active groups out on
     // rounding, and the next step jumped to a far worse point.
-    const gap = this.primal - this.curDual;
-    if (pen.gapSafe && gap >= 0 && Number.isFinite(gap)) {
-      let smax = 0;
-      for (let g = 0; g < G; g++) if (this.penalized[g]) smax = Math.max(smax, pen.groupDualNorm(pt.grad, g));
-      const theta = smax > pen.lambda ? pen.lambda / smax : 1;
-      const floor = roundingFloors(ctx, this.primal, this.curDual, nrm2(pt.u.length, pt.u), this.w).gap;
-      const radius = Math.sqrt(2 * (gap + floor) * this.curvature);
+    const sphere = pen.gapSafe ? safeSphere(ctx, pt, this.w, this.primal, this.curDual) : null;
+    if (sphere) {
       for (let g = 0; g < G; g++) {
         if (!this.penalized[g] || this.screened[g]) continue;
         let fro = 0;
         for (let k = this.fptr[g]; k < this.fptr[g + 1]; k++) fro += this.colSq[this.fidx[k]];
-        if (pen.gapSafeScreen(g, theta * pen.groupDualNorm(pt.grad, g), Math.sqrt(fro) * radius)) {
+        if (pen.gapSafeScreen(g, sphere.theta * pen.groupDualNorm(pt.grad, g), Math.sqrt(fro) * sphere.radius)) {
           this.screened[g] = 1;
           this.zeroGroup(g);
         }
       }
     }
     // 1 + 3. Scores and working set.
-    this.ws = chooseWorkingSet({
-      nGroups: G,
-      isScreened: (g) => this.screened[g] === 1,
-      isPenalized: (g) => this.penalized[g] !== 0,
-      isActive: (g) => this.groupNorm(g) > 0,
-      violation: (g) => pen.groupViolation(this.w, pt.grad, g),
-    });
+    this.ws = chooseWorkingSet(this.scores);
     // 4. Inner solve.
     this.refreshResidual();
     this.innerSolve(INNER_RATIO * this.outerKkt);
@@ -440,7 +449,11 @@ export class BlockCoordinateDescent implements IterativeSolver {
     }
   }
 
-  /** L_g = curvature · ‖P⊥X_g‖₂² (Gram matrix of the block, then power iteration). */
+  /**
+   * L_g = curvature · ‖P⊥X_g‖₂² from the Gram matrix of the block, once per group and context:
+   * exact for orthonormal groups (the block step is then the block's exact minimizer for the
+   * squared loss), else by power iteration (see blockGramBound).
+   */
   private lipschitz(g: number): number {
     const cached = this.L[g];
     if (!Number.isNaN(cached)) return cached;
@@ -461,7 +474,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
         this.cols.dotBlock(this.fidx, fs, fe, xj, row);
         for (let b = 0; b < m; b++) M[a * m + b] = row[b] - (centre ? n * this.mu[j] * this.mu[this.fidx[fs + b]] : 0);
       }
-      top = largestEigenvalueSpd(M, m);
+      top = blockGramBound(M, m).bound;
     }
     const L = this.curvature * top;
     this.L[g] = L;
@@ -637,6 +650,12 @@ export class BlockCoordinateDescent implements IterativeSolver {
       this.S.set(this.SSave);
     }
   }
+}
+
+/** The given start point when its buffers have this context's shapes, else null. */
+function startPoint(start: PointBuffers | undefined, rows: number, size: number): PointBuffers | null {
+  if (!start || !Number.isFinite(start.loss)) return null;
+  return start.eta0.length === rows && start.eta.length === rows && start.u.length === rows && start.grad.length === size ? start : null;
 }
 
 // 'auto' picks it whenever it can run: columns to read and a global curvature bound.

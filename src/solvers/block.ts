@@ -1,3 +1,4 @@
+import { largestEigenvalueSpd } from '../linalg/eigen.ts';
 import type { Penalty } from '../penalties/penalty.ts';
 
 /**
@@ -38,4 +39,31 @@ export function blockProxStep(
     w[c] = v[k];
   }
   return moved;
+}
+
+/** How far from a multiple of the identity a block's Gram matrix may be and still count as orthogonal. */
+const ORTHOGONAL_TOL = 1e-10;
+
+/**
+ * A sure upper bound on the largest eigenvalue of a block's Gram matrix M (m × m, symmetric
+ * positive semidefinite, row-major), the `L` of {@link blockProxStep} once scaled by the loss
+ * curvature. When M is c·I up to rounding — the orthonormal groups grpreg builds (X_gᵀX_g/n = I) —
+ * the Gershgorin bound max_a (M_aa + Σ_{b≠a} |M_ab|) is used: sure, and equal to c to rounding, so
+ * for the squared loss the block step is the exact minimizer over the block (grpreg's closed-form
+ * group descent) rather than a step 1 + 1e-6 times too short, and no power iteration runs.
+ * Otherwise the power-iteration bound of largestEigenvalueSpd. `orthogonal` says which.
+ */
+export function blockGramBound(M: Float64Array, m: number): { bound: number; orthogonal: boolean } {
+  let dmin = Infinity, dmax = 0, off = 0, gersh = 0;
+  for (let a = 0; a < m; a++) {
+    const d = M[a * m + a];
+    let r = 0;
+    for (let b = 0; b < m; b++) if (b !== a) r += Math.abs(M[a * m + b]);
+    dmin = Math.min(dmin, d);
+    dmax = Math.max(dmax, d);
+    off = Math.max(off, r);
+    gersh = Math.max(gersh, d + r);
+  }
+  if (dmax > 0 && dmax - dmin <= ORTHOGONAL_TOL * dmax && off <= ORTHOGONAL_TOL * dmax) return { bound: gersh, orthogonal: true };
+  return { bound: largestEigenvalueSpd(M, m), orthogonal: false };
 }

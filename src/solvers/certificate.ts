@@ -202,6 +202,25 @@ export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float6
   return ctx.datafit.dualValue(scratch, pt.eta);
 }
 
+/**
+ * The gap-safe sphere at a point w (pt evaluated at w) with primal P and dual D: the rescaling θ of
+ * the dual point u (θ·u is feasible, as in {@link dualValue}) and the radius √(2·(P − D + floor)·curvature)
+ * of a ball around θu that holds every dual solution (F* is 1/curvature-strongly convex). The gap
+ * counts its rounding floor: at a computed gap of 0 a radius of 0 screened active groups out on
+ * rounding. null when the gap is not a finite number ≥ 0.
+ */
+export function safeSphere(ctx: ProblemContext, pt: PointBuffers, w: Float64Array, primal: number, dual: number): { theta: number; radius: number } | null {
+  const gap = primal - dual;
+  if (!(gap >= 0) || !Number.isFinite(gap)) return null;
+  const pen = ctx.penalty;
+  let smax = 0;
+  for (let g = 0; g < pen.groups.nGroups; g++) if (pen.isPenalized(g)) smax = Math.max(smax, pen.groupDualNorm(pt.grad, g));
+  let uu = 0;
+  for (let i = 0; i < pt.u.length; i++) uu += pt.u[i] * pt.u[i];
+  const floor = roundingFloors(ctx, primal, dual, Math.sqrt(uu), w).gap;
+  return { theta: smax > pen.lambda ? pen.lambda / smax : 1, radius: Math.sqrt(2 * (gap + floor) * ctx.datafit.curvature) };
+}
+
 /** KKT violation at w, given the gradient at w (pt must be evaluated at w). */
 export function kktViolation(ctx: ProblemContext, w: Float64Array, pt: PointBuffers): number {
   // Same reason as in dualValue: the per-group distances read a NaN gradient as "no violation".

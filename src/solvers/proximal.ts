@@ -50,6 +50,13 @@ export interface IterativeSolver extends Iterator<IterationInfo> {
 export interface ProximalOptions {
   /** Initial Lipschitz constant of ∇G; estimated by power iteration when absent. */
   lipschitz?: number;
+  /**
+   * The point w0 already evaluated on this context (as {@link evaluate} fills it, at w0 with its
+   * unpenalized entries set to 0), e.g. the certificate of the previous λ of a path: the datafit
+   * part does not depend on λ, so a solver may start from it instead of evaluating w0 again.
+   * Trusted as given; solvers that do not use it ignore it.
+   */
+  start?: PointBuffers;
 }
 
 

@@ -42,6 +42,8 @@ export class UnpenalizedSolver {
   private readonly He: Float64Array;
   /** Whether the last call converged (false for separable data, where c runs off to infinity). */
   converged = true;
+  /** The intercept is the only unpenalized column (k = 1). */
+  private readonly interceptOnly: boolean;
 
   constructor(X: LinearOperator, unpenalizedFeatures: Int32Array, fitIntercept: boolean, datafit: Datafit) {
     this.datafit = datafit;
@@ -63,6 +65,7 @@ export class UnpenalizedSolver {
       col++;
     }
     this.c = new Float64Array(k * this.T);
+    this.interceptOnly = fitIntercept && k === 1;
     const m = datafit.quadratic ? 0 : k * this.T;
     const nT = n * this.T;
     this.g = new Float64Array(m);
@@ -241,6 +244,7 @@ export class UnpenalizedSolver {
   }
 
   private solveSquared(eta0: Float64Array, eta: Float64Array): number {
+    if (this.interceptOnly) return this.solveInterceptOnly(eta0, eta);
     const { n, k, T, Q, R, kept } = this;
     const r = kept.length;
     const y = this.datafit.y;
@@ -270,6 +274,28 @@ export class UnpenalizedSolver {
         for (let m = q + 1; m < r; m++) s -= R[q + m * k] * c[kept[m]];
         c[kept[q]] = s / R[q + q * k];
       }
+    }
+    return this.datafit.value(eta);
+  }
+
+  /**
+   * The squared loss with the intercept as the only unpenalized column: c = mean(y − η₀), in two
+   * passes (the second one's mean of what is left brings the residual's sum to rounding level, as
+   * the second projection pass of the general case does), with no basis to read.
+   */
+  private solveInterceptOnly(eta0: Float64Array, eta: Float64Array): number {
+    const { n, T } = this;
+    const y = this.datafit.y;
+    for (let t = 0; t < T; t++) {
+      const off = t * n;
+      let s = 0;
+      for (let i = off; i < off + n; i++) s += y[i] - eta0[i];
+      let c = s / n;
+      let s2 = 0;
+      for (let i = off; i < off + n; i++) s2 += y[i] - eta0[i] - c;
+      c += s2 / n;
+      for (let i = off; i < off + n; i++) eta[i] = eta0[i] + c;
+      this.c[t] = c;
     }
     return this.datafit.value(eta);
   }

@@ -22,6 +22,10 @@ export function describePath(path: string | FileUrl): string {
 
 interface NodeFs {
   readFileSync(path: string | FileUrl, encoding: 'utf8'): string;
+  readFileSync(path: string | FileUrl): { toString(encoding: 'latin1' | 'utf8'): string };
+}
+interface NodeBuffer {
+  isAscii?(input: unknown): boolean;
 }
 
 /**
@@ -37,7 +41,14 @@ export function readTextFile(fn: string, path: string | FileUrl): string {
   };
   const fs = g.process?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
   try {
-    if (fs) return fs.readFileSync(path, 'utf8');
+    if (fs) {
+      // Decoding UTF-8 costs about as much as parsing a numeric table; an all-ASCII file (the usual
+      // CSV) gives the same string read as Latin-1, which is a plain byte copy.
+      const isAscii = (g.process?.getBuiltinModule?.('node:buffer') as NodeBuffer | undefined)?.isAscii;
+      if (isAscii === undefined) return fs.readFileSync(path, 'utf8');
+      const bytes = fs.readFileSync(path);
+      return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+    }
     if (g.Deno) return g.Deno.readTextFileSync(path);
   } catch (e) {
     throw new DataError(fn, `cannot read '${describePath(path)}': ${(e as Error).message}`);

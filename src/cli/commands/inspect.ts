@@ -33,13 +33,13 @@ export const inspectCommand: Command = {
       io.stdout(JSON.stringify({
         format: g.source.kind, inputs: g.inputs.map((i) => ({ name: i.name, shape: dg.shapes.get(i.name) })), outputs: g.outputs,
         ops, nodes: g.nodes.length, flops: dg.flops, params: dg.params,
-        groups: dg.groups.map((x) => ({ id: x.id, label: x.label, producers: x.producers, flops: x.flops, params: x.params, slices: x.slices.length })),
+        groups: dg.groups.map((x) => ({ id: x.id, label: x.label, producers: x.producers, flops: x.flops, params: x.params, slices: x.slices.length, ...(x.head ? { head: x.head } : {}) })),
       }) + '\n');
       return 0;
     }
     const byProducer = new Map<string, { n: number; flops: number; params: number }>();
     for (const x of dg.groups) {
-      const k = x.producers.join(' + ');
+      const k = x.producers.join(' + ') + (x.head ? ' (attention heads)' : '');
       const e = byProducer.get(k) ?? { n: 0, flops: 0, params: 0 };
       e.n++;
       e.flops += x.flops;
@@ -50,7 +50,7 @@ export const inspectCommand: Command = {
       `format: ${g.source.kind}; input ${g.inputs.map((i) => `${i.name} [${dg.shapes.get(i.name)!.join(', ')}]`).join(', ')}; ${g.outputs.length} output(s)`,
       `ops (${g.nodes.length} nodes): ${Object.entries(ops).map(([k, c]) => `${k} ×${c}`).join(', ')}`,
       `FLOPs per sample: ${dg.flops.toLocaleString('en-US')}; parameters: ${dg.params.toLocaleString('en-US')}`,
-      `dependency groups: ${dg.groups.length} (channels removable together), by producing layer(s):`,
+      `dependency groups: ${dg.groups.length} (channels${dg.headGroups.size ? ' or attention heads' : ''} removable together), by producing layer(s):`,
       `  ${'groups'.padStart(6)}  ${'FLOPs each'.padStart(12)}  ${'params each'.padStart(11)}  producers`,
     ];
     for (const [k, e] of byProducer) lines.push(`  ${String(e.n).padStart(6)}  ${Math.round(e.flops / e.n).toLocaleString('en-US').padStart(12)}  ${Math.round(e.params / e.n).toLocaleString('en-US').padStart(11)}  ${k}`);

@@ -11,9 +11,10 @@
 import { AbstractMatrix } from 'ml-matrix';
 import { OptionError, ShapeError, ValueError } from '../../errors.ts';
 import { checkChoice, checkOptions } from '../../util/validate.ts';
-import { DenseMatrix } from '../dense.ts';
-import { toDense } from '../input.ts';
-import type { ColumnAccess } from '../operator.ts';
+import { checkFiniteMatrix, DenseMatrix } from '../dense.ts';
+import { toDense, toOperator } from '../input.ts';
+import type { ColumnAccess, LinearOperator } from '../operator.ts';
+import { finiteFromSumSq, maxColumnRms } from '../scale.ts';
 import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './js.ts';
 import { instantiateKernels, MAX_WASM_BYTES, wasmSimdAvailable, type WasmKernelExports, type WasmMemory } from './wasm.ts';
 
@@ -83,10 +84,13 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   }
 
   /** @internal Build from a dense matrix; use {@link fastOperator}. */
-  static create(X: DenseMatrix, backend: KernelBackend, workspace: number, finite = false): FastDense {
-    const engine = backend === 'wasm' ? new WasmEngine(X, workspace) : new JsEngine(X);
-    const f = new FastDense(X.rows, X.cols, engine);
-    f.finite = finite && backend === 'wasm'; // a 'js' operator shares the input's array, which may change
+  static create(X: DenseMatrix, backend: KernelBackend, workspace: number): FastDense {
+    if (backend === 'js') return new FastDense(X.rows, X.cols, new JsEngine(X));
+    const f = new FastDense(X.rows, X.cols, new WasmEngine({ rows: X.rows, cols: X.cols }, workspace));
+    f.subsetsOnKernels = true;
+    // The copy into the kernel memory also sums each column's squares: finiteness and the range
+    // check come with it instead of two more passes over X.
+    f.noteColumnSumSq(copyColumns(X.data, f.data, X.rows, X.cols));
     return f;
   }
 
@@ -95,11 +99,12 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
    * `data` (column-major) and then confirms with {@link verifyFinite}; null when WebAssembly SIMD
    * is missing or the matrix does not fit its memory.
    */
-  static blank(n: number, p: number): FastDense | null {
-    const workspace = 16 * (n + p) + 4096;
+  static blank(n: number, p: number, workspace = 16 * (n + p) + 4096): FastDense | null {
     if (!wasmSimdAvailable() || WasmEngine.bytesNeeded(n, p, workspace) > MAX_WASM_BYTES) return null;
     try {
-      return new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace));
+      const f = new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace));
+      f.subsetsOnKernels = true;
+      return f;
     } catch {
       return null; // the host refused the memory
     }
@@ -113,6 +118,9 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
 
   /** Entries were checked finite at creation; `set` keeps it so, `touch` forgets it. */
   private finite = false;
+
+  /** max_j RMS(x_j) as of `version` (see {@link maxColumnRms}), or none. */
+  private scale: { version: number; value: number } | null = null;
 
   override set(i: number, j: number, v: number): void {
     super.set(i, j, v);
@@ -130,9 +138,22 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     return this.finite;
   }
 
-  /** @internal Entries were checked finite while they were written (see {@link fastFromRows}). */
-  markFinite(): void {
-    this.finite = this.backend === 'wasm';
+  /**
+   * @internal The pass that wrote `data` summed each column's squares (`ss`): finiteness and the
+   * column sizes follow from them (see scale.ts). Returns whether every entry is finite.
+   */
+  noteColumnSumSq(ss: Float64Array): boolean {
+    const finite = finiteFromSumSq(this.data, this.rows, this.cols, ss);
+    this.finite = finite && this.backend === 'wasm';
+    this.scale = finite ? { version: this.version, value: maxColumnRms(this.data, this.rows, this.cols, ss) } : null;
+    return finite;
+  }
+
+  override maxColumnRms(): number {
+    if (this.scale !== null && this.scale.version === this.version && this.backend === 'wasm') return this.scale.value;
+    const value = super.maxColumnRms();
+    this.scale = { version: this.version, value };
+    return value;
   }
 
   /** Look at every entry once and remember whether all are finite (after writes to `data`). */
@@ -176,6 +197,49 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     need('FastDense.applyTransposeTasks', 'U', U, this.rows * T);
     need('FastDense.applyTransposeTasks', 'out', out, this.cols * T);
     this.engine.applyTransposeTasks(U, T, out);
+  }
+
+  /**
+   * Rows `idx` in order, as a matrix of their own. With the WebAssembly kernels the rows are gathered
+   * straight into a new kernel memory (one copy, checked as it is written), so a cross-validation
+   * fold costs one copy of its rows, not a plain copy and then a kernel copy.
+   */
+  override selectRows(idx: ArrayLike<number>): DenseMatrix {
+    if (!this.subsetsOnKernels) return super.selectRows(idx);
+    const m = idx.length, n = this.rows, p = this.cols;
+    const f = FastDense.blank(m, p);
+    if (f === null) return super.selectRows(idx);
+    const src = this.data, dst = f.data;
+    const ss = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      const a = j * n, b = j * m;
+      let s = 0;
+      for (let k = 0; k < m; k++) {
+        const v = src[a + idx[k]];
+        dst[b + k] = v;
+        s += v * v;
+      }
+      ss[j] = s;
+    }
+    f.noteColumnSumSq(ss);
+    return f;
+  }
+
+  /**
+   * Whether {@link selectRows} builds WebAssembly-backed subsets: with the WebAssembly backend, and
+   * for a view made by {@link FastDense.sharedView} for a thread whose caller's design has it.
+   */
+  private subsetsOnKernels = false;
+
+  /**
+   * @internal A read-only n × p operator over column-major `data` used in place (no copy, the
+   * TypeScript kernels), whose row subsets are built as the caller's design builds them: how a
+   * worker thread reads a design shared with it.
+   */
+  static sharedView(n: number, p: number, data: Float64Array, subsetBackend: KernelBackend): FastDense {
+    const f = new FastDense(n, p, new JsEngine({ rows: n, cols: p, data } as DenseMatrix));
+    f.subsetsOnKernels = subsetBackend === 'wasm' && wasmSimdAvailable();
+    return f;
   }
 
   /** x_jᵀ y. */
@@ -260,7 +324,10 @@ export function fastOperator(X: unknown, options: FastOperatorOptions = {}): Fas
   const fn = 'fastOperator';
   checkOptions(fn, options, FAST_OPTIONS);
   const choice = checkChoice(fn, 'backend', options.backend ?? 'auto', ['auto', 'wasm', 'js'] as const);
-  const M = toDense(X, fn);
+  // A plain DenseMatrix is checked for finiteness by the copy into the kernel memory (or just
+  // below for 'js'), not by a pass of its own.
+  const plain = X instanceof DenseMatrix && !(X instanceof FastDense) && X.rows > 0 && X.cols > 0;
+  const M = plain ? X : toDense(X, fn);
   let workspace = 16 * (M.rows + M.cols) + 4096;
   if (options.workspace !== undefined) {
     if (!Number.isInteger(options.workspace) || options.workspace < 0) {
@@ -269,21 +336,87 @@ export function fastOperator(X: unknown, options: FastOperatorOptions = {}): Fas
     workspace = options.workspace;
   }
   if (M instanceof FastDense && (choice === 'auto' || choice === M.backend) && options.workspace === undefined) return M;
-  if (choice === 'js') return FastDense.create(M, 'js', workspace);
+  const js = (): FastDense => {
+    checkFiniteMatrix(fn, 'X', M);
+    return FastDense.create(M, 'js', workspace);
+  };
+  const wasm = (): FastDense => {
+    const f = FastDense.create(M, 'wasm', workspace);
+    if (!f.isKnownFinite()) checkFiniteMatrix(fn, 'X', M); // throws, naming the entry
+    return f;
+  };
+  if (choice === 'js') return js();
   const fits = WasmEngine.bytesNeeded(M.rows, M.cols, workspace) <= MAX_WASM_BYTES;
   if (choice === 'wasm') {
     if (!wasmSimdAvailable()) throw new OptionError(fn, "backend 'wasm' needs WebAssembly SIMD, which this runtime lacks; use 'auto' or 'js'");
     if (!fits) throw new ShapeError(fn, `a ${M.rows} × ${M.cols} matrix does not fit the 2 GiB WebAssembly memory; use 'auto' or 'js'`);
-    return FastDense.create(M, 'wasm', workspace, true);
+    return wasm();
   }
   if (wasmSimdAvailable() && fits) {
+    let f: FastDense | null = null;
     try {
-      return FastDense.create(M, 'wasm', workspace, true);
+      f = FastDense.create(M, 'wasm', workspace);
     } catch {
       // The host refused the memory (out of address space): the TypeScript kernels still work.
     }
+    if (f !== null) {
+      if (!f.isKnownFinite()) checkFiniteMatrix(fn, 'X', M);
+      return f;
+    }
   }
-  return FastDense.create(M, 'js', workspace);
+  return js();
+}
+
+/**
+ * dst ← src (both n × p column-major), returning each column's plain sum of squares: the copy and
+ * the finiteness / range checks in one read of src.
+ */
+function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number): Float64Array {
+  const ss = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    const o = j * n;
+    let s0 = 0, s1 = 0;
+    let i = 0;
+    for (const m2 = n - (n & 1); i < m2; i += 2) {
+      const a = src[o + i], b = src[o + i + 1];
+      dst[o + i] = a;
+      dst[o + i + 1] = b;
+      s0 += a * a;
+      s1 += b * b;
+    }
+    if (i < n) {
+      const a = src[o + i];
+      dst[o + i] = a;
+      s0 += a * a;
+    }
+    ss[j] = s0 + s1;
+  }
+  return ss;
+}
+
+/**
+ * dst ← src like {@link copyColumns}, but writing only entries that differ (so the kernel copy of
+ * an unchanged matrix is only read). Returns the column sums of squares and whether any entry
+ * changed (a change of sign of a zero counts: it can show in the results' signs).
+ */
+function syncColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; changed: boolean } {
+  const ss = new Float64Array(p);
+  let changed = false;
+  for (let j = 0; j < p; j++) {
+    const o = j * n;
+    let s = 0;
+    for (let i = o, e = o + n; i < e; i++) {
+      const v = src[i];
+      const w = dst[i];
+      if (v !== w || (v === 0 && 1 / v !== 1 / w)) {
+        dst[i] = v;
+        changed = true;
+      }
+      s += v * v;
+    }
+    ss[j] = s;
+  }
+  return { ss, changed };
 }
 
 /** Plain-TypeScript kernels over the input's own storage. */
@@ -574,31 +707,46 @@ const denseCache = new WeakMap<DenseMatrix, FastDense>();
 
 /**
  * The kernel copy of a plain DenseMatrix (`backend: 'auto'`), kept while the matrix lives so repeated
- * fits on the same matrix do not copy it again. Each call compares the copy with the matrix (one
- * streaming pass, stopping at the first difference) and re-copies when an entry changed in between.
- * A FastDense is returned as is.
+ * fits on the same matrix do not copy it again. Each call brings the copy up to date with the
+ * matrix in one streaming pass (writing only entries that changed in between) that also yields the
+ * finiteness and range checks. A FastDense is returned as is. With `fn`, a non-finite entry is
+ * refused with an error naming it; without, the copy just records that it is not finite.
  */
-export function sharedFastCopy(X: DenseMatrix): FastDense {
+export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
   if (X instanceof FastDense) return X;
   const hit = denseCache.get(X);
-  if (hit && hit.rows === X.rows && hit.cols === X.cols) {
-    const a = hit.data, b = X.data;
-    let same = true;
-    for (let k = 0; k < b.length; k++) {
-      if (a[k] !== b[k]) {
-        same = false;
-        break;
-      }
-    }
-    if (same) return hit;
-    a.set(b);
-    hit.touch();
-    hit.verifyFinite();
+  if (hit && hit.rows === X.rows && hit.cols === X.cols && hit.backend === 'wasm') {
+    const { ss, changed } = syncColumns(X.data, hit.data, X.rows, X.cols);
+    if (changed) hit.touch();
+    if (!hit.noteColumnSumSq(ss) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
     return hit;
   }
-  const f = fastOperator(X);
+  if (fn !== undefined && !(X.rows > 0 && X.cols > 0)) toOperator(X, fn); // words the empty shape
+  let f: FastDense;
+  try {
+    f = fastOperator(X);
+  } catch (e) {
+    if (fn !== undefined && e instanceof ValueError) checkFiniteMatrix(fn, 'X', X); // the same refusal, named for the caller
+    throw e;
+  }
   denseCache.set(X, f);
   return f;
+}
+
+/**
+ * The design matrix at the API edge of a fit, ready for the solvers: rows and ml-matrix matrices
+ * transposed straight into the kernel memory ({@link fastFromRows}); a DenseMatrix copied there
+ * once and kept in step ({@link sharedFastCopy}); a fast operator, a CSC matrix or another
+ * operator used as is. Each dense form is read once, with the finiteness check and the column
+ * sizes for the range check taken in the same pass. Refusals are {@link toOperator}'s.
+ */
+export function designOperator(X: unknown, fn: string): LinearOperator {
+  const direct = fastFromRows(X);
+  if (direct !== null) return direct;
+  if (X instanceof DenseMatrix && !(X instanceof FastDense) && X.rows > 0 && X.cols > 0 && wasmSimdAvailable()) {
+    return sharedFastCopy(X, fn);
+  }
+  return toOperator(X, fn);
 }
 
 /**
@@ -608,35 +756,43 @@ export function sharedFastCopy(X: DenseMatrix): FastDense {
  * conversion, which words any refusal) when the input is of another kind, when an entry is not a
  * finite number or a row is ragged, or when the WebAssembly kernels are not available.
  */
-/** One tile of plain-array rows; NaN when an entry is not a finite number. */
-function tileArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): number {
-  let check = 0;
+/**
+ * One tile of plain-array rows into column-major `d`, adding each entry's square to its column's
+ * `ss`; false when an entry is not a number.
+ */
+function tileArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
   for (let i = i0; i < i1; i++) {
     const r = rows[i];
     for (let j = j0; j < j1; j++) {
       const v = r[j];
-      if (typeof v !== 'number') return NaN;
+      if (typeof v !== 'number') return false;
       d[j * n + i] = v;
-      check += v * 0; // 0 for finite entries, NaN otherwise
+      ss[j] += v * v;
     }
   }
-  return check;
+  return true;
 }
 
-/** One tile of Float64Array rows (ml-matrix's storage); NaN when an entry is not finite. */
-function tileTyped(rows: ArrayLike<Float64Array>, d: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): number {
-  let check = 0;
+/** One tile of Float64Array rows (ml-matrix's storage), as {@link tileArray}. */
+function tileTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
   for (let i = i0; i < i1; i++) {
     const r = rows[i];
     for (let j = j0; j < j1; j++) {
       const v = r[j];
       d[j * n + i] = v;
-      check += v * 0;
+      ss[j] += v * v;
     }
   }
-  return check;
 }
 
+/**
+ * Rows (`number[][]`, typed-array rows) or an ml-matrix `Matrix` transposed straight into the
+ * kernel memory in one blocked pass — no intermediate column-major copy, so converting costs one
+ * write of X and the memory held is X once; the same pass sums each column's squares, which give
+ * the finiteness check and the range check (scale.ts). Returns null (the caller then takes the
+ * general conversion, which words any refusal) when the input is of another kind, when an entry is
+ * not a finite number or a row is ragged, or when the WebAssembly kernels are not available.
+ */
 export function fastFromRows(X: unknown): FastDense | null {
   let rows: ArrayLike<ArrayLike<number>>;
   if (AbstractMatrix.isMatrix(X)) {
@@ -649,29 +805,26 @@ export function fastFromRows(X: unknown): FastDense | null {
   const n = rows.length;
   const p = rows[0].length;
   if (typeof p !== 'number' || p === 0) return null;
+  const typed = rows[0] instanceof Float64Array;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    if (r === null || typeof r !== 'object' || r.length !== p) return null;
+    if (r === null || typeof r !== 'object' || r.length !== p || (r instanceof Float64Array) !== typed) return null;
   }
   const f = FastDense.blank(n, p);
   if (f === null) return null;
   const d = f.data;
+  const ss = new Float64Array(p);
   // Tiles of B rows × B columns: a row-major read and a column-major write both stay within a few
   // cache lines and memory pages per tile (a row-wide block would write to p pages at once and
   // thrash the TLB). Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
   const B = 64;
-  const typed = rows[0] instanceof Float64Array;
-  for (let i = 0; i < n; i++) if ((rows[i] instanceof Float64Array) !== typed) return null;
   for (let i0 = 0; i0 < n; i0 += B) {
     const i1 = Math.min(n, i0 + B);
     for (let j0 = 0; j0 < p; j0 += B) {
       const j1 = Math.min(p, j0 + B);
-      const c = typed
-        ? tileTyped(rows as ArrayLike<Float64Array>, d, n, i0, i1, j0, j1)
-        : tileArray(rows as ArrayLike<ArrayLike<number>>, d, n, i0, i1, j0, j1);
-      if (c !== 0) return null; // a non-number or non-finite entry: the general conversion words it
+      if (typed) tileTyped(rows as ArrayLike<Float64Array>, d, ss, n, i0, i1, j0, j1);
+      else if (!tileArray(rows as ArrayLike<ArrayLike<number>>, d, ss, n, i0, i1, j0, j1)) return null; // the general conversion words it
     }
   }
-  f.markFinite();
-  return f;
+  return f.noteColumnSumSq(ss) ? f : null;
 }

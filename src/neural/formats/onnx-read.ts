@@ -6,6 +6,8 @@ import type { Activation, Graph, IrNode, Padding, Weight } from '../ir/graph.ts'
 import { validateGraph } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { permuteWeight } from './onnx.ts';
+import { matchOnnxAttention, type AttentionMatch } from './onnx-attention.ts';
+import { checkAttention } from '../ir/attention.ts';
 
 // onnx-proto is CommonJS: its named export is reachable through the default import only.
 const { onnx } = onnxProto;
@@ -135,7 +137,23 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
     return inferShapes(g).get(ir)!;
   };
 
+  // Multi-head attention blocks, found before the node-by-node import (they span many nodes).
+  const constantNodes = new Map<string, O.ITensorProto>();
+  for (const nd of graph.node ?? []) {
+    const v = (nd.attribute ?? []).find((a) => a.name === 'value')?.t;
+    if (nd.opType === 'Constant' && v && nd.output?.[0]) constantNodes.set(nd.output[0], v);
+  }
+  const lookup = (name: string): Weight | undefined => {
+    if (consts.has(name)) return consts.get(name);
+    const t = constantNodes.get(name);
+    return t ? tensorData(fn, { ...t, name }) : undefined;
+  };
+  const blocks = matchOnnxAttention(fn, label, graph.node ?? [], lookup, new Set((graph.output ?? []).map((o) => o.name!)), opsetVersion);
+  const blockAt = new Map<number, AttentionMatch>(blocks.map((b) => [b.anchor, b]));
+  const inBlock = new Set(blocks.flatMap((b) => [...b.nodes]));
+
   for (const [k, nd] of (graph.node ?? []).entries()) {
+    if (inBlock.has(k) && !blockAt.has(k)) continue;
     const op = nd.opType ?? '';
     const name = nd.name || nd.output?.[0] || `node${k}`;
     const where = `node '${name}' (${op})`;
@@ -209,6 +227,20 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
       emit({ op: 'activation', name: out, inputs: [x.ir], activation: a }, x.rank, x.layout, x.chw);
     };
 
+    const block = blockAt.get(k);
+    if (block) {
+      const x = need(block.input);
+      if (x.rank !== 3 || x.layout !== 'plain') refuse(`multi-head attention reads '${block.input}', which is not a [batch, positions, features] tensor`);
+      const flat = (c: string | undefined): string | undefined => (c === undefined ? undefined : weight(c, 'vec', (v) => ({ shape: [v.data.length], data: v.data })));
+      const mat = (c: string): string => weight(c, '', (v) => v);
+      const node = {
+        op: 'attention', name: out, inputs: [x.ir], heads: block.heads, headDim: block.headDim, valueDim: block.valueDim, scale: block.scale,
+        wq: mat(block.wq), wk: mat(block.wk), wv: mat(block.wv), wo: mat(block.wo), bq: flat(block.bq), bk: flat(block.bk), bv: flat(block.bv), bo: flat(block.bo),
+      } as const;
+      checkAttention(fn, { weights }, node);
+      emit(node, 3, 'plain');
+      continue;
+    }
     switch (op) {
       case 'Constant': {
         const v = attr.get('value');
@@ -248,7 +280,9 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
       }
       case 'Gemm': case 'MatMul': {
         const x = need(ins[0]);
-        if (x.rank !== 2) refuse(`reads a rank-${x.rank} tensor; only 2-d ${op} is supported`);
+        // MatMul of a [batch, positions, features] tensor by a 2-d constant: dense per position.
+        const perPosition = op === 'MatMul' && x.rank === 3 && x.layout === 'plain';
+        if (x.rank !== 2 && !perPosition) refuse(`reads a rank-${x.rank} tensor; only 2-d ${op}${op === 'MatMul' ? ' and [batch, positions, features] × 2-d' : ''} is supported`);
         const b = constant(ins[1], 'B');
         if (b.shape.length !== 2) refuse(`B '${ins[1]}' has rank ${b.shape.length}`);
         const alpha = op === 'Gemm' ? float('alpha', 1) : 1;
@@ -274,7 +308,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
           if (c.data.length !== M || (c.shape.length === 2 && c.shape[0] !== 1)) refuse(`C '${ins[2]}' of shape [${c.shape.join(', ')}] is not one bias per output (${M})`);
           bias = weight(ins[2], `bias${beta}`, (v) => ({ shape: [M], data: v.data.map((e) => e * beta) }));
         }
-        emit({ op: 'dense', name: out, inputs: [x.ir], kernel, bias, activation: { kind: 'linear' } }, 2, 'plain');
+        emit({ op: 'dense', name: out, inputs: [x.ir], kernel, bias, activation: { kind: 'linear' } }, x.rank, 'plain');
         break;
       }
       case 'BatchNormalization': {
@@ -424,6 +458,21 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         const x = c.data.length === 1 ? need(ins[0]) : ordered(need(ins[0]));
         const alphaWeight = weight(ins[1], 'vec', () => ({ shape: [c.data.length], data: c.data }));
         emit({ op: 'activation', name: out, inputs: [x.ir], activation: { kind: 'prelu', alphaWeight } }, x.rank, x.layout, x.chw);
+        break;
+      }
+      case 'LayerNormalization': {
+        const x = ordered(need(ins[0]));
+        if (x.layout === 'nchw' && x.rank === 4) refuse('normalizing an N×C×H×W tensor is not supported');
+        let axis = int('axis', -1);
+        if (axis < 0) axis += x.rank;
+        if (axis !== x.rank - 1) refuse(`only a layer norm over the last axis is supported (axis ${axis}, rank ${x.rank})`);
+        if (usedOutputs.length > 0) refuse('its mean and inverse-deviation outputs are not supported');
+        const vec = (i: number, what: string): string | undefined => {
+          if (!ins[i]) return undefined;
+          const w = constant(ins[i], what);
+          return weight(ins[i], 'vec', () => ({ shape: [w.data.length], data: w.data }));
+        };
+        emit({ op: 'layerNorm', name: out, inputs: [x.ir], scale: vec(1, 'scale'), offset: vec(2, 'bias'), epsilon: float('epsilon', 1e-5) }, x.rank, x.layout);
         break;
       }
       case 'Softmax': {

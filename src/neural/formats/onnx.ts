@@ -4,7 +4,7 @@ import type { onnx as O } from 'onnx-proto';
 // onnx-proto is CommonJS: its named export is reachable through the default import only.
 const { onnx } = onnxProto;
 import { DataError } from '../../errors.ts';
-import type { Activation, Graph, Padding, Weight } from '../ir/graph.ts';
+import type { Activation, AttentionNode, Graph, Padding, Weight } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { writeFilesAtomically } from './files.ts';
 
@@ -52,6 +52,55 @@ const attrInts = (name: string, v: readonly number[]): O.IAttributeProto => ({ n
 const attrInt = (name: string, v: number): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
 const attrFloat = (name: string, v: number): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
 const attrString = (name: string, v: string): O.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) });
+
+/**
+ * ONNX nodes of an attention node as the primitive pattern `onnx-attention.ts` reads back: per
+ * projection MatMul (+ Add), Reshape to [0, 0, H, d], Transpose; scores MatMul × scale, Softmax;
+ * weighted sum MatMul, Transpose, Reshape to [0, 0, H·dv], output MatMul (+ Add).
+ */
+function attentionNodes(
+  n: AttentionNode, weight: (name: string) => string, ints64: (name: string, v: number[]) => string,
+  scalar: (name: string, v: number) => string, tmp: (base: string) => string,
+): O.INodeProto[] {
+  const out: O.INodeProto[] = [];
+  const x = n.inputs[0];
+  const headed = (w: string, b: string | undefined, width: number, perm: number[], what: string): string => {
+    let t = tmp(`${n.name}/${what}`);
+    out.push({ opType: 'MatMul', input: [x, weight(w)], output: [t], name: `${n.name}/${what}` });
+    if (b) {
+      const tb = tmp(`${n.name}/${what}`);
+      out.push({ opType: 'Add', input: [t, weight(b)], output: [tb] });
+      t = tb;
+    }
+    const r = tmp(`${n.name}/${what}`);
+    out.push({ opType: 'Reshape', input: [t, ints64(`${n.name}/${what}/heads`, [0, 0, n.heads, width])], output: [r] });
+    const tr = tmp(`${n.name}/${what}`);
+    out.push({ opType: 'Transpose', input: [r], output: [tr], attribute: [attrInts('perm', perm)] });
+    return tr;
+  };
+  const q = headed(n.wq, n.bq, n.headDim, [0, 2, 1, 3], 'q');
+  const k = headed(n.wk, n.bk, n.headDim, [0, 2, 3, 1], 'k');
+  const v = headed(n.wv, n.bv, n.valueDim, [0, 2, 1, 3], 'v');
+  const s = tmp(`${n.name}/scores`);
+  const ss = tmp(`${n.name}/scores`);
+  const p = tmp(`${n.name}/weights`);
+  const c = tmp(`${n.name}/context`);
+  const ct = tmp(`${n.name}/context`);
+  const cm = tmp(`${n.name}/context`);
+  out.push(
+    { opType: 'MatMul', input: [q, k], output: [s], name: `${n.name}/scores` },
+    { opType: 'Mul', input: [s, scalar(`${n.name}/scale`, n.scale)], output: [ss] },
+    { opType: 'Softmax', input: [ss], output: [p], attribute: [attrInt('axis', -1)] },
+    { opType: 'MatMul', input: [p, v], output: [c] },
+    { opType: 'Transpose', input: [c], output: [ct], attribute: [attrInts('perm', [0, 2, 1, 3])] },
+    { opType: 'Reshape', input: [ct, ints64(`${n.name}/merge`, [0, 0, n.heads * n.valueDim])], output: [cm] },
+  );
+  if (n.bo) {
+    const o = tmp(`${n.name}/out`);
+    out.push({ opType: 'MatMul', input: [cm, weight(n.wo)], output: [o], name: `${n.name}/out` }, { opType: 'Add', input: [o, weight(n.bo)], output: [n.name], name: n.name });
+  } else out.push({ opType: 'MatMul', input: [cm, weight(n.wo)], output: [n.name], name: n.name });
+  return out;
+}
 
 /** `ModelProto` bytes of `g` (NCHW input of the graph's spatial size, symbolic batch `N`). */
 export function onnxModelBytes(g: Graph): Uint8Array {
@@ -135,6 +184,18 @@ export function onnxModelBytes(g: Graph): Uint8Array {
         break;
       }
       case 'dense': {
+        if (rank(x) === 3) {
+          // Per position of a [batch, positions, features] tensor: MatMul (Gemm is 2-d only) + bias.
+          const mmOut = n.bias || n.activation.kind !== 'linear' ? tmp(n.name) : n.name;
+          nodes.push({ opType: 'MatMul', input: [x, init(n.kernel, () => floatTensor(n.kernel, W(n.kernel)))], output: [mmOut], name: n.name });
+          let acc = mmOut;
+          if (n.bias) {
+            acc = n.activation.kind === 'linear' ? n.name : tmp(n.name);
+            nodes.push({ opType: 'Add', input: [mmOut, init(n.bias, () => floatTensor(n.bias!, W(n.bias!)))], output: [acc] });
+          }
+          if (acc !== n.name) activation(acc, n.name, n.activation, shapes.get(n.name)![2]);
+          break;
+        }
         if (rank(x) !== 2) throw new DataError(fn, `dense node '${n.name}' reads a rank-${rank(x)} tensor`);
         const ins = [x, init(n.kernel, () => floatTensor(n.kernel, W(n.kernel)))];
         if (n.bias) ins.push(init(n.bias, () => floatTensor(n.bias!, W(n.bias!))));
@@ -207,6 +268,17 @@ export function onnxModelBytes(g: Graph): Uint8Array {
         break;
       }
       case 'activation': activation(x, n.name, n.activation, shapes.get(n.name)![rank(n.name) - 1]); break;
+      case 'attention':
+        nodes.push(...attentionNodes(n, (w) => init(w, () => floatTensor(w, W(w))), (base, v) => init(base, () => intTensor(base, v)),
+          (base, v) => init(base, () => floatTensor(base, { shape: [], data: Float32Array.of(v) })), tmp));
+        break;
+      case 'layerNorm': {
+        const C = shapes.get(n.name)![rank(n.name) - 1];
+        const scale = n.scale ? init(n.scale, () => floatTensor(n.scale!, W(n.scale!))) : init(`${n.name}/ones`, () => floatTensor(`${n.name}/ones`, { shape: [C], data: new Float32Array(C).fill(1) }));
+        const ins = [x, scale, ...(n.offset ? [init(n.offset, () => floatTensor(n.offset!, W(n.offset!)))] : [])];
+        nodes.push({ opType: 'LayerNormalization', input: ins, output: [n.name], name: n.name, attribute: [attrInt('axis', -1), attrFloat('epsilon', n.epsilon)] });
+        break;
+      }
       case 'softmax': {
         const r = rank(x);
         if (r === 4) throw new DataError(fn, `softmax '${n.name}' over a 4-d tensor is not exported`);
@@ -221,7 +293,8 @@ export function onnxModelBytes(g: Graph): Uint8Array {
   });
   const nchw = (s: readonly number[]): number[] => (s.length === 4 ? [s[0], s[3], s[1], s[2]] : [...s]);
   const model: O.IModelProto = {
-    irVersion: 8, producerName: 'groupsparse', opsetImport: [{ domain: '', version: 13 }],
+    // LayerNormalization exists from opset 17; other graphs keep 13.
+    irVersion: 8, producerName: 'groupsparse', opsetImport: [{ domain: '', version: g.nodes.some((n) => n.op === 'layerNorm') ? 17 : 13 }],
     graph: {
       name: 'groupsparse', node: nodes, initializer: inits,
       input: g.inputs.map((i) => vi(i.name, nchw(shapes.get(i.name)!))),

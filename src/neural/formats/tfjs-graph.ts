@@ -405,6 +405,7 @@ export function tfjsGraphModelJson(g: Graph): { json: ModelJson; weights: { name
         break;
       case 'activation': activationNode(n.name, n.inputs[0], n.activation); break;
       case 'softmax': nodes.push({ name: n.name, op: 'Softmax', input: [n.inputs[0]], attr: { T: dtFloat } }); break;
+      default: throw new DataError('writeTfjsGraphModel', `node '${n.name}' (${n.op}) is not written to tfjs graph models; export to ONNX instead`);
     }
   }
   // Output names as the source had them (Identity nodes), so callers keep addressing them.

@@ -1,6 +1,7 @@
 import { tf } from '../runtime.ts';
 import { DataError, ShapeError } from '../../errors.ts';
 import type { Activation, Graph, IrNode, Padding } from './graph.ts';
+import { runAttention, runLayerNorm } from './sequence-ops.ts';
 
 /**
  * Runs a graph on tfjs ops (whatever backend `initRuntime` chose). Weights become tf tensors once
@@ -85,11 +86,15 @@ export function graphRunner(g: Graph): GraphRunner {
       }
       case 'dense': {
         const fa = fusedAct(n.activation);
-        const y = tf.fused.matMul({
-          a: x[0] as tf.Tensor2D, b: w(n.kernel) as tf.Tensor2D, bias: n.bias ? w(n.bias) : undefined, activation: fa ?? 'linear',
+        // On [N, S, D] (sequence models) the same matmul per position, as one [N·S, D] product.
+        const s = x[0].shape;
+        const a = s.length === 3 ? tf.reshape(x[0], [s[0] * s[1], s[2]]) : x[0];
+        const y2 = tf.fused.matMul({
+          a: a as tf.Tensor2D, b: w(n.kernel) as tf.Tensor2D, bias: n.bias ? w(n.bias) : undefined, activation: fa ?? 'linear',
           preluActivationWeights: n.activation.kind === 'prelu' ? w(n.activation.alphaWeight!) : undefined,
           leakyreluAlpha: n.activation.alpha,
         });
+        const y = s.length === 3 ? tf.reshape(y2, [s[0], s[1], y2.shape[1] as number]) : y2;
         return fa ? y : activate(y, n.activation, w);
       }
       case 'batchNorm':
@@ -110,6 +115,8 @@ export function graphRunner(g: Graph): GraphRunner {
         return tf.reshape(x[0], n.shape.length === 2 && n.shape[0] === -1 && n.shape[1] === -1 ? [x[0].shape[0], -1] : [...n.shape]);
       case 'activation': return activate(x[0], n.activation, w);
       case 'softmax': return tf.softmax(x[0]);
+      case 'attention': return runAttention(n, x[0], w);
+      case 'layerNorm': return runLayerNorm(n, x[0], w);
     }
   };
   const runAll = (inputs: readonly tf.Tensor[]): Map<string, tf.Tensor> => {

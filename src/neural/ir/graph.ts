@@ -1,4 +1,5 @@
 import { DataError } from '../../errors.ts';
+import { checkAttention } from './attention.ts';
 
 /**
  * The one graph IR of a network, whatever file it came from. Activations are NHWC (channels last,
@@ -119,9 +120,43 @@ export interface SoftmaxNode extends NodeBase {
   readonly op: 'softmax';
 }
 
+// ---- Sequence models: activations [N, S, D] (batch, positions, features) ----
+
+/**
+ * Multi-head self-attention on x [N, S, D]: for each head h, Q_h = x·Wq[:, h] + bq[h] (and K_h, V_h
+ * likewise), A_h = softmax(scale · Q_h K_hᵀ) over the keys, and y = Σ_h (A_h V_h)·Wo[h, :] + bo.
+ * Head h owns columns h·headDim … (h+1)·headDim − 1 of `wq` and `wk` (`[D, heads·headDim]`), columns
+ * h·valueDim … of `wv` (`[D, heads·valueDim]`) and the same rows of `wo` (`[heads·valueDim, Dout]`):
+ * removing a head removes exactly those slices (see `ir/attention.ts`).
+ */
+export interface AttentionNode extends NodeBase {
+  readonly op: 'attention';
+  readonly heads: number;
+  readonly headDim: number;
+  readonly valueDim: number;
+  /** Multiplies the scores before the softmax (1/√headDim in the usual form). */
+  readonly scale: number;
+  readonly wq: string;
+  readonly wk: string;
+  readonly wv: string;
+  readonly wo: string;
+  readonly bq?: string;
+  readonly bk?: string;
+  readonly bv?: string;
+  readonly bo?: string;
+}
+
+/** y = (x − mean)/√(variance + ε)·scale + offset with mean and variance over the last axis. */
+export interface LayerNormNode extends NodeBase {
+  readonly op: 'layerNorm';
+  readonly scale?: string;
+  readonly offset?: string;
+  readonly epsilon: number;
+}
+
 export type IrNode =
   | Conv2dNode | DepthwiseNode | DenseNode | BatchNormNode | ConstBinaryNode | ElementwiseNode | ConcatNode
-  | PoolNode | GlobalPoolNode | PadNode | ReshapeNode | ActivationNode | SoftmaxNode;
+  | PoolNode | GlobalPoolNode | PadNode | ReshapeNode | ActivationNode | SoftmaxNode | AttentionNode | LayerNormNode;
 
 export type IrOp = IrNode['op'];
 
@@ -168,6 +203,10 @@ export function nodeWeights(n: IrNode): { role: string; name: string }[] {
       add('weight', n.weight); break;
     case 'activation':
       add('alpha', n.activation.alphaWeight); break;
+    case 'attention':
+      add('wq', n.wq); add('bq', n.bq); add('wk', n.wk); add('bk', n.bk); add('wv', n.wv); add('bv', n.bv); add('wo', n.wo); add('bo', n.bo); break;
+    case 'layerNorm':
+      add('scale', n.scale); add('offset', n.offset); break;
     default:
       break;
   }
@@ -188,6 +227,7 @@ export function validateGraph(fn: string, g: Graph): void {
     for (const w of nodeWeights(n)) {
       if (!g.weights.has(w.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) references weight '${w.name}' (${w.role}), which the weights do not hold`);
     }
+    if (n.op === 'attention') checkAttention(fn, g, n);
     defined.add(n.name);
   }
   for (const o of g.outputs) if (!defined.has(o)) throw new DataError(fn, `output '${o}' is not produced by any node`);

@@ -106,6 +106,8 @@ export function batchOf(data: ImageSet, ids: ArrayLike<number>): { x: tf.Tensor;
 /**
  * Full-batch mean loss, its gradient over θ (in flat order) and the number of correct predictions,
  * in chunks of `chunk` samples; inference mode (BatchNormalization uses its moving statistics).
+ * The loss is the float64 sum of the per-sample float32 losses (a float32 sum over thousands of
+ * samples would carry ~1e-5 relative error, more than the decrease a converging step makes).
  */
 export function fullBatch(params: FlatParams, data: ImageSet, loss: ClassifierLoss, withGradient: boolean, chunk = 1000): { loss: number; grad: Float64Array | null; correct: number } {
   const model = params.net.model;
@@ -123,20 +125,33 @@ export function fullBatch(params: FlatParams, data: ImageSet, loss: ClassifierLo
         logits = tf.keep(out);
         return lossTensor(out, y, loss, scale);
       }, params.variables);
-      total += value.dataSync()[0];
       params.addGradients(grads, grad);
       value.dispose();
       tf.dispose(grads);
     } else {
       logits = model.apply(x, { training: false }) as tf.Tensor;
-      const v = lossTensor(logits, y, loss, scale);
-      total += v.dataSync()[0];
-      v.dispose();
     }
+    const per = sampleLosses(logits!, y, loss);
+    for (let k = 0; k < per.length; k++) total += per[k];
     correct += countCorrect(logits!, y, loss);
     tf.dispose([x, y, logits!]);
   }
-  return { loss: total, grad, correct };
+  return { loss: total / data.n, grad, correct };
+}
+
+/** Per-sample losses of a batch, in the forms `lossTensor` sums. */
+function sampleLosses(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss): Float32Array {
+  const t = tf.tidy(() => {
+    if (loss === 'logistic') {
+      const z = tf.reshape(logits, [-1]);
+      return tf.sub(tf.softplus(z), tf.mul(tf.cast(labels, 'float32'), z));
+    }
+    const K = logits.shape[1] as number;
+    return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits as tf.Tensor2D), tf.oneHot(labels, K)), 1));
+  });
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
 }
 
 function countCorrect(logits: tf.Tensor, y: tf.Tensor1D, loss: ClassifierLoss): number {

@@ -7,6 +7,10 @@ import { Random } from '../../util/random.ts';
 import { checkOptions } from '../../util/validate.ts';
 import type { ImageSet } from '../mnist.ts';
 import { accuracy, batchOf, checkData, fullBatch, FlatParams, lossTensor, type ClassifierLoss } from './params.ts';
+import { evaluateObjective, maxAbs, penaltyScale, type TrainProgress } from './objective.ts';
+import { polishProximal } from './polish.ts';
+
+export { evaluateObjective, type TrainProgress } from './objective.ts';
 import { groupStructureOf, netStructure, unitGroups, type NetStructure, type UnitGroup } from './structure.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -27,7 +31,11 @@ import type * as tfl from '@tensorflow/tfjs-layers';
  *   the metric ‖·‖_D (a 1-D root find per group, `proxGroupLassoMetricInPlace`), so that λ
  *   weighs the penalty against the loss as stated instead of being rescaled by Adam's normalisation.
  * The stationarity residual reported is the KKT distance of the full-batch objective:
- * max over groups of dist(−∇_g F, λ d_g ∂‖θ_g‖) and over unpenalized, unfrozen entries of |∂F/∂θ_i|.
+ * max over groups of dist(−∇_g F, λ d_g ∂‖θ_g‖) and over unpenalized, unfrozen entries of |∂F/∂θ_i|
+ * (`evaluateObjective`), also relative to λ·max_g d_g (`kktRelative`).
+ * Minibatch steps leave a residual of the size of the gradient noise (~1e-2 relative); `polish`
+ * adds a full-batch phase (`polishProximal`: proximal gradient with Barzilai–Borwein steps and
+ * backtracking, monotone in P) that drives it to `polishTol`.
  */
 export interface ProximalOptions {
   /** λ ≥ 0. */
@@ -64,35 +72,30 @@ export interface ProximalOptions {
   test?: ImageSet;
   /** Flat parameters held at 0 (pruned structure during fine-tuning). */
   frozen?: Uint8Array;
-  /** Called after each evaluation; return false to stop. */
+  /**
+   * Most steps of a final full-batch proximal gradient phase on P (default 0: none). Each step
+   * lowers P as evaluated; the phase ends when kktRelative ≤ `polishTol` (see `polishProximal`).
+   */
+  polish?: number;
+  /** Relative KKT distance at which polishing stops (default 1e-4). */
+  polishTol?: number;
+  /** Called after each evaluation (and each polishing step); return false to stop. */
   onProgress?: (p: TrainProgress) => boolean | void;
   /** Stops training at the next step; the result reports it. */
   signal?: AbortSignal;
 }
 
-export interface TrainProgress {
-  epoch: number;
-  steps: number;
-  /** P(θ) on the whole training set. */
-  objective: number;
-  loss: number;
-  penalty: number;
-  /** KKT distance of P at θ (see above). */
-  kkt: number;
-  trainAccuracy: number;
-  testAccuracy?: number;
-  /** Groups with ‖θ_g‖ > 0. */
-  activeGroups: number;
-}
-
 export interface TrainResult extends TrainProgress {
+  /** Every evaluation, in order: the stochastic epochs, then one record per polishing step. */
   history: TrainProgress[];
+  /** Polishing steps taken and how the phase ended ('converged', 'max steps', 'stalled', …; 'none' without `polish`). */
+  polish: { steps: number; status: string };
   groupNorms: Float64Array;
   /** 'finished', 'stopped by callback' or 'stopped by signal'. */
   status: string;
 }
 
-const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'onProgress', 'signal'] as const;
+const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'onProgress', 'signal'] as const;
 
 /** Trains `model` in place (its variables are updated). */
 export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
@@ -123,6 +126,9 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   if (frozen && frozen.length !== net.size) throw new ValueError(fn, `frozen mask has ${frozen.length} entries, the model has ${net.size} parameters`);
   const groups = options.groups ?? unitGroups(net);
   const gs = groupStructureOf(net, groups, options.weights, fn);
+  const polishSteps = options.polish ?? 0;
+  if (!(Number.isInteger(polishSteps) && polishSteps >= 0)) throw new ValueError(fn, `polish must be an integer ≥ 0 (most full-batch steps), got ${polishSteps}`);
+  const polishTol = positive(fn, 'polishTol', options.polishTol ?? 1e-4);
 
   const params = new FlatParams(net);
   const theta = params.theta;
@@ -130,6 +136,9 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     for (let i = 0; i < theta.length; i++) if (frozen[i]) theta[i] = 0;
     params.push();
   }
+  // The residual's scale: the size of the penalty's subgradients, or without a penalty the
+  // gradient where training starts.
+  const kktScale = penaltyScale(gs, lambda) || maxAbs(fullBatch(params, data, loss, true).grad!, frozen) || 1;
   const P = net.size;
   const g = new Float64Array(P);
   const m = opt === 'sgd' ? Float64Array.from(theta) : new Float64Array(P);
@@ -145,7 +154,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   let last: TrainProgress | null = null;
 
   const report = (epoch: number): boolean => {
-    const p = evaluateObjective(params, gs, data, loss, lambda, frozen, epoch, steps);
+    const p = evaluateObjective(params, gs, data, loss, lambda, frozen, epoch, steps, kktScale);
     if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
     history.push(p);
     last = p;
@@ -197,8 +206,23 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     }
   }
   if (status === 'stopped by signal' || last === null || (last as TrainProgress).steps !== steps) report(history.length ? history[history.length - 1].epoch : 0);
+  let polish = { steps: 0, status: 'none' };
+  if (polishSteps > 0 && status === 'finished') {
+    const lastEpoch = history[history.length - 1].epoch;
+    const r = polishProximal(params, gs, data, loss, lambda, {
+      maxSteps: polishSteps, tol: polishTol, kktScale, step: lr, epoch: lastEpoch, steps, frozen, signal: options.signal,
+      onStep: (p) => {
+        if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
+        history.push(p);
+        last = p;
+        return options.onProgress?.(p);
+      },
+    });
+    polish = { steps: r.history.length, status: r.status };
+    if (r.status === 'stopped by callback' || r.status === 'stopped by signal') status = r.status;
+  }
   const norms = groupNorms(theta, gs);
-  return { ...(last as unknown as TrainProgress), history, groupNorms: norms, status };
+  return { ...(last as unknown as TrainProgress), history, groupNorms: norms, status, polish };
 }
 
 /** ‖θ_g‖ per group. */
@@ -210,51 +234,6 @@ export function groupNorms(theta: Float64Array, gs: GroupStructure): Float64Arra
     out[k] = Math.sqrt(s);
   }
   return out;
-}
-
-/** The full-batch objective, its parts and the KKT distance at the model's current θ. */
-export function evaluateObjective(
-  params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number,
-  frozen: Uint8Array | undefined, epoch = 0, steps = 0,
-): TrainProgress {
-  const theta = params.theta;
-  const fb = fullBatch(params, data, loss, true);
-  const grad = fb.grad!;
-  let penalty = 0;
-  let kkt = 0;
-  let active = 0;
-  for (let k = 0; k < gs.nGroups; k++) {
-    const d = gs.weights[k];
-    let n2 = 0;
-    let g2 = 0;
-    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) {
-      const i = gs.indices[j];
-      if (frozen?.[i]) continue;
-      n2 += theta[i] ** 2;
-      g2 += grad[i] ** 2;
-    }
-    const norm = Math.sqrt(n2);
-    penalty += d * norm;
-    let dist: number;
-    if (norm > 0) {
-      active++;
-      let r2 = 0;
-      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) {
-        const i = gs.indices[j];
-        if (frozen?.[i]) continue;
-        r2 += (grad[i] + (lambda * d * theta[i]) / norm) ** 2;
-      }
-      dist = Math.sqrt(r2);
-    } else {
-      dist = Math.max(0, Math.sqrt(g2) - lambda * d);
-    }
-    if (dist > kkt) kkt = dist;
-  }
-  for (let i = 0; i < theta.length; i++) {
-    if (gs.groupOf[i] < 0 && !frozen?.[i] && Math.abs(grad[i]) > kkt) kkt = Math.abs(grad[i]);
-  }
-  penalty *= lambda;
-  return { epoch, steps, objective: fb.loss + penalty, loss: fb.loss, penalty, kkt, trainAccuracy: fb.correct / data.n, activeGroups: active };
 }
 
 function positive(fn: string, what: string, x: number): number {

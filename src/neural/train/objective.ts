@@ -1,0 +1,106 @@
+import type { GroupStructure } from '../../groups/groups.ts';
+import type { ImageSet } from '../mnist.ts';
+import { fullBatch, type ClassifierLoss, type FlatParams } from './params.ts';
+
+/**
+ * The objective proximal training states and its certificate, at one point:
+ *
+ *   P(θ) = F(θ) + λ Σ_g d_g ‖θ_g‖₂,  F(θ) = (1/n) Σ_i CE(f_θ(x_i), y_i) (full batch, inference mode),
+ *
+ * and the KKT distance dist(0, ∂P(θ)): max over groups of dist(−∇_g F, λ d_g ∂‖θ_g‖) — for a
+ * nonzero group ‖∇_g F + λ d_g θ_g/‖θ_g‖‖, for a zero group max(0, ‖∇_g F‖ − λ d_g) — and over
+ * unpenalized, unfrozen entries |∂F/∂θ_i|. Frozen entries (a pruned structure) are not variables.
+ */
+export interface TrainProgress {
+  epoch: number;
+  steps: number;
+  /** P(θ) on the whole training set. */
+  objective: number;
+  loss: number;
+  penalty: number;
+  /** KKT distance of P at θ (see above). */
+  kkt: number;
+  /**
+   * `kkt / kktScale`, the residual relative to the size the subgradient terms have: kktScale =
+   * λ·max_g d_g when λ > 0 and there are groups, else ‖∇F‖_∞ where training started.
+   */
+  kktRelative: number;
+  trainAccuracy: number;
+  testAccuracy?: number;
+  /** Groups with ‖θ_g‖ > 0. */
+  activeGroups: number;
+  /** 'stochastic': after an epoch of minibatch steps; 'polish': after a full-batch proximal gradient step. */
+  phase: 'stochastic' | 'polish';
+}
+
+/** Penalty value Σ_g d_g‖θ_g‖ (without λ), KKT distance and active groups at θ given ∇F. */
+export function stationarity(
+  theta: Float64Array, grad: Float64Array, gs: GroupStructure, lambda: number, frozen: Uint8Array | undefined,
+): { penalty: number; kkt: number; active: number } {
+  let penalty = 0;
+  let kkt = 0;
+  let active = 0;
+  for (let k = 0; k < gs.nGroups; k++) {
+    const d = gs.weights[k];
+    let n2 = 0;
+    let g2 = 0;
+    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) {
+      const i = gs.indices[j];
+      if (frozen?.[i]) continue;
+      n2 += theta[i] ** 2;
+      g2 += grad[i] ** 2;
+    }
+    const norm = Math.sqrt(n2);
+    penalty += d * norm;
+    let dist: number;
+    if (norm > 0) {
+      active++;
+      let r2 = 0;
+      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) {
+        const i = gs.indices[j];
+        if (frozen?.[i]) continue;
+        r2 += (grad[i] + (lambda * d * theta[i]) / norm) ** 2;
+      }
+      dist = Math.sqrt(r2);
+    } else {
+      dist = Math.max(0, Math.sqrt(g2) - lambda * d);
+    }
+    if (dist > kkt) kkt = dist;
+  }
+  for (let i = 0; i < theta.length; i++) {
+    if (gs.groupOf[i] < 0 && !frozen?.[i] && Math.abs(grad[i]) > kkt) kkt = Math.abs(grad[i]);
+  }
+  return { penalty, kkt, active };
+}
+
+/** The scale `kktRelative` divides by when λ > 0: λ·max_g d_g (0 without groups). */
+export function penaltyScale(gs: GroupStructure, lambda: number): number {
+  let d = 0;
+  for (let k = 0; k < gs.nGroups; k++) d = Math.max(d, gs.weights[k]);
+  return lambda * d;
+}
+
+/** ‖g‖_∞ over the unfrozen entries. */
+export function maxAbs(g: Float64Array, frozen?: Uint8Array): number {
+  let m = 0;
+  for (let i = 0; i < g.length; i++) if (!frozen?.[i] && Math.abs(g[i]) > m) m = Math.abs(g[i]);
+  return m;
+}
+
+/**
+ * The full-batch objective, its parts and the KKT distance at the model's current θ. `kktScale`
+ * (default λ·max_g d_g, or 1 when that is 0) divides the residual into `kktRelative`.
+ */
+export function evaluateObjective(
+  params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number,
+  frozen: Uint8Array | undefined, epoch = 0, steps = 0, kktScale?: number,
+): TrainProgress {
+  const fb = fullBatch(params, data, loss, true);
+  const st = stationarity(params.theta, fb.grad!, gs, lambda, frozen);
+  const scale = kktScale ?? (penaltyScale(gs, lambda) || 1);
+  const penalty = lambda * st.penalty;
+  return {
+    epoch, steps, objective: fb.loss + penalty, loss: fb.loss, penalty, kkt: st.kkt, kktRelative: st.kkt / scale,
+    trainAccuracy: fb.correct / data.n, activeGroups: st.active, phase: 'stochastic',
+  };
+}
