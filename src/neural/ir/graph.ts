@@ -1,4 +1,5 @@
 import { DataError } from '../../errors.ts';
+import { callerName } from '../../util/validate.ts';
 import { checkAttention } from './attention.ts';
 import { checkGraph, checkNode } from '../check.ts';
 
@@ -218,9 +219,13 @@ export function nodeWeights(n: IrNode): { role: string; name: string }[] {
 
 /**
  * Check that names are unique, every input is defined before use, every weight exists, outputs
- * exist. Throws DataError naming the node.
+ * exist. Throws DataError naming the node, in the name `fn` of the caller.
  */
 export function validateGraph(fn: string, g: Graph): void {
+  // The caller names itself in `fn`; when `g` is not even a Graph, validateGraph itself was
+  // misused, so the error is in its own name.
+  checkGraph('validateGraph', g);
+  fn = callerName(fn, 'validateGraph');
   const defined = new Set(g.inputs.map((i) => i.name));
   for (const n of g.nodes) {
     if (defined.has(n.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) reuses a tensor name`);
