@@ -2,6 +2,7 @@ import { ValueError } from '../errors.ts';
 import type { AttentionNode, Graph, IrNode, Weight } from './ir/graph.ts';
 import { inferShapes } from './ir/execute.ts';
 import { attentionFlops, attentionParams, headSlices } from './ir/attention.ts';
+import { checkDependencyGraph, checkGraph, checkSet } from './check.ts';
 
 /**
  * Dependency groups of a graph (DepGraph, Fang et al. 2023): every channel of every tensor gets a
@@ -146,6 +147,7 @@ function nodeParams(n: IrNode, g: Graph, cin: number, cout: number, fullOut: num
  * `inputShapes`).
  */
 export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly number[])[]): DependencyGraph {
+  checkGraph('dependencyGraph', g);
   const shapes = inferShapes(g, inputShapes);
   const uf = new UnionFind();
   const BLOCK = uf.make();
@@ -374,6 +376,8 @@ export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly numbe
 
 /** FLOPs and parameters per sample after removing `removed` groups (exact for the compacted graph). */
 export function prunedCost(dg: DependencyGraph, removed: ReadonlySet<number>): { flops: number; params: number } {
+  checkDependencyGraph('prunedCost', dg);
+  checkSet('prunedCost', 'removed', removed);
   const g = dg.graph;
   const kept = (t: string): number => {
     let c = 0;
@@ -415,6 +419,7 @@ function zeroSlice(w: Weight, axis: number, index: number): void {
 
 /** A copy of `g` whose weights of the given groups are zero (batch-norm statistics kept). */
 export function zeroGroups(dg: DependencyGraph, groups: Iterable<number>): Graph {
+  checkDependencyGraph('zeroGroups', dg);
   const weights = new Map<string, Weight>();
   for (const [k, w] of dg.graph.weights) weights.set(k, w);
   for (const gi of groups) {
@@ -454,6 +459,8 @@ function sliceWeight(w: Weight, axis: number, keep: readonly boolean[]): Weight 
  * channel-axis pads and reshape targets adjusted. Same function as `zeroGroups` on the original.
  */
 export function compactGraph(dg: DependencyGraph, removed: ReadonlySet<number>): Graph {
+  checkDependencyGraph('compactGraph', dg);
+  checkSet('compactGraph', 'removed', removed);
   const g = dg.graph;
   for (const r of removed) if (!(r >= 0 && r < dg.groups.length)) throw new ValueError('compactGraph', `no dependency group ${r}`);
   // Per weight, per axis: kept mask.

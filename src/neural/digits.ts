@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DataError, ValueError } from '../errors.ts';
 import { Random } from '../util/random.ts';
+import { checkClassificationData, checkString } from './check.ts';
 
 /**
  * The shipped digits data (`datasets/digits.csv`: 1797 images of 8 × 8 pixels, values 0–16, label
@@ -16,6 +17,7 @@ export interface ClassificationData {
 }
 
 export function loadDigits(path?: string): ClassificationData {
+  if (path !== undefined) checkString('loadDigits', 'path', path);
   const fn = 'loadDigits';
   const file = path ?? fileURLToPath(new URL('../../datasets/digits.csv', import.meta.url));
   let text: string;
@@ -48,6 +50,7 @@ export function loadDigits(path?: string): ClassificationData {
 
 /** Seeded split into a training and a held-out part (`testFraction` of the samples). */
 export function trainTestSplit(d: ClassificationData, testFraction = 0.25, seed = 1): { train: ClassificationData; test: ClassificationData } {
+  checkClassificationData('trainTestSplit', d);
   if (!(testFraction > 0 && testFraction < 1)) throw new ValueError('trainTestSplit', `testFraction must be in (0, 1), got ${testFraction}`);
   const per = d.x.length / d.n;
   const idx = new Random(seed).shuffle(Int32Array.from({ length: d.n }, (_, i) => i)) as Int32Array;

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ValueError } from '../errors.ts';
+import { checkOptions } from '../util/validate.ts';
 import { readFaceApiManifest } from './formats/faceapi-graph.ts';
 import type { Graph } from './ir/graph.ts';
 
@@ -16,6 +17,7 @@ export function tinyFaceDetectorPath(): string {
 
 /** The shipped Tiny Face Detector as an IR graph for S × S inputs (S ≥ 34, default 64). */
 export function loadTinyFaceDetector(options: { inputSize?: number; path?: string } = {}): Graph {
+  checkOptions('loadTinyFaceDetector', options, ['inputSize', 'path']);
   const S = options.inputSize ?? 64;
   if (!Number.isInteger(S) || S < 34) throw new ValueError('loadTinyFaceDetector', `inputSize must be a whole number ≥ 34, got ${String(S)}`);
   return readFaceApiManifest(options.path ?? tinyFaceDetectorPath(), { inputSize: S });

@@ -1,6 +1,7 @@
 import { GroupError, OptionError, ShapeError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupStructure } from '../groups/groups.ts';
 import { checkOptions } from '../util/validate.ts';
+import { checkObject } from './check.ts';
 
 /**
  * Layer → group adapters. Every function returns a `GroupStructure` over a flat weight vector
@@ -214,6 +215,8 @@ export interface AttentionSpec {
 
 /** Offsets of each tensor in the flat attention vector [Wq, bq?, Wk, bk?, Wv, bv?, Wo, bo?]. */
 export function attentionOffsets(spec: AttentionSpec): { wq: number; bq: number; wk: number; bk: number; wv: number; bv: number; wo: number; bo: number; size: number } {
+  checkObject('attentionOffsets', 'spec', spec);
+  checkDims('attentionOffsets', { dModel: spec.dModel, nHeads: spec.nHeads, headDim: spec.headDim ?? spec.dModel / spec.nHeads });
   const hd = spec.nHeads * (spec.headDim ?? spec.dModel / spec.nHeads);
   const w = spec.dModel * hd;
   const b = spec.bias ? hd : 0;
@@ -233,6 +236,7 @@ export function attentionOffsets(spec: AttentionSpec): { wq: number; bq: number;
  */
 export function attentionHeadGroups(spec: AttentionSpec, options?: AdapterOptions): GroupStructure {
   const fn = 'attentionHeadGroups';
+  checkObject(fn, 'spec', spec);
   checkOptions(fn, spec, ['dModel', 'nHeads', 'headDim', 'layout', 'bias']);
   const headDim = spec.headDim ?? spec.dModel / spec.nHeads;
   checkDims(fn, { dModel: spec.dModel, nHeads: spec.nHeads, headDim });

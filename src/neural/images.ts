@@ -4,6 +4,7 @@ import { PNG } from 'pngjs';
 import { DataError, ValueError } from '../errors.ts';
 import { Random } from '../util/random.ts';
 import { tf } from './runtime.ts';
+import { checkObject, checkStrings } from './check.ts';
 
 /**
  * Photographs as network inputs: PNG files decoded (pngjs), optionally randomly cropped and
@@ -38,6 +39,8 @@ export function imageFiles(path: string): string[] {
 }
 
 export function readImages(files: readonly string[], options: ImageOptions): tf.Tensor4D {
+  checkStrings('readImages', 'files', files);
+  checkObject('readImages', 'options', options);
   const fn = 'readImages';
   const S = options.size;
   if (!Number.isInteger(S) || S < 1) throw new ValueError(fn, `size must be a positive whole number, got ${String(S)}`);

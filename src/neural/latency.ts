@@ -2,6 +2,7 @@ import { ValueError } from '../errors.ts';
 import type { Graph } from './ir/graph.ts';
 import { graphRunner, inferShapes } from './ir/execute.ts';
 import { tf } from './runtime.ts';
+import { checkGraph, checkShape } from './check.ts';
 
 /** The tfjs WASM backend's heap limit (its Emscripten build: 4 GiB − 64 KiB). */
 const WASM_HEAP_MAX = 4294901760;
@@ -12,6 +13,7 @@ const WASM_HEAP_MAX = 4294901760;
  * from the shapes at batch 1 scaled by the batch.
  */
 export function peakForwardBytes(g: Graph, batch = 1): number {
+  checkGraph('peakForwardBytes', g);
   const shapes = inferShapes(g);
   const size = (name: string): number => (shapes.get(name) ?? [0]).reduce((a, b) => a * b, 1);
   const lastUse = new Map<string, number>();
@@ -45,6 +47,8 @@ export function peakForwardBytes(g: Graph, batch = 1): number {
  * surfaces as "memory access out of bounds" and leaves the backend unusable.
  */
 export function measureLatency(g: Graph, inputShape: readonly number[], options: { batch?: number; runs?: number; warmup?: number } = {}): number {
+  checkGraph('measureLatency', g);
+  checkShape('measureLatency', 'inputShape', inputShape);
   const batch = options.batch ?? 1;
   const runs = options.runs ?? 20;
   if (tf.getBackend() === 'wasm') {

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { DataError, ValueError } from '../errors.ts';
+import { checkOptions } from '../util/validate.ts';
 import { Random } from '../util/random.ts';
+import { checkImageSet } from './check.ts';
 
 /**
  * Images and labels in the layout tfjs models read: `x` holds n samples one after the other, each
@@ -30,6 +32,7 @@ export interface MnistOptions {
  * 8 004 training and 1 996 test images (each digit's count is not a multiple of 5), each class in both parts in the same proportion.
  */
 export function loadMnist(options: MnistOptions = {}): { train: ImageSet; test: ImageSet } {
+  checkOptions('loadMnist', options, ['path', 'layout']);
   const fn = 'loadMnist';
   const layout = options.layout ?? 'image';
   if (layout !== 'image' && layout !== 'flat') throw new ValueError(fn, `layout must be 'image' or 'flat', got '${String(layout)}'`);
@@ -74,6 +77,7 @@ export function loadMnist(options: MnistOptions = {}): { train: ImageSet; test: 
 
 /** A seeded random subset of `count` samples (in random order), e.g. to keep a notebook short. */
 export function subsetImages(set: ImageSet, count: number, seed = 1): ImageSet {
+  checkImageSet('subsetImages', set, 'set');
   if (!Number.isInteger(count) || count < 1 || count > set.n) {
     throw new ValueError('subsetImages', `count must be an integer in [1, ${set.n}], got ${count}`);
   }

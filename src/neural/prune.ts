@@ -5,6 +5,7 @@ import { compactGraph, prunedCost, type DependencyGraph } from './depgraph.ts';
 import type { Graph, Weight } from './ir/graph.ts';
 import { graphRunner } from './ir/execute.ts';
 import { tf } from './runtime.ts';
+import { checkDependencyGraph } from './check.ts';
 
 /**
  * Pruning a graph's dependency groups to a FLOP budget. A method gives every group a score (higher
@@ -31,6 +32,7 @@ export interface PruneResult {
 
 /** Group-norm scores. */
 export function normScores(dg: DependencyGraph): Float64Array {
+  checkDependencyGraph('normScores', dg);
   const g = dg.graph;
   const out = new Float64Array(dg.groups.length);
   dg.groups.forEach((grp, k) => {
@@ -117,6 +119,7 @@ export interface PruneOptions {
 
 /** Prune `dg.graph` to `ratio` of its FLOPs with the chosen method; returns the compacted graph. */
 export function pruneGraph(dg: DependencyGraph, ratio: number, options: PruneOptions = {}): PruneResult {
+  checkDependencyGraph('pruneGraph', dg);
   const method = options.method ?? 'norm';
   let graph: Graph;
   let removed: Set<number>;

@@ -5,6 +5,7 @@ import { validateGraph } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { encodeWeights, readJson, readShards, writeFilesAtomically, type ManifestGroupJson } from './files.ts';
 import { manifestWeights } from './tfjs-graph.ts';
+import { checkGraph, checkString } from '../check.ts';
 
 /**
  * face-api.js weight manifests (`*-weights_manifest.json` + shards) ↔ IR. A manifest holds weights
@@ -285,6 +286,8 @@ export function readFaceApiManifest(path: string, options: FaceApiImportOptions 
 
 /** Write `g` (from `readFaceApiManifest`) as `dir/<stem>-weights_manifest.json` + `dir/<stem>.bin`. */
 export function writeFaceApiManifest(g: Graph, dir: string): { files: string[] } {
+  checkGraph('writeFaceApiManifest', g);
+  checkString('writeFaceApiManifest', 'dir', dir);
   const fn = 'writeFaceApiManifest';
   if (g.source.kind !== 'faceapi-manifest') throw new ValueError(fn, `the graph came from ${g.source.kind}, not a face-api manifest`);
   const d = g.source.details ?? {};

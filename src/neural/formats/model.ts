@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../errors.ts';
+import { checkOptions } from '../../util/validate.ts';
 import type { Graph } from '../ir/graph.ts';
 import { readFaceApiManifest, writeFaceApiManifest } from './faceapi-graph.ts';
 import { readJson } from './files.ts';
@@ -8,6 +9,7 @@ import { writeOnnx } from './onnx.ts';
 import { readOnnx } from './onnx-read.ts';
 import { readTfjsGraphModel, writeTfjsGraphModel } from './tfjs-graph.ts';
 import { readTfjsLayersModel, writeTfjsLayersModel } from './tfjs-layers.ts';
+import { checkGraph, checkString } from '../check.ts';
 
 /**
  * One entry for every model file the neural part reads: the format is recognised from the file
@@ -54,6 +56,9 @@ export function readModel(path: string, options: ReadModelOptions = {}): Graph {
  * returns the files written.
  */
 export function writeModel(g: Graph, dir: string, options: { format?: 'source' | 'onnx' } = {}): { files: string[] } {
+  checkGraph('writeModel', g);
+  checkString('writeModel', 'dir', dir);
+  checkOptions('writeModel', options, ['format']);
   if (options.format === 'onnx') return writeOnnx(g, dir);
   switch (g.source.kind) {
     case 'tfjs-graph': return writeTfjsGraphModel(g, dir);

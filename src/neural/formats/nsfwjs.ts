@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError } from '../../errors.ts';
+import { checkChoice } from '../../util/validate.ts';
 import type { Graph } from '../ir/graph.ts';
 import type { ModelJson } from './files.ts';
 import { manifestWeights } from './tfjs-graph.ts';
@@ -15,20 +16,28 @@ import { graphFromTfjsLayersModel } from './tfjs-layers.ts';
 export type NsfwjsModel = 'mobilenet_v2' | 'mobilenet_v2_mid';
 
 export function nsfwjsModelFolder(name: NsfwjsModel = 'mobilenet_v2'): string {
+  return modelFolder('nsfwjsModelFolder', name);
+}
+
+const NSFWJS_MODELS: readonly NsfwjsModel[] = ['mobilenet_v2', 'mobilenet_v2_mid'];
+
+/** Folder of a model shipped in the nsfwjs package; errors carry the caller's name. */
+function modelFolder(fn: string, name: unknown): string {
+  const model = checkChoice(fn, 'nsfwjs model', name, NSFWJS_MODELS);
   const req = createRequire(import.meta.url);
   let main: string;
   try {
     main = req.resolve('nsfwjs');
   } catch {
-    throw new DataError('readNsfwjsModel', 'the nsfwjs package is not installed');
+    throw new DataError(fn, 'the nsfwjs package is not installed');
   }
   // main is <pkg>/dist/cjs/index.js
-  return join(dirname(dirname(main)), 'models', name);
+  return join(dirname(dirname(main)), 'models', model);
 }
 
 export function readNsfwjsModel(name: NsfwjsModel = 'mobilenet_v2'): Graph {
   const fn = 'readNsfwjsModel';
-  const dir = nsfwjsModelFolder(name);
+  const dir = modelFolder(fn, name);
   const req = createRequire(import.meta.url);
   const json = req(join(dir, 'model.min.js')) as ModelJson;
   if (!json || !Array.isArray(json.weightsManifest)) throw new DataError(fn, `${dir}/model.min.js does not export a model.json object`);

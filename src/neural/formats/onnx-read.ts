@@ -9,6 +9,7 @@ import { permuteWeight } from './onnx.ts';
 import { matchOnnxAttention, type AttentionMatch } from './onnx-attention.ts';
 import { matchOnnxFused, type FusedMatch } from './onnx-fused.ts';
 import { checkAttention } from '../ir/attention.ts';
+import { checkBytes } from '../check.ts';
 
 // onnx-proto is CommonJS: its named export is reachable through the default import only.
 const { onnx } = onnxProto;
@@ -80,6 +81,7 @@ function tensorData(fn: string, t: O.ITensorProto): Weight {
 
 /** Graph of an ONNX `ModelProto` given as bytes; `label` names it in errors. */
 export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: OnnxImportOptions = {}): Graph {
+  checkBytes('graphFromOnnx', 'bytes', bytes);
   const fn = 'readOnnx';
   let model: O.ModelProto;
   try {

@@ -7,6 +7,7 @@ import { DataError } from '../../errors.ts';
 import type { Activation, AttentionNode, Graph, Padding, Weight } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { writeFilesAtomically } from './files.ts';
+import { checkGraph, checkString } from '../check.ts';
 
 /**
  * IR → ONNX (`ModelProto`, opset 13), for running a graph — pruned or not — in onnxruntime.
@@ -104,6 +105,7 @@ function attentionNodes(
 
 /** `ModelProto` bytes of `g` (NCHW input of the graph's spatial size, symbolic batch `N`). */
 export function onnxModelBytes(g: Graph): Uint8Array {
+  checkGraph('onnxModelBytes', g);
   const fn = 'writeOnnx';
   const shapes = inferShapes(g);
   const nodes: O.INodeProto[] = [];
@@ -319,6 +321,8 @@ export function onnxModelBytes(g: Graph): Uint8Array {
 
 /** Write `g` as `dir/model.onnx` (temporary file renamed into place). */
 export function writeOnnx(g: Graph, dir: string): { files: string[] } {
+  checkGraph('writeOnnx', g);
+  checkString('writeOnnx', 'dir', dir);
   return writeFilesAtomically('writeOnnx', dir, [{ name: 'model.onnx', data: onnxModelBytes(g) }]);
 }
 

@@ -3,12 +3,15 @@ import { dirname, join } from 'node:path';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import { tf } from '../runtime.ts';
 import { readModelJson } from './files.ts';
+import { checkFile, checkString } from '../check.ts';
 
 /**
  * The stock tfjs loaders fed from files in Node (tfjs' own `file://` handler lives in tfjs-node,
  * which is not used here): a `tf.io.IOHandler` that reads `model.json` and its shards.
  */
 export function fileIOHandler(path: string): tf.io.IOHandler {
+  checkString('fileIOHandler', 'path', path);
+  checkFile('fileIOHandler', path);
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
       const fn = 'fileIOHandler';
@@ -41,11 +44,15 @@ export function fileIOHandler(path: string): tf.io.IOHandler {
 
 /** `tf.loadGraphModel` on a `model.json` path. */
 export function loadStockGraphModel(path: string): Promise<GraphModel> {
+  checkString('loadStockGraphModel', 'path', path);
+  checkFile('loadStockGraphModel', path);
   return loadGraphModel(fileIOHandler(path));
 }
 
 /** `tf.loadLayersModel` on a `model.json` path. */
 export async function loadStockLayersModel(path: string): Promise<import('@tensorflow/tfjs-layers').LayersModel> {
+  checkString('loadStockLayersModel', 'path', path);
+  checkFile('loadStockLayersModel', path);
   const { loadLayersModel } = await import('@tensorflow/tfjs-layers');
   return loadLayersModel(fileIOHandler(path));
 }

@@ -4,6 +4,7 @@ import { validateGraph } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { parseWeightsManifest } from '../manifest.ts';
 import { encodeWeights, readModelJson, readShards, writeFilesAtomically, type ModelJson } from './files.ts';
+import { checkGraph, checkMap, checkObject, checkString } from '../check.ts';
 
 /**
  * tfjs GraphModel (`model.json` with a GraphDef `modelTopology.node[]` + weight shards) ↔ IR.
@@ -73,6 +74,8 @@ export interface TfjsGraphImportOptions {
  * Convert parsed `model.json` + its decoded weights to the IR.
  */
 export function graphFromTfjsGraphModel(json: ModelJson, weightsByName: ReadonlyMap<string, Weight>, options: TfjsGraphImportOptions = {}): Graph {
+  checkObject('graphFromTfjsGraphModel', 'the model JSON', json);
+  checkMap('graphFromTfjsGraphModel', 'weightsByName', weightsByName);
   const fn = 'readTfjsGraphModel';
   const topo = json.modelTopology as { node?: TfNode[]; library?: unknown; versions?: unknown } | undefined;
   if (!topo || !Array.isArray(topo.node)) throw new DataError(fn, 'model.json has no modelTopology.node list (not a tfjs graph model)');
@@ -339,6 +342,7 @@ const TF_ACT: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu
  * constants the exporter creates).
  */
 export function tfjsGraphModelJson(g: Graph): { json: ModelJson; weights: { name: string; w: Weight; dtype: 'float32' | 'int32' }[] } {
+  checkGraph('tfjsGraphModelJson', g);
   const nodes: TfNode[] = [];
   const weights: { name: string; w: Weight; dtype: 'float32' | 'int32' }[] = [];
   const emitted = new Set<string>();
@@ -459,6 +463,8 @@ export function tfjsGraphModelJson(g: Graph): { json: ModelJson; weights: { name
  * temporary files first and renamed into place only when complete.
  */
 export function writeTfjsGraphModel(g: Graph, dir: string): { files: string[] } {
+  checkGraph('writeTfjsGraphModel', g);
+  checkString('writeTfjsGraphModel', 'dir', dir);
   const { json, weights } = tfjsGraphModelJson(g);
   const { manifest, bytes } = encodeWeights(weights, 'group1-shard1of1.bin');
   json.weightsManifest = manifest;

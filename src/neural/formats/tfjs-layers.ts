@@ -3,6 +3,7 @@ import type { Activation, Graph, GraphInput, IrNode, Padding, Weight } from '../
 import { validateGraph } from '../ir/graph.ts';
 import { encodeWeights, readModelJson, readShards, writeFilesAtomically, type ModelJson } from './files.ts';
 import { manifestWeights } from './tfjs-graph.ts';
+import { checkGraph, checkMap, checkObject, checkString } from '../check.ts';
 
 /**
  * tfjs LayersModel (`model.json` with a Keras `model_config` topology + weight shards) ↔ IR.
@@ -60,6 +61,8 @@ function inbound(fn: string, l: KerasLayer): string[] {
 }
 
 export function graphFromTfjsLayersModel(json: ModelJson, weightsByName: ReadonlyMap<string, Weight>): Graph {
+  checkObject('graphFromTfjsLayersModel', 'the model JSON', json);
+  checkMap('graphFromTfjsLayersModel', 'weightsByName', weightsByName);
   // The topology is untrusted JSON walked field by field: a field of the wrong type anywhere (a
   // corrupted file) surfaces as a TypeError, which is the file's fault and is reported as such.
   try {
@@ -203,6 +206,7 @@ export function readTfjsLayersModel(path: string): Graph {
 
 /** model.json content of `g` (from a layers model) with `filters`/`units` updated to the kernels. */
 export function tfjsLayersModelJson(g: Graph): { json: ModelJson; weights: { name: string; w: Weight; dtype: 'float32' }[] } {
+  checkGraph('tfjsLayersModelJson', g);
   const fn = 'writeTfjsLayersModel';
   if (g.source.kind !== 'tfjs-layers') throw new DataError(fn, `the graph came from ${g.source.kind}, not a tfjs layers model`);
   const d = g.source.details!;
@@ -222,6 +226,8 @@ export function tfjsLayersModelJson(g: Graph): { json: ModelJson; weights: { nam
 }
 
 export function writeTfjsLayersModel(g: Graph, dir: string): { files: string[] } {
+  checkGraph('writeTfjsLayersModel', g);
+  checkString('writeTfjsLayersModel', 'dir', dir);
   const { json, weights } = tfjsLayersModelJson(g);
   const { manifest, bytes } = encodeWeights(weights, 'group1-shard1of1.bin');
   json.weightsManifest = manifest;

@@ -2,6 +2,7 @@ import { tf } from '../runtime.ts';
 import { DataError, ShapeError } from '../../errors.ts';
 import type { Activation, Graph, IrNode, Padding } from './graph.ts';
 import { runAttention, runLayerNorm } from './sequence-ops.ts';
+import { checkGraph } from '../check.ts';
 
 /**
  * Runs a graph on tfjs ops (whatever backend `initRuntime` chose). Weights become tf tensors once
@@ -53,6 +54,7 @@ function activate(x: tf.Tensor, a: Activation, w: (name: string) => tf.Tensor): 
 
 /** Build a runner for `g`. */
 export function graphRunner(g: Graph): GraphRunner {
+  checkGraph('graphRunner', g);
   const tensors = new Map<string, tf.Tensor>();
   for (const [name, w] of g.weights) tensors.set(name, tf.tensor(w.data, [...w.shape], 'float32'));
   const w = (name: string): tf.Tensor => {
@@ -180,6 +182,7 @@ export function graphRunner(g: Graph): GraphRunner {
  * by running the graph once on zeros: exact, and the same code path as inference.
  */
 export function inferShapes(g: Graph, inputShapes?: readonly (readonly number[])[]): Map<string, number[]> {
+  checkGraph('inferShapes', g);
   const shapes = inputShapes ?? g.inputs.map((i) => i.shape.map((d) => (d < 0 ? 1 : d)));
   shapes.forEach((s, k) => {
     if (s.some((d) => !Number.isInteger(d) || d <= 0)) {

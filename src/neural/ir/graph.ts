@@ -1,5 +1,7 @@
 import { DataError } from '../../errors.ts';
+import { callerName } from '../../util/validate.ts';
 import { checkAttention } from './attention.ts';
+import { checkGraph, checkNode } from '../check.ts';
 
 /**
  * The one graph IR of a network, whatever file it came from. Activations are NHWC (channels last,
@@ -191,6 +193,7 @@ export interface Graph {
 
 /** Weight names a node references, with their role. */
 export function nodeWeights(n: IrNode): { role: string; name: string }[] {
+  checkNode('nodeWeights', n);
   const out: { role: string; name: string }[] = [];
   const add = (role: string, name: string | undefined): void => {
     if (name !== undefined) out.push({ role, name });
@@ -216,9 +219,13 @@ export function nodeWeights(n: IrNode): { role: string; name: string }[] {
 
 /**
  * Check that names are unique, every input is defined before use, every weight exists, outputs
- * exist. Throws DataError naming the node.
+ * exist. Throws DataError naming the node, in the name `fn` of the caller.
  */
 export function validateGraph(fn: string, g: Graph): void {
+  // The caller names itself in `fn`; when `g` is not even a Graph, validateGraph itself was
+  // misused, so the error is in its own name.
+  checkGraph('validateGraph', g);
+  fn = callerName(fn, 'validateGraph');
   const defined = new Set(g.inputs.map((i) => i.name));
   for (const n of g.nodes) {
     if (defined.has(n.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) reuses a tensor name`);
@@ -236,6 +243,7 @@ export function validateGraph(fn: string, g: Graph): void {
 
 /** Number of distinct ops by kind, for `inspect`. */
 export function opCounts(g: Graph): Record<string, number> {
+  checkGraph('opCounts', g);
   const c: Record<string, number> = {};
   for (const n of g.nodes) c[n.op] = (c[n.op] ?? 0) + 1;
   return c;
@@ -243,6 +251,7 @@ export function opCounts(g: Graph): Record<string, number> {
 
 /** Total number of parameters (entries of every referenced weight, counted once). */
 export function parameterCount(g: Graph): number {
+  checkGraph('parameterCount', g);
   const seen = new Set<string>();
   let p = 0;
   for (const n of g.nodes) {

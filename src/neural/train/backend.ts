@@ -1,15 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-layers registers the gradients of every core op (tfjs-core alone has none).
 import '@tensorflow/tfjs-layers';
-import { initRuntime } from '../runtime.ts';
+import { OptionError } from '../../errors.ts';
+import { initRuntime, type BackendName } from '../runtime.ts';
 
 /**
  * Starts the runtime for training (`initRuntime`: WASM with SIMD, cpu fallback) and adds what
  * training needs on top of it: the gradients of every core op (registered by tfjs-layers) and, on
- * WASM, the Conv2D kernel gradient the backend lacks. Returns the backend in use.
+ * WASM, the Conv2D kernel gradient the backend lacks. `backend` as for `initRuntime` (default
+ * 'auto'). Returns the backend in use.
  */
-export async function initBackend(): Promise<string> {
-  const info = await initRuntime();
+export async function initBackend(backend: BackendName | 'auto' = 'auto'): Promise<string> {
+  if (backend !== 'auto' && backend !== 'wasm' && backend !== 'cpu') {
+    throw new OptionError('initBackend', `backend must be 'auto', 'wasm' or 'cpu', got ${String(backend)}`);
+  }
+  const info = await initRuntime(backend);
   if (info.backend === 'wasm') {
     registerWasmTransposedMatMul();
     registerWasmConvGradients();

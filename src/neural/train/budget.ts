@@ -11,6 +11,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchOf } from './params.ts';
+import { checkImageSet, checkModelOrNet, checkNet, checkObject } from '../check.ts';
 
 /** Training settings shared by the path, the fine-tuning and the baseline (same for every method). */
 export type TrainSettings = Pick<ProximalOptions, 'optimizer' | 'lr' | 'momentum' | 'batchSize' | 'seed' | 'loss'>;
@@ -154,6 +155,9 @@ interface Ordered {
  * split carved from `data` and the best is kept (see `BudgetOptions.method`).
  */
 export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageSet, options: BudgetOptions): BudgetResult {
+  checkModelOrNet('pruneToFlops', model);
+  checkImageSet('pruneToFlops', data);
+  checkObject('pruneToFlops', 'options', options);
   const fn = 'pruneToFlops';
   checkOptions(fn, options, KEYS);
   const net = 'stages' in model ? model : netStructure(model);
@@ -385,6 +389,7 @@ function pathOrder(net: NetStructure, params: FlatParams, data: ImageSet, limit:
  * a = ½ (the default here) still prefers expensive units among equally important ones.
  */
 export function costOrder(net: NetStructure, theta: Float64Array, limit: number, scale?: readonly Float64Array[], exponent = 0.5): { order: Array<[number, number]>; price: number } {
+  checkNet('costOrder', net);
   const norms = scale ? contributionNorms(net, theta, scale) : unitNorms(net, theta);
   const L = net.stages.length - 1;
   const queues: number[][] = [];
@@ -478,6 +483,7 @@ function contributionNorms(net: NetStructure, theta: Float64Array, scale: readon
 
 /** Units (stage, unit) in ascending order of their coupled-group L2 norm — the usual importance. */
 export function normOrder(net: NetStructure, theta: Float64Array): Array<[number, number]> {
+  checkNet('normOrder', net);
   const norms = unitNorms(net, theta);
   const all: Array<{ s: number; u: number; n: number }> = [];
   for (let s = 0; s < net.stages.length - 1; s++) for (let u = 0; u < net.stages[s].units; u++) all.push({ s, u, n: norms.get(`${s}:${u}`)! });
@@ -499,6 +505,7 @@ function unitNorms(net: NetStructure, theta: Float64Array): Map<string, number> 
 
 /** Removes units along `order` until the FLOPs fit `limit`; never empties a stage. */
 export function removeAlong(net: NetStructure, order: ReadonlyArray<readonly [number, number]>, limit: number, start?: KeptUnits): KeptUnits {
+  checkNet('removeAlong', net);
   const kept = start ? start.map((k) => Uint8Array.from(k)) : allKept(net);
   const left = kept.map(count);
   let flops = structureFlops(net, kept);
@@ -515,6 +522,7 @@ export function removeAlong(net: NetStructure, order: ReadonlyArray<readonly [nu
 
 /** 1 for every parameter of a removed unit (incoming, BN, outgoing). */
 export function frozenMask(net: NetStructure, kept: KeptUnits): Uint8Array {
+  checkNet('frozenMask', net);
   const mask = new Uint8Array(net.size);
   for (let s = 0; s < net.stages.length - 1; s++) {
     for (let u = 0; u < net.stages[s].units; u++) if (!kept[s][u]) for (const i of unitIndices(net, s, u)) mask[i] = 1;
@@ -541,6 +549,9 @@ export interface IterativeOptions extends TrainSettings {
  * fits, and fine-tunes (optionally with the group penalty) with the removed weights held at 0.
  */
 export function iterativePrune(model: tfl.LayersModel | NetStructure, data: ImageSet, options: IterativeOptions): BudgetResult {
+  checkModelOrNet('iterativePrune', model);
+  checkImageSet('iterativePrune', data);
+  checkObject('iterativePrune', 'options', options);
   const fn = 'iterativePrune';
   checkOptions(fn, options, ['budget', 'steps', 'epochsPerStep', 'lambda', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss']);
   const net = 'stages' in model ? model : netStructure(model);

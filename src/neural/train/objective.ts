@@ -1,6 +1,7 @@
 import type { GroupStructure } from '../../groups/groups.ts';
 import type { ImageSet } from '../mnist.ts';
 import { fullBatch, type ClassifierLoss, type FlatParams } from './params.ts';
+import { checkGroups, checkImageSet, checkLambda, checkParams } from '../check.ts';
 
 /**
  * The objective proximal training states and its certificate, at one point:
@@ -95,6 +96,11 @@ export function evaluateObjective(
   params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number,
   frozen: Uint8Array | undefined, epoch = 0, steps = 0, kktScale?: number,
 ): TrainProgress {
+  const fn = 'evaluateObjective';
+  checkParams(fn, params);
+  checkGroups(fn, gs, params.theta.length);
+  checkImageSet(fn, data);
+  checkLambda(fn, lambda);
   const fb = fullBatch(params, data, loss, true);
   const st = stationarity(params.theta, fb.grad!, gs, lambda, frozen);
   const scale = kktScale ?? (penaltyScale(gs, lambda) || 1);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError, ValueError } from '../../errors.ts';
 import type { ImageSet } from '../mnist.ts';
 import type { NetStructure } from './structure.ts';
+import { checkImageSet, checkParams, checkTensor } from '../check.ts';
 
 /** 'softmax': logits [n, K] with labels 0…K−1; 'logistic': one logit [n, 1] with labels 0/1. */
 export type ClassifierLoss = 'softmax' | 'logistic';
@@ -63,6 +64,8 @@ export class FlatParams {
  * 'logistic' softplus(z) − y·z = −log σ(z)^y (1 − σ(z))^(1−y), without overflow for large |z|.
  */
 export function sampleLossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss): tf.Tensor1D {
+  checkTensor('sampleLossTensor', 'logits', logits);
+  checkTensor('sampleLossTensor', 'labels', labels);
   return tf.tidy(() => {
     if (loss === 'logistic') {
       const z = tf.reshape(logits, [-1]);
@@ -75,6 +78,8 @@ export function sampleLossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: C
 
 /** Mean loss of logits against labels (a scalar tensor), multiplied by `scale` (e.g. batch / n). */
 export function lossTensor(logits: tf.Tensor, labels: tf.Tensor1D, loss: ClassifierLoss, scale = 1): tf.Scalar {
+  checkTensor('lossTensor', 'logits', logits);
+  checkTensor('lossTensor', 'labels', labels);
   return tf.tidy(() => tf.mul(tf.sum(sampleLossTensor(logits, labels, loss)), scale / (logits.shape[0] as number)) as tf.Scalar);
 }
 
@@ -123,6 +128,9 @@ export function batchOf(data: ImageSet, ids: ArrayLike<number>): { x: tf.Tensor;
  * samples would carry ~1e-5 relative error, more than the decrease a converging step makes).
  */
 export function fullBatch(params: FlatParams, data: ImageSet, loss: ClassifierLoss, withGradient: boolean, chunk = 1000): { loss: number; grad: Float64Array | null; correct: number } {
+  checkParams('fullBatch', params);
+  checkImageSet('fullBatch', data);
+  if (!Number.isInteger(chunk) || chunk < 1) throw new ValueError('fullBatch', `chunk must be a whole number ≥ 1, got ${String(chunk)}`);
   const model = params.net.model;
   const grad = withGradient ? new Float64Array(params.net.size) : null;
   let total = 0;

@@ -3,6 +3,7 @@ import { proxGroupLassoInPlace } from '../../prox/prox.ts';
 import type { ImageSet } from '../mnist.ts';
 import { fullBatch, type ClassifierLoss, type FlatParams } from './params.ts';
 import { stationarity, type TrainProgress } from './objective.ts';
+import { checkGroups, checkImageSet, checkLambda, checkObject, checkParams } from '../check.ts';
 
 export interface PolishOptions {
   /** Most full-batch steps. */
@@ -41,6 +42,12 @@ type Eval = { loss: number; grad: Float64Array; correct: number; P: number; st: 
 export function polishProximal(
   params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number, options: PolishOptions,
 ): { history: TrainProgress[]; status: string } {
+  const fn = 'polishProximal';
+  checkParams(fn, params);
+  checkGroups(fn, gs, params.theta.length);
+  checkImageSet(fn, data);
+  checkLambda(fn, lambda);
+  checkObject(fn, 'options', options);
   const { frozen, kktScale, tol } = options;
   const theta = params.theta;
   const n = theta.length;

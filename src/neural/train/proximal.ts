@@ -13,6 +13,7 @@ import { polishProximal } from './polish.ts';
 export { evaluateObjective, type TrainProgress } from './objective.ts';
 import { groupStructureOf, netStructure, unitGroups, type NetStructure, type UnitGroup } from './structure.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { checkGroups, checkImageSet, checkModelOrNet, checkObject, checkTyped } from '../check.ts';
 
 /**
  * Proximal training of a tfjs LayersModel on the objective it reports:
@@ -99,6 +100,9 @@ const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'bet
 
 /** Trains `model` in place (its variables are updated). */
 export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
+  checkModelOrNet('trainProximal', model);
+  checkImageSet('trainProximal', data);
+  checkObject('trainProximal', 'options', options);
   const fn = 'trainProximal';
   checkOptions(fn, options, KEYS);
   const net = 'stages' in model ? model : netStructure(model);
@@ -227,6 +231,8 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
 
 /** ‖θ_g‖ per group. */
 export function groupNorms(theta: Float64Array, gs: GroupStructure): Float64Array {
+  checkTyped('groupNorms', 'theta', theta, Float64Array);
+  checkGroups('groupNorms', gs, theta.length);
   const out = new Float64Array(gs.nGroups);
   for (let k = 0; k < gs.nGroups; k++) {
     let s = 0;

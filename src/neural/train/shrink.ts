@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { ShapeError } from '../../errors.ts';
+import { ShapeError, ValueError } from '../../errors.ts';
 import { count, type KeptUnits, type NetStructure } from './structure.ts';
+import { checkNet, checkTyped } from '../check.ts';
 
 /**
  * The smaller dense network that keeps only `kept` units of a chain model (see `netStructure`):
@@ -11,6 +12,7 @@ import { count, type KeptUnits, type NetStructure } from './structure.ts';
  * The compacted model computes the same outputs as the original with the removed units' weights at 0.
  */
 export function compactModel(net: NetStructure, kept: KeptUnits): { model: tfl.Sequential; inputIndex: Int32Array | null } {
+  checkNet('compactModel', net);
   const fn = 'compactModel';
   if (kept.length !== net.stages.length) throw new ShapeError(fn, `kept has ${kept.length} stages, the model ${net.stages.length}`);
   kept.forEach((k, s) => {
@@ -92,6 +94,13 @@ export function compactModel(net: NetStructure, kept: KeptUnits): { model: tfl.S
 
 /** Gathers the kept input channels / features of every sample (the last axis), for a compacted model's input. */
 export function gatherInputs(x: Float32Array, perSample: number, channels: number, inputIndex: Int32Array): Float32Array {
+  const fn = 'gatherInputs';
+  checkTyped(fn, 'x', x, Float32Array);
+  checkTyped(fn, 'inputIndex', inputIndex, Int32Array);
+  if (!Number.isInteger(channels) || channels < 1) throw new ValueError(fn, `channels must be a whole number ≥ 1, got ${String(channels)}`);
+  if (!Number.isInteger(perSample) || perSample < 1 || perSample % channels !== 0 || x.length % perSample !== 0) {
+    throw new ShapeError(fn, `perSample (${String(perSample)}) must be a whole multiple of channels (${channels}) dividing x.length (${x.length})`);
+  }
   const n = x.length / perSample;
   const positions = perSample / channels;
   const out = new Float32Array(n * positions * inputIndex.length);

@@ -1,6 +1,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { GroupError, ShapeError, ValueError } from '../../errors.ts';
+import { callerName } from '../../util/validate.ts';
 import type { GroupStructure } from '../../groups/groups.ts';
+import { checkLayersModel, checkNet } from '../check.ts';
 
 /**
  * The prunable structure of a chain-shaped tfjs LayersModel (Conv2D / Dense layers, with
@@ -41,6 +43,7 @@ export interface NetStructure {
 const PASS_THROUGH = new Set(['MaxPooling2D', 'AveragePooling2D', 'Activation', 'ReLU', 'Dropout', 'Flatten']);
 
 export function netStructure(model: tfl.LayersModel): NetStructure {
+  checkLayersModel('netStructure', model);
   const fn = 'netStructure';
   const variables: { name: string; shape: number[]; offset: number; size: number }[] = [];
   const offsetOf = new Map<string, number>();
@@ -100,6 +103,7 @@ export function netStructure(model: tfl.LayersModel): NetStructure {
 
 /** Flat indices of the incoming slice of unit u of stage s (kernel[..., u], bias[u], BN gamma/beta[u]). */
 export function incomingIndices(net: NetStructure, s: number, u: number, withBn = true): number[] {
+  checkNet('incomingIndices', net);
   const st = net.stages[s];
   const out: number[] = [];
   if (st.kind === 'input') return out;
@@ -114,6 +118,7 @@ export function incomingIndices(net: NetStructure, s: number, u: number, withBn 
 
 /** Flat indices of the next stage's kernel entries that read unit u of stage s. */
 export function outgoingIndices(net: NetStructure, s: number, u: number): number[] {
+  checkNet('outgoingIndices', net);
   const next = net.stages[s + 1];
   const C = net.stages[s].units;
   const out: number[] = [];
@@ -130,6 +135,7 @@ export function outgoingIndices(net: NetStructure, s: number, u: number): number
 
 /** Every parameter removed with unit u of stage s (incoming, BN, outgoing): the coupled group. */
 export function unitIndices(net: NetStructure, s: number, u: number): number[] {
+  checkNet('unitIndices', net);
   return [...incomingIndices(net, s, u), ...outgoingIndices(net, s, u)];
 }
 
@@ -154,6 +160,7 @@ export interface UnitGroupOptions {
 
 /** One group per prunable unit, for proximal training. */
 export function unitGroups(net: NetStructure, options: UnitGroupOptions = {}): UnitGroup[] {
+  checkNet('unitGroups', net);
   const mode = options.mode ?? 'outgoing';
   if (mode !== 'outgoing' && mode !== 'incoming' && mode !== 'bn-scale') throw new ValueError('unitGroups', `unknown mode '${String(mode)}'`);
   const groups: UnitGroup[] = [];
@@ -173,7 +180,8 @@ export function unitGroups(net: NetStructure, options: UnitGroupOptions = {}): U
  * The groups as a GroupStructure over the flat vector (weights d_g = √p_g unless given), refusing
  * overlaps: the prox of a sum of overlapping norms is not the product of group proxes.
  */
-export function groupStructureOf(net: NetStructure, groups: readonly UnitGroup[], weights?: ArrayLike<number>, fn = 'trainProximal'): GroupStructure {
+export function groupStructureOf(net: NetStructure, groups: readonly UnitGroup[], weights?: ArrayLike<number>, fn = 'groupStructureOf'): GroupStructure {
+  checkNet(callerName(fn, 'groupStructureOf'), net);
   const groupOf = new Int32Array(net.size).fill(-1);
   const ptr = new Int32Array(groups.length + 1);
   let total = 0;
@@ -203,6 +211,7 @@ export function groupStructureOf(net: NetStructure, groups: readonly UnitGroup[]
 export type KeptUnits = Uint8Array[];
 
 export function allKept(net: NetStructure): KeptUnits {
+  checkNet('allKept', net);
   return net.stages.map((s) => new Uint8Array(s.units).fill(1));
 }
 
@@ -211,6 +220,7 @@ export function allKept(net: NetStructure): KeptUnits {
  * Σ over Conv2D/Dense stages of positions · window · fanPerUnit · keptIn · keptOut (+ keptOut bias).
  */
 export function structureFlops(net: NetStructure, kept: KeptUnits): number {
+  checkNet('structureFlops', net);
   let flops = 0;
   for (let s = 1; s < net.stages.length; s++) {
     const st = net.stages[s];
@@ -223,6 +233,7 @@ export function structureFlops(net: NetStructure, kept: KeptUnits): number {
 
 /** Trainable parameters left after compaction (kernels, biases, BatchNormalization gamma/beta). */
 export function structureParameters(net: NetStructure, kept: KeptUnits): number {
+  checkNet('structureParameters', net);
   let p = 0;
   for (let s = 1; s < net.stages.length; s++) {
     const st = net.stages[s];
@@ -237,6 +248,7 @@ export function structureParameters(net: NetStructure, kept: KeptUnits): number 
 
 /** Units per stage that a parameter vector leaves alive: a unit is dead when its outgoing slice is 0. */
 export function aliveUnits(net: NetStructure, theta: ArrayLike<number>): KeptUnits {
+  checkNet('aliveUnits', net);
   const kept = allKept(net);
   // A unit whose outgoing weights are all 0 no longer influences the output; a unit whose inputs
   // all died and whose incoming slice is 0 outputs a constant that the next bias can absorb — both

@@ -1,0 +1,175 @@
+/**
+ * Edge checks for the neural entry points: each is O(1) (a look at the object's shape, never a walk
+ * over its weights) so that junk — nothing, NaN, a string, an empty object — is refused with an
+ * error naming the public function instead of escaping later as a TypeError deep inside tfjs.
+ */
+import { statSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { isGroupStructure, type GroupStructure } from '../groups/groups.ts';
+import { DataError, GroupError, ShapeError, ValueError } from '../errors.ts';
+import type { Graph } from './ir/graph.ts';
+import type { DependencyGraph } from './depgraph.ts';
+import type { NetStructure } from './train/structure.ts';
+import type { ImageSet } from './mnist.ts';
+
+const describe = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `the string '${v.slice(0, 40)}'` : typeof v === 'object' ? 'an object of another kind' : `${typeof v} ${String(v)}`;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** A graph IR (as returned by readModel and the importers). */
+export function checkGraph(fn: string, g: unknown, what = 'the graph'): Graph {
+  if (!isObject(g) || !Array.isArray(g.nodes) || !Array.isArray(g.inputs) || !Array.isArray(g.outputs) || !(g.weights instanceof Map)) {
+    throw new ValueError(fn, `${what} must be a Graph (from readModel or an importer: { inputs, outputs, nodes, weights }), got ${describe(g)}`);
+  }
+  return g as unknown as Graph;
+}
+
+/** A dependency graph (from dependencyGraph). */
+export function checkDependencyGraph(fn: string, dg: unknown): DependencyGraph {
+  if (!isObject(dg) || !Array.isArray(dg.groups) || !(dg.shapes instanceof Map) || !(dg.channelIds instanceof Map)) {
+    throw new ValueError(fn, `expected a DependencyGraph (from dependencyGraph(graph)), got ${describe(dg)}`);
+  }
+  checkGraph(fn, dg.graph, 'the dependency graph\'s graph');
+  return dg as unknown as DependencyGraph;
+}
+
+/** A network structure (from netStructure). */
+export function checkNet(fn: string, net: unknown): NetStructure {
+  if (!isObject(net) || !Array.isArray(net.stages) || !Array.isArray(net.variables) || typeof net.size !== 'number' || !isObject(net.model)) {
+    throw new ValueError(fn, `expected a NetStructure (from netStructure(model)), got ${describe(net)}`);
+  }
+  return net as unknown as NetStructure;
+}
+
+/** A tfjs LayersModel or a NetStructure built from one. */
+export function checkModelOrNet(fn: string, model: unknown): void {
+  if (isObject(model) && Array.isArray(model.stages)) {
+    checkNet(fn, model);
+    return;
+  }
+  if (!isObject(model) || !Array.isArray(model.layers) || typeof model.predict !== 'function') {
+    throw new ValueError(fn, `the model must be a tfjs LayersModel (e.g. tf.sequential) or a NetStructure, got ${describe(model)}`);
+  }
+}
+
+/** A tf.Tensor that has not been disposed. */
+export function checkTensor(fn: string, what: string, t: unknown): tf.Tensor {
+  if (!(t instanceof tf.Tensor)) throw new ValueError(fn, `${what} must be a tf.Tensor, got ${describe(t)}`);
+  if (t.isDisposed) throw new ValueError(fn, `${what} has been disposed`);
+  return t;
+}
+
+/** A non-empty string (a path or a name). */
+export function checkString(fn: string, what: string, s: unknown): string {
+  if (typeof s !== 'string' || s.length === 0) throw new ValueError(fn, `${what} must be a non-empty string, got ${describe(s)}`);
+  return s;
+}
+
+/** A byte buffer. */
+export function checkBytes(fn: string, what: string, b: unknown): Uint8Array {
+  if (!(b instanceof Uint8Array)) throw new ValueError(fn, `${what} must be a Uint8Array of the file's bytes, got ${describe(b)}`);
+  return b;
+}
+
+/** A plain object argument (a spec, a model JSON). */
+export function checkObject(fn: string, what: string, o: unknown): Record<string, unknown> {
+  if (!isObject(o)) throw new ValueError(fn, `${what} must be an object, got ${describe(o)}`);
+  return o;
+}
+
+/** An image set ({ x, y, n, shape, classes }), checked in O(1): sizes agree, x and y are typed. */
+export function checkImageSet(fn: string, set: unknown, what = 'the data'): ImageSet {
+  if (!isObject(set) || !(set.x instanceof Float32Array) || !(set.y instanceof Int32Array) || typeof set.n !== 'number' || !Array.isArray(set.shape)) {
+    throw new ValueError(fn, `${what} must be an ImageSet { x: Float32Array, y: Int32Array, n, shape, classes } (from loadMnist or readImages), got ${describe(set)}`);
+  }
+  const s = set as unknown as ImageSet;
+  if (s.y.length !== s.n) throw new ShapeError(fn, `${what}: y has ${s.y.length} labels for n = ${s.n}`);
+  const per = s.shape.reduce((a, b) => a * b, 1);
+  if (s.x.length !== s.n * per) throw new ShapeError(fn, `${what}: x has ${s.x.length} values, expected n × ${s.shape.join('×')} = ${s.n * per}`);
+  return s;
+}
+
+/** A plain array of non-negative whole numbers (a shape), read once. */
+export function checkShape(fn: string, what: string, shape: unknown): readonly number[] {
+  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)) {
+    throw new ShapeError(fn, `${what} must be an array of whole numbers ≥ 1, got ${Array.isArray(shape) ? `[${shape.map(String).join(', ')}]` : describe(shape)}`);
+  }
+  return shape as number[];
+}
+
+/** A graph node ({ op, name, inputs }). */
+export function checkNode(fn: string, n: unknown): void {
+  if (!isObject(n) || typeof n.op !== 'string' || !Array.isArray(n.inputs)) throw new ValueError(fn, `expected a graph node { op, name, inputs, ... }, got ${describe(n)}`);
+}
+
+/** A Set (of group indices). */
+export function checkSet(fn: string, what: string, s: unknown): void {
+  if (!(s instanceof Set)) throw new ValueError(fn, `${what} must be a Set of group indices, got ${describe(s)}`);
+}
+
+/** A Map (weights by name). */
+export function checkMap(fn: string, what: string, m: unknown): void {
+  if (!(m instanceof Map)) throw new ValueError(fn, `${what} must be a Map, got ${describe(m)}`);
+}
+
+/** A tfjs LayersModel. */
+export function checkLayersModel(fn: string, model: unknown): void {
+  if (!isObject(model) || !Array.isArray(model.layers) || typeof model.predict !== 'function') {
+    throw new ValueError(fn, `the model must be a tfjs LayersModel (e.g. tf.sequential), got ${describe(model)}`);
+  }
+}
+
+/** A non-empty array of non-empty strings (file names), read once. */
+export function checkStrings(fn: string, what: string, a: unknown): readonly string[] {
+  if (!Array.isArray(a) || a.length === 0) throw new ValueError(fn, `${what} must be a non-empty array of file names, got ${describe(a)}`);
+  a.forEach((s, i) => {
+    if (typeof s !== 'string' || s.length === 0) throw new ValueError(fn, `${what}[${i}] must be a non-empty string, got ${describe(s)}`);
+  });
+  return a as string[];
+}
+
+/** A classification data set { x, y, n } (from loadDigits), checked in O(1). */
+export function checkClassificationData(fn: string, d: unknown): void {
+  if (!isObject(d) || typeof d.n !== 'number' || !Number.isInteger(d.n) || d.n < 1 || !ArrayBuffer.isView(d.x) || !(d.y instanceof Int32Array)) {
+    throw new ValueError(fn, `expected a data set { x, y: Int32Array, n, ... } (from loadDigits), got ${describe(d)}`);
+  }
+  const x = d.x as unknown as { length: number };
+  if (d.y.length !== d.n || x.length % d.n !== 0) throw new ShapeError(fn, `the data set has ${x.length} values and ${d.y.length} labels for n = ${d.n}`);
+}
+
+/** An existing regular file, checked before any work (a lazy loader would fail only when used). */
+export function checkFile(fn: string, path: string): void {
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new DataError(fn, `${path}: no such file`);
+  }
+  if (!isFile) throw new DataError(fn, `${path} is not a file`);
+}
+
+/** Flat parameters of a network (a FlatParams: its theta vector and the net it views). */
+export function checkParams(fn: string, p: unknown): void {
+  if (!isObject(p) || !(p.theta instanceof Float64Array) || typeof p.push !== 'function' || !isObject(p.net)) {
+    throw new ValueError(fn, `expected a FlatParams (new FlatParams(netStructure(model))), got ${describe(p)}`);
+  }
+}
+
+/** A group structure (from makeGroups, unitGroups/groupStructureOf). */
+export function checkGroups(fn: string, gs: unknown, nFeatures?: number): GroupStructure {
+  if (!isGroupStructure(gs)) throw new GroupError(fn, `expected a GroupStructure (from makeGroups or groupStructureOf), got ${describe(gs)}`);
+  if (nFeatures !== undefined && gs.nFeatures !== nFeatures) throw new ShapeError(fn, `the groups index ${gs.nFeatures} features, the parameters have ${nFeatures}`);
+  return gs;
+}
+
+/** A typed array of the given kind. */
+export function checkTyped(fn: string, what: string, a: unknown, kind: Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor): void {
+  if (!(a instanceof kind)) throw new ValueError(fn, `${what} must be a ${kind.name}, got ${describe(a)}`);
+}
+
+/** The penalty level λ: a finite number ≥ 0. */
+export function checkLambda(fn: string, lambda: unknown): number {
+  if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${String(lambda)}`);
+  return lambda;
+}
