@@ -24,8 +24,8 @@ export { GroupMcpPenalty, GroupScadPenalty } from './penalties/nonconvex.ts';
 export { CompositeMcpPenalty, GroupExpLassoPenalty } from './penalties/bilevel.ts';
 import './penalties/index.ts';
 import './datafits/index.ts';
-export { groupSoftThresholdBlock, softThresholdBlock } from './prox/prox.ts';
-export { groupNorms } from './groups/norms.ts';
+// The hot kernels with O(1) argument checks; the solvers call the unchecked ones.
+export { groupSoftThresholdBlock, softThresholdBlock, groupNorms } from './linalg/checked.ts';
 export { ProblemContext, evaluate, evaluateFromEta0, newPoint, type PointBuffers } from './solvers/problem.ts';
 export { UnpenalizedSolver } from './solvers/unpenalized.ts';
 export {
@@ -42,7 +42,7 @@ export {
   prepareProblem, PreparedProblem, choosePenalty, checkSolveOptions,
   type PenaltyChoice, type CheckedSolveOptions, type SolveRun,
 } from './problem/problem.ts';
-export { dot, nrm2, axpy } from './linalg/blas.ts';
+export { dot, nrm2, axpy } from './linalg/checked.ts';
 export type { LinearOperator, ColumnAccess } from './linalg/operator.ts';
 export { materializeColumn } from './linalg/operator.ts';
 export { FastDense, type KernelBackend, type KernelWorkspace } from './linalg/kernels/fast.ts';
