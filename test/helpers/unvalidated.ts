@@ -175,9 +175,4 @@ export const UNVALIDATED = new Set<string>([
   'groupsparse/solvers.sparseGroupDualNorm',
   'groupsparse/solvers.subsetResponse',
   'groupsparse/solvers.sumRowLosses',
-  'groupsparse/sql.cvGroupLasso',
-  'groupsparse/sql.duckdbSource',
-  'groupsparse/sql.foldOfKey',
-  'groupsparse/sql.foldSql',
-  'groupsparse/sql.postgresSource',
 ]);
