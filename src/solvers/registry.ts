@@ -1,5 +1,5 @@
 import { Fista, Ista, type IterativeSolver, type ProximalOptions } from './proximal.ts';
-import type { ProblemContext } from './problem.ts';
+import { checkContext, type ProblemContext } from './problem.ts';
 
 /** Builds a solver for a problem from a starting point (penalized coefficients). */
 export type SolverFactory = (ctx: ProblemContext, w0: Float64Array, options: ProximalOptions) => IterativeSolver;
@@ -63,6 +63,7 @@ export function solverNames(): string[] {
 
 /** What 'auto' runs on this context: the accepting solver of highest priority, else FISTA. */
 export function chooseSolver(ctx: ProblemContext): string {
+  checkContext('chooseSolver', ctx);
   let best: SolverEntry | null = null;
   for (const e of registry.values()) {
     if (!e.accepts || !e.accepts(ctx)) continue;
