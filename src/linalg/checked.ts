@@ -1,11 +1,16 @@
 import { GroupError, ShapeError, ValueError } from '../errors.ts';
 import { isGroupStructure, type GroupStructure } from '../groups/groups.ts';
 import { groupNorms as groupNormsRaw } from '../groups/norms.ts';
+import * as datafits from '../datafits/datafits.ts';
+import * as penalties from '../penalties/penalties.ts';
 import * as prox from '../prox/prox.ts';
+import * as certificate from '../solvers/certificate.ts';
+import { checkTolerance } from '../util/validate.ts';
 import * as blas from './blas.ts';
 
 /**
- * The hot kernels (level-1 BLAS, block thresholding, in-place proxes, group norms) as the public
+ * The hot kernels (level-1 BLAS, block thresholding, in-place proxes, group norms, the scalar link
+ * functions, the gap test and the sparse-group dual norm) as the public
  * entries export them. The library's solvers call the raw kernels in their inner loops; these
  * wrappers add only O(1) checks (types, offsets and lengths against the arrays passed, finite
  * scalars), so a user calling them directly gets an error naming the function instead of a silent
@@ -148,4 +153,57 @@ export function groupNorms(w: Float64Array, gs: GroupStructure): { norms: Float6
   const fn = 'groupNorms';
   vec(fn, 'w', w);
   return groupNormsRaw(w, groups(fn, gs, w.length));
+}
+
+/** log(1 + eˣ) without overflow, checked (see {@link datafits.log1pExp}). */
+export function log1pExp(x: number): number {
+  return datafits.log1pExp(scalar('log1pExp', 'x', x));
+}
+
+/** 1/(1 + e⁻ˣ), checked (see {@link datafits.sigmoid}). */
+export function sigmoid(x: number): number {
+  return datafits.sigmoid(scalar('sigmoid', 'x', x));
+}
+
+/** log Γ(x) for x > 0, checked (see {@link datafits.logGamma}). */
+export function logGamma(x: number): number {
+  if (scalar('logGamma', 'x', x) <= 0) throw new ValueError('logGamma', `x must be > 0, got ${x}`);
+  return datafits.logGamma(x);
+}
+
+/** A gap or objective value: a number, NaN refused (a NaN gap is never a certificate). */
+function gapValue(fn: string, what: string, a: unknown): number {
+  if (typeof a !== 'number' || Number.isNaN(a)) throw new ValueError(fn, `${what} must be a number, got ${String(a)}`);
+  return a;
+}
+
+/** Relative gap gap/P, checked (see {@link certificate.relativeGap}). */
+export function relativeGap(gap: number, primal: number): number {
+  return certificate.relativeGap(gapValue('relativeGap', 'gap', gap), gapValue('relativeGap', 'primal', primal));
+}
+
+/** Whether a gap certifies tolerance tol, checked (see {@link certificate.gapConverged}). */
+export function gapConverged(gap: number, primal: number, floor: number, tol: number): boolean {
+  const fn = 'gapConverged';
+  gapValue(fn, 'gap', gap);
+  gapValue(fn, 'primal', primal);
+  scalar(fn, 'floor', floor, 0);
+  checkTolerance(fn, tol === undefined ? NaN : tol);
+  return certificate.gapConverged(gap, primal, floor, tol);
+}
+
+/** Dual norm of the sparse-group lasso on one group, checked (see {@link penalties.sparseGroupDualNorm}). */
+export function sparseGroupDualNorm(a: Float64Array, alpha: number, d: number): number {
+  const fn = 'sparseGroupDualNorm';
+  vec(fn, 'a', a);
+  prox.checkAlpha(fn, alpha);
+  if (scalar(fn, 'd', d, 0) === 0 && alpha === 0) {
+    // Neither an ℓ1 nor an ℓ2 part: no norm to take (the closed form would divide by zero).
+    throw new ValueError(fn, 'alpha = 0 and d = 0 leave no norm to take');
+  }
+  // O(m) like the function itself (which sorts a): the closed form assumes a ≥ 0.
+  for (let k = 0; k < a.length; k++) {
+    if (!(a[k] >= 0 && a[k] < Infinity)) throw new ValueError(fn, `a must hold finite numbers ≥ 0 (magnitudes), got ${a[k]} at position ${k}`);
+  }
+  return penalties.sparseGroupDualNorm(a, alpha, d);
 }
