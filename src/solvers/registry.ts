@@ -1,3 +1,4 @@
+import { OptionError } from '../errors.ts';
 import { Fista, Ista, type IterativeSolver, type ProximalOptions } from './proximal.ts';
 import { checkContext, type ProblemContext } from './problem.ts';
 
@@ -44,6 +45,9 @@ const registry = new Map<string, SolverEntry>([
  * and when 'auto' may choose it.
  */
 export function registerSolver(name: string, factory: SolverFactory, traits: SolverTraits = {}): void {
+  if (typeof name !== 'string' || !/^[A-Za-z][\w-]*$/.test(name)) throw new OptionError('registerSolver', `name must be an identifier such as 'mySolver', got ${String(name)}`);
+  if (typeof factory !== 'function') throw new OptionError('registerSolver', `factory must be a function (ctx, w0, options) => IterativeSolver, got ${factory === null ? 'null' : typeof factory}`);
+  if (traits === null || typeof traits !== 'object') throw new OptionError('registerSolver', `traits must be an object, got ${traits === null ? 'null' : typeof traits}`);
   registry.set(name, { ...traits, name, factory });
 }
 

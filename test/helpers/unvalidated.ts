@@ -127,7 +127,9 @@ export const UNVALIDATED = new Set<string>([
   'groupsparse/solvers.FastDense',
   'groupsparse/solvers.PreparedProblem',
   'groupsparse/solvers.UnpenalizedSolver',
+  // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.checkSolveOptions',
+  // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.choosePenalty',
   'groupsparse/solvers.getLoss',
   'groupsparse/solvers.getPenalty',
@@ -137,10 +139,8 @@ export const UNVALIDATED = new Set<string>([
   'groupsparse/solvers.log1pExp',
   // Takes no arguments: ignoring them is right.
   'groupsparse/solvers.lossNames',
-  'groupsparse/solvers.materializeColumn',
   // Takes no arguments: ignoring them is right.
   'groupsparse/solvers.penaltyNames',
-  'groupsparse/solvers.registerSolver',
   // Any pair of numbers is valid (a gap rounded below 0, an objective below 0): (-1, -1) rightly answers.
   'groupsparse/solvers.relativeGap',
   // Defined for every finite x: sigmoid(-1) rightly answers (NaN and non-numbers are refused).
