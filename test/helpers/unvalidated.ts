@@ -7,7 +7,6 @@
 export const UNVALIDATED = new Set<string>([
   // Empty options ({}) rightly give the default estimator.
   'groupsparse.GroupLasso',
-  'groupsparse.certifyOverlap',
   // A bare identifier ('junk') is a valid expression: compiling it rightly succeeds.
   'groupsparse.compileExpression',
   // Takes no arguments: ignoring them is right.
@@ -126,14 +125,17 @@ export const UNVALIDATED = new Set<string>([
   'groupsparse/neural.zeroGroups',
   'groupsparse/solvers.FastDense',
   'groupsparse/solvers.PreparedProblem',
-  'groupsparse/solvers.UnpenalizedSolver',
   // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.checkSolveOptions',
   // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.choosePenalty',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getLoss',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getPenalty',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getSolver',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getSolverFactory',
   // Defined for every finite x: log1pExp(-1) rightly answers (NaN and non-numbers are refused).
   'groupsparse/solvers.log1pExp',
