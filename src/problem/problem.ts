@@ -1,7 +1,7 @@
 import { defaultLoss, lossNames, type Datafit, type LossName } from '../datafits/index.ts';
 import type { CoxTies } from '../datafits/cox.ts';
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
-import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { expandForTasks, isGroupStructure, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { checkDesignScale, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
@@ -241,6 +241,19 @@ export class PreparedProblem {
   private readonly fn: string;
 
   constructor(X: LinearOperator, datafit: Datafit, groups: GroupStructure, fitIntercept: boolean, penalty: PenaltyChoice, fn: string) {
+    // O(1) checks, once per problem (built from validated parts by problemFromValidated).
+    fn = callerName(fn, 'PreparedProblem');
+    if (X === null || typeof X !== 'object' || typeof X.apply !== 'function' || !Number.isInteger(X.rows) || !Number.isInteger(X.cols)) {
+      throw new ShapeError(fn, 'X must be a LinearOperator (see toOperator)');
+    }
+    if (datafit === null || typeof datafit !== 'object' || typeof datafit.valueGrad !== 'function' || datafit.n !== X.rows) {
+      throw new ShapeError(fn, `datafit must be a Datafit over the ${X.rows} rows of X`);
+    }
+    if (!isGroupStructure(groups) || groups.nFeatures !== X.cols) throw new ShapeError(fn, `groups must be a GroupStructure over the ${X.cols} columns of X`);
+    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+    if (penalty === null || typeof penalty !== 'object' || penalty.spec === null || typeof penalty.spec !== 'object') {
+      throw new OptionError(fn, 'penalty must be a penalty choice (from choosePenalty)');
+    }
     this.X = X;
     this.datafit = datafit;
     this.groups = groups;

@@ -123,8 +123,6 @@ export const UNVALIDATED = new Set<string>([
   'groupsparse/neural.writeTfjsGraphModel',
   'groupsparse/neural.writeTfjsLayersModel',
   'groupsparse/neural.zeroGroups',
-  'groupsparse/solvers.FastDense',
-  'groupsparse/solvers.PreparedProblem',
   // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.checkSolveOptions',
   // The first argument is the caller's name for messages: any string ('junk') is taken as one.
