@@ -39,7 +39,7 @@ export function certifyOverlap(
   if (t0 !== null && t0 !== undefined && !(t0 instanceof Float64Array && t0.length === st.groups.indices.length)) {
     throw new ShapeError(fn, `t0 must be null or a Float64Array of length ${st.groups.indices.length} (one entry per group member)`);
   }
-  if (typeof bestDual !== 'number' || Number.isNaN(bestDual)) throw new ValueError(fn, `bestDual must be a number, got ${String(bestDual)}`);
+  if (typeof bestDual !== 'number' || bestDual === Infinity) throw new ValueError(fn, `bestDual must be a number below +Infinity, got ${String(bestDual)}`);
   const pt = newPoint(ctx);
   evaluate(ctx, w, pt);
   const lambda = ctx.penalty.lambda;

@@ -284,8 +284,9 @@ export function gapConverged(gap: number, primal: number, floor: number, tol: nu
 export function certify(ctx: ProblemContext, w: Float64Array, bestDual = -Infinity): Certificate & { point: PointBuffers } {
   checkContext('certify', ctx);
   checkCoefs('certify', ctx, w);
-  if (typeof bestDual !== 'number' || Number.isNaN(bestDual) || bestDual === Infinity) {
-    throw new ValueError('certify', `bestDual must be a finite number or -Infinity, got ${String(bestDual)}`);
+  // NaN is allowed: a nonconvex penalty has no dual, and its running best dual is NaN.
+  if (typeof bestDual !== 'number' || bestDual === Infinity) {
+    throw new ValueError('certify', `bestDual must be a number below +Infinity (a dual value, -Infinity or NaN for none), got ${String(bestDual)}`);
   }
   const pt = newPoint(ctx);
   evaluate(ctx, w, pt);
