@@ -9,7 +9,7 @@
  * information criteria, the estimator and the CLI.
  */
 export {
-  SquaredLoss, LogisticLoss, PoissonLoss, makeDatafit, registerLoss, lossNames, getLoss, sigmoid, log1pExp, logGamma,
+  SquaredLoss, LogisticLoss, PoissonLoss, makeDatafit, registerLoss, lossNames, getLoss,
   type Datafit, type LossName, type LossSpec,
 } from './datafits/datafits.ts';
 export {
@@ -17,19 +17,21 @@ export {
 } from './datafits/datafit.ts';
 export type { GroupStructure } from './groups/groups.ts';
 export {
-  GroupLassoPenalty, SparseGroupLassoPenalty, sparseGroupDualNorm, registerPenalty, penaltyNames, getPenalty,
+  GroupLassoPenalty, SparseGroupLassoPenalty, registerPenalty, penaltyNames, getPenalty,
   type Penalty, type PenaltySpec, type PenaltyParams,
 } from './penalties/penalties.ts';
 export { GroupMcpPenalty, GroupScadPenalty } from './penalties/nonconvex.ts';
 export { CompositeMcpPenalty, GroupExpLassoPenalty } from './penalties/bilevel.ts';
 import './penalties/index.ts';
 import './datafits/index.ts';
-export { groupSoftThresholdBlock, softThresholdBlock } from './prox/prox.ts';
-export { groupNorms } from './groups/norms.ts';
+// The hot kernels with O(1) argument checks; the solvers call the unchecked ones.
+export {
+  groupSoftThresholdBlock, softThresholdBlock, groupNorms, sigmoid, log1pExp, logGamma, relativeGap, gapConverged, sparseGroupDualNorm,
+} from './linalg/checked.ts';
 export { ProblemContext, evaluate, evaluateFromEta0, newPoint, type PointBuffers } from './solvers/problem.ts';
 export { UnpenalizedSolver } from './solvers/unpenalized.ts';
 export {
-  certify, dualValue, kktViolation, gapConverged, certificateMeets, relativeGap, type Certificate,
+  certify, dualValue, kktViolation, certificateMeets, type Certificate,
 } from './solvers/certificate.ts';
 export { Ista, Fista, estimateLipschitz, type IterativeSolver, type IterationInfo, type ProximalOptions } from './solvers/proximal.ts';
 export { drive, type DriveOptions, type DriveResult, type StopRule } from './solvers/driver.ts';
@@ -42,7 +44,7 @@ export {
   prepareProblem, PreparedProblem, choosePenalty, checkSolveOptions,
   type PenaltyChoice, type CheckedSolveOptions, type SolveRun,
 } from './problem/problem.ts';
-export { dot, nrm2, axpy } from './linalg/blas.ts';
+export { dot, nrm2, axpy } from './linalg/checked.ts';
 export type { LinearOperator, ColumnAccess } from './linalg/operator.ts';
 export { materializeColumn } from './linalg/operator.ts';
 export { FastDense, type KernelBackend, type KernelWorkspace } from './linalg/kernels/fast.ts';

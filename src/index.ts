@@ -19,10 +19,8 @@ export {
   makeGroups, withWeights, groupSize, expandForTasks, groupsFromRecord, isGroupStructure,
   type GroupStructure, type GroupSpec, type GroupOptions, type WeightRule,
 } from './groups/groups.ts';
-export {
-  proxGroupLasso, proxGroupLassoInPlace, proxL1, proxL1InPlace, proxSparseGroup, proxSparseGroupInPlace,
-  projectL2Ball, projectL2BallInPlace,
-} from './prox/prox.ts';
+export { proxGroupLasso, proxL1, proxSparseGroup, projectL2Ball } from './prox/prox.ts';
+export { proxGroupLassoInPlace, proxL1InPlace, proxSparseGroupInPlace, projectL2BallInPlace } from './linalg/checked.ts';
 export { lossNames, type LossName } from './datafits/index.ts';
 export { penaltyNames } from './penalties/index.ts';
 export {

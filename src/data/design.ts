@@ -9,7 +9,7 @@ import { DataError, OptionError, ValueError } from '../errors.ts';
 import { makeGroups, type GroupStructure } from '../groups/groups.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { SparseMatrix } from '../linalg/sparse.ts';
-import { checkChoice, checkOptions } from '../util/validate.ts';
+import { callerName, checkChoice, checkOptions } from '../util/validate.ts';
 import { bsFit, nsFit, polyFit, type PolyCoefs, type SplineBasis } from './basis.ts';
 import { checkEncoderState, encodeColumns, encodedWidth, encoderSources, numericOf, type CategoricalState, type EncoderState, type InteractionSide } from './coding.ts';
 import { compileExpression, loadExpressionEngine, type CompiledExpression } from './expressions.ts';
@@ -156,6 +156,9 @@ const DESIGN_OPTIONS = ['target', 'columns', 'transforms', 'sparse'] as const;
 
 /** Natural order of level names: numbers by value ('2' < '10'), then other strings by code point. */
 export function compareLevels(a: string, b: string): number {
+  if (typeof a !== 'string' || typeof b !== 'string') {
+    throw new ValueError('compareLevels', `level names must be two strings, got ${a === null ? 'null' : typeof a} and ${b === null ? 'null' : typeof b}`);
+  }
   const x = parseFloat(a);
   const y = parseFloat(b);
   const fx = Number.isFinite(x);
@@ -426,7 +429,11 @@ function assemble(cols: Float64Array[], n: number, sparse: boolean | 'auto'): De
 export function buildDesign(table: TableInput, options: DesignOptions & { target: string }): TargetDesign;
 export function buildDesign(table: TableInput, options?: DesignOptions): Design;
 export function buildDesign(table: TableInput, options: DesignOptions = {}): Design {
-  const fn = 'buildDesign';
+  return buildDesignAs('buildDesign', table, options);
+}
+
+/** {@link buildDesign}, its errors worded as `fn`'s (buildDesignAsync). */
+function buildDesignAs(fn: string, table: TableInput, options: DesignOptions = {}): Design {
   checkOptions(fn, options, DESIGN_OPTIONS);
   const raw = asTable(table, fn);
   const sparse = options.sparse ?? false;
@@ -565,7 +572,13 @@ const COLUMN_KINDS = ['numeric', 'dummy', 'poly', 'rawpoly', 'bs', 'ns', 'intera
  * String transforms need the expression engine loaded first (`await loadExpressionEngine()`).
  */
 export function designFromCoding(coding: unknown, fn = 'designFromCoding'): CodedDesign {
-  const c = (typeof coding === 'string' ? JSON.parse(coding) : coding) as Record<string, unknown>;
+  fn = callerName(fn, 'designFromCoding');
+  let c: Record<string, unknown>;
+  try {
+    c = (typeof coding === 'string' ? JSON.parse(coding) : coding) as Record<string, unknown>;
+  } catch (e) {
+    throw new ValueError(fn, `the coding text is not valid JSON (${(e as Error).message})`);
+  }
   if (c === null || typeof c !== 'object' || c.format !== DESIGN_CODING_FORMAT) throw new ValueError(fn, `not a design coding (format is not '${DESIGN_CODING_FORMAT}')`);
   if (c.version !== 1) throw new ValueError(fn, `design coding version ${JSON.stringify(c.version)} is not supported (this version reads 1)`);
   if (c.target !== undefined && typeof c.target !== 'string') throw new ValueError(fn, 'coding.target must be a column name');
@@ -613,12 +626,13 @@ export function designFromCoding(coding: unknown, fn = 'designFromCoding'): Code
 export async function buildDesignAsync(table: TableInput, options: DesignOptions & { target: string }): Promise<TargetDesign>;
 export async function buildDesignAsync(table: TableInput, options?: DesignOptions): Promise<Design>;
 export async function buildDesignAsync(table: TableInput, options: DesignOptions = {}): Promise<Design> {
+  checkOptions('buildDesignAsync', options, DESIGN_OPTIONS);
   const tr = options.transforms;
   const list = tr === undefined ? [] : Array.isArray(tr) ? tr : Object.values(tr);
   if (list.some((x) => (typeof x === 'string') || (typeof x === 'object' && x !== null && typeof (x as TransformSpec).expr === 'string'))) {
     await loadExpressionEngine();
   }
-  return buildDesign(table, options);
+  return buildDesignAs('buildDesignAsync', table, options);
 }
 
 /** Interaction specs for every pair among `columns`, one group per pair (`a:b`). */

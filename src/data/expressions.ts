@@ -9,6 +9,7 @@
  * `mathjs/number` itself and passes it: `await loadExpressionEngine(await import('mathjs/number'))`.
  */
 import { OptionError } from '../errors.ts';
+import { callerName } from '../util/validate.ts';
 
 /** A compiled expression: evaluate with a scope of variable values. */
 export interface CompiledExpression {
@@ -87,6 +88,8 @@ export function expressionEngineLoaded(): boolean {
 
 /** Compile a string expression; the engine must be loaded (see {@link loadExpressionEngine}). */
 export function compileExpression(expr: string, fn = 'compileExpression'): CompiledExpression {
+  fn = callerName(fn, 'compileExpression');
+  if (typeof expr !== 'string' || expr.trim() === '') throw new OptionError(fn, `expression must be a non-empty string, got ${typeof expr === 'string' ? "''" : String(expr)}`);
   if (!compiler) {
     throw new OptionError(fn, `string transforms need the expression engine: call 'await loadExpressionEngine()' first (or use buildDesignAsync)`);
   }

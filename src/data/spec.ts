@@ -47,6 +47,9 @@ export function parseColumnSpecs(
   flags: ColumnSpecFlags, namesOrTable?: readonly string[] | Table, target?: string,
 ): { columns: ColumnSpec[]; transforms: TransformSpec[] } {
   const fn = 'parseColumnSpecs';
+  if (flags === null || typeof flags !== 'object' || Array.isArray(flags)) {
+    throw new OptionError(fn, `flags must be an object ({ categorical, expand, transform, interactions, drop }), got ${flags === null ? 'null' : Array.isArray(flags) ? 'an array' : typeof flags}`);
+  }
   const table = namesOrTable !== undefined && !Array.isArray(namesOrTable) ? (namesOrTable as Table) : undefined;
   const names = table ? table.names : (namesOrTable as readonly string[] | undefined);
   const isString = (c: string) => {

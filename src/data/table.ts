@@ -1,4 +1,5 @@
 import { DataError, ShapeError } from '../errors.ts';
+import { callerName } from '../util/validate.ts';
 
 /** One column of a table: numbers when every entry is a number, else strings. */
 export type TableColumn = Float64Array | string[];
@@ -25,8 +26,32 @@ export function isNumericColumn(c: TableColumn): c is Float64Array {
   return c instanceof Float64Array;
 }
 
+/**
+ * A Table at a public entry: O(columns) shape checks (names and columns paired, every column
+ * nRows long), not a pass over the entries.
+ */
+export function checkTable(fn: string, table: unknown): asserts table is Table {
+  const t = table as Table | null;
+  if (t === null || typeof t !== 'object' || !Array.isArray(t.names) || !Array.isArray(t.columns) ||
+    !Number.isInteger(t.nRows) || t.nRows < 0) {
+    throw new DataError(fn, 'expected a table (from readCsv or tableFromColumns)');
+  }
+  if (t.names.length !== t.columns.length) throw new DataError(fn, `the table has ${t.names.length} names but ${t.columns.length} columns`);
+  t.columns.forEach((c, k) => {
+    if (!(c instanceof Float64Array || Array.isArray(c)) || c.length !== t.nRows) {
+      throw new DataError(fn, `column '${t.names[k]}' is not an array of ${t.nRows} entries`);
+    }
+  });
+}
+
 /** Index of column `name`, or a DataError that lists the available names. */
 export function columnIndex(table: Table, name: string, fn: string): number {
+  // O(1) here (called once per column by the design builders); the full shape check is checkTable.
+  const t = table as Table | null;
+  if (t === null || typeof t !== 'object' || !Array.isArray(t.names) || !Array.isArray(t.columns)) {
+    throw new DataError(fn, 'expected a table (from readCsv or tableFromColumns)');
+  }
+  if (typeof name !== 'string') throw new DataError(fn, `column name must be a string, got ${name === null ? 'null' : typeof name}`);
   const k = table.names.indexOf(name);
   if (k < 0) {
     throw new DataError(fn, `unknown column '${name}'; the table has ${table.names.map((n) => `'${n}'`).join(', ')}`);
@@ -36,11 +61,13 @@ export function columnIndex(table: Table, name: string, fn: string): number {
 
 /** Column `name` of a table (a DataError naming the available columns if absent). */
 export function getColumn(table: Table, name: string, fn = 'getColumn'): TableColumn {
-  return table.columns[columnIndex(table, name, fn)];
+  const k = columnIndex(table, name, callerName(fn, 'getColumn')); // checks the table before it is read
+  return table.columns[k];
 }
 
 /** Column `name` as numbers; a string column is refused with the first entry that is not a number. */
-export function numericColumn(table: Table, name: string, fn: string): Float64Array {
+export function numericColumn(table: Table, name: string, fn = 'numericColumn'): Float64Array {
+  fn = callerName(fn, 'numericColumn');
   const c = getColumn(table, name, fn);
   if (isNumericColumn(c)) return c;
   const bad = c.findIndex((s) => !Number.isFinite(Number(s)) || s.trim() === '');
@@ -53,6 +80,11 @@ export function numericColumn(table: Table, name: string, fn: string): Float64Ar
  * be handled before modelling); arrays of strings stay strings.
  */
 export function tableFromColumns(columns: Record<string, ArrayLike<number> | readonly string[]>, fn = 'tableFromColumns'): Table {
+  fn = callerName(fn, 'tableFromColumns');
+  // A string or a number has no named columns: Object.keys('junk') would make columns '0'..'3'.
+  if (columns === null || typeof columns !== 'object' || Array.isArray(columns) || ArrayBuffer.isView(columns)) {
+    throw new DataError(fn, `expected columns by name ({ name: values }), got ${columns === null ? 'null' : Array.isArray(columns) ? 'an array' : typeof columns}`);
+  }
   const names = Object.keys(columns);
   if (names.length === 0) throw new DataError(fn, 'no columns');
   const cols: TableColumn[] = [];
@@ -86,6 +118,7 @@ export function tableFromColumns(columns: Record<string, ArrayLike<number> | rea
 
 /** Rows of a table as plain objects (for printing and interop). */
 export function tableToRows(table: Table): Record<string, number | string>[] {
+  checkTable('tableToRows', table);
   const out: Record<string, number | string>[] = [];
   for (let i = 0; i < table.nRows; i++) {
     const r: Record<string, number | string> = {};
@@ -99,6 +132,13 @@ export function tableToRows(table: Table): Record<string, number | string>[] {
 
 /** The rows `idx` of a table, in order (all columns). */
 export function selectTableRows(table: Table, idx: ArrayLike<number>): Table {
+  const fn = 'selectTableRows';
+  checkTable(fn, table);
+  if (idx === null || typeof idx !== 'object' || typeof idx.length !== 'number') throw new DataError(fn, 'idx must be an array of row indices');
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    if (!Number.isInteger(i) || i < 0 || i >= table.nRows) throw new DataError(fn, `idx[${k}] = ${String(i)} is not a row index (the table has ${table.nRows} rows)`);
+  }
   const cols = table.columns.map((c) => {
     if (isNumericColumn(c)) {
       const f = new Float64Array(idx.length);

@@ -1,4 +1,5 @@
-import { ValueError } from '../errors.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { callerName } from '../util/validate.ts';
 
 /**
  * Names of the registered losses. The built-in ones are listed for editors; any name given to
@@ -187,7 +188,8 @@ export function getLoss(name: string): LossSpec | undefined {
 }
 
 /** Build the datafit for a registered loss name (response already validated for shape and finiteness). */
-export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn: string, sampleWeight?: ArrayLike<number>): Datafit {
+export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: number, fn = 'makeDatafit', sampleWeight?: ArrayLike<number>): Datafit {
+  fn = callerName(fn, 'makeDatafit');
   const spec = losses.get(loss);
   if (!spec) throw new ValueError(fn, `unknown loss '${loss}'; registered: ${lossNames().join(', ')}`);
   if (!spec.multiTask && T > 1) {
@@ -201,6 +203,9 @@ export function makeDatafit(loss: LossName, y: Float64Array, n: number, T: numbe
  * of several columns (one name per kind of fit, as the results report it).
  */
 export function defaultLoss(columns: number): LossName {
+  if (typeof columns !== 'number' || !Number.isInteger(columns) || columns < 1) {
+    throw new ValueError('defaultLoss', `columns (of the response) must be a whole number ≥ 1, got ${String(columns)}`);
+  }
   return columns > 1 ? 'multitask' : 'squared';
 }
 
@@ -210,6 +215,7 @@ export function defaultLoss(columns: number): LossName {
  * `nullDeviance` is for every loss whose null model is a constant per task.
  */
 export function devianceAtNull(df: Datafit): number {
+  checkDatafit('devianceAtNull', df);
   const c = df.nullPredictor();
   for (let t = 0; t < c.length; t++) if (!Number.isFinite(c[t])) return 0;
   const eta0 = new Float64Array(df.n * df.T);
@@ -219,6 +225,10 @@ export function devianceAtNull(df: Datafit): number {
 
 /** Σ_i rowLosses(η), rows with NaN losses (Cox's censored rows) skipped. */
 export function sumRowLosses(df: Datafit, eta: Float64Array): number {
+  checkDatafit('sumRowLosses', df);
+  if (!(eta instanceof Float64Array) || eta.length !== df.n * df.T) {
+    throw new ShapeError('sumRowLosses', `eta must be a Float64Array of n·T = ${df.n * df.T} entries`);
+  }
   const r = new Float64Array(df.n);
   df.rowLosses(eta, r);
   let s = 0;
@@ -226,8 +236,25 @@ export function sumRowLosses(df: Datafit, eta: Float64Array): number {
   return s;
 }
 
+/** A Datafit given to a kit function: the methods and sizes it reads (O(1)). */
+function checkDatafit(fn: string, df: unknown): asserts df is Datafit {
+  const d = df as Datafit | null;
+  if (d === null || typeof d !== 'object' || typeof d.rowLosses !== 'function' || typeof d.nullPredictor !== 'function' ||
+    !Number.isInteger(d.n) || d.n < 1 || !Number.isInteger(d.T) || d.T < 1) {
+    throw new ShapeError(fn, 'df must be a Datafit (from makeDatafit or a loss class)');
+  }
+}
+
 /** Rows `rows` of a column-major n × T response. */
 export function subsetResponse(y: Float64Array, n: number, T: number, rows: ArrayLike<number>): Float64Array {
+  const fn = 'subsetResponse';
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(T) || T < 1) throw new ShapeError(fn, `n and T must be whole numbers ≥ 1, got ${String(n)} and ${String(T)}`);
+  if (!(y instanceof Float64Array) || y.length !== n * T) throw new ShapeError(fn, `y must be a Float64Array of n·T = ${n * T} entries`);
+  if (rows === null || typeof rows !== 'object' || typeof rows.length !== 'number') throw new ShapeError(fn, 'rows must be an array of row indices');
+  // O(rows), like the copy below: a row out of range would read undefined into the response.
+  for (let k = 0; k < rows.length; k++) {
+    if (!Number.isInteger(rows[k]) || rows[k] < 0 || rows[k] >= n) throw new ShapeError(fn, `rows[${k}] = ${String(rows[k])} is not a row index below ${n}`);
+  }
   const m = rows.length;
   const out = new Float64Array(m * T);
   for (let t = 0; t < T; t++) for (let k = 0; k < m; k++) out[t * m + k] = y[t * n + rows[k]];

@@ -1,4 +1,5 @@
-import { ValueError } from '../errors.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { callerName } from '../util/validate.ts';
 import { checkResponseScale } from '../linalg/input.ts';
 import { devianceAtNull, registerLoss, subsetResponse, type Datafit, type LossName } from './datafit.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
@@ -33,6 +34,18 @@ function weightAt(w: Float64Array | undefined, i: number): number {
  * multi-task, one column per task; w = 1 without sample weights). ∇F = w(η − y)/n;
  * F*(u) = ⟨u, y⟩ + (n/2) Σ u²/w (u_i must be 0 where w_i = 0).
  */
+/**
+ * The response and sizes a loss class is built from (O(1): a loss is built once per fit, and its
+ * entries were checked at the edge by toResponse): y a Float64Array of n·T entries.
+ */
+function checkLossArgs(fn: string, y: unknown, n: unknown, T = 1): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ShapeError(fn, `n (the number of rows) must be a whole number ≥ 1, got ${String(n)}`);
+  if (typeof T !== 'number' || !Number.isInteger(T) || T < 1) throw new ShapeError(fn, `T (the number of tasks) must be a whole number ≥ 1, got ${String(T)}`);
+  if (!(y instanceof Float64Array) || y.length !== n * T) {
+    throw new ShapeError(fn, `y must be a Float64Array of n·T = ${n * T} entries, got ${y instanceof Float64Array ? `length ${y.length}` : y === null ? 'null' : typeof y}`);
+  }
+}
+
 export class SquaredLoss implements Datafit {
   readonly name: LossName;
   readonly n: number;
@@ -43,6 +56,8 @@ export class SquaredLoss implements Datafit {
   readonly separable = true;
   readonly sampleWeight: Float64Array | undefined;
   constructor(y: Float64Array, n: number, T = 1, sampleWeight?: ArrayLike<number>, fn = 'SquaredLoss') {
+    fn = callerName(fn, 'SquaredLoss');
+    checkLossArgs(fn, y, n, T);
     this.y = y;
     this.n = n;
     this.T = T;
@@ -193,6 +208,8 @@ export class LogisticLoss implements Datafit {
   readonly separable = true;
   readonly sampleWeight: Float64Array | undefined;
   constructor(y: Float64Array, n: number, fn = 'LogisticLoss', sampleWeight?: ArrayLike<number>) {
+    fn = callerName(fn, 'LogisticLoss');
+    checkLossArgs(fn, y, n);
     for (let i = 0; i < n; i++) {
       if (y[i] !== 0 && y[i] !== 1) {
         throw new ValueError(fn, `logistic loss needs labels 0/1, got ${y[i]} at position ${i}`);
@@ -354,6 +371,8 @@ export class PoissonLoss implements Datafit {
   private readonly constant: number;
   private readonly logY: Float64Array;
   constructor(y: Float64Array, n: number, fn = 'PoissonLoss', sampleWeight?: ArrayLike<number>) {
+    fn = callerName(fn, 'PoissonLoss');
+    checkLossArgs(fn, y, n);
     let c = 0;
     const logY = new Float64Array(n);
     this.sampleWeight = sampleWeight === undefined ? undefined : normalizeSampleWeights(sampleWeight, n, fn);

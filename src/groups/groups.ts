@@ -1,5 +1,5 @@
 import { GroupError, ShapeError, ValueError } from '../errors.ts';
-import { checkChoice, checkOptions } from '../util/validate.ts';
+import { callerName, checkChoice, checkOptions } from '../util/validate.ts';
 
 /**
  * Groups of features stored CSR-style: group g owns `indices[ptr[g] .. ptr[g+1])`. The same flat
@@ -45,6 +45,13 @@ export interface GroupOptions {
   allowOverlap?: boolean;
   /** Group names (for member-list specs). */
   names?: readonly string[];
+}
+
+/** A GroupStructure at a public entry (O(1): the arrays' presence and sizes, not their contents). */
+function checkStructure(fn: string, gs: unknown): asserts gs is GroupStructure {
+  if (!isGroupStructure(gs) || !Number.isInteger(gs.nGroups) || gs.ptr.length !== gs.nGroups + 1) {
+    throw new GroupError(fn, 'expected a GroupStructure (from makeGroups)');
+  }
 }
 
 export function isGroupStructure(x: unknown): x is GroupStructure {
@@ -200,11 +207,17 @@ function resolveWeights(gs: GroupStructure, spec: ArrayLike<number> | WeightRule
 
 /** Same groups, new weights. */
 export function withWeights(gs: GroupStructure, weights: ArrayLike<number> | WeightRule, fn = 'withWeights'): GroupStructure {
+  fn = callerName(fn, 'withWeights');
+  checkStructure(fn, gs);
   return { ...gs, weights: resolveWeights(gs, weights, gs.nGroups, fn) };
 }
 
 /** Size p_g of group g. */
 export function groupSize(gs: GroupStructure, g: number): number {
+  checkStructure('groupSize', gs);
+  if (typeof g !== 'number' || !Number.isInteger(g) || g < 0 || g >= gs.nGroups) {
+    throw new GroupError('groupSize', `group index must be a whole number from 0 to ${gs.nGroups - 1}, got ${String(g)}`);
+  }
   return gs.ptr[g + 1] - gs.ptr[g];
 }
 
@@ -215,8 +228,13 @@ export function groupSize(gs: GroupStructure, g: number): number {
  * feature group; callers choose √(p_g) or √(p_g·T) explicitly).
  */
 export function expandForTasks(gs: GroupStructure, T: number): GroupStructure {
-  if (T === 1) return gs;
+  checkStructure('expandForTasks', gs);
   const p = gs.nFeatures;
+  // p·T sizes the index arrays: a huge T would allocate until memory runs out.
+  if (typeof T !== 'number' || !Number.isInteger(T) || T < 1 || p * T > 2 ** 31 - 1) {
+    throw new ValueError('expandForTasks', `T (the number of tasks) must be a whole number ≥ 1 with ${p}·T below 2^31, got ${String(T)}`);
+  }
+  if (T === 1) return gs;
   const ptr = new Int32Array(gs.nGroups + 1);
   for (let g = 0; g < gs.nGroups; g++) ptr[g + 1] = ptr[g] + (gs.ptr[g + 1] - gs.ptr[g]) * T;
   const indices = new Int32Array(ptr[gs.nGroups]);
@@ -236,6 +254,9 @@ export function expandForTasks(gs: GroupStructure, T: number): GroupStructure {
 
 /** Group structure from `{ name: memberIndices }` pairs, keeping insertion order. */
 export function groupsFromRecord(rec: Record<string, ArrayLike<number>>, nFeatures: number, options: Omit<GroupOptions, 'names'> = {}): GroupStructure {
+  if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) {
+    throw new GroupError('groupsFromRecord', `expected a record { name: memberIndices }, got ${rec === null ? 'null' : Array.isArray(rec) ? 'an array' : typeof rec}`);
+  }
   const names = Object.keys(rec);
   return makeGroups(names.map((k) => Array.from(rec[k])), nFeatures, { ...options, names }, 'groupsFromRecord');
 }

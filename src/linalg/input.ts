@@ -78,7 +78,10 @@ function checkAdjoint(fn: string, what: string, A: LinearOperator): void {
  * copied into column-major storage (the caller's data is never touched); a DenseMatrix or any other
  * LinearOperator is used as is, read-only. Dense inputs are checked for NaN/Inf.
  */
-export function toOperator(X: unknown, fn: string, what = 'X'): LinearOperator {
+export function toOperator(X: unknown, fn: string = 'toOperator', what = 'X'): LinearOperator {
+  // Called directly by users too: a missing or junk caller name words errors as toOperator's own.
+  if (typeof fn !== 'string' || fn === '') fn = 'toOperator';
+  if (typeof what !== 'string') what = 'X';
   if (X === null || X === undefined) throw new ShapeError(fn, `${what} is missing`);
   let op: LinearOperator;
   if (X instanceof DenseMatrix) {
@@ -111,14 +114,21 @@ export function toOperator(X: unknown, fn: string, what = 'X'): LinearOperator {
 }
 
 /** Like {@link toOperator} but always dense (copies a DenseMatrix only when asked). */
-export function toDense(X: unknown, fn: string, what = 'X'): DenseMatrix {
+export function toDense(X: unknown, fn: string = 'toDense', what = 'X'): DenseMatrix {
+  if (typeof fn !== 'string' || fn === '') fn = 'toDense';
+  if (typeof what !== 'string') what = 'X';
   const op = toOperator(X, fn, what);
   if (op instanceof DenseMatrix) return op;
   throw new ShapeError(fn, `${what} must be dense here (an array of rows, a Matrix or a DenseMatrix)`);
 }
 
 /** A numeric vector at the API edge → a fresh Float64Array, checked for length and finiteness. */
-export function toVector(y: unknown, fn: string, what: string, length?: number): Float64Array {
+export function toVector(y: unknown, fn: string = 'toVector', what = 'values', length?: number): Float64Array {
+  if (typeof fn !== 'string' || fn === '') fn = 'toVector';
+  if (typeof what !== 'string') what = 'values';
+  if (length !== undefined && !(Number.isInteger(length) && length >= 0)) {
+    throw new ShapeError(fn, `expected length must be a non-negative integer, got ${String(length)}`);
+  }
   if (y === null || y === undefined) throw new ShapeError(fn, `${what} is missing`);
   if (AbstractMatrix.isMatrix(y)) {
     const m = y as AbstractMatrix;
@@ -136,7 +146,9 @@ export function toVector(y: unknown, fn: string, what: string, length?: number):
 }
 
 /** Response at the API edge: `{ data, n, T }` with `data` column-major n × T (T = 1 for a vector). */
-export function toResponse(y: unknown, fn: string, n: number): { data: Float64Array; n: number; T: number } {
+export function toResponse(y: unknown, fn: string = 'toResponse', n: number = NaN): { data: Float64Array; n: number; T: number } {
+  if (typeof fn !== 'string' || fn === '') fn = 'toResponse';
+  if (!(Number.isInteger(n) && n > 0)) throw new ShapeError(fn, `the number of rows n must be a positive integer, got ${String(n)}`);
   if (y === null || y === undefined) throw new ShapeError(fn, 'y is missing');
   let rows: ArrayLike<ArrayLike<number>> | null = null;
   if (AbstractMatrix.isMatrix(y)) {

@@ -1,3 +1,4 @@
+import { ShapeError } from '../errors.ts';
 /**
  * A linear map A: ℝ^cols → ℝ^rows known only through its products. Every solver takes one, so a
  * dense matrix, a sparse matrix, a partial Fourier transform or a duplicated (latent) design all
@@ -32,7 +33,14 @@ export interface ColumnAccess {
 }
 
 /** Columns of an operator read through products with unit vectors (for operators without storage). */
-export function materializeColumn(A: LinearOperator, j: number, out: Float64Array = new Float64Array(A.rows)): Float64Array {
+export function materializeColumn(A: LinearOperator, j: number, out?: Float64Array): Float64Array {
+  const fn = 'materializeColumn';
+  if (A === null || typeof A !== 'object' || typeof A.apply !== 'function' || !Number.isInteger(A.rows) || !Number.isInteger(A.cols)) {
+    throw new ShapeError(fn, 'A must be a LinearOperator');
+  }
+  if (!Number.isInteger(j) || j < 0 || j >= A.cols) throw new ShapeError(fn, `column index j must be a whole number from 0 to ${A.cols - 1}, got ${String(j)}`);
+  if (out === undefined) out = new Float64Array(A.rows);
+  else if (!(out instanceof Float64Array) || out.length !== A.rows) throw new ShapeError(fn, `out must be a Float64Array of length A.rows = ${A.rows}`);
   if (A.columns) {
     out.fill(0);
     A.columns.axpy(j, 1, out);

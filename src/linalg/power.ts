@@ -1,3 +1,5 @@
+import { ShapeError, ValueError } from '../errors.ts';
+import { checkOptions } from '../util/validate.ts';
 import { Random } from '../util/random.ts';
 import { nrm2 } from './blas.ts';
 import type { LinearOperator } from './operator.ts';
@@ -22,8 +24,23 @@ export interface PowerIterationOptions {
  * operators (small dense matrices: linalg/eigen.ts).
  */
 export function operatorNormSquared(A: LinearOperator, options: PowerIterationOptions = {}): number {
+  const fn = 'operatorNormSquared';
+  // O(1) checks: called once per fit by the solvers, and directly by users.
+  if (A === null || typeof A !== 'object' || typeof A.apply !== 'function' || typeof A.applyTranspose !== 'function' ||
+    !Number.isInteger(A.rows) || !Number.isInteger(A.cols) || A.rows < 0 || A.cols < 0) {
+    throw new ShapeError(fn, 'A must be a LinearOperator (integer rows and cols, apply and applyTranspose)');
+  }
+  checkOptions(fn, options, ['tol', 'maxIter', 'seed', 'start', 'direction']);
   const tol = options.tol ?? 1e-6;
   const maxIter = options.maxIter ?? 200;
+  if (typeof tol !== 'number' || !(tol > 0 && tol < 1)) throw new ValueError(fn, `tol must be a number in (0, 1), got ${String(tol)}`);
+  if (!Number.isInteger(maxIter) || maxIter < 1) throw new ValueError(fn, `maxIter must be a whole number ≥ 1, got ${String(maxIter)}`);
+  for (const key of ['start', 'direction'] as const) {
+    const v = options[key];
+    if (v !== undefined && !(v instanceof Float64Array && v.length === A.cols)) {
+      throw new ShapeError(fn, `${key} must be a Float64Array of length A.cols = ${A.cols}`);
+    }
+  }
   if (A.rows === 0 || A.cols === 0) return 0;
   let x: Float64Array = options.start ? Float64Array.from(options.start) : new Random(options.seed ?? 0).normals(A.cols);
   const Ax = new Float64Array(A.rows);

@@ -1,6 +1,7 @@
 import { relativeGap, withFloors, type Certificate } from '../solvers/certificate.ts';
-import { evaluate, newPoint, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
-import type { OverlapStructure } from './structure.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { checkCoefs, checkContext, evaluate, newPoint, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
+import { OverlapStructure } from './structure.ts';
 
 /**
  * Certificate of a point w of the overlapping problem, from a decomposition t of the gradient.
@@ -31,6 +32,14 @@ import type { OverlapStructure } from './structure.ts';
 export function certifyOverlap(
   ctx: ProblemContext, st: OverlapStructure, w: Float64Array, t0: Float64Array | null, bestDual = -Infinity,
 ): Certificate & { point: PointBuffers } {
+  const fn = 'certifyOverlap';
+  checkContext(fn, ctx);
+  if (!(st instanceof OverlapStructure)) throw new ShapeError(fn, 'st must be an OverlapStructure (the expansion of overlapping groups)');
+  checkCoefs(fn, ctx, w);
+  if (t0 !== null && t0 !== undefined && !(t0 instanceof Float64Array && t0.length === st.groups.indices.length)) {
+    throw new ShapeError(fn, `t0 must be null or a Float64Array of length ${st.groups.indices.length} (one entry per group member)`);
+  }
+  if (typeof bestDual !== 'number' || bestDual === Infinity) throw new ValueError(fn, `bestDual must be a number below +Infinity, got ${String(bestDual)}`);
   const pt = newPoint(ctx);
   evaluate(ctx, w, pt);
   const lambda = ctx.penalty.lambda;

@@ -78,6 +78,9 @@ export interface CvResult {
   };
 }
 
+/** Rows makeFolds assigns in memory: 2^26, far past any design matrix held as Float64Arrays here. */
+const MAX_FOLD_ROWS = 2 ** 26;
+
 /**
  * Fold labels for n rows: a seeded shuffle dealt round-robin, so fold sizes differ by at most one.
  * With `labels` (classes 0, 1, …), each class is dealt separately, continuing the round-robin, so every fold
@@ -86,6 +89,8 @@ export interface CvResult {
 export function makeFolds(n: number, nFolds: number, seed = 1, labels?: ArrayLike<number>): Int32Array {
   const fn = 'makeFolds';
   checkPositiveInt(fn, 'n', n);
+  // The assignment and a row list are held in memory (about 12 bytes a row): 1e9 rows ran out of it.
+  checkSizeLimit(fn, 'n', n, MAX_FOLD_ROWS, 'folds of an in-memory table; hash a row key into folds in SQL for more (groupsparse/sql)');
   checkPositiveInt(fn, 'nFolds', nFolds);
   if (nFolds < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${nFolds}`);
   if (nFolds > n) throw new ValueError(fn, `nFolds (${nFolds}) is larger than the number of rows (${n})`);

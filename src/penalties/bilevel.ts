@@ -1,6 +1,6 @@
 import { ValueError } from '../errors.ts';
 import type { GroupStructure } from '../groups/groups.ts';
-import { registerPenalty, type Penalty, type PenaltyParams } from './penalty.ts';
+import { checkPenaltyArgs, registerPenalty, type Penalty, type PenaltyParams } from './penalty.ts';
 
 /**
  * A bi-level group penalty (grpreg's `cMCP` and `gel`): Ω(w) = Σ_g P_g(|w_g|) with P_g concave and
@@ -28,6 +28,7 @@ abstract class BilevelGroupPenalty implements Penalty {
   private keep = new Float64Array(0);
 
   constructor(groups: GroupStructure, lambda: number) {
+    checkPenaltyArgs(new.target.name, groups, lambda);
     this.groups = groups;
     this.lambda = lambda;
   }
@@ -201,6 +202,9 @@ export class CompositeMcpPenalty extends BilevelGroupPenalty {
   readonly gamma: number;
   constructor(groups: GroupStructure, lambda: number, gamma: number) {
     super(groups, lambda);
+    if (typeof gamma !== 'number' || !(gamma > 1) || !Number.isFinite(gamma)) {
+      throw new ValueError('CompositeMcpPenalty', `gamma must be a finite number greater than 1, got ${String(gamma)}`);
+    }
     this.gamma = gamma;
   }
   withLambda(lambda: number): CompositeMcpPenalty {
@@ -232,6 +236,7 @@ export class GroupExpLassoPenalty extends BilevelGroupPenalty {
   readonly tau: number;
   constructor(groups: GroupStructure, lambda: number, tau: number) {
     super(groups, lambda);
+    if (typeof tau !== 'number' || !(tau > 0 && tau <= 1)) throw new ValueError('GroupExpLassoPenalty', `tau must be in (0, 1], got ${String(tau)}`);
     this.tau = tau;
   }
   withLambda(lambda: number): GroupExpLassoPenalty {

@@ -2,7 +2,7 @@ import { ValueError } from '../errors.ts';
 import type { GroupStructure } from '../groups/groups.ts';
 import { nrm2, nrm2Indexed } from '../linalg/blas.ts';
 import { radialViolation } from './penalties.ts';
-import { registerPenalty, type Penalty, type PenaltyParams } from './penalty.ts';
+import { checkPenaltyArgs, registerPenalty, type Penalty, type PenaltyParams } from './penalty.ts';
 
 /**
  * One piece of a radial penalty ρ on [lo, hi]: ρ(θ) = c0 + c1·θ − (c2/2)·θ² there (c2 ≥ 0: the
@@ -63,6 +63,10 @@ abstract class RadialGroupPenalty implements Penalty {
   readonly gapSafe = false;
 
   constructor(groups: GroupStructure, lambda: number, gamma: number) {
+    // The concrete class names the error and sets γ's floor (grpreg: 1 for MCP, 2 for SCAD).
+    const cls = new.target as unknown as { name: string; gammaFloor: number };
+    checkPenaltyArgs(cls.name, groups, lambda);
+    checkGamma(cls.name, gamma, NaN, cls.gammaFloor, cls.name === 'GroupScadPenalty' ? 'SCAD' : 'MCP');
     this.groups = groups;
     this.lambda = lambda;
     this.gamma = gamma;
@@ -145,6 +149,7 @@ abstract class RadialGroupPenalty implements Penalty {
  * Groups beyond γλd_g are not shrunk at all. Nonconvex: no duality gap, stationarity certificate.
  */
 export class GroupMcpPenalty extends RadialGroupPenalty {
+  static readonly gammaFloor = 1;
   readonly name = 'grMCP';
   withLambda(lambda: number): GroupMcpPenalty {
     return new GroupMcpPenalty(this.groups, lambda, this.gamma);
@@ -171,6 +176,7 @@ export class GroupMcpPenalty extends RadialGroupPenalty {
  * γ > 2 (default 4). Nonconvex: no duality gap, stationarity certificate.
  */
 export class GroupScadPenalty extends RadialGroupPenalty {
+  static readonly gammaFloor = 2;
   readonly name = 'grSCAD';
   withLambda(lambda: number): GroupScadPenalty {
     return new GroupScadPenalty(this.groups, lambda, this.gamma);

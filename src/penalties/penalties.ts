@@ -1,7 +1,7 @@
 import type { GroupStructure } from '../groups/groups.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import { checkAlpha, groupSoftThresholdBlock, proxGroupLassoInPlace, proxSparseGroupInPlace, softThresholdBlock } from '../prox/prox.ts';
-import { registerPenalty, type Penalty } from './penalty.ts';
+import { checkPenaltyArgs, registerPenalty, type Penalty } from './penalty.ts';
 
 export { registerPenalty, penaltyNames, getPenalty, type Penalty, type PenaltySpec, type PenaltyParams } from './penalty.ts';
 
@@ -16,6 +16,7 @@ export class GroupLassoPenalty implements Penalty {
   readonly convex = true;
   readonly gapSafe = true;
   constructor(groups: GroupStructure, lambda: number) {
+    checkPenaltyArgs('GroupLassoPenalty', groups, lambda);
     this.groups = groups;
     this.lambda = lambda;
   }
@@ -79,6 +80,8 @@ export class SparseGroupLassoPenalty implements Penalty {
   readonly gapSafe = false;
   private scratch: Float64Array = new Float64Array(0);
   constructor(groups: GroupStructure, lambda: number, alpha: number) {
+    checkPenaltyArgs('SparseGroupLassoPenalty', groups, lambda);
+    checkAlpha('SparseGroupLassoPenalty', alpha);
     this.groups = groups;
     this.lambda = lambda;
     this.alpha = alpha;

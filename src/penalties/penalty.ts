@@ -1,5 +1,5 @@
 import { ValueError } from '../errors.ts';
-import type { GroupStructure } from '../groups/groups.ts';
+import { isGroupStructure, type GroupStructure } from '../groups/groups.ts';
 
 /**
  * A separable, group-structured penalty Ω over the coefficient vector (length = groups.nFeatures).
@@ -107,4 +107,15 @@ export function penaltyNames(): string[] {
 /** The registered penalty of this name or alias, or undefined. */
 export function getPenalty(name: string): PenaltySpec | undefined {
   return penalties.get(aliases.get(name) ?? name);
+}
+
+/**
+ * The arguments every penalty class takes, checked when one is built directly (O(1): once per λ
+ * along a path, never per iteration): a GroupStructure and a finite λ ≥ 0.
+ */
+export function checkPenaltyArgs(fn: string, groups: unknown, lambda: unknown): void {
+  if (!isGroupStructure(groups)) throw new ValueError(fn, 'groups must be a GroupStructure (from makeGroups)');
+  if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) {
+    throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${String(lambda)}`);
+  }
 }

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.ts';
+import { callerName } from '../util/validate.ts';
 import { renderSvg } from './svg.ts';
 import type { VegaLiteSpec } from './specs.ts';
 
@@ -22,8 +23,8 @@ function titleText(spec: VegaLiteSpec): string {
  * rendered here by Vega (what a saved notebook shows where no JavaScript runs, e.g. on GitHub), and
  * a plain-text line.
  */
-export async function chartBundle(spec: VegaLiteSpec): Promise<MimeBundle> {
-  const svg = await renderSvg(spec);
+export async function chartBundle(spec: VegaLiteSpec, fn = 'chartBundle'): Promise<MimeBundle> {
+  const svg = await renderSvg(spec, callerName(fn, 'chartBundle'));
   return {
     [VEGA_LITE_MIME]: spec,
     'image/svg+xml': svg,
@@ -66,6 +67,6 @@ export async function displayBundle(bundle: MimeBundle): Promise<void> {
  * // shows the chart under the cell
  */
 export async function displayChart(spec: VegaLiteSpec): Promise<void> {
-  const bundle = await chartBundle(spec);
+  const bundle = await chartBundle(spec, 'displayChart');
   await displayBundle(bundle);
 }

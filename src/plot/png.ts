@@ -71,6 +71,10 @@ function fromFcList(): string[] {
  * says how to install the font when none is found — a PNG without its text is never produced.
  */
 export function findPlotFonts(dirs: readonly string[] = PLOT_FONT_DIRS, useFcList = true): string[] {
+  if (!Array.isArray(dirs) || dirs.some((d) => typeof d !== 'string')) {
+    throw new OptionError('findPlotFonts', `dirs must be an array of directory paths, got ${dirs === null ? 'null' : typeof dirs}`);
+  }
+  if (typeof useFcList !== 'boolean') throw new OptionError('findPlotFonts', `useFcList must be true or false, got ${String(useFcList)}`);
   for (const dir of dirs) {
     const f = findIn(dir, 2);
     if (f.some((p) => p.endsWith('DejaVuSans.ttf'))) return f;
@@ -104,6 +108,7 @@ export interface PngOptions {
  */
 export async function renderPng(spec: VegaLiteSpec, options: PngOptions = {}): Promise<Uint8Array> {
   const fn = 'renderPng';
+  checkSpec(fn, spec); // before the font search, which reads the file system
   checkOptions(fn, options, ['scale', 'fontFiles', 'fontFamily', 'fontDirs']);
   const scale = options.scale ?? 2;
   if (typeof scale !== 'number' || !Number.isFinite(scale) || scale <= 0 || scale > 16) {
@@ -118,7 +123,7 @@ export async function renderPng(spec: VegaLiteSpec, options: PngOptions = {}): P
     fontFiles = options.fontDirs !== undefined ? findPlotFonts(options.fontDirs, false) : findPlotFonts();
   }
   const family = options.fontFamily ?? 'DejaVu Sans';
-  const svg = await renderSvg(spec);
+  const svg = await renderSvg(spec, fn);
   const { Resvg } = await import('@resvg/resvg-js');
   const resvg = new Resvg(svg, {
     fitTo: { mode: 'zoom', value: scale },

@@ -668,6 +668,7 @@ export interface SparsityChartData {
  */
 export function sparsityChart(data: SparsityChartData, options: ChartOptions & { zeroColor?: string } = {}): VegaLiteSpec {
   const fn = 'sparsityChart';
+  if (data === null || typeof data !== 'object') throw new ValueError(fn, 'data must be an object { values, rowLabels, colLabels }');
   checkOptions(fn, data, ['values', 'rowLabels', 'colLabels', 'rowTitle', 'colTitle', 'valueTitle']);
   checkOptions(fn, options, [...COMMON_KEYS, 'zeroColor']);
   checkCommon(fn, options);

@@ -1,4 +1,5 @@
 import { ValueError } from '../errors.ts';
+import { callerName } from '../util/validate.ts';
 import type { VegaLiteSpec } from './specs.ts';
 
 /**
@@ -31,8 +32,9 @@ export function checkSpec(fn: string, spec: unknown): asserts spec is VegaLiteSp
  * const svg = await renderSvg(pathChart({ lambdas: [1, 0.1], groupNames: ['a'], groupNorms: [[0], [1]] }));
  * // returns '<svg …>…</svg>'
  */
-export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
-  checkSpec('renderSvg', spec);
+export async function renderSvg(spec: VegaLiteSpec, fn = 'renderSvg'): Promise<string> {
+  fn = callerName(fn, 'renderSvg');
+  checkSpec(fn, spec);
   const [vega, vl] = await loadVega();
   let compiled;
   try {
@@ -40,7 +42,7 @@ export async function renderSvg(spec: VegaLiteSpec): Promise<string> {
     // stays plain JSON. Vega-Lite's typings are a large union; the compiler checks the spec at run time.
     compiled = vl.compile(structuredClone(spec) as unknown as Parameters<VegaLiteModule['compile']>[0]).spec;
   } catch (e) {
-    throw new ValueError('renderSvg', `Vega-Lite could not compile the spec: ${(e as Error).message}`);
+    throw new ValueError(fn, `Vega-Lite could not compile the spec: ${(e as Error).message}`);
   }
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {

@@ -1,7 +1,7 @@
 import { defaultLoss, lossNames, type Datafit, type LossName } from '../datafits/index.ts';
 import type { CoxTies } from '../datafits/cox.ts';
-import { ShapeError, ValueError } from '../errors.ts';
-import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
+import { OptionError, ShapeError, ValueError } from '../errors.ts';
+import { expandForTasks, isGroupStructure, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { checkDesignScale, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
@@ -15,7 +15,7 @@ import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
 import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import '../solvers/prox-newton.ts'; // registers 'proxNewton'
-import { checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
+import { callerName, checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { readResponse, resolveIntercept } from './response.ts';
 
 /** Solver names: 'ista', 'fista', 'bcd', any name given to registerSolver, and 'auto'. */
@@ -160,7 +160,16 @@ export interface PenaltyChoice {
  * The penalty named in `options` (default 'groupLasso'), with its parameters checked. A parameter
  * the penalty does not take is an error (alpha with the group lasso, gamma with the lasso…).
  */
+/** Options handed to a kit helper: an object (its keys are the caller's to check). */
+function checkOptionsObject(fn: string, options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionError(fn, `options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+}
+
 export function choosePenalty(fn: string, options: { penalty?: string; alpha?: number; gamma?: number; tau?: number }): PenaltyChoice {
+  fn = callerName(fn, 'choosePenalty');
+  checkOptionsObject(fn, options);
   const name = options.penalty === undefined ? 'groupLasso' : checkChoice(fn, 'penalty', options.penalty, penaltyNames());
   const spec = getPenalty(name)!;
   const given: Record<string, unknown> = {};
@@ -188,6 +197,8 @@ export interface CheckedSolveOptions {
 
 /** Validate the solve options (tol, maxIter, maxTime, stopOn, solver, callback) once. */
 export function checkSolveOptions(fn: string, options: SolveOptions): CheckedSolveOptions {
+  fn = callerName(fn, 'checkSolveOptions');
+  checkOptionsObject(fn, options);
   const tol = checkTolerance(fn, options.tol);
   const maxIter = options.maxIter === undefined ? 100_000 : checkPositiveInt(fn, 'maxIter', options.maxIter);
   const stopOn = options.stopOn === undefined ? 'gap' : checkChoice(fn, 'stopping rule', options.stopOn, ['gap', 'kkt', 'both'] as const);
@@ -230,6 +241,19 @@ export class PreparedProblem {
   private readonly fn: string;
 
   constructor(X: LinearOperator, datafit: Datafit, groups: GroupStructure, fitIntercept: boolean, penalty: PenaltyChoice, fn: string) {
+    // O(1) checks, once per problem (built from validated parts by problemFromValidated).
+    fn = callerName(fn, 'PreparedProblem');
+    if (X === null || typeof X !== 'object' || typeof X.apply !== 'function' || !Number.isInteger(X.rows) || !Number.isInteger(X.cols)) {
+      throw new ShapeError(fn, 'X must be a LinearOperator (see toOperator)');
+    }
+    if (datafit === null || typeof datafit !== 'object' || typeof datafit.valueGrad !== 'function' || datafit.n !== X.rows) {
+      throw new ShapeError(fn, `datafit must be a Datafit over the ${X.rows} rows of X`);
+    }
+    if (!isGroupStructure(groups) || groups.nFeatures !== X.cols) throw new ShapeError(fn, `groups must be a GroupStructure over the ${X.cols} columns of X`);
+    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+    if (penalty === null || typeof penalty !== 'object' || penalty.spec === null || typeof penalty.spec !== 'object') {
+      throw new OptionError(fn, 'penalty must be a penalty choice (from choosePenalty)');
+    }
     this.X = X;
     this.datafit = datafit;
     this.groups = groups;

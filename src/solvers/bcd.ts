@@ -6,7 +6,7 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
 import { dualValue, kktViolation, safeSphere } from './certificate.ts';
-import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
+import { checkCoefs, checkContext, evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
 
@@ -164,6 +164,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
   private readonly SSave: Float64Array;
 
   constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
+    checkContext('BlockCoordinateDescent', ctx);
+    checkCoefs('BlockCoordinateDescent', ctx, w0, 'w0');
     const df = ctx.datafit;
     if (!Number.isFinite(df.curvature)) {
       throw new OptionError('bcd', `block coordinate descent needs a loss with a global curvature bound, and '${df.name}' has none; use solver: 'fista'`);

@@ -1,5 +1,7 @@
+import { ShapeError, ValueError } from '../errors.ts';
+import { checkTolerance } from '../util/validate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
-import { evaluate, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
+import { checkCoefs, checkContext, checkPoint, evaluate, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 
 /**
  * Optimality certificate of a point w:
@@ -185,6 +187,11 @@ function hasNaN(a: Float64Array): boolean {
 
 /** Dual objective at the rescaled point θu (scratch receives θu). */
 export function dualValue(ctx: ProblemContext, pt: PointBuffers, scratch: Float64Array): number {
+  checkContext('dualValue', ctx);
+  checkPoint('dualValue', ctx, pt);
+  if (!(scratch instanceof Float64Array) || scratch.length !== pt.u.length) {
+    throw new ShapeError('dualValue', `scratch must be a Float64Array of length n·T = ${pt.u.length}`);
+  }
   // A NaN gradient Xᵀu (e.g. an operator whose transpose returns NaN) must not pass as feasible:
   // comparisons with NaN are false, which used to leave θ = 1 and certify a zero gap.
   if (hasNaN(pt.grad)) return NaN;
@@ -223,6 +230,9 @@ export function safeSphere(ctx: ProblemContext, pt: PointBuffers, w: Float64Arra
 
 /** KKT violation at w, given the gradient at w (pt must be evaluated at w). */
 export function kktViolation(ctx: ProblemContext, w: Float64Array, pt: PointBuffers): number {
+  checkContext('kktViolation', ctx);
+  checkCoefs('kktViolation', ctx, w);
+  checkPoint('kktViolation', ctx, pt);
   // Same reason as in dualValue: the per-group distances read a NaN gradient as "no violation".
   if (hasNaN(pt.grad) || hasNaN(pt.u)) return NaN;
   const pen = ctx.penalty;
@@ -272,6 +282,12 @@ export function gapConverged(gap: number, primal: number, floor: number, tol: nu
  * of any solver bookkeeping. `bestDual` (if given) is a dual value found earlier by the solver.
  */
 export function certify(ctx: ProblemContext, w: Float64Array, bestDual = -Infinity): Certificate & { point: PointBuffers } {
+  checkContext('certify', ctx);
+  checkCoefs('certify', ctx, w);
+  // NaN is allowed: a nonconvex penalty has no dual, and its running best dual is NaN.
+  if (typeof bestDual !== 'number' || bestDual === Infinity) {
+    throw new ValueError('certify', `bestDual must be a number below +Infinity (a dual value, -Infinity or NaN for none), got ${String(bestDual)}`);
+  }
   const pt = newPoint(ctx);
   evaluate(ctx, w, pt);
   const primal = pt.loss + ctx.penalty.value(w);
@@ -302,6 +318,11 @@ export function withFloors(
  * KKT distance (nonconvex penalties, which have no gap).
  */
 export function certificateMeets(ctx: ProblemContext, cert: Certificate, tol: number): boolean {
+  checkContext('certificateMeets', ctx);
+  if (cert === null || typeof cert !== 'object' || typeof cert.gap !== 'number' || typeof cert.primal !== 'number') {
+    throw new ValueError('certificateMeets', 'cert must be a Certificate (from certify)');
+  }
+  tol = checkTolerance('certificateMeets', tol);
   return certificateVerdict(ctx, cert, tol) !== false;
 }
 

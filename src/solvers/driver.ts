@@ -1,6 +1,7 @@
+import { OptionError } from '../errors.ts';
 import { certify, judge, type Certificate } from './certificate.ts';
 import type { IterationInfo, IterativeSolver } from './proximal.ts';
-import type { ProblemContext } from './problem.ts';
+import { checkContext, type ProblemContext } from './problem.ts';
 
 /** Iterations over which the best gap (or KKT violation) must improve by STALL_GAIN. */
 export const STALL_ITERATIONS = 2000;
@@ -55,6 +56,11 @@ export interface DriveResult {
  * the solver's own bookkeeping.
  */
 export function drive(ctx: ProblemContext, solver: IterativeSolver, given: DriveOptions): DriveResult {
+  checkContext('drive', ctx);
+  if (solver === null || typeof solver !== 'object' || typeof solver.next !== 'function') {
+    throw new OptionError('drive', 'solver must be an IterativeSolver (an object with next(), e.g. new Fista(ctx, w0))');
+  }
+  if (given === null || typeof given !== 'object') throw new OptionError('drive', `options must be an object, got ${given === null ? 'null' : typeof given}`);
   // Nonconvex penalties have no duality gap: stationarity (the KKT distance) is their certificate,
   // and the stall rule watches it too (their running gap is NaN, which never improves).
   const hasGap = ctx.penalty.convex;

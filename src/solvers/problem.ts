@@ -1,4 +1,6 @@
 import type { Datafit } from '../datafits/datafits.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { isGroupStructure } from '../groups/groups.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import type { Penalty } from '../penalties/penalties.ts';
 import { UnpenalizedSolver } from './unpenalized.ts';
@@ -30,6 +32,22 @@ export class ProblemContext {
   readonly nullObjective: number;
 
   constructor(X: LinearOperator, datafit: Datafit, penalty: Penalty, fitIntercept: boolean) {
+    const fn = 'ProblemContext';
+    if (X === null || typeof X !== 'object' || typeof X.apply !== 'function' || typeof X.applyTranspose !== 'function' ||
+      !Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 1 || X.cols < 1) {
+      throw new ShapeError(fn, 'X must be a LinearOperator with at least one row and column (see toOperator)');
+    }
+    if (datafit === null || typeof datafit !== 'object' || typeof datafit.valueGrad !== 'function' || !Number.isInteger(datafit.T) || datafit.T < 1) {
+      throw new ShapeError(fn, 'datafit must be a Datafit (from makeDatafit or a loss class)');
+    }
+    if (datafit.n !== X.rows) throw new ShapeError(fn, `the datafit has ${datafit.n} rows but X has ${X.rows}`);
+    if (penalty === null || typeof penalty !== 'object' || typeof penalty.value !== 'function' || !isGroupStructure(penalty.groups)) {
+      throw new ShapeError(fn, 'penalty must be a Penalty with its groups (from getPenalty or a penalty class)');
+    }
+    if (penalty.groups.nFeatures !== X.cols * datafit.T && penalty.groups.nFeatures !== X.cols) {
+      throw new ShapeError(fn, `the penalty's groups cover ${penalty.groups.nFeatures} coefficients but X has ${X.cols} columns`);
+    }
+    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
     this.X = X;
     this.datafit = datafit;
     this.pen = penalty;
@@ -143,7 +161,34 @@ export interface PointBuffers {
   loss: number;
 }
 
+/*
+ * O(1) checks for the extension kit's entry points (an instanceof and a few lengths): each of
+ * those functions does O(n·p) work per call, so the checks cost nothing measurable in a solver
+ * loop, and a wrong argument is named instead of surfacing as a TypeError deep inside.
+ */
+export function checkContext(fn: string, ctx: unknown): asserts ctx is ProblemContext {
+  if (!(ctx instanceof ProblemContext)) throw new ShapeError(fn, 'ctx must be a ProblemContext (new ProblemContext(X, datafit, penalty, fitIntercept))');
+}
+
+/** Coefficients w of the context's problem: a Float64Array of length p·T. */
+export function checkCoefs(fn: string, ctx: ProblemContext, w: unknown, what = 'w'): asserts w is Float64Array {
+  if (!(w instanceof Float64Array) || w.length !== ctx.size) {
+    throw new ShapeError(fn, `${what} must be a Float64Array of length p·T = ${ctx.size}, got ${w instanceof Float64Array ? `length ${w.length}` : w === null ? 'null' : typeof w}`);
+  }
+}
+
+/** Point buffers of the context (from newPoint). */
+export function checkPoint(fn: string, ctx: ProblemContext, pt: unknown): asserts pt is PointBuffers {
+  const q = pt as PointBuffers | null;
+  const m = ctx.n * ctx.T;
+  if (q === null || typeof q !== 'object' || !(q.eta0 instanceof Float64Array) || q.eta0.length !== m || !(q.eta instanceof Float64Array) ||
+    q.eta.length !== m || !(q.u instanceof Float64Array) || q.u.length !== m || !(q.grad instanceof Float64Array) || q.grad.length !== ctx.size) {
+    throw new ShapeError(fn, 'pt must be the point buffers of this context (from newPoint(ctx))');
+  }
+}
+
 export function newPoint(ctx: ProblemContext): PointBuffers {
+  checkContext('newPoint', ctx);
   return {
     eta0: new Float64Array(ctx.n * ctx.T),
     eta: new Float64Array(ctx.n * ctx.T),
@@ -155,6 +200,9 @@ export function newPoint(ctx: ProblemContext): PointBuffers {
 
 /** Given pt.eta0, fit the unpenalized part and fill loss, u; optionally grad. */
 export function evaluateFromEta0(ctx: ProblemContext, pt: PointBuffers, withGrad: boolean): void {
+  checkContext('evaluateFromEta0', ctx);
+  checkPoint('evaluateFromEta0', ctx, pt);
+  if (typeof withGrad !== 'boolean') throw new ValueError('evaluateFromEta0', `withGrad must be true or false, got ${String(withGrad)}`);
   ctx.fitUnpenalized(pt.eta0, pt.eta);
   pt.loss = ctx.datafit.valueGrad(pt.eta, pt.u);
   // A non-finite linear predictor (an operator returning ±Infinity) can still give a finite loss
@@ -172,6 +220,9 @@ export function evaluateFromEta0(ctx: ProblemContext, pt: PointBuffers, withGrad
 
 /** Full evaluation at w: forward product, unpenalized fit, loss, dual residual and gradient. */
 export function evaluate(ctx: ProblemContext, w: Float64Array, pt: PointBuffers): void {
+  checkContext('evaluate', ctx);
+  checkCoefs('evaluate', ctx, w);
+  checkPoint('evaluate', ctx, pt);
   ctx.forward(w, pt.eta0);
   evaluateFromEta0(ctx, pt, true);
 }

@@ -1,7 +1,8 @@
+import { OptionError } from '../errors.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { dualValue } from './certificate.ts';
-import { evaluate, evaluateFromEta0, newPoint, ProjectedOperator, type PointBuffers, type ProblemContext } from './problem.ts';
+import { checkCoefs, checkContext, checkPoint, evaluate, evaluateFromEta0, newPoint, ProjectedOperator, type PointBuffers, type ProblemContext } from './problem.ts';
 
 /** What one iteration reports to the driver. */
 export interface IterationInfo {
@@ -62,6 +63,8 @@ export interface ProximalOptions {
 
 /** Initial Lipschitz estimate of the reduced smooth part at the starting point. */
 export function estimateLipschitz(ctx: ProblemContext, start?: PointBuffers): number {
+  checkContext('estimateLipschitz', ctx);
+  if (start !== undefined) checkPoint('estimateLipschitz', ctx, start);
   const normSq = operatorNormSquared(new ProjectedOperator(ctx), { tol: 1e-4, maxIter: 100 });
   let curv = ctx.datafit.curvature;
   if (!Number.isFinite(curv)) {
@@ -95,7 +98,10 @@ abstract class ProximalBase implements IterativeSolver {
   /** Whether the last backtracking trial had a finite loss (tells a stall from a divergence). */
   protected lastTrialFinite = true;
 
-  constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
+  constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}, fn = 'ProximalBase') {
+    checkContext(fn, ctx);
+    checkCoefs(fn, ctx, w0, 'w0');
+    if (options === null || typeof options !== 'object') throw new OptionError(fn, `options must be an object, got ${options === null ? 'null' : typeof options}`);
     this.ctx = ctx;
     this.w = w0.slice();
     for (const c of ctx.unpenalizedCoefs) this.w[c] = 0;
@@ -191,7 +197,7 @@ export class Ista extends ProximalBase {
   private ptNew: PointBuffers;
   private wNew: Float64Array;
   constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
-    super(ctx, w0, options);
+    super(ctx, w0, options, 'Ista');
     this.ptNew = newPoint(ctx);
     this.wNew = new Float64Array(ctx.size);
   }
@@ -222,7 +228,7 @@ export class Fista extends ProximalBase {
   private ptNew: PointBuffers;
   private t = 1;
   constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
-    super(ctx, w0, options);
+    super(ctx, w0, options, 'Fista');
     this.y = this.w.slice();
     this.ptY = newPoint(ctx);
     copyPoint(this.pt, this.ptY);

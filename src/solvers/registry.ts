@@ -1,5 +1,6 @@
+import { OptionError } from '../errors.ts';
 import { Fista, Ista, type IterativeSolver, type ProximalOptions } from './proximal.ts';
-import type { ProblemContext } from './problem.ts';
+import { checkContext, type ProblemContext } from './problem.ts';
 
 /** Builds a solver for a problem from a starting point (penalized coefficients). */
 export type SolverFactory = (ctx: ProblemContext, w0: Float64Array, options: ProximalOptions) => IterativeSolver;
@@ -44,6 +45,9 @@ const registry = new Map<string, SolverEntry>([
  * and when 'auto' may choose it.
  */
 export function registerSolver(name: string, factory: SolverFactory, traits: SolverTraits = {}): void {
+  if (typeof name !== 'string' || !/^[A-Za-z][\w-]*$/.test(name)) throw new OptionError('registerSolver', `name must be an identifier such as 'mySolver', got ${String(name)}`);
+  if (typeof factory !== 'function') throw new OptionError('registerSolver', `factory must be a function (ctx, w0, options) => IterativeSolver, got ${factory === null ? 'null' : typeof factory}`);
+  if (traits === null || typeof traits !== 'object') throw new OptionError('registerSolver', `traits must be an object, got ${traits === null ? 'null' : typeof traits}`);
   registry.set(name, { ...traits, name, factory });
 }
 
@@ -63,6 +67,7 @@ export function solverNames(): string[] {
 
 /** What 'auto' runs on this context: the accepting solver of highest priority, else FISTA. */
 export function chooseSolver(ctx: ProblemContext): string {
+  checkContext('chooseSolver', ctx);
   let best: SolverEntry | null = null;
   for (const e of registry.values()) {
     if (!e.accepts || !e.accepts(ctx)) continue;

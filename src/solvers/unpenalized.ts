@@ -1,3 +1,4 @@
+import { ShapeError, ValueError } from '../errors.ts';
 import type { Datafit } from '../datafits/datafits.ts';
 import { dot } from '../linalg/blas.ts';
 import { choleskySolve } from '../linalg/cholesky.ts';
@@ -46,6 +47,18 @@ export class UnpenalizedSolver {
   private readonly interceptOnly: boolean;
 
   constructor(X: LinearOperator, unpenalizedFeatures: Int32Array, fitIntercept: boolean, datafit: Datafit) {
+    // O(1) checks (one solver per problem): the contents of unpenalizedFeatures are the caller's.
+    const fn = 'UnpenalizedSolver';
+    if (X === null || typeof X !== 'object' || typeof X.apply !== 'function' || !Number.isInteger(X.rows) || !Number.isInteger(X.cols) || X.rows < 1) {
+      throw new ShapeError(fn, 'X must be a LinearOperator with at least one row');
+    }
+    if (!(unpenalizedFeatures instanceof Int32Array) || unpenalizedFeatures.length > X.cols) {
+      throw new ShapeError(fn, `unpenalizedFeatures must be an Int32Array of at most ${X.cols} column indices`);
+    }
+    if (typeof fitIntercept !== 'boolean') throw new ValueError(fn, `fitIntercept must be true or false, got ${String(fitIntercept)}`);
+    if (datafit === null || typeof datafit !== 'object' || !Number.isInteger(datafit.T) || datafit.n !== X.rows) {
+      throw new ShapeError(fn, `datafit must be a Datafit over the ${X.rows} rows of X`);
+    }
     this.datafit = datafit;
     this.n = X.rows;
     this.T = datafit.T;

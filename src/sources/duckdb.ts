@@ -38,6 +38,9 @@ interface Connection {
 /** Open a DuckDB source. */
 export async function duckdbSource(options: DuckDBSourceOptions): Promise<SqlSource> {
   const fn = 'duckdbSource';
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new OptionError(fn, `options must be an object with one of parquet, csv, table, relation; got ${options === null ? 'null' : typeof options}`);
+  }
   const given = ['parquet', 'csv', 'table', 'relation'].filter((k) => (options as Record<string, unknown>)[k] !== undefined);
   if (given.length !== 1) throw new OptionError(fn, `give exactly one of parquet, csv, table, relation (got ${given.length ? given.join(', ') : 'none'})`);
   let relation: string;

@@ -166,10 +166,14 @@ interface Prepared {
   maxAggregates: number | undefined;
 }
 
-async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, options: SqlFitOptions): Promise<Prepared> {
+function checkSource(fn: string, source: unknown): asserts source is SqlSource {
   if (source === null || typeof source !== 'object' || typeof (source as SqlSource).query !== 'function') {
     throw new OptionError(fn, 'the source must come from openSource, duckdbSource or postgresSource');
   }
+}
+
+async function prepare(fn: string, source: SqlSource, spec: SqlDesignSpec, options: SqlFitOptions): Promise<Prepared> {
+  checkSource(fn, source);
   // The squared loss is solved in Gram space from one pass of sums; the others by proximal Newton
   // from the SQL pieces registered for them (registerSqlLoss).
   const loss = checkChoice(fn, 'loss', options.loss ?? 'squared', ['squared', ...sqlLossNames()]);
@@ -341,6 +345,7 @@ export async function groupLassoPathSql(source: SqlSource, spec: SqlDesignSpec, 
  */
 export async function cvGroupLassoSql(source: SqlSource, spec: SqlDesignSpec, options: SqlCvOptions = {}): Promise<SqlCvResult> {
   const fn = 'cvGroupLasso';
+  checkSource(fn, source);
   checkOptions(fn, options, ['nFolds', 'rowKey', 'nLambda', 'lambdaMinRatio', 'lambdas', ...COMMON]);
   const K = options.nFolds === undefined ? 5 : checkPositiveInt(fn, 'nFolds', options.nFolds);
   if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);

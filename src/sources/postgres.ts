@@ -4,6 +4,7 @@
  * is large enough and `max_parallel_workers_per_gather` > 0.
  */
 import './register.ts';
+import { OptionError } from '../errors.ts';
 import { engineError, relationOf, typeKind, type SourceColumn, type SqlSource, type SqlValue } from './source.ts';
 
 /** Type names of the OIDs a numeric or text column can have. */
@@ -24,6 +25,10 @@ interface PgClient {
  */
 export async function postgresSource(url: string | unknown, table: string): Promise<SqlSource & { readonly backendPid: number }> {
   const fn = 'postgresSource';
+  if (typeof table !== 'string' || table.trim() === '') throw new OptionError(fn, `table must be a table name (schema.table), got ${table === '' ? "''" : String(table)}`);
+  if (typeof url !== 'string' && (url === null || typeof url !== 'object' || typeof (url as { query?: unknown }).query !== 'function')) {
+    throw new OptionError(fn, 'url must be a connection string or a connected pg Client');
+  }
   const relation = relationOf(table);
   const safeUrl = typeof url === 'string' ? url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@') : 'PostgreSQL';
   const description = `${safeUrl} table ${table}`;

@@ -1,3 +1,4 @@
+import { ValueError } from '../errors.ts';
 /**
  * Seeded pseudo-random numbers (xoshiro128**), so every experiment and test replays bit for bit.
  * Not for cryptography.
@@ -10,6 +11,10 @@ export class Random {
   private spare: number | null = null;
 
   constructor(seed = 1) {
+    // `>>> 0` would turn NaN, 'junk' or 1.5 into some seed silently: a run would not be reproducible from what was asked.
+    if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) {
+      throw new ValueError('Random', `seed must be a whole number from 0 to 2^32 − 1, got ${typeof seed === 'string' ? `'${seed}'` : String(seed)}`);
+    }
     // splitmix32 expands one seed into four non-zero words.
     let x = seed >>> 0;
     const next = (): number => {

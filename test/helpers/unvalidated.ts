@@ -5,109 +5,55 @@
  * low-level pieces (contexts, certificates, BLAS) and the neural adapters.
  */
 export const UNVALIDATED = new Set<string>([
+  // Empty options ({}) rightly give the default estimator.
   'groupsparse.GroupLasso',
-  'groupsparse.Random',
-  'groupsparse.birthwtDesign',
-  'groupsparse.buildDesignAsync',
-  'groupsparse.certifyOverlap',
-  'groupsparse.compareLevels',
+  // A bare identifier ('junk') is a valid expression: compiling it rightly succeeds.
   'groupsparse.compileExpression',
-  'groupsparse.designFromCoding',
-  'groupsparse.expandForTasks',
+  // Takes no arguments: ignoring them is right.
   'groupsparse.expressionEngineLoaded',
-  'groupsparse.getColumn',
-  'groupsparse.groupSize',
-  'groupsparse.groupsFromRecord',
+  // A predicate: answering false for junk is its job.
   'groupsparse.isGroupStructure',
+  // A predicate: answering false for junk is its job.
   'groupsparse.isNumericColumn',
+  // Takes no arguments: ignoring them is right.
   'groupsparse.loadExpressionEngine',
+  // Takes no arguments: ignoring them is right.
   'groupsparse.lossNames',
-  'groupsparse.numericColumn',
-  'groupsparse.operatorNormSquared',
+  // Empty flags ({}) rightly give an empty specification.
   'groupsparse.parseColumnSpecs',
+  // Returns NaN for a string not written as a number ('junk'): that is its contract.
   'groupsparse.parseNumber',
+  // Takes no arguments: ignoring them is right.
   'groupsparse.penaltyNames',
-  'groupsparse.projectL2BallInPlace',
-  'groupsparse.proxGroupLassoInPlace',
-  'groupsparse.proxL1InPlace',
-  'groupsparse.proxSparseGroupInPlace',
-  'groupsparse.selectTableRows',
+  // Takes no arguments: ignoring them is right.
   'groupsparse.solverNames',
-  'groupsparse.sparsityChart',
-  'groupsparse.tableFromColumns',
-  'groupsparse.tableToRows',
-  'groupsparse.toDense',
-  'groupsparse.toOperator',
-  'groupsparse.toResponse',
-  'groupsparse.toVector',
+  // Takes no arguments: ignoring them is right.
   'groupsparse.wasmSimdAvailable',
-  'groupsparse.withWeights',
   'groupsparse/neural.loadMnist',
   'groupsparse/neural.loadTinyFaceDetector',
   'groupsparse/neural.tinyFaceDetectorPath',
-  'groupsparse/node.ParallelTransposeProduct',
-  'groupsparse/node.findPlotFonts',
-  'groupsparse/node.renderPng',
-  'groupsparse/plot.chartBundle',
-  'groupsparse/plot.displayChart',
-  'groupsparse/plot.sparsityChart',
-  'groupsparse/solvers.BlockCoordinateDescent',
-  'groupsparse/solvers.CompositeMcpPenalty',
-  'groupsparse/solvers.FastDense',
-  'groupsparse/solvers.Fista',
-  'groupsparse/solvers.GroupExpLassoPenalty',
-  'groupsparse/solvers.GroupLassoPenalty',
-  'groupsparse/solvers.GroupMcpPenalty',
-  'groupsparse/solvers.GroupScadPenalty',
-  'groupsparse/solvers.Ista',
-  'groupsparse/solvers.LogisticLoss',
-  'groupsparse/solvers.PoissonLoss',
-  'groupsparse/solvers.PreparedProblem',
-  'groupsparse/solvers.ProblemContext',
-  'groupsparse/solvers.SparseGroupLassoPenalty',
-  'groupsparse/solvers.SquaredLoss',
-  'groupsparse/solvers.UnpenalizedSolver',
-  'groupsparse/solvers.axpy',
-  'groupsparse/solvers.certificateMeets',
-  'groupsparse/solvers.certify',
+  // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.checkSolveOptions',
+  // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.choosePenalty',
-  'groupsparse/solvers.chooseSolver',
-  'groupsparse/solvers.defaultLoss',
-  'groupsparse/solvers.devianceAtNull',
-  'groupsparse/solvers.dot',
-  'groupsparse/solvers.drive',
-  'groupsparse/solvers.dualValue',
-  'groupsparse/solvers.estimateLipschitz',
-  'groupsparse/solvers.evaluate',
-  'groupsparse/solvers.evaluateFromEta0',
-  'groupsparse/solvers.gapConverged',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getLoss',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getPenalty',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getSolver',
+  // A lookup: undefined for a name that is not registered ('junk') is its answer.
   'groupsparse/solvers.getSolverFactory',
-  'groupsparse/solvers.groupNorms',
-  'groupsparse/solvers.groupSoftThresholdBlock',
-  'groupsparse/solvers.kktViolation',
+  // Defined for every finite x: log1pExp(-1) rightly answers (NaN and non-numbers are refused).
   'groupsparse/solvers.log1pExp',
-  'groupsparse/solvers.logGamma',
+  // Takes no arguments: ignoring them is right.
   'groupsparse/solvers.lossNames',
-  'groupsparse/solvers.makeDatafit',
-  'groupsparse/solvers.materializeColumn',
-  'groupsparse/solvers.newPoint',
-  'groupsparse/solvers.nrm2',
+  // Takes no arguments: ignoring them is right.
   'groupsparse/solvers.penaltyNames',
-  'groupsparse/solvers.registerSolver',
+  // Any pair of numbers is valid (a gap rounded below 0, an objective below 0): (-1, -1) rightly answers.
   'groupsparse/solvers.relativeGap',
+  // Defined for every finite x: sigmoid(-1) rightly answers (NaN and non-numbers are refused).
   'groupsparse/solvers.sigmoid',
-  'groupsparse/solvers.softThresholdBlock',
+  // Takes no arguments: ignoring them is right.
   'groupsparse/solvers.solverNames',
-  'groupsparse/solvers.sparseGroupDualNorm',
-  'groupsparse/solvers.subsetResponse',
-  'groupsparse/solvers.sumRowLosses',
-  'groupsparse/sql.cvGroupLasso',
-  'groupsparse/sql.duckdbSource',
-  'groupsparse/sql.foldOfKey',
-  'groupsparse/sql.foldSql',
-  'groupsparse/sql.postgresSource',
 ]);

@@ -77,6 +77,10 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   private readonly engine: Engine;
 
   private constructor(rows: number, cols: number, engine: Engine) {
+    // Built by fastOperator only; a direct `new` with anything else is named here, not a TypeError.
+    if (engine === null || typeof engine !== 'object' || !(engine.data instanceof Float64Array) || engine.data.length !== rows * cols) {
+      throw new ShapeError('FastDense', 'build a FastDense with fastOperator(X), not new FastDense(...)');
+    }
     super(rows, cols, engine.data);
     this.engine = engine;
     this.backend = engine.backend;
