@@ -29,8 +29,11 @@ export const UNVALIDATED = new Set<string>([
   'groupsparse.solverNames',
   // Takes no arguments: ignoring them is right.
   'groupsparse.wasmSimdAvailable',
+  // Options are optional: an empty object ({}) is a valid call and rightly loads.
   'groupsparse/neural.loadMnist',
+  // Options are optional: an empty object ({}) is a valid call and rightly loads.
   'groupsparse/neural.loadTinyFaceDetector',
+  // Options are optional: an empty object ({}) is a valid call and rightly loads.
   'groupsparse/neural.tinyFaceDetectorPath',
   // The first argument is the caller's name for messages: any string ('junk') is taken as one.
   'groupsparse/solvers.checkSolveOptions',
