@@ -1,6 +1,7 @@
 import { relativeGap, withFloors, type Certificate } from '../solvers/certificate.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { checkCoefs, checkContext, evaluate, newPoint, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
+import { balance, maxRatio, repair } from './dualnorm.ts';
 import { OverlapStructure } from './structure.ts';
 
 /**
@@ -17,7 +18,9 @@ import { OverlapStructure } from './structure.ts';
  * penalized features. Take any t with supp t_g ⊂ g (the ADMM's ρμ) and repair it into an exact
  * decomposition of s by sharing the defect equally among the groups holding j, or among those of
  * them with ‖t_g‖ < λd_g when there are any, so Σ_g t_g = s; when some ‖t_g‖ > λd_g, alternating
- * projections (balls ‖t_g‖ ≤ λd_g, affine set Σ_g t_g = s) move the excess to groups with room. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
+ * projections (balls ‖t_g‖ ≤ λd_g, affine set Σ_g t_g = s) move the excess to groups with room;
+ * when that still leaves some ‖t_g‖ > λd_g, the split at w's zero groups (dualnorm.ts) is tried
+ * too and the lower of the two kept. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
  * N*(θt) ≤ λ, hence ‖Xᵀ(θu)‖_ov* ≤ λ; and Uᵀ(θu) = 0. For v = θu and any (w', c'):
  *   F(Xw' + Uc') ≥ −F*(v) + ⟨v, Xw' + Uc'⟩ = −F*(v) + ⟨Xᵀv, w'⟩       (Fenchel–Young, Uᵀv = 0)
  *   λ‖w'‖_ov ≥ −⟨Xᵀv, w'⟩                                                   (‖Xᵀv‖_ov* ≤ λ)
@@ -51,30 +54,24 @@ export function certifyOverlap(
   const t = new Float64Array(indices.length);
   if (t0) t.set(t0);
   const defect = new Float64Array(p);
-  for (const j of st.penalized) defect[j] = -grad[j];
-  for (let k = 0; k < indices.length; k++) defect[indices[k]] -= t[k];
-  // Groups with room under their bound λd_g take a feature's defect when one holds it: adding it
-  // to a group already at its bound would push m above λ to first order and cost the dual point a
-  // rescaling (the active groups of an iterate sit on their bound, the zero groups inside it).
-  const slack = new Uint8Array(nGroups);
-  const slackCount = new Float64Array(p);
-  for (let g = 0; g < nGroups; g++) {
-    let s = 0;
-    for (let k = ptr[g]; k < ptr[g + 1]; k++) s += t[k] * t[k];
-    if (Math.sqrt(s) < lambda * weights[g] * (1 - 1e-9)) {
-      slack[g] = 1;
-      for (let k = ptr[g]; k < ptr[g + 1]; k++) slackCount[indices[k]]++;
-    }
-  }
-  for (let g = 0; g < nGroups; g++) {
-    for (let k = ptr[g]; k < ptr[g + 1]; k++) {
-      const j = indices[k];
-      if (slackCount[j] === 0) t[k] += defect[j] / st.count[j];
-      else if (slack[g]) t[k] += defect[j] / slackCount[j];
-    }
-  }
+  const fillDefect = (x: Float64Array): void => {
+    defect.fill(0);
+    for (const j of st.penalized) defect[j] = -grad[j];
+    for (let k = 0; k < indices.length; k++) defect[indices[k]] -= x[k];
+  };
+  fillDefect(t);
+  repair(st, t, defect, lambda, null);
   let m = maxRatio(st, t);
   if (m > lambda) m = balance(st, t, defect, lambda, m);
+  if (m > lambda) {
+    // Split at w's zero groups (see dualnorm.ts): the groups with w_g ≠ 0 keep their parts off the
+    // held features, and the zero groups alone carry s there.
+    const split = splitDecomposition(st, w, t0, fillDefect, defect, lambda);
+    if (split && split.m < m) {
+      m = split.m;
+      t.set(split.t);
+    }
+  }
   const theta = m > lambda ? lambda / m : 1;
   const scaled = new Float64Array(pt.u.length);
   for (let i = 0; i < scaled.length; i++) scaled[i] = theta * pt.u[i];
@@ -113,84 +110,40 @@ export function certifyOverlap(
   return withFloors(ctx, w, pt, { primal, dual, gap, relativeGap: relativeGap(gap, primal), kktViolation: kkt });
 }
 
-/** max_g ‖t_g‖/d_g. */
-function maxRatio(st: OverlapStructure, t: Float64Array): number {
-  const { ptr, weights, nGroups } = st.groups;
-  let m = 0;
+/**
+ * The split decomposition of s at w: parts of the groups with w_g ≠ 0 set to 0 on the features of
+ * zero groups (held features), defects shared within each side, then the zero groups balanced
+ * with the others fixed. Null when w has no zero group or no nonzero one (nothing to split).
+ */
+function splitDecomposition(
+  st: OverlapStructure, w: Float64Array, t0: Float64Array | null, fillDefect: (x: Float64Array) => void,
+  defect: Float64Array, lambda: number,
+): { t: Float64Array; m: number } | null {
+  const { ptr, indices, nGroups } = st.groups;
+  const zero = new Uint8Array(nGroups);
+  let nz = 0;
   for (let g = 0; g < nGroups; g++) {
-    let s = 0;
-    for (let k = ptr[g]; k < ptr[g + 1]; k++) s += t[k] * t[k];
-    const r = Math.sqrt(s) / weights[g];
-    if (r > m) m = r;
+    let any = false;
+    for (let k = ptr[g]; k < ptr[g + 1]; k++) if (w[indices[k]] !== 0) any = true;
+    if (!any) (zero[g] = 1), nz++;
   }
-  return m;
-}
-
-/**
- * Rounds of alternating projections in {@link balance}: up to 1000 while the excess over λ keeps
- * falling by 1 % every 10 rounds, fewer on large structures (each round is O(Σ_g p_g), the cap
- * keeps a certificate within ~10⁷ operations).
- */
-function balanceRounds(m: number): number {
-  return Math.min(1000, Math.max(100, Math.floor(1e7 / Math.max(m, 1))));
-}
-/**
- * Over-relaxation of each round (t ← t + ω(P_A P_B t − t), 0 < ω < 2): plain alternating
- * projections crawl where the balls meet the affine set nearly tangentially (a zero group at the
- * edge of becoming active); ω = 1.8 reached rounding in < 100 rounds where ω = 1 needed ~1000.
- * Every round ends on the affine set, so the bound is valid whatever the rounds do.
- */
-const RELAX = 1.8;
-
-/**
- * Lower max_g ‖t_g‖/d_g over the exact decompositions of s (Σ_g t_g = s, which t satisfies on entry)
- * by (over-relaxed) alternating projections between the balls ‖t_g‖ ≤ λd_g and that affine set (whose orthogonal
- * projection shares each feature's defect equally among its groups). A decomposition from an
- * inexact iterate puts mass on groups at their bound that groups with room could carry; when s is
- * dual feasible the balls and the affine set meet and the projections move the excess over.
- * Ends on the affine set (t stays an exact decomposition), keeps the best t seen, and returns its
- * max ratio. `buf` (length p) is scratch.
- */
-function balance(st: OverlapStructure, t: Float64Array, res: Float64Array, lambda: number, m0: number): number {
-  const { ptr, indices, weights, nGroups } = st.groups;
-  const best = t.slice();
-  let bestM = m0;
-  const x = t.slice();
-  const cand = new Float64Array(t.length);
-  res.fill(0); // s − Σ_g x_g: zero on entry (t is an exact decomposition)
-  let stale = 0;
-  const rounds = balanceRounds(indices.length);
-  for (let round = 0; round < rounds && stale < 10; round++) {
-    // One Gauss–Seidel sweep of min ½‖s − Σ_g x_g‖² over the balls: each block's exact minimizer
-    // is the projection of x_g + res_g (the block's Hessian is the identity).
-    for (let g = 0; g < nGroups; g++) {
-      let q = 0;
-      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
-        const v = x[k] + res[indices[k]];
-        q += v * v;
-      }
-      const r = lambda * weights[g];
-      const nrm = Math.sqrt(q);
-      const c = nrm > r ? r / nrm : 1;
-      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
-        const j = indices[k];
-        const v = c * (x[k] + res[j]);
-        res[j] -= v - x[k];
-        x[k] = v;
-      }
-    }
-    // Candidate on the affine set: the residual shared equally among each feature's groups.
-    for (let k = 0; k < indices.length; k++) cand[k] = x[k] + res[indices[k]] / st.count[indices[k]];
-    const m = maxRatio(st, cand);
-    // Progress is measured on the excess over λ (what the rescaling costs), not on m itself.
-    if (m - lambda < (bestM - lambda) * 0.99) stale = 0;
-    else stale++;
-    if (m < bestM) {
-      bestM = m;
-      best.set(cand);
-    }
-    if (bestM <= lambda) break;
-  }
-  t.set(best);
-  return bestM;
+  if (nz === 0 || nz === nGroups) return null;
+  const held = new Uint8Array(st.count.length);
+  for (let g = 0; g < nGroups; g++) if (zero[g]) for (let k = ptr[g]; k < ptr[g + 1]; k++) held[indices[k]] = 1;
+  const t = new Float64Array(indices.length);
+  if (t0) t.set(t0);
+  for (let g = 0; g < nGroups; g++) if (!zero[g]) for (let k = ptr[g]; k < ptr[g + 1]; k++) if (held[indices[k]]) t[k] = 0;
+  fillDefect(t);
+  // Free features' defects go to the nonzero groups (the only ones holding them), held features'
+  // to the zero groups.
+  const active = new Uint8Array(nGroups);
+  for (let g = 0; g < nGroups; g++) active[g] = zero[g] ? 0 : 1;
+  const heldDefect = defect.slice();
+  for (let j = 0; j < defect.length; j++) if (held[j]) defect[j] = 0;
+  else heldDefect[j] = 0;
+  repair(st, t, defect, lambda, active);
+  repair(st, t, heldDefect, lambda, zero);
+  let m = maxRatio(st, t);
+  if (m > lambda) m = balance(st, t, defect, lambda, m, zero);
+  return { t, m };
 }
