@@ -754,18 +754,37 @@ export function designOperator(X: unknown, fn: string): LinearOperator {
 }
 
 /**
- * Rows (`number[][]`, typed-array rows) or an ml-matrix `Matrix` transposed straight into the
- * kernel memory in one blocked pass — no intermediate column-major copy, so converting costs one
- * write of X and the memory held is X once. Returns null (the caller then takes the general
- * conversion, which words any refusal) when the input is of another kind, when an entry is not a
- * finite number or a row is ragged, or when the WebAssembly kernels are not available.
+ * Tile shape of the row-to-column transpose. Rows are read in strips of 8: for each column j the
+ * 8 entries r_i[j] … r_{i+7}[j] are written as 64 contiguous bytes (one cache line) of column j,
+ * so every line written is written whole. A block of STRIP_ROWS rows × STRIP_COLS columns keeps
+ * the lines of the rows being read and the STRIP_COLS destination pages in cache and TLB while
+ * the block's strips run (10000 × 2000: 55–65 ms here against 110–120 ms for 64 × 64 tiles
+ * written one entry per line, and 31 ms just to read the rows once).
  */
+const STRIP_ROWS = 64;
+const STRIP_COLS = 256;
+
 /**
- * One tile of plain-array rows into column-major `d`, adding each entry's square to its column's
- * `ss`; false when an entry is not a number.
+ * Rows [i0, i1) × columns [j0, j1) of plain-array rows into column-major `d`, adding each entry's
+ * square to its column's `ss`; false when an entry is not a number (a Float64Array store would
+ * turn null into 0 and '2' into 2).
  */
-function tileArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
-  for (let i = i0; i < i1; i++) {
+function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
+    const r4 = rows[i + 4], r5 = rows[i + 5], r6 = rows[i + 6], r7 = rows[i + 7];
+    for (let j = j0; j < j1; j++) {
+      const v0 = r0[j], v1 = r1[j], v2 = r2[j], v3 = r3[j], v4 = r4[j], v5 = r5[j], v6 = r6[j], v7 = r7[j];
+      if (typeof v0 !== 'number' || typeof v1 !== 'number' || typeof v2 !== 'number' || typeof v3 !== 'number' ||
+        typeof v4 !== 'number' || typeof v5 !== 'number' || typeof v6 !== 'number' || typeof v7 !== 'number') return false;
+      const o = j * n + i;
+      d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
+      d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
+      ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+    }
+  }
+  for (; i < i1; i++) {
     const r = rows[i];
     for (let j = j0; j < j1; j++) {
       const v = r[j];
@@ -777,9 +796,21 @@ function tileArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Floa
   return true;
 }
 
-/** One tile of Float64Array rows (ml-matrix's storage), as {@link tileArray}. */
-function tileTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
-  for (let i = i0; i < i1; i++) {
+/** {@link stripsArray} for Float64Array rows (ml-matrix's storage): every entry is a number. */
+function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) {
+    const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
+    const r4 = rows[i + 4], r5 = rows[i + 5], r6 = rows[i + 6], r7 = rows[i + 7];
+    for (let j = j0; j < j1; j++) {
+      const v0 = r0[j], v1 = r1[j], v2 = r2[j], v3 = r3[j], v4 = r4[j], v5 = r5[j], v6 = r6[j], v7 = r7[j];
+      const o = j * n + i;
+      d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
+      d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
+      ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+    }
+  }
+  for (; i < i1; i++) {
     const r = rows[i];
     for (let j = j0; j < j1; j++) {
       const v = r[j];
@@ -818,16 +849,14 @@ export function fastFromRows(X: unknown): FastDense | null {
   if (f === null) return null;
   const d = f.data;
   const ss = new Float64Array(p);
-  // Tiles of B rows × B columns: a row-major read and a column-major write both stay within a few
-  // cache lines and memory pages per tile (a row-wide block would write to p pages at once and
-  // thrash the TLB). Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
-  const B = 64;
-  for (let i0 = 0; i0 < n; i0 += B) {
-    const i1 = Math.min(n, i0 + B);
-    for (let j0 = 0; j0 < p; j0 += B) {
-      const j1 = Math.min(p, j0 + B);
-      if (typed) tileTyped(rows as ArrayLike<Float64Array>, d, ss, n, i0, i1, j0, j1);
-      else if (!tileArray(rows as ArrayLike<ArrayLike<number>>, d, ss, n, i0, i1, j0, j1)) return null; // the general conversion words it
+  // Blocks of strips (see STRIP_ROWS): a row-wide block would write to p pages at once and thrash
+  // the TLB. Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
+  for (let i0 = 0; i0 < n; i0 += STRIP_ROWS) {
+    const i1 = Math.min(n, i0 + STRIP_ROWS);
+    for (let j0 = 0; j0 < p; j0 += STRIP_COLS) {
+      const j1 = Math.min(p, j0 + STRIP_COLS);
+      if (typed) stripsTyped(rows as ArrayLike<Float64Array>, d, ss, n, i0, i1, j0, j1);
+      else if (!stripsArray(rows as ArrayLike<ArrayLike<number>>, d, ss, n, i0, i1, j0, j1)) return null; // the general conversion words it
     }
   }
   return f.noteColumnSumSq(ss) ? f : null;
