@@ -1,7 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DataError, Random, readCsv } from '../src/index.ts';
+import { DataError, Random, readCsv, type ReadCsvOptions, type Table } from '../src/index.ts';
 import { readNumericCsv } from '../src/data/csv-numeric.ts';
+import { readCsvGeneral } from '../src/data/csv.ts';
 
 const NA = new Set(['', 'NA', 'NaN']);
 
@@ -23,8 +27,7 @@ describe('readCsv numeric fast path', () => {
         const names = Array.from({ length: p }, (_, k) => `c${k}`);
         const text = names.join(',') + eol + rows.map((r) => r.slice(0, p).join(',')).join(eol) + eol;
         const fast = readNumericCsv(text, { delimiter: ',', naValues: NA });
-        // The general path: the same text with the header quoted (any quote disables the fast path).
-        const general = readCsv(`"${names[0]}"` + text.slice(names[0].length), { source: 'text' });
+        const general = readCsvGeneral(text, { source: 'text' });
         const finite = rows.every((r) => r.slice(0, p).every((s) => Number.isFinite(Number(s))));
         fc.pre(finite); // '1e400' overflows: readCsv's general rules decide those
         expect(fast).not.toBeNull();
@@ -80,7 +83,13 @@ describe('readCsv numeric fast path', () => {
     expect(readNumericCsv('a,b\n1,2,3\n', o)).toBeNull(); // ragged
     expect(() => readCsv('a,b\n1,2,3\n', { source: 'text' })).toThrow(/fields/);
     expect(readNumericCsv('a,a\n1,2\n', o)).toBeNull(); // duplicate names: the policy is readCsv's
-    expect(readNumericCsv('a,b\n"1",2\n', o)).toBeNull();
+    expect(readNumericCsv('a,b\n"1""",2\n', o)).toBeNull(); // a doubled quote
+    expect(readNumericCsv('a,b\n"1\n",2\n', o)).toBeNull(); // a line break inside quotes
+    expect(readNumericCsv('a,b\n1"",2\n', o)).toBeNull(); // a quote inside an unquoted field
+    expect(readNumericCsv('a,b\n"1" x,2\n', o)).toBeNull(); // text after the closing quote
+    expect(readNumericCsv('a,b\n1\r2,2\n', o)).toBeNull(); // a lone CR
+    expect(readNumericCsv('a,b\n1,2\n', { ...o, numeric: ['a'], strings: ['a'] })).toBeNull(); // listed in both
+    expect(() => readCsv('a,b\n1,2\n', { source: 'text', numeric: ['a'], strings: ['a'] })).toThrow(/both/);
     expect(readNumericCsv('a,b\n1,\n', o)).toBeNull(); // empty field = missing
     expect(readNumericCsv('a,b\n1,-999\n', { ...o, naValues: new Set(['-999']) })).toBeNull();
     expect(readNumericCsv('a,b\n1,1e999\n', o)).toBeNull();
@@ -91,7 +100,7 @@ describe('readCsv numeric fast path', () => {
   it('text columns (found, or listed in strings) come out as the general path gives them', () => {
     const text = 'x,race,y,code\n1.50, black ,2,007\n-3,white,4e2,12\n.5,other,6,3\n';
     const fast = readNumericCsv(text, { delimiter: ',', naValues: NA, strings: ['code'] });
-    const general = readCsv('"x"' + text.slice(1), { source: 'text', strings: ['code'] });
+    const general = readCsvGeneral(text, { source: 'text', strings: ['code'] });
     expect(fast).not.toBeNull();
     expect(fast!.names).toEqual(general.names);
     expect(fast!.columns[1]).toEqual(['black', 'white', 'other']);
@@ -169,5 +178,117 @@ describe('long significands (16–19 digits) without Number: the double-double p
       '9007199254740993', '9007199254740992.5', '-0.0000000000000000000', '0000000000000000000012345678901234567',
       '1.2345678901234567e-290', '1.2345678901234567e300', '8.98846567431158e307', '1e-300', '123456789012345678e-10',
     ]);
+  });
+});
+
+describe('readCsv fast path against the general path on random tables', () => {
+  type Outcome = { error: string } | { table: Table };
+  const outcome = (f: () => Table): Outcome => {
+    try {
+      return { table: f() };
+    } catch (e) {
+      if (!(e instanceof DataError)) throw e;
+      return { error: e.message };
+    }
+  };
+  /** Both outcomes alike: the same DataError message, or the same names, rows, dropped lines, column types and values (bit for bit). */
+  const expectSame = (a: Outcome, b: Outcome, text: string) => {
+    const show = (o: Outcome) => ('error' in o ? o : { ...o.table, columns: o.table.columns.map((c) => (c instanceof Float64Array ? ['F64', ...Array.from(c, (v) => (Object.is(v, -0) ? '-0' : String(v)))] : c)) });
+    expect(show(a), JSON.stringify(text)).toEqual(show(b));
+  };
+
+  const NUMBERS = ['0', '-0', '+7', '.5', '5.', '-2.5', '3e2', '1E-3', '1e-320', '5e-324', '1.7976931348623157e308', '-1.7976931348623157e308',
+    '1e400', '12345678901234567890', '0.30000000000000004', '9007199254740993', '00012.5000', '-.0e3'];
+  const TEXT = ['a', 'b', 'é', '日本', '🙂', 'a b', 'x1', 'NULL', 'na', '1e', '1.2.3', '0x10', 'Infinity', '2024-03-01'];
+  const MISSING = ['', 'NA', 'NaN'];
+  const NAMES = ['y', 'x', 'age', 'é', 'größe', '日本', '🙂', 'a b', '"q"', '"a,b"', '"say ""hi"""', '', 'x', ' pad ', 'NA', '1'];
+
+  const number = fc.oneof(
+    { weight: 6, arbitrary: fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }).map(String) },
+    { weight: 2, arbitrary: fc.constantFrom(...NUMBERS) },
+    { weight: 1, arbitrary: fc.stringMatching(/^[+-]?\d{1,22}(\.\d{0,22})?([eE][+-]?\d{1,3})?$/) },
+  );
+  const odd = fc.oneof(fc.constantFrom(...TEXT), fc.constantFrom(...MISSING), fc.string({ maxLength: 3 }));
+  /** How one field is written: bare, padded with blanks, or quoted (also with a doubled quote or a line break inside). */
+  const written = (v: fc.Arbitrary<string>) => fc.tuple(v, fc.integer({ min: 0, max: 79 })).map(([s, w]) => {
+    if (w < 4) return ` ${s}\t`;
+    if (w < 12) return `"${s}"`;
+    if (w === 2) return `"${s}""x"`;
+    if (w === 3) return `"${s}\n"`;
+    return s;
+  });
+  const column = fc.constantFrom('number', 'number', 'number', 'text', 'mixed').chain((kind) =>
+    fc.constant(kind === 'number' ? fc.oneof({ weight: 30, arbitrary: written(number) }, { weight: 1, arbitrary: written(odd) })
+      : kind === 'text' ? written(fc.oneof({ weight: 10, arbitrary: fc.constantFrom('a', 'b', 'é', '日本') }, { weight: 1, arbitrary: odd }))
+      : written(fc.oneof(number, odd))));
+  const tableArb = fc.record({
+    delimiter: fc.constantFrom(',', ';', '\t', '|'),
+    eol: fc.constantFrom('\n', '\r\n'),
+    bom: fc.boolean(),
+    trailing: fc.boolean(),
+    names: fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 4 }),
+    columns: fc.array(column, { minLength: 4, maxLength: 4 }),
+    nRows: fc.integer({ min: 0, max: 12 }),
+    seed: fc.integer(),
+    missing: fc.constantFrom('error', 'drop-rows'),
+    decimalComma: fc.boolean(),
+    select: fc.constantFrom('all', 'some', 'strings'),
+    oddLines: fc.array(fc.constantFrom('', '  ', '\r', 'extra'), { maxLength: 2 }),
+  });
+
+  it('readCsv (fast path first) and readCsvGeneral give the same table or the same error', () => {
+    let fastTook = 0;
+    let total = 0;
+    fc.assert(
+      fc.property(tableArb, fc.infiniteStream(fc.nat()), (t, stream) => {
+        const p = t.names.length;
+        const it = stream[Symbol.iterator]();
+        const lines: string[] = [t.names.join(t.delimiter)];
+        const samples = t.columns.slice(0, p).map((a) => fc.sample(a, { numRuns: t.nRows, seed: t.seed + p }));
+        for (let i = 0; i < t.nRows; i++) {
+          let fields = samples.map((s) => s[i]);
+          const r = it.next().value as number;
+          if (r % 97 === 0) fields = fields.slice(0, -1); // ragged
+          if (r % 89 === 0) fields.push('1');
+          lines.push(fields.join(t.delimiter));
+          if (r % 11 === 0 && t.oddLines.length > 0) lines.push(t.oddLines[r % t.oddLines.length] === 'extra' ? fields.join(t.delimiter) : t.oddLines[r % t.oddLines.length]);
+        }
+        const text = (t.bom ? '\uFEFF' : '') + lines.join(t.eol) + (t.trailing ? t.eol : '');
+        const names = t.names.map((h) => h.trim().replace(/^"(.*)"$/, '$1').replace(/""/g, '"'));
+        const options: ReadCsvOptions = {
+          source: 'text', delimiter: t.delimiter, missing: t.missing as 'error' | 'drop-rows',
+          ...(t.decimalComma && t.delimiter !== ',' ? { decimal: ',' as const } : {}),
+          ...(t.select === 'some' ? { columns: names.slice(0, 1 + (t.seed & 1)).reverse() } : {}),
+          ...(t.select === 'strings' ? { strings: names.slice(-1) } : {}),
+        };
+        const general = outcome(() => readCsvGeneral(text, options));
+        expectSame(outcome(() => readCsv(text, options)), general, text);
+        if (readNumericCsv(text, { ...options, delimiter: t.delimiter, naValues: NA }) !== null) fastTook++;
+        total++;
+      }),
+      { numRuns: 600 },
+    );
+    // Not vacuous: a good share of the tables is read by the fast path itself.
+    console.log(`fast path took ${fastTook} of ${total}`);
+    expect(fastTook).toBeGreaterThan(150);
+  });
+
+  it('a file (read as bytes) gives what its text gives', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gs-csvfast-'));
+    try {
+      const texts = [
+        '\uFEFFé,"日本",x\r\n1.5,a,-0\r\n.5,"b",+7\r\n',
+        'a;b\n1,5;x\n2;y\n', 'a,b\n1,NA\n2,3\n', 'a,b\n1e400,2\n', 'a,b\n\u00a0,1\n', '\u00a0\n\u00a0\n', 'a,b\n"1""",2\n',
+      ];
+      for (const [i, text] of texts.entries()) {
+        const f = join(dir, `${i}.csv`);
+        writeFileSync(f, text);
+        for (const options of [{}, { delimiter: ';', decimal: ',' as const }, { missing: 'drop-rows' as const }]) {
+          expectSame(outcome(() => readCsv(f, options)), outcome(() => readCsvGeneral(f, options)), text);
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { DataError } from '../errors.ts';
-import { describePath, isFileUrl, readTextFile, type FileUrl } from '../util/host.ts';
+import { decodeUtf8, describePath, isFileUrl, readFileBytes, type FileUrl } from '../util/host.ts';
 import { checkChoice, checkOptions } from '../util/validate.ts';
 import type { Table, TableColumn } from './table.ts';
 import { readNumericCsv } from './csv-numeric.ts';
@@ -63,6 +63,21 @@ export function parseIsoDate(s: string): number {
   return ms / 86_400_000;
 }
 
+/** Whether a text holds nothing but blanks (and a byte order mark). */
+function isBlankText(text: string): boolean {
+  return text.replace(/^\uFEFF/, '').trim() === '';
+}
+
+/** Whether the first byte after a byte order mark that is not ASCII white space is ASCII (then the text is not blank). */
+function startsWithText(b: Uint8Array): boolean {
+  for (let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0; i < b.length; i++) {
+    const c = b[i];
+    if (c === 32 || (c >= 9 && c <= 13)) continue;
+    return c < 0x80;
+  }
+  return false;
+}
+
 /** A number with a decimal comma (`-3,5e2`), or NaN. */
 function parseCommaNumber(s: string): number {
   return s.includes('.') ? NaN : parseNumber(s.replace(',', '.'));
@@ -96,6 +111,15 @@ export function parseNumber(s: string): number {
  * // t.names is ['age', 'race']; t.columns[0] is Float64Array [19, 33]; t.columns[1] is ['black', 'other']
  */
 export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = {}): Table {
+  return readCsvWith(pathOrText, options, true);
+}
+
+/** readCsv without its fast path: the tokenizer and per-column typing alone (for tests and benchmarks that compare the two). */
+export function readCsvGeneral(pathOrText: string | FileUrl, options: ReadCsvOptions = {}): Table {
+  return readCsvWith(pathOrText, options, false);
+}
+
+function readCsvWith(pathOrText: string | FileUrl, options: ReadCsvOptions, fastPath: boolean): Table {
   const fn = 'readCsv';
   checkOptions(fn, options, OPTIONS);
   const missing = checkChoice(fn, 'missing policy', options.missing ?? 'error', ['error', 'drop-rows'] as const);
@@ -109,27 +133,38 @@ export function readCsv(pathOrText: string | FileUrl, options: ReadCsvOptions = 
   const toNumber = decimal === ',' ? parseCommaNumber : parseNumber;
   if (typeof delimiter !== 'string' || delimiter.length === 0) throw new DataError(fn, 'delimiter must be a non-empty string');
 
-  let text: string;
+  // A file is read as bytes: the fast path parses them directly and only the general path needs
+  // the decoded text. Text is given to the fast path as its UTF-8 encoding.
+  let text: string | null = null;
+  let bytes: Uint8Array | null = null;
   let where: string;
   const url = isFileUrl(pathOrText);
   if (url || sourceMode === 'path' || (sourceMode === 'auto' && !/[\r\n]/.test(String(pathOrText)))) {
     if (!url && (typeof pathOrText !== 'string' || pathOrText.length === 0)) {
       throw new DataError(fn, 'expected a file path or CSV text');
     }
-    text = readTextFile(fn, pathOrText);
+    bytes = readFileBytes(fn, pathOrText);
     where = `'${describePath(pathOrText)}'`;
   } else {
     if (typeof pathOrText !== 'string') throw new DataError(fn, 'expected a file path or CSV text');
     text = pathOrText;
     where = 'the CSV text';
+    if (isBlankText(text)) throw new DataError(fn, `${where} is empty`);
   }
-  if (text.replace(/^\uFEFF/, '').trim() === '') throw new DataError(fn, `${where} is empty`);
 
-  // All-numeric tables without quotes: one pass, no per-field strings (null: anything else). The
-  // fast path knows only the decimal point, and a text column it returns may hold dates that the
-  // dates policy must see: those go to the general path.
-  const fast = decimal === '.' ? readNumericCsv(text, { delimiter, columns: options.columns, numeric: options.numeric, strings: options.strings, naValues: na }) : null;
-  if (fast && (datePolicy === 'strings' || fast.columns.every((col) => col instanceof Float64Array))) return fast;
+  // One pass over the bytes with numbers parsed straight into Float64Arrays (null: the table needs
+  // the general path's judgement). A text column it returns may hold dates that the dates policy
+  // must see: those go to the general path too.
+  const fastOptions = { delimiter, decimal, columns: options.columns, numeric: options.numeric, strings: options.strings, naValues: na, missing };
+  const fast = fastPath ? readNumericCsv(bytes ?? text!, fastOptions) : null;
+  if (fast && (datePolicy === 'strings' || fast.columns.every((col) => col instanceof Float64Array))) {
+    if (bytes !== null && !startsWithText(bytes) && isBlankText(decodeUtf8(bytes))) throw new DataError(fn, `${where} is empty`);
+    return fast;
+  }
+  if (text === null) {
+    text = decodeUtf8(bytes!);
+    if (isBlankText(text)) throw new DataError(fn, `${where} is empty`);
+  }
 
   const { records, lines: recordLines } = tokenizeCsv(fn, text, delimiter, where);
   const parsed = records.map((record, r) => ({ record, info: { lines: recordLines[r] } }));

@@ -22,10 +22,15 @@ export function describePath(path: string | FileUrl): string {
 
 interface NodeFs {
   readFileSync(path: string | FileUrl, encoding: 'utf8'): string;
-  readFileSync(path: string | FileUrl): { toString(encoding: 'latin1' | 'utf8'): string };
+  readFileSync(path: string | FileUrl): Uint8Array;
 }
-interface NodeBuffer {
+interface NodeBufferModule {
   isAscii?(input: unknown): boolean;
+  Buffer: { from(buffer: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'latin1' | 'utf8'): string } };
+}
+interface Host {
+  process?: { getBuiltinModule?: (id: string) => unknown };
+  Deno?: { readTextFileSync(p: string | FileUrl): string; readFileSync?(p: string | FileUrl): Uint8Array };
 }
 
 /**
@@ -35,26 +40,62 @@ interface NodeBuffer {
  * message saying to pass the text instead.
  */
 export function readTextFile(fn: string, path: string | FileUrl): string {
-  const g = globalThis as {
-    process?: { getBuiltinModule?: (id: string) => unknown };
-    Deno?: { readTextFileSync(p: string | FileUrl): string };
-  };
+  const g = globalThis as Host;
   const fs = g.process?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
   try {
     if (fs) {
-      // Decoding UTF-8 costs about as much as parsing a numeric table; an all-ASCII file (the usual
-      // CSV) gives the same string read as Latin-1, which is a plain byte copy.
-      const isAscii = (g.process?.getBuiltinModule?.('node:buffer') as NodeBuffer | undefined)?.isAscii;
-      if (isAscii === undefined) return checkUtf8(fn, path, fs.readFileSync(path, 'utf8'));
-      const bytes = fs.readFileSync(path);
-      return checkUtf8(fn, path, bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'));
+      const buffer = g.process?.getBuiltinModule?.('node:buffer') as NodeBufferModule | undefined;
+      if (buffer?.isAscii === undefined) return checkUtf8(fn, path, fs.readFileSync(path, 'utf8'));
+      return checkUtf8(fn, path, decodeUtf8(fs.readFileSync(path)));
     }
     if (g.Deno) return checkUtf8(fn, path, g.Deno.readTextFileSync(path));
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError(fn, `cannot read '${describePath(path)}': ${(e as Error).message}`);
   }
-  throw new DataError(fn, `cannot read the file '${describePath(path)}' here (no file system): pass the CSV text instead, e.g. readCsv(await file.text())`);
+  throw noFileSystem(fn, path);
+}
+
+/**
+ * The bytes of a file (Node or Deno, as {@link readTextFile}), refused like it when the start of
+ * the file shows it is not UTF-8 text. For readers that parse the bytes themselves and decode
+ * only what they keep as text.
+ */
+export function readFileBytes(fn: string, path: string | FileUrl): Uint8Array {
+  const g = globalThis as Host;
+  const fs = g.process?.getBuiltinModule?.('node:fs') as NodeFs | undefined;
+  let bytes: Uint8Array | undefined;
+  try {
+    if (fs) bytes = fs.readFileSync(path);
+    else if (g.Deno?.readFileSync) bytes = g.Deno.readFileSync(path);
+    else if (g.Deno) bytes = new TextEncoder().encode(g.Deno.readTextFileSync(path));
+  } catch (e) {
+    throw new DataError(fn, `cannot read '${describePath(path)}': ${(e as Error).message}`);
+  }
+  if (bytes === undefined) throw noFileSystem(fn, path);
+  // The same test as on the text: its first 4096 characters take at most 3 bytes each.
+  checkUtf8(fn, path, decodeUtf8(bytes.subarray(0, 3 * 4096)));
+  return bytes;
+}
+
+let utf8: TextDecoder | null = null;
+
+/**
+ * UTF-8 bytes as text (malformed sequences become U+FFFD, a byte order mark is kept). In Node an
+ * all-ASCII text is copied as Latin-1, the same string without the cost of decoding UTF-8.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  const g = globalThis as Host;
+  const buffer = g.process?.getBuiltinModule?.('node:buffer') as NodeBufferModule | undefined;
+  if (buffer?.isAscii !== undefined) {
+    return buffer.Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString(buffer.isAscii(bytes) ? 'latin1' : 'utf8');
+  }
+  utf8 ??= new TextDecoder('utf-8', { ignoreBOM: true });
+  return utf8.decode(bytes);
+}
+
+function noFileSystem(fn: string, path: string | FileUrl): DataError {
+  return new DataError(fn, `cannot read the file '${describePath(path)}' here (no file system): pass the CSV text instead, e.g. readCsv(await file.text())`);
 }
 
 /**
