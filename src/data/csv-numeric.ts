@@ -109,15 +109,26 @@ class NumericScan {
   private fs = 0;
   private fe = 0;
   private end = 0;
-  // Numbers: the end of the number `number` parsed.
-  private numEnd = 0;
+  private readonly scratch = new Float64Array(1);
   // String cache: slot → entry + 1; an entry is the position and length of its first occurrence.
   private readonly slots = new Int32Array(CACHE_SIZE);
   private readonly cacheAt: number[] = [];
   private readonly cacheLen: number[] = [];
   private readonly cacheStr: string[] = [];
+  // The columns being filled (a Float64Array per number column, strings per text column; empty
+  // otherwise), each row's start, the lines of dropped rows. Set up by `run`, filled by `rows`.
+  private kind = new Uint8Array(0);
+  private declared: boolean[] = [];
+  private nums: Float64Array[] = [];
+  private strs: string[][] = [];
+  private rowStart = new Uint32Array(0);
+  private cap = 0;
+  private nRows = 0;
+  private readonly dropped: number[] = [];
 
   constructor(b: Uint8Array, o: NumericCsvOptions) {
+    // A plain Uint8Array view (not a Buffer), so the scanning code sees one kind of array.
+    b = new Uint8Array(b.buffer, b.byteOffset, b.length);
     this.b = b;
     this.n = b.length;
     this.o = o;
@@ -172,21 +183,55 @@ class NumericScan {
       const k = header.indexOf(name);
       if (kind[k] !== Kind.Skip) kind[k] = Kind.Text; // a column left out is never looked at
     }
-    const declared = header.map((h) => numericSet.has(h));
 
-    // Capacity from the length of the first data line, grown by doubling.
+    // Capacity from the mean length of the first data lines, grown by doubling.
     let cap = 16;
     if (pos < n) {
-      const eol = b.indexOf(C.LF, pos);
-      // A row holds at least p one-byte fields and p separators (a blank first line says nothing).
-      cap = Math.ceil((n - pos) / Math.max(2 * p, (eol < 0 ? n : eol) - pos + 1) * 1.05) + 16;
+      let eol = pos - 1;
+      let lines = 0;
+      while (lines < 64 && eol + 1 < n) {
+        const next = b.indexOf(C.LF, eol + 1);
+        eol = next < 0 ? n : next;
+        lines++;
+      }
+      // A row holds at least p one-byte fields and p separators (blank lines say nothing).
+      const mean = Math.max(2 * p, (eol - pos + 1) / lines);
+      cap = Math.ceil(((n - pos) / mean) * 1.03) + 16;
     }
-    let nums: Float64Array[] = Array.from({ length: p }, (_, k) => new Float64Array(kind[k] === Kind.Number ? cap : 0));
-    const strs: string[][] = Array.from({ length: p }, () => []);
-    let rowStart = new Uint32Array(cap);
-    const dropped: number[] = [];
-    let nRows = 0;
+    this.cap = cap;
+    this.kind = kind;
+    this.declared = header.map((h) => numericSet.has(h));
+    this.nums = Array.from({ length: p }, (_, k) => new Float64Array(kind[k] === Kind.Number ? cap : 0));
+    // Preallocated arrays take the strings faster than growing ones (filled so that every one has
+    // the same elements kind from the start).
+    this.strs = Array.from({ length: p }, (_, k) => (kind[k] === Kind.Text ? new Array<string>(cap).fill('') : []));
+    this.rowStart = new Uint32Array(cap);
+    this.rows(pos, line);
+    const { nRows, nums, strs, dropped } = this;
+    if (nRows === 0) throw DECLINE; // no data row, or every row dropped: readCsv's messages
+    const given = new Set<number>(); // a column asked for twice comes out as two arrays, as from the general path
+    const columns: TableColumn[] = keep.map((k) => {
+      const again = given.has(k);
+      given.add(k);
+      if (kind[k] === Kind.Text) {
+        strs[k].length = nRows;
+        return again ? strs[k].slice() : strs[k];
+      }
+      // A view when the estimate was close (no copy of the whole column), else a copy that frees the rest.
+      const a = nums[k];
+      if (again) return a.slice(0, nRows);
+      return a.length === nRows ? a : a.length - nRows <= (nRows >> 4) + 16 ? a.subarray(0, nRows) : a.slice(0, nRows);
+    });
+    return { names: keep.map((k) => header![k]), columns, nRows, droppedLines: dropped };
+  }
+
+
+  /** The data rows from pos (on line `line`) into the columns; declines on anything readCsv must judge. */
+  private rows(pos: number, line: number): void {
+    const { b, n, delim, kind, declared } = this;
+    const p = kind.length;
     const last = p - 1;
+    let { nums, strs, rowStart, cap, nRows } = this;
     while (pos < n) {
       // A blank line (nothing but spaces and tabs) is skipped, as the tokenizer skips it.
       let i = pos;
@@ -200,6 +245,7 @@ class NumericScan {
       if (nRows === cap) {
         cap *= 2;
         nums = nums.map((a) => grow(a, a.length === 0 ? 0 : cap));
+        strs = strs.map((a) => (a.length === 0 ? a : ((a.length = cap), a)));
         const r = new Uint32Array(cap);
         r.set(rowStart);
         rowStart = r;
@@ -213,14 +259,13 @@ class NumericScan {
           // Unquoted number: blanks, the number, blanks, then what ends the field.
           let s = pos;
           while (s < n && (b[s] === C.Space || b[s] === C.Tab)) s++;
-          const v = this.number(s, n);
-          if (v === v) {
-            let t = this.numEnd;
+          const col = nums[k];
+          let t = this.number(s, n, col, nRows);
+          if (t >= 0) {
             while (t < n && (b[t] === C.Space || b[t] === C.Tab)) t++;
             const c = t < n ? b[t] : C.LF;
             if (c === delim || c === C.LF || (c === C.CR && t + 1 < n && b[t + 1] === C.LF)) {
-              if (v - v !== 0) throw DECLINE; // overflow ('1e999'): readCsv's rules decide
-              nums[k][nRows] = v;
+              if (col[nRows] - col[nRows] !== 0) throw DECLINE; // overflow ('1e999'): readCsv's rules decide
               this.end = t;
               done = true;
             }
@@ -232,8 +277,7 @@ class NumericScan {
             let v = NaN;
             if (kd === Kind.Number) {
               // A quoted number ("1.5"), or text.
-              v = this.fe > this.fs ? this.number(this.fs, this.fe) : NaN;
-              if (v === v && this.numEnd !== this.fe) v = NaN;
+              if (this.fe > this.fs && this.number(this.fs, this.fe, this.scratch, 0) === this.fe) v = this.scratch[0];
               if (v - v !== 0 && v === v) throw DECLINE;
             }
             if (v === v) {
@@ -251,7 +295,7 @@ class NumericScan {
                 } else {
                   if (declared[k]) throw DECLINE; // readCsv words that error
                   kind[k] = Kind.Text;
-                  strs[k] = this.columnText(rowStart, nRows, k);
+                  strs[k] = this.columnText(rowStart, nRows, k, cap);
                   nums[k] = new Float64Array(0);
                   strs[k][nRows] = s;
                 }
@@ -277,27 +321,24 @@ class NumericScan {
           break;
         }
       }
-      if (missingAt >= 0) dropped.push(line);
+      if (missingAt >= 0) this.dropped.push(line);
       else nRows++;
       line++;
     }
-    if (nRows === 0) throw DECLINE; // no data row, or every row dropped: readCsv's messages
-    const columns: TableColumn[] = keep.map((k) => {
-      if (kind[k] === Kind.Text) {
-        strs[k].length = nRows;
-        return strs[k];
-      }
-      return nums[k].length === nRows ? nums[k] : nums[k].slice(0, nRows);
-    });
-    return { names: keep.map((k) => header![k]), columns, nRows, droppedLines: dropped };
+    this.nums = nums;
+    this.strs = strs;
+    this.rowStart = rowStart;
+    this.cap = cap;
+    this.nRows = nRows;
   }
 
   /**
-   * The number written in bytes [i, lim) from i on (the longest prefix in readCsv's grammar), its
-   * end in numEnd; NaN when none starts at i. Out-of-range values come back as ±Infinity or 0 as
-   * Number gives them.
+   * The number written in bytes [i, lim) from i on (the longest prefix in readCsv's grammar),
+   * stored in out[at]; returns where it ends, or -1 when no number starts at i. Out-of-range values
+   * are stored as ±Infinity or 0 as Number gives them. (The value goes into an array rather than
+   * being returned: a double returned from a call that is not inlined is boxed.)
    */
-  private number(i: number, lim: number): number {
+  private number(i: number, lim: number, out: Float64Array, at: number): number {
     const b = this.b;
     const point = this.point;
     const start = i;
@@ -308,53 +349,57 @@ class NumericScan {
       i++;
       c = i < lim ? b[i] : 0;
     }
-    // Significant digits: the first 15 into m (exact), the next 4 into m2 (k2 of them); past 19,
-    // a nonzero digit makes the field inexact here (Number parses it).
+    // Significant digits: the first 15 into m (exact: m < 10^14 before each step), the next 4 into
+    // m2 (k2 of them); past 19, a nonzero digit makes the field inexact here (Number parses it).
     let m = 0;
     let m2 = 0;
-    let nd = 0;
     let k2 = 0;
-    let digits = 0;
     let exp10 = 0;
     let exact = true;
+    const intStart = i;
+    while (c >= C.Zero && c <= C.Nine && m < 1e14) {
+      m = m * 10 + (c - C.Zero);
+      i++;
+      c = i < lim ? b[i] : 0;
+    }
     while (c >= C.Zero && c <= C.Nine) {
       const d = c - C.Zero;
-      if (nd < 15) {
-        m = m * 10 + d;
-        if (m > 0) nd++; // leading zeros are not significant
-      } else if (nd < 19) {
+      if (k2 < 4) {
         m2 = m2 * 10 + d;
-        nd++;
         k2++;
       } else {
         exp10++;
         if (d !== 0) exact = false;
       }
-      digits++;
       i++;
       c = i < lim ? b[i] : 0;
     }
+    let digits = i - intStart;
     if (c === point) {
       i++;
       c = i < lim ? b[i] : 0;
+      const fracStart = i;
+      if (k2 === 0) {
+        while (c >= C.Zero && c <= C.Nine && m < 1e14) {
+          m = m * 10 + (c - C.Zero);
+          i++;
+          c = i < lim ? b[i] : 0;
+        }
+        exp10 -= i - fracStart;
+      }
       while (c >= C.Zero && c <= C.Nine) {
         const d = c - C.Zero;
-        if (nd < 15) {
-          m = m * 10 + d;
-          if (m > 0) nd++;
-          exp10--;
-        } else if (nd < 19) {
+        if (k2 < 4) {
           m2 = m2 * 10 + d;
-          nd++;
           k2++;
           exp10--;
         } else if (d !== 0) exact = false;
-        digits++;
         i++;
         c = i < lim ? b[i] : 0;
       }
+      digits += i - fracStart;
     }
-    if (digits === 0) return NaN;
+    if (digits === 0) return -1;
     if (c === C.E || c === C.e) {
       i++;
       c = i < lim ? b[i] : 0;
@@ -372,10 +417,9 @@ class NumericScan {
         i++;
         c = i < lim ? b[i] : 0;
       }
-      if (ed === 0) return NaN; // '1e' is no number (and '1e5x' ends up text as a whole)
+      if (ed === 0) return -1; // '1e' is no number (and '1e5x' ends up text as a whole)
       exp10 += eneg ? -ev : ev;
     }
-    this.numEnd = i;
     let v = NaN;
     if (exact) {
       if (k2 > 0) {
@@ -392,11 +436,15 @@ class NumericScan {
       else if (m === 0) v = 0;
       else v = decimalToDouble(m, 0, 0, exp10);
     }
-    if (v === v) return neg ? -v : v;
-    // Not decided above (more than 19 digits, out of range, or too close to a midpoint).
-    let s = decode(b, start, i);
-    if (point === C.Comma) s = s.replace(',', '.');
-    return Number(s);
+    if (v === v) {
+      out[at] = neg ? -v : v;
+    } else {
+      // Not decided above (more than 19 digits, out of range, or too close to a midpoint).
+      let s = decode(b, start, i);
+      if (point === C.Comma) s = s.replace(',', '.');
+      out[at] = Number(s);
+    }
+    return i;
   }
 
   /**
@@ -501,8 +549,8 @@ class NumericScan {
   }
 
   /** Column k of the rows read so far, as text: read again from each row's start. */
-  private columnText(rowStart: Uint32Array, nRows: number, k: number): string[] {
-    const out = new Array<string>(nRows);
+  private columnText(rowStart: Uint32Array, nRows: number, k: number, cap: number): string[] {
+    const out = new Array<string>(cap).fill('');
     for (let r = 0; r < nRows; r++) {
       let pos = rowStart[r];
       for (let j = 0; j < k; j++) {
