@@ -420,7 +420,8 @@ class NumericScan {
       if (ed === 0) return -1; // '1e' is no number (and '1e5x' ends up text as a whole)
       exp10 += eneg ? -ev : ev;
     }
-    let v = NaN;
+    // m·10^exp10 (or (m·10^k2 + m2)·10^exp10) into out[at], unsigned; the sign is applied after.
+    let done = false;
     if (exact) {
       if (k2 > 0) {
         const big = m * POW10[k2] + m2; // exact while below 2^53
@@ -429,15 +430,16 @@ class NumericScan {
           k2 = 0;
         }
       }
-      if (k2 > 0) v = decimalToDouble(m, m2, k2, exp10);
-      else if (exp10 === 0) v = m;
-      else if (exp10 > 0 && exp10 <= 22) v = m * POW10[exp10];
-      else if (exp10 < 0 && exp10 >= -22) v = m / POW10[-exp10];
-      else if (m === 0) v = 0;
-      else v = decimalToDouble(m, 0, 0, exp10);
+      done = true;
+      if (k2 > 0) done = decimalToDouble(m, m2, k2, exp10, out, at);
+      else if (exp10 === 0) out[at] = m;
+      else if (exp10 > 0 && exp10 <= 22) out[at] = m * POW10[exp10];
+      else if (exp10 < 0 && exp10 >= -22) out[at] = m / POW10[-exp10];
+      else if (m === 0) out[at] = 0;
+      else done = decimalToDouble(m, 0, 0, exp10, out, at);
     }
-    if (v === v) {
-      out[at] = neg ? -v : v;
+    if (done) {
+      if (neg) out[at] = -out[at];
     } else {
       // Not decided above (more than 19 digits, out of range, or too close to a midpoint).
       let s = decode(b, start, i);

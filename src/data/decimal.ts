@@ -56,10 +56,11 @@ const HI = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f ? 1 : 0;
 
 /**
  * The double nearest to (a·10^k + b)·10^e, where a < 10^15 and b < 10^k (k ≤ 4) are whole
- * numbers, or NaN when this method cannot decide (the caller then parses the text).
+ * numbers, stored in out[at]; false when this method cannot decide (the caller then parses the
+ * text). The result goes into an array because a double returned from a call is boxed.
  */
-export function decimalToDouble(a: number, b: number, k: number, e: number): number {
-  if (e < E_MIN || e > E_MAX) return NaN;
+export function decimalToDouble(a: number, b: number, k: number, e: number, out: Float64Array, at: number): boolean {
+  if (e < E_MIN || e > E_MAX) return false;
   const P = powers();
   const ph = P[2 * (e - E_MIN)], pl = P[2 * (e - E_MIN) + 1];
   // M = a·10^k + b exactly as mh + ml (a·10^k by Dekker's product, then b added by two-sum).
@@ -85,7 +86,7 @@ export function decimalToDouble(a: number, b: number, k: number, e: number): num
   const l1 = l0 + (mh * pl + ml * ph);
   const h = h0 + l1;
   const l = l1 - (h - h0);
-  if (!(h > 1e-290 && h < 1e300)) return NaN; // outside the range where every part stays normal
+  if (!(h > 1e-290 && h < 1e300)) return false; // outside the range where every part stays normal
   // h is the rounded sum; it is the rounding of the true product unless the true product may lie
   // beyond a midpoint next to h: l, give or take the error bound, must stay inside half a spacing.
   bits[0] = h;
@@ -96,5 +97,7 @@ export function decimalToDouble(a: number, b: number, k: number, e: number): num
   const up = bits[0]; // spacing of the doubles above h (h is positive and normal)
   const down = pow2 ? up / 2 : up; // below a power of two the spacing halves
   const margin = h * 2 ** -98; // the product's error bound (≈ 2^-101 relative), with room
-  return l + margin < up / 2 && l - margin > -down / 2 ? h : NaN;
+  if (!(l + margin < up / 2 && l - margin > -down / 2)) return false;
+  out[at] = h;
+  return true;
 }
