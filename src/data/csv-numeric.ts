@@ -261,11 +261,11 @@ class NumericScan {
           while (s < n && (b[s] === C.Space || b[s] === C.Tab)) s++;
           const col = nums[k];
           let t = this.number(s, n, col, nRows);
+          if (t === -2) throw DECLINE; // overflow ('1e999'): readCsv's rules decide
           if (t >= 0) {
             while (t < n && (b[t] === C.Space || b[t] === C.Tab)) t++;
             const c = t < n ? b[t] : C.LF;
             if (c === delim || c === C.LF || (c === C.CR && t + 1 < n && b[t + 1] === C.LF)) {
-              if (col[nRows] - col[nRows] !== 0) throw DECLINE; // overflow ('1e999'): readCsv's rules decide
               this.end = t;
               done = true;
             }
@@ -277,8 +277,9 @@ class NumericScan {
             let v = NaN;
             if (kd === Kind.Number) {
               // A quoted number ("1.5"), or text.
-              if (this.fe > this.fs && this.number(this.fs, this.fe, this.scratch, 0) === this.fe) v = this.scratch[0];
-              if (v - v !== 0 && v === v) throw DECLINE;
+              const e = this.fe > this.fs ? this.number(this.fs, this.fe, this.scratch, 0) : -1;
+              if (e === -2) throw DECLINE;
+              if (e === this.fe) v = this.scratch[0];
             }
             if (v === v) {
               nums[k][nRows] = v;
@@ -334,9 +335,9 @@ class NumericScan {
 
   /**
    * The number written in bytes [i, lim) from i on (the longest prefix in readCsv's grammar),
-   * stored in out[at]; returns where it ends, or -1 when no number starts at i. Out-of-range values
-   * are stored as ±Infinity or 0 as Number gives them. (The value goes into an array rather than
-   * being returned: a double returned from a call that is not inlined is boxed.)
+   * stored in out[at]; returns where it ends, -1 when no number starts at i, -2 when it overflows
+   * to ±Infinity. (The value goes into an array rather than being returned: a double returned
+   * from a call that is not inlined is boxed.)
    */
   private number(i: number, lim: number, out: Float64Array, at: number): number {
     const b = this.b;
@@ -420,8 +421,9 @@ class NumericScan {
       if (ed === 0) return -1; // '1e' is no number (and '1e5x' ends up text as a whole)
       exp10 += eneg ? -ev : ev;
     }
-    // m·10^exp10 (or (m·10^k2 + m2)·10^exp10) into out[at], unsigned; the sign is applied after.
-    let done = false;
+    // m·10^exp10, or (m·10^k2 + m2)·10^exp10; within Clinger's bounds the value is finite.
+    let v = 0;
+    let done = exact;
     if (exact) {
       if (k2 > 0) {
         const big = m * POW10[k2] + m2; // exact while below 2^53
@@ -430,22 +432,23 @@ class NumericScan {
           k2 = 0;
         }
       }
-      done = true;
-      if (k2 > 0) done = decimalToDouble(m, m2, k2, exp10, out, at);
-      else if (exp10 === 0) out[at] = m;
-      else if (exp10 > 0 && exp10 <= 22) out[at] = m * POW10[exp10];
-      else if (exp10 < 0 && exp10 >= -22) out[at] = m / POW10[-exp10];
-      else if (m === 0) out[at] = 0;
-      else done = decimalToDouble(m, 0, 0, exp10, out, at);
+      if (k2 > 0) done = decimalToDouble(m, m2, k2, exp10, out, at) && ((v = out[at]), true);
+      else if (exp10 === 0) v = m;
+      else if (exp10 > 0 && exp10 <= 22) v = m * POW10[exp10];
+      else if (exp10 < 0 && exp10 >= -22) v = m / POW10[-exp10];
+      else if (m === 0) v = 0;
+      else done = decimalToDouble(m, 0, 0, exp10, out, at) && ((v = out[at]), true);
     }
     if (done) {
-      if (neg) out[at] = -out[at];
-    } else {
-      // Not decided above (more than 19 digits, out of range, or too close to a midpoint).
-      let s = decode(b, start, i);
-      if (point === C.Comma) s = s.replace(',', '.');
-      out[at] = Number(s);
+      out[at] = neg ? -v : v;
+      return i;
     }
+    // Not decided above (more than 19 digits, out of range, or too close to a midpoint).
+    let s = decode(b, start, i);
+    if (point === C.Comma) s = s.replace(',', '.');
+    const w = Number(s);
+    out[at] = w;
+    if (w - w !== 0) return -2; // overflow ('1e999')
     return i;
   }
 
