@@ -51,6 +51,7 @@ describe('readCsv numeric fast path', () => {
       '0.1', '0.30000000000000004', '123456789012345678901234567890', '1234567890.12345678901234567890e-10',
       '1e22', '1e23', '9.999999999999999e22', '1e-22', '1e-23', '0.000001', '1E+10', '-1.5E-10', '00012.5000',
       '3.141592653589793238462643383279', '-2.7182818284590452353602874713527e-300', '1e-400', '7.2057594037927933e16',
+      '1e-320', '-1e-320', '+.5', '+1.5e+3', '5.', '-0e-0', '4.9e-324', '2.5e-324', '1.7976931348623158e308', '0.000000000000000000000000001e25',
     ];
     const r = new Random(11);
     // Random 1-25 digit mantissas at random exponents (many fall outside the exact fast parse).
@@ -118,6 +119,26 @@ describe('readCsv numeric fast path', () => {
     expect(Array.from(t.columns[1] as Float64Array)).toEqual([1, 4]);
     expect(t.nRows).toBe(2);
     expect(t.droppedLines).toEqual([]);
+  });
+});
+
+describe('readCsv fast path with a decimal comma', () => {
+  it("gives Number(field with '.') bit for bit, and the general path's table", () => {
+    fc.assert(
+      fc.property(fc.array(field, { minLength: 1, maxLength: 40 }), fc.boolean(), (fields, crlf) => {
+        fc.pre(fields.every((s) => Number.isFinite(Number(s))));
+        const eol = crlf ? '\r\n' : '\n';
+        const text = 'x;y' + eol + fields.map((s, i) => `${s.replace('.', ',')};${i}`).join(eol);
+        const options = { source: 'text' as const, delimiter: ';', decimal: ',' as const };
+        const fast = readNumericCsv(text, { ...options, naValues: NA });
+        expect(fast).not.toBeNull();
+        const col = fast!.columns[0] as Float64Array;
+        for (let i = 0; i < fields.length; i++) expect(Object.is(col[i], Number(fields[i]))).toBe(true);
+        const general = readCsvGeneral(text, options);
+        expect(Array.from(general.columns[0] as Float64Array)).toEqual(Array.from(col));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
