@@ -294,6 +294,22 @@ describe('readCsv fast path against the general path on random tables', () => {
     expect(fastTook).toBeGreaterThan(150);
   });
 
+  it('reads itself (not null) drop-rows, quoted fields and a column that turns to text late, as the general path does', () => {
+    const text = '"id",x,g\r\n1,"2.5",a\r\n\r\n2,NA,b\r\n"3",4, "c" \r\n4,x,NA\r\n5,-0,"d,e"\r\n6,1e-320,f';
+    const options = { source: 'text' as const, missing: 'drop-rows' as const };
+    expect(readNumericCsv(text, { ...options, delimiter: ',', naValues: NA })).not.toBeNull();
+    const fast = readCsv(text, options);
+    expect(fast.droppedLines).toEqual([4, 6]);
+    expect(fast.columns[2]).toEqual(['a', 'c', 'd,e', 'f']);
+    expect(Array.from(fast.columns[1] as Float64Array)).toEqual([2.5, 4, -0, 1e-320]);
+    expect(Object.is((fast.columns[1] as Float64Array)[2], -0)).toBe(true);
+    expectSame({ table: fast }, outcome(() => readCsvGeneral(text, options)), text);
+    // Column x holds text from its fourth row on: the earlier fields come back as their text.
+    const late = 'x,y\n1.50,1\n"2",2\n 3 ,3\nabc,4\n';
+    expect(readNumericCsv(late, { delimiter: ',', naValues: NA })!.columns[0]).toEqual(['1.50', '2', '3', 'abc']);
+    expectSame(outcome(() => readCsv(late, { source: 'text' })), outcome(() => readCsvGeneral(late, { source: 'text' })), late);
+  });
+
   it('a file (read as bytes) gives what its text gives', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gs-csvfast-'));
     try {
