@@ -206,7 +206,7 @@ class NumericScan {
     // the same elements kind from the start).
     this.strs = Array.from({ length: p }, (_, k) => (kind[k] === Kind.Text ? new Array<string>(cap).fill('') : []));
     this.rowStart = new Uint32Array(cap);
-    this.rows(pos, line);
+    this.nRows = this.rows(pos, line);
     const { nRows, nums, strs, dropped } = this;
     if (nRows === 0) throw DECLINE; // no data row, or every row dropped: readCsv's messages
     const given = new Set<number>(); // a column asked for twice comes out as two arrays, as from the general path
@@ -226,8 +226,13 @@ class NumericScan {
   }
 
 
-  /** The data rows from pos (on line `line`) into the columns; declines on anything readCsv must judge. */
-  private rows(pos: number, line: number): void {
+  /**
+   * The data rows from pos (on line `line`) into the columns; returns their count. Declines on
+   * anything readCsv must judge. Nothing is stored after the loop (a grown array is stored when it
+   * grows): code after a loop this hot is compiled before it has ever run, and a store there would
+   * throw the optimized loop away at the end of every table.
+   */
+  private rows(pos: number, line: number): number {
     const { b, n, delim, kind, declared } = this;
     const p = kind.length;
     const last = p - 1;
@@ -249,6 +254,10 @@ class NumericScan {
         const r = new Uint32Array(cap);
         r.set(rowStart);
         rowStart = r;
+        this.nums = nums;
+        this.strs = strs;
+        this.rowStart = rowStart;
+        this.cap = cap;
       }
       rowStart[nRows] = pos;
       let missingAt = -1; // a kept column whose field is missing: the row is dropped
@@ -326,11 +335,7 @@ class NumericScan {
       else nRows++;
       line++;
     }
-    this.nums = nums;
-    this.strs = strs;
-    this.rowStart = rowStart;
-    this.cap = cap;
-    this.nRows = nRows;
+    return nRows;
   }
 
   /**
