@@ -244,7 +244,7 @@ export async function main(): Promise<void> {
             fid += `, top-box IoU ${(a.reduce((s, r, k) => s + iou(r, b[k]), 0) / a.length).toFixed(3)}`;
           }
           tf.dispose(o);
-          console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % | ${cell(p1, 1, 23)} ${(t1.ms / p1.ms).toFixed(2).padStart(8)}× ${(t1.ms / p1.ms / theory).toFixed(2).padStart(7)} ${cell(p32, 0, 12)} ${(t32.ms / p32.ms / theory).toFixed(2).padStart(8)} | ${cell(o1, 1, 23)} ${(o1.ms / q1.ms / theory).toFixed(2).padStart(7)} ${cell(q32, 0, 12)} ${(o32.ms / q32.ms / theory).toFixed(2).padStart(8)} | ${fid}`);
+          console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % | ${cell(p1, 1, 23)} ${(t1.ms / p1.ms).toFixed(2).padStart(8)}× ${(t1.ms / p1.ms / theory).toFixed(2).padStart(7)} ${cell(p32, 0, 12)} ${(t32.ms / p32.ms / theory).toFixed(2).padStart(8)} | ${cell(q1, 1, 23)} ${(o1.ms / q1.ms / theory).toFixed(2).padStart(7)} ${cell(q32, 0, 12)} ${(o32.ms / q32.ms / theory).toFixed(2).padStart(8)} | ${fid}`);
         }
       }
       tf.dispose([calib, held, ...ref]);
