@@ -3,16 +3,22 @@
  * dependency groups to 75 / 50 / 25 % of their FLOPs with each method, exported in their own
  * format, and measured in this one run on the tfjs WASM (SIMD) backend:
  * FLOPs, parameters, median latency in tfjs-wasm and in onnxruntime-node (the graph exported to
- * ONNX; one intra-op thread) — medians of BENCH_RUNS runs (default 20) at batch 1 and at batch 32,
- * each measurement cut short (and the count printed) past BENCH_SECONDS (default 60 s) — against
- * the unpruned model (NaN where batch 32 would not fit the WASM heap, which `measureLatency` refuses
- * with the reason), ρ = realized ÷ theoretical speed-up, and fidelity on held-out
- * photographs (top-1 agreement for the classifiers, relative output error otherwise, and for SSD
- * the IoU of the top-scoring box against the unpruned model's). Calibration: random crops and flips
- * of two photographs; held out: eight others (HELD_OUT), never cropped from the calibration ones.
+ * ONNX; one intra-op thread) at batch 1 and at batch 32 — each the median of at least BENCH_RUNS
+ * timed runs (default 20; the count n is printed beside it; see `benchPlan`) after a warm-up
+ * that settles (one pass when a pass takes seconds) — against the unpruned model (NaN where batch
+ * 32 would not fit the WASM heap, which `latencyStats` refuses with the reason), ρ = realized ÷
+ * theoretical speed-up, and fidelity on held-out photographs: for the classifiers
+ * `classifierFidelity` (top-1 agreement beside the share of the most frequent class, the class
+ * histograms of both networks' predictions, and the total variation and KL divergence of the
+ * probabilities — the held-out photographs are nearly all one class for MobileNetV2, so agreement
+ * alone would rate a constant answer highly), relative output error otherwise, and for SSD the IoU of the
+ * top-scoring box against the unpruned model's. Calibration: random crops and flips of two
+ * photographs; held out: eight others (HELD_OUT), never cropped from the calibration ones.
  * Models: MODELS=tfd,ssd,facerec,mobilenetv2,blazeface,emotion,facemesh (default all). The batch-32
- * medians dominate the run time (SSD and face recognition: minutes per row); each model prints
- * its own time and the run its total.
+ * medians dominate the run time: SSD's unpruned batch-32 pass takes about 17 s in tfjs-wasm and 8 s
+ * in onnxruntime on one core, and its input cannot shrink (its anchors are those of 512 × 512), so
+ * 20 timed runs of its 7 networks take most of the run; each model prints its own time and the run
+ * its total.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +27,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import * as neural from '../src/neural/index.ts';
+import { RunSchedule } from '../src/neural/latency.ts';
 
 const { tf } = neural;
 const SKIMAGE = '/usr/lib/python3/dist-packages/skimage/data';
@@ -35,6 +42,8 @@ interface Case {
   label: string;
   load: () => neural.Graph;
   classifier: boolean;
+  /** Class names of a classifier's output, for the histogram of its predictions. */
+  classNames?: readonly string[];
   /** SSD: box IoU of the top-scoring detection per image (decoded against face-api's anchors). */
   ssd?: boolean;
 }
@@ -43,7 +52,7 @@ const CASES: Case[] = [
   { key: 'tfd', label: 'Tiny Face Detector 224 (face-api)', load: () => neural.readModel('datasets/face-api/tiny_face_detector_model-weights_manifest.json', { inputSize: 224 }), classifier: false },
   { key: 'ssd', label: 'SSD MobileNetV1 512 (face-api)', load: () => neural.readModel(`${FA}/ssd_mobilenetv1_model-weights_manifest.json`, { inputSize: 512 }), classifier: false, ssd: true },
   { key: 'facerec', label: 'face recognition 150 (face-api, ResNet-34 variant)', load: () => neural.readModel(`${FA}/face_recognition_model-weights_manifest.json`, { inputSize: 150 }), classifier: false },
-  { key: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs, layers model)', load: () => neural.readNsfwjsModel('mobilenet_v2'), classifier: true },
+  { key: 'mobilenetv2', label: 'MobileNetV2 (nsfwjs, layers model)', load: () => neural.readNsfwjsModel('mobilenet_v2'), classifier: true, classNames: neural.nsfwjsClasses },
   { key: 'blazeface', label: 'BlazeFace front (human-models)', load: () => neural.readModel(`${HM}/blazeface-front.json`), classifier: false },
   { key: 'emotion', label: 'emotion (human-models)', load: () => neural.readModel(`${HM}/emotion.json`), classifier: true },
   { key: 'facemesh', label: 'facemesh (human-models)', load: () => neural.readModel(`${HM}/facemesh.json`), classifier: false },
@@ -90,12 +99,14 @@ function iou(a: number[], b: number[]): number {
   return inter / Math.max(area(a) + area(b) - inter, 1e-12);
 }
 
-function top1(a: Tensor, b: Tensor): number {
-  const x = tf.argMax(a, -1).dataSync();
-  const y = tf.argMax(b, -1).dataSync();
-  let s = 0;
-  for (let i = 0; i < x.length; i++) if (x[i] === y[i]) s++;
-  return s / x.length;
+/** A classifier's fidelity (`classifierFidelity`): top-1 agreement beside the class histograms and how far the probabilities moved. */
+function classifierCell(pruned: Tensor, reference: Tensor, classNames?: readonly string[]): string {
+  try {
+    const f = neural.classifierFidelity(pruned, reference, { classNames });
+    return `top-1 agree ${(100 * f.agreement).toFixed(0)} % (majority ${(100 * f.majority).toFixed(0)} %), ${f.histogram}, TV ${f.tv.toFixed(3)}, KL ${f.kl.toFixed(3)}`;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /** Outputs on every image, one at a time (some models fix batch 1 in their reshapes). */
@@ -113,64 +124,78 @@ function runEach(g: neural.Graph, x: Tensor): Tensor[] {
   return out;
 }
 
-/** Time allowed per latency measurement (BENCH_SECONDS, default 60 s): a measurement stops short of `runs` runs past it. */
-const budgetMs = 1000 * Number(process.env.BENCH_SECONDS ?? 60);
-/** Measurements of the current model that stopped short of the wanted runs ("what: n runs"). */
-let cut: string[] = [];
+/**
+ * Timed runs per latency measurement: at least BENCH_RUNS (default 20) whatever they cost, more up
+ * to BENCH_MAX_RUNS (default BENCH_RUNS) while the timed runs add up to less than BENCH_SECONDS
+ * (default 60 s). The warm-up before them is `RunSchedule`'s: until three passes settle, at most
+ * 10 s of them, so a pass of many seconds (SSD at batch 32) is warmed up once.
+ */
+function benchPlan(): { runs: number; maxRuns: number; maxMs: number } {
+  const runs = Number(process.env.BENCH_RUNS ?? 20);
+  const maxRuns = Number(process.env.BENCH_MAX_RUNS ?? runs);
+  const seconds = Number(process.env.BENCH_SECONDS ?? 60);
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`BENCH_RUNS must be a whole number ≥ 1, got ${process.env.BENCH_RUNS}`);
+  if (!(Number.isInteger(maxRuns) && maxRuns >= runs)) throw new Error(`BENCH_MAX_RUNS must be a whole number ≥ BENCH_RUNS, got ${process.env.BENCH_MAX_RUNS}`);
+  if (!(seconds > 0)) throw new Error(`BENCH_SECONDS must be a number > 0, got ${process.env.BENCH_SECONDS}`);
+  return { runs, maxRuns, maxMs: 1000 * seconds };
+}
+
+/** A latency cell: the median and the number of timed runs it is the median of. */
+interface Lat { ms: number; n: number }
+const NO_LAT: Lat = { ms: NaN, n: 0 };
+/** `12.3 (n=20)`: ms with `digits` decimals, and the timed runs. */
+const cell = (l: Lat, digits: number, width: number): string => `${l.ms.toFixed(digits)} (n=${l.n})`.padStart(width);
+
 const refused = new Set<string>();
+/** Warm-up passes per measurement of the current model ("what: k"), printed below its table. */
+let warmups: string[] = [];
 
 /**
- * tfjs-wasm median latency over `runs` passes, fewer when one pass times the count over the budget
- * (recorded in `cut`); NaN when `measureLatency` refuses a pass whose live tensors would not fit
+ * tfjs-wasm latency (`latencyStats`); NaN when it refuses a pass whose live tensors would not fit
  * the WASM heap (said once per model on stderr).
  */
-function tfjsLatency(g: neural.Graph, shape: number[], batch: number, runs: number, label: string, what: string): number {
+function tfjsLatency(g: neural.Graph, shape: number[], batch: number, plan: ReturnType<typeof benchPlan>, label: string): Lat {
   try {
-    const probe = neural.measureLatency(g, shape, { batch, runs: 1, warmup: 1 });
-    const n = Math.min(runs, Math.max(1, Math.floor(budgetMs / probe)));
-    if (n < runs) cut.push(`${what} ${n}`);
-    return n === 1 ? probe : neural.measureLatency(g, shape, { batch, runs: n, warmup: 0 });
+    const s = neural.latencyStats(g, shape, { batch, runs: plan.runs, maxRuns: plan.maxRuns, maxSeconds: plan.maxMs / 1000 });
+    warmups.push(String(s.warmup));
+    return { ms: s.median, n: s.runs };
   } catch (e) {
     if (!refused.has(label)) console.error(`  ${label}, tfjs batch ${batch}: ${(e as Error).message.split('\n')[0]}`);
     refused.add(label);
-    return NaN;
+    return NO_LAT;
   }
 }
 
-/** Median ms of `runs` onnxruntime-node runs of `g` exported to ONNX at `batch`; NaN if it fails. */
-async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, runs: number, what: string): Promise<number> {
+/** onnxruntime-node latency of `g` exported to ONNX at `batch`, under the same `RunSchedule`; NaN if it fails. */
+async function ortLatency(g: neural.Graph, dir: string, shape: number[], batch: number, plan: ReturnType<typeof benchPlan>): Promise<Lat> {
   try {
     neural.writeModel(g, dir, { format: 'onnx' });
     const sess = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')), { intraOpNumThreads: 1 });
     const [, H, W, C] = shape;
     const x = new ort.Tensor('float32', new Float32Array(batch * C * H * W).map((_, i) => (i % 97) / 97), [batch, C, H, W]);
     const feeds = { [g.inputs[0].name]: x };
-    for (let k = 0; k < 2; k++) await sess.run(feeds);
-    const t: number[] = [];
-    const start = performance.now();
-    for (let k = 0; k < runs && (k === 0 || performance.now() - start + t[0] <= budgetMs); k++) {
+    const schedule = new RunSchedule(plan);
+    while (!schedule.done) {
       const t0 = performance.now();
       await sess.run(feeds);
-      t.push(performance.now() - t0);
+      schedule.record(performance.now() - t0);
     }
-    if (t.length < runs) cut.push(`${what} ${t.length}`);
     await sess.release();
-    t.sort((a, b) => a - b);
-    return t[Math.floor(t.length / 2)];
+    const s = schedule.stats();
+    warmups.push(String(s.warmup));
+    return { ms: s.median, n: s.runs };
   } catch {
-    return NaN;
+    return NO_LAT;
   }
 }
 
 export async function main(): Promise<void> {
   const info = await neural.initRuntime();
-  const runs = Number(process.env.BENCH_RUNS ?? 20);
-  if (!(Number.isInteger(runs) && runs >= 1)) throw new Error(`BENCH_RUNS must be a whole number ≥ 1, got ${process.env.BENCH_RUNS}`);
-  const runs1 = runs;
-  const runs32 = runs;
+  const plan = benchPlan();
+  const { runs } = plan;
   const wanted = (process.env.MODELS ?? CASES.map((c) => c.key).join(',')).split(',');
   const tStart = performance.now();
-  console.log(`tfjs backend: ${info.backend}${info.simd ? ' (SIMD)' : ''}; latency: median of ${runs} runs at batch 1 and at batch 32${runs < 20 ? ' (BENCH_RUNS below the 20 the figures are meant for)' : ''}`);
+  console.log(`tfjs backend: ${info.backend}${info.simd ? ' (SIMD)' : ''}; latency: median of ≥ ${runs} timed runs (n beside each figure) at batch 1 and at batch 32${plan.maxRuns > runs ? `, up to ${plan.maxRuns} while they take < ${plan.maxMs / 1000} s` : ''}${runs < 20 ? ' (BENCH_RUNS below the 20 the figures are meant for)' : ''}`);
   console.log(`photographs: calibration ${CALIBRATION.join(', ')} (random crops + flips); held out ${HELD_OUT.join(', ')}`);
   if (!existsSync(join(SKIMAGE, 'astronaut.png'))) throw new Error('bench neural-models needs Debian python3-skimage (photographs)');
   const out = mkdtempSync(join(tmpdir(), 'gs-bench-'));
@@ -186,14 +211,15 @@ export async function main(): Promise<void> {
       // Classifiers: 8 crops of each held-out photograph (64 images) for the top-1 agreement; 4 otherwise.
       const held = neural.readImages(png(HELD_OUT), { size: shape[1], crops: c.classifier ? 8 : 4, flips: true, seed: 99, channels: ch });
       const ref = runEach(g, held);
-      cut = [];
-      const t1 = tfjsLatency(g, shape, 1, runs1, c.key, 'unpruned tfjs b=1');
-      const t32 = tfjsLatency(g, shape, 32, runs32, c.key, 'unpruned tfjs b=32');
-      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, runs1, 'unpruned ort b=1');
-      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, runs32, 'unpruned ort b=32');
+      warmups = [];
+      const t1 = tfjsLatency(g, shape, 1, plan, c.key);
+      const t32 = tfjsLatency(g, shape, 32, plan, c.key);
+      const o1 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 1, plan);
+      const o32 = await ortLatency(g, join(out, `${c.key}-orig`), shape, 32, plan);
       console.log(`\n${c.label}: ${dg.flops.toLocaleString('en-US')} FLOPs, ${dg.params.toLocaleString('en-US')} params, ${dg.groups.length} dependency groups; fidelity on ${held.shape[0]} held-out crops of ${HELD_OUT.length} photographs`);
-      console.log(`  unpruned latency: tfjs-wasm ${t1.toFixed(1)} ms (batch 1), ${t32.toFixed(0)} ms (batch 32); onnxruntime ${o1.toFixed(1)} ms (batch 1), ${o32.toFixed(0)} ms (batch 32)`);
-      console.log('  method              FLOPs   params | tfjs-wasm: t(b=1) ms  speed-up  ρ(b=1)  t(b=32)  ρ(b=32) | onnxruntime: t(b=1)  ρ(b=1)  t(b=32)  ρ(b=32) | fidelity');
+      console.log(`  unpruned latency (median ms, n timed runs): tfjs-wasm ${cell(t1, 1, 0)} at batch 1, ${cell(t32, 0, 0)} at batch 32; onnxruntime ${cell(o1, 1, 0)} at batch 1, ${cell(o32, 0, 0)} at batch 32`);
+      if (c.classifier) console.log('  fidelity: top-1 agreement (majority = the agreement of a network answering the held-out set\'s most frequent class), top-1 class counts unpruned → pruned, TV = mean ½ Σ|p_pruned − p_orig|, KL(p_orig ‖ p_pruned) in nats');
+      console.log('  method              FLOPs   params | tfjs-wasm: t(b=1) ms (n)  speed-up  ρ(b=1)  t(b=32) (n)  ρ(b=32) | onnxruntime: t(b=1) (n)  ρ(b=1)  t(b=32) (n)  ρ(b=32) | fidelity');
       for (const method of ['norm', 'channel-selection'] as const) {
         for (const r of [0.75, 0.5, 0.25]) {
           let res: neural.PruneResult;
@@ -207,25 +233,24 @@ export async function main(): Promise<void> {
           const dir = join(out, `${c.key}-${method}-${r}`);
           neural.writeModel(res.graph, dir);
           const back = neural.readModel(dir, { inputSize: shape[1] });
-          const tag = `${method} ${r * 100} %`;
-          const p1 = tfjsLatency(back, shape, 1, runs1, c.key, `${tag} tfjs b=1`);
-          const p32 = tfjsLatency(back, shape, 32, runs32, c.key, `${tag} tfjs b=32`);
+          const p1 = tfjsLatency(back, shape, 1, plan, c.key);
+          const p32 = tfjsLatency(back, shape, 32, plan, c.key);
           const theory = res.flopsBefore / res.flopsAfter;
-          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, runs1, `${tag} ort b=1`);
-          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, runs32, `${tag} ort b=32`);
+          const q1 = await ortLatency(back, join(dir, 'onnx'), shape, 1, plan);
+          const q32 = await ortLatency(back, join(dir, 'onnx'), shape, 32, plan);
           const o = runEach(back, held);
-          let fid = c.classifier ? `top-1 agree ${(top1(o[o.length - 1], ref[ref.length - 1]) * 100).toFixed(0)} %` : `rel. err ${relErr(o, ref).toFixed(3)}`;
+          let fid = c.classifier ? classifierCell(o[o.length - 1], ref[ref.length - 1], c.classNames) : `rel. err ${relErr(o, ref).toFixed(3)}`;
           if (c.ssd) {
             const a = ssdTopBoxes(g, ref);
             const b = ssdTopBoxes(g, o);
             fid += `, top-box IoU ${(a.reduce((s, r, k) => s + iou(r, b[k]), 0) / a.length).toFixed(3)}`;
           }
           tf.dispose(o);
-          console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % | ${p1.toFixed(1).padStart(19)} ${(t1 / p1).toFixed(2).padStart(8)}× ${(t1 / p1 / theory).toFixed(2).padStart(7)} ${p32.toFixed(0).padStart(8)} ${(t32 / p32 / theory).toFixed(2).padStart(8)} | ${q1.toFixed(1).padStart(19)} ${(o1 / q1 / theory).toFixed(2).padStart(7)} ${q32.toFixed(0).padStart(8)} ${(o32 / q32 / theory).toFixed(2).padStart(8)} | ${fid}`);
+          console.log(`  ${method.padEnd(18)} ${((res.flopsAfter / res.flopsBefore) * 100).toFixed(1).padStart(5)} % ${((res.paramsAfter / res.paramsBefore) * 100).toFixed(1).padStart(6)} % | ${cell(p1, 1, 23)} ${(t1.ms / p1.ms).toFixed(2).padStart(8)}× ${(t1.ms / p1.ms / theory).toFixed(2).padStart(7)} ${cell(p32, 0, 12)} ${(t32.ms / p32.ms / theory).toFixed(2).padStart(8)} | ${cell(q1, 1, 23)} ${(o1.ms / q1.ms / theory).toFixed(2).padStart(7)} ${cell(q32, 0, 12)} ${(o32.ms / q32.ms / theory).toFixed(2).padStart(8)} | ${fid}`);
         }
       }
       tf.dispose([calib, held, ...ref]);
-      if (cut.length > 0) console.log(`  fewer than ${runs} runs (BENCH_SECONDS = ${budgetMs / 1000} s per measurement): ${cut.join(', ')}`);
+      console.log(`  warm-up passes per measurement, in row order (tfjs b=1, b=32, ort b=1, b=32): ${warmups.join(' ')}`);
       console.log(`  (${((performance.now() - tModel) / 1000).toFixed(0)} s)`);
     }
     console.log(`\nneural-models total: ${((performance.now() - tStart) / 60000).toFixed(1)} min`);

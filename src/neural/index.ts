@@ -31,9 +31,10 @@ export {
 } from './depgraph.ts';
 export { pruneGraph, selectToBudget, normScores, type PruneMethod, type PruneOptions, type PruneResult } from './prune.ts';
 export { imageFiles, readImages, type ImageOptions } from './images.ts';
-export { measureLatency, peakForwardBytes } from './latency.ts';
+export { measureLatency, latencyStats, peakForwardBytes, type LatencyOptions, type LatencyStats } from './latency.ts';
+export { classifierFidelity, type ClassifierFidelity, type ClassifierFidelityOptions } from './fidelity.ts';
 export { readTfjsLayersModel, writeTfjsLayersModel, graphFromTfjsLayersModel, tfjsLayersModelJson } from './formats/tfjs-layers.ts';
-export { readNsfwjsModel, nsfwjsModelFolder, type NsfwjsModel } from './formats/nsfwjs.ts';
+export { readNsfwjsModel, nsfwjsModelFolder, nsfwjsClasses, type NsfwjsModel } from './formats/nsfwjs.ts';
 export { onnxModelBytes, writeOnnx } from './formats/onnx.ts';
 export { readOnnx, graphFromOnnx, type OnnxImportOptions } from './formats/onnx-read.ts';
 

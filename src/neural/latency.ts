@@ -3,6 +3,7 @@ import type { Graph } from './ir/graph.ts';
 import { graphRunner, inferShapes } from './ir/execute.ts';
 import { tf } from './runtime.ts';
 import { checkGraph, checkShape } from './check.ts';
+import { checkOptions, checkPositiveInt } from '../util/validate.ts';
 
 /** The tfjs WASM backend's heap limit (its Emscripten build: 4 GiB − 64 KiB). */
 const WASM_HEAP_MAX = 4294901760;
@@ -33,57 +34,143 @@ export function peakForwardBytes(g: Graph, batch = 1): number {
   return 4 * (weights + batch * peak);
 }
 
+/** How many passes a latency measurement times, and how it warms up first. */
+export interface LatencyOptions {
+  /** Examples per pass (default 1). */
+  batch?: number;
+  /** Timed passes, at least (default 20): the median is never taken over fewer. */
+  runs?: number;
+  /** Timed passes, at most (default `runs`); passes beyond `runs` stop once the timed ones add up to `maxSeconds`. */
+  maxRuns?: number;
+  /** Time cap (s) on the timed passes beyond `runs` (default no cap); it never cuts below `runs`. */
+  maxSeconds?: number;
+  /** Untimed passes first; by default until three in a row settle (see `RunSchedule`). */
+  warmup?: number;
+}
+
+/** A latency measurement: the median (ms) of `runs` timed passes after `warmup` untimed ones. */
+export interface LatencyStats {
+  median: number;
+  runs: number;
+  warmup: number;
+  /** The timed passes (ms), sorted. */
+  times: number[];
+}
+
+/** The adaptive warm-up's caps: passes, and their total time (ms). */
+const WARMUP_MAX = 50;
+const WARMUP_MS = 10_000;
+
 /**
- * Median wall time (ms) of `runs` forward passes of `g` on a batch of `batch` at the graph's
- * input shape; outputs are read back so the time includes the work. `warmup` fixes the number of
- * untimed passes; by default passes run until three in a row lie within 25 % of their median (at
- * least 3, at most 50 passes or 10 s): the first ten or so passes of a small graph on tfjs-wasm can
- * take tens of times longer than the settled ones, and a fixed short warm-up would report that
- * start-up as the model's latency (and its ratio to another model as a speed-up).
+ * The passes of one latency measurement, fed one duration at a time (`record`) until `done`, so
+ * the tfjs measurement here and a benchmark's timing of another runtime (onnxruntime, async) share
+ * one rule. Warm-up: `warmup` passes if given, otherwise passes until the last three lie within 25 %
+ * of their median (at most 50 passes or 10 s of them; at least one — the first pass pays for
+ * compilation and allocation): the first ten or so passes of a small graph on tfjs-wasm can take
+ * tens of times longer than the settled ones, while a pass of seconds (a large network at batch 32)
+ * is settled after one. Then `runs` timed passes whatever they cost, and more up to `maxRuns` while
+ * the timed ones add up to less than `maxMs`.
+ */
+export class RunSchedule {
+  readonly warm: number[] = [];
+  readonly times: number[] = [];
+  private warmMs = 0;
+  private timedMs = 0;
+  constructor(private readonly plan: { runs: number; maxRuns: number; maxMs: number; warmup?: number }) {}
+
+  get warming(): boolean {
+    const w = this.warm;
+    if (this.plan.warmup !== undefined) return w.length < this.plan.warmup;
+    if (w.length === 0) return true;
+    if (w.length >= WARMUP_MAX || this.warmMs >= WARMUP_MS) return false;
+    if (w.length < 3) return true;
+    const last = w.slice(-3).sort((a, b) => a - b);
+    return !(last[2] <= 1.25 * last[1] && last[0] >= 0.75 * last[1]);
+  }
+
+  get done(): boolean {
+    if (this.warming) return false;
+    const n = this.times.length;
+    return n >= Math.max(this.plan.runs, this.plan.maxRuns) || (n >= this.plan.runs && this.timedMs >= this.plan.maxMs);
+  }
+
+  record(ms: number): void {
+    if (this.warming) {
+      this.warm.push(ms);
+      this.warmMs += ms;
+    } else {
+      this.times.push(ms);
+      this.timedMs += ms;
+    }
+  }
+
+  stats(): LatencyStats {
+    const t = [...this.times].sort((a, b) => a - b);
+    return { median: t[Math.floor(t.length / 2)], runs: t.length, warmup: this.warm.length, times: t };
+  }
+}
+
+/** The options of a latency measurement, checked, with their defaults. */
+export function latencyPlan(fn: string, options: unknown): { batch: number; runs: number; maxRuns: number; maxMs: number; warmup?: number } {
+  checkOptions(fn, options as object | undefined, ['batch', 'runs', 'maxRuns', 'maxSeconds', 'warmup']);
+  const o = (options ?? {}) as LatencyOptions;
+  const batch = o.batch === undefined ? 1 : checkPositiveInt(fn, 'batch', o.batch);
+  const runs = o.runs === undefined ? 20 : checkPositiveInt(fn, 'runs', o.runs);
+  const maxRuns = o.maxRuns === undefined ? runs : checkPositiveInt(fn, 'maxRuns', o.maxRuns);
+  if (maxRuns < runs) throw new ValueError(fn, `maxRuns (${maxRuns}) must be ≥ runs (${runs})`);
+  const maxS = o.maxSeconds === undefined ? Infinity : o.maxSeconds;
+  if (typeof maxS !== 'number' || Number.isNaN(maxS) || maxS <= 0) throw new ValueError(fn, `maxSeconds must be a number > 0, got ${String(maxS)}`);
+  if (o.warmup !== undefined && (typeof o.warmup !== 'number' || !Number.isInteger(o.warmup) || o.warmup < 0)) {
+    throw new ValueError(fn, `warmup must be a whole number ≥ 0, got ${String(o.warmup)}`);
+  }
+  return { batch, runs, maxRuns, maxMs: 1000 * maxS, warmup: o.warmup };
+}
+
+/**
+ * Median wall time (ms) of forward passes of `g` on a batch of `batch` at the graph's input shape
+ * (`latencyStats(...).median`).
+ */
+export function measureLatency(g: Graph, inputShape: readonly number[], options: LatencyOptions = {}): number {
+  return timeGraph('measureLatency', g, inputShape, options).median;
+}
+
+/**
+ * Latency of `g` on a batch of `batch` at the graph's input shape: the median of at least `runs`
+ * timed forward passes (default 20) after a warm-up (`RunSchedule`), with the counts of timed and
+ * warm-up passes. Outputs are read back so the time includes the work.
  *
  * On the WASM backend a pass whose live tensors would take more than half the backend's 4 GiB
  * heap is refused with a ValueError before it starts: the kernels' scratch buffers and the
  * allocator's fragmentation need the rest, and an allocation that fails inside the backend
  * surfaces as "memory access out of bounds" and leaves the backend unusable.
  */
-export function measureLatency(g: Graph, inputShape: readonly number[], options: { batch?: number; runs?: number; warmup?: number } = {}): number {
-  checkGraph('measureLatency', g);
-  checkShape('measureLatency', 'inputShape', inputShape);
-  const batch = options.batch ?? 1;
-  const runs = options.runs ?? 20;
+export function latencyStats(g: Graph, inputShape: readonly number[], options: LatencyOptions = {}): LatencyStats {
+  return timeGraph('latencyStats', g, inputShape, options);
+}
+
+function timeGraph(fn: string, g: Graph, inputShape: readonly number[], options: LatencyOptions): LatencyStats {
+  checkGraph(fn, g);
+  checkShape(fn, 'inputShape', inputShape);
+  const plan = latencyPlan(fn, options);
+  const batch = plan.batch;
   if (tf.getBackend() === 'wasm') {
     const need = peakForwardBytes(g, batch);
     if (need > WASM_HEAP_MAX / 2) {
-      throw new ValueError('measureLatency', `a batch of ${batch} needs ${(need / 2 ** 30).toFixed(2)} GiB of live tensors at its peak, above half the WASM backend's 4 GiB heap (kept for kernel scratch and fragmentation); use a smaller batch or input`);
+      throw new ValueError(fn, `a batch of ${batch} needs ${(need / 2 ** 30).toFixed(2)} GiB of live tensors at its peak, above half the WASM backend's 4 GiB heap (kept for kernel scratch and fragmentation); use a smaller batch or input`);
     }
   }
   const r = graphRunner(g);
   const x = tf.randomUniform([batch, ...inputShape.slice(1)], 0, 1);
   try {
-    const pass = (): number => {
+    const schedule = new RunSchedule(plan);
+    while (!schedule.done) {
       const t0 = performance.now();
       const out = r.run([x]);
       for (const t of out) t.dataSync();
-      const dt = performance.now() - t0;
+      schedule.record(performance.now() - t0);
       tf.dispose(out);
-      return dt;
-    };
-    if (options.warmup !== undefined) {
-      for (let k = 0; k < options.warmup; k++) pass();
-    } else {
-      const seen: number[] = [];
-      const start = performance.now();
-      while (seen.length < 50 && performance.now() - start < 10_000) {
-        seen.push(pass());
-        if (seen.length < 3) continue;
-        const last = seen.slice(-3).sort((a, b) => a - b);
-        if (last[2] <= 1.25 * last[1] && last[0] >= 0.75 * last[1]) break;
-      }
     }
-    const times: number[] = [];
-    for (let k = 0; k < runs; k++) times.push(pass());
-    times.sort((a, b) => a - b);
-    return times[Math.floor(times.length / 2)];
+    return schedule.stats();
   } finally {
     x.dispose();
     r.dispose();

@@ -15,6 +15,9 @@ import { graphFromTfjsLayersModel } from './tfjs-layers.ts';
  */
 export type NsfwjsModel = 'mobilenet_v2' | 'mobilenet_v2_mid';
 
+/** The classes of the nsfwjs models' outputs, in output order (the package's `NSFW_CLASSES`). */
+export const nsfwjsClasses: readonly string[] = Object.freeze(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
+
 export function nsfwjsModelFolder(name: NsfwjsModel = 'mobilenet_v2'): string {
   return modelFolder('nsfwjsModelFolder', name);
 }
