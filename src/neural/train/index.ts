@@ -12,3 +12,4 @@ export {
   type BudgetOptions, type BudgetProgress, type BudgetResult, type BudgetCandidate, type CandidateScore, type IterativeOptions, type TrainSettings,
 } from './budget.ts';
 export { compactModel, gatherInputs } from './shrink.ts';
+export { splitValidation, type LabelledPart } from './validation.ts';
