@@ -1,3 +1,4 @@
+import { ValueError } from '../../errors.ts';
 import type { GroupStructure } from '../../groups/groups.ts';
 import { proxGroupLassoInPlace } from '../../prox/prox.ts';
 import type { ImageSet } from '../mnist.ts';
@@ -46,7 +47,8 @@ type Eval = { loss: number; grad: Float64Array; correct: number; P: number; st: 
  * the sufficient-decrease condition F(θ⁺) ≤ F(θ) + ∇F(θ)ᵀ(θ⁺ − θ) + ‖θ⁺ − θ‖² / (2t) holds and
  * P(θ⁺) ≤ min over the phase of P — Beck & Teboulle's backtracking, up to δ = 2⁻²⁴·|P|, what the
  * float32 forward pass resolves: P as evaluated never exceeds its running minimum by more than δ.
- * (An accelerated variant with restarts was tried and made less progress per gradient on MLPs.)
+ * (An accelerated variant with restarts was tried and made less progress per gradient on MLPs;
+ * quasi-Newton steps on the support, `memory`, made more: see `supportQuasiNewton`.)
  * Iterates are kept at float32 values, the ones the model computes with, so the objective and the
  * KKT distance reported are those of the network as it stands. Stops when kkt / kktScale ≤ `tol`
  * ('converged'), after `maxSteps` ('max steps'), when no step of at least 1e-12·t₀ decreases P or
@@ -63,6 +65,10 @@ export function polishProximal(
   checkLambda(fn, lambda);
   checkObject(fn, 'options', options);
   const { frozen, kktScale, tol } = options;
+  const memory = options.memory ?? 0;
+  if (!(Number.isInteger(memory) && memory >= 0)) throw new ValueError(fn, `memory must be an integer ≥ 0, got ${String(memory)}`);
+  const every = options.rescaleEvery ?? 1;
+  if (!(Number.isInteger(every) && every >= 1)) throw new ValueError(fn, `rescaleEvery must be an integer ≥ 1, got ${String(every)}`);
   const theta = params.theta;
   const n = theta.length;
   let evaluations = 0;
@@ -83,8 +89,7 @@ export function polishProximal(
   const tMin = options.step * 1e-12;
   let status = 'max steps';
   const units = options.rescale && options.rescale.length > 0 ? options.rescale : null;
-  const every = options.rescaleEvery ?? 1;
-  const lbfgs = (options.memory ?? 0) > 0 ? supportQuasiNewton(gs, lambda, frozen, options.memory!, evalAt, () => best) : null;
+  const lbfgs = memory > 0 ? supportQuasiNewton(gs, lambda, frozen, memory, evalAt, () => best) : null;
   for (let k = 1; k <= options.maxSteps; k++) {
     if (cur.st.kkt / kktScale <= tol) { status = 'converged'; break; }
     if (options.signal?.aborted) { status = 'stopped by signal'; break; }
@@ -174,8 +179,9 @@ function supportGradient(x: Float64Array, grad: Float64Array, gs: GroupStructure
  * group) is what first-order steps are slow on — flat directions such as a unit's rescaling next to
  * stiff ones. L-BFGS (two-loop recursion, the pairs forgotten whenever the support changes) proposes
  * the step; a backtracking line search accepts it when P falls by the Armijo fraction of the
- * predicted decrease (up to float32's resolution of P) and stays within δ of the lowest P; a step
- * that would empty a group is cut back (the proximal steps decide which groups vanish).
+ * predicted decrease (up to float32's resolution of P) and stays within δ of the lowest P. A group
+ * whose norm the trial step cuts below half is set to 0 in the trial (the smooth model breaks down
+ * there; the same test decides whether that point is taken, and the pairs are then forgotten).
  */
 function supportQuasiNewton(
   gs: GroupStructure, lambda: number, frozen: Uint8Array | undefined, memory: number,
@@ -242,20 +248,16 @@ function supportQuasiNewton(
       let slope = 0;
       for (let i = 0; i < n; i++) slope -= G[i] * q[i];
       if (!(slope < 0)) { S.length = 0; Y.length = 0; return null; }
-      // Longest step that keeps every nonzero group off 0 in the direction: cut where a group's
-      // norm along the line would be halved (the norm is convex in the step, so it stays above 0).
       let alpha = 1;
       const trial = new Float64Array(n);
       for (let tries = 0; tries < 30; tries++, alpha *= 0.5) {
-        let emptied = false;
         for (let i = 0; i < n; i++) trial[i] = frozen?.[i] ? 0 : Math.fround(x[i] - alpha * q[i]);
-        for (let k = 0; k < gs.nGroups && !emptied; k++) {
+        for (let k = 0; k < gs.nGroups; k++) {
           let before = 0;
           let after = 0;
           for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; before += x[i] ** 2; after += trial[i] ** 2; }
-          emptied = before > 0 && after < 0.25 * before;
+          if (before > 0 && after < 0.25 * before) for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) trial[gs.indices[j]] = 0;
         }
-        if (emptied) continue;
         const atT = evalAt(trial);
         const delta = EPS32 * Math.abs(best());
         if (atT.P <= at.P + 1e-4 * alpha * slope + delta && atT.P <= best() + delta) return { x: trial, at: atT };

@@ -81,9 +81,16 @@ export interface ProximalOptions {
   polish?: number;
   /** Relative KKT distance at which polishing stops (default 1e-4). */
   polishTol?: number;
-  /** Polishing steps between exact rescalings of the positively homogeneous hidden units (0: none). */
+  /**
+   * Polishing steps between exact rescalings of the positively homogeneous hidden units (default 0:
+   * none; see `rescaleUnits` — the penalty minimized over the units' scales, the loss unchanged).
+   */
   polishRescale?: number;
-  /** L-BFGS memory of the quasi-Newton steps on the support between proximal steps (0: none). */
+  /**
+   * L-BFGS memory of the quasi-Newton steps on the support taken after each proximal polishing step
+   * (default 0: none). On the digits MLP 64-24-10 at 3 000 full-batch evaluations, 10 lowered P from
+   * 0.596 to 0.556 and the best relative residual from 0.16 to 0.045 (proximal gradient alone).
+   */
   polishMemory?: number;
   /** Called after each evaluation (and each polishing step); return false to stop. */
   onProgress?: (p: TrainProgress) => boolean | void;
@@ -140,6 +147,8 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   const polishTol = positive(fn, 'polishTol', options.polishTol ?? 1e-4);
   const rescaleEvery = options.polishRescale ?? 0;
   if (!(Number.isInteger(rescaleEvery) && rescaleEvery >= 0)) throw new ValueError(fn, `polishRescale must be an integer ≥ 0, got ${rescaleEvery}`);
+  const polishMemory = options.polishMemory ?? 0;
+  if (!(Number.isInteger(polishMemory) && polishMemory >= 0)) throw new ValueError(fn, `polishMemory must be an integer ≥ 0, got ${polishMemory}`);
 
   const params = new FlatParams(net);
   const theta = params.theta;
@@ -222,7 +231,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     const lastEpoch = history[history.length - 1].epoch;
     const r = polishProximal(params, gs, data, loss, lambda, {
       maxSteps: polishSteps, tol: polishTol, kktScale, step: lr, epoch: lastEpoch, steps, frozen, signal: options.signal,
-      rescale: rescaleEvery > 0 ? rescalableUnits(net) : undefined, rescaleEvery, memory: options.polishMemory ?? 0,
+      rescale: rescaleEvery > 0 ? rescalableUnits(net) : undefined, rescaleEvery: Math.max(1, rescaleEvery), memory: polishMemory,
       onStep: (p) => {
         if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
         history.push(p);
