@@ -176,3 +176,31 @@ describe('polishing on the digits MLP 64-16-10: quasi-Newton steps on the suppor
     }
   });
 });
+
+describe('polishing with rescaling steps', () => {
+  const d = loadDigits();
+  const data: ImageSet = { x: Float32Array.from(d.x.subarray(0, 600 * 64)), y: d.y.subarray(0, 600), n: 600, shape: [64], classes: 10 };
+  const model = () => tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [64], units: 8, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }),
+      tfl.layers.dense({ units: 10, kernelInitializer: tfl.initializers.glorotUniform({ seed: 4 }) }),
+    ],
+  });
+
+  it('keeps P within float32\'s resolution of its running minimum and lowers it, and refuses bad settings', () => {
+    const r = trainProximal(model(), data, { lambda: 2e-3, epochs: 2, lr: 0.05, schedule: 'cosine', polish: 40, polishRescale: 1 });
+    const polish = r.history.filter((h) => h.phase === 'polish');
+    expect(polish.length).toBeGreaterThan(0);
+    const start = r.history.filter((h) => h.phase === 'stochastic').at(-1)!.objective;
+    let low = start;
+    for (const h of polish) {
+      expect(h.objective).toBeLessThanOrEqual(low * (1 + 2 ** -24));
+      low = Math.min(low, h.objective);
+    }
+    expect(r.objective).toBeLessThan(start);
+    // Rescaling needs one evaluation of its own each time it changes the point.
+    expect(r.polish.evaluations).toBeGreaterThan(polish.length);
+    expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishRescale: 0.5 })).toThrow(/^trainProximal: polishRescale must be an integer/);
+    expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishMemory: -1 })).toThrow(/^trainProximal: polishMemory must be an integer/);
+  });
+});
