@@ -154,7 +154,8 @@ describe('pruning to a FLOP budget', () => {
   it('refuses a budget below the smallest network and a budget outside (0, 1]', () => {
     expect(() => pruneToFlops(net, train, { budget: 1e-4 })).toThrow(/pruneToFlops: budget .* below the smallest network/);
     expect(() => pruneToFlops(net, train, { budget: 1.5 })).toThrow(ValueError);
-    expect(() => pruneToFlops(net, train, { budget: 0.5, validationFraction: 1 })).toThrow(/pruneToFlops: validationFraction must be in \(0, 1\)/);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, validation: 0.6 })).toThrow(/pruneToFlops: validation must be a fraction in \(0, 0.5\]/);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, validation: { x: new Float32Array(3), y: new Int32Array(2) } })).toThrow(/pruneToFlops: validation: x has 3 values/);
     expect(() => pruneToFlops(net, train, { budget: 0.5, candidates: [] })).toThrow(/pruneToFlops: candidates must be a non-empty array/);
     expect(() => pruneToFlops(net, train, { budget: 0.5, method: 'cost', exponent: -1 })).toThrow(/pruneToFlops: the cost exponent/);
   });

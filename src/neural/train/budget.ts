@@ -1,8 +1,8 @@
-import { ValueError } from '../../errors.ts';
+import { ShapeError, ValueError } from '../../errors.ts';
 import { checkOptions } from '../../util/validate.ts';
 import type { ImageSet } from '../mnist.ts';
 import { accuracy, FlatParams, fullBatch, type ClassifierLoss } from './params.ts';
-import { Random } from '../../util/random.ts';
+import { imagePart, splitValidation } from './validation.ts';
 import { trainProximal, type ProximalOptions } from './proximal.ts';
 import {
   aliveUnits, allKept, count, groupStructureOf, outgoingIndices, structureFlops, structureParameters, netStructure, unitGroups, unitIndices,
@@ -28,9 +28,9 @@ export interface BudgetOptions extends TrainSettings {
   /**
    * 'auto' (default): every structure of `candidates` is cut from the given weights, fine-tuned
    * briefly (`selectEpochs`) on the training data minus a held-out validation split
-   * (`validationFraction`), and the one with the best validation accuracy (then the lowest
-   * validation loss) is fine-tuned on all the training data — the test data plays no part in the
-   * choice. Group-norm ranking is among the default candidates, so the choice can only lose to it
+   * (`validation`), and the one with the best validation accuracy (then the lowest validation
+   * loss) is fine-tuned on all the training data — `test` is only read to report accuracies, never
+   * in the choice. Group-norm ranking is among the default candidates, so the choice can only lose to it
    * by the noise of the validation split (see `selection` in the result);
    * 'cost': a price on FLOPs over each unit's data-aware contribution, rms(activation) ×
    * ‖outgoing weights‖ measured on (up to 512 samples of) `data` — see `costOrder`;
@@ -43,8 +43,12 @@ export interface BudgetOptions extends TrainSettings {
   exponent?: number;
   /** 'auto': the structures screened (default: cost with a = 0, 0.5, 1, and norm ranking). */
   candidates?: readonly BudgetCandidate[];
-  /** 'auto': fraction of `data` held out to score the candidates (default 0.25). */
-  validationFraction?: number;
+  /**
+   * 'auto': the samples that score the candidates — a fraction in (0, 0.5] of `data` held out by
+   * `splitValidation` (stratified by class, seeded by `seed`; default 0.25), or explicit samples
+   * `{ x, y }` shaped like `data` (then the candidates are fitted on all of `data`).
+   */
+  validation?: number | { x: Float32Array; y: Int32Array };
   /** 'auto': epochs of fine-tuning each candidate gets before it is scored (default `fineTuneEpochs`). */
   selectEpochs?: number;
   /** Penalized groups of the path (default: outgoing unit groups, Wen et al.'s channels). */
@@ -129,7 +133,7 @@ export interface BudgetResult {
 }
 
 const KEYS = [
-  'budget', 'method', 'exponent', 'candidates', 'validationFraction', 'selectEpochs', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs', 'pathStart',
+  'budget', 'method', 'exponent', 'candidates', 'validation', 'selectEpochs', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs', 'pathStart',
   'fineTuneEpochs', 'fineTuneSchedule', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss',
 ] as const;
 
@@ -184,7 +188,8 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     if (c.method === 'cost') {
       const a = c.exponent ?? 0.5;
       if (!(typeof a === 'number' && a >= 0 && Number.isFinite(a))) throw new ValueError(fn, `the cost exponent must be a finite number ≥ 0, got ${a}`);
-      scale ??= activationScale(net, data);
+      // Measured on the fitting part only, so the validation samples play no part in the candidates.
+      scale ??= activationScale(net, on);
       const r = costOrder(net, theta0, limit, scale, a);
       return { order: r.order, start: theta0, price: r.price, path: [], status: 'finished' };
     }
@@ -211,11 +216,9 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
   if (method === 'auto') {
     const candidates = options.candidates ?? DEFAULT_CANDIDATES;
     if (!Array.isArray(candidates) || candidates.length === 0) throw new ValueError(fn, 'candidates must be a non-empty array of { method, exponent? }');
-    const fraction = options.validationFraction ?? 0.25;
-    if (!(fraction > 0 && fraction < 1)) throw new ValueError(fn, `validationFraction must be in (0, 1), got ${fraction}`);
     const selectEpochs = options.selectEpochs ?? options.fineTuneEpochs ?? 2;
     if (!(Number.isInteger(selectEpochs) && selectEpochs >= 0)) throw new ValueError(fn, `selectEpochs must be an integer ≥ 0, got ${selectEpochs}`);
-    const { fit, validation } = holdOut(data, fraction, options.seed ?? 1, fn);
+    const { fit, validation } = validationSplit(data, options.validation ?? 0.25, options.seed ?? 1, fn);
     let best: { ordered: Ordered; name: string; score: CandidateScore } | null = null;
     const seen = new Map<string, CandidateScore>();
     for (const c of candidates) {
@@ -280,22 +283,26 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
   };
 }
 
-/** A seeded random split of `data` into a fitting part and a validation part of ⌈fraction·n⌉ samples. */
-function holdOut(data: ImageSet, fraction: number, seed: number, fn: string): { fit: ImageSet; validation: ImageSet } {
-  const nv = Math.ceil(fraction * data.n);
-  if (nv < 1 || data.n - nv < 1) throw new ValueError(fn, `validationFraction ${fraction} of ${data.n} samples leaves an empty part`);
-  const idx = new Random(seed + 7919).shuffle(Int32Array.from({ length: data.n }, (_, i) => i)) as Int32Array;
-  const take = (ids: Int32Array): ImageSet => {
-    const per = data.x.length / data.n;
-    const x = new Float32Array(ids.length * per);
-    const y = new Int32Array(ids.length);
-    ids.forEach((i, k) => {
-      x.set(data.x.subarray(i * per, (i + 1) * per), k * per);
-      y[k] = data.y[i];
-    });
-    return { x, y, n: ids.length, shape: data.shape, classes: data.classes };
-  };
-  return { validation: take(idx.subarray(0, nv)), fit: take(idx.subarray(nv)) };
+/** The fitting and validation parts of `data` for the 'auto' selection (see `BudgetOptions.validation`). */
+function validationSplit(data: ImageSet, v: unknown, seed: number, fn: string): { fit: ImageSet; validation: ImageSet } {
+  if (typeof v === 'number') {
+    if (!(v > 0 && v <= 0.5)) throw new ValueError(fn, `validation must be a fraction in (0, 0.5] or { x, y } samples, got ${v}`);
+    if (data.n < 2) throw new ValueError(fn, `a validation fraction needs at least 2 training samples, got ${data.n}`);
+    const s = splitValidation(data.x, data.y, v, seed);
+    return { fit: imagePart(data, s.fit), validation: imagePart(data, s.validation) };
+  }
+  const o = v as { x?: unknown; y?: unknown } | null;
+  if (o === null || typeof o !== 'object' || !(o.x instanceof Float32Array) || !(o.y instanceof Int32Array)) {
+    throw new ValueError(fn, 'validation must be a fraction in (0, 0.5] or { x: Float32Array, y: Int32Array } samples shaped like the data');
+  }
+  const per = data.x.length / data.n;
+  const n = o.y.length;
+  if (n < 1 || o.x.length !== n * per) throw new ShapeError(fn, `validation: x has ${o.x.length} values for ${n} labels, expected ${n} × ${per}`);
+  for (let i = 0; i < n; i++) {
+    const c = o.y[i];
+    if (!(c >= 0 && c < data.classes)) throw new ValueError(fn, `validation: label ${c} at ${i} is outside 0…${data.classes - 1}`);
+  }
+  return { fit: data, validation: { x: o.x, y: o.y, n, shape: data.shape, classes: data.classes } };
 }
 
 /**

@@ -5,6 +5,7 @@ export {
 } from './structure.ts';
 export { FlatParams, accuracy, fullBatch, lossTensor, sampleLossTensor, type ClassifierLoss } from './params.ts';
 export { polishProximal, type PolishOptions } from './polish.ts';
+export { rescalableUnits, rescaleUnits, type RescalableUnit } from './rescale.ts';
 export { trainProximal, evaluateObjective, groupNorms, type ProximalOptions, type TrainProgress, type TrainResult } from './proximal.ts';
 export { loadMnist, shiftImages, subsetImages, type ImageSet, type MnistOptions, type ShiftOptions } from '../mnist.ts';
 export {
@@ -12,3 +13,4 @@ export {
   type BudgetOptions, type BudgetProgress, type BudgetResult, type BudgetCandidate, type CandidateScore, type IterativeOptions, type TrainSettings,
 } from './budget.ts';
 export { compactModel, gatherInputs } from './shrink.ts';
+export { splitValidation, type LabelledPart } from './validation.ts';

@@ -30,6 +30,8 @@ export interface TrainProgress {
   testAccuracy?: number;
   /** Groups with ‖θ_g‖ > 0. */
   activeGroups: number;
+  /** 'polish': full-batch loss-and-gradient evaluations of the phase so far (trial points included). */
+  evaluations?: number;
   /** 'stochastic': after an epoch of minibatch steps; 'polish': after a full-batch proximal gradient step. */
   phase: 'stochastic' | 'polish';
 }

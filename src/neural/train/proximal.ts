@@ -9,6 +9,7 @@ import type { ImageSet } from '../mnist.ts';
 import { accuracy, batchOf, checkData, fullBatch, FlatParams, lossTensor, type ClassifierLoss } from './params.ts';
 import { evaluateObjective, maxAbs, penaltyScale, type TrainProgress } from './objective.ts';
 import { polishProximal } from './polish.ts';
+import { rescalableUnits } from './rescale.ts';
 
 export { evaluateObjective, type TrainProgress } from './objective.ts';
 import { groupStructureOf, netStructure, unitGroups, type NetStructure, type UnitGroup } from './structure.ts';
@@ -80,6 +81,17 @@ export interface ProximalOptions {
   polish?: number;
   /** Relative KKT distance at which polishing stops (default 1e-4). */
   polishTol?: number;
+  /**
+   * Polishing steps between exact rescalings of the positively homogeneous hidden units (default 0:
+   * none; see `rescaleUnits` — the penalty minimized over the units' scales, the loss unchanged).
+   */
+  polishRescale?: number;
+  /**
+   * L-BFGS memory of the quasi-Newton steps on the support taken after each proximal polishing step
+   * (default 0: none). On the digits MLP 64-24-10 at 3 000 full-batch evaluations, 10 lowered P from
+   * 0.596 to 0.556 and the best relative residual from 0.16 to 0.045 (proximal gradient alone).
+   */
+  polishMemory?: number;
   /** Called after each evaluation (and each polishing step); return false to stop. */
   onProgress?: (p: TrainProgress) => boolean | void;
   /** Stops training at the next step; the result reports it. */
@@ -90,13 +102,13 @@ export interface TrainResult extends TrainProgress {
   /** Every evaluation, in order: the stochastic epochs, then one record per polishing step. */
   history: TrainProgress[];
   /** Polishing steps taken and how the phase ended ('converged', 'max steps', 'stalled', …; 'none' without `polish`). */
-  polish: { steps: number; status: string };
+  polish: { steps: number; status: string; evaluations: number };
   groupNorms: Float64Array;
   /** 'finished', 'stopped by callback' or 'stopped by signal'. */
   status: string;
 }
 
-const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'onProgress', 'signal'] as const;
+const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'polishRescale', 'polishMemory', 'onProgress', 'signal'] as const;
 
 /** Trains `model` in place (its variables are updated). */
 export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
@@ -133,6 +145,10 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   const polishSteps = options.polish ?? 0;
   if (!(Number.isInteger(polishSteps) && polishSteps >= 0)) throw new ValueError(fn, `polish must be an integer ≥ 0 (most full-batch steps), got ${polishSteps}`);
   const polishTol = positive(fn, 'polishTol', options.polishTol ?? 1e-4);
+  const rescaleEvery = options.polishRescale ?? 0;
+  if (!(Number.isInteger(rescaleEvery) && rescaleEvery >= 0)) throw new ValueError(fn, `polishRescale must be an integer ≥ 0, got ${rescaleEvery}`);
+  const polishMemory = options.polishMemory ?? 0;
+  if (!(Number.isInteger(polishMemory) && polishMemory >= 0)) throw new ValueError(fn, `polishMemory must be an integer ≥ 0, got ${polishMemory}`);
 
   const params = new FlatParams(net);
   const theta = params.theta;
@@ -210,11 +226,12 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     }
   }
   if (status === 'stopped by signal' || last === null || (last as TrainProgress).steps !== steps) report(history.length ? history[history.length - 1].epoch : 0);
-  let polish = { steps: 0, status: 'none' };
+  let polish = { steps: 0, status: 'none', evaluations: 0 };
   if (polishSteps > 0 && status === 'finished') {
     const lastEpoch = history[history.length - 1].epoch;
     const r = polishProximal(params, gs, data, loss, lambda, {
       maxSteps: polishSteps, tol: polishTol, kktScale, step: lr, epoch: lastEpoch, steps, frozen, signal: options.signal,
+      rescale: rescaleEvery > 0 ? rescalableUnits(net) : undefined, rescaleEvery: Math.max(1, rescaleEvery), memory: polishMemory,
       onStep: (p) => {
         if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
         history.push(p);
@@ -222,7 +239,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
         return options.onProgress?.(p);
       },
     });
-    polish = { steps: r.history.length, status: r.status };
+    polish = { steps: r.history.length, status: r.status, evaluations: r.evaluations };
     if (r.status === 'stopped by callback' || r.status === 'stopped by signal') status = r.status;
   }
   const norms = groupNorms(theta, gs);
