@@ -9,7 +9,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError, GroupError, OptionError, ShapeError, ValueError } from '../src/index.ts';
 import { makeGroups } from '../src/index.ts';
 import {
@@ -28,6 +28,8 @@ let graph: ReturnType<typeof loadTinyFaceDetector> | undefined;
 const g = (): ReturnType<typeof loadTinyFaceDetector> => (graph ??= loadTinyFaceDetector({ inputSize: 40 }));
 const model = (): tfl.Sequential => tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 2 })] });
 const images: ImageSet = { x: new Float32Array(12), y: new Int32Array(3), n: 3, shape: [4], classes: 2 };
+/** Sixteen samples with non-zero inputs and both labels, so a step moves every weight. */
+const moving: ImageSet = { x: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + 1)), y: Int32Array.from({ length: 16 }, (_, i) => i % 2), n: 16, shape: [4], classes: 2 };
 
 const rows: BadInputRow[] = [
   { name: 'measureLatency with NaN in the input shape', fn: 'measureLatency', error: ShapeError, message: /^inputShape must be an array of whole numbers ≥ 1, got \[40, NaN, 3\]$/, call: () => measureLatency(g(), [40, NaN, 3]) },
@@ -42,6 +44,13 @@ const rows: BadInputRow[] = [
   { name: 'netStructure on a plain object', fn: 'netStructure', error: ValueError, message: /^the model must be a tfjs LayersModel/, call: () => netStructure({ layers: [] } as never) },
   { name: 'trainProximal with Float64Array images', fn: 'trainProximal', error: ValueError, message: /^the data must be an ImageSet \{ x: Float32Array/, call: () => trainProximal(model(), { ...images, x: new Float64Array(12) } as never, { lambda: 0.1 }) },
   { name: 'trainProximal with n disagreeing with x', fn: 'trainProximal', error: ShapeError, message: /^the data: x has 12 values, expected n × 4 = 16$/, call: () => trainProximal(model(), { ...images, n: 4, y: new Int32Array(4) }, { lambda: 0.1 }) },
+  { name: 'trainProximal with lr 1e300 (diverges: stopped, named, weights restored)', fn: 'trainProximal', error: ValueError, message: /^the step size diverged at step \d+ \(the minibatch loss (is NaN|grew from [\d.]+ to [\d.e+]+)\): lr = 1e\+300 is too large, try a smaller lr/, call: () => trainProximal(model(), moving, { lambda: 0.01, lr: 1e300, epochs: 3, batchSize: 4 }) },
+  { name: 'trainProximal with lr 1e6 (loss grows by orders of magnitude, still finite)', fn: 'trainProximal', error: ValueError, message: /^the step size diverged at step \d+ \(the minibatch loss grew from [\d.]+ to [\d.e+]+\): lr = 1000000 is too large/, call: () => trainProximal(model(), moving, { lambda: 0.01, lr: 1e6, epochs: 3, batchSize: 4 }) },
+  { name: 'trainProximal with lr NaN', fn: 'trainProximal', error: ValueError, message: /^lr must be a finite number > 0, got NaN$/, call: () => trainProximal(model(), moving, { lambda: 0.01, lr: NaN }) },
+  { name: 'trainProximal with lr 0', fn: 'trainProximal', error: ValueError, message: /^lr must be a finite number > 0, got 0$/, call: () => trainProximal(model(), moving, { lambda: 0.01, lr: 0 }) },
+  { name: 'trainProximal with lr Infinity', fn: 'trainProximal', error: ValueError, message: /^lr must be a finite number > 0, got Infinity$/, call: () => trainProximal(model(), moving, { lambda: 0.01, lr: Infinity }) },
+  { name: 'trainProximal with a NaN input (blamed on the input, not on lr)', fn: 'trainProximal', error: ValueError, message: /^input value 5 is not finite \(NaN\)$/, call: () => trainProximal(model(), { ...moving, x: moving.x.map((v, i) => (i === 5 ? NaN : v)) }, { lambda: 0.01, lr: 1e300 }) },
+  { name: 'trainProximal with a NaN weight in the model (blamed on the weights, not on lr)', fn: 'trainProximal', error: ValueError, message: /^the model's weights hold a non-finite value \(NaN at parameter 1\) before any step$/, call: () => { const m = model(); const [k, b] = m.getWeights(); m.setWeights([tf.tensor(k.dataSync().map((v, i) => (i === 1 ? NaN : v)), k.shape), b]); return trainProximal(m, moving, { lambda: 0.01, lr: 1e-3 }); } },
   { name: 'subsetImages with fewer labels than samples', fn: 'subsetImages', error: ShapeError, message: /^set: y has 2 labels for n = 3$/, call: () => subsetImages({ ...images, y: new Int32Array(2) }, 1) },
   { name: 'lossTensor on a typed array', fn: 'lossTensor', error: ValueError, message: /^logits must be a tf\.Tensor/, call: () => lossTensor(new Float32Array(4) as never, tf.tensor1d([0, 1], 'int32'), 'softmax') },
   { name: 'lossTensor on a disposed tensor', fn: 'lossTensor', error: ValueError, message: /^logits has been disposed$/, call: () => { const t = tf.zeros([2, 2]); t.dispose(); return lossTensor(t, tf.tensor1d([0, 1], 'int32'), 'softmax'); } },
@@ -51,3 +60,12 @@ const rows: BadInputRow[] = [
 ];
 
 badInputTable('neural', rows);
+
+describe('trainProximal on a diverging step size', () => {
+  it('puts the weights back as they were at the start', () => {
+    const m = model();
+    const before = m.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(() => trainProximal(m, moving, { lambda: 0.01, lr: 1e300, epochs: 3, batchSize: 4 })).toThrow(/step size diverged/);
+    expect(m.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+  });
+});

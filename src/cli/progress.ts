@@ -16,6 +16,11 @@ export class CliInterrupt extends CliError {
 export interface Progress {
   readonly onProgress: ((done: number, total: number) => boolean | void) | undefined;
   readonly onIteration: ((info: FitIteration) => boolean | void) | undefined;
+  /**
+   * Resolves once Ctrl-C is watched for during synchronous work (the watcher is up, or a signal
+   * already came): await it before the work, then look at `interrupted()`.
+   */
+  ready(): Promise<void>;
   /** A description of where Ctrl-C stopped the work, or undefined when it was not pressed. */
   interrupted(): string | undefined;
   stop(): void;
@@ -29,14 +34,28 @@ const QUIET_SECONDS = 1;
  * handler of the main thread cannot run before it ends; and signals are not delivered to worker
  * threads. So a small child process (in the same process group, which is what the terminal signals)
  * reports SIGINT on its stdout to a worker thread, which raises a shared flag that the fit's
- * callbacks read. The child exits when the worker goes (its stdin closes).
+ * callbacks read. The child writes 'r' once its handler is in place and the worker then posts
+ * 'ready': a signal that comes before (and kills the still-starting child) also raises the flag,
+ * and the caller waits for 'ready' before the fit, when the main thread's own handler can still
+ * run. The child exits when the worker goes (its stdin closes).
  */
 const WATCHER = `
-const { workerData } = require('node:worker_threads');
+const { workerData, parentPort } = require('node:worker_threads');
 const { spawn } = require('node:child_process');
 const flag = new Int32Array(workerData);
-const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => process.stdout.write('i')); process.stdin.on('end', () => process.exit(0)); process.stdin.resume();"], { stdio: ['pipe', 'pipe', 'ignore'] });
-child.stdout.on('data', () => Atomics.store(flag, 0, 1));
+let told = false;
+const ready = () => { if (!told) { told = true; parentPort.postMessage('ready'); } };
+const child = spawn(process.execPath, ['-e', "process.on('SIGINT', () => process.stdout.write('i')); process.stdout.write('r'); process.stdin.on('end', () => process.exit(0)); process.stdin.resume();"], { stdio: ['pipe', 'pipe', 'ignore'] });
+child.stdout.on('data', (d) => {
+  const s = String(d);
+  if (s.includes('i')) Atomics.store(flag, 0, 1);
+  if (s.includes('r')) ready();
+});
+child.on('exit', (code, signal) => {
+  if (signal === 'SIGINT') Atomics.store(flag, 0, 1);
+  ready();
+});
+child.on('error', ready);
 `;
 
 /**
@@ -58,7 +77,16 @@ export function progressBar(label: string, unit: string, quiet: boolean, stream:
   // Started now, on its own thread: by the time a fit runs long enough to be interrupted, the
   // watcher is listening.
   watcher = new Worker(WATCHER, { eval: true, workerData: flag.buffer });
-  watcher.unref();
+  // Referenced until it is ready, so that awaiting `ready()` keeps the process alive.
+  const whenReady = new Promise<void>((resolve) => {
+    const done = (): void => {
+      watcher?.unref();
+      resolve();
+    };
+    watcher!.once('message', done);
+    watcher!.once('error', done);
+    watcher!.once('exit', done);
+  });
   const stopRequested = (): boolean => Atomics.load(flag, 0) === 1;
   const bar = quiet ? undefined : new cliProgress.SingleBar({
     stream, noTTYOutput: true, notTTYSchedule: 1000, hideCursor: false, clearOnComplete: false,
@@ -114,8 +142,11 @@ export function progressBar(label: string, unit: string, quiet: boolean, stream:
       }
       return undefined;
     },
+    ready() {
+      return whenReady;
+    },
     interrupted() {
-      return stopRequested() ? where ?? 'before the fit ended' : undefined;
+      return stopRequested() ? where ?? 'before the work began' : undefined;
     },
     stop() {
       if (started) bar?.stop();

@@ -319,7 +319,7 @@ export class GroupLasso {
     const T = read.datafit.T;
     const loss: LossName = o.loss === undefined ? defaultLoss(T) : loss0;
     const classes = read.classes;
-    const fitIntercept = resolveIntercept(loss, o.fitIntercept, fn);
+    const fitIntercept = resolveIntercept(fn, loss, o.fitIntercept);
     const penalty = choosePenalty(fn, o);
     if (o.ungrouped !== undefined) checkChoice(fn, 'ungrouped mode', o.ungrouped, ['error', 'unpenalized'] as const);
     const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);

@@ -173,3 +173,53 @@ export function checkLambda(fn: string, lambda: unknown): number {
   if (typeof lambda !== 'number' || !Number.isFinite(lambda) || lambda < 0) throw new ValueError(fn, `lambda must be a finite number ≥ 0, got ${String(lambda)}`);
   return lambda;
 }
+
+/**
+ * Watches a training run for a step size that diverged: the minibatch loss non-finite or grown
+ * by more than `GROWTH` over the first one (floored at 1, the scale of a classifier's loss at a
+ * random start, so a fine-tuned model's tiny loss rising to O(1) is not taken for divergence),
+ * or a parameter non-finite. The inputs were checked finite at the edge and the starting weights
+ * are checked here, so a non-finite loss later can only come from the steps. On divergence the
+ * weights are put back as they were at the start (a model full of 1e300 or NaN is of no use) and
+ * the error names the step size.
+ */
+export class DivergenceWatch {
+  /** A classifier loss 10⁴ times its start means logits 10⁴ apart: the iterates ran away. */
+  static readonly GROWTH = 1e4;
+  private readonly start: Float64Array;
+  private ref = NaN;
+
+  constructor(
+    private readonly fn: string,
+    private readonly lr: number,
+    private readonly params: { theta: Float64Array; push(): void },
+  ) {
+    const theta = params.theta;
+    for (let i = 0; i < theta.length; i++) {
+      if (!Number.isFinite(theta[i])) throw new ValueError(fn, `the model's weights hold a non-finite value (${theta[i]} at parameter ${i}) before any step`);
+    }
+    this.start = Float64Array.from(theta);
+  }
+
+  /** After step `step` (1-based), whose minibatch loss (at the weights before the step) was `loss`. */
+  step(step: number, loss: number): void {
+    if (Number.isNaN(this.ref) && Number.isFinite(loss)) this.ref = loss;
+    const limit = DivergenceWatch.GROWTH * Math.max(this.ref, 1);
+    let why = '';
+    if (!Number.isFinite(loss)) why = `the minibatch loss is ${loss}`;
+    else if (loss > limit) why = `the minibatch loss grew from ${this.ref.toPrecision(3)} to ${loss.toPrecision(3)}`;
+    else {
+      const theta = this.params.theta;
+      for (let i = 0; i < theta.length; i++) {
+        if (!Number.isFinite(theta[i])) {
+          why = `parameter ${i} became ${theta[i]}`;
+          break;
+        }
+      }
+    }
+    if (!why) return;
+    this.params.theta.set(this.start);
+    this.params.push();
+    throw new ValueError(this.fn, `the step size diverged at step ${step} (${why}): lr = ${this.lr} is too large, try a smaller lr (e.g. ${(this.lr / 10).toPrecision(2)}); the model's weights were restored to their starting values`);
+  }
+}

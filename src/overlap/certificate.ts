@@ -1,7 +1,7 @@
 import { relativeGap, withFloors, type Certificate } from '../solvers/certificate.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { checkCoefs, checkContext, evaluate, newPoint, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
-import { balance, maxRatio, repair } from './dualnorm.ts';
+import { balance, dualNormInterval, maxRatio, repair } from './dualnorm.ts';
 import { OverlapStructure } from './structure.ts';
 
 /**
@@ -20,7 +20,8 @@ import { OverlapStructure } from './structure.ts';
  * them with ‖t_g‖ < λd_g when there are any, so Σ_g t_g = s; when some ‖t_g‖ > λd_g, alternating
  * projections (balls ‖t_g‖ ≤ λd_g, affine set Σ_g t_g = s) move the excess to groups with room;
  * when that still leaves some ‖t_g‖ > λd_g, the split at w's zero groups (dualnorm.ts) is tried
- * too and the lower of the two kept. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
+ * too and the lower of the two kept; and when some ‖t_g‖ > λd_g still, the dual norm itself is
+ * solved to a certified relative 1e-3 (dualNormInterval), its upper bound kept. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
  * N*(θt) ≤ λ, hence ‖Xᵀ(θu)‖_ov* ≤ λ; and Uᵀ(θu) = 0. For v = θu and any (w', c'):
  *   F(Xw' + Uc') ≥ −F*(v) + ⟨v, Xw' + Uc'⟩ = −F*(v) + ⟨Xᵀv, w'⟩       (Fenchel–Young, Uᵀv = 0)
  *   λ‖w'‖_ov ≥ −⟨Xᵀv, w'⟩                                                   (‖Xᵀv‖_ov* ≤ λ)
@@ -70,6 +71,18 @@ export function certifyOverlap(
     if (split && split.m < m) {
       m = split.m;
       t.set(split.t);
+    }
+  }
+  if (m > lambda * (1 + 1e-3)) {
+    // The heuristics left the dual point rescaled: solve the dual norm itself (a certified
+    // interval), keeping its upper bound, so the rescaling is the least any decomposition allows.
+    const s = new Float64Array(p);
+    for (const j of st.penalized) s[j] = -grad[j];
+    const exact = t.slice();
+    const r = dualNormInterval(st, s, exact, 1e-3, lambda);
+    if (r.upper < m) {
+      m = r.upper;
+      t.set(exact);
     }
   }
   const theta = m > lambda ? lambda / m : 1;

@@ -141,3 +141,121 @@ export function balance(
   t.set(best);
   return bestM;
 }
+
+/**
+ * Most primal–dual iterations of {@link dualNormInterval}: each is O(Σ_g p_g + G log G), the cap
+ * keeps one certificate within ~10⁸ operations.
+ */
+function intervalRounds(m: number): number {
+  return Math.min(20000, Math.max(200, Math.floor(1e8 / Math.max(m, 1))));
+}
+
+/**
+ * The dual norm ‖s‖_ov* to a relative `rtol`, as a certified interval [lower, upper]: Chambolle–Pock
+ * on min_t f(t) = max_g ‖t_g‖/d_g subject to Σ_g t_g = s (K t = Σ_g t_g, ‖K‖² = max_j count_j), a
+ * convex problem on which the method provably converges. Its dual is max ⟨s, w⟩ over ‖w‖_ov ≤ 1:
+ * any w ≠ 0 gives the lower bound ⟨s, w⟩/‖w‖_ov, any exact decomposition the upper bound
+ * max_g ‖t_g‖/d_g, so both are valid at every iteration and the run stops when they meet (or the
+ * upper bound is at or under `enough`, when a better one is of no use). The prox of τf is
+ * x − τ·Π(x/τ), Π the projection on the dual ball Σ_g d_g‖v_g‖ ≤ 1 (group soft-thresholding at
+ * the level μ where the ball's constraint holds, found over the sorted breakpoints ‖x_g‖/d_g).
+ * `t` (an exact decomposition of s) is the warm start and receives the best decomposition found.
+ */
+export function dualNormInterval(
+  st: OverlapStructure, s: Float64Array, t: Float64Array, rtol = 1e-3, enough = 0,
+): { lower: number; upper: number; iterations: number } {
+  const { ptr, indices, weights, nGroups } = st.groups;
+  const p = st.count.length;
+  const M = indices.length;
+  let upper = maxRatio(st, t);
+  let lower = 0;
+  if (!(upper > 0) || !Number.isFinite(upper)) return { lower: upper, upper, iterations: 0 };
+  for (let g = 0; g < nGroups; g++) if (!(weights[g] > 0)) return { lower, upper, iterations: 0 };
+  // Scaled so that s is of unit dual norm (about): the step sizes then suit both t and w.
+  const sc = 1 / upper;
+  let cmax = 0;
+  for (let j = 0; j < p; j++) if (st.count[j] > cmax) cmax = st.count[j];
+  const tau = 0.99 / Math.sqrt(cmax);
+  const sigma = tau;
+  const x = new Float64Array(M);
+  for (let k = 0; k < M; k++) x[k] = sc * t[k];
+  const xPrev = new Float64Array(M);
+  const z = new Float64Array(M);
+  const y = new Float64Array(p);
+  const Kx = new Float64Array(p);
+  const cand = new Float64Array(M);
+  const norms = new Float64Array(nGroups);
+  const order = new Int32Array(nGroups);
+  const best = t.slice();
+  const rounds = intervalRounds(M + nGroups);
+  let it = 0;
+  for (; it < rounds; it++) {
+    // x ← prox_{τf}(x − τ Kᵀy) = v − τ Π(v/τ).
+    xPrev.set(x);
+    let ballNorm = 0;
+    for (let g = 0; g < nGroups; g++) {
+      let q = 0;
+      for (let k = ptr[g]; k < ptr[g + 1]; k++) {
+        const v = x[k] - tau * y[indices[k]];
+        z[k] = v;
+        q += v * v;
+      }
+      norms[g] = Math.sqrt(q) / tau; // ‖(v/τ)_g‖
+      ballNorm += weights[g] * norms[g];
+    }
+    let mu = 0;
+    if (ballNorm > 1) {
+      // Σ_g d_g max(‖v_g‖ − μ d_g, 0) = 1: decreasing, piecewise linear in μ.
+      for (let g = 0; g < nGroups; g++) order[g] = g;
+      order.sort((a, b) => norms[b] / weights[b] - norms[a] / weights[a]);
+      let sumDN = 0;
+      let sumDD = 0;
+      for (let r = 0; r < nGroups; r++) {
+        const g = order[r];
+        sumDN += weights[g] * norms[g];
+        sumDD += weights[g] * weights[g];
+        const m = (sumDN - 1) / sumDD;
+        const next = r + 1 < nGroups ? norms[order[r + 1]] / weights[order[r + 1]] : 0;
+        if (m >= next) {
+          mu = m;
+          break;
+        }
+      }
+    }
+    for (let g = 0; g < nGroups; g++) {
+      // Π(v/τ)_g = (v/τ)_g·max(0, 1 − μd_g/‖(v/τ)_g‖); x_g = v_g − τΠ(v/τ)_g.
+      const keep = ballNorm > 1 ? (norms[g] > mu * weights[g] ? 1 - (mu * weights[g]) / norms[g] : 0) : 1;
+      for (let k = ptr[g]; k < ptr[g + 1]; k++) x[k] = z[k] - z[k] * keep;
+    }
+    // y ← y + σ(K(2x − x_prev) − s·sc).
+    Kx.fill(0);
+    for (let k = 0; k < M; k++) Kx[indices[k]] += 2 * x[k] - xPrev[k];
+    for (const j of st.penalized) y[j] += sigma * (Kx[j] - sc * s[j]);
+    if ((it & 15) !== 15 && it !== rounds - 1) continue;
+    // Bounds (in the scale of s). Upper: x made exact (each feature's defect shared equally).
+    Kx.fill(0);
+    for (let k = 0; k < M; k++) Kx[indices[k]] += x[k];
+    for (let k = 0; k < M; k++) {
+      const j = indices[k];
+      cand[k] = (x[k] + (sc * s[j] - Kx[j]) / st.count[j]) / sc;
+    }
+    const u = maxRatio(st, cand);
+    if (u < upper) {
+      upper = u;
+      best.set(cand);
+    }
+    // Lower: w = −y, ⟨s, w⟩/‖w‖_ov.
+    let sw = 0;
+    for (const j of st.penalized) sw -= s[j] * y[j];
+    let nw = 0;
+    for (let g = 0; g < nGroups; g++) {
+      let q = 0;
+      for (let k = ptr[g]; k < ptr[g + 1]; k++) q += y[indices[k]] * y[indices[k]];
+      nw += weights[g] * Math.sqrt(q);
+    }
+    if (nw > 0 && sw / nw > lower) lower = sw / nw;
+    if (upper - lower <= rtol * upper || upper <= enough) break;
+  }
+  t.set(best);
+  return { lower, upper, iterations: it + 1 };
+}

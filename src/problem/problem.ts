@@ -457,7 +457,7 @@ export function prepareProblem(X: MatrixInput, y: ResponseInput, options: Proble
     const cols = y !== null && typeof y === 'object' && 'columns' in y && typeof (y as { columns: unknown }).columns === 'number' ? (y as { columns: number }).columns : 1;
     loss = defaultLoss(multi ? Math.max(2, cols) : cols);
   }
-  const fitIntercept = resolveIntercept(loss, options.fitIntercept, fn);
+  const fitIntercept = resolveIntercept(fn, loss, options.fitIntercept);
   // Extreme scales (1e±300) used to be certified through underflow (a zero objective, a zero
   // gap, w = 0): refuse them here, where the remedy is a constant factor (the response's scale is
   // checked by its loss).

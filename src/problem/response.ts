@@ -41,7 +41,7 @@ export function readResponse(loss: LossName, y: unknown, n: number, options: Rea
  * fitIntercept as given, or the loss's default (true, false for a loss with no intercept); true
  * for a loss with no intercept is refused with the loss's reason.
  */
-export function resolveIntercept(loss: LossName, fitIntercept: unknown, fn: string): boolean {
+export function resolveIntercept(fn: string, loss: LossName, fitIntercept: unknown): boolean {
   const why = getLoss(loss)?.noIntercept;
   if (why !== undefined && fitIntercept === true) throw new ValueError(fn, `${why}: leave fitIntercept unset or false`);
   const b = fitIntercept ?? why === undefined;

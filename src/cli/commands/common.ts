@@ -57,13 +57,16 @@ export async function fitFromFlags(
   checkOutputs(outputs, { force: v.force, inputs: [file] });
   const { design, source, response, readOptions } = await loadDesign(file, v, io, v.loss);
   const progress = progressBar(command, 'fits', v.quiet ?? false, io.progressStream);
-  const opts = modelOptions(v, design, command, progress.onProgress, progress.onIteration);
-  checkOptions?.(opts);
-  if (response.y === undefined) throw new CliError(`${command}: the design has no target column`);
   let model: GroupLasso | undefined;
   let failure: unknown;
   try {
-    model = new GroupLasso(opts).fit(design.X, response.y as ResponseInput, response.sampleWeight);
+    const opts = modelOptions(v, design, command, progress.onProgress, progress.onIteration);
+    checkOptions?.(opts);
+    if (response.y === undefined) throw new CliError(`${command}: the design has no target column`);
+    // The fit blocks the event loop, so Ctrl-C during it is seen only through the watcher: wait
+    // until that is up (a signal meanwhile is caught by the main thread's handler).
+    await progress.ready();
+    if (progress.interrupted() === undefined) model = new GroupLasso(opts).fit(design.X, response.y as ResponseInput, response.sampleWeight);
   } catch (e) {
     failure = e;
   } finally {
@@ -72,7 +75,8 @@ export async function fitFromFlags(
   // Ctrl-C first: a fit cut short may also make the selection that follows it refuse.
   const interrupted = progress.interrupted();
   if (interrupted !== undefined) {
-    throw new CliInterrupt(`${command}: interrupted (Ctrl-C) ${interrupted}, not certified; no result printed, no file written`);
+    const what = model === undefined && failure === undefined ? 'before the fit began' : `${interrupted}, not certified`;
+    throw new CliInterrupt(`${command}: interrupted (Ctrl-C) ${what}; no result printed, no file written`);
   }
   if (failure !== undefined || model === undefined) throw failure;
   const classes = model.classes ? `, classes ${model.classes.join(', ')}` : '';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { Command } from '../command.ts';
 import { CliError } from '../errors.ts';
-import { progressBar } from '../progress.ts';
+import { CliInterrupt, progressBar } from '../progress.ts';
 import { COMMON_FLAGS } from './common.ts';
 import { inputSizeOf, NEURAL_INPUT_FLAGS } from './inspect.ts';
 
@@ -46,8 +46,14 @@ export const pruneCommand: Command = {
       calibration = neural.readImages(files, { size: inShape[1], crops: 4, flips: true, seed: 1, channels: inShape[3] === 1 ? 1 : 3 });
     }
     const bar = progressBar('channel selection', 'layers', Boolean(v.quiet));
-    const res = neural.pruneGraph(dg, ratio, { method, calibration, onProgress: bar.onProgress });
+    await bar.ready();
+    const res = bar.interrupted() === undefined ? neural.pruneGraph(dg, ratio, { method, calibration, onProgress: bar.onProgress }) : undefined;
     bar.stop();
+    const interrupted = bar.interrupted();
+    if (interrupted !== undefined || res === undefined) {
+      calibration?.dispose();
+      throw new CliInterrupt(`prune: interrupted (Ctrl-C) ${interrupted ?? 'before the work began'}; no file written`);
+    }
     calibration?.dispose();
     const { files } = neural.writeModel(res.graph, v.out);
     // Both graphs once before timing either: the first graph run in a process also pays the

@@ -14,7 +14,7 @@ import { rescalableUnits } from './rescale.ts';
 export { evaluateObjective, type TrainProgress } from './objective.ts';
 import { groupStructureOf, netStructure, unitGroups, type NetStructure, type UnitGroup } from './structure.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { checkGroups, checkImageSet, checkModelOrNet, checkObject, checkTyped } from '../check.ts';
+import { checkGroups, checkImageSet, checkModelOrNet, checkObject, checkTyped, DivergenceWatch } from '../check.ts';
 
 /**
  * Proximal training of a tfjs LayersModel on the objective it reports:
@@ -156,6 +156,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     for (let i = 0; i < theta.length; i++) if (frozen[i]) theta[i] = 0;
     params.push();
   }
+  const watch = new DivergenceWatch(fn, lr, params);
   // The residual's scale: the size of the penalty's subgradients, or without a penalty the
   // gradient where training starts.
   const kktScale = penaltyScale(gs, lambda) || maxAbs(fullBatch(params, data, loss, true).grad!, frozen) || 1;
@@ -175,6 +176,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
 
   const report = (epoch: number): boolean => {
     const p = evaluateObjective(params, gs, data, loss, lambda, frozen, epoch, steps, kktScale);
+    watch.step(steps, p.loss); // the full-batch loss after the last step
     if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
     history.push(p);
     last = p;
@@ -192,6 +194,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
       const { value, grads } = tf.variableGrads(() => lossTensor(net.model.apply(x, { training: true }) as tf.Tensor, y, loss), params.variables);
       g.fill(0);
       params.addGradients(grads, g);
+      const batchLoss = (value.dataSync() as Float32Array)[0];
       tf.dispose([x, y, value, grads]);
       const lrk = lrAt(steps);
       steps++;
@@ -217,6 +220,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
       }
       if (frozen) for (let i = 0; i < P; i++) if (frozen[i]) theta[i] = 0;
       params.push();
+      watch.step(steps, batchLoss);
     }
     if (epoch % evalEvery === 0 || epoch === epochs) {
       if (!report(epoch)) {
