@@ -126,4 +126,18 @@ describe('group-norm baseline', () => {
       expect(after, n.name).toBeGreaterThanOrEqual(Math.ceil(0.1 * before));
     }
   });
+
+  it('MobileNetV2 (nsfwjs) at 50 %: the small-weight dense head is thinned like the rest, not cut to one unit', () => {
+    const g = neural.readNsfwjsModel('mobilenet_v2');
+    const dg = neural.dependencyGraph(g);
+    const res = neural.pruneGraph(dg, 0.5, { method: 'norm' });
+    expect(res.flopsAfter).toBeLessThanOrEqual(0.5 * dg.flops);
+    // A uniform split is feasible here: every layer keeping 70 % of its channels gives about half the FLOPs.
+    for (const n of g.nodes) {
+      if (n.op !== 'conv2d' && n.op !== 'dense') continue;
+      const s0 = g.weights.get(n.kernel)!.shape;
+      const s1 = res.graph.weights.get(n.kernel)!.shape;
+      expect(s1[s1.length - 1], n.name).toBeGreaterThanOrEqual(Math.ceil(0.1 * s0[s0.length - 1]));
+    }
+  }, 120_000);
 });
