@@ -84,6 +84,34 @@ describe('least-squares refit of pruned layers', () => {
     expect(relErr([plain], [ref])).toBeGreaterThan(0.1);
   });
 
+  it('with meanShift, a removed constant channel moves into the next layer\'s bias exactly', () => {
+    // conv a: channel 1 has no weights and bias 2 (a constant 2); conv b then adds 2·Wb[1, :].
+    const Wa = new Float32Array([0.7, 0, -0.4, /* x1 → */ 1.3, 0, 0.9]);
+    const ba = new Float32Array([0.1, 2, -0.3]);
+    const Wb = new Float32Array([0.5, -1.2, /* const → */ 0.8, 0.3, -0.6, 1.1]);
+    const bb = new Float32Array([0.25, -0.5]);
+    const conv = (name: string, input: string, kernel: string, bias: string): neural.IrNode => ({
+      op: 'conv2d', name, inputs: [input], kernel, bias, strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'linear' },
+    });
+    const g: neural.Graph = {
+      inputs: [{ name: 'x', shape: [-1, 4, 4, 2] }],
+      outputs: ['b'],
+      nodes: [conv('a', 'x', 'Wa', 'ba'), conv('b', 'a', 'Wb', 'bb')],
+      weights: new Map([['Wa', { shape: [1, 1, 2, 3], data: Wa }], ['ba', { shape: [3], data: ba }], ['Wb', { shape: [1, 1, 3, 2], data: Wb }], ['bb', { shape: [2], data: bb }]]),
+      source: { kind: 'tfjs-graph' },
+    };
+    const dg = neural.dependencyGraph(g);
+    const removed = new Set([dg.groups.find((grp) => grp.label === 'a:1')!.id]);
+    const calib = tf.randomNormal([16, 4, 4, 2], 0, 1, 'float32', 9);
+    const refit = refitGraph(dg, removed, neural.compactGraph(dg, removed), calib, { meanShift: true });
+    const gb = refit.weights.get('bb')!.data;
+    expect(Math.abs(gb[0] - (bb[0] + 2 * Wb[2]))).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(gb[1] - (bb[1] + 2 * Wb[3]))).toBeLessThanOrEqual(1e-5);
+    const gw = refit.weights.get('Wb')!.data;
+    const want = [Wb[0], Wb[1], Wb[4], Wb[5]];
+    for (let i = 0; i < 4; i++) expect(Math.abs(gw[i] - want[i])).toBeLessThanOrEqual(1e-5);
+  });
+
   it('Tiny Face Detector at 50 %: the refit lowers the held-out output error (onnxruntime on the exported models), refitting layers whose outputs were pruned too', async () => {
     expect(existsSync(join(SKIMAGE, 'astronaut.png')), 'python3-skimage (installed by .ci/run) provides the photographs').toBe(true);
     const S = 64;
