@@ -1,8 +1,8 @@
 import { ValueError } from '../errors.ts';
 import { fitGroupLasso } from '../index.ts';
-import { choleskyFactorSemidefinite, choleskySolveInPlace } from '../linalg/cholesky.ts';
-import { compactGraph, prunedCost, type DependencyGraph } from './depgraph.ts';
-import type { Graph, Weight } from './ir/graph.ts';
+import { compactGraph, prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
+import { refitGraph } from './refit.ts';
+import type { Graph } from './ir/graph.ts';
 import { graphRunner } from './ir/execute.ts';
 import { tf } from './runtime.ts';
 import { checkDependencyGraph } from './check.ts';
@@ -11,12 +11,13 @@ import { checkDependencyGraph } from './check.ts';
  * Pruning a graph's dependency groups to a FLOP budget. A method gives every group a score (higher
  * = keep); `selectToBudget` removes the lowest-scored groups until the compacted graph's exact FLOP
  * count is at most `ratio` × the original, never emptying a tensor. Methods:
- * - `norm`: ‖w_g‖₂ over every weight entry of the group (Torch-Pruning's group-norm baseline);
+ * - `norm`: ‖w_g‖₂ over every weight entry of the group over its layer's mean (Torch-Pruning's
+ *   group-norm baseline with its per-layer normalisation);
  * - `channel-selection` (He et al. 2017): for each conv/dense that reads pruned channels, the
  *   contribution of each input channel to its output on calibration inputs is a column of a
  *   regression design; the group lasso path (`fitGroupLasso`, one group per channel) ranks channels
- *   by the λ at which they enter, and after selection the consumer's kernel is refitted by least
- *   squares on the kept channels.
+ *   by the λ at which they enter, and after selection every 1×1 conv / dense is refitted by least
+ *   squares to the original layer's output from the pruned network's activations (`refit.ts`).
  */
 
 export type PruneMethod = 'norm' | 'channel-selection';
@@ -30,7 +31,32 @@ export interface PruneResult {
   readonly paramsAfter: number;
 }
 
-/** Group-norm scores. */
+/**
+ * The layer a group belongs to: its set of producing nodes (a residual chain's coupled convs form
+ * one such set), or its attention node for a head group.
+ */
+function layerKey(grp: DependencyGroup): string {
+  return grp.head ? `head:${grp.head.node}` : [...grp.producers].sort().join('|');
+}
+
+/** Groups by layer (see `layerKey`). */
+function layersOf(dg: DependencyGraph): number[][] {
+  const m = new Map<string, number[]>();
+  dg.groups.forEach((grp, k) => {
+    const key = layerKey(grp);
+    let l = m.get(key);
+    if (!l) m.set(key, (l = []));
+    l.push(k);
+  });
+  return [...m.values()];
+}
+
+/**
+ * Group-norm scores: ‖w_g‖₂ over every zeroable weight entry of the group, divided by the mean of
+ * that norm over the groups of the same layer (Torch-Pruning's importance normalisation). Raw norms
+ * are not comparable across layers — a layer of small weights (a wide dense head after batch-norm
+ * folding) would otherwise be emptied before any channel of a large-weight layer goes.
+ */
 export function normScores(dg: DependencyGraph): Float64Array {
   checkDependencyGraph('normScores', dg);
   const g = dg.graph;
@@ -50,21 +76,41 @@ export function normScores(dg: DependencyGraph): Float64Array {
     }
     out[k] = Math.sqrt(s);
   });
+  for (const layer of layersOf(dg)) {
+    let mean = 0;
+    for (const k of layer) mean += out[k];
+    mean /= layer.length;
+    for (const k of layer) out[k] = mean > 0 ? out[k] / mean : 0;
+  }
+  return out;
+}
+
+/** Each group's rank by `scores` within its layer, as a fraction in [0, 1) (ties by index). */
+function layerRanks(dg: DependencyGraph, scores: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(dg.groups.length);
+  for (const layer of layersOf(dg)) {
+    const order = layer.slice().sort((a, b) => scores[a] - scores[b] || a - b);
+    order.forEach((k, rank) => { out[k] = rank / layer.length; });
+  }
   return out;
 }
 
 /**
- * Remove lowest-scored groups until FLOPs ≤ ratio × original. Throws ValueError when even the
- * smallest network the groups allow (one channel left per tensor) is above the budget.
+ * Share of each tensor's channels selection keeps when the budget allows: a layer is thinned, not
+ * collapsed to one channel, unless no selection within the budget can keep this much.
+ */
+const MIN_KEEP = 0.1;
+
+/**
+ * Remove lowest-scored groups until FLOPs ≤ ratio × original, keeping at least `MIN_KEEP` of every
+ * tensor's channels while that is feasible and otherwise one channel per tensor. Throws ValueError
+ * when even the smallest network the groups allow (one channel left per tensor) is above the budget.
  */
 export function selectToBudget(dg: DependencyGraph, scores: ArrayLike<number>, ratio: number): Set<number> {
   const fn = 'selectToBudget';
   if (!(ratio > 0 && ratio <= 1)) throw new ValueError(fn, `the FLOP ratio must be in (0, 1], got ${String(ratio)}`);
   if (scores.length !== dg.groups.length) throw new ValueError(fn, `${scores.length} scores for ${dg.groups.length} groups`);
   const target = ratio * dg.flops;
-  // Channels per tensor that may still go, so no tensor is emptied.
-  const left = new Map<string, number>();
-  for (const [t, ids] of dg.channelIds) left.set(t, ids.length);
   const tensorsOf: Map<string, number>[] = dg.groups.map(() => new Map());
   for (const [t, ids] of dg.channelIds) {
     for (const v of ids) {
@@ -74,37 +120,49 @@ export function selectToBudget(dg: DependencyGraph, scores: ArrayLike<number>, r
       m.set(t, (m.get(t) ?? 0) + 1);
     }
   }
-  // Heads per attention node that may still go, so every attention node keeps one.
-  const headsLeft = new Map<string, number>();
-  for (const [node, ids] of dg.headGroups) headsLeft.set(node, ids.length);
   const order = Array.from({ length: dg.groups.length }, (_, i) => i).sort((a, b) => scores[a] - scores[b] || a - b);
-  const removed = new Set<number>();
-  let flops = dg.flops;
-  let k = 0;
-  while (flops > target) {
-    // Take groups until their (single-group) savings cover the gap, then recount exactly.
-    let need = flops - target;
-    let took = 0;
-    while (k < order.length && (need > 0 || took === 0)) {
-      const gi = order[k++];
-      const m = tensorsOf[gi];
-      let ok = true;
-      for (const [t, c] of m) if (left.get(t)! - c < 1) ok = false;
-      const head = dg.groups[gi].head;
-      if (head && headsLeft.get(head.node)! <= 1) ok = false;
-      if (!ok) continue;
-      for (const [t, c] of m) left.set(t, left.get(t)! - c);
-      if (head) headsLeft.set(head.node, headsLeft.get(head.node)! - 1);
-      removed.add(gi);
-      need -= dg.groups[gi].flops;
-      took++;
+  /** Greedy removal keeping at least `keep(n)` of a tensor's n channels; the FLOPs it stops at. */
+  const greedy = (keep: (n: number) => number): { removed: Set<number>; flops: number } => {
+    // Channels per tensor that may still go, so no tensor drops below its floor.
+    const left = new Map<string, number>();
+    for (const [t, ids] of dg.channelIds) left.set(t, ids.length - keep(ids.length));
+    // Heads per attention node that may still go, so every attention node keeps one.
+    const headsLeft = new Map<string, number>();
+    for (const [node, ids] of dg.headGroups) headsLeft.set(node, ids.length - 1);
+    const removed = new Set<number>();
+    let flops = dg.flops;
+    let k = 0;
+    while (flops > target) {
+      // Take groups until their (single-group) savings cover the gap, then recount exactly.
+      let need = flops - target;
+      let took = 0;
+      while (k < order.length && (need > 0 || took === 0)) {
+        const gi = order[k++];
+        const m = tensorsOf[gi];
+        let ok = true;
+        for (const [t, c] of m) if (left.get(t)! - c < 0) ok = false;
+        const head = dg.groups[gi].head;
+        if (head && headsLeft.get(head.node)! <= 0) ok = false;
+        if (!ok) continue;
+        for (const [t, c] of m) left.set(t, left.get(t)! - c);
+        if (head) headsLeft.set(head.node, headsLeft.get(head.node)! - 1);
+        removed.add(gi);
+        need -= dg.groups[gi].flops;
+        took++;
+      }
+      if (took === 0) break;
+      flops = prunedCost(dg, removed).flops;
     }
-    if (took === 0) {
-      throw new ValueError(fn, `a budget of ${(ratio * 100).toFixed(1)} % (${Math.round(target)} FLOPs) is below the smallest network the dependency groups allow (${Math.round(flops)} FLOPs, ${((flops / dg.flops) * 100).toFixed(1)} %)`);
-    }
-    flops = prunedCost(dg, removed).flops;
+    return { removed, flops };
+  };
+  const thinned = greedy((n) => Math.max(1, Math.ceil(MIN_KEEP * n)));
+  if (thinned.flops <= target) return thinned.removed;
+  const smallest = greedy(() => 1);
+  if (smallest.flops > target) {
+    const flops = smallest.flops;
+    throw new ValueError(fn, `a budget of ${(ratio * 100).toFixed(1)} % (${Math.round(target)} FLOPs) is below the smallest network the dependency groups allow (${Math.round(flops)} FLOPs, ${((flops / dg.flops) * 100).toFixed(1)} %)`);
   }
-  return removed;
+  return smallest.removed;
 }
 
 export interface PruneOptions {
@@ -152,9 +210,9 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * lasso path of vec(Y) on [z_1 … z_C] (groups of one column) gives each channel the largest λ at
  * which it is active. Channels are ranked within their layer by that λ (ties: by ‖z_c‖), and a
  * group's score is its best rank fraction over its consumers — so every layer loses about the same
- * share, as in He et al.; groups with no such consumer fall back to their norm scaled into [0, 1].
- * After selection each such consumer's kernel is refitted: W_kept = argmin ‖Y − X_kept W‖²
- * (normal equations with a 1e-6 relative ridge).
+ * share, as in He et al.; groups with no such consumer fall back to their rank by normalised norm
+ * within their layer. After selection the linear layers are refitted one after another on the
+ * pruned network's own activations (`refitGraph`).
  */
 function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
   const g = dg.graph;
@@ -186,7 +244,6 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     tf.dispose(l);
   }
   const score = new Float64Array(dg.groups.length).fill(-1);
-  const fits = new Map<string, { X: Float64Array; Y: Float64Array; rows: number; C: number; O: number }>();
   consumers.forEach((n, done) => {
     onProgress?.(done, consumers.length);
     const x = env.get(n.inputs[0])!;
@@ -210,22 +267,6 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
       if (xv === 0) continue;
       for (let o = 0; o < O; o++) Y[r * O + o] += xv * Wm[c * O + o];
     }
-    // The refit solves for up to C weights per output: it needs many more rows than the design
-    // (which has R·O rows) — with R rows alone a wide consumer (R = 8 for O = 960) was refitted
-    // from fewer equations than unknowns, and the "reconstruction" destroyed the layer.
-    const Rf = Math.min(rows, Math.max(R, 4 * C));
-    const Xf = new Float64Array(Rf * C);
-    for (let r = 0; r < Rf; r++) {
-      const src = Math.floor((r * rows) / Rf);
-      for (let c = 0; c < C; c++) Xf[r * C + c] = data[src * C + c];
-    }
-    const Yf = new Float64Array(Rf * O);
-    for (let r = 0; r < Rf; r++) for (let c = 0; c < C; c++) {
-      const xv = Xf[r * C + c];
-      if (xv === 0) continue;
-      for (let o = 0; o < O; o++) Yf[r * O + o] += xv * Wm[c * O + o];
-    }
-    fits.set(n.name, { X: Xf, Y: Yf, rows: Rf, C, O });
     // Design: column c = vec(X[:, c] W[c, :]), column-major rows = R·O.
     const N = R * O;
     const Z: number[][] = Array.from({ length: N }, () => new Array<number>(C).fill(0));
@@ -261,55 +302,11 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
   });
   onProgress?.(consumers.length, consumers.length);
   for (const t of env.values()) t.dispose();
-  const ns = normScores(dg);
-  const nmax = Math.max(1e-30, ...ns);
-  for (let k = 0; k < score.length; k++) if (score[k] < 0) score[k] = ns[k] / nmax;
+  // Groups no consumer scored: their rank by normalised norm within their layer, on the same
+  // [0, 1) scale as the channel-selection ranks.
+  const fallback = layerRanks(dg, normScores(dg));
+  for (let k = 0; k < score.length; k++) if (score[k] < 0) score[k] = fallback[k];
   const removed = selectToBudget(dg, score, ratio);
   const compacted = compactGraph(dg, removed);
-  // Least-squares refit of each scored consumer on its kept input channels.
-  const weights = new Map(compacted.weights);
-  for (const n of consumers) {
-    const f = fits.get(n.name);
-    if (!f) continue;
-    const ids = dg.channelIds.get(n.inputs[0])!;
-    const keep: number[] = [];
-    ids.forEach((v, c) => {
-      const gi = dg.groupOfClass.get(v);
-      if (gi === undefined || !removed.has(gi)) keep.push(c);
-    });
-    if (keep.length === f.C) continue;
-    const kname = (n as { kernel: string }).kernel;
-    const cur = weights.get(kname)!;
-    const K = keep.length;
-    const Ocur = cur.shape[cur.shape.length - 1];
-    if (Ocur !== f.O) continue; // its outputs were pruned too; keep the sliced kernel
-    // Fewer than 2 rows per unknown: a least-squares fit would interpolate the calibration rows
-    // rather than reconstruct the layer; keep the sliced kernel.
-    if (f.rows < 2 * keep.length) continue;
-    const A = new Float64Array(K * K);
-    const B = new Float64Array(K * f.O);
-    for (let r = 0; r < f.rows; r++) {
-      for (let a = 0; a < K; a++) {
-        const xa = f.X[r * f.C + keep[a]];
-        if (xa === 0) continue;
-        for (let b = 0; b < K; b++) A[a * K + b] += xa * f.X[r * f.C + keep[b]];
-        for (let o = 0; o < f.O; o++) B[a * f.O + o] += xa * f.Y[r * f.O + o];
-      }
-    }
-    let tr = 0;
-    for (let a = 0; a < K; a++) tr += A[a * K + a];
-    for (let a = 0; a < K; a++) A[a * K + a] += 1e-6 * (tr / K) + 1e-12;
-    // A is symmetric, so its row-major storage is the column-major one the factorization reads.
-    const L = new Float64Array(K * K);
-    choleskyFactorSemidefinite(A, K, L, 'pruneGraph');
-    const Wn = new Float32Array(K * f.O);
-    const col = new Float64Array(K);
-    for (let o = 0; o < f.O; o++) {
-      for (let a = 0; a < K; a++) col[a] = B[a * f.O + o];
-      choleskySolveInPlace(L, K, col);
-      for (let a = 0; a < K; a++) Wn[a * f.O + o] = col[a];
-    }
-    weights.set(kname, { shape: cur.shape, data: Wn } as Weight);
-  }
-  return { removed, graph: { ...compacted, weights } };
+  return { removed, graph: refitGraph(dg, removed, compacted, calibration) };
 }

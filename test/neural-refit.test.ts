@@ -1,0 +1,171 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import * as neural from '../src/neural/index.ts';
+import { refitGraph } from '../src/neural/refit.ts';
+
+const { tf } = neural;
+const TFD = 'datasets/face-api/tiny_face_detector_model-weights_manifest.json';
+const SKIMAGE = '/usr/lib/python3/dist-packages/skimage/data';
+
+let dir: string;
+beforeAll(async () => {
+  await neural.initRuntime();
+  dir = mkdtempSync(join(tmpdir(), 'gs-refit-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Outputs of `g` exported to ONNX and run by onnxruntime-node (NHWC in, NHWC out). */
+async function ortRun(g: neural.Graph, x: Tensor): Promise<Tensor[]> {
+  const ort = await import('onnxruntime-node');
+  const out = join(dir, `onnx-${Math.random().toString(36).slice(2)}`);
+  neural.writeModel(g, out, { format: 'onnx' });
+  const sess = await ort.InferenceSession.create(readFileSync(join(out, 'model.onnx')));
+  const nchw = tf.transpose(x, [0, 3, 1, 2]);
+  const res = await sess.run({ [g.inputs[0].name]: new ort.Tensor('float32', nchw.dataSync() as Float32Array, nchw.shape) });
+  await sess.release();
+  return g.outputs.map((o) => {
+    const t = tf.tensor(res[o].data as Float32Array, res[o].dims as number[]);
+    return t.rank === 4 ? tf.transpose(t, [0, 2, 3, 1]) : t;
+  });
+}
+
+/** ‖a − b‖ / ‖b‖ over every output. */
+function relErr(a: readonly Tensor[], b: readonly Tensor[]): number {
+  let num = 0;
+  let den = 0;
+  a.forEach((t, k) => {
+    num += tf.sum(tf.square(tf.sub(t, b[k]))).dataSync()[0];
+    den += tf.sum(tf.square(b[k])).dataSync()[0];
+  });
+  return Math.sqrt(num / den);
+}
+
+describe('least-squares refit of pruned layers', () => {
+  it('an input channel that is a multiple of another is pruned without loss: the refit folds its weights into its twin', () => {
+    // x (2 channels) → conv a (1×1, 3 outputs: u, 3u, v) → conv b (1×1, 2 outputs, bias) → output.
+    const Wa = new Float32Array([0.7, 2.1, -0.4, /* x1 → */ 1.3, 3.9, 0.9]); // [1, 1, 2, 3]: column 1 = 3 × column 0
+    const Wb = new Float32Array([0.5, -1.2, /* 3u → */ 0.8, 0.3, /* v → */ -0.6, 1.1]); // [1, 1, 3, 2]
+    const bb = new Float32Array([0.25, -0.5]);
+    const conv = (name: string, input: string, kernel: string, bias?: string): neural.IrNode => ({
+      op: 'conv2d', name, inputs: [input], kernel, bias, strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'linear' },
+    });
+    const g: neural.Graph = {
+      inputs: [{ name: 'x', shape: [-1, 4, 4, 2] }],
+      outputs: ['b'],
+      nodes: [conv('a', 'x', 'Wa'), conv('b', 'a', 'Wb', 'bb')],
+      weights: new Map([['Wa', { shape: [1, 1, 2, 3], data: Wa }], ['Wb', { shape: [1, 1, 3, 2], data: Wb }], ['bb', { shape: [2], data: bb }]]),
+      source: { kind: 'tfjs-graph' },
+    };
+    const dg = neural.dependencyGraph(g);
+    const twin = dg.groups.find((grp) => grp.label === 'a:1')!;
+    expect(twin).toBeDefined();
+    const removed = new Set([twin.id]);
+    const calib = tf.randomNormal([16, 4, 4, 2], 0, 1, 'float32', 5);
+    const refit = refitGraph(dg, removed, neural.compactGraph(dg, removed), calib);
+    // Closed form: u·w0 + 3u·w1 + v·w2 = u·(w0 + 3 w1) + v·w2, bias unchanged.
+    const want = [Wb[0] + 3 * Wb[2], Wb[1] + 3 * Wb[3], Wb[4], Wb[5]];
+    const got = refit.weights.get('Wb')!;
+    expect(got.shape).toEqual([1, 1, 2, 2]);
+    for (let i = 0; i < 4; i++) expect(Math.abs(got.data[i] - want[i])).toBeLessThanOrEqual(1e-5 * Math.abs(want[i]) + 1e-6);
+    const gb = refit.weights.get('bb')!.data;
+    expect(Math.abs(gb[0] - bb[0]) + Math.abs(gb[1] - bb[1])).toBeLessThanOrEqual(1e-5);
+    // Output on fresh inputs, by plain tfjs convolutions with the original and the refitted weights.
+    const x = tf.randomNormal([3, 4, 4, 2], 0, 1, 'float32', 6);
+    const ref = tf.add(tf.conv2d(tf.conv2d(x as neural.tf.Tensor4D, tf.tensor4d(Wa, [1, 1, 2, 3]), 1, 'same'), tf.tensor4d(Wb, [1, 1, 3, 2]), 1, 'same'), tf.tensor1d(bb));
+    const Wa2 = refit.weights.get('Wa')!;
+    const out = tf.add(tf.conv2d(tf.conv2d(x as neural.tf.Tensor4D, tf.tensor4d(Wa2.data, [1, 1, 2, 2]), 1, 'same'), tf.tensor4d(got.data, [1, 1, 2, 2]), 1, 'same'), tf.tensor1d(gb));
+    expect(relErr([out], [ref])).toBeLessThanOrEqual(1e-5);
+    // Without the refit the sliced kernel loses the twin's contribution.
+    const sliced = neural.compactGraph(dg, removed).weights.get('Wb')!.data;
+    const plain = tf.add(tf.conv2d(tf.conv2d(x as neural.tf.Tensor4D, tf.tensor4d(Wa2.data, [1, 1, 2, 2]), 1, 'same'), tf.tensor4d(sliced, [1, 1, 2, 2]), 1, 'same'), tf.tensor1d(bb));
+    expect(relErr([plain], [ref])).toBeGreaterThan(0.1);
+  });
+
+  it('with meanShift, a removed constant channel moves into the next layer\'s bias exactly', () => {
+    // conv a: channel 1 has no weights and bias 2 (a constant 2); conv b then adds 2·Wb[1, :].
+    const Wa = new Float32Array([0.7, 0, -0.4, /* x1 → */ 1.3, 0, 0.9]);
+    const ba = new Float32Array([0.1, 2, -0.3]);
+    const Wb = new Float32Array([0.5, -1.2, /* const → */ 0.8, 0.3, -0.6, 1.1]);
+    const bb = new Float32Array([0.25, -0.5]);
+    const conv = (name: string, input: string, kernel: string, bias: string): neural.IrNode => ({
+      op: 'conv2d', name, inputs: [input], kernel, bias, strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'linear' },
+    });
+    const g: neural.Graph = {
+      inputs: [{ name: 'x', shape: [-1, 4, 4, 2] }],
+      outputs: ['b'],
+      nodes: [conv('a', 'x', 'Wa', 'ba'), conv('b', 'a', 'Wb', 'bb')],
+      weights: new Map([['Wa', { shape: [1, 1, 2, 3], data: Wa }], ['ba', { shape: [3], data: ba }], ['Wb', { shape: [1, 1, 3, 2], data: Wb }], ['bb', { shape: [2], data: bb }]]),
+      source: { kind: 'tfjs-graph' },
+    };
+    const dg = neural.dependencyGraph(g);
+    const removed = new Set([dg.groups.find((grp) => grp.label === 'a:1')!.id]);
+    const calib = tf.randomNormal([16, 4, 4, 2], 0, 1, 'float32', 9);
+    const refit = refitGraph(dg, removed, neural.compactGraph(dg, removed), calib, { meanShift: true });
+    const gb = refit.weights.get('bb')!.data;
+    expect(Math.abs(gb[0] - (bb[0] + 2 * Wb[2]))).toBeLessThanOrEqual(1e-5);
+    expect(Math.abs(gb[1] - (bb[1] + 2 * Wb[3]))).toBeLessThanOrEqual(1e-5);
+    const gw = refit.weights.get('Wb')!.data;
+    const want = [Wb[0], Wb[1], Wb[4], Wb[5]];
+    for (let i = 0; i < 4; i++) expect(Math.abs(gw[i] - want[i])).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('Tiny Face Detector at 50 %: the refit lowers the held-out output error (onnxruntime on the exported models), refitting layers whose outputs were pruned too', async () => {
+    expect(existsSync(join(SKIMAGE, 'astronaut.png')), 'python3-skimage (installed by .ci/run) provides the photographs').toBe(true);
+    const S = 64;
+    const g = neural.readFaceApiManifest(TFD, { inputSize: S });
+    const dg = neural.dependencyGraph(g);
+    const calib = neural.readImages([join(SKIMAGE, 'astronaut.png'), join(SKIMAGE, 'coffee.png')], { size: S, crops: 4, flips: true, seed: 2 });
+    const held = neural.readImages([join(SKIMAGE, 'chelsea.png'), join(SKIMAGE, 'camera.png'), join(SKIMAGE, 'coins.png')], { size: S, crops: 2, seed: 7 });
+    const res = neural.pruneGraph(dg, 0.5, { method: 'channel-selection', calibration: calib });
+    expect(res.flopsAfter).toBeLessThanOrEqual(0.5 * dg.flops);
+    const sliced = neural.compactGraph(dg, res.removed);
+    const ref = await ortRun(g, held);
+    const withRefit = relErr(await ortRun(res.graph, held), ref);
+    const without = relErr(await ortRun(sliced, held), ref);
+    expect(withRefit).toBeLessThan(without);
+    // 1×1 convs whose input and output channels were both pruned: their kernels were refitted.
+    const both = g.nodes.filter((n) => n.op === 'conv2d' && g.weights.get(n.kernel)!.shape[0] === 1).filter((n) => {
+      const k = (n as { kernel: string }).kernel;
+      const [a, b] = [g.weights.get(k)!.shape, sliced.weights.get(k)!.shape];
+      return b[2] < a[2] && b[3] < a[3];
+    });
+    expect(both.length).toBeGreaterThan(0);
+    const changed = both.filter((n) => {
+      const k = (n as { kernel: string }).kernel;
+      return res.graph.weights.get(k)!.data.some((v, i) => v !== sliced.weights.get(k)!.data[i]);
+    });
+    expect(changed.length).toBeGreaterThan(0);
+  }, 240_000);
+});
+
+describe('group-norm baseline', () => {
+  it('at 50 % of the FLOPs no layer is emptied or collapsed: every conv keeps at least a tenth of its filters', () => {
+    const g = neural.readFaceApiManifest(TFD, { inputSize: 64 });
+    const dg = neural.dependencyGraph(g);
+    const res = neural.pruneGraph(dg, 0.5, { method: 'norm' });
+    expect(res.flopsAfter).toBeLessThanOrEqual(0.5 * dg.flops);
+    for (const n of g.nodes) {
+      if (n.op !== 'conv2d') continue;
+      const before = g.weights.get(n.kernel)!.shape[3];
+      const after = res.graph.weights.get(n.kernel)!.shape[3];
+      expect(after, n.name).toBeGreaterThanOrEqual(Math.ceil(0.1 * before));
+    }
+  });
+
+  it('MobileNetV2 (nsfwjs) at 50 %: the small-weight dense head is thinned like the rest, not cut to one unit', () => {
+    const g = neural.readNsfwjsModel('mobilenet_v2');
+    const dg = neural.dependencyGraph(g);
+    const res = neural.pruneGraph(dg, 0.5, { method: 'norm' });
+    expect(res.flopsAfter).toBeLessThanOrEqual(0.5 * dg.flops);
+    // A uniform split is feasible here: every layer keeping 70 % of its channels gives about half the FLOPs.
+    for (const n of g.nodes) {
+      if (n.op !== 'conv2d' && n.op !== 'dense') continue;
+      const s0 = g.weights.get(n.kernel)!.shape;
+      const s1 = res.graph.weights.get(n.kernel)!.shape;
+      expect(s1[s1.length - 1], n.name).toBeGreaterThanOrEqual(Math.ceil(0.1 * s0[s0.length - 1]));
+    }
+  }, 120_000);
+});
