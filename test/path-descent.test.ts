@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { DenseMatrix, fitGroupLasso, groupLassoPath, lambdaMax, type LinearOperator } from '../src/index.ts';
+import { orthonormalizeGroups } from '../src/data/standardize.ts';
+import { prepareProblem } from '../src/problem/problem.ts';
+import { descentPath } from '../src/path/descent.ts';
+import { naiveCheck } from './helpers/naive.ts';
+import { randomProblem } from './helpers/problems.ts';
+
+/** Rows of a column-major dense matrix. */
+function rowsOf(X: DenseMatrix): number[][] {
+  return Array.from({ length: X.rows }, (_, i) => Array.from({ length: X.cols }, (_, j) => X.get(i, j)));
+}
+
+describe('group descent along the path (squared loss, dense columns)', () => {
+  it('serves the squared loss on stored columns, and nothing it was not written for', () => {
+    const pr = randomProblem(1, 30, [2, 3, 1]);
+    const ctxOf = (X: unknown, y: number[], o: Record<string, unknown> = {}) => prepareProblem(X as never, y, { groups: pr.groups, ...o }).context(0.1);
+    expect(descentPath(ctxOf(pr.X, pr.y))).not.toBeNull();
+    expect(descentPath(ctxOf(pr.X, pr.y, { fitIntercept: false }))).not.toBeNull();
+    const labels = pr.y.map((v) => (v > 0.5 ? 1 : 0));
+    expect(descentPath(ctxOf(pr.X, labels, { loss: 'logistic' }))).toBeNull();
+    expect(descentPath(ctxOf(pr.X, pr.y, { sampleWeight: pr.y.map((_, i) => 1 + (i % 2)) }))).toBeNull();
+    const D = DenseMatrix.fromRows(pr.X);
+    const free: LinearOperator = { rows: D.rows, cols: D.cols, apply: (x, o) => D.apply(x, o), applyTranspose: (y, o) => D.applyTranspose(y, o) };
+    expect(descentPath(ctxOf(free, pr.y))).toBeNull();
+    // An unpenalized group (weight 0) is the general route's.
+    expect(descentPath(ctxOf(pr.X, pr.y, { weights: [0, 1, 1] }))).toBeNull();
+  });
+
+  // Tall designs take the Gram-space block steps, the wide one the residual updates; the
+  // orthonormal one is grpreg's case (exact closed-form block minimizers).
+  const cases: { name: string; seed: number; n: number; sizes: number[]; ortho?: boolean; fitIntercept?: boolean }[] = [
+    { name: 'tall', seed: 3, n: 60, sizes: [3, 2, 4, 1, 2] },
+    { name: 'tall, orthonormal groups', seed: 4, n: 80, sizes: [3, 2, 4, 1, 2], ortho: true },
+    { name: 'tall, no intercept', seed: 5, n: 50, sizes: [2, 2, 3], fitIntercept: false },
+    { name: 'wide', seed: 6, n: 20, sizes: [4, 5, 3, 6, 4, 3, 5] },
+  ];
+  for (const c of cases) {
+    it(`certifies every λ and matches a tight independent fit (${c.name})`, () => {
+      const pr = randomProblem(c.seed, c.n, c.sizes);
+      let X = DenseMatrix.fromRows(pr.X);
+      if (c.ortho) X = orthonormalizeGroups(X, c.sizes.flatMap((s, g) => new Array<number>(s).fill(g))).X;
+      const fitIntercept = c.fitIntercept ?? true;
+      const tol = 1e-7;
+      const path = groupLassoPath(X, pr.y, { groups: pr.groups, nLambda: 25, lambdaMinRatio: 0.01, tol, fitIntercept });
+      const rows = rowsOf(X);
+      const weights = pr.groups.map((g) => Math.sqrt(g.length));
+      for (let k = 0; k < path.lambdas.length; k++) {
+        const cert = path.certificates[k];
+        expect(cert.converged).toBe(true);
+        expect(cert.relativeGap).toBeLessThanOrEqual(tol);
+        // The objective recomputed from rows at the returned point, and its suboptimality against
+        // FISTA run to 1e-12 (the certified gap bounds it).
+        const chk = naiveCheck(rows, pr.y, path.coefs[k], path.intercept[k], pr.groups, weights, path.lambdas[k], 'squared', fitIntercept);
+        expect(Math.abs(chk.objective - cert.objective) / chk.objective).toBeLessThan(1e-12);
+        const ref = fitGroupLasso(X, pr.y, { groups: pr.groups, lambda: path.lambdas[k], tol: 1e-12, solver: 'fista', maxIter: 500_000, fitIntercept });
+        expect(ref.converged).toBe(true);
+        expect((chk.objective - ref.objective) / ref.objective).toBeLessThanOrEqual(tol + 1e-12);
+        expect(path.activeGroups[k]).toEqual(ref.activeGroups);
+      }
+      // λ_max: w = 0 exactly.
+      expect(path.lambdas[0]).toBeCloseTo(lambdaMax(X, pr.y, { groups: pr.groups, fitIntercept }), 12);
+      expect(path.activeGroups[0]).toEqual([]);
+    });
+  }
+
+  it('marks fits cut short by maxIter as not converged, never certified on its own bookkeeping', () => {
+    const pr = randomProblem(8, 60, [3, 2, 4, 1, 2]);
+    const tol = 1e-10;
+    const path = groupLassoPath(pr.X, pr.y, { groups: pr.groups, nLambda: 10, lambdaMinRatio: 0.01, tol, maxIter: 1 });
+    let cut = 0;
+    for (const c of path.certificates) {
+      if (c.converged) expect(c.relativeGap <= tol || c.status === 'at rounding level').toBe(true);
+      else {
+        cut++;
+        expect(c.relativeGap).toBeGreaterThan(tol);
+      }
+    }
+    expect(cut).toBeGreaterThan(0);
+  });
+});
