@@ -3,6 +3,8 @@ import { DenseMatrix, fitGroupLasso, groupLassoPath, lambdaMax, type LinearOpera
 import { orthonormalizeGroups } from '../src/data/standardize.ts';
 import { prepareProblem } from '../src/problem/problem.ts';
 import { descentPath } from '../src/path/descent.ts';
+import { certify, certifyBuffers } from '../src/solvers/certificate.ts';
+import { ShapeError } from '../src/errors.ts';
 import { naiveCheck } from './helpers/naive.ts';
 import { randomProblem } from './helpers/problems.ts';
 
@@ -63,6 +65,22 @@ describe('group descent along the path (squared loss, dense columns)', () => {
       expect(path.activeGroups[0]).toEqual([]);
     });
   }
+
+  it('certify fills given buffers with exactly what it computes in fresh ones, and refuses foreign ones', () => {
+    const pr = randomProblem(9, 40, [3, 2, 2]);
+    const prob = prepareProblem(pr.X, pr.y, { groups: pr.groups });
+    const ctx = prob.context(0.05);
+    const w = Float64Array.from({ length: 7 }, (_, j) => (j < 3 ? 0.2 * (j + 1) : 0));
+    const fresh = certify(ctx, w);
+    const bufs = certifyBuffers(ctx);
+    const again = certify(ctx, w, -Infinity, bufs);
+    expect(again.point).toBe(bufs.point);
+    for (const key of ['primal', 'dual', 'gap', 'kktViolation', 'gapFloor', 'kktFloor'] as const) expect(Object.is(again[key], fresh[key])).toBe(true);
+    expect(Array.from(again.point.grad)).toEqual(Array.from(fresh.point.grad));
+    const other = certifyBuffers(prepareProblem(pr.X.slice(0, 30), pr.y.slice(0, 30), { groups: pr.groups }).context(0.05));
+    expect(() => certify(ctx, w, -Infinity, other)).toThrow(ShapeError);
+    expect(() => certify(ctx, w, -Infinity, null as never)).toThrow(/certify: buffers/);
+  });
 
   it('marks fits cut short by maxIter as not converged, never certified on its own bookkeeping', () => {
     const pr = randomProblem(8, 60, [3, 2, 4, 1, 2]);

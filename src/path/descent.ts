@@ -1,5 +1,5 @@
 import { blockGramBound, blockProxStep } from '../solvers/block.ts';
-import { certificateVerdict, certify, type Certificate } from '../solvers/certificate.ts';
+import { certificateVerdict, certify, certifyBuffers, type Certificate, type CertifyBuffers } from '../solvers/certificate.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import type { PointBuffers, ProblemContext } from '../solvers/problem.ts';
 
@@ -131,6 +131,8 @@ class GroupDescent implements DescentPath {
   /** Dual point θ∇F(η) and η, for the running gap. */
   private readonly ubuf: Float64Array;
   private readonly eta: Float64Array;
+  /** The certificate's work buffers, kept for the whole path. */
+  private readonly cb: CertifyBuffers;
 
   constructor(ctx: ProblemContext, A: Float64Array) {
     this.ctx = ctx;
@@ -216,9 +218,10 @@ class GroupDescent implements DescentPath {
     this.dbuf = new Float64Array(maxM);
     this.ubuf = new Float64Array(n);
     this.eta = new Float64Array(n);
+    this.cb = certifyBuffers(ctx);
     // The gradient at w = 0 of the certificate there: the same evaluation λ_max was taken from,
     // so at λ_max every group sits exactly on its optimality condition, not an ulp past it.
-    this.resync(certify(ctx, this.w).point);
+    this.resync(certify(ctx, this.w, -Infinity, this.cb).point);
     this.scale = Math.abs(ctx.nullObjective) > 0 ? Math.abs(ctx.nullObjective) : 1;
   }
 
@@ -408,7 +411,7 @@ class GroupDescent implements DescentPath {
         continue;
       }
       if (!certAtW) {
-        cert = certify(ctx, this.w);
+        cert = certify(ctx, this.w, -Infinity, this.cb);
         certAtW = true;
         work += 2;
         this.resync(cert.point);
@@ -430,7 +433,7 @@ class GroupDescent implements DescentPath {
       if (out()) break;
     }
     if (cert === null || !certAtW) {
-      cert = certify(ctx, this.w);
+      cert = certify(ctx, this.w, -Infinity, this.cb);
       this.resync(cert.point);
       verdict = certificateVerdict(ctx, cert, o.tol);
     }
