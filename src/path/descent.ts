@@ -131,6 +131,10 @@ class GroupDescent implements DescentPath {
   /** Dual point θ∇F(η) and η, for the running gap. */
   private readonly ubuf: Float64Array;
   private readonly eta: Float64Array;
+  /** The solution at the λ before last and that λ, and a copy buffer (see extrapolate). */
+  private readonly prevW: Float64Array;
+  private readonly curW: Float64Array;
+  private prevLambda = Infinity;
   /** The certificate's work buffers, kept for the whole path. */
   private readonly cb: CertifyBuffers;
 
@@ -219,6 +223,8 @@ class GroupDescent implements DescentPath {
     this.ubuf = new Float64Array(n);
     this.eta = new Float64Array(n);
     this.cb = certifyBuffers(ctx);
+    this.prevW = new Float64Array(p);
+    this.curW = new Float64Array(p);
     // The gradient at w = 0 of the certificate there: the same evaluation λ_max was taken from,
     // so at λ_max every group sits exactly on its optimality condition, not an ulp past it.
     this.resync(certify(ctx, this.w, -Infinity, this.cb).point);
@@ -354,6 +360,7 @@ class GroupDescent implements DescentPath {
       this.nList = c;
     };
     rebuildList();
+    this.extrapolate(lambda, lambdaPrev);
     let violations = 0;
     let epochs = 0;
     let work = 0;
@@ -393,7 +400,8 @@ class GroupDescent implements DescentPath {
         if (dec > 0) certAtW = false;
         stuck = dec === 0 && e === 1;
         settled = dec <= want;
-        if (settled || e >= 20 || out()) break;
+        // With the Gram matrix the running gap costs O(p): look after every epoch.
+        if (settled || this.H || e >= 20 || out()) break;
       }
       if (!first && out()) break;
       // Optimality of the left-out groups at the running gradient.
@@ -404,7 +412,7 @@ class GroupDescent implements DescentPath {
       const wasFirst = first;
       first = false;
       if (addViolators(this.z) > 0) continue;
-      if (!settled) continue;
+      if (!settled && !this.H) continue;
       // The running gap says whether the certificate is worth computing.
       if (!stuck && this.runningGap() > 0.5 * target * this.scale) {
         if (!wasFirst) want *= 0.1;
@@ -440,6 +448,32 @@ class GroupDescent implements DescentPath {
     let nPen = 0;
     for (let g = 0; g < G; g++) if (inK[g]) nPen++;
     return { cert, converged: verdict !== false, atFloor: verdict === 'floor', epochs, kept: nPen, violations };
+  }
+
+  /**
+   * Warm start from the last two solutions (Gram mode): between the λ where groups enter or leave,
+   * w(λ) is smooth in log λ, so w + (w − w_prev)·Δ is a far better start than w alone. Only
+   * coefficients non-zero in both move; z follows through H. A start only: the fit and its
+   * certificate decide.
+   */
+  private extrapolate(lambda: number, lambdaPrev: number): void {
+    const { H, w, z, p, prevW } = this;
+    const ok = H !== null && this.prevLambda > lambdaPrev && lambdaPrev > lambda && lambda > 0;
+    const step = ok ? Math.log(lambdaPrev / lambda) / Math.log(this.prevLambda / lambdaPrev) : 0;
+    const cur = this.curW;
+    cur.set(w);
+    if (ok && step > 0 && step <= 2) {
+      for (let j = 0; j < p; j++) {
+        if (w[j] === 0 || prevW[j] === 0) continue;
+        const d = (w[j] - prevW[j]) * step;
+        if (d === 0) continue;
+        w[j] += d;
+        const o = j * p;
+        for (let k = 0; k < p; k++) z[k] += d * H![o + k];
+      }
+    }
+    prevW.set(cur);
+    this.prevLambda = lambdaPrev;
   }
 
   private zeroViolated(): boolean {
