@@ -82,6 +82,22 @@ describe('group descent along the path (squared loss, dense columns)', () => {
     expect(() => certify(ctx, w, -Infinity, null as never)).toThrow(/certify: buffers/);
   });
 
+  it('leaves a group of constant columns (no effect beside the intercept) at zero, certified', () => {
+    const pr = randomProblem(10, 40, [2, 3, 2]);
+    const X = pr.X.map((r) => [...r, 3, -1]);
+    const groups = [...pr.groups, [7, 8]];
+    const path = groupLassoPath(X, pr.y, { groups, nLambda: 12, lambdaMinRatio: 0.01, tol: 1e-9 });
+    const rows = X;
+    const weights = groups.map((g) => Math.sqrt(g.length));
+    for (let k = 0; k < path.lambdas.length; k++) {
+      expect(path.certificates[k].converged).toBe(true);
+      expect(path.coefs[k][7]).toBe(0);
+      expect(path.coefs[k][8]).toBe(0);
+      const chk = naiveCheck(rows, pr.y, path.coefs[k], path.intercept[k], groups, weights, path.lambdas[k], 'squared', true);
+      expect(Math.abs(chk.objective - path.certificates[k].objective) / chk.objective).toBeLessThan(1e-12);
+    }
+  });
+
   it('marks fits cut short by maxIter as not converged, never certified on its own bookkeeping', () => {
     const pr = randomProblem(8, 60, [3, 2, 4, 1, 2]);
     const tol = 1e-10;

@@ -116,6 +116,8 @@ class GroupDescent implements DescentPath {
   private readonly inK: Uint8Array;
   private readonly list: Int32Array;
   private nList = 0;
+  /** Whether the last epoch moved any coefficient. */
+  private changed = false;
   private readonly gbuf: Float64Array;
   private readonly vbuf: Float64Array;
   private readonly dbuf: Float64Array;
@@ -273,6 +275,8 @@ class GroupDescent implements DescentPath {
         }
       }
       const moved = blockProxStep(pen, g, w, gbuf, L, true, vbuf, dbuf);
+      // A block that does not touch the loss (L = 0) moves w without any decrease to show for it.
+      if (moved > 0) this.changed = true;
       if (moved > 0 && L > 0) {
         let dd = 0;
         for (let a = 0; a < m; a++) {
@@ -394,10 +398,11 @@ class GroupDescent implements DescentPath {
       let settled = first;
       let stuck = false;
       for (let e = 1; !first; e++) {
+        this.changed = false;
         const dec = 0.5 * this.epoch();
         epochs++;
         work += this.nList / Math.max(1, G);
-        if (dec > 0) certAtW = false;
+        if (this.changed) certAtW = false;
         stuck = dec === 0 && e === 1;
         settled = dec <= want;
         // With the Gram matrix the running gap costs O(p): look after every epoch.
