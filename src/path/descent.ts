@@ -17,12 +17,15 @@ import type { PointBuffers, ProblemContext } from '../solvers/problem.ts';
  * groups (X_gᵀP⊥X_g/n = I, as grpreg builds them) L_g is exact and the step is the block's
  * closed-form minimizer, with no line search.
  *
- * Per λ: the strong rule picks the groups to cycle over; epochs run until their decrease is small
- * against the target gap; then a full gradient (one transpose pass) checks every left-out group's
- * optimality (violators join) and gives a running duality gap; only when that gap is within the
- * target is the certificate computed from scratch at w ({@link certify}), and the fit is accepted
- * only if that certificate meets tol. The running quantities decide when to look, never what is
- * reported.
+ * Per λ: the strong rule picks the groups to cycle over, and the start is the last solution moved
+ * along the path (extrapolated in log λ from the last two solutions). With p ≤ n the block steps
+ * work on the Gram matrix: each updates the full gradient z in O(p·|g|), so after every epoch the
+ * left-out groups' optimality (violators join) and a running duality gap cost O(p). Wide designs
+ * update the residual instead, and look (one transpose pass) once the epochs' decrease is small
+ * against the target gap. Only when the running gap is within the target is the certificate
+ * computed from scratch at w ({@link certify}); the left-out groups are checked again at its exact
+ * gradient, and the fit is accepted only if that certificate meets tol (else the target tightens).
+ * The running quantities decide when to look, never what is reported.
  */
 export interface DescentPath {
   /** Fit at λ, warm-started from the current state; returns the from-scratch certificate at w. */
@@ -60,8 +63,8 @@ function denseColumns(ctx: ProblemContext): Float64Array | null {
 }
 
 /**
- * The engine for `ctx` (a context of `prob`, at any λ > 0), or null when the problem is not one
- * it serves (see {@link DescentPath}).
+ * The engine for `ctx` (a problem's context at any λ > 0, moved along the path by `fit`), or null
+ * when the problem is not one it serves (see {@link DescentPath}).
  */
 export function descentPath(ctx: ProblemContext): DescentPath | null {
   const df = ctx.datafit;
