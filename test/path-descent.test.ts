@@ -98,6 +98,25 @@ describe('group descent along the path (squared loss, dense columns)', () => {
     }
   });
 
+  it('reports every epoch to onIteration, and stops the path when it returns false', () => {
+    const pr = randomProblem(11, 50, [3, 2, 4, 1]);
+    const seen: { k: number; it: number; gap: number }[] = [];
+    const path = groupLassoPath(pr.X, pr.y, {
+      groups: pr.groups, nLambda: 10, lambdaMinRatio: 0.01,
+      onIteration: (i) => {
+        seen.push({ k: i.lambdaIndex, it: i.iteration, gap: i.relativeGap });
+        expect(i.nLambda).toBe(10);
+        return !(i.lambdaIndex === 5 && i.iteration === 1);
+      },
+    });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s, q) => q === 0 || s.k >= seen[q - 1].k)).toBe(true);
+    expect(seen.some((s) => Number.isFinite(s.gap) && s.gap >= 0)).toBe(true);
+    expect(path.status).toBe('stopped by callback');
+    expect(path.certificates.slice(6).every((c) => !c.converged || c.relativeGap <= 1e-8)).toBe(true);
+    expect(Math.max(...seen.map((s) => s.k))).toBe(5);
+  });
+
   it('marks fits cut short by maxIter as not converged, never certified on its own bookkeeping', () => {
     const pr = randomProblem(8, 60, [3, 2, 4, 1, 2]);
     const tol = 1e-10;

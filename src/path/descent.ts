@@ -42,6 +42,11 @@ export interface DescentOptions {
   deadline?: number;
   /** false: every group is cycled over (screening 'none'). */
   strong: boolean;
+  /**
+   * Called after every epoch with its number (from 1 in this fit) and the running relative gap
+   * (NaN where it is not at hand); returning false ends the fit where it is.
+   */
+  onEpoch?: (epoch: number, relativeGap: number) => boolean | void;
 }
 
 export interface DescentFit {
@@ -392,7 +397,8 @@ class GroupDescent implements DescentPath {
     let verdict: ReturnType<typeof certificateVerdict> = false;
     // Whether `cert` was computed at the current w.
     let certAtW = false;
-    const out = (): boolean => work >= o.maxIter || (o.deadline !== undefined && performance.now() > o.deadline);
+    let halted = false;
+    const out = (): boolean => halted || work >= o.maxIter || (o.deadline !== undefined && performance.now() > o.deadline);
     let want = (this.H ? 0.001 : 0.1) * target * this.scale;
     // The warm start is checked before any epoch (it is often within tol already far along the
     // path, and at λ_max it is the exact answer w = 0).
@@ -401,11 +407,17 @@ class GroupDescent implements DescentPath {
       let settled = first;
       let stuck = false;
       for (let e = 1; !first; e++) {
+        // Out of budget (a stop request makes the deadline −∞): no epoch, the point is certified as it is.
+        if (out()) break;
         this.changed = false;
         const dec = 0.5 * this.epoch();
         epochs++;
         work += this.nList / Math.max(1, G);
         if (this.changed) certAtW = false;
+        if (o.onEpoch) {
+          const rel = this.H ? this.runningGap() / this.scale : NaN;
+          if (o.onEpoch(epochs, Number.isFinite(rel) ? rel : NaN) === false) halted = true;
+        }
         stuck = dec === 0 && e === 1;
         settled = dec <= want;
         // With the Gram matrix the running gap costs O(p): look after every epoch.
@@ -446,6 +458,9 @@ class GroupDescent implements DescentPath {
       refreshed = true;
       target *= 0.1;
       want = Math.min(want, 0.1 * target * this.scale);
+      // A stale start that already meets the tighter target stays as it is (the epochs would
+      // only move a group sitting on its threshold by rounding, as at λ_max).
+      if (stale && this.runningGap() <= 0.5 * target * this.scale) break;
       if (out()) break;
     }
     if (cert === null || !certAtW) {

@@ -326,13 +326,22 @@ export function pathOnProblem(
 
   // The squared loss on a small dense design: group descent with its state carried along the
   // path (see descent.ts). Its own strong rule and KKT checks take the place of screening 'auto';
-  // an explicit solver, screening rule or iteration callback takes the general route below.
-  const engine = screening === 'auto' && solveOptions.solver === 'auto' && !onIteration && n * p * T <= ALL_IN_ONE_SIZE && lambdas[K - 1] > 0
+  // an explicit solver or screening rule takes the general route below.
+  const engine = screening === 'auto' && solveOptions.solver === 'auto' && n * p * T <= ALL_IN_ONE_SIZE && lambdas[K - 1] > 0
     ? descentPath(ctx0) : null;
   for (let k = 0; engine && k < K; k++) {
     const lam = lambdas[k];
     if (stop.stopped) solveOptions.deadline = -Infinity;
-    const f = engine.fit(lam, lambdaPrev, { tol, maxIter: solveOptions.maxIter, deadline: solveOptions.deadline, strong: true });
+    const onEpoch = onIteration
+      ? (iteration: number, relativeGap: number): boolean | void => {
+        if (onIteration({ lambdaIndex: k, nLambda: K, iteration, relativeGap }) === false) {
+          stop.stopped = true;
+          return false;
+        }
+        return undefined;
+      }
+      : undefined;
+    const f = engine.fit(lam, lambdaPrev, { tol, maxIter: solveOptions.maxIter, deadline: solveOptions.deadline, strong: true, onEpoch });
     const cert = f.cert;
     result.certificates.push({
       objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged: f.converged,
