@@ -460,7 +460,7 @@ class GroupDescent implements DescentPath {
       want = Math.min(want, 0.1 * target * this.scale);
       // A stale start that already meets the tighter target stays as it is (the epochs would
       // only move a group sitting on its threshold by rounding, as at λ_max).
-      if (stale && this.runningGap() <= 0.5 * target * this.scale) break;
+      if (stale && c.gap <= target * Math.abs(c.primal)) break;
       if (out()) break;
     }
     if (cert === null || !certAtW) {
