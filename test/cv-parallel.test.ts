@@ -4,6 +4,8 @@ import { foldsFittedByWorkers } from '../src/path/parallel.ts';
 import { DenseMatrix, fastOperator, Random, wasmSimdAvailable } from '../src/index.ts';
 import { FastDense } from '../src/linalg/kernels/fast.ts';
 import { randomProblem } from './helpers/problems.ts';
+import { makeDatafit } from '../src/datafits/datafit.ts';
+import '../src/datafits/index.ts';
 
 /** Every number of two CV results, compared with Object.is (bit for bit, −0 and NaN included). */
 function sameBits(a: ReturnType<typeof cvGroupLasso>, b: ReturnType<typeof cvGroupLasso>): string[] {
@@ -41,6 +43,26 @@ describe('parallel cross-validation (worker_threads)', () => {
       expect(par.meanLoss.every(Number.isFinite)).toBe(true);
     }
   }, 120_000);
+
+  it('asks the datafit how a worker rebuilds it (its recipe gives the same loss, bit for bit)', () => {
+    const y = Float64Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? 1 : 0));
+    const eta = Float64Array.from({ length: 12 }, (_, i) => Math.sin(i));
+    for (const loss of ['squared', 'logistic', 'poisson'] as const) {
+      const df = makeDatafit(loss, y, 12, 1);
+      const recipe = df.transferable!()!;
+      expect(recipe.loss).toBe(loss);
+      const again = makeDatafit(recipe.loss, recipe.y, recipe.n, recipe.T);
+      const g1 = new Float64Array(12), g2 = new Float64Array(12);
+      expect(Object.is(df.valueGrad(eta, g1), again.valueGrad(eta, g2))).toBe(true);
+      expect(Array.from(g1)).toEqual(Array.from(g2));
+      // Weighted: the normalised weights would be normalised again, so it stays on this thread.
+      expect(makeDatafit(loss, y, 12, 1, 'test', Array.from({ length: 12 }, (_, i) => 1 + (i % 2))).transferable!()).toBeNull();
+    }
+    const multi = makeDatafit('multitask', new Float64Array(24).fill(0.5), 12, 2).transferable!()!;
+    expect([multi.loss, multi.n, multi.T]).toEqual(['multitask', 12, 2]);
+    // Losses that declare no recipe (Cox's risk sets, the multinomial's classes) are fitted here.
+    expect(makeDatafit('cox', Float64Array.from({ length: 24 }, (_, i) => (i < 12 ? 1 + i : 1)), 12, 2).transferable?.() ?? null).toBeNull();
+  });
 
   it('refuses a bad workers option by name', () => {
     const P = randomProblem(3, 30, [2, 2]);

@@ -108,7 +108,9 @@ describe('GroupLasso.fit(source, spec)', () => {
     const m = await new GroupLasso({ cv: { nFolds: 5, rowKey: 'id' }, nLambda: 15, ...opts }).fit(src, spec);
     const a = m.cv!, b = ref.cv!;
     expectClose(a.lambdas, b.lambdas, 1e-12);
-    for (let k = 0; k < 15; k++) expect(Math.abs(a.meanLoss[k] - b.meanLoss[k]) / b.meanLoss[k]).toBeLessThan(1e-9);
+    // A certified gap fixes held-out losses only to about √tol: at the top of the grid, where a
+    // group enters some folds' fits, two certified routes (relative gaps 5e-15 and 0) were 1.3e-8 apart.
+    for (let k = 0; k < 15; k++) expect(Math.abs(a.meanLoss[k] - b.meanLoss[k]) / b.meanLoss[k]).toBeLessThan(1e-7);
     expect(a.indexMin).toBe(b.indexMin);
     expect(a.indexMin).toBeGreaterThan(0); // some group helps, so the choice is not the empty model
     expect(m.lambda).toBe(a.lambdaMin);

@@ -114,6 +114,23 @@ export interface Datafit {
   fitDiagnostics(eta: Float64Array): string[];
   /** Class labels 0..K−1 to stratify cross-validation folds by (classification), or null. */
   strata(): Int32Array | null;
+  /**
+   * How another thread rebuilds this datafit bit for bit from plain data (parallel
+   * cross-validation): a registered loss and the arguments of its `create`. Absent or null when it
+   * cannot be (then its folds are fitted on the calling thread).
+   */
+  transferable?(): DatafitRecipe | null;
+}
+
+/**
+ * Plain data a datafit is rebuilt from elsewhere: `makeDatafit(loss, y, n, T)` on another thread
+ * gives the same datafit, bit for bit.
+ */
+export interface DatafitRecipe {
+  loss: LossName;
+  y: Float64Array;
+  n: number;
+  T: number;
 }
 
 /** What reading a response may be given besides the data. */

@@ -1,7 +1,7 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { callerName } from '../util/validate.ts';
 import { checkResponseScale } from '../linalg/input.ts';
-import { devianceAtNull, registerLoss, subsetResponse, type Datafit, type LossName } from './datafit.ts';
+import { devianceAtNull, registerLoss, subsetResponse, type Datafit, type DatafitRecipe, type LossName } from './datafit.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
 export { makeDatafit, registerLoss, lossNames, getLoss, type Datafit, type LossName, type LossSpec } from './datafit.ts';
@@ -99,6 +99,10 @@ export class SquaredLoss implements Datafit {
   }
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
+  }
+  /** Rebuilt from its response alone; weighted losses stay on this thread (their normalised weights would be normalised again). */
+  transferable(): DatafitRecipe | null {
+    return this.sampleWeight === undefined ? { loss: this.name, y: this.y, n: this.n, T: this.T } : null;
   }
   subset(rows: ArrayLike<number>): SquaredLoss {
     return new SquaredLoss(subsetResponse(this.y, this.n, this.T, rows), rows.length, this.T, selectWeights(this.sampleWeight, rows), 'SquaredLoss.subset');
@@ -263,6 +267,10 @@ export class LogisticLoss implements Datafit {
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
   }
+  /** Rebuilt from its response alone; weighted losses stay on this thread (their normalised weights would be normalised again). */
+  transferable(): DatafitRecipe | null {
+    return this.sampleWeight === undefined ? { loss: this.name, y: this.y, n: this.n, T: this.T } : null;
+  }
   subset(rows: ArrayLike<number>): LogisticLoss {
     return new LogisticLoss(subsetResponse(this.y, this.n, 1, rows), rows.length, 'LogisticLoss.subset', selectWeights(this.sampleWeight, rows));
   }
@@ -421,6 +429,10 @@ export class PoissonLoss implements Datafit {
   }
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void {
     diagTimes(this, eta, v, out);
+  }
+  /** Rebuilt from its response alone; weighted losses stay on this thread (their normalised weights would be normalised again). */
+  transferable(): DatafitRecipe | null {
+    return this.sampleWeight === undefined ? { loss: this.name, y: this.y, n: this.n, T: this.T } : null;
   }
   subset(rows: ArrayLike<number>): PoissonLoss {
     return new PoissonLoss(subsetResponse(this.y, this.n, 1, rows), rows.length, 'PoissonLoss.subset', selectWeights(this.sampleWeight, rows));

@@ -55,10 +55,12 @@ function builtin<T>(id: string): T | undefined {
 
 /**
  * Fitting time (ms, all folds together, estimated from the full path) from which threads pay off:
- * with the workers already running, a few milliseconds; when they must first be started (about
- * half a second of loading each, more from the TypeScript sources), a second.
+ * with the workers already running, 50 ms — below that a worker's colder code and the hand-off
+ * (a fold the calling thread refits when its worker lags) cost about what they save, and every
+ * thread's time is spent on a shared machine; when they must first be started (about half a
+ * second of loading each, more from the TypeScript sources), a second.
  */
-const PARALLEL_MIN_MS_WARM = 20;
+const PARALLEL_MIN_MS_WARM = 50;
 const PARALLEL_MIN_MS_COLD = 1000;
 
 /** Cores available to this process (1 where that cannot be known). */
@@ -77,6 +79,7 @@ export interface FoldJob {
   /** Column-major design, shared. */
   X: SharedArrayBuffer;
   backend: string;
+  /** The datafit's recipe (Datafit.transferable): its registered loss and response. */
   loss: string;
   y: Float64Array;
   T: number;
@@ -238,8 +241,9 @@ export function runFoldsInParallel(
   const wt = builtin<WorkerThreads>('node:worker_threads');
   if (!wt || typeof SharedArrayBuffer === 'undefined' || poolFailed) return false;
   const dense = denseData(prob);
-  const df = prob.datafit;
-  if (!dense || df.sampleWeight !== undefined || !['squared', 'logistic', 'poisson', 'multitask'].includes(df.name)) return false;
+  // The datafit says whether (and how) a worker can rebuild it; the design must be dense data.
+  const recipe = prob.datafit.transferable?.() ?? null;
+  if (!dense || !recipe || recipe.n !== prob.n || recipe.T !== prob.T) return false;
   const worth = run.fullPathMs * K >= (pool.length > 0 ? PARALLEL_MIN_MS_WARM : PARALLEL_MIN_MS_COLD);
   let threads = run.workers ?? (worth ? availableThreads() : 1);
   threads = Math.min(threads, K);
@@ -256,7 +260,7 @@ export function runFoldsInParallel(
   const ctrl = new Int32Array(ctrlBuf);
   const perf = globalThis.performance;
   const job: FoldJob = {
-    id: ++jobCounter, n, p, X, backend: dense.backend, loss: df.name, y: df.y, T,
+    id: ++jobCounter, n, p, X, backend: dense.backend, loss: recipe.loss, y: recipe.y, T,
     groups: prob.groups, fitIntercept: prob.fitIntercept, penalty: prob.penalty.spec.name, params: { ...prob.penalty.params },
     folds, K, lambdas,
     options: {

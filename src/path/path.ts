@@ -13,6 +13,7 @@ import { chooseSolver, getSolver } from '../solvers/registry.ts';
 import { checkChoice, checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import { selectColumnsOf } from '../linalg/subset.ts';
 import { gapSafeSequential } from './screening.ts';
+import { descentPath } from './descent.ts';
 
 /** Options of {@link groupLassoPath}. */
 export interface PathOptions extends ProblemOptions {
@@ -323,7 +324,44 @@ export function pathOnProblem(
   // Leading right-singular direction of the last sub-problem: warm start of the next estimate.
   const power = new Random(0).normals(size);
 
-  for (let k = 0; k < K; k++) {
+  // The squared loss on a small dense design: group descent with its state carried along the
+  // path (see descent.ts). Its own strong rule and KKT checks take the place of screening 'auto';
+  // an explicit solver or screening rule takes the general route below.
+  const engine = screening === 'auto' && solveOptions.solver === 'auto' && n * p * T <= ALL_IN_ONE_SIZE && lambdas[K - 1] > 0
+    ? descentPath(ctx0) : null;
+  for (let k = 0; engine && k < K; k++) {
+    const lam = lambdas[k];
+    if (stop.stopped) solveOptions.deadline = -Infinity;
+    const onEpoch = onIteration
+      ? (iteration: number, relativeGap: number): boolean | void => {
+        if (onIteration({ lambdaIndex: k, nLambda: K, iteration, relativeGap }) === false) {
+          stop.stopped = true;
+          return false;
+        }
+        return undefined;
+      }
+      : undefined;
+    const f = engine.fit(lam, lambdaPrev, { tol, maxIter: solveOptions.maxIter, deadline: solveOptions.deadline, strong: true, onEpoch });
+    const cert = f.cert;
+    result.certificates.push({
+      objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged: f.converged,
+      status: !f.converged ? 'not converged' : f.atFloor ? 'at rounding level' : 'converged', gapFloor: cert.gapFloor,
+    });
+    // The context's unpenalized fit is that of the certified point (no unpenalized group here).
+    const coef = engine.w.slice();
+    const ints = ctx0.unpenalizedCoefficients().intercepts;
+    const { norms, active: act } = groupNorms(coef, cgs);
+    result.coefs.push(coef);
+    result.intercept[k] = ints[0];
+    result.intercepts.push(ints);
+    result.activeGroups.push(act);
+    result.groupNorms.push(norms);
+    result.iterations.push(f.epochs);
+    result.screening.push({ kept: f.kept, violations: f.violations, safe: 0 });
+    lambdaPrev = lam;
+    if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
+  }
+  for (let k = 0; !engine && k < K; k++) {
     const lam = lambdas[k];
     at.k = k;
     at.K = K;

@@ -277,21 +277,41 @@ export function gapConverged(gap: number, primal: number, floor: number, tol: nu
   return gap <= tol * Math.abs(primal) || gap <= floor;
 }
 
+/** Work buffers a caller that certifies many points keeps for {@link certify} (see certifyBuffers). */
+export interface CertifyBuffers {
+  point: PointBuffers;
+  scratch: Float64Array;
+}
+
+/** Buffers for {@link certify} on this context (a path certifies once per λ: allocating them each time cost more than the products). */
+export function certifyBuffers(ctx: ProblemContext): CertifyBuffers {
+  checkContext('certifyBuffers', ctx);
+  return { point: newPoint(ctx), scratch: new Float64Array(ctx.n * ctx.T) };
+}
+
 /**
  * Full certificate computed from scratch at w (one forward and one transpose product), independent
  * of any solver bookkeeping. `bestDual` (if given) is a dual value found earlier by the solver.
+ * `buffers` (from certifyBuffers): filled instead of new ones, and the returned `point` is
+ * `buffers.point` — valid until the next call with them.
  */
-export function certify(ctx: ProblemContext, w: Float64Array, bestDual = -Infinity): Certificate & { point: PointBuffers } {
+export function certify(ctx: ProblemContext, w: Float64Array, bestDual = -Infinity, buffers?: CertifyBuffers): Certificate & { point: PointBuffers } {
   checkContext('certify', ctx);
   checkCoefs('certify', ctx, w);
   // NaN is allowed: a nonconvex penalty has no dual, and its running best dual is NaN.
   if (typeof bestDual !== 'number' || bestDual === Infinity) {
     throw new ValueError('certify', `bestDual must be a number below +Infinity (a dual value, -Infinity or NaN for none), got ${String(bestDual)}`);
   }
-  const pt = newPoint(ctx);
+  if (buffers !== undefined) {
+    if (buffers === null || typeof buffers !== 'object' || !(buffers.scratch instanceof Float64Array) || buffers.scratch.length !== ctx.n * ctx.T) {
+      throw new ShapeError('certify', 'buffers must be the certifyBuffers(ctx) of this context');
+    }
+    checkPoint('certify', ctx, buffers.point);
+  }
+  const pt = buffers ? buffers.point : newPoint(ctx);
   evaluate(ctx, w, pt);
   const primal = pt.loss + ctx.penalty.value(w);
-  const scratch = new Float64Array(pt.u.length);
+  const scratch = buffers ? buffers.scratch : new Float64Array(pt.u.length);
   if (!ctx.penalty.convex) {
     // No duality gap exists for a nonconvex penalty: the certificate is stationarity alone.
     return withFloors(ctx, w, pt, { primal, dual: NaN, gap: NaN, relativeGap: NaN, kktViolation: kktViolation(ctx, w, pt) });
