@@ -63,8 +63,9 @@ export function readNumericCsv(input: Uint8Array | string, o: NumericCsvOptions)
   }
 }
 
-let encoder: TextEncoder | null = null;
-let decoder: TextDecoder | null = null;
+// InstanceType<typeof …>: under deno check the encoders are declared as values only.
+let encoder: InstanceType<typeof TextEncoder> | null = null;
+let decoder: InstanceType<typeof TextDecoder> | null = null;
 
 /** The UTF-8 bytes of a string, or null for one with lone surrogates (TextEncoder would replace them). */
 function encode(text: string): Uint8Array | null {

@@ -78,7 +78,7 @@ export function readFileBytes(fn: string, path: string | FileUrl): Uint8Array {
   return bytes;
 }
 
-let utf8: TextDecoder | null = null;
+let utf8: InstanceType<typeof TextDecoder> | null = null;
 
 /**
  * UTF-8 bytes as text (malformed sequences become U+FFFD, a byte order mark is kept). In Node an
