@@ -178,7 +178,7 @@ describe('group-norm baseline', () => {
     expect(() => neural.normScores(dg, 'raw' as 'layer')).toThrow(/normScores.*normScope/);
   });
 
-  it('MobileNetV2 (nsfwjs) at 50 %: the small-weight dense head is thinned like the rest, not cut to one unit', () => {
+  it('MobileNetV2 (nsfwjs) at 50 %: the small-weight dense head is thinned, not cut to one unit: every layer keeps at least a tenth', () => {
     const g = neural.readNsfwjsModel('mobilenet_v2');
     const dg = neural.dependencyGraph(g);
     const res = neural.pruneGraph(dg, 0.5, { method: 'norm' });

@@ -8,7 +8,7 @@ import { inputSizeOf, NEURAL_INPUT_FLAGS } from './inspect.ts';
 const PRUNE_FLAGS = {
   flops: { type: 'string', arg: 'R', help: 'FLOP budget as a fraction of the original, in (0, 1]' },
   method: { type: 'string', arg: 'M', help: "'channel-selection' (least-squares reconstruction, needs --calibration) or 'norm' (default)" },
-  'norm-scope': { type: 'string', arg: 'S', help: "norm scores compared per 'layer' (each over its layer's mean, default) or 'global' (raw norms across the network)" },
+  'norm-scope': { type: 'string', arg: 'S', help: "norm scores compared 'global' (raw norms across the network, default) or per 'layer' (each over its layer's mean)" },
   calibration: { type: 'string', arg: 'DIR', help: 'folder of .png photographs for calibration (random crops and flips)' },
   out: { type: 'string', arg: 'DIR', help: 'folder for the pruned model, written in the format it came in' },
   ...NEURAL_INPUT_FLAGS,
