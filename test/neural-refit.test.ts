@@ -155,7 +155,30 @@ describe('group-norm baseline', () => {
     }
   });
 
-  it('MobileNetV2 (nsfwjs) at 50 %: the small-weight dense head is thinned like the rest, not cut to one unit', () => {
+  it("Tiny Face Detector at 50 %: normScope 'global' and 'layer' keep different structures, both at least a tenth of every conv; a junk scope is refused", () => {
+    const g = neural.readFaceApiManifest(TFD, { inputSize: 64 });
+    const dg = neural.dependencyGraph(g);
+    const kept = (scope: 'layer' | 'global'): number[] => {
+      const res = neural.pruneGraph(dg, 0.5, { method: 'norm', normScope: scope });
+      expect(res.flopsAfter, scope).toBeLessThanOrEqual(0.5 * dg.flops);
+      const widths: number[] = [];
+      for (const n of g.nodes) {
+        if (n.op !== 'conv2d') continue;
+        const before = g.weights.get(n.kernel)!.shape[3];
+        const after = res.graph.weights.get(n.kernel)!.shape[3];
+        expect(after, `${scope} ${n.name}`).toBeGreaterThanOrEqual(Math.ceil(0.1 * before));
+        widths.push(after);
+      }
+      return widths;
+    };
+    const layer = kept('layer');
+    const global = kept('global');
+    expect(layer).not.toEqual(global);
+    expect(() => neural.pruneGraph(dg, 0.5, { normScope: 'network' as 'layer' })).toThrow(/pruneGraph.*normScope/);
+    expect(() => neural.normScores(dg, 'raw' as 'layer')).toThrow(/normScores.*normScope/);
+  });
+
+  it('MobileNetV2 (nsfwjs) at 50 %: the small-weight dense head is thinned, not cut to one unit: every layer keeps at least a tenth', () => {
     const g = neural.readNsfwjsModel('mobilenet_v2');
     const dg = neural.dependencyGraph(g);
     const res = neural.pruneGraph(dg, 0.5, { method: 'norm' });

@@ -8,6 +8,7 @@ import { inputSizeOf, NEURAL_INPUT_FLAGS } from './inspect.ts';
 const PRUNE_FLAGS = {
   flops: { type: 'string', arg: 'R', help: 'FLOP budget as a fraction of the original, in (0, 1]' },
   method: { type: 'string', arg: 'M', help: "'channel-selection' (least-squares reconstruction, needs --calibration) or 'norm' (default)" },
+  'norm-scope': { type: 'string', arg: 'S', help: "norm scores compared 'global' (raw norms across the network, default) or per 'layer' (each over its layer's mean)" },
   calibration: { type: 'string', arg: 'DIR', help: 'folder of .png photographs for calibration (random crops and flips)' },
   out: { type: 'string', arg: 'DIR', help: 'folder for the pruned model, written in the format it came in' },
   ...NEURAL_INPUT_FLAGS,
@@ -16,17 +17,19 @@ const PRUNE_FLAGS = {
 export const pruneCommand: Command = {
   name: 'prune',
   summary: 'prune a network model to a FLOP budget by dependency groups and write it back',
-  usage: ['prune <MODEL> --flops R [--method channel-selection|norm] [--calibration DIR] --out DIR'],
+  usage: ['prune <MODEL> --flops R [--method channel-selection|norm] [--norm-scope layer|global] [--calibration DIR] --out DIR'],
   sections: [{ title: 'Pruning', flags: PRUNE_FLAGS }, { title: 'Output', flags: COMMON_FLAGS }],
   notes: ['Example:', '  groupsparse prune datasets/face-api/tiny_face_detector_model-weights_manifest.json --flops 0.5 --out pruned/'],
   async run(values, positionals, io) {
-    const v = values as { flops?: string; method?: string; calibration?: string; out?: string; 'input-size'?: string; quiet?: boolean; force?: boolean };
+    const v = values as { flops?: string; method?: string; 'norm-scope'?: string; calibration?: string; out?: string; 'input-size'?: string; quiet?: boolean; force?: boolean };
     if (positionals.length !== 1) throw new CliError(`prune takes one MODEL path, got ${positionals.length}`);
     if (v.flops === undefined) throw new CliError('prune needs --flops R (a fraction of the original FLOPs)');
     const ratio = Number(v.flops);
     if (!(ratio > 0 && ratio <= 1)) throw new CliError(`--flops must be a number in (0, 1], got '${v.flops}'`);
     const method = v.method ?? 'norm';
     if (method !== 'norm' && method !== 'channel-selection') throw new CliError(`--method must be 'channel-selection' or 'norm', got '${method}'`);
+    const normScope = v['norm-scope'];
+    if (normScope !== undefined && normScope !== 'layer' && normScope !== 'global') throw new CliError(`--norm-scope must be 'layer' or 'global', got '${normScope}'`);
     if (method === 'channel-selection' && v.calibration === undefined) throw new CliError('--method channel-selection needs --calibration DIR');
     if (v.out === undefined) throw new CliError('prune needs --out DIR');
     if (existsSync(v.out)) {
@@ -47,7 +50,7 @@ export const pruneCommand: Command = {
     }
     const bar = progressBar('channel selection', 'layers', Boolean(v.quiet));
     await bar.ready();
-    const res = bar.interrupted() === undefined ? neural.pruneGraph(dg, ratio, { method, calibration, onProgress: bar.onProgress }) : undefined;
+    const res = bar.interrupted() === undefined ? neural.pruneGraph(dg, ratio, { method, normScope, calibration, onProgress: bar.onProgress }) : undefined;
     bar.stop();
     const interrupted = bar.interrupted();
     if (interrupted !== undefined || res === undefined) {
