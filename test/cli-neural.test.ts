@@ -54,6 +54,7 @@ describe('groupsparse inspect / prune', () => {
       [['prune', TFD, '--flops', '0.001', '--input-size', '64', '--out', join(dir, 'b')], /below the smallest network/],
       [['prune', TFD, '--flops', '0.5', '--method', 'channel-selection', '--out', join(dir, 'c')], /needs --calibration/],
       [['inspect', join(dir, 'missing.json')], /does not exist/],
+      [['prune', TFD, '--flops', '0.5', '--norm-scope', 'local', '--out', join(dir, 'd')], /--norm-scope must be 'layer' or 'global', got 'local'/],
     ];
     for (const [args, msg] of cases) {
       const r = await runCli(args);
@@ -61,6 +62,6 @@ describe('groupsparse inspect / prune', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(msg);
     }
-    for (const d of ['a', 'b', 'c']) expect(existsSync(join(dir, d)) && readdirSync(join(dir, d)).length > 0).toBe(false);
+    for (const d of ['a', 'b', 'c', 'd']) expect(existsSync(join(dir, d)) && readdirSync(join(dir, d)).length > 0).toBe(false);
   }, 240_000);
 });
