@@ -1,9 +1,8 @@
 import { ValueError } from '../errors.ts';
 import { fitGroupLasso } from '../index.ts';
 import { compactGraph, prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
-import { refitGraph } from './refit.ts';
+import { consumerActivations, refitGraph } from './refit.ts';
 import type { Graph } from './ir/graph.ts';
-import { graphRunner } from './ir/execute.ts';
 import { tf } from './runtime.ts';
 import { checkDependencyGraph } from './check.ts';
 
@@ -245,24 +244,8 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     const k = g.weights.get(n.kernel)!.shape;
     return n.op === 'dense' || (k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1);
   })());
-  // Activations the consumers read, gathered one calibration image at a time (some graphs fix
-  // batch 1 in their reshapes) and only for the tensors needed.
-  const needed = new Set(consumers.map((n) => n.inputs[0]));
-  const runner = graphRunner(g);
-  const parts = new Map<string, tf.Tensor[]>();
-  for (let i = 0; i < calibration.shape[0]; i++) {
-    const xi = tf.slice(calibration, [i], [1]);
-    const all = runner.runAll([xi]);
-    xi.dispose();
-    for (const [k, t] of all) {
-      if (needed.has(k)) {
-        let l = parts.get(k);
-        if (!l) parts.set(k, (l = []));
-        l.push(t);
-      } else t.dispose();
-    }
-  }
-  runner.dispose();
+  // Activations the consumers read, only for the tensors needed.
+  const parts = consumerActivations(g, calibration, new Set(consumers.map((n) => n.inputs[0])));
   const env = new Map<string, tf.Tensor>();
   for (const [k, l] of parts) {
     env.set(k, tf.concat(l, 0));

@@ -141,24 +141,10 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
   const plan = new Map<string, { C: number; pos: Int32Array; Xo: Float64Array }>();
   {
     const needed = new Set(consumers.map((n) => n.inputs[0]));
-    const runner = graphRunner(g);
     const parts = new Map<string, Float32Array[]>();
-    try {
-      for (let i = 0; i < N; i++) {
-        const xi = tf.slice(calibration, [i], [1]);
-        const all = runner.runAll([xi]);
-        xi.dispose();
-        for (const [k, t] of all) {
-          if (needed.has(k)) {
-            let l = parts.get(k);
-            if (!l) parts.set(k, (l = []));
-            l.push(t.dataSync() as Float32Array);
-          }
-          t.dispose();
-        }
-      }
-    } finally {
-      runner.dispose();
+    for (const [k, l] of consumerActivations(g, calibration, needed)) {
+      parts.set(k, l.map((t) => t.dataSync() as Float32Array));
+      tf.dispose(l);
     }
     for (const [t, l] of parts) {
       const C = dg.channelIds.get(t)!.length;
@@ -298,4 +284,33 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
     report('refit', Math.sqrt(es) / den, Math.sqrt(er) / den);
   }
   return { ...compacted, weights };
+}
+
+/**
+ * The activations of the tensors in `needed`, one tensor per calibration image, from a run of g
+ * one image at a time (some graphs fix batch 1 in their reshapes); every other tensor is disposed.
+ */
+export function consumerActivations(g: Graph, calibration: tf.Tensor, needed: Set<string>): Map<string, tf.Tensor[]> {
+  const runner = graphRunner(g);
+  const parts = new Map<string, tf.Tensor[]>();
+  try {
+    for (let i = 0; i < calibration.shape[0]; i++) {
+      const xi = tf.slice(calibration, [i], [1]);
+      const all = runner.runAll([xi]);
+      xi.dispose();
+      for (const [k, t] of all) {
+        if (needed.has(k)) {
+          let l = parts.get(k);
+          if (!l) parts.set(k, (l = []));
+          l.push(t);
+        } else t.dispose();
+      }
+    }
+  } catch (e) {
+    for (const l of parts.values()) tf.dispose(l);
+    throw e;
+  } finally {
+    runner.dispose();
+  }
+  return parts;
 }
