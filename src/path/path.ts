@@ -342,22 +342,9 @@ export function pathOnProblem(
       }
       : undefined;
     const f = engine.fit(lam, lambdaPrev, { tol, maxIter: solveOptions.maxIter, deadline: solveOptions.deadline, strong: true, onEpoch });
-    const cert = f.cert;
-    result.certificates.push({
-      objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged: f.converged,
-      status: !f.converged ? 'not converged' : f.atFloor ? 'at rounding level' : 'converged', gapFloor: cert.gapFloor,
-    });
     // The context's unpenalized fit is that of the certified point (no unpenalized group here).
-    const coef = engine.w.slice();
-    const ints = ctx0.unpenalizedCoefficients().intercepts;
-    const { norms, active: act } = groupNorms(coef, cgs);
-    result.coefs.push(coef);
-    result.intercept[k] = ints[0];
-    result.intercepts.push(ints);
-    result.activeGroups.push(act);
-    result.groupNorms.push(norms);
-    result.iterations.push(f.epochs);
-    result.screening.push({ kept: f.kept, violations: f.violations, safe: 0 });
+    recordFit(result, k, cgs, engine.w.slice(), ctx0.unpenalizedCoefficients().intercepts, pathCertificate(f.cert, f.converged, f.atFloor),
+      f.epochs, { kept: f.kept, violations: f.violations, safe: 0 });
     lambdaPrev = lam;
     if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
   }
@@ -445,22 +432,10 @@ export function pathOnProblem(
       innerTol *= 0.1;
       warmCoef = ctx.fullCoefficients(w);
     }
-    const certificate: PathCertificate = {
-      objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged,
-      status: !converged ? 'not converged' : atFloor ? 'at rounding level' : 'converged', gapFloor: cert.gapFloor,
-    };
     const coef = ctx.fullCoefficients(w);
-    const ints = ctx.unpenalizedCoefficients().intercepts;
     grad = cert.point.grad;
-    const { norms, active: act } = groupNorms(coef, cgs);
-    result.coefs.push(coef);
-    result.intercept[k] = ints[0];
-    result.intercepts.push(ints);
-    result.activeGroups.push(act);
-    result.groupNorms.push(norms);
-    result.certificates.push(certificate);
-    result.iterations.push(iterations);
-    result.screening.push({ kept: nKept, violations, safe: nSafe });
+    recordFit(result, k, cgs, coef, ctx.unpenalizedCoefficients().intercepts, pathCertificate(cert, converged, atFloor),
+      iterations, { kept: nKept, violations, safe: nSafe });
     warmCoef = coef;
     lambdaPrev = lam;
     if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
@@ -468,6 +443,30 @@ export function pathOnProblem(
   if (stop.stopped) result.status = 'stopped by callback';
   else if (deadline !== undefined && performance.now() > deadline) result.status = 'time limit reached';
   return result;
+}
+
+/** The path's certificate of one fit, from the full problem's certificate. */
+function pathCertificate(cert: Certificate, converged: boolean, atFloor: boolean): PathCertificate {
+  return {
+    objective: cert.primal, dualityGap: cert.gap, relativeGap: cert.relativeGap, kktViolation: cert.kktViolation, converged,
+    status: !converged ? 'not converged' : atFloor ? 'at rounding level' : 'converged', gapFloor: cert.gapFloor,
+  };
+}
+
+/** Appends the k-th fit (coefficients of the full problem, its intercepts and certificate) to the path. */
+function recordFit(
+  result: PathResult, k: number, cgs: GroupStructure, coef: Float64Array, ints: Float64Array, certificate: PathCertificate,
+  iterations: number, screening: PathResult['screening'][number],
+): void {
+  const { norms, active } = groupNorms(coef, cgs);
+  result.coefs.push(coef);
+  result.intercept[k] = ints[0];
+  result.intercepts.push(ints);
+  result.activeGroups.push(active);
+  result.groupNorms.push(norms);
+  result.certificates.push(certificate);
+  result.iterations.push(iterations);
+  result.screening.push(screening);
 }
 
 /** Whether some penalized group is zero at w and violates its optimality condition there. */
