@@ -244,10 +244,10 @@ export class ProxNewton implements IterativeSolver {
       this.wsGrad = new Float64Array(nc);
     }
     if (this.wsL.length < this.ws.length) this.wsL = new Float64Array(this.ws.length);
-    // The internal point: η = X wi + b (the unpenalized blocks at the context's exact fit).
-    this.op.apply(this.wi, this.eta);
-    if (this.intercept) for (let i = 0; i < this.n; i++) this.eta[i] += this.b;
-    this.ctx.datafit.valueGrad(this.eta, this.u);
+    // The internal point: η = X wi + b (the unpenalized blocks at the context's exact fit), which
+    // is the η the outer evaluation just formed, with its loss gradient: no pass over X needed.
+    this.eta.set(this.pt.eta);
+    this.u.set(this.pt.u);
     this.wsGradient();
     const tolIn = INNER_RATIO * this.outerKkt;
     for (let s = 0; s < MAX_NEWTON_STEPS; s++) {
@@ -319,10 +319,11 @@ export class ProxNewton implements IterativeSolver {
       return this.cols.dot(gs.indices[s], this.tmp);
     }
     const M = this.gram;
+    // Upper triangle only (M is symmetric): row a needs the columns a..m−1.
     for (let a = 0; a < m; a++) {
       this.weightedColumn(gs.indices[s + a], this.h, this.tmp);
-      this.cols.dotBlock(gs.indices, s, e, this.tmp, this.blockBuf);
-      for (let c = 0; c < m; c++) M[a * m + c] = this.blockBuf[c];
+      this.cols.dotBlock(gs.indices, s + a, e, this.tmp, this.blockBuf);
+      for (let c = a; c < m; c++) M[a * m + c] = M[c * m + a] = this.blockBuf[c - a];
     }
     return largestEigenvalueSpd(M.subarray(0, m * m), m);
   }
@@ -506,6 +507,9 @@ export class ProxNewton implements IterativeSolver {
       let worst = 0;
       const check = epoch % CD_CHECK_EVERY === 0;
       let o = 0;
+      // tmp holds H X δ while no block has moved since it was formed: the blocks that stay put
+      // (most of the candidates added to the working set) then cost one column pass, not two.
+      let hxdStale = true;
       for (let q = 0; q < ws.length; q++) {
         const g = ws[q];
         const s = gs.ptr[g], e = gs.ptr[g + 1], m = e - s;
@@ -513,7 +517,10 @@ export class ProxNewton implements IterativeSolver {
         // Model gradient along the block: X_gᵀu + X_gᵀ H X δ (a block with L ≤ 0 does not touch
         // the model: its step needs no gradient).
         if (L > 0) {
-          for (let i = 0; i < n; i++) this.tmp[i] = h[i] * xd[i];
+          if (hxdStale) {
+            for (let i = 0; i < n; i++) this.tmp[i] = h[i] * xd[i];
+            hxdStale = false;
+          }
           this.cols.dotBlock(gs.indices, s, e, this.tmp, v);
           for (let k = 0; k < m; k++) {
             v[k] += this.wsGrad[o + k];
@@ -522,12 +529,16 @@ export class ProxNewton implements IterativeSolver {
           if (check) worst = Math.max(worst, pen.groupViolation(this.wi, this.gradFull, g));
         }
         const moved = blockProxStep(pen, g, this.wi, v, L, this.penalized[g] !== 0, v, d) > 0;
-        if (moved) this.cols.axpyBlock(gs.indices, s, e, d, xd);
+        if (moved) {
+          this.cols.axpyBlock(gs.indices, s, e, d, xd);
+          hxdStale = true;
+        }
         o += m;
       }
       if (this.shift && Lb > 0) {
         let hx = 0;
-        for (let i = 0; i < n; i++) hx += h[i] * xd[i];
+        if (hxdStale) for (let i = 0; i < n; i++) hx += h[i] * xd[i];
+        else for (let i = 0; i < n; i++) hx += this.tmp[i];
         const gInt = gb + hx;
         if (check) worst = Math.max(worst, Math.abs(gInt));
         const db = -gInt / Lb;
