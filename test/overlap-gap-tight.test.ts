@@ -2,29 +2,43 @@ import { describe, expect, it } from 'vitest';
 import { fitOverlappingGroupLasso } from '../src/index.ts';
 import { optimumUpperBound, plainObjective, randomOverlapProblem, type OverlapKind } from './overlap-helpers.ts';
 
-// The two problems whose consensus certificates were > 10× loose before the dual norm was split
-// at the zero groups: the gap must track P − U (U from the helpers' own restricted Newton and
-// reweighted ridge, an attained value hence ≥ the optimum) within 10×, floored at 1e-13·P.
-// Plain seed 21 at λ × 0.9 stays out (48.6× at tol 1e-4, 9.1× at 1e-8): there the dual norm of
-// the gradient, solved to a certified interval (dualNormInterval), is [1.3101, 1.3113]·λ against
-// the heuristics' 1.3114·λ, so the rescaled dual point is the construction's limit, not a loose
-// decomposition.
-describe('consensus ADMM certificate tracks the suboptimality', () => {
-  const cases: Array<[number, OverlapKind]> = [[8, 'wide'], [21, 'plain']];
-  for (const [seed, kind] of cases) {
-    for (const scale of [1, 1.1]) {
-      it(`${kind} seed ${seed}, λ × ${scale}`, () => {
-        const { d, groups, lambda: l0 } = randomOverlapProblem(seed, kind);
-        const lambda = l0 * scale;
-        for (const tol of [1e-4, 1e-8]) {
-          const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol });
-          const P = plainObjective(d, f.coef, f.intercept, groups, lambda);
-          const U = optimumUpperBound(d, groups, lambda, f.coef);
-          expect(f.dualObjective).toBeLessThanOrEqual(U * (1 + 1e-14));
-          const ratio = f.dualityGap / Math.max(P - U, 1e-13 * P);
-          expect(ratio).toBeLessThanOrEqual(10);
-        }
-      });
-    }
+/**
+ * The consensus certificate at loose and tight tolerances: a valid bound (dual ≤ U, gap ≥ P − U)
+ * that tracks P − U within 10×, floored at 1e-13·P (rounding). U is from the helpers' own restricted
+ * Newton and reweighted ridge, an attained value hence ≥ the optimum, so P − U ≤ the true
+ * suboptimality and the ratio is, if anything, overstated.
+ */
+function check(seed: number, kind: OverlapKind, scale: number, tols: number[]): void {
+  const { d, groups, lambda: l0 } = randomOverlapProblem(seed, kind);
+  const lambda = l0 * scale;
+  for (const tol of tols) {
+    const f = fitOverlappingGroupLasso(d.X, d.y, { groups, lambda, mode: 'consensus', tol });
+    const P = plainObjective(d, f.coef, f.intercept, groups, lambda);
+    const U = optimumUpperBound(d, groups, lambda, f.coef);
+    expect(f.dualObjective, `${kind} seed ${seed} × ${scale} tol ${tol}: dual ≤ U`).toBeLessThanOrEqual(U * (1 + 1e-14));
+    expect(f.dualityGap, `gap ≥ P − U`).toBeGreaterThanOrEqual(P - U - 1e-14 * P);
+    const ratio = f.dualityGap / Math.max(P - U, 1e-13 * P);
+    expect(ratio, `${kind} seed ${seed} × ${scale} tol ${tol}: gap / (P − U)`).toBeLessThanOrEqual(10);
   }
+}
+
+describe('consensus ADMM certificate tracks the suboptimality', () => {
+  // Once > 10× loose: wide seed 8 (before the dual norm was split at the zero groups), plain
+  // seed 21 at λ × 0.9 (48.6× at tol 1e-4: the polish stalled on a group driven to a kink and
+  // left no budget for the round that holds it at zero), wide seed 8 at λ × 0.6 (1.6e4×: the
+  // polished point exact, its dual norm left a few 1e-9 above λ by the heuristics).
+  const cases: Array<[number, OverlapKind, number]> = [
+    [8, 'wide', 1], [8, 'wide', 1.1], [21, 'plain', 1], [21, 'plain', 1.1], [21, 'plain', 0.9], [8, 'wide', 0.6],
+    [9, 'scaled', 0.6], [16, 'wide', 0.6], [21, 'correlated', 0.6],
+  ];
+  for (const [seed, kind, scale] of cases) {
+    it(`${kind} seed ${seed}, λ × ${scale}`, () => check(seed, kind, scale, [1e-3, 1e-4, 1e-8]));
+  }
+  it('a family of random problems (seeds 1–6, every kind, λ × 0.9 and × 0.6) at tol 1e-3 and 1e-4', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      for (const kind of ['plain', 'correlated', 'scaled', 'wide'] as const) {
+        for (const scale of [0.9, 0.6]) check(seed, kind, scale, [1e-3, 1e-4]);
+      }
+    }
+  });
 });

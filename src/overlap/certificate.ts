@@ -21,7 +21,8 @@ import { OverlapStructure } from './structure.ts';
  * projections (balls ‖t_g‖ ≤ λd_g, affine set Σ_g t_g = s) move the excess to groups with room;
  * when that still leaves some ‖t_g‖ > λd_g, the split at w's zero groups (dualnorm.ts) is tried
  * too and the lower of the two kept; and when some ‖t_g‖ > λd_g still, the dual norm itself is
- * solved to a certified relative 1e-3 (dualNormInterval), its upper bound kept. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
+ * solved to a certified relative 1e-3 (dualNormInterval; to rounding when `precise`, for points
+ * accurate to rounding, where the rescaling would be the whole gap), its upper bound kept. With m = max_g ‖t_g‖/d_g and θ = min(1, λ/m), θt decomposes −Xᵀ(θu) with
  * N*(θt) ≤ λ, hence ‖Xᵀ(θu)‖_ov* ≤ λ; and Uᵀ(θu) = 0. For v = θu and any (w', c'):
  *   F(Xw' + Uc') ≥ −F*(v) + ⟨v, Xw' + Uc'⟩ = −F*(v) + ⟨Xᵀv, w'⟩       (Fenchel–Young, Uᵀv = 0)
  *   λ‖w'‖_ov ≥ −⟨Xᵀv, w'⟩                                                   (‖Xᵀv‖_ov* ≤ λ)
@@ -34,7 +35,7 @@ import { OverlapStructure } from './structure.ts';
  * gradient on the unpenalized features and |Σ_i u_i| for the intercept, like every other fit.
  */
 export function certifyOverlap(
-  ctx: ProblemContext, st: OverlapStructure, w: Float64Array, t0: Float64Array | null, bestDual = -Infinity,
+  ctx: ProblemContext, st: OverlapStructure, w: Float64Array, t0: Float64Array | null, bestDual = -Infinity, precise = false,
 ): Certificate & { point: PointBuffers } {
   const fn = 'certifyOverlap';
   checkContext(fn, ctx);
@@ -44,6 +45,7 @@ export function certifyOverlap(
     throw new ShapeError(fn, `t0 must be null or a Float64Array of length ${st.groups.indices.length} (one entry per group member)`);
   }
   if (typeof bestDual !== 'number' || bestDual === Infinity) throw new ValueError(fn, `bestDual must be a number below +Infinity, got ${String(bestDual)}`);
+  if (typeof precise !== 'boolean') throw new ValueError(fn, `precise must be true or false, got ${String(precise)}`);
   const pt = newPoint(ctx);
   evaluate(ctx, w, pt);
   const lambda = ctx.penalty.lambda;
@@ -73,13 +75,16 @@ export function certifyOverlap(
       t.set(split.t);
     }
   }
-  if (m > lambda * (1 + 1e-3)) {
+  if (m > lambda * (1 + (precise ? 4 * Number.EPSILON : 1e-3))) {
     // The heuristics left the dual point rescaled: solve the dual norm itself (a certified
     // interval), keeping its upper bound, so the rescaling is the least any decomposition allows.
+    // A precise certificate solves it to rounding: at a point accurate to rounding (a polished
+    // one) the gradient's dual norm is λ to rounding, and any rescaling left (the heuristics often
+    // stop a few 1e-9 above λ when no zero group has room) would be the whole gap.
     const s = new Float64Array(p);
     for (const j of st.penalized) s[j] = -grad[j];
     const exact = t.slice();
-    const r = dualNormInterval(st, s, exact, 1e-3, lambda);
+    const r = dualNormInterval(st, s, exact, precise ? 1e-12 : 1e-3, lambda);
     if (r.upper < m) {
       m = r.upper;
       t.set(exact);

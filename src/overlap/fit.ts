@@ -244,22 +244,25 @@ function fitConsensus(
     throw new ValueError(fn, `the unpenalized part (intercept and unpenalized features) has no finite optimum for this ${loss} response (separable or degenerate data)`);
   }
 
-  let best: { w: Float64Array; cert: Certificate } | null = null;
+  let best: { w: Float64Array; t: Float64Array | null; cert: Certificate } | null = null;
   let bestDual = -Infinity;
   let converged = false;
   let status = 'max iterations reached';
   let iterations = 0;
-  /** Certify w; `dualOnly`: keep its dual value but not the point (extrapolated iterates). */
-  const consider = (w: Float64Array, t: Float64Array | null, dualOnly = false): boolean => {
-    const cert = certifyOverlap(ctx, st, w, t, bestDual);
+  /**
+   * Certify w; `dualOnly`: keep its dual value but not the point (extrapolated iterates);
+   * `precise`: the dual norm solved to rounding (polished points, accurate to rounding themselves).
+   */
+  const consider = (w: Float64Array, t: Float64Array | null, dualOnly = false, precise = false): boolean => {
+    const cert = certifyOverlap(ctx, st, w, t, bestDual, precise);
     if (cert.dual > bestDual) bestDual = cert.dual;
     if (!dualOnly && (!best || cert.primal < best.cert.primal || (cert.primal === best.cert.primal && cert.kktViolation < best.cert.kktViolation))) {
-      best = { w: w.slice(), cert };
+      best = { w: w.slice(), t: t ? t.slice() : null, cert };
     }
     if (!best) return false;
     // The best point is the lowest primal (every point is judged against the same best dual, so
     // the lowest primal has the smallest gap): its gap is refreshed with the dual found since.
-    const b = best as { w: Float64Array; cert: Certificate };
+    const b = best as { w: Float64Array; t: Float64Array | null; cert: Certificate };
     if (bestDual > b.cert.dual) {
       const gap = Math.max(b.cert.primal - bestDual, 0);
       b.cert = { ...b.cert, dual: bestDual, gap, relativeGap: relativeGap(gap, b.cert.primal) };
@@ -321,7 +324,7 @@ function fitConsensus(
         polishedKey = key;
         const left = maxIter - spent();
         const budget = Math.min(left, Math.max(admm!.work, 20 * (st.penalized.length + joint.k) + 200));
-        for (const pol of polisher.run(wBuf, admm!.zeroPattern, tBuf, budget)) if (consider(pol.w, pol.t)) ok = true;
+        for (const pol of polisher.run(wBuf, admm!.zeroPattern, tBuf, budget)) if (consider(pol.w, pol.t, false, true)) ok = true;
       }
       const g = best!.cert.gap;
       if (g < markGap * (1 - STALL_GAIN)) {
@@ -387,9 +390,11 @@ function fitConsensus(
     }
   }
 
-  const b = best! as { w: Float64Array; cert: Certificate };
-  // Re-evaluate at the returned point so the context holds its unpenalized fit.
-  const cert = certifyOverlap(ctx, st, b.w, admm ? admm.decomposition() : null, bestDual);
+  const b = best! as { w: Float64Array; t: Float64Array | null; cert: Certificate };
+  // Re-evaluate at the returned point so the context holds its unpenalized fit; its own
+  // decomposition (a polished point's is exact on its active groups) and the dual norm solved to
+  // rounding: once per fit, where the reported gap is decided.
+  const cert = certifyOverlap(ctx, st, b.w, b.t ?? (admm ? admm.decomposition() : null), bestDual, true);
   const useCert = cert.gap <= b.cert.gap ? cert : b.cert;
   const coef = ctx.fullCoefficients(b.w);
   const { intercepts } = ctx.unpenalizedCoefficients();

@@ -5,6 +5,8 @@ import type { OverlapStructure } from './structure.ts';
 
 /** Newton steps per polish (quadratic convergence needs a handful once the pattern is right). */
 const MAX_STEPS = 30;
+/** A group whose restricted norm falls under this fraction of the largest is taken as zero. */
+const VANISHING = 1e-8;
 /** Polishes per call (each after holding the groups the previous one drove to zero). */
 const MAX_ROUNDS = 3;
 
@@ -143,6 +145,13 @@ export class RestrictedNewton {
         for (let q = gPtr[a]; q < gPtr[a + 1]; q++) out[gIdx[q]] += c * x[gIdx[q]] - c2 * v[gIdx[q]];
       }
     };
+    const vanishingGroups = (): number[] => {
+      let largest = 0;
+      for (let a = 0; a < na; a++) largest = Math.max(largest, norms[a]);
+      const out: number[] = [];
+      for (let a = 0; a < na; a++) if (norms[a] < VANISHING * largest) out.push(gOf[a]);
+      return out;
+    };
     const spent0 = this.work;
     let lastDec = Infinity;
     jd.forward(free, v, eta);
@@ -200,6 +209,10 @@ export class RestrictedNewton {
       phi += penaltyValue(norms);
       // The decrement is at rounding (the gradient ~ε relative): the restricted optimum is reached.
       if (dec <= 1e-30 * Math.abs(phi)) break;
+      // A group driven to (numerically) zero puts the iterate on a kink of the restricted problem,
+      // where Newton steps only oscillate (a 1-member group's term is linear): stop here, and let
+      // the next round hold that group at zero (see run), instead of spending the budget on it.
+      if (vanishingGroups().length > 0) break;
     }
     if (!Number.isFinite(phi)) return null;
     const w = new Float64Array(p);
