@@ -12,7 +12,7 @@ import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type Penalt
 import { evaluate, newPoint, ProblemContext, type PointBuffers } from '../solvers/problem.ts';
 import { drive, type DriveResult, type StopRule } from '../solvers/driver.ts';
 import { estimateLipschitz, type IterationInfo } from '../solvers/proximal.ts';
-import { chooseSolver, getSolver, solverNames } from '../solvers/registry.ts';
+import { chooseSolver, getSolver, refiningSolver, solverNames } from '../solvers/registry.ts';
 import '../solvers/bcd.ts'; // registers 'bcd'
 import '../solvers/prox-newton.ts'; // registers 'proxNewton'
 import { callerName, checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
@@ -364,7 +364,7 @@ export class PreparedProblem {
         }
       }
     }
-    return this.summarize(ctx, this.solve(ctx, w0, o), lambda);
+    return this.summarize(ctx, this.solve(ctx, w0, o, undefined, undefined, true), lambda);
   }
 
   /**
@@ -372,8 +372,10 @@ export class PreparedProblem {
    * resolve 'auto', apply the Lipschitz policy (one global estimate per problem for solvers that
    * take a fixed step, or `lipschitz()` when the caller has a better one), build the solver, and
    * drive it to its certificate. `start`: w0 already evaluated on ctx (see ProximalOptions.start).
+   * `tightDual`: a single fit's reported gap made to track its suboptimality (see tightenDual); a
+   * path, whose every λ is a warm start for the next, leaves it off.
    */
-  solve(ctx: ProblemContext, w0: Float64Array, o: CheckedSolveOptions, lipschitz?: () => number, start?: PointBuffers): SolveRun {
+  solve(ctx: ProblemContext, w0: Float64Array, o: CheckedSolveOptions, lipschitz?: () => number, start?: PointBuffers, tightDual = false): SolveRun {
     const name = o.solver === 'auto' ? chooseSolver(ctx) : o.solver;
     const entry = getSolver(name)!;
     let L: number | undefined;
@@ -383,7 +385,11 @@ export class PreparedProblem {
       else L = this.lipschitz ??= estimateLipschitz(ctx);
     }
     const solver = entry.factory(ctx, w0, { lipschitz: L, start });
-    const res = drive(ctx, solver, { tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback, deadline: o.deadline });
+    const refiner = tightDual ? refiningSolver(ctx, name) : null;
+    const res = drive(ctx, solver, {
+      tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback, deadline: o.deadline,
+      tightDual: refiner ? (w) => refiner.factory(ctx, w, { lipschitz: refiner.globalLipschitz ? L : undefined }) : undefined,
+    });
     return { drive: res, solver: name };
   }
 

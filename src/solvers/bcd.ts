@@ -667,4 +667,7 @@ registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, 
   accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined,
   priority: 10,
   workingSets: true,
+  // Exact block minimizations (squared loss) or majorization steps that always descend: no
+  // objective test stops it short of rounding.
+  refinesToRounding: true,
 });

@@ -26,6 +26,13 @@ export interface SolverTraits {
    * designs costs more than the full gradients it saves.
    */
   workingSets?: boolean;
+  /**
+   * Whether the solver drives the gradient to rounding without gating its steps on an objective
+   * test (which stops a line search once the decrease is under the objective's rounding, with
+   * the KKT distance still ~√ε): a single fit's dual is then tightened with its iterates when it
+   * accepts the context (see tightenDual), else with the fit's own solver. Default false.
+   */
+  refinesToRounding?: boolean;
 }
 
 /** A registered solver. */
@@ -63,6 +70,12 @@ export function getSolver(name: string): SolverEntry | undefined {
 /** Names accepted by the `solver` option (besides 'auto'). */
 export function solverNames(): string[] {
   return [...registry.keys()];
+}
+
+/** The solver whose iterates tighten a single fit's dual on this context: see SolverTraits.refinesToRounding. */
+export function refiningSolver(ctx: ProblemContext, fallback: string): SolverEntry {
+  for (const e of registry.values()) if (e.refinesToRounding && e.accepts && e.accepts(ctx)) return e;
+  return registry.get(fallback)!;
 }
 
 /** What 'auto' runs on this context: the accepting solver of highest priority, else FISTA. */
