@@ -388,7 +388,10 @@ export class PreparedProblem {
     const refiner = tightDual ? refiningSolver(ctx, name) : null;
     const res = drive(ctx, solver, {
       tol: o.tol, maxIter: o.maxIter, stopOn: o.stopOn, checkEvery: 10, callback: o.callback, deadline: o.deadline,
-      tightDual: refiner ? (w) => refiner.factory(ctx, w, { lipschitz: refiner.globalLipschitz ? L : undefined }) : undefined,
+      // The fit's own solver, when it is the refiner, runs on from its warm state (no second setup).
+      tightDual: refiner
+        ? refiner.name === name ? () => solver : (w) => refiner.factory(ctx, w, { lipschitz: refiner.globalLipschitz ? L : undefined })
+        : undefined,
     });
     return { drive: res, solver: name };
   }
