@@ -6,7 +6,7 @@ import { checkDesignScale, toOperator, toResponse, type MatrixInput, type Respon
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult, type SolverName } from '../problem/problem.ts';
 import { judge, relativeGap, type Certificate } from '../solvers/certificate.ts';
-import { STALL_GAIN, STALL_ITERATIONS, STALL_SECONDS } from '../solvers/driver.ts';
+import { STALL_GAIN, STALL_ITERATIONS, STALL_SECONDS, TRACK_FACTOR } from '../solvers/driver.ts';
 import type { IterationInfo } from '../solvers/proximal.ts';
 import {
   checkChoice, checkNonNegative, checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom,
@@ -246,6 +246,9 @@ function fitConsensus(
 
   let best: { w: Float64Array; t: Float64Array | null; cert: Certificate } | null = null;
   let bestDual = -Infinity;
+  // Once converged, the answer is frozen and ADMM runs on for the dual only (see tracks).
+  let frozen = false;
+  let lowest = Infinity;
   let converged = false;
   let status = 'max iterations reached';
   let iterations = 0;
@@ -256,7 +259,8 @@ function fitConsensus(
   const consider = (w: Float64Array, t: Float64Array | null, dualOnly = false, precise = false): boolean => {
     const cert = certifyOverlap(ctx, st, w, t, bestDual, precise);
     if (cert.dual > bestDual) bestDual = cert.dual;
-    if (!dualOnly && (!best || cert.primal < best.cert.primal || (cert.primal === best.cert.primal && cert.kktViolation < best.cert.kktViolation))) {
+    if (cert.primal < lowest) lowest = cert.primal;
+    if (!frozen && !dualOnly && (!best || cert.primal < best.cert.primal || (cert.primal === best.cert.primal && cert.kktViolation < best.cert.kktViolation))) {
       best = { w: w.slice(), t: t ? t.slice() : null, cert };
     }
     if (!best) return false;
@@ -268,6 +272,15 @@ function fitConsensus(
       b.cert = { ...b.cert, dual: bestDual, gap, relativeGap: relativeGap(gap, b.cert.primal) };
     }
     return !dualOnly && judge(b.cert, 'gap', tol) !== false;
+  };
+  /**
+   * Whether the answer's gap is within TRACK_FACTOR of P(answer) − the lowest primal seen, a lower
+   * bound on its suboptimality (every certified point's objective is attained): then the gap
+   * provably tracks the suboptimality, and running on for a better dual is of no use.
+   */
+  const tracks = (): boolean => {
+    const c = best!.cert;
+    return c.gap <= Math.max(c.gapFloor, TRACK_FACTOR * Math.max(c.primal - lowest, 0));
   };
   const verdict = (c: Certificate): string | null => {
     const v = judge(c, 'gap', tol);
@@ -334,24 +347,37 @@ function fitConsensus(
       }
       return ok;
     };
-    for (let it = 1; spent() < maxIter; it++) {
+    // After convergence (frozen answer): the work ADMM may spend on for a tighter dual (see
+    // tightenDual: the dual from an iterate at distance δ' loses O(δ'), the answer's primal O(δ²)).
+    let tightLimit = Infinity;
+    const converge = (): boolean => {
+      converged = true;
+      status = verdict(best!.cert) ?? 'converged';
+      if (tracks()) return true;
+      frozen = true;
+      tightLimit = spent() + 2 * spent() + 20;
+      return false;
+    };
+    for (let it = 1; spent() < Math.min(maxIter, tightLimit); it++) {
       admm.workLimit = maxIter - spent();
       const info = admm.next().value;
       iterations = it;
       last = info;
       if (!Number.isFinite(info.primalResidual) || !Number.isFinite(info.dualResidual)) {
-        status = 'diverged: non-finite ADMM residuals';
+        if (!frozen) status = 'diverged: non-finite ADMM residuals';
         break;
       }
       history.record(admm);
       const gate = info.primalResidual <= eps * info.primalScale && info.dualResidual <= eps * info.dualScale;
       if (gate || it % 50 === 0) {
-        if (checkpoint(it)) {
-          converged = true;
-          status = verdict(best!.cert) ?? 'converged';
-          break;
-        }
+        const ok = checkpoint(it);
+        if (frozen ? tracks() : ok && converge()) break;
         if (gate) eps = Math.max(eps / 10, 1e-15);
+      }
+      // The answer is certified: the rest of the loop (callback, limits, stall) is the run's.
+      if (frozen) {
+        if ((deadline !== undefined && performance.now() > deadline) || it - markIt >= STALL_ITERATIONS) break;
+        continue;
       }
       if (callback) {
         const c = best!.cert;
@@ -368,8 +394,7 @@ function fitConsensus(
       const idleSecs = (performance.now() - markTime) / 1000;
       if (idleIts >= STALL_ITERATIONS || (idleSecs >= STALL_SECONDS && idleIts >= 5)) {
         if (checkpoint(it)) {
-          converged = true;
-          status = verdict(best!.cert) ?? 'converged';
+          converge(); // stalled: no tightening run
           break;
         }
         const c = best!.cert;

@@ -179,7 +179,7 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
 }
 
 /** The reported gap counts as tracking the suboptimality when within this factor of P(w) − P(later iterate). */
-const TRACK = 4;
+export const TRACK_FACTOR = 4;
 
 /**
  * A dual point for the converged iterate w from the solver's later iterates, w kept as the answer.
@@ -189,7 +189,7 @@ const TRACK = 4;
  * then orders of magnitude above the true suboptimality. The iterates after w are closer to w*,
  * and the dual built from one at distance δ' ≪ δ gives a gap P(w) − D of about the suboptimality
  * of w plus O(δ'). The solver runs on (its state is warm) and each iterate is certified for its
- * dual only, the best kept, until the gap is within TRACK times P(w) − min P(later) — a lower bound
+ * dual only, the best kept, until the gap is within TRACK_FACTOR times P(w) − min P(later) — a lower bound
  * on the suboptimality of w, so the test itself certifies that the gap tracks it — or under its
  * rounding floor, or the budget (`budget` passes, the deadline) is spent, or the solver stops.
  * The certificate returned is recomputed at w with the best dual (so the context holds w's
@@ -203,7 +203,7 @@ export function tightenDual(
   let dual = cert.dual;
   let lowest = P;
   let work = 0;
-  const tracks = (): boolean => P - dual <= Math.max(cert.gapFloor, TRACK * Math.max(P - lowest, 0));
+  const tracks = (): boolean => P - dual <= Math.max(cert.gapFloor, TRACK_FACTOR * Math.max(P - lowest, 0));
   if (!(cert.gap > 0) || tracks() || !(budget > 1)) return { w, certificate: cert, work: 0 };
   work += 1; // the refining solver's evaluation of its start
   while (work < budget && !(deadline !== undefined && performance.now() > deadline)) {
