@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fitGroupLasso, lambdaMax, Random } from '../src/index.ts';
+import { fitGroupLasso, GroupSparseError, lambdaMax, Random } from '../src/index.ts';
+import { SquaredLoss } from '../src/datafits/datafits.ts';
+import { makeGroups } from '../src/groups/groups.ts';
+import { DenseMatrix } from '../src/linalg/dense.ts';
+import { GroupLassoPenalty } from '../src/penalties/penalties.ts';
+import { drive } from '../src/solvers/driver.ts';
+import { ProblemContext } from '../src/solvers/problem.ts';
+import { Fista } from '../src/solvers/proximal.ts';
 import { independentCertificate, type PlainProblem } from './helpers/independent.ts';
 import { newtonPolish } from './helpers/polish.ts';
 
@@ -68,4 +75,37 @@ describe('single fits: the certified gap tracks the suboptimality at loose toler
       }
     });
   }
+});
+
+describe('drive: tightDual', () => {
+  const { X, y, groups } = problem(1, 'squared');
+  const n = X.length;
+  const p = X[0].length;
+  const A = new DenseMatrix(n, p);
+  X.forEach((r, i) => r.forEach((v, j) => A.set(i, j, v)));
+  const lambda = 0.2 * lambdaMax(X, y, { groups });
+  const ctx = (): ProblemContext => new ProblemContext(A, new SquaredLoss(Float64Array.from(y), n), new GroupLassoPenalty(makeGroups(groups, p), lambda), true);
+
+  it('junk is refused naming drive', () => {
+    const c = ctx();
+    expect(() => drive(c, new Fista(c, new Float64Array(p)), { stopOn: 'gap', tol: 1e-4, maxIter: 1000, checkEvery: 10, tightDual: 5 as never }))
+      .toThrow(GroupSparseError);
+    expect(() => drive(c, new Fista(c, new Float64Array(p)), { stopOn: 'gap', tol: 1e-4, maxIter: 1000, checkEvery: 10, tightDual: 5 as never }))
+      .toThrow(/drive.*tightDual/);
+  });
+
+  it('the answer is the untightened run\'s point; its gap only shrinks, and the extra work is counted within maxIter', () => {
+    const c0 = ctx();
+    const plain = drive(c0, new Fista(c0, new Float64Array(p)), { stopOn: 'gap', tol: 1e-4, maxIter: 100_000, checkEvery: 10 });
+    const c1 = ctx();
+    const tight = drive(c1, new Fista(c1, new Float64Array(p)), {
+      stopOn: 'gap', tol: 1e-4, maxIter: 100_000, checkEvery: 10, tightDual: (w) => new Fista(c1, w),
+    });
+    expect(plain.converged && tight.converged).toBe(true);
+    expect(Array.from(tight.w)).toEqual(Array.from(plain.w));
+    expect(tight.certificate.primal).toBe(plain.certificate.primal);
+    expect(tight.certificate.gap).toBeLessThan(plain.certificate.gap);
+    expect(tight.work).toBeGreaterThan(plain.work);
+    expect(tight.work).toBeLessThanOrEqual(3 * plain.work + 20 + 4);
+  });
 });

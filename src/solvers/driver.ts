@@ -67,6 +67,9 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
     throw new OptionError('drive', 'solver must be an IterativeSolver (an object with next(), e.g. new Fista(ctx, w0))');
   }
   if (given === null || typeof given !== 'object') throw new OptionError('drive', `options must be an object, got ${given === null ? 'null' : typeof given}`);
+  if (given.tightDual !== undefined && typeof given.tightDual !== 'function') {
+    throw new OptionError('drive', `tightDual must be a function (w) => IterativeSolver, got ${given.tightDual === null ? 'null' : typeof given.tightDual}`);
+  }
   // Nonconvex penalties have no duality gap: stationarity (the KKT distance) is their certificate,
   // and the stall rule watches it too (their running gap is NaN, which never improves).
   const hasGap = ctx.penalty.convex;
