@@ -109,3 +109,24 @@ describe('drive: tightDual', () => {
     expect(tight.work).toBeLessThanOrEqual(3 * plain.work + 20 + 4);
   });
 });
+
+describe('fitGroupLasso: tightenGap', () => {
+  const { X, y, groups } = problem(2, 'squared');
+  const lambda = 0.1 * lambdaMax(X, y, { groups });
+
+  it('defaults to on at loose tolerances and off at tight ones; an explicit value overrides both', () => {
+    const loose = fitGroupLasso(X, y, { groups, lambda, tol: 1e-4, solver: 'fista' });
+    const looseOff = fitGroupLasso(X, y, { groups, lambda, tol: 1e-4, solver: 'fista', tightenGap: false });
+    // Same answer, the default's dual rebuilt from later iterates: a smaller gap for more work.
+    expect(Array.from(loose.coef)).toEqual(Array.from(looseOff.coef));
+    expect(loose.dualityGap).toBeLessThan(looseOff.dualityGap);
+    const tight = fitGroupLasso(X, y, { groups, lambda, tol: 1e-7, solver: 'fista' });
+    const tightOn = fitGroupLasso(X, y, { groups, lambda, tol: 1e-7, solver: 'fista', tightenGap: true });
+    expect(Array.from(tight.coef)).toEqual(Array.from(tightOn.coef));
+    expect(tightOn.dualityGap).toBeLessThan(tight.dualityGap);
+  });
+
+  it('junk is refused naming the function', () => {
+    expect(() => fitGroupLasso(X, y, { groups, lambda, tightenGap: 'yes' as never })).toThrow(/fitGroupLasso.*tightenGap/);
+  });
+});
