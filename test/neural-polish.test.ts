@@ -3,7 +3,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDigits } from '../src/neural/digits.ts';
 import { CompactLbfgs } from '../src/neural/train/quasinewton.ts';
-import { initBackend, trainProximal, type ImageSet, type TrainProgress, type TrainResult } from '../src/neural/train/index.ts';
+import { FlatParams, groupStructureOf, initBackend, netStructure, polishProximal, trainProximal, unitGroups, type ImageSet, type TrainProgress, type TrainResult } from '../src/neural/train/index.ts';
+import { OptionError } from '../src/errors.ts';
 
 beforeAll(async () => {
   await initBackend();
@@ -107,6 +108,18 @@ describe('Newton polishing on a smooth nonconvex network (tanh MLP 64-8-10 on 60
       low = Math.min(low, h.objective);
     }
     expect(r.objective).toBeLessThan(start.objective - 1e-3);
+  });
+});
+
+describe('polishProximal settings', () => {
+  it('refuses an unknown method, naming the function and the choices', () => {
+    const d = loadDigits();
+    const data: ImageSet = { x: Float32Array.from(d.x.subarray(0, 20 * 64)), y: d.y.subarray(0, 20), n: 20, shape: [64], classes: 10 };
+    const net = netStructure(tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [64], units: 10 })] }));
+    const gs = groupStructureOf(net, unitGroups(net));
+    const options = { maxSteps: 1, tol: 1e-4, kktScale: 1, step: 0.1, epoch: 0, steps: 0, method: 'bfgs' as 'newton' };
+    expect(() => polishProximal(new FlatParams(net), gs, data, 'softmax', 1e-3, options)).toThrow(OptionError);
+    expect(() => polishProximal(new FlatParams(net), gs, data, 'softmax', 1e-3, options)).toThrow(/^polishProximal: method must be 'gradient', 'quasi-newton' or 'newton'/);
   });
 });
 
