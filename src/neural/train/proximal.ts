@@ -37,7 +37,8 @@ import { checkGroups, checkImageSet, checkModelOrNet, checkObject, checkTyped, D
  * (`evaluateObjective`), also relative to λ·max_g d_g (`kktRelative`).
  * Minibatch steps leave a residual of the size of the gradient noise (~1e-2 relative); `polish`
  * adds a full-batch phase (`polishProximal`: proximal gradient with Barzilai–Borwein steps and
- * backtracking, monotone in P) that drives it to `polishTol`.
+ * backtracking, or proximal quasi-Newton / Newton steps with `polishMethod`; monotone in P) that
+ * drives it towards `polishTol` and says whether it got there.
  */
 export interface ProximalOptions {
   /** λ ≥ 0. */
