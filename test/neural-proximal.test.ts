@@ -193,14 +193,14 @@ describe('polishing: minibatch proximal SGD, then full-batch proximal gradient o
   const fit = fitGroupLasso(X, Array.from(data.y), { groups: blocks, loss: 'multinomial', lambda, weights: new Array(16).fill(d), tol: 1e-12 });
   const theirs = softmaxObjective(X, data.y, (j, k) => fit.coef[k * 64 + j], fit.intercepts, blocks, lambda, d);
 
-  it.each([0, 10])('drives the relative KKT distance from ~0.5 to ≤ 1e-4 and the objective to the group-lasso optimum, never rising (L-BFGS memory %i)', (memory) => {
+  it.each([[0, 'gradient'], [10, 'gradient'], [10, 'quasi-newton'], [10, 'newton']] as const)('drives the relative KKT distance from ~0.5 to ≤ 1e-4 and the objective to the group-lasso optimum, never rising (L-BFGS memory %i, %s)', (memory, method) => {
     const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [64], units: 3, kernelInitializer: 'zeros' })] });
     const net = netStructure(model);
     const groups: UnitGroup[] = Array.from({ length: 16 }, (_, g) => ({
       name: `block${g}`, stage: 0, unit: g,
       indices: Int32Array.from(blocks.flatMap((l, j) => (l === g ? [0, 1, 2].map((k) => net.stages[1].kernel + j * 3 + k) : []))),
     }));
-    const r = trainProximal(model, data, { lambda, groups, lr: 0.05, batchSize: 32, epochs: 10, schedule: 'cosine', polish: 600, polishTol: 1e-4, polishMemory: memory });
+    const r = trainProximal(model, data, { lambda, groups, lr: 0.05, batchSize: 32, epochs: 10, schedule: 'cosine', polish: 600, polishTol: 1e-4, polishMemory: memory, polishMethod: method });
     const stochastic = r.history.filter((h) => h.phase === 'stochastic');
     const polish = r.history.filter((h) => h.phase === 'polish');
     expect(stochastic.length).toBe(10);

@@ -202,5 +202,6 @@ describe('polishing with rescaling steps', () => {
     expect(r.polish.evaluations).toBeGreaterThan(polish.length);
     expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishRescale: 0.5 })).toThrow(/^trainProximal: polishRescale must be an integer/);
     expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishMemory: -1 })).toThrow(/^trainProximal: polishMemory must be an integer/);
+    expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishMethod: 'bfgs' as 'newton' })).toThrow(/^trainProximal: polishMethod must be 'gradient', 'quasi-newton' or 'newton'/);
   });
 });
