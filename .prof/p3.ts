@@ -1,0 +1,28 @@
+import { Matrix } from 'ml-matrix';
+import { DenseMatrix } from '../src/linalg/dense.ts';
+import { fastOperator, callDesign, FastDense } from '../src/linalg/kernels/fast.ts';
+import { SparseMatrix } from '../src/linalg/sparse.ts';
+import { fitGroupLasso, prepareProblem } from '../src/problem/problem.ts';
+import { gaussianProblem } from '../bench/problems.ts';
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const [n, p, R] = process.argv.slice(2).map(Number);
+const prob = gaussianProblem(7, n, p, 5, 0.5, 10);
+const { X, y, groups } = prob;
+const rows: number[][] = Array.from({ length: n }, (_, i) => Array.from({ length: p }, (_, j) => X.data[i + j * n]));
+const ml = new Matrix(rows);
+const fast = fastOperator(X);
+const csc = SparseMatrix.fromDense(X);
+const forms: [string, () => unknown][] = [['rows', () => rows], ['ml', () => ml], ['DMnew', () => new DenseMatrix(n, p, X.data)], ['fast', () => fast], ['fastnew', () => fastOperator(X)], ['csc', () => csc]];
+const lambda = 0.2 * prepareProblem(X, y, { groups }).lambdaMax();
+const conv = forms.map(() => Infinity), fit = forms.map(() => Infinity);
+for (let r = 0; r < (R || 5); r++) forms.forEach(([_, mk], k) => {
+  let t = cpu();
+  const d = callDesign(mk(), 'x');
+  conv[k] = Math.min(conv[k], cpu() - t);
+  if (d.owned) (d.op as FastDense).dispose();
+  const A = mk();
+  t = cpu();
+  fitGroupLasso(A as never, y, { groups, lambda, tol: 1e-6 });
+  fit[k] = Math.min(fit[k], cpu() - t);
+});
+forms.forEach(([name], k) => console.log(name.padEnd(8), conv[k].toFixed(1).padStart(7), fit[k].toFixed(1).padStart(7), (fit[k] / Math.min(...fit)).toFixed(2)));
