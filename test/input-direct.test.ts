@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DenseMatrix, fastOperator, fitGroupLasso, lambdaMax, Random, ShapeError, ValueError, wasmSimdAvailable } from '../src/index.ts';
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { prepareProblem } from '../src/problem/problem.ts';
-import { fastFromRows } from '../src/linalg/kernels/fast.ts';
+import { callDesign, fastFromRows, type FastDense } from '../src/linalg/kernels/fast.ts';
 import { drainKernelPool, liveKernelMemory, pooledKernelMemory } from '../src/linalg/kernels/wasm.ts';
 
 describe('rows and ml-matrix go straight into the kernel memory', () => {
@@ -229,5 +229,35 @@ describe('kernel memory pool: one-call fits write into the memory the last one g
     expect(f.disposed).toBe(true);
     expect(() => f.applyTranspose(new Float64Array(n), new Float64Array(p))).toThrow(/disposed/);
     expect(() => f.dot(0, new Float64Array(n))).toThrow(/disposed/);
+  });
+
+  it('every way of building a kernel copy records the same column sums and squared norms, those of a naive oracle', () => {
+    if (!wasmSimdAvailable()) return;
+    // 61 rows: seven blocks of 8 and a tail, so the block order and the tail both count.
+    const m = 61;
+    const rows = Array.from({ length: m }, () => Array.from({ length: p }, () => r.normal() * 3 + 1));
+    const D = DenseMatrix.fromRows(rows);
+    const built = [fastFromRows(rows)!, fastFromRows(rows.map((row) => Float64Array.from(row)))!, fastOperator(D)];
+    const csc = callDesign(SparseMatrix.fromDense(D), 'test', false).op as FastDense;
+    const big = fastFromRows([...rows, ...rows.slice(0, 9)])!;
+    const sub = big.selectRows(Array.from({ length: m }, (_, i) => i)) as FastDense;
+    const ref = built[0].columnStats()!;
+    for (const f of [...built, csc, sub]) {
+      const st = f.columnStats();
+      expect(st).not.toBeNull();
+      for (let j = 0; j < p; j++) {
+        expect(Object.is(st!.sums[j], ref.sums[j])).toBe(true);
+        expect(Object.is(st!.sumSq[j], ref.sumSq[j])).toBe(true);
+      }
+    }
+    for (let j = 0; j < p; j++) {
+      let s1 = 0, s2 = 0;
+      for (let i = 0; i < m; i++) { s1 += rows[i][j]; s2 += rows[i][j] ** 2; }
+      expect(Math.abs(ref.sums[j] - s1)).toBeLessThanOrEqual(1e-12 * s2);
+      expect(Math.abs(ref.sumSq[j] - s2)).toBeLessThanOrEqual(1e-12 * s2);
+    }
+    // Entries changed through `set`: the recorded statistics no longer apply.
+    built[2].set(3, 1, 7);
+    expect(built[2].columnStats()).toBeNull();
   });
 });

@@ -97,7 +97,8 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     f.subsetsOnKernels = true;
     // The copy into the kernel memory also sums each column's squares: finiteness and the range
     // check come with it instead of two more passes over X.
-    f.noteColumnSumSq(copyColumns(X.data, f.data, X.rows, X.cols));
+    const { ss, sums } = copyColumns(X.data, f.data, X.rows, X.cols);
+    f.noteColumnSumSq(ss, sums);
     return f;
   }
 
@@ -152,11 +153,24 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
    * @internal The pass that wrote `data` summed each column's squares (`ss`): finiteness and the
    * column sizes follow from them (see scale.ts). Returns whether every entry is finite.
    */
-  noteColumnSumSq(ss: Float64Array): boolean {
+  noteColumnSumSq(ss: Float64Array, sums?: Float64Array): boolean {
     const finite = finiteFromSumSq(this.data, this.rows, this.cols, ss);
     this.finite = finite && this.backend === 'wasm';
     this.scale = finite ? { version: this.version, value: maxColumnRms(this.data, this.rows, this.cols, ss) } : null;
+    this.stats = finite && sums !== undefined && this.backend === 'wasm' ? { version: this.version, sums, sumSq: ss } : null;
     return finite;
+  }
+
+  /** Column sums and sums of squares of the pass that wrote `data`, as of `version` (see blockSums). */
+  private stats: { version: number; sums: Float64Array; sumSq: Float64Array } | null = null;
+
+  /**
+   * @internal Each column's plain sum and sum of squares, taken by the pass that wrote the kernel
+   * copy (the same bits however the copy was built), or null when the entries changed since or
+   * no such pass recorded them. Read-only.
+   */
+  columnStats(): { sums: Float64Array; sumSq: Float64Array } | null {
+    return this.stats !== null && this.stats.version === this.version ? this.stats : null;
   }
 
   override maxColumnRms(): number {
@@ -237,18 +251,13 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     const f = FastDense.blank(m, p);
     if (f === null) return super.selectRows(idx);
     const src = this.data, dst = f.data;
-    const ss = new Float64Array(p);
+    const ss = new Float64Array(p), sums = new Float64Array(p);
     for (let j = 0; j < p; j++) {
       const a = j * n, b = j * m;
-      let s = 0;
-      for (let k = 0; k < m; k++) {
-        const v = src[a + idx[k]];
-        dst[b + k] = v;
-        s += v * v;
-      }
-      ss[j] = s;
+      for (let k = 0; k < m; k++) dst[b + k] = src[a + idx[k]];
+      blockSums(dst, b, m, j, sums, ss);
     }
-    f.noteColumnSumSq(ss);
+    f.noteColumnSumSq(ss, sums);
     return f;
   }
 
@@ -395,30 +404,43 @@ export function fastOperator(X: unknown, options: FastOperatorOptions = {}): Fas
 }
 
 /**
- * dst ← src (both n × p column-major), returning each column's plain sum of squares: the copy and
- * the finiteness / range checks in one read of src.
+ * Column j's plain sum and sum of squares over d[o, o + n), into sums[j] and ss[j]: blocks of 8
+ * rows from the top, each summed as a balanced tree, added in order, then the tail one by one —
+ * the association of the transposing pass ({@link stripsArray}), so every way of building a
+ * kernel copy of the same entries yields the same bits. The solvers take the column means and
+ * squared norms from them ({@link FastDense.columnStats}) instead of two more passes over X.
  */
-function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number): Float64Array {
-  const ss = new Float64Array(p);
+function blockSums(d: Float64Array, o: number, n: number, j: number, sums: Float64Array, ss: Float64Array): void {
+  let s = 0, q = 0;
+  let i = o;
+  const e = o + n;
+  for (; i + 8 <= e; i += 8) {
+    const v0 = d[i], v1 = d[i + 1], v2 = d[i + 2], v3 = d[i + 3], v4 = d[i + 4], v5 = d[i + 5], v6 = d[i + 6], v7 = d[i + 7];
+    s += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
+    q += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+  }
+  for (; i < e; i++) {
+    const v = d[i];
+    s += v;
+    q += v * v;
+  }
+  sums[j] = s;
+  ss[j] = q;
+}
+
+/**
+ * dst ← src (both n × p column-major), returning each column's plain sum and sum of squares
+ * ({@link blockSums}, read back while the column is in cache): the copy, the finiteness / range
+ * checks and the column statistics in one read of src.
+ */
+function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; sums: Float64Array } {
+  const ss = new Float64Array(p), sums = new Float64Array(p);
   for (let j = 0; j < p; j++) {
     const o = j * n;
-    let s0 = 0, s1 = 0;
-    let i = 0;
-    for (const m2 = n - (n & 1); i < m2; i += 2) {
-      const a = src[o + i], b = src[o + i + 1];
-      dst[o + i] = a;
-      dst[o + i + 1] = b;
-      s0 += a * a;
-      s1 += b * b;
-    }
-    if (i < n) {
-      const a = src[o + i];
-      dst[o + i] = a;
-      s0 += a * a;
-    }
-    ss[j] = s0 + s1;
+    dst.set(src.subarray(o, o + n), o);
+    blockSums(dst, o, n, j, sums, ss);
   }
-  return ss;
+  return { ss, sums };
 }
 
 /**
@@ -426,12 +448,11 @@ function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number)
  * an unchanged matrix is only read). Returns the column sums of squares and whether any entry
  * changed (a change of sign of a zero counts: it can show in the results' signs).
  */
-function syncColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; changed: boolean } {
-  const ss = new Float64Array(p);
+function syncColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; sums: Float64Array; changed: boolean } {
+  const ss = new Float64Array(p), sums = new Float64Array(p);
   let changed = false;
   for (let j = 0; j < p; j++) {
     const o = j * n;
-    let s = 0;
     for (let i = o, e = o + n; i < e; i++) {
       const v = src[i];
       const w = dst[i];
@@ -439,11 +460,10 @@ function syncColumns(src: Float64Array, dst: Float64Array, n: number, p: number)
         dst[i] = v;
         changed = true;
       }
-      s += v * v;
     }
-    ss[j] = s;
+    blockSums(dst, o, n, j, sums, ss);
   }
-  return { ss, changed };
+  return { ss, sums, changed };
 }
 
 /** Plain-TypeScript kernels over the input's own storage. */
@@ -772,9 +792,9 @@ export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
   if (X instanceof FastDense) return X;
   const hit = denseCache.get(X);
   if (hit && hit.rows === X.rows && hit.cols === X.cols && hit.backend === 'wasm') {
-    const { ss, changed } = syncColumns(X.data, hit.data, X.rows, X.cols);
+    const { ss, sums, changed } = syncColumns(X.data, hit.data, X.rows, X.cols);
     if (changed) hit.touch();
-    if (!hit.noteColumnSumSq(ss) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
+    if (!hit.noteColumnSumSq(ss, sums) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
     return hit;
   }
   if (fn !== undefined && !(X.rows > 0 && X.cols > 0)) toOperator(X, fn); // words the empty shape
@@ -859,19 +879,14 @@ function denseFromCsc(X: SparseMatrix, pooled: boolean): FastDense | null {
   const f = FastDense.blank(n, p, undefined, pooled);
   if (f === null) return null;
   const d = f.data, ptr = X.colPtr, ri = X.rowIndex, v = X.values;
-  const ss = new Float64Array(p);
+  const ss = new Float64Array(p), sums = new Float64Array(p);
   for (let j = 0; j < p; j++) {
     const o = j * n;
     d.fill(0, o, o + n);
-    let s = 0;
-    for (let k = ptr[j], e = ptr[j + 1]; k < e; k++) {
-      const a = v[k];
-      d[o + ri[k]] = a;
-      s += a * a;
-    }
-    ss[j] = s;
+    for (let k = ptr[j], e = ptr[j + 1]; k < e; k++) d[o + ri[k]] = v[k];
+    blockSums(d, o, n, j, sums, ss);
   }
-  if (f.noteColumnSumSq(ss)) return f;
+  if (f.noteColumnSumSq(ss, sums)) return f;
   f.dispose(); // a value changed to a non-finite one after construction: the general route words it
   return null;
 }
@@ -892,7 +907,7 @@ const STRIP_COLS = 256;
  * square to its column's `ss`; false when an entry is not a number (a Float64Array store would
  * turn null into 0 and '2' into 2).
  */
-function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
+function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, sums: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
   let i = i0;
   for (; i + 8 <= i1; i += 8) {
     const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
@@ -905,6 +920,7 @@ function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Fl
       d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
       d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
       ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+      sums[j] += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
     }
   }
   for (; i < i1; i++) {
@@ -914,13 +930,14 @@ function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Fl
       if (typeof v !== 'number') return false;
       d[j * n + i] = v;
       ss[j] += v * v;
+      sums[j] += v;
     }
   }
   return true;
 }
 
 /** {@link stripsArray} for Float64Array rows (ml-matrix's storage): every entry is a number. */
-function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
+function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, sums: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
   let i = i0;
   for (; i + 8 <= i1; i += 8) {
     const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
@@ -931,6 +948,7 @@ function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64
       d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
       d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
       ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+      sums[j] += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
     }
   }
   for (; i < i1; i++) {
@@ -939,6 +957,7 @@ function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64
       const v = r[j];
       d[j * n + i] = v;
       ss[j] += v * v;
+      sums[j] += v;
     }
   }
 }
@@ -971,21 +990,21 @@ export function fastFromRows(X: unknown, pooled = false): FastDense | null {
   const f = FastDense.blank(n, p, undefined, pooled);
   if (f === null) return null;
   const d = f.data;
-  const ss = new Float64Array(p);
+  const ss = new Float64Array(p), sums = new Float64Array(p);
   // Blocks of strips (see STRIP_ROWS): a row-wide block would write to p pages at once and thrash
   // the TLB. Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
   for (let i0 = 0; i0 < n; i0 += STRIP_ROWS) {
     const i1 = Math.min(n, i0 + STRIP_ROWS);
     for (let j0 = 0; j0 < p; j0 += STRIP_COLS) {
       const j1 = Math.min(p, j0 + STRIP_COLS);
-      if (typed) stripsTyped(rows as ArrayLike<Float64Array>, d, ss, n, i0, i1, j0, j1);
-      else if (!stripsArray(rows as ArrayLike<ArrayLike<number>>, d, ss, n, i0, i1, j0, j1)) {
+      if (typed) stripsTyped(rows as ArrayLike<Float64Array>, d, ss, sums, n, i0, i1, j0, j1);
+      else if (!stripsArray(rows as ArrayLike<ArrayLike<number>>, d, ss, sums, n, i0, i1, j0, j1)) {
         f.dispose();
         return null; // the general conversion words it
       }
     }
   }
-  if (f.noteColumnSumSq(ss)) return f;
+  if (f.noteColumnSumSq(ss, sums)) return f;
   f.dispose();
   return null;
 }
