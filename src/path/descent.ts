@@ -22,11 +22,12 @@ import type { PointBuffers, ProblemContext } from '../solvers/problem.ts';
  * along the path (extrapolated in log λ from the last two solutions). With p ≤ n the block steps
  * work on the Gram matrix: each updates the full gradient z in O(p·|g|), so after every epoch the
  * left-out groups' optimality (violators join) and a running duality gap cost O(p). Wide designs
- * update the residual instead, and look (one transpose pass) once the epochs' decrease is small
- * against the target gap. Only when the running gap is within the target is the certificate
- * computed from scratch at w ({@link certify}); the left-out groups are checked again at its exact
- * gradient, and the fit is accepted only if that certificate meets tol (else the target tightens).
- * The running quantities decide when to look, never what is reported.
+ * update the residual instead (on the WebAssembly kernels when the design is there), and once the
+ * epochs' decrease is small against the square of the target gap (see KAPPA) go to the
+ * certificate directly: its transpose pass is the one a running gap would cost. The certificate
+ * is computed from scratch at w ({@link certify}); the left-out groups are checked again at its
+ * exact gradient, and the fit is accepted only if that certificate meets tol (else the target
+ * tightens). The running quantities decide when to look, never what is reported.
  */
 export interface DescentPath {
   /** Fit at λ, warm-started from the current state; returns the from-scratch certificate at w. */
