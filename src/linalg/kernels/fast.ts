@@ -443,29 +443,6 @@ function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number)
   return { ss, sums };
 }
 
-/**
- * dst ← src like {@link copyColumns}, but writing only entries that differ (so the kernel copy of
- * an unchanged matrix is only read). Returns the column sums of squares and whether any entry
- * changed (a change of sign of a zero counts: it can show in the results' signs).
- */
-function syncColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; sums: Float64Array; changed: boolean } {
-  const ss = new Float64Array(p), sums = new Float64Array(p);
-  let changed = false;
-  for (let j = 0; j < p; j++) {
-    const o = j * n;
-    for (let i = o, e = o + n; i < e; i++) {
-      const v = src[i];
-      const w = dst[i];
-      if (v !== w || (v === 0 && 1 / v !== 1 / w)) {
-        dst[i] = v;
-        changed = true;
-      }
-    }
-    blockSums(dst, o, n, j, sums, ss);
-  }
-  return { ss, sums, changed };
-}
-
 /** Plain-TypeScript kernels over the input's own storage. */
 class JsEngine implements Engine {
   readonly backend = 'js' as const;
@@ -783,17 +760,19 @@ const denseCache = new WeakMap<DenseMatrix, FastDense>();
 
 /**
  * The kernel copy of a plain DenseMatrix (`backend: 'auto'`), kept while the matrix lives so repeated
- * fits on the same matrix do not copy it again. Each call brings the copy up to date with the
- * matrix in one streaming pass (writing only entries that changed in between) that also yields the
- * finiteness and range checks. A FastDense is returned as is. With `fn`, a non-finite entry is
- * refused with an error naming it; without, the copy just records that it is not finite.
+ * fits on the same matrix reuse its memory. Each call rewrites the copy from the matrix in one
+ * streaming pass (a native copy per column into pages already touched: less than half the time of
+ * comparing the two and writing what changed) that also yields the finiteness and range checks and
+ * the column statistics; the copy's version moves on, so caches of the old entries are dropped. A
+ * FastDense is returned as is. With `fn`, a non-finite entry is refused with an error naming it;
+ * without, the copy just records that it is not finite.
  */
 export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
   if (X instanceof FastDense) return X;
   const hit = denseCache.get(X);
   if (hit && hit.rows === X.rows && hit.cols === X.cols && hit.backend === 'wasm') {
-    const { ss, sums, changed } = syncColumns(X.data, hit.data, X.rows, X.cols);
-    if (changed) hit.touch();
+    const { ss, sums } = copyColumns(X.data, hit.data, X.rows, X.cols);
+    hit.touch();
     if (!hit.noteColumnSumSq(ss, sums) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
     return hit;
   }
@@ -811,8 +790,8 @@ export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
 
 /**
  * The design matrix at the API edge of a fit, ready for the solvers: rows and ml-matrix matrices
- * transposed straight into the kernel memory ({@link fastFromRows}); a DenseMatrix copied there
- * once and kept in step ({@link sharedFastCopy}); a CSC matrix that is at least half full written
+ * transposed straight into the kernel memory ({@link fastFromRows}); a DenseMatrix copied into a
+ * kernel memory kept with it ({@link sharedFastCopy}); a CSC matrix that is at least half full written
  * out dense there (see {@link DENSE_CSC}); a fast operator or another operator used as is. Each
  * form is read once, with the finiteness check and the column sizes for the range check taken in
  * the same pass. Refusals are {@link toOperator}'s.
@@ -826,8 +805,8 @@ export function designOperator(X: unknown, fn: string): LinearOperator {
  * λ_max): what it converts goes into a kernel memory from the pool (see wasm.ts), and `owned` says
  * the call built the operator itself, so it disposes it at the end ({@link FastDense.dispose}) for
  * the next call to write into the same, already touched pages. A DenseMatrix that has a kernel copy
- * kept in step (a prepared problem made one) uses it; any other is copied for the call alone (a
- * copy into touched pages costs less than the compare-and-sync pass that keeps a copy in step).
+ * kept with it (a prepared problem made one) is copied into that one, so X is not held three times;
+ * any other is copied into a pooled memory for the call alone.
  */
 export function callDesign(X: unknown, fn: string, pooled = true): { op: LinearOperator; owned: boolean } {
   const direct = fastFromRows(X, pooled);
