@@ -212,6 +212,11 @@ describe('kernel memory pool: one-call fits write into the memory the last one g
     const dense = new DenseMatrix(n, p, colMajor(rowsA));
     same(fitGroupLasso(SparseMatrix.fromDense(dense), yA, opts), fitGroupLasso(rowsA, yA, opts));
     same(prepareProblem(SparseMatrix.fromDense(dense), yA, { groups }).fit(opts.lambda, opts), fitGroupLasso(rowsA, yA, opts));
+    // A quarter of the entries zeroed (columns with gaps), written into the memory the last fit left.
+    const gappy = rowsA.map((row, i) => row.map((v, j) => ((i + 2 * j) % 4 === 0 ? 0 : v)));
+    const G = SparseMatrix.fromDense(DenseMatrix.fromRows(gappy));
+    expect(G.nnz).toBeGreaterThanOrEqual(0.5 * n * p);
+    same(fitGroupLasso(G, yA, opts), fitGroupLasso(gappy, yA, opts));
     // Two thirds of the entries zeroed: the sparse kernels, the same optimum to the tolerance.
     const sparseRows = rowsA.map((row, i) => row.map((v, j) => ((i + j) % 3 === 0 ? v : 0)));
     const S = SparseMatrix.fromDense(DenseMatrix.fromRows(sparseRows));

@@ -861,7 +861,8 @@ function denseFromCsc(X: SparseMatrix, pooled: boolean): FastDense | null {
   const ss = new Float64Array(p), sums = new Float64Array(p);
   for (let j = 0; j < p; j++) {
     const o = j * n;
-    d.fill(0, o, o + n);
+    // A full column overwrites every entry (its row indices are strictly increasing, in range).
+    if (ptr[j + 1] - ptr[j] < n) d.fill(0, o, o + n);
     for (let k = ptr[j], e = ptr[j + 1]; k < e; k++) d[o + ri[k]] = v[k];
     blockSums(d, o, n, j, sums, ss);
   }
