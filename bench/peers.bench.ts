@@ -174,7 +174,7 @@ function runPeers(c: Case, dir: string): Record<string, PeerResult> {
     const out = join(dir, 'py.json');
     const r = spawnSync(PYTHON, [new URL('./peers/run_python.py', import.meta.url).pathname, mf, out], {
       env: { ...process.env, PYTHONPATH: paths.join(':'), OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', NUMBA_NUM_THREADS: '1' },
-      encoding: 'utf8', timeout: 1_800_000,
+      encoding: 'utf8', timeout: 1_800_000, maxBuffer: 1 << 28,
     });
     if (r.status === 0 && existsSync(out)) Object.assign(res, JSON.parse(readFileSync(out, 'utf8')));
     else for (const p of manifest.peers) res[p] = { skipped: `python failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-1)[0]}` };
@@ -182,7 +182,7 @@ function runPeers(c: Case, dir: string): Record<string, PeerResult> {
   if (c.peers.includes('grpreg') && c.lambdas.length > 1) {
     const out = join(dir, 'r.json');
     const r = spawnSync('Rscript', [new URL('./peers/run_grpreg.R', import.meta.url).pathname, mf, out], {
-      env: { ...process.env, GROUPSPARSE_RLIB: RLIB, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }, encoding: 'utf8', timeout: 1_800_000,
+      env: { ...process.env, GROUPSPARSE_RLIB: RLIB, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' }, encoding: 'utf8', timeout: 1_800_000, maxBuffer: 1 << 28,
     });
     if (r.status === 0 && existsSync(out)) Object.assign(res, JSON.parse(readFileSync(out, 'utf8')));
     else res.grpreg = { skipped: `Rscript failed or absent: ${(r.stderr || String(r.error)).trim().split('\n').slice(-1)[0]}` };

@@ -1,7 +1,10 @@
 import { Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
-import { DenseMatrix, fastOperator, fitGroupLasso, Random, ShapeError, ValueError, wasmSimdAvailable } from '../src/index.ts';
-import { fastFromRows } from '../src/linalg/kernels/fast.ts';
+import { DenseMatrix, fastOperator, fitGroupLasso, lambdaMax, Random, ShapeError, ValueError, wasmSimdAvailable } from '../src/index.ts';
+import { SparseMatrix } from '../src/linalg/sparse.ts';
+import { prepareProblem } from '../src/problem/problem.ts';
+import { callDesign, fastFromRows, type FastDense } from '../src/linalg/kernels/fast.ts';
+import { drainKernelPool, liveKernelMemory, pooledKernelMemory } from '../src/linalg/kernels/wasm.ts';
 
 describe('rows and ml-matrix go straight into the kernel memory', () => {
   const r = new Random(4);
@@ -149,5 +152,117 @@ describe('one checked pass per dense form: finiteness and the range check come f
     for (const X of [rows, new DenseMatrix(n, p, colMajor(rows))]) {
       expect(() => fitGroupLasso(X, y, opts)).toThrow(new RegExp(`root-mean-square size ${text};`));
     }
+  });
+});
+
+describe('kernel memory pool: one-call fits write into the memory the last one gave back', () => {
+  const r = new Random(21);
+  const n = 60, p = 8;
+  const make = () => Array.from({ length: n }, () => Array.from({ length: p }, () => r.normal()));
+  const rowsA = make(), rowsB = make();
+  const yA = rowsA.map((row) => row[0] - row[5] + 0.3 * r.normal());
+  const yB = rowsB.map((row) => 2 * row[2] + row[7] + 0.3 * r.normal());
+  const groups = [0, 0, 1, 1, 2, 2, 3, 3];
+  const opts = { groups, lambda: 0.03, tol: 1e-12 };
+  const colMajor = (rows: number[][]): Float64Array => {
+    const d = new Float64Array(n * p);
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) d[i + j * n] = rows[i][j];
+    return d;
+  };
+  const same = (a: { coef: Float64Array; intercept: number }, b: { coef: Float64Array; intercept: number }) => {
+    expect(a.coef.length).toBe(b.coef.length);
+    for (let j = 0; j < a.coef.length; j++) expect(Object.is(a.coef[j], b.coef[j])).toBe(true);
+    expect(Object.is(a.intercept, b.intercept)).toBe(true);
+  };
+
+  it('a second fit reuses the memory (no new one), and the first result is untouched by it', () => {
+    if (!wasmSimdAvailable()) return;
+    drainKernelPool();
+    const first = fitGroupLasso(rowsA, yA, opts);
+    expect(pooledKernelMemory().memories).toBe(1);
+    const kept = { coef: Float64Array.from(first.coef), intercept: first.intercept, norms: Float64Array.from(first.groupNorms) };
+    const created = liveKernelMemory().created;
+    // Other data of the same size: written into the pages the first fit used.
+    const second = fitGroupLasso(new Matrix(rowsB), yB, opts);
+    expect(liveKernelMemory().created).toBe(created);
+    same(first, kept);
+    expect(Array.from(first.groupNorms)).toEqual(Array.from(kept.norms));
+    // A DenseMatrix and a dense CSC matrix go through the same memory, with the same answers.
+    same(fitGroupLasso(new DenseMatrix(n, p, colMajor(rowsA)), yA, opts), kept);
+    same(fitGroupLasso(SparseMatrix.fromDense(new DenseMatrix(n, p, colMajor(rowsA))), yA, opts), kept);
+    expect(liveKernelMemory().created).toBe(created);
+    // Each fit equals the same fit on a DenseMatrix kept by a prepared problem (a memory of its own).
+    same(second, prepareProblem(new DenseMatrix(n, p, colMajor(rowsB)), yB, { groups }).fit(opts.lambda, opts));
+    same(first, prepareProblem(new DenseMatrix(n, p, colMajor(rowsA)), yA, { groups }).fit(opts.lambda, opts));
+    expect(liveKernelMemory().created).toBe(created + 2);
+    // λ_max through the pool agrees with a prepared problem's.
+    expect(lambdaMax(rowsB, yB, { groups })).toBe(prepareProblem(new DenseMatrix(n, p, colMajor(rowsB)), yB, { groups }).lambdaMax());
+  });
+
+  it('a memory left dirty by a larger or different design does not leak into the next fit', () => {
+    if (!wasmSimdAvailable()) return;
+    // A wider design first (its memory is within the pool's slack of the next one's size).
+    const wide = rowsA.map((row) => [...row, ...row.map((v) => 3 * v)]);
+    fitGroupLasso(wide, yA, { groups: [...groups, ...groups.map((g) => g + 4)], lambda: 0.03 });
+    same(fitGroupLasso(rowsB, yB, opts), fitGroupLasso(DenseMatrix.fromRows(rowsB), yB, { ...opts }));
+    same(fitGroupLasso(rowsB, yB, opts), prepareProblem(new DenseMatrix(n, p, colMajor(rowsB)), yB, { groups }).fit(opts.lambda, opts));
+  });
+
+  it('a CSC matrix at least half full is fitted on the dense kernels; a sparser one agrees within tolerance', () => {
+    const dense = new DenseMatrix(n, p, colMajor(rowsA));
+    same(fitGroupLasso(SparseMatrix.fromDense(dense), yA, opts), fitGroupLasso(rowsA, yA, opts));
+    same(prepareProblem(SparseMatrix.fromDense(dense), yA, { groups }).fit(opts.lambda, opts), fitGroupLasso(rowsA, yA, opts));
+    // A quarter of the entries zeroed (columns with gaps), written into the memory the last fit left.
+    const gappy = rowsA.map((row, i) => row.map((v, j) => ((i + 2 * j) % 4 === 0 ? 0 : v)));
+    const G = SparseMatrix.fromDense(DenseMatrix.fromRows(gappy));
+    expect(G.nnz).toBeGreaterThanOrEqual(0.5 * n * p);
+    same(fitGroupLasso(G, yA, opts), fitGroupLasso(gappy, yA, opts));
+    // Two thirds of the entries zeroed: the sparse kernels, the same optimum to the tolerance.
+    const sparseRows = rowsA.map((row, i) => row.map((v, j) => ((i + j) % 3 === 0 ? v : 0)));
+    const S = SparseMatrix.fromDense(DenseMatrix.fromRows(sparseRows));
+    expect(S.nnz).toBeLessThan(0.5 * n * p);
+    const a = fitGroupLasso(S, yA, opts), b = fitGroupLasso(sparseRows, yA, opts);
+    expect(a.converged && b.converged).toBe(true);
+    for (let j = 0; j < p; j++) expect(Math.abs(a.coef[j] - b.coef[j])).toBeLessThan(1e-5);
+    expect(Math.abs(a.objective - b.objective)).toBeLessThanOrEqual(1e-12 * Math.abs(b.objective) + a.dualityGap + b.dualityGap);
+  });
+
+  it('a disposed operator refuses every product', () => {
+    const f = fastFromRows(rowsA, true);
+    if (f === null) return;
+    f.dispose();
+    expect(f.disposed).toBe(true);
+    expect(() => f.applyTranspose(new Float64Array(n), new Float64Array(p))).toThrow(/disposed/);
+    expect(() => f.dot(0, new Float64Array(n))).toThrow(/disposed/);
+  });
+
+  it('every way of building a kernel copy records the same column sums and squared norms, those of a naive oracle', () => {
+    if (!wasmSimdAvailable()) return;
+    // 61 rows: seven blocks of 8 and a tail, so the block order and the tail both count.
+    const m = 61;
+    const rows = Array.from({ length: m }, () => Array.from({ length: p }, () => r.normal() * 3 + 1));
+    const D = DenseMatrix.fromRows(rows);
+    const built = [fastFromRows(rows)!, fastFromRows(rows.map((row) => Float64Array.from(row)))!, fastOperator(D)];
+    const csc = callDesign(SparseMatrix.fromDense(D), 'test', false).op as FastDense;
+    const big = fastFromRows([...rows, ...rows.slice(0, 9)])!;
+    const sub = big.selectRows(Array.from({ length: m }, (_, i) => i)) as FastDense;
+    const ref = built[0].columnStats()!;
+    for (const f of [...built, csc, sub]) {
+      const st = f.columnStats();
+      expect(st).not.toBeNull();
+      for (let j = 0; j < p; j++) {
+        expect(Object.is(st!.sums[j], ref.sums[j])).toBe(true);
+        expect(Object.is(st!.sumSq[j], ref.sumSq[j])).toBe(true);
+      }
+    }
+    for (let j = 0; j < p; j++) {
+      let s1 = 0, s2 = 0;
+      for (let i = 0; i < m; i++) { s1 += rows[i][j]; s2 += rows[i][j] ** 2; }
+      expect(Math.abs(ref.sums[j] - s1)).toBeLessThanOrEqual(1e-12 * s2);
+      expect(Math.abs(ref.sumSq[j] - s2)).toBeLessThanOrEqual(1e-12 * s2);
+    }
+    // Entries changed through `set`: the recorded statistics no longer apply.
+    built[2].set(3, 1, 7);
+    expect(built[2].columnStats()).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DenseMatrix, fitGroupLasso, groupLassoPath, lambdaMax, type LinearOperator } from '../src/index.ts';
+import { DenseMatrix, fitGroupLasso, groupLassoPath, lambdaMax, wasmSimdAvailable, type LinearOperator } from '../src/index.ts';
 import { orthonormalizeGroups } from '../src/data/standardize.ts';
 import { prepareProblem } from '../src/problem/problem.ts';
 import { descentPath } from '../src/path/descent.ts';
@@ -130,5 +130,34 @@ describe('group descent along the path (squared loss, dense columns)', () => {
       }
     }
     expect(cut).toBeGreaterThan(0);
+  });
+
+  it('takes wide designs past the small-design size on the WebAssembly kernels: certified, and the general route\'s optimum', () => {
+    // n·p = 100 · 2100 > 200 000: formerly the general route's; residual updates on the kernels now.
+    const sizes = Array.from({ length: 300 }, () => 7);
+    const pr = randomProblem(8, 100, sizes);
+    const X = DenseMatrix.fromRows(pr.X);
+    const ctx = prepareProblem(X, pr.y, { groups: pr.groups }).context(0.1);
+    expect(descentPath(ctx, false) !== null).toBe(wasmSimdAvailable());
+    // A tall design of that size keeps the general route (a Gram matrix would cost n·p²/2).
+    const tall = randomProblem(9, 2100, [50, 50]);
+    expect(descentPath(prepareProblem(tall.X, tall.y, { groups: tall.groups }).context(0.1), false)).toBeNull();
+    const tol = 1e-7;
+    const opts = { groups: pr.groups, nLambda: 30, lambdaMinRatio: 0.05, tol };
+    const path = groupLassoPath(X, pr.y, opts);
+    // The general route: an explicit screening rule.
+    const general = groupLassoPath(X, pr.y, { ...opts, screening: 'strong' });
+    const rows = rowsOf(X);
+    const weights = pr.groups.map((g) => Math.sqrt(g.length));
+    for (let k = 0; k < path.lambdas.length; k++) {
+      const a = path.certificates[k], b = general.certificates[k];
+      expect(a.converged && b.converged).toBe(true);
+      expect(a.relativeGap).toBeLessThanOrEqual(tol);
+      // The objective recomputed from rows, and both routes' optima within their certified gaps.
+      const chk = naiveCheck(rows, pr.y, path.coefs[k], path.intercept[k], pr.groups, weights, path.lambdas[k], 'squared', true);
+      expect(Math.abs(chk.objective - a.objective) / chk.objective).toBeLessThan(1e-12);
+      expect(Math.abs(a.objective - b.objective)).toBeLessThanOrEqual(a.dualityGap + b.dualityGap + 1e-14 * a.objective);
+    }
+    expect(path.activeGroups[path.lambdas.length - 1].length).toBeGreaterThan(5);
   });
 });

@@ -324,11 +324,12 @@ export function pathOnProblem(
   // Leading right-singular direction of the last sub-problem: warm start of the next estimate.
   const power = new Random(0).normals(size);
 
-  // The squared loss on a small dense design: group descent with its state carried along the
-  // path (see descent.ts). Its own strong rule and KKT checks take the place of screening 'auto';
-  // an explicit solver or screening rule takes the general route below.
-  const engine = screening === 'auto' && solveOptions.solver === 'auto' && n * p * T <= ALL_IN_ONE_SIZE && lambdas[K - 1] > 0
-    ? descentPath(ctx0) : null;
+  // The squared loss on a small dense design, or a wide one on the WebAssembly kernels: group
+  // descent with its state carried along the path (see descent.ts). Its own strong rule and KKT
+  // checks take the place of screening 'auto'; an explicit solver or screening rule takes the
+  // general route below.
+  const engine = screening === 'auto' && solveOptions.solver === 'auto' && lambdas[K - 1] > 0
+    ? descentPath(ctx0, n * p * T <= ALL_IN_ONE_SIZE) : null;
   for (let k = 0; engine && k < K; k++) {
     const lam = lambdas[k];
     if (stop.stopped) solveOptions.deadline = -Infinity;
@@ -348,6 +349,7 @@ export function pathOnProblem(
     lambdaPrev = lam;
     if (options.onProgress?.(k + 1, K) === false) stop.stopped = true;
   }
+  engine?.release();
   for (let k = 0; !engine && k < K; k++) {
     const lam = lambdas[k];
     at.k = k;

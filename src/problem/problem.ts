@@ -5,7 +5,7 @@ import { expandForTasks, isGroupStructure, makeGroups, type GroupSpec, type Grou
 import { groupNorms } from '../groups/norms.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
 import { checkDesignScale, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
-import { designOperator, sharedFastCopy } from '../linalg/kernels/fast.ts';
+import { callDesign, designOperator, FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import '../penalties/index.ts'; // registers the built-in penalties
 import { getPenalty, penaltyNames, type Penalty, type PenaltyParams, type PenaltySpec } from '../penalties/penalty.ts';
@@ -516,7 +516,22 @@ export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOpti
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'alpha'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkNonNegative(fn, 'lambda', options.lambda);
-  return prepareProblem(X, y, options, fn).fit(options.lambda, options);
+  return oneCall(X, fn, (op) => prepareProblem(op, y, options, fn).fit(options.lambda, options));
+}
+
+/**
+ * Run `body` on the design of one call: what the call converts (rows, an ml-matrix, a dense
+ * enough CSC matrix, a DenseMatrix without a kept kernel copy) lives in a pooled kernel memory
+ * that goes back to the pool when the call returns, so the next call of that size writes into
+ * the same pages (see callDesign). The results hold no view on that memory.
+ */
+function oneCall<T>(X: MatrixInput, fn: string, body: (op: LinearOperator) => T): T {
+  const { op, owned } = callDesign(X, fn);
+  try {
+    return body(op);
+  } finally {
+    if (owned && op instanceof FastDense) op.dispose();
+  }
 }
 
 /**
@@ -529,7 +544,7 @@ export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: F
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma' && k !== 'tau'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkNonNegative(fn, 'lambda', options.lambda);
-  return prepareProblem(X, y, { ...options, penalty: 'sparseGroupLasso' }, fn).fit(options.lambda, options);
+  return oneCall(X, fn, (op) => prepareProblem(op, y, { ...options, penalty: 'sparseGroupLasso' }, fn).fit(options.lambda, options));
 }
 
 /**
@@ -543,5 +558,5 @@ export function lambdaMax(X: MatrixInput, y: ResponseInput, options: ProblemOpti
   checkOptions(fn, options, PROBLEM_KEYS);
   // Without a penalty name, alpha means the sparse-group lasso (what fitSparseGroupLasso fits).
   const penalty = options?.penalty ?? (options?.alpha !== undefined ? 'sparseGroupLasso' : undefined);
-  return prepareProblem(X, y, { ...options, penalty }, fn).lambdaMax();
+  return oneCall(X, fn, (op) => prepareProblem(op, y, { ...options, penalty }, fn).lambdaMax());
 }

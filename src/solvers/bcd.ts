@@ -26,6 +26,13 @@ function columnStats(op: LinearOperator, cols: ColumnAccess, fast: FastDense | n
   const hit = statsCache.get(op);
   if (hit && (!fast || hit.version === fast.version)) return hit;
   const { rows: n, cols: p } = op;
+  // The pass that wrote the kernel copy summed every column already: no pass of its own.
+  const known = fast ? fast.columnStats() : null;
+  if (known) {
+    const entry = { mu: Float64Array.from(known.sums, (s) => s / n), normSq: Float64Array.from(known.sumSq), version: fast!.version };
+    statsCache.set(op, entry);
+    return entry;
+  }
   const ones = fast ? fast.vector(n) : new Float64Array(n);
   ones.fill(1);
   const mu = fast ? fast.vector(p) : new Float64Array(p);

@@ -15,8 +15,9 @@ import { checkFiniteMatrix, DenseMatrix } from '../dense.ts';
 import { toDense, toOperator } from '../input.ts';
 import type { ColumnAccess, LinearOperator } from '../operator.ts';
 import { finiteFromSumSq, maxColumnRms } from '../scale.ts';
+import { SparseMatrix } from '../sparse.ts';
 import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './js.ts';
-import { instantiateKernels, MAX_WASM_BYTES, wasmSimdAvailable, type WasmKernelExports, type WasmMemory } from './wasm.ts';
+import { acquireKernelMemory, MAX_WASM_BYTES, releaseKernelMemory, wasmSimdAvailable, type KernelMemory, type WasmKernelExports, type WasmMemory } from './wasm.ts';
 
 /** Which kernels run the products. */
 export type KernelBackend = 'wasm' | 'js';
@@ -57,6 +58,8 @@ interface Engine extends KernelWorkspace {
   applyAll(w: Float64Array, out: Float64Array): void;
   applyTransposeAll(y: Float64Array, out: Float64Array): void;
   applyTransposeTasks(U: Float64Array, T: number, out: Float64Array): void;
+  /** Hand the kernel memory back for reuse (WebAssembly); nothing for the TypeScript kernels. */
+  dispose(): void;
 }
 
 /**
@@ -74,7 +77,7 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
   /** The kernels in use. */
   readonly backend: KernelBackend;
   override readonly columns: ColumnAccess;
-  private readonly engine: Engine;
+  private engine: Engine;
 
   private constructor(rows: number, cols: number, engine: Engine) {
     // Built by fastOperator only; a direct `new` with anything else is named here, not a TypeError.
@@ -87,26 +90,30 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     this.columns = this;
   }
 
-  /** @internal Build from a dense matrix; use {@link fastOperator}. */
-  static create(X: DenseMatrix, backend: KernelBackend, workspace: number): FastDense {
+  /** @internal Build from a dense matrix; use {@link fastOperator}. `pooled`: see {@link blank}. */
+  static create(X: DenseMatrix, backend: KernelBackend, workspace: number, pooled = false): FastDense {
     if (backend === 'js') return new FastDense(X.rows, X.cols, new JsEngine(X));
-    const f = new FastDense(X.rows, X.cols, new WasmEngine({ rows: X.rows, cols: X.cols }, workspace));
+    const f = new FastDense(X.rows, X.cols, new WasmEngine({ rows: X.rows, cols: X.cols }, workspace, pooled));
     f.subsetsOnKernels = true;
     // The copy into the kernel memory also sums each column's squares: finiteness and the range
     // check come with it instead of two more passes over X.
-    f.noteColumnSumSq(copyColumns(X.data, f.data, X.rows, X.cols));
+    const { ss, sums } = copyColumns(X.data, f.data, X.rows, X.cols);
+    f.noteColumnSumSq(ss, sums);
     return f;
   }
 
   /**
-   * @internal An n × p operator on the WebAssembly kernels whose entries the caller writes into
-   * `data` (column-major) and then confirms with {@link verifyFinite}; null when WebAssembly SIMD
-   * is missing or the matrix does not fit its memory.
+   * @internal An n × p operator on the WebAssembly kernels whose entries the caller writes, every
+   * one of them, into `data` (column-major: a memory from the pool holds its last owner's values)
+   * and then confirms with {@link verifyFinite} or {@link noteColumnSumSq}; null when WebAssembly
+   * SIMD is missing or the matrix does not fit its memory. `pooled`: the memory may come from the
+   * pool of memories given back by {@link dispose} (for an operator whose owner disposes it when
+   * done); otherwise it is new, so an operator that lives on never takes one a later fit could reuse.
    */
-  static blank(n: number, p: number, workspace = 16 * (n + p) + 4096): FastDense | null {
+  static blank(n: number, p: number, workspace = 16 * (n + p) + 4096, pooled = false): FastDense | null {
     if (!wasmSimdAvailable() || WasmEngine.bytesNeeded(n, p, workspace) > MAX_WASM_BYTES) return null;
     try {
-      const f = new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace));
+      const f = new FastDense(n, p, new WasmEngine({ rows: n, cols: p }, workspace, pooled));
       f.subsetsOnKernels = true;
       return f;
     } catch {
@@ -146,11 +153,24 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
    * @internal The pass that wrote `data` summed each column's squares (`ss`): finiteness and the
    * column sizes follow from them (see scale.ts). Returns whether every entry is finite.
    */
-  noteColumnSumSq(ss: Float64Array): boolean {
+  noteColumnSumSq(ss: Float64Array, sums?: Float64Array): boolean {
     const finite = finiteFromSumSq(this.data, this.rows, this.cols, ss);
     this.finite = finite && this.backend === 'wasm';
     this.scale = finite ? { version: this.version, value: maxColumnRms(this.data, this.rows, this.cols, ss) } : null;
+    this.stats = finite && sums !== undefined && this.backend === 'wasm' ? { version: this.version, sums, sumSq: ss } : null;
     return finite;
+  }
+
+  /** Column sums and sums of squares of the pass that wrote `data`, as of `version` (see blockSums). */
+  private stats: { version: number; sums: Float64Array; sumSq: Float64Array } | null = null;
+
+  /**
+   * @internal Each column's plain sum and sum of squares, taken by the pass that wrote the kernel
+   * copy (the same bits however the copy was built), or null when the entries changed since or
+   * no such pass recorded them. Read-only.
+   */
+  columnStats(): { sums: Float64Array; sumSq: Float64Array } | null {
+    return this.stats !== null && this.stats.version === this.version ? this.stats : null;
   }
 
   override maxColumnRms(): number {
@@ -158,6 +178,23 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     const value = super.maxColumnRms();
     this.scale = { version: this.version, value };
     return value;
+  }
+
+  /**
+   * @internal The owner is done with this operator: its kernel memory goes back to the pool for the
+   * next operator of its size (see wasm.ts), and any later product throws. Only for an operator
+   * that nothing else holds (one built inside a call, for that call) — a view on its memory kept
+   * elsewhere would see the next owner's data.
+   */
+  dispose(): void {
+    const e = this.engine;
+    this.engine = DISPOSED;
+    e.dispose();
+  }
+
+  /** Whether {@link dispose} was called. */
+  get disposed(): boolean {
+    return this.engine === DISPOSED;
   }
 
   /** Look at every entry once and remember whether all are finite (after writes to `data`). */
@@ -214,18 +251,13 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     const f = FastDense.blank(m, p);
     if (f === null) return super.selectRows(idx);
     const src = this.data, dst = f.data;
-    const ss = new Float64Array(p);
+    const ss = new Float64Array(p), sums = new Float64Array(p);
     for (let j = 0; j < p; j++) {
       const a = j * n, b = j * m;
-      let s = 0;
-      for (let k = 0; k < m; k++) {
-        const v = src[a + idx[k]];
-        dst[b + k] = v;
-        s += v * v;
-      }
-      ss[j] = s;
+      for (let k = 0; k < m; k++) dst[b + k] = src[a + idx[k]];
+      blockSums(dst, b, m, j, sums, ss);
     }
-    f.noteColumnSumSq(ss);
+    f.noteColumnSumSq(ss, sums);
     return f;
   }
 
@@ -372,55 +404,43 @@ export function fastOperator(X: unknown, options: FastOperatorOptions = {}): Fas
 }
 
 /**
- * dst ← src (both n × p column-major), returning each column's plain sum of squares: the copy and
- * the finiteness / range checks in one read of src.
+ * Column j's plain sum and sum of squares over d[o, o + n), into sums[j] and ss[j]: blocks of 8
+ * rows from the top, each summed as a balanced tree, added in order, then the tail one by one —
+ * the association of the transposing pass ({@link stripsArray}), so every way of building a
+ * kernel copy of the same entries yields the same bits. The solvers take the column means and
+ * squared norms from them ({@link FastDense.columnStats}) instead of two more passes over X.
  */
-function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number): Float64Array {
-  const ss = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    const o = j * n;
-    let s0 = 0, s1 = 0;
-    let i = 0;
-    for (const m2 = n - (n & 1); i < m2; i += 2) {
-      const a = src[o + i], b = src[o + i + 1];
-      dst[o + i] = a;
-      dst[o + i + 1] = b;
-      s0 += a * a;
-      s1 += b * b;
-    }
-    if (i < n) {
-      const a = src[o + i];
-      dst[o + i] = a;
-      s0 += a * a;
-    }
-    ss[j] = s0 + s1;
+function blockSums(d: Float64Array, o: number, n: number, j: number, sums: Float64Array, ss: Float64Array): void {
+  let s = 0, q = 0;
+  let i = o;
+  const e = o + n;
+  for (; i + 8 <= e; i += 8) {
+    const v0 = d[i], v1 = d[i + 1], v2 = d[i + 2], v3 = d[i + 3], v4 = d[i + 4], v5 = d[i + 5], v6 = d[i + 6], v7 = d[i + 7];
+    s += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
+    q += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
   }
-  return ss;
+  for (; i < e; i++) {
+    const v = d[i];
+    s += v;
+    q += v * v;
+  }
+  sums[j] = s;
+  ss[j] = q;
 }
 
 /**
- * dst ← src like {@link copyColumns}, but writing only entries that differ (so the kernel copy of
- * an unchanged matrix is only read). Returns the column sums of squares and whether any entry
- * changed (a change of sign of a zero counts: it can show in the results' signs).
+ * dst ← src (both n × p column-major), returning each column's plain sum and sum of squares
+ * ({@link blockSums}, read back while the column is in cache): the copy, the finiteness / range
+ * checks and the column statistics in one read of src.
  */
-function syncColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; changed: boolean } {
-  const ss = new Float64Array(p);
-  let changed = false;
+function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; sums: Float64Array } {
+  const ss = new Float64Array(p), sums = new Float64Array(p);
   for (let j = 0; j < p; j++) {
     const o = j * n;
-    let s = 0;
-    for (let i = o, e = o + n; i < e; i++) {
-      const v = src[i];
-      const w = dst[i];
-      if (v !== w || (v === 0 && 1 / v !== 1 / w)) {
-        dst[i] = v;
-        changed = true;
-      }
-      s += v * v;
-    }
-    ss[j] = s;
+    dst.set(src.subarray(o, o + n), o);
+    blockSums(dst, o, n, j, sums, ss);
   }
-  return { ss, changed };
+  return { ss, sums };
 }
 
 /** Plain-TypeScript kernels over the input's own storage. */
@@ -478,6 +498,24 @@ class JsEngine implements Engine {
     const { n, p } = this;
     for (let t = 0; t < T; t++) gemvTAllJs(this.data, n, p, U.subarray(t * n, (t + 1) * n), out.subarray(t * p, (t + 1) * p));
   }
+
+  dispose(): void {
+    // The input's own storage: nothing to give back.
+  }
+}
+
+/** What a disposed operator runs on: every product is refused (its memory has a new owner). */
+const gone = (): never => {
+  throw new ShapeError('FastDense', 'this operator was disposed: its kernel memory now serves another one');
+};
+const DISPOSED: Engine = {
+  backend: 'js', data: new Float64Array(0), vector: gone, release: () => undefined, dot: gone, normSq: gone, axpy: gone,
+  gemvT: gone, gemvN: gone, applyAll: gone, applyTransposeAll: gone, applyTransposeTasks: gone, dispose: () => undefined,
+};
+
+/** A new kernel memory (for an operator that lives as long as its owner keeps it). */
+function acquireFresh(bytes: number): KernelMemory & { reused: boolean } {
+  return acquireKernelMemory(bytes, false);
 }
 
 /** Round a byte count up to a cache line, so every region starts 64-byte aligned. */
@@ -498,6 +536,7 @@ class WasmEngine implements Engine {
   private readonly p: number;
   private readonly k: WasmKernelExports;
   private readonly memory: WasmMemory;
+  private readonly kernel: KernelMemory;
   private readonly buffer: ArrayBuffer;
   private readonly xPtr: number;
   private readonly identityPtr: number;
@@ -520,12 +559,16 @@ class WasmEngine implements Engine {
     return 64 + line(8 * n * p) + line(4 * p) + line(4 * c) + line(8 * c) + line(8 * c) + line(8 * n) + line(8 * workspace);
   }
 
-  /** With `X.data` absent the matrix memory is left zeroed, for the caller to fill in place. */
-  constructor(X: { rows: number; cols: number; data?: Float64Array }, workspace: number) {
+  /**
+   * With `X.data` absent the caller fills the matrix memory in place (all of it: with `pooled` the
+   * memory may come from the pool, holding a former owner's entries).
+   */
+  constructor(X: { rows: number; cols: number; data?: Float64Array }, workspace: number, pooled = false) {
     const n = X.rows, p = X.cols;
     this.n = n;
     this.p = p;
-    const { memory, exports } = instantiateKernels(WasmEngine.bytesNeeded(n, p, workspace));
+    this.kernel = pooled ? acquireKernelMemory(WasmEngine.bytesNeeded(n, p, workspace)) : acquireFresh(WasmEngine.bytesNeeded(n, p, workspace));
+    const { memory, exports } = this.kernel;
     this.memory = memory;
     this.buffer = memory.buffer;
     this.k = exports;
@@ -541,6 +584,8 @@ class WasmEngine implements Engine {
     this.arenaNext = at;
     this.arenaEnd = at + line(8 * workspace);
     this.data = new Float64Array(this.buffer, this.xPtr, n * p);
+    // Work vectors are handed out zero-filled: a reused memory's scratch and arena start clean.
+    if ((this.kernel as { reused?: boolean }).reused) new Uint8Array(this.buffer, this.identityPtr, this.arenaEnd - this.identityPtr).fill(0);
     if (X.data) this.data.set(X.data);
     const identity = new Int32Array(this.buffer, this.identityPtr, p);
     for (let j = 0; j < p; j++) identity[j] = j;
@@ -548,6 +593,10 @@ class WasmEngine implements Engine {
     this.coefView = new Float64Array(this.buffer, this.coefPtr, c);
     this.outView = new Float64Array(this.buffer, this.outPtr, c);
     this.vecView = new Float64Array(this.buffer, this.vecPtr, n);
+  }
+
+  dispose(): void {
+    releaseKernelMemory(this.kernel);
   }
 
   vector(length: number): Float64Array {
@@ -711,18 +760,20 @@ const denseCache = new WeakMap<DenseMatrix, FastDense>();
 
 /**
  * The kernel copy of a plain DenseMatrix (`backend: 'auto'`), kept while the matrix lives so repeated
- * fits on the same matrix do not copy it again. Each call brings the copy up to date with the
- * matrix in one streaming pass (writing only entries that changed in between) that also yields the
- * finiteness and range checks. A FastDense is returned as is. With `fn`, a non-finite entry is
- * refused with an error naming it; without, the copy just records that it is not finite.
+ * fits on the same matrix reuse its memory. Each call rewrites the copy from the matrix in one
+ * streaming pass (a native copy per column into pages already touched: less than half the time of
+ * comparing the two and writing what changed) that also yields the finiteness and range checks and
+ * the column statistics; the copy's version moves on, so caches of the old entries are dropped. A
+ * FastDense is returned as is. With `fn`, a non-finite entry is refused with an error naming it;
+ * without, the copy just records that it is not finite.
  */
 export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
   if (X instanceof FastDense) return X;
   const hit = denseCache.get(X);
   if (hit && hit.rows === X.rows && hit.cols === X.cols && hit.backend === 'wasm') {
-    const { ss, changed } = syncColumns(X.data, hit.data, X.rows, X.cols);
-    if (changed) hit.touch();
-    if (!hit.noteColumnSumSq(ss) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
+    const { ss, sums } = copyColumns(X.data, hit.data, X.rows, X.cols);
+    hit.touch();
+    if (!hit.noteColumnSumSq(ss, sums) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
     return hit;
   }
   if (fn !== undefined && !(X.rows > 0 && X.cols > 0)) toOperator(X, fn); // words the empty shape
@@ -739,18 +790,85 @@ export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
 
 /**
  * The design matrix at the API edge of a fit, ready for the solvers: rows and ml-matrix matrices
- * transposed straight into the kernel memory ({@link fastFromRows}); a DenseMatrix copied there
- * once and kept in step ({@link sharedFastCopy}); a fast operator, a CSC matrix or another
- * operator used as is. Each dense form is read once, with the finiteness check and the column
- * sizes for the range check taken in the same pass. Refusals are {@link toOperator}'s.
+ * transposed straight into the kernel memory ({@link fastFromRows}); a DenseMatrix copied into a
+ * kernel memory kept with it ({@link sharedFastCopy}); a CSC matrix that is at least half full written
+ * out dense there (see {@link DENSE_CSC}); a fast operator or another operator used as is. Each
+ * form is read once, with the finiteness check and the column sizes for the range check taken in
+ * the same pass. Refusals are {@link toOperator}'s.
  */
 export function designOperator(X: unknown, fn: string): LinearOperator {
-  const direct = fastFromRows(X);
-  if (direct !== null) return direct;
+  return callDesign(X, fn, false).op;
+}
+
+/**
+ * {@link designOperator} for one call that is done with the operator when it returns (a single fit,
+ * λ_max): what it converts goes into a kernel memory from the pool (see wasm.ts), and `owned` says
+ * the call built the operator itself, so it disposes it at the end ({@link FastDense.dispose}) for
+ * the next call to write into the same, already touched pages. A DenseMatrix that has a kernel copy
+ * kept with it (a prepared problem made one) is copied into that one, so X is not held three times;
+ * any other is copied into a pooled memory for the call alone.
+ */
+export function callDesign(X: unknown, fn: string, pooled = true): { op: LinearOperator; owned: boolean } {
+  const direct = fastFromRows(X, pooled);
+  if (direct !== null) return { op: direct, owned: pooled };
   if (X instanceof DenseMatrix && !(X instanceof FastDense) && X.rows > 0 && X.cols > 0 && wasmSimdAvailable()) {
-    return sharedFastCopy(X, fn);
+    if (!pooled || denseCache.has(X)) return { op: sharedFastCopy(X, fn), owned: false };
+    const f = pooledCopy(X, fn);
+    if (f !== null) return { op: f, owned: true };
   }
-  return toOperator(X, fn);
+  if (X instanceof SparseMatrix) {
+    const f = denseFromCsc(X, pooled);
+    if (f !== null) return { op: f, owned: pooled };
+  }
+  return { op: toOperator(X, fn), owned: false };
+}
+
+/** A DenseMatrix copied into a pooled kernel memory (null when it does not fit there). */
+function pooledCopy(X: DenseMatrix, fn: string): FastDense | null {
+  const workspace = 16 * (X.rows + X.cols) + 4096;
+  if (WasmEngine.bytesNeeded(X.rows, X.cols, workspace) > MAX_WASM_BYTES) return null;
+  let f: FastDense;
+  try {
+    f = FastDense.create(X, 'wasm', workspace, true);
+  } catch {
+    return null; // the host refused the memory
+  }
+  if (!f.isKnownFinite()) {
+    f.dispose();
+    checkFiniteMatrix(fn, 'X', X); // throws, naming the entry
+  }
+  return f;
+}
+
+/**
+ * Fill fraction from which a CSC design runs on the dense kernels: the dense copy (8 bytes an
+ * entry) is then at most 4/3 of the CSC storage (12 bytes a stored entry), and the SIMD products
+ * over contiguous columns beat the indexed gathers of the sparse ones several times over.
+ */
+const DENSE_CSC = 0.5;
+
+/**
+ * A CSC matrix at least {@link DENSE_CSC} full written column by column into kernel memory (each
+ * column zeroed and its entries scattered while it is in cache, squares summed for the checks);
+ * null when it is sparser, when the kernels are unavailable or the matrix does not fit them.
+ */
+function denseFromCsc(X: SparseMatrix, pooled: boolean): FastDense | null {
+  const n = X.rows, p = X.cols;
+  if (n === 0 || p === 0 || X.nnz < DENSE_CSC * n * p) return null;
+  const f = FastDense.blank(n, p, undefined, pooled);
+  if (f === null) return null;
+  const d = f.data, ptr = X.colPtr, ri = X.rowIndex, v = X.values;
+  const ss = new Float64Array(p), sums = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    const o = j * n;
+    // A full column overwrites every entry (its row indices are strictly increasing, in range).
+    if (ptr[j + 1] - ptr[j] < n) d.fill(0, o, o + n);
+    for (let k = ptr[j], e = ptr[j + 1]; k < e; k++) d[o + ri[k]] = v[k];
+    blockSums(d, o, n, j, sums, ss);
+  }
+  if (f.noteColumnSumSq(ss, sums)) return f;
+  f.dispose(); // a value changed to a non-finite one after construction: the general route words it
+  return null;
 }
 
 /**
@@ -769,7 +887,7 @@ const STRIP_COLS = 256;
  * square to its column's `ss`; false when an entry is not a number (a Float64Array store would
  * turn null into 0 and '2' into 2).
  */
-function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
+function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, sums: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
   let i = i0;
   for (; i + 8 <= i1; i += 8) {
     const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
@@ -782,6 +900,7 @@ function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Fl
       d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
       d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
       ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+      sums[j] += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
     }
   }
   for (; i < i1; i++) {
@@ -791,13 +910,14 @@ function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Fl
       if (typeof v !== 'number') return false;
       d[j * n + i] = v;
       ss[j] += v * v;
+      sums[j] += v;
     }
   }
   return true;
 }
 
 /** {@link stripsArray} for Float64Array rows (ml-matrix's storage): every entry is a number. */
-function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
+function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, sums: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
   let i = i0;
   for (; i + 8 <= i1; i += 8) {
     const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
@@ -808,6 +928,7 @@ function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64
       d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
       d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
       ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
+      sums[j] += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
     }
   }
   for (; i < i1; i++) {
@@ -816,6 +937,7 @@ function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64
       const v = r[j];
       d[j * n + i] = v;
       ss[j] += v * v;
+      sums[j] += v;
     }
   }
 }
@@ -828,7 +950,7 @@ function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64
  * general conversion, which words any refusal) when the input is of another kind, when an entry is
  * not a finite number or a row is ragged, or when the WebAssembly kernels are not available.
  */
-export function fastFromRows(X: unknown): FastDense | null {
+export function fastFromRows(X: unknown, pooled = false): FastDense | null {
   let rows: ArrayLike<ArrayLike<number>>;
   if (AbstractMatrix.isMatrix(X)) {
     const d = (X as unknown as { data?: unknown }).data;
@@ -845,19 +967,24 @@ export function fastFromRows(X: unknown): FastDense | null {
     const r = rows[i];
     if (r === null || typeof r !== 'object' || r.length !== p || (r instanceof Float64Array) !== typed) return null;
   }
-  const f = FastDense.blank(n, p);
+  const f = FastDense.blank(n, p, undefined, pooled);
   if (f === null) return null;
   const d = f.data;
-  const ss = new Float64Array(p);
+  const ss = new Float64Array(p), sums = new Float64Array(p);
   // Blocks of strips (see STRIP_ROWS): a row-wide block would write to p pages at once and thrash
   // the TLB. Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
   for (let i0 = 0; i0 < n; i0 += STRIP_ROWS) {
     const i1 = Math.min(n, i0 + STRIP_ROWS);
     for (let j0 = 0; j0 < p; j0 += STRIP_COLS) {
       const j1 = Math.min(p, j0 + STRIP_COLS);
-      if (typed) stripsTyped(rows as ArrayLike<Float64Array>, d, ss, n, i0, i1, j0, j1);
-      else if (!stripsArray(rows as ArrayLike<ArrayLike<number>>, d, ss, n, i0, i1, j0, j1)) return null; // the general conversion words it
+      if (typed) stripsTyped(rows as ArrayLike<Float64Array>, d, ss, sums, n, i0, i1, j0, j1);
+      else if (!stripsArray(rows as ArrayLike<ArrayLike<number>>, d, ss, sums, n, i0, i1, j0, j1)) {
+        f.dispose();
+        return null; // the general conversion words it
+      }
     }
   }
-  return f.noteColumnSumSq(ss) ? f : null;
+  if (f.noteColumnSumSq(ss, sums)) return f;
+  f.dispose();
+  return null;
 }

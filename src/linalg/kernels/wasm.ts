@@ -72,6 +72,14 @@ export function wasmSimdAvailable(): boolean {
   return kernelModule() !== null;
 }
 
+/** A linear memory with the kernels instantiated over it. */
+export interface KernelMemory {
+  readonly memory: WasmMemory;
+  readonly exports: WasmKernelExports;
+  /** Its size in bytes (whole pages). */
+  readonly bytes: number;
+}
+
 /**
  * A fixed-size linear memory (initial = maximum, so it can never grow and detach the views taken
  * on it) with the kernels instantiated over it. Throws when the host refuses the allocation.
@@ -88,6 +96,65 @@ export function instantiateKernels(bytes: number): { memory: WasmMemory; exports
   released?.register(memory, pages * WASM_PAGE);
   const instance = new wa.Instance(module, { env: { memory } });
   return { memory, exports: instance.exports as unknown as WasmKernelExports };
+}
+
+/**
+ * Kernel memories given back by operators whose owner is done with them (a one-call fit on rows,
+ * an ml-matrix or a CSC matrix it converted itself), kept for the next operator of a size they
+ * fit. A fresh memory is paid for page by page on first touch — on a 10000 × 2000 design several
+ * times the cost of writing X into memory already touched — so a sequence of fits on designs of
+ * one size writes into the same pages. At most {@link POOL_MAX} are kept, none larger than needed
+ * by more than {@link POOL_SLACK}× is handed out (a small problem does not pin a large memory),
+ * and a miss drops the pool (its memories are too small or too large for what is asked now).
+ */
+const pool: KernelMemory[] = [];
+const POOL_MAX = 2;
+const POOL_SLACK = 2;
+
+/**
+ * A kernel memory of at least `bytes`, from the pool when one fits (`reused`: its contents are
+ * whatever the last owner left) or new (zero-filled); `fromPool` false: always new (for an
+ * operator whose owner keeps it). Throws when the host refuses the allocation.
+ */
+export function acquireKernelMemory(bytes: number, fromPool = true): KernelMemory & { reused: boolean } {
+  if (!fromPool) {
+    const { memory, exports } = instantiateKernels(bytes);
+    return { memory, exports, bytes: memory.buffer.byteLength, reused: false };
+  }
+  let best = -1;
+  for (let k = 0; k < pool.length; k++) {
+    const b = pool[k].bytes;
+    if (b >= bytes && b <= POOL_SLACK * bytes + WASM_PAGE && (best < 0 || b < pool[best].bytes)) best = k;
+  }
+  if (best >= 0) {
+    const m = pool.splice(best, 1)[0];
+    return { ...m, reused: true };
+  }
+  pool.length = 0;
+  const { memory, exports } = instantiateKernels(bytes);
+  return { memory, exports, bytes: memory.buffer.byteLength, reused: false };
+}
+
+/**
+ * Give a memory from {@link acquireKernelMemory} back for reuse. The caller guarantees that no view
+ * on it is used afterwards (the next owner overwrites it).
+ */
+export function releaseKernelMemory(m: KernelMemory): void {
+  if (pool.some((q) => q.memory === m.memory)) return;
+  pool.push({ memory: m.memory, exports: m.exports, bytes: m.bytes });
+  if (pool.length > POOL_MAX) pool.shift();
+}
+
+/** Memories held for reuse and their bytes (for tests and the soak benchmark). */
+export function pooledKernelMemory(): { memories: number; bytes: number } {
+  let bytes = 0;
+  for (const m of pool) bytes += m.bytes;
+  return { memories: pool.length, bytes };
+}
+
+/** Drop every pooled memory (the garbage collector takes them back). */
+export function drainKernelPool(): void {
+  pool.length = 0;
 }
 
 /** Kernel memories created, and those not yet collected (counts kept for the soak benchmark's leak check). */
