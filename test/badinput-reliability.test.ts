@@ -113,6 +113,7 @@ export const reliabilityRows: BadInputRow[] = [
   // Files that are not UTF-8 text (used to be reported as a ragged row).
   { name: 'a UTF-16 CSV file', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(it starts with a UTF-16 byte-order mark\): save it as UTF-8$/, call: () => readCsv(utf16File) },
   { name: 'a CSV file with a NUL byte', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(a NUL byte at character 6\): save it as UTF-8$/, call: () => readCsv(nulFile) },
+  { name: 'signal.phaseTransition with n = 1e6 (named here, not in gaussian)', fn: 'phaseTransition', error: ValueError, message: /^m·n of the largest sensing matrix is 500000000000, above the limit 134217728/, call: () => signal.phaseTransition({ n: 1e6, blockSize: 2, deltas: [0.5], sparsityRatios: [0.5], trials: 1 }) },
   { name: 'signal.phaseTransition with a huge grid', fn: 'phaseTransition', error: ValueError, message: /^the number of recoveries \(deltas × sparsityRatios × trials\) is 1000000, above the limit 100000/, call: () => signal.phaseTransition({ n: 8, blockSize: 2, deltas: [0.5, 1], sparsityRatios: [0.5], trials: 500_000 }) },
 ];
 
