@@ -33,6 +33,9 @@ const files = mkdtempSync(join(tmpdir(), 'gs-badinput-'));
 afterAll(() => rmSync(files, { recursive: true, force: true }));
 const utf16File = join(files, 'utf16.csv');
 writeFileSync(utf16File, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('y,a\n1,2\n', 'utf16le')]));
+// Two Latin-1 levels ('café', 'cafè') that decoding would both have turned into 'caf\uFFFD'.
+const latin1File = join(files, 'latin1.csv');
+writeFileSync(latin1File, Buffer.from('y,a,c\n1,2,caf\xe9\n2,3,caf\xe8\n', 'latin1'));
 const nulFile = join(files, 'nul.csv');
 writeFileSync(nulFile, 'y,a\n1,\u0000\n2,3\n');
 
@@ -119,6 +122,7 @@ export const reliabilityRows: BadInputRow[] = [
 
   // Files that are not UTF-8 text (used to be reported as a ragged row).
   { name: 'a UTF-16 CSV file', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(it starts with a UTF-16 byte-order mark\): save it as UTF-8$/, call: () => readCsv(utf16File) },
+  { name: 'a Latin-1 CSV file (invalid UTF-8 past the first bytes)', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(an invalid byte sequence on line 2; a Latin-1 or Windows-1252 file\?\): save it as UTF-8$/, call: () => readCsv(latin1File) },
   { name: 'a CSV file with a NUL byte', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(a NUL byte at character 6\): save it as UTF-8$/, call: () => readCsv(nulFile) },
   // Corrupted snapshots: the certificate used to be restored as it was.
   { name: 'GroupLasso.fromJSON with converged: "x"', fn: 'GroupLasso.fromJSON', error: ValueError, message: /^certificate\.converged \("x"\) does not match its status 'converged'$/, call: () => GroupLasso.fromJSON(corrupt((j) => { j.certificate.converged = 'x'; })) },
