@@ -14,7 +14,8 @@ import { DataError, GroupError, OptionError, ShapeError, ValueError } from '../s
 import { makeGroups } from '../src/index.ts';
 import {
   fileIOHandler, gatherInputs, graphFromOnnx, groupNorms, initBackend, loadTinyFaceDetector, lossTensor, measureLatency, netStructure,
-  nsfwjsModelFolder, pruneGraph, subsetImages, trainProximal, validateGraph, writeModel, type ImageSet,
+  nsfwjsModelFolder, parseWeightsManifest, pruneGraph, readFaceApiManifest, readModel, readTfjsGraphModel, subsetImages, tinyFaceDetectorPath,
+  trainProximal, validateGraph, writeModel, type ImageSet,
 } from '../src/neural/index.ts';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 
@@ -57,6 +58,18 @@ const rows: BadInputRow[] = [
   { name: 'groupNorms with groups over another length', fn: 'groupNorms', error: ShapeError, message: /^the groups index 4 features, the parameters have 3$/, call: () => groupNorms(new Float64Array(3), makeGroups([[0, 1], [2, 3]], 4)) },
   { name: 'groupNorms with a plain array of groups', fn: 'groupNorms', error: GroupError, message: /^expected a GroupStructure/, call: () => groupNorms(new Float64Array(3), [[0, 1], [2]] as never) },
   { name: 'gatherInputs with perSample not a multiple of channels', fn: 'gatherInputs', error: ShapeError, message: /^perSample \(3\) must be a whole multiple of channels \(2\)/, call: () => gatherInputs(new Float32Array(6), 3, 2, Int32Array.of(0)) },
+  // Input options of the importers: an absurd size used to pass and fail later as a RangeError
+  // ("Invalid typed array length") in shape inference; a junk shape or option name was ignored.
+  { name: 'readModel with inputSize 1e9', fn: 'readModel', error: ValueError, message: /^inputSize must be a whole number from 1 to 16384, got number 1000000000$/, call: () => readModel(tinyFaceDetectorPath(), { inputSize: 1e9 }) },
+  { name: 'readModel with a junk inputShape', fn: 'readModel', error: ShapeError, message: /^inputShape must be 1 to 8 whole numbers ≥ 1 \(the batch may be −1\), got \[1, -1, a\]$/, call: () => readModel(tinyFaceDetectorPath(), { inputShape: [1, -1, 'a'] as never }) },
+  { name: 'readModel with an inputShape of 1e12 entries', fn: 'readModel', error: ShapeError, message: /^inputShape \[1, 1000000, 1000000, 3\] has 3\.00e\+12 entries per sample, above the limit 268435456$/, call: () => readModel(tinyFaceDetectorPath(), { inputShape: [1, 1e6, 1e6, 3] }) },
+  { name: 'readModel with a misspelt option', fn: 'readModel', error: OptionError, message: /^unknown option 'inputsize' \(did you mean 'inputSize'\?\)/, call: () => readModel(tinyFaceDetectorPath(), { inputsize: 64 } as never) },
+  { name: 'readFaceApiManifest with inputSize 1.5', fn: 'readFaceApiManifest', error: ValueError, message: /^inputSize must be a whole number from 1 to 16384, got number 1\.5$/, call: () => readFaceApiManifest(tinyFaceDetectorPath(), { inputSize: 1.5 }) },
+  { name: 'readTfjsGraphModel with a string inputShape', fn: 'readTfjsGraphModel', error: ShapeError, message: /^inputShape must be 1 to 8 whole numbers/, call: () => readTfjsGraphModel('model.json', { inputShape: '1,2' as never }) },
+  { name: 'graphFromOnnx with inputShape of zeros', fn: 'graphFromOnnx', error: ShapeError, message: /^inputShape must be 1 to 8 whole numbers/, call: () => graphFromOnnx(new Uint8Array(4), 'x.onnx', { inputShape: [1, 0, 0, 3] }) },
+  // Shard bytes that are not bytes used to escape as a DataView RangeError.
+  { name: 'parseWeightsManifest with a number as shard', fn: 'parseWeightsManifest', error: DataError, message: /^shards must be one array of Uint8Array \(the bytes of each shard file\) per manifest group$/, call: () => parseWeightsManifest([{ paths: ['a.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32' }] }], [[3 as never]]) },
+  { name: 'parseWeightsManifest with an object as shard', fn: 'parseWeightsManifest', error: DataError, message: /^shards must be one array of Uint8Array/, call: () => parseWeightsManifest([{ paths: ['a.bin'], weights: [{ name: 'w', shape: [2], dtype: 'float32' }] }], [[{} as never]]) },
 ];
 
 badInputTable('neural', rows);

@@ -22,10 +22,20 @@ const groups = [[0, 1], [2]];
 const ok = { groups, lambda: 0.1 };
 const F = 'fitGroupLasso';
 const path = groupLassoPath(X, y, { groups, nLambda: 5 });
+/** A saved GroupLasso with one field changed. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const corrupt = (f: (j: any) => void): unknown => {
+  const j = JSON.parse(JSON.stringify(new GroupLasso({ groups, lambda: 0.1 }).fit(X, y)));
+  f(j);
+  return j;
+};
 const files = mkdtempSync(join(tmpdir(), 'gs-badinput-'));
 afterAll(() => rmSync(files, { recursive: true, force: true }));
 const utf16File = join(files, 'utf16.csv');
 writeFileSync(utf16File, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('y,a\n1,2\n', 'utf16le')]));
+// Two Latin-1 levels ('café', 'cafè') that decoding would both have turned into 'caf\uFFFD'.
+const latin1File = join(files, 'latin1.csv');
+writeFileSync(latin1File, Buffer.from('y,a,c\n1,2,caf\xe9\n2,3,caf\xe8\n', 'latin1'));
 const nulFile = join(files, 'nul.csv');
 writeFileSync(nulFile, 'y,a\n1,\u0000\n2,3\n');
 
@@ -112,7 +122,14 @@ export const reliabilityRows: BadInputRow[] = [
 
   // Files that are not UTF-8 text (used to be reported as a ragged row).
   { name: 'a UTF-16 CSV file', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(it starts with a UTF-16 byte-order mark\): save it as UTF-8$/, call: () => readCsv(utf16File) },
+  { name: 'a Latin-1 CSV file (invalid UTF-8 past the first bytes)', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(an invalid byte sequence on line 2; a Latin-1 or Windows-1252 file\?\): save it as UTF-8$/, call: () => readCsv(latin1File) },
   { name: 'a CSV file with a NUL byte', fn: 'readCsv', error: DataError, message: /is not UTF-8 text \(a NUL byte at character 6\): save it as UTF-8$/, call: () => readCsv(nulFile) },
+  // Corrupted snapshots: the certificate used to be restored as it was.
+  { name: 'GroupLasso.fromJSON with converged: "x"', fn: 'GroupLasso.fromJSON', error: ValueError, message: /^certificate\.converged \("x"\) does not match its status 'converged'$/, call: () => GroupLasso.fromJSON(corrupt((j) => { j.certificate.converged = 'x'; })) },
+  { name: 'GroupLasso.fromJSON with a string objective', fn: 'GroupLasso.fromJSON', error: ValueError, message: /^certificate\.objective must be a number, got "x"$/, call: () => GroupLasso.fromJSON(corrupt((j) => { j.certificate.objective = 'x'; })) },
+  { name: 'GroupLasso.fromJSON with an unknown status', fn: 'GroupLasso.fromJSON', error: OptionError, message: /^unknown certificate\.status 'done'/, call: () => GroupLasso.fromJSON(corrupt((j) => { j.certificate.status = 'done'; })) },
+  { name: 'GroupLasso.fromJSON with path.index -1', fn: 'GroupLasso.fromJSON', error: ValueError, message: /^path\.index must be a whole number ≥ 0$/, call: () => GroupLasso.fromJSON(corrupt((j) => { j.path.index = -1; })) },
+  { name: 'signal.phaseTransition with n = 1e6 (named here, not in gaussian)', fn: 'phaseTransition', error: ValueError, message: /^m·n of the largest sensing matrix is 500000000000, above the limit 134217728/, call: () => signal.phaseTransition({ n: 1e6, blockSize: 2, deltas: [0.5], sparsityRatios: [0.5], trials: 1 }) },
   { name: 'signal.phaseTransition with a huge grid', fn: 'phaseTransition', error: ValueError, message: /^the number of recoveries \(deltas × sparsityRatios × trials\) is 1000000, above the limit 100000/, call: () => signal.phaseTransition({ n: 8, blockSize: 2, deltas: [0.5, 1], sparsityRatios: [0.5], trials: 500_000 }) },
 ];
 

@@ -47,12 +47,19 @@ beforeAll(() => {
   const naUsed = csv(rows(90, 5)).split('\n').map((l, i) => (i === 10 || i === 20 ? l.replace(/^[^,]+/, '') : l)).join('\n');
   writeFileSync(file('na-used.csv'), naUsed);
   writeFileSync(file('ids.csv'), csv(rows(90, 6, (_, i) => ({ patient: `P${1000 + i}` }))));
+  writeFileSync(file('trailing.csv'), csv(rows(30, 7)).split('\n').map((l) => (l ? `${l},` : l)).join('\n'));
 });
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the command line on unseen tables', () => {
+  it('a delimiter at the end of every line: one line naming the fix in CLI terms, not an API option', async () => {
+    const r = await cli(['fit', file('trailing.csv'), '--target', 'y', '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('groupsparse: column 5 of the header (line 1) has no name (a delimiter at the end of the line?); name the column in the file, or remove the extra delimiter');
+  });
+
   it('reads a semicolon file with decimal commas without being told', async () => {
     const r = await cli(['fit', file('semicolon.csv'), '--target', 'y', '--lambda', '0.05', '--quiet']);
     expect(r.code, r.stderr).toBe(0);

@@ -57,6 +57,7 @@ const cases: Record<string, (d: string) => string[]> = {
   unknownFlag: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lamda', '0.1'],
   twoChoices: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--cv', '5'],
   negativeLambda: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '-1'],
+  negativeSeed: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--seed', '-1'],
   repeatedLambda: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--lambda', '0.2'],
   plotNoDir: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'no', 'dir', 'x.svg')],
   plotExists: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'exists.svg')],
@@ -136,6 +137,8 @@ describe('groupsparse command line', () => {
       unknownFlag: /unknown option '--lamda' for fit; did you mean --lambda?/,
       twoChoices: /give one of --lambda, --cv, --criterion/,
       negativeLambda: /--lambda must be a number ≥ 0, got '-1'/,
+      // Named as the flag (it used to come from Random, after the full-data path).
+      negativeSeed: /^groupsparse: --seed must be a whole number from 0 to 4294967295, got '-1'$/m,
       repeatedLambda: /--lambda is given twice \('0\.1' and '0\.2'\)/,
       plotNoDir: /--plot '.*x\.svg': the folder '.*dir' does not exist/,
       plotExists: /--plot '.*exists\.svg' already exists; add --force/,

@@ -100,7 +100,8 @@ export function asFlags(message: string): string {
   return message.replace(/^readCsv: /, '')
     .replace("use { missing: 'drop-rows' } to drop such rows", 'add --drop-missing to drop such rows, or --drop the column')
     .replace("with { dates: 'numeric' } (days since 1970-01-01) or leave the column out", 'with --dates numeric (days since 1970-01-01), or --drop the column')
-    .replace("use { duplicateNames: 'rename' } to make names unique", 'rename the column in the file');
+    .replace("use { duplicateNames: 'rename' } to make names unique", 'rename the column in the file')
+    .replace(/use \{ duplicateNames: 'rename' \} to name it V\d+/, 'name the column in the file, or remove the extra delimiter');
 }
 
 /** What the model is fitted to: the response in the form its loss reads, and sample weights. */

@@ -55,7 +55,7 @@ export function modelOptions(v: ModelValues, design: Design, command: 'fit' | 'p
   if (command === 'path' && given.length > 0) throw new CliError(`${given[0]} chooses a λ: use it with 'fit' ('path' shows the whole path)`);
   const rule = choiceFlag(v.rule, 'rule', ['min', '1se'] as const);
   if (rule !== undefined && cv === undefined && given.length > 0) throw new CliError('--rule goes with --cv');
-  const seed = numberFlag(v.seed, 'seed', (x) => Number.isInteger(x), 'a whole number');
+  const seed = numberFlag(v.seed, 'seed', (x) => Number.isInteger(x) && x >= 0 && x <= 2 ** 32 - 1, 'a whole number from 0 to 4294967295');
   const workers = numberFlag(v.workers, 'workers', (x) => Number.isInteger(x) && x >= 1, 'a whole number ≥ 1');
   if (v.orthonormalize && v['no-standardize']) throw new CliError('--orthonormalize and --no-standardize exclude each other');
   const opts: GroupLassoOptions = {

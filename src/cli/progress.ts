@@ -59,8 +59,9 @@ child.on('error', ready);
 `;
 
 /**
- * A progress bar on stderr (plain lines once a second when stderr is not a terminal), or nothing
- * when `quiet`. The bar starts at the first report, so quick work prints nothing. A single fit that
+ * A progress bar on stderr (plain lines `fit 12/1100 fits, 35 s`, at most once a second and written
+ * synchronously, when stderr is not a terminal), or nothing when `quiet`. The bar starts at the
+ * first report, and plain lines a second after it, so quick work prints nothing. A single fit that
  * runs longer than a second also prints a line per second (λ, iteration, running relative gap),
  * written synchronously because the event loop does not turn during a fit. Ctrl-C (quiet or not)
  * makes the callbacks return false: the fit ends early and `interrupted()` says where.
@@ -88,8 +89,12 @@ export function progressBar(label: string, unit: string, quiet: boolean, stream:
     watcher!.once('exit', done);
   });
   const stopRequested = (): boolean => Atomics.load(flag, 0) === 1;
-  const bar = quiet ? undefined : new cliProgress.SingleBar({
-    stream, noTTYOutput: true, notTTYSchedule: 1000, hideCursor: false, clearOnComplete: false,
+  // Off a terminal the bar's own lines come from a timer, which cannot fire while a synchronous
+  // path or cross-validation runs (minutes on a 5000-level categorical showed '0/1100' and
+  // nothing more): there the reports write their own line, at most once a second.
+  const tty = stream.isTTY === true;
+  const bar = quiet || !tty ? undefined : new cliProgress.SingleBar({
+    stream, noTTYOutput: false, hideCursor: false, clearOnComplete: false,
     format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}`,
   }, cliProgress.Presets.legacy);
   let started = false;
@@ -97,6 +102,9 @@ export function progressBar(label: string, unit: string, quiet: boolean, stream:
   let fitStart = performance.now();
   let lastLine = 0;
   let lastK = -1;
+  // Plain lines (no terminal): when the work began and when the last line was written.
+  const workStart = performance.now();
+  let lastPlain = 0;
   const fd = (stream as unknown as { fd?: number }).fd;
   const line = (s: string): void => {
     if (typeof fd === 'number') writeSync(fd, s);
@@ -108,7 +116,18 @@ export function progressBar(label: string, unit: string, quiet: boolean, stream:
         where ??= `after ${done} of ${t} ${unit}`;
         return false;
       }
-      if (!bar) return undefined;
+      if (quiet) return undefined;
+      if (!bar) {
+        const now = performance.now();
+        if (!started) {
+          started = true;
+          lastPlain = now;
+        } else if (now - lastPlain >= 1000 || done === t) {
+          lastPlain = now;
+          line(`${label} ${done}/${t} ${unit}, ${((now - workStart) / 1000).toFixed(0)} s\n`);
+        }
+        return undefined;
+      }
       if (!started) {
         bar.start(t, 0);
         started = true;

@@ -178,7 +178,8 @@ function readCsvWith(pathOrText: string | FileUrl, options: ReadCsvOptions, fast
   for (let k = 0; k < header.length; k++) {
     if (header[k] === '') {
       if (dupPolicy === 'error') {
-        throw new DataError(fn, `column ${k + 1} of the header (line ${headerLine}) has no name; use { duplicateNames: 'rename' } to name it V${k + 1}`);
+        const trailing = k === header.length - 1 ? ' (a delimiter at the end of the line?)' : '';
+        throw new DataError(fn, `column ${k + 1} of the header (line ${headerLine}) has no name${trailing}; use { duplicateNames: 'rename' } to name it V${k + 1}`);
       }
       header[k] = `V${k + 1}`;
     }

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { callerName } from '../util/validate.ts';
-import { checkResponseScale } from '../linalg/input.ts';
+import { checkCountScale, checkResponseScale } from '../linalg/input.ts';
 import { devianceAtNull, registerLoss, subsetResponse, type Datafit, type DatafitRecipe, type LossName } from './datafit.ts';
 import { maxWeight, normalizeSampleWeights } from './weights.ts';
 
@@ -392,6 +392,7 @@ export class PoissonLoss implements Datafit {
         if (wi > 0) c += wi * (y[i] - y[i] * logY[i] + logGamma(y[i] + 1));
       }
     }
+    checkCountScale(fn, y);
     this.y = y;
     this.n = n;
     this.constant = c;

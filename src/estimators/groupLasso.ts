@@ -758,6 +758,19 @@ export class GroupLasso {
       throw new ValueError(fn, 'groups.ptr must be non-decreasing offsets into groups.indices, one more than there are groups');
     }
     if (j.certificate === null || typeof j.certificate !== 'object') throw new ValueError(fn, 'the certificate is missing');
+    // A corrupted certificate used to be restored as it was ('converged: x' in the summary).
+    const cert = j.certificate as unknown as Record<string, unknown>;
+    for (const k of ['objective', 'dualityGap', 'relativeGap', 'kktViolation'] as const) {
+      // null is how JSON writes NaN (the gap of a nonconvex penalty).
+      if (!(cert[k] === null || typeof cert[k] === 'number')) throw new ValueError(fn, `certificate.${k} must be a number, got ${JSON.stringify(cert[k])}`);
+    }
+    checkChoice(fn, 'certificate.status', cert.status, ['converged', 'at rounding level', 'not converged'] as const);
+    if (cert.converged !== (cert.status !== 'not converged')) {
+      throw new ValueError(fn, `certificate.converged (${JSON.stringify(cert.converged)}) does not match its status '${String(cert.status)}'`);
+    }
+    if (j.path !== undefined && (j.path === null || typeof j.path !== 'object' || !Number.isInteger(j.path.index) || j.path.index < 0)) {
+      throw new ValueError(fn, 'path.index must be a whole number ≥ 0');
+    }
     const gs = makeGroups(
       j.groups.ptr.slice(0, -1).map((start, g) => j.groups.indices.slice(start, j.groups.ptr[g + 1])),
       p, { weights: j.groups.weights, names: j.groups.names, ungrouped: 'error' }, fn,

@@ -217,3 +217,20 @@ export function checkResponseScale(fn: string, y: ArrayLike<number>): void {
   if (!(s <= SCALE_LIMITS.high)) throw scaleAdvice(fn, 'y', s, 'divide y by a constant (coefficients and intercept scale with it)');
   if (s < SCALE_LIMITS.low) throw scaleAdvice(fn, 'y', s, 'multiply y by a constant (coefficients and intercept scale with it)');
 }
+
+/**
+ * Refuse counts (Poisson loss) above the float64-safe range: the fitted means e^η reach the size
+ * of the counts and their squares (gradient norms, curvature) overflowed, which once let an
+ * infinite KKT violation pass as converged. Small counts are fine (the loss is in log space).
+ */
+export function checkCountScale(fn: string, y: ArrayLike<number>): void {
+  const s = scaledRms(y);
+  if (!(s <= SCALE_LIMITS.high)) {
+    throw new ValueError(
+      fn,
+      `Poisson targets are too large for float64 arithmetic (root-mean-square size ${s.toExponential(2)}; supported up to ` +
+        `${SCALE_LIMITS.high.toExponential(0)}): the means and gradients would overflow and no certificate could be trusted; ` +
+        'divide the counts by a constant c (the intercept shifts by −log c and λ scales by 1/c)',
+    );
+  }
+}

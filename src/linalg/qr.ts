@@ -6,11 +6,14 @@ import { materializeColumn, type LinearOperator } from './operator.ts';
  * keeps Q orthonormal to rounding even for ill-conditioned A), dropping columns that are linearly
  * dependent on the earlier ones (residual norm ≤ 1e-10 of the column's own norm).
  * Returns Q (n × r, the first r columns filled; r = kept.length, the numerical rank), R (k × k
- * storage, column-major, its leading r × r block upper triangular) and the kept column indices.
+ * storage, column-major, its leading r × r block upper triangular), the kept column indices and,
+ * per column, the norm of its part outside the span of the earlier kept columns over its own norm
+ * (`ratio`, 0 for a zero column): how close to dependent each column is.
  */
-export function gramSchmidtQR(A: Float64Array, n: number, k: number): { Q: Float64Array; R: Float64Array; kept: Int32Array } {
+export function gramSchmidtQR(A: Float64Array, n: number, k: number): { Q: Float64Array; R: Float64Array; kept: Int32Array; ratio: Float64Array } {
   const Q = new Float64Array(n * k);
   const R = new Float64Array(k * k);
+  const ratio = new Float64Array(k);
   const kept: number[] = [];
   const v = new Float64Array(n);
   for (let j = 0; j < k; j++) {
@@ -26,6 +29,7 @@ export function gramSchmidtQR(A: Float64Array, n: number, k: number): { Q: Float
       }
     }
     const norm = Math.sqrt(dot(n, v, 0, v, 0));
+    ratio[j] = norm0 > 0 ? norm / norm0 : 0;
     if (norm <= 1e-10 * norm0 || norm === 0) continue; // linearly dependent: drop (its coefficient stays 0)
     for (let i = 0; i < n; i++) Q[r * n + i] = v[i] / norm;
     // R is r_new × r_new upper triangular, stored column-major with leading dimension k.
@@ -33,7 +37,7 @@ export function gramSchmidtQR(A: Float64Array, n: number, k: number): { Q: Float
     R[r + r * k] = norm;
     kept.push(j);
   }
-  return { Q, R, kept: Int32Array.from(kept) };
+  return { Q, R, kept: Int32Array.from(kept), ratio };
 }
 
 /** Numerical column rank of [1, X] (with the intercept column when asked), by {@link gramSchmidtQR}. */

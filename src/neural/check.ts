@@ -98,6 +98,34 @@ export function checkShape(fn: string, what: string, shape: unknown): readonly n
   return shape as number[];
 }
 
+/**
+ * Largest side of an image input, and largest number of entries of one input sample, an importer
+ * accepts: an inputSize of 1e9 used to pass the importer and fail later as an "Invalid typed array
+ * length" RangeError in shape inference.
+ */
+export const MAX_INPUT_SIDE = 16384;
+export const MAX_INPUT_ENTRIES = 2 ** 28;
+
+/**
+ * The importers' input options: `inputSize` a whole number in [1, MAX_INPUT_SIDE], `inputShape`
+ * an array of whole numbers ≥ 1 (the batch entry may be −1) whose sample has at most
+ * MAX_INPUT_ENTRIES entries. Unknown option names are refused by the caller's checkOptions.
+ */
+export function checkInputOptions(fn: string, options: { inputSize?: unknown; inputShape?: unknown }): void {
+  const { inputSize, inputShape } = options;
+  if (inputSize !== undefined && !(typeof inputSize === 'number' && Number.isInteger(inputSize) && inputSize >= 1 && inputSize <= MAX_INPUT_SIDE)) {
+    throw new ValueError(fn, `inputSize must be a whole number from 1 to ${MAX_INPUT_SIDE}, got ${describe(inputSize)}`);
+  }
+  if (inputShape === undefined) return;
+  const ok = Array.isArray(inputShape) && inputShape.length >= 1 && inputShape.length <= 8 &&
+    inputShape.every((d, i) => typeof d === 'number' && Number.isInteger(d) && (d >= 1 || (i === 0 && d === -1)));
+  if (!ok) {
+    throw new ShapeError(fn, `inputShape must be 1 to 8 whole numbers ≥ 1 (the batch may be −1), got ${Array.isArray(inputShape) ? `[${inputShape.map(String).join(', ')}]` : describe(inputShape)}`);
+  }
+  const entries = (inputShape as number[]).slice(1).reduce((a, d) => a * d, 1);
+  if (entries > MAX_INPUT_ENTRIES) throw new ShapeError(fn, `inputShape [${(inputShape as number[]).join(', ')}] has ${entries.toExponential(2)} entries per sample, above the limit ${MAX_INPUT_ENTRIES}`);
+}
+
 /** A graph node ({ op, name, inputs }). */
 export function checkNode(fn: string, n: unknown): void {
   if (!isObject(n) || typeof n.op !== 'string' || !Array.isArray(n.inputs)) throw new ValueError(fn, `expected a graph node { op, name, inputs, ... }, got ${describe(n)}`);

@@ -75,6 +75,11 @@ export function parseWeightsManifest(manifest: unknown, shards: readonly (readon
     }
   }
   const groups = validateManifest(fn, parsed);
+  // Numbers or plain objects in place of the bytes used to escape as a DataView RangeError.
+  const given: unknown = shards;
+  if (!Array.isArray(given) || given.some((l: unknown) => !Array.isArray(l) || l.some((b: unknown) => !(b instanceof Uint8Array)))) {
+    throw new DataError(fn, 'shards must be one array of Uint8Array (the bytes of each shard file) per manifest group');
+  }
   if (shards.length !== groups.length) throw new DataError(fn, `${shards.length} shard lists for ${groups.length} manifest groups`);
   const out = new Map<string, ManifestTensor>();
   groups.forEach((g, gi) => {

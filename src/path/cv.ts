@@ -216,7 +216,7 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   };
   const workers = options.workers === undefined ? undefined : checkPositiveInt(fn, 'workers', options.workers);
   const foldOpts: FoldPathOptions = { tol: options.tol, maxIter: options.maxIter, solver: options.solver, screening: options.screening, deadline: pathOpts.deadline };
-  const parallel = runFoldsInParallel(prob, folds, K, lambdas, foldOpts, fn, { workers, fullPathMs: performance.now() - started, store, progress: (done) => report(done, 0, L) });
+  const parallel = runFoldsInParallel(prob, folds, K, lambdas, foldOpts, fn, { workers, fullPathMs: performance.now() - started, store, progress: (done, k) => report(done + 1, k, L) });
   if (!parallel) {
     for (let f = 0; f < K; f++) store(f, foldPredictions(prob, folds, f, K, lambdas, { ...foldOpts, onIteration: pathOpts.onIteration, onProgress: (k, total) => report(f + 1, k, total) }, fn));
   }

@@ -236,7 +236,9 @@ const ERRORS: Record<string, typeof GroupSparseError> = { GroupSparseError, Shap
  */
 export function runFoldsInParallel(
   prob: PreparedProblem, folds: Int32Array, K: number, lambdas: Float64Array, o: FoldPathOptions, fn: string,
-  run: { workers?: number; fullPathMs: number; store: (f: number, r: FoldPrediction) => void; progress: (done: number) => void },
+  // progress(done, k): `done` folds finished, and k fits of the fold this thread is on (so a fold
+  // that takes minutes still reports every fit).
+  run: { workers?: number; fullPathMs: number; store: (f: number, r: FoldPrediction) => void; progress: (done: number, k: number) => void },
 ): boolean {
   const wt = builtin<WorkerThreads>('node:worker_threads');
   if (!wt || typeof SharedArrayBuffer === 'undefined' || poolFailed) return false;
@@ -277,7 +279,7 @@ export function runFoldsInParallel(
     done[f] = 1;
     nDone++;
     run.store(f, r);
-    run.progress(nDone);
+    run.progress(nDone, 0);
   };
   const redo: number[] = [];
   const drain = (): void => {
@@ -308,7 +310,7 @@ export function runFoldsInParallel(
   let own = 0;
   const fitHere = (f: number): void => {
     const t0 = perf.now();
-    const r = foldPredictions(prob, folds, f, K, lambdas, o, fn);
+    const r = foldPredictions(prob, folds, f, K, lambdas, { ...o, onProgress: (k) => run.progress(nDone, k) }, fn);
     ownMs += perf.now() - t0;
     own++;
     if (!done[f]) finish(f, r);

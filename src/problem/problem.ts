@@ -320,6 +320,13 @@ export class PreparedProblem {
     // Any unpenalized column (not only the intercept: λ = 0, weight-0 groups) can make the
     // GLM's unpenalized fit unbounded; without this check a separable no-intercept fit went on
     // with a Newton iterate that had run off, and returned arbitrary coefficients.
+    const near = ctx.unpenalized.nearCollinear;
+    if (near) {
+      const what = near.column < 0 ? 'the intercept' : `column ${near.column}`;
+      throw new ValueError(this.fn, `the unpenalized columns (intercept and unpenalized groups${lambda === 0 ? ', every group at lambda = 0' : ''}) are nearly collinear: ` +
+        `${what}'s part outside the span of the earlier ones is ${near.ratio.toExponential(1)} of its norm, so their fit needs coefficients ~${(1 / near.ratio).toExponential(0)} ` +
+        'that float64 cannot evaluate to a certified optimum; remove or combine that column, or penalize it (lambda > 0, weight > 0)');
+    }
     if (ctx.unpenalized.k > 0 && !ctx.unpenalized.converged) {
       throw new ValueError(this.fn, `the unpenalized part (intercept and unpenalized groups) has no finite optimum for this ${this.loss} response (separable or degenerate data)`);
     }

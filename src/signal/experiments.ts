@@ -6,7 +6,7 @@ import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance } from '../util/validate.ts';
-import { gaussian } from './operators.ts';
+import { gaussian, MAX_DENSE_ENTRIES } from './operators.ts';
 import { blockSparseRecovery } from './recovery.ts';
 
 /** A block-sparse test signal and where its nonzero blocks are. */
@@ -115,6 +115,10 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
   checkRatios('sparsityRatios', options.sparsityRatios);
   // Each grid point runs `trials` pairs of recoveries on an m × n Gaussian matrix.
   checkSizeLimit(fn, 'the number of recoveries (deltas × sparsityRatios × trials)', options.deltas.length * options.sparsityRatios.length * trials, 100_000, 'each one is a full solve');
+  // The largest Gaussian matrix of the grid, checked here so the refusal names this function
+  // (it came from gaussian, after the grid's first trials had run).
+  const mMax = Math.max(2, Math.round(Math.max(...options.deltas) * n));
+  checkSizeLimit(fn, 'm·n of the largest sensing matrix', mMax * n, MAX_DENSE_ENTRIES, `a dense ${mMax} × ${n} Gaussian matrix does not fit in memory; lower n`);
   const nb = n / b;
   const singletons = Array.from({ length: n }, (_, j) => [j]);
   const blocks = Array.from({ length: nb }, (_, g) => Array.from({ length: b }, (_, q) => g * b + q));

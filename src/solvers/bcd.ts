@@ -1,4 +1,4 @@
-import { blockGramBound, blockProxStep } from './block.ts';
+import { blockGramBound, blockGramsAffordable, blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
 import { AndersonExtrapolation } from './anderson.ts';
 import { chooseWorkingSet, type WorkingSetScores } from './workingset.ts';
@@ -670,8 +670,9 @@ function startPoint(start: PointBuffers | undefined, rows: number, size: number)
 // 'auto' picks it whenever it can run: columns to read and a global curvature bound.
 registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, options), {
   // Its block steps majorize a separable, unweighted loss (the multinomial's coupled classes and
-  // sample weights go to FISTA).
-  accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined,
+  // sample weights go to FISTA), with block Gram matrices that cost little next to the fit.
+  accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined &&
+    blockGramsAffordable(ctx.penalty.groups, ctx.p),
   priority: 10,
   workingSets: true,
   // Exact block minimizations (squared loss) or majorization steps that always descend: no

@@ -67,3 +67,21 @@ export function blockGramBound(M: Float64Array, m: number): { bound: number; ort
   if (dmax > 0 && dmax - dmin <= ORTHOGONAL_TOL * dmax && off <= ORTHOGONAL_TOL * dmax) return { bound: gersh, orthogonal: true };
   return { bound: largestEigenvalueSpd(M, m), orthogonal: false };
 }
+
+/**
+ * Passes over the data that forming every block's Gram matrix may cost (n·Σ_g p_g² against n·p)
+ * for the working-set solvers that need them to be chosen by 'auto'. A categorical of 5000 levels
+ * is one block of 4999 columns: its Gram took minutes per fold (n·p_g² ≈ 1.2e11 operations) before
+ * the first block step, where FISTA's power iteration over X costs a few passes.
+ */
+const BLOCK_GRAM_PASSES = 256;
+
+/** Whether the block Gram matrices of these groups cost at most {@link BLOCK_GRAM_PASSES} passes over the data. */
+export function blockGramsAffordable(groups: { nGroups: number; ptr: Int32Array }, p: number): boolean {
+  let cost = 0;
+  for (let g = 0; g < groups.nGroups; g++) {
+    const m = groups.ptr[g + 1] - groups.ptr[g];
+    if (m > 1) cost += m * m;
+  }
+  return cost <= BLOCK_GRAM_PASSES * Math.max(p, 1);
+}

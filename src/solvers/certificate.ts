@@ -164,15 +164,20 @@ export type CertificateVerdict = 'tol' | 'floor' | false;
  * 'at rounding level' with the floors, never silently as if the tolerance were met.
  */
 export function judge(cert: Certificate, stopOn: 'gap' | 'kkt' | 'both', tol: number): CertificateVerdict {
-  // NaN fails (a nonconvex penalty has no gap, NaN, and certifies by KKT alone).
-  if ((stopOn !== 'kkt' && !(cert.gap <= Infinity)) || !(cert.kktViolation <= Infinity)) return false;
+  // NaN fails (a nonconvex penalty has no gap, NaN, and certifies by KKT alone), and so does an
+  // overflowed (infinite) gap or KKT violation: it bounds nothing.
+  if ((stopOn !== 'kkt' && !Number.isFinite(cert.gap)) || !Number.isFinite(cert.kktViolation)) return false;
   // Under tol only if tol is above the floor: a gap computed as 0 where rounding is larger than
   // tol·P (D came out ≥ P) says "at rounding level", not "within tol".
   const gapTol = cert.gap <= tol * Math.abs(cert.primal) && cert.gapFloor <= tol * Math.abs(cert.primal);
   const kktScale = cert.relativeKkt > 0 ? cert.kktViolation / cert.relativeKkt : Infinity;
   const kktTol = cert.relativeKkt <= tol && !(cert.kktFloor > tol * kktScale);
-  const gapOk = gapTol || cert.gap <= Math.max(cert.gapFloor, tol * Math.abs(cert.primal));
-  const kktOk = kktTol || cert.relativeKkt <= tol || cert.kktViolation <= cert.kktFloor;
+  // A floor is a bound on rounding only while it is a finite number: an overflowed floor (Infinity,
+  // from terms past float64's range) would accept any certificate as "at rounding level".
+  const gapFloor = Number.isFinite(cert.gapFloor) ? cert.gapFloor : 0;
+  const kktFloor = Number.isFinite(cert.kktFloor) ? cert.kktFloor : 0;
+  const gapOk = gapTol || cert.gap <= Math.max(gapFloor, tol * Math.abs(cert.primal));
+  const kktOk = kktTol || cert.relativeKkt <= tol || cert.kktViolation <= kktFloor;
   const tolMet = stopOn === 'gap' ? gapTol : stopOn === 'kkt' ? kktTol : gapTol && kktTol;
   if (tolMet) return 'tol';
   const floorMet = stopOn === 'gap' ? gapOk : stopOn === 'kkt' ? kktOk : gapOk && kktOk;

@@ -1,4 +1,4 @@
-import { blockProxStep } from './block.ts';
+import { blockGramsAffordable, blockProxStep } from './block.ts';
 import { OptionError } from '../errors.ts';
 import { FastDense } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
@@ -593,9 +593,10 @@ export class ProxNewton implements IterativeSolver {
 
 // 'auto' prefers it over block coordinate descent (priority 10) for every smooth loss whose
 // curvature is not a constant (logistic, Poisson), with one response column and a convex
-// penalty (the line search's descent test rests on convexity).
+// penalty (the line search's descent test rests on convexity), and block Hessians that cost
+// little next to the fit.
 registerSolver('proxNewton', (ctx, w0, options) => new ProxNewton(ctx, w0, options), {
-  accepts: (ctx) => Boolean(ctx.X.columns) && !ctx.datafit.quadratic && ctx.T === 1 && ctx.penalty.convex,
+  accepts: (ctx) => Boolean(ctx.X.columns) && !ctx.datafit.quadratic && ctx.T === 1 && ctx.penalty.convex && blockGramsAffordable(ctx.penalty.groups, ctx.p),
   priority: 20,
   workingSets: true,
 });

@@ -43,6 +43,14 @@ export class UnpenalizedSolver {
   private readonly He: Float64Array;
   /** Whether the last call converged (false for separable data, where c runs off to infinity). */
   converged = true;
+  /**
+   * An unpenalized column neither independent of the earlier ones nor dependent on them to
+   * rounding: its part outside their span is between the rounding level and 1e-8 of its norm
+   * (`column`: index in X, −1 for the intercept). Dropped, its direction can still lower the loss
+   * by O(1) at coefficients ~1/ratio; kept, those coefficients make Xw lose the digits the
+   * certificate is computed with. Either way no certificate would be true; the caller refuses.
+   */
+  nearCollinear: { column: number; ratio: number } | null = null;
   /** The intercept is the only unpenalized column (k = 1). */
   private readonly interceptOnly: boolean;
 
@@ -89,15 +97,26 @@ export class UnpenalizedSolver {
     this.u = new Float64Array(datafit.quadratic ? 0 : nT);
     this.h = new Float64Array(datafit.quadratic ? 0 : nT);
     this.He = new Float64Array(datafit.quadratic || datafit.separable ? 0 : nT);
-    if (k > 0) this.factorize();
+    if (k > 0) this.factorize(unpenalizedFeatures, fitIntercept);
     if (!datafit.quadratic && fitIntercept) this.initIntercept();
   }
 
-  private factorize(): void {
+  private factorize(features: Int32Array, fitIntercept: boolean): void {
     const qr = gramSchmidtQR(this.A, this.n, this.k);
     this.Q = qr.Q;
     this.R = qr.R;
     this.kept = qr.kept;
+    // Exact duplicates (dummies summing to the intercept, a copied column) leave a part of a few
+    // ulps, growing like √n in the sums of Gram–Schmidt; anything from there up to 1e-8 is a
+    // near-collinearity that float64 cannot fit and certify.
+    const roundingLevel = Math.max(1e-13, 64 * Number.EPSILON * Math.sqrt(this.n));
+    for (let j = 0; j < this.k; j++) {
+      const r = qr.ratio[j];
+      if (r > roundingLevel && r < 1e-8) {
+        this.nearCollinear = { column: fitIntercept ? (j === 0 ? -1 : features[j - 1]) : features[j], ratio: r };
+        break;
+      }
+    }
   }
 
   private initIntercept(): void {

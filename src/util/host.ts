@@ -26,6 +26,7 @@ interface NodeFs {
 }
 interface NodeBufferModule {
   isAscii?(input: unknown): boolean;
+  isUtf8?(input: unknown): boolean;
   Buffer: { from(buffer: ArrayBufferLike, offset: number, length: number): { toString(encoding: 'latin1' | 'utf8'): string } };
 }
 interface Host {
@@ -46,7 +47,10 @@ export function readTextFile(fn: string, path: string | FileUrl): string {
     if (fs) {
       const buffer = g.process?.getBuiltinModule?.('node:buffer') as NodeBufferModule | undefined;
       if (buffer?.isAscii === undefined) return checkUtf8(fn, path, fs.readFileSync(path, 'utf8'));
-      return checkUtf8(fn, path, decodeUtf8(fs.readFileSync(path)));
+      const bytes = fs.readFileSync(path);
+      const text = checkUtf8(fn, path, decodeUtf8(bytes));
+      checkUtf8Bytes(fn, path, bytes, text);
+      return text;
     }
     if (g.Deno) return checkUtf8(fn, path, g.Deno.readTextFileSync(path));
   } catch (e) {
@@ -75,7 +79,34 @@ export function readFileBytes(fn: string, path: string | FileUrl): Uint8Array {
   if (bytes === undefined) throw noFileSystem(fn, path);
   // The same test as on the text: its first 4096 characters take at most 3 bytes each.
   checkUtf8(fn, path, decodeUtf8(bytes.subarray(0, 3 * 4096)));
+  checkUtf8Bytes(fn, path, bytes, null);
   return bytes;
+}
+
+/**
+ * Refuse bytes that are not valid UTF-8 anywhere in the file (a Latin-1 or Windows-1252 export):
+ * decoded, each bad byte became U+FFFD, so 'café' and 'cafè' were read as one level 'caf�'. One
+ * native pass (Node's buffer.isUtf8, else a fatal TextDecoder); the line is found only on failure.
+ */
+function checkUtf8Bytes(fn: string, path: string | FileUrl, bytes: Uint8Array, text: string | null): void {
+  const g = globalThis as Host;
+  const buffer = g.process?.getBuiltinModule?.('node:buffer') as NodeBufferModule | undefined;
+  let valid: boolean;
+  if (buffer?.isUtf8 !== undefined) valid = buffer.isUtf8(bytes);
+  else {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+      valid = true;
+    } catch {
+      valid = false;
+    }
+  }
+  if (valid) return;
+  const t = text ?? decodeUtf8(bytes);
+  const at = t.indexOf('\uFFFD');
+  let line = 1;
+  for (let i = 0; i < at; i++) if (t.charCodeAt(i) === 10) line++;
+  throw new DataError(fn, `'${describePath(path)}' is not UTF-8 text (an invalid byte sequence on line ${line}; a Latin-1 or Windows-1252 file?): save it as UTF-8`);
 }
 
 let utf8: InstanceType<typeof TextDecoder> | null = null;

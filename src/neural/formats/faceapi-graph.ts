@@ -5,7 +5,8 @@ import { validateGraph } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { encodeWeights, readJson, readShards, writeFilesAtomically, type ManifestGroupJson } from './files.ts';
 import { manifestWeights } from './tfjs-graph.ts';
-import { checkGraph, checkString } from '../check.ts';
+import { checkGraph, checkInputOptions, checkString } from '../check.ts';
+import { checkOptions } from '../../util/validate.ts';
 
 /**
  * face-api.js weight manifests (`*-weights_manifest.json` + shards) ↔ IR. A manifest holds weights
@@ -209,6 +210,8 @@ export interface FaceApiImportOptions {
  */
 export function readFaceApiManifest(path: string, options: FaceApiImportOptions = {}): Graph {
   const fn = 'readFaceApiManifest';
+  checkOptions(fn, options, ['inputSize']);
+  checkInputOptions(fn, options);
   const json = readJson(fn, path);
   if (!Array.isArray(json)) throw new DataError(fn, `${path}: a weights manifest must be a JSON array of groups`);
   const manifest = json as ManifestGroupJson[];

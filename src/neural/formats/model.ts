@@ -9,7 +9,7 @@ import { writeOnnx } from './onnx.ts';
 import { readOnnx } from './onnx-read.ts';
 import { readTfjsGraphModel, writeTfjsGraphModel } from './tfjs-graph.ts';
 import { readTfjsLayersModel, writeTfjsLayersModel } from './tfjs-layers.ts';
-import { checkGraph, checkString } from '../check.ts';
+import { checkGraph, checkInputOptions, checkString } from '../check.ts';
 
 /**
  * One entry for every model file the neural part reads: the format is recognised from the file
@@ -36,6 +36,8 @@ function locate(fn: string, path: string): string {
 
 export function readModel(path: string, options: ReadModelOptions = {}): Graph {
   const fn = 'readModel';
+  checkOptions(fn, options, ['inputSize', 'inputShape']);
+  checkInputOptions(fn, options);
   const file = locate(fn, path);
   if (file.endsWith('.onnx')) return readOnnx(file, { inputShape: options.inputShape ?? (options.inputSize ? [1, options.inputSize, options.inputSize, 3] : undefined) });
   const json = readJson(fn, file) as { format?: string; modelTopology?: { node?: unknown; class_name?: unknown } } | unknown[];

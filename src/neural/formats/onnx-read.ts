@@ -9,7 +9,8 @@ import { permuteWeight } from './onnx.ts';
 import { matchOnnxAttention, type AttentionMatch } from './onnx-attention.ts';
 import { matchOnnxFused, type FusedMatch } from './onnx-fused.ts';
 import { checkAttention } from '../ir/attention.ts';
-import { checkBytes } from '../check.ts';
+import { checkBytes, checkInputOptions } from '../check.ts';
+import { checkOptions } from '../../util/validate.ts';
 
 // onnx-proto is CommonJS: its named export is reachable through the default import only.
 const { onnx } = onnxProto;
@@ -82,6 +83,8 @@ function tensorData(fn: string, t: O.ITensorProto): Weight {
 /** Graph of an ONNX `ModelProto` given as bytes; `label` names it in errors. */
 export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: OnnxImportOptions = {}): Graph {
   checkBytes('graphFromOnnx', 'bytes', bytes);
+  checkOptions('graphFromOnnx', options, ['inputShape']);
+  checkInputOptions('graphFromOnnx', options);
   const fn = 'readOnnx';
   let model: O.ModelProto;
   try {

@@ -4,7 +4,8 @@ import { validateGraph } from '../ir/graph.ts';
 import { inferShapes } from '../ir/execute.ts';
 import { parseWeightsManifest } from '../manifest.ts';
 import { encodeWeights, readModelJson, readShards, writeFilesAtomically, type ModelJson } from './files.ts';
-import { checkGraph, checkMap, checkObject, checkString } from '../check.ts';
+import { checkGraph, checkInputOptions, checkMap, checkObject, checkString } from '../check.ts';
+import { checkOptions } from '../../util/validate.ts';
 
 /**
  * tfjs GraphModel (`model.json` with a GraphDef `modelTopology.node[]` + weight shards) ↔ IR.
@@ -311,6 +312,8 @@ export function manifestWeights(fn: string, manifest: unknown, shards: readonly 
 /** Read a tfjs graph model folder's `model.json` (and its shards, next to it). */
 export function readTfjsGraphModel(path: string, options: TfjsGraphImportOptions = {}): Graph {
   const fn = 'readTfjsGraphModel';
+  checkOptions(fn, options, ['inputShape', 'inputSize']);
+  checkInputOptions(fn, options);
   const json = readModelJson(fn, path);
   const shards = readShards(fn, path, json.weightsManifest);
   return graphFromTfjsGraphModel(json, manifestWeights(fn, json.weightsManifest, shards), options);
