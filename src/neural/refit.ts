@@ -14,22 +14,24 @@ import { checkDependencyGraph, checkGraph, checkSet, checkTensor } from './check
  * convolution's rows are its kh·kw·C input patches, so the kept channels' whole kernel is solved.
  *
  * The calibration images are split: every fourth image (indices 3, 7, …; the last one when there
- * are 2 or 3) is held back, the new kernel solves min ‖X_p W' − Y‖² on the other images' rows (with
- * `meanShift`, min ‖X_p W' + 1 b'ᵀ − Y‖², b' — the mean shift the removed channels leave — folded
- * into the layer's bias, or into the batch norm that directly follows a bias-free linear layer, and
- * dropped when neither exists), and the held-back images judge it. A better reconstruction of one
- * layer is not a better network: the layers after it were not trained on the refitted output, a
- * nonlinearity may weigh the errors unevenly, and an over-fitted kernel compounds its error
- * downstream. So with the default guard 'output' a refit is kept only when it lowers the whole
- * network's output error (relative to the original network) on the held-back images, against the
- * network with every earlier decision made and this layer's sliced kernel: layer by layer the
- * held-back output error can only fall, and a layer whose refit would raise it keeps what
- * compaction gave it. A refit must first lower the layer's own error on the held-back rows (a
- * cheap test that spares the network run); guard 'layer' stops there.
+ * are 2 or 3) is held back, the new kernel solves min ‖X_p W' − Y‖² + μ‖W' − W_s‖² on the other
+ * images' rows — a ridge toward the sliced kernel W_s, μ = λ·tr(XᵀX)/unknowns with λ from a short
+ * grid picked by the layer's error on the held-back images' rows (with `meanShift` also a
+ * per-output intercept b', the mean shift the removed channels leave, folded into the layer's bias,
+ * or into the batch norm that directly follows a bias-free linear layer, and dropped when neither
+ * exists). A refit that does not lower the layer's own held-back error is dropped. A better
+ * reconstruction of one layer is not a better network: the layers after it were not trained on the
+ * refitted output, a nonlinearity weighs the errors unevenly, and an ill-conditioned kernel
+ * compounds its error downstream. So with the default guard 'output' a refit is kept only when it
+ * also lowers the whole network's output error (relative to the original network) on the held-back
+ * images, against the network with every earlier decision made and this layer's sliced kernel:
+ * layer by layer the held-back output error can only fall, and a layer whose refit would raise it
+ * keeps what compaction gave it. Guard 'layer' stops at the layer's own error (He et al.'s
+ * layer-by-layer reconstruction).
  *
- * The pruned network's activations are advanced from one consumer to the next (each node runs once
- * per decision it follows, not once per consumer after it); judging a refit runs the rest of the
- * network on the held-back images only.
+ * The pruned network's activations are advanced from one consumer to the next, so each node runs
+ * once on the calibration images rather than once per consumer after it; judging a refit runs the
+ * rest of the network on the held-back images only.
  */
 
 export type Consumer = Conv2dNode | DenseNode;
@@ -66,12 +68,24 @@ export interface RefitOptions {
    * network's output error, 'layer' only the layer's own output error.
    */
   readonly guard?: 'output' | 'layer';
-  /** Called with each consumer's outcome (for tests and diagnostics). */
+  /** Called with each consumer's outcome in each pass (for tests and diagnostics). */
   readonly onLayer?: (info: RefitLayerInfo) => void;
+  /** Called once with the held-back output errors of the sliced and the returned network. */
+  readonly onDone?: (summary: RefitSummary) => void;
+}
+
+/** Relative output errors of the network on the held-back calibration images. */
+export interface RefitSummary {
+  /** Every layer sliced (the compacted graph). */
+  readonly sliced: number;
+  /** The graph returned. */
+  readonly refitted: number;
 }
 
 export interface RefitLayerInfo {
   readonly node: string;
+  /** Which pass decided (see `refitGraph`). */
+  readonly pass: 'sequential' | 'greedy';
   /**
    * 'refit' when the new kernel was kept; otherwise why the sliced kernel stayed: 'unchanged' (its
    * input and kernel are the original ones), 'too-few-rows' (fewer than 2 fit rows per unknown),
@@ -294,6 +308,9 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
   const held = heldBack(N);
   const nHeld = held.filter(Boolean).length;
   const nFit = N - nHeld;
+  /** Is row j of image i held back? */
+  const heldRow = (i: number, j: number, per: number): boolean => held[i];
+  const countHeld = (per: number): number => { let c = 0; for (let i = 0; i < N; i++) for (let j = 0; j < per; j++) if (heldRow(i, j, per)) c++; return c; };
   const plans: Plan[] = consumers.map((n) => {
     const t = n.inputs[0];
     const keepIn: number[] = [];
@@ -304,15 +321,16 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
     const D = geo.kh * geo.kw * keepIn.length;
     const want = Math.max(1, Math.min(maxRows, Math.floor(MAX_DESIGN / D), Math.max(2048, 6 * D)));
     const pos = positions(geo.Ho * geo.Wo, Math.ceil(want / N));
-    return { n, index: index.get(n.name)!, geo, keepIn, keepOut, pos, yFit: new Float64Array(nFit * pos.length * keepOut.length), yHeld: new Float64Array(nHeld * pos.length * keepOut.length) };
+    return { n, index: index.get(n.name)!, geo, keepIn, keepOut, pos, yFit: new Float64Array((N * pos.length - countHeld(pos.length)) * keepOut.length), yHeld: new Float64Array(countHeld(pos.length) * keepOut.length) };
   });
   // The original network, one image at a time: each layer's target rows, and the held-back images' outputs.
   const reference: Float32Array[][] = [];
   {
     const runner = graphRunner(g);
     try {
-      let iFit = 0;
-      let iHeld = 0;
+      // Rows filled so far per consumer (by node index): fit rows, held-back rows.
+      const rowF = new Int32Array(g.nodes.length);
+      const rowH = new Int32Array(g.nodes.length);
       for (let i = 0; i < N; i++) {
         const xi = tf.slice(calibration, [i], [1]);
         const all = runner.runAll([xi]);
@@ -326,194 +344,207 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
             const Wo = g.weights.get(p.n.kernel)!.data; // [kh·kw·C, O]
             const Df = p.geo.kh * p.geo.kw * C;
             const x = new Float64Array(Df);
-            const Y = held[i] ? p.yHeld : p.yFit;
-            let r = (held[i] ? iHeld : iFit) * p.pos.length;
-            for (const q of p.pos) {
+            for (let jq = 0; jq < p.pos.length; jq++) {
+              const q = p.pos[jq];
+              const h = heldRow(i, jq, p.pos.length);
+              const Y = h ? p.yHeld : p.yFit;
+              const row = (h ? rowH[p.index]++ : rowF[p.index]++) * Ok;
               patch(src, C, p.geo, q, x, 0);
-              const row = r * Ok;
               for (let u = 0; u < Df; u++) {
                 const xu = x[u];
                 if (xu === 0) continue;
                 const wr = u * O;
                 for (let j = 0; j < Ok; j++) Y[row + j] += xu * Wo[wr + p.keepOut[j]];
               }
-              r++;
             }
           }
           if (held[i]) reference.push(g.outputs.map((o) => Float32Array.from(all.get(o)!.dataSync())));
         } finally {
           tf.dispose([...all.values()]);
         }
-        if (held[i]) iHeld++;
-        else iFit++;
       }
     } finally {
       runner.dispose();
     }
   }
   const heldIdx = held.flatMap((h, i) => (h ? [i] : []));
-  const weights = new Map(compacted.weights);
   const uses = weightUses(compacted);
-  const front = new Frontier(compacted, calibration);
-  /** The network's relative output error on the held-back images with `w`, from the frontier on. */
-  const outputError = (w: ReadonlyMap<string, Weight>): number => {
-    const outs = front.run(w, compacted.nodes.length, compacted.outputs, heldIdx);
-    let num = 0;
-    let den = 0;
-    outs.forEach((ts, k) => ts.forEach((t, o) => {
-      const a = t.dataSync();
-      const b = reference[k][o];
-      for (let i = 0; i < b.length; i++) {
-        num += (a[i] - b[i]) ** 2;
-        den += b[i] ** 2;
-      }
-    }));
-    tf.dispose(outs.flat());
-    return Math.sqrt(num / Math.max(den, 1e-300));
-  };
-  try {
-    let outCur = guard === 'output' && nHeld > 0 ? outputError(weights) : NaN;
-    for (const p of plans) {
-      const { n, geo, keepIn, keepOut, pos } = p;
-      const K = keepIn.length;
-      const Ok = keepOut.length;
-      const D = geo.kh * geo.kw * K;
-      const R = nFit * pos.length;
-      const report = (outcome: RefitLayerInfo['outcome'], extra: Partial<RefitLayerInfo> = {}): void =>
-        options.onLayer?.({ node: n.name, outcome, keptInputs: K, keptOutputs: Ok, unknowns: D, rows: R, ...extra });
-      if (nHeld === 0) { report('no-validation'); continue; }
-      front.advance(weights, p.index);
-      const Xf = new Float64Array(R * D);
-      const Xh = new Float64Array(nHeld * pos.length * D);
-      {
-        let rf = 0;
-        let rh = 0;
-        for (let i = 0; i < N; i++) {
-          const src = front.envs[i].get(n.inputs[0])!.dataSync();
-          for (const q of pos) {
-            if (held[i]) patch(src, K, geo, q, Xh, D * rh++);
-            else patch(src, K, geo, q, Xf, D * rf++);
+  /**
+   * One pass over the consumers: 'sequential' (guard 'layer') keeps each refit that lowers its
+   * layer's held-back error, 'greedy' (guard 'output') only those that also lower the network's.
+   */
+  const pass = (mode: 'sequential' | 'greedy'): { weights: Map<string, Weight>; error: number; start: number } => {
+    const weights = new Map(compacted.weights);
+    const front = new Frontier(compacted, calibration);
+    /** The network's relative output error on the held-back images with `w`, from the frontier on. */
+    const outputError = (w: ReadonlyMap<string, Weight>): number => {
+      const outs = front.run(w, compacted.nodes.length, compacted.outputs, heldIdx);
+      let num = 0;
+      let den = 0;
+      outs.forEach((ts, k) => ts.forEach((t, o) => {
+        const a = t.dataSync();
+        const b = reference[k][o];
+        for (let i = 0; i < b.length; i++) {
+          num += (a[i] - b[i]) ** 2;
+          den += b[i] ** 2;
+        }
+      }));
+      tf.dispose(outs.flat());
+      return Math.sqrt(num / Math.max(den, 1e-300));
+    };
+    try {
+      const start = outputError(weights);
+      let outCur = start;
+      for (const p of plans) {
+        const { n, geo, keepIn, keepOut, pos } = p;
+        const K = keepIn.length;
+        const Ok = keepOut.length;
+        const D = geo.kh * geo.kw * K;
+        const R = p.yFit.length / Math.max(Ok, 1);
+        const report = (outcome: RefitLayerInfo['outcome'], extra: Partial<RefitLayerInfo> = {}): void =>
+          options.onLayer?.({ node: n.name, pass: mode, outcome, keptInputs: K, keptOutputs: Ok, unknowns: D, rows: R, ...extra });
+        front.advance(weights, p.index);
+        const Xf = new Float64Array(R * D);
+        const Xh = new Float64Array((p.yHeld.length / Math.max(Ok, 1)) * D);
+        {
+          let rf = 0;
+          let rh = 0;
+          for (let i = 0; i < N; i++) {
+            const src = front.envs[i].get(n.inputs[0])!.dataSync();
+            for (let jq = 0; jq < pos.length; jq++) {
+              const q = pos[jq];
+              if (heldRow(i, jq, pos.length)) patch(src, K, geo, q, Xh, D * rh++);
+              else patch(src, K, geo, q, Xf, D * rf++);
+            }
           }
         }
-      }
-      const residual = (X: Float64Array, Y: Float64Array, Wt: ArrayLike<number>, b?: Float64Array): { err: number; norm: number } => {
-        let e = 0;
-        let s = 0;
-        const pr = new Float64Array(Ok);
-        for (let r = 0; r < X.length / D; r++) {
-          if (b) pr.set(b);
-          else pr.fill(0);
-          for (let u = 0; u < D; u++) {
-            const x = X[r * D + u];
-            if (x === 0) continue;
-            for (let j = 0; j < Ok; j++) pr[j] += x * Wt[u * Ok + j];
+        const residual = (X: Float64Array, Y: Float64Array, Wt: ArrayLike<number>, b?: Float64Array): { err: number; norm: number } => {
+          let e = 0;
+          let s = 0;
+          const pr = new Float64Array(Ok);
+          for (let r = 0; r < X.length / D; r++) {
+            if (b) pr.set(b);
+            else pr.fill(0);
+            for (let u = 0; u < D; u++) {
+              const x = X[r * D + u];
+              if (x === 0) continue;
+              for (let j = 0; j < Ok; j++) pr[j] += x * Wt[u * Ok + j];
+            }
+            for (let j = 0; j < Ok; j++) {
+              e += (pr[j] - Y[r * Ok + j]) ** 2;
+              s += Y[r * Ok + j] ** 2;
+            }
           }
-          for (let j = 0; j < Ok; j++) {
-            e += (pr[j] - Y[r * Ok + j]) ** 2;
-            s += Y[r * Ok + j] ** 2;
+          return { err: e, norm: s };
+        };
+        // Nothing pruned at or before this layer's input, no refit before it: the kernel is exact.
+        const Ws0 = weights.get(n.kernel)!.data;
+        if (K === dg.channelIds.get(n.inputs[0])!.length && residual(Xf, p.yFit, Ws0).err === 0 && residual(Xh, p.yHeld, Ws0).err === 0) { report('unchanged'); continue; }
+        // Fewer rows than half the unknowns: the data would fix less than half the kernel's
+        // directions, the rest being the ridge's guess.
+        if (2 * R < D) { report('too-few-rows'); continue; }
+        const shift = options.meanShift ? shiftTarget(compacted, n, uses) : undefined;
+        // Means over the fit rows (zero without a place for the shift: a plain least squares).
+        const mx = new Float64Array(D);
+        const my = new Float64Array(Ok);
+        if (shift) {
+          for (let r = 0; r < R; r++) {
+            for (let a = 0; a < D; a++) mx[a] += Xf[r * D + a];
+            for (let j = 0; j < Ok; j++) my[j] += p.yFit[r * Ok + j];
           }
+          for (let a = 0; a < D; a++) mx[a] /= R;
+          for (let j = 0; j < Ok; j++) my[j] /= R;
         }
-        return { err: e, norm: s };
-      };
-      // Nothing pruned at or before this layer's input, no refit before it: the kernel is exact.
-      const Ws0 = weights.get(n.kernel)!.data;
-      if (K === dg.channelIds.get(n.inputs[0])!.length && residual(Xf, p.yFit, Ws0).err === 0 && residual(Xh, p.yHeld, Ws0).err === 0) { report('unchanged'); continue; }
-      // Fewer rows than half the unknowns: the data would fix less than half the kernel's
-      // directions, the rest being the ridge's guess.
-      if (2 * R < D) { report('too-few-rows'); continue; }
-      const shift = options.meanShift ? shiftTarget(compacted, n, uses) : undefined;
-      // Means over the fit rows (zero without a place for the shift: a plain least squares).
-      const mx = new Float64Array(D);
-      const my = new Float64Array(Ok);
-      if (shift) {
+        const A = new Float64Array(D * D);
+        const B = new Float64Array(D * Ok);
+        const xr = new Float64Array(D);
+        const y = new Float64Array(Ok);
         for (let r = 0; r < R; r++) {
-          for (let a = 0; a < D; a++) mx[a] += Xf[r * D + a];
-          for (let j = 0; j < Ok; j++) my[j] += p.yFit[r * Ok + j];
+          for (let a = 0; a < D; a++) xr[a] = Xf[r * D + a] - mx[a];
+          for (let j = 0; j < Ok; j++) y[j] = p.yFit[r * Ok + j] - my[j];
+          for (let a = 0; a < D; a++) {
+            const xa = xr[a];
+            if (xa === 0) continue;
+            const row = a * D;
+            for (let b = a; b < D; b++) A[row + b] += xa * xr[b];
+            const rb = a * Ok;
+            for (let j = 0; j < Ok; j++) B[rb + j] += xa * y[j];
+          }
         }
-        for (let a = 0; a < D; a++) mx[a] /= R;
-        for (let j = 0; j < Ok; j++) my[j] /= R;
-      }
-      const A = new Float64Array(D * D);
-      const B = new Float64Array(D * Ok);
-      const xr = new Float64Array(D);
-      const y = new Float64Array(Ok);
-      for (let r = 0; r < R; r++) {
-        for (let a = 0; a < D; a++) xr[a] = Xf[r * D + a] - mx[a];
-        for (let j = 0; j < Ok; j++) y[j] = p.yFit[r * Ok + j] - my[j];
+        let tr = 0;
         for (let a = 0; a < D; a++) {
-          const xa = xr[a];
-          if (xa === 0) continue;
-          const row = a * D;
-          for (let b = a; b < D; b++) A[row + b] += xa * xr[b];
-          const rb = a * Ok;
-          for (let j = 0; j < Ok; j++) B[rb + j] += xa * y[j];
+          for (let b = a + 1; b < D; b++) A[b * D + a] = A[a * D + b];
+          tr += A[a * D + a];
         }
-      }
-      let tr = 0;
-      for (let a = 0; a < D; a++) {
-        for (let b = a + 1; b < D; b++) A[b * D + a] = A[a * D + b];
-        tr += A[a * D + a];
-      }
-      if (!(tr > 0)) { report('no-gain'); continue; }
-      const cur = weights.get(n.kernel)!;
-      const Ws = cur.data; // [D, Ok]
-      const es = residual(Xh, p.yHeld, Ws);
-      const den = Math.sqrt(Math.max(es.norm, 1e-300));
-      // Ridge toward the sliced kernel, min ‖X_p W' − Y‖² + μ‖W' − W_s‖², μ = λ·tr(XᵀX)/D with λ
-      // chosen on the held-back rows: a nearly collinear design (dead or duplicated channels, few
-      // rows) otherwise yields a kernel that matches the calibration rows and blows up elsewhere.
-      let best: { err: number; lambda: number; W: Float64Array; b: Float64Array } | undefined;
-      const M = new Float64Array(D * D);
-      const L = new Float64Array(D * D);
-      const col = new Float64Array(D);
-      for (const lambda of RIDGE) {
-        const mu = lambda * (tr / D);
-        M.set(A);
-        for (let a = 0; a < D; a++) M[a * D + a] += mu;
-        // M is symmetric, so its row-major storage is the column-major one the factorization reads.
-        choleskyFactorSemidefinite(M, D, L, fn);
-        const Wn = new Float64Array(D * Ok);
-        for (let j = 0; j < Ok; j++) {
-          for (let a = 0; a < D; a++) col[a] = B[a * Ok + j] + mu * Ws[a * Ok + j];
-          choleskySolveInPlace(L, D, col);
-          for (let a = 0; a < D; a++) Wn[a * Ok + j] = col[a];
+        if (!(tr > 0)) { report('no-gain'); continue; }
+        const cur = weights.get(n.kernel)!;
+        const Ws = cur.data; // [D, Ok]
+        const es = residual(Xh, p.yHeld, Ws);
+        const den = Math.sqrt(Math.max(es.norm, 1e-300));
+        // Ridge toward the sliced kernel, min ‖X_p W' − Y‖² + μ‖W' − W_s‖², μ = λ·tr(XᵀX)/D: a nearly
+        // collinear design (dead or duplicated channels, few rows) otherwise yields a kernel that
+        // matches the calibration rows and blows up elsewhere.
+        const M = new Float64Array(D * D);
+        const L = new Float64Array(D * D);
+        const col = new Float64Array(D);
+        let best: { err: number; lambda: number; w: Map<string, Weight> } | undefined;
+        let bestLayer = Infinity;
+        for (const lambda of RIDGE) {
+          const mu = lambda * (tr / D);
+          M.set(A);
+          for (let a = 0; a < D; a++) M[a * D + a] += mu;
+          // M is symmetric, so its row-major storage is the column-major one the factorization reads.
+          choleskyFactorSemidefinite(M, D, L, fn);
+          const Wn = new Float64Array(D * Ok);
+          for (let j = 0; j < Ok; j++) {
+            for (let a = 0; a < D; a++) col[a] = B[a * Ok + j] + mu * Ws[a * Ok + j];
+            choleskySolveInPlace(L, D, col);
+            for (let a = 0; a < D; a++) Wn[a * Ok + j] = col[a];
+          }
+          const bn = new Float64Array(Ok);
+          for (let j = 0; j < Ok; j++) {
+            let s = my[j];
+            for (let a = 0; a < D; a++) s -= mx[a] * Wn[a * Ok + j];
+            bn[j] = s;
+          }
+          // The layer on the held-back images' rows picks λ; a refit that does not beat the sliced kernel there is dropped.
+          const er = residual(Xh, p.yHeld, Wn, bn).err;
+          bestLayer = Math.min(bestLayer, er);
+          if (!(er < es.err)) continue;
+          const candidate = new Map(weights);
+          candidate.set(n.kernel, { shape: cur.shape, data: Float32Array.from(Wn) } satisfies Weight);
+          if (shift) {
+            const w = weights.get(shift.weight)!;
+            const d = Float32Array.from(w.data);
+            for (let j = 0; j < Ok; j++) d[j] += shift.sign * bn[j];
+            candidate.set(shift.weight, { shape: w.shape, data: d });
+          }
+          if (!best || er < best.err) best = { err: er, lambda, w: candidate };
         }
-        const bn = new Float64Array(Ok);
-        for (let j = 0; j < Ok; j++) {
-          let s = my[j];
-          for (let a = 0; a < D; a++) s -= mx[a] * Wn[a * Ok + j];
-          bn[j] = s;
+        if (!best) { report('no-gain', { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(bestLayer) / den }); continue; }
+        const layer = { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(best.err) / den, ridge: best.lambda };
+        let info: Partial<RefitLayerInfo> = layer;
+        if (mode === 'greedy') {
+          const out = outputError(best.w);
+          info = { ...layer, outputSliced: outCur, outputRefit: out };
+          if (!(out < outCur)) { report('worse-output', info); continue; }
+          outCur = out;
         }
-        const er = residual(Xh, p.yHeld, Wn, bn).err;
-        if (!best || er < best.err) best = { err: er, lambda, W: Wn, b: bn };
-      }
-      const { W: Wn, b: bn } = best!;
-      const layer = { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(best!.err) / den, ridge: best!.lambda };
-      if (!(best!.err < es.err)) { report('no-gain', layer); continue; }
-      const candidate = new Map(weights);
-      candidate.set(n.kernel, { shape: cur.shape, data: Float32Array.from(Wn) } satisfies Weight);
-      if (shift) {
-        const w = weights.get(shift.weight)!;
-        const d = Float32Array.from(w.data);
-        for (let j = 0; j < Ok; j++) d[j] += shift.sign * bn[j];
-        candidate.set(shift.weight, { shape: w.shape, data: d });
-      }
-      if (guard === 'output') {
-        const out = outputError(candidate);
-        const info = { ...layer, outputSliced: outCur, outputRefit: out };
-        if (!(out < outCur)) { report('worse-output', info); continue; }
-        outCur = out;
-        for (const [k, v] of candidate) weights.set(k, v);
+        for (const [k, v] of best.w) weights.set(k, v);
         report('refit', info);
-      } else {
-        for (const [k, v] of candidate) weights.set(k, v);
-        report('refit', layer);
       }
+      return { weights, error: outputError(weights), start };
+    } finally {
+      front.dispose();
     }
-  } finally {
-    front.dispose();
+  };
+  if (nHeld === 0) {
+    for (const p of plans) options.onLayer?.({ node: p.n.name, pass: 'sequential', outcome: 'no-validation', keptInputs: p.keepIn.length, keptOutputs: p.keepOut.length, unknowns: p.geo.kh * p.geo.kw * p.keepIn.length, rows: 0 });
+    return { ...compacted, weights: new Map(compacted.weights) };
   }
-  return { ...compacted, weights };
+  const res = pass(guard === 'layer' ? 'sequential' : 'greedy');
+  options.onDone?.({ sliced: res.start, refitted: res.error });
+  return { ...compacted, weights: res.weights };
 }
 
 /**
