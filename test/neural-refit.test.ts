@@ -82,6 +82,11 @@ describe('least-squares refit of pruned layers', () => {
     const sliced = neural.compactGraph(dg, removed).weights.get('Wb')!.data;
     const plain = tf.add(tf.conv2d(tf.conv2d(x as neural.tf.Tensor4D, tf.tensor4d(Wa2.data, [1, 1, 2, 2]), 1, 'same'), tf.tensor4d(sliced, [1, 1, 2, 2]), 1, 'same'), tf.tensor1d(bb));
     expect(relErr([plain], [ref])).toBeGreaterThan(0.1);
+    // A single calibration image leaves nothing to judge a refit with: the sliced kernel stays.
+    const outcomes: string[] = [];
+    const one = refitGraph(dg, removed, neural.compactGraph(dg, removed), tf.slice(calib, [0], [1]), { onLayer: (i) => outcomes.push(i.outcome) });
+    expect(outcomes).toEqual(['no-validation']);
+    expect(one.weights.get('Wb')!.data).toEqual(sliced);
   });
 
   it('with meanShift, a removed constant channel moves into the next layer\'s bias exactly', () => {
