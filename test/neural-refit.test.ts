@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as neural from '../src/neural/index.ts';
-import { refitGraph } from '../src/neural/refit.ts';
+import { refitGraph, type RefitLayerInfo, type RefitSummary } from '../src/neural/refit.ts';
 
 const { tf } = neural;
 const TFD = 'datasets/face-api/tiny_face_detector_model-weights_manifest.json';
@@ -82,6 +82,11 @@ describe('least-squares refit of pruned layers', () => {
     const sliced = neural.compactGraph(dg, removed).weights.get('Wb')!.data;
     const plain = tf.add(tf.conv2d(tf.conv2d(x as neural.tf.Tensor4D, tf.tensor4d(Wa2.data, [1, 1, 2, 2]), 1, 'same'), tf.tensor4d(sliced, [1, 1, 2, 2]), 1, 'same'), tf.tensor1d(bb));
     expect(relErr([plain], [ref])).toBeGreaterThan(0.1);
+    // A single calibration image leaves nothing to judge a refit with: the sliced kernel stays.
+    const outcomes: string[] = [];
+    const one = refitGraph(dg, removed, neural.compactGraph(dg, removed), tf.slice(calib, [0], [1]), { onLayer: (i) => outcomes.push(i.outcome) });
+    expect(outcomes).toEqual(['no-validation']);
+    expect(one.weights.get('Wb')!.data).toEqual(sliced);
   });
 
   it('with meanShift, a removed constant channel moves into the next layer\'s bias exactly', () => {
@@ -112,20 +117,141 @@ describe('least-squares refit of pruned layers', () => {
     for (let i = 0; i < 4; i++) expect(Math.abs(gw[i] - want[i])).toBeLessThanOrEqual(1e-5);
   });
 
-  it('Tiny Face Detector at 50 %: the refit lowers the held-out output error (onnxruntime on the exported models), refitting layers whose outputs were pruned too', async () => {
+  it('a k×k convolution is refitted on its input patches: the twin channel folds into the kernel exactly, for strided, dilated, padded windows', () => {
+    // x (2 channels) → conv a (1×1, 3 outputs: u, 3u, v) → conv b (3×3, 2 outputs) → output.
+    const Wa = new Float32Array([0.7, 2.1, -0.4, 1.3, 3.9, 0.9]);
+    const geometries: { strides: [number, number]; dilations: [number, number]; padding: neural.Padding }[] = [
+      { strides: [2, 2], dilations: [1, 1], padding: 'same' },
+      { strides: [1, 1], dilations: [2, 2], padding: [[1, 2], [2, 1]] },
+      { strides: [1, 2], dilations: [1, 1], padding: 'valid' },
+    ];
+    for (const geo of geometries) {
+      const Wb = Float32Array.from({ length: 3 * 3 * 3 * 2 }, (_, i) => Math.sin(1.7 * i + 0.3)); // [3, 3, 3, 2]
+      const g: neural.Graph = {
+        inputs: [{ name: 'x', shape: [-1, 7, 7, 2] }],
+        outputs: ['b'],
+        nodes: [
+          { op: 'conv2d', name: 'a', inputs: ['x'], kernel: 'Wa', strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'linear' } },
+          { op: 'conv2d', name: 'b', inputs: ['a'], kernel: 'Wb', bias: 'bb', ...geo, activation: { kind: 'linear' } },
+        ],
+        weights: new Map([['Wa', { shape: [1, 1, 2, 3], data: Wa }], ['Wb', { shape: [3, 3, 3, 2], data: Wb }], ['bb', { shape: [2], data: new Float32Array([0.1, -0.2]) }]]),
+        source: { kind: 'tfjs-graph' },
+      };
+      const dg = neural.dependencyGraph(g);
+      const removed = new Set([dg.groups.find((grp) => grp.label === 'a:1')!.id]);
+      const calib = tf.randomNormal([12, 7, 7, 2], 0, 1, 'float32', 11);
+      const infos: string[] = [];
+      const refit = refitGraph(dg, removed, neural.compactGraph(dg, removed), calib, { onLayer: (i) => infos.push(`${i.node}:${i.outcome}`) });
+      expect(infos, JSON.stringify(geo)).toContain('b:refit');
+      // Closed form: at every tap (ky, kx), u·w0 + 3u·w1 + v·w2 = u·(w0 + 3 w1) + v·w2.
+      const got = refit.weights.get('Wb')!;
+      expect(got.shape).toEqual([3, 3, 2, 2]);
+      for (let t = 0; t < 9; t++) {
+        for (let o = 0; o < 2; o++) {
+          const want = [Wb[(t * 3 + 0) * 2 + o] + 3 * Wb[(t * 3 + 1) * 2 + o], Wb[(t * 3 + 2) * 2 + o]];
+          for (let c = 0; c < 2; c++) expect(Math.abs(got.data[(t * 2 + c) * 2 + o] - want[c]), `${JSON.stringify(geo)} tap ${t}`).toBeLessThanOrEqual(1e-4 * Math.abs(want[c]) + 1e-5);
+        }
+      }
+      tf.dispose(calib);
+    }
+  });
+
+  it("a refit that lowers its layer's error but raises the network's: guard 'output' keeps the sliced kernel, guard 'layer' takes it (both errors computed here)", () => {
+    // a = relu(s + 10, −s): a0 = s + 10 (kept), a1 = relu(−s) (removed); b = relu(a0 − 2·a1 − 10) = relu(s).
+    // Slicing a1 away leaves b = relu(a0 − 10) = relu(s) exactly, yet the layer's pre-activation
+    // target a0 − 2·a1 is better matched by a scaled a0, which moves the ReLU's kink.
+    const g: neural.Graph = {
+      inputs: [{ name: 'x', shape: [-1, 4, 4, 1] }],
+      outputs: ['b'],
+      nodes: [
+        { op: 'conv2d', name: 'a', inputs: ['x'], kernel: 'Wa', bias: 'ba', strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'relu' } },
+        { op: 'conv2d', name: 'b', inputs: ['a'], kernel: 'Wb', bias: 'bb', strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'relu' } },
+      ],
+      weights: new Map([
+        ['Wa', { shape: [1, 1, 1, 2], data: new Float32Array([1, -1]) }], ['ba', { shape: [2], data: new Float32Array([10, 0]) }],
+        ['Wb', { shape: [1, 1, 2, 1], data: new Float32Array([1, -2]) }], ['bb', { shape: [1], data: new Float32Array([-10]) }],
+      ]),
+      source: { kind: 'tfjs-graph' },
+    };
+    const dg = neural.dependencyGraph(g);
+    const removed = new Set([dg.groups.find((grp) => grp.label === 'a:1')!.id]);
+    const compacted = neural.compactGraph(dg, removed);
+    const N = 16;
+    const calib = tf.randomNormal([N, 4, 4, 1], 0, 1, 'float32', 3);
+    const s = Array.from(calib.dataSync());
+    // Every fourth image is held back (3, 7, 11, 15); each image has 16 positions, all sampled.
+    const isHeld = (i: number): boolean => i % 4 === 3;
+    const relu = (v: number): number => Math.max(v, 0);
+    // Plain least squares of the target a0 − 2·a1 on a0 over the fit images, in closed form.
+    let sxy = 0;
+    let sxx = 0;
+    s.forEach((v, k) => {
+      if (isHeld(Math.floor(k / 16))) return;
+      const a0 = relu(v + 10);
+      sxy += a0 * (a0 - 2 * relu(-v));
+      sxx += a0 * a0;
+    });
+    const beta = sxy / sxx;
+    const errs = (w: number): { layer: number; output: number } => {
+      let layer = 0;
+      let output = 0;
+      s.forEach((v, k) => {
+        if (!isHeld(Math.floor(k / 16))) return;
+        const a0 = relu(v + 10);
+        layer += (w * a0 - (a0 - 2 * relu(-v))) ** 2;
+        output += (relu(w * a0 - 10) - relu(v)) ** 2;
+      });
+      return { layer, output };
+    };
+    const sliced = errs(1);
+    const ls = errs(beta);
+    // The premise: the refit helps the layer and hurts the network on the held-back images.
+    expect(sliced.output).toBeLessThan(1e-6);
+    expect(ls.layer).toBeLessThan(0.9 * sliced.layer);
+    expect(ls.output).toBeGreaterThan(1);
+    const outcomes: Record<string, string> = {};
+    const byOutput = refitGraph(dg, removed, compacted, calib, { onLayer: (i) => { outcomes.output = i.outcome; } });
+    const byLayer = refitGraph(dg, removed, compacted, calib, { guard: 'layer', onLayer: (i) => { outcomes.layer = i.outcome; } });
+    expect(outcomes).toEqual({ output: 'worse-output', layer: 'refit' });
+    expect(Array.from(byOutput.weights.get('Wb')!.data)).toEqual([1]);
+    const wLayer = byLayer.weights.get('Wb')!.data[0];
+    // The kernel 'layer' took is a ridge-shrunk β: between β and the sliced 1, and it raises the output error.
+    expect(wLayer).toBeLessThan(1);
+    expect(wLayer).toBeGreaterThanOrEqual(beta - 1e-6);
+    expect(errs(wLayer).output).toBeGreaterThan(100 * Math.max(sliced.output, 1e-9));
+    // The network itself (tfjs run of both graphs) agrees with the closed-form errors.
+    const heldImgs = tf.gather(calib, [3, 7, 11, 15]);
+    const ref = neural.graphRunner(g).run([heldImgs]);
+    expect(relErr(neural.graphRunner(byOutput).run([heldImgs]), ref)).toBeLessThan(1e-5);
+    expect(relErr(neural.graphRunner(byLayer).run([heldImgs]), ref)).toBeGreaterThan(0.01);
+  });
+
+  it("Tiny Face Detector at 50 %: the network's output error on the held-back calibration images never rises (onnxruntime on the exported models), and layers whose outputs were pruned too are refitted", async () => {
     expect(existsSync(join(SKIMAGE, 'astronaut.png')), 'python3-skimage (installed by .ci/run) provides the photographs').toBe(true);
     const S = 64;
     const g = neural.readFaceApiManifest(TFD, { inputSize: S });
     const dg = neural.dependencyGraph(g);
     const calib = neural.readImages([join(SKIMAGE, 'astronaut.png'), join(SKIMAGE, 'coffee.png')], { size: S, crops: 4, flips: true, seed: 2 });
-    const held = neural.readImages([join(SKIMAGE, 'chelsea.png'), join(SKIMAGE, 'camera.png'), join(SKIMAGE, 'coins.png')], { size: S, crops: 2, seed: 7 });
     const res = neural.pruneGraph(dg, 0.5, { method: 'channel-selection', calibration: calib });
     expect(res.flopsAfter).toBeLessThanOrEqual(0.5 * dg.flops);
     const sliced = neural.compactGraph(dg, res.removed);
-    const ref = await ortRun(g, held);
-    const withRefit = relErr(await ortRun(res.graph, held), ref);
-    const without = relErr(await ortRun(sliced, held), ref);
+    let summary: RefitSummary | undefined;
+    const infos: RefitLayerInfo[] = [];
+    const again = refitGraph(dg, res.removed, sliced, calib, { onLayer: (i) => infos.push(i), onDone: (d) => { summary = d; } });
+    for (const [k, w] of res.graph.weights) expect(again.weights.get(k)!.data, k).toEqual(w.data);
+    // Held back: every fourth calibration image (3 and 7 of 8).
+    const heldBack = tf.gather(calib, [3, 7]);
+    const ref = await ortRun(g, heldBack);
+    const withRefit = relErr(await ortRun(res.graph, heldBack), ref);
+    const without = relErr(await ortRun(sliced, heldBack), ref);
     expect(withRefit).toBeLessThan(without);
+    // The errors the guard tracked are the ones onnxruntime measures: the sliced network's and the result's.
+    expect(Math.abs(summary!.sliced - without)).toBeLessThanOrEqual(1e-3 * without);
+    expect(Math.abs(summary!.refitted - withRefit)).toBeLessThanOrEqual(1e-3 * withRefit);
+    // Layer by layer the tracked error only fell.
+    const judged = infos.filter((i) => i.outputRefit !== undefined);
+    expect(judged.length).toBeGreaterThan(0);
+    for (const i of judged) if (i.outcome === 'refit') expect(i.outputRefit!, i.node).toBeLessThan(i.outputSliced!);
     // 1×1 convs whose input and output channels were both pruned: their kernels were refitted.
     const both = g.nodes.filter((n) => n.op === 'conv2d' && g.weights.get(n.kernel)!.shape[0] === 1).filter((n) => {
       const k = (n as { kernel: string }).kernel;

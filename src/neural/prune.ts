@@ -15,8 +15,9 @@ import { checkDependencyGraph } from './check.ts';
  * - `channel-selection` (He et al. 2017): for each conv/dense that reads pruned channels, the
  *   contribution of each input channel to its output on calibration inputs is a column of a
  *   regression design; the group lasso path (`fitGroupLasso`, one group per channel) ranks channels
- *   by the λ at which they enter, and after selection every 1×1 conv / dense is refitted by least
- *   squares to the original layer's output from the pruned network's activations (`refit.ts`).
+ *   by the λ at which they enter, and after selection every conv / dense is refitted by least
+ *   squares to the original layer's output from the pruned network's activations, a refit kept
+ *   only when it lowers the network's output error on held-back calibration images (`refit.ts`).
  */
 
 export type PruneMethod = 'norm' | 'channel-selection';
@@ -235,8 +236,8 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * group's score is its best rank fraction over its consumers — so every layer loses about the same
  * share, as in He et al.; groups with no such consumer fall back to their norm score: with scope
  * 'layer' their rank by normalised norm within their layer, with 'global' their raw norm over the
- * network's largest. After selection the linear layers are refitted one after another on the
- * pruned network's own activations (`refitGraph`).
+ * network's largest. After selection the convolutions and dense layers are refitted one after
+ * another on the pruned network's own activations (`refitGraph`).
  */
 function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, scope: NormScope, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
   const g = dg.graph;
