@@ -3,7 +3,8 @@ import { OptionError } from '../errors.ts';
 import { FastDense } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
 import { largestEigenvalueSpd } from '../linalg/eigen.ts';
-import { columnsFor } from './bcd.ts';
+import { AndersonExtrapolation } from './anderson.ts';
+import { columnsFor, startPoint } from './bcd.ts';
 import { dualValue, kktViolation } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
@@ -21,6 +22,13 @@ const CD_CHECK_EVERY = 5;
 const GRAM_MAX = 64;
 /** Coordinate epochs on one quadratic model at most, in the Gram mode (each costs nc²). */
 const MAX_GRAM_EPOCHS = 200;
+/**
+ * Anderson extrapolation of the Gram-mode model solve: every K + 1 epochs the last K + 1 iterates
+ * are extrapolated and the result kept when it lowers the model. Cyclic block steps on a model
+ * with correlated groups contract by as little as 5 % an epoch; the model is a quadratic, on
+ * which the extrapolation of an affine iteration is close to exact once the support settles.
+ */
+const MODEL_ANDERSON_K = 5;
 /** Newton steps per working set at most. */
 const MAX_NEWTON_STEPS = 100;
 /** Halvings of the step at most in the line search. */
@@ -96,6 +104,12 @@ export class ProxNewton implements IterativeSolver {
   /** Gram mode: the model's Hessian, its gradient, the stacked working-set columns, a row. */
   private Q = new Float64Array(0);
   private gm = new Float64Array(0);
+  /** Gram mode: the model's gradient at its centre, and the extrapolation's buffers. */
+  private gm0 = new Float64Array(0);
+  private readonly acc = new AndersonExtrapolation(MODEL_ANDERSON_K);
+  private accX = new Float64Array(0);
+  private accGm = new Float64Array(0);
+  private accSave = new Float64Array(0);
   private readonly wsCols: Int32Array;
   private readonly rowBuf: Float64Array;
   private readonly colBuf: Float64Array<ArrayBuffer>;
@@ -116,7 +130,7 @@ export class ProxNewton implements IterativeSolver {
   private outerKkt = Infinity;
   initial?: { primal: number; dual: number };
 
-  constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
+  constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
     if (ctx.T !== 1) throw new OptionError('proxNewton', `proximal Newton handles one response column, got ${ctx.T} tasks; use solver: 'bcd'`);
     if (!ctx.penalty.convex) throw new OptionError('proxNewton', `proximal Newton needs a convex penalty, '${ctx.penalty.name}' is not; use solver: 'bcd'`);
     this.ctx = ctx;
@@ -149,7 +163,8 @@ export class ProxNewton implements IterativeSolver {
     this.scratch = new Float64Array(n);
     this.acquire();
     try {
-      this.evaluateOuter();
+      // A path's warm start comes evaluated (its last certificate): one evaluation less per λ.
+      this.evaluateOuter(startPoint(options.start, n, ctx.size));
     } finally {
       this.releaseBuffers();
     }
@@ -174,14 +189,22 @@ export class ProxNewton implements IterativeSolver {
   }
 
   /** Objective, dual point, full gradient and KKT at the reported point; adopt the exact unpenalized fit. */
-  private evaluateOuter(): void {
+  private evaluateOuter(given: PointBuffers | null = null): void {
     const { ctx, pt } = this;
     const w = this.w;
     w.set(this.wi);
     for (const c of ctx.unpenalizedCoefs) w[c] = 0;
-    this.op.apply(w, pt.eta0);
-    evaluateFromEta0(ctx, pt, false);
-    this.op.applyTranspose(pt.u, pt.grad);
+    if (given) {
+      pt.eta0.set(given.eta0);
+      pt.eta.set(given.eta);
+      pt.u.set(given.u);
+      pt.grad.set(given.grad);
+      pt.loss = given.loss;
+    } else {
+      this.op.apply(w, pt.eta0);
+      evaluateFromEta0(ctx, pt, false);
+      this.op.applyTranspose(pt.u, pt.grad);
+    }
     this.primal = pt.loss + ctx.penalty.value(w);
     const d = dualValue(ctx, pt, this.scratch);
     if (d > this.bestDual) this.bestDual = d;
@@ -405,7 +428,13 @@ export class ProxNewton implements IterativeSolver {
     const h = this.h;
     const K = nc + (this.shift ? 1 : 0);
     if (this.Q.length < K * K) this.Q = new Float64Array(K * K);
-    if (this.gm.length < K) this.gm = new Float64Array(K);
+    if (this.gm.length < K) {
+      this.gm = new Float64Array(K);
+      this.gm0 = new Float64Array(K);
+      this.accX = new Float64Array(K);
+      this.accGm = new Float64Array(K);
+      this.accSave = new Float64Array(K);
+    }
     const Q = this.Q, gm = this.gm;
     let o = 0;
     for (const g of ws) for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) this.wsCols[o++] = gs.indices[k];
@@ -443,6 +472,11 @@ export class ProxNewton implements IterativeSolver {
       }
       o += m;
     }
+    this.gm0.set(gm.subarray(0, K));
+    const acc = this.acc;
+    acc.begin(K);
+    this.gatherModel(nc, acc.slot());
+    acc.commit();
     const v = this.blockBuf;
     const d = this.blockBuf2;
     for (let epoch = 1; epoch <= MAX_GRAM_EPOCHS; epoch++) {
@@ -479,7 +513,65 @@ export class ProxNewton implements IterativeSolver {
         }
       }
       if (worst <= INNER_RATIO * tolIn) break;
+      this.gatherModel(nc, acc.slot());
+      acc.commit();
+      if (acc.full) {
+        this.extrapolateModel(nc, K);
+        acc.restart();
+        this.gatherModel(nc, acc.slot());
+        acc.commit();
+      }
     }
+  }
+
+  /** The Gram model's variables: the working-set coefficients (stacked) and the intercept. */
+  private gatherModel(nc: number, out: Float64Array): void {
+    for (let a = 0; a < nc; a++) out[a] = this.wi[this.wsCols[a]];
+    if (this.shift) out[nc] = this.b;
+  }
+
+  /**
+   * q(x) − q(x₀) of the Gram model at its variables x (wi, b), from gm = gm₀ + Q(x − x₀):
+   * ⟨gm₀, d⟩ + ½dᵀQd = ½⟨gm₀ + gm, d⟩ with d = x − x₀, plus the working set's penalty.
+   */
+  private modelValue(nc: number, gm: Float64Array): number {
+    const gm0 = this.gm0;
+    let s = 0;
+    for (let a = 0; a < nc; a++) s += (gm0[a] + gm[a]) * (this.wi[this.wsCols[a]] - this.wOld[a]);
+    if (this.shift) s += (gm0[nc] + gm[nc]) * (this.b - this.b0);
+    s *= 0.5;
+    const pen = this.ctx.penalty;
+    for (const g of this.ws) if (this.penalized[g]) s += pen.groupValue(this.wi, g);
+    return s;
+  }
+
+  /** Anderson extrapolation of the last epochs of the Gram model, kept only if it lowers the model. */
+  private extrapolateModel(nc: number, K: number): void {
+    const x = this.accX;
+    if (!this.acc.extrapolate(x)) return;
+    const { Q, gm0 } = this;
+    const gm = this.gm;
+    const gmC = this.accGm;
+    const before = this.modelValue(nc, gm);
+    const save = this.accSave;
+    this.gatherModel(nc, save);
+    // gmC = gm₀ + Q(x − x₀) (Q symmetric: row a read as column a).
+    gmC.set(gm0.subarray(0, K));
+    for (let a = 0; a < K; a++) {
+      const da = x[a] - (a < nc ? this.wOld[a] : this.b0);
+      if (da === 0) continue;
+      const row = a * K;
+      for (let c = 0; c < K; c++) gmC[c] += Q[row + c] * da;
+    }
+    for (let a = 0; a < nc; a++) this.wi[this.wsCols[a]] = x[a];
+    if (this.shift) this.b = x[nc];
+    const after = this.modelValue(nc, gmC);
+    if (after < before) {
+      gm.set(gmC.subarray(0, K));
+      return;
+    }
+    for (let a = 0; a < nc; a++) this.wi[this.wsCols[a]] = save[a];
+    if (this.shift) this.b = save[nc];
   }
 
   /** Large working sets: block prox steps keeping X δ up to date (3 column passes per block). */
