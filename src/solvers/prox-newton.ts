@@ -203,7 +203,7 @@ export class ProxNewton implements IterativeSolver {
   }
 
   /** Objective, dual point, full gradient and KKT at the reported point; adopt the exact unpenalized fit. */
-  private evaluateOuter(given: PointBuffers | null = null): void {
+  private evaluateOuter(given: PointBuffers | null = null, etaCurrent = false): void {
     const { ctx, pt } = this;
     const w = this.w;
     w.set(this.wi);
@@ -215,7 +215,16 @@ export class ProxNewton implements IterativeSolver {
       pt.grad.set(given.grad);
       pt.loss = given.loss;
     } else {
-      this.op.apply(w, pt.eta0);
+      // X w without a pass over X where it is known: after the Newton steps η = X w + b (no
+      // unpenalized feature in wi; a phantom intercept's moves stay in η, hence excluded), and
+      // X·0 = 0 at a cold start. The point's dual value stays a
+      // bound whatever rounding η carries (u = ∇F at η, its unpenalized part refitted, θ from the
+      // exact Xᵀu), and the driver certifies from scratch.
+      if (etaCurrent && ctx.unpenalizedCoefs.length === 0 && (this.intercept || !this.shift)) {
+        const b = this.intercept ? this.b : 0;
+        for (let i = 0; i < this.n; i++) pt.eta0[i] = this.eta[i] - b;
+      } else if (isZero(w)) pt.eta0.fill(0);
+      else this.op.apply(w, pt.eta0);
       evaluateFromEta0(ctx, pt, false);
       this.op.applyTranspose(pt.u, pt.grad);
     }
@@ -292,7 +301,7 @@ export class ProxNewton implements IterativeSolver {
       if (this.wsViolation() <= tolIn) break;
       if (this.outOfBudget()) break;
     }
-    this.evaluateOuter();
+    this.evaluateOuter(null, true);
     if (!Number.isFinite(this.primal)) return this.report('diverged: the objective is not finite');
     return this.report('ok');
   }
@@ -652,7 +661,8 @@ export class ProxNewton implements IterativeSolver {
         // the model: its step needs no gradient).
         if (L > 0) {
           if (hxdStale) {
-            for (let i = 0; i < n; i++) this.tmp[i] = h[i] * xd[i];
+            const hx = this.tmp;
+            for (let i = 0; i < n; i++) hx[i] = h[i] * xd[i];
             hxdStale = false;
           }
           this.cols.dotBlock(gs.indices, s, e, this.tmp, v);
@@ -768,6 +778,11 @@ export class ProxNewton implements IterativeSolver {
     }
     if (this.intercept) this.b = this.b0 + t * db;
   }
+}
+
+function isZero(w: Float64Array): boolean {
+  for (let j = 0; j < w.length; j++) if (w[j] !== 0) return false;
+  return true;
 }
 
 // 'auto' prefers it over block coordinate descent (priority 10) for every smooth loss whose
