@@ -106,4 +106,52 @@ describe('proximal Newton agrees with FISTA and satisfies the optimality conditi
     const fit = fitGroupLasso(X, y, { groups, loss: 'logistic', lambda: path.lambdas[29] });
     expect(fit.solver).toBe('proxNewton');
   });
+
+  // The certificate is computed at the returned point; what a solver may change (how accurately
+  // each working-set model is solved, when it stops) must never make it claim more than holds.
+  // A reference optimum P_ref from FISTA at 1e-12 brackets P*: P* ≥ P_ref − gap_ref, so a fit
+  // whose P − P_ref exceeds its gap, or whose dual value exceeds P_ref, certifies a false bound.
+  function expectTrueBound(objective: number, gap: number, ref: FitResult): void {
+    const Pstar = ref.objective - ref.dualityGap; // a lower bound on the optimum
+    expect(ref.converged).toBe(true);
+    expect(gap).toBeLessThanOrEqual(1e-6 * Math.abs(objective));
+    // Suboptimality ≥ P − P_ref: the gap must cover it.
+    expect(objective - ref.objective).toBeLessThanOrEqual(gap + 1e-13 * Math.abs(objective));
+    // The dual value is a lower bound on the optimum: D ≤ P* ≤ P_ref.
+    expect(objective - gap).toBeLessThanOrEqual(ref.objective + 1e-13 * Math.abs(objective));
+    expect(ref.objective - Pstar).toBeLessThanOrEqual(1e-11 * Math.abs(ref.objective));
+  }
+
+  it('warm-started logistic path at tol 1e-6 (aimed working-set tolerances): every gap bounds the suboptimality, every dual value the optimum', () => {
+    const P = randomProblem(17, 120, [3, 2, 4, 3, 2, 3], 'logistic');
+    const opts = { groups: P.groups, loss: 'logistic' as const };
+    const path = groupLassoPath(P.X, P.y, { ...opts, nLambda: 25, lambdaMinRatio: 0.01, tol: 1e-6, solver: 'proxNewton' });
+    for (let k = 1; k < path.lambdas.length; k += 3) {
+      const c = path.certificates[k];
+      expect(c.converged).toBe(true);
+      const ref = fitGroupLasso(P.X, P.y, { ...opts, lambda: path.lambdas[k], solver: 'fista', tol: 1e-12, maxIter: 500_000 });
+      expectTrueBound(c.objective, c.dualityGap, ref);
+    }
+  });
+
+  it('column mode with extrapolated model steps at tol 1e-6: the gap bounds the suboptimality against FISTA at 1e-12', () => {
+    const r = new Random(23);
+    const n = 200, p = 120;
+    const X = new DenseMatrix(n, p, r.normals(n * p));
+    const y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      let e = 0;
+      for (let j = 0; j < 40; j++) e += 0.3 * X.get(i, j) * (j % 2 ? 1 : -1);
+      y[i] = r.uniform() < 1 / (1 + Math.exp(-e)) ? 1 : 0;
+    }
+    const groups = Array.from({ length: p }, (_, j) => Math.floor(j / 4));
+    const lambda = 0.1 * lambdaMax(X, y, { groups, loss: 'logistic' });
+    const fit = fitGroupLasso(X, y, { groups, loss: 'logistic', lambda, solver: 'proxNewton', tol: 1e-6 });
+    expect(fit.converged).toBe(true);
+    let nz = 0;
+    for (const v of fit.coef) if (v !== 0) nz++;
+    expect(nz).toBeGreaterThan(64); // the working set is past the Gram mode
+    const ref = fitGroupLasso(X, y, { groups, loss: 'logistic', lambda, solver: 'fista', tol: 1e-12, maxIter: 500_000 });
+    expectTrueBound(fit.objective, fit.dualityGap, ref);
+  });
 });

@@ -662,7 +662,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
 }
 
 /** The given start point when its buffers have this context's shapes, else null. */
-function startPoint(start: PointBuffers | undefined, rows: number, size: number): PointBuffers | null {
+export function startPoint(start: PointBuffers | undefined, rows: number, size: number): PointBuffers | null {
   if (!start || !Number.isFinite(start.loss)) return null;
   return start.eta0.length === rows && start.eta.length === rows && start.u.length === rows && start.grad.length === size ? start : null;
 }

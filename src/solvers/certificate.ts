@@ -1,7 +1,7 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { checkTolerance } from '../util/validate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
-import { checkCoefs, checkContext, checkPoint, evaluate, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
+import { checkCoefs, checkContext, checkPoint, evaluate, evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 
 /**
  * Optimality certificate of a point w:
@@ -81,7 +81,8 @@ export function problemScales(ctx: ProblemContext): ProblemScales {
   const savedC = ctx.unpenalized.c.slice();
   const savedConverged = ctx.unpenalized.converged;
   const pt = newPoint(ctx);
-  evaluate(ctx, new Float64Array(ctx.size), pt);
+  // At w = 0: η₀ = X·0 = 0 without a pass over X.
+  evaluateFromEta0(ctx, pt, true);
   ctx.unpenalized.c.set(savedC);
   ctx.unpenalized.converged = savedConverged;
   let kkt = 0;

@@ -137,7 +137,7 @@ export function drive(ctx: ProblemContext, solver: IterativeSolver, given: Drive
       status = 'time limit reached';
       break;
     }
-    solver.limits = { work: opts.maxIter - work, deadline: opts.deadline };
+    solver.limits = { work: opts.maxIter - work, deadline: opts.deadline, gapTol: watchGap ? opts.tol : undefined };
     const cur: IterationInfo = solver.next().value;
     info = cur;
     work += cur.work ?? 1;

@@ -3,7 +3,8 @@ import { OptionError } from '../errors.ts';
 import { FastDense } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
 import { largestEigenvalueSpd } from '../linalg/eigen.ts';
-import { columnsFor } from './bcd.ts';
+import { AndersonExtrapolation } from './anderson.ts';
+import { columnsFor, startPoint } from './bcd.ts';
 import { dualValue, kktViolation } from './certificate.ts';
 import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
@@ -13,14 +14,33 @@ import { registerSolver } from './registry.ts';
 const MIN_WS = 10;
 /** Working-set problems are solved to this fraction of the outer KKT violation (skglm's EPS_TOL). */
 const INNER_RATIO = 0.3;
+/**
+ * Once the running gap is within AIM_RANGE of the target gap, the working-set problem is solved
+ * to AIM_SAFETY·(target / gap) of the outer violation instead of INNER_RATIO: the gap is first
+ * order in the violation (the dual point is the rescaled gradient) while the objective is second
+ * order, so the default ratio left a last outer step whose only purpose was the certificate (on
+ * a warm-started path, two steps per λ where one does).
+ */
+const AIM_RANGE = 1e-4;
+const AIM_SAFETY = 1;
 /** Coordinate-descent epochs on one quadratic model at most. */
 const MAX_CD_EPOCHS = 20;
-/** Epochs between checks of the quadratic model's own optimality. */
-const CD_CHECK_EVERY = 5;
+/**
+ * Epochs between checks of the quadratic model's own optimality (the check reads the block
+ * gradients the sweep forms anyway: every epoch costs nothing).
+ */
+const CD_CHECK_EVERY = 1;
 /** Working sets of at most this many coefficients solve the model on its Gram matrix. */
 const GRAM_MAX = 64;
 /** Coordinate epochs on one quadratic model at most, in the Gram mode (each costs nc²). */
 const MAX_GRAM_EPOCHS = 200;
+/**
+ * Anderson extrapolation of the Gram-mode model solve: every K + 1 epochs the last K + 1 iterates
+ * are extrapolated and the result kept when it lowers the model. Cyclic block steps on a model
+ * with correlated groups contract by as little as 5 % an epoch; the model is a quadratic, on
+ * which the extrapolation of an affine iteration is close to exact once the support settles.
+ */
+const MODEL_ANDERSON_K = 5;
 /** Newton steps per working set at most. */
 const MAX_NEWTON_STEPS = 100;
 /** Halvings of the step at most in the line search. */
@@ -60,7 +80,7 @@ export class ProxNewton implements IterativeSolver {
    * that one outer step, which may hold many Newton steps and inner epochs, stays within maxIter
    * and maxTime.
    */
-  limits?: { work: number; deadline?: number };
+  limits?: { work: number; deadline?: number; gapTol?: number };
   /** Inner epochs and Newton steps of the current outer step (each counted as one pass). */
   private work = 0;
   private readonly ctx: ProblemContext;
@@ -96,6 +116,14 @@ export class ProxNewton implements IterativeSolver {
   /** Gram mode: the model's Hessian, its gradient, the stacked working-set columns, a row. */
   private Q = new Float64Array(0);
   private gm = new Float64Array(0);
+  /** Gram mode: the model's gradient at its centre, and the extrapolation's buffers. */
+  private gm0 = new Float64Array(0);
+  private readonly acc = new AndersonExtrapolation(MODEL_ANDERSON_K);
+  private accX = new Float64Array(0);
+  private accGm = new Float64Array(0);
+  private accSave = new Float64Array(0);
+  /** Columns mode: the working set's coefficient indices, stacked. */
+  private stacked = new Int32Array(0);
   private readonly wsCols: Int32Array;
   private readonly rowBuf: Float64Array;
   private readonly colBuf: Float64Array<ArrayBuffer>;
@@ -116,7 +144,7 @@ export class ProxNewton implements IterativeSolver {
   private outerKkt = Infinity;
   initial?: { primal: number; dual: number };
 
-  constructor(ctx: ProblemContext, w0: Float64Array, _options: ProximalOptions = {}) {
+  constructor(ctx: ProblemContext, w0: Float64Array, options: ProximalOptions = {}) {
     if (ctx.T !== 1) throw new OptionError('proxNewton', `proximal Newton handles one response column, got ${ctx.T} tasks; use solver: 'bcd'`);
     if (!ctx.penalty.convex) throw new OptionError('proxNewton', `proximal Newton needs a convex penalty, '${ctx.penalty.name}' is not; use solver: 'bcd'`);
     this.ctx = ctx;
@@ -149,7 +177,8 @@ export class ProxNewton implements IterativeSolver {
     this.scratch = new Float64Array(n);
     this.acquire();
     try {
-      this.evaluateOuter();
+      // A path's warm start comes evaluated (its last certificate): one evaluation less per λ.
+      this.evaluateOuter(startPoint(options.start, n, ctx.size));
     } finally {
       this.releaseBuffers();
     }
@@ -174,14 +203,31 @@ export class ProxNewton implements IterativeSolver {
   }
 
   /** Objective, dual point, full gradient and KKT at the reported point; adopt the exact unpenalized fit. */
-  private evaluateOuter(): void {
+  private evaluateOuter(given: PointBuffers | null = null, etaCurrent = false): void {
     const { ctx, pt } = this;
     const w = this.w;
     w.set(this.wi);
     for (const c of ctx.unpenalizedCoefs) w[c] = 0;
-    this.op.apply(w, pt.eta0);
-    evaluateFromEta0(ctx, pt, false);
-    this.op.applyTranspose(pt.u, pt.grad);
+    if (given) {
+      pt.eta0.set(given.eta0);
+      pt.eta.set(given.eta);
+      pt.u.set(given.u);
+      pt.grad.set(given.grad);
+      pt.loss = given.loss;
+    } else {
+      // X w without a pass over X where it is known: after the Newton steps η = X w + b (no
+      // unpenalized feature in wi; a phantom intercept's moves stay in η, hence excluded), and
+      // X·0 = 0 at a cold start. The point's dual value stays a
+      // bound whatever rounding η carries (u = ∇F at η, its unpenalized part refitted, θ from the
+      // exact Xᵀu), and the driver certifies from scratch.
+      if (etaCurrent && ctx.unpenalizedCoefs.length === 0 && (this.intercept || !this.shift)) {
+        const b = this.intercept ? this.b : 0;
+        for (let i = 0; i < this.n; i++) pt.eta0[i] = this.eta[i] - b;
+      } else if (isZero(w)) pt.eta0.fill(0);
+      else this.op.apply(w, pt.eta0);
+      evaluateFromEta0(ctx, pt, false);
+      this.op.applyTranspose(pt.u, pt.grad);
+    }
     this.primal = pt.loss + ctx.penalty.value(w);
     const d = dualValue(ctx, pt, this.scratch);
     if (d > this.bestDual) this.bestDual = d;
@@ -249,15 +295,27 @@ export class ProxNewton implements IterativeSolver {
     this.eta.set(this.pt.eta);
     this.u.set(this.pt.u);
     this.wsGradient();
-    const tolIn = INNER_RATIO * this.outerKkt;
+    const tolIn = this.innerTolerance();
     for (let s = 0; s < MAX_NEWTON_STEPS; s++) {
       if (!this.newtonStep(tolIn)) break;
       if (this.wsViolation() <= tolIn) break;
       if (this.outOfBudget()) break;
     }
-    this.evaluateOuter();
+    this.evaluateOuter(null, true);
     if (!Number.isFinite(this.primal)) return this.report('diverged: the objective is not finite');
     return this.report('ok');
+  }
+
+  /** KKT target of the working-set problem (see AIM_RANGE). */
+  private innerTolerance(): number {
+    let ratio = INNER_RATIO;
+    const target = this.limits?.gapTol;
+    if (target !== undefined) {
+      const gap = this.primal - this.bestDual;
+      const want = target * Math.abs(this.primal);
+      if (gap > want && want >= AIM_RANGE * gap) ratio = Math.min(INNER_RATIO, (AIM_SAFETY * want) / gap);
+    }
+    return ratio * this.outerKkt;
   }
 
   private report(status: string): IteratorResult<IterationInfo> {
@@ -405,7 +463,13 @@ export class ProxNewton implements IterativeSolver {
     const h = this.h;
     const K = nc + (this.shift ? 1 : 0);
     if (this.Q.length < K * K) this.Q = new Float64Array(K * K);
-    if (this.gm.length < K) this.gm = new Float64Array(K);
+    if (this.gm.length < K) {
+      this.gm = new Float64Array(K);
+      this.gm0 = new Float64Array(K);
+      this.accX = new Float64Array(K);
+      this.accGm = new Float64Array(K);
+      this.accSave = new Float64Array(K);
+    }
     const Q = this.Q, gm = this.gm;
     let o = 0;
     for (const g of ws) for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) this.wsCols[o++] = gs.indices[k];
@@ -443,6 +507,11 @@ export class ProxNewton implements IterativeSolver {
       }
       o += m;
     }
+    this.gm0.set(gm.subarray(0, K));
+    const acc = this.acc;
+    acc.begin(K);
+    this.gatherModel(nc, acc.slot());
+    acc.commit();
     const v = this.blockBuf;
     const d = this.blockBuf2;
     for (let epoch = 1; epoch <= MAX_GRAM_EPOCHS; epoch++) {
@@ -479,7 +548,65 @@ export class ProxNewton implements IterativeSolver {
         }
       }
       if (worst <= INNER_RATIO * tolIn) break;
+      this.gatherModel(nc, acc.slot());
+      acc.commit();
+      if (acc.full) {
+        this.extrapolateModel(nc, K);
+        acc.restart();
+        this.gatherModel(nc, acc.slot());
+        acc.commit();
+      }
     }
+  }
+
+  /** The Gram model's variables: the working-set coefficients (stacked) and the intercept. */
+  private gatherModel(nc: number, out: Float64Array): void {
+    for (let a = 0; a < nc; a++) out[a] = this.wi[this.wsCols[a]];
+    if (this.shift) out[nc] = this.b;
+  }
+
+  /**
+   * q(x) − q(x₀) of the Gram model at its variables x (wi, b), from gm = gm₀ + Q(x − x₀):
+   * ⟨gm₀, d⟩ + ½dᵀQd = ½⟨gm₀ + gm, d⟩ with d = x − x₀, plus the working set's penalty.
+   */
+  private modelValue(nc: number, gm: Float64Array): number {
+    const gm0 = this.gm0;
+    let s = 0;
+    for (let a = 0; a < nc; a++) s += (gm0[a] + gm[a]) * (this.wi[this.wsCols[a]] - this.wOld[a]);
+    if (this.shift) s += (gm0[nc] + gm[nc]) * (this.b - this.b0);
+    s *= 0.5;
+    const pen = this.ctx.penalty;
+    for (const g of this.ws) if (this.penalized[g]) s += pen.groupValue(this.wi, g);
+    return s;
+  }
+
+  /** Anderson extrapolation of the last epochs of the Gram model, kept only if it lowers the model. */
+  private extrapolateModel(nc: number, K: number): void {
+    const x = this.accX;
+    if (!this.acc.extrapolate(x)) return;
+    const { Q, gm0 } = this;
+    const gm = this.gm;
+    const gmC = this.accGm;
+    const before = this.modelValue(nc, gm);
+    const save = this.accSave;
+    this.gatherModel(nc, save);
+    // gmC = gm₀ + Q(x − x₀) (Q symmetric: row a read as column a).
+    gmC.set(gm0.subarray(0, K));
+    for (let a = 0; a < K; a++) {
+      const da = x[a] - (a < nc ? this.wOld[a] : this.b0);
+      if (da === 0) continue;
+      const row = a * K;
+      for (let c = 0; c < K; c++) gmC[c] += Q[row + c] * da;
+    }
+    for (let a = 0; a < nc; a++) this.wi[this.wsCols[a]] = x[a];
+    if (this.shift) this.b = x[nc];
+    const after = this.modelValue(nc, gmC);
+    if (after < before) {
+      gm.set(gmC.subarray(0, K));
+      return;
+    }
+    for (let a = 0; a < nc; a++) this.wi[this.wsCols[a]] = save[a];
+    if (this.shift) this.b = save[nc];
   }
 
   /** Large working sets: block prox steps keeping X δ up to date (3 column passes per block). */
@@ -499,6 +626,22 @@ export class ProxNewton implements IterativeSolver {
     }
     const xd = this.xd;
     xd.fill(0);
+    let nc = 0;
+    for (const g of ws) nc += gs.ptr[g + 1] - gs.ptr[g];
+    if (this.stacked.length < nc) this.stacked = new Int32Array(nc);
+    {
+      let o = 0;
+      for (const g of ws) for (let k = gs.ptr[g]; k < gs.ptr[g + 1]; k++) this.stacked[o++] = gs.indices[k];
+    }
+    const acc = this.acc;
+    const len = nc + 1 + n;
+    if (this.accX.length < len) {
+      this.accX = new Float64Array(len);
+      this.accSave = new Float64Array(len);
+    }
+    acc.begin(len);
+    this.gatherColumns(nc, acc.slot());
+    acc.commit();
     const v = this.blockBuf;
     const d = this.blockBuf2;
     for (let epoch = 1; epoch <= MAX_CD_EPOCHS; epoch++) {
@@ -518,7 +661,8 @@ export class ProxNewton implements IterativeSolver {
         // the model: its step needs no gradient).
         if (L > 0) {
           if (hxdStale) {
-            for (let i = 0; i < n; i++) this.tmp[i] = h[i] * xd[i];
+            const hx = this.tmp;
+            for (let i = 0; i < n; i++) hx[i] = h[i] * xd[i];
             hxdStale = false;
           }
           this.cols.dotBlock(gs.indices, s, e, this.tmp, v);
@@ -548,7 +692,52 @@ export class ProxNewton implements IterativeSolver {
         }
       }
       if (check && worst <= INNER_RATIO * tolIn) break;
+      this.gatherColumns(nc, acc.slot());
+      acc.commit();
+      if (acc.full) {
+        this.extrapolateColumns(nc);
+        acc.restart();
+        this.gatherColumns(nc, acc.slot());
+        acc.commit();
+      }
     }
+  }
+
+  /** The columns model's variables: working-set coefficients (stacked), intercept, and X δ. */
+  private gatherColumns(nc: number, out: Float64Array): void {
+    for (let a = 0; a < nc; a++) out[a] = this.wi[this.stacked[a]];
+    out[nc] = this.b;
+    out.set(this.xd.subarray(0, this.n), nc + 1);
+  }
+
+  /** q(δ) − q(0) of the columns model: ⟨u, Xδ⟩ + ½‖H^{1/2}Xδ‖² plus the working set's penalty. */
+  private columnsModelValue(): number {
+    const { u, h, xd, n } = this;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += xd[i] * (u[i] + 0.5 * h[i] * xd[i]);
+    const pen = this.ctx.penalty;
+    for (const g of this.ws) if (this.penalized[g]) s += pen.groupValue(this.wi, g);
+    return s;
+  }
+
+  /**
+   * Anderson extrapolation of the last epochs of the columns model (X δ is linear in the
+   * variables, so it is extrapolated with them), kept only if it lowers the model.
+   */
+  private extrapolateColumns(nc: number): void {
+    const x = this.accX;
+    if (!this.acc.extrapolate(x)) return;
+    const before = this.columnsModelValue();
+    const save = this.accSave;
+    this.gatherColumns(nc, save);
+    const n = this.n;
+    for (let a = 0; a < nc; a++) this.wi[this.stacked[a]] = x[a];
+    this.b = x[nc];
+    this.xd.set(x.subarray(nc + 1, nc + 1 + n));
+    if (this.columnsModelValue() < before) return;
+    for (let a = 0; a < nc; a++) this.wi[this.stacked[a]] = save[a];
+    this.b = save[nc];
+    this.xd.set(save.subarray(nc + 1, nc + 1 + n));
   }
 
   /** δ over the working set (stacked), from wi (model minimizer) and wOld. */
@@ -589,6 +778,11 @@ export class ProxNewton implements IterativeSolver {
     }
     if (this.intercept) this.b = this.b0 + t * db;
   }
+}
+
+function isZero(w: Float64Array): boolean {
+  for (let j = 0; j < w.length; j++) if (w[j] !== 0) return false;
+  return true;
 }
 
 // 'auto' prefers it over block coordinate descent (priority 10) for every smooth loss whose

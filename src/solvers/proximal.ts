@@ -36,9 +36,11 @@ export interface IterativeSolver extends Iterator<IterationInfo> {
   /**
    * Set by the driver before each step: the work (passes over the data) and the time stamp
    * (performance.now(), ms) left. A solver whose one step may run many inner passes stops them
-   * there; a one-pass step can ignore it.
+   * there; a one-pass step can ignore it. `gapTol`: the relative duality gap the driver
+   * certifies (absent under the KKT rule), which a solver with an inner tolerance may aim its last
+   * steps at.
    */
-  limits?: { work: number; deadline?: number };
+  limits?: { work: number; deadline?: number; gapTol?: number };
   /**
    * Objective and a dual value at the starting point, when the solver evaluated it while being
    * built: the driver then confirms convergence at the start only when this gap is already small,
