@@ -6,7 +6,7 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { FastDense, sharedFastCopy } from '../linalg/kernels/fast.ts';
 import { materializeColumn, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
 import { dualValue, kktViolation, safeSphere } from './certificate.ts';
-import { checkCoefs, checkContext, evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
+import { checkCoefs, checkContext, copyPoint, evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
 
@@ -329,11 +329,7 @@ export class BlockCoordinateDescent implements IterativeSolver {
     w.set(this.wi);
     for (const c of ctx.unpenalizedCoefs) w[c] = 0;
     if (given) {
-      pt.eta0.set(given.eta0);
-      pt.eta.set(given.eta);
-      pt.u.set(given.u);
-      pt.grad.set(given.grad);
-      pt.loss = given.loss;
+      copyPoint(given, pt);
     } else {
       for (let t = 0; t < T; t++) this.op.apply(w.subarray(t * p, (t + 1) * p), pt.eta0.subarray(t * n, (t + 1) * n));
       evaluateFromEta0(ctx, pt, false);

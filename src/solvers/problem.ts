@@ -187,6 +187,15 @@ export function checkPoint(fn: string, ctx: ProblemContext, pt: unknown): assert
   }
 }
 
+/** Copy an evaluated point (predictors, gradient, loss) into another of the same context. */
+export function copyPoint(src: PointBuffers, dst: PointBuffers): void {
+  dst.eta0.set(src.eta0);
+  dst.eta.set(src.eta);
+  dst.u.set(src.u);
+  dst.grad.set(src.grad);
+  dst.loss = src.loss;
+}
+
 export function newPoint(ctx: ProblemContext): PointBuffers {
   checkContext('newPoint', ctx);
   return {

@@ -6,7 +6,7 @@ import { largestEigenvalueSpd } from '../linalg/eigen.ts';
 import { AndersonExtrapolation } from './anderson.ts';
 import { columnsFor, startPoint } from './bcd.ts';
 import { dualValue, kktViolation } from './certificate.ts';
-import { evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
+import { copyPoint, evaluateFromEta0, newPoint, type PointBuffers, type ProblemContext } from './problem.ts';
 import type { IterationInfo, IterativeSolver, ProximalOptions } from './proximal.ts';
 import { registerSolver } from './registry.ts';
 
@@ -209,11 +209,7 @@ export class ProxNewton implements IterativeSolver {
     w.set(this.wi);
     for (const c of ctx.unpenalizedCoefs) w[c] = 0;
     if (given) {
-      pt.eta0.set(given.eta0);
-      pt.eta.set(given.eta);
-      pt.u.set(given.u);
-      pt.grad.set(given.grad);
-      pt.loss = given.loss;
+      copyPoint(given, pt);
     } else {
       // X w without a pass over X where it is known: after the Newton steps η = X w + b (no
       // unpenalized feature in wi; a phantom intercept's moves stay in η, hence excluded), and

@@ -2,7 +2,7 @@ import { OptionError } from '../errors.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { dualValue } from './certificate.ts';
-import { checkCoefs, checkContext, checkPoint, evaluate, evaluateFromEta0, newPoint, ProjectedOperator, type PointBuffers, type ProblemContext } from './problem.ts';
+import { checkCoefs, checkContext, checkPoint, copyPoint, evaluate, evaluateFromEta0, newPoint, ProjectedOperator, type PointBuffers, type ProblemContext } from './problem.ts';
 
 /** What one iteration reports to the driver. */
 export interface IterationInfo {
@@ -264,10 +264,3 @@ export class Fista extends ProximalBase {
   }
 }
 
-function copyPoint(src: PointBuffers, dst: PointBuffers): void {
-  dst.eta0.set(src.eta0);
-  dst.eta.set(src.eta);
-  dst.u.set(src.u);
-  dst.grad.set(src.grad);
-  dst.loss = src.loss;
-}
