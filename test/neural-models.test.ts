@@ -208,6 +208,27 @@ describe('pruning to a FLOP budget', () => {
     const err = (t: Tensor): number => tf.norm(tf.sub(t, ref)).dataSync()[0] / tf.norm(ref).dataSync()[0];
     expect(err(a)).toBeLessThan(err(b));
   }, 180_000);
+
+  it('channel selection thins every layer of a residual network by about the same share', () => {
+    // BlazeFace's channels tied through residual adds are read by many 1×1 consumers, a branch's by
+    // one; a group's best rank over its consumers alone let the tied layers keep 69 % and others 52 %.
+    const skimage = '/usr/lib/python3/dist-packages/skimage/data';
+    const g = neural.readTfjsGraphModel(BLAZE);
+    const dg = neural.dependencyGraph(g);
+    const calib = neural.readImages([join(skimage, 'astronaut.png'), join(skimage, 'coffee.png')], { size: 128, crops: 4, flips: true, seed: 1 });
+    const cs = neural.pruneGraph(dg, 0.5, { method: 'channel-selection', calibration: calib });
+    expect(cs.flopsAfter).toBeLessThanOrEqual(0.5 * dg.flops);
+    const after = neural.dependencyGraph(cs.graph);
+    const shares: number[] = [];
+    for (const n of g.nodes) {
+      if (n.op !== 'conv2d') continue;
+      const before = dg.channelIds.get(n.name)!;
+      if (!before.some((v) => dg.groupOfClass.get(v) !== undefined)) continue; // a head output, never pruned
+      shares.push(after.channelIds.get(n.name)!.length / before.length);
+    }
+    expect(shares.length).toBeGreaterThan(10);
+    expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(0.1);
+  }, 180_000);
 });
 
 describe('bad input', () => {

@@ -232,9 +232,9 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * prunable channels: with calibration activations X (rows × C) and the consumer's pre-bias output
  * Y = X·W (rows × O), channel c's contribution is the column z_c = vec(X[:, c] · W[c, :]); the group
  * lasso path of vec(Y) on [z_1 … z_C] (groups of one column) gives each channel the largest λ at
- * which it is active. Channels are ranked within their layer by that λ (ties: by ‖z_c‖), and a
- * group's score is its best rank fraction over its consumers — so every layer loses about the same
- * share, as in He et al.; groups with no such consumer fall back to their norm score: with scope
+ * which it is active. Channels are ranked within their layer by that λ (ties: by ‖z_c‖), a group
+ * takes its best rank fraction over its consumers, and those are ranked again within the group's
+ * layer — so every layer loses about the same share, as in He et al.; groups with no such consumer fall back to their norm score: with scope
  * 'layer' their rank by normalised norm within their layer, with 'global' their raw norm over the
  * network's largest. After selection the convolutions and dense layers are refitted one after
  * another on the pruned network's own activations (`refitGraph`).
@@ -311,6 +311,15 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
   });
   onProgress?.(consumers.length, consumers.length);
   for (const t of env.values()) t.dispose();
+  // A group read by several consumers took its best rank over them, so groups tied through residual
+  // adds (many consumers) sat near 1 and a branch read once spread over [0, 1): the branches were cut
+  // to the floor first (facemesh's heads to 4 of 32 channels, 6× its norm-ranking error). Ranked
+  // again within their layer, every layer's scored groups spread over [0, 1) alike, as He et al. prune
+  // each layer by the same share.
+  for (const layer of layersOf(dg)) {
+    const scored = layer.filter((k) => score[k] >= 0).sort((a, b) => score[a] - score[b] || a - b);
+    scored.forEach((k, rank) => { score[k] = rank / scored.length; });
+  }
   // Groups no consumer scored, on the [0, 1] scale of the channel-selection ranks: per layer, their
   // rank by normalised norm within their layer; globally, their raw norm over the largest.
   let fallback: Float64Array;
