@@ -102,12 +102,16 @@ export function normScores(dg: DependencyGraph, scope: NormScope = 'global'): Fl
   return out;
 }
 
-/** Each group's rank by `scores` within its layer, as a fraction in [0, 1) (ties by index). */
-function layerRanks(dg: DependencyGraph, scores: ArrayLike<number>): Float64Array {
-  const out = new Float64Array(dg.groups.length);
+/**
+ * Each group's rank by `scores` within its layer, as a fraction in [0, 1) (ties by index). With
+ * `include`, only those groups are ranked, among themselves; the others keep their score.
+ */
+function layerRanks(dg: DependencyGraph, scores: ArrayLike<number>, include?: (k: number) => boolean): Float64Array {
+  const out = Float64Array.from(scores);
   for (const layer of layersOf(dg)) {
-    const order = layer.slice().sort((a, b) => scores[a] - scores[b] || a - b);
-    order.forEach((k, rank) => { out[k] = rank / layer.length; });
+    const members = include ? layer.filter(include) : layer;
+    const order = members.slice().sort((a, b) => scores[a] - scores[b] || a - b);
+    order.forEach((k, rank) => { out[k] = rank / members.length; });
   }
   return out;
 }
@@ -234,9 +238,9 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * lasso path of vec(Y) on [z_1 … z_C] (groups of one column) gives each channel the largest λ at
  * which it is active. Channels are ranked within their layer by that λ (ties: by ‖z_c‖), a group
  * takes its best rank fraction over its consumers, and those are ranked again within the group's
- * layer — so every layer loses about the same share, as in He et al.; groups with no such consumer fall back to their norm score: with scope
- * 'layer' their rank by normalised norm within their layer, with 'global' their raw norm over the
- * network's largest. After selection the convolutions and dense layers are refitted one after
+ * layer — so every layer loses about the same share, as in He et al.; groups with no such consumer
+ * fall back to their norm score: with scope 'layer' their rank by normalised norm within their
+ * layer, with 'global' their raw norm over the network's largest. After selection the convolutions and dense layers are refitted one after
  * another on the pruned network's own activations (`refitGraph`).
  */
 function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, scope: NormScope, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
@@ -316,10 +320,7 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
   // to the floor first (facemesh's heads to 4 of 32 channels, 6× its norm-ranking error). Ranked
   // again within their layer, every layer's scored groups spread over [0, 1) alike, as He et al. prune
   // each layer by the same share.
-  for (const layer of layersOf(dg)) {
-    const scored = layer.filter((k) => score[k] >= 0).sort((a, b) => score[a] - score[b] || a - b);
-    scored.forEach((k, rank) => { score[k] = rank / scored.length; });
-  }
+  score.set(layerRanks(dg, score, (k) => score[k] >= 0));
   // Groups no consumer scored, on the [0, 1] scale of the channel-selection ranks: per layer, their
   // rank by normalised norm within their layer; globally, their raw norm over the largest.
   let fallback: Float64Array;
