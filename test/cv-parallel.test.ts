@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cvGroupLasso, startCvWorkers } from '../src/index.ts';
-import { foldsFittedByWorkers } from '../src/path/parallel.ts';
+import { callerFitsFolds, foldsFittedByWorkers } from '../src/path/parallel.ts';
 import { DenseMatrix, fastOperator, Random, wasmSimdAvailable } from '../src/index.ts';
 import { FastDense } from '../src/linalg/kernels/fast.ts';
 import { randomProblem } from './helpers/problems.ts';
@@ -35,13 +35,18 @@ describe('parallel cross-validation (worker_threads)', () => {
       const P = randomProblem(loss === 'squared' ? 11 : 12, 240, [3, 3, 2, 4, 1, 3, 2, 2], loss);
       const opts = { groups: P.groups, loss, nFolds: 8, seed: 5, nLambda: 100, lambdaMinRatio: 1e-3, tol: 1e-10 };
       const serial = cvGroupLasso(P.X, P.y, { ...opts, workers: 1 });
-      // A worker's first folds run cold code, many times slower than this thread's warm code, which
-      // then fits those folds itself (same bits, whichever comes first): one run warms the worker.
+      // With this thread helping (the default), whichever thread fits a fold first gives its bits.
       expect(sameBits(serial, cvGroupLasso(P.X, P.y, { ...opts, workers: 2 }))).toEqual([]);
+      // Every fold on the worker: its answers alone must give the serial result.
       const before = foldsFittedByWorkers();
-      const par = cvGroupLasso(P.X, P.y, { ...opts, workers: 2 });
-      // The worker is warm and waiting: it claims folds while this thread fits its own.
-      expect(foldsFittedByWorkers() - before).toBeGreaterThan(0);
+      callerFitsFolds(false);
+      let par;
+      try {
+        par = cvGroupLasso(P.X, P.y, { ...opts, workers: 2 });
+      } finally {
+        callerFitsFolds(true);
+      }
+      expect(foldsFittedByWorkers() - before).toBe(8);
       expect(sameBits(serial, par)).toEqual([]);
       expect(par.meanLoss.every(Number.isFinite)).toBe(true);
     }

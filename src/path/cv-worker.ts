@@ -1,6 +1,7 @@
 /**
  * Worker thread of the parallel cross-validation (see parallel.ts): rebuilds the problem from plain
- * data and a shared design, then claims folds from the shared counter until none is left.
+ * data and a shared design, fits the fold reserved for it, then claims folds from the shared
+ * counter until none is left.
  */
 import { parentPort, type MessagePort } from 'node:worker_threads';
 // The library's own penalties and losses, registered as in the calling thread (solvers come with problem.ts).
@@ -48,13 +49,21 @@ function runJob(job: FoldJob): void {
       why = `the problem (${(e as Error).message})`;
     }
   }
+  // A job the calling thread has finished (it fitted this worker's folds itself while the worker
+  // lagged) is dropped after the current fit, not the current fold: a stale fold would delay the
+  // worker's reserved fold of the next job.
+  const cancelled = {};
   const o = {
+    onProgress: (): void => {
+      if (Atomics.load(ctrl, 2) !== 0) throw cancelled;
+    },
     tol: job.options.tol, maxIter: job.options.maxIter, solver: job.options.solver, screening: job.options.screening,
     deadline: job.options.deadlineEpoch === undefined ? undefined : job.options.deadlineEpoch - performance.timeOrigin,
   };
-  for (;;) {
+  // First the fold reserved for this worker, then folds claimed from the shared counter.
+  for (let first = true; ; first = false) {
     if (Atomics.load(ctrl, 2) !== 0) return;
-    const f = Atomics.add(ctrl, 0, 1);
+    const f = first && job.first >= 0 ? job.first : Atomics.add(ctrl, 0, 1);
     if (f >= job.K) return;
     if (why !== null || !prob) {
       answer({ id: job.id, f, unavailable: why ?? 'the problem' });
@@ -64,6 +73,7 @@ function runJob(job: FoldJob): void {
       const r = foldPredictions(prob, job.folds, f, job.K, job.lambdas, o, job.fn);
       answer({ id: job.id, f, eta: r.eta, notConverged: r.notConverged });
     } catch (e) {
+      if (e === cancelled) return;
       const err = e as Error;
       answer({ id: job.id, f, error: { name: err instanceof GroupSparseError ? err.constructor.name : 'Error', message: err.message, fn: (err as GroupSparseError).fn ?? job.fn } });
     }

@@ -92,6 +92,12 @@ export interface FoldJob {
   lambdas: Float64Array;
   options: Omit<FoldPathOptions, 'onProgress' | 'deadline'> & { deadlineEpoch?: number };
   fn: string;
+  /**
+   * The fold reserved for this worker, fitted before it claims others: were every fold claimed
+   * from the counter, the calling thread (which starts at once) would take them all on a problem
+   * of short folds before a worker had even read its message, and threads would never help.
+   */
+  first: number;
   /** [next fold to claim, folds finished by workers, cancel flag]. */
   ctrl: SharedArrayBuffer;
 }
@@ -124,6 +130,19 @@ let workerFolds = 0;
 export function foldsFittedByWorkers(): number {
   return workerFolds;
 }
+
+let callerHelps = true;
+/**
+ * Whether the calling thread fits folds too (the default). Tests turn it off so that every fold is
+ * fitted on a worker whatever the timing: a worker's colder code would otherwise often lose every
+ * fold of a small problem to the calling thread, and the test would not see a worker's answer.
+ */
+export function callerFitsFolds(on: boolean): void {
+  callerHelps = on;
+}
+
+/** How long the calling thread, with no fold time of its own to go by, waits for a worker before fitting its fold (ms). */
+const WORKER_WAIT_MS = 120_000;
 
 // This module's URL, read by shape: the root entry is type-checked without Node's or Deno's types
 // (a browser-safe build), where ImportMeta has no `url`.
@@ -269,13 +288,15 @@ export function runFoldsInParallel(
       tol: o.tol, maxIter: o.maxIter, solver: o.solver, screening: o.screening,
       deadlineEpoch: o.deadline === undefined ? undefined : perf.timeOrigin + o.deadline,
     },
-    fn, ctrl: ctrlBuf,
+    fn, ctrl: ctrlBuf, first: -1,
   };
-  for (const h of helpers) h.worker.postMessage(job);
+  // Folds 0 … need−1 are the workers' first ones; the counter hands out the rest.
+  ctrl[0] = helpers.length;
+  helpers.forEach((h, k) => h.worker.postMessage({ ...job, first: k }));
 
   const done = new Uint8Array(K);
   let nDone = 0;
-    const finish = (f: number, r: FoldPrediction): void => {
+  const finish = (f: number, r: FoldPrediction): void => {
     done[f] = 1;
     nDone++;
     run.store(f, r);
@@ -316,10 +337,12 @@ export function runFoldsInParallel(
     if (!done[f]) finish(f, r);
   };
   try {
-    // The calling thread claims folds too: it starts at once, while the workers are still loading.
-    for (let f = Atomics.add(ctrl, 0, 1); f < K; f = Atomics.add(ctrl, 0, 1)) {
-      fitHere(f);
-      drain();
+    // The calling thread claims folds too: it starts at once, while the workers read their job.
+    if (callerHelps) {
+      for (let f = Atomics.add(ctrl, 0, 1); f < K; f = Atomics.add(ctrl, 0, 1)) {
+        fitHere(f);
+        drain();
+      }
     }
     let idleSince = perf.now();
     for (;;) {
@@ -330,7 +353,8 @@ export function runFoldsInParallel(
       // many times slower than warm code) would keep this thread waiting for longer than the fold
       // takes here: after waiting that long, fit the lowest unfinished fold here too. The same
       // code gives the same bits, so whichever copy comes first is the result.
-      if (own > 0 && perf.now() - idleSince > ownMs / own) {
+      const patience = callerHelps && own > 0 ? ownMs / own : WORKER_WAIT_MS;
+      if (perf.now() - idleSince > patience) {
         let f = 0;
         while (done[f]) f++;
         fitHere(f);
@@ -342,9 +366,9 @@ export function runFoldsInParallel(
       if (nDone === K) break;
       Atomics.wait(ctrl, 1, seen, own > 0 ? Math.max(1, ownMs / own / 4) : 50);
     }
-  } catch (e) {
-    Atomics.store(ctrl, 2, 1); // the workers stop after their current fold
-    throw e;
+  } finally {
+    // Done or failed, the workers stop after their current fit.
+    Atomics.store(ctrl, 2, 1);
   }
   return true;
 }
