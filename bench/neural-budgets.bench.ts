@@ -1,7 +1,8 @@
 /**
  * Budget pruning on networks of several shapes: the default `pruneToFlops` ('auto': candidates
  * screened on a validation split carved from the training data) against group-norm ranking with
- * the same fine-tuning (3 cosine epochs, same seed), at 25 / 50 / 75 % of the FLOPs; test accuracy
+ * the same fine-tuning (3 cosine epochs, same seed), raw (global) and per stage (each norm over its
+ * stage's mean), at 25 / 50 / 75 % of the FLOPs; test accuracy
  * on each set's own held-out test part, the candidate picked, and every structure within budget.
  *
  *   npm run bench neural-budgets                                  # digits MLPs (2 seeds) + an MNIST MLP
@@ -55,9 +56,10 @@ export async function main(): Promise<void> {
   await initBackend();
   const which = (process.env.BUDGET_NETS ?? 'd40_20,d96_48,d32x3,d128,m100_50').split(',');
   const seeds = (process.env.BUDGET_SEEDS ?? '1,2').split(',').map(Number);
-  console.log('| network | seed | budget | group-norm ranking | default (auto) | picked | auto − norm |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| network | seed | budget | group-norm ranking | per-stage norm ranking | default (auto) | picked | auto − norm | auto − per-stage norm |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   const diffs: number[] = [];
+  const diffsLayer: number[] = [];
   for (const key of which) {
     const spec = NETS[key];
     if (!spec) throw new Error(`neural-budgets: unknown network '${key}' (${Object.keys(NETS).join(', ')})`);
@@ -68,20 +70,24 @@ export async function main(): Promise<void> {
       const params = new FlatParams(net);
       const dense = Float64Array.from(params.theta);
       for (const budget of [0.25, 0.5, 0.75]) {
-        const out = (['norm', 'auto'] as const).map((method) => {
+        const out = ([['norm', 'global'], ['norm', 'layer'], ['auto', undefined]] as const).map(([method, normScope]) => {
           params.theta.set(dense);
           params.push();
-          const r = pruneToFlops(net, train, { budget, method, test, fineTuneEpochs: 3, lr: 0.05, seed: seed + 10 });
+          const r = pruneToFlops(net, train, { budget, method, normScope, test, fineTuneEpochs: 3, lr: 0.05, seed: seed + 10 });
           if (r.flops > budget * r.flopsFull) throw new Error(`neural-budgets: ${method} exceeded the budget`);
           return r;
         });
-        const d = out[1].accuracyAfter - out[0].accuracyAfter;
+        const d = out[2].accuracyAfter - out[0].accuracyAfter;
+        const dl = out[2].accuracyAfter - out[1].accuracyAfter;
         diffs.push(d);
+        diffsLayer.push(dl);
         const pct = (x: number) => `${(100 * x).toFixed(2)} %`;
-        console.log(`| ${spec.name} | ${seed} | ${budget * 100} % | ${pct(out[0].accuracyAfter)} (${out[0].structure.join('-')}) | ${pct(out[1].accuracyAfter)} (${out[1].structure.join('-')}) | ${out[1].picked} | ${(100 * d).toFixed(2)} |`);
+        console.log(`| ${spec.name} | ${seed} | ${budget * 100} % | ${pct(out[0].accuracyAfter)} (${out[0].structure.join('-')}) | ${pct(out[1].accuracyAfter)} (${out[1].structure.join('-')}) | ${pct(out[2].accuracyAfter)} (${out[2].structure.join('-')}) | ${out[2].picked} | ${(100 * d).toFixed(2)} | ${(100 * dl).toFixed(2)} |`);
       }
     }
   }
-  diffs.sort((a, b) => a - b);
-  console.log(`\nauto − norm over ${diffs.length} cases: worst ${(100 * diffs[0]).toFixed(2)} points, median ${(100 * diffs[Math.floor(diffs.length / 2)]).toFixed(2)}, best ${(100 * diffs[diffs.length - 1]).toFixed(2)}.`);
+  for (const [name, ds] of [['norm', diffs], ['per-stage norm', diffsLayer]] as const) {
+    ds.sort((a, b) => a - b);
+    console.log(`\nauto − ${name} over ${ds.length} cases: worst ${(100 * ds[0]).toFixed(2)} points, median ${(100 * ds[Math.floor(ds.length / 2)]).toFixed(2)}, best ${(100 * ds[ds.length - 1]).toFixed(2)}.`);
+  }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Random, ValueError } from '../src/index.ts';
 import { loadDigits, trainTestSplit } from '../src/neural/digits.ts';
 import {
-  allKept, compactModel, FlatParams, gatherInputs, incomingIndices, initBackend, outgoingIndices, iterativePrune, structureFlops, structureParameters, netStructure, pruneToFlops, trainProximal, type ImageSet, type NetStructure,
+  allKept, compactModel, FlatParams, gatherInputs, incomingIndices, initBackend, normOrder, outgoingIndices, iterativePrune, structureFlops, structureParameters, netStructure, pruneToFlops, trainProximal, type ImageSet, type NetStructure,
 } from '../src/neural/train/index.ts';
 
 await initBackend();
@@ -149,6 +149,31 @@ describe('pruning to a FLOP budget', () => {
       restore();
       expect(pruneToFlops(net, train, { budget: 0.4, ...method, fineTuneEpochs: 0 }).structure).toEqual(r.selection[c].structure);
     }
+  });
+
+  it("norm ranking per stage ('layer') takes each unit's norm over its stage's mean, and is one of 'auto''s default candidates", () => {
+    restore();
+    params.pull();
+    const theta = params.theta;
+    // A naive oracle: each unit's incoming + outgoing weights summed here, then over its stage's mean.
+    const rows: { s: number; u: number; v: number }[] = [];
+    for (let s = 0; s < net.stages.length - 1; s++) {
+      const norms = Array.from({ length: net.stages[s].units }, (_, u) => Math.hypot(...[...incomingIndices(net, s, u), ...outgoingIndices(net, s, u)].map((i) => theta[i])));
+      const mean = norms.reduce((a, b) => a + b, 0) / norms.length;
+      norms.forEach((v, u) => rows.push({ s, u, v: v / mean }));
+    }
+    const want = rows.sort((a, b) => a.v - b.v).map((r) => [r.s, r.u]);
+    expect(normOrder(net, theta, 'layer')).toEqual(want);
+    // Raw norms differ in scale from stage to stage, so the global order is another one.
+    expect(normOrder(net, theta, 'global')).not.toEqual(want);
+    const r = pruneToFlops(net, train, { budget: 0.3, method: 'norm', normScope: 'layer', fineTuneEpochs: 0 });
+    expect(r.flops).toBeLessThanOrEqual(0.3 * r.flopsFull);
+    expect(r.picked).toBe('norm(layer)');
+    restore();
+    const auto = pruneToFlops(net, train, { budget: 0.3, selectEpochs: 0, fineTuneEpochs: 0 });
+    expect(auto.selection.map((c) => c.candidate)).toEqual(['cost(0)', 'cost(0.5)', 'cost(1)', 'norm', 'norm(layer)']);
+    expect(() => pruneToFlops(net, train, { budget: 0.5, method: 'norm', normScope: 'stage' as never })).toThrow(/^pruneToFlops: the norm scope must be 'global' or 'layer', got stage$/);
+    expect(() => normOrder(net, theta, 'x' as never)).toThrow(/^normOrder: the norm scope/);
   });
 
   it('refuses a budget below the smallest network and a budget outside (0, 1]', () => {

@@ -10,6 +10,7 @@ import {
 } from './structure.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { NormScope } from '../prune.ts';
 import { batchOf } from './params.ts';
 import { checkImageSet, checkModelOrNet, checkNet, checkObject } from '../check.ts';
 
@@ -19,7 +20,7 @@ export type TrainSettings = Pick<ProximalOptions, 'optimizer' | 'lr' | 'momentum
 /** One way of choosing the kept structure, as `pruneToFlops`'s `'auto'` method screens them. */
 export type BudgetCandidate =
   | { method: 'cost'; /** Exponent a of the FLOP price I_u / ΔF^a (default 0.5; 0 ranks by contribution alone). */ exponent?: number }
-  | { method: 'norm' }
+  | { method: 'norm'; /** 'global' (default): raw norms; 'layer': each over its stage's mean (see `normOrder`). */ scope?: NormScope }
   | { method: 'path' };
 
 export interface BudgetOptions extends TrainSettings {
@@ -36,9 +37,12 @@ export interface BudgetOptions extends TrainSettings {
    * ‖outgoing weights‖ measured on (up to 512 samples of) `data` — see `costOrder`;
    * 'path': proximal training along a rising λ (warm-started), units removed in the order
    * in which their groups vanish, ties at one λ broken by the smaller norm one step earlier;
-   * 'norm': global ranking of the units' coupled-group L2 norms in the given weights (the baseline).
+   * 'norm': global ranking of the units' coupled-group L2 norms in the given weights (the baseline;
+   * raw, or each over its stage's mean with `normScope: 'layer'`).
    */
   method?: 'auto' | 'cost' | 'path' | 'norm';
+  /** 'norm': 'global' (default) ranks raw norms, 'layer' each norm over the mean of its stage's. */
+  normScope?: NormScope;
   /** 'cost': the exponent a of the price I_u / ΔF^a (default 0.5, see `costOrder`). */
   exponent?: number;
   /** 'auto': the structures screened (default: cost with a = 0, 0.5, 1, and norm ranking). */
@@ -134,12 +138,15 @@ export interface BudgetResult {
 
 const KEYS = [
   'budget', 'method', 'exponent', 'candidates', 'validation', 'selectEpochs', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs', 'pathStart',
-  'fineTuneEpochs', 'fineTuneSchedule', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss',
+  'normScope', 'fineTuneEpochs', 'fineTuneSchedule', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss',
 ] as const;
 
-const DEFAULT_CANDIDATES: readonly BudgetCandidate[] = [{ method: 'cost', exponent: 0 }, { method: 'cost', exponent: 0.5 }, { method: 'cost', exponent: 1 }, { method: 'norm' }];
+const DEFAULT_CANDIDATES: readonly BudgetCandidate[] = [
+  { method: 'cost', exponent: 0 }, { method: 'cost', exponent: 0.5 }, { method: 'cost', exponent: 1 }, { method: 'norm' }, { method: 'norm', scope: 'layer' },
+];
 
-const candidateName = (c: BudgetCandidate): string => (c.method === 'cost' ? `cost(${c.exponent ?? 0.5})` : c.method);
+const candidateName = (c: BudgetCandidate): string =>
+  c.method === 'cost' ? `cost(${c.exponent ?? 0.5})` : c.method === 'norm' && c.scope === 'layer' ? 'norm(layer)' : c.method;
 
 /** An order of removal, the weights fine-tuning starts from, and what the order's method reports. */
 interface Ordered {
@@ -193,7 +200,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
       const r = costOrder(net, theta0, limit, scale, a);
       return { order: r.order, start: theta0, price: r.price, path: [], status: 'finished' };
     }
-    if (c.method === 'norm') return { order: normOrder(net, theta0), start: theta0, price: null, path: [], status: 'finished' };
+    if (c.method === 'norm') return { order: normOrder(net, theta0, checkScope(fn, c.scope ?? 'global')), start: theta0, price: null, path: [], status: 'finished' };
     if (c.method === 'path') {
       const o = pathOrder(net, params, on, limit, options, settings, fn);
       const from = options.pathStart ?? 'dense';
@@ -257,7 +264,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     if (options.signal?.aborted) chosen = { ...chosen, status: 'stopped by signal' };
     else if (selection.length < candidates.length) chosen = { ...chosen, status: 'stopped by callback' };
   } else {
-    const c: BudgetCandidate = method === 'cost' ? { method, exponent: options.exponent } : { method };
+    const c: BudgetCandidate = method === 'cost' ? { method, exponent: options.exponent } : method === 'norm' ? { method, scope: options.normScope } : { method };
     chosen = orderOf(c, data);
     picked = candidateName(c);
   }
@@ -488,14 +495,33 @@ function contributionNorms(net: NetStructure, theta: Float64Array, scale: readon
   return out;
 }
 
-/** Units (stage, unit) in ascending order of their coupled-group L2 norm — the usual importance. */
-export function normOrder(net: NetStructure, theta: Float64Array): Array<[number, number]> {
+/**
+ * Units (stage, unit) in ascending order of their coupled-group L2 norm — the usual importance —
+ * raw ('global', default) or each over the mean norm of its stage ('layer').
+ */
+export function normOrder(net: NetStructure, theta: Float64Array, scope: NormScope = 'global'): Array<[number, number]> {
   checkNet('normOrder', net);
+  checkScope('normOrder', scope);
   const norms = unitNorms(net, theta);
   const all: Array<{ s: number; u: number; n: number }> = [];
-  for (let s = 0; s < net.stages.length - 1; s++) for (let u = 0; u < net.stages[s].units; u++) all.push({ s, u, n: norms.get(`${s}:${u}`)! });
+  for (let s = 0; s < net.stages.length - 1; s++) {
+    // 'layer': raw norms are not comparable across stages (input pixels' outgoing weights against a
+    // hidden layer's), so each is taken over its stage's mean, as Torch-Pruning normalises importance.
+    let mean = 1;
+    if (scope === 'layer') {
+      mean = 0;
+      for (let u = 0; u < net.stages[s].units; u++) mean += norms.get(`${s}:${u}`)!;
+      mean /= net.stages[s].units;
+    }
+    for (let u = 0; u < net.stages[s].units; u++) all.push({ s, u, n: mean > 0 ? norms.get(`${s}:${u}`)! / mean : 0 });
+  }
   all.sort((a, b) => a.n - b.n);
   return all.map((a) => [a.s, a.u]);
+}
+
+function checkScope(fn: string, scope: unknown): NormScope {
+  if (scope !== 'global' && scope !== 'layer') throw new ValueError(fn, `the norm scope must be 'global' or 'layer', got ${String(scope)}`);
+  return scope;
 }
 
 function unitNorms(net: NetStructure, theta: Float64Array): Map<string, number> {
