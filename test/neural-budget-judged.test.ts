@@ -57,7 +57,7 @@ describe('budgets on an unseen network: never exceeded, and at least as accurate
       expect(r.method).toBe('auto');
       // The structure kept is the candidate with the best validation score (accuracy, then loss).
       const best = [...r.selection].sort((a, b) => b.validationAccuracy - a.validationAccuracy || a.validationLoss - b.validationLoss)[0];
-      expect(r.selection.map((c) => c.candidate)).toEqual(['cost(0)', 'cost(0.5)', 'cost(1)', 'norm']);
+      expect(r.selection.map((c) => c.candidate)).toEqual(['cost(0)', 'cost(0.5)', 'cost(1)', 'norm', 'norm(layer)']);
       expect(r.picked).toBe(best.candidate);
       expect(r.structure).toEqual(best.structure);
       for (const x of [r, norm]) {

@@ -93,7 +93,7 @@ describe("pruneToFlops 'auto' selects on training data only", () => {
     const junk = pruneToFlops(net, train, { ...settings, test: garbage });
     restore();
     const none = pruneToFlops(net, train, settings);
-    expect(real.selection.length).toBe(4);
+    expect(real.selection.length).toBe(5);
     for (const r of [junk, none]) {
       expect(r.picked).toBe(real.picked);
       expect(r.structure).toEqual(real.structure);
@@ -112,7 +112,11 @@ describe("pruneToFlops 'auto' selects on training data only", () => {
     for (const s of r.selection) {
       // Cut the candidate's structure by hand from the dense weights and measure it.
       restore();
-      const again = pruneToFlops(net, train, { budget: settings.budget, method: s.candidate.startsWith('cost') ? 'cost' : 'norm', exponent: s.candidate.startsWith('cost') ? Number(s.candidate.slice(5, -1)) : undefined, fineTuneEpochs: 0 });
+      const cost = s.candidate.startsWith('cost');
+      const again = pruneToFlops(net, train, {
+        budget: settings.budget, method: cost ? 'cost' : 'norm', exponent: cost ? Number(s.candidate.slice(5, -1)) : undefined,
+        normScope: s.candidate === 'norm(layer)' ? 'layer' : undefined, fineTuneEpochs: 0,
+      });
       expect(again.structure).toEqual(s.structure);
       restore();
       const frozen = frozenMask(net, again.kept);
