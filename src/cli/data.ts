@@ -13,6 +13,9 @@ import type { PipelineReadOptions } from '../estimators/pipeline.ts';
 import type { FlagValues } from './args.ts';
 import { CliError } from './errors.ts';
 
+/** Entries (n · p) from which the CLI keeps a one-hot-heavy design in CSC (32 MB dense). */
+const SPARSE_CLI_ENTRIES = 2 ** 22;
+
 /** Flags that say how a CSV file becomes a design (shared by every command that reads a table). */
 export const DESIGN_FLAGS = {
   target: { type: 'string', arg: 'COL', help: 'the column to predict (required, except with --loss cox)' },
@@ -247,7 +250,12 @@ export async function loadDesign(
     ...(outOfX.length > 0 ? { drop: outOfX.join(',') } : {}),
   }, table, designTarget);
   const columns = unseen === 'error' ? specs.columns : specs.columns.map((c) => (c.type === 'categorical' ? { ...c, unseen } : c));
-  const design = await buildDesignAsync(table, { ...(designTarget !== undefined ? { target: designTarget } : {}), columns, transforms: specs.transforms });
+  // Large one-hot-heavy designs (a wide categorical) in CSC: dense, a 5000-level column is
+  // n × 4999 doubles to write, standardize and fit on. Small ones stay dense, where the dense
+  // kernels are faster and nothing is big.
+  const designOptions = { ...(designTarget !== undefined ? { target: designTarget } : {}), columns, transforms: specs.transforms };
+  let design = await buildDesignAsync(table, { ...designOptions, sparse: 'auto' });
+  if (design.X.rows * design.X.cols < SPARSE_CLI_ENTRIES) design = await buildDesignAsync(table, { ...designOptions, sparse: false });
   // How 'predict' must read a new file: the same dates policy, and category codes that were text
   // here kept as text there ('01' must not become the number 1).
   const textCategories = columns.filter((c) => c.type === 'categorical' && !isNumericColumn(table.columns[table.names.indexOf(c.column)])).map((c) => (c as { column: string }).column);

@@ -81,6 +81,24 @@ function sideColumns(s: InteractionSide, t: Table, fn: string): Float64Array[] {
   return s.kind === 'numeric' ? [numericOf(t, s.column, fn, 'interaction')] : dummies(categoricalCodes(s.coding, t, fn), s.coding.levels.length);
 }
 
+/** A spec's design columns: dense columns, or a categorical's dummies as level codes (−1: the reference). */
+export type EncodedBlock = { dense: Float64Array[] } | { codes: Int32Array; levels: number };
+
+/**
+ * {@link encodeColumns}, with a categorical's dummies left as its codes: a CSC design takes them
+ * as they are (one entry per row), where n × (levels − 1) dense columns of a wide categorical
+ * cost seconds and gigabytes to write and then to scan for nonzeros.
+ */
+export function encodeBlock(s: EncoderState, t: Table, fn: string): EncodedBlock {
+  if (s.type === 'categorical') return { codes: categoricalCodes(s.coding, t, fn), levels: s.coding.levels.length };
+  return { dense: encodeColumns(s, t, fn) };
+}
+
+/** The dense columns of a block (what {@link encodeColumns} gives). */
+export function blockColumns(b: EncodedBlock): Float64Array[] {
+  return 'dense' in b ? b.dense : dummies(b.codes, b.levels);
+}
+
 /** The design columns one fitted spec gives on a table. */
 export function encodeColumns(s: EncoderState, t: Table, fn: string): Float64Array[] {
   switch (s.type) {

@@ -11,7 +11,7 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { SparseMatrix } from '../linalg/sparse.ts';
 import { callerName, checkChoice, checkOptions } from '../util/validate.ts';
 import { bsFit, nsFit, polyFit, type PolyCoefs, type SplineBasis } from './basis.ts';
-import { checkEncoderState, encodeColumns, encodedWidth, encoderSources, numericOf, type CategoricalState, type EncoderState, type InteractionSide } from './coding.ts';
+import { blockColumns, checkEncoderState, encodeBlock, encodedWidth, type EncodedBlock, encoderSources, numericOf, type CategoricalState, type EncoderState, type InteractionSide } from './coding.ts';
 import { compileExpression, loadExpressionEngine, type CompiledExpression } from './expressions.ts';
 import { columnIndex, isNumericColumn, tableFromColumns, type Table, type TableColumn } from './table.ts';
 
@@ -398,11 +398,36 @@ function asTable(t: unknown, fn: string): Table {
   return tableFromColumns(t as Record<string, ArrayLike<number> | readonly string[]>, fn);
 }
 
-function assemble(cols: Float64Array[], n: number, sparse: boolean | 'auto'): DenseMatrix | SparseMatrix {
+function assemble(blocks: EncodedBlock[], n: number, sparse: boolean | 'auto'): DenseMatrix | SparseMatrix {
   let nnz = 0;
-  for (const c of cols) for (let i = 0; i < n; i++) if (c[i] !== 0) nnz++;
-  const useSparse = sparse === true || (sparse === 'auto' && nnz * 3 <= n * cols.length);
-  return useSparse ? SparseMatrix.fromColumns(cols, n) : DenseMatrix.fromColumns(cols);
+  let p = 0;
+  for (const b of blocks) {
+    if ('dense' in b) {
+      p += b.dense.length;
+      for (const c of b.dense) for (let i = 0; i < n; i++) if (c[i] !== 0) nnz++;
+    } else {
+      p += b.levels;
+      for (let i = 0; i < n; i++) if (b.codes[i] >= 0) nnz++;
+    }
+  }
+  const useSparse = sparse === true || (sparse === 'auto' && nnz * 3 <= n * p);
+  if (!useSparse) return DenseMatrix.fromColumns(blocks.flatMap(blockColumns));
+  // Runs of dense columns in one piece, dummies straight from their codes.
+  const parts: SparseMatrix[] = [];
+  let run: Float64Array[] = [];
+  const flush = () => {
+    if (run.length > 0) parts.push(SparseMatrix.fromColumns(run, n));
+    run = [];
+  };
+  for (const b of blocks) {
+    if ('dense' in b) run.push(...b.dense);
+    else {
+      flush();
+      parts.push(SparseMatrix.fromOneHot(b.codes, b.levels));
+    }
+  }
+  flush();
+  return parts.length === 0 ? SparseMatrix.fromColumns([], n) : parts.length === 1 ? parts[0] : SparseMatrix.hstack(parts);
 }
 
 /**
@@ -482,8 +507,7 @@ function buildDesignAs(fn: string, table: TableInput, options: DesignOptions = {
   }
   const groups = columnInfo.map((c) => c.group);
   const states = encoders.map((e) => e.state);
-  const encodeAll = (tab: Table, f: string) => states.flatMap((e) => encodeColumns(e, tab, f));
-  const X = assemble(encodeAll(t, fn), t.nRows, sparse);
+  const X = assemble(states.map((e) => encodeBlock(e, t, fn)), t.nRows, sparse);
   const groupNames = [...new Set(groups)];
   const isSparse = X instanceof SparseMatrix;
   const transformList = normalizeTransforms(options.transforms, fn);
@@ -522,8 +546,7 @@ function transformWith(
   const run = transforms.filter((tr) => tr.name !== target || (tr.reads !== undefined && tr.reads.every((c) => has.has(c))));
   const nt = applyTransforms(t, run, f);
   const yy = target !== undefined && nt.names.includes(target) ? numericOf(nt, target, f, 'target').slice() : undefined;
-  const cols = states.flatMap((e) => encodeColumns(e, nt, f));
-  return { X: assemble(cols, nt.nRows, sparse), y: yy };
+  return { X: assemble(states.map((e) => encodeBlock(e, nt, f)), nt.nRows, sparse), y: yy };
 }
 
 /**

@@ -13,15 +13,21 @@ const COLLINEARITY_WORK = 5e7;
  * pairs of exactly collinear columns (|correlation| ≥ 1 − 1e-9: the lasso splits their effect
  * arbitrarily). `Xs` is the standardized (centred, unit-variance) design.
  */
-export function designDiagnostics(Xs: DenseMatrix, names: readonly string[], constantColumns: readonly number[]): string[] {
+/** Whether {@link designDiagnostics} compares the columns pairwise on an n × p design (else it names constant columns only). */
+export function collinearityAffordable(n: number, p: number): boolean {
+  return (p * p * n) / 2 <= COLLINEARITY_WORK;
+}
+
+/** `Xs` null: the pairwise check is skipped (see {@link collinearityAffordable}). */
+export function designDiagnostics(Xs: DenseMatrix | null, names: readonly string[], constantColumns: readonly number[]): string[] {
   const out: string[] = [];
   if (constantColumns.length > 0) {
     const list = constantColumns.slice(0, 8).map((j) => names[j]).join(', ');
     out.push(`constant column(s) ${list}${constantColumns.length > 8 ? ', …' : ''}: standardization leaves them 0 and their coefficients are 0`);
   }
+  if (Xs === null || !collinearityAffordable(Xs.rows, Xs.cols)) return out;
   const n = Xs.rows;
   const p = Xs.cols;
-  if ((p * p * n) / 2 > COLLINEARITY_WORK) return out;
   const constant = new Set(constantColumns);
   const pairs: string[] = [];
   for (let a = 0; a < p && pairs.length < 8; a++) {

@@ -1,9 +1,10 @@
 import { defaultLoss, getLoss, lossNames, sumRowLosses, type LossName } from '../datafits/index.ts';
 import { readResponse, resolveIntercept } from '../problem/response.ts';
-import { orthonormalizeGroups, standardize } from '../data/standardize.ts';
+import { orthonormalizeGroups, standardize, standardizeSparse } from '../data/standardize.ts';
 import { ShapeError, ValueError } from '../errors.ts';
 import { expandForTasks, makeGroups, type GroupSpec, type GroupStructure, type WeightRule } from '../groups/groups.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
+import { SparseMatrix } from '../linalg/sparse.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { toOperator, type MatrixInput, type ResponseInput } from '../linalg/input.ts';
 import { groupNorms } from '../groups/norms.ts';
@@ -13,7 +14,7 @@ import { lambdaGrid, MAX_LAMBDAS, pathOnProblem, type PathCertificate, type Path
 import { checkChoice, checkNonNegative, checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { choosePenalty, problemFromValidated } from '../problem/problem.ts';
 import { adaptiveProblem, checkAdaptive, type AdaptiveOptions } from './adaptive.ts';
-import { designDiagnostics, explodedGroups } from './diagnostics.ts';
+import { collinearityAffordable, designDiagnostics, explodedGroups } from './diagnostics.ts';
 
 /** Options of {@link GroupLasso}. Give at most one of `lambda`, `cv`, `criterion` (default: cv with 10 folds). */
 export interface GroupLassoOptions
@@ -329,6 +330,11 @@ export class GroupLasso {
     const doStandardize = !orthonormalize && (o.standardize ?? true);
     const datafit = read.datafit;
 
+    // A sparse design with an intercept is scaled but not centred (centring fills its dummy
+    // columns); its intercepts are moved to the centred scale once the fits are done. A constant
+    // nonzero column, which centring would zero, takes the dense route.
+    let sparseRoute = doStandardize && fitIntercept && op instanceof SparseMatrix ? standardizeSparse(op) : undefined;
+    if (sparseRoute && op instanceof SparseMatrix && sparseRoute.constantColumns.some((j) => op.colPtr[j + 1] > op.colPtr[j])) sparseRoute = undefined;
     // Design actually fitted, its groups, and the map of its coefficients back to X's scale.
     let Xfit: LinearOperator = op;
     let constantCols: number[] = [];
@@ -363,6 +369,10 @@ export class GroupLasso {
       }
       groupsFit = makeGroups(lists, on.X.cols, { weights, names }, fn);
       back = perTask(on.X.cols, (c, b) => on.backTransform(c, b));
+    } else if (doStandardize && sparseRoute) {
+      Xfit = sparseRoute.X;
+      constantCols = sparseRoute.constantColumns;
+      back = perTask(p, (c, b) => sparseRoute.unscale(c, b));
     } else if (doStandardize) {
       const dense = op instanceof DenseMatrix ? op : denseFrom(op);
       const s = standardize(dense, { center: fitIntercept, scale: true });
@@ -378,6 +388,7 @@ export class GroupLasso {
     const notes: string[] = [];
     let separation: string[] = [];
     if (doStandardize && Xfit instanceof DenseMatrix) notes.push(...designDiagnostics(Xfit, featureNames, constantCols));
+    else if (sparseRoute) notes.push(...designDiagnostics(collinearityAffordable(n, p) ? standardize(denseFrom(op), { center: true, scale: true }).X : null, featureNames, constantCols));
     diagnostics.push(...notes);
     let prob = problemFromValidated({ X: Xfit, datafit, groups: groupsFit, fitIntercept, penalty }, fn);
     // The whole fit (path, or cross-validation with its folds) shares one time budget.
@@ -449,6 +460,18 @@ export class GroupLasso {
       }
       separation = datafit.fitDiagnostics(eta);
       diagnostics.push(...separation);
+    }
+    if (sparseRoute) {
+      // Fitted on X S⁻¹ (uncentred): standardize's intercepts, for the path and what shares it.
+      const pFit = Xfit.cols;
+      const centred = (c: Float64Array, b: Float64Array): void => {
+        for (let t = 0; t < T; t++) b[t] = sparseRoute.centredIntercept(c.subarray(t * pFit, (t + 1) * pFit), b[t]);
+      };
+      for (let k = 0; k < K; k++) {
+        centred(path.coefs[k], path.intercepts[k]);
+        path.intercept[k] = path.intercepts[k][0];
+      }
+      if (this.cv) this.cv.fit.intercept = this.cv.path.intercept[this.cv.indexMin];
     }
     if ((doStandardize || orthonormalize) && index < K) {
       const exploded = explodedGroups(path.groupNorms[index], path.groupNames, datafit.explosionLimit());

@@ -30,6 +30,12 @@ export interface ColumnAccess {
   dotBlock(idx: Int32Array, start: number, end: number, y: Float64Array, out: Float64Array): void;
   /** y ← y + Σ_k coef[k]·a_{idx[start+k]}: a rank-|g| residual update. */
   axpyBlock(idx: Int32Array, start: number, end: number, coef: Float64Array, y: Float64Array): void;
+  /**
+   * Optional: true when the columns idx[start..end) have pairwise disjoint supports, so the block's
+   * Gram matrix is the diagonal of its squared column norms (dummy blocks in sparse storage). Only
+   * storage that knows its nonzeros answers; absent means unknown.
+   */
+  disjointBlock?(idx: Int32Array, start: number, end: number): boolean;
 }
 
 /** Columns of an operator read through products with unit vectors (for operators without storage). */

@@ -204,6 +204,52 @@ export class SparseMatrix implements LinearOperator {
     return new SparseMatrix(n, p, ptr, ri, vs);
   }
 
+  /**
+   * The rows `idx` (strictly increasing, as cross-validation's fold rows are) as a CSC matrix:
+   * one pass over the stored entries, so a fold of a one-hot design stays O(nnz) to select and to
+   * fit, where a row view would lose column access and a dense copy would cost n × p.
+   */
+  selectRows(idx: ArrayLike<number>): SparseMatrix {
+    const fn = 'SparseMatrix.selectRows';
+    const map = new Int32Array(this.rows).fill(-1);
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k];
+      if (!Number.isInteger(i) || i < 0 || i >= this.rows) throw new ShapeError(fn, `row index ${i} is out of range [0, ${this.rows})`);
+      if (k > 0 && i <= idx[k - 1]) throw new ShapeError(fn, 'row indices must be strictly increasing');
+      map[i] = k;
+    }
+    const { colPtr, rowIndex, values } = this;
+    let nnz = 0;
+    for (let t = 0; t < rowIndex.length; t++) if (map[rowIndex[t]] >= 0) nnz++;
+    const ptr = new Int32Array(this.cols + 1);
+    const ri = new Int32Array(nnz);
+    const vs = new Float64Array(nnz);
+    let o = 0;
+    for (let j = 0; j < this.cols; j++) {
+      for (let t = colPtr[j]; t < colPtr[j + 1]; t++) {
+        const r = map[rowIndex[t]];
+        if (r < 0) continue;
+        ri[o] = r;
+        vs[o++] = values[t];
+      }
+      ptr[j + 1] = o;
+    }
+    return new SparseMatrix(idx.length, this.cols, ptr, ri, vs);
+  }
+
+  /** A X diag(s): column j multiplied by s[j] (a zero factor keeps the column's pattern, valued 0 is not stored). */
+  scaleColumns(s: ArrayLike<number>): SparseMatrix {
+    const fn = 'SparseMatrix.scaleColumns';
+    if (s.length !== this.cols) throw new ShapeError(fn, `${s.length} factors for ${this.cols} columns`);
+    const vs = new Float64Array(this.values.length);
+    for (let j = 0; j < this.cols; j++) {
+      const f = s[j];
+      if (!Number.isFinite(f) || f === 0) throw new ValueError(fn, `factor ${j} must be finite and nonzero, got ${f}`);
+      for (let t = this.colPtr[j]; t < this.colPtr[j + 1]; t++) vs[t] = this.values[t] * f;
+    }
+    return new SparseMatrix(this.rows, this.cols, this.colPtr, this.rowIndex, vs);
+  }
+
   /** Entry (i, j) (binary search in column j). */
   get(i: number, j: number): number {
     let lo = this.colPtr[j];
@@ -251,6 +297,9 @@ export class SparseMatrix implements LinearOperator {
 
 class SparseColumns implements ColumnAccess {
   private readonly m: SparseMatrix;
+  // Row marks of the last disjointBlock call (a fresh stamp per call, no clearing pass).
+  private mark = new Int32Array(0);
+  private stamp = 0;
   constructor(m: SparseMatrix) {
     this.m = m;
   }
@@ -274,6 +323,24 @@ class SparseColumns implements ColumnAccess {
   dotBlock(idx: Int32Array, start: number, end: number, y: Float64Array, out: Float64Array): void {
     for (let k = start; k < end; k++) out[k - start] = this.dot(idx[k], y);
   }
+  /**
+   * Whether the columns idx[start..end) have pairwise disjoint row supports (a dummy block: one
+   * nonzero per row at most), so that the block's Gram matrix X_gᵀX_g is diagonal. O(nnz of the block).
+   */
+  disjointBlock(idx: Int32Array, start: number, end: number): boolean {
+    const { colPtr, rowIndex } = this.m;
+    if (this.mark.length < this.m.rows) this.mark = new Int32Array(this.m.rows);
+    const stamp = ++this.stamp;
+    for (let k = start; k < end; k++) {
+      const j = idx[k];
+      for (let t = colPtr[j]; t < colPtr[j + 1]; t++) {
+        if (this.mark[rowIndex[t]] === stamp) return false;
+        this.mark[rowIndex[t]] = stamp;
+      }
+    }
+    return true;
+  }
+
   axpyBlock(idx: Int32Array, start: number, end: number, coef: Float64Array, y: Float64Array): void {
     for (let k = start; k < end; k++) this.axpy(idx[k], coef[k - start], y);
   }

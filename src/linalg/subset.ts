@@ -1,5 +1,6 @@
 import { ShapeError } from '../errors.ts';
 import { DenseMatrix } from './dense.ts';
+import { SparseMatrix } from './sparse.ts';
 import type { ColumnAccess, LinearOperator } from './operator.ts';
 
 function checkIndices(fn: string, idx: ArrayLike<number>, bound: number, what: string): Int32Array {
@@ -76,6 +77,9 @@ class SubsetColumns implements ColumnAccess {
   axpyBlock(idx: Int32Array, start: number, end: number, coef: Float64Array, y: Float64Array): void {
     this.c.axpyBlock(this.mapped(idx, start, end), 0, end - start, coef, y);
   }
+  disjointBlock(idx: Int32Array, start: number, end: number): boolean {
+    return this.c.disjointBlock ? this.c.disjointBlock(this.mapped(idx, start, end), 0, end - start) : false;
+  }
 }
 
 /**
@@ -115,8 +119,14 @@ export function selectColumnsOf(X: LinearOperator, cols: ArrayLike<number>): Lin
   return new SubsetOperator(X, cols);
 }
 
-/** Rows of an operator: a dense copy for a DenseMatrix, a view otherwise. */
+/** Rows of an operator: a copy in the same storage for a DenseMatrix or a SparseMatrix (rows increasing), a view otherwise. */
 export function selectRowsOf(X: LinearOperator, rows: ArrayLike<number>): LinearOperator {
   if (X instanceof DenseMatrix) return X.selectRows(rows);
+  if (X instanceof SparseMatrix && increasing(rows)) return X.selectRows(rows);
   return new RowSubsetOperator(X, rows);
+}
+
+function increasing(idx: ArrayLike<number>): boolean {
+  for (let k = 1; k < idx.length; k++) if (!(idx[k] > idx[k - 1])) return false;
+  return true;
 }

@@ -1,4 +1,4 @@
-import { blockGramBound, blockGramsAffordable, blockProxStep } from './block.ts';
+import { blockGramBound, blockGramsAffordable, blockProxStep, disjointBlockBound } from './block.ts';
 import { OptionError } from '../errors.ts';
 import { AndersonExtrapolation } from './anderson.ts';
 import { chooseWorkingSet, type WorkingSetScores } from './workingset.ts';
@@ -469,6 +469,8 @@ export class BlockCoordinateDescent implements IterativeSolver {
     if (m === 1) {
       const j = this.fidx[fs];
       top = centre ? this.colSq[j] : this.cols.normSq(j);
+    } else if (this.cols.disjointBlock && this.cols.disjointBlock(this.fidx, fs, fe)) {
+      top = disjointBlockBound(this.cols, this.fidx, fs, fe);
     } else {
       const M = new Float64Array(m * m);
       const col = this.fast ? null : new Float64Array(n);
@@ -668,7 +670,7 @@ registerSolver('bcd', (ctx, w0, options) => new BlockCoordinateDescent(ctx, w0, 
   // Its block steps majorize a separable, unweighted loss (the multinomial's coupled classes and
   // sample weights go to FISTA), with block Gram matrices that cost little next to the fit.
   accepts: (ctx) => Boolean(ctx.X.columns) && Number.isFinite(ctx.datafit.curvature) && ctx.datafit.separable && ctx.datafit.sampleWeight === undefined &&
-    blockGramsAffordable(ctx.penalty.groups, ctx.p),
+    blockGramsAffordable(ctx.penalty.groups, ctx.p, ctx.X.columns),
   priority: 10,
   workingSets: true,
   // Exact block minimizations (squared loss) or majorization steps that always descend: no
