@@ -5,6 +5,7 @@ import { loadDigits } from '../src/neural/digits.ts';
 import {
   FlatParams, fullBatch, groupStructureOf, initBackend, netStructure, rescalableUnits, rescaleUnits, trainProximal, unitGroups, type ImageSet, type NetStructure,
 } from '../src/neural/train/index.ts';
+import { oneSidedUnits } from '../src/neural/train/rescale.ts';
 
 await initBackend();
 
@@ -203,5 +204,33 @@ describe('polishing with rescaling steps', () => {
     expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishRescale: 0.5 })).toThrow(/^trainProximal: polishRescale must be an integer/);
     expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishMemory: -1 })).toThrow(/^trainProximal: polishMemory must be an integer/);
     expect(() => trainProximal(model(), data, { lambda: 1e-3, epochs: 1, polish: 5, polishMethod: 'bfgs' as 'newton' })).toThrow(/^trainProximal: polishMethod must be 'gradient', 'quasi-newton' or 'newton'/);
+  });
+});
+
+describe('units penalized on one side only: the objective has no minimizer with them alive', () => {
+  it('finds the last hidden layer under incoming groups (logits unpenalized), none under the default outgoing groups, and trainProximal warns', () => {
+    const net = tiny(21);
+    const incoming = groupStructureOf(net, unitGroups(net, { mode: 'incoming' }));
+    const lopsided = oneSidedUnits(rescalableUnits(net), incoming);
+    expect(lopsided.map((u) => `${u.stage}:${u.unit}`)).toEqual(['2:0', '2:1', '2:2', '2:3']);
+    expect(oneSidedUnits(rescalableUnits(net), groupStructureOf(net, unitGroups(net)))).toEqual([]);
+    // The claim, by hand: scaling unit 2:0's incoming side by c < 1 and its outgoing by 1/c keeps
+    // the float64 loss and strictly lowers the penalty, ever further as c → 0.
+    const theta = Float64Array.from(new FlatParams(net).theta);
+    const pen = (t: Float64Array) => { let p = 0; for (let k = 0; k < incoming.nGroups; k++) { let s = 0; for (let j = incoming.ptr[k]; j < incoming.ptr[k + 1]; j++) s += t[incoming.indices[j]] ** 2; p += incoming.weights[k] * Math.sqrt(s); } return p; };
+    let last = pen(theta);
+    for (const c of [0.5, 0.1, 0.01]) {
+      const t = Float64Array.from(theta);
+      for (const i of lopsided[0].incoming) t[i] *= c;
+      for (const i of lopsided[0].outgoing) t[i] /= c;
+      expect(Math.abs(handLoss(t) - handLoss(theta))).toBeLessThan(1e-9 * handLoss(theta));
+      expect(pen(t)).toBeLessThan(last);
+      last = pen(t);
+    }
+    const data: ImageSet = { x: Float32Array.from(X), y: labels, n, shape: [5], classes: 3 };
+    const warned = trainProximal(tiny(21), data, { lambda: 1e-2, epochs: 1, groups: unitGroups(net, { mode: 'incoming' }) });
+    expect(warned.warnings).toHaveLength(1);
+    expect(warned.warnings[0]).toMatch(/^4 ReLU\/linear hidden units \(dense_\w+\) are penalized on one side only .* no minimizer/);
+    expect(trainProximal(tiny(21), data, { lambda: 1e-2, epochs: 1 }).warnings).toEqual([]);
   });
 });

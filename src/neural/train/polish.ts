@@ -70,10 +70,10 @@ type Eval = { loss: number; grad: Float64Array; correct: number; P: number; st: 
  * stationarity and once the zero groups are identified, a Newton step on the support
  * (`supportNewtonStep`), which is what ends the slow tail: on a tanh MLP 64-8-10 (600 digits,
  * λ = 5·10⁻³) it reaches kktRelative 6·10⁻⁵ in 1 607 evaluations where quasi-Newton alone was at
- * 1.4·10⁻² after 1 500. On the ReLU twin of that network the residual still stalls (best 0.04
- * after 3 000 evaluations), though no pre-activation ends within 10⁻³ of a kink; ReLU units'
- * exact rescaling symmetry leaves P only the penalty's small curvature along those directions,
- * a likely reason, which rescaling steps (`rescale`) did not cure in that measurement.
+ * 1.4·10⁻² after 1 500. On the ReLU twin of that network the residual still stalls (0.028
+ * after 30 000 evaluations); not along the units' scalings (0.02 % of ‖r‖² there, the default
+ * groups penalize both sides of every unit), but at a kink: a few (sample, unit) pre-activations
+ * converge to 0, where the gradient the residual is computed from jumps (README, neural section).
  * Iterates are kept at float32 values, the ones the model computes with, so the objective and the
  * KKT distance reported are those of the network as it stands. Stops when kkt / kktScale ≤ `tol`
  * ('converged'), after `maxSteps` ('max steps'), when no step of at least 1e-12·t₀ decreases P or

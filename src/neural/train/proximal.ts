@@ -9,7 +9,7 @@ import type { ImageSet } from '../mnist.ts';
 import { accuracy, batchOf, checkData, fullBatch, FlatParams, lossTensor, type ClassifierLoss } from './params.ts';
 import { evaluateObjective, maxAbs, penaltyScale, type TrainProgress } from './objective.ts';
 import { polishProximal } from './polish.ts';
-import { rescalableUnits } from './rescale.ts';
+import { oneSidedUnits, rescalableUnits } from './rescale.ts';
 
 export { evaluateObjective, type TrainProgress } from './objective.ts';
 import { groupStructureOf, netStructure, unitGroups, type NetStructure, type UnitGroup } from './structure.ts';
@@ -114,6 +114,12 @@ export interface TrainResult extends TrainProgress {
   groupNorms: Float64Array;
   /** 'finished', 'stopped by callback' or 'stopped by signal'. */
   status: string;
+  /**
+   * What makes the stated objective ill-posed, found before training: e.g. ReLU / linear hidden
+   * units penalized on one side only (`oneSidedUnits`), which can shrink their penalized weights
+   * without changing the network, so P has no minimizer with them alive. Empty when none.
+   */
+  warnings: string[];
 }
 
 const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'polishRescale', 'polishMemory', 'polishMethod', 'onProgress', 'signal'] as const;
@@ -160,6 +166,14 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   const polishMethod = options.polishMethod ?? 'gradient';
   if (polishMethod !== 'gradient' && polishMethod !== 'quasi-newton' && polishMethod !== 'newton') throw new OptionError(fn, `polishMethod must be 'gradient', 'quasi-newton' or 'newton', got '${String(polishMethod)}'`);
 
+  const warnings: string[] = [];
+  if (lambda > 0) {
+    const lopsided = oneSidedUnits(rescalableUnits(net), gs);
+    if (lopsided.length > 0) {
+      const stages = [...new Set(lopsided.map((u) => net.stages[u.stage].name))].join(', ');
+      warnings.push(`${lopsided.length} ReLU/linear hidden units (${stages}) are penalized on one side only (incoming or outgoing): scaling the penalized side down and the other up leaves the network unchanged and lowers the objective, so it has no minimizer with these units alive and the KKT residual cannot reach 0; penalize the next layer's weights too (e.g. unitGroups' default 'outgoing' groups) or add a penalty on the other side`);
+    }
+  }
   const params = new FlatParams(net);
   const theta = params.theta;
   if (frozen) {
@@ -257,7 +271,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     if (r.status === 'stopped by callback' || r.status === 'stopped by signal') status = r.status;
   }
   const norms = groupNorms(theta, gs);
-  return { ...(last as unknown as TrainProgress), history, groupNorms: norms, status, polish };
+  return { ...(last as unknown as TrainProgress), history, groupNorms: norms, status, polish, warnings };
 }
 
 /** ‖θ_g‖ per group. */

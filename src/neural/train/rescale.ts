@@ -179,3 +179,15 @@ function minimizeBeta(touched: readonly number[], d: Float64Array, sq: Float64Ar
   // Convexity makes every β between 0 and the root no worse than 0; rounding is guarded anyway.
   return phi(beta) < phi(0) ? beta : 0;
 }
+
+/**
+ * The units along whose rescaling the penalty falls without bound while the loss stays the same:
+ * penalized entries on one side only (incoming or outgoing) with the other side unpenalized. For
+ * such a unit, scaling the penalized side by c → 0 and the other by 1/c keeps the network and lowers
+ * P strictly whenever a penalized entry is nonzero, so P has no stationary point at which the unit
+ * keeps a nonzero penalized weight, and the KKT distance cannot reach 0 with the unit alive.
+ */
+export function oneSidedUnits(units: readonly RescalableUnit[], gs: GroupStructure): RescalableUnit[] {
+  const penalized = (slice: Int32Array) => { for (const i of slice) { const g = gs.groupOf[i]; if (g >= 0 && gs.weights[g] > 0) return true; } return false; };
+  return units.filter((u) => penalized(u.incoming) !== penalized(u.outgoing));
+}
