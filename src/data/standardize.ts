@@ -87,16 +87,22 @@ export function standardize(X: unknown, options: { center?: boolean; scale?: boo
     means,
     scales,
     constantColumns,
-    unscale(coef: ArrayLike<number>, intercept = 0): RawCoefficients {
-      if (coef.length !== p) throw new ShapeError('standardize.unscale', `coef has length ${coef.length}, expected ${p}`);
-      const w = new Float64Array(p);
-      let b = intercept;
-      for (let j = 0; j < p; j++) {
-        w[j] = coef[j] / scales[j];
-        b -= means[j] * w[j];
-      }
-      return { coef: w, intercept: b };
-    },
+    unscale: unscaler('standardize.unscale', means, scales),
+  };
+}
+
+/** Coefficients (and intercept) fitted on the standardized columns, mapped back to the raw ones. */
+function unscaler(fn: string, means: Float64Array, scales: Float64Array): Standardized['unscale'] {
+  const p = means.length;
+  return (coef: ArrayLike<number>, intercept = 0): RawCoefficients => {
+    if (coef.length !== p) throw new ShapeError(fn, `coef has length ${coef.length}, expected ${p}`);
+    const w = new Float64Array(p);
+    let b = intercept;
+    for (let j = 0; j < p; j++) {
+      w[j] = coef[j] / scales[j];
+      b -= means[j] * w[j];
+    }
+    return { coef: w, intercept: b };
   };
 }
 
@@ -157,16 +163,7 @@ export function standardizeSparse(A: SparseMatrix): StandardizedSparse {
     means,
     scales,
     constantColumns,
-    unscale(coef: ArrayLike<number>, intercept = 0): RawCoefficients {
-      if (coef.length !== p) throw new ShapeError('standardizeSparse.unscale', `coef has length ${coef.length}, expected ${p}`);
-      const w = new Float64Array(p);
-      let b = intercept;
-      for (let j = 0; j < p; j++) {
-        w[j] = coef[j] / scales[j];
-        b -= means[j] * w[j];
-      }
-      return { coef: w, intercept: b };
-    },
+    unscale: unscaler('standardizeSparse.unscale', means, scales),
     centredIntercept(coef: ArrayLike<number>, intercept: number): number {
       let b = intercept;
       for (let j = 0; j < p; j++) if (coef[j] !== 0) b += (means[j] / scales[j]) * coef[j];
