@@ -1,0 +1,90 @@
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DataError } from '../src/index.ts';
+import onnxProto from 'onnx-proto';
+import { initBackend, readModel } from '../src/neural/index.ts';
+import { graphFromTfjsGraphModel, tfjsGraphModelJson } from '../src/neural/formats/tfjs-graph.ts';
+import { graphFromOnnx } from '../src/neural/formats/onnx-read.ts';
+import { onnxModelBytes } from '../src/neural/formats/onnx.ts';
+import type { Graph, Weight } from '../src/neural/ir/graph.ts';
+
+// A window op with a stride or dilation of 0, a negative explicit pad or an empty pool window is
+// refused by every importer, naming the node, instead of reaching the runner.
+
+const W = (shape: number[]): Weight => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.1) });
+const graph = (conv: object = {}, pool: object = {}): Graph => ({
+  inputs: [{ name: 'x', shape: [-1, 8, 8, 3] }], outputs: ['p'],
+  nodes: [
+    { op: 'conv2d', name: 'c', inputs: ['x'], kernel: 'k', bias: 'b', strides: [1, 1], dilations: [1, 1], padding: 'same', activation: { kind: 'relu' }, ...conv },
+    { op: 'maxPool', name: 'p', inputs: ['c'], size: [2, 2], strides: [2, 2], padding: 'valid', ...pool },
+  ] as Graph['nodes'],
+  weights: new Map([['k', W([3, 3, 3, 4])], ['b', W([4])]]), source: { kind: 'tfjs-graph' },
+});
+
+await initBackend();
+
+describe('window geometry at import', () => {
+  const { json, weights } = tfjsGraphModelJson(graph());
+  const wmap = new Map(weights.map((w) => [w.name, w.w]));
+  type TfNode = { op: string; attr: Record<string, unknown> };
+  const edited = (op: RegExp, attr: string, value: unknown) => {
+    const j = structuredClone(json) as unknown as { modelTopology: { node: TfNode[] } };
+    j.modelTopology.node.find((n) => op.test(n.op))!.attr[attr] = value;
+    return j as unknown as typeof json;
+  };
+  const ints = (v: number[]) => ({ list: { i: v.map(String) } });
+
+  it.each([
+    [/Conv/, 'strides', ints([1, 0, 1, 1]), /^readTfjsGraphModel: node 'c' \(conv2d\) has strides \[0, 1\]/],
+    [/Conv/, 'strides', ints([1, -2, -2, 1]), /^readTfjsGraphModel: node 'c' \(conv2d\) has strides \[-2, -2\]/],
+    [/Conv/, 'dilations', ints([1, 1, 0, 1]), /^readTfjsGraphModel: node 'c' \(conv2d\) has dilations \[1, 0\]/],
+    [/Pool/, 'strides', ints([1, 0, 0, 1]), /^readTfjsGraphModel: node 'p' \(maxPool\) has strides \[0, 0\]/],
+    [/Pool/, 'ksize', ints([1, 0, 2, 1]), /^readTfjsGraphModel: node 'p' \(maxPool\) has window size \[0, 2\]/],
+  ])('tfjs graph: %s %s is refused', (op, attr, value, message) => {
+    expect(() => graphFromTfjsGraphModel(json, wmap)).not.toThrow();
+    expect(() => graphFromTfjsGraphModel(edited(op, attr, value), wmap)).toThrow(DataError);
+    expect(() => graphFromTfjsGraphModel(edited(op, attr, value), wmap)).toThrow(message);
+  });
+
+  it('tfjs graph: a negative explicit pad is refused', () => {
+    const j = edited(/Conv/, 'padding', { s: Buffer.from('EXPLICIT').toString('base64') }) as unknown as { modelTopology: { node: TfNode[] } };
+    j.modelTopology.node.find((n) => /Conv/.test(n.op))!.attr.explicit_paddings = ints([0, 0, -1, 1, 1, 1, 0, 0]);
+    expect(() => graphFromTfjsGraphModel(j as unknown as typeof json, wmap)).toThrow(/^readTfjsGraphModel: node 'c' \(conv2d\) has explicit padding \[\[-1, 1\], \[1, 1\]\]/);
+  });
+
+  it('tfjs layers: a zero stride or dilation is refused naming the layer', () => {
+    const fx = fileURLToPath(new URL('./fixtures/layers-small/', import.meta.url));
+    const base = JSON.parse(readFileSync(join(fx, 'model.json'), 'utf8'));
+    const variant = (key: string, value: unknown): string => {
+      const d = mkdtempSync(join(tmpdir(), 'gs-window-'));
+      const j = structuredClone(base);
+      j.modelTopology.config.layers.find((l: { class_name: string }) => l.class_name === 'Conv2D').config[key] = value;
+      writeFileSync(join(d, 'model.json'), JSON.stringify(j));
+      copyFileSync(join(fx, 'weights.bin'), join(d, 'weights.bin'));
+      return join(d, 'model.json');
+    };
+    expect(() => readModel(variant('strides', [1, 1]))).not.toThrow();
+    expect(() => readModel(variant('strides', [0, 0]))).toThrow(/^readTfjsLayersModel: node 'c1' \(conv2d\) has strides \[0, 0\]/);
+    expect(() => readModel(variant('dilation_rate', [0, 1]))).toThrow(/^readTfjsLayersModel: node 'c1' \(conv2d\) has dilations \[0, 1\]/);
+    expect(() => readModel(variant('strides', 'x'))).toThrow(/^readTfjsLayersModel: node 'c1' \(conv2d\) has strides \[NaN, NaN\]/);
+  });
+
+  it('ONNX: a zero stride or dilation is refused naming the node', () => {
+    const ok = onnxModelBytes({ ...graph(), source: { kind: 'onnx' } });
+    expect(() => graphFromOnnx(ok)).not.toThrow();
+    const { ModelProto } = onnxProto.onnx;
+    const edited = (op: string, attr: string, ints: number[]): Uint8Array => {
+      const m = ModelProto.decode(ok);
+      const a = m.graph!.node!.find((n) => n.opType === op)!.attribute!.find((x) => x.name === attr)!;
+      a.ints = ints;
+      return ModelProto.encode(m).finish();
+    };
+    expect(() => graphFromOnnx(edited('Conv', 'strides', [0, 1]))).toThrow(DataError);
+    expect(() => graphFromOnnx(edited('Conv', 'strides', [0, 1]))).toThrow(/^readOnnx: node '[^']*' \(conv2d\) has strides \[0, 1\]/);
+    expect(() => graphFromOnnx(edited('Conv', 'dilations', [1, 0]))).toThrow(/^readOnnx: node '[^']*' \(conv2d\) has dilations \[1, 0\]/);
+    expect(() => graphFromOnnx(edited('MaxPool', 'strides', [0, 2]))).toThrow(/^readOnnx: node '[^']*' \(maxPool\) has strides \[0, 2\]/);
+  });
+});
