@@ -9,6 +9,8 @@ import { initBackend, readModel } from '../src/neural/index.ts';
 import { graphFromTfjsGraphModel, tfjsGraphModelJson } from '../src/neural/formats/tfjs-graph.ts';
 import { graphFromOnnx } from '../src/neural/formats/onnx-read.ts';
 import { onnxModelBytes } from '../src/neural/formats/onnx.ts';
+import { inferShapes } from '../src/neural/ir/execute.ts';
+import { ShapeError } from '../src/index.ts';
 import type { Graph, Weight } from '../src/neural/ir/graph.ts';
 
 // A window op with a stride or dilation of 0, a negative explicit pad or an empty pool window is
@@ -86,5 +88,19 @@ describe('window geometry at import', () => {
     expect(() => graphFromOnnx(edited('Conv', 'strides', [0, 1]))).toThrow(/^readOnnx: node '[^']*' \(conv2d\) has strides \[0, 1\]/);
     expect(() => graphFromOnnx(edited('Conv', 'dilations', [1, 0]))).toThrow(/^readOnnx: node '[^']*' \(conv2d\) has dilations \[1, 0\]/);
     expect(() => graphFromOnnx(edited('MaxPool', 'strides', [0, 2]))).toThrow(/^readOnnx: node '[^']*' \(maxPool\) has strides \[0, 2\]/);
+  });
+
+  it('a window larger than its (padded) input is refused naming the node; one that just fits gives a 1 × 1 output', () => {
+    // The WASM kernels read out of bounds on an empty output (a raw RuntimeError) instead of failing.
+    const big = { ...graph(), nodes: graph({ padding: 'valid' }).nodes.slice(0, 1), outputs: ['c'], weights: new Map([['k', W([9, 9, 3, 4])], ['b', W([4])]]) } as Graph;
+    expect(() => inferShapes(big)).toThrow(ShapeError);
+    expect(() => inferShapes(big)).toThrow(/^graphRunner: node 'c' \(conv2d\): its window spans 9 rows \(size 9, dilation 1\) but its input has 8: the output would be empty$/);
+    const dilated = { ...big, nodes: [{ ...big.nodes[0], dilations: [1, 5] }], weights: graph().weights } as Graph;
+    expect(() => inferShapes(dilated)).toThrow(/^graphRunner: node 'c' \(conv2d\): its window spans 11 columns \(size 3, dilation 5\) but its input has 8/);
+    // (8 + 1 − 9)/1 + 1 = 1 output row and column.
+    const fits = { ...big, nodes: [{ ...big.nodes[0], padding: [[1, 0], [0, 1]] }] } as Graph;
+    expect(inferShapes(fits).get('c')).toEqual([1, 1, 1, 4]);
+    const pool = { ...graph({}, { size: [9, 2] }) } as Graph;
+    expect(() => inferShapes(pool)).toThrow(/^graphRunner: node 'p' \(maxPool\): its window spans 9 rows \(size 9, dilation 1\) but its input has 8/);
   });
 });
