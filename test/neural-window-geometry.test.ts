@@ -103,4 +103,27 @@ describe('window geometry at import', () => {
     const pool = { ...graph({}, { size: [9, 2] }) } as Graph;
     expect(() => inferShapes(pool)).toThrow(/^graphRunner: node 'p' \(maxPool\): its window spans 9 rows \(size 9, dilation 1\) but its input has 8/);
   });
+
+  it('ONNX: a negative dimension, an unknown auto_pad, a 3-d stride and a bias of the wrong length are refused', () => {
+    const { ModelProto } = onnxProto.onnx;
+    const ok = onnxModelBytes({ ...graph(), source: { kind: 'onnx' } });
+    type M = ReturnType<typeof ModelProto.decode>;
+    const read = (edit: (m: M) => void) => () => {
+      const m = ModelProto.decode(ok);
+      edit(m);
+      return graphFromOnnx(ModelProto.encode(m).finish());
+    };
+    const conv = (m: M) => m.graph!.node!.find((n) => n.opType === 'Conv')!;
+    const kernel = (m: M) => m.graph!.initializer!.find((t) => t.dims!.length === 4)!;
+    const bias = (m: M) => m.graph!.initializer!.find((t) => t.dims!.length === 1)!;
+    // It used to escape as a RangeError (a typed array of negative length).
+    expect(read((m) => { kernel(m).dims = [4, -3, 3, 3]; })).toThrow(/^readOnnx: tensor '[^']*' has shape \[4, -3, 3, 3\]; expected whole numbers ≥ 0$/);
+    expect(read((m) => {
+      const c = conv(m);
+      c.attribute = c.attribute!.filter((a) => a.name !== 'auto_pad');
+      c.attribute.push({ name: 'auto_pad', type: onnxProto.onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode('WEIRD') });
+    })).toThrow(/^readOnnx: node 'c' \(Conv\) of model\.onnx: auto_pad 'WEIRD' is not one of NOTSET, SAME_UPPER, VALID$/);
+    expect(read((m) => { conv(m).attribute!.find((a) => a.name === 'strides')!.ints = [1, 1, 1]; })).toThrow(/^readOnnx: node 'c' \(Conv\) of model\.onnx: strides \[1, 1, 1\] is not 2-d$/);
+    expect(read((m) => { const b = bias(m); b.dims = [5]; b.rawData = new Uint8Array(20); })).toThrow(/^readOnnx: node '[^']*' \(conv2d\) has a bias of 5 entries for 4 output channels$/);
+  });
 });

@@ -272,6 +272,11 @@ function checkWindow(fn: string, g: Graph, n: IrNode): void {
     if (k !== undefined && (k.shape.length !== 4 || !k.shape.every((x) => Number.isInteger(x) && x >= 1))) {
       throw new DataError(fn, `${where} has a kernel of shape [${k.shape.join(', ')}]; expected 4 positive sizes [kh, kw, in, out]`);
     }
+    const b = n.bias === undefined ? undefined : g.weights.get(n.bias);
+    const outputs = k === undefined ? undefined : n.op === 'conv2d' ? k.shape[3] : k.shape[2] * k.shape[3];
+    if (b !== undefined && outputs !== undefined && b.data.length !== outputs) {
+      throw new DataError(fn, `${where} has a bias of ${b.data.length} entries for ${outputs} output channels`);
+    }
   }
 }
 
