@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../src/index.ts';
 import onnxProto from 'onnx-proto';
-import { initBackend, readModel } from '../src/neural/index.ts';
+import { initBackend, readModel, writeModel } from '../src/neural/index.ts';
 import { graphFromTfjsGraphModel, tfjsGraphModelJson } from '../src/neural/formats/tfjs-graph.ts';
 import { graphFromOnnx } from '../src/neural/formats/onnx-read.ts';
 import { onnxModelBytes } from '../src/neural/formats/onnx.ts';
@@ -125,5 +125,13 @@ describe('window geometry at import', () => {
     })).toThrow(/^readOnnx: node 'c' \(Conv\) of model\.onnx: auto_pad 'WEIRD' is not one of NOTSET, SAME_UPPER, VALID$/);
     expect(read((m) => { conv(m).attribute!.find((a) => a.name === 'strides')!.ints = [1, 1, 1]; })).toThrow(/^readOnnx: node 'c' \(Conv\) of model\.onnx: strides \[1, 1, 1\] is not 2-d$/);
     expect(read((m) => { const b = bias(m); b.dims = [5]; b.rawData = new Uint8Array(20); })).toThrow(/^readOnnx: node '[^']*' \(conv2d\) has a bias of 5 entries for 4 output channels$/);
+  });
+
+  it('writing a model under /proc ends at once with a DataError (recursive mkdir never returned there)', () => {
+    const g = { ...graph(), source: { kind: 'onnx' } } as Graph;
+    expect(() => writeModel(g, '/proc/groupsparse-no/such')).toThrow(DataError);
+    expect(() => writeModel(g, '/proc/groupsparse-no/such')).toThrow(/cannot create folder \/proc\/groupsparse-no\/such: /);
+    const dir = join(mkdtempSync(join(tmpdir(), 'gs-write-')), 'a', 'b');
+    expect(writeModel(g, dir).files.map((f) => f.slice(dir.length + 1))).toEqual(['model.onnx']);
   });
 });
