@@ -5,7 +5,7 @@
  */
 import {
   allPairs, buildDesign, categoricalColors, cvGroupLasso, DataError, fitGroupLasso, fitOverlappingGroupLasso, groupLassoPath, GroupLasso,
-  informationCriteria, lambdaGrid, lambdaMax, OptionError, rawPoly, ShapeError, signal, ValueError,
+  informationCriteria, lambdaGrid, lambdaMax, operatorNormSquared, OptionError, rawPoly, ShapeError, signal, ValueError,
 } from '../src/index.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -101,6 +101,18 @@ export const reliabilityRows: BadInputRow[] = [
   { name: 'lambdaGrid with nLambda = -1', fn: 'lambdaGrid', error: ValueError, message: /^nLambda must be a whole number ≥ 1, got -1$/, call: () => lambdaGrid(1, -1, 0.01) },
   { name: 'denseGroups without a layer', fn: 'denseGroups', error: ShapeError, message: /^layer must be an object with its dimensions and layout, got undefined$/, call: () => denseGroups(undefined as never, 'inputs') },
   { name: 'signal.normSquared of a non-operator', fn: 'normSquared', error: ShapeError, message: /^A must be a LinearOperator/, call: () => signal.normSquared(undefined as never) },
+  {
+    name: 'signal.normSquared of an operator returning NaN', fn: 'normSquared', error: ValueError, message: /^‖AᵀA x‖ is not finite at power iteration 1: A\.apply or A\.applyTranspose returned non-finite values/,
+    call: () => signal.normSquared({ rows: 3, cols: 2, apply: (_x: Float64Array, out: Float64Array) => out.fill(NaN), applyTranspose: (_x: Float64Array, out: Float64Array) => out.fill(NaN) }),
+  },
+  {
+    name: 'operatorNormSquared of an operator returning NaN', fn: 'operatorNormSquared', error: ValueError, message: /^‖AᵀA x‖ is not finite at power iteration 1/,
+    call: () => operatorNormSquared({ rows: 3, cols: 2, apply: (_x: Float64Array, out: Float64Array) => out.fill(NaN), applyTranspose: (_x: Float64Array, out: Float64Array) => out.fill(NaN) }),
+  },
+  {
+    name: 'signal.normSquared of a composition with a NaN operator', fn: 'normSquared', error: ValueError, message: /^‖AᵀA x‖ is not finite/,
+    call: () => signal.normSquared(signal.compose(signal.partialDCT(4, { m: 2, seed: 1 }), { rows: 4, cols: 3, apply: (_x: Float64Array, out: Float64Array) => out.fill(NaN), applyTranspose: (_x: Float64Array, out: Float64Array) => out.fill(NaN) })),
+  },
   { name: 'signal.formatPhaseTable(null)', fn: 'formatPhaseTable', error: ValueError, message: /^rows must be the list phaseTransition returns, got null$/, call: () => signal.formatPhaseTable(null as never) },
 
   // The signal namespace.

@@ -60,6 +60,8 @@ const cases: Record<string, (d: string) => string[]> = {
   negativeSeed: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--seed', '-1'],
   repeatedLambda: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--lambda', '0.2'],
   plotNoDir: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'no', 'dir', 'x.svg')],
+  // access() grants root any folder; /proc refuses the file all the same, found before the fit.
+  plotUnwritable: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', '/proc/x.svg'],
   plotExists: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'exists.svg')],
   plotBadExt: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--plot', join(d, 'x.pdf')],
   plotIsInput: (d) => ['fit', join(d, 'good.csv'), '--target', 'y', '--lambda', '0.1', '--cv-plot', join(d, 'good.csv')],
@@ -141,6 +143,7 @@ describe('groupsparse command line', () => {
       negativeSeed: /^groupsparse: --seed must be a whole number from 0 to 4294967295, got '-1'$/m,
       repeatedLambda: /--lambda is given twice \('0\.1' and '0\.2'\)/,
       plotNoDir: /--plot '.*x\.svg': the folder '.*dir' does not exist/,
+      plotUnwritable: /^groupsparse: --plot '\/proc\/x\.svg': the folder '\/proc' is not writable$/m,
       plotExists: /--plot '.*exists\.svg' already exists; add --force/,
       plotBadExt: /--plot '.*x\.pdf': the file name must end in \.svg, \.png, \.json/,
       plotIsInput: /--cv-plot '.*good\.csv'.*(input file|must end in)/,
@@ -157,6 +160,7 @@ describe('groupsparse command line', () => {
     }
     // Output paths are checked before any work: no progress line, the existing file untouched.
     expect(results.get('plotNoDir')!.stderr).not.toMatch(/fits/);
+    expect(results.get('plotUnwritable')!.stderr).not.toMatch(/fits/);
     expect(readFileSync(join(dir, 'exists.svg'), 'utf8')).toBe('keep me');
   });
 

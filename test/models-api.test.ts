@@ -131,6 +131,20 @@ describe('sampleWeight through the public API', () => {
     expect(() => fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, sampleWeight: w, solver: 'bcd' })).toThrow(/does not take sample weights/);
     expect(() => fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, sampleWeight: w.slice(1) })).toThrow(/sampleWeight has length 29, expected 30/);
   });
+
+  it('constant weights at the ends of the float64 range fit like no weights; a non-array is refused', () => {
+    // Σw overflowed for 1e308 (every weight normalised to 0) and n/Σw for subnormal weights.
+    const plain = fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, tol: 1e-11 });
+    for (const c of [1e308, 5e-324]) {
+      const r = fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, tol: 1e-11, sampleWeight: new Array(m).fill(c) });
+      expect(r.converged).toBe(true);
+      for (let j = 0; j < 3; j++) expect(r.coef[j]).toBeCloseTo(plain.coef[j], 5);
+      expect(r.intercept).toBeCloseTo(plain.intercept, 5);
+    }
+    for (const bad of [{}, 'abc', 5]) {
+      expect(() => fitGroupLasso(X, yv, { groups: [0, 0, 1], lambda: 0.02, sampleWeight: bad as never })).toThrow(/^fitGroupLasso: sampleWeight must be an array of 30 numbers \(one per row\), got (object|string|number)$/);
+    }
+  });
 });
 
 describe('the GroupLasso estimator with the new losses', () => {

@@ -49,6 +49,11 @@ export function checkOutputs(requests: readonly OutputRequest[], options: { forc
     if (!dirStat.isDirectory()) throw new CliError(`${where}: '${dirname(r.path)}' is not a folder`);
     try {
       accessSync(dir, constants.W_OK);
+      // access() grants root every folder, /proc and read-only mounts included: creating the
+      // temporary sibling writeOutput will use is the test that holds, before the fit.
+      const probe = temporarySibling(r.path);
+      writeFileSync(probe, '');
+      unlinkSync(probe);
     } catch {
       throw new CliError(`${where}: the folder '${dirname(r.path)}' is not writable`);
     }
@@ -64,12 +69,16 @@ export function checkOutputs(requests: readonly OutputRequest[], options: { forc
   }
 }
 
+function temporarySibling(path: string): string {
+  return resolve(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
+}
+
 /**
  * Write a file whole or not at all: into a temporary sibling first, then renamed over the target
  * (a crash or a full disk never leaves a half-written output).
  */
 export function writeOutput(path: string, data: string | Uint8Array): void {
-  const tmp = resolve(dirname(resolve(path)), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = temporarySibling(path);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);

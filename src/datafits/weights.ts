@@ -10,19 +10,26 @@ import { ShapeError, ValueError } from '../errors.ts';
  * normalizeSampleWeights([1, 3], 2, 'fit'); // returns Float64Array [0.5, 1.5]
  */
 export function normalizeSampleWeights(w: ArrayLike<number>, n: number, fn: string): Float64Array {
+  if (!Array.isArray(w) && !(ArrayBuffer.isView(w) && !(w instanceof DataView))) {
+    throw new ShapeError(fn, `sampleWeight must be an array of ${n} numbers (one per row), got ${w === null ? 'null' : typeof w}`);
+  }
   if (w.length !== n) throw new ShapeError(fn, `sampleWeight has length ${w.length}, expected ${n} (one per row)`);
-  let s = 0;
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const v = w[i];
-    if (!Number.isFinite(v) || v < 0) {
-      throw new ValueError(fn, `sampleWeight must be finite and ≥ 0, got ${v} at position ${i}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+      throw new ValueError(fn, `sampleWeight must be finite and ≥ 0, got ${String(v)} at position ${i}`);
     }
-    s += v;
+    if (v > m) m = v;
   }
-  if (!(s > 0)) throw new ValueError(fn, 'sampleWeight is 0 for every row: nothing to fit');
+  if (!(m > 0)) throw new ValueError(fn, 'sampleWeight is 0 for every row: nothing to fit');
+  // Summed as w_i/max: weights near the float64 maximum would overflow the sum (and normalise every
+  // row to 0), subnormal ones make n/Σw overflow.
+  let s = 0;
+  for (let i = 0; i < n; i++) s += w[i] / m;
   const out = new Float64Array(n);
   const scale = n / s;
-  for (let i = 0; i < n; i++) out[i] = w[i] * scale;
+  for (let i = 0; i < n; i++) out[i] = (w[i] / m) * scale;
   return out;
 }
 

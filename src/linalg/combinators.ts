@@ -6,7 +6,7 @@
  */
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import type { LinearOperator } from './operator.ts';
-import { operatorNormSquared, type PowerIterationOptions } from './power.ts';
+import { powerNormSquared, type PowerIterationOptions } from './power.ts';
 import { checkPositiveInt } from '../util/validate.ts';
 
 /**
@@ -36,7 +36,7 @@ export abstract class SignalOperator implements LinearOperator {
   }
 
   protected computeNormSquared(): number {
-    return operatorNormSquared(this, { tol: 1e-10, maxIter: 500 });
+    return powerNormSquared('normSquared', this, { tol: 1e-10, maxIter: 500 });
   }
 
   toString(): string {
@@ -56,7 +56,7 @@ export abstract class SignalOperator implements LinearOperator {
 export function normSquared(A: LinearOperator, options: PowerIterationOptions = {}): number {
   checkOperator('normSquared', 'A', A);
   if (A instanceof SignalOperator) return A.normSquared();
-  return operatorNormSquared(A, options);
+  return powerNormSquared('normSquared', A, options);
 }
 
 export function checkOperator(fn: string, what: string, A: unknown): LinearOperator {

@@ -24,7 +24,11 @@ export interface PowerIterationOptions {
  * operators (small dense matrices: linalg/eigen.ts).
  */
 export function operatorNormSquared(A: LinearOperator, options: PowerIterationOptions = {}): number {
-  const fn = 'operatorNormSquared';
+  return powerNormSquared('operatorNormSquared', A, options);
+}
+
+/** `operatorNormSquared` with its errors in the name `fn` of the public function that asked. */
+export function powerNormSquared(fn: string, A: LinearOperator, options: PowerIterationOptions = {}): number {
   // O(1) checks: called once per fit by the solvers, and directly by users.
   if (A === null || typeof A !== 'object' || typeof A.apply !== 'function' || typeof A.applyTranspose !== 'function' ||
     !Number.isInteger(A.rows) || !Number.isInteger(A.cols) || A.rows < 0 || A.cols < 0) {
@@ -53,6 +57,10 @@ export function operatorNormSquared(A: LinearOperator, options: PowerIterationOp
     A.apply(x, Ax);
     A.applyTranspose(Ax, y);
     const ny = nrm2(A.cols, y);
+    // A NaN here would otherwise run every iteration and be returned as the norm.
+    if (!Number.isFinite(ny)) {
+      throw new ValueError(fn, `‖AᵀA x‖ is not finite at power iteration ${it + 1}: A.apply or A.applyTranspose returned non-finite values on a finite unit vector, or ‖A‖₂² exceeds the float64 range`);
+    }
     if (ny === 0) break; // x fell in the null space: restart would be needed only for A = 0.
     const prev = est;
     est = ny; // ‖AᵀA x‖ with ‖x‖ = 1 tends to λ_max(AᵀA)

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { DataError } from '../../errors.ts';
 import type { Weight } from '../ir/graph.ts';
 
@@ -104,7 +104,14 @@ export function encodeWeights(weights: readonly { name: string; w: Weight; dtype
  */
 export function writeFilesAtomically(fn: string, dir: string, files: readonly { name: string; data: Uint8Array }[]): { files: string[] } {
   try {
-    mkdirSync(dir, { recursive: true });
+    // One level at a time from the first folder that exists: Node's recursive mkdir never returns
+    // under /proc (ENOENT there sends it back up for ever).
+    const missing: string[] = [];
+    for (let d = resolve(dir); !existsSync(d); d = dirname(d)) {
+      missing.push(d);
+      if (dirname(d) === d) break;
+    }
+    for (const d of missing.reverse()) mkdirSync(d);
   } catch (e) {
     throw new DataError(fn, `cannot create folder ${dir}: ${(e as Error).message}`);
   }

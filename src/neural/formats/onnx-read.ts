@@ -57,6 +57,7 @@ const num = (v: number | { toNumber(): number } | null | undefined): number => (
 /** Float32 data of an initializer or Constant tensor (float, double, int32/int64 accepted). */
 function tensorData(fn: string, t: O.ITensorProto): Weight {
   const shape = (t.dims ?? []).map(num);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new DataError(fn, `tensor '${t.name}' has shape [${shape.join(', ')}]; expected whole numbers ≥ 0`);
   const n = shape.reduce((a, b) => a * b, 1);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
@@ -170,6 +171,12 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
     if (nd.domain && nd.domain !== 'ai.onnx') throw new DataError(fn, `${where} is in operator domain '${nd.domain}', which is not supported`);
     const attr = new Map((nd.attribute ?? []).map((a) => [a.name!, a]));
     const ints = (n: string, dflt: number[]): number[] => (attr.get(n)?.ints ?? dflt).map(num);
+    /** A per-axis attribute of a 2-d window op: exactly two entries (a 1-d or 3-d window is not read). */
+    const pair = (n: string): number[] => {
+      const v = ints(n, [1, 1]);
+      if (v.length !== 2) refuse(`${n} [${v.join(', ')}] is not 2-d`);
+      return v;
+    };
     const int = (n: string, dflt: number): number => (attr.has(n) ? num(attr.get(n)!.i) : dflt);
     const float = (n: string, dflt: number): number => (attr.has(n) ? attr.get(n)!.f ?? dflt : dflt);
     const str = (n: string, dflt: string): string => (attr.has(n) ? new TextDecoder().decode(attr.get(n)!.s ?? new Uint8Array()) : dflt);
@@ -208,6 +215,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
       if (auto === 'VALID') return 'valid';
       if (auto === 'SAME_UPPER') return 'same';
       if (auto === 'SAME_LOWER') refuse('auto_pad SAME_LOWER is not supported');
+      if (auto !== 'NOTSET') refuse(`auto_pad '${auto}' is not one of NOTSET, SAME_UPPER, VALID`);
       const p = ints('pads', [0, 0, 0, 0]);
       void kh; void kw;
       if (p.length !== 4) refuse(`pads [${p.join(', ')}] is not 2-d`);
@@ -288,8 +296,8 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         if (wt.shape.length !== 4) refuse(`weight '${ins[1]}' has rank ${wt.shape.length}; only 2-d convolutions are supported`);
         const [O, I, kh, kw] = wt.shape;
         const group = int('group', 1);
-        const strides = ints('strides', [1, 1]);
-        const dil = ints('dilations', [1, 1]);
+        const strides = pair('strides');
+        const dil = pair('dilations');
         const ks = ints('kernel_shape', [kh, kw]);
         if (ks[0] !== kh || ks[1] !== kw) refuse(`kernel_shape [${ks.join(', ')}] disagrees with the weight's [${kh}, ${kw}]`);
         const common = {
@@ -410,7 +418,7 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
         const padding = windowPadding(size[0], size[1]);
         if (op === 'AveragePool' && typeof padding !== 'string' && int('count_include_pad', 0) !== 0) refuse('count_include_pad = 1 with explicit pads is not supported');
         if (op === 'AveragePool' && typeof padding !== 'string') refuse('explicit pads on an average pool are not supported');
-        const s = ints('strides', [1, 1]);
+        const s = pair('strides');
         emit({ op: op === 'MaxPool' ? 'maxPool' : 'avgPool', name: out, inputs: [x.ir], size: [size[0], size[1]], strides: [s[0], s[1]], padding }, 4, 'nchw');
         break;
       }

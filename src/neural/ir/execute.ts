@@ -18,6 +18,21 @@ export interface GraphRunner {
 
 type Pad4 = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
 
+/**
+ * A window that does not fit its input (an empty output) is refused before tfjs sees it: the WASM
+ * kernels read out of bounds on it instead of failing.
+ */
+function checkWindowFits(n: IrNode & { padding: Padding; strides: readonly [number, number] }, x: tf.Tensor, size: readonly number[], dilations: readonly number[]): void {
+  if (n.padding === 'same' || x.shape.length !== 4) return;
+  for (const a of [0, 1]) {
+    const input = (x.shape[a + 1] as number) + (n.padding === 'valid' ? 0 : n.padding[a][0] + n.padding[a][1]);
+    const span = (size[a] - 1) * dilations[a] + 1;
+    if (span > input) {
+      throw new ShapeError('graphRunner', `node '${n.name}' (${n.op}): its window spans ${span} ${a === 0 ? 'rows' : 'columns'} (size ${size[a]}, dilation ${dilations[a]}) but its ${n.padding === 'valid' ? '' : 'padded '}input has ${input}: the output would be empty`);
+    }
+  }
+}
+
 function pad4(p: Padding): Pad4 {
   if (p === 'same' || p === 'valid') return p;
   return [[0, 0], [p[0][0], p[0][1]], [p[1][0], p[1][1]], [0, 0]];
@@ -140,6 +155,13 @@ export function graphRunner(g: Graph): GraphRunner {
     for (const [k, n] of g.nodes.entries()) {
       const xs = n.inputs.map((i) => env.get(i)!);
       let y: tf.Tensor;
+      try {
+        if (n.op === 'conv2d' || n.op === 'depthwise') checkWindowFits(n, xs[0], w(n.kernel).shape, n.dilations);
+        else if (n.op === 'maxPool' || n.op === 'avgPool') checkWindowFits(n, xs[0], n.size, [1, 1]);
+      } catch (e) {
+        for (const t of env.values()) t.dispose();
+        throw e;
+      }
       try {
         y = tf.tidy(() => step(n, xs));
       } catch (e) {

@@ -236,9 +236,48 @@ export function validateGraph(fn: string, g: Graph): void {
       if (!g.weights.has(w.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) references weight '${w.name}' (${w.role}), which the weights do not hold`);
     }
     if (n.op === 'attention') checkAttention(fn, g, n);
+    checkWindow(fn, g, n);
     defined.add(n.name);
   }
   for (const o of g.outputs) if (!defined.has(o)) throw new DataError(fn, `output '${o}' is not produced by any node`);
+}
+
+/**
+ * A window op's geometry: strides, dilations and pool sizes are positive whole numbers, explicit
+ * padding non-negative whole numbers, and a (depthwise) convolution's kernel is 4-D with positive
+ * sizes. A file with a stride of 0 would otherwise be read and fail only in the runner, far from
+ * the node that is wrong.
+ */
+function checkWindow(fn: string, g: Graph, n: IrNode): void {
+  if (n.op !== 'conv2d' && n.op !== 'depthwise' && n.op !== 'maxPool' && n.op !== 'avgPool') return;
+  const where = `node '${n.name}' (${n.op})`;
+  const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map((x) => (Array.isArray(x) ? show(x) : String(x))).join(', ')}]` : String(v));
+  const positive = (what: string, v: readonly number[] | undefined): void => {
+    if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 1)) {
+      throw new DataError(fn, `${where} has ${what} ${show(v)}; expected two whole numbers ≥ 1`);
+    }
+  };
+  positive('strides', n.strides);
+  if (n.op === 'conv2d' || n.op === 'depthwise') positive('dilations', n.dilations);
+  else positive('window size', n.size);
+  const p = n.padding;
+  if (typeof p !== 'string') {
+    const flat = Array.isArray(p) && p.length === 2 ? p.flat() : [];
+    if (flat.length !== 4 || !flat.every((x) => Number.isInteger(x) && x >= 0)) throw new DataError(fn, `${where} has explicit padding ${show(p)}; expected [[top, bottom], [left, right]] of whole numbers ≥ 0`);
+  } else if (p !== 'same' && p !== 'valid') {
+    throw new DataError(fn, `${where} has padding '${String(p)}'; expected 'same', 'valid' or explicit sizes`);
+  }
+  if (n.op === 'conv2d' || n.op === 'depthwise') {
+    const k = g.weights.get(n.kernel);
+    if (k !== undefined && (k.shape.length !== 4 || !k.shape.every((x) => Number.isInteger(x) && x >= 1))) {
+      throw new DataError(fn, `${where} has a kernel of shape [${k.shape.join(', ')}]; expected 4 positive sizes [kh, kw, in, out]`);
+    }
+    const b = n.bias === undefined ? undefined : g.weights.get(n.bias);
+    const outputs = k === undefined ? undefined : n.op === 'conv2d' ? k.shape[3] : k.shape[2] * k.shape[3];
+    if (b !== undefined && outputs !== undefined && b.data.length !== outputs) {
+      throw new DataError(fn, `${where} has a bias of ${b.data.length} entries for ${outputs} output channels`);
+    }
+  }
 }
 
 /** Number of distinct ops by kind, for `inspect`. */
