@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { cvGroupLasso, fitGroupLasso, groupLassoPath, lambdaMax, type FitResult } from '../src/index.ts';
+import { cvGroupLasso, fitGroupLasso, fitSparseGroupLasso, groupLassoPath, lambdaMax, type FitResult } from '../src/index.ts';
 import { chooseSolver, prepareProblem } from '../src/extend.ts';
+import { MultinomialLoss, encodeClasses } from '../src/datafits/multinomial.ts';
+import { expandForTasks, makeGroups } from '../src/groups/groups.ts';
+import { DenseMatrix } from '../src/linalg/dense.ts';
+import { GroupLassoPenalty } from '../src/penalties/penalties.ts';
+import { drive } from '../src/solvers/driver.ts';
+import { ProblemContext } from '../src/solvers/problem.ts';
+import { ProxNewton } from '../src/solvers/prox-newton.ts';
 
 /** The problem generator of the issue's reproduction (mulberry32 and Box–Muller). */
 function rng(seed: number): () => number {
@@ -50,7 +57,8 @@ function issueProblem(): Problem {
  * Objective and KKT distance of (W, b) written from the definitions, independent of the library:
  * F = (1/n) Σ_i w_i [log Σ_k e^{η_ik} − η_{i,y_i}] with w normalised to mean 1, the softmax
  * gradient G_jk = (1/n) Σ_i w_i x_ij (p_ik − Y_ik), and per group the distance of −G_g to
- * λ d_g ∂‖W_g‖ (relative to λ d_g), the intercepts' |Σ_i w_i (p_ik − Y_ik)|/n (relative to λ).
+ * λ d_g ∂‖W_g‖ (relative to λ d_g; ‖G_g‖/λ for an unpenalized group, d_g = 0), the intercepts'
+ * |Σ_i w_i (p_ik − Y_ik)|/n (relative to λ).
  */
 function naive(P: Problem, fit: FitResult, lambda: number, d: number[], intercept: boolean, sw?: number[]): { objective: number; kkt: number } {
   const { X, y, groups, K } = P;
@@ -83,6 +91,13 @@ function naive(P: Problem, fit: FitResult, lambda: number, d: number[], intercep
     for (const j of feats) for (let k = 0; k < K; k++) nw += W(j, k) ** 2;
     nw = Math.sqrt(nw);
     pen += lambda * d[g] * nw;
+    if (d[g] === 0) {
+      // An unpenalized group: its gradient vanishes (scored against λ).
+      let gg = 0;
+      for (const j of feats) for (let k = 0; k < K; k++) gg += G[j][k] ** 2;
+      kkt = Math.max(kkt, Math.sqrt(gg) / lambda);
+      continue;
+    }
     let res = 0;
     for (const j of feats) {
       for (let k = 0; k < K; k++) res += (nw > 0 ? G[j][k] + lambda * d[g] * W(j, k) / nw : G[j][k]) ** 2;
@@ -222,5 +237,62 @@ describe('proximal Newton on the multinomial (several response columns)', () => 
       res = Math.sqrt(res);
       expect((nw > 0 ? res : Math.max(0, res - lw)) / lw).toBeLessThan(1e-6);
     }
+  });
+
+  it('an unpenalized group and the sparse-group lasso: same optimum as BCD', () => {
+    const P = problem(31, 60, 8, 3);
+    const d = [0, 1.4, 1.4, 1.4];
+    const opts = { groups: P.groups, weights: d, loss: 'multinomial' as const };
+    const lambda = 0.05 * lambdaMax(P.X, P.y, opts);
+    const pn = fitGroupLasso(P.X, P.y, { ...opts, lambda, tol: 1e-10 });
+    expect(pn.solver).toBe('proxNewton');
+    expect(pn.converged).toBe(true);
+    const ref = fitGroupLasso(P.X, P.y, { ...opts, lambda, solver: 'bcd', tol: 1e-12 });
+    const a = naive(P, pn, lambda, d, true);
+    const b = naive(P, ref, lambda, d, true);
+    expect(relDiff(a.objective, b.objective)).toBeLessThan(1e-8);
+    expect(a.kkt).toBeLessThan(1e-6);
+    const sg = { groups: P.groups, loss: 'multinomial' as const, alpha: 0.4 };
+    const lam2 = 0.05 * lambdaMax(P.X, P.y, sg);
+    const spn = fitSparseGroupLasso(P.X, P.y, { ...sg, lambda: lam2, tol: 1e-10 });
+    expect(spn.solver).toBe('proxNewton');
+    expect(spn.converged).toBe(true);
+    const sref = fitSparseGroupLasso(P.X, P.y, { ...sg, lambda: lam2, solver: 'bcd', tol: 1e-12 });
+    expect(relDiff(spn.objective, sref.objective)).toBeLessThan(1e-8);
+  });
+
+  it("the rows' Hessian blocks are the Hessian-vector product's; without them the model is formed from products", () => {
+    const P = problem(41, 40, 6, 4);
+    const { index } = encodeClasses(P.y, 'test');
+    const sw = P.X.map((_, i) => 1 + (i % 3));
+    const loss = new MultinomialLoss(index, 4, { sampleWeight: sw });
+    const n = 40, K = 4;
+    const r = rng(2);
+    const eta = Float64Array.from({ length: n * K }, () => 3 * (r() - 0.5));
+    const v = Float64Array.from({ length: n * K }, () => r() - 0.5);
+    const hv = new Float64Array(n * K);
+    loss.hessianVec(eta, v, hv);
+    const H = new Float64Array(n * K * K);
+    loss.rowHessian(eta, H);
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < K; t++) {
+        let s = 0;
+        for (let u = 0; u < K; u++) s += H[(t * K + u) * n + i] * v[u * n + i];
+        expect(Math.abs(s - hv[t * n + i])).toBeLessThan(1e-15);
+      }
+    }
+    // The same fit through Hessian-vector products only (a loss that gives no row blocks).
+    const X = DenseMatrix.fromRows(P.X);
+    const groups = expandForTasks(makeGroups(P.groups, 6), K);
+    const lambda = 0.01;
+    const plain = Object.defineProperty(new MultinomialLoss(index, K, { sampleWeight: sw }), 'rowHessian', { value: undefined });
+    const fits = [loss, plain].map((df) => {
+      const ctx = new ProblemContext(X, df, new GroupLassoPenalty(groups, lambda), true);
+      return drive(ctx, new ProxNewton(ctx, new Float64Array(ctx.size)), { stopOn: 'gap', tol: 1e-11, maxIter: 10_000, checkEvery: 1 });
+    });
+    for (const f of fits) expect(f.converged).toBe(true);
+    expect(relDiff(fits[0].certificate.primal, fits[1].certificate.primal)).toBeLessThan(1e-10);
+    const scale = Math.max(...fits[0].w.map(Math.abs));
+    for (let c = 0; c < fits[0].w.length; c++) expect(Math.abs(fits[0].w[c] - fits[1].w[c])).toBeLessThan(1e-4 * scale);
   });
 });

@@ -175,6 +175,9 @@ export class ProxNewton implements IterativeSolver {
   private tmp: Float64Array = new Float64Array(0);
   private etaTry: Float64Array = new Float64Array(0);
   private etaTryT: Float64Array[] = [];
+  /** The rows' Hessian blocks (n·T², datafits that give them) and their n-long views. */
+  private rowH = new Float64Array(0);
+  private rowHT: Float64Array[] = [];
   private uT: Float64Array[] = [];
   private hT: Float64Array[] = [];
   private xdT: Float64Array[] = [];
@@ -226,7 +229,7 @@ export class ProxNewton implements IterativeSolver {
     this.blockBuf2 = new Float64Array(maxM);
     this.gram = new Float64Array(maxM * maxM);
     this.wsCols = new Int32Array(GRAM_MAX);
-    this.rowBuf = new Float64Array(Math.max(GRAM_MAX, maxF));
+    this.rowBuf = new Float64Array(Math.max(GRAM_MAX + 1, maxF));
     this.taskBuf = new Float64Array(T > 1 ? maxF : 0);
     this.deltaTask = new Float64Array(T > 1 ? GRAM_MAX : 0);
     this.colBuf = new Float64Array(fast ? 0 : n);
@@ -716,30 +719,61 @@ export class ProxNewton implements IterativeSolver {
   }
 
   /**
-   * Q ← (I ⊗ [X_ws, 1])ᵀ ∇²F(η) (I ⊗ [X_ws, 1]), V × V with V = T·K, one column per Hessian-vector
-   * product (the datafit's: nothing here knows its form), then symmetrized (the products' rounding).
+   * Q ← (I ⊗ [X_ws, 1])ᵀ ∇²F(η) (I ⊗ [X_ws, 1]), V × V with V = T·K: from the rows' Hessian blocks
+   * where the datafit gives them (one weighted Gram matrix per pair of tasks), else one column
+   * per Hessian-vector product (nothing here knows the loss's form); then symmetrized (rounding).
    */
   private coupledGram(ncf: number, K: number): void {
     const { n, T } = this;
     const V = T * K;
     const Q = this.Q;
     const df = this.ctx.datafit;
-    const vin = this.tmp, out = this.etaTry;
-    for (let s = 0; s < T; s++) {
-      for (let a = 0; a < K; a++) {
-        vin.fill(0);
-        if (a < ncf) this.cols.axpy(this.wsCols[a], 1, this.tmpT[s]);
-        else this.tmpT[s].fill(1);
-        df.hessianVec(this.eta, vin, out);
-        const col = s * K + a;
-        for (let t = 0; t < T; t++) {
-          const ot = this.etaTryT[t];
-          this.cols.dotBlock(this.wsCols, 0, ncf, ot, this.rowBuf);
-          for (let c = 0; c < ncf; c++) Q[(t * K + c) * V + col] = this.rowBuf[c];
-          if (ncf < K) {
-            let sum = 0;
-            for (let i = 0; i < n; i++) sum += ot[i];
-            Q[(t * K + ncf) * V + col] = sum;
+    const tmp = this.tmpT[0];
+    if (df.rowHessian) {
+      if (this.rowH.length !== n * T * T) {
+        this.rowH = new Float64Array(n * T * T);
+        this.rowHT = taskViews(this.rowH, n, T * T);
+      }
+      df.rowHessian(this.eta, this.rowH);
+      for (let t = 0; t < T; t++) {
+        for (let s = t; s < T; s++) {
+          const h = this.rowHT[t * T + s];
+          for (let a = 0; a < K; a++) {
+            // Column (s, a) of Q over the rows (t, ·), and by symmetry row (s, a) over (t, ·).
+            if (a < ncf) this.weightedColumn(this.wsCols[a], h, tmp);
+            else tmp.set(h);
+            this.cols.dotBlock(this.wsCols, 0, ncf, tmp, this.rowBuf);
+            if (ncf < K) {
+              let sum = 0;
+              for (let i = 0; i < n; i++) sum += tmp[i];
+              this.rowBuf[ncf] = sum;
+            }
+            const col = s * K + a;
+            for (let c = 0; c < K; c++) {
+              Q[(t * K + c) * V + col] = this.rowBuf[c];
+              Q[col * V + t * K + c] = this.rowBuf[c];
+            }
+          }
+        }
+      }
+    } else {
+      const vin = this.tmp, out = this.etaTry;
+      for (let s = 0; s < T; s++) {
+        for (let a = 0; a < K; a++) {
+          vin.fill(0);
+          if (a < ncf) this.cols.axpy(this.wsCols[a], 1, this.tmpT[s]);
+          else this.tmpT[s].fill(1);
+          df.hessianVec(this.eta, vin, out);
+          const col = s * K + a;
+          for (let t = 0; t < T; t++) {
+            const ot = this.etaTryT[t];
+            this.cols.dotBlock(this.wsCols, 0, ncf, ot, this.rowBuf);
+            for (let c = 0; c < ncf; c++) Q[(t * K + c) * V + col] = this.rowBuf[c];
+            if (ncf < K) {
+              let sum = 0;
+              for (let i = 0; i < n; i++) sum += ot[i];
+              Q[(t * K + ncf) * V + col] = sum;
+            }
           }
         }
       }
