@@ -8,18 +8,10 @@ import { GroupLassoPenalty } from '../src/penalties/penalties.ts';
 import { drive } from '../src/solvers/driver.ts';
 import { ProblemContext } from '../src/solvers/problem.ts';
 import { ProxNewton } from '../src/solvers/prox-newton.ts';
+import { mulberry32 } from './helpers/problems.ts';
 
 /** The problem generator of the reproduction (mulberry32 and Box–Muller). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Problem {
   X: number[][];
