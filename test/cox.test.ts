@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { CoxLoss, type CoxTies } from '../src/datafits/cox.ts';
 import { ValueError } from '../src/errors.ts';
+import { mulberry32 } from './helpers/problems.ts';
 
 /** Deterministic uniform generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Survival data with many ties (times on a coarse grid) and about 30 % censoring. */
 function survData(n: number, seed: number, weighted = false) {

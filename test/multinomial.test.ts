@@ -8,17 +8,9 @@ import { GroupLassoPenalty } from '../src/penalties/penalties.ts';
 import { drive } from '../src/solvers/driver.ts';
 import { ProblemContext, evaluate, newPoint } from '../src/solvers/problem.ts';
 import { Fista } from '../src/solvers/proximal.ts';
+import { mulberry32 } from './helpers/problems.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const randn = (r: () => number) => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 

@@ -70,13 +70,6 @@ describe('determinism: the same input twice gives bit-identical results', () => 
         });
         continue;
       }
-      if (loss === 'multitask' && solver === 'proxNewton') {
-        it('multitask with proxNewton is refused up front (it handles one response column)', () => {
-          const P = makeProblem(3, loss);
-          expect(() => fitGroupLasso(P.X, P.y, { groups: P.groups, loss, lambda: 0.1, solver: 'proxNewton' })).toThrow(OptionError);
-        });
-        continue;
-      }
       it(`${loss}, ${solver}, group and sparse-group lasso`, () => {
         // Fresh copies of the input each time: nothing may be cached on the caller's arrays.
         const run = (sparse: boolean): FitResult => {

@@ -15,7 +15,8 @@ export type LossName = 'squared' | 'logistic' | 'poisson' | 'multitask' | 'multi
  * information criteria and the estimator ask the datafit for what they need and never look at its
  * name. A new loss is a class implementing this interface plus one {@link registerLoss} call; it is
  * then accepted as `loss: '<name>'` by every fitting function, the estimator and the CLI.
- * - Solvers: `value`, `valueGrad`, `gradient`, `hessianDiag`, `shiftInvariant`, `curvature` (finite curvature lets
+ * - Solvers: `value`, `valueGrad`, `gradient`, `hessianDiag`, `hessianVec`, `rowHessian` (optional),
+ *   `separable`, `shiftInvariant`, `curvature` (finite curvature lets
  *   block coordinate descent and the fixed-step solvers run; Infinity makes them back-track or
  *   refuse), `quadratic`, and `dualValue` for the duality gap.
  * - Cross-validation: `subset` (the training and held-out rows), `rowLosses` and `heldOutMetric`,
@@ -47,6 +48,13 @@ export interface Datafit {
   hessianDiag(eta: Float64Array, out: Float64Array): void;
   /** out ← ∇²F(η) v (v, out of length n·T). */
   hessianVec(eta: Float64Array, v: Float64Array, out: Float64Array): void;
+  /**
+   * Optional, for a loss whose Hessian is block-diagonal over rows (each row's T entries of η
+   * coupled, rows independent: the multinomial): out[(t·T + s)·n + i] ← ∂²F/∂η_it∂η_is (length
+   * n·T²). Proximal Newton then forms its model's Hessian from these blocks instead of T·K
+   * Hessian-vector products.
+   */
+  rowHessian?(eta: Float64Array, out: Float64Array): void;
   /** True when ∇²F is diagonal (each entry of η has its own term); false for Cox and multinomial. */
   readonly separable: boolean;
   /**

@@ -166,6 +166,19 @@ export class MultinomialLoss implements Datafit {
     }
   }
 
+  /** out[(k·K + l)·n + i] ← (w_i/n)(p_ik δ_kl − p_ik p_il): each row's K × K Hessian block. */
+  rowHessian(eta: Float64Array, out: Float64Array): void {
+    const { n, T, p, w } = this;
+    for (let i = 0; i < n; i++) {
+      this.row(eta, i);
+      const a = w[i] / n;
+      for (let k = 0; k < T; k++) {
+        const ak = a * p[k];
+        for (let l = 0; l < T; l++) out[(k * T + l) * n + i] = k === l ? ak * (1 - p[k]) : -ak * p[l];
+      }
+    }
+  }
+
   subset(rows: ArrayLike<number>): MultinomialLoss {
     const labels = Int32Array.from(rows, (i) => this.labels[i]);
     const w = this.sampleWeight === undefined ? undefined : Float64Array.from(rows, (i) => this.sampleWeight![i]);
