@@ -226,7 +226,13 @@ export function validateGraph(fn: string, g: Graph): void {
   // misused, so the error is in its own name.
   checkGraph('validateGraph', g);
   fn = callerName(fn, 'validateGraph');
-  const defined = new Set(g.inputs.map((i) => i.name));
+  if (g.outputs.length === 0) throw new DataError(fn, 'the graph has no outputs');
+  const defined = new Set<string>();
+  for (const i of g.inputs) {
+    if (defined.has(i.name)) throw new DataError(fn, `two graph inputs are named '${i.name}'`);
+    defined.add(i.name);
+  }
+  if (new Set(g.outputs).size !== g.outputs.length) throw new DataError(fn, `an output is listed twice (${g.outputs.join(', ')})`);
   for (const n of g.nodes) {
     if (defined.has(n.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) reuses a tensor name`);
     for (const i of n.inputs) {

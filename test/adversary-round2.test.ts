@@ -1,0 +1,174 @@
+/**
+ * Faults found by a second adversarial pass over the public API, each refused clearly now: output
+ * folders checked before the pruning work, Keras topologies that disagree with their weights, short
+ * or aliased product buffers, ONNX graphs with broken wiring, one CSV column in two parts.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import onnxProto from 'onnx-proto';
+import type { onnx as O } from 'onnx-proto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DataError, DenseMatrix, ShapeError, signal } from '../src/index.ts';
+import { SparseMatrix } from '../src/linalg/sparse.ts';
+import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
+import { compose, scaled } from '../src/linalg/combinators.ts';
+import { graphFromOnnx, graphFromTfjsLayersModel, type Weight } from '../src/neural/index.ts';
+import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
+import { cliInProcess } from './helpers/cli.ts';
+
+const { onnx } = onnxProto;
+const dir = mkdtempSync(join(tmpdir(), 'gs-adversary2-'));
+afterAll(() => {
+  chmodSync(dir, 0o755);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+// --- Keras topology against the weights -------------------------------------------------------
+const weight = (shape: number[]): Weight => ({ shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(0.1) });
+const sequential = (layer: Record<string, unknown>) => ({
+  format: 'layers-model',
+  modelTopology: { model_config: { class_name: 'Sequential', config: { name: 's', layers: [layer] } } },
+  weightsManifest: [],
+});
+const conv = (extra: Record<string, unknown>) => ({ class_name: 'Conv2D', config: { name: 'c', filters: 2, kernel_size: [3, 3], strides: [1, 1], padding: 'same', batch_input_shape: [null, 6, 6, 3], ...extra } });
+const depthwise = (extra: Record<string, unknown>) => ({ class_name: 'DepthwiseConv2D', config: { name: 'c', depth_multiplier: 1, kernel_size: [3, 3], strides: [1, 1], padding: 'same', batch_input_shape: [null, 6, 6, 3], ...extra } });
+const dense = (extra: Record<string, unknown>) => ({ class_name: 'Dense', config: { name: 'c', units: 2, batch_input_shape: [null, 4], ...extra } });
+const convWeights = (kernel: number[], name = 'kernel'): Map<string, Weight> => new Map([[`c/${name}`, weight(kernel)], ['c/bias', weight([kernel.length === 2 ? kernel[1] : name === 'kernel' ? kernel[3] : kernel[2] * kernel[3]])]]);
+const readLayers = (layer: Record<string, unknown>, w: Map<string, Weight>) => graphFromTfjsLayersModel(sequential(layer) as never, w);
+
+describe('tfjs layers model: topology sizes against the weights', () => {
+  it('reads layers whose kernel_size, filters, depth_multiplier and units agree with the weights (the controls)', () => {
+    expect(readLayers(conv({}), convWeights([3, 3, 3, 2])).outputs).toEqual(['c']);
+    expect(readLayers(conv({ kernel_size: 3 }), convWeights([3, 3, 3, 2])).outputs).toEqual(['c']);
+    expect(readLayers(conv({ kernel_size: [1, 5] }), convWeights([1, 5, 3, 2])).outputs).toEqual(['c']);
+    expect(readLayers(depthwise({}), convWeights([3, 3, 3, 1], 'depthwise_kernel')).outputs).toEqual(['c']);
+    expect(readLayers(dense({}), convWeights([4, 2])).outputs).toEqual(['c']);
+  });
+});
+
+// --- ONNX wiring ------------------------------------------------------------------------------
+const F = onnx.TensorProto.DataType.FLOAT;
+const valueInfo = (name: string, dims: number[]): O.IValueInfoProto => ({ name, type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+const reluGraph: O.IGraphProto = { name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'r' }], input: [valueInfo('x', [1, 4])], output: [valueInfo('y', [1, 4])] };
+const onnxBytes = (g: O.IGraphProto): Uint8Array => onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ version: 13 }], graph: g })).finish();
+
+describe('ONNX wiring', () => {
+  it('reads the one-node control graph', () => {
+    const g = graphFromOnnx(onnxBytes(reluGraph));
+    expect(g.inputs.map((i) => i.name)).toEqual(['x']);
+    expect(g.outputs).toEqual(['y']);
+  });
+});
+
+// --- operator products ------------------------------------------------------------------------
+const A = DenseMatrix.fromRows([[1, 2, 3], [4, 5, 6]]);
+const S = SparseMatrix.fromDense(A);
+
+describe('operator products', () => {
+  it('a product into buffers of the right size is the naive one (the control)', () => {
+    const out = new Float64Array(2);
+    A.apply(Float64Array.of(1, 1, 1), out);
+    expect(Array.from(out)).toEqual([6, 15]);
+    const t = new Float64Array(3);
+    S.applyTranspose(Float64Array.of(1, -1), t);
+    expect(Array.from(t)).toEqual([-3, -3, -3]);
+  });
+});
+
+const rows: BadInputRow[] = [
+  // Known fault 2: a kernel_size that disagrees with the kernel was ignored (the weights ran with their own size).
+  { name: 'Conv2D kernel_size 5 × 5 over a 3 × 3 kernel', fn: 'readTfjsLayersModel', error: DataError, message: /^layer 'c' \(Conv2D\) states kernel_size \[5,5\], but its weight 'c\/kernel' has shape \[3, 3, 3, 2\] \(3 × 3\)$/, call: () => readLayers(conv({ kernel_size: [5, 5] }), convWeights([3, 3, 3, 2])) },
+  { name: 'Conv2D scalar kernel_size 1 over a 3 × 3 kernel', fn: 'readTfjsLayersModel', error: DataError, message: /states kernel_size 1, but its weight 'c\/kernel' has shape \[3, 3, 3, 2\]/, call: () => readLayers(conv({ kernel_size: 1 }), convWeights([3, 3, 3, 2])) },
+  { name: 'Conv2D kernel_size a string', fn: 'readTfjsLayersModel', error: DataError, message: /states kernel_size "3x3"/, call: () => readLayers(conv({ kernel_size: '3x3' }), convWeights([3, 3, 3, 2])) },
+  { name: 'Conv2D filters 4 over a kernel of 2 filters', fn: 'readTfjsLayersModel', error: DataError, message: /^layer 'c' \(Conv2D\) states filters 4, but its weight 'c\/kernel' has shape \[3, 3, 3, 2\]$/, call: () => readLayers(conv({ filters: 4 }), convWeights([3, 3, 3, 2])) },
+  { name: 'DepthwiseConv2D kernel_size 1 over a 3 × 3 kernel', fn: 'readTfjsLayersModel', error: DataError, message: /^layer 'c' \(DepthwiseConv2D\) states kernel_size 1, but its weight 'c\/depthwise_kernel'/, call: () => readLayers(depthwise({ kernel_size: 1 }), convWeights([3, 3, 3, 1], 'depthwise_kernel')) },
+  { name: 'DepthwiseConv2D depth_multiplier 2 over a multiplier-1 kernel', fn: 'readTfjsLayersModel', error: DataError, message: /states depth_multiplier 2/, call: () => readLayers(depthwise({ depth_multiplier: 2 }), convWeights([3, 3, 3, 1], 'depthwise_kernel')) },
+  { name: 'Dense units 3 over a kernel of 2 units', fn: 'readTfjsLayersModel', error: DataError, message: /^layer 'c' \(Dense\) states units 3, but its weight 'c\/kernel' has shape \[4, 2\]$/, call: () => readLayers(dense({ units: 3 }), convWeights([4, 2])) },
+  { name: 'Dense with a 4-d kernel', fn: 'readTfjsLayersModel', error: DataError, message: /^layer 'c' \(Dense\) has a kernel of shape \[1, 1, 4, 2\]; expected 2 axes/, call: () => readLayers(dense({}), new Map([['c/kernel', weight([1, 1, 4, 2])], ['c/bias', weight([2])]])) },
+  { name: 'functional model without output_layers', fn: 'readTfjsLayersModel', error: DataError, message: /^the graph has no outputs$/, call: () => graphFromTfjsLayersModel({ format: 'layers-model', weightsManifest: [], modelTopology: { model_config: { class_name: 'Model', config: { name: 'm', input_layers: [['in', 0, 0]], layers: [{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4] }, inbound_nodes: [] }, { ...dense({}), inbound_nodes: [[['in', 0, 0, {}]]] }] } } } } as never, convWeights([4, 2])) },
+  // Known fault 4: an ONNX graph with no outputs, or two inputs of one name, was accepted.
+  { name: 'ONNX graph with no outputs', fn: 'readOnnx', error: DataError, message: /^model\.onnx declares no graph output$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, output: [] })) },
+  { name: 'ONNX graph with two inputs named x', fn: 'readOnnx', error: DataError, message: /^model\.onnx has two graph inputs named 'x'$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, input: [valueInfo('x', [1, 4]), valueInfo('x', [1, 4])] })) },
+  { name: 'ONNX graph with two outputs named y', fn: 'readOnnx', error: DataError, message: /^model\.onnx has two graph outputs named 'y'$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, output: [valueInfo('y', [1, 4]), valueInfo('y', [1, 4])] })) },
+  { name: 'ONNX graph with an unnamed input', fn: 'readOnnx', error: DataError, message: /^model\.onnx has graph input without a name$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, input: [valueInfo('', [1, 4])] })) },
+  { name: 'ONNX graph with two initializers of one name', fn: 'readOnnx', error: DataError, message: /^model\.onnx has two initializers named 'w'$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, initializer: [{ name: 'w', dims: [1], dataType: F, floatData: [1] }, { name: 'w', dims: [1], dataType: F, floatData: [2] }] })) },
+  { name: 'ONNX graph where two nodes write y', fn: 'readOnnx', error: DataError, message: /reuses a tensor name/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'r' }, { opType: 'Sigmoid', input: ['x'], output: ['y'], name: 's' }] })) },
+  // Known fault 3: a short output buffer was written in part (typed arrays drop writes past their end).
+  { name: 'DenseMatrix.apply into a short out', fn: 'DenseMatrix.apply', error: ShapeError, message: /^out has length 1, expected 2$/, call: () => A.apply(new Float64Array(3), new Float64Array(1)) },
+  { name: 'DenseMatrix.apply into a long out', fn: 'DenseMatrix.apply', error: ShapeError, message: /^out has length 3, expected 2$/, call: () => A.apply(new Float64Array(3), new Float64Array(3)) },
+  { name: 'DenseMatrix.apply of a short x', fn: 'DenseMatrix.apply', error: ShapeError, message: /^w has length 2, expected 3$/, call: () => A.apply(new Float64Array(2), new Float64Array(2)) },
+  { name: 'DenseMatrix.apply of a plain array', fn: 'DenseMatrix.apply', error: ShapeError, message: /^w must be a Float64Array of length 3, got an array$/, call: () => A.apply([1, 2, 3] as never, new Float64Array(2)) },
+  { name: 'DenseMatrix.applyTranspose into a short out', fn: 'DenseMatrix.applyTranspose', error: ShapeError, message: /^out has length 2, expected 3$/, call: () => A.applyTranspose(new Float64Array(2), new Float64Array(2)) },
+  { name: 'DenseMatrix.applyTranspose into a Float32Array', fn: 'DenseMatrix.applyTranspose', error: ShapeError, message: /^out must be a Float64Array of length 3, got Float32Array$/, call: () => A.applyTranspose(new Float64Array(2), new Float32Array(3) as never) },
+  { name: 'DenseMatrix.apply with out overlapping x', fn: 'DenseMatrix.apply', error: ShapeError, message: /^out shares memory with w/, call: () => { const b = new Float64Array(4); return A.apply(b.subarray(0, 3), b.subarray(2, 4)); } },
+  { name: 'SparseMatrix.apply into a short out', fn: 'SparseMatrix.apply', error: ShapeError, message: /^out has length 1, expected 2$/, call: () => S.apply(new Float64Array(3), new Float64Array(1)) },
+  { name: 'SparseMatrix.applyTranspose into a short out', fn: 'SparseMatrix.applyTranspose', error: ShapeError, message: /^out has length 1, expected 3$/, call: () => S.applyTranspose(new Float64Array(2), new Float64Array(1)) },
+  { name: 'SubsetOperator.apply into a short out', fn: 'SubsetOperator.apply', error: ShapeError, message: /^out has length 1, expected 2$/, call: () => selectColumnsOf(signal.partialDCT(8, Int32Array.of(0, 1)), [0, 2]).apply(new Float64Array(2), new Float64Array(1)) },
+  { name: 'RowSubsetOperator.applyTranspose into a short out', fn: 'RowSubsetOperator.applyTranspose', error: ShapeError, message: /^out has length 1, expected 8$/, call: () => selectRowsOf(signal.partialDCT(8, Int32Array.of(0, 1)), [1]).applyTranspose(new Float64Array(1), new Float64Array(1)) },
+  { name: 'ScaledOperator.apply into a short out', fn: 'ScaledOperator.apply', error: ShapeError, message: /^out has length 1, expected 2$/, call: () => scaled(A, 2).apply(new Float64Array(3), new Float64Array(1)) },
+  { name: 'ComposedOperator.applyTranspose into a short out', fn: 'ComposedOperator.applyTranspose', error: ShapeError, message: /^out has length 2, expected 3$/, call: () => compose(A, scaled(DenseMatrix.fromRows([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), 2)).applyTranspose(new Float64Array(2), new Float64Array(2)) },
+  { name: 'partialDCT.apply of a plain array', fn: 'partialDCT.apply', error: ShapeError, message: /^x must be a Float64Array of length 8, got an array$/, call: () => signal.partialDCT(8, Int32Array.of(0, 1)).apply(Array(8).fill(0) as never, new Float64Array(2)) },
+];
+
+badInputTable('adversary round 2', rows);
+
+// --- command line -----------------------------------------------------------------------------
+const TFD = 'datasets/face-api/tiny_face_detector_model-weights_manifest.json';
+
+describe('command line: outputs checked before the work, one part per column', () => {
+  it('prune --out under a file, or a file itself, or an unwritable folder, is refused before the model is read', async () => {
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    // The model path does not exist: a refusal that names --out proves the output was checked first.
+    const missing = join(dir, 'no-such-model.json');
+    const under = await cliInProcess(['prune', missing, '--flops', '0.5', '--out', join(file, 'sub'), '--quiet']);
+    expect(under.code).toBe(2);
+    expect(under.stderr).toMatch(/--out '.*a-file\/sub': '.*a-file' is a file, not a folder/);
+    const itself = await cliInProcess(['prune', missing, '--flops', '0.5', '--out', file, '--quiet']);
+    expect(itself.code).toBe(2);
+    expect(itself.stderr).toMatch(/--out '.*a-file' is a file, not a folder/);
+    // /proc refuses new entries even to root (for whom access() grants everything).
+    const proc = await cliInProcess(['prune', missing, '--flops', '0.5', '--out', '/proc/groupsparse-no/out', '--quiet']);
+    expect(proc.code).toBe(2);
+    expect(proc.stderr).toMatch(/--out '\/proc\/groupsparse-no\/out': the folder '\/proc' is not writable/);
+    const full = join(dir, 'full');
+    mkdirSync(full);
+    writeFileSync(join(full, 'x'), '');
+    const notEmpty = await cliInProcess(['prune', missing, '--flops', '0.5', '--out', full, '--quiet']);
+    expect(notEmpty.code).toBe(2);
+    expect(notEmpty.stderr).toMatch(/is not empty; add --force/);
+    // The control: a writable new folder passes the check, and the missing model is what is refused.
+    const fine = await cliInProcess(['prune', missing, '--flops', '0.5', '--out', join(dir, 'new', 'deeper'), '--quiet']);
+    expect(fine.code).not.toBe(0);
+    expect(fine.stderr).toMatch(/no-such-model\.json/);
+    expect(fine.stderr).not.toMatch(/--out/);
+  });
+
+  it('prune into a fresh folder still works with the check in front', async () => {
+    const out = join(dir, 'pruned');
+    const r = await cliInProcess(['prune', TFD, '--flops', '0.9', '--input-size', '40', '--out', out, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/wrote .*pruned/);
+  }, 120_000);
+
+  it('--weights naming the target (or, for Cox, time and status in one column) is refused', async () => {
+    const w = await cliInProcess(['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--weights', 'bwt', '--quiet']);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/--weights 'bwt' is also the --target column; give each its own column/);
+    const p = await cliInProcess(['path', 'datasets/birthwt.csv', '--target', 'bwt', '--weights', 'bwt', '--quiet']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/--weights 'bwt' is also the --target column/);
+    const c = await cliInProcess(['fit', 'datasets/veteran.csv', '--loss', 'cox', '--time', 'time', '--status', 'time', '--quiet']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--status 'time' is also the --time column/);
+    const cw = await cliInProcess(['fit', 'datasets/veteran.csv', '--loss', 'cox', '--time', 'time', '--status', 'status', '--weights', 'status', '--quiet']);
+    expect(cw.code).toBe(2);
+    expect(cw.stderr).toMatch(/--weights 'status' is also the --status column/);
+    // The control: another column as weights is accepted.
+    const ok = await cliInProcess(['fit', 'datasets/birthwt.csv', '--target', 'bwt', '--weights', 'age', '--drop', 'low', '--quiet']);
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+  }, 60_000);
+});
