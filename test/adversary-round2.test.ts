@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DataError, DenseMatrix, ShapeError, signal } from '../src/index.ts';
+import { cpSync, readFileSync } from 'node:fs';
+import { DataError, DenseMatrix, ShapeError, ValueError, signal } from '../src/index.ts';
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
 import { compose, scaled } from '../src/linalg/combinators.ts';
-import { graphFromOnnx, graphFromTfjsLayersModel, type Weight } from '../src/neural/index.ts';
+import { graphFromOnnx, graphFromTfjsLayersModel, readModel, type Weight } from '../src/neural/index.ts';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 import { cliInProcess } from './helpers/cli.ts';
 
@@ -44,6 +45,37 @@ describe('tfjs layers model: topology sizes against the weights', () => {
     expect(readLayers(conv({ kernel_size: [1, 5] }), convWeights([1, 5, 3, 2])).outputs).toEqual(['c']);
     expect(readLayers(depthwise({}), convWeights([3, 3, 3, 1], 'depthwise_kernel')).outputs).toEqual(['c']);
     expect(readLayers(dense({}), convWeights([4, 2])).outputs).toEqual(['c']);
+  });
+});
+
+/** The small layers-model fixture copied to a fresh folder, its model.json edited, read back. */
+const FIXTURE = 'test/fixtures/layers-small';
+const layerOf = (j: { modelTopology: { config: { layers: { name: string; config: Record<string, unknown> }[] } } }, name: string) => j.modelTopology.config.layers.find((l) => l.name === name)!;
+let copies = 0;
+function readLayersFixture(edit: (j: never) => void, editWeights?: (name: string, values: Float32Array) => void): unknown {
+  const d = join(dir, `layers-${copies++}`);
+  cpSync(FIXTURE, d, { recursive: true });
+  const j = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+  edit(j as never);
+  writeFileSync(join(d, 'model.json'), JSON.stringify(j));
+  if (editWeights) {
+    const bytes = readFileSync(join(d, 'weights.bin'));
+    const f = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    let o = 0;
+    for (const w of j.weightsManifest[0].weights as { name: string; shape: number[] }[]) {
+      const size = w.shape.reduce((a, b) => a * b, 1);
+      editWeights(w.name, f.subarray(o, o + size));
+      o += size;
+    }
+    writeFileSync(join(d, 'weights.bin'), new Uint8Array(f.buffer));
+  }
+  return readModel(d);
+}
+
+describe('layers model fixture', () => {
+  it('reads unedited through the same copy-and-edit path (the control for the rows below)', () => {
+    const g = readLayersFixture(() => {}, () => {}) as { outputs: string[] };
+    expect(g.outputs.length).toBe(1);
   });
 });
 
@@ -109,9 +141,66 @@ const rows: BadInputRow[] = [
   { name: 'ScaledOperator.apply into a short out', fn: 'ScaledOperator.apply', error: ShapeError, message: /^out has length 1, expected 2$/, call: () => scaled(A, 2).apply(new Float64Array(3), new Float64Array(1)) },
   { name: 'ComposedOperator.applyTranspose into a short out', fn: 'ComposedOperator.applyTranspose', error: ShapeError, message: /^out has length 2, expected 3$/, call: () => compose(A, scaled(DenseMatrix.fromRows([[1, 0, 0], [0, 1, 0], [0, 0, 1]]), 2)).applyTranspose(new Float64Array(2), new Float64Array(2)) },
   { name: 'partialDCT.apply of a plain array', fn: 'partialDCT.apply', error: ShapeError, message: /^x must be a Float64Array of length 8, got an array$/, call: () => signal.partialDCT(8, Int32Array.of(0, 1)).apply(Array(8).fill(0) as never, new Float64Array(2)) },
+  // A corrupted model.json's numbers: ε of −1 or "abc" turned every output into NaN; a side of −6
+  // was taken for "unknown", one of 10⁶ escaped as a RangeError from shape inference.
+  { name: 'layers model with batch-norm epsilon -1', fn: 'readTfjsLayersModel', error: DataError, message: /^node 'bn1' \(batchNorm\) has epsilon -1; expected a finite number ≥ 0$/, call: () => readLayersFixture((j) => { layerOf(j, 'bn1').config.epsilon = -1; }) },
+  { name: 'layers model with batch-norm epsilon a string', fn: 'readTfjsLayersModel', error: DataError, message: /^node 'bn1' \(batchNorm\) has epsilon NaN/, call: () => readLayersFixture((j) => { layerOf(j, 'bn1').config.epsilon = 'abc'; }) },
+  { name: 'layers model with a negative input side', fn: 'readTfjsLayersModel', error: DataError, message: /^input 'input1' has shape \[-1, -6, 6, 3\]; expected 1 to 8 whole numbers ≥ 1 \(−1 where unknown\)$/, call: () => readLayersFixture((j) => { layerOf(j, 'input1').config.batch_input_shape = [null, -6, 6, 3]; }) },
+  { name: 'layers model with an input of 3e12 entries', fn: 'readTfjsLayersModel', error: DataError, message: /^input 'input1' has shape \[-1, 1000000, 1000000, 3\]: 3\.00e\+12 entries per sample, above the limit 268435456$/, call: () => readLayersFixture((j) => { layerOf(j, 'input1').config.batch_input_shape = [null, 1e6, 1e6, 3]; }) },
+  { name: 'layers model with a zero input side', fn: 'readTfjsLayersModel', error: DataError, message: /^input 'input1' has shape \[-1, 0, 6, 3\]/, call: () => readLayersFixture((j) => { layerOf(j, 'input1').config.batch_input_shape = [null, 0, 6, 3]; }) },
+  { name: 'layers model with a negative moving variance', fn: 'readTfjsLayersModel', error: DataError, message: /^node 'bn1' \(batchNorm\) has variance -5 at channel 0 with epsilon 0\.001: the normalisation divides by √\(variance \+ ε\)/, call: () => readLayersFixture(() => {}, (name, f) => { if (name === 'bn1/moving_variance') f[0] = -5; }) },
+  // Signal recovery options that are new: a callback that is not a function, a budget ≤ 0.
+  { name: 'blockSparseRecovery with a numeric callback', fn: 'blockSparseRecovery', error: ValueError, message: /^callback must be a function, got number$/, call: () => signal.blockSparseRecovery(signal.partialDCT(16, Int32Array.of(0, 1, 2, 3)), new Float64Array(4), { blockSize: 4, callback: 3 as never }) },
+  { name: 'jointSparseRecovery with maxTime 0', fn: 'jointSparseRecovery', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 0$/, call: () => signal.jointSparseRecovery(signal.partialDCT(16, Int32Array.of(0, 1, 2, 3)), [[1, 2], [3, 4], [5, 6], [7, 8]], { blockSize: 4, maxTime: 0 }) },
+  { name: 'phaseTransition with a string onProgress', fn: 'phaseTransition', error: ValueError, message: /^onProgress must be a function \(done, total\) => boolean \| void, got string$/, call: () => signal.phaseTransition({ n: 16, blockSize: 4, deltas: [0.5], sparsityRatios: [0.5], onProgress: 'x' as never }) },
+  { name: 'phaseTransition with maxTime NaN', fn: 'phaseTransition', error: ValueError, message: /^maxTime must be a number of seconds > 0, got NaN$/, call: () => signal.phaseTransition({ n: 16, blockSize: 4, deltas: [0.5], sparsityRatios: [0.5], maxTime: NaN }) },
 ];
 
 badInputTable('adversary round 2', rows);
+
+// --- signal recovery: time budgets and progress ----------------------------------------------
+describe('signal recovery reports progress and honours a time budget', () => {
+  const A = signal.partialFourier(256, { m: 60, seed: 1 });
+  const { x } = signal.randomBlockSparse(256, 8, 3, 11);
+  const y = new Float64Array(A.rows);
+  A.apply(x, y);
+
+  it('blockSparseRecovery: the callback sees every FISTA iteration and can stop it; an exhausted budget ends at once', () => {
+    const full = signal.blockSparseRecovery(A, y, { blockSize: 8 });
+    expect(full.fit.converged).toBe(true);
+    // The control needs many iterations, so the two stops below are real.
+    expect(full.fit.iterations).toBeGreaterThan(20);
+    const seen: number[] = [];
+    const stopped = signal.blockSparseRecovery(A, y, { blockSize: 8, callback: (info) => { seen.push(info.iteration); return info.iteration < 5; } });
+    expect(stopped.fit.status).toBe('stopped by callback');
+    expect(stopped.fit.converged).toBe(false);
+    expect(seen.length).toBe(stopped.fit.iterations);
+    const timed = signal.blockSparseRecovery(A, y, { blockSize: 8, maxTime: 1e-9 });
+    expect(timed.fit.status).toBe('time limit reached');
+    expect(timed.fit.converged).toBe(false);
+    expect(timed.fit.iterations).toBeLessThan(full.fit.iterations);
+  });
+
+  it('denoiseMultitone passes its budget and callback to the fit', () => {
+    const Y = Array.from({ length: 64 }, (_, j) => [2 * Math.cos((2 * Math.PI * 3 * j) / 64 + 1), 0.5 * Math.sin((2 * Math.PI * 3 * j) / 64)]);
+    let calls = 0;
+    const r = signal.denoiseMultitone(Y, { lambdaRatio: 0.1, callback: () => { calls++; return false; } });
+    expect(r.recovery.fit.status).toBe('stopped by callback');
+    expect(calls).toBe(1);
+  });
+
+  it('phaseTransition reports each trial and stops when asked, returning only the trials it finished', () => {
+    const progress: [number, number][] = [];
+    const rows = signal.phaseTransition({ n: 64, blockSize: 4, deltas: [0.25, 0.5], sparsityRatios: [0.2, 0.4], trials: 3, seed: 1, onProgress: (done, total) => { progress.push([done, total]); return done < 4; } });
+    expect(progress).toEqual([[1, 12], [2, 12], [3, 12], [4, 12]]);
+    // The first cell complete (3 trials), the second cut after its first; the rest absent.
+    expect(rows.map((r) => [r.delta, r.sparsityRatio, r.method, r.trials])).toEqual([[0.25, 0.2, 'group', 3], [0.25, 0.2, 'lasso', 3], [0.25, 0.4, 'group', 1], [0.25, 0.4, 'lasso', 1]]);
+    // The finished cell is the one a full run computes.
+    const whole = signal.phaseTransition({ n: 64, blockSize: 4, deltas: [0.25], sparsityRatios: [0.2], trials: 3, seed: 1 });
+    expect(rows.slice(0, 2)).toEqual(whole);
+    expect(signal.phaseTransition({ n: 64, blockSize: 4, deltas: [0.25, 0.5], sparsityRatios: [0.2, 0.4], trials: 3, seed: 1, maxTime: 1e-9 })).toEqual([]);
+  });
+});
 
 // --- command line -----------------------------------------------------------------------------
 const TFD = 'datasets/face-api/tiny_face_detector_model-weights_manifest.json';
