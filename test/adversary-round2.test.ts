@@ -10,7 +10,7 @@ import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync } from 'node:fs';
-import { DataError, DenseMatrix, ShapeError, ValueError, signal } from '../src/index.ts';
+import { cvGroupLasso, DataError, DenseMatrix, GroupLasso, ShapeError, ValueError, signal } from '../src/index.ts';
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
 import { compose, scaled } from '../src/linalg/combinators.ts';
@@ -95,6 +95,11 @@ describe('ONNX wiring', () => {
 
 // --- operator products ------------------------------------------------------------------------
 const A = DenseMatrix.fromRows([[1, 2, 3], [4, 5, 6]]);
+/** 30 rows, two columns, a response that depends on both. */
+const small = (() => {
+  const X = Array.from({ length: 30 }, (_, i) => [Math.sin(i + 1), Math.cos(2 * i + 1)]);
+  return { X, y: X.map((r, i) => 2 * r[0] - r[1] + 0.1 * Math.sin(7 * i)) };
+})();
 const S = SparseMatrix.fromDense(A);
 
 describe('operator products', () => {
@@ -154,9 +159,24 @@ const rows: BadInputRow[] = [
   { name: 'jointSparseRecovery with maxTime 0', fn: 'jointSparseRecovery', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 0$/, call: () => signal.jointSparseRecovery(signal.partialDCT(16, Int32Array.of(0, 1, 2, 3)), [[1, 2], [3, 4], [5, 6], [7, 8]], { blockSize: 4, maxTime: 0 }) },
   { name: 'phaseTransition with a string onProgress', fn: 'phaseTransition', error: ValueError, message: /^onProgress must be a function \(done, total\) => boolean \| void, got string$/, call: () => signal.phaseTransition({ n: 16, blockSize: 4, deltas: [0.5], sparsityRatios: [0.5], onProgress: 'x' as never }) },
   { name: 'phaseTransition with maxTime NaN', fn: 'phaseTransition', error: ValueError, message: /^maxTime must be a number of seconds > 0, got NaN$/, call: () => signal.phaseTransition({ n: 16, blockSize: 4, deltas: [0.5], sparsityRatios: [0.5], maxTime: NaN }) },
+  // Options that contradict each other, where one used to be ignored silently.
+  { name: 'GroupLasso rule with a fixed lambda', fn: 'GroupLasso', error: ValueError, message: /^rule chooses λ on the cross-validation curve: use it with cv, not with lambda$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, rule: '1se' }) },
+  { name: 'GroupLasso rule with a criterion', fn: 'GroupLasso', error: ValueError, message: /not with criterion$/, call: () => new GroupLasso({ groups: [[0], [1]], criterion: 'bic', rule: 'min' }) },
+  { name: 'GroupLasso cv nFolds disagreeing with foldIds', fn: 'GroupLasso.fit', error: ValueError, message: /^nFolds is 5 but foldIds name 3 folds; give one of them$/, call: () => new GroupLasso({ groups: [[0], [1]], cv: { nFolds: 5, foldIds: small.y.map((_, i) => i % 3) } }).fit(small.X, small.y) },
+  { name: 'cvGroupLasso nFolds disagreeing with foldIds', fn: 'cvGroupLasso', error: ValueError, message: /^nFolds is 4 but foldIds name 2 folds/, call: () => cvGroupLasso(small.X, small.y, { groups: [[0], [1]], nFolds: 4, foldIds: small.y.map((_, i) => i % 2) }) },
+  { name: 'GroupLasso featureNames with a repeated name', fn: 'GroupLasso.fit', error: ValueError, message: /^featureNames\[1\] repeats 'a' \(also featureNames\[0\]\); give each column its own name$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, featureNames: ['a', 'a'] }).fit(small.X, small.y) },
+  { name: 'GroupLasso featureNames with a number', fn: 'GroupLasso.fit', error: ValueError, message: /^featureNames\[0\] must be a non-empty string, got 7$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, featureNames: [7, 'b'] as never }).fit(small.X, small.y) },
 ];
 
 badInputTable('adversary round 2', rows);
+
+describe('the estimator controls for the option rows', () => {
+  it('takes nFolds equal to the folds foldIds name, rule with cv, and distinct feature names', () => {
+    const m = new GroupLasso({ groups: [[0], [1]], cv: { nFolds: 3, foldIds: small.y.map((_, i) => i % 3) }, rule: '1se', featureNames: ['a', 'b'] }).fit(small.X, small.y);
+    expect(m.cv?.nFolds).toBe(3);
+    expect(m.featureNames).toEqual(['a', 'b']);
+  });
+});
 
 // --- signal recovery: time budgets and progress ----------------------------------------------
 describe('signal recovery reports progress and honours a time budget', () => {
