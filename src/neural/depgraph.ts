@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.ts';
 import type { AttentionNode, Graph, IrNode, Weight } from './ir/graph.ts';
 import { inferShapes } from './ir/execute.ts';
+import { checkRuntime } from './runtime.ts';
 import { attentionFlops, attentionParams, headSlices } from './ir/attention.ts';
 import { checkDependencyGraph, checkGraph, checkSet } from './check.ts';
 
@@ -148,6 +149,7 @@ function nodeParams(n: IrNode, g: Graph, cin: number, cout: number, fullOut: num
  */
 export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly number[])[]): DependencyGraph {
   checkGraph('dependencyGraph', g);
+  checkRuntime('dependencyGraph');
   const shapes = inferShapes(g, inputShapes);
   const uf = new UnionFind();
   const BLOCK = uf.make();

@@ -1,7 +1,7 @@
 import { DataError } from '../../errors.ts';
 import { callerName } from '../../util/validate.ts';
 import { checkAttention } from './attention.ts';
-import { checkGraph, checkNode, MAX_INPUT_ENTRIES } from '../check.ts';
+import { checkGraph, checkNode, MAX_INPUT_ENTRIES, MAX_INPUT_SIDE } from '../check.ts';
 
 /**
  * The one graph IR of a network, whatever file it came from. Activations are NHWC (channels last,
@@ -271,6 +271,18 @@ function checkInputShape(fn: string, i: GraphInput): void {
  */
 function checkScalars(fn: string, g: Graph, n: IrNode): void {
   const where = `node '${n.name}' (${n.op})`;
+  // Weights: a NaN anywhere, or an infinity in a layer's parameters (a constant operand may hold
+  // −∞ on purpose, as a mask), would run through every forward pass and pruning score silently.
+  // The tfjs manifests are checked as they are decoded; this covers every importer.
+  for (const r of nodeWeights(n)) {
+    const w = g.weights.get(r.name);
+    if (w === undefined) continue;
+    const constant = n.op === 'addConst' || n.op === 'mulConst';
+    for (let k = 0; k < w.data.length; k++) {
+      const v = w.data[k];
+      if (Number.isNaN(v) || (!constant && !Number.isFinite(v))) throw new DataError(fn, `${where}: weight '${r.name}' (${r.role}) holds ${v} at index ${k}; the model file is corrupted`);
+    }
+  }
   if (n.op === 'batchNorm' || n.op === 'layerNorm') {
     if (!(typeof n.epsilon === 'number' && Number.isFinite(n.epsilon) && n.epsilon >= 0)) throw new DataError(fn, `${where} has epsilon ${String(n.epsilon)}; expected a finite number ≥ 0`);
   }
@@ -304,6 +316,9 @@ function checkWindow(fn: string, g: Graph, n: IrNode): void {
     if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 1)) {
       throw new DataError(fn, `${where} has ${what} ${show(v)}; expected two whole numbers ≥ 1`);
     }
+    // No window can exceed the largest input side: a corrupted 10⁹ used to reach the runtime and
+    // fail there as "memory access out of bounds".
+    if (v.some((x) => x > MAX_INPUT_SIDE)) throw new DataError(fn, `${where} has ${what} ${show(v)}, above the largest input side ${MAX_INPUT_SIDE}`);
   };
   positive('strides', n.strides);
   if (n.op === 'conv2d' || n.op === 'depthwise') positive('dilations', n.dilations);
