@@ -251,6 +251,12 @@ const rows: BadInputRow[] = [
   { name: 'graph model conv striding over the batch', fn: 'readTfjsGraphModel', error: DataError, message: /has strides \[2, 2, 2, 1\]; expected \[1, height, width, 1\]/, call: () => readBlaze((ns) => { firstOp(ns, '_FusedConv2D').attr.strides.list!.i = ['2', '2', '2', '1']; }) },
   { name: 'graph model fused conv with a bias operand and no BiasAdd', fn: 'readTfjsGraphModel', error: DataError, message: /\(_FusedConv2D\) reads 3 inputs but fuses nothing; expected BiasAdd first$/, call: () => readBlaze((ns) => { firstOp(ns, '_FusedConv2D').attr.fused_ops.list!.s = []; }) },
   { name: 'graph model max pool of window 1e9', fn: 'readTfjsGraphModel', error: DataError, message: /\(maxPool\) has window size \[1000000000, 1000000000\], above the largest input side 16384$/, call: () => readBlaze((ns) => { firstOp(ns, 'MaxPool').attr.ksize.list!.i = ['1', '1000000000', '1000000000', '1']; }) },
+  // The signal namespace: sizes refused up front and in the caller's name.
+  { name: 'blockDiagonal with T = 1e9', fn: 'blockDiagonal', error: ValueError, message: /^T · max\(rows, cols\) is 8000000000, above the limit 268435456/, call: () => signal.blockDiagonal(signal.partialDCT(8, { m: 2 }), 1e9) },
+  { name: 'denoiseMultitone of 2^27 samples (refused before reading them)', fn: 'denoiseMultitone', error: ValueError, message: /^the number of samples is 134217728, above the limit 67108864/, call: () => signal.denoiseMultitone({ length: 2 ** 27, 0: 1 } as never) },
+  { name: 'randomBlockSparse with seed NaN', fn: 'randomBlockSparse', error: ValueError, message: /^seed must be a whole number from 0 to 2\^32 − 1, got NaN$/, call: () => signal.randomBlockSparse(16, 4, 1, NaN) },
+  { name: 'randomBlockSparse of length 1e12', fn: 'randomBlockSparse', error: ValueError, message: /^n is 1000000000000, above the limit 67108864/, call: () => signal.randomBlockSparse(1e12, 4, 1) },
+  { name: 'formatPhaseTable of objects without the fields', fn: 'formatPhaseTable', error: ValueError, message: /^rows\[0\] is not a phaseTransition row/, call: () => signal.formatPhaseTable([{}] as never) },
   // readImages' options: a size of 10⁶ returned a tensor of garbage (the resize kernel failed
   // silently); crops of −1 or 'x' escaped as tf's "Pass at least one tensor to tf.stack".
   { name: 'readImages of size 1e6', fn: 'readImages', error: ValueError, message: /^size must be a whole number from 1 to 16384, got 1000000$/, call: () => readImages([pngFile], { size: 1e6 }) },

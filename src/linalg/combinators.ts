@@ -231,8 +231,15 @@ export class ScaledOperator extends SignalOperator {
 export function blockDiagonal(A: LinearOperator, T: number): BlockDiagonalOperator {
   checkOperator('blockDiagonal', 'A', A);
   checkPositiveInt('blockDiagonal', 'T', T);
+  // Every product reads and writes vectors of T·cols and T·rows entries: a T of 10⁹ was accepted
+  // and failed at the first product as a RangeError (or ran out of memory).
+  const longest = T * Math.max(A.rows, A.cols);
+  if (longest > MAX_BLOCK_DIAGONAL_LENGTH) throw new ValueError('blockDiagonal', `T · max(rows, cols) is ${longest}, above the limit ${MAX_BLOCK_DIAGONAL_LENGTH} (each product holds vectors of that length)`);
   return new BlockDiagonalOperator(A, T);
 }
+
+/** Longest input or output vector a block-diagonal operator may have (2²⁸ float64 = 2 GiB). */
+const MAX_BLOCK_DIAGONAL_LENGTH = 2 ** 28;
 
 /** The operator built by {@link blockDiagonal}. */
 export class BlockDiagonalOperator extends SignalOperator {

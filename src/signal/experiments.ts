@@ -6,7 +6,7 @@ import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
-import { gaussian, MAX_DENSE_ENTRIES } from './operators.ts';
+import { gaussian, MAX_DENSE_ENTRIES, MAX_SIGNAL_LENGTH } from './operators.ts';
 import { blockSparseRecovery } from './recovery.ts';
 
 /** A block-sparse test signal and where its nonzero blocks are. */
@@ -27,8 +27,10 @@ export interface BlockSparseSignal {
 export function randomBlockSparse(n: number, blockSize: number, blocks: number, seed = 0): BlockSparseSignal {
   const fn = 'randomBlockSparse';
   checkPositiveInt(fn, 'n', n);
+  checkSizeLimit(fn, 'n', n, MAX_SIGNAL_LENGTH, 'the longest signal the transforms take');
   checkPositiveInt(fn, 'blockSize', blockSize);
   if (n % blockSize !== 0) throw new ShapeError(fn, `n = ${n} is not a multiple of blockSize = ${blockSize}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new ValueError(fn, `seed must be a whole number from 0 to 2^32 − 1, got ${String(seed)}`);
   const nb = n / blockSize;
   if (!Number.isInteger(blocks) || blocks < 0 || blocks > nb) throw new ValueError(fn, `blocks must be a whole number in [0, ${nb}], got ${blocks}`);
   const rng = new Random(seed);
@@ -204,6 +206,12 @@ export function formatPhaseTable(rows: readonly PhaseTransitionRow[]): string {
   if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object')) {
     throw new ValueError('formatPhaseTable', `rows must be the list phaseTransition returns, got ${rows === null ? 'null' : Array.isArray(rows) ? 'a list holding a non-object' : typeof rows}`);
   }
+  // Objects without the fields used to fail as a TypeError on the first number printed.
+  rows.forEach((r, i) => {
+    if (typeof r.delta !== 'number' || typeof r.sparsityRatio !== 'number' || typeof r.successRate !== 'number' || (r.method !== 'group' && r.method !== 'lasso')) {
+      throw new ValueError('formatPhaseTable', `rows[${i}] is not a phaseTransition row { delta, sparsityRatio, method: 'group' | 'lasso', successRate }`);
+    }
+  });
   const deltas = [...new Set(rows.map((r) => r.delta))];
   const ratios = [...new Set(rows.map((r) => r.sparsityRatio))];
   const cell = (d: number, r: number, m: string) => rows.find((x) => x.delta === d && x.sparsityRatio === r && x.method === m)?.successRate;

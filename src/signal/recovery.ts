@@ -21,10 +21,10 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse, toVector } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult } from '../problem/problem.ts';
-import { checkOptions, checkPositive, checkPositiveInt, checkTolerance, deadlineFrom } from '../util/validate.ts';
+import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
 import type { IterationInfo } from '../solvers/proximal.ts';
 import { adjoint, restrictColumns } from '../linalg/combinators.ts';
-import { partialFourier } from './operators.ts';
+import { MAX_SIGNAL_LENGTH, partialFourier } from './operators.ts';
 
 /** Options shared by the recovery problems. */
 export interface RecoveryOptions {
@@ -422,13 +422,16 @@ export function denoiseMultitone(Y: unknown, options: MultitoneOptions = {}): Mu
   let n: number;
   let data: Float64Array;
   let T: number;
+  // The length is checked before the samples are read: a signal past the transform's limit used to
+  // be converted whole (seconds of work) and then refused in partialFourier's name.
+  const checkLength = (len: number): number => checkSizeLimit(fn, 'the number of samples', len, MAX_SIGNAL_LENGTH, 'the longest signal the Fourier transform takes');
   if (Y instanceof DenseMatrix) {
-    n = Y.rows;
+    n = checkLength(Y.rows);
     ({ data, T } = denseResponse(fn, Y, n));
   } else {
     const rows = Y as ArrayLike<unknown>;
     if (rows === null || rows === undefined || typeof rows.length !== 'number') throw new ShapeError(fn, 'Y must be n samples × T channels');
-    n = rows.length;
+    n = checkLength(rows.length);
     if (n > 0 && typeof rows[0] === 'number') {
       // A single channel given as a flat array.
       data = toVector(rows, fn, 'Y');
