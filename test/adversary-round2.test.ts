@@ -11,7 +11,7 @@ import type { onnx as O } from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
-import { cvGroupLasso, DataError, DenseMatrix, GroupLasso, OptionError, ShapeError, ValueError, signal } from '../src/index.ts';
+import { cvGroupLasso, DataError, DenseMatrix, fitGroupLasso, fitSparseGroupLasso, GroupLasso, lambdaMax, OptionError, ShapeError, ValueError, signal } from '../src/index.ts';
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
 import { compose, scaled } from '../src/linalg/combinators.ts';
@@ -267,6 +267,10 @@ const rows: BadInputRow[] = [
   { name: 'readImages with 2 channels', fn: 'readImages', error: ValueError, message: /^channels must be 1 or 3, got 2$/, call: () => readImages([pngFile], { size: 4, channels: 2 as never }) },
   { name: 'readImages with flips a string', fn: 'readImages', error: ValueError, message: /^flips must be true or false, got yes$/, call: () => readImages([pngFile], { size: 4, flips: 'yes' as never }) },
   { name: 'readImages with a misspelt option', fn: 'readImages', error: OptionError, message: /^unknown option 'crop' \(did you mean 'crops'\?\)/, call: () => readImages([pngFile], { size: 4, crop: 2 } as never) },
+  // 0 < λ < 1e-16·λ_max: every solver ran to its stall test or work cap and returned converged:
+  // false with a relative gap near 1 (the penalty's threshold is under the gradient's rounding).
+  { name: 'fitGroupLasso with lambda 1e-17·λ_max', fn: 'fitGroupLasso', error: ValueError, message: /^lambda = [\d.e-]+ is below 1e-16·λ_max = [\d.e+-]+ \(λ_max = [\d.e+-]+\): float64 cannot tell a penalty this small from none; use lambda: 0 for the unpenalized fit$/, call: () => fitGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda: 1e-17 * lambdaMax(small.X, small.y, { groups: [[0], [1]] }) }) },
+  { name: 'fitSparseGroupLasso with lambda 5e-324', fn: 'fitSparseGroupLasso', error: ValueError, message: /^lambda = 5e-324 is below 1e-16·λ_max/, call: () => fitSparseGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda: 5e-324 }) },
   // Options that contradict each other, where one used to be ignored silently.
   { name: 'GroupLasso rule with a fixed lambda', fn: 'GroupLasso', error: ValueError, message: /^rule chooses λ on the cross-validation curve: use it with cv, not with lambda$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, rule: '1se' }) },
   { name: 'GroupLasso rule with a criterion', fn: 'GroupLasso', error: ValueError, message: /not with criterion$/, call: () => new GroupLasso({ groups: [[0], [1]], criterion: 'bic', rule: 'min' }) },
@@ -277,6 +281,16 @@ const rows: BadInputRow[] = [
 ];
 
 badInputTable('adversary round 2', rows);
+
+describe('the controls for the λ-resolution rows', () => {
+  it('λ = 0 and λ = 1e-8·λ_max are fitted and certified', () => {
+    const lm = lambdaMax(small.X, small.y, { groups: [[0], [1]] });
+    for (const lambda of [0, 1e-8 * lm]) {
+      const r = fitGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda });
+      expect(r.converged, `λ = ${lambda}`).toBe(true);
+    }
+  });
+});
 
 describe('the estimator controls for the option rows', () => {
   it('takes nFolds equal to the folds foldIds name, rule with cv, and distinct feature names', () => {
