@@ -15,13 +15,17 @@ import { cvGroupLasso, DataError, DenseMatrix, fitGroupLasso, fitSparseGroupLass
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
 import { compose, scaled } from '../src/linalg/combinators.ts';
-import { graphFromOnnx, graphFromTfjsLayersModel, initRuntime, readImages, readModel, type Weight } from '../src/neural/index.ts';
+import { compactGraph, dependencyGraph, graphFromOnnx, graphFromTfjsLayersModel, initRuntime, loadTinyFaceDetector, measureLatency, pruneGraph, readImages, readModel, selectToBudget, tf, zeroGroups, type DependencyGraph, type Weight } from '../src/neural/index.ts';
 import { PNG } from 'pngjs';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 import { cliInProcess } from './helpers/cli.ts';
 
 const { onnx } = onnxProto;
 const dir = mkdtempSync(join(tmpdir(), 'gs-adversary2-'));
+// The network rows run graphs; the one test about a runtime not yet started runs in a child process.
+beforeAll(async () => {
+  await initRuntime();
+});
 afterAll(() => {
   chmodSync(dir, 0o755);
   rmSync(dir, { recursive: true, force: true });
@@ -131,10 +135,11 @@ describe('before the tfjs runtime is started', () => {
   }, 60_000);
 });
 
+let tinyDg: DependencyGraph | undefined;
+/** The Tiny Face Detector at 40 × 40 as a dependency graph (the runtime is started in beforeAll). */
+const tfd = (): DependencyGraph => (tinyDg ??= dependencyGraph(loadTinyFaceDetector({ inputSize: 40 })));
+
 describe('readImages', () => {
-  beforeAll(async () => {
-    await initRuntime();
-  });
   it('reads the control image with crops and flips into the asked shape, values in [0, 1]', () => {
     const t = readImages([pngFile], { size: 4, crops: 2, flips: true, channels: 1 });
     expect(t.shape).toEqual([2, 4, 4, 1]);
@@ -271,6 +276,18 @@ const rows: BadInputRow[] = [
   // false with a relative gap near 1 (the penalty's threshold is under the gradient's rounding).
   { name: 'fitGroupLasso with lambda 1e-17·λ_max', fn: 'fitGroupLasso', error: ValueError, message: /^lambda = [\d.e-]+ is below 1e-16·λ_max = [\d.e+-]+ \(λ_max = [\d.e+-]+\): float64 cannot tell a penalty this small from none; use lambda: 0 for the unpenalized fit$/, call: () => fitGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda: 1e-17 * lambdaMax(small.X, small.y, { groups: [[0], [1]] }) }) },
   { name: 'fitSparseGroupLasso with lambda 5e-324', fn: 'fitSparseGroupLasso', error: ValueError, message: /^lambda = 5e-324 is below 1e-16·λ_max/, call: () => fitSparseGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda: 5e-324 }) },
+  // Pruning inputs: a NaN calibration batch was scored and pruned on; a disposed one, a group id of
+  // 1.5, escaped as TypeErrors; a wrong-sized batch was refused in the runner's name; NaN scores left
+  // the removal order arbitrary; a latency of 10⁹ runs ran for hours.
+  { name: 'pruneGraph with a NaN calibration batch', fn: 'pruneGraph', error: ValueError, message: /^calibration holds a NaN or infinite value$/, call: () => pruneGraph(tfd(), 0.5, { method: 'channel-selection', calibration: tf.fill([2, 40, 40, 3], NaN) as never }) },
+  { name: 'pruneGraph with a disposed calibration batch', fn: 'pruneGraph', error: ValueError, message: /^calibration has been disposed$/, call: () => { const t = tf.zeros([2, 40, 40, 3]); t.dispose(); return pruneGraph(tfd(), 0.5, { method: 'channel-selection', calibration: t as never }); } },
+  { name: 'pruneGraph with a calibration batch of another size', fn: 'pruneGraph', error: ShapeError, message: /^calibration has shape \[2, 10, 10, 3\]; the graph's input 'input' takes \[N, 40, 40, 3\]$/, call: () => pruneGraph(tfd(), 0.5, { method: 'channel-selection', calibration: tf.zeros([2, 10, 10, 3]) as never }) },
+  { name: 'pruneGraph with a string onProgress', fn: 'pruneGraph', error: ValueError, message: /^onProgress must be a function/, call: () => pruneGraph(tfd(), 0.5, { onProgress: 'x' as never }) },
+  { name: 'pruneGraph with a misspelt option', fn: 'pruneGraph', error: OptionError, message: /^unknown option 'normscope'/, call: () => pruneGraph(tfd(), 0.5, { normscope: 'layer' } as never) },
+  { name: 'selectToBudget with NaN scores', fn: 'selectToBudget', error: ValueError, message: /^score 0 is NaN; scores must be numbers$/, call: () => selectToBudget(tfd(), new Float64Array(tfd().groups.length).fill(NaN), 0.5) },
+  { name: 'zeroGroups with group 1.5', fn: 'zeroGroups', error: ValueError, message: /^no dependency group 1\.5$/, call: () => zeroGroups(tfd(), [1.5]) },
+  { name: 'compactGraph with group 1.5', fn: 'compactGraph', error: ValueError, message: /^no dependency group 1\.5$/, call: () => compactGraph(tfd(), new Set([1.5])) },
+  { name: 'measureLatency with 1e9 runs', fn: 'measureLatency', error: ValueError, message: /^runs is 1000000000, above the limit 10000/, call: () => measureLatency(tfd().graph, [1, 40, 40, 3], { runs: 1e9 }) },
   // Options that contradict each other, where one used to be ignored silently.
   { name: 'GroupLasso rule with a fixed lambda', fn: 'GroupLasso', error: ValueError, message: /^rule chooses λ on the cross-validation curve: use it with cv, not with lambda$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, rule: '1se' }) },
   { name: 'GroupLasso rule with a criterion', fn: 'GroupLasso', error: ValueError, message: /not with criterion$/, call: () => new GroupLasso({ groups: [[0], [1]], criterion: 'bic', rule: 'min' }) },
