@@ -15,7 +15,7 @@ import { cvGroupLasso, DataError, DenseMatrix, fitGroupLasso, fitSparseGroupLass
 import { SparseMatrix } from '../src/linalg/sparse.ts';
 import { selectColumnsOf, selectRowsOf } from '../src/linalg/subset.ts';
 import { compose, scaled } from '../src/linalg/combinators.ts';
-import { compactGraph, dependencyGraph, graphFromOnnx, graphFromTfjsLayersModel, initRuntime, loadTinyFaceDetector, measureLatency, pruneGraph, readImages, readModel, selectToBudget, tf, zeroGroups, type DependencyGraph, type Weight } from '../src/neural/index.ts';
+import { compactGraph, dependencyGraph, gatherInputs, graphFromOnnx, peakForwardBytes, subsetImages, graphFromTfjsLayersModel, initRuntime, loadTinyFaceDetector, measureLatency, pruneGraph, readImages, readModel, selectToBudget, tf, zeroGroups, type DependencyGraph, type Weight } from '../src/neural/index.ts';
 import { PNG } from 'pngjs';
 import { badInputTable, type BadInputRow } from './helpers/badinput.ts';
 import { cliInProcess } from './helpers/cli.ts';
@@ -288,6 +288,12 @@ const rows: BadInputRow[] = [
   { name: 'zeroGroups with group 1.5', fn: 'zeroGroups', error: ValueError, message: /^no dependency group 1\.5$/, call: () => zeroGroups(tfd(), [1.5]) },
   { name: 'compactGraph with group 1.5', fn: 'compactGraph', error: ValueError, message: /^no dependency group 1\.5$/, call: () => compactGraph(tfd(), new Set([1.5])) },
   { name: 'measureLatency with 1e9 runs', fn: 'measureLatency', error: ValueError, message: /^runs is 1000000000, above the limit 10000/, call: () => measureLatency(tfd().graph, [1, 40, 40, 3], { runs: 1e9 }) },
+  // Labels outside [0, classes) trained against an all-zero one-hot row; an input index past the
+  // channels read the neighbouring position's values.
+  { name: 'subsetImages of a set with label 5 among 2 classes', fn: 'subsetImages', error: ValueError, message: /^set: label 0 is 5, not a class index in \[0, 2\)$/, call: () => subsetImages({ x: new Float32Array(16), y: Int32Array.of(5, 0, 1, 0), n: 4, shape: [4], classes: 2 }, 2) },
+  { name: 'subsetImages of a set with label -1', fn: 'subsetImages', error: ValueError, message: /^set: label 2 is -1/, call: () => subsetImages({ x: new Float32Array(16), y: Int32Array.of(1, 0, -1, 0), n: 4, shape: [4], classes: 2 }, 2) },
+  { name: 'gatherInputs with a channel index past the channels', fn: 'gatherInputs', error: ValueError, message: /^inputIndex\[0\] is 5, not a channel in \[0, 2\)$/, call: () => gatherInputs(new Float32Array(8), 4, 2, Int32Array.of(5)) },
+  { name: 'peakForwardBytes at batch 0', fn: 'peakForwardBytes', error: ValueError, message: /^batch must be a whole number ≥ 1, got 0$/, call: () => peakForwardBytes(tfd().graph, 0) },
   // Options that contradict each other, where one used to be ignored silently.
   { name: 'GroupLasso rule with a fixed lambda', fn: 'GroupLasso', error: ValueError, message: /^rule chooses λ on the cross-validation curve: use it with cv, not with lambda$/, call: () => new GroupLasso({ groups: [[0], [1]], lambda: 0.1, rule: '1se' }) },
   { name: 'GroupLasso rule with a criterion', fn: 'GroupLasso', error: ValueError, message: /not with criterion$/, call: () => new GroupLasso({ groups: [[0], [1]], criterion: 'bic', rule: 'min' }) },

@@ -15,6 +15,7 @@ const WASM_HEAP_MAX = 4294901760;
  */
 export function peakForwardBytes(g: Graph, batch = 1): number {
   checkGraph('peakForwardBytes', g);
+  checkPositiveInt('peakForwardBytes', 'batch', batch);
   const shapes = inferShapes(g);
   const size = (name: string): number => (shapes.get(name) ?? [0]).reduce((a, b) => a * b, 1);
   const lastUse = new Map<string, number>();
