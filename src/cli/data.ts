@@ -134,6 +134,14 @@ export async function loadDesign(
     if (v.time !== undefined || v.status !== undefined) throw new CliError('--time and --status go with --loss cox');
     if (v.target === undefined) throw new CliError('--target COL is required (the column to predict)');
   }
+  // One column cannot play two parts: weights equal to the response would fit y against itself
+  // (and vanish from X), a time equal to the status is no survival data.
+  const parts: [string, string | undefined][] = cox ? [['time', v.time], ['status', v.status], ['weights', v.weights]] : [['target', v.target], ['weights', v.weights]];
+  for (let i = 0; i < parts.length; i++) {
+    for (let j = i + 1; j < parts.length; j++) {
+      if (parts[i][1] !== undefined && parts[i][1] === parts[j][1]) throw new CliError(`--${parts[j][0]} '${parts[j][1]}' is also the --${parts[i][0]} column; give each its own column`);
+    }
+  }
   const target = v.target;
   const source = file === '-' ? '<stdin>' : file;
   const text = file === '-' ? await io.readStdin() : readTextFile('readCsv', file);

@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { CliError } from './errors.ts';
 
@@ -66,6 +66,45 @@ export function checkOutputs(requests: readonly OutputRequest[], options: { forc
       if (statSync(r.path).isDirectory()) throw new CliError(`${where} is a folder, not a file`);
       if (!options.force) throw new CliError(`${where} already exists; add --force to overwrite it`);
     }
+  }
+}
+
+/**
+ * Check an output folder before any work is done: the folder, or the nearest of its ancestors that
+ * exists (the rest is created when written), must be a folder we can create files in, and an
+ * existing folder must be empty unless `force`. Throws a CliError (exit 2) naming the flag.
+ */
+export function checkOutputFolder(flag: string, dir: string, options: { force?: boolean } = {}): void {
+  const where = `--${flag} '${dir}'`;
+  if (dir === '') throw new CliError(`--${flag} needs a folder name`);
+  let base = resolve(dir);
+  // The nearest existing ancestor; the folders below it are created by the writer.
+  for (;;) {
+    let st;
+    try {
+      st = statSync(base);
+    } catch {
+      const up = dirname(base);
+      if (up === base) throw new CliError(`${where}: no part of the path exists`);
+      base = up;
+      continue;
+    }
+    if (!st.isDirectory()) {
+      throw new CliError(base === resolve(dir) ? `${where} is a file, not a folder` : `${where}: '${base}' is a file, not a folder`);
+    }
+    break;
+  }
+  try {
+    accessSync(base, constants.W_OK);
+    // As in checkOutputs: access() grants root every folder, so creating a file is the test.
+    const probe = resolve(base, `.groupsparse-probe.${process.pid}.tmp`);
+    writeFileSync(probe, '');
+    unlinkSync(probe);
+  } catch {
+    throw new CliError(`${where}: the folder '${base}' is not writable`);
+  }
+  if (base === resolve(dir) && readdirSync(base).length > 0 && !options.force) {
+    throw new CliError(`${where} is not empty; add --force to write into it`);
   }
 }
 

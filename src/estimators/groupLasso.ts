@@ -173,6 +173,10 @@ export class GroupLasso {
     if (options.lambda !== undefined) checkNonNegative(fn, 'lambda', options.lambda);
     if (options.criterion !== undefined) checkChoice(fn, 'criterion', options.criterion, ['aic', 'bic', 'ebic'] as const);
     if (options.rule !== undefined) checkChoice(fn, 'rule', options.rule, ['min', '1se'] as const);
+    // The rule picks λ on the CV curve; with a fixed λ or a criterion it would be ignored silently.
+    if (options.rule !== undefined && (options.lambda !== undefined || options.criterion !== undefined || options.cv === false)) {
+      throw new ValueError(fn, `rule chooses λ on the cross-validation curve: use it with cv, not with ${options.lambda !== undefined ? 'lambda' : options.criterion !== undefined ? 'criterion' : 'cv: false'}`);
+    }
     if (options.standardize !== undefined && typeof options.standardize !== 'boolean') throw new ValueError(fn, 'standardize must be true or false');
     if (options.orthonormalize !== undefined && typeof options.orthonormalize !== 'boolean') throw new ValueError(fn, 'orthonormalize must be true or false');
     // Checked here, before any work: these used to be refused by the function that first used
@@ -326,6 +330,17 @@ export class GroupLasso {
     const orig = makeGroups(o.groups, p, { weights: o.weights, ungrouped: o.ungrouped }, fn);
     const featureNames = o.featureNames === undefined ? Array.from({ length: p }, (_, j) => `x${j}`) : [...o.featureNames];
     if (featureNames.length !== p) throw new ShapeError(fn, `featureNames has ${featureNames.length} names for ${p} columns`);
+    {
+      // Names key the summary, predictions from records and the saved model: two columns of one name
+      // could not be told apart.
+      const seen = new Map<string, number>();
+      featureNames.forEach((nm, j) => {
+        if (typeof nm !== 'string' || nm === '') throw new ValueError(fn, `featureNames[${j}] must be a non-empty string, got ${typeof nm === 'string' ? "''" : String(nm)}`);
+        const k = seen.get(nm);
+        if (k !== undefined) throw new ValueError(fn, `featureNames[${j}] repeats '${nm}' (also featureNames[${k}]); give each column its own name`);
+        seen.set(nm, j);
+      });
+    }
     const orthonormalize = o.orthonormalize ?? false;
     const doStandardize = !orthonormalize && (o.standardize ?? true);
     const datafit = read.datafit;

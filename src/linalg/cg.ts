@@ -94,9 +94,10 @@ export class CglsWork {
 
 /**
  * CGLS (conjugate gradients on AᵀA z = Aᵀy without forming AᵀA; Hestenes–Stiefel / Paige–Saunders
- * form), from the warm start in `z`, until ‖Aᵀ(y − Az)‖ ≤ tol·‖Aᵀy‖.
+ * form), from the warm start in `z`, until ‖Aᵀ(y − Az)‖ ≤ tol·‖Aᵀy‖, `maxIter` iterations, or the
+ * `deadline` (a performance.now() value) passes.
  */
-export function cgls(A: LinearOperator, y: Float64Array, z: Float64Array, tol: number, maxIter: number, w: CglsWork) {
+export function cgls(A: LinearOperator, y: Float64Array, z: Float64Array, tol: number, maxIter: number, w: CglsWork, deadline?: number) {
   const { r, q, s, d } = w;
   const k = z.length;
   A.applyTranspose(y, s);
@@ -111,7 +112,7 @@ export function cgls(A: LinearOperator, y: Float64Array, z: Float64Array, tol: n
   d.set(s);
   let gamma = dotAll(s, s);
   let it = 0;
-  while (Math.sqrt(gamma) > tol * ref && it < maxIter) {
+  while (Math.sqrt(gamma) > tol * ref && it < maxIter && (deadline === undefined || performance.now() < deadline)) {
     A.apply(d, q);
     const qq = dotAll(q, q);
     if (qq === 0) break; // d in the null space of A_S: nothing more to gain

@@ -5,7 +5,7 @@
  * allocate nothing), which makes an operator non-re-entrant; `out` must never alias the input.
  */
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
-import type { LinearOperator } from './operator.ts';
+import { checkProduct, type LinearOperator } from './operator.ts';
 import { powerNormSquared, type PowerIterationOptions } from './power.ts';
 import { checkPositiveInt } from '../util/validate.ts';
 
@@ -109,11 +109,13 @@ export class ComposedOperator extends SignalOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('ComposedOperator.apply', 'x', x, this.cols, out, this.rows);
     this.inner.apply(x, this.mid);
     this.outer.apply(this.mid, out);
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('ComposedOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     this.outer.applyTranspose(y, this.mid);
     this.inner.applyTranspose(this.mid, out);
   }
@@ -151,10 +153,12 @@ export class AdjointOperator extends SignalOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('AdjointOperator.apply', 'x', x, this.cols, out, this.rows);
     this.base.applyTranspose(x, out);
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('AdjointOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     this.base.apply(y, out);
   }
 
@@ -197,12 +201,14 @@ export class ScaledOperator extends SignalOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('ScaledOperator.apply', 'x', x, this.cols, out, this.rows);
     this.base.apply(x, out);
     const c = this.factor;
     for (let i = 0; i < out.length; i++) out[i] *= c;
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('ScaledOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     this.base.applyTranspose(y, out);
     const c = this.factor;
     for (let j = 0; j < out.length; j++) out[j] *= c;
@@ -225,8 +231,15 @@ export class ScaledOperator extends SignalOperator {
 export function blockDiagonal(A: LinearOperator, T: number): BlockDiagonalOperator {
   checkOperator('blockDiagonal', 'A', A);
   checkPositiveInt('blockDiagonal', 'T', T);
+  // Every product reads and writes vectors of T·cols and T·rows entries: a T of 10⁹ was accepted
+  // and failed at the first product as a RangeError (or ran out of memory).
+  const longest = T * Math.max(A.rows, A.cols);
+  if (longest > MAX_BLOCK_DIAGONAL_LENGTH) throw new ValueError('blockDiagonal', `T · max(rows, cols) is ${longest}, above the limit ${MAX_BLOCK_DIAGONAL_LENGTH} (each product holds vectors of that length)`);
   return new BlockDiagonalOperator(A, T);
 }
+
+/** Longest input or output vector a block-diagonal operator may have (2²⁸ float64 = 2 GiB). */
+const MAX_BLOCK_DIAGONAL_LENGTH = 2 ** 28;
 
 /** The operator built by {@link blockDiagonal}. */
 export class BlockDiagonalOperator extends SignalOperator {
@@ -254,6 +267,7 @@ export class BlockDiagonalOperator extends SignalOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('BlockDiagonalOperator.apply', 'x', x, this.cols, out, this.rows);
     const p = this.base.cols;
     const m = this.base.rows;
     for (let t = 0; t < this.blocks; t++) {
@@ -265,6 +279,7 @@ export class BlockDiagonalOperator extends SignalOperator {
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('BlockDiagonalOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     const p = this.base.cols;
     const m = this.base.rows;
     for (let t = 0; t < this.blocks; t++) {
@@ -326,6 +341,7 @@ export class RestrictedOperator extends SignalOperator {
   }
 
   apply(z: Float64Array, out: Float64Array): void {
+    checkProduct('RestrictedOperator.apply', 'z', z, this.cols, out, this.rows);
     const s = this.support;
     if (this.base.columns) {
       // Dense or sparse storage: touch only the selected columns.
@@ -339,6 +355,7 @@ export class RestrictedOperator extends SignalOperator {
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('RestrictedOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     const s = this.support;
     if (this.base.columns) {
       for (let k = 0; k < s.length; k++) out[k] = this.base.columns.dot(s[k], y);

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { dot, sumSq } from './blas.ts';
-import type { ColumnAccess, LinearOperator } from './operator.ts';
+import { checkProduct, type ColumnAccess, type LinearOperator } from './operator.ts';
 import { gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './kernels/js.ts';
 import { columnSumSq, maxColumnRms } from './scale.ts';
 
@@ -147,11 +147,13 @@ export class DenseMatrix implements LinearOperator {
 
   /** out ← X w. Columns with w_j = 0 are skipped, which pays off for sparse coefficients. */
   apply(w: Float64Array, out: Float64Array): void {
+    checkProduct('DenseMatrix.apply', 'w', w, this.cols, out, this.rows);
     gemvNAllJs(this.data, this.rows, this.cols, w, out);
   }
 
   /** out ← Xᵀ y. */
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('DenseMatrix.applyTranspose', 'y', y, this.rows, out, this.cols);
     gemvTAllJs(this.data, this.rows, this.cols, y, out);
   }
 }

@@ -1,6 +1,6 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import type { DenseMatrix } from './dense.ts';
-import type { ColumnAccess, LinearOperator } from './operator.ts';
+import { checkProduct, type ColumnAccess, type LinearOperator } from './operator.ts';
 
 /**
  * Sparse real matrix in compressed sparse column (CSC) form: column j holds the entries
@@ -275,6 +275,7 @@ export class SparseMatrix implements LinearOperator {
 
   /** out ← A x. Columns with x_j = 0 are skipped. */
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('SparseMatrix.apply', 'x', x, this.cols, out, this.rows);
     out.fill(0);
     const { colPtr, rowIndex, values } = this;
     for (let j = 0; j < this.cols; j++) {
@@ -286,6 +287,7 @@ export class SparseMatrix implements LinearOperator {
 
   /** out ← Aᵀ y. */
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('SparseMatrix.applyTranspose', 'y', y, this.rows, out, this.cols);
     const { colPtr, rowIndex, values } = this;
     for (let j = 0; j < this.cols; j++) {
       let s = 0;

@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.ts';
 import { DenseMatrix } from './dense.ts';
 import { SparseMatrix } from './sparse.ts';
-import type { ColumnAccess, LinearOperator } from './operator.ts';
+import { checkProduct, type ColumnAccess, type LinearOperator } from './operator.ts';
 
 function checkIndices(fn: string, idx: ArrayLike<number>, bound: number, what: string): Int32Array {
   const out = new Int32Array(idx.length);
@@ -38,12 +38,14 @@ export class SubsetOperator implements LinearOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('SubsetOperator.apply', 'x', x, this.cols, out, this.rows);
     this.xFull.fill(0);
     for (let k = 0; k < this.cols; k++) this.xFull[this.indices[k]] = x[k];
     this.parent.apply(this.xFull, out);
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('SubsetOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     this.parent.applyTranspose(y, this.gFull);
     for (let k = 0; k < this.cols; k++) out[k] = this.gFull[this.indices[k]];
   }
@@ -102,11 +104,13 @@ export class RowSubsetOperator implements LinearOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
+    checkProduct('RowSubsetOperator.apply', 'x', x, this.cols, out, this.rows);
     this.parent.apply(x, this.yFull);
     for (let k = 0; k < this.rows; k++) out[k] = this.yFull[this.indices[k]];
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
+    checkProduct('RowSubsetOperator.applyTranspose', 'y', y, this.rows, out, this.cols);
     this.yFull.fill(0);
     for (let k = 0; k < this.rows; k++) this.yFull[this.indices[k]] += y[k];
     this.parent.applyTranspose(this.yFull, out);

@@ -78,7 +78,11 @@ export function checkObject(fn: string, what: string, o: unknown): Record<string
   return o;
 }
 
-/** An image set ({ x, y, n, shape, classes }), checked in O(1): sizes agree, x and y are typed. */
+/**
+ * An image set ({ x, y, n, shape, classes }): sizes agree, x and y are typed, and every label is a
+ * class index in [0, classes) (one pass over the labels; a label of 5 among 2 classes, or −1, used
+ * to train against an all-zero one-hot row without a word).
+ */
 export function checkImageSet(fn: string, set: unknown, what = 'the data'): ImageSet {
   if (!isObject(set) || !(set.x instanceof Float32Array) || !(set.y instanceof Int32Array) || typeof set.n !== 'number' || !Array.isArray(set.shape)) {
     throw new ValueError(fn, `${what} must be an ImageSet { x: Float32Array, y: Int32Array, n, shape, classes } (from loadMnist or readImages), got ${describe(set)}`);
@@ -87,6 +91,10 @@ export function checkImageSet(fn: string, set: unknown, what = 'the data'): Imag
   if (s.y.length !== s.n) throw new ShapeError(fn, `${what}: y has ${s.y.length} labels for n = ${s.n}`);
   const per = s.shape.reduce((a, b) => a * b, 1);
   if (s.x.length !== s.n * per) throw new ShapeError(fn, `${what}: x has ${s.x.length} values, expected n × ${s.shape.join('×')} = ${s.n * per}`);
+  if (!(typeof s.classes === 'number' && Number.isInteger(s.classes) && s.classes >= 1)) throw new ValueError(fn, `${what}: classes must be a whole number ≥ 1, got ${describe(s.classes)}`);
+  for (let i = 0; i < s.y.length; i++) {
+    if (s.y[i] < 0 || s.y[i] >= s.classes) throw new ValueError(fn, `${what}: label ${i} is ${s.y[i]}, not a class index in [0, ${s.classes})`);
+  }
   return s;
 }
 

@@ -1,6 +1,7 @@
 import { ValueError } from '../errors.ts';
 import type { AttentionNode, Graph, IrNode, Weight } from './ir/graph.ts';
 import { inferShapes } from './ir/execute.ts';
+import { checkRuntime } from './runtime.ts';
 import { attentionFlops, attentionParams, headSlices } from './ir/attention.ts';
 import { checkDependencyGraph, checkGraph, checkSet } from './check.ts';
 
@@ -148,6 +149,7 @@ function nodeParams(n: IrNode, g: Graph, cin: number, cout: number, fullOut: num
  */
 export function dependencyGraph(g: Graph, inputShapes?: readonly (readonly number[])[]): DependencyGraph {
   checkGraph('dependencyGraph', g);
+  checkRuntime('dependencyGraph');
   const shapes = inferShapes(g, inputShapes);
   const uf = new UnionFind();
   const BLOCK = uf.make();
@@ -420,6 +422,9 @@ function zeroSlice(w: Weight, axis: number, index: number): void {
 /** A copy of `g` whose weights of the given groups are zero (batch-norm statistics kept). */
 export function zeroGroups(dg: DependencyGraph, groups: Iterable<number>): Graph {
   checkDependencyGraph('zeroGroups', dg);
+  if (groups === null || typeof groups !== 'object' || typeof (groups as Iterable<number>)[Symbol.iterator] !== 'function') throw new ValueError('zeroGroups', 'groups must be an iterable of dependency group indices');
+  groups = [...groups];
+  for (const r of groups) checkGroupId('zeroGroups', dg, r);
   const weights = new Map<string, Weight>();
   for (const [k, w] of dg.graph.weights) weights.set(k, w);
   for (const gi of groups) {
@@ -458,11 +463,16 @@ function sliceWeight(w: Weight, axis: number, keep: readonly boolean[]): Weight 
  * The compacted graph without the `removed` groups: every weight slice of those groups cut out,
  * channel-axis pads and reshape targets adjusted. Same function as `zeroGroups` on the original.
  */
+/** A dependency group index: a whole number in [0, groups). 1.5 used to pass and fail as a TypeError. */
+function checkGroupId(fn: string, dg: DependencyGraph, r: unknown): void {
+  if (!(typeof r === 'number' && Number.isInteger(r) && r >= 0 && r < dg.groups.length)) throw new ValueError(fn, `no dependency group ${String(r)}`);
+}
+
 export function compactGraph(dg: DependencyGraph, removed: ReadonlySet<number>): Graph {
   checkDependencyGraph('compactGraph', dg);
   checkSet('compactGraph', 'removed', removed);
   const g = dg.graph;
-  for (const r of removed) if (!(r >= 0 && r < dg.groups.length)) throw new ValueError('compactGraph', `no dependency group ${r}`);
+  for (const r of removed) checkGroupId('compactGraph', dg, r);
   // Per weight, per axis: kept mask.
   const masks = new Map<string, Map<number, boolean[]>>();
   for (const gi of removed) {

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { DataError, ValueError } from '../errors.ts';
 import { Random } from '../util/random.ts';
-import { tf } from './runtime.ts';
-import { checkObject, checkStrings } from './check.ts';
+import { checkRuntime, tf } from './runtime.ts';
+import { checkObject, checkStrings, MAX_INPUT_ENTRIES, MAX_INPUT_SIDE } from './check.ts';
+import { checkOptions, checkSizeLimit } from '../util/validate.ts';
 
 /**
  * Photographs as network inputs: PNG files decoded (pngjs), optionally randomly cropped and
@@ -38,14 +39,31 @@ export function imageFiles(path: string): string[] {
   return files;
 }
 
+/** Most views (images × crops) one call makes. */
+const MAX_VIEWS = 100_000;
+
 export function readImages(files: readonly string[], options: ImageOptions): tf.Tensor4D {
   checkStrings('readImages', 'files', files);
   checkObject('readImages', 'options', options);
   const fn = 'readImages';
+  checkOptions(fn, options, ['size', 'crops', 'flips', 'seed', 'channels']);
   const S = options.size;
-  if (!Number.isInteger(S) || S < 1) throw new ValueError(fn, `size must be a positive whole number, got ${String(S)}`);
-  const rnd = new Random(options.seed ?? 1);
+  // Each option is read as a number of tensors or pixels: a size of 10⁶ came back as a tensor of
+  // garbage (the resize kernel failed without throwing), crops of −1 or 'x' as tf's "Pass at least
+  // one tensor to tf.stack", crops of 10⁷ as minutes of work before running out of memory.
+  if (!Number.isInteger(S) || S < 1 || S > MAX_INPUT_SIDE) throw new ValueError(fn, `size must be a whole number from 1 to ${MAX_INPUT_SIDE}, got ${String(S)}`);
   const crops = options.crops ?? 0;
+  if (!Number.isInteger(crops) || crops < 0) throw new ValueError(fn, `crops must be a whole number ≥ 0, got ${String(crops)}`);
+  if (options.flips !== undefined && typeof options.flips !== 'boolean') throw new ValueError(fn, `flips must be true or false, got ${String(options.flips)}`);
+  if (options.seed !== undefined && !Number.isInteger(options.seed)) throw new ValueError(fn, `seed must be a whole number, got ${String(options.seed)}`);
+  const channels = options.channels ?? 3;
+  if (channels !== 1 && channels !== 3) throw new ValueError(fn, `channels must be 1 or 3, got ${String(channels)}`);
+  // One tensor per view, made one at a time: cap their number as well as their total size.
+  checkSizeLimit(fn, 'the number of views (files × crops)', files.length * Math.max(crops, 1), MAX_VIEWS, 'each view is decoded, cropped and resized on its own');
+  const entries = files.length * Math.max(crops, 1) * S * S * channels;
+  if (entries > MAX_INPUT_ENTRIES) throw new ValueError(fn, `${files.length} files × ${Math.max(crops, 1)} views × ${S}² pixels × ${channels} channels is ${entries.toExponential(2)} values, above the limit ${MAX_INPUT_ENTRIES}`);
+  checkRuntime(fn);
+  const rnd = new Random(options.seed ?? 1);
   const out: tf.Tensor3D[] = [];
   for (const f of files) {
     let png: PNG;

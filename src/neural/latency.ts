@@ -3,7 +3,7 @@ import type { Graph } from './ir/graph.ts';
 import { graphRunner, inferShapes } from './ir/execute.ts';
 import { tf } from './runtime.ts';
 import { checkGraph, checkShape } from './check.ts';
-import { checkOptions, checkPositiveInt } from '../util/validate.ts';
+import { checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 
 /** The tfjs WASM backend's heap limit (its Emscripten build: 4 GiB − 64 KiB). */
 const WASM_HEAP_MAX = 4294901760;
@@ -15,6 +15,7 @@ const WASM_HEAP_MAX = 4294901760;
  */
 export function peakForwardBytes(g: Graph, batch = 1): number {
   checkGraph('peakForwardBytes', g);
+  checkPositiveInt('peakForwardBytes', 'batch', batch);
   const shapes = inferShapes(g);
   const size = (name: string): number => (shapes.get(name) ?? [0]).reduce((a, b) => a * b, 1);
   const lastUse = new Map<string, number>();
@@ -110,6 +111,9 @@ export class RunSchedule {
   }
 }
 
+/** Most forward passes one latency measurement times. */
+const MAX_LATENCY_RUNS = 10_000;
+
 /** The options of a latency measurement, checked, with their defaults. */
 export function latencyPlan(fn: string, options: unknown): { batch: number; runs: number; maxRuns: number; maxMs: number; warmup?: number } {
   checkOptions(fn, options as object | undefined, ['batch', 'runs', 'maxRuns', 'maxSeconds', 'warmup']);
@@ -117,6 +121,9 @@ export function latencyPlan(fn: string, options: unknown): { batch: number; runs
   const batch = o.batch === undefined ? 1 : checkPositiveInt(fn, 'batch', o.batch);
   const runs = o.runs === undefined ? 20 : checkPositiveInt(fn, 'runs', o.runs);
   const maxRuns = o.maxRuns === undefined ? runs : checkPositiveInt(fn, 'maxRuns', o.maxRuns);
+  // A timing is a median over runs, and a median of 10⁴ passes is as good as one of 10⁹ (which
+  // was accepted and ran for hours without a word).
+  checkSizeLimit(fn, o.maxRuns === undefined ? 'runs' : 'maxRuns', maxRuns, MAX_LATENCY_RUNS, 'passes timed one after another');
   if (maxRuns < runs) throw new ValueError(fn, `maxRuns (${maxRuns}) must be ≥ runs (${runs})`);
   const maxS = o.maxSeconds === undefined ? Infinity : o.maxSeconds;
   if (typeof maxS !== 'number' || Number.isNaN(maxS) || maxS <= 0) throw new ValueError(fn, `maxSeconds must be a number > 0, got ${String(maxS)}`);

@@ -1,10 +1,11 @@
-import { ValueError } from '../errors.ts';
+import { ShapeError, ValueError } from '../errors.ts';
+import { checkOptions } from '../util/validate.ts';
 import { fitGroupLasso } from '../index.ts';
 import { compactGraph, prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
 import { consumerActivations, refitGraph } from './refit.ts';
 import type { Graph } from './ir/graph.ts';
 import { tf } from './runtime.ts';
-import { checkDependencyGraph } from './check.ts';
+import { checkDependencyGraph, checkTensor } from './check.ts';
 
 /**
  * Pruning a graph's dependency groups to a FLOP budget. A method gives every group a score (higher
@@ -131,6 +132,8 @@ export function selectToBudget(dg: DependencyGraph, scores: ArrayLike<number>, r
   const fn = 'selectToBudget';
   if (!(ratio > 0 && ratio <= 1)) throw new ValueError(fn, `the FLOP ratio must be in (0, 1], got ${String(ratio)}`);
   if (scores.length !== dg.groups.length) throw new ValueError(fn, `${scores.length} scores for ${dg.groups.length} groups`);
+  // NaN compares as neither smaller nor larger, so it used to leave the removal order arbitrary.
+  for (let i = 0; i < scores.length; i++) if (typeof scores[i] !== 'number' || Number.isNaN(scores[i])) throw new ValueError(fn, `score ${i} is ${String(scores[i])}; scores must be numbers`);
   const target = ratio * dg.flops;
   const tensorsOf: Map<string, number>[] = dg.groups.map(() => new Map());
   for (const [t, ids] of dg.channelIds) {
@@ -205,6 +208,11 @@ export interface PruneOptions {
 /** Prune `dg.graph` to `ratio` of its FLOPs with the chosen method; returns the compacted graph. */
 export function pruneGraph(dg: DependencyGraph, ratio: number, options: PruneOptions = {}): PruneResult {
   checkDependencyGraph('pruneGraph', dg);
+  checkOptions('pruneGraph', options, ['method', 'normScope', 'calibration', 'designRows', 'onProgress']);
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new ValueError('pruneGraph', `onProgress must be a function (done, total) => void, got ${options.onProgress === null ? 'null' : typeof options.onProgress}`);
+  }
+  if (options.calibration !== undefined) checkCalibration(dg, options.calibration);
   const method = options.method ?? 'norm';
   const scope = checkNormScope('pruneGraph', options.normScope ?? 'global');
   let graph: Graph;
@@ -222,6 +230,23 @@ export function pruneGraph(dg: DependencyGraph, ratio: number, options: PruneOpt
   }
   const after = prunedCost(dg, removed);
   return { graph, removed, flopsBefore: dg.flops, flopsAfter: after.flops, paramsBefore: dg.params, paramsAfter: after.params };
+}
+
+/**
+ * Calibration inputs in the shape of the graph's input (any batch), finite and not disposed. A
+ * batch of the wrong size was refused by the runner in its own name; a NaN batch was scored and
+ * pruned on as if it were data; a disposed one escaped as a TypeError.
+ */
+function checkCalibration(dg: DependencyGraph, calibration: unknown): void {
+  const fn = 'pruneGraph';
+  const t = checkTensor(fn, 'calibration', calibration);
+  const input = dg.graph.inputs[0];
+  const want = dg.shapes.get(input.name) ?? input.shape;
+  if (t.shape.length !== want.length || t.shape.some((d, i) => i > 0 && d !== want[i])) {
+    throw new ShapeError(fn, `calibration has shape [${t.shape.join(', ')}]; the graph's input '${input.name}' takes [N, ${want.slice(1).join(', ')}]`);
+  }
+  const bad = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0]);
+  if (bad) throw new ValueError(fn, 'calibration holds a NaN or infinite value');
 }
 
 /** Rows of a [N, H, W, C] (or [N, C]) tensor as a Float64 matrix [rows × C] (row-major). */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { OptionError } from '../errors.ts';
+import { OptionError, ValueError } from '../errors.ts';
 
 /**
  * The network runtime: TensorFlow.js with its WASM backend (SIMD where the host has it) and the
@@ -67,6 +67,19 @@ export function initRuntime(backend: BackendName | 'auto' = 'auto'): Promise<Run
     return { backend: 'cpu', simd: false };
   })();
   return ready;
+}
+
+/**
+ * Refuse to run before a backend is up. tfjs picks the WASM backend (registered first in priority)
+ * and cannot start it synchronously, so a forward pass before `await initRuntime()` failed with
+ * tfjs' own "backend 'wasm' has not yet been initialized".
+ */
+export function checkRuntime(fn: string): void {
+  try {
+    tf.backend();
+  } catch {
+    throw new ValueError(fn, 'the tfjs runtime is not started: await initRuntime() (or initBackend()) once before running a network');
+  }
 }
 
 export { tf };

@@ -1,7 +1,7 @@
 import { GroupError, ShapeError } from '../errors.ts';
 import { isGroupStructure, type GroupStructure } from '../groups/groups.ts';
 import { checkOperator } from '../linalg/combinators.ts';
-import type { ColumnAccess, LinearOperator } from '../linalg/operator.ts';
+import { checkProduct, type ColumnAccess, type LinearOperator } from '../linalg/operator.ts';
 
 /**
  * The latent (duplicated) design X·P of the latent group lasso (Jacob, Obozinski & Vert 2009),
@@ -56,11 +56,13 @@ export class LatentDesign implements LinearOperator {
   }
 
   apply(v: Float64Array, out: Float64Array): void {
+    checkProduct('LatentDesign.apply', 'v', v, this.cols, out, this.rows);
     this.sumParts(v, this.wBuf);
     this.base.apply(this.wBuf, out);
   }
 
   applyTranspose(r: Float64Array, out: Float64Array): void {
+    checkProduct('LatentDesign.applyTranspose', 'r', r, this.rows, out, this.cols);
     const idx = this.groups.indices;
     this.base.applyTranspose(r, this.gBuf);
     for (let k = 0; k < idx.length; k++) out[k] = this.gBuf[idx[k]];

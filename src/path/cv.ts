@@ -12,7 +12,7 @@ export const MAX_FOLDS = 1000;
 
 /** Options of {@link cvGroupLasso}: the path options plus the fold design. */
 export interface CvOptions extends PathOptions {
-  /** Number of folds (default 10; at most n). Ignored when `foldIds` is given. */
+  /** Number of folds (default 10; at most n). With `foldIds`, it must equal the number of folds they name (or be left out). */
   nFolds?: number;
   /** Seed of the fold shuffle (default 1): the same seed gives the same folds. */
   seed?: number;
@@ -172,6 +172,9 @@ export function cvOnProblem(prob: PreparedProblem, options: Omit<CvOptions, 'gro
   let K: number;
   if (options.foldIds !== undefined) {
     ({ folds, K } = relabelFolds(fn, options.foldIds, n));
+    // Two statements of the fold count that disagree: one of them is a mistake, and which one
+    // the caller meant cannot be guessed.
+    if (options.nFolds !== undefined && options.nFolds !== K) throw new ValueError(fn, `nFolds is ${String(options.nFolds)} but foldIds name ${K} folds; give one of them`);
   } else {
     K = options.nFolds === undefined ? Math.min(10, n) : checkPositiveInt(fn, 'nFolds', options.nFolds);
     if (K < 2) throw new ValueError(fn, `nFolds must be ≥ 2, got ${K}`);

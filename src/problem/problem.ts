@@ -523,7 +523,28 @@ export function fitGroupLasso(X: MatrixInput, y: ResponseInput, options: FitOpti
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'alpha'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkNonNegative(fn, 'lambda', options.lambda);
-  return oneCall(X, fn, (op) => prepareProblem(op, y, options, fn).fit(options.lambda, options));
+  return oneCall(X, fn, (op) => fitResolvable(fn, prepareProblem(op, y, options, fn), options.lambda, options));
+}
+
+/**
+ * Below this fraction of λ_max (about ε/2) a penalty cannot be told from none: see {@link fitResolvable}.
+ */
+const LAMBDA_RESOLUTION = 1e-16;
+
+/**
+ * One fit at λ, refusing 0 < λ < LAMBDA_RESOLUTION·λ_max. There the threshold λ·d_g is under the
+ * rounding of the gradient it is compared with (entries up to λ_max·d_g), so no dual point can be
+ * certified: every solver ran to its stall test or work cap and returned converged: false with a
+ * relative gap near 1, although λ = 0, the same fit to working precision, is certified.
+ */
+function fitResolvable(fn: string, prob: PreparedProblem, lambda: number, options: SolveOptions): FitResult {
+  if (lambda > 0) {
+    const lmax = prob.lambdaMax();
+    if (lmax > 0 && lambda < LAMBDA_RESOLUTION * lmax) {
+      throw new ValueError(fn, `lambda = ${lambda} is below ${LAMBDA_RESOLUTION}·λ_max = ${(LAMBDA_RESOLUTION * lmax).toExponential(2)} (λ_max = ${lmax.toExponential(3)}): float64 cannot tell a penalty this small from none; use lambda: 0 for the unpenalized fit`);
+    }
+  }
+  return prob.fit(lambda, options);
 }
 
 /**
@@ -551,7 +572,7 @@ export function fitSparseGroupLasso(X: MatrixInput, y: ResponseInput, options: F
   checkOptions(fn, options, ['lambda', ...PROBLEM_KEYS.filter((k) => k !== 'penalty' && k !== 'gamma' && k !== 'tau'), ...SOLVE_KEYS]);
   if (options === undefined || options === null) throw new ValueError(fn, 'options { groups, lambda } are required');
   checkNonNegative(fn, 'lambda', options.lambda);
-  return oneCall(X, fn, (op) => prepareProblem(op, y, { ...options, penalty: 'sparseGroupLasso' }, fn).fit(options.lambda, options));
+  return oneCall(X, fn, (op) => fitResolvable(fn, prepareProblem(op, y, { ...options, penalty: 'sparseGroupLasso' }, fn), options.lambda, options));
 }
 
 /**

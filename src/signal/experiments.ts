@@ -5,8 +5,8 @@
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { nrm2 } from '../linalg/blas.ts';
 import { Random } from '../util/random.ts';
-import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance } from '../util/validate.ts';
-import { gaussian, MAX_DENSE_ENTRIES } from './operators.ts';
+import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
+import { gaussian, MAX_DENSE_ENTRIES, MAX_SIGNAL_LENGTH } from './operators.ts';
 import { blockSparseRecovery } from './recovery.ts';
 
 /** A block-sparse test signal and where its nonzero blocks are. */
@@ -27,8 +27,10 @@ export interface BlockSparseSignal {
 export function randomBlockSparse(n: number, blockSize: number, blocks: number, seed = 0): BlockSparseSignal {
   const fn = 'randomBlockSparse';
   checkPositiveInt(fn, 'n', n);
+  checkSizeLimit(fn, 'n', n, MAX_SIGNAL_LENGTH, 'the longest signal the transforms take');
   checkPositiveInt(fn, 'blockSize', blockSize);
   if (n % blockSize !== 0) throw new ShapeError(fn, `n = ${n} is not a multiple of blockSize = ${blockSize}`);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new ValueError(fn, `seed must be a whole number from 0 to 2^32 − 1, got ${String(seed)}`);
   const nb = n / blockSize;
   if (!Number.isInteger(blocks) || blocks < 0 || blocks > nb) throw new ValueError(fn, `blocks must be a whole number in [0, ${nb}], got ${blocks}`);
   const rng = new Random(seed);
@@ -60,6 +62,13 @@ export interface PhaseTransitionOptions {
   /** FISTA relative-gap tolerance (default 1e-6) and iteration cap (default 5000). */
   tol?: number;
   maxIter?: number;
+  /**
+   * Called after each trial with the trials done and the total (deltas × ratios × trials); return
+   * false to stop. A grid of many points runs for minutes.
+   */
+  onProgress?: (done: number, total: number) => boolean | void;
+  /** Time budget in seconds (default none). */
+  maxTime?: number;
 }
 
 /** One cell of a phase-transition experiment (what {@link phaseTransition} returns, and the phase diagram draws). */
@@ -92,11 +101,18 @@ export interface PhaseTransitionRow {
  * @example
  * const rows = phaseTransition({ n: 64, blockSize: 4, deltas: [0.25, 0.5], sparsityRatios: [0.2, 0.4], trials: 5, seed: 1 });
  * // returns [{ delta: 0.25, sparsityRatio: 0.2, method: 'group', successRate: …, m: 16, k: 4, trials: 5 }, …]
+ *
+ * Stopped early (`onProgress` returned false, or `maxTime` ran out), it returns the cells done so
+ * far: the last one counts the trials it finished in its `trials` (a trial cut short by the time
+ * budget is not counted), and the cells not begun are absent.
  */
 export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitionRow[] {
   const fn = 'phaseTransition';
   if (options === null || typeof options !== 'object') throw new OptionError(fn, 'options { n, blockSize, deltas, sparsityRatios } are required');
-  checkOptions(fn, options, ['n', 'blockSize', 'deltas', 'sparsityRatios', 'trials', 'seed', 'successTol', 'lambdaRatio', 'tol', 'maxIter']);
+  checkOptions(fn, options, ['n', 'blockSize', 'deltas', 'sparsityRatios', 'trials', 'seed', 'successTol', 'lambdaRatio', 'tol', 'maxIter', 'onProgress', 'maxTime']);
+  const onProgress = options.onProgress;
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new ValueError(fn, `onProgress must be a function (done, total) => boolean | void, got ${onProgress === null ? 'null' : typeof onProgress}`);
+  const deadline = deadlineFrom(fn, options.maxTime);
   const n = checkPositiveInt(fn, 'n', options.n);
   const b = checkPositiveInt(fn, 'blockSize', options.blockSize);
   if (n % b !== 0) throw new ShapeError(fn, `n = ${n} is not a multiple of blockSize = ${b}`);
@@ -123,13 +139,20 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
   const singletons = Array.from({ length: n }, (_, j) => [j]);
   const blocks = Array.from({ length: nb }, (_, g) => Array.from({ length: b }, (_, q) => g * b + q));
   const rows: PhaseTransitionRow[] = [];
+  const total = options.deltas.length * options.sparsityRatios.length * trials;
+  let done = 0;
+  let stopped = false;
+  const timeLeft = (): number | undefined => (deadline === undefined ? undefined : (deadline - performance.now()) / 1000);
   options.deltas.forEach((delta, di) => {
+    if (stopped) return;
     const m = Math.max(2, Math.round(delta * n));
     options.sparsityRatios.forEach((sparsityRatio, ri) => {
+      if (stopped) return;
       const s = Math.min(nb, Math.max(1, Math.round((sparsityRatio * m) / b)));
       let okGroup = 0;
       let okLasso = 0;
-      for (let trial = 0; trial < trials; trial++) {
+      let finished = 0;
+      for (let trial = 0; trial < trials && !stopped; trial++) {
         // One seed per (δ, ρ, trial): grid points are independent and reproducible.
         const base = (((seed * 1009 + di) * 1009 + ri) * 1009 + trial) >>> 0;
         const A = gaussian(m, n, { seed: base });
@@ -137,18 +160,35 @@ export function phaseTransition(options: PhaseTransitionOptions): PhaseTransitio
         const y = new Float64Array(m);
         A.apply(x, y);
         const nx = nrm2(n, x);
+        let outOfTime = false;
         const err = (groups: number[][]) => {
-          const res = blockSparseRecovery(A, y, { groups, lambdaRatio, tol, maxIter });
+          const left = timeLeft();
+          if (left !== undefined && !(left > 0)) {
+            outOfTime = true;
+            return Infinity;
+          }
+          const res = blockSparseRecovery(A, y, { groups, lambdaRatio, tol, maxIter, maxTime: left });
+          if (res.fit.status === 'time limit reached') outOfTime = true;
           let d = 0;
           for (let j = 0; j < n; j++) d += (res.x[j] - x[j]) ** 2;
           return Math.sqrt(d) / nx;
         };
-        if (err(blocks) < successTol) okGroup++;
-        if (err(singletons) < successTol) okLasso++;
+        const group = err(blocks) < successTol;
+        const lasso = err(singletons) < successTol;
+        if (outOfTime) {
+          stopped = true;
+          break;
+        }
+        if (group) okGroup++;
+        if (lasso) okLasso++;
+        finished++;
+        done++;
+        if (onProgress?.(done, total) === false) stopped = true;
       }
+      if (finished === 0) return;
       const k = s * b;
-      rows.push({ delta, sparsityRatio, method: 'group', successRate: okGroup / trials, m, k, trials });
-      rows.push({ delta, sparsityRatio, method: 'lasso', successRate: okLasso / trials, m, k, trials });
+      rows.push({ delta, sparsityRatio, method: 'group', successRate: okGroup / finished, m, k, trials: finished });
+      rows.push({ delta, sparsityRatio, method: 'lasso', successRate: okLasso / finished, m, k, trials: finished });
     });
   });
   return rows;
@@ -166,6 +206,12 @@ export function formatPhaseTable(rows: readonly PhaseTransitionRow[]): string {
   if (!Array.isArray(rows) || rows.some((r) => r === null || typeof r !== 'object')) {
     throw new ValueError('formatPhaseTable', `rows must be the list phaseTransition returns, got ${rows === null ? 'null' : Array.isArray(rows) ? 'a list holding a non-object' : typeof rows}`);
   }
+  // Objects without the fields used to fail as a TypeError on the first number printed.
+  rows.forEach((r, i) => {
+    if (typeof r.delta !== 'number' || typeof r.sparsityRatio !== 'number' || typeof r.successRate !== 'number' || (r.method !== 'group' && r.method !== 'lasso')) {
+      throw new ValueError('formatPhaseTable', `rows[${i}] is not a phaseTransition row { delta, sparsityRatio, method: 'group' | 'lasso', successRate }`);
+    }
+  });
   const deltas = [...new Set(rows.map((r) => r.delta))];
   const ratios = [...new Set(rows.map((r) => r.sparsityRatio))];
   const cell = (d: number, r: number, m: string) => rows.find((x) => x.delta === d && x.sparsityRatio === r && x.method === m)?.successRate;

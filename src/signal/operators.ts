@@ -7,15 +7,11 @@
  */
 import { OptionError, ShapeError, ValueError } from '../errors.ts';
 import { DenseMatrix } from '../linalg/dense.ts';
-import type { LinearOperator } from '../linalg/operator.ts';
+import { checkProduct, type LinearOperator } from '../linalg/operator.ts';
 import { SignalOperator } from '../linalg/combinators.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt, checkSizeLimit } from '../util/validate.ts';
 import { ComplexDFT } from './fft.ts';
-
-function checkLength(fn: string, what: string, v: Float64Array, n: number): void {
-  if (v.length !== n) throw new ShapeError(fn, `${what} has length ${v.length}, expected ${n}`);
-}
 
 /** Longest signal accepted (2²⁶ samples: the transforms hold a few work vectors of this length). */
 export const MAX_SIGNAL_LENGTH = 2 ** 26;
@@ -160,8 +156,7 @@ export class PartialFourierOperator extends SignalOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
-    checkLength('partialFourier.apply', 'x', x, this.cols);
-    checkLength('partialFourier.apply', 'out', out, this.rows);
+    checkProduct('partialFourier.apply', 'x', x, this.cols, out, this.rows);
     const n = this.n;
     const b = this.bufIn;
     if (this.complex) {
@@ -187,8 +182,7 @@ export class PartialFourierOperator extends SignalOperator {
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
-    checkLength('partialFourier.applyTranspose', 'y', y, this.rows);
-    checkLength('partialFourier.applyTranspose', 'out', out, this.cols);
+    checkProduct('partialFourier.applyTranspose', 'y', y, this.rows, out, this.cols);
     const n = this.n;
     const f = this.frequencies;
     const m = f.length;
@@ -289,8 +283,7 @@ export class PartialDCTOperator extends SignalOperator {
 
   /** Makhoul: v = (x_0, x_2, x_4, …, x_5, x_3, x_1), V = DFT(v), X_k = Re(e^{−iπk/(2n)} V_k). */
   apply(x: Float64Array, out: Float64Array): void {
-    checkLength('partialDCT.apply', 'x', x, this.cols);
-    checkLength('partialDCT.apply', 'out', out, this.rows);
+    checkProduct('partialDCT.apply', 'x', x, this.cols, out, this.rows);
     const n = this.n;
     const b = this.bufIn;
     const half = (n + 1) >> 1;
@@ -316,8 +309,7 @@ export class PartialDCTOperator extends SignalOperator {
    * invert Makhoul: V_k = e^{iπk/(2n)} (X_k − i X_{n−k}) (X_n = 0), v = IDFT(V), un-permute.
    */
   applyTranspose(y: Float64Array, out: Float64Array): void {
-    checkLength('partialDCT.applyTranspose', 'y', y, this.rows);
-    checkLength('partialDCT.applyTranspose', 'out', out, this.cols);
+    checkProduct('partialDCT.applyTranspose', 'y', y, this.rows, out, this.cols);
     const n = this.n;
     const X = this.full;
     X.fill(0);
@@ -406,14 +398,12 @@ export class ConvolutionOperator extends SignalOperator {
   }
 
   apply(x: Float64Array, out: Float64Array): void {
-    checkLength('convolution.apply', 'x', x, this.cols);
-    checkLength('convolution.apply', 'out', out, this.rows);
+    checkProduct('convolution.apply', 'x', x, this.cols, out, this.rows);
     this.filter(x, out, 1);
   }
 
   applyTranspose(y: Float64Array, out: Float64Array): void {
-    checkLength('convolution.applyTranspose', 'y', y, this.rows);
-    checkLength('convolution.applyTranspose', 'out', out, this.cols);
+    checkProduct('convolution.applyTranspose', 'y', y, this.rows, out, this.cols);
     this.filter(y, out, -1);
   }
 

@@ -21,9 +21,10 @@ import { DenseMatrix } from '../linalg/dense.ts';
 import { toOperator, toResponse, toVector } from '../linalg/input.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
 import { prepareProblem, type FitResult } from '../problem/problem.ts';
-import { checkOptions, checkPositive, checkPositiveInt, checkTolerance } from '../util/validate.ts';
+import { checkOptions, checkPositive, checkPositiveInt, checkSizeLimit, checkTolerance, deadlineFrom } from '../util/validate.ts';
+import type { IterationInfo } from '../solvers/proximal.ts';
 import { adjoint, restrictColumns } from '../linalg/combinators.ts';
-import { partialFourier } from './operators.ts';
+import { MAX_SIGNAL_LENGTH, partialFourier } from './operators.ts';
 
 /** Options shared by the recovery problems. */
 export interface RecoveryOptions {
@@ -50,6 +51,14 @@ export interface RecoveryOptions {
   debiasTol?: number;
   /** CGLS iteration cap (default 10·|S| + 100). */
   debiasMaxIter?: number;
+  /**
+   * Time budget of the whole call in seconds (default none): the group lasso stops with
+   * `fit.status` 'time limit reached' and the debiasing with `debias.converged: false`. A large
+   * operator (n = 2²⁰) costs a few tenths of a second per FISTA iteration.
+   */
+  maxTime?: number;
+  /** Called after each FISTA iteration with its progress (as `fitGroupLasso`'s); return false to stop. */
+  callback?: (info: IterationInfo) => boolean | void;
 }
 
 /** What the debiasing step did. */
@@ -88,7 +97,7 @@ export interface RecoveryResult {
   residualNorm: number;
 }
 
-const RECOVERY_KEYS = ['blockSize', 'groups', 'weights', 'lambda', 'lambdaRatio', 'tol', 'maxIter', 'debias', 'debiasTol', 'debiasMaxIter'] as const;
+const RECOVERY_KEYS = ['blockSize', 'groups', 'weights', 'lambda', 'lambdaRatio', 'tol', 'maxIter', 'debias', 'debiasTol', 'debiasMaxIter', 'maxTime', 'callback'] as const;
 
 interface Resolved {
   lambda?: number;
@@ -98,6 +107,9 @@ interface Resolved {
   debias: boolean;
   debiasTol: number;
   debiasMaxIter?: number;
+  /** performance.now() at which the call must end, or undefined. */
+  deadline?: number;
+  callback?: (info: IterationInfo) => boolean | void;
 }
 
 function resolveCommon(fn: string, o: RecoveryOptions): Resolved {
@@ -110,6 +122,7 @@ function resolveCommon(fn: string, o: RecoveryOptions): Resolved {
   if (lambdaRatio > 1) throw new ValueError(fn, `lambdaRatio must be in (0, 1], got ${lambdaRatio}`);
   const debias = o.debias ?? true;
   if (typeof debias !== 'boolean') throw new ValueError(fn, `debias must be true or false, got ${String(debias)}`);
+  if (o.callback !== undefined && typeof o.callback !== 'function') throw new ValueError(fn, `callback must be a function, got ${o.callback === null ? 'null' : typeof o.callback}`);
   return {
     lambda: o.lambda,
     lambdaRatio,
@@ -118,6 +131,8 @@ function resolveCommon(fn: string, o: RecoveryOptions): Resolved {
     debias,
     debiasTol: o.debiasTol === undefined ? 1e-12 : checkPositive(fn, 'debiasTol', o.debiasTol),
     debiasMaxIter: o.debiasMaxIter === undefined ? undefined : checkPositiveInt(fn, 'debiasMaxIter', o.debiasMaxIter),
+    deadline: deadlineFrom(fn, o.maxTime),
+    callback: o.callback,
   };
 }
 
@@ -158,7 +173,10 @@ function solveRecovery(
   const lmax = problem.lambdaMax();
   // λ_max = 0 (Aᵀy = 0): w = 0 is optimal for every λ > 0; λ = lambdaRatio stands in for 0·λ_max.
   const lambda = r.lambda ?? (lmax > 0 ? r.lambdaRatio * lmax : r.lambdaRatio);
-  const fit = problem.fit(lambda, { solver: 'fista', tol: r.tol, maxIter: r.maxIter });
+  // The budget is the whole call's: the fit gets what is left of it (at least a microsecond, so an
+  // exhausted budget still ends the fit at once with its own status).
+  const maxTime = r.deadline === undefined ? undefined : Math.max(1e-6, (r.deadline - performance.now()) / 1000);
+  const fit = problem.fit(lambda, { solver: 'fista', tol: r.tol, maxIter: r.maxIter, maxTime, callback: r.callback });
   const gs = problem.groups;
   const lassoCoef = fit.coef;
   // Support: features of groups with w_g ≠ 0 (group lasso zeros are exact). Least squares on as
@@ -201,7 +219,7 @@ function solveRecovery(
       for (let t = 0; t < T; t++) {
         for (let i = 0; i < m; i++) yt[i] = Y[t * m + i];
         for (let k = 0; k < support.length; k++) z[k] = lassoCoef[t * p + support[k]]; // warm start
-        const rep = cgls(AS, yt, z, r.debiasTol, maxIter, work);
+        const rep = cgls(AS, yt, z, r.debiasTol, maxIter, work, r.deadline);
         debias.iterations = Math.max(debias.iterations, rep.iterations);
         debias.relativeResidual = Math.max(debias.relativeResidual, rep.relativeResidual);
         debias.converged &&= rep.converged;
@@ -360,6 +378,10 @@ export interface MultitoneOptions {
   maxIter?: number;
   /** Least squares on the selected frequencies (default true). */
   debias?: boolean;
+  /** Time budget in seconds, as in {@link RecoveryOptions}. */
+  maxTime?: number;
+  /** Progress of each FISTA iteration, as in {@link RecoveryOptions}. */
+  callback?: (info: IterationInfo) => boolean | void;
 }
 
 /** Result of {@link denoiseMultitone}. */
@@ -395,18 +417,21 @@ export interface MultitoneResult {
  */
 export function denoiseMultitone(Y: unknown, options: MultitoneOptions = {}): MultitoneResult {
   const fn = 'denoiseMultitone';
-  checkOptions(fn, options, ['lambda', 'lambdaRatio', 'noiseStd', 'tol', 'maxIter', 'debias']);
+  checkOptions(fn, options, ['lambda', 'lambdaRatio', 'noiseStd', 'tol', 'maxIter', 'debias', 'maxTime', 'callback']);
   const o = options ?? {};
   let n: number;
   let data: Float64Array;
   let T: number;
+  // The length is checked before the samples are read: a signal past the transform's limit used to
+  // be converted whole (seconds of work) and then refused in partialFourier's name.
+  const checkLength = (len: number): number => checkSizeLimit(fn, 'the number of samples', len, MAX_SIGNAL_LENGTH, 'the longest signal the Fourier transform takes');
   if (Y instanceof DenseMatrix) {
-    n = Y.rows;
+    n = checkLength(Y.rows);
     ({ data, T } = denseResponse(fn, Y, n));
   } else {
     const rows = Y as ArrayLike<unknown>;
     if (rows === null || rows === undefined || typeof rows.length !== 'number') throw new ShapeError(fn, 'Y must be n samples × T channels');
-    n = rows.length;
+    n = checkLength(rows.length);
     if (n > 0 && typeof rows[0] === 'number') {
       // A single channel given as a flat array.
       data = toVector(rows, fn, 'Y');
@@ -427,7 +452,7 @@ export function denoiseMultitone(Y: unknown, options: MultitoneOptions = {}): Mu
     const sigma = checkPositive(fn, 'noiseStd', o.noiseStd);
     lambda = (1.1 * sigma * (Math.sqrt(2 * T) + Math.sqrt(2 * Math.log(K)))) / (2 * n);
   }
-  const r = resolveCommon(fn, { lambda, lambdaRatio: lambda === undefined ? (o.lambdaRatio ?? 0.1) : undefined, tol: o.tol, maxIter: o.maxIter, debias: o.debias });
+  const r = resolveCommon(fn, { lambda, lambdaRatio: lambda === undefined ? (o.lambdaRatio ?? 0.1) : undefined, tol: o.tol, maxIter: o.maxIter, debias: o.debias, maxTime: o.maxTime, callback: o.callback });
   const rec = solveRecovery(fn, D, data, T, groups, undefined, r);
   const denoised = new DenseMatrix(n, T);
   const ct = new Float64Array(2 * K);

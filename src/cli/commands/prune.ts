@@ -1,6 +1,6 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import type { Command } from '../command.ts';
 import { CliError } from '../errors.ts';
+import { checkOutputFolder } from '../outputs.ts';
 import { CliInterrupt, progressBar } from '../progress.ts';
 import { COMMON_FLAGS } from './common.ts';
 import { inputSizeOf, NEURAL_INPUT_FLAGS } from './inspect.ts';
@@ -32,10 +32,7 @@ export const pruneCommand: Command = {
     if (normScope !== undefined && normScope !== 'layer' && normScope !== 'global') throw new CliError(`--norm-scope must be 'layer' or 'global', got '${normScope}'`);
     if (method === 'channel-selection' && v.calibration === undefined) throw new CliError('--method channel-selection needs --calibration DIR');
     if (v.out === undefined) throw new CliError('prune needs --out DIR');
-    if (existsSync(v.out)) {
-      if (!statSync(v.out).isDirectory()) throw new CliError(`--out '${v.out}' is a file, not a folder`);
-      if (readdirSync(v.out).length > 0 && !v.force) throw new CliError(`--out '${v.out}' is not empty; add --force to write into it`);
-    }
+    checkOutputFolder('out', v.out, { force: v.force });
     const size = inputSizeOf(v);
     const neural = await import('../../neural/index.ts');
     const info = await neural.initRuntime();

@@ -98,6 +98,21 @@ export function graphFromOnnx(bytes: Uint8Array, label = 'model.onnx', options: 
   const opset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opsetVersion = num(opset?.version ?? 13);
 
+  // Names are the graph's wiring: a repeated or empty one would silently rewire it (the later
+  // definition wins), and a graph without outputs computes nothing. Checked before any work.
+  const unique = (what: string, names: readonly (string | null | undefined)[]): void => {
+    const seen = new Set<string>();
+    for (const nm of names) {
+      if (!nm) throw new DataError(fn, `${label} has ${what} without a name`);
+      if (seen.has(nm)) throw new DataError(fn, `${label} has two ${what}s named '${nm}'`);
+      seen.add(nm);
+    }
+  };
+  unique('graph input', (graph.input ?? []).map((v) => v.name));
+  unique('graph output', (graph.output ?? []).map((v) => v.name));
+  unique('initializer', (graph.initializer ?? []).map((t) => t.name));
+  if ((graph.output ?? []).length === 0) throw new DataError(fn, `${label} declares no graph output`);
+
   const consts = new Map<string, Weight>();
   for (const t of graph.initializer ?? []) consts.set(t.name!, tensorData(fn, t));
   const weights = new Map<string, Weight>();

@@ -112,8 +112,16 @@ export function graphFromTfjsGraphModel(json: ModelJson, weightsByName: Readonly
     }
     throw new DataError(fn, `node '${n.name}' (${n.op}) has padding '${p}'`);
   };
+  /**
+   * The spatial entries of an NHWC window attribute [1, h, w, 1]. Any other length, or a batch or
+   * channel entry other than 1, is a corrupted file: the runtime would stride over samples or
+   * channels, which the IR (and tfjs' own kernels) cannot express.
+   */
   const hw = (n: TfNode, k: string): [number, number] => {
     const v = attrInts(n, k) ?? [1, 1, 1, 1];
+    if (v.length !== 4 || v[0] !== 1 || v[3] !== 1) {
+      throw new DataError(fn, `node '${n.name}' (${n.op}) has ${k} [${v.join(', ')}]; expected [1, height, width, 1] (NHWC)`);
+    }
     return [v[1], v[2]];
   };
   const checkNhwc = (n: TfNode): void => {
@@ -128,6 +136,9 @@ export function graphFromTfjsGraphModel(json: ModelJson, weightsByName: Readonly
     if (ops[0] === 'BiasAdd') {
       bias = useWeight(ins[2]);
       k = 1;
+    } else if (ins.length > 2) {
+      // A third operand with no BiasAdd to use it: dropping it would change the outputs silently.
+      throw new DataError(fn, `node '${n.name}' (${n.op}) reads ${ins.length} inputs but fuses ${ops.length === 0 ? 'nothing' : ops.join(' + ')}; expected BiasAdd first`);
     } else if (ops.length > 0) {
       throw new DataError(fn, `node '${n.name}' (${n.op}) fuses ${ops.join(' + ')}, which is not supported`);
     }

@@ -49,6 +49,41 @@ function padding(fn: string, layer: string, p: unknown): Padding {
   throw new DataError(fn, `layer '${layer}' has padding ${String(p)}`);
 }
 
+/**
+ * The topology's sizes against the weights they describe: `kernel_size` against the kernel's
+ * spatial shape, `filters`/`depth_multiplier`/`units` against its last axis. A disagreement means a
+ * corrupted or hand-edited file; the weights would be run with a geometry the topology does not
+ * state (and the writer would keep the stale field), so it is refused here, naming the layer.
+ */
+function checkLayerSizes(fn: string, l: KerasLayer, weightsByName: ReadonlyMap<string, Weight>): void {
+  const c = l.config;
+  const name = c.name;
+  const kernelName = l.class_name === 'DepthwiseConv2D' ? 'depthwise_kernel' : 'kernel';
+  const k = weightsByName.get(`${name}/${kernelName}`);
+  if (k === undefined) return; // reported as a missing weight where it is read
+  const shape = `[${k.shape.join(', ')}]`;
+  const agree = (field: string, stated: unknown, actual: number): void => {
+    if (stated === undefined || stated === null) return;
+    if (Number(stated) !== actual) throw new DataError(fn, `layer '${name}' (${l.class_name}) states ${field} ${JSON.stringify(stated)}, but its weight '${name}/${kernelName}' has shape ${shape}`);
+  };
+  if (l.class_name === 'Dense') {
+    if (k.shape.length !== 2) throw new DataError(fn, `layer '${name}' (Dense) has a kernel of shape ${shape}; expected 2 axes [in, units]`);
+    agree('units', c.units, k.shape[1]);
+    return;
+  }
+  if (k.shape.length !== 4) throw new DataError(fn, `layer '${name}' (${l.class_name}) has a kernel of shape ${shape}; expected 4 axes [kh, kw, in, out]`);
+  if (c.kernel_size !== undefined && c.kernel_size !== null) {
+    const ks = c.kernel_size;
+    const [kh, kw] = pair(ks, 1);
+    const wellFormed = typeof ks === 'number' || (Array.isArray(ks) && ks.length >= 1 && ks.length <= 2 && ks.every((x) => typeof x === 'number'));
+    if (!wellFormed || kh !== k.shape[0] || kw !== k.shape[1]) {
+      throw new DataError(fn, `layer '${name}' (${l.class_name}) states kernel_size ${JSON.stringify(ks)}, but its weight '${name}/${kernelName}' has shape ${shape} (${k.shape[0]} × ${k.shape[1]})`);
+    }
+  }
+  if (l.class_name === 'Conv2D') agree('filters', c.filters, k.shape[3]);
+  else agree('depth_multiplier', c.depth_multiplier, k.shape[3]);
+}
+
 /** Inbound layer names of a functional layer (first call only: shared layers are refused). */
 function inbound(fn: string, l: KerasLayer): string[] {
   const nodes = l.inbound_nodes ?? [];
@@ -119,6 +154,7 @@ function layersGraph(json: ModelJson, weightsByName: ReadonlyMap<string, Weight>
         out({ op: 'softmax', name, inputs: [`${name}/linear`] });
       } else out(make(name, a));
     };
+    if (l.class_name === 'Conv2D' || l.class_name === 'DepthwiseConv2D' || l.class_name === 'Dense') checkLayerSizes(fn, l, weightsByName);
     switch (l.class_name) {
       case 'InputLayer': {
         const shape = (c.batch_input_shape ?? c.batch_shape) as (number | null)[];

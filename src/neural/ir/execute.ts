@@ -1,4 +1,4 @@
-import { tf } from '../runtime.ts';
+import { checkRuntime, tf } from '../runtime.ts';
 import { DataError, ShapeError } from '../../errors.ts';
 import type { Activation, Graph, IrNode, Padding } from './graph.ts';
 import { runAttention, runLayerNorm } from './sequence-ops.ts';
@@ -70,6 +70,7 @@ function activate(x: tf.Tensor, a: Activation, w: (name: string) => tf.Tensor): 
 /** Build a runner for `g`. */
 export function graphRunner(g: Graph): GraphRunner {
   checkGraph('graphRunner', g);
+  checkRuntime('graphRunner');
   const tensors = new Map<string, tf.Tensor>();
   for (const [name, w] of g.weights) tensors.set(name, tf.tensor(w.data, [...w.shape], 'float32'));
   const w = (name: string): tf.Tensor => {
@@ -205,6 +206,7 @@ export function graphRunner(g: Graph): GraphRunner {
  */
 export function inferShapes(g: Graph, inputShapes?: readonly (readonly number[])[]): Map<string, number[]> {
   checkGraph('inferShapes', g);
+  checkRuntime('inferShapes');
   const shapes = inputShapes ?? g.inputs.map((i) => i.shape.map((d) => (d < 0 ? 1 : d)));
   shapes.forEach((s, k) => {
     if (s.some((d) => !Number.isInteger(d) || d <= 0)) {

@@ -1,7 +1,7 @@
 import { DataError } from '../../errors.ts';
 import { callerName } from '../../util/validate.ts';
 import { checkAttention } from './attention.ts';
-import { checkGraph, checkNode } from '../check.ts';
+import { checkGraph, checkNode, MAX_INPUT_ENTRIES, MAX_INPUT_SIDE } from '../check.ts';
 
 /**
  * The one graph IR of a network, whatever file it came from. Activations are NHWC (channels last,
@@ -226,7 +226,14 @@ export function validateGraph(fn: string, g: Graph): void {
   // misused, so the error is in its own name.
   checkGraph('validateGraph', g);
   fn = callerName(fn, 'validateGraph');
-  const defined = new Set(g.inputs.map((i) => i.name));
+  if (g.outputs.length === 0) throw new DataError(fn, 'the graph has no outputs');
+  const defined = new Set<string>();
+  for (const i of g.inputs) {
+    if (defined.has(i.name)) throw new DataError(fn, `two graph inputs are named '${i.name}'`);
+    checkInputShape(fn, i);
+    defined.add(i.name);
+  }
+  if (new Set(g.outputs).size !== g.outputs.length) throw new DataError(fn, `an output is listed twice (${g.outputs.join(', ')})`);
   for (const n of g.nodes) {
     if (defined.has(n.name)) throw new DataError(fn, `node '${n.name}' (${n.op}) reuses a tensor name`);
     for (const i of n.inputs) {
@@ -237,9 +244,62 @@ export function validateGraph(fn: string, g: Graph): void {
     }
     if (n.op === 'attention') checkAttention(fn, g, n);
     checkWindow(fn, g, n);
+    checkScalars(fn, g, n);
     defined.add(n.name);
   }
   for (const o of g.outputs) if (!defined.has(o)) throw new DataError(fn, `output '${o}' is not produced by any node`);
+}
+
+/**
+ * An input's shape as a file states it: whole numbers ≥ 1, or −1 where unknown, and at most
+ * MAX_INPUT_ENTRIES entries per sample. A side of −6 was read as "unknown" and one of 10⁶ failed in
+ * shape inference as a RangeError ("Invalid typed array length").
+ */
+function checkInputShape(fn: string, i: GraphInput): void {
+  const s = i.shape;
+  if (!Array.isArray(s) || s.length < 1 || s.length > 8 || !s.every((d) => Number.isInteger(d) && (d >= 1 || d === -1))) {
+    throw new DataError(fn, `input '${i.name}' has shape [${Array.isArray(s) ? s.join(', ') : String(s)}]; expected 1 to 8 whole numbers ≥ 1 (−1 where unknown)`);
+  }
+  const entries = s.slice(1).reduce((a, d) => a * Math.abs(d), 1);
+  if (entries > MAX_INPUT_ENTRIES) throw new DataError(fn, `input '${i.name}' has shape [${s.join(', ')}]: ${entries.toExponential(2)} entries per sample, above the limit ${MAX_INPUT_ENTRIES}`);
+}
+
+/**
+ * The numbers a node carries besides its weights: a normalisation's ε finite and ≥ 0 (with every
+ * variance + ε > 0), a leaky slope, attention scale and pad value that are numbers. A corrupted
+ * file's ε of −1 or "abc" used to be read and turn every output into NaN.
+ */
+function checkScalars(fn: string, g: Graph, n: IrNode): void {
+  const where = `node '${n.name}' (${n.op})`;
+  // Weights: a NaN anywhere, or an infinity in a layer's parameters (a constant operand may hold
+  // −∞ on purpose, as a mask), would run through every forward pass and pruning score silently.
+  // The tfjs manifests are checked as they are decoded; this covers every importer.
+  for (const r of nodeWeights(n)) {
+    const w = g.weights.get(r.name);
+    if (w === undefined) continue;
+    const constant = n.op === 'addConst' || n.op === 'mulConst';
+    for (let k = 0; k < w.data.length; k++) {
+      const v = w.data[k];
+      if (Number.isNaN(v) || (!constant && !Number.isFinite(v))) throw new DataError(fn, `${where}: weight '${r.name}' (${r.role}) holds ${v} at index ${k}; the model file is corrupted`);
+    }
+  }
+  if (n.op === 'batchNorm' || n.op === 'layerNorm') {
+    if (!(typeof n.epsilon === 'number' && Number.isFinite(n.epsilon) && n.epsilon >= 0)) throw new DataError(fn, `${where} has epsilon ${String(n.epsilon)}; expected a finite number ≥ 0`);
+  }
+  if (n.op === 'batchNorm') {
+    const v = g.weights.get(n.variance);
+    if (v !== undefined) {
+      for (let k = 0; k < v.data.length; k++) {
+        if (!(v.data[k] + n.epsilon > 0)) throw new DataError(fn, `${where} has variance ${v.data[k]} at channel ${k} with epsilon ${n.epsilon}: the normalisation divides by √(variance + ε), which must be positive`);
+      }
+    }
+  }
+  if ('activation' in n && n.activation !== undefined && n.activation.kind === 'leakyRelu') {
+    const a = n.activation.alpha;
+    if (!(typeof a === 'number' && Number.isFinite(a))) throw new DataError(fn, `${where} has a leaky ReLU slope ${String(a)}; expected a finite number`);
+  }
+  if (n.op === 'attention' && !(typeof n.scale === 'number' && Number.isFinite(n.scale))) throw new DataError(fn, `${where} has scale ${String(n.scale)}; expected a finite number`);
+  if (n.op === 'pad' && (typeof n.value !== 'number' || Number.isNaN(n.value))) throw new DataError(fn, `${where} pads with ${String(n.value)}; expected a number`);
 }
 
 /**
@@ -256,6 +316,9 @@ function checkWindow(fn: string, g: Graph, n: IrNode): void {
     if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => Number.isInteger(x) && x >= 1)) {
       throw new DataError(fn, `${where} has ${what} ${show(v)}; expected two whole numbers ≥ 1`);
     }
+    // No window can exceed the largest input side: a corrupted 10⁹ used to reach the runtime and
+    // fail there as "memory access out of bounds".
+    if (v.some((x) => x > MAX_INPUT_SIDE)) throw new DataError(fn, `${where} has ${what} ${show(v)}, above the largest input side ${MAX_INPUT_SIDE}`);
   };
   positive('strides', n.strides);
   if (n.op === 'conv2d' || n.op === 'depthwise') positive('dilations', n.dilations);

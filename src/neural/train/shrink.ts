@@ -101,6 +101,10 @@ export function gatherInputs(x: Float32Array, perSample: number, channels: numbe
   if (!Number.isInteger(perSample) || perSample < 1 || perSample % channels !== 0 || x.length % perSample !== 0) {
     throw new ShapeError(fn, `perSample (${String(perSample)}) must be a whole multiple of channels (${channels}) dividing x.length (${x.length})`);
   }
+  // An index past the channels read the next position's values (or past x: NaN) silently.
+  for (let k = 0; k < inputIndex.length; k++) {
+    if (inputIndex[k] < 0 || inputIndex[k] >= channels) throw new ValueError(fn, `inputIndex[${k}] is ${inputIndex[k]}, not a channel in [0, ${channels})`);
+  }
   const n = x.length / perSample;
   const positions = perSample / channels;
   const out = new Float32Array(n * positions * inputIndex.length);
