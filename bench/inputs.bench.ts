@@ -8,6 +8,7 @@
  * by this process's CPU time (user + system) instead of wall time: on a loaded machine wall time
  * mostly measures the other load. One-call fits hand their kernel memory back to a pool that the
  * next one writes into (see fast.ts), so after the first repeat every form fits in touched pages.
+ * Peak memory per form: `npx tsx bench/input-rss.ts <form> <n>x<p>` (see that script).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
