@@ -97,8 +97,7 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     f.subsetsOnKernels = true;
     // The copy into the kernel memory also sums each column's squares: finiteness and the range
     // check come with it instead of two more passes over X.
-    const { ss, sums } = copyColumns(X.data, f.data, X.rows, X.cols);
-    f.noteColumnSumSq(ss, sums);
+    copyColumns(X.data, f);
     return f;
   }
 
@@ -161,7 +160,7 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     return finite;
   }
 
-  /** Column sums and sums of squares of the pass that wrote `data`, as of `version` (see blockSums). */
+  /** Column sums and sums of squares of the pass that wrote `data`, as of `version` (see {@link beginColumnSums}). */
   private stats: { version: number; sums: Float64Array; sumSq: Float64Array } | null = null;
 
   /**
@@ -171,6 +170,35 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
    */
   columnStats(): { sums: Float64Array; sumSq: Float64Array } | null {
     return this.stats !== null && this.stats.version === this.version ? this.stats : null;
+  }
+
+  /**
+   * @internal Start the column statistics of a pass that writes `data` (WebAssembly backend):
+   * {@link addColumnSums} on each part once it is written, while it is in cache, then
+   * {@link finishColumnSums}. The sums run in the kernel memory (col_sums in kernels.wat).
+   */
+  beginColumnSums(): void {
+    this.wasmEngine().sumsBegin();
+  }
+
+  /**
+   * @internal Add rows [row0, row0 + rows) of columns [j0, j1) of `data` to the statistics. row0 is a
+   * multiple of 8 and each column's rows are added top to bottom: every way of writing the same
+   * entries then yields the same bits (see col_sums).
+   */
+  addColumnSums(row0: number, rows: number, j0: number, j1: number): void {
+    this.wasmEngine().sumsAdd(row0, rows, j0, j1);
+  }
+
+  /** @internal The statistics are complete: record them ({@link noteColumnSumSq}); whether every entry is finite. */
+  finishColumnSums(): boolean {
+    const { sums, ss } = this.wasmEngine().sumsEnd();
+    return this.noteColumnSumSq(ss, sums);
+  }
+
+  private wasmEngine(): WasmEngine {
+    if (!(this.engine instanceof WasmEngine)) throw new ShapeError('FastDense', 'column statistics are taken on the WebAssembly kernels only');
+    return this.engine;
   }
 
   override maxColumnRms(): number {
@@ -251,13 +279,17 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     const f = FastDense.blank(m, p);
     if (f === null) return super.selectRows(idx);
     const src = this.data, dst = f.data;
-    const ss = new Float64Array(p), sums = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      const a = j * n, b = j * m;
-      for (let k = 0; k < m; k++) dst[b + k] = src[a + idx[k]];
-      blockSums(dst, b, m, j, sums, ss);
+    const batch = sumBatch(m);
+    f.beginColumnSums();
+    for (let j0 = 0; j0 < p; j0 += batch) {
+      const j1 = Math.min(p, j0 + batch);
+      for (let j = j0; j < j1; j++) {
+        const a = j * n, b = j * m;
+        for (let k = 0; k < m; k++) dst[b + k] = src[a + idx[k]];
+      }
+      f.addColumnSums(0, m, j0, j1);
     }
-    f.noteColumnSumSq(ss, sums);
+    f.finishColumnSums();
     return f;
   }
 
@@ -404,43 +436,34 @@ export function fastOperator(X: unknown, options: FastOperatorOptions = {}): Fas
 }
 
 /**
- * Column j's plain sum and sum of squares over d[o, o + n), into sums[j] and ss[j]: blocks of 8
- * rows from the top, each summed as a balanced tree, added in order, then the tail one by one —
- * the association of the transposing pass ({@link stripsArray}), so every way of building a
- * kernel copy of the same entries yields the same bits. The solvers take the column means and
- * squared norms from them ({@link FastDense.columnStats}) instead of two more passes over X.
+ * Bytes of X written between two calls of the column statistics (see {@link copyColumns}): small
+ * enough that what was just written is still in L2 when col_sums reads it back.
  */
-function blockSums(d: Float64Array, o: number, n: number, j: number, sums: Float64Array, ss: Float64Array): void {
-  let s = 0, q = 0;
-  let i = o;
-  const e = o + n;
-  for (; i + 8 <= e; i += 8) {
-    const v0 = d[i], v1 = d[i + 1], v2 = d[i + 2], v3 = d[i + 3], v4 = d[i + 4], v5 = d[i + 5], v6 = d[i + 6], v7 = d[i + 7];
-    s += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
-    q += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
-  }
-  for (; i < e; i++) {
-    const v = d[i];
-    s += v;
-    q += v * v;
-  }
-  sums[j] = s;
-  ss[j] = q;
+const SUM_BATCH_BYTES = 1 << 17;
+
+/**
+ * Columns per call of the column statistics: whole columns up to {@link SUM_BATCH_BYTES}, and at
+ * least two, since col_sums runs two columns per vector (a lone column takes its slower scalar path).
+ */
+function sumBatch(n: number): number {
+  return Math.max(2, Math.floor(SUM_BATCH_BYTES / (8 * n)));
 }
 
 /**
- * dst ← src (both n × p column-major), returning each column's plain sum and sum of squares
- * ({@link blockSums}, read back while the column is in cache): the copy, the finiteness / range
- * checks and the column statistics in one read of src.
+ * f.data ← src (both n × p column-major) in batches of whole columns, each summed by the kernels
+ * right after its copy (read back from cache): the copy, the finiteness / range checks and the
+ * column statistics in one read of src.
  */
-function copyColumns(src: Float64Array, dst: Float64Array, n: number, p: number): { ss: Float64Array; sums: Float64Array } {
-  const ss = new Float64Array(p), sums = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    const o = j * n;
-    dst.set(src.subarray(o, o + n), o);
-    blockSums(dst, o, n, j, sums, ss);
+function copyColumns(src: Float64Array, f: FastDense): void {
+  const n = f.rows, p = f.cols, dst = f.data;
+  const batch = sumBatch(n);
+  f.beginColumnSums();
+  for (let j = 0; j < p; j += batch) {
+    const e = Math.min(p, j + batch);
+    dst.set(src.subarray(j * n, e * n), j * n);
+    f.addColumnSums(0, n, j, e);
   }
-  return { ss, sums };
+  f.finishColumnSums();
 }
 
 /** Plain-TypeScript kernels over the input's own storage. */
@@ -597,6 +620,24 @@ class WasmEngine implements Engine {
 
   dispose(): void {
     releaseKernelMemory(this.kernel);
+  }
+
+  // Column statistics while X is written: the coef and out scratch (c ≥ p entries each) hold the
+  // sums and the sums of squares; no product runs until the writing pass is done.
+  sumsBegin(): void {
+    this.coefView.fill(0, 0, this.p);
+    this.outView.fill(0, 0, this.p);
+  }
+
+  sumsAdd(row0: number, rows: number, j0: number, j1: number): void {
+    if (!(row0 >= 0 && rows >= 0 && row0 + rows <= this.n && j0 >= 0 && j0 <= j1 && j1 <= this.p)) {
+      throw new ShapeError('FastDense.addColumnSums', `rows [${row0}, ${row0 + rows}) × columns [${j0}, ${j1}) do not fit ${this.n} × ${this.p}`);
+    }
+    this.k.col_sums(this.xPtr, this.n, row0, rows, j0, j1, this.coefPtr, this.outPtr);
+  }
+
+  sumsEnd(): { sums: Float64Array; ss: Float64Array } {
+    return { sums: this.coefView.slice(0, this.p), ss: this.outView.slice(0, this.p) };
   }
 
   vector(length: number): Float64Array {
@@ -771,9 +812,9 @@ export function sharedFastCopy(X: DenseMatrix, fn?: string): FastDense {
   if (X instanceof FastDense) return X;
   const hit = denseCache.get(X);
   if (hit && hit.rows === X.rows && hit.cols === X.cols && hit.backend === 'wasm') {
-    const { ss, sums } = copyColumns(X.data, hit.data, X.rows, X.cols);
     hit.touch();
-    if (!hit.noteColumnSumSq(ss, sums) && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
+    copyColumns(X.data, hit);
+    if (!hit.isKnownFinite() && fn !== undefined) checkFiniteMatrix(fn, 'X', X);
     return hit;
   }
   if (fn !== undefined && !(X.rows > 0 && X.cols > 0)) toOperator(X, fn); // words the empty shape
@@ -858,49 +899,62 @@ function denseFromCsc(X: SparseMatrix, pooled: boolean): FastDense | null {
   const f = FastDense.blank(n, p, undefined, pooled);
   if (f === null) return null;
   const d = f.data, ptr = X.colPtr, ri = X.rowIndex, v = X.values;
-  const ss = new Float64Array(p), sums = new Float64Array(p);
-  for (let j = 0; j < p; j++) {
-    const o = j * n;
-    // A full column overwrites every entry (its row indices are strictly increasing, in range).
-    if (ptr[j + 1] - ptr[j] < n) d.fill(0, o, o + n);
-    for (let k = ptr[j], e = ptr[j + 1]; k < e; k++) d[o + ri[k]] = v[k];
-    blockSums(d, o, n, j, sums, ss);
+  const batch = sumBatch(n);
+  f.beginColumnSums();
+  for (let j0 = 0; j0 < p; j0 += batch) {
+    const j1 = Math.min(p, j0 + batch);
+    for (let j = j0; j < j1; j++) {
+      const o = j * n, a = ptr[j], e = ptr[j + 1];
+      // A full column's row indices are 0 … n − 1 (strictly increasing, in range): a plain copy.
+      if (e - a === n) d.set(v.subarray(a, e), o);
+      else {
+        d.fill(0, o, o + n);
+        for (let k = a; k < e; k++) d[o + ri[k]] = v[k];
+      }
+    }
+    f.addColumnSums(0, n, j0, j1);
   }
-  if (f.noteColumnSumSq(ss, sums)) return f;
+  if (f.finishColumnSums()) return f;
   f.dispose(); // a value changed to a non-finite one after construction: the general route words it
   return null;
 }
 
 /**
- * Tile shape of the row-to-column transpose. Rows are read in strips of 8: for each column j the
- * 8 entries r_i[j] … r_{i+7}[j] are written as 64 contiguous bytes (one cache line) of column j,
- * so every line written is written whole. A block of STRIP_ROWS rows × STRIP_COLS columns keeps
- * the lines of the rows being read and the STRIP_COLS destination pages in cache and TLB while
- * the block's strips run (10000 × 2000: 55–65 ms here against 110–120 ms for 64 × 64 tiles
- * written one entry per line, and 31 ms just to read the rows once).
+ * Tile shape of the row-to-column transpose. Rows are read in strips of 16 (then one at a time for
+ * the last rows, fewer than 16): for each column j the 16 entries r_i[j] … r_{i+15}[j] are written as
+ * 128 contiguous bytes (two whole cache lines) of column j, so every line written is written whole.
+ * A block of STRIP_ROWS rows × STRIP_COLS columns keeps the lines of the rows being read and the
+ * STRIP_COLS destination pages in cache and TLB while the block's strips run. Measured on
+ * 10000 × 2000 rows: 35–39 ms for strips of 16 against 40–43 ms for strips of 8 (and 110–120 ms
+ * for 64 × 64 tiles written one entry per line); 1000 × 5000: 7.6–7.8 ms against 9.5–10 ms.
  */
 const STRIP_ROWS = 64;
 const STRIP_COLS = 256;
 
 /**
- * Rows [i0, i1) × columns [j0, j1) of plain-array rows into column-major `d`, adding each entry's
- * square to its column's `ss`; false when an entry is not a number (a Float64Array store would
- * turn null into 0 and '2' into 2).
+ * Rows [i0, i1) × columns [j0, j1) of plain-array or typed rows into column-major `d`; false when an
+ * entry is not a number (a Float64Array store would turn null into 0 and '2' into 2). One loop for
+ * both kinds of rows: a separate monomorphic copy for typed rows measured no faster.
  */
-function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Float64Array, sums: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
+function strips(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): boolean {
   let i = i0;
-  for (; i + 8 <= i1; i += 8) {
+  for (; i + 16 <= i1; i += 16) {
     const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
     const r4 = rows[i + 4], r5 = rows[i + 5], r6 = rows[i + 6], r7 = rows[i + 7];
+    const r8 = rows[i + 8], r9 = rows[i + 9], r10 = rows[i + 10], r11 = rows[i + 11];
+    const r12 = rows[i + 12], r13 = rows[i + 13], r14 = rows[i + 14], r15 = rows[i + 15];
     for (let j = j0; j < j1; j++) {
       const v0 = r0[j], v1 = r1[j], v2 = r2[j], v3 = r3[j], v4 = r4[j], v5 = r5[j], v6 = r6[j], v7 = r7[j];
+      const v8 = r8[j], v9 = r9[j], v10 = r10[j], v11 = r11[j], v12 = r12[j], v13 = r13[j], v14 = r14[j], v15 = r15[j];
       if (typeof v0 !== 'number' || typeof v1 !== 'number' || typeof v2 !== 'number' || typeof v3 !== 'number' ||
-        typeof v4 !== 'number' || typeof v5 !== 'number' || typeof v6 !== 'number' || typeof v7 !== 'number') return false;
+        typeof v4 !== 'number' || typeof v5 !== 'number' || typeof v6 !== 'number' || typeof v7 !== 'number' ||
+        typeof v8 !== 'number' || typeof v9 !== 'number' || typeof v10 !== 'number' || typeof v11 !== 'number' ||
+        typeof v12 !== 'number' || typeof v13 !== 'number' || typeof v14 !== 'number' || typeof v15 !== 'number') return false;
       const o = j * n + i;
       d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
       d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
-      ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
-      sums[j] += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
+      d[o + 8] = v8; d[o + 9] = v9; d[o + 10] = v10; d[o + 11] = v11;
+      d[o + 12] = v12; d[o + 13] = v13; d[o + 14] = v14; d[o + 15] = v15;
     }
   }
   for (; i < i1; i++) {
@@ -909,37 +963,9 @@ function stripsArray(rows: ArrayLike<ArrayLike<number>>, d: Float64Array, ss: Fl
       const v = r[j];
       if (typeof v !== 'number') return false;
       d[j * n + i] = v;
-      ss[j] += v * v;
-      sums[j] += v;
     }
   }
   return true;
-}
-
-/** {@link stripsArray} for Float64Array rows (ml-matrix's storage): every entry is a number. */
-function stripsTyped(rows: ArrayLike<Float64Array>, d: Float64Array, ss: Float64Array, sums: Float64Array, n: number, i0: number, i1: number, j0: number, j1: number): void {
-  let i = i0;
-  for (; i + 8 <= i1; i += 8) {
-    const r0 = rows[i], r1 = rows[i + 1], r2 = rows[i + 2], r3 = rows[i + 3];
-    const r4 = rows[i + 4], r5 = rows[i + 5], r6 = rows[i + 6], r7 = rows[i + 7];
-    for (let j = j0; j < j1; j++) {
-      const v0 = r0[j], v1 = r1[j], v2 = r2[j], v3 = r3[j], v4 = r4[j], v5 = r5[j], v6 = r6[j], v7 = r7[j];
-      const o = j * n + i;
-      d[o] = v0; d[o + 1] = v1; d[o + 2] = v2; d[o + 3] = v3;
-      d[o + 4] = v4; d[o + 5] = v5; d[o + 6] = v6; d[o + 7] = v7;
-      ss[j] += ((v0 * v0 + v1 * v1) + (v2 * v2 + v3 * v3)) + ((v4 * v4 + v5 * v5) + (v6 * v6 + v7 * v7));
-      sums[j] += ((v0 + v1) + (v2 + v3)) + ((v4 + v5) + (v6 + v7));
-    }
-  }
-  for (; i < i1; i++) {
-    const r = rows[i];
-    for (let j = j0; j < j1; j++) {
-      const v = r[j];
-      d[j * n + i] = v;
-      ss[j] += v * v;
-      sums[j] += v;
-    }
-  }
 }
 
 /**
@@ -970,21 +996,22 @@ export function fastFromRows(X: unknown, pooled = false): FastDense | null {
   const f = FastDense.blank(n, p, undefined, pooled);
   if (f === null) return null;
   const d = f.data;
-  const ss = new Float64Array(p), sums = new Float64Array(p);
+  f.beginColumnSums();
   // Blocks of strips (see STRIP_ROWS): a row-wide block would write to p pages at once and thrash
-  // the TLB. Plain arrays and typed rows (ml-matrix) run separate, monomorphic loops.
+  // the TLB.
   for (let i0 = 0; i0 < n; i0 += STRIP_ROWS) {
     const i1 = Math.min(n, i0 + STRIP_ROWS);
     for (let j0 = 0; j0 < p; j0 += STRIP_COLS) {
       const j1 = Math.min(p, j0 + STRIP_COLS);
-      if (typed) stripsTyped(rows as ArrayLike<Float64Array>, d, ss, sums, n, i0, i1, j0, j1);
-      else if (!stripsArray(rows as ArrayLike<ArrayLike<number>>, d, ss, sums, n, i0, i1, j0, j1)) {
+      if (!strips(rows, d, n, i0, i1, j0, j1)) {
         f.dispose();
         return null; // the general conversion words it
       }
+      // The block just written is in cache: its statistics now (STRIP_ROWS is a multiple of 8).
+      f.addColumnSums(i0, i1 - i0, j0, j1);
     }
   }
-  if (f.noteColumnSumSq(ss, sums)) return f;
+  if (f.finishColumnSums()) return f;
   f.dispose();
   return null;
 }

@@ -239,4 +239,137 @@
           (local.get $y) (local.get $n))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $cols1))))
+
+  ;; Column sums and sums of squares of rows [row0, row0 + rows) of columns [j0, j1), added to
+  ;; sums[j] and ss[j] (f64 arrays indexed by column): blocks of 8 rows from row0, each summed as the
+  ;; balanced tree ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)) and added in order, then the
+  ;; rows left one by one. Every way of building a kernel copy (a copy, a transpose strip by strip,
+  ;; a CSC scatter) calls this with row0 a multiple of 8, so the statistics of equal entries are equal
+  ;; bits. Two columns share each vector (one per lane): the tree is the same per lane.
+  (func (export "col_sums") (param $X i32) (param $n i32) (param $row0 i32) (param $rows i32)
+                            (param $j0 i32) (param $j1 i32) (param $sums i32) (param $ss i32)
+    (local $j i32) (local $a i32) (local $b i32) (local $off i32) (local $end8 i32) (local $end i32)
+    (local $colBytes i32) (local $u i32) (local $pa i32) (local $pb i32)
+    (local $x0 v128) (local $x1 v128) (local $x2 v128) (local $x3 v128)
+    (local $y0 v128) (local $y1 v128) (local $y2 v128) (local $y3 v128)
+    (local $v0 v128) (local $v1 v128) (local $v2 v128) (local $v3 v128)
+    (local $v4 v128) (local $v5 v128) (local $v6 v128) (local $v7 v128)
+    (local $s v128) (local $q v128) (local $t f64) (local $sa f64) (local $qa f64)
+    (local.set $colBytes (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $end (i32.shl (local.get $rows) (i32.const 3)))
+    (local.set $end8 (i32.and (local.get $end) (i32.const -64)))
+    (local.set $j (local.get $j0))
+    (block $done2
+      (loop $cols2
+        (br_if $done2 (i32.gt_u (i32.add (local.get $j) (i32.const 2)) (local.get $j1)))
+        (local.set $a (i32.add (i32.add (local.get $X) (i32.mul (local.get $j) (local.get $colBytes)))
+                               (i32.shl (local.get $row0) (i32.const 3))))
+        (local.set $b (i32.add (local.get $a) (local.get $colBytes)))
+        (local.set $u (i32.shl (local.get $j) (i32.const 3)))
+        ;; lane 0: column j, lane 1: column j + 1
+        (local.set $s (v128.load (i32.add (local.get $sums) (local.get $u))))
+        (local.set $q (v128.load (i32.add (local.get $ss) (local.get $u))))
+        (local.set $off (i32.const 0))
+        (block $rdone
+          (loop $rows8
+            (br_if $rdone (i32.ge_u (local.get $off) (local.get $end8)))
+            (local.set $pa (i32.add (local.get $a) (local.get $off)))
+            (local.set $pb (i32.add (local.get $b) (local.get $off)))
+            (local.set $x0 (v128.load (local.get $pa)))
+            (local.set $x1 (v128.load offset=16 (local.get $pa)))
+            (local.set $x2 (v128.load offset=32 (local.get $pa)))
+            (local.set $x3 (v128.load offset=48 (local.get $pa)))
+            (local.set $y0 (v128.load (local.get $pb)))
+            (local.set $y1 (v128.load offset=16 (local.get $pb)))
+            (local.set $y2 (v128.load offset=32 (local.get $pb)))
+            (local.set $y3 (v128.load offset=48 (local.get $pb)))
+            ;; v_k = (x_k of column j, x_k of column j + 1)
+            (local.set $v0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x0) (local.get $y0)))
+            (local.set $v1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x0) (local.get $y0)))
+            (local.set $v2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x1) (local.get $y1)))
+            (local.set $v3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x1) (local.get $y1)))
+            (local.set $v4 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x2) (local.get $y2)))
+            (local.set $v5 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x2) (local.get $y2)))
+            (local.set $v6 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x3) (local.get $y3)))
+            (local.set $v7 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x3) (local.get $y3)))
+            (local.set $s (f64x2.add (local.get $s)
+              (f64x2.add
+                (f64x2.add (f64x2.add (local.get $v0) (local.get $v1)) (f64x2.add (local.get $v2) (local.get $v3)))
+                (f64x2.add (f64x2.add (local.get $v4) (local.get $v5)) (f64x2.add (local.get $v6) (local.get $v7))))))
+            (local.set $q (f64x2.add (local.get $q)
+              (f64x2.add
+                (f64x2.add
+                  (f64x2.add (f64x2.mul (local.get $v0) (local.get $v0)) (f64x2.mul (local.get $v1) (local.get $v1)))
+                  (f64x2.add (f64x2.mul (local.get $v2) (local.get $v2)) (f64x2.mul (local.get $v3) (local.get $v3))))
+                (f64x2.add
+                  (f64x2.add (f64x2.mul (local.get $v4) (local.get $v4)) (f64x2.mul (local.get $v5) (local.get $v5)))
+                  (f64x2.add (f64x2.mul (local.get $v6) (local.get $v6)) (f64x2.mul (local.get $v7) (local.get $v7)))))))
+            (local.set $off (i32.add (local.get $off) (i32.const 64)))
+            (br $rows8)))
+        (block $tdone
+          (loop $tail
+            (br_if $tdone (i32.ge_u (local.get $off) (local.get $end)))
+            (local.set $v0 (f64x2.replace_lane 1
+              (f64x2.splat (f64.load (i32.add (local.get $a) (local.get $off))))
+              (f64.load (i32.add (local.get $b) (local.get $off)))))
+            (local.set $s (f64x2.add (local.get $s) (local.get $v0)))
+            (local.set $q (f64x2.add (local.get $q) (f64x2.mul (local.get $v0) (local.get $v0))))
+            (local.set $off (i32.add (local.get $off) (i32.const 8)))
+            (br $tail)))
+        (v128.store (i32.add (local.get $sums) (local.get $u)) (local.get $s))
+        (v128.store (i32.add (local.get $ss) (local.get $u)) (local.get $q))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $cols2)))
+    ;; An odd last column, scalar (the same association).
+    (if (i32.lt_u (local.get $j) (local.get $j1))
+      (then
+        (local.set $a (i32.add (i32.add (local.get $X) (i32.mul (local.get $j) (local.get $colBytes)))
+                               (i32.shl (local.get $row0) (i32.const 3))))
+        (local.set $u (i32.shl (local.get $j) (i32.const 3)))
+        (local.set $sa (f64.load (i32.add (local.get $sums) (local.get $u))))
+        (local.set $qa (f64.load (i32.add (local.get $ss) (local.get $u))))
+        (local.set $off (i32.const 0))
+        (block $r1done
+          (loop $r1
+            (br_if $r1done (i32.ge_u (local.get $off) (local.get $end8)))
+            (local.set $x0 (v128.load (i32.add (local.get $a) (local.get $off))))
+            (local.set $x1 (v128.load offset=16 (i32.add (local.get $a) (local.get $off))))
+            (local.set $x2 (v128.load offset=32 (i32.add (local.get $a) (local.get $off))))
+            (local.set $x3 (v128.load offset=48 (i32.add (local.get $a) (local.get $off))))
+            ;; lane sums of (x0, x1) etc. are x0 + x1: the same tree, two leaves per vector.
+            (local.set $v0 (f64x2.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x0) (local.get $x2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x0) (local.get $x2))))
+            (local.set $v1 (f64x2.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x1) (local.get $x3))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x1) (local.get $x3))))
+            ;; v0 = (x0 + x1, x4 + x5), v1 = (x2 + x3, x6 + x7)
+            (local.set $v0 (f64x2.add (local.get $v0) (local.get $v1)))
+            (local.set $sa (f64.add (local.get $sa)
+              (f64.add (f64x2.extract_lane 0 (local.get $v0)) (f64x2.extract_lane 1 (local.get $v0)))))
+            (local.set $x0 (f64x2.mul (local.get $x0) (local.get $x0)))
+            (local.set $x1 (f64x2.mul (local.get $x1) (local.get $x1)))
+            (local.set $x2 (f64x2.mul (local.get $x2) (local.get $x2)))
+            (local.set $x3 (f64x2.mul (local.get $x3) (local.get $x3)))
+            (local.set $v0 (f64x2.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x0) (local.get $x2))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x0) (local.get $x2))))
+            (local.set $v1 (f64x2.add
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $x1) (local.get $x3))
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $x1) (local.get $x3))))
+            (local.set $v0 (f64x2.add (local.get $v0) (local.get $v1)))
+            (local.set $qa (f64.add (local.get $qa)
+              (f64.add (f64x2.extract_lane 0 (local.get $v0)) (f64x2.extract_lane 1 (local.get $v0)))))
+            (local.set $off (i32.add (local.get $off) (i32.const 64)))
+            (br $r1)))
+        (block $t1done
+          (loop $t1
+            (br_if $t1done (i32.ge_u (local.get $off) (local.get $end)))
+            (local.set $t (f64.load (i32.add (local.get $a) (local.get $off))))
+            (local.set $sa (f64.add (local.get $sa) (local.get $t)))
+            (local.set $qa (f64.add (local.get $qa) (f64.mul (local.get $t) (local.get $t))))
+            (local.set $off (i32.add (local.get $off) (i32.const 8)))
+            (br $t1)))
+        (f64.store (i32.add (local.get $sums) (local.get $u)) (local.get $sa))
+        (f64.store (i32.add (local.get $ss) (local.get $u)) (local.get $qa)))))
 )

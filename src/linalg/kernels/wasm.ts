@@ -27,6 +27,11 @@ export interface WasmKernelExports {
   gemv_t(X: number, n: number, idx: number, count: number, y: number, out: number): void;
   /** y += Σ_{k<count} coef[k]·X[:, idx[k]]. */
   gemv_n(X: number, n: number, idx: number, count: number, coef: number, y: number): void;
+  /**
+   * sums[j] += Σ x_ij, ss[j] += Σ x_ij² over rows [row0, row0 + rows) of columns [j0, j1) (blocks of 8
+   * rows summed as a balanced tree, in order; sums and ss are f64 arrays indexed by column).
+   */
+  col_sums(X: number, n: number, row0: number, rows: number, j0: number, j1: number, sums: number, ss: number): void;
   /** Rows above which gemv_t / gemv_n share each vector load among four columns (default 4096). */
   split: { value: number };
 }
