@@ -275,6 +275,9 @@ const rows: BadInputRow[] = [
   // 0 < λ < 1e-16·λ_max: every solver ran to its stall test or work cap and returned converged:
   // false with a relative gap near 1 (the penalty's threshold is under the gradient's rounding).
   { name: 'fitGroupLasso with lambda 1e-17·λ_max', fn: 'fitGroupLasso', error: ValueError, message: /^lambda = [\d.e-]+ is below 1e-16·λ_max = [\d.e+-]+ \(λ_max = [\d.e+-]+\): float64 cannot tell a penalty this small from none; use lambda: 0 for the unpenalized fit$/, call: () => fitGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda: 1e-17 * lambdaMax(small.X, small.y, { groups: [[0], [1]] }) }) },
+  // A group weight under 1e-16 of the largest: the same unresolvable threshold, group by group
+  // (every solver stalled at relative gap ≈ 1 while the KKT violation was 6e-17).
+  { name: 'fitGroupLasso with a group weight 1e-17 of the largest', fn: 'fitGroupLasso', error: ValueError, message: /^weight of group g0 \(1e-17\) is below 1e-16 times the largest \(1\): float64 cannot tell it from 0; give it weight 0 to leave the group unpenalized$/, call: () => fitGroupLasso(small.X, small.y, { groups: [[0], [1]], weights: [1e-17, 1], lambda: 0.1 }) },
   { name: 'fitSparseGroupLasso with lambda 5e-324', fn: 'fitSparseGroupLasso', error: ValueError, message: /^lambda = 5e-324 is below 1e-16·λ_max/, call: () => fitSparseGroupLasso(small.X, small.y, { groups: [[0], [1]], lambda: 5e-324 }) },
   // Pruning inputs: a NaN calibration batch was scored and pruned on; a disposed one, a group id of
   // 1.5, escaped as TypeErrors; a wrong-sized batch was refused in the runner's name; NaN scores left

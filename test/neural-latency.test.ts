@@ -69,4 +69,23 @@ describe('latencyStats', () => {
     expect(() => neural.latencyStats(g, [1, 40, 40, 3], { runs: 4, maxRuns: 2 })).toThrow(/^latencyStats: maxRuns \(2\) must be ≥ runs \(4\)$/);
     expect(() => neural.measureLatency(g, [1, 40, 40, 3], { runs: 0 })).toThrow(/^measureLatency: runs must be a whole number ≥ 1, got 0$/);
   });
+
+  it('reports every pass to onProgress, which can stop it: the stats then cover the passes timed and say so', () => {
+    const g = neural.loadTinyFaceDetector({ inputSize: 40 });
+    const seen: { warmup: number; timed: number; lastMs: number }[] = [];
+    const full = neural.latencyStats(g, [1, 40, 40, 3], { runs: 5, warmup: 2, onProgress: (i) => { seen.push(i); } });
+    expect(full.status).toBe('complete');
+    // One report per pass: 2 warm-up, then 5 timed, counted in order.
+    expect(seen.map((i) => [i.warmup, i.timed])).toEqual([[1, 0], [2, 0], [2, 1], [2, 2], [2, 3], [2, 4], [2, 5]]);
+    expect(seen.every((i) => i.lastMs > 0)).toBe(true);
+    // The timed passes reported are the ones the stats hold.
+    expect(seen.slice(2).map((i) => i.lastMs).sort((a, b) => a - b)).toEqual(full.times);
+    const cut = neural.latencyStats(g, [1, 40, 40, 3], { runs: 20, warmup: 1, onProgress: (i) => i.timed < 3 });
+    expect(cut.status).toBe('stopped by callback');
+    expect(cut.runs).toBe(3);
+    expect(cut.median).toBe(cut.times[1]);
+    expect(() => neural.measureLatency(g, [1, 40, 40, 3], { warmup: 3, onProgress: () => false }))
+      .toThrow(/^measureLatency: onProgress stopped the measurement during the warm-up \(1 passes\), before any timed pass$/);
+    expect(() => neural.measureLatency(g, [1, 40, 40, 3], { onProgress: 'x' as never })).toThrow(/^measureLatency: onProgress must be a function/);
+  });
 });

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { fitGroupLasso, groupLassoPath } from '../src/index.ts';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './helpers/problems.ts';
 
 /** Three classes from noisy linear scores: at small λ the labels are nearly separable. */
 function threeClasses(seed: number, n: number, p: number) {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const randn = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const X = Array.from({ length: n }, () => Array.from({ length: p }, () => randn()));
   const y = X.map((row) => {

@@ -202,8 +202,21 @@ function resolveWeights(gs: GroupStructure, spec: ArrayLike<number> | WeightRule
     if (v < 0) throw new ValueError(fn, `weight of group ${gs.names[g]} is negative (${v})`);
     w[g] = v;
   }
+  // A weight this far under the largest makes the threshold λ·d_g smaller than the rounding of the
+  // gradient it is compared with, as a λ under 1e-16·λ_max does: no dual point resolves it and every
+  // solver stalls at a relative gap near 1. Weight 0 (unpenalized) is what such a group means.
+  let wmax = 0;
+  for (let g = 0; g < nUser; g++) wmax = Math.max(wmax, w[g]);
+  for (let g = 0; g < nUser; g++) {
+    if (w[g] > 0 && w[g] < WEIGHT_RESOLUTION * wmax) {
+      throw new ValueError(fn, `weight of group ${gs.names[g]} (${w[g]}) is below ${WEIGHT_RESOLUTION} times the largest (${wmax}): float64 cannot tell it from 0; give it weight 0 to leave the group unpenalized`);
+    }
+  }
   return w;
 }
+
+/** Relative size under which a positive group weight is refused (see resolveWeights). */
+const WEIGHT_RESOLUTION = 1e-16;
 
 /** Same groups, new weights. */
 export function withWeights(gs: GroupStructure, weights: ArrayLike<number> | WeightRule, fn = 'withWeights'): GroupStructure {

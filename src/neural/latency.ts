@@ -1,4 +1,4 @@
-import { ValueError } from '../errors.ts';
+import { OptionError, ValueError } from '../errors.ts';
 import type { Graph } from './ir/graph.ts';
 import { graphRunner, inferShapes } from './ir/execute.ts';
 import { tf } from './runtime.ts';
@@ -47,6 +47,12 @@ export interface LatencyOptions {
   maxSeconds?: number;
   /** Untimed passes first; by default until three in a row settle (see `RunSchedule`). */
   warmup?: number;
+  /**
+   * Called after every pass (warm-up included) with the passes done so far and the last one's
+   * time; returning false ends the measurement after the timed passes done (a pass of a large
+   * batch can take seconds, so a long measurement is otherwise silent and cannot be stopped).
+   */
+  onProgress?: (info: { warmup: number; timed: number; lastMs: number }) => boolean | void;
 }
 
 /** A latency measurement: the median (ms) of `runs` timed passes after `warmup` untimed ones. */
@@ -56,6 +62,8 @@ export interface LatencyStats {
   warmup: number;
   /** The timed passes (ms), sorted. */
   times: number[];
+  /** 'complete', or 'stopped by callback' (onProgress returned false; `runs` says how many were timed). */
+  status: 'complete' | 'stopped by callback';
 }
 
 /** The adaptive warm-up's caps: passes, and their total time (ms). */
@@ -107,7 +115,7 @@ export class RunSchedule {
 
   stats(): LatencyStats {
     const t = [...this.times].sort((a, b) => a - b);
-    return { median: t[Math.floor(t.length / 2)], runs: t.length, warmup: this.warm.length, times: t };
+    return { median: t[Math.floor(t.length / 2)], runs: t.length, warmup: this.warm.length, times: t, status: 'complete' };
   }
 }
 
@@ -116,7 +124,7 @@ const MAX_LATENCY_RUNS = 10_000;
 
 /** The options of a latency measurement, checked, with their defaults. */
 export function latencyPlan(fn: string, options: unknown): { batch: number; runs: number; maxRuns: number; maxMs: number; warmup?: number } {
-  checkOptions(fn, options as object | undefined, ['batch', 'runs', 'maxRuns', 'maxSeconds', 'warmup']);
+  checkOptions(fn, options as object | undefined, ['batch', 'runs', 'maxRuns', 'maxSeconds', 'warmup', 'onProgress']);
   const o = (options ?? {}) as LatencyOptions;
   const batch = o.batch === undefined ? 1 : checkPositiveInt(fn, 'batch', o.batch);
   const runs = o.runs === undefined ? 20 : checkPositiveInt(fn, 'runs', o.runs);
@@ -127,6 +135,9 @@ export function latencyPlan(fn: string, options: unknown): { batch: number; runs
   if (maxRuns < runs) throw new ValueError(fn, `maxRuns (${maxRuns}) must be ≥ runs (${runs})`);
   const maxS = o.maxSeconds === undefined ? Infinity : o.maxSeconds;
   if (typeof maxS !== 'number' || Number.isNaN(maxS) || maxS <= 0) throw new ValueError(fn, `maxSeconds must be a number > 0, got ${String(maxS)}`);
+  if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+    throw new OptionError(fn, `onProgress must be a function ({ warmup, timed, lastMs }) => boolean | void, got ${o.onProgress === null ? 'null' : typeof o.onProgress}`);
+  }
   if (o.warmup !== undefined && (typeof o.warmup !== 'number' || !Number.isInteger(o.warmup) || o.warmup < 0)) {
     throw new ValueError(fn, `warmup must be a whole number ≥ 0, got ${String(o.warmup)}`);
   }
@@ -170,12 +181,19 @@ function timeGraph(fn: string, g: Graph, inputShape: readonly number[], options:
   const x = tf.randomUniform([batch, ...inputShape.slice(1)], 0, 1);
   try {
     const schedule = new RunSchedule(plan);
+    const onProgress = (options as LatencyOptions).onProgress;
     while (!schedule.done) {
       const t0 = performance.now();
       const out = r.run([x]);
       for (const t of out) t.dataSync();
-      schedule.record(performance.now() - t0);
+      const ms = performance.now() - t0;
+      schedule.record(ms);
       tf.dispose(out);
+      if (onProgress && onProgress({ warmup: schedule.warm.length, timed: schedule.times.length, lastMs: ms }) === false) {
+        // A median of no timed pass does not exist: say so rather than return NaN.
+        if (schedule.times.length === 0) throw new ValueError(fn, `onProgress stopped the measurement during the warm-up (${schedule.warm.length} passes), before any timed pass`);
+        return { ...schedule.stats(), status: 'stopped by callback' };
+      }
     }
     return schedule.stats();
   } finally {
