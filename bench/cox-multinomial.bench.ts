@@ -4,7 +4,7 @@
  * centring, as the estimator does for a model with no intercept), 5-fold cross-validation along
  * the default 100-λ grid, 'auto' (proximal Newton) vs 'fista'. Multinomial: 200 rows of the
  * shipped digits, groups of 8 pixels across the 10 classes, a 5-λ path under a 60 s budget each,
- * and the nearly separable 30 × 6, 3-class problem of issue 17 (a 100-λ path and 10-fold
+ * and a nearly separable 30 × 6, 3-class problem (a 100-λ path and 10-fold
  * cross-validation), 'auto' (proximal Newton) vs 'fista' and 'bcd'. Prints times, ratios and
  * whether every fit was certified. BENCH_QUICK=1: 3 folds and a 30 s budget. BENCH_CLOCK=cpu
  * times by this process's CPU time (user + system) instead of the wall clock.
@@ -75,7 +75,7 @@ function digits(): void {
   console.log(`  ${ratios(res)}`);
 }
 
-/** Issue 17's reproduction: a nearly separable 30 × 6 problem with 3 classes. */
+/** A nearly separable 30 × 6 problem with 3 classes. */
 function nearlySeparable(): void {
   let a = 3;
   const r = () => {

@@ -10,7 +10,7 @@ import { ProblemContext } from '../src/solvers/problem.ts';
 import { ProxNewton } from '../src/solvers/prox-newton.ts';
 import { mulberry32 } from './helpers/problems.ts';
 
-/** The problem generator of the issue's reproduction (mulberry32 and Box–Muller). */
+/** The problem generator (mulberry32 and Box–Muller). */
 const rng = mulberry32;
 
 interface Problem {
@@ -33,8 +33,8 @@ function problem(seed: number, n: number, p: number, K: number, scale = 2): Prob
   return { X, y, groups: Array.from({ length: p }, (_, j) => Math.floor(j / 2)), K };
 }
 
-/** The issue's nearly separable 30 × 6, 3-class problem. */
-function issueProblem(): Problem {
+/** A nearly separable 30 × 6, 3-class problem. */
+function separableProblem(): Problem {
   const r = rng(3);
   const randn = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   const X = Array.from({ length: 30 }, () => Array.from({ length: 6 }, () => randn()));
@@ -148,8 +148,8 @@ describe('proximal Newton on the multinomial (several response columns)', () => 
     });
   }
 
-  it("the issue's nearly separable problem: small-λ fits certified, the 100-λ path all converged", () => {
-    const P = issueProblem();
+  it("a nearly separable problem: small-λ fits certified, the 100-λ path all converged", () => {
+    const P = separableProblem();
     const d = [Math.SQRT2, Math.SQRT2, Math.SQRT2];
     const path = groupLassoPath(P.X, P.y, { groups: P.groups, loss: 'multinomial', nLambda: 100 });
     expect(path.certificates.filter((c) => !c.converged).length).toBe(0);
@@ -171,7 +171,7 @@ describe('proximal Newton on the multinomial (several response columns)', () => 
   });
 
   it('cross-validation of the nearly separable problem: every fold fit certified', () => {
-    const P = issueProblem();
+    const P = separableProblem();
     const cv = cvGroupLasso(P.X, P.y, { groups: P.groups, loss: 'multinomial', nLambda: 30, nFolds: 5, seed: 1 });
     expect(cv.notConverged).toBe(0);
   });

@@ -46,7 +46,7 @@ function poisson(rng: Random, mean: number): number {
   return k;
 }
 
-/** Uniform draws in [0, 1) from a 32-bit seed (mulberry32): the generator of the reproductions. */
+/** Uniform draws in [0, 1) from a 32-bit seed (mulberry32): the generator of the multinomial and Cox test problems. */
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
