@@ -1,5 +1,5 @@
 import { ShapeError, ValueError } from '../../errors.ts';
-import { checkOptions } from '../../util/validate.ts';
+import { checkOptions, deadlineFrom } from '../../util/validate.ts';
 import type { ImageSet } from '../mnist.ts';
 import { accuracy, FlatParams, fullBatch, type ClassifierLoss } from './params.ts';
 import { imagePart, splitValidation } from './validation.ts';
@@ -84,6 +84,12 @@ export interface BudgetOptions extends TrainSettings {
   test?: ImageSet;
   onProgress?: (p: BudgetProgress) => boolean | void;
   signal?: AbortSignal;
+  /**
+   * Time budget in seconds for the whole call: the phase running when it is spent stops at its
+   * next step and the later ones are skipped (status 'time limit reached'); the structure returned
+   * still fits the FLOP budget.
+   */
+  maxTime?: number;
 }
 
 export interface BudgetProgress {
@@ -138,8 +144,20 @@ export interface BudgetResult {
 
 const KEYS = [
   'budget', 'method', 'exponent', 'candidates', 'validation', 'selectEpochs', 'groups', 'lambdaStart', 'lambdaRatio', 'maxSteps', 'pathEpochs', 'pathStart',
-  'normScope', 'fineTuneEpochs', 'fineTuneSchedule', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss',
+  'normScope', 'fineTuneEpochs', 'fineTuneSchedule', 'test', 'onProgress', 'signal', 'maxTime', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss',
 ] as const;
+
+/** Why work should stop now (the caller's signal, or the time budget spent), or null. */
+function stopReason(signal: AbortSignal | undefined, deadline: number | undefined): string | null {
+  if (signal?.aborted) return 'stopped by signal';
+  if (deadline !== undefined && performance.now() > deadline) return 'time limit reached';
+  return null;
+}
+
+/** Seconds left before `deadline` (performance.now() ms) for a nested call's maxTime; undefined without one. */
+function timeLeft(deadline: number | undefined): number | undefined {
+  return deadline === undefined ? undefined : Math.max(1e-6, (deadline - performance.now()) / 1000);
+}
 
 const DEFAULT_CANDIDATES: readonly BudgetCandidate[] = [
   { method: 'cost', exponent: 0 }, { method: 'cost', exponent: 0.5 }, { method: 'cost', exponent: 1 }, { method: 'norm' }, { method: 'norm', scope: 'layer' },
@@ -171,6 +189,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
   checkObject('pruneToFlops', 'options', options);
   const fn = 'pruneToFlops';
   checkOptions(fn, options, KEYS);
+  const deadline = deadlineFrom(fn, options.maxTime);
   const net = 'stages' in model ? model : netStructure(model);
   const budget = options.budget;
   if (!(typeof budget === 'number' && budget > 0 && budget <= 1)) throw new ValueError(fn, `budget must be a fraction in (0, 1], got ${budget}`);
@@ -202,7 +221,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     }
     if (c.method === 'norm') return { order: normOrder(net, theta0, checkScope(fn, c.scope ?? 'global')), start: theta0, price: null, path: [], status: 'finished' };
     if (c.method === 'path') {
-      const o = pathOrder(net, params, on, limit, options, settings, fn);
+      const o = pathOrder(net, params, on, limit, options, settings, fn, deadline);
       const from = options.pathStart ?? 'dense';
       if (from !== 'path' && from !== 'dense') throw new ValueError(fn, `pathStart must be 'path' or 'dense', got '${String(from)}'`);
       return from === 'dense' ? { ...o, start: theta0 } : o;
@@ -229,7 +248,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     let best: { ordered: Ordered; name: string; score: CandidateScore } | null = null;
     const seen = new Map<string, CandidateScore>();
     for (const c of candidates) {
-      if (options.signal?.aborted) break;
+      if (stopReason(options.signal, deadline)) break;
       params.theta.set(theta0);
       params.push();
       const name = candidateName(c);
@@ -242,7 +261,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
         score = { ...score, candidate: name };
       } else {
         const frozen = masked(ordered.start, kept);
-        if (selectEpochs > 0) trainProximal(net, fit, { ...settings, schedule, lambda: 0, groups: [], frozen, epochs: selectEpochs, signal: options.signal });
+        if (selectEpochs > 0) trainProximal(net, fit, { ...settings, schedule, lambda: 0, groups: [], frozen, epochs: selectEpochs, signal: options.signal, maxTime: timeLeft(deadline) });
         const v = fullBatch(params, validation, loss, false);
         score = { candidate: name, flops: structureFlops(net, kept), structure: kept.map(count), validationAccuracy: v.correct / validation.n, validationLoss: v.loss };
         seen.set(key, score);
@@ -261,7 +280,8 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
     }
     chosen = best.ordered;
     picked = best.name;
-    if (options.signal?.aborted) chosen = { ...chosen, status: 'stopped by signal' };
+    const why = stopReason(options.signal, deadline);
+    if (why) chosen = { ...chosen, status: why };
     else if (selection.length < candidates.length) chosen = { ...chosen, status: 'stopped by callback' };
   } else {
     const c: BudgetCandidate = method === 'cost' ? { method, exponent: options.exponent } : method === 'norm' ? { method, scope: options.normScope } : { method };
@@ -279,7 +299,7 @@ export function pruneToFlops(model: tfl.LayersModel | NetStructure, data: ImageS
   const ft = options.fineTuneEpochs ?? 2;
   if (ft > 0 && chosen.status === 'finished') {
     trainProximal(net, data, {
-      ...settings, schedule, lambda: 0, groups: [], frozen, epochs: ft, signal: options.signal,
+      ...settings, schedule, lambda: 0, groups: [], frozen, epochs: ft, signal: options.signal, maxTime: timeLeft(deadline),
       onProgress: (p) => options.onProgress?.({ phase: 'fine-tune', flops, trainAccuracy: p.trainAccuracy, objective: p.objective, kkt: p.kkt }),
     });
     accuracyAfter = accuracy(net, evalSet, loss);
@@ -316,7 +336,7 @@ function validationSplit(data: ImageSet, v: unknown, seed: number, fn: string): 
  * The 'path' order: proximal training along a rising λ (warm-started) on `data`, units ranked by
  * the step at which they vanish for good, then by their norm one step earlier.
  */
-function pathOrder(net: NetStructure, params: FlatParams, data: ImageSet, limit: number, options: BudgetOptions, settings: TrainSettings, fn: string): Ordered {
+function pathOrder(net: NetStructure, params: FlatParams, data: ImageSet, limit: number, options: BudgetOptions, settings: TrainSettings, fn: string, deadline: number | undefined): Ordered {
   const flopsFull = structureFlops(net, allKept(net));
   const path: { lambda: number; flops: number }[] = [];
   let price: number | null = null;
@@ -337,8 +357,9 @@ function pathOrder(net: NetStructure, params: FlatParams, data: ImageSet, limit:
   let refinements = 0;
   let prevLambda = lambda;
   for (let step = 0; step < maxSteps; step++) {
-    if (options.signal?.aborted) { status = 'stopped by signal'; break; }
-    const r = trainProximal(net, data, { ...settings, lambda, groups, epochs: options.pathEpochs ?? 1, signal: options.signal });
+    const why = stopReason(options.signal, deadline);
+    if (why) { status = why; break; }
+    const r = trainProximal(net, data, { ...settings, lambda, groups, epochs: options.pathEpochs ?? 1, signal: options.signal, maxTime: timeLeft(deadline) });
     params.pull();
     const alive = aliveUnits(net, params.theta);
     const flops = structureFlops(net, alive);
@@ -574,6 +595,8 @@ export interface IterativeOptions extends TrainSettings {
   test?: ImageSet;
   onProgress?: (p: { step: number; target: number; flops: number; structure: number[]; accuracy: number }) => boolean | void;
   signal?: AbortSignal;
+  /** Time budget in seconds: no round starts after it is spent (status 'time limit reached'). */
+  maxTime?: number;
 }
 
 /**
@@ -586,7 +609,8 @@ export function iterativePrune(model: tfl.LayersModel | NetStructure, data: Imag
   checkImageSet('iterativePrune', data);
   checkObject('iterativePrune', 'options', options);
   const fn = 'iterativePrune';
-  checkOptions(fn, options, ['budget', 'steps', 'epochsPerStep', 'lambda', 'test', 'onProgress', 'signal', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss']);
+  checkOptions(fn, options, ['budget', 'steps', 'epochsPerStep', 'lambda', 'test', 'onProgress', 'signal', 'maxTime', 'optimizer', 'lr', 'momentum', 'batchSize', 'seed', 'loss']);
+  const deadline = deadlineFrom(fn, options.maxTime);
   const net = 'stages' in model ? model : netStructure(model);
   const budget = options.budget;
   if (!(typeof budget === 'number' && budget > 0 && budget <= 1)) throw new ValueError(fn, `budget must be a fraction in (0, 1], got ${budget}`);
@@ -603,7 +627,8 @@ export function iterativePrune(model: tfl.LayersModel | NetStructure, data: Imag
   let status = 'finished';
   let accuracyBefore = accuracyStart;
   for (let k = 1; k <= steps; k++) {
-    if (options.signal?.aborted) { status = 'stopped by signal'; break; }
+    const why = stopReason(options.signal, deadline);
+    if (why) { status = why; break; }
     const target = budget ** (k / steps);
     params.pull();
     kept = removeAlong(net, normOrder(net, params.theta), target * flopsFull, kept);
@@ -613,7 +638,7 @@ export function iterativePrune(model: tfl.LayersModel | NetStructure, data: Imag
     if (k === steps) accuracyBefore = accuracy(net, evalSet, loss);
     const lambda = options.lambda ?? 0;
     const groups = lambda > 0 ? unitGroups(net).filter((g) => kept[g.stage][g.unit]) : [];
-    trainProximal(net, data, { ...settings, lambda, groups, frozen, epochs: options.epochsPerStep ?? 1, signal: options.signal });
+    trainProximal(net, data, { ...settings, lambda, groups, frozen, epochs: options.epochsPerStep ?? 1, signal: options.signal, maxTime: timeLeft(deadline) });
     const acc = accuracy(net, evalSet, loss);
     if (options.onProgress?.({ step: k, target, flops: structureFlops(net, kept), structure: kept.map(count), accuracy: acc }) === false) {
       status = 'stopped by callback';

@@ -45,6 +45,8 @@ export interface PolishOptions {
   method?: 'gradient' | 'quasi-newton' | 'newton';
   onStep?: (p: TrainProgress) => boolean | void;
   signal?: AbortSignal;
+  /** performance.now() time stamp (ms) after which no step starts (status 'time limit reached'). */
+  deadline?: number;
 }
 
 /** 'newton': Newton steps on the support once kktRelative is at most this. */
@@ -90,6 +92,9 @@ export function polishProximal(
   checkLambda(fn, lambda);
   checkObject(fn, 'options', options);
   const { frozen, kktScale, tol } = options;
+  if (options.deadline !== undefined && (typeof options.deadline !== 'number' || Number.isNaN(options.deadline))) {
+    throw new ValueError(fn, `deadline must be a performance.now() time stamp in ms, got ${String(options.deadline)}`);
+  }
   const memory = options.memory ?? 0;
   if (!(Number.isInteger(memory) && memory >= 0)) throw new ValueError(fn, `memory must be an integer ≥ 0, got ${String(memory)}`);
   const every = options.rescaleEvery ?? 1;
@@ -123,6 +128,7 @@ export function polishProximal(
   for (let k = 1; k <= options.maxSteps; k++) {
     if (cur.st.kkt / kktScale <= tol) { status = 'converged'; break; }
     if (options.signal?.aborted) { status = 'stopped by signal'; break; }
+    if (options.deadline !== undefined && performance.now() > options.deadline) { status = 'time limit reached'; break; }
     if (units && (k - 1) % every === 0) {
       const y = Float64Array.from(x);
       const r = rescaleUnits(y, units, gs);

@@ -4,7 +4,7 @@ import type { GroupStructure } from '../../groups/groups.ts';
 import { proxGroupLassoInPlace } from '../../prox/prox.ts';
 import { proxGroupLassoMetricInPlace } from '../../prox/metric.ts';
 import { Random } from '../../util/random.ts';
-import { checkOptions } from '../../util/validate.ts';
+import { checkOptions, deadlineFrom } from '../../util/validate.ts';
 import type { ImageSet } from '../mnist.ts';
 import { accuracy, batchOf, checkData, fullBatch, FlatParams, lossTensor, type ClassifierLoss } from './params.ts';
 import { evaluateObjective, maxAbs, penaltyScale, type TrainProgress } from './objective.ts';
@@ -104,6 +104,12 @@ export interface ProximalOptions {
   onProgress?: (p: TrainProgress) => boolean | void;
   /** Stops training at the next step; the result reports it. */
   signal?: AbortSignal;
+  /**
+   * Time budget in seconds (polishing included): training stops at the first step past it with
+   * status 'time limit reached'. Checked between steps, since a synchronous loop never lets an
+   * AbortSignal.timeout fire.
+   */
+  maxTime?: number;
 }
 
 export interface TrainResult extends TrainProgress {
@@ -112,7 +118,7 @@ export interface TrainResult extends TrainProgress {
   /** Polishing steps taken and how the phase ended ('converged', 'max steps', 'stalled', …; 'none' without `polish`). */
   polish: { steps: number; status: string; evaluations: number };
   groupNorms: Float64Array;
-  /** 'finished', 'stopped by callback' or 'stopped by signal'. */
+  /** 'finished', 'stopped by callback', 'stopped by signal' or 'time limit reached'. */
   status: string;
   /**
    * What makes the stated objective ill-posed, found before training: e.g. ReLU / linear hidden
@@ -122,7 +128,7 @@ export interface TrainResult extends TrainProgress {
   warnings: string[];
 }
 
-const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'polishRescale', 'polishMemory', 'polishMethod', 'onProgress', 'signal'] as const;
+const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'polishRescale', 'polishMemory', 'polishMethod', 'onProgress', 'signal', 'maxTime'] as const;
 
 /** Trains `model` in place (its variables are updated). */
 export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
@@ -163,6 +169,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   if (!(Number.isInteger(rescaleEvery) && rescaleEvery >= 0)) throw new ValueError(fn, `polishRescale must be an integer ≥ 0, got ${rescaleEvery}`);
   const polishMemory = options.polishMemory ?? 0;
   if (!(Number.isInteger(polishMemory) && polishMemory >= 0)) throw new ValueError(fn, `polishMemory must be an integer ≥ 0, got ${polishMemory}`);
+  const deadline = deadlineFrom(fn, options.maxTime) ?? Infinity;
   const polishMethod = options.polishMethod ?? 'gradient';
   if (polishMethod !== 'gradient' && polishMethod !== 'quasi-newton' && polishMethod !== 'newton') throw new OptionError(fn, `polishMethod must be 'gradient', 'quasi-newton' or 'newton', got '${String(polishMethod)}'`);
 
@@ -214,6 +221,10 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
         status = 'stopped by signal';
         break outer;
       }
+      if (performance.now() > deadline) {
+        status = 'time limit reached';
+        break outer;
+      }
       const { x, y } = batchOf(data, order.subarray(start, start + batch));
       const { value, grads } = tf.variableGrads(() => lossTensor(net.model.apply(x, { training: true }) as tf.Tensor, y, loss), params.variables);
       g.fill(0);
@@ -253,12 +264,12 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
       }
     }
   }
-  if (status === 'stopped by signal' || last === null || (last as TrainProgress).steps !== steps) report(history.length ? history[history.length - 1].epoch : 0);
+  if (status === 'stopped by signal' || status === 'time limit reached' || last === null || (last as TrainProgress).steps !== steps) report(history.length ? history[history.length - 1].epoch : 0);
   let polish = { steps: 0, status: 'none', evaluations: 0 };
   if (polishSteps > 0 && status === 'finished') {
     const lastEpoch = history[history.length - 1].epoch;
     const r = polishProximal(params, gs, data, loss, lambda, {
-      maxSteps: polishSteps, tol: polishTol, kktScale, step: lr, epoch: lastEpoch, steps, frozen, signal: options.signal,
+      maxSteps: polishSteps, tol: polishTol, kktScale, step: lr, epoch: lastEpoch, steps, frozen, signal: options.signal, deadline,
       rescale: rescaleEvery > 0 ? rescalableUnits(net) : undefined, rescaleEvery: Math.max(1, rescaleEvery), memory: polishMemory, method: polishMethod,
       onStep: (p) => {
         if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
@@ -268,7 +279,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
       },
     });
     polish = { steps: r.history.length, status: r.status, evaluations: r.evaluations };
-    if (r.status === 'stopped by callback' || r.status === 'stopped by signal') status = r.status;
+    if (r.status === 'stopped by callback' || r.status === 'stopped by signal' || r.status === 'time limit reached') status = r.status;
   }
   const norms = groupNorms(theta, gs);
   return { ...(last as unknown as TrainProgress), history, groupNorms: norms, status, polish, warnings };
