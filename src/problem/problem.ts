@@ -339,8 +339,18 @@ export class PreparedProblem {
    * for the group lasso.
    */
   lambdaMax(): number {
-    const ctx = this.context(1);
-    const grad = certifyZero(ctx);
+    return this.zeroPoint(1).lambdaMax;
+  }
+
+  /**
+   * λ_max with the point w = 0 evaluated on the context at λ (> 0), which a fit from w = 0 at that
+   * λ starts from (the datafit part does not depend on λ): one evaluation serves both.
+   */
+  zeroPoint(lambda: number): { lambdaMax: number; point: PointBuffers } {
+    const ctx = this.context(lambda);
+    const point = newPoint(ctx);
+    evaluate(ctx, new Float64Array(ctx.size), point);
+    const grad = point.grad;
     let m = 0;
     const pen = ctx.penalty;
     for (let g = 0; g < pen.groups.nGroups; g++) {
@@ -348,14 +358,14 @@ export class PreparedProblem {
       const r = pen.groupDualNorm(grad, g);
       if (r > m) m = r;
     }
-    return m;
+    return { lambdaMax: m, point };
   }
 
   /**
    * Fit at one λ (options validated here). `deadline` (a performance.now() time stamp) is how
    * paths and cross-validation pass one time budget down to all their fits.
    */
-  fit(lambda: number, options: SolveOptions & { deadline?: number } = {}): FitResult {
+  fit(lambda: number, options: SolveOptions & { deadline?: number } = {}, zeroStart?: PointBuffers): FitResult {
     const fn = this.fn;
     checkNonNegative(fn, 'lambda', lambda);
     const o = checkSolveOptions(fn, options);
@@ -389,7 +399,9 @@ export class PreparedProblem {
         }
       }
     }
-    return this.summarize(ctx, this.solve(ctx, w0, o, undefined, undefined, o.tightenGap), lambda);
+    // `zeroStart`: w = 0 already evaluated on this context (see zeroPoint), used when w0 is 0.
+    const start = options.warmStart === undefined ? zeroStart : undefined;
+    return this.summarize(ctx, this.solve(ctx, w0, o, undefined, start, o.tightenGap), lambda);
   }
 
   /**
@@ -438,13 +450,6 @@ export class PreparedProblem {
       solver: run.solver, penalty: ctx.penalty.name, lambda, loss: this.loss, nTasks: this.T,
     };
   }
-}
-
-/** Xᵀ∇F at w = 0 (unpenalized part fitted): the gradient λ_max and the path start from. */
-function certifyZero(ctx: ProblemContext): Float64Array {
-  const pt = newPoint(ctx);
-  evaluate(ctx, new Float64Array(ctx.size), pt);
-  return pt.grad;
 }
 
 /** Parts of a problem that are already validated (the library's own callers). */
@@ -538,11 +543,12 @@ const LAMBDA_RESOLUTION = 1e-16;
  * relative gap near 1, although λ = 0, the same fit to working precision, is certified.
  */
 function fitResolvable(fn: string, prob: PreparedProblem, lambda: number, options: SolveOptions): FitResult {
-  if (lambda > 0) {
-    const lmax = prob.lambdaMax();
+  if (typeof lambda === 'number' && lambda > 0 && Number.isFinite(lambda)) {
+    const { lambdaMax: lmax, point } = prob.zeroPoint(lambda);
     if (lmax > 0 && lambda < LAMBDA_RESOLUTION * lmax) {
       throw new ValueError(fn, `lambda = ${lambda} is below ${LAMBDA_RESOLUTION}·λ_max = ${(LAMBDA_RESOLUTION * lmax).toExponential(2)} (λ_max = ${lmax.toExponential(3)}): float64 cannot tell a penalty this small from none; use lambda: 0 for the unpenalized fit`);
     }
+    return prob.fit(lambda, options, point);
   }
   return prob.fit(lambda, options);
 }
