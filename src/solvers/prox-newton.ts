@@ -913,8 +913,9 @@ export class ProxNewton implements IterativeSolver {
       let worst = 0;
       const check = epoch % CD_CHECK_EVERY === 0;
       let o = 0;
-      // tmp holds H X δ while no block has moved since it was formed: the blocks that stay put
-      // (most of the candidates added to the working set) then cost one column pass, not two.
+      // Without the kernels (a sparse design), tmp holds H X δ while no block has moved since it was
+      // formed: the blocks that stay put (most of the candidates added to the working set) then
+      // cost one column pass, not two.
       let hxdStale = true;
       for (let q = 0; q < ws.length; q++) {
         const g = ws[q];
@@ -922,31 +923,28 @@ export class ProxNewton implements IterativeSolver {
         const L = this.wsL[q];
         // Model gradient along the block: X_gᵀu_t + X_gᵀ H_t X δ_t (a block with L ≤ 0 does not
         // touch the model: its step needs no gradient).
-        if (L > 0 && fast) {
-          // X_gᵀ H X δ on the kernels, weighting X δ on the fly: no pass to form H X δ after a move.
-          if (T === 1) fast.dotBlockWeighted(gs.indices, s, s + m, xd, h, v);
-          else {
-            for (let t = 0; t < T; t++) {
-              fast.dotBlockWeighted(gs.indices, s, s + m, this.xdT[t], this.hT[t], this.taskBuf);
-              for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+        if (L > 0) {
+          if (fast) {
+            // X_gᵀ H X δ on the kernels, weighting X δ on the fly: no pass forming H X δ after a move.
+            if (T === 1) fast.dotBlockWeighted(gs.indices, s, s + m, xd, h, v);
+            else {
+              for (let t = 0; t < T; t++) {
+                fast.dotBlockWeighted(gs.indices, s, s + m, this.xdT[t], this.hT[t], this.taskBuf);
+                for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+              }
             }
-          }
-          for (let k = 0; k < mT; k++) {
-            v[k] += this.wsGrad[o + k];
-            if (check) this.gradFull[gs.indices[s + k]] = v[k];
-          }
-          if (check) worst = Math.max(worst, pen.groupViolation(this.wi, this.gradFull, g));
-        } else if (L > 0) {
-          if (hxdStale) {
-            const hx = this.tmp;
-            for (let i = 0; i < N; i++) hx[i] = h[i] * xd[i];
-            hxdStale = false;
-          }
-          if (T === 1) this.cols.dotBlock(gs.indices, s, s + m, this.tmp, v);
-          else {
-            for (let t = 0; t < T; t++) {
-              this.cols.dotBlock(gs.indices, s, s + m, this.tmpT[t], this.taskBuf);
-              for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+          } else {
+            if (hxdStale) {
+              const hx = this.tmp;
+              for (let i = 0; i < N; i++) hx[i] = h[i] * xd[i];
+              hxdStale = false;
+            }
+            if (T === 1) this.cols.dotBlock(gs.indices, s, s + m, this.tmp, v);
+            else {
+              for (let t = 0; t < T; t++) {
+                this.cols.dotBlock(gs.indices, s, s + m, this.tmpT[t], this.taskBuf);
+                for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+              }
             }
           }
           for (let k = 0; k < mT; k++) {

@@ -718,7 +718,14 @@ class WasmEngine implements Engine {
   }
 
   gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void {
-    const yp = this.input(y);
+    this.transposed(idx, start, end, this.input(y), -1, out, outOffset);
+  }
+
+  /**
+   * out[outOffset + k] ← x_{idx[start+k]}ᵀ y (wp < 0) or x_{idx[start+k]}ᵀ diag(w) y (w at wp), with
+   * y at yp: the column list goes through the index scratch a chunk at a time.
+   */
+  private transposed(idx: ArrayLike<number>, start: number, end: number, yp: number, wp: number, out: Float64Array, outOffset: number): void {
     const op = this.at(out);
     for (let s = start; s < end; s += this.chunk) {
       const e = Math.min(end, s + this.chunk);
@@ -726,10 +733,10 @@ class WasmEngine implements Engine {
       const iv = this.idxView;
       for (let k = 0; k < count; k++) iv[k] = idx[s + k];
       const o = outOffset + s - start;
-      if (op >= 0) {
-        this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, op + 8 * o);
-      } else {
-        this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, this.outPtr);
+      const to = op >= 0 ? op + 8 * o : this.outPtr;
+      if (wp < 0) this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, to);
+      else this.k.gemv_tw(this.xPtr, this.n, this.idxPtr, count, yp, wp, to);
+      if (op < 0) {
         const ov = this.outView;
         for (let k = 0; k < count; k++) out[o + k] = ov[k];
       }
@@ -772,21 +779,7 @@ class WasmEngine implements Engine {
       gemvTWJs(this.data, this.n, idx, start, end, y, w, out, outOffset);
       return;
     }
-    const op = this.at(out);
-    for (let s = start; s < end; s += this.chunk) {
-      const e = Math.min(end, s + this.chunk);
-      const count = e - s;
-      const iv = this.idxView;
-      for (let k = 0; k < count; k++) iv[k] = idx[s + k];
-      const o = outOffset + s - start;
-      if (op >= 0) {
-        this.k.gemv_tw(this.xPtr, this.n, this.idxPtr, count, yp, wp, op + 8 * o);
-      } else {
-        this.k.gemv_tw(this.xPtr, this.n, this.idxPtr, count, yp, wp, this.outPtr);
-        const ov = this.outView;
-        for (let k = 0; k < count; k++) out[o + k] = ov[k];
-      }
-    }
+    this.transposed(idx, start, end, yp, wp, out, outOffset);
   }
 
   applyAll(w: Float64Array, out: Float64Array): void {
