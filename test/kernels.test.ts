@@ -5,7 +5,7 @@ import {
   DenseMatrix, fastOperator, type LinearOperator, OptionError, Random, ShapeError, wasmSimdAvailable,
 } from '../src/index.ts';
 import { FastDense } from '../src/extend.ts';
-import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from '../src/linalg/kernels/js.ts';
+import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs, gemvTWJs } from '../src/linalg/kernels/js.ts';
 import { instantiateKernels } from '../src/linalg/kernels/wasm.ts';
 // @ts-expect-error plain ES module without typings
 import { assemble, GENERATED_PATH, render } from '../scripts/wasm-assemble.mjs';
@@ -85,7 +85,8 @@ function rawWasm(X: Float64Array, n: number, p: number, idx: Int32Array, split: 
   at.y = at.idx + up(4 * Math.max(idx.length, p));
   at.out = at.y + up(8 * n);
   at.coef = at.out + up(8 * Math.max(idx.length, p));
-  const { memory, exports } = instantiateKernels(at.coef + up(8 * Math.max(idx.length, p)));
+  const wAt = at.coef + up(8 * Math.max(idx.length, p));
+  const { memory, exports } = instantiateKernels(wAt + up(8 * n));
   exports.split.value = split;
   new Float64Array(memory.buffer, at.X, n * p).set(X);
   new Int32Array(memory.buffer, at.idx, idx.length).set(idx);
@@ -93,6 +94,12 @@ function rawWasm(X: Float64Array, n: number, p: number, idx: Int32Array, split: 
     gemvT(y: Float64Array): Float64Array {
       new Float64Array(memory.buffer, at.y, n).set(y);
       exports.gemv_t(at.X, n, at.idx, idx.length, at.y, at.out);
+      return new Float64Array(memory.buffer, at.out, idx.length).slice();
+    },
+    gemvTW(y: Float64Array, w: Float64Array): Float64Array {
+      new Float64Array(memory.buffer, at.y, n).set(y);
+      new Float64Array(memory.buffer, wAt, n).set(w);
+      exports.gemv_tw(at.X, n, at.idx, idx.length, at.y, wAt, at.out);
       return new Float64Array(memory.buffer, at.out, idx.length).slice();
     },
     gemvN(coef: Float64Array, y0: Float64Array): Float64Array {
@@ -127,6 +134,23 @@ describe('kernels agree with a naive oracle', () => {
           expectClose(outJs, want, `TS gemvT split=${split}`);
           expectClose(rawWasm(X, n, p, idx, split).gemvT(y), want, `wasm gemv_t split=${split}`);
         }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('X_gᵀ diag(h) y without forming h∘y: TS and WebAssembly against the oracle on h∘y, odd n, zero h entries', () => {
+    fc.assert(
+      fc.property(problem, ({ n, p, X, idx, y, seed }) => {
+        const rng = new Random(seed + 3);
+        const h = Float64Array.from({ length: n }, () => (rng.uniform() < 0.2 ? 0 : rng.uniform() * 10 ** (rng.int(5) - 2)));
+        const hy = Float64Array.from({ length: n }, (_, i) => h[i] * y[i]);
+        const want = naiveT(X, n, idx, hy);
+        const outJs = new Float64Array(idx.length + 2).fill(NaN);
+        gemvTWJs(X, n, idx, 0, idx.length, y, h, outJs, 1);
+        expectClose(outJs.subarray(1, 1 + idx.length), want, 'TS gemvTW');
+        expect(Number.isNaN(outJs[0]) && Number.isNaN(outJs[idx.length + 1])).toBe(true);
+        expectClose(rawWasm(X, n, p, idx, 0).gemvTW(y, h), want, 'wasm gemv_tw');
       }),
       { numRuns: 300 },
     );
@@ -212,6 +236,19 @@ describe('FastDense (LinearOperator + ColumnAccess)', () => {
           A.dotBlock(idx, 0, idx.length, yv, blk, 2);
           expectClose(blk.subarray(2, 2 + idx.length), naiveT(X, n, idx, y), `${backend} dotBlock`);
           expect(Number.isNaN(blk[0]) && Number.isNaN(blk[1]) && Number.isNaN(blk[idx.length + 2])).toBe(true);
+          // Weighted: X_gᵀ diag(h) y, and a weighted Gram row with y a column of the operator's own memory.
+          const hw = new Random(seed + 4).normals(n).map(Math.abs);
+          const hv = vec(hw);
+          const wblk = vec(new Float64Array(idx.length + 1).fill(NaN));
+          A.dotBlockWeighted(idx, 0, idx.length, yv, hv, wblk, 1);
+          expectClose(wblk.subarray(1), naiveT(X, n, idx, y.map((v, i) => v * hw[i])), `${backend} dotBlockWeighted`);
+          expect(Number.isNaN(wblk[0])).toBe(true);
+          const jc = seed % p;
+          const col = A.data.subarray(jc * n, (jc + 1) * n);
+          const grow = new Float64Array(idx.length);
+          A.dotBlockWeighted(idx, 0, idx.length, col, hv, grow);
+          expectClose(grow, naiveT(X, n, idx, Array.from(col, (v, i) => v * hw[i])), `${backend} weighted Gram row`);
+          expect(() => A.dotBlockWeighted(idx, 0, idx.length, yv, new Float64Array(n - 1), grow)).toThrow(ShapeError);
           const y0 = new Random(seed + 2).normals(n);
           const res = vec(y0);
           A.axpyBlock(idx, 0, idx.length, coef, res);

@@ -446,6 +446,21 @@ export class ProxNewton implements IterativeSolver {
     for (let i = 0; i < n; i++) out[i] = h[i] * col[i];
   }
 
+  /**
+   * out[k] ← x_{idx[k]}ᵀ diag(h) x_j for k in [start, end): a row of the weighted Gram matrix, on
+   * the kernels without forming h∘x_j where the design lives there, else through tmp (length n).
+   */
+  private weightedRow(idx: Int32Array, start: number, end: number, j: number, h: Float64Array, tmp: Float64Array, out: Float64Array): void {
+    const fast = this.fast;
+    if (fast) {
+      const n = this.n;
+      fast.dotBlockWeighted(idx, start, end, fast.data.subarray(j * n, (j + 1) * n), h, out);
+      return;
+    }
+    this.weightedColumn(j, h, tmp);
+    this.cols.dotBlock(idx, start, end, tmp, out);
+  }
+
   /** max_t ‖H_t^{1/2} X_g‖₂² (the curvature of the quadratic model along group g). */
   private blockCurvature(g: number): number {
     let L = 0;
@@ -464,8 +479,7 @@ export class ProxNewton implements IterativeSolver {
     const M = this.gram;
     // Upper triangle only (M is symmetric): row a needs the columns a..m−1.
     for (let a = 0; a < m; a++) {
-      this.weightedColumn(gs.indices[s + a], h, tmp);
-      this.cols.dotBlock(gs.indices, s + a, e, tmp, this.blockBuf);
+      this.weightedRow(gs.indices, s + a, e, gs.indices[s + a], h, tmp, this.blockBuf);
       for (let c = a; c < m; c++) M[a * m + c] = M[c * m + a] = this.blockBuf[c - a];
     }
     return largestEigenvalueSpd(M.subarray(0, m * m), m);
@@ -607,12 +621,13 @@ export class ProxNewton implements IterativeSolver {
         const h = this.hT[t];
         const Qt = t * KK;
         for (let a = 0; a < ncf; a++) {
-          this.weightedColumn(this.wsCols[a], h, tmp);
-          this.cols.dotBlock(this.wsCols, 0, ncf, tmp, this.rowBuf);
+          this.weightedRow(this.wsCols, 0, ncf, this.wsCols[a], h, tmp, this.rowBuf);
           for (let c = 0; c < ncf; c++) Q[Qt + a * K + c] = this.rowBuf[c];
           if (this.shift) {
+            // Σ_i h_i x_ia: h∘x_a is in tmp only on the path that formed it.
             let s = 0;
-            for (let i = 0; i < n; i++) s += tmp[i];
+            if (this.fast) s = this.cols.dot(this.wsCols[a], h);
+            else for (let i = 0; i < n; i++) s += tmp[i];
             Q[Qt + a * K + ncf] = s;
             Q[Qt + ncf * K + a] = s;
           }
@@ -891,14 +906,16 @@ export class ProxNewton implements IterativeSolver {
     const v = this.blockBuf;
     const d = this.blockBuf2;
     const h = this.h;
+    const fast = this.fast;
     for (let epoch = 1; epoch <= MAX_CD_EPOCHS; epoch++) {
       this.work++;
       if (this.outOfBudget()) break;
       let worst = 0;
       const check = epoch % CD_CHECK_EVERY === 0;
       let o = 0;
-      // tmp holds H X δ while no block has moved since it was formed: the blocks that stay put
-      // (most of the candidates added to the working set) then cost one column pass, not two.
+      // Without the kernels (a sparse design), tmp holds H X δ while no block has moved since it was
+      // formed: the blocks that stay put (most of the candidates added to the working set) then
+      // cost one column pass, not two.
       let hxdStale = true;
       for (let q = 0; q < ws.length; q++) {
         const g = ws[q];
@@ -907,16 +924,27 @@ export class ProxNewton implements IterativeSolver {
         // Model gradient along the block: X_gᵀu_t + X_gᵀ H_t X δ_t (a block with L ≤ 0 does not
         // touch the model: its step needs no gradient).
         if (L > 0) {
-          if (hxdStale) {
-            const hx = this.tmp;
-            for (let i = 0; i < N; i++) hx[i] = h[i] * xd[i];
-            hxdStale = false;
-          }
-          if (T === 1) this.cols.dotBlock(gs.indices, s, s + m, this.tmp, v);
-          else {
-            for (let t = 0; t < T; t++) {
-              this.cols.dotBlock(gs.indices, s, s + m, this.tmpT[t], this.taskBuf);
-              for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+          if (fast) {
+            // X_gᵀ H X δ on the kernels, weighting X δ on the fly: no pass forming H X δ after a move.
+            if (T === 1) fast.dotBlockWeighted(gs.indices, s, s + m, xd, h, v);
+            else {
+              for (let t = 0; t < T; t++) {
+                fast.dotBlockWeighted(gs.indices, s, s + m, this.xdT[t], this.hT[t], this.taskBuf);
+                for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+              }
+            }
+          } else {
+            if (hxdStale) {
+              const hx = this.tmp;
+              for (let i = 0; i < N; i++) hx[i] = h[i] * xd[i];
+              hxdStale = false;
+            }
+            if (T === 1) this.cols.dotBlock(gs.indices, s, s + m, this.tmp, v);
+            else {
+              for (let t = 0; t < T; t++) {
+                this.cols.dotBlock(gs.indices, s, s + m, this.tmpT[t], this.taskBuf);
+                for (let k = 0; k < m; k++) v[t * m + k] = this.taskBuf[k];
+              }
             }
           }
           for (let k = 0; k < mT; k++) {

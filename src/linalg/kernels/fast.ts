@@ -16,7 +16,7 @@ import { toDense, toOperator } from '../input.ts';
 import type { ColumnAccess, LinearOperator } from '../operator.ts';
 import { finiteFromSumSq, maxColumnRms } from '../scale.ts';
 import { SparseMatrix } from '../sparse.ts';
-import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs } from './js.ts';
+import { dotJs, gemvNAllJs, gemvNJs, gemvTAllJs, gemvTJs, gemvTWJs } from './js.ts';
 import { acquireKernelMemory, MAX_WASM_BYTES, releaseKernelMemory, wasmSimdAvailable, type KernelMemory, type WasmKernelExports, type WasmMemory } from './wasm.ts';
 
 /** Which kernels run the products. */
@@ -55,6 +55,7 @@ interface Engine extends KernelWorkspace {
   axpy(j: number, alpha: number, y: Float64Array): void;
   gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void;
   gemvN(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, coefOffset: number, y: Float64Array): void;
+  gemvTW(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, w: Float64Array, out: Float64Array, outOffset: number): void;
   applyAll(w: Float64Array, out: Float64Array): void;
   applyTransposeAll(y: Float64Array, out: Float64Array): void;
   applyTransposeTasks(U: Float64Array, T: number, out: Float64Array): void;
@@ -341,6 +342,22 @@ export class FastDense extends DenseMatrix implements ColumnAccess, KernelWorksp
     if (end > start) this.engine.gemvT(idx, start, end, y, out, outOffset);
   }
 
+  /**
+   * out[outOffset + k] ← x_{idx[start+k]}ᵀ diag(w) y for k in [0, end − start): X_gᵀ(w∘y) without
+   * forming w∘y. `y` may be a column of this matrix (`data.subarray(j·rows, (j+1)·rows)`): one row
+   * of the weighted Gram matrix X_gᵀ diag(w) X_g. In place when y and w live in the kernel memory.
+   */
+  dotBlockWeighted(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, w: Float64Array, out: Float64Array, outOffset = 0): void {
+    const fn = 'FastDense.dotBlockWeighted';
+    this.checkRange(fn, idx, start, end);
+    need(fn, 'y', y, this.rows);
+    need(fn, 'w', w, this.rows);
+    if (outOffset < 0 || out.length < outOffset + end - start) {
+      throw new ShapeError(fn, `out has length ${out.length}, needs ${outOffset + end - start}`);
+    }
+    if (end > start) this.engine.gemvTW(idx, start, end, y, w, out, outOffset);
+  }
+
   /** y ← y + Σ_k coef[coefOffset + k]·x_{idx[start+k]} for k in [0, end − start): a rank-|g| update. */
   axpyBlock(idx: ArrayLike<number>, start: number, end: number, coef: ArrayLike<number>, y: Float64Array, coefOffset = 0): void {
     const fn = 'FastDense.axpyBlock';
@@ -509,6 +526,10 @@ class JsEngine implements Engine {
     gemvNJs(this.data, this.n, idx, start, end, coef, coefOffset, y);
   }
 
+  gemvTW(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, w: Float64Array, out: Float64Array, outOffset: number): void {
+    gemvTWJs(this.data, this.n, idx, start, end, y, w, out, outOffset);
+  }
+
   applyAll(w: Float64Array, out: Float64Array): void {
     gemvNAllJs(this.data, this.n, this.p, w, out);
   }
@@ -533,7 +554,7 @@ const gone = (): never => {
 };
 const DISPOSED: Engine = {
   backend: 'js', data: new Float64Array(0), vector: gone, release: () => undefined, dot: gone, normSq: gone, axpy: gone,
-  gemvT: gone, gemvN: gone, applyAll: gone, applyTransposeAll: gone, applyTransposeTasks: gone, dispose: () => undefined,
+  gemvT: gone, gemvN: gone, gemvTW: gone, applyAll: gone, applyTransposeAll: gone, applyTransposeTasks: gone, dispose: () => undefined,
 };
 
 /** A new kernel memory (for an operator that lives as long as its owner keeps it). */
@@ -697,7 +718,14 @@ class WasmEngine implements Engine {
   }
 
   gemvT(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, out: Float64Array, outOffset: number): void {
-    const yp = this.input(y);
+    this.transposed(idx, start, end, this.input(y), -1, out, outOffset);
+  }
+
+  /**
+   * out[outOffset + k] ← x_{idx[start+k]}ᵀ y (wp < 0) or x_{idx[start+k]}ᵀ diag(w) y (w at wp), with
+   * y at yp: the column list goes through the index scratch a chunk at a time.
+   */
+  private transposed(idx: ArrayLike<number>, start: number, end: number, yp: number, wp: number, out: Float64Array, outOffset: number): void {
     const op = this.at(out);
     for (let s = start; s < end; s += this.chunk) {
       const e = Math.min(end, s + this.chunk);
@@ -705,10 +733,10 @@ class WasmEngine implements Engine {
       const iv = this.idxView;
       for (let k = 0; k < count; k++) iv[k] = idx[s + k];
       const o = outOffset + s - start;
-      if (op >= 0) {
-        this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, op + 8 * o);
-      } else {
-        this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, this.outPtr);
+      const to = op >= 0 ? op + 8 * o : this.outPtr;
+      if (wp < 0) this.k.gemv_t(this.xPtr, this.n, this.idxPtr, count, yp, to);
+      else this.k.gemv_tw(this.xPtr, this.n, this.idxPtr, count, yp, wp, to);
+      if (op < 0) {
         const ov = this.outView;
         for (let k = 0; k < count; k++) out[o + k] = ov[k];
       }
@@ -741,6 +769,17 @@ class WasmEngine implements Engine {
       const v = this.vecView;
       for (let i = 0; i < this.n; i++) y[i] = v[i];
     }
+  }
+
+  gemvTW(idx: ArrayLike<number>, start: number, end: number, y: Float64Array, w: Float64Array, out: Float64Array, outOffset: number): void {
+    const yp = this.at(y), wp = this.at(w);
+    // Both vectors are read in place; one outside the memory (the solvers hand out resident ones)
+    // takes the TS kernel over the same matrix rather than two more copy buffers.
+    if (yp < 0 || wp < 0) {
+      gemvTWJs(this.data, this.n, idx, start, end, y, w, out, outOffset);
+      return;
+    }
+    this.transposed(idx, start, end, yp, wp, out, outOffset);
   }
 
   applyAll(w: Float64Array, out: Float64Array): void {

@@ -145,3 +145,24 @@ function axpyColumn(data: Float64Array, n: number, j: number, a: number, y: Floa
   const o = j * n;
   for (let i = 0; i < n; i++) y[i] += a * data[o + i];
 }
+
+/**
+ * out[outOffset + k] ← Σ_i X[i, idx[start+k]]·w[i]·y[i] for k in [0, end − start): X_gᵀ diag(w) y
+ * without forming w∘y (the contract of the WebAssembly gemv_tw).
+ */
+export function gemvTWJs(
+  data: Float64Array, n: number, idx: ArrayLike<number>, start: number, end: number,
+  y: Float64Array, w: Float64Array, out: Float64Array, outOffset = 0,
+): void {
+  for (let k = start; k < end; k++) {
+    const o = idx[k] * n;
+    let a0 = 0, a1 = 0;
+    let i = 0;
+    for (; i + 1 < n; i += 2) {
+      a0 += data[o + i] * (w[i] * y[i]);
+      a1 += data[o + i + 1] * (w[i + 1] * y[i + 1]);
+    }
+    if (i < n) a0 += data[o + i] * (w[i] * y[i]);
+    out[outOffset + k - start] = a0 + a1;
+  }
+}

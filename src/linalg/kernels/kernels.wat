@@ -240,6 +240,108 @@
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (br $cols1))))
 
+  ;; out[k] = Σ_i X[i, idx[k]]·w[i]·y[i] for k < count: X_gᵀ diag(w) y without forming w∘y, so a
+  ;; solver whose y changes after every block (a Newton model's X δ, weighted by the curvature)
+  ;; pays no extra pass per change, and y may be a column of X itself (a weighted Gram row).
+  ;; Four columns share each product w∘y (32 bytes of it per pass, eight accumulators), the
+  ;; columns left one at a time.
+  (func (export "gemv_tw") (param $X i32) (param $n i32) (param $idx i32) (param $count i32)
+                           (param $y i32) (param $w i32) (param $out i32)
+    (local $colBytes i32) (local $k i32) (local $off i32) (local $end4 i32) (local $c i32)
+    (local $a0 v128) (local $a1 v128) (local $s f64)
+    (local $c0 i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $q i32)
+    (local $v0 v128) (local $v1 v128)
+    (local $e0 v128) (local $e1 v128) (local $e2 v128) (local $e3 v128)
+    (local $b0 v128) (local $b1 v128) (local $b2 v128) (local $b3 v128)
+    (local $t f64) (local $s0 f64) (local $s1 f64) (local $s2 f64) (local $s3 f64)
+    (local.set $colBytes (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $end4 (i32.and (local.get $colBytes) (i32.const -32)))
+    (block $done4
+      (loop $cols4
+        (br_if $done4 (i32.gt_u (i32.add (local.get $k) (i32.const 4)) (local.get $count)))
+        (local.set $q (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2))))
+        (local.set $c0 (i32.add (local.get $X) (i32.mul (i32.load (local.get $q)) (local.get $colBytes))))
+        (local.set $c1 (i32.add (local.get $X) (i32.mul (i32.load offset=4 (local.get $q)) (local.get $colBytes))))
+        (local.set $c2 (i32.add (local.get $X) (i32.mul (i32.load offset=8 (local.get $q)) (local.get $colBytes))))
+        (local.set $c3 (i32.add (local.get $X) (i32.mul (i32.load offset=12 (local.get $q)) (local.get $colBytes))))
+        (local.set $e0 (v128.const i64x2 0 0)) (local.set $e1 (v128.const i64x2 0 0))
+        (local.set $e2 (v128.const i64x2 0 0)) (local.set $e3 (v128.const i64x2 0 0))
+        (local.set $b0 (v128.const i64x2 0 0)) (local.set $b1 (v128.const i64x2 0 0))
+        (local.set $b2 (v128.const i64x2 0 0)) (local.set $b3 (v128.const i64x2 0 0))
+        (local.set $off (i32.const 0))
+        (block $rdone4
+          (loop $rows4
+            (br_if $rdone4 (i32.ge_u (local.get $off) (local.get $end4)))
+            (local.set $v0 (f64x2.mul (v128.load (i32.add (local.get $w) (local.get $off))) (v128.load (i32.add (local.get $y) (local.get $off)))))
+            (local.set $v1 (f64x2.mul (v128.load offset=16 (i32.add (local.get $w) (local.get $off))) (v128.load offset=16 (i32.add (local.get $y) (local.get $off)))))
+            (local.set $e0 (f64x2.add (local.get $e0) (f64x2.mul (local.get $v0) (v128.load (i32.add (local.get $c0) (local.get $off))))))
+            (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $v1) (v128.load offset=16 (i32.add (local.get $c0) (local.get $off))))))
+            (local.set $e1 (f64x2.add (local.get $e1) (f64x2.mul (local.get $v0) (v128.load (i32.add (local.get $c1) (local.get $off))))))
+            (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $v1) (v128.load offset=16 (i32.add (local.get $c1) (local.get $off))))))
+            (local.set $e2 (f64x2.add (local.get $e2) (f64x2.mul (local.get $v0) (v128.load (i32.add (local.get $c2) (local.get $off))))))
+            (local.set $b2 (f64x2.add (local.get $b2) (f64x2.mul (local.get $v1) (v128.load offset=16 (i32.add (local.get $c2) (local.get $off))))))
+            (local.set $e3 (f64x2.add (local.get $e3) (f64x2.mul (local.get $v0) (v128.load (i32.add (local.get $c3) (local.get $off))))))
+            (local.set $b3 (f64x2.add (local.get $b3) (f64x2.mul (local.get $v1) (v128.load offset=16 (i32.add (local.get $c3) (local.get $off))))))
+            (local.set $off (i32.add (local.get $off) (i32.const 32)))
+            (br $rows4)))
+        (local.set $e0 (f64x2.add (local.get $e0) (local.get $b0)))
+        (local.set $e1 (f64x2.add (local.get $e1) (local.get $b1)))
+        (local.set $e2 (f64x2.add (local.get $e2) (local.get $b2)))
+        (local.set $e3 (f64x2.add (local.get $e3) (local.get $b3)))
+        (local.set $s0 (f64.add (f64x2.extract_lane 0 (local.get $e0)) (f64x2.extract_lane 1 (local.get $e0))))
+        (local.set $s1 (f64.add (f64x2.extract_lane 0 (local.get $e1)) (f64x2.extract_lane 1 (local.get $e1))))
+        (local.set $s2 (f64.add (f64x2.extract_lane 0 (local.get $e2)) (f64x2.extract_lane 1 (local.get $e2))))
+        (local.set $s3 (f64.add (f64x2.extract_lane 0 (local.get $e3)) (f64x2.extract_lane 1 (local.get $e3))))
+        (block $tdone4
+          (loop $tail4
+            (br_if $tdone4 (i32.ge_u (local.get $off) (local.get $colBytes)))
+            (local.set $t (f64.mul (f64.load (i32.add (local.get $w) (local.get $off))) (f64.load (i32.add (local.get $y) (local.get $off)))))
+            (local.set $s0 (f64.add (local.get $s0) (f64.mul (local.get $t) (f64.load (i32.add (local.get $c0) (local.get $off))))))
+            (local.set $s1 (f64.add (local.get $s1) (f64.mul (local.get $t) (f64.load (i32.add (local.get $c1) (local.get $off))))))
+            (local.set $s2 (f64.add (local.get $s2) (f64.mul (local.get $t) (f64.load (i32.add (local.get $c2) (local.get $off))))))
+            (local.set $s3 (f64.add (local.get $s3) (f64.mul (local.get $t) (f64.load (i32.add (local.get $c3) (local.get $off))))))
+            (local.set $off (i32.add (local.get $off) (i32.const 8)))
+            (br $tail4)))
+        (local.set $q (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))))
+        (f64.store (local.get $q) (local.get $s0))
+        (f64.store offset=8 (local.get $q) (local.get $s1))
+        (f64.store offset=16 (local.get $q) (local.get $s2))
+        (f64.store offset=24 (local.get $q) (local.get $s3))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $cols4)))
+    (block $done
+      (loop $cols
+        (br_if $done (i32.ge_u (local.get $k) (local.get $count)))
+        (local.set $c (i32.add (local.get $X)
+          (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $k) (i32.const 2)))) (local.get $colBytes))))
+        (local.set $a0 (v128.const i64x2 0 0))
+        (local.set $a1 (v128.const i64x2 0 0))
+        (local.set $off (i32.const 0))
+        (block $rdone
+          (loop $rows
+            (br_if $rdone (i32.ge_u (local.get $off) (local.get $end4)))
+            (local.set $a0 (f64x2.add (local.get $a0)
+              (f64x2.mul (v128.load (i32.add (local.get $c) (local.get $off)))
+                (f64x2.mul (v128.load (i32.add (local.get $w) (local.get $off))) (v128.load (i32.add (local.get $y) (local.get $off)))))))
+            (local.set $a1 (f64x2.add (local.get $a1)
+              (f64x2.mul (v128.load offset=16 (i32.add (local.get $c) (local.get $off)))
+                (f64x2.mul (v128.load offset=16 (i32.add (local.get $w) (local.get $off))) (v128.load offset=16 (i32.add (local.get $y) (local.get $off)))))))
+            (local.set $off (i32.add (local.get $off) (i32.const 32)))
+            (br $rows)))
+        (local.set $a0 (f64x2.add (local.get $a0) (local.get $a1)))
+        (local.set $s (f64.add (f64x2.extract_lane 0 (local.get $a0)) (f64x2.extract_lane 1 (local.get $a0))))
+        (block $tdone
+          (loop $tail
+            (br_if $tdone (i32.ge_u (local.get $off) (local.get $colBytes)))
+            (local.set $s (f64.add (local.get $s)
+              (f64.mul (f64.load (i32.add (local.get $c) (local.get $off)))
+                (f64.mul (f64.load (i32.add (local.get $w) (local.get $off))) (f64.load (i32.add (local.get $y) (local.get $off)))))))
+            (local.set $off (i32.add (local.get $off) (i32.const 8)))
+            (br $tail)))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 3))) (local.get $s))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $cols))))
+
   ;; Column sums and sums of squares of rows [row0, row0 + rows) of columns [j0, j1), added to
   ;; sums[j] and ss[j] (f64 arrays indexed by column): blocks of 8 rows from row0, each summed as the
   ;; balanced tree ((x0 + x1) + (x2 + x3)) + ((x4 + x5) + (x6 + x7)) and added in order, then the

@@ -25,6 +25,8 @@ export interface WasmKernelExports {
   axpy(a: number, x: number, y: number, n: number): void;
   /** out[k] = X[:, idx[k]]ᵀ y for k < count (X column-major with n rows). */
   gemv_t(X: number, n: number, idx: number, count: number, y: number, out: number): void;
+  /** out[k] = Σ_i X[i, idx[k]]·w[i]·y[i] for k < count (X_gᵀ diag(w) y). */
+  gemv_tw(X: number, n: number, idx: number, count: number, y: number, w: number, out: number): void;
   /** y += Σ_{k<count} coef[k]·X[:, idx[k]]. */
   gemv_n(X: number, n: number, idx: number, count: number, coef: number, y: number): void;
   /**
