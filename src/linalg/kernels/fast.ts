@@ -66,7 +66,8 @@ interface Engine extends KernelWorkspace {
 /**
  * A dense column-major matrix whose products run on the fastest kernels available. It IS a
  * {@link DenseMatrix} (so code that specializes on dense storage keeps working) and its `columns`
- * is itself: `dot`, `axpy`, `normSq`, `dotBlock` (X_gᵀy) and `axpyBlock` (y += X_g δ).
+ * is itself: `dot`, `axpy`, `normSq`, `dotBlock` (X_gᵀy), `dotBlockWeighted` (X_gᵀ diag(w) y) and
+ * `axpyBlock` (y += X_g δ).
  *
  * Products:  apply: out ← X w;  applyTranspose: out ← Xᵀ y;  dotBlock: out_k ← x_{idx[k]}ᵀ y;
  * axpyBlock: y ← y + Σ_k coef_k x_{idx[k]}.  Build one with {@link fastOperator}.
