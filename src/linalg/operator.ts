@@ -65,18 +65,20 @@ export function materializeColumn(A: LinearOperator, j: number, out?: Float64Arr
  * an aliased one would read what it has just overwritten. O(1), so every public `apply` pays it.
  */
 export function checkProduct(fn: string, inName: string, x: unknown, inLength: number, out: unknown, outLength: number): void {
-  const check = (what: string, v: unknown, n: number): void => {
-    if (!(v instanceof Float64Array)) {
-      const got = v === null ? 'null' : Array.isArray(v) ? 'an array' : ArrayBuffer.isView(v) ? (v as object).constructor.name : typeof v;
-      throw new ShapeError(fn, `${what} must be a Float64Array of length ${n}, got ${got}`);
-    }
-    if (v.length !== n) throw new ShapeError(fn, `${what} has length ${v.length}, expected ${n}`);
-  };
-  check(inName, x, inLength);
-  check('out', out, outLength);
+  checkVector(fn, inName, x, inLength);
+  checkVector(fn, 'out', out, outLength);
   const a = x as Float64Array;
   const b = out as Float64Array;
   if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) {
     throw new ShapeError(fn, `out shares memory with ${inName}; pass a separate output array`);
   }
+}
+
+/** One argument of a product: a Float64Array of exactly n entries (module-level: products are hot). */
+function checkVector(fn: string, what: string, v: unknown, n: number): void {
+  if (!(v instanceof Float64Array)) {
+    const got = v === null ? 'null' : Array.isArray(v) ? 'an array' : ArrayBuffer.isView(v) ? (v as object).constructor.name : typeof v;
+    throw new ShapeError(fn, `${what} must be a Float64Array of length ${n}, got ${got}`);
+  }
+  if (v.length !== n) throw new ShapeError(fn, `${what} has length ${v.length}, expected ${n}`);
 }
