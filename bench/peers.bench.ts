@@ -18,6 +18,9 @@
  * BENCH_CLOCK=cpu times everyone by the CPU time of their process (user + system; for groupsparse
  * that includes its cross-validation worker threads, so parallel CV is charged its total work)
  * instead of wall time: on a shared, loaded machine wall time mostly measures the other load.
+ * Other draws of the same kinds of problem: BENCH_SEED=k adds k to every generator seed (and, for
+ * k ≠ 0, fits birthwt on a bootstrap resample of its rows drawn with seed k); BENCH_SCALE=f
+ * multiplies the synthetic problems' rows and columns by f (groups keep their size).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +55,14 @@ const CELER = process.env.GROUPSPARSE_CELER ?? '/work/peers/celer';
 const RLIB = process.env.GROUPSPARSE_RLIB ?? '/work/rlib';
 const ONLY = process.env.BENCH_PEERS_ONLY?.split(',');
 const CPU_CLOCK = process.env.BENCH_CLOCK === 'cpu';
+const SEED = Number(process.env.BENCH_SEED ?? 0);
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+if (!Number.isInteger(SEED) || SEED < 0) throw new Error(`BENCH_SEED must be a non-negative integer, got ${process.env.BENCH_SEED}`);
+if (!(SCALE > 0 && SCALE <= 4)) throw new Error(`BENCH_SCALE must be in (0, 4], got ${process.env.BENCH_SCALE}`);
+/** A synthetic dimension scaled by BENCH_SCALE, a multiple of the group size `unit`. */
+function dim(v: number, unit = 1): number {
+  return Math.max(unit, Math.round((v * SCALE) / unit) * unit);
+}
 /** Seconds on the chosen clock (wall, or this process's CPU time with BENCH_CLOCK=cpu). */
 function now(): number {
   if (!CPU_CLOCK) return performance.now() / 1000;
@@ -110,9 +121,24 @@ function logisticLabels(X: DenseMatrix, seed: number, nActive: number, scale: nu
   return y;
 }
 
+/** birthwt itself (BENCH_SEED 0), else a bootstrap resample of its rows drawn with that seed. */
+function resampled(P: { X: DenseMatrix; y: Float64Array; groups: number[] }): { X: DenseMatrix; y: Float64Array; groups: number[] } {
+  if (SEED === 0) return P;
+  const r = new Random(SEED);
+  const n = P.X.rows, p = P.X.cols;
+  const X = new DenseMatrix(n, p, new Float64Array(n * p));
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor(r.uniform() * n);
+    y[i] = P.y[k];
+    for (let j = 0; j < p; j++) X.data[i + j * n] = P.X.data[k + j * n];
+  }
+  return { X, y, groups: P.groups };
+}
+
 function cases(): Case[] {
   const out: Case[] = [];
-  const bw = birthwtProblem();
+  const bw = resampled(birthwtProblem());
   const b = orthonormal(bw.X, bw.groups);
   const groupsB = labelsOf(b.sizes);
   const lmB = lambdaMax(b.X, bw.y, { groups: groupsB });
@@ -123,34 +149,34 @@ function cases(): Case[] {
   out.push({ label: '100-λ path, birthwt logistic', X: b.X, y: low, sizes: b.sizes, loss: 'logistic', lambdas: lambdaGrid(lmBl, 100, 1e-3), cv: true, peers: ['skglm', 'grpreg'] });
   // Nearly separable: a wide margin with 1 % of the labels flipped.
   {
-    const r = new Random(7);
-    const n = 300, p = 15;
+    const r = new Random(7 + SEED);
+    const n = dim(300), p = 15;
     const X0 = new DenseMatrix(n, p, r.normals(n * p));
     const s = orthonormal(X0, Array.from({ length: p }, (_, j) => Math.floor(j / 3)));
-    const y = logisticLabels(s.X, 8, 2, 4, 0.01);
+    const y = logisticLabels(s.X, 8 + SEED, 2, 4, 0.01);
     const lm = lambdaMax(s.X, y, { groups: labelsOf(s.sizes), loss: 'logistic' });
-    out.push({ label: '100-λ path, near-separable logistic 300×15', X: s.X, y, sizes: s.sizes, loss: 'logistic', lambdas: lambdaGrid(lm, 100, 1e-3), cv: false, peers: ['skglm', 'grpreg'] });
+    out.push({ label: `100-λ path, near-separable logistic ${n}×${p}`, X: s.X, y, sizes: s.sizes, loss: 'logistic', lambdas: lambdaGrid(lm, 100, 1e-3), cv: false, peers: ['skglm', 'grpreg'] });
   }
   if (QUICK) return out;
   {
-    const P = gaussianProblem(1, 1000, 5000, 10, 0.5, 10);
+    const P = gaussianProblem(1 + SEED, dim(1000), dim(5000, 10), 10, 0.5, 10);
     const s = orthonormal(P.X, P.groups);
     const lm = lambdaMax(s.X, P.y, { groups: labelsOf(s.sizes) });
-    out.push({ label: 'synth 1000×5000, 500 groups, one λ', X: s.X, y: P.y, sizes: s.sizes, loss: 'squared', lambdas: Float64Array.of(lm / 10), cv: false, peers: ['skglm', 'celer'] });
-    out.push({ label: '100-λ path, synth 1000×5000', X: s.X, y: P.y, sizes: s.sizes, loss: 'squared', lambdas: lambdaGrid(lm, 100, 0.05), cv: true, peers: ['celer', 'grpreg'] });
+    out.push({ label: `synth ${s.X.rows}×${s.X.cols}, ${s.sizes.length} groups, one λ`, X: s.X, y: P.y, sizes: s.sizes, loss: 'squared', lambdas: Float64Array.of(lm / 10), cv: false, peers: ['skglm', 'celer'] });
+    out.push({ label: `100-λ path, synth ${s.X.rows}×${s.X.cols}`, X: s.X, y: P.y, sizes: s.sizes, loss: 'squared', lambdas: lambdaGrid(lm, 100, 0.05), cv: true, peers: ['celer', 'grpreg'] });
   }
   {
-    const P = gaussianProblem(2, 10000, 2000, 10, 0.5, 10);
+    const P = gaussianProblem(2 + SEED, dim(10000), dim(2000, 10), 10, 0.5, 10);
     const s = orthonormal(P.X, P.groups);
     const lm = lambdaMax(s.X, P.y, { groups: labelsOf(s.sizes) });
-    out.push({ label: 'synth 10000×2000, one λ', X: s.X, y: P.y, sizes: s.sizes, loss: 'squared', lambdas: Float64Array.of(lm / 10), cv: false, peers: ['skglm', 'celer'] });
+    out.push({ label: `synth ${s.X.rows}×${s.X.cols}, one λ`, X: s.X, y: P.y, sizes: s.sizes, loss: 'squared', lambdas: Float64Array.of(lm / 10), cv: false, peers: ['skglm', 'celer'] });
   }
   {
-    const P = gaussianProblem(3, 2000, 2000, 5, 0.5, 10);
+    const P = gaussianProblem(3 + SEED, dim(2000), dim(2000, 5), 5, 0.5, 10);
     const s = orthonormal(P.X, P.groups);
-    const y = logisticLabels(s.X, 4, 20, 0.8);
+    const y = logisticLabels(s.X, 4 + SEED, 20, 0.8);
     const lm = lambdaMax(s.X, y, { groups: labelsOf(s.sizes), loss: 'logistic' });
-    out.push({ label: 'synth logistic 2000×2000, 400 groups of 5', X: s.X, y, sizes: s.sizes, loss: 'logistic', lambdas: Float64Array.of(lm / 10), cv: false, peers: ['skglm'] });
+    out.push({ label: `synth logistic ${s.X.rows}×${s.X.cols}, ${s.sizes.length} groups of 5`, X: s.X, y, sizes: s.sizes, loss: 'logistic', lambdas: Float64Array.of(lm / 10), cv: false, peers: ['skglm'] });
   }
   return out;
 }

@@ -133,8 +133,12 @@ export class DenseMatrix implements LinearOperator {
     return m;
   }
 
-  /** New matrix made of the listed rows, in order. */
-  selectRows(idx: ArrayLike<number>): DenseMatrix {
+  /**
+   * New matrix made of the listed rows, in order. `pooled` concerns kernel-backed matrices only
+   * (see FastDense.selectRows); a plain DenseMatrix allocates an ordinary array either way.
+   */
+  selectRows(idx: ArrayLike<number>, pooled?: boolean): DenseMatrix {
+    void pooled;
     const n = idx.length;
     const m = new DenseMatrix(n, this.cols);
     for (let j = 0; j < this.cols; j++) {

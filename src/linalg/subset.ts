@@ -123,9 +123,13 @@ export function selectColumnsOf(X: LinearOperator, cols: ArrayLike<number>): Lin
   return new SubsetOperator(X, cols);
 }
 
-/** Rows of an operator: a copy in the same storage for a DenseMatrix or a SparseMatrix (rows increasing), a view otherwise. */
-export function selectRowsOf(X: LinearOperator, rows: ArrayLike<number>): LinearOperator {
-  if (X instanceof DenseMatrix) return X.selectRows(rows);
+/**
+ * Rows of an operator: a copy in the same storage for a DenseMatrix or a SparseMatrix (rows
+ * increasing), a view otherwise. `pooled`: a kernel-backed copy takes a pooled memory, which the
+ * caller gives back with `dispose()` (see FastDense.selectRows).
+ */
+export function selectRowsOf(X: LinearOperator, rows: ArrayLike<number>, pooled = false): LinearOperator {
+  if (X instanceof DenseMatrix) return X.selectRows(rows, pooled);
   if (X instanceof SparseMatrix && increasing(rows)) return X.selectRows(rows);
   return new RowSubsetOperator(X, rows);
 }

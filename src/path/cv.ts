@@ -5,6 +5,8 @@ import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt, checkSizeLimit, deadlineFrom } from '../util/validate.ts';
 import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
 import { selectRowsOf } from '../linalg/subset.ts';
+import { FastDense } from '../linalg/kernels/fast.ts';
+import type { LinearOperator } from '../linalg/operator.ts';
 import { runFoldsInParallel } from './parallel.ts';
 
 /** Largest number of folds accepted (each fold is a path; leave-one-out beyond this is a typo). */
@@ -328,27 +330,40 @@ export function foldPredictions(
   if (test.length === 0) throw new ValueError(fn, `fold ${f + 1} has no rows`);
   if (train.length < 2) throw new ValueError(fn, `fold ${f + 1} leaves fewer than 2 rows to train on`);
   let fp: PathResult;
+  // Both row subsets in pooled kernel memories, taken before the path and given back after the
+  // predictions: the next fold rewrites the same pages instead of faulting in fresh ones (taking
+  // the test rows after the training rows were given back would miss the pool and drop it).
+  const Xtr = selectRowsOf(prob.X, train, true);
+  const Xte = selectRowsOf(prob.X, test, true);
   try {
-    const sub = prob.withRows(selectRowsOf(prob.X, train), train, fn);
-    fp = pathOnProblem(sub, { ...o, lambdas }, fn);
-  } catch (e) {
-    if (e instanceof GroupSparseError) {
-      const msg = e.message.startsWith(`${fn}: `) ? e.message.slice(fn.length + 2) : e.message;
-      throw new (e.constructor as typeof ValueError)(fn, `fold ${f + 1} of ${K}: ${msg}`);
+    try {
+      const sub = prob.withRows(Xtr, train, fn);
+      fp = pathOnProblem(sub, { ...o, lambdas }, fn);
+    } catch (e) {
+      if (e instanceof GroupSparseError) {
+        const msg = e.message.startsWith(`${fn}: `) ? e.message.slice(fn.length + 2) : e.message;
+        throw new (e.constructor as typeof ValueError)(fn, `fold ${f + 1} of ${K}: ${msg}`);
+      }
+      throw e;
     }
-    throw e;
+    return predictFold(fp, Xte, prob.p, T, lambdas.length);
+  } finally {
+    if (Xtr instanceof FastDense && Xtr !== prob.X) Xtr.dispose();
+    if (Xte instanceof FastDense && Xte !== prob.X) Xte.dispose();
   }
-  const Xte = selectRowsOf(prob.X, test);
-  const m = test.length;
-  const L = lambdas.length;
+}
+
+/** Held-out predictions of a fold's path (see {@link foldPredictions}); the path holds copies only. */
+function predictFold(fp: PathResult, Xte: LinearOperator, p: number, T: number, L: number): FoldPrediction {
+  const m = Xte.rows;
   const out = new Float64Array(L * T * m);
   const eta = new Float64Array(m);
-  const wTask = new Float64Array(prob.p);
+  const wTask = new Float64Array(p);
   let notConverged = 0;
   for (let k = 0; k < L; k++) {
     if (!fp.certificates[k].converged) notConverged++;
     for (let t = 0; t < T; t++) {
-      wTask.set(fp.coefs[k].subarray(t * prob.p, (t + 1) * prob.p));
+      wTask.set(fp.coefs[k].subarray(t * p, (t + 1) * p));
       Xte.apply(wTask, eta);
       const b = fp.intercepts[k][t];
       for (let q = 0; q < m; q++) out[(k * T + t) * m + q] = eta[q] + b;

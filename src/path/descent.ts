@@ -58,6 +58,10 @@ export interface DescentFit {
   converged: boolean;
   atFloor: boolean;
   epochs: number;
+  /** Passes over the data spent (what maxIter bounds; an epoch counts its share of the groups). */
+  work: number;
+  /** Why an unconverged fit ended: the work cap, the deadline (or a stop), or no progress. */
+  stop: 'converged' | 'work' | 'deadline' | 'stalled';
   /** Penalized groups cycled over, and how many of them the strong rule had left out. */
   kept: number;
   violations: number;
@@ -80,7 +84,7 @@ function denseColumns(ctx: ProblemContext): Float64Array | null {
  * against 2.4 s by the general route). Tall large designs keep the general route: a Gram matrix
  * would cost n·p²/2 to build.
  */
-export function descentPath(ctx: ProblemContext, small = true): DescentPath | null {
+export function descentPath(ctx: ProblemContext, small = true, start?: PointBuffers): DescentPath | null {
   const df = ctx.datafit;
   const pen = ctx.penalty;
   if (ctx.T !== 1 || !df.quadratic || !df.separable || df.sampleWeight !== undefined || !Number.isFinite(df.curvature)) return null;
@@ -91,7 +95,7 @@ export function descentPath(ctx: ProblemContext, small = true): DescentPath | nu
   const A = denseColumns(ctx);
   if (A === null || !gradientIsResidual(df)) return null;
   if (!small && !(ctx.p > ctx.n && ctx.X instanceof FastDense && ctx.X.backend === 'wasm')) return null;
-  return new GroupDescent(ctx, A);
+  return new GroupDescent(ctx, A, start);
 }
 
 /**
@@ -176,7 +180,7 @@ class GroupDescent implements DescentPath {
   /** The certificate's work buffers, kept for the whole path. */
   private readonly cb: CertifyBuffers;
 
-  constructor(ctx: ProblemContext, A: Float64Array) {
+  constructor(ctx: ProblemContext, A: Float64Array, start?: PointBuffers) {
     this.ctx = ctx;
     this.A = A;
     const n = (this.n = ctx.n);
@@ -197,36 +201,28 @@ class GroupDescent implements DescentPath {
     }
     let maxM = 1;
     for (let g = 0; g < G; g++) maxM = Math.max(maxM, gs.ptr[g + 1] - gs.ptr[g]);
-    // L_g from the centred Gram matrix of each block, once per path.
-    this.L = new Float64Array(G);
-    const M = new Float64Array(maxM * maxM);
-    for (let g = 0; g < G; g++) {
-      const s0 = gs.ptr[g], m = gs.ptr[g + 1] - s0;
-      for (let a = 0; a < m; a++) {
-        const ja = gs.indices[s0 + a];
-        for (let b = a; b < m; b++) {
-          const jb = gs.indices[s0 + b];
-          let s = 0;
-          for (let i = 0; i < n; i++) s += A[ja * n + i] * A[jb * n + i];
-          s -= n * this.mu[ja] * this.mu[jb];
-          M[a * m + b] = s;
-          M[b * m + a] = s;
-        }
-      }
-      const top = m === 1 ? Math.max(M[0], 0) : blockGramBound(M.subarray(0, m * m), m).bound;
-      this.L[g] = ctx.datafit.curvature * top;
-    }
+    const c = ctx.datafit.curvature;
     this.H = null;
     if (p <= n) {
+      // H = c·XᵀP⊥X: the products XᵀX on the kernels when the design is there (one transposed
+      // product per column; the JavaScript loop cost a single small fit more than its epochs did).
       const H = new Float64Array(p * p);
-      const c = ctx.datafit.curvature;
-      for (let a = 0; a < p; a++) {
-        for (let b = a; b < p; b++) {
-          let s = 0;
-          for (let i = 0; i < n; i++) s += A[a * n + i] * A[b * n + i];
-          const v = c * (s - n * this.mu[a] * this.mu[b]);
-          H[a * p + b] = v;
+      if (ctx.X instanceof FastDense) ctx.X.applyTransposeTasks(A.subarray(0, n * p), p, H);
+      else {
+        for (let b = 0; b < p; b++) {
+          for (let a = b; a < p; a++) {
+            let s = 0;
+            for (let i = 0; i < n; i++) s += A[a * n + i] * A[b * n + i];
+            H[b * p + a] = s;
+          }
+        }
+      }
+      // One value per pair (the two orders of a product may differ by rounding): H is symmetric.
+      for (let b = 0; b < p; b++) {
+        for (let a = b; a < p; a++) {
+          const v = c * (H[b * p + a] - n * this.mu[a] * this.mu[b]);
           H[b * p + a] = v;
+          H[a * p + b] = v;
         }
       }
       this.H = H;
@@ -237,15 +233,46 @@ class GroupDescent implements DescentPath {
         ybar /= n;
       }
       let yy = 0;
-      for (let i = 0; i < n; i++) yy += (y[i] - ybar) ** 2;
+      const yc = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        yc[i] = y[i] - ybar;
+        yy += yc[i] * yc[i];
+      }
       this.yy = yy;
       const q = new Float64Array(p);
-      for (let j = 0; j < p; j++) {
-        let s = 0;
-        for (let i = 0; i < n; i++) s += A[j * n + i] * (y[i] - ybar);
-        q[j] = s;
+      if (ctx.X instanceof FastDense) ctx.X.applyTranspose(yc, q);
+      else {
+        for (let j = 0; j < p; j++) {
+          let s = 0;
+          for (let i = 0; i < n; i++) s += A[j * n + i] * yc[i];
+          q[j] = s;
+        }
       }
       this.q = q;
+    }
+    // L_g from the centred Gram matrix of each block, once per path: the diagonal blocks of H
+    // when it exists.
+    this.L = new Float64Array(G);
+    const M = new Float64Array(maxM * maxM);
+    for (let g = 0; g < G; g++) {
+      const s0 = gs.ptr[g], m = gs.ptr[g + 1] - s0;
+      const H = this.H;
+      for (let a = 0; a < m; a++) {
+        const ja = gs.indices[s0 + a];
+        for (let b = a; b < m; b++) {
+          const jb = gs.indices[s0 + b];
+          let s: number;
+          if (H) s = H[ja * p + jb];
+          else {
+            s = 0;
+            for (let i = 0; i < n; i++) s += A[ja * n + i] * A[jb * n + i];
+            s = c * (s - n * this.mu[ja] * this.mu[jb]);
+          }
+          M[a * m + b] = s;
+          M[b * m + a] = s;
+        }
+      }
+      this.L[g] = m === 1 ? Math.max(M[0], 0) : blockGramBound(M.subarray(0, m * m), m).bound;
     }
     this.w = new Float64Array(p);
     this.fast = this.H === null && ctx.X instanceof FastDense && ctx.X.backend === 'wasm' ? ctx.X : null;
@@ -266,9 +293,10 @@ class GroupDescent implements DescentPath {
     this.cb = certifyBuffers(ctx);
     this.prevW = new Float64Array(p);
     this.curW = new Float64Array(p);
-    // The gradient at w = 0 of the certificate there: the same evaluation λ_max was taken from,
-    // so at λ_max every group sits exactly on its optimality condition, not an ulp past it.
-    this.resync(certify(ctx, this.w, -Infinity, this.cb).point);
+    // The gradient at w = 0 of the certificate there (or the caller's evaluation of w = 0): the
+    // same evaluation λ_max was taken from, so at λ_max every group sits exactly on its
+    // optimality condition, not an ulp past it.
+    this.resync(start ?? certify(ctx, this.w, -Infinity, this.cb).point);
     this.scale = Math.abs(ctx.nullObjective) > 0 ? Math.abs(ctx.nullObjective) : 1;
   }
 
@@ -530,7 +558,9 @@ class GroupDescent implements DescentPath {
     }
     let nPen = 0;
     for (let g = 0; g < G; g++) if (inK[g]) nPen++;
-    return { cert, converged: verdict !== false, atFloor: verdict === 'floor', epochs, kept: nPen, violations };
+    const converged = verdict !== false;
+    const stop = converged ? 'converged' : halted || (o.deadline !== undefined && performance.now() > o.deadline) ? 'deadline' : work >= o.maxIter ? 'work' : 'stalled';
+    return { cert, converged, atFloor: verdict === 'floor', epochs, work, stop, kept: nPen, violations };
   }
 
   /**
