@@ -51,6 +51,24 @@ export class AndersonExtrapolation {
 
   /** out ← the extrapolated point from the K + 1 snapshots; false when the system is degenerate. */
   extrapolate(out: Float64Array): boolean {
+    const { K, size: nc } = this;
+    const H = this.hist;
+    const c = this.z;
+    if (!this.weights(c)) return false;
+    for (let i = 0; i < nc; i++) {
+      let s = 0;
+      for (let a = 0; a < K; a++) s += c[a] * H[(a + 1) * nc + i];
+      out[i] = s;
+    }
+    return true;
+  }
+
+  /**
+   * c (length K, Σ c_k = 1) of the extrapolated point Σ_k c_k x_{k+1}; false when the system is
+   * degenerate. For a caller that applies the same combination to quantities affine in x (a
+   * residual y − Xx) instead of recomputing them at the new point.
+   */
+  weights(c: Float64Array): boolean {
     const { K, C, size: nc } = this;
     const H = this.hist;
     for (let a = 0; a < K; a++) {
@@ -66,17 +84,18 @@ export class AndersonExtrapolation {
     if (!(trace > 0)) return false;
     for (let a = 0; a < K; a++) C[a * K + a] += 1e-10 * trace; // regularized, as in the literature
     if (!choleskyFactor(C, K, this.L)) return false;
-    const z = this.z;
+    const z = c;
     z.fill(1);
     choleskySolveInPlace(this.L, K, z);
     let sz = 0;
     for (let a = 0; a < K; a++) sz += z[a];
     if (!(Math.abs(sz) > 0) || !Number.isFinite(sz)) return false;
-    for (let i = 0; i < nc; i++) {
-      let s = 0;
-      for (let a = 0; a < K; a++) s += (z[a] / sz) * H[(a + 1) * nc + i];
-      out[i] = s;
-    }
+    for (let a = 0; a < K; a++) z[a] /= sz;
     return true;
+  }
+
+  /** The k-th snapshot held (0 ≤ k ≤ K). */
+  snapshot(k: number): Float64Array {
+    return this.hist.subarray(k * this.size, (k + 1) * this.size);
   }
 }
