@@ -4,7 +4,7 @@ import { makeGroups, type GroupStructure } from '../groups/groups.ts';
 import { groupNorms } from '../groups/norms.ts';
 import { nrm2Indexed } from '../linalg/blas.ts';
 import type { LossName } from '../datafits/datafits.ts';
-import { checkSolveOptions, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
+import { checkSolveOptions, oneCall, prepareProblem, PreparedProblem, type CheckedSolveOptions, type ProblemOptions, type SolverName } from '../problem/problem.ts';
 import { certificateVerdict, certify, problemScales, type Certificate } from '../solvers/certificate.ts';
 import { operatorNormSquared } from '../linalg/power.ts';
 import { ProjectedOperator, type PointBuffers, type ProblemContext } from '../solvers/problem.ts';
@@ -217,13 +217,17 @@ export function groupLassoPath(X: MatrixInput, y: ResponseInput, options: PathOp
   const fn = 'groupLassoPath';
   checkOptions(fn, options, PATH_KEYS);
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  const prob = prepareProblem(X, y, {
-    groups: options.groups, loss: options.loss, weights: options.weights,
-    fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
-    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma, tau: options.tau,
-    sampleWeight: options.sampleWeight, ties: options.ties,
-  }, fn);
-  return pathOnProblem(prob, options, fn);
+  // One call: a converted design lives in a pooled kernel memory for the path's duration (the
+  // result holds copies only), so a second path on rows of that size rewrites touched pages.
+  return oneCall(X, fn, (op) => {
+    const prob = prepareProblem(op, y, {
+      groups: options.groups, loss: options.loss, weights: options.weights,
+      fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
+      penalty: options.penalty, alpha: options.alpha, gamma: options.gamma, tau: options.tau,
+      sampleWeight: options.sampleWeight, ties: options.ties,
+    }, fn);
+    return pathOnProblem(prob, options, fn);
+  });
 }
 
 interface SubProblem {

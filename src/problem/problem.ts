@@ -612,7 +612,7 @@ function fitResolvable(fn: string, prob: PreparedProblem, lambda: number, option
  * that goes back to the pool when the call returns, so the next call of that size writes into
  * the same pages (see callDesign). The results hold no view on that memory.
  */
-function oneCall<T>(X: MatrixInput, fn: string, body: (op: LinearOperator) => T): T {
+export function oneCall<T>(X: MatrixInput, fn: string, body: (op: LinearOperator) => T): T {
   const { op, owned } = callDesign(X, fn);
   try {
     return body(op);
