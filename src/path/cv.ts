@@ -3,7 +3,7 @@ import { GroupSparseError, ShapeError, ValueError } from '../errors.ts';
 import { prepareProblem, PreparedProblem } from '../problem/problem.ts';
 import { Random } from '../util/random.ts';
 import { checkOptions, checkPositiveInt, checkSizeLimit, deadlineFrom } from '../util/validate.ts';
-import { PATH_KEYS, pathOnProblem, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
+import { PATH_KEYS, pathOnProblem, problemOptionsOf, type PathCertificate, type PathOptions, type PathResult } from './path.ts';
 import { selectRowsOf } from '../linalg/subset.ts';
 import { FastDense } from '../linalg/kernels/fast.ts';
 import type { LinearOperator } from '../linalg/operator.ts';
@@ -156,12 +156,7 @@ export function cvGroupLasso(X: MatrixInput, y: ResponseInput, options: CvOption
   const fn = 'cvGroupLasso';
   checkOptions(fn, options, CV_KEYS);
   if (options === undefined || options === null) throw new ValueError(fn, 'options with at least `groups` are required');
-  const prob = prepareProblem(X, y, {
-    groups: options.groups, loss: options.loss, weights: options.weights,
-    fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
-    penalty: options.penalty, alpha: options.alpha, gamma: options.gamma, tau: options.tau,
-    sampleWeight: options.sampleWeight, ties: options.ties,
-  }, fn);
+  const prob = prepareProblem(X, y, problemOptionsOf(options), fn);
   return cvOnProblem(prob, options, fn);
 }
 

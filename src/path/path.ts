@@ -220,14 +220,17 @@ export function groupLassoPath(X: MatrixInput, y: ResponseInput, options: PathOp
   // One call: a converted design lives in a pooled kernel memory for the path's duration (the
   // result holds copies only), so a second path on rows of that size rewrites touched pages.
   return oneCall(X, fn, (op) => {
-    const prob = prepareProblem(op, y, {
-      groups: options.groups, loss: options.loss, weights: options.weights,
-      fitIntercept: options.fitIntercept, ungrouped: options.ungrouped,
-      penalty: options.penalty, alpha: options.alpha, gamma: options.gamma, tau: options.tau,
-      sampleWeight: options.sampleWeight, ties: options.ties,
-    }, fn);
+    const prob = prepareProblem(op, y, problemOptionsOf(options), fn);
     return pathOnProblem(prob, options, fn);
   });
+}
+
+/** The problem's part of path or cross-validation options (what prepareProblem takes). */
+export function problemOptionsOf(o: ProblemOptions): ProblemOptions {
+  return {
+    groups: o.groups, loss: o.loss, weights: o.weights, fitIntercept: o.fitIntercept, ungrouped: o.ungrouped,
+    penalty: o.penalty, alpha: o.alpha, gamma: o.gamma, tau: o.tau, sampleWeight: o.sampleWeight, ties: o.ties,
+  };
 }
 
 interface SubProblem {
