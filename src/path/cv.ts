@@ -25,7 +25,7 @@ export interface CvOptions extends PathOptions {
   /**
    * Threads fitting folds at once (the calling one included; Node only, worker_threads). Default:
    * as many as the machine has cores (at most the number of folds) when the folds are worth it —
-   * judged from the full-data path: a second of fitting or more, or 50 ms once the worker threads
+   * judged from the full-data path: a second of fitting or more, or 250 ms once the worker threads
    * are running (see startCvWorkers) — else 1. The result is the same, bit for bit, whatever the
    * number of threads.
    */

@@ -55,12 +55,14 @@ function builtin<T>(id: string): T | undefined {
 
 /**
  * Fitting time (ms, all folds together, estimated from the full path) from which threads pay off:
- * with the workers already running, 50 ms — below that a worker's colder code and the hand-off
+ * with the workers already running, 250 ms — below that a worker's colder code and the hand-off
  * (a fold the calling thread refits when its worker lags) cost about what they save, and every
- * thread's time is spent on a shared machine; when they must first be started (about half a
- * second of loading each, more from the TypeScript sources), a second.
+ * thread's time is spent on a shared machine (10-fold CV on birthwt, folds worth about 50 ms:
+ * 64–99 ms of CPU time serial against 88–99 ms on two threads, for no gain in wall time on a loaded
+ * machine); when they must first be started (about half a second of loading each, more from the
+ * TypeScript sources), a second.
  */
-const PARALLEL_MIN_MS_WARM = 50;
+const PARALLEL_MIN_MS_WARM = 250;
 const PARALLEL_MIN_MS_COLD = 1000;
 
 /** Cores available to this process (1 where that cannot be known). */
