@@ -415,6 +415,38 @@ class GroupDescent implements DescentPath {
     if (this.fast) this.fast.release(this.r, this.z);
   }
 
+  /** The listed groups: those marked in inK, in order. */
+  private rebuildList(): void {
+    const { G, inK, list } = this;
+    let c = 0;
+    for (let g = 0; g < G; g++) if (inK[g]) list[c++] = g;
+    this.nList = c;
+  }
+
+  /** Marks the left-out groups that violate their optimality condition at `grad`; returns how many. */
+  private addViolators(grad: Float64Array): number {
+    const { G, inK } = this;
+    const pen = this.ctx.penalty;
+    let added = 0;
+    for (let g = 0; g < G; g++) {
+      if (inK[g] || !(pen.groupViolation(this.w, grad, g) > 0)) continue;
+      inK[g] = 1;
+      added++;
+    }
+    if (added > 0) this.rebuildList();
+    return added;
+  }
+
+  /** Out of budget: stopped by the callback, the work cap or the deadline (a stop request makes it −∞). */
+  private over(o: DescentOptions, work: number, halted: boolean): boolean {
+    return halted || work >= o.maxIter || (o.deadline !== undefined && performance.now() > o.deadline);
+  }
+
+  /** The decrease under which a round of epochs has settled, for a target gap t (see KAPPA). */
+  private settle(t: number): number {
+    return (this.H ? 0.001 * t : KAPPA * t * t) * this.scale;
+  }
+
   /** A new extrapolation history over the listed groups' coefficients, from the current point. */
   private accBegin(): void {
     const acc = this.acc;
@@ -566,32 +598,17 @@ class GroupDescent implements DescentPath {
     const ctx = this.ctx;
     ctx.setLambda(lambda);
     const pen = ctx.penalty;
-    const { G, inK, list } = this;
+    const { G, inK } = this;
     const thr = o.strong ? pen.strongRuleThreshold(lambda, lambdaPrev) : -Infinity;
     for (let g = 0; g < G; g++) inK[g] = !o.strong || this.groupActive(g) || pen.groupDualNorm(this.z, g) >= thr ? 1 : 0;
-    const rebuildList = (): void => {
-      let c = 0;
-      for (let g = 0; g < G; g++) if (inK[g]) list[c++] = g;
-      this.nList = c;
-    };
-    rebuildList();
+    this.rebuildList();
     this.extrapolate(lambda, lambdaPrev);
     let violations = 0;
     let epochs = 0;
     let work = 0;
-    const addViolators = (grad: Float64Array): number => {
-      let added = 0;
-      for (let g = 0; g < G; g++) {
-        if (inK[g] || !(pen.groupViolation(this.w, grad, g) > 0)) continue;
-        inK[g] = 1;
-        added++;
-      }
-      if (added > 0) {
-        violations += added;
-        rebuildList();
-      }
-      return added;
-    };
+    // Helpers are methods, not closures made per fit: a path makes one fit per λ, and a
+    // cross-validation a thousand.
+    let added = 0;
     // The gap the fit aims at (tightened when the certificate from scratch disagrees); epochs run
     // until their decrease is under a tenth of it.
     let target = o.tol;
@@ -601,9 +618,7 @@ class GroupDescent implements DescentPath {
     // Whether `cert` was computed at the current w.
     let certAtW = false;
     let halted = false;
-    const out = (): boolean => halted || work >= o.maxIter || (o.deadline !== undefined && performance.now() > o.deadline);
-    const settle = (t: number): number => (this.H ? 0.001 * t : KAPPA * t * t) * this.scale;
-    let want = settle(target);
+    let want = this.settle(target);
     // The warm start is checked before any epoch (it is often within tol already far along the
     // path, and at λ_max it is the exact answer w = 0).
     let first = true;
@@ -613,7 +628,7 @@ class GroupDescent implements DescentPath {
       if (!first && this.acc) this.accBegin();
       for (let e = 1; !first; e++) {
         // Out of budget (a stop request makes the deadline −∞): no epoch, the point is certified as it is.
-        if (out()) break;
+        if (this.over(o, work, halted)) break;
         this.changed = false;
         const dec = 0.5 * this.epoch();
         epochs++;
@@ -626,10 +641,10 @@ class GroupDescent implements DescentPath {
         stuck = dec === 0 && e === 1;
         settled = dec <= want;
         // With the Gram matrix the running gap costs O(p): look after every epoch.
-        if (settled || this.H || e >= 20 || out()) break;
+        if (settled || this.H || e >= 20 || this.over(o, work, halted)) break;
         if (this.acc) this.accStep();
       }
-      if (!first && out()) break;
+      if (!first && this.over(o, work, halted)) break;
       // Optimality of the left-out groups at the running gradient.
       // Wide designs: a full transpose pass to find violators only when the epochs were cut short;
       // once they settle, the certificate's own pass (its exact gradient) checks them instead.
@@ -639,7 +654,8 @@ class GroupDescent implements DescentPath {
       }
       const wasFirst = first;
       first = false;
-      if (addViolators(this.z) > 0) continue;
+      violations += added = this.addViolators(this.z);
+      if (added > 0) continue;
       if (!settled && !this.H) continue;
       // The running gap says whether the certificate is worth computing. Without the Gram matrix it
       // costs the transpose pass a certificate costs: only the warm start is screened by it (at
@@ -658,7 +674,8 @@ class GroupDescent implements DescentPath {
       const c = cert!;
       // The left-out groups again, at the exact gradient of the certificate: never trust the
       // running one (nor the rule) alone.
-      if (addViolators(c.point.grad) > 0) continue;
+      violations += added = this.addViolators(c.point.grad);
+      if (added > 0) continue;
       verdict = certificateVerdict(ctx, c, o.tol);
       // A warm start accepted as it is while a zero group violates its optimality condition
       // (just below the λ where that group enters, the gap is second order in the distance)
@@ -667,11 +684,11 @@ class GroupDescent implements DescentPath {
       if ((verdict !== false && !stale) || stuck || target * this.scale <= c.gapFloor) break;
       refreshed = true;
       target *= 0.1;
-      want = Math.min(want, this.H ? 0.1 * target * this.scale : settle(target));
+      want = Math.min(want, this.H ? 0.1 * target * this.scale : this.settle(target));
       // A stale start that already meets the tighter target stays as it is (the epochs would
       // only move a group sitting on its threshold by rounding, as at λ_max).
       if (stale && c.gap <= target * Math.abs(c.primal)) break;
-      if (out()) break;
+      if (this.over(o, work, halted)) break;
     }
     if (cert === null || !certAtW) {
       cert = certify(ctx, this.w, -Infinity, this.cb);
