@@ -7,6 +7,10 @@ import { stationarity, type TrainProgress } from './objective.ts';
 import { rescaleUnits, type RescalableUnit } from './rescale.ts';
 import { CompactLbfgs, solveProximalModel } from './quasinewton.ts';
 import { checkGroups, checkImageSet, checkLambda, checkObject, checkParams } from '../check.ts';
+import { clarkeResidual, KINK_BAND } from './clarke.ts';
+import { denseChain } from './dense.ts';
+import { kinkNewtonStep, type KinkContext } from './kinknewton.ts';
+import { addClarke } from './objective.ts';
 
 export interface PolishOptions {
   /** Most full-batch steps. */
@@ -43,6 +47,11 @@ export interface PolishOptions {
    * (differences of full-batch gradients, one evaluation each) (see `supportNewtonStep`).
    */
   method?: 'gradient' | 'quasi-newton' | 'newton';
+  /**
+   * δ of the generalized residual reported with each step (`kktClarke`, default 10⁻⁴) and of the
+   * kinks the 'newton' steps of Dense ReLU networks hold (see `kinkNewtonStep`).
+   */
+  kinkBand?: number;
   onStep?: (p: TrainProgress) => boolean | void;
   signal?: AbortSignal;
   /** performance.now() time stamp (ms) after which no step starts (status 'time limit reached'). */
@@ -51,6 +60,9 @@ export interface PolishOptions {
 
 /** 'newton': Newton steps on the support once kktRelative is at most this. */
 const NEWTON_BELOW = 0.1;
+
+/** 'newton' on Dense ReLU networks: steps between kink steps when they made less progress per evaluation than the quasi-Newton steps. */
+const PROBE = 20;
 
 /** float32's unit roundoff. */
 const EPS32 = 2 ** -24;
@@ -123,8 +135,17 @@ export function polishProximal(
   if (method !== 'gradient' && method !== 'quasi-newton' && method !== 'newton') throw new OptionError(fn, `method must be 'gradient', 'quasi-newton' or 'newton', got '${String(method)}'`);
   const lbfgs = method === 'gradient' && memory > 0 ? supportQuasiNewton(gs, lambda, frozen, memory, evalAt, () => best) : null;
   const model = method !== 'gradient' ? new CompactLbfgs(memory || 10) : null;
+  const band = options.kinkBand ?? KINK_BAND;
+  if (!(typeof band === 'number' && band >= 0 && Number.isFinite(band))) throw new ValueError(fn, `kinkBand must be a finite number ≥ 0, got ${String(band)}`);
+  const chain = denseChain(params.net);
+  const kinks: KinkContext | null = method === 'newton' && chain && chain.layers.some((L, l) => L.activation === 'relu' && l < chain.layers.length - 1)
+    ? { chain, params, data, loss, band, radius: 0.1, gradients: 0 } : null;
   let prevX: Float64Array | null = null;
   let prevG: Float64Array | null = null;
+  // Decrease of P per evaluation of the last kink step and of the recent quasi-Newton steps ('newton' on ReLU networks).
+  let newtonRate = Infinity;
+  let qnRate = 0;
+  let lastNewton = 0;
   for (let k = 1; k <= options.maxSteps; k++) {
     if (cur.st.kkt / kktScale <= tol) { status = 'converged'; break; }
     if (options.signal?.aborted) { status = 'stopped by signal'; break; }
@@ -144,6 +165,8 @@ export function polishProximal(
       }
     }
     let accepted: Eval | null = null;
+    const startP = cur.P;
+    const startEvaluations = evaluations;
     if (model) {
       // The pair from the last iterate, whatever moved it (a model step, a proximal gradient step, a rescaling).
       if (prevX && prevG) {
@@ -197,22 +220,38 @@ export function polishProximal(
     }
     // Far from stationarity the quasi-Newton steps are cheaper per unit of progress: on a tanh MLP
     // 64-8-10 Newton steps from the start took 866 evaluations for 20 steps with P barely lower.
-    if (method === 'newton' && cur.st.kkt / kktScale > tol && cur.st.kkt / kktScale <= NEWTON_BELOW) {
-      const r = supportNewtonStep(x, cur, gs, lambda, frozen, evalAt, best, cur.st.kkt / kktScale);
+    // On a ReLU network the kink steps are taken when they pay: each kind of step's decrease of P
+    // per full-batch evaluation is measured (the quasi-Newton steps' as a running mean over the
+    // last few), and a kink step follows the quasi-Newton step while its last rate is at least the
+    // quasi-Newton rate, and otherwise every PROBE steps to measure it again. Far from a minimizer
+    // the activation pattern keeps changing and the frozen-pattern model is valid only over short
+    // steps; near one the quasi-Newton steps stall on the kinks and the kink steps take over.
+    const qnSpent = evaluations - startEvaluations;
+    if (kinks) qnRate = 0.8 * qnRate + 0.2 * Math.max(0, startP - cur.P) / Math.max(1, qnSpent);
+    const newtonNow = kinks ? newtonRate >= qnRate || k - lastNewton >= PROBE : cur.st.kkt / kktScale <= NEWTON_BELOW;
+    if (method === 'newton' && cur.st.kkt / kktScale > tol && cur.st.kkt / kktScale <= NEWTON_BELOW && newtonNow) {
+      const before = kinks?.gradients ?? 0;
+      const fromP = cur.P;
+      const r = supportNewtonStep(x, cur, gs, lambda, frozen, evalAt, best, cur.st.kkt / kktScale, kinks);
+      // The frozen-pattern gradients are full-batch gradient evaluations too.
+      if (kinks) evaluations += kinks.gradients - before;
       if (r) { x.set(r.x); cur = r.at; best = Math.min(best, cur.P); }
+      if (kinks) {
+        lastNewton = k;
+        newtonRate = Math.max(0, fromP - cur.P) / Math.max(1, kinks.gradients - before);
+      }
     }
     const p: TrainProgress = {
       epoch: options.epoch, steps: options.steps + k, objective: cur.P, loss: cur.loss, penalty: lambda * cur.st.penalty, kkt: cur.st.kkt,
       kktRelative: cur.st.kkt / kktScale, trainAccuracy: cur.correct / data.n, activeGroups: cur.st.active, phase: 'polish', evaluations,
     };
+    // The record and the callback see the model at the iterate they are told about (not at the last trial point).
+    theta.set(x);
+    params.push();
+    if (chain) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, cur.grad, { band, chain }), kktScale);
     history.push(p);
-    // The callback sees the model at the iterate it is told about (not at the last trial point).
-    if (options.onStep) {
-      theta.set(x);
-      params.push();
-      if (options.onStep(p) === false) { status = 'stopped by callback'; break; }
-    }
-    if (p.kktRelative <= tol) { status = 'converged'; break; }
+    if (options.onStep && options.onStep(p) === false) { status = 'stopped by callback'; break; }
+    if (p.kktRelative <= tol || (p.kktClarkeRelative ?? Infinity) <= tol) { status = 'converged'; break; }
   }
   // The model ends at x (the last accepted iterate), not at a rejected trial point.
   theta.set(x);
@@ -269,7 +308,7 @@ function proximalModelStep(
  */
 function supportNewtonStep(
   x: Float64Array, cur: Eval, gs: GroupStructure, lambda: number, frozen: Uint8Array | undefined,
-  evalAt: (x: Float64Array) => Eval, best: number, kktRelative: number,
+  evalAt: (x: Float64Array) => Eval, best: number, kktRelative: number, kinks: KinkContext | null,
 ): { x: Float64Array; at: Eval } | null {
   const n = x.length;
   const onSupport = new Uint8Array(n);
@@ -297,6 +336,7 @@ function supportNewtonStep(
   }
   for (let i = 0; i < n; i++) if (onSupport[i] && gs.groupOf[i] < 0) nonzeroResidual = Math.max(nonzeroResidual, Math.abs(cur.grad[i]));
   if (zeroViolation >= nonzeroResidual) return null;
+  if (kinks) return kinkNewtonStep(kinks, x, cur, gs, lambda, frozen, onSupport, evalAt, best, kktRelative);
   const G = new Float64Array(n);
   supportGradient(x, cur.grad, gs, lambda, frozen, G);
   let xMax = 1;

@@ -9,6 +9,7 @@ import type { ImageSet } from '../mnist.ts';
 import { accuracy, batchOf, checkData, fullBatch, FlatParams, lossTensor, type ClassifierLoss } from './params.ts';
 import { evaluateObjective, maxAbs, penaltyScale, type TrainProgress } from './objective.ts';
 import { polishProximal } from './polish.ts';
+import { KINK_BAND } from './clarke.ts';
 import { oneSidedUnits, rescalableUnits } from './rescale.ts';
 
 export { evaluateObjective, type TrainProgress } from './objective.ts';
@@ -100,6 +101,12 @@ export interface ProximalOptions {
    * back to a proximal gradient step when the model predicts no decrease (see `polishProximal`).
    */
   polishMethod?: 'gradient' | 'quasi-newton' | 'newton';
+  /**
+   * δ of the generalized residual `kktClarke` (default 10⁻⁴): ReLU′ ranges over [0, 1] at the
+   * (sample, unit) pairs whose kink is within this parameter distance of θ (see `clarkeResidual`).
+   * Polishing also stops ('converged') when `kktClarkeRelative` ≤ `polishTol`.
+   */
+  kinkBand?: number;
   /** Called after each evaluation (and each polishing step); return false to stop. */
   onProgress?: (p: TrainProgress) => boolean | void;
   /** Stops training at the next step; the result reports it. */
@@ -128,7 +135,7 @@ export interface TrainResult extends TrainProgress {
   warnings: string[];
 }
 
-const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'polishRescale', 'polishMemory', 'polishMethod', 'onProgress', 'signal', 'maxTime'] as const;
+const KEYS = ['lambda', 'groups', 'weights', 'optimizer', 'lr', 'momentum', 'beta1', 'beta2', 'epsilon', 'schedule', 'epochs', 'batchSize', 'seed', 'loss', 'evalEvery', 'test', 'frozen', 'polish', 'polishTol', 'polishRescale', 'polishMemory', 'polishMethod', 'kinkBand', 'onProgress', 'signal', 'maxTime'] as const;
 
 /** Trains `model` in place (its variables are updated). */
 export function trainProximal(model: tfl.LayersModel | NetStructure, data: ImageSet, options: ProximalOptions): TrainResult {
@@ -173,6 +180,9 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   const polishMethod = options.polishMethod ?? 'gradient';
   if (polishMethod !== 'gradient' && polishMethod !== 'quasi-newton' && polishMethod !== 'newton') throw new OptionError(fn, `polishMethod must be 'gradient', 'quasi-newton' or 'newton', got '${String(polishMethod)}'`);
 
+  const kinkBand = options.kinkBand ?? KINK_BAND;
+  if (!(typeof kinkBand === 'number' && kinkBand >= 0 && Number.isFinite(kinkBand))) throw new ValueError(fn, `kinkBand must be a finite number ≥ 0, got ${String(kinkBand)}`);
+
   const warnings: string[] = [];
   if (lambda > 0) {
     const lopsided = oneSidedUnits(rescalableUnits(net), gs);
@@ -206,7 +216,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
   let last: TrainProgress | null = null;
 
   const report = (epoch: number): boolean => {
-    const p = evaluateObjective(params, gs, data, loss, lambda, frozen, epoch, steps, kktScale);
+    const p = evaluateObjective(params, gs, data, loss, lambda, frozen, epoch, steps, kktScale, kinkBand);
     watch.step(steps, p.loss); // the full-batch loss after the last step
     if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
     history.push(p);
@@ -270,7 +280,7 @@ export function trainProximal(model: tfl.LayersModel | NetStructure, data: Image
     const lastEpoch = history[history.length - 1].epoch;
     const r = polishProximal(params, gs, data, loss, lambda, {
       maxSteps: polishSteps, tol: polishTol, kktScale, step: lr, epoch: lastEpoch, steps, frozen, signal: options.signal, deadline,
-      rescale: rescaleEvery > 0 ? rescalableUnits(net) : undefined, rescaleEvery: Math.max(1, rescaleEvery), memory: polishMemory, method: polishMethod,
+      rescale: rescaleEvery > 0 ? rescalableUnits(net) : undefined, rescaleEvery: Math.max(1, rescaleEvery), memory: polishMemory, method: polishMethod, kinkBand,
       onStep: (p) => {
         if (options.test) p.testAccuracy = accuracy(net, options.test, loss);
         history.push(p);
