@@ -286,9 +286,9 @@ export function preactivationGradient(chain: DenseChain, theta: ArrayLike<number
 }
 
 /**
- * The forward pass as tfjs computes it, through the model's own layers (inference mode): a[l] the
- * float32 inputs of each Dense layer and the logits, z[l] = a[l]·W_l + b_l by tfjs's matMul, and d[l]
- * the derivative tfjs's autodiff takes (for ReLU 1 where the float32 output is > 0, else 0: its
+ * The forward pass as tfjs computes it: z[l] = a[l]·W_l + b_l by the fused matMul tfjs-layers' Dense
+ * runs (its activation applied to that same float32 result, as Dense does), a[l + 1] the float32
+ * activations, d[l] the derivative tfjs's autodiff takes (for ReLU 1 where z > 0, else 0: its
  * gradient is step(z) with step(0) = 0), so that a pre-activation rounded to either side of 0 is
  * attributed the derivative the reported gradient was computed with. Cheaper than `denseForward`
  * on large layers (tfjs's kernels), and it is what the reported gradient saw.
@@ -299,29 +299,25 @@ export function tfjsForward(net: NetStructure, chain: DenseChain, data: ImageSet
   const z = chain.layers.map((L) => new Float64Array(n * L.units));
   const a: (Float64Array | Float32Array)[] = [data.x, ...chain.layers.map((L) => new Float32Array(n * L.units))];
   const per = data.x.length / n;
+  const dense = net.model.layers.filter((layer) => layer.getClassName() === 'Dense');
   for (let start = 0; start < n; start += chunk) {
     const m = Math.min(chunk, n - start);
-    const outs = tf.tidy(() => {
-      let t: tf.Tensor = tf.tensor(data.x.subarray(start * per, (start + m) * per), [m, ...data.shape]);
-      const pre: Float32Array[] = [];
-      const post: Float32Array[] = [];
-      let stage = -1;
-      for (const layer of net.model.layers) {
-        const cls = layer.getClassName();
-        if (cls === 'InputLayer') continue;
-        if (cls === 'Dense') {
-          if (stage >= 0) post[stage] = t.dataSync() as Float32Array;
-          stage++;
-          const kernel = layer.weights.find((w) => w.name.endsWith('/kernel'))!.read();
-          const bias = layer.weights.find((w) => w.name.endsWith('/bias'))?.read();
-          const flat = tf.reshape(t, [m, -1]) as tf.Tensor2D;
-          const zt = tf.matMul(flat, kernel as tf.Tensor2D);
-          pre[stage] = (bias ? tf.add(zt, bias) : zt).dataSync() as Float32Array;
-        }
-        t = layer.apply(t, { training: false }) as tf.Tensor;
-      }
-      post[stage] = t.dataSync() as Float32Array;
-      return { pre, post };
+    // The arrays are collected outside the tidy: a tidy walks what it returns, typed arrays element by element.
+    const outs = { pre: [] as Float32Array[], post: [] as Float32Array[] };
+    tf.tidy(() => {
+      let t: tf.Tensor2D = tf.tensor2d(data.x.subarray(start * per, (start + m) * per), [m, per]);
+      const { pre, post } = outs;
+      chain.layers.forEach((L, l) => {
+        const layer = dense[l];
+        const kernel = layer.weights.find((w) => w.name.endsWith('/kernel'))!.read() as tf.Tensor2D;
+        const bias = layer.weights.find((w) => w.name.endsWith('/bias'))?.read();
+        // Dense's own kernel (fused matMul + bias); its ReLU is applied to this same float32 result.
+        const zt = tf.fused.matMul({ a: t, b: kernel, bias, activation: 'linear' });
+        const at = L.activation === 'relu' ? tf.relu(zt) : L.activation === 'tanh' ? tf.tanh(zt) : L.activation === 'sigmoid' ? tf.sigmoid(zt) : zt;
+        pre[l] = zt.dataSync() as Float32Array;
+        post[l] = at.dataSync() as Float32Array;
+        t = at as tf.Tensor2D;
+      });
     });
     for (let l = 0; l < Lc; l++) {
       const U = chain.layers[l].units;
