@@ -1,4 +1,5 @@
 import { ValueError } from '../../errors.ts';
+import { checkGroups, checkImageSet, checkLambda, checkObject, checkParams } from '../check.ts';
 import type { GroupStructure } from '../../groups/groups.ts';
 import type { ImageSet } from '../mnist.ts';
 import type { ClassifierLoss, FlatParams } from './params.ts';
@@ -75,6 +76,12 @@ export function clarkeResidual(
   grad: Float64Array, options: { band?: number; tol?: number; maxSweeps?: number; chain?: DenseChain | null } = {},
 ): ClarkeResidual | null {
   const fn = 'clarkeResidual';
+  checkParams(fn, params);
+  checkGroups(fn, gs, params.theta.length);
+  checkImageSet(fn, data);
+  checkLambda(fn, lambda);
+  if (loss !== 'softmax' && loss !== 'logistic') throw new ValueError(fn, `loss must be 'softmax' or 'logistic', got ${String(loss)}`);
+  checkObject(fn, 'options', options);
   const band = options.band ?? KINK_BAND;
   if (!(typeof band === 'number' && band >= 0 && Number.isFinite(band))) throw new ValueError(fn, `band must be a finite number ≥ 0, got ${String(band)}`);
   if (!(grad instanceof Float64Array && grad.length === params.theta.length)) throw new ValueError(fn, `grad must be a Float64Array of ${params.theta.length} entries`);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ImageSet } from '../mnist.ts';
 import type { ClassifierLoss } from './params.ts';
 import type { NetStructure } from './structure.ts';
+import { checkNet } from '../check.ts';
 
 /**
  * A chain of Dense layers (an MLP) written out over the flat parameter vector, evaluated in float64
@@ -36,6 +37,7 @@ export interface DenseChain {
  * applied per position of an image, or logits through an activation.
  */
 export function denseChain(net: NetStructure): DenseChain | null {
+  checkNet('denseChain', net);
   const layers: { kernel: number; bias: number; fanIn: number; units: number; activation: DenseActivation }[] = [];
   const inShape = net.model.inputs[0].shape.slice(1) as number[];
   const inputs = inShape.reduce((a, b) => a * b, 1);

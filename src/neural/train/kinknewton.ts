@@ -206,13 +206,31 @@ export function kinkNewtonStep<E extends Eval>(
     if (rho < 0.25) ctx.radius = Math.max(floor, 0.25 * c.length);
     else if (rho > 0.75 && c.length >= 0.99 * radius) ctx.radius = 2 * radius;
   }
+  // Groups smaller than the region whose zero satisfies its KKT condition (‖∇_g F‖ ≤ λd_g at x) are
+  // on their way to 0, and the smooth model of their norm is wrong over the region: P decides
+  // whether the accepted step takes them to 0 at once.
+  const zeroable: number[] = [];
+  for (let k = 0; k < gs.nGroups; k++) {
+    if (!(norms[k] > 0 && norms[k] <= radius)) continue;
+    let g2 = 0;
+    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (!frozen?.[i]) g2 += g0[i] ** 2; }
+    if (Math.sqrt(g2) <= lambda * gs.weights[k]) zeroable.push(k);
+  }
   // No full step decreases P: backtrack along the first (its model is exact up to the first kink crossed).
-  let d = pick >= 0 ? candidates[pick].d : first.d;
+  const d = pick >= 0 ? candidates[pick].d : first.d;
   for (let tries = pick >= 0 ? 0 : 1, alpha = pick >= 0 ? 1 : 0.5; tries < 8; tries++, alpha *= 0.5) {
     if (!place(d, alpha)) return null;
+    let value = pickValue;
     if (tries > 0) {
       ctx.gradients++;
-      if (!(p64(trial) < here + 1e-4 * alpha * Math.min(0, first.predicted))) continue;
+      value = p64(trial);
+      if (!(value < here + 1e-4 * alpha * Math.min(0, first.predicted))) continue;
+    }
+    if (zeroable.length > 0) {
+      const kept = Float64Array.from(trial);
+      for (const k of zeroable) for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) trial[gs.indices[j]] = 0;
+      ctx.gradients++;
+      if (!(p64(trial) < value)) trial.set(kept);
     }
     const at = evalAt(trial);
     const delta = EPS32 * Math.abs(best);

@@ -1,3 +1,4 @@
+import { ValueError } from '../../errors.ts';
 import type { GroupStructure } from '../../groups/groups.ts';
 import type { ImageSet } from '../mnist.ts';
 import { fullBatch, type ClassifierLoss, type FlatParams } from './params.ts';
@@ -126,6 +127,7 @@ export function evaluateObjective(
   checkGroups(fn, gs, params.theta.length);
   checkImageSet(fn, data);
   checkLambda(fn, lambda);
+  if (!(typeof kinkBand === 'number' && kinkBand >= 0 && Number.isFinite(kinkBand))) throw new ValueError(fn, `kinkBand must be a finite number ≥ 0, got ${String(kinkBand)}`);
   const fb = fullBatch(params, data, loss, true);
   const st = stationarity(params.theta, fb.grad!, gs, lambda, frozen);
   const scale = kktScale ?? (penaltyScale(gs, lambda) || 1);
