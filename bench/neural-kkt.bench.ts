@@ -2,8 +2,10 @@
  * `npm run bench neural-kkt`: where the KKT residual of a polished ReLU MLP 64-H-10 (first N digits)
  * lies — the groups carrying it, its projection on the hidden units' scaling directions (incoming
  * column and bias × c, outgoing row / c), the (sample, unit) pairs near a ReLU kink and the residual
- * left when ReLU′(0) ∈ [0, 1] is chosen for them. Env: N (600), H (8), LAMBDA (5e-3), EVALS (1500),
- * METHOD ('newton'), RESCALE (0), GSET ('incoming' for unitGroups' incoming groups; default outgoing).
+ * left when ReLU′(0) ∈ [0, 1] is chosen for them. Every EVERY-th polishing step prints steps, evaluations,
+ * P, kktRelative, kktClarkeRelative (the generalized residual, δ = 10⁻⁴), pairs in the band, active groups.
+ * Env: N (600), H (8), LAMBDA (5e-3), EVALS (1500), EVERY (100), METHOD ('newton'), RESCALE (0),
+ * GSET ('incoming' for unitGroups' incoming groups; default outgoing).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadDigits } from '../src/neural/digits.ts';

@@ -35,23 +35,29 @@ type Eval = { loss: number; grad: Float64Array; P: number; st: { kkt: number; pe
  * difference quotient across a kink is not a curvature at all. Here:
  *
  * - the generalized residual at x (`clarkeAt`: ReLU′ ∈ [0, 1] chosen at the pairs within the kink
- *   band) gives each pair's derivative σ*; pairs with σ* strictly inside (0, 1) are held at the kink
- *   (constraints z_k(θ) = 0, linearized: z_k + ∇z_kᵀd = 0), the others take σ* as their derivative;
+ *   band) gives each pair's derivative σ*; pairs with σ* strictly inside (0, 1) at a convex kink
+ *   (∂F/∂a > 0: the loss grows on the active side only, where a minimizer can sit) are held at the
+ *   kink (constraints z_k(θ) = 0, linearized: z_k + ∇z_kᵀd = 0), the others take σ* as their derivative;
  * - the model is the network with that activation pattern frozen (F̃: every ReLU replaced by its
  *   mask, σ* at the band pairs, the sign pattern elsewhere — a smooth function equal to F where the
  *   signs agree), evaluated here in float64; its gradient is the generalized gradient ∇F(σ*), and
  *   Hessian × vector is a forward difference of F̃'s gradients (step 10⁻⁷·max(1, ‖x‖∞)/‖v‖∞: no kink
  *   is crossed, since the pattern does not change), plus the penalty's exact curvature
  *   Σ_g λd_g/‖θ_g‖ (I − θ̂_gθ̂_gᵀ) on the nonzero groups;
- * - the step solves the equality-constrained quadratic model by projected conjugate gradients (Gould,
- *   Hribar & Nocedal 2001: the normal step d_r = −Jᵀ(JJᵀ)⁻¹z_A, then CG in the null space of J) to a
- *   relative residual min(0.1, √kktRelative) in at most 40 products;
- * - a backtracking search from α = 1 on the true P (tfjs, float32 weights), with the same acceptance
- *   rule as the other polishing steps: P falls by the Armijo fraction of α Gᵀd (when negative) up to
- *   float32's resolution and stays within it of the lowest P.
+ * - the step solves the equality-constrained quadratic model inside a trust region (`solveOnKinks`:
+ *   normal step, then projected conjugate gradients, Steihaug); convex kinks the step would carry
+ *   against the frozen pattern (forward-mode derivatives of every pre-activation along it) are held
+ *   too and the step solved again, up to three rounds; P in float64 at each round's full step picks
+ *   one (each model is wrong past the kinks it lets the step cross), and the ratio of actual to
+ *   predicted decrease sets the next radius (×¼ below 0.25, ×2 above 0.75 at the boundary);
+ * - groups smaller than the radius whose zero satisfies its KKT condition are tried at 0;
+ * - when no full step lowers P, a backtracking search along the first round's step; the decision
+ *   is on P in float64 (the decreases are below what tfjs's float32 forward pass resolves), and the
+ *   point is taken only if tfjs's P stays within float32's resolution of the lowest P.
  *
  * Zero groups and frozen entries stay at 0; the caller takes the step only when the zero groups are
- * identified. Returns the accepted point, or null.
+ * identified. Every float64 gradient and forward pass is counted in `ctx.gradients`. Returns the
+ * accepted point, or null.
  */
 export function kinkNewtonStep<E extends Eval>(
   ctx: KinkContext, x: Float64Array, cur: E, gs: GroupStructure, lambda: number, frozen: Uint8Array | undefined,

@@ -44,7 +44,8 @@ export interface PolishOptions {
    * 'newton': the quasi-Newton steps, each followed — once kktRelative ≤ 0.1 and when the support
    * is identified (every zero group satisfies its KKT condition better than the nonzero ones do) — by a Newton step on the
    * smooth restriction of P to the support, by conjugate gradients on Hessian-vector products
-   * (differences of full-batch gradients, one evaluation each) (see `supportNewtonStep`).
+   * (differences of full-batch gradients, one evaluation each) (see `supportNewtonStep`); on Dense
+   * ReLU networks by a trust-region step on the kink manifold (`kinkNewtonStep`) when those pay.
    */
   method?: 'gradient' | 'quasi-newton' | 'newton';
   /**
@@ -84,10 +85,12 @@ type Eval = { loss: number; grad: Float64Array; correct: number; P: number; st: 
  * stationarity and once the zero groups are identified, a Newton step on the support
  * (`supportNewtonStep`), which is what ends the slow tail: on a tanh MLP 64-8-10 (600 digits,
  * λ = 5·10⁻³) it reaches kktRelative 6·10⁻⁵ in 1 607 evaluations where quasi-Newton alone was at
- * 1.4·10⁻² after 1 500. On the ReLU twin of that network the residual still stalls (0.028
- * after 30 000 evaluations); not along the units' scalings (0.02 % of ‖r‖² there, the default
- * groups penalize both sides of every unit), but at a kink: a few (sample, unit) pre-activations
- * converge to 0, where the gradient the residual is computed from jumps (README, neural section).
+ * 1.4·10⁻² after 1 500. On Dense ReLU networks the Newton step is `kinkNewtonStep` instead (the
+ * activation pattern frozen, convex kinks held at z = 0, a trust region), taken when its decrease of
+ * P per evaluation is at least the quasi-Newton steps' (and every PROBE steps otherwise): there the
+ * plain residual cannot reach 0 — a few (sample, unit) pre-activations converge to the kink, where
+ * tfjs's one-sided gradient jumps — so each record also carries the generalized residual
+ * `kktClarke` (`clarkeResidual`, δ = `kinkBand`), and 'converged' means either is at most `tol`.
  * Iterates are kept at float32 values, the ones the model computes with, so the objective and the
  * KKT distance reported are those of the network as it stands. Stops when kkt / kktScale ≤ `tol`
  * ('converged'), after `maxSteps` ('max steps'), when no step of at least 1e-12·t₀ decreases P or

@@ -98,7 +98,10 @@ export interface ProximalOptions {
    * 'gradient' (default): proximal gradient polishing (with `polishMemory`'s support steps);
    * 'quasi-newton': proximal quasi-Newton polishing — each step solves the prox subproblem on an
    * L-BFGS model of the loss (memory `polishMemory`, default 10) and line-searches along it, falling
-   * back to a proximal gradient step when the model predicts no decrease (see `polishProximal`).
+   * back to a proximal gradient step when the model predicts no decrease (see `polishProximal`);
+   * 'newton': quasi-Newton steps plus Newton steps on the support near stationarity — on networks of
+   * Dense ReLU layers trust-region steps on the kink manifold (`kinkNewtonStep`), taken when they
+   * lower P more per evaluation than the quasi-Newton steps.
    */
   polishMethod?: 'gradient' | 'quasi-newton' | 'newton';
   /**
