@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadDigits } from '../src/neural/digits.ts';
-import { clarkeResidual } from '../src/neural/train/clarke.ts';
+import { clarkeBand, clarkeResidual, KINK_BAND } from '../src/neural/train/clarke.ts';
 import { evaluateObjective, FlatParams, fullBatch, groupStructureOf, initBackend, netStructure, trainProximal, unitGroups, type ImageSet } from '../src/neural/train/index.ts';
 import { ValueError } from '../src/errors.ts';
 
@@ -194,6 +194,24 @@ describe('the generalized (Clarke) KKT residual', () => {
     expect(wide.kkt).toBeLessThan(wide.plain);
     expect(() => clarkeResidual(params, gs, data, 'softmax', lambda, undefined, grad, { band: -1 })).toThrow(ValueError);
     expect(() => clarkeResidual(params, gs, data, 'softmax', lambda, undefined, grad, { band: -1 })).toThrow(/^clarkeResidual: band must be/);
+  });
+
+  it('is reported by default on small networks only; a band asks for it, false turns it off', () => {
+    const { model, data } = kinkedNet(0.01);
+    const net = netStructure(model);
+    const gs = groupStructureOf(net, unitGroups(net));
+    const params = new FlatParams(net);
+    expect(evaluateObjective(params, gs, data, 'softmax', lambda, undefined).kktClarke).toBeDefined();
+    expect(evaluateObjective(params, gs, data, 'softmax', lambda, undefined, 0, 0, undefined, false).kktClarke).toBeUndefined();
+    // The policy by size (parameters × samples), on stand-ins of the sizes it compares.
+    const small = { theta: { length: 1000 } } as unknown as FlatParams;
+    const large = { theta: { length: 392_510 } } as unknown as FlatParams; // 784-500-300-10
+    expect(clarkeBand('f', undefined, small, 1797)).toBe(KINK_BAND);
+    expect(clarkeBand('f', undefined, large, 8004)).toBeNull();
+    expect(clarkeBand('f', 1e-3, large, 8004)).toBe(1e-3);
+    expect(clarkeBand('f', false, small, 10)).toBeNull();
+    expect(() => clarkeBand('f', -1, small, 10)).toThrow(/^f: kinkBand must be/);
+    expect(() => trainProximal(model, data, { lambda, epochs: 1, kinkBand: Number.NaN })).toThrow(/^trainProximal: kinkBand must be/);
   });
 
   it('is at most the plain residual on a trained two-hidden-layer MLP and is the KKT distance of the gradient with the derivatives it chose', () => {

@@ -1,9 +1,8 @@
-import { ValueError } from '../../errors.ts';
 import type { GroupStructure } from '../../groups/groups.ts';
 import type { ImageSet } from '../mnist.ts';
 import { fullBatch, type ClassifierLoss, type FlatParams } from './params.ts';
 import { checkGroups, checkImageSet, checkLambda, checkParams } from '../check.ts';
-import { clarkeResidual, KINK_BAND } from './clarke.ts';
+import { clarkeBand, clarkeResidual } from './clarke.ts';
 
 /**
  * The objective proximal training states and its certificate, at one point:
@@ -116,18 +115,18 @@ export function addClarke(p: TrainProgress, c: { kkt: number; pairs: number } | 
 /**
  * The full-batch objective, its parts and the KKT distance at the model's current θ. `kktScale`
  * (default λ·max_g d_g, or 1 when that is 0) divides the residual into `kktRelative`; `kinkBand` is
- * the δ of `kktClarke` (default 10⁻⁴).
+ * the δ of `kktClarke` (see clarkeBand: by default 10⁻⁴ on networks small enough, else not computed).
  */
 export function evaluateObjective(
   params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number,
-  frozen: Uint8Array | undefined, epoch = 0, steps = 0, kktScale?: number, kinkBand = KINK_BAND,
+  frozen: Uint8Array | undefined, epoch = 0, steps = 0, kktScale?: number, kinkBand?: number | false,
 ): TrainProgress {
   const fn = 'evaluateObjective';
   checkParams(fn, params);
   checkGroups(fn, gs, params.theta.length);
   checkImageSet(fn, data);
   checkLambda(fn, lambda);
-  if (!(typeof kinkBand === 'number' && kinkBand >= 0 && Number.isFinite(kinkBand))) throw new ValueError(fn, `kinkBand must be a finite number ≥ 0, got ${String(kinkBand)}`);
+  const band = clarkeBand(fn, kinkBand, params, data.n);
   const fb = fullBatch(params, data, loss, true);
   const st = stationarity(params.theta, fb.grad!, gs, lambda, frozen);
   const scale = kktScale ?? (penaltyScale(gs, lambda) || 1);
@@ -136,6 +135,6 @@ export function evaluateObjective(
     epoch, steps, objective: fb.loss + penalty, loss: fb.loss, penalty, kkt: st.kkt, kktRelative: st.kkt / scale,
     trainAccuracy: fb.correct / data.n, activeGroups: st.active, phase: 'stochastic',
   };
-  addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, fb.grad!, { band: kinkBand }), scale);
+  if (band !== null) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, fb.grad!, { band }), scale);
   return p;
 }

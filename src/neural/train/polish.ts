@@ -7,7 +7,7 @@ import { stationarity, type TrainProgress } from './objective.ts';
 import { rescaleUnits, type RescalableUnit } from './rescale.ts';
 import { CompactLbfgs, solveProximalModel } from './quasinewton.ts';
 import { checkGroups, checkImageSet, checkLambda, checkObject, checkParams } from '../check.ts';
-import { clarkeResidual, KINK_BAND } from './clarke.ts';
+import { clarkeBand, clarkeResidual, KINK_BAND } from './clarke.ts';
 import { denseChain } from './dense.ts';
 import { kinkNewtonStep, type KinkContext } from './kinknewton.ts';
 import { addClarke } from './objective.ts';
@@ -49,10 +49,11 @@ export interface PolishOptions {
    */
   method?: 'gradient' | 'quasi-newton' | 'newton';
   /**
-   * δ of the generalized residual reported with each step (`kktClarke`, default 10⁻⁴) and of the
-   * kinks the 'newton' steps of Dense ReLU networks hold (see `kinkNewtonStep`).
+   * δ of the generalized residual reported with each step (`kktClarke`; default and false as in
+   * trainProximal's `kinkBand`, see clarkeBand) and of the kinks the 'newton' steps of Dense ReLU
+   * networks hold (see `kinkNewtonStep`; 10⁻⁴ when the residual is off).
    */
-  kinkBand?: number;
+  kinkBand?: number | false;
   onStep?: (p: TrainProgress) => boolean | void;
   signal?: AbortSignal;
   /** performance.now() time stamp (ms) after which no step starts (status 'time limit reached'). */
@@ -138,8 +139,10 @@ export function polishProximal(
   if (method !== 'gradient' && method !== 'quasi-newton' && method !== 'newton') throw new OptionError(fn, `method must be 'gradient', 'quasi-newton' or 'newton', got '${String(method)}'`);
   const lbfgs = method === 'gradient' && memory > 0 ? supportQuasiNewton(gs, lambda, frozen, memory, evalAt, () => best) : null;
   const model = method !== 'gradient' ? new CompactLbfgs(memory || 10) : null;
-  const band = options.kinkBand ?? KINK_BAND;
-  if (!(typeof band === 'number' && band >= 0 && Number.isFinite(band))) throw new ValueError(fn, `kinkBand must be a finite number ≥ 0, got ${String(band)}`);
+  // The generalized residual's band (null: not reported, see clarkeBand); the kink steps hold pairs
+  // within it, or within the default band when the residual is off.
+  const report = clarkeBand(fn, options.kinkBand, params, data.n);
+  const band = report ?? KINK_BAND;
   const chain = denseChain(params.net);
   const kinks: KinkContext | null = method === 'newton' && chain && chain.layers.some((L, l) => L.activation === 'relu' && l < chain.layers.length - 1)
     ? { chain, params, data, loss, band, radius: 0.1, gradients: 0 } : null;
@@ -251,7 +254,7 @@ export function polishProximal(
     // The record and the callback see the model at the iterate they are told about (not at the last trial point).
     theta.set(x);
     params.push();
-    if (chain) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, cur.grad, { band, chain }), kktScale);
+    if (chain && report !== null) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, cur.grad, { band: report, chain }), kktScale);
     history.push(p);
     if (options.onStep && options.onStep(p) === false) { status = 'stopped by callback'; break; }
     if (p.kktRelative <= tol || (p.kktClarkeRelative ?? Infinity) <= tol) { status = 'converged'; break; }
