@@ -2,8 +2,10 @@
  * `npm run bench neural-kkt`: where the KKT residual of a polished ReLU MLP 64-H-10 (first N digits)
  * lies — the groups carrying it, its projection on the hidden units' scaling directions (incoming
  * column and bias × c, outgoing row / c), the (sample, unit) pairs near a ReLU kink and the residual
- * left when ReLU′(0) ∈ [0, 1] is chosen for them. Env: N (600), H (8), LAMBDA (5e-3), EVALS (1500),
- * METHOD ('newton'), RESCALE (0), GSET ('incoming' for unitGroups' incoming groups; default outgoing).
+ * left when ReLU′(0) ∈ [0, 1] is chosen for them. Every EVERY-th polishing step prints steps, evaluations,
+ * P, kktRelative, kktClarkeRelative (the generalized residual, δ = 10⁻⁴), pairs in the band, active groups.
+ * Env: N (600), H (8), LAMBDA (5e-3), EVALS (1500), EVERY (100), METHOD ('newton'), RESCALE (0),
+ * GSET ('incoming' for unitGroups' incoming groups; default outgoing).
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { loadDigits } from '../src/neural/digits.ts';
@@ -18,6 +20,7 @@ export async function main(): Promise<void> {
   const evals = Number(process.env.EVALS ?? 1500);
   const method = (process.env.METHOD ?? 'newton') as 'newton';
   const rescale = Number(process.env.RESCALE ?? 0);
+  const EVERY = Number(process.env.EVERY ?? 100);
   const data: ImageSet = { x: Float32Array.from(d.x.subarray(0, n * 64)), y: d.y.subarray(0, n), n, shape: [64], classes: 10 };
   const model = tfl.sequential({ layers: [
     tfl.layers.dense({ inputShape: [64], units: H, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
@@ -27,10 +30,11 @@ export async function main(): Promise<void> {
   const groups = process.env.GSET === 'incoming' ? unitGroups(net, { mode: 'incoming' }) : unitGroups(net);
   const gs = groupStructureOf(net, groups);
   let best = Infinity;
+  let bestClarke = Infinity;
   const t0 = Date.now();
   const r = trainProximal(net, data, { lambda, epochs: 10, lr: 0.05, momentum: 0.9, schedule: 'cosine', polish: 100000, polishTol: 1e-5, polishMethod: method, polishRescale: rescale, groups,
-    onProgress: (p) => { if (p.phase === 'polish') { best = Math.min(best, p.kktRelative); if (p.steps % 100 === 0) console.log(p.steps, p.evaluations, p.objective.toFixed(7), p.kktRelative.toExponential(2), p.activeGroups); return p.evaluations! < evals; } } });
-  console.log(`time ${(Date.now() - t0) / 1000}s status ${r.polish.status} P ${r.objective} kktRel ${r.kktRelative} best ${best}`);
+    onProgress: (p) => { if (p.phase === 'polish') { best = Math.min(best, p.kktRelative); bestClarke = Math.min(bestClarke, p.kktClarkeRelative ?? Infinity); if (p.steps % EVERY === 0) console.log(p.steps, p.evaluations, p.objective.toFixed(7), p.kktRelative.toExponential(2), p.kktClarkeRelative?.toExponential(2), p.kinkPairs, p.activeGroups); return p.evaluations! < evals; } } });
+  console.log(`time ${(Date.now() - t0) / 1000}s status ${r.polish.status} P ${r.objective} kktRel ${r.kktRelative} best ${best}; kktClarkeRel ${r.kktClarkeRelative} (${r.kinkPairs} pairs in the band) best ${bestClarke}`);
   // Residual analysis
   const params = new FlatParams(net);
   const th = params.theta;
@@ -53,7 +57,9 @@ export async function main(): Promise<void> {
   for (let i = 0; i < th.length; i++) if (gs.groupOf[i] < 0) res[i] = g[i];
   const scale = lambda * Math.max(...gs.weights);
   const sorted = where.map((w, k) => [w, k] as const).sort((a, b) => Number(b[0].split('res ')[1]) - Number(a[0].split('res ')[1]));
-  console.log('top groups by residual:', sorted.slice(0, 6).map((s) => s[0]));
+  console.log('top groups by residual:', sorted.slice(0, 6).map((s) => s[0]).join('; '));
+  const small = where.filter((w) => Number(w.split('norm ')[1].split(' ')[0]) > 0).sort((a, b) => Number(a.split('norm ')[1].split(' ')[0]) - Number(b.split('norm ')[1].split(' ')[0]));
+  console.log('smallest nonzero groups:', small.slice(0, 5).join('; '));
   let biasMax = 0; for (let i = 0; i < th.length; i++) if (gs.groupOf[i] < 0) biasMax = Math.max(biasMax, Math.abs(g[i]));
   console.log('bias max |grad|', biasMax.toExponential(2), 'scale', scale);
   // Projection onto rescaling tangents (least squares, small system).

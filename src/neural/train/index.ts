@@ -5,6 +5,8 @@ export {
 } from './structure.ts';
 export { FlatParams, accuracy, fullBatch, lossTensor, sampleLossTensor, type ClassifierLoss } from './params.ts';
 export { polishProximal, type PolishOptions } from './polish.ts';
+export { clarkeResidual, KINK_BAND, type ClarkeResidual } from './clarke.ts';
+export { denseChain, type DenseChain, type DenseLayer } from './dense.ts';
 export { rescalableUnits, rescaleUnits, type RescalableUnit } from './rescale.ts';
 export { trainProximal, evaluateObjective, groupNorms, type ProximalOptions, type TrainProgress, type TrainResult } from './proximal.ts';
 export { loadMnist, shiftImages, subsetImages, type ImageSet, type MnistOptions, type ShiftOptions } from '../mnist.ts';

@@ -2,6 +2,7 @@ import type { GroupStructure } from '../../groups/groups.ts';
 import type { ImageSet } from '../mnist.ts';
 import { fullBatch, type ClassifierLoss, type FlatParams } from './params.ts';
 import { checkGroups, checkImageSet, checkLambda, checkParams } from '../check.ts';
+import { clarkeBand, clarkeResidual } from './clarke.ts';
 
 /**
  * The objective proximal training states and its certificate, at one point:
@@ -26,6 +27,19 @@ export interface TrainProgress {
    * λ·max_g d_g when λ > 0 and there are groups, else ‖∇F‖_∞ where training started.
    */
   kktRelative: number;
+  /**
+   * Networks of Dense layers (`denseChain`): the generalized (Clarke-type) KKT distance — the same
+   * measure with ReLU′ chosen in [0, 1] at every (sample, unit) pair whose kink lies within parameter
+   * distance δ = `kinkBand` of θ (|z| ≤ δ‖(a, 1)‖), minimized over those choices (`clarkeResidual`).
+   * Always ≤ `kkt`, equal to it when no pre-activation is in the band; where `kkt` stays up only
+   * because the iterate sits on a ReLU kink (tfjs's gradient takes the one-sided ReLU′(0) = 0) this
+   * one can reach 0. Absent for other networks (convolutions, BatchNormalization).
+   */
+  kktClarke?: number;
+  /** `kktClarke / kktScale`. */
+  kktClarkeRelative?: number;
+  /** (sample, unit) pairs in the kink band. */
+  kinkPairs?: number;
   trainAccuracy: number;
   testAccuracy?: number;
   /** Groups with ‖θ_g‖ > 0. */
@@ -90,25 +104,37 @@ export function maxAbs(g: Float64Array, frozen?: Uint8Array): number {
   return m;
 }
 
+/** Sets the Clarke fields of `p` from `c` (none when `c` is null: not a Dense chain). */
+export function addClarke(p: TrainProgress, c: { kkt: number; pairs: number } | null, scale: number): void {
+  if (!c) return;
+  p.kktClarke = c.kkt;
+  p.kktClarkeRelative = c.kkt / scale;
+  p.kinkPairs = c.pairs;
+}
+
 /**
  * The full-batch objective, its parts and the KKT distance at the model's current θ. `kktScale`
- * (default λ·max_g d_g, or 1 when that is 0) divides the residual into `kktRelative`.
+ * (default λ·max_g d_g, or 1 when that is 0) divides the residual into `kktRelative`; `kinkBand` is
+ * the δ of `kktClarke` (see clarkeBand: by default 10⁻⁴ on networks small enough, else not computed).
  */
 export function evaluateObjective(
   params: FlatParams, gs: GroupStructure, data: ImageSet, loss: ClassifierLoss, lambda: number,
-  frozen: Uint8Array | undefined, epoch = 0, steps = 0, kktScale?: number,
+  frozen: Uint8Array | undefined, epoch = 0, steps = 0, kktScale?: number, kinkBand?: number | false,
 ): TrainProgress {
   const fn = 'evaluateObjective';
   checkParams(fn, params);
   checkGroups(fn, gs, params.theta.length);
   checkImageSet(fn, data);
   checkLambda(fn, lambda);
+  const band = clarkeBand(fn, kinkBand, params, data.n);
   const fb = fullBatch(params, data, loss, true);
   const st = stationarity(params.theta, fb.grad!, gs, lambda, frozen);
   const scale = kktScale ?? (penaltyScale(gs, lambda) || 1);
   const penalty = lambda * st.penalty;
-  return {
+  const p: TrainProgress = {
     epoch, steps, objective: fb.loss + penalty, loss: fb.loss, penalty, kkt: st.kkt, kktRelative: st.kkt / scale,
     trainAccuracy: fb.correct / data.n, activeGroups: st.active, phase: 'stochastic',
   };
+  if (band !== null) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, fb.grad!, { band }), scale);
+  return p;
 }

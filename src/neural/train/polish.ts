@@ -7,6 +7,10 @@ import { stationarity, type TrainProgress } from './objective.ts';
 import { rescaleUnits, type RescalableUnit } from './rescale.ts';
 import { CompactLbfgs, solveProximalModel } from './quasinewton.ts';
 import { checkGroups, checkImageSet, checkLambda, checkObject, checkParams } from '../check.ts';
+import { clarkeBand, clarkeResidual, KINK_BAND } from './clarke.ts';
+import { denseChain } from './dense.ts';
+import { kinkNewtonStep, type KinkContext } from './kinknewton.ts';
+import { addClarke } from './objective.ts';
 
 export interface PolishOptions {
   /** Most full-batch steps. */
@@ -40,9 +44,16 @@ export interface PolishOptions {
    * 'newton': the quasi-Newton steps, each followed — once kktRelative ≤ 0.1 and when the support
    * is identified (every zero group satisfies its KKT condition better than the nonzero ones do) — by a Newton step on the
    * smooth restriction of P to the support, by conjugate gradients on Hessian-vector products
-   * (differences of full-batch gradients, one evaluation each) (see `supportNewtonStep`).
+   * (differences of full-batch gradients, one evaluation each) (see `supportNewtonStep`); on Dense
+   * ReLU networks by a trust-region step on the kink manifold (`kinkNewtonStep`) when those pay.
    */
   method?: 'gradient' | 'quasi-newton' | 'newton';
+  /**
+   * δ of the generalized residual reported with each step (`kktClarke`; default and false as in
+   * trainProximal's `kinkBand`, see clarkeBand) and of the kinks the 'newton' steps of Dense ReLU
+   * networks hold (see `kinkNewtonStep`; 10⁻⁴ when the residual is off).
+   */
+  kinkBand?: number | false;
   onStep?: (p: TrainProgress) => boolean | void;
   signal?: AbortSignal;
   /** performance.now() time stamp (ms) after which no step starts (status 'time limit reached'). */
@@ -51,6 +62,9 @@ export interface PolishOptions {
 
 /** 'newton': Newton steps on the support once kktRelative is at most this. */
 const NEWTON_BELOW = 0.1;
+
+/** 'newton' on Dense ReLU networks: steps between kink steps when they made less progress per evaluation than the quasi-Newton steps. */
+const PROBE = 20;
 
 /** float32's unit roundoff. */
 const EPS32 = 2 ** -24;
@@ -72,10 +86,12 @@ type Eval = { loss: number; grad: Float64Array; correct: number; P: number; st: 
  * stationarity and once the zero groups are identified, a Newton step on the support
  * (`supportNewtonStep`), which is what ends the slow tail: on a tanh MLP 64-8-10 (600 digits,
  * λ = 5·10⁻³) it reaches kktRelative 6·10⁻⁵ in 1 607 evaluations where quasi-Newton alone was at
- * 1.4·10⁻² after 1 500. On the ReLU twin of that network the residual still stalls (0.028
- * after 30 000 evaluations); not along the units' scalings (0.02 % of ‖r‖² there, the default
- * groups penalize both sides of every unit), but at a kink: a few (sample, unit) pre-activations
- * converge to 0, where the gradient the residual is computed from jumps (README, neural section).
+ * 1.4·10⁻² after 1 500. On Dense ReLU networks the Newton step is `kinkNewtonStep` instead (the
+ * activation pattern frozen, convex kinks held at z = 0, a trust region), taken when its decrease of
+ * P per evaluation is at least the quasi-Newton steps' (and every PROBE steps otherwise): there the
+ * plain residual cannot reach 0 — a few (sample, unit) pre-activations converge to the kink, where
+ * tfjs's one-sided gradient jumps — so each record also carries the generalized residual
+ * `kktClarke` (`clarkeResidual`, δ = `kinkBand`), and 'converged' means either is at most `tol`.
  * Iterates are kept at float32 values, the ones the model computes with, so the objective and the
  * KKT distance reported are those of the network as it stands. Stops when kkt / kktScale ≤ `tol`
  * ('converged'), after `maxSteps` ('max steps'), when no step of at least 1e-12·t₀ decreases P or
@@ -123,8 +139,19 @@ export function polishProximal(
   if (method !== 'gradient' && method !== 'quasi-newton' && method !== 'newton') throw new OptionError(fn, `method must be 'gradient', 'quasi-newton' or 'newton', got '${String(method)}'`);
   const lbfgs = method === 'gradient' && memory > 0 ? supportQuasiNewton(gs, lambda, frozen, memory, evalAt, () => best) : null;
   const model = method !== 'gradient' ? new CompactLbfgs(memory || 10) : null;
+  // The generalized residual's band (null: not reported, see clarkeBand); the kink steps hold pairs
+  // within it, or within the default band when the residual is off.
+  const report = clarkeBand(fn, options.kinkBand, params, data.n);
+  const band = report ?? KINK_BAND;
+  const chain = denseChain(params.net);
+  const kinks: KinkContext | null = method === 'newton' && chain && chain.layers.some((L, l) => L.activation === 'relu' && l < chain.layers.length - 1)
+    ? { chain, params, data, loss, band, radius: 0.1, gradients: 0 } : null;
   let prevX: Float64Array | null = null;
   let prevG: Float64Array | null = null;
+  // Decrease of P per evaluation of the last kink step and of the recent quasi-Newton steps ('newton' on ReLU networks).
+  let newtonRate = Infinity;
+  let qnRate = 0;
+  let lastNewton = 0;
   for (let k = 1; k <= options.maxSteps; k++) {
     if (cur.st.kkt / kktScale <= tol) { status = 'converged'; break; }
     if (options.signal?.aborted) { status = 'stopped by signal'; break; }
@@ -144,6 +171,8 @@ export function polishProximal(
       }
     }
     let accepted: Eval | null = null;
+    const startP = cur.P;
+    const startEvaluations = evaluations;
     if (model) {
       // The pair from the last iterate, whatever moved it (a model step, a proximal gradient step, a rescaling).
       if (prevX && prevG) {
@@ -197,22 +226,38 @@ export function polishProximal(
     }
     // Far from stationarity the quasi-Newton steps are cheaper per unit of progress: on a tanh MLP
     // 64-8-10 Newton steps from the start took 866 evaluations for 20 steps with P barely lower.
-    if (method === 'newton' && cur.st.kkt / kktScale > tol && cur.st.kkt / kktScale <= NEWTON_BELOW) {
-      const r = supportNewtonStep(x, cur, gs, lambda, frozen, evalAt, best, cur.st.kkt / kktScale);
+    // On a ReLU network the kink steps are taken when they pay: each kind of step's decrease of P
+    // per full-batch evaluation is measured (the quasi-Newton steps' as a running mean over the
+    // last few), and a kink step follows the quasi-Newton step while its last rate is at least the
+    // quasi-Newton rate, and otherwise every PROBE steps to measure it again. Far from a minimizer
+    // the activation pattern keeps changing and the frozen-pattern model is valid only over short
+    // steps; near one the quasi-Newton steps stall on the kinks and the kink steps take over.
+    const qnSpent = evaluations - startEvaluations;
+    if (kinks) qnRate = 0.8 * qnRate + 0.2 * Math.max(0, startP - cur.P) / Math.max(1, qnSpent);
+    const newtonNow = kinks ? newtonRate >= qnRate || k - lastNewton >= PROBE : cur.st.kkt / kktScale <= NEWTON_BELOW;
+    if (method === 'newton' && cur.st.kkt / kktScale > tol && cur.st.kkt / kktScale <= NEWTON_BELOW && newtonNow) {
+      const before = kinks?.gradients ?? 0;
+      const fromP = cur.P;
+      const r = supportNewtonStep(x, cur, gs, lambda, frozen, evalAt, best, cur.st.kkt / kktScale, kinks);
+      // The frozen-pattern gradients are full-batch gradient evaluations too.
+      if (kinks) evaluations += kinks.gradients - before;
       if (r) { x.set(r.x); cur = r.at; best = Math.min(best, cur.P); }
+      if (kinks) {
+        lastNewton = k;
+        newtonRate = Math.max(0, fromP - cur.P) / Math.max(1, kinks.gradients - before);
+      }
     }
     const p: TrainProgress = {
       epoch: options.epoch, steps: options.steps + k, objective: cur.P, loss: cur.loss, penalty: lambda * cur.st.penalty, kkt: cur.st.kkt,
       kktRelative: cur.st.kkt / kktScale, trainAccuracy: cur.correct / data.n, activeGroups: cur.st.active, phase: 'polish', evaluations,
     };
+    // The record and the callback see the model at the iterate they are told about (not at the last trial point).
+    theta.set(x);
+    params.push();
+    if (chain && report !== null) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, cur.grad, { band: report, chain }), kktScale);
     history.push(p);
-    // The callback sees the model at the iterate it is told about (not at the last trial point).
-    if (options.onStep) {
-      theta.set(x);
-      params.push();
-      if (options.onStep(p) === false) { status = 'stopped by callback'; break; }
-    }
-    if (p.kktRelative <= tol) { status = 'converged'; break; }
+    if (options.onStep && options.onStep(p) === false) { status = 'stopped by callback'; break; }
+    if (p.kktRelative <= tol || (p.kktClarkeRelative ?? Infinity) <= tol) { status = 'converged'; break; }
   }
   // The model ends at x (the last accepted iterate), not at a rejected trial point.
   theta.set(x);
@@ -269,7 +314,7 @@ function proximalModelStep(
  */
 function supportNewtonStep(
   x: Float64Array, cur: Eval, gs: GroupStructure, lambda: number, frozen: Uint8Array | undefined,
-  evalAt: (x: Float64Array) => Eval, best: number, kktRelative: number,
+  evalAt: (x: Float64Array) => Eval, best: number, kktRelative: number, kinks: KinkContext | null,
 ): { x: Float64Array; at: Eval } | null {
   const n = x.length;
   const onSupport = new Uint8Array(n);
@@ -297,6 +342,7 @@ function supportNewtonStep(
   }
   for (let i = 0; i < n; i++) if (onSupport[i] && gs.groupOf[i] < 0) nonzeroResidual = Math.max(nonzeroResidual, Math.abs(cur.grad[i]));
   if (zeroViolation >= nonzeroResidual) return null;
+  if (kinks) return kinkNewtonStep(kinks, x, cur, gs, lambda, frozen, onSupport, evalAt, best, kktRelative);
   const G = new Float64Array(n);
   supportGradient(x, cur.grad, gs, lambda, frozen, G);
   let xMax = 1;
