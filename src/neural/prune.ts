@@ -2,7 +2,8 @@ import { ShapeError, ValueError } from '../errors.ts';
 import { checkOptions } from '../util/validate.ts';
 import { fitGroupLasso } from '../index.ts';
 import { compactGraph, prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
-import { consumerActivations, refitGraph } from './refit.ts';
+import { consumerActivations, linearConsumers, refitGraph } from './refit.ts';
+import { chooseLayerChannels } from './choice.ts';
 import type { Graph } from './ir/graph.ts';
 import { tf } from './runtime.ts';
 import { checkDependencyGraph, checkTensor } from './check.ts';
@@ -274,8 +275,8 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     const k = g.weights.get(n.kernel)!.shape;
     return n.op === 'dense' || (k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1);
   })());
-  // Activations the consumers read, only for the tensors needed.
-  const parts = consumerActivations(g, calibration, new Set(consumers.map((n) => n.inputs[0])));
+  // Activations every convolution and dense layer reads: the 1×1 ones' for the lasso, all of them for the per-layer guard.
+  const parts = consumerActivations(g, calibration, new Set(linearConsumers(g).map((n) => n.inputs[0])));
   const env = new Map<string, tf.Tensor>();
   for (const [k, l] of parts) {
     env.set(k, tf.concat(l, 0));
@@ -339,7 +340,6 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     });
   });
   onProgress?.(consumers.length, consumers.length);
-  for (const t of env.values()) t.dispose();
   // A group read by several consumers took its best rank over them, so groups tied through residual
   // adds (many consumers) sat near 1 and a branch read once spread over [0, 1): the branches were cut
   // to the floor first (facemesh's heads to 4 of 32 channels, 6× its norm-ranking error). Ranked
@@ -357,7 +357,30 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     for (let k = 0; k < fallback.length; k++) fallback[k] /= nmax;
   }
   for (let k = 0; k < score.length; k++) if (score[k] < 0) score[k] = fallback[k];
-  const removed = selectToBudget(dg, score, ratio);
-  const compacted = compactGraph(dg, removed);
-  return { removed, graph: refitGraph(dg, removed, compacted, calibration) };
+  // Two allocations of the budget between layers: the lasso ranks' (every layer loses about the
+  // same share, as in He et al.) and the group norms' (a layer of small weights loses more). Within
+  // each, every layer's channels are then those of whichever ranking reconstructs its consumers
+  // better on the held-back calibration rows (`chooseLayerChannels`).
+  const norms = normScores(dg, scope);
+  const target = ratio * dg.flops;
+  const candidates: Set<number>[] = [];
+  try {
+    for (const [alloc, other] of [[score, norms], [norms, score]] as const) {
+      const base = selectToBudget(dg, alloc, ratio);
+      const chosen = calibration.shape[0] >= 2 ? chooseLayerChannels(dg, base, other, env, target, { onLayer: process.env.GS_DEBUG ? (i) => console.error('DEBUG', JSON.stringify(i)) : undefined }) : base;
+      if (!candidates.some((c) => c.size === chosen.size && [...c].every((k) => chosen.has(k)))) candidates.push(chosen);
+    }
+  } finally {
+    for (const t of env.values()) t.dispose();
+  }
+  // Each candidate refitted; the one with the lowest network output error on the held-back
+  // calibration images is kept (the first, the lasso allocation, on a tie or with no held-back images).
+  let best: { removed: Set<number>; graph: Graph; err: number } | undefined;
+  for (const removed of candidates) {
+    let err = Infinity;
+    const graph = refitGraph(dg, removed, compactGraph(dg, removed), calibration, { onDone: (s) => { err = s.refitted; } });
+    if (process.env.GS_DEBUG) console.error(`DEBUG candidate ${candidates.indexOf(removed)} held-back err ${err}`);
+    if (!best || err < best.err) best = { removed, graph, err };
+  }
+  return { removed: best!.removed, graph: best!.graph };
 }

@@ -36,7 +36,7 @@ import { checkDependencyGraph, checkGraph, checkSet, checkTensor } from './check
 
 export type Consumer = Conv2dNode | DenseNode;
 
-function isPointwise(g: Graph, n: Consumer): boolean {
+export function isPointwise(g: Graph, n: Consumer): boolean {
   if (n.op === 'dense') return true;
   const k = g.weights.get(n.kernel)!.shape;
   return k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1;
@@ -110,20 +110,20 @@ export interface RefitLayerInfo {
 }
 
 /** Which calibration images judge the refits: every fourth (3, 7, …), the last of 2 or 3, none of 1. */
-function heldBack(n: number): boolean[] {
+export function heldBack(n: number): boolean[] {
   const h = Array.from({ length: n }, (_, i) => i % 4 === 3);
   if (n >= 2 && n < 4) h[n - 1] = true;
   return h;
 }
 
 /** Row positions sampled in each image: `per` evenly spaced of the `P` an image holds. */
-function positions(P: number, per: number): Int32Array {
+export function positions(P: number, per: number): Int32Array {
   const n = Math.min(P, per);
   return Int32Array.from({ length: n }, (_, j) => Math.floor(((j + 0.5) * P) / n));
 }
 
 /** Where a consumer's output position reads its input: kernel, strides, dilations, leading pads, sizes. */
-interface Geometry {
+export interface Geometry {
   readonly kh: number; readonly kw: number;
   readonly sy: number; readonly sx: number;
   readonly dy: number; readonly dx: number;
@@ -137,7 +137,7 @@ function samePad(inp: number, out: number, k: number, s: number, d: number): num
   return Math.floor(Math.max((out - 1) * s + (k - 1) * d + 1 - inp, 0) / 2);
 }
 
-function geometry(g: Graph, n: Consumer, inShape: readonly number[], outShape: readonly number[]): Geometry {
+export function geometry(g: Graph, n: Consumer, inShape: readonly number[], outShape: readonly number[]): Geometry {
   if (n.op === 'dense') {
     // Every leading position of the input is a row of its own.
     const P = inShape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -158,7 +158,7 @@ function geometry(g: Graph, n: Consumer, inShape: readonly number[], outShape: r
  * The input patch output position q reads, in the kernel's row order ((ky·kw + kx)·Cx + c), from
  * one image's [H, W, Cx] activation; zeros where the window hangs over the padding.
  */
-function patch(src: ArrayLike<number>, Cx: number, geo: Geometry, q: number, dst: Float64Array, off: number): void {
+export function patch(src: ArrayLike<number>, Cx: number, geo: Geometry, q: number, dst: Float64Array, off: number): void {
   const oy = Math.floor(q / geo.Wo);
   const ox = q - oy * geo.Wo;
   for (let ky = 0; ky < geo.kh; ky++) {
