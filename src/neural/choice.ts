@@ -24,12 +24,21 @@ export interface LayerChoiceInfo {
   /** Σ over the layer's consumers of ‖error‖² / ‖output‖² on the held-back rows: the allocation's channels, the other ranking's. */
   readonly errKept: number;
   readonly errOther: number;
+  /** With a judge: the network's error before this layer's decision, and with the swap (when the layer's errors favoured it). */
+  readonly outputKept?: number;
+  readonly outputOther?: number;
   readonly chose: 'kept' | 'other';
 }
 
 export interface LayerChoiceOptions {
   /** Rows sampled per consumer (positions × images), default 4096. */
   readonly maxRows?: number;
+  /**
+   * The network's output error with a set of groups removed (on the held-back calibration images).
+   * When given, a swap the layer's reconstruction favours is also made only when it lowers this,
+   * judged in order with every earlier swap made.
+   */
+  readonly judge?: (removed: ReadonlySet<number>) => number;
   /** Called with each compared layer's errors and choice. */
   readonly onLayer?: (info: LayerChoiceInfo) => void;
 }
@@ -92,13 +101,47 @@ function product(X: Float64Array, R: number, D: number, W: ArrayLike<number>, O:
 }
 
 /**
+ * What the guard needs of one consumer: its sampled rows, its original output on the held-back
+ * rows, and for a least-squares refit the fit rows' Gram G = XᵀX and XᵀY = G·W (Y = X·W), shared
+ * by the channel sets compared.
+ */
+interface ConsumerStats {
+  readonly rows: ReturnType<typeof consumerRows>;
+  readonly W: ArrayLike<number>;
+  readonly O: number;
+  readonly Yh: Float64Array;
+  readonly norm: number;
+  readonly G?: Float64Array;
+  readonly GW?: Float64Array;
+}
+
+function consumerStats(rows: ReturnType<typeof consumerRows>, W: ArrayLike<number>, O: number): ConsumerStats {
+  const { D, Xf, Xh, rf, rh } = rows;
+  const Yh = product(Xh, rh, D, W, O);
+  let norm = 0;
+  for (const v of Yh) norm += v * v;
+  if (D > MAX_REFIT) return { rows, W, O, Yh, norm };
+  const G = new Float64Array(D * D);
+  for (let r = 0; r < rf; r++) {
+    const base = r * D;
+    for (let a = 0; a < D; a++) {
+      const xa = Xf[base + a];
+      if (xa === 0) continue;
+      const row = a * D;
+      for (let b = a; b < D; b++) G[row + b] += xa * Xf[base + b];
+    }
+  }
+  for (let a = 0; a < D; a++) for (let b = a + 1; b < D; b++) G[b * D + a] = G[a * D + b];
+  return { rows, W, O, Yh, norm, G, GW: product(G, D, D, W, O) };
+}
+
+/**
  * One consumer's relative held-back reconstruction error when only the input channels `keep`
  * remain: min(sliced kernel, least-squares refit) ÷ ‖Y‖² on the held-back rows.
  */
-function consumerError(rows: ReturnType<typeof consumerRows>, W: ArrayLike<number>, O: number, Yf: Float64Array, Yh: Float64Array, keep: (c: number) => boolean): number {
-  const { C, D, Xf, Xh, rf, rh } = rows;
-  let norm = 0;
-  for (const v of Yh) norm += v * v;
+function consumerError(st: ConsumerStats, keep: (c: number) => boolean): number {
+  const { rows, W, O, Yh, norm } = st;
+  const { C, D, Xh, rf, rh } = rows;
   if (!(norm > 0)) return 0;
   const cols: number[] = [];
   const gone: number[] = [];
@@ -116,23 +159,13 @@ function consumerError(rows: ReturnType<typeof consumerRows>, W: ArrayLike<numbe
     for (let o = 0; o < O; o++) sliced += e[o] * e[o];
   }
   const K = cols.length;
-  if (K === 0 || D > MAX_REFIT || rf < 2 * K) return sliced / norm;
+  const { G, GW } = st;
+  if (K === 0 || !G || !GW || rf < 2 * K) return sliced / norm;
   // Least squares on the fit rows, shrunk toward the sliced kernel W_S (collinear channels).
   const A = new Float64Array(K * K);
-  const B = new Float64Array(K * O);
-  const xs = new Float64Array(K);
-  for (let r = 0; r < rf; r++) {
-    for (let a = 0; a < K; a++) xs[a] = Xf[r * D + cols[a]];
-    for (let a = 0; a < K; a++) {
-      const xa = xs[a];
-      if (xa === 0) continue;
-      for (let b = a; b < K; b++) A[a * K + b] += xa * xs[b];
-      for (let o = 0; o < O; o++) B[a * O + o] += xa * Yf[r * O + o];
-    }
-  }
   let tr = 0;
   for (let a = 0; a < K; a++) {
-    for (let b = a + 1; b < K; b++) A[b * K + a] = A[a * K + b];
+    for (let b = 0; b < K; b++) A[a * K + b] = G[cols[a] * D + cols[b]];
     tr += A[a * K + a];
   }
   if (!(tr > 0)) return sliced / norm;
@@ -143,7 +176,7 @@ function consumerError(rows: ReturnType<typeof consumerRows>, W: ArrayLike<numbe
   const Wn = new Float64Array(K * O);
   const col = new Float64Array(K);
   for (let o = 0; o < O; o++) {
-    for (let a = 0; a < K; a++) col[a] = B[a * O + o] + mu * W[cols[a] * O + o];
+    for (let a = 0; a < K; a++) col[a] = GW[cols[a] * O + o] + mu * W[cols[a] * O + o];
     choleskySolveInPlace(L, K, col);
     for (let a = 0; a < K; a++) Wn[a * O + o] = col[a];
   }
@@ -165,7 +198,8 @@ function consumerError(rows: ReturnType<typeof consumerRows>, W: ArrayLike<numbe
  * kept), whichever reconstructs the layer's consumers better on the held-back calibration rows
  * (see the module comment). `activations` holds the original network's input of every convolution
  * and dense layer on the calibration images ([N, …] each, N ≥ 2 so some are held back). The result
- * never costs more FLOPs than `maxFlops`: if swapping would, `removed` is returned unchanged.
+ * never costs more FLOPs than `maxFlops`: a swap that would is not made. With `judge`, a swap must
+ * also lower the network's error (see `LayerChoiceOptions.judge`).
  */
 export function chooseLayerChannels(dg: DependencyGraph, removed: ReadonlySet<number>, other: ArrayLike<number>, activations: ReadonlyMap<string, tf.Tensor>, maxFlops: number, options: LayerChoiceOptions = {}): Set<number> {
   const g = dg.graph;
@@ -180,6 +214,7 @@ export function chooseLayerChannels(dg: DependencyGraph, removed: ReadonlySet<nu
   });
   const consumers = linearConsumers(g).filter((n) => activations.has(n.inputs[0]));
   const out = new Set(removed);
+  let outCur: number | undefined;
   for (const [key, members] of layers) {
     const kept = members.filter((k) => !removed.has(k));
     if (kept.length === 0 || kept.length === members.length) continue;
@@ -200,20 +235,30 @@ export function chooseLayerChannels(dg: DependencyGraph, removed: ReadonlySet<nu
       const rows = consumerRows(dg, n, act, maxRows);
       const kw = g.weights.get(n.kernel)!;
       const O = kw.shape[kw.shape.length - 1];
-      const Yf = product(rows.Xf, rows.rf, rows.D, kw.data, O);
-      const Yh = product(rows.Xh, rows.rh, rows.D, kw.data, O);
+      const st = consumerStats(rows, kw.data, O);
       const keepWith = (s: Set<number>) => (c: number): boolean => {
         const gi = grpOf[c];
         return gi === undefined || !inLayer.has(gi) || s.has(gi);
       };
-      errKept += consumerError(rows, kw.data, O, Yf, Yh, keepWith(keptSet));
-      errOther += consumerError(rows, kw.data, O, Yf, Yh, keepWith(altSet));
+      errKept += consumerError(st, keepWith(keptSet));
+      errOther += consumerError(st, keepWith(altSet));
       any = true;
     }
     if (!any) continue;
-    const chose = errOther < errKept ? 'other' : 'kept';
-    options.onLayer?.({ layer: key, groups: members.length, kept: kept.length, errKept, errOther, chose });
-    if (chose === 'other') for (const k of members) { if (altSet.has(k)) out.delete(k); else out.add(k); }
+    const info: LayerChoiceInfo = { layer: key, groups: members.length, kept: kept.length, errKept, errOther, chose: 'kept' };
+    if (!(errOther < errKept)) { options.onLayer?.(info); continue; }
+    const trial = new Set(out);
+    for (const k of members) { if (altSet.has(k)) trial.delete(k); else trial.add(k); }
+    if (prunedCost(dg, trial).flops > maxFlops) { options.onLayer?.(info); continue; }
+    if (options.judge) {
+      outCur ??= options.judge(out);
+      const outTrial = options.judge(trial);
+      const judged = { ...info, outputKept: outCur, outputOther: outTrial };
+      if (!(outTrial < outCur)) { options.onLayer?.(judged); continue; }
+      outCur = outTrial;
+      options.onLayer?.({ ...judged, chose: 'other' });
+    } else options.onLayer?.({ ...info, chose: 'other' });
+    for (const k of members) { if (altSet.has(k)) out.delete(k); else out.add(k); }
   }
-  return prunedCost(dg, out).flops <= maxFlops ? out : new Set(removed);
+  return out;
 }
