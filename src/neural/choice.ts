@@ -13,7 +13,11 @@ import type { tf } from './runtime.ts';
  * layer unpruned): the error with the consumer's kernel sliced, or refitted by least squares on the
  * other images' rows to the original output, whichever is lower, as the refit that follows keeps a
  * layer's new kernel only when it helps. The other ranking's channels replace the allocation's only
- * when their error is strictly lower.
+ * when their error is strictly lower — and, given a judge, when the network's output error falls
+ * too: a layer reconstructed better on its own is not a better network (with every layer judged
+ * alone on the original activations, the swaps together raised facemesh's held-back output error
+ * at 25 % of its FLOPs from 0.146 to 0.181), so layer by layer, in order, a swap is made only when it
+ * lowers the network's error with every earlier swap made.
  */
 
 export interface LayerChoiceInfo {

@@ -18,9 +18,14 @@ import { checkDependencyGraph, checkTensor } from './check.ts';
  * - `channel-selection` (He et al. 2017): for each conv/dense that reads pruned channels, the
  *   contribution of each input channel to its output on calibration inputs is a column of a
  *   regression design; the group lasso path (`fitGroupLasso`, one group per channel) ranks channels
- *   by the λ at which they enter, and after selection every conv / dense is refitted by least
- *   squares to the original layer's output from the pruned network's activations, a refit kept
- *   only when it lowers the network's output error on held-back calibration images (`refit.ts`).
+ *   by the λ at which they enter. Of the two budget allocations between layers — the lasso ranks'
+ *   and the group norms' — the one with the lower output error on the held-back calibration images
+ *   is kept; then a layer takes the other ranking's channels where they reconstruct its consumers
+ *   better on held-back rows and lower that output error (`choice.ts`); after selection every conv
+ *   / dense is refitted by least squares to the original layer's output from the pruned network's
+ *   activations, a refit kept only when it lowers the network's output error on the held-back
+ *   calibration images (`refit.ts`). So with two or more calibration images its held-back error is
+ *   never above group norm's.
  */
 
 export type PruneMethod = 'norm' | 'channel-selection';
@@ -267,7 +272,10 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * takes its best rank fraction over its consumers, and those are ranked again within the group's
  * layer — so every layer loses about the same share, as in He et al.; groups with no such consumer
  * fall back to their norm score: with scope 'layer' their rank by normalised norm within their
- * layer, with 'global' their raw norm over the network's largest. After selection the convolutions and dense layers are refitted one after
+ * layer, with 'global' their raw norm over the network's largest. Those ranks and the group norms
+ * each allocate the budget; the allocation whose sliced network has the lower output error on the
+ * held-back calibration images is kept, its layers take the other ranking's channels where that
+ * is better (`chooseLayerChannels`), and the convolutions and dense layers are refitted one after
  * another on the pruned network's own activations (`refitGraph`).
  */
 function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, scope: NormScope, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
@@ -375,14 +383,10 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     const lasso = selectToBudget(dg, score, ratio);
     const byNorm = selectToBudget(dg, norms, ratio);
     const pick = judge ? (judge.error(byNorm) < judge.error(lasso) ? 'norm' : 'lasso') : 'lasso';
-    const hook = (globalThis as { __csDebug?: (name: string, r: Set<number>) => void }).__csDebug;
-    hook?.('lasso alloc', lasso);
-    hook?.('norm alloc', byNorm);
     removed = pick === 'norm' ? byNorm : lasso;
     if (judge) {
-      removed = chooseLayerChannels(dg, removed, pick === 'norm' ? score : norms, env, target, { judge: judge.error, onLayer: process.env.GS_DEBUG ? (i) => console.error('DEBUG', JSON.stringify({ ...i, layer: i.layer.slice(0, 40) })) : undefined });
+      removed = chooseLayerChannels(dg, removed, pick === 'norm' ? score : norms, env, target, { judge: judge.error });
     }
-    hook?.(`guarded ${pick}`, removed);
   } finally {
     for (const t of env.values()) t.dispose();
     judge?.dispose();
