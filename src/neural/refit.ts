@@ -26,8 +26,10 @@ import { checkDependencyGraph, checkGraph, checkSet, checkTensor } from './check
  * also lowers the whole network's output error (relative to the original network) on the held-back
  * images, against the network with every earlier decision made and this layer's sliced kernel:
  * layer by layer the held-back output error can only fall, and a layer whose refit would raise it
- * keeps what compaction gave it. Guard 'layer' stops at the layer's own error (He et al.'s
- * layer-by-layer reconstruction).
+ * keeps what compaction gave it. That greedy pass is myopic — a refit that raises the output error
+ * on its own can be what the later refits need — so guard 'output' also runs the pass of guard
+ * 'layer', which stops at the layer's own error (He et al.'s layer-by-layer reconstruction), and
+ * returns whichever network has the lower held-back output error.
  *
  * The pruned network's activations are advanced from one consumer to the next, so each node runs
  * once on the calibration images rather than once per consumer after it; judging a refit runs the
@@ -65,7 +67,9 @@ export interface RefitOptions {
   readonly kernels?: 'all' | 'pointwise';
   /**
    * What a refit must lower on the held-back calibration images to be kept: 'output' (default) the
-   * network's output error, 'layer' only the layer's own output error.
+   * network's output error — of the refits kept layer by layer that way and of every refit that
+   * lowers its layer's error (the 'layer' pass), the network with the lower held-back output error
+   * is returned — or 'layer': only the layer's own output error.
    */
   readonly guard?: 'output' | 'layer';
   /** Called with each consumer's outcome in each pass (for tests and diagnostics). */
@@ -542,7 +546,15 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
     for (const p of plans) options.onLayer?.({ node: p.n.name, pass: 'sequential', outcome: 'no-validation', keptInputs: p.keepIn.length, keptOutputs: p.keepOut.length, unknowns: p.geo.kh * p.geo.kw * p.keepIn.length, rows: 0 });
     return { ...compacted, weights: new Map(compacted.weights) };
   }
-  const res = pass(guard === 'layer' ? 'sequential' : 'greedy');
+  let res = pass(guard === 'layer' ? 'sequential' : 'greedy');
+  if (guard === 'output') {
+    // The greedy pass is myopic: it drops a refit that raises the output error now although the
+    // refits after it would more than make up for it (BlazeFace at 75 %: 0.147 on the held-back
+    // images against 0.131 for refitting every layer that gains). The sequential pass's network is
+    // taken when its held-back output error is lower, so that error still never rises.
+    const seq = pass('sequential');
+    if (seq.error < res.error) res = seq;
+  }
   options.onDone?.({ sliced: res.start, refitted: res.error });
   return { ...compacted, weights: res.weights };
 }
