@@ -50,7 +50,7 @@ export interface LayerChoiceOptions {
 /** Memory bound on one consumer's sampled patches (rows × unknowns, float64). */
 const MAX_PATCHES = 1 << 22;
 /** Largest consumer input (kh·kw·C) solved by least squares in the guard; above it only the sliced kernel is judged. */
-const MAX_REFIT = 1024;
+const MAX_REFIT = 512;
 /** Ridge factor of the guard's least squares (μ = λ × the Gram's mean diagonal). */
 const RIDGE = 1e-3;
 
@@ -70,7 +70,8 @@ function consumerRows(dg: DependencyGraph, n: ReturnType<typeof linearConsumers>
   const D = geo.kh * geo.kw * C;
   const N = act.shape[0];
   const held = heldBack(N);
-  const want = Math.max(1, Math.min(maxRows, Math.floor(MAX_PATCHES / D)));
+  // Rows for the guard's least squares: a few per unknown, no more (its Gram costs rows × D²).
+  const want = Math.max(1, Math.min(maxRows, Math.max(1024, 4 * Math.min(D, MAX_REFIT)), Math.floor(MAX_PATCHES / D)));
   const pos = positions(geo.Ho * geo.Wo, Math.max(1, Math.ceil(want / N)));
   const nHeld = held.filter(Boolean).length;
   const Xf = new Float64Array((N - nHeld) * pos.length * D);

@@ -5,7 +5,7 @@ import { compactGraph, prunedCost, type DependencyGraph, type DependencyGroup } 
 import { consumerActivations, heldBack, linearConsumers, refitGraph } from './refit.ts';
 import { graphRunner } from './ir/execute.ts';
 import { chooseLayerChannels } from './choice.ts';
-import type { Graph } from './ir/graph.ts';
+import type { Conv2dNode, DenseNode, Graph } from './ir/graph.ts';
 import { tf } from './runtime.ts';
 import { checkDependencyGraph, checkTensor } from './check.ts';
 
@@ -244,8 +244,7 @@ export function pruneGraph(dg: DependencyGraph, ratio: number, options: PruneOpt
  * batch of the wrong size was refused by the runner in its own name; a NaN batch was scored and
  * pruned on as if it were data; a disposed one escaped as a TypeError.
  */
-function checkCalibration(dg: DependencyGraph, calibration: unknown): void {
-  const fn = 'pruneGraph';
+function checkCalibration(dg: DependencyGraph, calibration: unknown, fn = 'pruneGraph'): void {
   const t = checkTensor(fn, 'calibration', calibration);
   const input = dg.graph.inputs[0];
   const want = dg.shapes.get(input.name) ?? input.shape;
@@ -278,19 +277,45 @@ function rowsOf(t: tf.Tensor): { rows: number; cols: number; data: Float32Array 
  * is better (`chooseLayerChannels`), and the convolutions and dense layers are refitted one after
  * another on the pruned network's own activations (`refitGraph`).
  */
-function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, scope: NormScope, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
-  const g = dg.graph;
-  const consumers = g.nodes.filter((n) => (n.op === 'conv2d' || n.op === 'dense') && (() => {
-    const k = g.weights.get(n.kernel)!.shape;
-    return n.op === 'dense' || (k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1);
-  })());
-  // Activations every convolution and dense layer reads: the 1×1 ones' for the lasso, all of them for the per-layer guard.
-  const parts = consumerActivations(g, calibration, new Set(linearConsumers(g).map((n) => n.inputs[0])));
+/** The activations of `tensors` on the calibration images, each as one [N, …] tensor. */
+function activations(g: Graph, calibration: tf.Tensor, tensors: readonly string[]): Map<string, tf.Tensor> {
+  const parts = consumerActivations(g, calibration, new Set(tensors));
   const env = new Map<string, tf.Tensor>();
   for (const [k, l] of parts) {
     env.set(k, tf.concat(l, 0));
     tf.dispose(l);
   }
+  return env;
+}
+
+/**
+ * Channel selection's lasso scores (see `channelSelection`): within its layer, each group's rank
+ * fraction in [0, 1), groups no 1×1 conv or dense layer reads on their norm score. Allocating
+ * the budget by these (`selectToBudget`) thins every layer by about the same share.
+ */
+export function channelSelectionScores(dg: DependencyGraph, calibration: tf.Tensor, options: { readonly designRows?: number; readonly normScope?: NormScope } = {}): Float64Array {
+  checkDependencyGraph('channelSelectionScores', dg);
+  checkCalibration(dg, calibration, 'channelSelectionScores');
+  const scope = checkNormScope('channelSelectionScores', options.normScope ?? 'global');
+  const env = activations(dg.graph, calibration, pointwiseConsumers(dg.graph).map((n) => n.inputs[0]));
+  try {
+    return lassoScores(dg, env, options.designRows ?? 4096, scope);
+  } finally {
+    for (const t of env.values()) t.dispose();
+  }
+}
+
+/** The 1×1 stride-1 convolutions and dense layers: the consumers whose input channels the lasso scores. */
+function pointwiseConsumers(g: Graph): (Conv2dNode | DenseNode)[] {
+  return g.nodes.filter((n): n is Conv2dNode | DenseNode => (n.op === 'conv2d' || n.op === 'dense') && (() => {
+    const k = g.weights.get(n.kernel)!.shape;
+    return n.op === 'dense' || (k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1);
+  })());
+}
+
+function lassoScores(dg: DependencyGraph, env: ReadonlyMap<string, tf.Tensor>, maxDesignRows: number, scope: NormScope, onProgress?: (done: number, total: number) => void): Float64Array {
+  const g = dg.graph;
+  const consumers = pointwiseConsumers(g);
   const score = new Float64Array(dg.groups.length).fill(-1);
   consumers.forEach((n, done) => {
     onProgress?.(done, consumers.length);
@@ -366,6 +391,20 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
     for (let k = 0; k < fallback.length; k++) fallback[k] /= nmax;
   }
   for (let k = 0; k < score.length; k++) if (score[k] < 0) score[k] = fallback[k];
+  return score;
+}
+
+function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: number, maxDesignRows: number, scope: NormScope, onProgress?: (done: number, total: number) => void): { removed: Set<number>; graph: Graph } {
+  const g = dg.graph;
+  // Activations every convolution and dense layer reads: the 1×1 ones' for the lasso, all of them for the per-layer guard.
+  const env = activations(g, calibration, linearConsumers(g).map((n) => n.inputs[0]));
+  let score: Float64Array;
+  try {
+    score = lassoScores(dg, env, maxDesignRows, scope, onProgress);
+  } catch (e) {
+    for (const t of env.values()) t.dispose();
+    throw e;
+  }
   // Two allocations of the budget between layers: the lasso ranks' (every layer loses about the
   // same share, as in He et al.) and the group norms' (a layer of small weights loses more; on
   // facemesh, whose heads the lasso allocation cut as deeply as its trunk, it gave a third of the
