@@ -407,7 +407,7 @@ function channelSelection(dg: DependencyGraph, calibration: tf.Tensor, ratio: nu
   }
   // Two allocations of the budget between layers: the lasso ranks' (every layer loses about the
   // same share, as in He et al.) and the group norms' (a layer of small weights loses more; on
-  // facemesh, whose heads the lasso allocation cut as deeply as its trunk, it gave a third of the
+  // facemesh, whose heads the lasso allocation cut as deeply as its trunk, it gave under a third of the
   // output error). The one whose sliced network has the lower output error on the held-back
   // calibration images is kept — sliced, not refitted: a refit judged on crops of the photographs
   // it was fitted to looked better there than it was elsewhere (emotion at 25 %). Then, layer by
