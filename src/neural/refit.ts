@@ -26,8 +26,10 @@ import { checkDependencyGraph, checkGraph, checkSet, checkTensor } from './check
  * also lowers the whole network's output error (relative to the original network) on the held-back
  * images, against the network with every earlier decision made and this layer's sliced kernel:
  * layer by layer the held-back output error can only fall, and a layer whose refit would raise it
- * keeps what compaction gave it. Guard 'layer' stops at the layer's own error (He et al.'s
- * layer-by-layer reconstruction).
+ * keeps what compaction gave it. That greedy pass is myopic — a refit that raises the output error
+ * on its own can be what the later refits need — so guard 'output' also runs the pass of guard
+ * 'layer', which stops at the layer's own error (He et al.'s layer-by-layer reconstruction), and
+ * returns whichever network has the lower held-back output error.
  *
  * The pruned network's activations are advanced from one consumer to the next, so each node runs
  * once on the calibration images rather than once per consumer after it; judging a refit runs the
@@ -36,7 +38,7 @@ import { checkDependencyGraph, checkGraph, checkSet, checkTensor } from './check
 
 export type Consumer = Conv2dNode | DenseNode;
 
-function isPointwise(g: Graph, n: Consumer): boolean {
+export function isPointwise(g: Graph, n: Consumer): boolean {
   if (n.op === 'dense') return true;
   const k = g.weights.get(n.kernel)!.shape;
   return k[0] === 1 && k[1] === 1 && n.strides[0] === 1 && n.strides[1] === 1;
@@ -65,7 +67,9 @@ export interface RefitOptions {
   readonly kernels?: 'all' | 'pointwise';
   /**
    * What a refit must lower on the held-back calibration images to be kept: 'output' (default) the
-   * network's output error, 'layer' only the layer's own output error.
+   * network's output error — of the refits kept layer by layer that way and of every refit that
+   * lowers its layer's error (the 'layer' pass), the network with the lower held-back output error
+   * is returned — or 'layer': only the layer's own output error.
    */
   readonly guard?: 'output' | 'layer';
   /** Called with each consumer's outcome in each pass (for tests and diagnostics). */
@@ -110,20 +114,20 @@ export interface RefitLayerInfo {
 }
 
 /** Which calibration images judge the refits: every fourth (3, 7, …), the last of 2 or 3, none of 1. */
-function heldBack(n: number): boolean[] {
+export function heldBack(n: number): boolean[] {
   const h = Array.from({ length: n }, (_, i) => i % 4 === 3);
   if (n >= 2 && n < 4) h[n - 1] = true;
   return h;
 }
 
 /** Row positions sampled in each image: `per` evenly spaced of the `P` an image holds. */
-function positions(P: number, per: number): Int32Array {
+export function positions(P: number, per: number): Int32Array {
   const n = Math.min(P, per);
   return Int32Array.from({ length: n }, (_, j) => Math.floor(((j + 0.5) * P) / n));
 }
 
 /** Where a consumer's output position reads its input: kernel, strides, dilations, leading pads, sizes. */
-interface Geometry {
+export interface Geometry {
   readonly kh: number; readonly kw: number;
   readonly sy: number; readonly sx: number;
   readonly dy: number; readonly dx: number;
@@ -137,7 +141,7 @@ function samePad(inp: number, out: number, k: number, s: number, d: number): num
   return Math.floor(Math.max((out - 1) * s + (k - 1) * d + 1 - inp, 0) / 2);
 }
 
-function geometry(g: Graph, n: Consumer, inShape: readonly number[], outShape: readonly number[]): Geometry {
+export function geometry(g: Graph, n: Consumer, inShape: readonly number[], outShape: readonly number[]): Geometry {
   if (n.op === 'dense') {
     // Every leading position of the input is a row of its own.
     const P = inShape.slice(0, -1).reduce((a, b) => a * b, 1);
@@ -158,7 +162,7 @@ function geometry(g: Graph, n: Consumer, inShape: readonly number[], outShape: r
  * The input patch output position q reads, in the kernel's row order ((ky·kw + kx)·Cx + c), from
  * one image's [H, W, Cx] activation; zeros where the window hangs over the padding.
  */
-function patch(src: ArrayLike<number>, Cx: number, geo: Geometry, q: number, dst: Float64Array, off: number): void {
+export function patch(src: ArrayLike<number>, Cx: number, geo: Geometry, q: number, dst: Float64Array, off: number): void {
   const oy = Math.floor(q / geo.Wo);
   const ox = q - oy * geo.Wo;
   for (let ky = 0; ky < geo.kh; ky++) {
@@ -542,7 +546,15 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
     for (const p of plans) options.onLayer?.({ node: p.n.name, pass: 'sequential', outcome: 'no-validation', keptInputs: p.keepIn.length, keptOutputs: p.keepOut.length, unknowns: p.geo.kh * p.geo.kw * p.keepIn.length, rows: 0 });
     return { ...compacted, weights: new Map(compacted.weights) };
   }
-  const res = pass(guard === 'layer' ? 'sequential' : 'greedy');
+  let res = pass(guard === 'layer' ? 'sequential' : 'greedy');
+  if (guard === 'output') {
+    // The greedy pass is myopic: it drops a refit that raises the output error now although the
+    // refits after it would more than make up for it (BlazeFace at 75 %: 0.147 on the held-back
+    // images against 0.131 for refitting every layer that gains). The sequential pass's network is
+    // taken when its held-back output error is lower, so that error still never rises.
+    const seq = pass('sequential');
+    if (seq.error < res.error) res = seq;
+  }
   options.onDone?.({ sliced: res.start, refitted: res.error });
   return { ...compacted, weights: res.weights };
 }
