@@ -169,9 +169,17 @@ export function runNeuralCase(p: NeuralFuzzParams): NeuralFuzzOutcome {
     try {
       const shape = g.inputs.map((v) => v.shape.map((d, k) => (d > 0 ? d : k === 0 ? 1 : (size ?? 8))));
       const xs = shape.map((s) => neural.tf.zeros(s));
-      const ys = neural.graphRunner(g).run(xs);
-      for (const y of ys) y.dispose();
-      for (const x of xs) x.dispose();
+      // The runner's weight tensors are freed whatever happens: 200 cases of leaked weights filled
+      // the WASM heap, and a later case then failed inside tfjs for want of memory.
+      let runner: ReturnType<typeof neural.graphRunner> | null = null;
+      try {
+        runner = neural.graphRunner(g);
+        const ys = runner.run(xs);
+        for (const y of ys) y.dispose();
+      } finally {
+        runner?.dispose();
+        for (const x of xs) x.dispose();
+      }
     } catch (e) {
       if (!(e instanceof GroupSparseError)) failures.push(`a graph read from a corrupted file fails to run with a non-library error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
       else outcome = 'read, refused to run';

@@ -245,6 +245,7 @@ export function validateGraph(fn: string, g: Graph): void {
     if (n.op === 'attention') checkAttention(fn, g, n);
     checkWindow(fn, g, n);
     checkScalars(fn, g, n);
+    if (n.op === 'pad') checkPaddings(fn, n);
     defined.add(n.name);
   }
   for (const o of g.outputs) if (!defined.has(o)) throw new DataError(fn, `output '${o}' is not produced by any node`);
@@ -269,6 +270,23 @@ function checkInputShape(fn: string, i: GraphInput): void {
  * variance + ε > 0), a leaky slope, attention scale and pad value that are numbers. A corrupted
  * file's ε of −1 or "abc" used to be read and turn every output into NaN.
  */
+/**
+ * Most entries a pad node may add on one side of an axis. Real networks pad by a few pixels or
+ * channels; a corrupted int32 paddings constant (a flipped byte of a weight shard) read 1.8·10⁹,
+ * which the WASM kernels met by writing out of bounds or running for minutes.
+ */
+export const MAX_PAD = 1024;
+
+function checkPaddings(fn: string, n: IrNode & { op: 'pad' }): void {
+  for (let a = 0; a < n.paddings.length; a++) {
+    for (const v of n.paddings[a]) {
+      if (!(Number.isInteger(v) && v >= 0 && v <= MAX_PAD)) {
+        throw new DataError(fn, `node '${n.name}' (pad) pads axis ${a} by ${String(v)}; expected whole numbers from 0 to ${MAX_PAD}`);
+      }
+    }
+  }
+}
+
 function checkScalars(fn: string, g: Graph, n: IrNode): void {
   const where = `node '${n.name}' (${n.op})`;
   // Weights: a NaN anywhere, or an infinity in a layer's parameters (a constant operand may hold
