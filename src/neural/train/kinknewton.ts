@@ -4,6 +4,7 @@ import type { ImageSet } from '../mnist.ts';
 import type { ClassifierLoss, FlatParams } from './params.ts';
 import { clarkeAt, type ClarkeResidual } from './clarke.ts';
 import { denseDirectional, sampleBackward, denseForward, denseGradient, denseLoss, preactivationGradient, tfjsForward, type DenseChain } from './dense.ts';
+import { addPenaltyHessian } from './objective.ts';
 
 /** float32's unit roundoff. */
 const EPS32 = 2 ** -24;
@@ -109,14 +110,7 @@ export function kinkNewtonStep<E extends Eval>(
     for (let i = 0; i < n; i++) probe[i] = onSupport[i] ? x[i] + eps * v[i] : x[i];
     const g1 = gradAt(probe).g;
     for (let i = 0; i < n; i++) out[i] = onSupport[i] ? (g1[i] - g0[i]) / eps : 0;
-    for (let k = 0; k < gs.nGroups; k++) {
-      if (!(norms[k] > 0)) continue;
-      let proj = 0;
-      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (onSupport[i]) proj += x[i] * v[i]; }
-      proj /= norms[k];
-      const c = (lambda * gs.weights[k]) / norms[k];
-      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (onSupport[i]) out[i] += c * (v[i] - (proj * x[i]) / norms[k]); }
-    }
+    addPenaltyHessian(out, x, v, norms, onSupport, gs, lambda);
   };
   const rowOf = (p: Pair) => {
     const r = preactivationGradient(chain, x, at0.f, p.sample, p.layer, p.unit);

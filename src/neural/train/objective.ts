@@ -138,3 +138,22 @@ export function evaluateObjective(
   if (band !== null) addClarke(p, clarkeResidual(params, gs, data, loss, lambda, frozen, fb.grad!, { band }), scale);
   return p;
 }
+
+/**
+ * out += ∇²(λ Σ_g d_g‖x_g‖)·v on the support (groups with norms[g] = ‖x_g‖ > 0): for each such group
+ * (λd_g/‖x_g‖)(v_g − x_g (x_gᵀv_g)/‖x_g‖²). The one home of the penalty's curvature for the
+ * Newton steps of polishing and of the kink steps.
+ */
+export function addPenaltyHessian(
+  out: Float64Array, x: ArrayLike<number>, v: ArrayLike<number>, norms: ArrayLike<number>, onSupport: ArrayLike<number | boolean>,
+  gs: GroupStructure, lambda: number,
+): void {
+  for (let k = 0; k < gs.nGroups; k++) {
+    if (!(norms[k] > 0)) continue;
+    let proj = 0;
+    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (onSupport[i]) proj += x[i] * v[i]; }
+    proj /= norms[k];
+    const c = (lambda * gs.weights[k]) / norms[k];
+    for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (onSupport[i]) out[i] += c * (v[i] - (proj * x[i]) / norms[k]); }
+  }
+}

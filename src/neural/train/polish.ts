@@ -11,6 +11,7 @@ import { clarkeBand, clarkeResidual, KINK_BAND } from './clarke.ts';
 import { denseChain } from './dense.ts';
 import { kinkNewtonStep, type KinkContext } from './kinknewton.ts';
 import { addClarke } from './objective.ts';
+import { addPenaltyHessian } from './objective.ts';
 
 export interface PolishOptions {
   /** Most full-batch steps. */
@@ -355,14 +356,7 @@ function supportNewtonStep(
     for (let i = 0; i < n; i++) trial[i] = onSupport[i] ? Math.fround(x[i] + eps * v[i]) : x[i];
     const at = evalAt(trial);
     for (let i = 0; i < n; i++) out[i] = onSupport[i] ? (at.grad[i] - cur.grad[i]) / eps : 0;
-    for (let k = 0; k < gs.nGroups; k++) {
-      if (!(norms[k] > 0)) continue;
-      let proj = 0;
-      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (onSupport[i]) proj += x[i] * v[i]; }
-      proj /= norms[k];
-      const c = (lambda * gs.weights[k]) / norms[k];
-      for (let j = gs.ptr[k]; j < gs.ptr[k + 1]; j++) { const i = gs.indices[j]; if (onSupport[i]) out[i] += c * (v[i] - (proj * x[i]) / norms[k]); }
-    }
+    addPenaltyHessian(out, x, v, norms, onSupport, gs, lambda);
   };
   // Conjugate gradients on H d = −G over the support.
   const d = new Float64Array(n);
