@@ -39,13 +39,45 @@ describe('pad amounts read from model files', () => {
       const bad = bin.slice();
       new DataView(bad.buffer).setInt32(at + 5 * 4, 1_828_716_544, true);
       writeFileSync(join(dir, 'blazeface-front.bin'), bad);
+      // Refused before any kernel ran: the shape pass the importer makes would otherwise run the
+      // pad (its kernel wrote past its buffer, and a later case of the fuzz crashed in malloc)
+      // and leave its zero input behind.
+      const before = neural.tf.memory().numTensors;
       expect(() => neural.readModel(dir, { inputSize: 128 })).toThrow(DataError);
+      expect(neural.tf.memory().numTensors).toBe(before);
       expect(() => neural.readModel(dir, { inputSize: 128 })).toThrow(/Pad_3' \(pad\) pads axis 2 by 1828716544; expected whole numbers from 0 to 1024/);
       new DataView(bad.buffer).setInt32(at + 5 * 4, -3, true);
       writeFileSync(join(dir, 'blazeface-front.bin'), bad);
       expect(() => neural.readModel(dir, { inputSize: 128 })).toThrow(/pads axis 2 by -3/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('graphRunner refuses a pad out of range before running it, whoever built the graph', () => {
+    const g = {
+      inputs: [{ name: 'x', shape: [-1, 4, 4, 2] }],
+      outputs: ['p'],
+      nodes: [{ op: 'pad' as const, name: 'p', inputs: ['x'], paddings: [[0, 0], [1, 1], [0, 1_828_716_544], [0, 0]] as [number, number][], value: 0 }],
+      weights: new Map(),
+      source: { kind: 'tfjs-graph' as const },
+    };
+    const x = neural.tf.zeros([1, 4, 4, 2]);
+    const before = neural.tf.memory().numTensors;
+    const r = neural.graphRunner(g);
+    try {
+      expect(() => r.run([x])).toThrow(DataError);
+      expect(() => r.run([x])).toThrow(/graphRunner: node 'p' \(pad\) pads axis 2 by 1828716544/);
+      expect(neural.tf.memory().numTensors).toBe(before);
+      // An amount in range runs, with the shape the amounts give.
+      const ok = neural.graphRunner({ ...g, nodes: [{ ...g.nodes[0], paddings: [[0, 0], [1, 1], [0, 3], [0, 0]] as [number, number][] }] });
+      const [y] = ok.run([x]);
+      expect(y.shape).toEqual([1, 6, 7, 2]);
+      y.dispose();
+      ok.dispose();
+    } finally {
+      r.dispose();
+      x.dispose();
     }
   });
 });

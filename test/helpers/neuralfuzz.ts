@@ -103,9 +103,21 @@ export interface NeuralFuzzOutcome {
   outcome: string;
 }
 
-/** Build the corrupted model in a fresh folder, read it, run and write back what came out. */
+/**
+ * Build the corrupted model in a fresh folder, read it, run and write back what came out. Every
+ * tensor made on the way must be freed, refusals included: a refused read that left one behind
+ * was the sign of a kernel run on a graph before validation, which had corrupted the WASM heap.
+ */
 export function runNeuralCase(p: NeuralFuzzParams): NeuralFuzzOutcome {
   if (!ready) throw new Error('neural fuzz: call prepareNeuralFuzz() first');
+  const live = neural.tf.memory().numTensors;
+  const out = runCorrupted(p);
+  const left = neural.tf.memory().numTensors - live;
+  if (left !== 0 && out.outcome !== 'crashed') out.failures.push(`${left} tensor(s) left allocated after the case (outcome: ${out.outcome})`);
+  return out;
+}
+
+function runCorrupted(p: NeuralFuzzParams): NeuralFuzzOutcome {
   const dir = mkdtempSync(join(tmpdir(), 'gs-nfuzz-'));
   const failures: string[] = [];
   let outcome = 'read';

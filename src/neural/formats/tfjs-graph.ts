@@ -278,11 +278,13 @@ export function graphFromTfjsGraphModel(json: ModelJson, weightsByName: Readonly
     return r;
   });
   if (inputs.length === 0) throw new DataError(fn, 'the graph has no Placeholder input');
+  // Validated as read, before batchReshapes runs it for shapes: a corrupted file must be refused
+  // before any kernel sees it. Making batch axes free changes no node validation looks at.
+  validateGraph(fn, { inputs, outputs, nodes, weights, source: { kind: 'tfjs-graph' } });
   const g: Graph = {
     inputs, outputs, nodes: batchReshapes(inputs, outputs, nodes, weights), weights,
     source: { kind: 'tfjs-graph', details: { outputNames, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy, userDefinedMetadata: json.userDefinedMetadata, signature: json.signature, versions: topo.versions } },
   };
-  validateGraph(fn, g);
   return g;
 }
 

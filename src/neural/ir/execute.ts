@@ -1,6 +1,7 @@
 import { checkRuntime, tf } from '../runtime.ts';
 import { DataError, ShapeError } from '../../errors.ts';
 import type { Activation, Graph, IrNode, Padding } from './graph.ts';
+import { checkPaddings } from './graph.ts';
 import { runAttention, runLayerNorm } from './sequence-ops.ts';
 import { checkGraph } from '../check.ts';
 
@@ -159,6 +160,10 @@ export function graphRunner(g: Graph): GraphRunner {
       try {
         if (n.op === 'conv2d' || n.op === 'depthwise') checkWindowFits(n, xs[0], w(n.kernel).shape, n.dilations);
         else if (n.op === 'maxPool' || n.op === 'avgPool') checkWindowFits(n, xs[0], n.size, [1, 1]);
+        // Checked here as well as on import: importers run partial graphs for shapes before they
+        // validate, and a pad of 1.8·10⁹ makes the WASM kernel write past its buffer, corrupting
+        // the heap for every later tensor of the process.
+        else if (n.op === 'pad') checkPaddings('graphRunner', n);
       } catch (e) {
         for (const t of env.values()) t.dispose();
         throw e;
@@ -214,10 +219,10 @@ export function inferShapes(g: Graph, inputShapes?: readonly (readonly number[])
     }
   });
   const r = graphRunner(g);
+  const zeros: tf.Tensor[] = [];
   try {
-    const zeros = shapes.map((s) => tf.zeros([...s]));
+    for (const s of shapes) zeros.push(tf.zeros([...s]));
     const env = r.runAll(zeros);
-    for (const z of zeros) z.dispose();
     const out = new Map<string, number[]>();
     for (const [k, t] of env) {
       out.set(k, [...t.shape]);
@@ -225,6 +230,7 @@ export function inferShapes(g: Graph, inputShapes?: readonly (readonly number[])
     }
     return out;
   } finally {
+    for (const z of zeros) z.dispose();
     r.dispose();
   }
 }

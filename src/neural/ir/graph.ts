@@ -277,7 +277,7 @@ function checkInputShape(fn: string, i: GraphInput): void {
  */
 export const MAX_PAD = 1024;
 
-function checkPaddings(fn: string, n: IrNode & { op: 'pad' }): void {
+export function checkPaddings(fn: string, n: IrNode & { op: 'pad' }): void {
   for (let a = 0; a < n.paddings.length; a++) {
     for (const v of n.paddings[a]) {
       if (!(Number.isInteger(v) && v >= 0 && v <= MAX_PAD)) {
