@@ -1,4 +1,5 @@
 import { choleskyFactorSemidefinite, choleskySolveInPlace } from '../linalg/cholesky.ts';
+import { crossProducts, RowMajorProducts } from '../linalg/rowmajor.ts';
 import { prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
 import { geometry, heldBack, linearConsumers, patch, positions } from './refit.ts';
 import type { tf } from './runtime.ts';
@@ -91,29 +92,17 @@ function consumerRows(dg: DependencyGraph, n: ReturnType<typeof linearConsumers>
 }
 
 /** Y = X·W for rows of X [R × D] and W [D × O]. */
-function product(X: Float64Array, R: number, D: number, W: ArrayLike<number>, O: number): Float64Array {
-  const Y = new Float64Array(R * O);
-  for (let r = 0; r < R; r++) {
-    for (let u = 0; u < D; u++) {
-      const x = X[r * D + u];
-      if (x === 0) continue;
-      const wr = u * O;
-      const yr = r * O;
-      for (let o = 0; o < O; o++) Y[yr + o] += x * W[wr + o];
-    }
-  }
-  return Y;
-}
-
 /**
  * What the guard needs of one consumer: its sampled rows, its original output on the held-back
  * rows, and for a least-squares refit the fit rows' Gram G = XᵀX and XᵀY = G·W (Y = X·W), shared
- * by the channel sets compared.
+ * by the channel sets compared; the held-back rows' products run on the kernels (`held`, which
+ * the caller disposes).
  */
 interface ConsumerStats {
   readonly rows: ReturnType<typeof consumerRows>;
   readonly W: ArrayLike<number>;
   readonly O: number;
+  readonly held: RowMajorProducts;
   readonly Yh: Float64Array;
   readonly norm: number;
   readonly G?: Float64Array;
@@ -122,22 +111,18 @@ interface ConsumerStats {
 
 function consumerStats(rows: ReturnType<typeof consumerRows>, W: ArrayLike<number>, O: number): ConsumerStats {
   const { D, Xf, Xh, rf, rh } = rows;
-  const Yh = product(Xh, rh, D, W, O);
+  const held = new RowMajorProducts(Xh, rh, D, O);
+  const Yh = held.product(W, O);
   let norm = 0;
   for (const v of Yh) norm += v * v;
-  if (D > MAX_REFIT) return { rows, W, O, Yh, norm };
-  const G = new Float64Array(D * D);
-  for (let r = 0; r < rf; r++) {
-    const base = r * D;
-    for (let a = 0; a < D; a++) {
-      const xa = Xf[base + a];
-      if (xa === 0) continue;
-      const row = a * D;
-      for (let b = a; b < D; b++) G[row + b] += xa * Xf[base + b];
-    }
+  if (D > MAX_REFIT) return { rows, W, O, held, Yh, norm };
+  const { G } = crossProducts(Xf, rf, D);
+  const g = new RowMajorProducts(G, D, D, O);
+  try {
+    return { rows, W, O, held, Yh, norm, G, GW: g.product(W, O) };
+  } finally {
+    g.dispose();
   }
-  for (let a = 0; a < D; a++) for (let b = a + 1; b < D; b++) G[b * D + a] = G[a * D + b];
-  return { rows, W, O, Yh, norm, G, GW: product(G, D, D, W, O) };
 }
 
 /**
@@ -146,23 +131,16 @@ function consumerStats(rows: ReturnType<typeof consumerRows>, W: ArrayLike<numbe
  */
 function consumerError(st: ConsumerStats, keep: (c: number) => boolean): number {
   const { rows, W, O, Yh, norm } = st;
-  const { C, D, Xh, rf, rh } = rows;
+  const { C, D, rf } = rows;
   if (!(norm > 0)) return 0;
   const cols: number[] = [];
   const gone: number[] = [];
   for (let u = 0; u < D; u++) (keep(u % C) ? cols : gone).push(u);
   // Sliced: the removed columns' contribution is the error.
+  const Wg = new Float64Array(D * O);
+  for (const u of gone) for (let o = 0; o < O; o++) Wg[u * O + o] = W[u * O + o];
   let sliced = 0;
-  const e = new Float64Array(O);
-  for (let r = 0; r < rh; r++) {
-    e.fill(0);
-    for (const u of gone) {
-      const x = Xh[r * D + u];
-      if (x === 0) continue;
-      for (let o = 0; o < O; o++) e[o] += x * W[u * O + o];
-    }
-    for (let o = 0; o < O; o++) sliced += e[o] * e[o];
-  }
+  for (const v of st.held.product(Wg, O)) sliced += v * v;
   const K = cols.length;
   const { G, GW } = st;
   if (K === 0 || !G || !GW || rf < 2 * K) return sliced / norm;
@@ -185,16 +163,11 @@ function consumerError(st: ConsumerStats, keep: (c: number) => boolean): number 
     choleskySolveInPlace(L, K, col);
     for (let a = 0; a < K; a++) Wn[a * O + o] = col[a];
   }
+  const Wf = new Float64Array(D * O);
+  for (let a = 0; a < K; a++) for (let o = 0; o < O; o++) Wf[cols[a] * O + o] = Wn[a * O + o];
+  const P = st.held.product(Wf, O);
   let refit = 0;
-  for (let r = 0; r < rh; r++) {
-    e.fill(0);
-    for (let a = 0; a < K; a++) {
-      const x = Xh[r * D + cols[a]];
-      if (x === 0) continue;
-      for (let o = 0; o < O; o++) e[o] += x * Wn[a * O + o];
-    }
-    for (let o = 0; o < O; o++) refit += (e[o] - Yh[r * O + o]) ** 2;
-  }
+  for (let k = 0; k < P.length; k++) refit += (P[k] - Yh[k]) ** 2;
   return Math.min(sliced, refit) / norm;
 }
 
@@ -245,8 +218,12 @@ export function chooseLayerChannels(dg: DependencyGraph, removed: ReadonlySet<nu
         const gi = grpOf[c];
         return gi === undefined || !inLayer.has(gi) || s.has(gi);
       };
-      errKept += consumerError(st, keepWith(keptSet));
-      errOther += consumerError(st, keepWith(altSet));
+      try {
+        errKept += consumerError(st, keepWith(keptSet));
+        errOther += consumerError(st, keepWith(altSet));
+      } finally {
+        st.held.dispose();
+      }
       any = true;
     }
     if (!any) continue;

@@ -1,6 +1,7 @@
 import { ShapeError, ValueError } from '../errors.ts';
 import { checkOptions } from '../util/validate.ts';
-import { fitGroupLasso } from '../index.ts';
+import { groupLassoPath } from '../path/path.ts';
+import { DenseMatrix } from '../linalg/dense.ts';
 import { compactGraph, prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
 import { consumerActivations, heldBack, linearConsumers, refitGraph } from './refit.ts';
 import { graphRunner } from './ir/execute.ts';
@@ -17,7 +18,7 @@ import { checkDependencyGraph, checkTensor } from './check.ts';
  *   or over its layer's mean with 'layer' (Torch-Pruning's per-layer normalisation);
  * - `channel-selection` (He et al. 2017): for each conv/dense that reads pruned channels, the
  *   contribution of each input channel to its output on calibration inputs is a column of a
- *   regression design; the group lasso path (`fitGroupLasso`, one group per channel) ranks channels
+ *   regression design; the group lasso path (`groupLassoPath`, one group per channel) ranks channels
  *   by the λ at which they enter. Of the two budget allocations between layers — the lasso ranks'
  *   and the group norms' — the one with the lower output error on the held-back calibration images
  *   is kept; then a layer takes the other ranking's channels where they reconstruct its consumers
@@ -340,33 +341,42 @@ function lassoScores(dg: DependencyGraph, env: ReadonlyMap<string, tf.Tensor>, m
       if (xv === 0) continue;
       for (let o = 0; o < O; o++) Y[r * O + o] += xv * Wm[c * O + o];
     }
-    // Design: column c = vec(X[:, c] W[c, :]), column-major rows = R·O.
+    // Design: column c = vec(X[:, c] W[c, :]) over the R·O rows, stored column-major as the
+    // kernels read it (built as rows it was converted again by each of the grid's fits).
     const N = R * O;
-    const Z: number[][] = Array.from({ length: N }, () => new Array<number>(C).fill(0));
-    for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
-      const xv = X[r * C + c];
-      for (let o = 0; o < O; o++) Z[r * O + o][c] = xv * Wm[c * O + o];
-    }
-    const y = Array.from(Y);
-    const groups = Array.from({ length: C }, (_, c) => `c${c}`);
-    // λ at which each channel enters: bisection on a short λ grid of the lasso.
-    const entry = new Float64Array(C);
+    const Zd = new Float64Array(N * C);
+    const contrib = new Float64Array(C);
     let lmax = 0;
     for (let c = 0; c < C; c++) {
+      const base = c * N;
       let dot = 0;
-      for (let i = 0; i < N; i++) dot += Z[i][c] * y[i];
+      let ss = 0;
+      for (let r = 0; r < R; r++) {
+        const xv = X[r * C + c];
+        if (xv === 0) continue;
+        for (let o = 0; o < O; o++) {
+          const z = xv * Wm[c * O + o];
+          Zd[base + r * O + o] = z;
+          dot += z * Y[r * O + o];
+          ss += z * z;
+        }
+      }
+      contrib[c] = ss;
       lmax = Math.max(lmax, Math.abs(dot) / N);
     }
     if (!(lmax > 0)) return;
+    const groups = Array.from({ length: C }, (_, c) => `c${c}`);
+    // λ at which each channel enters, on a short λ grid of the lasso: one warm-started path (the
+    // design converted once) rather than a cold fit per λ.
     const grid = [0.8, 0.5, 0.3, 0.15, 0.07, 0.02];
-    for (const f of grid) {
-      const w = fitGroupLasso(Z, y, { groups, lambda: f * lmax, fitIntercept: false, maxIter: 2000 }).coef;
+    const path = groupLassoPath(new DenseMatrix(N, C, Zd), Y, { groups, lambdas: grid.map((f) => f * lmax), fitIntercept: false, maxIter: 2000 });
+    const entry = new Float64Array(C);
+    grid.forEach((f, k) => {
+      const w = path.coefs[k];
       for (let c = 0; c < C; c++) if (entry[c] === 0 && Math.abs(w[c]) > 0) entry[c] = f;
-    }
+    });
     // Rank within this layer (He et al. prune each layer by the same ratio): by entry λ, ties by
     // the channel's contribution ‖z_c‖; the score is the rank's fraction in [0, 1).
-    const contrib = new Float64Array(C);
-    for (let i = 0; i < N; i++) for (let c = 0; c < C; c++) contrib[c] += Z[i][c] * Z[i][c];
     const order = Array.from({ length: C }, (_, c) => c).sort((a, b) => entry[a] - entry[b] || contrib[a] - contrib[b]);
     order.forEach((c, rank) => {
       const gi = dg.groupOfClass.get(ids[c]);

@@ -1,4 +1,5 @@
 import { choleskyFactorSemidefinite, choleskySolveInPlace } from '../linalg/cholesky.ts';
+import { crossProducts, RowMajorProducts } from '../linalg/rowmajor.ts';
 import type { DependencyGraph } from './depgraph.ts';
 import type { Conv2dNode, DenseNode, Graph, IrNode, Weight } from './ir/graph.ts';
 import { graphRunner } from './ir/execute.ts';
@@ -285,6 +286,25 @@ interface Plan {
 /** Ridge factors λ tried (μ = λ × the Gram's mean diagonal), weakest first. */
 const RIDGE = [1e-6, 1e-3, 1e-2, 1e-1, 1];
 
+/**
+ * Whether X·W (rows of D, W D × O row-major) gives Y bit for bit, summed as the targets were
+ * (inputs in order, zeros skipped): the layer then sees exactly the original network's inputs.
+ * Stops at the first row that differs, so a changed layer costs one row.
+ */
+function reproduces(X: Float64Array, Y: Float64Array, W: ArrayLike<number>, D: number, O: number): boolean {
+  const pr = new Float64Array(O);
+  for (let r = 0; r < X.length / D; r++) {
+    pr.fill(0);
+    for (let u = 0; u < D; u++) {
+      const x = X[r * D + u];
+      if (x === 0) continue;
+      for (let j = 0; j < O; j++) pr[j] += x * W[u * O + j];
+    }
+    for (let j = 0; j < O; j++) if (pr[j] !== Y[r * O + j]) return false;
+  }
+  return true;
+}
+
 /** Memory bound on one layer's sampled design (rows × unknowns, float64). */
 const MAX_DESIGN = 1 << 23;
 
@@ -422,28 +442,9 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
             }
           }
         }
-        const residual = (X: Float64Array, Y: Float64Array, Wt: ArrayLike<number>, b?: Float64Array): { err: number; norm: number } => {
-          let e = 0;
-          let s = 0;
-          const pr = new Float64Array(Ok);
-          for (let r = 0; r < X.length / D; r++) {
-            if (b) pr.set(b);
-            else pr.fill(0);
-            for (let u = 0; u < D; u++) {
-              const x = X[r * D + u];
-              if (x === 0) continue;
-              for (let j = 0; j < Ok; j++) pr[j] += x * Wt[u * Ok + j];
-            }
-            for (let j = 0; j < Ok; j++) {
-              e += (pr[j] - Y[r * Ok + j]) ** 2;
-              s += Y[r * Ok + j] ** 2;
-            }
-          }
-          return { err: e, norm: s };
-        };
         // Nothing pruned at or before this layer's input, no refit before it: the kernel is exact.
         const Ws0 = weights.get(n.kernel)!.data;
-        if (K === dg.channelIds.get(n.inputs[0])!.length && residual(Xf, p.yFit, Ws0).err === 0 && residual(Xh, p.yHeld, Ws0).err === 0) { report('unchanged'); continue; }
+        if (K === dg.channelIds.get(n.inputs[0])!.length && reproduces(Xf, p.yFit, Ws0, D, Ok) && reproduces(Xh, p.yHeld, Ws0, D, Ok)) { report('unchanged'); continue; }
         // Fewer rows than half the unknowns: the data would fix less than half the kernel's
         // directions, the rest being the ridge's guess.
         if (2 * R < D) { report('too-few-rows'); continue; }
@@ -459,83 +460,83 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
           for (let a = 0; a < D; a++) mx[a] /= R;
           for (let j = 0; j < Ok; j++) my[j] /= R;
         }
-        const A = new Float64Array(D * D);
-        const B = new Float64Array(D * Ok);
-        const xr = new Float64Array(D);
-        const y = new Float64Array(Ok);
-        for (let r = 0; r < R; r++) {
-          for (let a = 0; a < D; a++) xr[a] = Xf[r * D + a] - mx[a];
-          for (let j = 0; j < Ok; j++) y[j] = p.yFit[r * Ok + j] - my[j];
-          for (let a = 0; a < D; a++) {
-            const xa = xr[a];
-            if (xa === 0) continue;
-            const row = a * D;
-            for (let b = a; b < D; b++) A[row + b] += xa * xr[b];
-            const rb = a * Ok;
-            for (let j = 0; j < Ok; j++) B[rb + j] += xa * y[j];
-          }
-        }
+        const { G: A, B: Bm } = crossProducts(Xf, R, D, { mx: shift ? mx : undefined, Y: p.yFit, O: Ok, my: shift ? my : undefined });
+        const B = Bm!;
         let tr = 0;
-        for (let a = 0; a < D; a++) {
-          for (let b = a + 1; b < D; b++) A[b * D + a] = A[a * D + b];
-          tr += A[a * D + a];
-        }
+        for (let a = 0; a < D; a++) tr += A[a * D + a];
         if (!(tr > 0)) { report('no-gain'); continue; }
-        const cur = weights.get(n.kernel)!;
-        const Ws = cur.data; // [D, Ok]
-        const es = residual(Xh, p.yHeld, Ws);
-        const den = Math.sqrt(Math.max(es.norm, 1e-300));
-        // Ridge toward the sliced kernel, min ‖X_p W' − Y‖² + μ‖W' − W_s‖², μ = λ·tr(XᵀX)/D: a nearly
-        // collinear design (dead or duplicated channels, few rows) otherwise yields a kernel that
-        // matches the calibration rows and blows up elsewhere.
-        const M = new Float64Array(D * D);
-        const L = new Float64Array(D * D);
-        const col = new Float64Array(D);
-        let best: { err: number; lambda: number; w: Map<string, Weight> } | undefined;
-        let bestLayer = Infinity;
-        for (const lambda of RIDGE) {
-          const mu = lambda * (tr / D);
-          M.set(A);
-          for (let a = 0; a < D; a++) M[a * D + a] += mu;
-          // M is symmetric, so its row-major storage is the column-major one the factorization reads.
-          choleskyFactorSemidefinite(M, D, L, fn);
-          const Wn = new Float64Array(D * Ok);
-          for (let j = 0; j < Ok; j++) {
-            for (let a = 0; a < D; a++) col[a] = B[a * Ok + j] + mu * Ws[a * Ok + j];
-            choleskySolveInPlace(L, D, col);
-            for (let a = 0; a < D; a++) Wn[a * Ok + j] = col[a];
+        // The held-back rows' products X_h·W for the sliced kernel and each ridge's, on the kernels.
+        const held = new RowMajorProducts(Xh, Xh.length / D, D, Ok);
+        const residual = (Wt: ArrayLike<number>, b?: Float64Array): { err: number; norm: number } => {
+          const P = held.product(Wt, Ok, b);
+          const Y = p.yHeld;
+          let e = 0;
+          let s = 0;
+          for (let k = 0; k < P.length; k++) {
+            e += (P[k] - Y[k]) ** 2;
+            s += Y[k] ** 2;
           }
-          const bn = new Float64Array(Ok);
-          for (let j = 0; j < Ok; j++) {
-            let s = my[j];
-            for (let a = 0; a < D; a++) s -= mx[a] * Wn[a * Ok + j];
-            bn[j] = s;
+          return { err: e, norm: s };
+        };
+        try {
+          const cur = weights.get(n.kernel)!;
+          const Ws = cur.data; // [D, Ok]
+          const es = residual(Ws);
+          const den = Math.sqrt(Math.max(es.norm, 1e-300));
+          // Ridge toward the sliced kernel, min ‖X_p W' − Y‖² + μ‖W' − W_s‖², μ = λ·tr(XᵀX)/D: a nearly
+          // collinear design (dead or duplicated channels, few rows) otherwise yields a kernel that
+          // matches the calibration rows and blows up elsewhere.
+          const M = new Float64Array(D * D);
+          const L = new Float64Array(D * D);
+          const col = new Float64Array(D);
+          let best: { err: number; lambda: number; w: Map<string, Weight> } | undefined;
+          let bestLayer = Infinity;
+          for (const lambda of RIDGE) {
+            const mu = lambda * (tr / D);
+            M.set(A);
+            for (let a = 0; a < D; a++) M[a * D + a] += mu;
+            // M is symmetric, so its row-major storage is the column-major one the factorization reads.
+            choleskyFactorSemidefinite(M, D, L, fn);
+            const Wn = new Float64Array(D * Ok);
+            for (let j = 0; j < Ok; j++) {
+              for (let a = 0; a < D; a++) col[a] = B[a * Ok + j] + mu * Ws[a * Ok + j];
+              choleskySolveInPlace(L, D, col);
+              for (let a = 0; a < D; a++) Wn[a * Ok + j] = col[a];
+            }
+            const bn = new Float64Array(Ok);
+            for (let j = 0; j < Ok; j++) {
+              let s = my[j];
+              for (let a = 0; a < D; a++) s -= mx[a] * Wn[a * Ok + j];
+              bn[j] = s;
+            }
+            // The layer on the held-back images' rows picks λ; a refit that does not beat the sliced kernel there is dropped.
+            const er = residual(Wn, bn).err;
+            bestLayer = Math.min(bestLayer, er);
+            if (!(er < es.err)) continue;
+            const candidate = new Map(weights);
+            candidate.set(n.kernel, { shape: cur.shape, data: Float32Array.from(Wn) } satisfies Weight);
+            if (shift) {
+              const w = weights.get(shift.weight)!;
+              const d = Float32Array.from(w.data);
+              for (let j = 0; j < Ok; j++) d[j] += shift.sign * bn[j];
+              candidate.set(shift.weight, { shape: w.shape, data: d });
+            }
+            if (!best || er < best.err) best = { err: er, lambda, w: candidate };
           }
-          // The layer on the held-back images' rows picks λ; a refit that does not beat the sliced kernel there is dropped.
-          const er = residual(Xh, p.yHeld, Wn, bn).err;
-          bestLayer = Math.min(bestLayer, er);
-          if (!(er < es.err)) continue;
-          const candidate = new Map(weights);
-          candidate.set(n.kernel, { shape: cur.shape, data: Float32Array.from(Wn) } satisfies Weight);
-          if (shift) {
-            const w = weights.get(shift.weight)!;
-            const d = Float32Array.from(w.data);
-            for (let j = 0; j < Ok; j++) d[j] += shift.sign * bn[j];
-            candidate.set(shift.weight, { shape: w.shape, data: d });
+          if (!best) { report('no-gain', { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(bestLayer) / den }); continue; }
+          const layer = { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(best.err) / den, ridge: best.lambda };
+          let info: Partial<RefitLayerInfo> = layer;
+          if (mode === 'greedy') {
+            const out = outputError(best.w);
+            info = { ...layer, outputSliced: outCur, outputRefit: out };
+            if (!(out < outCur)) { report('worse-output', info); continue; }
+            outCur = out;
           }
-          if (!best || er < best.err) best = { err: er, lambda, w: candidate };
+          for (const [k, v] of best.w) weights.set(k, v);
+          report('refit', info);
+        } finally {
+          held.dispose();
         }
-        if (!best) { report('no-gain', { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(bestLayer) / den }); continue; }
-        const layer = { errSliced: Math.sqrt(es.err) / den, errRefit: Math.sqrt(best.err) / den, ridge: best.lambda };
-        let info: Partial<RefitLayerInfo> = layer;
-        if (mode === 'greedy') {
-          const out = outputError(best.w);
-          info = { ...layer, outputSliced: outCur, outputRefit: out };
-          if (!(out < outCur)) { report('worse-output', info); continue; }
-          outCur = out;
-        }
-        for (const [k, v] of best.w) weights.set(k, v);
-        report('refit', info);
       }
       return { weights, error: outputError(weights), start };
     } finally {
