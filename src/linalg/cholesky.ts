@@ -80,6 +80,53 @@ export function choleskySolveInPlace(L: Float64Array, k: number, x: Float64Array
 }
 
 /**
+ * X ← (L Lᵀ)⁻¹ X in place for the m columns of X (k × m column-major), four at a time: each entry
+ * of L is loaded once for four right-hand sides instead of once for each (the refits of neural
+ * pruning solve hundreds of them per factor, and spent a quarter of an SSD pruning in the solves).
+ * Every column goes through the operations of {@link choleskySolveInPlace} in the same order, so
+ * the results are those of solving the columns one by one.
+ */
+export function choleskySolveColumns(L: Float64Array, k: number, X: Float64Array, m: number): void {
+  if (X.length < k * m) throw new ValueError('choleskySolveColumns', `X must hold ${k} × ${m} entries, got ${X.length}`);
+  let c = 0;
+  for (; c + 4 <= m; c += 4) {
+    const a = c * k, b = a + k, e = b + k, f = e + k;
+    for (let j = 0; j < k; j++) {
+      const d = L[j + j * k];
+      const v0 = (X[a + j] /= d), v1 = (X[b + j] /= d), v2 = (X[e + j] /= d), v3 = (X[f + j] /= d);
+      const o = j * k;
+      for (let i = j + 1; i < k; i++) {
+        const l = L[o + i];
+        X[a + i] -= l * v0;
+        X[b + i] -= l * v1;
+        X[e + i] -= l * v2;
+        X[f + i] -= l * v3;
+      }
+    }
+    for (let j = k - 1; j >= 0; j--) {
+      const o = j * k;
+      let s0 = X[a + j], s1 = X[b + j], s2 = X[e + j], s3 = X[f + j];
+      for (let i = j + 1; i < k; i++) {
+        const l = L[o + i];
+        s0 -= l * X[a + i];
+        s1 -= l * X[b + i];
+        s2 -= l * X[e + i];
+        s3 -= l * X[f + i];
+      }
+      const d = L[j + j * k];
+      X[a + j] = s0 / d;
+      X[b + j] = s1 / d;
+      X[e + j] = s2 / d;
+      X[f + j] = s3 / d;
+    }
+  }
+  for (; c < m; c++) {
+    forwardSubstitute(L, k, X, c * k);
+    backSubstitute(L, k, X, c * k);
+  }
+}
+
+/**
  * Factor a symmetric positive semidefinite M that may be singular (collinear columns): the ridge
  * policy `{ diagonal }` for diagonal = first, 1e3·first, … up to 1e-3, the first that factors.
  * Returns the ridge used; throws when even the largest fails (M is not semidefinite: NaN, or a

@@ -1,4 +1,4 @@
-import { choleskyFactorSemidefinite, choleskySolveInPlace } from '../linalg/cholesky.ts';
+import { choleskyFactorSemidefinite, choleskySolveColumns } from '../linalg/cholesky.ts';
 import { crossProducts, RowMajorProducts } from '../linalg/rowmajor.ts';
 import { prunedCost, type DependencyGraph, type DependencyGroup } from './depgraph.ts';
 import { geometry, heldBack, linearConsumers, patch, positions } from './refit.ts';
@@ -157,12 +157,10 @@ function consumerError(st: ConsumerStats, keep: (c: number) => boolean): number 
   const L = new Float64Array(K * K);
   choleskyFactorSemidefinite(A, K, L, 'chooseLayerChannels');
   const Wn = new Float64Array(K * O);
-  const col = new Float64Array(K);
-  for (let o = 0; o < O; o++) {
-    for (let a = 0; a < K; a++) col[a] = GW[cols[a] * O + o] + mu * W[cols[a] * O + o];
-    choleskySolveInPlace(L, K, col);
-    for (let a = 0; a < K; a++) Wn[a * O + o] = col[a];
-  }
+  const rhs = new Float64Array(K * O);
+  for (let o = 0; o < O; o++) for (let a = 0; a < K; a++) rhs[o * K + a] = GW[cols[a] * O + o] + mu * W[cols[a] * O + o];
+  choleskySolveColumns(L, K, rhs, O);
+  for (let o = 0; o < O; o++) for (let a = 0; a < K; a++) Wn[a * O + o] = rhs[o * K + a];
   const Wf = new Float64Array(D * O);
   for (let a = 0; a < K; a++) for (let o = 0; o < O; o++) Wf[cols[a] * O + o] = Wn[a * O + o];
   const P = st.held.product(Wf, O);

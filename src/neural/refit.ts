@@ -1,4 +1,4 @@
-import { choleskyFactorSemidefinite, choleskySolveInPlace } from '../linalg/cholesky.ts';
+import { choleskyFactorSemidefinite, choleskySolveColumns } from '../linalg/cholesky.ts';
 import { crossProducts, RowMajorProducts } from '../linalg/rowmajor.ts';
 import type { DependencyGraph } from './depgraph.ts';
 import type { Conv2dNode, DenseNode, Graph, IrNode, Weight } from './ir/graph.ts';
@@ -488,7 +488,7 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
           // matches the calibration rows and blows up elsewhere.
           const M = new Float64Array(D * D);
           const L = new Float64Array(D * D);
-          const col = new Float64Array(D);
+          const rhs = new Float64Array(D * Ok);
           let best: { err: number; lambda: number; w: Map<string, Weight> } | undefined;
           let bestLayer = Infinity;
           for (const lambda of RIDGE) {
@@ -498,11 +498,9 @@ export function refitGraph(dg: DependencyGraph, removed: ReadonlySet<number>, co
             // M is symmetric, so its row-major storage is the column-major one the factorization reads.
             choleskyFactorSemidefinite(M, D, L, fn);
             const Wn = new Float64Array(D * Ok);
-            for (let j = 0; j < Ok; j++) {
-              for (let a = 0; a < D; a++) col[a] = B[a * Ok + j] + mu * Ws[a * Ok + j];
-              choleskySolveInPlace(L, D, col);
-              for (let a = 0; a < D; a++) Wn[a * Ok + j] = col[a];
-            }
+            for (let j = 0; j < Ok; j++) for (let a = 0; a < D; a++) rhs[j * D + a] = B[a * Ok + j] + mu * Ws[a * Ok + j];
+            choleskySolveColumns(L, D, rhs, Ok);
+            for (let j = 0; j < Ok; j++) for (let a = 0; a < D; a++) Wn[a * Ok + j] = rhs[j * D + a];
             const bn = new Float64Array(Ok);
             for (let j = 0; j < Ok; j++) {
               let s = my[j];
