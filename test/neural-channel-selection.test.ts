@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as neural from '../src/neural/index.ts';
+import { relativeOutputError } from './helpers/outputerror.ts';
 import { chooseLayerChannels, type LayerChoiceInfo } from '../src/neural/choice.ts';
 
 const { tf } = neural;
@@ -145,27 +146,6 @@ describe('channel selection: per-layer guard', () => {
   });
 });
 
-/** Relative output error (over every output) of `g` against `ref` on the images `idx` of `x`, one image at a time. */
-function heldError(g: neural.Graph, ref: neural.Graph, x: Tensor, idx: number[]): number {
-  const a = neural.graphRunner(g);
-  const b = neural.graphRunner(ref);
-  let num = 0;
-  let den = 0;
-  for (const i of idx) {
-    const xi = tf.slice(x, [i], [1]);
-    const oa = a.run([xi]);
-    const ob = b.run([xi]);
-    oa.forEach((t, k) => {
-      num += tf.sum(tf.square(tf.sub(t, ob[k]))).dataSync()[0];
-      den += tf.sum(tf.square(ob[k])).dataSync()[0];
-    });
-    tf.dispose([xi, ...oa, ...ob]);
-  }
-  a.dispose();
-  b.dispose();
-  return Math.sqrt(num / den);
-}
-
 describe('channel selection on a real model', () => {
   it('facemesh at 25 %: the output error on the held-back calibration images is at most group norm\'s, within the FLOP budget (counted on the pruned graph)', () => {
     const skimage = '/usr/lib/python3/dist-packages/skimage/data';
@@ -179,8 +159,8 @@ describe('channel selection on a real model', () => {
     const norm = neural.pruneGraph(dg, 0.25, { method: 'norm' });
     const cs = neural.pruneGraph(dg, 0.25, { method: 'channel-selection', calibration: calib });
     expect(neural.dependencyGraph(cs.graph).flops).toBeLessThanOrEqual(0.25 * dg.flops);
-    const eNorm = heldError(norm.graph, g, calib, held);
-    const eCs = heldError(cs.graph, g, calib, held);
+    const eNorm = relativeOutputError(norm.graph, g, calib, held);
+    const eCs = relativeOutputError(cs.graph, g, calib, held);
     expect(eCs).toBeLessThanOrEqual(eNorm * (1 + 1e-5));
     tf.dispose(calib);
   }, 240_000);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tensor } from '@tensorflow/tfjs-core';
 import * as neural from '../src/neural/index.ts';
+import { relativeOutputError } from './helpers/outputerror.ts';
 import { refitGraph, type RefitLayerInfo, type RefitSummary } from '../src/neural/refit.ts';
 
 const { tf } = neural;
@@ -239,25 +240,7 @@ describe('least-squares refit of pruned layers', () => {
     const byOutput = refitGraph(dg, removed, compacted, calib);
     const byLayer = refitGraph(dg, removed, compacted, calib, { guard: 'layer' });
     const held = tf.gather(calib, Array.from({ length: calib.shape[0] }, (_, i) => i).filter((i) => i % 4 === 3));
-    const err = (x: neural.Graph): number => {
-      const a = neural.graphRunner(x);
-      const b = neural.graphRunner(g);
-      let num = 0;
-      let den = 0;
-      for (let i = 0; i < held.shape[0]; i++) {
-        const xi = tf.slice(held, [i], [1]);
-        const oa = a.run([xi]);
-        const ob = b.run([xi]);
-        oa.forEach((t, k) => {
-          num += tf.sum(tf.square(tf.sub(t, ob[k]))).dataSync()[0];
-          den += tf.sum(tf.square(ob[k])).dataSync()[0];
-        });
-        tf.dispose([xi, ...oa, ...ob]);
-      }
-      a.dispose();
-      b.dispose();
-      return Math.sqrt(num / den);
-    };
+    const err = (x: neural.Graph): number => relativeOutputError(x, g, held);
     const eSliced = err(compacted);
     const eOutput = err(byOutput);
     const eLayer = err(byLayer);
